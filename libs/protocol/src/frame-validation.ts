@@ -1,0 +1,213 @@
+import { ID_PATTERNS, WIRE_LIMITS } from './limits';
+import type { AttemptRef__Output } from './generated/airlock/v1/AttemptRef';
+import type { ControlFrame__Output } from './generated/airlock/v1/ControlFrame';
+import type { InstructionPayload__Output } from './generated/airlock/v1/InstructionPayload';
+import type { JobResult__Output } from './generated/airlock/v1/JobResult';
+import type { WorkerFrame__Output } from './generated/airlock/v1/WorkerFrame';
+import { FailureCode } from './generated/airlock/v1/FailureCode';
+import { JobOutcome } from './generated/airlock/v1/JobOutcome';
+import { Phase } from './generated/airlock/v1/Phase';
+import { PhaseState } from './generated/airlock/v1/PhaseState';
+import { ResultDisposition } from './generated/airlock/v1/ResultDisposition';
+
+/** Why a frame was refused: the field's path and what it should have been. Never its value. */
+export interface FrameViolation {
+  readonly field: string;
+  readonly expected: string;
+}
+
+/** Raised when a frame or payload breaks the wire contract. */
+export class FrameValidationError extends Error {
+  override readonly name = 'FrameValidationError';
+  constructor(readonly violation: FrameViolation) {
+    super(`${violation.field}: expected ${violation.expected}`);
+  }
+}
+
+/** The failure codes a worker may give when it refuses an instruction. */
+export const REJECTION_FAILURE_CODES: ReadonlySet<string> = new Set([
+  FailureCode.INSTRUCTION_MALFORMED,
+  FailureCode.INSTRUCTION_UNKNOWN_KEY,
+  FailureCode.INSTRUCTION_BAD_SIGNATURE,
+  FailureCode.INSTRUCTION_WRONG_AUDIENCE,
+  FailureCode.INSTRUCTION_WRONG_TENANT,
+  FailureCode.INSTRUCTION_NOT_YET_VALID,
+  FailureCode.INSTRUCTION_EXPIRED,
+  FailureCode.INSTRUCTION_REPLAYED,
+  FailureCode.REPO_ALIAS_UNKNOWN,
+  FailureCode.TASK_FORBIDDEN_BY_POLICY,
+]);
+
+const knownValues = (e: Record<string, string>, unspecified: string): ReadonlySet<unknown> =>
+  new Set(Object.values(e).filter((v) => v !== unspecified));
+
+const FAILURE_CODES = knownValues(FailureCode, FailureCode.FAILURE_CODE_UNSPECIFIED);
+const OUTCOMES = knownValues(JobOutcome, JobOutcome.JOB_OUTCOME_UNSPECIFIED);
+const PHASES = knownValues(Phase, Phase.PHASE_UNSPECIFIED);
+const PHASE_STATES = knownValues(PhaseState, PhaseState.PHASE_STATE_UNSPECIFIED);
+const DISPOSITIONS = knownValues(ResultDisposition, ResultDisposition.RESULT_DISPOSITION_UNSPECIFIED);
+
+function fail(field: string, expected: string): never {
+  throw new FrameValidationError({ field, expected });
+}
+
+function check(condition: boolean, field: string, expected: string): void {
+  if (!condition) fail(field, expected);
+}
+
+function matches(value: unknown, pattern: RegExp, field: string, expected: string): void {
+  check(typeof value === 'string' && pattern.test(value), field, expected);
+}
+
+function uintInRange(value: unknown, min: number, max: number, field: string): void {
+  check(Number.isInteger(value) && (value as number) >= min && (value as number) <= max, field, `an integer in ${min}..${max}`);
+}
+
+function bytesOfLength(value: unknown, lengths: readonly number[], field: string): void {
+  check(Buffer.isBuffer(value) && lengths.includes(value.length), field, `${lengths.join(' or ')} bytes`);
+}
+
+function oneOf(value: unknown, allowed: ReadonlySet<unknown>, field: string, what: string): void {
+  check(allowed.has(value), field, `a known ${what}`);
+}
+
+function attemptRef(ref: AttemptRef__Output | null | undefined, field: string): void {
+  check(ref != null, field, 'an attempt reference');
+  matches(ref?.jobId, ID_PATTERNS.uuid, `${field}.jobId`, 'a UUID');
+  uintInRange(ref?.attempt, 1, 1_000_000, `${field}.attempt`);
+}
+
+function attemptList(refs: AttemptRef__Output[], field: string): void {
+  check(refs.length <= WIRE_LIMITS.maxRunningAttempts, field, `at most ${WIRE_LIMITS.maxRunningAttempts} entries`);
+  refs.forEach((ref, index) => attemptRef(ref, `${field}[${index}]`));
+}
+
+function jobResult(result: JobResult__Output): void {
+  attemptRef(result.attempt, 'result.attempt');
+  oneOf(result.outcome, OUTCOMES, 'result.outcome', 'JobOutcome');
+  if (result.outcome === JobOutcome.JOB_OUTCOME_SUCCEEDED) {
+    check(result.failureCode === FailureCode.FAILURE_CODE_UNSPECIFIED, 'result.failureCode', 'FAILURE_CODE_UNSPECIFIED when the outcome is SUCCEEDED');
+  } else {
+    oneOf(result.failureCode, FAILURE_CODES, 'result.failureCode', 'FailureCode for a job that did not succeed');
+  }
+  check(result.failedPhase === Phase.PHASE_UNSPECIFIED || PHASES.has(result.failedPhase), 'result.failedPhase', 'a known Phase');
+  check(result.phaseDurations.length <= WIRE_LIMITS.maxPhaseDurations, 'result.phaseDurations', `at most ${WIRE_LIMITS.maxPhaseDurations} entries`);
+  result.phaseDurations.forEach((entry, index) => {
+    oneOf(entry.phase, PHASES, `result.phaseDurations[${index}].phase`, 'Phase');
+  });
+  check(result.change?.editsApplied === undefined || result.change.editsApplied <= result.change.editsProposed, 'result.change.editsApplied', 'no more than editsProposed');
+  uintInRange(result.verification?.testExitCode ?? 0, 0, 255, 'result.verification.testExitCode');
+  bytesOfLength(result.changeMac, [0, WIRE_LIMITS.macBytes], 'result.changeMac');
+  bytesOfLength(result.deliveryMac, [0, WIRE_LIMITS.macBytes], 'result.deliveryMac');
+}
+
+/**
+ * Checks a worker → control plane frame against the closed schema. The worker runs it in
+ * its outbound gate before sending; the control plane runs it again on receipt.
+ */
+export function validateWorkerFrame(frame: WorkerFrame__Output): void {
+  switch (frame.frame) {
+    case 'hello': {
+      const hello = frame.hello!;
+      matches(hello.workerId, ID_PATTERNS.uuid, 'hello.workerId', 'a UUID');
+      bytesOfLength(hello.challengeSignature, [WIRE_LIMITS.ed25519SignatureBytes], 'hello.challengeSignature');
+      matches(hello.workerVersion, ID_PATTERNS.semver, 'hello.workerVersion', 'a semantic version');
+      uintInRange(hello.capacity, 1, WIRE_LIMITS.maxCapacity, 'hello.capacity');
+      attemptList(hello.running, 'hello.running');
+      bytesOfLength(hello.localPolicyDigest, [WIRE_LIMITS.sha256Bytes], 'hello.localPolicyDigest');
+      return;
+    }
+    case 'credit':
+      uintInRange(frame.credit!.credits, 1, WIRE_LIMITS.maxCredits, 'credit.credits');
+      return;
+    case 'ack':
+      attemptRef(frame.ack!.attempt, 'ack.attempt');
+      return;
+    case 'rejected': {
+      const rejected = frame.rejected!;
+      if (rejected.attempt) attemptRef(rejected.attempt, 'rejected.attempt');
+      oneOf(rejected.failureCode, REJECTION_FAILURE_CODES, 'rejected.failureCode', 'instruction rejection code');
+      return;
+    }
+    case 'progress':
+      attemptRef(frame.progress!.attempt, 'progress.attempt');
+      oneOf(frame.progress!.phase, PHASES, 'progress.phase', 'Phase');
+      oneOf(frame.progress!.state, PHASE_STATES, 'progress.state', 'PhaseState');
+      return;
+    case 'heartbeat':
+      attemptList(frame.heartbeat!.running, 'heartbeat.running');
+      uintInRange(frame.heartbeat!.freeSlots, 0, WIRE_LIMITS.maxCapacity, 'heartbeat.freeSlots');
+      return;
+    case 'result':
+      jobResult(frame.result!);
+      return;
+    default:
+      fail('frame', 'one of hello, credit, ack, rejected, progress, heartbeat, result');
+  }
+}
+
+/** Checks a control plane → worker frame before the worker acts on it. */
+export function validateControlFrame(frame: ControlFrame__Output): void {
+  switch (frame.frame) {
+    case 'challenge':
+      bytesOfLength(frame.challenge!.nonce, [WIRE_LIMITS.challengeNonceBytes], 'challenge.nonce');
+      return;
+    case 'welcome':
+      uintInRange(frame.welcome!.heartbeatIntervalMs, 100, 600_000, 'welcome.heartbeatIntervalMs');
+      uintInRange(frame.welcome!.leaseTtlMs, 200, 3_600_000, 'welcome.leaseTtlMs');
+      return;
+    case 'instruction': {
+      const instruction = frame.instruction!;
+      check(
+        Buffer.isBuffer(instruction.payload) && instruction.payload.length > 0 && instruction.payload.length <= WIRE_LIMITS.maxInstructionPayloadBytes,
+        'instruction.payload',
+        `1..${WIRE_LIMITS.maxInstructionPayloadBytes} bytes`,
+      );
+      bytesOfLength(instruction.signature, [WIRE_LIMITS.ed25519SignatureBytes], 'instruction.signature');
+      matches(instruction.keyId, ID_PATTERNS.signingKeyId, 'instruction.keyId', 'a signing key id (sk_ + 16 hex)');
+      return;
+    }
+    case 'cancel':
+      attemptRef(frame.cancel!.attempt, 'cancel.attempt');
+      return;
+    case 'resultAck':
+      attemptRef(frame.resultAck!.attempt, 'resultAck.attempt');
+      oneOf(frame.resultAck!.disposition, DISPOSITIONS, 'resultAck.disposition', 'ResultDisposition');
+      return;
+    case 'drain':
+      return;
+    default:
+      fail('frame', 'one of challenge, welcome, instruction, cancel, resultAck, drain');
+  }
+}
+
+/**
+ * Checks the fields of a decoded, signature-verified instruction payload. Identity and
+ * time checks (audience, tenant, validity window, nonce) belong to the envelope verifier;
+ * this checks shapes and bounds only.
+ */
+export function validateInstructionPayload(payload: InstructionPayload__Output): void {
+  matches(payload.jobId, ID_PATTERNS.uuid, 'payload.jobId', 'a UUID');
+  uintInRange(payload.attempt, 1, 1_000_000, 'payload.attempt');
+  matches(payload.tenantId, ID_PATTERNS.uuid, 'payload.tenantId', 'a UUID');
+  matches(payload.audience, ID_PATTERNS.uuid, 'payload.audience', 'a UUID');
+  check(Number.isSafeInteger(payload.issuedAtMs) && payload.issuedAtMs > 0, 'payload.issuedAtMs', 'positive Unix milliseconds');
+  check(Number.isSafeInteger(payload.expiresAtMs) && payload.expiresAtMs > payload.issuedAtMs, 'payload.expiresAtMs', 'Unix milliseconds after issuedAtMs');
+  bytesOfLength(payload.nonce, [WIRE_LIMITS.instructionNonceBytes], 'payload.nonce');
+  check(payload.policyRef === '' || ID_PATTERNS.uuid.test(payload.policyRef), 'payload.policyRef', 'empty or a UUID');
+  switch (payload.task) {
+    case 'fix': {
+      const fix = payload.fix!;
+      matches(fix.repoAlias, ID_PATTERNS.repoAlias, 'payload.fix.repoAlias', 'a repository alias ([a-z0-9][a-z0-9._-]{0,62})');
+      matches(fix.baseRef, ID_PATTERNS.gitRef, 'payload.fix.baseRef', 'a git ref name of at most 200 characters');
+      const title = fix.ticket?.title ?? '';
+      check(title.trim().length > 0 && title.length <= WIRE_LIMITS.maxTicketTitleChars && !/[\r\n]/.test(title), 'payload.fix.ticket.title', `one line of 1..${WIRE_LIMITS.maxTicketTitleChars} characters`);
+      check(Buffer.byteLength(fix.ticket?.description ?? '', 'utf8') <= WIRE_LIMITS.maxTicketDescriptionBytes, 'payload.fix.ticket.description', `at most ${WIRE_LIMITS.maxTicketDescriptionBytes} bytes`);
+      return;
+    }
+    case 'noop':
+      return;
+    default:
+      fail('payload.task', 'one of fix, noop');
+  }
+}

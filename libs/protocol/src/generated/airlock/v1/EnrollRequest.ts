@@ -1,0 +1,14 @@
+// Original file: proto/airlock/v1/worker_gateway.proto
+
+
+export interface EnrollRequest {
+  'enrollmentToken'?: (string);
+  'workerPublicKey'?: (Buffer | Uint8Array | string);
+  'workerVersion'?: (string);
+}
+
+export interface EnrollRequest__Output {
+  'enrollmentToken': (string);
+  'workerPublicKey': (Buffer);
+  'workerVersion': (string);
+}

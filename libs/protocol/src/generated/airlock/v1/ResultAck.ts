@@ -1,0 +1,14 @@
+// Original file: proto/airlock/v1/worker_gateway.proto
+
+import type { AttemptRef as _airlock_v1_AttemptRef, AttemptRef__Output as _airlock_v1_AttemptRef__Output } from '../../airlock/v1/AttemptRef';
+import type { ResultDisposition as _airlock_v1_ResultDisposition, ResultDisposition__Output as _airlock_v1_ResultDisposition__Output } from '../../airlock/v1/ResultDisposition';
+
+export interface ResultAck {
+  'attempt'?: (_airlock_v1_AttemptRef | null);
+  'disposition'?: (_airlock_v1_ResultDisposition);
+}
+
+export interface ResultAck__Output {
+  'attempt': (_airlock_v1_AttemptRef__Output | null);
+  'disposition': (_airlock_v1_ResultDisposition__Output);
+}

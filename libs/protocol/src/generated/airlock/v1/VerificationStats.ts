@@ -1,0 +1,12 @@
+// Original file: proto/airlock/v1/worker_gateway.proto
+
+
+export interface VerificationStats {
+  'testsRan'?: (boolean);
+  'testExitCode'?: (number);
+}
+
+export interface VerificationStats__Output {
+  'testsRan': (boolean);
+  'testExitCode': (number);
+}

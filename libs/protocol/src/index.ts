@@ -1,0 +1,42 @@
+export { PROTO_LOADER_OPTIONS } from './loader-options';
+export { WORKER_GATEWAY_PROTO, protoIncludeRoot } from './proto-files';
+export { WIRE_LIMITS, ID_PATTERNS } from './limits';
+export { loadAirlockV1, workerGatewayServiceDefinition } from './worker-gateway.loader';
+export {
+  encodeInstructionPayload,
+  decodeInstructionPayload,
+  InstructionPayloadDecodeError,
+} from './instruction-payload.codec';
+export { helloChallengeMessage } from './hello-challenge';
+export {
+  validateWorkerFrame,
+  validateControlFrame,
+  validateInstructionPayload,
+  FrameValidationError,
+  REJECTION_FAILURE_CODES,
+  type FrameViolation,
+} from './frame-validation';
+
+export { FailureCode } from './generated/airlock/v1/FailureCode';
+export { JobOutcome } from './generated/airlock/v1/JobOutcome';
+export { Phase } from './generated/airlock/v1/Phase';
+export { PhaseState } from './generated/airlock/v1/PhaseState';
+export { ResultDisposition } from './generated/airlock/v1/ResultDisposition';
+export type { AttemptRef, AttemptRef__Output } from './generated/airlock/v1/AttemptRef';
+export type { ControlFrame, ControlFrame__Output } from './generated/airlock/v1/ControlFrame';
+export type { WorkerFrame, WorkerFrame__Output } from './generated/airlock/v1/WorkerFrame';
+export type { EnrollRequest, EnrollRequest__Output } from './generated/airlock/v1/EnrollRequest';
+export type { EnrollResponse, EnrollResponse__Output } from './generated/airlock/v1/EnrollResponse';
+export type { SigningPublicKey, SigningPublicKey__Output } from './generated/airlock/v1/SigningPublicKey';
+export type { SignedInstruction, SignedInstruction__Output } from './generated/airlock/v1/SignedInstruction';
+export type { InstructionPayload, InstructionPayload__Output } from './generated/airlock/v1/InstructionPayload';
+export type { FixTask, FixTask__Output } from './generated/airlock/v1/FixTask';
+export type { JobResult, JobResult__Output } from './generated/airlock/v1/JobResult';
+export type { Hello, Hello__Output } from './generated/airlock/v1/Hello';
+export type { Heartbeat, Heartbeat__Output } from './generated/airlock/v1/Heartbeat';
+export type { ProgressEvent, ProgressEvent__Output } from './generated/airlock/v1/ProgressEvent';
+export type { PhaseDuration, PhaseDuration__Output } from './generated/airlock/v1/PhaseDuration';
+export type {
+  WorkerGatewayClient,
+  WorkerGatewayHandlers,
+} from './generated/airlock/v1/WorkerGateway';

@@ -1,0 +1,113 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  FrameValidationError,
+  decodeInstructionPayload,
+  encodeInstructionPayload,
+  loadAirlockV1,
+  validateControlFrame,
+  validateInstructionPayload,
+  validateWorkerFrame,
+  type WorkerFrame__Output,
+} from './index';
+
+const fixPayload = () => ({
+  jobId: randomUUID(),
+  attempt: 1,
+  tenantId: randomUUID(),
+  audience: randomUUID(),
+  issuedAtMs: 1_700_000_000_000,
+  expiresAtMs: 1_700_000_060_000,
+  nonce: randomBytes(16),
+  policyRef: '',
+  fix: { repoAlias: 'payments-api', baseRef: 'main', ticket: { title: 'Fix rounding', description: 'Totals are off by one cent.' } },
+});
+
+function violationOf(action: () => void): { field: string; expected: string } {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof FrameValidationError) return { ...error.violation };
+    throw error;
+  }
+  throw new Error('expected a FrameValidationError');
+}
+
+describe('instruction payload codec', () => {
+  it('round-trips a fix task byte for byte', () => {
+    const payload = fixPayload();
+    const bytes = encodeInstructionPayload(payload);
+    const decoded = decodeInstructionPayload(bytes);
+    expect(decoded).toMatchObject({ ...payload, task: 'fix' });
+    expect(encodeInstructionPayload(decoded)).toEqual(bytes);
+    expect(() => validateInstructionPayload(decoded)).not.toThrow();
+  });
+
+  it('refuses bytes that are not a payload', () => {
+    expect(() => decodeInstructionPayload(Buffer.from([0xff, 0xff, 0xff]))).toThrow(/does not decode/);
+  });
+
+  it('names the field of a malformed ticket', () => {
+    const payload = decodeInstructionPayload(
+      encodeInstructionPayload({ ...fixPayload(), fix: { repoAlias: 'ok', baseRef: 'main', ticket: { title: 'two\nlines', description: '' } } }),
+    );
+    expect(violationOf(() => validateInstructionPayload(payload)).field).toBe('payload.fix.ticket.title');
+  });
+
+  it('refuses a base ref that could be read as an option', () => {
+    const payload = decodeInstructionPayload(
+      encodeInstructionPayload({ ...fixPayload(), fix: { repoAlias: 'ok', baseRef: '--upload-pack=x', ticket: { title: 't', description: '' } } }),
+    );
+    expect(violationOf(() => validateInstructionPayload(payload)).field).toBe('payload.fix.baseRef');
+  });
+});
+
+describe('frame validation', () => {
+  const result = (overrides: Partial<NonNullable<WorkerFrame__Output['result']>>): WorkerFrame__Output => ({
+    frame: 'result',
+    result: {
+      attempt: { jobId: randomUUID(), attempt: 1 },
+      outcome: 'JOB_OUTCOME_SUCCEEDED',
+      failureCode: 'FAILURE_CODE_UNSPECIFIED',
+      failedPhase: 'PHASE_UNSPECIFIED',
+      phaseDurations: [{ phase: 'PHASE_TEST', durationMs: 12 }],
+      tokens: { requests: 1, promptTokens: 10, completionTokens: 5 },
+      change: { filesChanged: 1, linesAdded: 1, linesRemoved: 1, editsProposed: 1, editsApplied: 1 },
+      verification: { testsRan: true, testExitCode: 0 },
+      contextFiles: 2,
+      changeMac: randomBytes(32),
+      deliveryMac: randomBytes(32),
+      ...overrides,
+    },
+  });
+
+  it('accepts a well-formed result', () => {
+    expect(() => validateWorkerFrame(result({}))).not.toThrow();
+  });
+
+  it('refuses a failed result without a failure code', () => {
+    expect(violationOf(() => validateWorkerFrame(result({ outcome: 'JOB_OUTCOME_FAILED' })))).toEqual({
+      field: 'result.failureCode',
+      expected: 'a known FailureCode for a job that did not succeed',
+    });
+  });
+
+  it('refuses a MAC of the wrong length', () => {
+    expect(violationOf(() => validateWorkerFrame(result({ changeMac: randomBytes(5) }))).field).toBe('result.changeMac');
+  });
+
+  it('refuses a rejection with a non-rejection code', () => {
+    const frame: WorkerFrame__Output = { frame: 'rejected', rejected: { attempt: null, failureCode: 'TESTS_FAILED' } };
+    expect(violationOf(() => validateWorkerFrame(frame)).field).toBe('rejected.failureCode');
+  });
+
+  it('refuses an instruction with a short signature', () => {
+    expect(
+      violationOf(() => validateControlFrame({ frame: 'instruction', instruction: { payload: Buffer.from([1]), signature: Buffer.alloc(3), keyId: 'sk_0123456789abcdef' } })).field,
+    ).toBe('instruction.signature');
+  });
+
+  it('loads the service with both RPCs', () => {
+    const service = loadAirlockV1().WorkerGateway.service;
+    expect(Object.keys(service).sort()).toEqual(['Connect', 'Enroll']);
+  });
+});
