@@ -1,0 +1,67 @@
+import { join } from 'node:path';
+import { freeLoopbackPort } from './free-port';
+import { ManagedProcess } from './managed-process';
+
+/** A real git server (git daemon, smart protocol, push enabled) standing in for a customer's forge. */
+export interface GitServer {
+  /** The git:// URL of a bare repository under the server's root, e.g. `demo.git`. */
+  urlOf(repositoryName: string): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves every bare repository under `rootDir` on 127.0.0.1 with receive-pack enabled, so
+ * workers can clone and push exactly as they would against a customer's git server.
+ */
+export async function startGitServer(rootDir: string, logDir: string): Promise<GitServer> {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freeLoopbackPort();
+    const daemon = new ManagedProcess({
+      name: 'git daemon',
+      command: 'git',
+      args: [
+        'daemon',
+        '--verbose',
+        '--reuseaddr',
+        '--export-all',
+        '--enable=receive-pack',
+        '--informative-errors',
+        '--listen=127.0.0.1',
+        `--port=${port}`,
+        `--base-path=${rootDir}`,
+        rootDir,
+      ],
+      logFile: join(logDir, 'git-daemon.log'),
+    });
+    try {
+      await waitForReady(daemon, port);
+      return {
+        urlOf: (repositoryName) => `git://127.0.0.1:${port}/${repositoryName}`,
+        stop: () => daemon.stop(),
+      };
+    } catch (error) {
+      await daemon.stop();
+      // Another process may have taken the port between our probe and the daemon's bind.
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
+async function waitForReady(daemon: ManagedProcess, port: number): Promise<void> {
+  const { connect } = await import('node:net');
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (daemon.hasExited) throw new Error('git daemon exited during start-up');
+    const listening = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (listening) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('git daemon did not start listening within 10 s');
+}

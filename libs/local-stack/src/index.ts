@@ -1,0 +1,24 @@
+export { startLocalStack, DEMO_REPO_ALIAS, type LocalStack, type LocalStackOptions, type WorkerHandle } from './local-stack';
+export {
+  ControlPlaneApiClient,
+  TERMINAL_JOB_STATUSES,
+  type JobView,
+  type JobAttemptView,
+  type JobEventView,
+  type WorkerView,
+} from './control-plane-api.client';
+export {
+  createDemoRepository,
+  demoRepositoryFiles,
+  demoFixEditBlock,
+  demoBrokenEditBlock,
+  DEMO_TICKET,
+  DEMO_BROKEN_FIX_TICKET,
+  DEMO_SLOW_TICKET,
+  DEMO_BRANCH_BASE,
+} from './demo-repository';
+export { writeDemoScenarios, SLOW_SCENARIO_LATENCY_MS } from './demo-scenarios';
+export { startGitServer, type GitServer } from './git-server';
+export { ManagedProcess, type ManagedProcessOptions, type ProcessEvent } from './managed-process';
+export { launchProgram, WORKSPACE_ROOT, type ProgramName } from './workspace-programs';
+export { freeLoopbackPort } from './free-port';

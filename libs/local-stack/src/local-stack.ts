@@ -1,0 +1,159 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { ControlPlaneApiClient } from './control-plane-api.client';
+import { createDemoRepository } from './demo-repository';
+import { writeDemoScenarios } from './demo-scenarios';
+import { startGitServer, type GitServer } from './git-server';
+import type { ManagedProcess } from './managed-process';
+import { launchProgram } from './workspace-programs';
+
+/** The repository alias the demo repository has in the worker's catalog. */
+export const DEMO_REPO_ALIAS = 'demo-billing';
+
+export interface LocalStackOptions {
+  /** An empty folder that will hold every file of the stack: repositories, state, logs. */
+  readonly baseDir: string;
+  /** Unique string planted in the demo repository and the model's answers. */
+  readonly canary: string;
+  /** A real PostgreSQL database for the control plane; embedded PostgreSQL when absent. */
+  readonly databaseUrl?: string;
+  readonly leaseTtl?: string;
+  readonly heartbeatInterval?: string;
+  readonly workerConcurrency?: number;
+  readonly allowNoop?: boolean;
+  /** Extra environment for the control plane (e.g. LOG_LEVEL). */
+  readonly controlPlaneEnv?: NodeJS.ProcessEnv;
+  /** Called with a short line as each piece comes up. */
+  readonly onProgress?: (line: string) => void;
+}
+
+export interface WorkerHandle {
+  readonly process: ManagedProcess;
+  readonly configPath: string;
+  readonly stateDir: string;
+  readonly workspaceDir: string;
+}
+
+/** Everything the embedded default runs, each in a real process of its own. */
+export interface LocalStack {
+  readonly dirs: { readonly git: string; readonly logs: string; readonly scenarios: string; readonly worker: string };
+  readonly gitServer: GitServer;
+  readonly demoRepositoryPath: string;
+  readonly inference: { readonly process: ManagedProcess; readonly url: string };
+  readonly controlPlane: { readonly process: ManagedProcess; readonly httpUrl: string; readonly grpcAddress: string };
+  readonly api: ControlPlaneApiClient;
+  worker: WorkerHandle;
+  /** Starts the worker process again with the same config and identity. */
+  restartWorker(): Promise<WorkerHandle>;
+  stop(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 60_000;
+
+/**
+ * Boots the embedded default: a git server with the demo repository, the local inference
+ * server, the control plane and one enrolled worker. Stops whatever it started if any step
+ * fails.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const say = options.onProgress ?? (() => undefined);
+  const dirs = {
+    git: join(options.baseDir, 'customer-git'),
+    logs: join(options.baseDir, 'logs'),
+    scenarios: join(options.baseDir, 'scenarios'),
+    worker: join(options.baseDir, 'worker'),
+    controlPlane: join(options.baseDir, 'control-plane'),
+  };
+  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+  const started: Array<{ stop(): Promise<void> }> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const piece of started.reverse()) await piece.stop().catch(() => undefined);
+  };
+
+  try {
+    const demoRepositoryPath = createDemoRepository(dirs.git, 'demo-billing', { canary: options.canary });
+    const gitServer = await startGitServer(dirs.git, dirs.logs);
+    started.push(gitServer);
+    say(`git server      ${gitServer.urlOf('demo-billing.git')} (the customer's forge)`);
+
+    writeDemoScenarios(dirs.scenarios, { canary: options.canary });
+    const inferenceProcess = launchProgram({ program: 'inference-sim', args: ['--port', '0', '--scenarios', dirs.scenarios], logDir: dirs.logs });
+    started.push(inferenceProcess);
+    const inferenceReady = await inferenceProcess.waitForEvent((e) => e.event === 'listening', READY_TIMEOUT_MS);
+    const inferenceUrl = String(inferenceReady['url']);
+    say(`inference       ${inferenceUrl} (inference-sim, OpenAI-compatible)`);
+
+    const tokenFile = join(dirs.controlPlane, 'bootstrap-admin-token');
+    const controlPlaneProcess = launchProgram({
+      program: 'control-plane',
+      logDir: dirs.logs,
+      env: {
+        ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { DATABASE_URL: undefined }),
+        AIRLOCK_DATA_DIR: dirs.controlPlane,
+        AIRLOCK_HTTP_PORT: '0',
+        AIRLOCK_GRPC_PORT: '0',
+        AIRLOCK_BOOTSTRAP_TOKEN_FILE: tokenFile,
+        ...(options.leaseTtl ? { AIRLOCK_LEASE_TTL: options.leaseTtl } : {}),
+        ...(options.heartbeatInterval ? { AIRLOCK_HEARTBEAT_INTERVAL: options.heartbeatInterval } : {}),
+        ...options.controlPlaneEnv,
+      },
+    });
+    started.push(controlPlaneProcess);
+    const ready = await controlPlaneProcess.waitForEvent((e) => e.event === 'ready', READY_TIMEOUT_MS);
+    const httpUrl = String(ready['httpUrl']);
+    const grpcAddress = String(ready['grpcAddress']);
+    const api = new ControlPlaneApiClient(httpUrl, readFileSync(tokenFile, 'utf8').trim());
+    say(`control plane   ${httpUrl} (REST, OpenAPI at /api/docs), gRPC ${grpcAddress}`);
+
+    const workerDirs = { stateDir: join(dirs.worker, 'state'), workspaceDir: join(dirs.worker, 'workspace') };
+    const configPath = join(dirs.worker, 'worker.yaml');
+    const signingKeys = await api.signingKeys();
+    writeFileSync(
+      configPath,
+      stringify({
+        controlPlane: { address: grpcAddress, insecure: true, trustedSigningKeys: signingKeys.map(({ keyId, publicKey }) => ({ keyId, publicKey })) },
+        stateDir: workerDirs.stateDir,
+        workspaceDir: workerDirs.workspaceDir,
+        concurrency: options.workerConcurrency ?? 1,
+        allowNoop: options.allowNoop ?? false,
+        inference: { endpoints: [{ name: 'local-sim', baseUrl: inferenceUrl, model: 'airlock-sim-coder' }] },
+        repositories: [
+          { alias: DEMO_REPO_ALIAS, cloneUrl: gitServer.urlOf('demo-billing.git'), pushUrl: gitServer.urlOf('demo-billing.git'), branchPrefix: 'airlock/' },
+        ],
+      }),
+    );
+    const { token } = await api.createEnrollmentToken();
+    const enroll = launchProgram({ program: 'worker', args: ['enroll', '--config', configPath, '--token', token], logDir: dirs.logs, label: 'worker-enroll' });
+    await enroll.waitForExit();
+    if (enroll.exitCode !== 0) throw new Error(`worker enroll exited with ${enroll.exitCode}; see ${join(dirs.logs, 'worker-enroll.log')}`);
+
+    const startWorker = async (): Promise<WorkerHandle> => {
+      const workerProcess = launchProgram({ program: 'worker', args: ['run', '--config', configPath], logDir: dirs.logs });
+      started.push(workerProcess);
+      await workerProcess.waitForEvent((e) => e.event === 'worker-ready', READY_TIMEOUT_MS);
+      return { process: workerProcess, configPath, ...workerDirs };
+    };
+    const worker = await startWorker();
+    say(`worker          enrolled and connected (customer side, pinned signing key ${signingKeys[0]?.keyId ?? '?'})`);
+
+    const stack: LocalStack = {
+      dirs,
+      gitServer,
+      demoRepositoryPath,
+      inference: { process: inferenceProcess, url: inferenceUrl },
+      controlPlane: { process: controlPlaneProcess, httpUrl, grpcAddress },
+      api,
+      worker,
+      restartWorker: async () => {
+        stack.worker = await startWorker();
+        return stack.worker;
+      },
+      stop: stopAll,
+    };
+    return stack;
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
