@@ -1,0 +1,178 @@
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { NonceLedger } from './nonce-ledger';
+import type { NonceStore, NonceStoreOptions } from './nonce-store';
+import { NonceStoreCorruptError } from './nonce-store-corrupt.error';
+
+interface NonceLine {
+  nonce: string;
+  expiresAtMs: number;
+}
+
+/** Options of a `FileNonceStore`. */
+export interface FileNonceStoreOptions extends NonceStoreOptions {
+  /**
+   * The file is rewritten without expired entries once it holds at least this many lines
+   * and twice as many as there are live nonces: it stays small on a worker that runs for
+   * months, and each rewrite is paid for by at least as many appends as it keeps.
+   * @default 10_000
+   */
+  minLinesBeforeCompaction?: number;
+}
+
+/**
+ * A nonce store that survives restarts, so an instruction captured before a worker
+ * restart cannot be replayed after it.
+ *
+ * The file is JSON lines, one `{"nonce","expiresAtMs"}` per remembered nonce. Each
+ * `remember` appends its line and fsyncs before returning true, so a nonce the worker
+ * acted on is on disk. `open` loads the file, drops expired entries and rewrites it
+ * atomically (temporary file, fsync, rename, fsync of the directory); the same
+ * compaction runs while the store is open once the file has grown. A corrupt last line is
+ * the trace of a crash in the middle of an append whose `remember` never returned, so it
+ * is ignored; a corrupt line anywhere else makes `open` throw `NonceStoreCorruptError`.
+ *
+ * Bounded like `MemoryNonceStore` (refuses new nonces when full of live ones). Only one
+ * process may use a file at a time: two would not see each other's nonces.
+ */
+export class FileNonceStore implements NonceStore {
+  private fd: number | undefined;
+  private linesInFile = 0;
+  private compactAtLines: number;
+
+  private constructor(
+    private readonly filePath: string,
+    private readonly clock: () => number,
+    private readonly ledger: NonceLedger,
+    private readonly minLinesBeforeCompaction: number,
+  ) {
+    this.compactAtLines = minLinesBeforeCompaction;
+  }
+
+  /**
+   * Opens (creating if absent) the nonce file at `filePath` and compacts it. The
+   * directory must exist.
+   *
+   * @throws NonceStoreCorruptError when a line other than the last is unreadable.
+   */
+  static open(filePath: string, clock: () => number, options: FileNonceStoreOptions = {}): FileNonceStore {
+    const minLinesBeforeCompaction = options.minLinesBeforeCompaction ?? 10_000;
+    if (!Number.isSafeInteger(minLinesBeforeCompaction) || minLinesBeforeCompaction < 1) {
+      throw new RangeError(`minLinesBeforeCompaction: expected a positive integer, got ${minLinesBeforeCompaction}`);
+    }
+    const ledger = new NonceLedger(options);
+    for (const line of readNonceLines(filePath)) ledger.record(line.nonce, line.expiresAtMs);
+    const store = new FileNonceStore(filePath, clock, ledger, minLinesBeforeCompaction);
+    store.compact(clock());
+    return store;
+  }
+
+  /**
+   * {@inheritDoc NonceStore.remember}
+   *
+   * @throws when the nonce cannot be written to disk: the instruction must not run then,
+   *   since its nonce would not survive a restart.
+   */
+  remember(nonceHex: string, expiresAtMs: number): boolean {
+    if (this.fd === undefined) throw new Error(`FileNonceStore ${this.filePath} is closed (or failed to write)`);
+    const nowMs = this.clock();
+    if (this.ledger.admit(nonceHex, expiresAtMs, nowMs) !== 'fresh') return false;
+    try {
+      writeFully(this.fd, serialize([[nonceHex, expiresAtMs]]));
+      fsyncSync(this.fd);
+    } catch (error) {
+      // A failed append may have left part of a line. Appending nothing after it keeps it
+      // the last line, which the next open ignores, instead of corruption mid-file.
+      this.close();
+      throw error;
+    }
+    this.ledger.record(nonceHex, expiresAtMs);
+    this.linesInFile += 1;
+    if (this.linesInFile >= this.compactAtLines) this.compact(nowMs);
+    return true;
+  }
+
+  /** Closes the file. `remember` throws afterwards. */
+  close(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private compact(nowMs: number): void {
+    this.ledger.prune(nowMs);
+    const temporaryPath = `${this.filePath}.tmp`;
+    const temporaryFd = openSync(temporaryPath, 'w', 0o600);
+    try {
+      writeFully(temporaryFd, serialize(this.ledger.entries()));
+      fsyncSync(temporaryFd);
+    } finally {
+      closeSync(temporaryFd);
+    }
+    renameSync(temporaryPath, this.filePath);
+    // The old descriptor now points at the replaced file; appends through it would be
+    // lost, so it is dropped before anything else can fail and leave it in use.
+    this.close();
+    fsyncDirectory(dirname(this.filePath));
+    this.fd = openSync(this.filePath, 'a', 0o600);
+    this.linesInFile = this.ledger.size;
+    this.compactAtLines = Math.max(this.minLinesBeforeCompaction, 2 * this.ledger.size);
+  }
+}
+
+function readNonceLines(filePath: string): NonceLine[] {
+  let text: string;
+  try {
+    text = readFileSync(filePath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const lines = text.split('\n');
+  // A complete file ends with a newline, so the last element is empty; a crash can leave
+  // a partial line after it (or a garbled one just before it).
+  if (lines[lines.length - 1] === '') lines.pop();
+  const parsed: NonceLine[] = [];
+  lines.forEach((line, index) => {
+    const entry = parseNonceLine(line);
+    if (entry) parsed.push(entry);
+    else if (index !== lines.length - 1) throw new NonceStoreCorruptError(filePath, index + 1);
+  });
+  return parsed;
+}
+
+function parseNonceLine(line: string): NonceLine | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { nonce, expiresAtMs } = value as Record<string, unknown>;
+  if (typeof nonce !== 'string' || !/^[0-9a-f]+$/.test(nonce) || typeof expiresAtMs !== 'number' || !Number.isSafeInteger(expiresAtMs)) {
+    return undefined;
+  }
+  return { nonce, expiresAtMs };
+}
+
+function serialize(entries: Iterable<[string, number]>): Buffer {
+  let text = '';
+  for (const [nonce, expiresAtMs] of entries) text += `${JSON.stringify({ nonce, expiresAtMs })}\n`;
+  return Buffer.from(text, 'utf8');
+}
+
+function writeFully(fd: number, bytes: Buffer): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
+}
+
+// Without this the rename may not survive a power loss, and the old file would come back.
+function fsyncDirectory(directory: string): void {
+  const fd = openSync(directory, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
