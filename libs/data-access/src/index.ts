@@ -1,0 +1,25 @@
+export { openDataAccess, DataAccess, type DatabaseLocation } from './data-access';
+export { applyMigrations, MigrationStateError, MIGRATIONS_DIR } from './migrations/migration-runner';
+export { parsePostgresUrl, formatPostgresUrl, type PostgresConnectionFields } from './postgres/postgres-connection';
+export { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded/embedded-postgres';
+export { TenantRepository, type TenantRecord } from './repositories/tenant.repository';
+export { ApiTokenRepository, type ApiTokenPrincipal } from './repositories/api-token.repository';
+export { EnrollmentRepository, type EnrolledWorker } from './repositories/enrollment.repository';
+export { WorkerRepository, type WorkerIdentity, type WorkerSummary } from './repositories/worker.repository';
+export { SigningKeyRepository, type SigningKeyRecord } from './repositories/signing-key.repository';
+export {
+  JobRepository,
+  LEASE_EXPIRED_FAILURE_CODE,
+  type JobTask,
+  type JobResultMetadata,
+  type JobAttemptView,
+  type JobEventView,
+  type JobSummary,
+  type JobDetail,
+  type QueuedJobRef,
+  type DispatchClaim,
+  type WorkerAttemptRef,
+  type ResultDispositionName,
+  type LeaseExpiry,
+} from './repositories/job.repository';
+export type { ApiTokenRole, JobStatus, JobKind, AttemptStatus, JobEventType, WorkerStatus } from '@prisma/client';

@@ -1,0 +1,400 @@
+import type { AttemptStatus, JobEventType, JobKind, JobStatus, Prisma } from '@prisma/client';
+import type { DatabaseClient, DatabaseTransaction } from '../database-client';
+
+/** What a job asks a worker to do. `fix` carries the ticket; `noop` carries nothing. */
+export type JobTask =
+  | { readonly kind: 'FIX'; readonly repoAlias: string; readonly baseRef: string; readonly ticketTitle: string; readonly ticketDescription: string }
+  | { readonly kind: 'NOOP' };
+
+/** The closed, metadata-only result of an attempt, as stored on the job. */
+export interface JobResultMetadata {
+  readonly outcome: string;
+  readonly failureCode: string | null;
+  readonly failedPhase: string | null;
+  readonly phaseDurations: readonly { readonly phase: string; readonly durationMs: number }[];
+  readonly tokens: { readonly requests: number; readonly promptTokens: number; readonly completionTokens: number };
+  readonly change: {
+    readonly filesChanged: number;
+    readonly linesAdded: number;
+    readonly linesRemoved: number;
+    readonly editsProposed: number;
+    readonly editsApplied: number;
+  };
+  readonly verification: { readonly testsRan: boolean; readonly testExitCode: number };
+  readonly contextFiles: number;
+  /** Lowercase hex, or null when the worker sent none. */
+  readonly changeMac: string | null;
+  readonly deliveryMac: string | null;
+}
+
+export interface JobAttemptView {
+  readonly attempt: number;
+  readonly workerId: string;
+  readonly status: AttemptStatus;
+  readonly dispatchedAt: Date;
+  readonly ackedAt: Date | null;
+  readonly finishedAt: Date | null;
+  readonly leaseExpiresAt: Date;
+  readonly failureCode: string | null;
+}
+
+export interface JobEventView {
+  readonly type: JobEventType;
+  readonly attempt: number | null;
+  readonly phase: string | null;
+  readonly failureCode: string | null;
+  readonly at: Date;
+}
+
+export interface JobSummary {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly kind: JobKind;
+  readonly repoAlias: string | null;
+  readonly baseRef: string | null;
+  readonly status: JobStatus;
+  readonly currentAttempt: number;
+  readonly maxAttempts: number;
+  readonly failureCode: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly finishedAt: Date | null;
+}
+
+/** A job with its history. The ticket text is deliberately not part of any read model. */
+export interface JobDetail extends JobSummary {
+  readonly result: JobResultMetadata | null;
+  readonly attempts: readonly JobAttemptView[];
+  readonly events: readonly JobEventView[];
+}
+
+/** A job waiting for a worker. */
+export interface QueuedJobRef {
+  readonly jobId: string;
+  readonly tenantId: string;
+  readonly currentAttempt: number;
+  readonly createdAt: Date;
+}
+
+/** A job that one dispatcher won for one worker, with what the instruction needs. */
+export interface DispatchClaim {
+  readonly jobId: string;
+  readonly tenantId: string;
+  readonly attempt: number;
+  readonly task: JobTask;
+}
+
+/** Names one attempt that a given worker reports on. */
+export interface WorkerAttemptRef {
+  readonly workerId: string;
+  readonly jobId: string;
+  readonly attempt: number;
+}
+
+export type ResultDispositionName = 'RECORDED' | 'DUPLICATE' | 'STALE_ATTEMPT' | 'UNKNOWN_ATTEMPT';
+
+/** What the lease reaper did to one expired attempt. */
+export interface LeaseExpiry {
+  readonly jobId: string;
+  readonly tenantId: string;
+  readonly attempt: number;
+  readonly requeued: boolean;
+}
+
+/** The failure code of a job whose every attempt lost its lease. */
+export const LEASE_EXPIRED_FAILURE_CODE = 'LEASE_EXPIRED';
+
+const ACTIVE_JOB_STATUSES: JobStatus[] = ['DISPATCHED', 'RUNNING'];
+const ACTIVE_ATTEMPT_STATUSES: AttemptStatus[] = ['DISPATCHED', 'RUNNING'];
+
+const SUMMARY_SELECT = {
+  id: true,
+  tenantId: true,
+  kind: true,
+  repoAlias: true,
+  baseRef: true,
+  status: true,
+  currentAttempt: true,
+  maxAttempts: true,
+  failureCode: true,
+  createdAt: true,
+  updatedAt: true,
+  finishedAt: true,
+} as const satisfies Prisma.JobSelect;
+
+/**
+ * Jobs, attempts and their append-only events. Every state change is a conditional update
+ * inside a transaction that first locks the job row, and writes its event in the same
+ * transaction, so concurrent callers (a result racing the lease reaper, two dispatchers)
+ * can never both win and every job reaches exactly one terminal state.
+ */
+export class JobRepository {
+  constructor(private readonly db: DatabaseClient) {}
+
+  async create(tenantId: string, task: JobTask, maxAttempts: number, now: Date): Promise<JobSummary> {
+    return this.db.$transaction(async (tx) => {
+      const job = await tx.job.create({
+        data: {
+          tenantId,
+          maxAttempts,
+          createdAt: now,
+          ...(task.kind === 'FIX'
+            ? { kind: 'FIX', repoAlias: task.repoAlias, baseRef: task.baseRef, ticketTitle: task.ticketTitle, ticketDescription: task.ticketDescription }
+            : { kind: 'NOOP' }),
+        },
+        select: SUMMARY_SELECT,
+      });
+      await tx.jobEvent.createMany({
+        data: [
+          { tenantId, jobId: job.id, type: 'CREATED', at: now },
+          { tenantId, jobId: job.id, type: 'QUEUED', at: now },
+        ],
+      });
+      return job;
+    });
+  }
+
+  async findForTenant(tenantId: string, jobId: string): Promise<JobDetail | null> {
+    const job = await this.db.job.findFirst({
+      where: { id: jobId, tenantId },
+      select: {
+        ...SUMMARY_SELECT,
+        result: true,
+        attempts: {
+          orderBy: { attempt: 'asc' },
+          select: { attempt: true, workerId: true, status: true, dispatchedAt: true, ackedAt: true, finishedAt: true, leaseExpiresAt: true, failureCode: true },
+        },
+        events: { orderBy: { id: 'asc' }, select: { type: true, attempt: true, phase: true, failureCode: true, at: true } },
+      },
+    });
+    if (!job) return null;
+    return { ...job, result: job.result as unknown as JobResultMetadata | null };
+  }
+
+  async listForTenant(tenantId: string, filter: { limit: number; status?: JobStatus }): Promise<JobSummary[]> {
+    return this.db.job.findMany({
+      where: { tenantId, ...(filter.status ? { status: filter.status } : {}) },
+      orderBy: { createdAt: 'desc' },
+      take: filter.limit,
+      select: SUMMARY_SELECT,
+    });
+  }
+
+  /** Queued jobs, oldest first: the state an in-process queue is rebuilt from. */
+  async listQueued(limit: number): Promise<QueuedJobRef[]> {
+    const jobs = await this.db.job.findMany({
+      where: { status: 'QUEUED' },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: limit,
+      select: { id: true, tenantId: true, currentAttempt: true, createdAt: true },
+    });
+    return jobs.map((job) => ({ jobId: job.id, tenantId: job.tenantId, currentAttempt: job.currentAttempt, createdAt: job.createdAt }));
+  }
+
+  /**
+   * Claims a queued job for a worker as the next attempt. Only the caller whose expected
+   * attempt still matches wins; everyone else gets null.
+   */
+  async claimForDispatch(input: {
+    jobId: string;
+    tenantId: string;
+    workerId: string;
+    expectedCurrentAttempt: number;
+    leaseExpiresAt: Date;
+    now: Date;
+  }): Promise<DispatchClaim | null> {
+    return this.db.$transaction(async (tx) => {
+      const attempt = input.expectedCurrentAttempt + 1;
+      const won = await tx.job.updateMany({
+        where: { id: input.jobId, tenantId: input.tenantId, status: 'QUEUED', currentAttempt: input.expectedCurrentAttempt },
+        data: { status: 'DISPATCHED', currentAttempt: attempt, updatedAt: input.now },
+      });
+      if (won.count !== 1) return null;
+      await tx.jobAttempt.create({
+        data: {
+          tenantId: input.tenantId,
+          jobId: input.jobId,
+          attempt,
+          workerId: input.workerId,
+          status: 'DISPATCHED',
+          leaseExpiresAt: input.leaseExpiresAt,
+          dispatchedAt: input.now,
+        },
+      });
+      await tx.jobEvent.create({ data: { tenantId: input.tenantId, jobId: input.jobId, attempt, type: 'DISPATCHED', at: input.now } });
+      const job = await tx.job.findUniqueOrThrow({
+        where: { id: input.jobId },
+        select: { kind: true, repoAlias: true, baseRef: true, ticketTitle: true, ticketDescription: true },
+      });
+      const task: JobTask =
+        job.kind === 'FIX'
+          ? { kind: 'FIX', repoAlias: job.repoAlias ?? '', baseRef: job.baseRef ?? '', ticketTitle: job.ticketTitle ?? '', ticketDescription: job.ticketDescription ?? '' }
+          : { kind: 'NOOP' };
+      return { jobId: input.jobId, tenantId: input.tenantId, attempt, task };
+    });
+  }
+
+  /** The worker verified the instruction and started: attempt and job become RUNNING. */
+  async recordAck(ref: WorkerAttemptRef, now: Date): Promise<boolean> {
+    return this.db.$transaction(async (tx) => {
+      const job = await lockJob(tx, ref.jobId);
+      if (!job || job.currentAttempt !== ref.attempt) return false;
+      const acked = await tx.jobAttempt.updateMany({
+        where: { jobId: ref.jobId, attempt: ref.attempt, workerId: ref.workerId, status: 'DISPATCHED' },
+        data: { status: 'RUNNING', ackedAt: now },
+      });
+      if (acked.count !== 1) return false;
+      await tx.job.updateMany({ where: { id: ref.jobId, status: 'DISPATCHED' }, data: { status: 'RUNNING', updatedAt: now } });
+      await tx.jobEvent.create({ data: { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: 'ACKED', at: now } });
+      return true;
+    });
+  }
+
+  /**
+   * The worker refused the instruction. That is a security signal (bad signature, wrong
+   * audience, forbidden task …), so the job fails with the worker's code and is not retried.
+   */
+  async recordRejection(ref: WorkerAttemptRef, failureCode: string, now: Date): Promise<boolean> {
+    return this.db.$transaction(async (tx) => {
+      const job = await lockJob(tx, ref.jobId);
+      if (!job || job.currentAttempt !== ref.attempt || !ACTIVE_JOB_STATUSES.includes(job.status)) return false;
+      const rejected = await tx.jobAttempt.updateMany({
+        where: { jobId: ref.jobId, attempt: ref.attempt, workerId: ref.workerId, status: { in: ACTIVE_ATTEMPT_STATUSES } },
+        data: { status: 'REJECTED', failureCode, finishedAt: now },
+      });
+      if (rejected.count !== 1) return false;
+      await tx.job.update({ where: { id: ref.jobId }, data: { status: 'FAILED', failureCode, finishedAt: now, updatedAt: now } });
+      await tx.jobEvent.create({ data: { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: 'REJECTED', failureCode, at: now } });
+      return true;
+    });
+  }
+
+  /** Appends a phase event for an attempt the worker owns and still runs. */
+  async recordProgress(ref: WorkerAttemptRef, event: { type: 'PHASE_STARTED' | 'PHASE_COMPLETED' | 'PHASE_FAILED'; phase: string }, now: Date): Promise<boolean> {
+    const attempt = await this.db.jobAttempt.findFirst({
+      where: { jobId: ref.jobId, attempt: ref.attempt, workerId: ref.workerId, status: { in: ACTIVE_ATTEMPT_STATUSES } },
+      select: { tenantId: true },
+    });
+    if (!attempt) return false;
+    await this.db.jobEvent.create({
+      data: { tenantId: attempt.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: event.type, phase: event.phase, at: now },
+    });
+    return true;
+  }
+
+  /** Renews the leases of the listed attempts that this worker owns and still runs. */
+  async renewLeases(workerId: string, attempts: readonly { jobId: string; attempt: number }[], leaseExpiresAt: Date): Promise<number> {
+    if (attempts.length === 0) return 0;
+    const renewed = await this.db.jobAttempt.updateMany({
+      where: {
+        workerId,
+        status: { in: ACTIVE_ATTEMPT_STATUSES },
+        OR: attempts.map((ref) => ({ jobId: ref.jobId, attempt: ref.attempt })),
+      },
+      data: { leaseExpiresAt },
+    });
+    return renewed.count;
+  }
+
+  /**
+   * Records an attempt's final result under the fencing rules of docs/worker-protocol.md:
+   * only the job's current, still-active attempt is recorded; the same attempt again is a
+   * duplicate; an older or fenced attempt is stale and changes nothing.
+   */
+  async recordResult(ref: WorkerAttemptRef, result: JobResultMetadata, now: Date): Promise<ResultDispositionName> {
+    return this.db.$transaction(async (tx) => {
+      const job = await lockJob(tx, ref.jobId);
+      const attempt = job
+        ? await tx.jobAttempt.findUnique({ where: { jobId_attempt: { jobId: ref.jobId, attempt: ref.attempt } }, select: { status: true, workerId: true } })
+        : null;
+      if (!job || !attempt || attempt.workerId !== ref.workerId) return 'UNKNOWN_ATTEMPT';
+      if (attempt.status === 'SUCCEEDED' || attempt.status === 'FAILED' || attempt.status === 'CANCELLED') return 'DUPLICATE';
+      const current = job.currentAttempt === ref.attempt && ACTIVE_JOB_STATUSES.includes(job.status) && ACTIVE_ATTEMPT_STATUSES.includes(attempt.status);
+      if (!current) {
+        await tx.jobEvent.create({ data: { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: 'STALE_RESULT_REJECTED', at: now } });
+        return 'STALE_ATTEMPT';
+      }
+      const status = terminalStatusFor(result.outcome);
+      await tx.jobAttempt.update({
+        where: { jobId_attempt: { jobId: ref.jobId, attempt: ref.attempt } },
+        data: { status, failureCode: result.failureCode, finishedAt: now },
+      });
+      await tx.job.update({
+        where: { id: ref.jobId },
+        data: { status, failureCode: result.failureCode, result: result as unknown as Prisma.InputJsonObject, finishedAt: now, updatedAt: now },
+      });
+      await tx.jobEvent.create({
+        data: { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: 'RESULT_RECORDED', failureCode: result.failureCode, at: now },
+      });
+      return 'RECORDED';
+    });
+  }
+
+  /** Attempts whose lease ran out before `now`, oldest first. */
+  async findExpiredLeases(now: Date, limit: number): Promise<{ jobId: string; attempt: number }[]> {
+    return this.db.jobAttempt.findMany({
+      where: { status: { in: ACTIVE_ATTEMPT_STATUSES }, leaseExpiresAt: { lt: now } },
+      orderBy: { leaseExpiresAt: 'asc' },
+      take: limit,
+      select: { jobId: true, attempt: true },
+    });
+  }
+
+  /**
+   * Fences one attempt whose lease expired and queues its job again as the next attempt,
+   * or fails the job once it has used all its attempts. Returns null when a heartbeat or a
+   * result got there first.
+   */
+  async expireLease(ref: { jobId: string; attempt: number }, now: Date): Promise<LeaseExpiry | null> {
+    return this.db.$transaction(async (tx) => {
+      const job = await lockJob(tx, ref.jobId);
+      if (!job) return null;
+      const expired = await tx.jobAttempt.updateMany({
+        where: { jobId: ref.jobId, attempt: ref.attempt, status: { in: ACTIVE_ATTEMPT_STATUSES }, leaseExpiresAt: { lt: now } },
+        data: { status: 'LEASE_EXPIRED', failureCode: LEASE_EXPIRED_FAILURE_CODE, finishedAt: now },
+      });
+      if (expired.count !== 1) return null;
+      const base = { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, at: now };
+      await tx.jobEvent.create({ data: { ...base, type: 'LEASE_EXPIRED' } });
+      if (job.currentAttempt !== ref.attempt || !ACTIVE_JOB_STATUSES.includes(job.status)) {
+        return { jobId: ref.jobId, tenantId: job.tenantId, attempt: ref.attempt, requeued: false };
+      }
+      const requeued = ref.attempt < job.maxAttempts;
+      if (requeued) {
+        await tx.job.update({ where: { id: ref.jobId }, data: { status: 'QUEUED', updatedAt: now } });
+        await tx.jobEvent.create({ data: { ...base, type: 'REQUEUED' } });
+      } else {
+        await tx.job.update({
+          where: { id: ref.jobId },
+          data: { status: 'FAILED', failureCode: LEASE_EXPIRED_FAILURE_CODE, finishedAt: now, updatedAt: now },
+        });
+        await tx.jobEvent.create({ data: { ...base, type: 'FAILED', failureCode: LEASE_EXPIRED_FAILURE_CODE } });
+      }
+      return { jobId: ref.jobId, tenantId: job.tenantId, attempt: ref.attempt, requeued };
+    });
+  }
+}
+
+function terminalStatusFor(outcome: string): 'SUCCEEDED' | 'FAILED' | 'CANCELLED' {
+  if (outcome === 'JOB_OUTCOME_SUCCEEDED') return 'SUCCEEDED';
+  if (outcome === 'JOB_OUTCOME_CANCELLED') return 'CANCELLED';
+  return 'FAILED';
+}
+
+interface LockedJob {
+  readonly tenantId: string;
+  readonly status: JobStatus;
+  readonly currentAttempt: number;
+  readonly maxAttempts: number;
+}
+
+/**
+ * Locks the job row for the rest of the transaction. Every transition takes this lock
+ * first, so transitions on one job are serialised and always lock rows in the same order.
+ */
+async function lockJob(tx: DatabaseTransaction, jobId: string): Promise<LockedJob | null> {
+  const rows = await tx.$queryRaw<{ tenantId: string; status: JobStatus; currentAttempt: number; maxAttempts: number }[]>`
+    SELECT "tenantId"::text AS "tenantId", "status"::text AS "status", "currentAttempt", "maxAttempts"
+    FROM "Job" WHERE "id" = ${jobId}::uuid FOR UPDATE`;
+  return rows[0] ?? null;
+}

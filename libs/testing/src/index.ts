@@ -1,0 +1,1 @@
+export { startPostgresCluster, createDatabase, findFreePort, type PostgresCluster } from './postgres-cluster';

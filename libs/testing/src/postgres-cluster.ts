@@ -1,0 +1,130 @@
+import { execFile, spawn } from 'node:child_process';
+import { chmod, chown, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+
+const execFileAsync = promisify(execFile);
+const POSTGRES_BIN_ROOT = '/usr/lib/postgresql';
+const SUPERUSER = 'postgres';
+const SUPERUSER_PASSWORD = 'postgres';
+
+/** A throwaway PostgreSQL cluster owned by one test run. */
+export interface PostgresCluster {
+  /** Superuser URL of the cluster's `postgres` database. */
+  readonly url: string;
+  /** Stops the server and deletes its data directory. */
+  stop(): Promise<void>;
+}
+
+async function findPostgresBinDir(): Promise<string> {
+  const versions = existsSync(POSTGRES_BIN_ROOT) ? await readdir(POSTGRES_BIN_ROOT) : [];
+  const newestFirst = versions.filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+  for (const version of newestFirst) {
+    const bin = path.join(POSTGRES_BIN_ROOT, version, 'bin');
+    if (existsSync(path.join(bin, 'initdb')) && existsSync(path.join(bin, 'pg_ctl'))) return bin;
+  }
+  throw new Error(
+    `No PostgreSQL server binaries under ${POSTGRES_BIN_ROOT}/*/bin (initdb, pg_ctl). Install them with: apt-get install -y postgresql`,
+  );
+}
+
+/** Asks the kernel for a free 127.0.0.1 port. */
+export async function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function postgresUserIds(): Promise<{ uid: number; gid: number }> {
+  const [uid, gid] = await Promise.all([
+    execFileAsync('id', ['-u', SUPERUSER]),
+    execFileAsync('id', ['-g', SUPERUSER]),
+  ]);
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+/**
+ * Runs a PostgreSQL binary. PostgreSQL refuses to run as root, so as root it runs as the
+ * `postgres` system user (which the Debian package creates).
+ */
+function runPostgresBinary(binary: string, args: string[]): Promise<void> {
+  const asRoot = process.getuid?.() === 0;
+  const command = asRoot ? 'runuser' : binary;
+  const fullArgs = asRoot ? ['-u', SUPERUSER, '--', binary, ...args] : args;
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, fullArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${path.basename(binary)} exited with ${code}: ${output.trim()}`)),
+    );
+  });
+}
+
+/**
+ * Creates and starts a real PostgreSQL cluster in a temporary directory on a free
+ * 127.0.0.1 port, for integration tests. Never a fixed port, never an embedded engine.
+ */
+export async function startPostgresCluster(): Promise<PostgresCluster> {
+  const bin = await findPostgresBinDir();
+  const root = await mkdtemp(path.join(tmpdir(), 'airlock-pg-'));
+  const dataDir = path.join(root, 'data');
+  const passwordFile = path.join(root, 'password');
+  await writeFile(passwordFile, SUPERUSER_PASSWORD);
+  if (process.getuid?.() === 0) {
+    const { uid, gid } = await postgresUserIds();
+    await chown(root, uid, gid);
+    await chown(passwordFile, uid, gid);
+  }
+  await chmod(root, 0o700);
+
+  await runPostgresBinary(path.join(bin, 'initdb'), [
+    '-D', dataDir, '-U', SUPERUSER, '--pwfile', passwordFile, '-A', 'scram-sha-256', '-E', 'UTF8', '--no-sync',
+  ]);
+  const port = await findFreePort();
+  const serverOptions = `-c listen_addresses=127.0.0.1 -p ${port} -k ${root} -c fsync=off -c max_connections=200`;
+  await runPostgresBinary(path.join(bin, 'pg_ctl'), ['-D', dataDir, '-o', serverOptions, '-l', path.join(root, 'server.log'), '-w', 'start']);
+
+  let stopped = false;
+  return {
+    url: `postgresql://${SUPERUSER}:${SUPERUSER_PASSWORD}@127.0.0.1:${port}/postgres`,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await runPostgresBinary(path.join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Creates an empty database on the cluster behind `url` and returns its URL, so each test
+ * file gets its own database on one shared cluster.
+ */
+export async function createDatabase(url: string, name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) {
+    throw new Error(`database name must match ^[a-z_][a-z0-9_]{0,62}$, got ${JSON.stringify(name)}`);
+  }
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+  const databaseUrl = new URL(url);
+  databaseUrl.pathname = `/${name}`;
+  return databaseUrl.toString();
+}
