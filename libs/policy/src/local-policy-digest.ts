@@ -1,0 +1,24 @@
+import { createHash } from 'node:crypto';
+import type { LocalPolicy } from './local-policy';
+
+/**
+ * SHA-256 (32 bytes) of the policy's canonical JSON: keys sorted, every array sorted by
+ * code unit and without duplicates. Two policies that allow the same things have the
+ * same digest however their config lists them; any real change gives another digest.
+ * The worker reports it in `Hello.local_policy_digest`.
+ */
+export function localPolicyDigest(policy: LocalPolicy): Buffer {
+  // Built field by field, in sorted key order, so that nothing beyond these three
+  // fields (whatever else a config object carries) can move the digest.
+  const canonical = {
+    allowedTaskKinds: sortedUnique(policy.allowedTaskKinds),
+    inferenceHosts: sortedUnique(policy.inferenceHosts),
+    repoAliases: sortedUnique(policy.repoAliases),
+  };
+  return createHash('sha256').update(JSON.stringify(canonical), 'utf8').digest();
+}
+
+// Plain comparison rather than localeCompare: the order must not depend on the host's locale.
+function sortedUnique(values: ReadonlyArray<string>): string[] {
+  return [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
