@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { type ConfigProblem, WorkerConfigInvalidError } from './worker-config-invalid.error';
+import { type WorkerConfigParsed, workerConfigSchema } from './worker-config.schema';
+
+/** An inference endpoint with its API key resolved from the environment (a secret: never logged). */
+export interface InferenceEndpointConfig {
+  readonly name: string;
+  readonly baseUrl: string;
+  readonly model: string;
+  readonly apiKey: string | undefined;
+  readonly timeoutMs: number;
+}
+
+/** A catalog entry: what an alias means on this side of the trust boundary. */
+export interface RepositoryConfig {
+  readonly alias: string;
+  readonly cloneUrl: string;
+  readonly pushUrl: string;
+  readonly branchPrefix: string;
+}
+
+/** The few host environment values child processes may inherit (everything else is scrubbed). */
+export interface HostEnvironment {
+  readonly path: string;
+  readonly lang: string;
+}
+
+/** The validated worker configuration, with absolute paths and durations in milliseconds. */
+export interface WorkerConfig {
+  readonly configFile: string;
+  readonly controlPlane: WorkerConfigParsed['controlPlane'];
+  readonly stateDir: string;
+  readonly workspaceDir: string;
+  readonly concurrency: number;
+  readonly allowNoop: boolean;
+  readonly inference: { readonly endpoints: readonly InferenceEndpointConfig[]; readonly allowedHosts: readonly string[] };
+  readonly repositories: readonly RepositoryConfig[];
+  readonly limits: WorkerConfigParsed['limits'];
+  readonly health: WorkerConfigParsed['health'];
+  readonly host: HostEnvironment;
+}
+
+/**
+ * Reads, validates and resolves the worker's YAML config. Fails fast with every problem,
+ * each naming the field path and what it expects. This is the only place the worker reads
+ * `process.env` (unless another environment is passed, as tests do).
+ */
+export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const configFile = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(configFile, 'utf8');
+  } catch (error) {
+    throw new WorkerConfigInvalidError(configFile, [{ path: '', expected: `a readable file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})` }]);
+  }
+  const document = parseDocument(text, { prettyErrors: false });
+  if (document.errors.length > 0) {
+    // Positions only: the offending text might be a value the operator considers sensitive.
+    throw new WorkerConfigInvalidError(
+      configFile,
+      document.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, expected: `valid YAML (${e.code})` })),
+    );
+  }
+  const parsed = workerConfigSchema.safeParse(document.toJS());
+  if (!parsed.success) throw new WorkerConfigInvalidError(configFile, parsed.error.issues.map(toProblem));
+  const config = parsed.data;
+  const base = dirname(configFile);
+  const problems: ConfigProblem[] = [];
+  const endpoints = config.inference.endpoints.map((endpoint, index) => {
+    const apiKey = endpoint.apiKeyEnv === undefined ? undefined : env[endpoint.apiKeyEnv];
+    if (endpoint.apiKeyEnv !== undefined && !apiKey) {
+      problems.push({ path: `inference.endpoints[${index}].apiKeyEnv`, expected: `the environment variable ${endpoint.apiKeyEnv} to be set` });
+    }
+    return { name: endpoint.name, baseUrl: endpoint.baseUrl, model: endpoint.model, apiKey, timeoutMs: endpoint.timeout };
+  });
+  if (problems.length > 0) throw new WorkerConfigInvalidError(configFile, problems);
+  return {
+    configFile,
+    controlPlane: config.controlPlane,
+    stateDir: resolve(base, config.stateDir),
+    workspaceDir: resolve(base, config.workspaceDir),
+    concurrency: config.concurrency,
+    allowNoop: config.allowNoop,
+    inference: { endpoints, allowedHosts: config.inference.allowedHosts },
+    repositories: config.repositories.map((repo) => ({
+      ...repo,
+      cloneUrl: resolveGitLocation(base, repo.cloneUrl),
+      pushUrl: resolveGitLocation(base, repo.pushUrl),
+    })),
+    limits: config.limits,
+    health: config.health,
+    host: { path: env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin', lang: env['LANG'] ?? 'C.UTF-8' },
+  };
+}
+
+/** Relative local paths resolve against the config file; URLs (scheme:// or scp-like) stay as written. */
+function resolveGitLocation(base: string, location: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location) || /^[^/]+@[^/]+:/.test(location)) return location;
+  return resolve(base, location);
+}
+
+function toProblem(issue: z.core.$ZodIssue): ConfigProblem {
+  const path = issue.path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
+  if (issue.code === 'unrecognized_keys') return { path, expected: `no unknown keys (found ${issue.keys.join(', ')})` };
+  if (issue.code === 'invalid_type') return { path, expected: `a ${issue.expected}` };
+  return { path, expected: issue.message.replace(/^expected /, '') };
+}

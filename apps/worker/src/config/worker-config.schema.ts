@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { isLocalInferenceUrl } from '@airlock/policy';
+import { DURATION_PATTERN, parseDuration } from './duration';
+
+const duration = (fallback: string, what: string) =>
+  z
+    .string()
+    .regex(DURATION_PATTERN, 'expected a duration like 30s, 5m or 250ms')
+    .transform(parseDuration)
+    .prefault(fallback)
+    .describe(`${what} (default ${fallback})`);
+
+const hostPort = z
+  .string()
+  .regex(/^[A-Za-z0-9.-]{1,253}:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/, 'expected host:port')
+  .describe('Control plane gRPC address, host:port.');
+
+/** A repository alias as the control plane knows it (same shape as the wire contract). */
+export const REPO_ALIAS_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+const trustedKey = z.strictObject({
+  keyId: z.string().regex(/^sk_[0-9a-f]{16}$/, 'expected a signing key id: sk_ followed by 16 lowercase hex characters'),
+  publicKey: z
+    .string()
+    .refine((value) => /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32, 'expected a base64 raw 32-byte Ed25519 public key')
+    .describe('Raw 32-byte Ed25519 public key, base64.'),
+});
+
+const endpoint = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a short name ([A-Za-z0-9._-]{1,64})').describe('Name used in local logs and doctor output.'),
+  baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:8000/v1' }).describe('OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1. Must be local (see inference.allowedHosts).'),
+  model: z.string().min(1, 'expected a model name').max(200).describe('Model name passed to /v1/chat/completions.'),
+  apiKeyEnv: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'expected an environment variable name')
+    .optional()
+    .describe('Name of the environment variable holding the API key, if the server needs one. The key itself never goes in this file.'),
+  timeout: duration('120s', 'Per-request timeout'),
+});
+
+const repository = z.strictObject({
+  alias: z.string().regex(REPO_ALIAS_PATTERN, 'expected an alias matching ^[a-z0-9][a-z0-9._-]{0,62}$').describe('The name the control plane uses for this repository.'),
+  cloneUrl: z.string().min(1, 'expected a git URL or path').describe('Where the worker fetches from (any URL git understands, or a local path).'),
+  pushUrl: z.string().min(1, 'expected a git URL or path').describe('Where the worker pushes its branch.'),
+  branchPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/, 'expected a branch prefix ending in / such as airlock/')
+    .default('airlock/')
+    .describe('Every branch the worker pushes starts with this prefix (default airlock/).'),
+});
+
+/**
+ * The worker's customer-owned YAML configuration. Parsing it yields milliseconds for every
+ * duration; relative paths are resolved by the loader against the file's folder.
+ */
+export const workerConfigSchema = z
+  .strictObject({
+    controlPlane: z.strictObject({
+      address: hostPort,
+      insecure: z.boolean().default(false).describe('Plain-text gRPC. Required for now: TLS (private CA) support comes later (default false).'),
+      trustedSigningKeys: z.array(trustedKey).default([]).describe('Instruction-signing keys this worker trusts, as printed by `enroll` (default []).'),
+    }),
+    stateDir: z.string().min(1, 'expected a directory path').describe('Identity, nonce store, outbox, egress audit log and HMAC key.'),
+    workspaceDir: z.string().min(1, 'expected a directory path').describe('Bare mirrors and per-job worktrees.'),
+    concurrency: z.number().int('expected an integer').min(1, 'expected at least 1').max(64, 'expected at most 64').default(1).describe('Jobs run at once, 1..64 (default 1).'),
+    allowNoop: z.boolean().default(false).describe('Accept noop tasks (health probes, benchmarks) (default false).'),
+    inference: z.strictObject({
+      endpoints: z.array(endpoint).min(1, 'expected at least one endpoint').describe('Tried in order; the next is used when one is unreachable or answers 5xx.'),
+      allowedHosts: z.array(z.string().min(1)).default([]).describe('Extra host names counted as local besides loopback and private addresses (default []).'),
+    }),
+    repositories: z.array(repository).default([]).describe('The local catalog: alias → URLs. Aliases must be unique (default []).'),
+    limits: z
+      .strictObject({
+        maxContextFiles: z.number().int().min(1).max(200).default(8).describe('Files shown to the model (default 8).'),
+        maxContextBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(200 * 1024).describe('Bytes of file content shown to the model (default 204800 = 200 KiB).'),
+        maxModelTokens: z.number().int().min(16).max(1_000_000).default(4096).describe('max_tokens for one completion (default 4096).'),
+        testTimeout: duration('5m', 'Test command timeout when .airlock.yml sets none'),
+        jobTimeout: duration('30m', 'Whole-job timeout'),
+      })
+      .prefault({}),
+    health: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1').describe('Health listener address (default 127.0.0.1).'),
+        port: z.number().int().min(0).max(65535).default(0).describe('Health listener port; 0 picks a free one (default 0).'),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    if (!config.controlPlane.insecure) {
+      ctx.addIssue({ code: 'custom', path: ['controlPlane', 'insecure'], message: 'expected true: only plain-text gRPC is supported so far (TLS with a private CA comes later)' });
+    }
+    const seen = new Set<string>();
+    config.repositories.forEach((repo, index) => {
+      if (seen.has(repo.alias)) ctx.addIssue({ code: 'custom', path: ['repositories', index, 'alias'], message: 'expected a unique alias (this one appears twice)' });
+      seen.add(repo.alias);
+    });
+    // A non-local endpoint would send prompts (source code) out of the customer's network.
+    config.inference.endpoints.forEach((entry, index) => {
+      if (!isLocalInferenceUrl(entry.baseUrl, config.inference.allowedHosts)) {
+        ctx.addIssue({ code: 'custom', path: ['inference', 'endpoints', index, 'baseUrl'], message: 'expected a local inference URL (loopback, private address, or a host in inference.allowedHosts)' });
+      }
+    });
+  });
+
+/** The worker config after validation, with durations in milliseconds and paths as written. */
+export type WorkerConfigParsed = z.output<typeof workerConfigSchema>;
+
+/** The JSON Schema of the YAML file, for editors and for customers' own checks. */
+export function workerConfigJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(workerConfigSchema, { io: 'input' }) as Record<string, unknown>;
+}

@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Who this worker is, as issued by the control plane at enrollment. */
+export interface WorkerIdentity {
+  readonly workerId: string;
+  readonly tenantId: string;
+  readonly privateKeyPem: string;
+}
+
+/** Raised when `run` or `doctor` finds no enrolled identity in the state directory. */
+export class WorkerNotEnrolledError extends Error {
+  override readonly name = 'WorkerNotEnrolledError';
+  readonly code = 'WORKER_NOT_ENROLLED';
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The worker's secrets and identity on disk: `worker-key.pem` (Ed25519 private key),
+ * `identity.json` and `mac.key` (the HMAC key for change/delivery MACs), all mode 0600 in
+ * the state directory. Nothing here ever goes upstream except the public key at enrollment.
+ */
+export class WorkerIdentityStore {
+  constructor(private readonly stateDir: string) {}
+
+  get keyFile(): string {
+    return join(this.stateDir, 'worker-key.pem');
+  }
+
+  get identityFile(): string {
+    return join(this.stateDir, 'identity.json');
+  }
+
+  get macKeyFile(): string {
+    return join(this.stateDir, 'mac.key');
+  }
+
+  isEnrolled(): boolean {
+    return existsSync(this.identityFile);
+  }
+
+  /** Writes the private key before enrollment, so a crash after `Enroll` never loses it. */
+  savePrivateKey(privateKeyPem: string): void {
+    mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
+    writeFileSync(this.keyFile, privateKeyPem, { mode: 0o600 });
+  }
+
+  /** Records the issued ids and creates a fresh 32-byte MAC key. */
+  saveIdentity(workerId: string, tenantId: string): void {
+    writeFileSync(this.identityFile, `${JSON.stringify({ workerId, tenantId }, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(this.macKeyFile, randomBytes(32), { mode: 0o600 });
+  }
+
+  /** Loads the identity or throws WorkerNotEnrolledError naming what is missing. */
+  load(): WorkerIdentity {
+    if (!existsSync(this.identityFile) || !existsSync(this.keyFile)) {
+      throw new WorkerNotEnrolledError(`not enrolled: ${this.identityFile} or ${this.keyFile} is missing (run \`enroll\` first)`);
+    }
+    const parsed = JSON.parse(readFileSync(this.identityFile, 'utf8')) as { workerId?: unknown; tenantId?: unknown };
+    if (typeof parsed.workerId !== 'string' || !UUID.test(parsed.workerId) || typeof parsed.tenantId !== 'string' || !UUID.test(parsed.tenantId)) {
+      throw new WorkerNotEnrolledError(`${this.identityFile}: expected {"workerId": UUID, "tenantId": UUID}`);
+    }
+    return { workerId: parsed.workerId, tenantId: parsed.tenantId, privateKeyPem: readFileSync(this.keyFile, 'utf8') };
+  }
+
+  /** The HMAC key; throws if missing (it is created at enrollment). */
+  loadMacKey(): Buffer {
+    const key = readFileSync(this.macKeyFile);
+    if (key.length !== 32) throw new WorkerNotEnrolledError(`${this.macKeyFile}: expected 32 bytes`);
+    return key;
+  }
+}

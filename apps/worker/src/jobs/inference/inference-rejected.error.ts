@@ -1,0 +1,12 @@
+/** Raised when an inference endpoint refused the request (4xx): trying another will not help. */
+export class InferenceRejectedError extends Error {
+  override readonly name = 'InferenceRejectedError';
+  readonly code = 'INFERENCE_FAILED';
+
+  constructor(
+    readonly status: number,
+    readonly requests: number,
+  ) {
+    super(`inference request rejected (${status})`);
+  }
+}

@@ -1,0 +1,87 @@
+import OpenAI from 'openai';
+import type { InferenceEndpointConfig } from '../../config/worker-config.loader';
+import type { Logger } from '../../logging/json-logger';
+import { InferenceRejectedError } from './inference-rejected.error';
+import { InferenceUnavailableError } from './inference-unavailable.error';
+
+/** A chat message sent to the model. */
+export interface ChatMessage {
+  readonly role: 'system' | 'user';
+  readonly content: string;
+}
+
+/** The model's whole answer and what it cost. */
+export interface Completion {
+  readonly content: string;
+  readonly requests: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+}
+
+/**
+ * Streams a chat completion from the first endpoint that answers, trying the configured
+ * endpoints in order. Connection failures and 5xx move on to the next endpoint; a 4xx
+ * stops (the request itself is wrong, and every endpoint would say so).
+ */
+export class InferenceClient {
+  private readonly clients: ReadonlyArray<{ readonly endpoint: InferenceEndpointConfig; readonly client: OpenAI }>;
+
+  constructor(
+    endpoints: readonly InferenceEndpointConfig[],
+    private readonly logger: Logger,
+  ) {
+    this.clients = endpoints.map((endpoint) => ({
+      endpoint,
+      client: new OpenAI({
+        baseURL: endpoint.baseUrl,
+        // Local servers rarely need a key, but the SDK insists on a non-empty one.
+        apiKey: endpoint.apiKey ?? 'not-needed',
+        timeout: endpoint.timeoutMs,
+        maxRetries: 2,
+      }),
+    }));
+  }
+
+  /** Runs one completion; throws InferenceUnavailableError or InferenceRejectedError. */
+  async complete(messages: readonly ChatMessage[], maxTokens: number, signal: AbortSignal): Promise<Completion> {
+    let requests = 0;
+    for (const { endpoint, client } of this.clients) {
+      signal.throwIfAborted();
+      requests += 1;
+      try {
+        const stream = await client.chat.completions.create(
+          { model: endpoint.model, messages: [...messages], max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } },
+          { signal },
+        );
+        let content = '';
+        let promptTokens = 0;
+        let completionTokens = 0;
+        for await (const chunk of stream) {
+          content += chunk.choices[0]?.delta?.content ?? '';
+          if (chunk.usage) {
+            promptTokens = chunk.usage.prompt_tokens;
+            completionTokens = chunk.usage.completion_tokens;
+          }
+        }
+        return { content, requests, promptTokens, completionTokens };
+      } catch (error) {
+        signal.throwIfAborted();
+        if (error instanceof OpenAI.APIError && error.status !== undefined && error.status >= 400 && error.status < 500) {
+          this.logger.warn('inference-rejected', { endpoint: endpoint.name, status: error.status });
+          throw new InferenceRejectedError(error.status, requests);
+        }
+        this.logger.warn('inference-endpoint-unavailable', { endpoint: endpoint.name, error: error as Error });
+      }
+    }
+    throw new InferenceUnavailableError(requests);
+  }
+
+  /** Lists the models an endpoint serves (`GET /v1/models`), for doctor and readiness checks. */
+  async listModels(endpoint: InferenceEndpointConfig, signal?: AbortSignal): Promise<string[]> {
+    const entry = this.clients.find((c) => c.endpoint === endpoint);
+    if (!entry) throw new RangeError(`unknown endpoint ${endpoint.name}`);
+    const ids: string[] = [];
+    for await (const model of entry.client.models.list({ signal, maxRetries: 0, timeout: Math.min(endpoint.timeoutMs, 10_000) })) ids.push(model.id);
+    return ids;
+  }
+}

@@ -1,0 +1,62 @@
+import { createHmac } from 'node:crypto';
+import { FailureCode, JobOutcome, Phase, type JobResult__Output } from '@airlock/protocol';
+
+/** A phase name as the wire carries it. */
+export type PhaseName = (typeof Phase)[keyof typeof Phase];
+/** A failure code as the wire carries it. */
+export type FailureCodeName = (typeof FailureCode)[keyof typeof FailureCode];
+
+/** HMAC-SHA256 under the worker's local key: lets the customer match a result to a patch or ref without revealing either. */
+export function keyedMac(key: Buffer, data: Buffer | string): Buffer {
+  return createHmac('sha256', key).update(data).digest();
+}
+
+const clampUint32 = (value: number) => Math.max(0, Math.min(0xffff_ffff, Math.round(value)));
+
+/**
+ * Accumulates the metadata of one attempt — and nothing else: the fields here are exactly
+ * the JobResult's closed schema, so there is no place for content to slip in.
+ */
+export class JobResultBuilder {
+  private readonly durations: Array<{ phase: PhaseName; durationMs: number }> = [];
+  readonly tokens = { requests: 0, promptTokens: 0, completionTokens: 0 };
+  readonly change = { filesChanged: 0, linesAdded: 0, linesRemoved: 0, editsProposed: 0, editsApplied: 0 };
+  readonly verification = { testsRan: false, testExitCode: 0 };
+  contextFiles = 0;
+  changeMac: Buffer = Buffer.alloc(0);
+  deliveryMac: Buffer = Buffer.alloc(0);
+
+  constructor(
+    private readonly jobId: string,
+    private readonly attempt: number,
+  ) {}
+
+  recordDuration(phase: PhaseName, durationMs: number): void {
+    this.durations.push({ phase, durationMs: clampUint32(durationMs) });
+  }
+
+  succeeded(): JobResult__Output {
+    return this.build(JobOutcome.JOB_OUTCOME_SUCCEEDED, FailureCode.FAILURE_CODE_UNSPECIFIED, Phase.PHASE_UNSPECIFIED);
+  }
+
+  failed(failureCode: FailureCodeName, failedPhase: PhaseName): JobResult__Output {
+    const outcome = failureCode === FailureCode.CANCELLED || failureCode === FailureCode.WORKER_SHUTDOWN ? JobOutcome.JOB_OUTCOME_CANCELLED : JobOutcome.JOB_OUTCOME_FAILED;
+    return this.build(outcome, failureCode, failedPhase);
+  }
+
+  private build(outcome: JobResult__Output['outcome'], failureCode: FailureCodeName, failedPhase: PhaseName): JobResult__Output {
+    return {
+      attempt: { jobId: this.jobId, attempt: this.attempt },
+      outcome,
+      failureCode,
+      failedPhase,
+      phaseDurations: [...this.durations],
+      tokens: { ...this.tokens, promptTokens: clampUint32(this.tokens.promptTokens), completionTokens: clampUint32(this.tokens.completionTokens) },
+      change: { ...this.change },
+      verification: { testsRan: this.verification.testsRan, testExitCode: Math.max(0, Math.min(255, this.verification.testExitCode)) },
+      contextFiles: this.contextFiles,
+      changeMac: this.changeMac,
+      deliveryMac: this.deliveryMac,
+    };
+  }
+}
