@@ -1,0 +1,63 @@
+import { CommanderError } from 'commander';
+import { parseSimCli } from './sim-cli.parser';
+
+const argv = (...flags: string[]) => ['node', 'main.ts', ...flags];
+
+function parseError(...flags: string[]): { error: unknown; stderr: string } {
+  let stderr = '';
+  try {
+    parseSimCli(argv(...flags), { writeErr: (text) => (stderr += text), writeOut: () => undefined });
+  } catch (error) {
+    return { error, stderr };
+  }
+  throw new Error('expected the flags to be refused');
+}
+
+describe('parseSimCli', () => {
+  it('applies defaults', () => {
+    expect(parseSimCli(argv('--scenarios', 'dir'))).toEqual({
+      scenariosDir: 'dir',
+      host: '127.0.0.1',
+      port: 0,
+      model: 'airlock-sim-coder',
+      latencyMs: 0,
+      errorRate: 0,
+      seed: 1,
+    });
+  });
+
+  it('reads every flag', () => {
+    const options = parseSimCli(
+      argv(
+        '--scenarios', 's', '--host', '0.0.0.0', '--port', '8000', '--model', 'x',
+        '--latency-ms', '25', '--error-rate', '0.25', '--seed', '9',
+      ),
+    );
+
+    expect(options).toEqual({
+      scenariosDir: 's',
+      host: '0.0.0.0',
+      port: 8000,
+      model: 'x',
+      latencyMs: 25,
+      errorRate: 0.25,
+      seed: 9,
+    });
+  });
+
+  it.each([
+    [['--port', '70000'], '--port'],
+    [['--port', 'abc'], '--port'],
+    [['--error-rate', '1.5'], '--error-rate'],
+    [['--latency-ms', '-1'], '--latency-ms'],
+  ])('refuses %j naming the flag', (flags, flag) => {
+    const { error, stderr } = parseError('--scenarios', 's', ...flags);
+
+    expect(error).toBeInstanceOf(CommanderError);
+    expect(stderr).toContain(flag);
+  });
+
+  it('requires --scenarios', () => {
+    expect(parseError().stderr).toContain('--scenarios');
+  });
+});
