@@ -1,0 +1,67 @@
+import * as grpc from '@grpc/grpc-js';
+import { generateSigningKeyPair } from '@airlock/envelope';
+import { ID_PATTERNS, type EnrollResponse__Output } from '@airlock/protocol';
+import { stringify } from 'yaml';
+import { loadWorkerConfig } from '../config/worker-config.loader';
+import { createWorkerGatewayClient } from '../gateway/worker-gateway.client-factory';
+import { WorkerIdentityStore } from '../identity/worker-identity.store';
+import { CliExitError, EXIT_CODES } from './exit-codes';
+import { workerVersion } from './worker-version';
+
+const ENROLL_DEADLINE_MS = 15_000;
+
+/** Options of `enroll`. */
+export interface EnrollOptions {
+  readonly config: string;
+  readonly token: string;
+  readonly force?: boolean;
+}
+
+/**
+ * Generates the worker's Ed25519 key locally, exchanges the one-time token and the public
+ * key for an identity, stores it, and prints the control plane's signing keys as YAML for
+ * the operator to pin. The worker does not trust those keys until they are pinned.
+ */
+export async function enrollCommand(options: EnrollOptions, print: (text: string) => void, warn: (text: string) => void): Promise<number> {
+  const config = loadWorkerConfig(options.config);
+  const store = new WorkerIdentityStore(config.stateDir);
+  if (store.isEnrolled() && !options.force) {
+    throw new CliExitError(EXIT_CODES.enrollmentState, `already enrolled (${store.identityFile} exists); pass --force to enroll again with a new key`);
+  }
+  if (!ID_PATTERNS.enrollmentToken.test(options.token)) {
+    throw new CliExitError(EXIT_CODES.configInvalid, '--token: expected an enrollment token (aet_ followed by 43 base64url characters)');
+  }
+  const keyPair = generateSigningKeyPair();
+  store.savePrivateKey(keyPair.privateKeyPem);
+  const client = createWorkerGatewayClient(config.controlPlane.address);
+  let response: EnrollResponse__Output;
+  try {
+    response = await new Promise<EnrollResponse__Output>((resolve, reject) => {
+      client.Enroll(
+        { enrollmentToken: options.token, workerPublicKey: keyPair.publicKey, workerVersion: workerVersion() },
+        { deadline: Date.now() + ENROLL_DEADLINE_MS },
+        (error, value) => (error || !value ? reject(error ?? new Error('empty response')) : resolve(value)),
+      );
+    });
+  } catch (error) {
+    const status = (error as grpc.ServiceError).code;
+    throw new CliExitError(EXIT_CODES.controlPlane, `enrollment failed: ${status === undefined ? 'no answer' : grpc.status[status]}`);
+  } finally {
+    client.close();
+  }
+  if (!ID_PATTERNS.uuid.test(response.workerId) || !ID_PATTERNS.uuid.test(response.tenantId)) {
+    throw new CliExitError(EXIT_CODES.controlPlane, 'enrollment answer malformed: expected UUID worker and tenant ids');
+  }
+  store.saveIdentity(response.workerId, response.tenantId);
+  const keys = response.signingKeys
+    .filter((key) => ID_PATTERNS.signingKeyId.test(key.keyId) && key.publicKey.length === 32)
+    .map((key) => ({ keyId: key.keyId, publicKey: key.publicKey.toString('base64') }));
+  print(`# Enrolled as worker ${response.workerId} (tenant ${response.tenantId}).\n`);
+  print(`# Paste under controlPlane: in ${config.configFile} after checking the key ids with your control-plane admin:\n`);
+  print(stringify({ trustedSigningKeys: keys }));
+  const pinned = new Set(config.controlPlane.trustedSigningKeys.map((key) => key.keyId));
+  if (!keys.some((key) => pinned.has(key.keyId))) {
+    warn('warning: none of these signing keys is pinned in controlPlane.trustedSigningKeys yet; the worker will refuse every instruction until one is.\n');
+  }
+  return EXIT_CODES.ok;
+}

@@ -1,0 +1,102 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileNonceStore, InstructionVerifier } from '@airlock/envelope';
+import { localPolicyDigest } from '@airlock/policy';
+import { EgressAuditLog } from '../audit/egress-audit.log';
+import { loadWorkerConfig } from '../config/worker-config.loader';
+import { readinessChecks } from '../daemon/readiness.checks';
+import { WorkerDaemon } from '../daemon/worker.daemon';
+import { OutboundGate } from '../gateway/outbound.gate';
+import { createWorkerGatewayClient } from '../gateway/worker-gateway.client-factory';
+import { GitRunner } from '../git/git-runner';
+import { HealthServer } from '../health/health.server';
+import { WorkerIdentityStore } from '../identity/worker-identity.store';
+import { InstructionGatekeeper, localPolicyOf } from '../instructions/instruction.gatekeeper';
+import { LexicalContextSelector } from '../jobs/context/lexical-context.selector';
+import { EditBlockApplier } from '../jobs/edits/edit-block.applier';
+import { FixJobPipeline } from '../jobs/fix-job.pipeline';
+import { InferenceClient } from '../jobs/inference/inference.client';
+import { JobRunner } from '../jobs/job.runner';
+import { TestCommandRunner } from '../jobs/test-command.runner';
+import { WorkspaceManager } from '../jobs/workspace/workspace.manager';
+import { JsonLogger } from '../logging/json-logger';
+import { ResultOutbox } from '../outbox/result-outbox';
+import { EGRESS_AUDIT_FILE } from './audit-verify.command';
+import { workerVersion } from './worker-version';
+
+/** Tolerated clock difference with the control plane when checking an instruction's validity window. */
+const MAX_CLOCK_SKEW_MS = 30_000;
+/** Longest validity window an instruction may claim. */
+const MAX_VALIDITY_WINDOW_MS = 60 * 60_000;
+
+/**
+ * The composition root of the daemon: builds every collaborator once, in dependency order,
+ * starts the health listener and the daemon, and wires SIGTERM/SIGINT to its two-step
+ * shutdown. Resolves with the exit code.
+ */
+export async function runCommand(options: { readonly config: string }): Promise<number> {
+  const config = loadWorkerConfig(options.config);
+  const identityStore = new WorkerIdentityStore(config.stateDir);
+  const identity = identityStore.load();
+  const macKey = identityStore.loadMacKey();
+  const logger = new JsonLogger();
+  mkdirSync(join(config.stateDir, 'job-logs'), { recursive: true, mode: 0o700 });
+
+  const audit = EgressAuditLog.open(join(config.stateDir, EGRESS_AUDIT_FILE));
+  const nonceStore = FileNonceStore.open(join(config.stateDir, 'nonces.jsonl'), Date.now);
+  const verifier = new InstructionVerifier({
+    trustedKeys: new Map(config.controlPlane.trustedSigningKeys.map((key) => [key.keyId, Buffer.from(key.publicKey, 'base64')])),
+    workerId: identity.workerId,
+    tenantId: identity.tenantId,
+    clock: Date.now,
+    maxClockSkewMs: MAX_CLOCK_SKEW_MS,
+    maxValidityWindowMs: MAX_VALIDITY_WINDOW_MS,
+    nonceStore,
+  });
+  const policy = localPolicyOf(config);
+  const git = new GitRunner(config.host);
+  const workspace = new WorkspaceManager(config.workspaceDir, git, logger);
+  await workspace.removeStale();
+  const inference = new InferenceClient(config.inference.endpoints, logger);
+  const pipeline = new FixJobPipeline({
+    config,
+    git,
+    workspace,
+    contextSelector: new LexicalContextSelector(git),
+    inference,
+    applier: new EditBlockApplier(),
+    testRunner: new TestCommandRunner(config.host),
+    macKey,
+    logger,
+  });
+  const client = createWorkerGatewayClient(config.controlPlane.address);
+  const daemon = new WorkerDaemon({
+    config,
+    identity,
+    version: workerVersion(),
+    policyDigest: localPolicyDigest(policy),
+    client,
+    gate: new OutboundGate(audit, logger),
+    outbox: new ResultOutbox(join(config.stateDir, 'outbox')),
+    gatekeeper: new InstructionGatekeeper(verifier, policy),
+    jobs: new JobRunner(config.repositories, pipeline),
+    readiness: () => readinessChecks(config, inference),
+    logger,
+  });
+  const health = new HealthServer(() => daemon.health());
+  const healthUrl = await health.listen(config.health.host, config.health.port);
+  logger.info('health-listening', { url: healthUrl });
+  const onSignal = (signal: NodeJS.Signals) => daemon.requestShutdown(signal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    return await daemon.run();
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    await health.close();
+    client.close();
+    nonceStore.close();
+    audit.close();
+  }
+}

@@ -1,0 +1,91 @@
+import { Command, CommanderError } from 'commander';
+import { WorkerConfigInvalidError } from '../config/worker-config-invalid.error';
+import { workerConfigJsonSchema } from '../config/worker-config.schema';
+import { WorkerNotEnrolledError } from '../identity/worker-identity.store';
+import { auditVerifyCommand } from './audit-verify.command';
+import { doctorCommand } from './doctor.command';
+import { enrollCommand } from './enroll.command';
+import { CliExitError, EXIT_CODES } from './exit-codes';
+import { runCommand } from './run.command';
+import { workerVersion } from './worker-version';
+
+/** Where the CLI writes: stdout for results, stderr for errors and warnings. */
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+const processIo: CliIo = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
+
+/** Builds the `airlock-worker` command line; each action resolves with an exit code. */
+export function buildWorkerCli(io: CliIo, setExitCode: (code: number) => void): Command {
+  const program = new Command('airlock-worker')
+    .description('Airlock worker: runs coding jobs inside your network and reports metadata only')
+    .version(workerVersion())
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  const wrap =
+    <T>(action: (options: T) => Promise<number> | number) =>
+    async (options: T) =>
+      setExitCode(await action(options));
+
+  program
+    .command('enroll')
+    .description('generate this worker key pair and enroll with a one-time token')
+    .requiredOption('--config <file>', 'worker YAML config')
+    .requiredOption('--token <token>', 'one-time enrollment token (aet_…)')
+    .option('--force', 'enroll again, replacing the existing identity and key')
+    .action(wrap((options: { config: string; token: string; force?: boolean }) => enrollCommand(options, io.out, io.err)));
+  program
+    .command('run')
+    .description('run the worker daemon')
+    .requiredOption('--config <file>', 'worker YAML config')
+    .action(wrap((options: { config: string }) => runCommand(options)));
+  program
+    .command('doctor')
+    .description('check config, identity, control plane, inference, git and disk')
+    .requiredOption('--config <file>', 'worker YAML config')
+    .action(wrap((options: { config: string }) => doctorCommand(options, io.out)));
+  program
+    .command('audit')
+    .description('egress audit log tools')
+    .command('verify')
+    .description('verify the hash chain of the egress audit log')
+    .requiredOption('--config <file>', 'worker YAML config')
+    .action(wrap((options: { config: string }) => auditVerifyCommand(options, io.out)));
+  program
+    .command('config-schema')
+    .description('print the JSON Schema of the worker config file')
+    .action(
+      wrap(() => {
+        io.out(`${JSON.stringify(workerConfigJsonSchema(), null, 2)}\n`);
+        return EXIT_CODES.ok;
+      }),
+    );
+  return program;
+}
+
+/** Parses argv, runs the command and resolves with the exit code; known errors become one clear line. */
+export async function runWorkerCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  let exitCode: number = EXIT_CODES.ok;
+  try {
+    await buildWorkerCli(io, (code) => (exitCode = code)).parseAsync([...argv]);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.configInvalid;
+    if (error instanceof WorkerConfigInvalidError) {
+      io.err(`${error.message}\n`);
+      return EXIT_CODES.configInvalid;
+    }
+    if (error instanceof WorkerNotEnrolledError) {
+      io.err(`${error.message}\n`);
+      return EXIT_CODES.enrollmentState;
+    }
+    if (error instanceof CliExitError) {
+      io.err(`${error.message}\n`);
+      return error.exitCode;
+    }
+    io.err(`unexpected error: ${(error as Error).message}\n`);
+    return EXIT_CODES.failed;
+  }
+}

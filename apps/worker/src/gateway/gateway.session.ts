@@ -1,0 +1,107 @@
+import type * as grpc from '@grpc/grpc-js';
+import {
+  FrameValidationError,
+  validateControlFrame,
+  type ControlFrame__Output,
+  type Hello__Output,
+  type WorkerFrame,
+  type WorkerGatewayClient,
+} from '@airlock/protocol';
+import type { Logger } from '../logging/json-logger';
+import type { OutboundGate } from './outbound.gate';
+
+/** What the daemon does with a session's events. */
+export interface SessionHandlers {
+  /** Builds the Hello answering a challenge nonce. */
+  hello(nonce: Buffer): Hello__Output;
+  /** The control plane accepted the Hello. */
+  welcomed(heartbeatIntervalMs: number, leaseTtlMs: number): void;
+  /** A frame after Welcome that passed validation. */
+  frame(frame: ControlFrame__Output): void;
+  /** An instruction frame that failed validation: refused as INSTRUCTION_MALFORMED. */
+  malformedInstruction(): void;
+}
+
+/** How a session ended, and whether it had got as far as Welcome. */
+export interface SessionEnd {
+  readonly welcomed: boolean;
+  readonly reason: string;
+}
+
+const HANDSHAKE_TIMEOUT_MS = 15_000;
+
+/**
+ * One `Connect` stream: Challenge → Hello → Welcome, then frames in both directions until
+ * the stream ends. Every incoming frame is validated; a frame out of order or malformed
+ * (other than an instruction, which is refused individually) ends the session, and the
+ * daemon reconnects.
+ */
+export class GatewaySession {
+  readonly done: Promise<SessionEnd>;
+  private readonly call: grpc.ClientDuplexStream<WorkerFrame, ControlFrame__Output>;
+  private stage: 'challenge' | 'welcome' | 'open' = 'challenge';
+  private finish!: (end: SessionEnd) => void;
+  private readonly handshakeTimer: NodeJS.Timeout;
+
+  constructor(
+    client: WorkerGatewayClient,
+    private readonly gate: OutboundGate,
+    private readonly handlers: SessionHandlers,
+    private readonly logger: Logger,
+  ) {
+    this.done = new Promise<SessionEnd>((resolve) => {
+      let settled = false;
+      this.finish = (end) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(this.handshakeTimer);
+        this.gate.attach(undefined);
+        resolve(end);
+      };
+    });
+    this.call = client.Connect();
+    this.handshakeTimer = setTimeout(() => this.abandon('handshake-timeout'), HANDSHAKE_TIMEOUT_MS);
+    this.gate.attach({ write: (frame) => this.call.write(frame) });
+    this.call.on('data', (frame: ControlFrame__Output) => this.receive(frame));
+    this.call.on('error', (error: grpc.ServiceError) => this.finish({ welcomed: this.stage === 'open', reason: `status ${error.code}` }));
+    this.call.on('end', () => this.finish({ welcomed: this.stage === 'open', reason: 'ended' }));
+  }
+
+  /** Half-closes the stream (the graceful end of a drain). */
+  close(): void {
+    this.call.end();
+    this.gate.attach(undefined);
+  }
+
+  /** Drops the stream at once. */
+  abandon(reason: string): void {
+    this.logger.warn('session-abandoned', { reason });
+    this.call.cancel();
+    this.finish({ welcomed: this.stage === 'open', reason });
+  }
+
+  private receive(frame: ControlFrame__Output): void {
+    try {
+      validateControlFrame(frame);
+    } catch (error) {
+      if (!(error instanceof FrameValidationError)) throw error;
+      this.logger.warn('control-frame-invalid', { type: frame.frame, field: error.violation.field, expected: error.violation.expected });
+      if (frame.frame === 'instruction' && this.stage === 'open') this.handlers.malformedInstruction();
+      else this.abandon('invalid-control-frame');
+      return;
+    }
+    if (this.stage === 'challenge' && frame.frame === 'challenge') {
+      this.stage = 'welcome';
+      this.gate.send({ frame: 'hello', hello: this.handlers.hello(frame.challenge!.nonce) });
+    } else if (this.stage === 'welcome' && frame.frame === 'welcome') {
+      this.stage = 'open';
+      clearTimeout(this.handshakeTimer);
+      this.handlers.welcomed(frame.welcome!.heartbeatIntervalMs, frame.welcome!.leaseTtlMs);
+    } else if (this.stage === 'open' && frame.frame !== 'challenge' && frame.frame !== 'welcome') {
+      this.handlers.frame(frame);
+    } else {
+      this.logger.warn('control-frame-out-of-order', { type: frame.frame, stage: this.stage });
+      this.abandon('protocol-violation');
+    }
+  }
+}
