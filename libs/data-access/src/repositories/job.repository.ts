@@ -99,6 +99,8 @@ export interface LeaseExpiry {
   readonly tenantId: string;
   readonly attempt: number;
   readonly requeued: boolean;
+  /** When the job was created, so a requeued job keeps its place in line. */
+  readonly jobCreatedAt: Date;
 }
 
 /** The failure code of a job whose every attempt lost its lease. */
@@ -357,7 +359,7 @@ export class JobRepository {
       const base = { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, at: now };
       await tx.jobEvent.create({ data: { ...base, type: 'LEASE_EXPIRED' } });
       if (job.currentAttempt !== ref.attempt || !ACTIVE_JOB_STATUSES.includes(job.status)) {
-        return { jobId: ref.jobId, tenantId: job.tenantId, attempt: ref.attempt, requeued: false };
+        return { jobId: ref.jobId, tenantId: job.tenantId, attempt: ref.attempt, requeued: false, jobCreatedAt: job.createdAt };
       }
       const requeued = ref.attempt < job.maxAttempts;
       if (requeued) {
@@ -370,7 +372,7 @@ export class JobRepository {
         });
         await tx.jobEvent.create({ data: { ...base, type: 'FAILED', failureCode: LEASE_EXPIRED_FAILURE_CODE } });
       }
-      return { jobId: ref.jobId, tenantId: job.tenantId, attempt: ref.attempt, requeued };
+      return { jobId: ref.jobId, tenantId: job.tenantId, attempt: ref.attempt, requeued, jobCreatedAt: job.createdAt };
     });
   }
 }
@@ -383,6 +385,7 @@ function terminalStatusFor(outcome: string): 'SUCCEEDED' | 'FAILED' | 'CANCELLED
 
 interface LockedJob {
   readonly tenantId: string;
+  readonly createdAt: Date;
   readonly status: JobStatus;
   readonly currentAttempt: number;
   readonly maxAttempts: number;
@@ -393,8 +396,8 @@ interface LockedJob {
  * first, so transitions on one job are serialised and always lock rows in the same order.
  */
 async function lockJob(tx: DatabaseTransaction, jobId: string): Promise<LockedJob | null> {
-  const rows = await tx.$queryRaw<{ tenantId: string; status: JobStatus; currentAttempt: number; maxAttempts: number }[]>`
-    SELECT "tenantId"::text AS "tenantId", "status"::text AS "status", "currentAttempt", "maxAttempts"
+  const rows = await tx.$queryRaw<LockedJob[]>`
+    SELECT "tenantId"::text AS "tenantId", "createdAt", "status"::text AS "status", "currentAttempt", "maxAttempts"
     FROM "Job" WHERE "id" = ${jobId}::uuid FOR UPDATE`;
   return rows[0] ?? null;
 }

@@ -1,0 +1,55 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { DataAccess } from '@airlock/data-access';
+import { ApiTokenGuard } from './auth/api-token.guard';
+import { FirstStartService } from './bootstrap/first-start.service';
+import { CLOCK, type Clock } from './common/clock';
+import { DomainErrorFilter } from './common/domain-error.filter';
+import { APP_CONFIG, type AppConfig } from './config/app-config';
+import { InProcessJobDispatcher } from './dispatch/in-process-job-dispatcher';
+import { JOB_DISPATCHER } from './dispatch/job-dispatcher';
+import { LeaseReaperService, SCHEDULER, type Scheduler } from './dispatch/lease-reaper.service';
+import { WorkerSessionRegistry } from './dispatch/worker-session.registry';
+import { EnrollmentTokensController } from './enrollment/enrollment-tokens.controller';
+import { EnrollmentService } from './enrollment/enrollment.service';
+import { WorkerGatewayService } from './gateway/worker-gateway.service';
+import { HealthController } from './health/health.controller';
+import { JobsController } from './jobs/jobs.controller';
+import { JobsService } from './jobs/jobs.service';
+import { SigningKeysController } from './signing/signing-keys.controller';
+import { SigningKeyService } from './signing/signing-key.service';
+import { WorkersController } from './workers/workers.controller';
+
+/** What the app module is assembled from; opened before Nest starts. */
+export interface AppModuleOptions {
+  readonly config: AppConfig;
+  readonly dataAccess: DataAccess;
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+}
+
+@Module({})
+export class AppModule {
+  static register(options: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      controllers: [HealthController, EnrollmentTokensController, WorkersController, SigningKeysController, JobsController],
+      providers: [
+        { provide: APP_CONFIG, useValue: options.config },
+        { provide: DataAccess, useValue: options.dataAccess },
+        { provide: CLOCK, useValue: options.clock },
+        { provide: SCHEDULER, useValue: options.scheduler },
+        { provide: APP_GUARD, useClass: ApiTokenGuard },
+        { provide: APP_FILTER, useClass: DomainErrorFilter },
+        { provide: JOB_DISPATCHER, useClass: InProcessJobDispatcher },
+        FirstStartService,
+        SigningKeyService,
+        EnrollmentService,
+        JobsService,
+        WorkerSessionRegistry,
+        LeaseReaperService,
+        WorkerGatewayService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,107 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { parseDuration } from './duration';
+import { InvalidConfigError } from './invalid-config.error';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+
+/** The control plane's whole configuration, validated once at boot. */
+export interface AppConfig {
+  /** Absent: the control plane serves an embedded PostgreSQL with data under dataDir. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly http: { readonly host: string; readonly port: number };
+  readonly grpc: { readonly host: string; readonly port: number };
+  readonly leaseTtlMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly instructionTtlMs: number;
+  readonly maxAttempts: number;
+  readonly bootstrapTokenFile: string | undefined;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+}
+
+/** Nest injection token for AppConfig. */
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+const duration = (min: number, max: number) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === null || ms < min || ms > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration like "15s" or "500ms" between ${min}ms and ${max}ms` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const port = z
+  .string()
+  .regex(/^\d{1,5}$/, 'expected a TCP port number (0 picks a free port)')
+  .transform(Number)
+  .refine((n) => n <= 65_535, 'expected a TCP port number (0 picks a free port)');
+
+const host = z.string().min(1, 'expected a host name or IP address to listen on');
+
+// Variables whose values must never appear in an error message.
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['DATABASE_URL']);
+
+const environmentSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/.+\/[^/?]+/, 'expected a postgresql://user:password@host:port/database URL')
+    .optional(),
+  AIRLOCK_DATA_DIR: z.string().min(1, 'expected a directory path').default('./.airlock/control-plane'),
+  AIRLOCK_HTTP_HOST: host.default('127.0.0.1'),
+  AIRLOCK_HTTP_PORT: port.default(8080),
+  AIRLOCK_GRPC_HOST: host.default('127.0.0.1'),
+  AIRLOCK_GRPC_PORT: port.default(50051),
+  AIRLOCK_LEASE_TTL: duration(200, 3_600_000).default(30_000),
+  AIRLOCK_HEARTBEAT_INTERVAL: duration(100, 600_000).default(5_000),
+  AIRLOCK_INSTRUCTION_TTL: duration(1_000, 3_600_000).default(600_000),
+  AIRLOCK_MAX_ATTEMPTS: z
+    .string()
+    .regex(/^\d+$/, 'expected an integer from 1 to 20')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 20, 'expected an integer from 1 to 20')
+    .default(3),
+  AIRLOCK_BOOTSTRAP_TOKEN_FILE: z.string().min(1, 'expected a file path').optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('log'),
+});
+
+/**
+ * Reads and validates the environment. Fails fast with every problem at once, each naming
+ * the variable and what it expects, and never echoing a secret's value.
+ */
+export function loadAppConfig(env: Readonly<Record<string, string | undefined>>): AppConfig {
+  // An empty variable counts as unset, as shells and compose files often leave them so.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new InvalidConfigError(
+      parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? 'environment');
+        const message = SECRET_VARIABLES.has(variable) ? issue.message.replace(/received .*/i, '').trim() : issue.message;
+        return `${variable}: ${message}`;
+      }),
+    );
+  }
+  const vars = parsed.data;
+  if (vars.AIRLOCK_HEARTBEAT_INTERVAL >= vars.AIRLOCK_LEASE_TTL) {
+    throw new InvalidConfigError([
+      'AIRLOCK_HEARTBEAT_INTERVAL: expected a duration shorter than AIRLOCK_LEASE_TTL, or every lease would expire between heartbeats',
+    ]);
+  }
+  return {
+    databaseUrl: vars.DATABASE_URL,
+    dataDir: path.resolve(vars.AIRLOCK_DATA_DIR),
+    http: { host: vars.AIRLOCK_HTTP_HOST, port: vars.AIRLOCK_HTTP_PORT },
+    grpc: { host: vars.AIRLOCK_GRPC_HOST, port: vars.AIRLOCK_GRPC_PORT },
+    leaseTtlMs: vars.AIRLOCK_LEASE_TTL,
+    heartbeatIntervalMs: vars.AIRLOCK_HEARTBEAT_INTERVAL,
+    instructionTtlMs: vars.AIRLOCK_INSTRUCTION_TTL,
+    maxAttempts: vars.AIRLOCK_MAX_ATTEMPTS,
+    bootstrapTokenFile: vars.AIRLOCK_BOOTSTRAP_TOKEN_FILE,
+    logLevel: vars.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,92 @@
+import { ConsoleLogger, type INestApplication, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { openDataAccess, type DataAccess } from '@airlock/data-access';
+import { AppModule } from './app.module';
+import { FirstStartService } from './bootstrap/first-start.service';
+import { systemClock, type Clock } from './common/clock';
+import type { AppConfig } from './config/app-config';
+import { JOB_DISPATCHER, type JobDispatcher } from './dispatch/job-dispatcher';
+import { LeaseReaperService, systemScheduler, type Scheduler } from './dispatch/lease-reaper.service';
+import { WorkerGatewayService } from './gateway/worker-gateway.service';
+import { WorkerGatewayStrategy } from './gateway/worker-gateway.strategy';
+import { SigningKeyService } from './signing/signing-key.service';
+
+const LOG_LEVEL_ORDER = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+
+/** A running control plane. */
+export interface RunningControlPlane {
+  readonly httpUrl: string;
+  readonly grpcAddress: string;
+  /** The bootstrap admin token on the very first start, otherwise null. */
+  readonly bootstrapToken: string | null;
+  readonly dataAccess: DataAccess;
+  readonly app: INestApplication;
+  stop(): Promise<void>;
+}
+
+/** Seams for tests: time and timers. */
+export interface ControlPlaneOverrides {
+  readonly clock?: Clock;
+  readonly scheduler?: Scheduler;
+}
+
+/**
+ * Opens the database (embedded when no URL) and applies migrations, establishes first-start
+ * state and signing keys, then serves REST and the worker gateway.
+ */
+export async function startControlPlane(config: AppConfig, overrides: ControlPlaneOverrides = {}): Promise<RunningControlPlane> {
+  const logger = new ConsoleLogger({ json: true, logLevels: [...LOG_LEVEL_ORDER.slice(0, LOG_LEVEL_ORDER.indexOf(config.logLevel) + 1)] });
+  const dataAccess = await openDataAccess(
+    config.databaseUrl ? { kind: 'url', url: config.databaseUrl } : { kind: 'embedded', dataDir: config.dataDir },
+  );
+  let app: INestApplication | undefined;
+  try {
+    app = await NestFactory.create(
+      AppModule.register({ config, dataAccess, clock: overrides.clock ?? systemClock, scheduler: overrides.scheduler ?? systemScheduler }),
+      { logger, abortOnError: false },
+    );
+    app.setGlobalPrefix('api/v1');
+    app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+    const openApi = new DocumentBuilder()
+      .setTitle('Airlock control plane')
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API token (alt_…)' })
+      .build();
+    SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app!, openApi), { jsonDocumentUrl: 'api/docs-json' });
+
+    const { bootstrapToken } = await app.get(FirstStartService).ensureDefaults();
+    await app.get(SigningKeyService).load();
+    // Whatever the last run left, no worker stream is open now.
+    await dataAccess.workers.markAllOffline();
+    const dispatcher = app.get<JobDispatcher>(JOB_DISPATCHER);
+    await dispatcher.start();
+
+    const gateway = new WorkerGatewayStrategy(app.get(WorkerGatewayService), config.grpc.host, config.grpc.port);
+    app.connectMicroservice({ strategy: gateway }, { inheritAppConfig: true });
+    await app.startAllMicroservices();
+    await app.listen(config.http.port, config.http.host);
+    const reaper = app.get(LeaseReaperService);
+    reaper.start();
+
+    const running = app;
+    const httpAddress = running.getHttpServer().address() as { port: number };
+    return {
+      httpUrl: `http://${config.http.host}:${httpAddress.port}`,
+      grpcAddress: gateway.address(),
+      bootstrapToken,
+      dataAccess,
+      app: running,
+      async stop() {
+        await reaper.stop();
+        await dispatcher.stop();
+        await running.close();
+        await dataAccess.close();
+      },
+    };
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await dataAccess.close();
+    throw error;
+  }
+}

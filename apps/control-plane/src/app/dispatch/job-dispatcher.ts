@@ -1,0 +1,26 @@
+/** A job that became dispatchable: created, or requeued after a lost lease. */
+export interface DispatchableJob {
+  readonly jobId: string;
+  readonly tenantId: string;
+  /** The attempt the job is at now; the dispatch that wins creates attempt + 1. */
+  readonly currentAttempt: number;
+  readonly createdAt: Date;
+}
+
+/**
+ * The seam between "a job is queued" and "a connected worker with a credit gets it". The
+ * in-process adapter serves the single-process default; a NATS JetStream adapter will
+ * distribute jobs among replicas behind the same interface.
+ */
+export interface JobDispatcher {
+  /** Rebuilds the queue from the database (QUEUED jobs) at start. */
+  start(): Promise<void>;
+  /** A job was created or requeued. */
+  enqueue(job: DispatchableJob): void;
+  /** A worker's stream gained credits or came online: try to hand it work. */
+  capacityAvailable(): void;
+  stop(): Promise<void>;
+}
+
+/** Nest injection token for JobDispatcher. */
+export const JOB_DISPATCHER = Symbol('JOB_DISPATCHER');

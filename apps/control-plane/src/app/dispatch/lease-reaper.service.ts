@@ -1,0 +1,91 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataAccess } from '@airlock/data-access';
+import { CLOCK, type Clock } from '../common/clock';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { JOB_DISPATCHER, type JobDispatcher } from './job-dispatcher';
+import { nextReaperDelayMs } from './lease';
+
+/** Timer functions, injected so tests can drive the reaper without waiting. */
+export interface Scheduler {
+  setTimeout(callback: () => void, delayMs: number): { unref?(): unknown };
+  clearTimeout(handle: { unref?(): unknown }): void;
+  random(): number;
+}
+
+/** Nest injection token for Scheduler. */
+export const SCHEDULER = Symbol('SCHEDULER');
+
+export const systemScheduler: Scheduler = {
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  random: () => Math.random(),
+};
+
+const SWEEP_BATCH = 100;
+
+/**
+ * Fences attempts whose lease ran out and requeues their jobs (or fails them after the
+ * last attempt). Each expiry is a conditional transaction, so sweeping on several replicas
+ * or racing a late result is safe.
+ */
+@Injectable()
+export class LeaseReaperService {
+  private readonly logger = new Logger(LeaseReaperService.name);
+  private timer: { unref?(): unknown } | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = true;
+
+  constructor(
+    private readonly data: DataAccess,
+    @Inject(JOB_DISPATCHER) private readonly dispatcher: JobDispatcher,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(SCHEDULER) private readonly scheduler: Scheduler,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) this.scheduler.clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** One sweep: expires every lease that ran out before now. Returns how many. */
+  async sweep(): Promise<number> {
+    const now = this.clock.now();
+    let expiredCount = 0;
+    for (;;) {
+      const expired = await this.data.jobs.findExpiredLeases(now, SWEEP_BATCH);
+      for (const ref of expired) {
+        const expiry = await this.data.jobs.expireLease(ref, now);
+        if (!expiry) continue;
+        expiredCount += 1;
+        this.logger.warn({ event: 'lease_expired', jobId: expiry.jobId, attempt: expiry.attempt, requeued: expiry.requeued });
+        if (expiry.requeued) {
+          this.dispatcher.enqueue({ jobId: expiry.jobId, tenantId: expiry.tenantId, currentAttempt: expiry.attempt, createdAt: expiry.jobCreatedAt });
+        }
+      }
+      if (expired.length < SWEEP_BATCH) return expiredCount;
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = this.scheduler.setTimeout(() => {
+      this.running = this.sweep()
+        .then(() => undefined)
+        .catch((error: unknown) => this.logger.error({ event: 'lease_sweep_failed', error: (error as Error).name }))
+        .finally(() => {
+          this.running = null;
+          this.schedule();
+        });
+    }, nextReaperDelayMs(this.config.leaseTtlMs, this.scheduler.random()));
+    // The reaper alone must not keep the process alive.
+    this.timer.unref?.();
+  }
+}

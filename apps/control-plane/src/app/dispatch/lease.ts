@@ -1,0 +1,19 @@
+/** When a lease granted (or renewed) at `now` runs out. */
+export function leaseExpiresAt(now: Date, leaseTtlMs: number): Date {
+  return new Date(now.getTime() + leaseTtlMs);
+}
+
+const MIN_REAPER_DELAY_MS = 50;
+const MAX_REAPER_DELAY_MS = 5_000;
+
+/**
+ * How long the lease reaper sleeps before its next sweep: a quarter of the lease TTL (so an
+ * expired lease is noticed within ~1.25 TTL), bounded, with ±20 % jitter so replicas that
+ * started together do not sweep in lockstep.
+ *
+ * @param random a number in [0, 1), injected so tests are deterministic.
+ */
+export function nextReaperDelayMs(leaseTtlMs: number, random: number): number {
+  const base = Math.min(MAX_REAPER_DELAY_MS, Math.max(MIN_REAPER_DELAY_MS, leaseTtlMs / 4));
+  return Math.round(base * (0.8 + 0.4 * random));
+}

@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import type { ControlFrame } from '@airlock/protocol';
+
+/** What the dispatcher needs from one worker's open, authenticated stream. */
+export interface WorkerSessionHandle {
+  readonly workerId: string;
+  readonly tenantId: string;
+  /** Instructions the worker still accepts on this stream. Never sent beyond. */
+  credits: number;
+  /** Writes a frame; false when the stream is already closed. */
+  send(frame: ControlFrame): boolean;
+  /** Ends the stream, e.g. because a newer stream of the same worker replaced it. */
+  close(reason: string): void;
+}
+
+/** The authenticated worker streams this process holds, one per worker. */
+@Injectable()
+export class WorkerSessionRegistry {
+  private readonly sessions = new Map<string, WorkerSessionHandle>();
+
+  /** Registers a session, closing any older stream of the same worker. */
+  register(session: WorkerSessionHandle): void {
+    const previous = this.sessions.get(session.workerId);
+    this.sessions.set(session.workerId, session);
+    previous?.close('superseded by a newer stream of the same worker');
+  }
+
+  /** Removes the session; false when a newer stream had already replaced it. */
+  unregister(session: WorkerSessionHandle): boolean {
+    if (this.sessions.get(session.workerId) !== session) return false;
+    this.sessions.delete(session.workerId);
+    return true;
+  }
+
+  /** The tenant's session with the most credits left, or undefined if none has any. */
+  withCredit(tenantId: string): WorkerSessionHandle | undefined {
+    let best: WorkerSessionHandle | undefined;
+    for (const session of this.sessions.values()) {
+      if (session.tenantId === tenantId && session.credits > 0 && (!best || session.credits > best.credits)) best = session;
+    }
+    return best;
+  }
+
+  isOpen(session: WorkerSessionHandle): boolean {
+    return this.sessions.get(session.workerId) === session;
+  }
+}

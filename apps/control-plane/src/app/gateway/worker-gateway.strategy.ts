@@ -1,0 +1,66 @@
+import * as grpc from '@grpc/grpc-js';
+import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { WIRE_LIMITS, workerGatewayServiceDefinition } from '@airlock/protocol';
+import type { WorkerGatewayService } from './worker-gateway.service';
+
+/**
+ * Serves `airlock.v1.WorkerGateway` as a Nest microservice transport around a grpc-js
+ * server: binds host:port (0 picks a free port and `address()` reports the real one), with
+ * the wire limits as message-size caps and keepalive on.
+ *
+ * Insecure credentials for now; TLS with a private CA is a later issue.
+ */
+export class WorkerGatewayStrategy extends Server implements CustomTransportStrategy {
+  private readonly server = new grpc.Server({
+    'grpc.max_receive_message_length': WIRE_LIMITS.maxUpstreamMessageBytes,
+    'grpc.max_send_message_length': WIRE_LIMITS.maxDownstreamMessageBytes,
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    // Workers ping at most every 10 s; tolerate that instead of sending GOAWAY.
+    'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+  });
+  private boundPort: number | null = null;
+
+  constructor(
+    private readonly gateway: WorkerGatewayService,
+    private readonly host: string,
+    private readonly port: number,
+  ) {
+    super();
+  }
+
+  /** The "host:port" the gateway listens on, once listening. */
+  address(): string {
+    if (this.boundPort === null) throw new Error('the worker gateway is not listening yet');
+    return `${this.host}:${this.boundPort}`;
+  }
+
+  listen(callback: (error?: unknown) => void): void {
+    this.server.addService(workerGatewayServiceDefinition(), this.gateway.implementation());
+    this.server.bindAsync(`${this.host}:${this.port}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
+      if (error) return callback(error);
+      this.boundPort = port;
+      callback();
+    });
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      // Give open streams a moment to end cleanly, then cut them.
+      const force = setTimeout(() => this.server.forceShutdown(), 2_000);
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  on(): never {
+    throw new Error('WorkerGatewayStrategy emits no events');
+  }
+
+  unwrap<T>(): T {
+    return this.server as T;
+  }
+}

@@ -1,0 +1,215 @@
+import { randomBytes } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '@nestjs/common';
+import type { DataAccess } from '@airlock/data-access';
+import { verifyHelloSignature } from '@airlock/envelope';
+import {
+  FrameValidationError,
+  PhaseState,
+  ResultDisposition,
+  WIRE_LIMITS,
+  validateWorkerFrame,
+  type ControlFrame,
+  type Hello__Output,
+  type WorkerFrame__Output,
+} from '@airlock/protocol';
+import type { Clock } from '../common/clock';
+import type { AppConfig } from '../config/app-config';
+import type { JobDispatcher } from '../dispatch/job-dispatcher';
+import { leaseExpiresAt } from '../dispatch/lease';
+import type { WorkerSessionHandle, WorkerSessionRegistry } from '../dispatch/worker-session.registry';
+import { toJobResultMetadata } from './job-result.mapper';
+
+/** Everything a stream session needs from the rest of the control plane. */
+export interface WorkerStreamDependencies {
+  readonly data: DataAccess;
+  readonly registry: WorkerSessionRegistry;
+  readonly dispatcher: JobDispatcher;
+  readonly config: AppConfig;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly helloTimeoutMs: number;
+}
+
+type WorkerStreamCall = grpc.ServerDuplexStream<WorkerFrame__Output, ControlFrame>;
+
+/** AWAITING_HELLO → READY → CLOSED; a frame that does not fit the state ends the stream. */
+type StreamState = 'AWAITING_HELLO' | 'READY' | 'CLOSED';
+
+const PHASE_EVENT_BY_STATE = {
+  [PhaseState.PHASE_STATE_STARTED]: 'PHASE_STARTED',
+  [PhaseState.PHASE_STATE_COMPLETED]: 'PHASE_COMPLETED',
+  [PhaseState.PHASE_STATE_FAILED]: 'PHASE_FAILED',
+} as const;
+
+/**
+ * One worker's Connect stream, per docs/worker-protocol.md: Challenge, signed Hello,
+ * Welcome, then credits, instructions and reports. Frames are handled one at a time in
+ * arrival order, so an ack is always recorded before the result that follows it.
+ */
+export class WorkerStreamSession implements WorkerSessionHandle {
+  workerId = '';
+  tenantId = '';
+  credits = 0;
+  private capacity = 0;
+  private state: StreamState = 'AWAITING_HELLO';
+  private readonly challengeNonce = randomBytes(WIRE_LIMITS.challengeNonceBytes);
+  private readonly helloTimer: NodeJS.Timeout;
+  private processing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly call: WorkerStreamCall,
+    private readonly deps: WorkerStreamDependencies,
+  ) {
+    this.helloTimer = setTimeout(() => this.fail(grpc.status.DEADLINE_EXCEEDED, 'no hello before the challenge timed out'), deps.helloTimeoutMs);
+    call.on('data', (frame: WorkerFrame__Output) => {
+      this.processing = this.processing.then(() => this.handle(frame));
+    });
+    call.on('end', () => this.close('stream ended by the worker'));
+    call.on('error', () => this.cleanUp());
+    call.on('cancelled', () => this.cleanUp());
+    this.send({ challenge: { nonce: this.challengeNonce } });
+  }
+
+  send(frame: ControlFrame): boolean {
+    if (this.state === 'CLOSED' || this.call.writableEnded || this.call.destroyed) return false;
+    return this.call.write(frame) || true;
+  }
+
+  close(reason: string): void {
+    if (this.state === 'CLOSED') return;
+    this.deps.logger.log({ event: 'worker_stream_closed', workerId: this.workerId || null, reason });
+    this.cleanUp();
+    this.call.end();
+  }
+
+  private fail(code: grpc.status, details: string): void {
+    if (this.state === 'CLOSED') return;
+    this.deps.logger.warn({ event: 'worker_stream_refused', workerId: this.workerId || null, grpcStatus: grpc.status[code], details });
+    this.cleanUp();
+    // grpc-js turns an 'error' on a server stream into the call's final status.
+    this.call.emit('error', { code, details, metadata: new grpc.Metadata() });
+  }
+
+  private cleanUp(): void {
+    if (this.state === 'CLOSED') return;
+    const wasReady = this.state === 'READY';
+    this.state = 'CLOSED';
+    clearTimeout(this.helloTimer);
+    this.credits = 0;
+    if (wasReady && this.deps.registry.unregister(this)) {
+      // Leases, not disconnects, decide when a job goes back to the queue.
+      this.deps.data.workers.markOffline(this.workerId, this.deps.clock.now()).catch((error: unknown) =>
+        this.deps.logger.error({ event: 'mark_offline_failed', workerId: this.workerId, error: (error as Error).name }),
+      );
+    }
+  }
+
+  private async handle(frame: WorkerFrame__Output): Promise<void> {
+    if (this.state === 'CLOSED') return;
+    try {
+      validateWorkerFrame(frame);
+    } catch (error) {
+      if (error instanceof FrameValidationError) {
+        // The field name and expectation only: the value may be anything the worker sent.
+        this.deps.logger.warn({ event: 'invalid_worker_frame', workerId: this.workerId || null, field: error.violation.field });
+        this.fail(grpc.status.INVALID_ARGUMENT, error.message);
+        return;
+      }
+      throw error;
+    }
+    try {
+      await this.dispatchFrame(frame);
+    } catch (error) {
+      this.deps.logger.error({ event: 'worker_frame_failed', workerId: this.workerId || null, frame: frame.frame ?? null, error: (error as Error).name });
+      this.fail(grpc.status.INTERNAL, 'the control plane could not process the frame');
+    }
+  }
+
+  private async dispatchFrame(frame: WorkerFrame__Output): Promise<void> {
+    if (this.state === 'AWAITING_HELLO') {
+      if (frame.frame !== 'hello' || !frame.hello) {
+        this.fail(grpc.status.UNAUTHENTICATED, 'hello expected as the first frame');
+        return;
+      }
+      await this.acceptHello(frame.hello);
+      return;
+    }
+    const { data, clock } = this.deps;
+    const now = clock.now();
+    switch (frame.frame) {
+      case 'hello':
+        this.fail(grpc.status.FAILED_PRECONDITION, 'hello already received on this stream');
+        return;
+      case 'credit':
+        // Never hold more credits than the slots the worker announced.
+        this.credits = Math.min(this.capacity, this.credits + frame.credit!.credits);
+        this.deps.dispatcher.capacityAvailable();
+        return;
+      case 'ack': {
+        const ref = frame.ack!.attempt!;
+        const recorded = await data.jobs.recordAck({ workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt }, now);
+        this.deps.logger.log({ event: 'instruction_acked', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, recorded });
+        return;
+      }
+      case 'rejected': {
+        const { attempt: ref, failureCode } = frame.rejected!;
+        if (!ref) {
+          this.deps.logger.warn({ event: 'unreadable_instruction_rejected', workerId: this.workerId, failureCode });
+          return;
+        }
+        const recorded = await data.jobs.recordRejection({ workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt }, failureCode, now);
+        this.deps.logger.warn({ event: 'instruction_rejected', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, failureCode, recorded });
+        return;
+      }
+      case 'progress': {
+        const { attempt: ref, phase, state } = frame.progress!;
+        const type = PHASE_EVENT_BY_STATE[state as keyof typeof PHASE_EVENT_BY_STATE];
+        await data.jobs.recordProgress({ workerId: this.workerId, jobId: ref!.jobId, attempt: ref!.attempt }, { type, phase }, now);
+        return;
+      }
+      case 'heartbeat':
+        await data.jobs.renewLeases(this.workerId, frame.heartbeat!.running, leaseExpiresAt(now, this.deps.config.leaseTtlMs));
+        await data.workers.touch(this.workerId, now);
+        return;
+      case 'result': {
+        const result = frame.result!;
+        const ref = result.attempt!;
+        const disposition = await data.jobs.recordResult(
+          { workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt },
+          toJobResultMetadata(result),
+          now,
+        );
+        this.deps.logger.log({ event: 'job_result', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, outcome: result.outcome, disposition });
+        this.send({ resultAck: { attempt: { jobId: ref.jobId, attempt: ref.attempt }, disposition: ResultDisposition[`RESULT_DISPOSITION_${disposition}`] } });
+        return;
+      }
+    }
+  }
+
+  private async acceptHello(hello: Hello__Output): Promise<void> {
+    const { data, clock, config } = this.deps;
+    const worker = await data.workers.findIdentity(hello.workerId);
+    if (!worker || !verifyHelloSignature(worker.publicKey, hello.workerId, this.challengeNonce, hello.challengeSignature)) {
+      this.fail(grpc.status.UNAUTHENTICATED, 'hello not accepted');
+      return;
+    }
+    clearTimeout(this.helloTimer);
+    if (this.state !== 'AWAITING_HELLO') return;
+    const now = clock.now();
+    this.workerId = worker.id;
+    this.tenantId = worker.tenantId;
+    this.capacity = hello.capacity;
+    await data.workers.markOnline(worker.id, { version: hello.workerVersion, capacity: hello.capacity, localPolicyDigest: hello.localPolicyDigest, now });
+    // Attempts still running from before a reconnect keep their leases.
+    await data.jobs.renewLeases(worker.id, hello.running, leaseExpiresAt(now, config.leaseTtlMs));
+    if (this.call.cancelled || this.call.destroyed) {
+      this.cleanUp();
+      return;
+    }
+    this.state = 'READY';
+    this.deps.registry.register(this);
+    this.send({ welcome: { heartbeatIntervalMs: config.heartbeatIntervalMs, leaseTtlMs: config.leaseTtlMs } });
+    this.deps.logger.log({ event: 'worker_connected', workerId: worker.id, tenantId: worker.tenantId, capacity: hello.capacity, running: hello.running.length });
+  }
+}

@@ -1,0 +1,28 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { DataAccess, type ApiTokenPrincipal } from '@airlock/data-access';
+import { CurrentPrincipal } from '../auth/principal';
+
+export class WorkerResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: ['ONLINE', 'OFFLINE'] }) status!: string;
+  @ApiProperty() version!: string;
+  @ApiProperty() capacity!: number;
+  @ApiPropertyOptional({ nullable: true, type: Date }) lastSeenAt!: Date | null;
+  @ApiProperty() enrolledAt!: Date;
+}
+
+@ApiTags('workers')
+@ApiBearerAuth()
+@Controller('workers')
+export class WorkersController {
+  constructor(private readonly data: DataAccess) {}
+
+  /** The tenant's enrolled workers and whether their stream is open. */
+  @Get()
+  @ApiOkResponse({ type: [WorkerResponse] })
+  async list(@CurrentPrincipal() principal: ApiTokenPrincipal): Promise<WorkerResponse[]> {
+    const workers = await this.data.workers.listForTenant(principal.tenantId);
+    return workers.map(({ id, status, version, capacity, lastSeenAt, enrolledAt }) => ({ id, status, version, capacity, lastSeenAt, enrolledAt }));
+  }
+}
