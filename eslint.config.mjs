@@ -13,6 +13,9 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
+    // NestJS injects by the constructor parameter types that decorator metadata emits, so
+    // consistent-type-imports must know that a class used there is a value import.
+    languageOptions: { parserOptions: { emitDecoratorMetadata: true, experimentalDecorators: true } },
     plugins: { '@nx': nx },
     rules: {
       '@nx/enforce-module-boundaries': [
