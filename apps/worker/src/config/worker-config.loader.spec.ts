@@ -1,0 +1,65 @@
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WorkerConfigInvalidError } from './worker-config-invalid.error';
+import { loadWorkerConfig } from './worker-config.loader';
+import { workerConfigJsonSchema } from './worker-config.schema';
+
+const fixtures = join(__dirname, 'fixtures');
+const env = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };
+
+describe('loadWorkerConfig', () => {
+  it.each(readdirSync(join(fixtures, 'ok')))('accepts ok/%s', (name) => {
+    const config = loadWorkerConfig(join(fixtures, 'ok', name), env);
+    expect(config.stateDir.startsWith('/')).toBe(true);
+    expect(config.inference.endpoints.length).toBeGreaterThan(0);
+  });
+
+  it('applies defaults, converts durations and resolves relative paths against the file', () => {
+    const config = loadWorkerConfig(join(fixtures, 'ok', 'minimal.yml'), env);
+    expect(config.stateDir).toBe(join(fixtures, 'ok', 'state'));
+    expect(config.concurrency).toBe(1);
+    expect(config.allowNoop).toBe(false);
+    expect(config.limits).toEqual({ maxContextFiles: 8, maxContextBytes: 200 * 1024, maxModelTokens: 4096, testTimeout: 300_000, jobTimeout: 1_800_000 });
+    expect(config.inference.endpoints[0]?.timeoutMs).toBe(120_000);
+    expect(config.health).toEqual({ host: '127.0.0.1', port: 0 });
+  });
+
+  it('keeps URLs and resolves local repository paths', () => {
+    const config = loadWorkerConfig(join(fixtures, 'ok', 'full.yml'), env);
+    expect(config.repositories[0]?.cloneUrl).toBe('ssh://git@git.internal/team/payments.git');
+    expect(config.repositories[0]?.branchPrefix).toBe('bots/airlock/');
+    expect(config.limits.testTimeout).toBe(120_000);
+  });
+
+  it.each(readdirSync(join(fixtures, 'not-ok')))('refuses not-ok/%s naming the field', (name) => {
+    const file = join(fixtures, 'not-ok', name);
+    const expectedPath = /^# expect: (.+)$/m.exec(readFileSync(file, 'utf8'))?.[1];
+    let error: unknown;
+    try {
+      loadWorkerConfig(file, env);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(WorkerConfigInvalidError);
+    const problems = (error as WorkerConfigInvalidError).problems;
+    expect(problems.map((p) => p.path)).toContain(expectedPath);
+    expect((error as Error).message).not.toContain('sk-secret-value-never-echoed');
+  });
+
+  it('names a missing API key variable without its value', () => {
+    const file = join(fixtures, 'ok', 'minimal.yml');
+    const text = readFileSync(file, 'utf8').replace('model: qwen2.5-coder', 'model: qwen2.5-coder\n      apiKeyEnv: AIRLOCK_TEST_KEY');
+    const temp = join(tmpdir(), `airlock-config-${process.pid}.yml`);
+    writeFileSync(temp, text);
+    expect(() => loadWorkerConfig(temp, env)).toThrow(/inference\.endpoints\[0\]\.apiKeyEnv/);
+    expect(loadWorkerConfig(temp, { ...env, AIRLOCK_TEST_KEY: 'k' }).inference.endpoints[0]?.apiKey).toBe('k');
+  });
+});
+
+describe('worker-config.schema.json', () => {
+  it('is up to date with the zod schema (regenerate: npm run worker -- config-schema > apps/worker/worker-config.schema.json)', () => {
+    const committed = JSON.parse(readFileSync(join(__dirname, '..', '..', 'worker-config.schema.json'), 'utf8')) as unknown;
+    expect(committed).toEqual(workerConfigJsonSchema());
+  });
+});

@@ -1,0 +1,101 @@
+import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EditBlockApplier } from './edit-block.applier';
+import { parseEditBlocks } from './edit-block.parser';
+import { EditPathRejectedError } from './edit-path-rejected.error';
+
+const block = (path: string, search: string, replace: string) => `${path}\n<<<<<<< SEARCH\n${search}\n=======\n${replace}\n>>>>>>> REPLACE\n`;
+
+describe('parseEditBlocks', () => {
+  it('reads path, search and replace, inside or outside fences', () => {
+    const answer = `Here is the fix:\n\n\`\`\`js\n${block('src/a.js', 'return a - b;', 'return a + b;')}\`\`\`\n\nand\n${block('src/b.js', 'x', 'y')}`;
+    const { blocks, malformed } = parseEditBlocks(answer);
+    expect(malformed).toBe(0);
+    expect(blocks).toEqual([
+      { path: 'src/a.js', search: ['return a - b;'], replace: ['return a + b;'] },
+      { path: 'src/b.js', search: ['x'], replace: ['y'] },
+    ]);
+  });
+
+  it('reuses the previous path for a block that follows another directly', () => {
+    const answer = `${block('src/a.js', 'one', 'uno')}<<<<<<< SEARCH\ntwo\n=======\ndos\n>>>>>>> REPLACE\n`;
+    expect(parseEditBlocks(answer).blocks.map((b) => b.path)).toEqual(['src/a.js', 'src/a.js']);
+  });
+
+  it('counts an unterminated block as malformed and finds no block in prose', () => {
+    expect(parseEditBlocks('src/a.js\n<<<<<<< SEARCH\nx\n=======\ny\n').malformed).toBe(1);
+    expect(parseEditBlocks('I think you should change the adder.').blocks).toHaveLength(0);
+  });
+
+  it('treats an empty SEARCH as a new file', () => {
+    const { blocks } = parseEditBlocks('docs/new.md\n<<<<<<< SEARCH\n=======\n# New\n>>>>>>> REPLACE\n');
+    expect(blocks[0]).toEqual({ path: 'docs/new.md', search: [], replace: ['# New'] });
+  });
+});
+
+describe('EditBlockApplier', () => {
+  const applier = new EditBlockApplier();
+  let root: string;
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'airlock-apply-'));
+    mkdirSync(join(root, 'src'));
+    writeFileSync(join(root, 'src', 'a.js'), 'function add(a, b) {\n  return a - b;\n}\n');
+  });
+
+  it('replaces a unique exact match', async () => {
+    const outcome = await applier.apply(root, [{ path: 'src/a.js', search: ['  return a - b;'], replace: ['  return a + b;'] }]);
+    expect(outcome.applied).toBe(1);
+    expect(readFileSync(join(root, 'src', 'a.js'), 'utf8')).toBe('function add(a, b) {\n  return a + b;\n}\n');
+  });
+
+  it('falls back to a unique whitespace-trimmed match', async () => {
+    const outcome = await applier.apply(root, [{ path: 'src/a.js', search: ['return a - b;'], replace: ['  return a + b;'] }]);
+    expect(outcome.applied).toBe(1);
+    expect(readFileSync(join(root, 'src', 'a.js'), 'utf8')).toContain('return a + b;');
+  });
+
+  it('does not apply an ambiguous or missing SEARCH', async () => {
+    writeFileSync(join(root, 'src', 'b.js'), 'x\nx\n');
+    const outcome = await applier.apply(root, [
+      { path: 'src/b.js', search: ['x'], replace: ['y'] },
+      { path: 'src/a.js', search: ['not there'], replace: ['y'] },
+    ]);
+    expect(outcome.applied).toBe(0);
+    expect(readFileSync(join(root, 'src', 'b.js'), 'utf8')).toBe('x\nx\n');
+  });
+
+  it('creates a new file for an empty SEARCH, but never overwrites one', async () => {
+    const outcome = await applier.apply(root, [
+      { path: 'docs/new.md', search: [], replace: ['# New'] },
+      { path: 'src/a.js', search: [], replace: ['clobbered'] },
+    ]);
+    expect(outcome.applied).toBe(1);
+    expect(readFileSync(join(root, 'docs', 'new.md'), 'utf8')).toBe('# New\n');
+    expect(readFileSync(join(root, 'src', 'a.js'), 'utf8')).toContain('a - b');
+  });
+
+  it.each([
+    ['/etc/passwd', 'absolute'],
+    ['../outside.txt', 'parent-segment'],
+    ['src/../../outside.txt', 'parent-segment'],
+    ['.git/config', 'git-dir'],
+    ['sub/.git/hooks/pre-commit', 'git-dir'],
+  ])('refuses %s (%s) and applies nothing', async (path, reason) => {
+    const attempt = applier.apply(root, [
+      { path: 'src/a.js', search: ['  return a - b;'], replace: ['  return a + b;'] },
+      { path, search: [], replace: ['pwned'] },
+    ]);
+    await expect(attempt).rejects.toThrow(EditPathRejectedError);
+    await expect(attempt).rejects.toMatchObject({ reason });
+    expect(readFileSync(join(root, 'src', 'a.js'), 'utf8')).toContain('a - b');
+  });
+
+  it('refuses a path through a symlink that points outside the worktree', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'airlock-outside-'));
+    symlinkSync(outside, join(root, 'link'));
+    await expect(applier.apply(root, [{ path: 'link/evil.txt', search: [], replace: ['x'] }])).rejects.toMatchObject({ reason: 'outside-worktree' });
+    expect(existsSync(join(outside, 'evil.txt'))).toBe(false);
+  });
+});
