@@ -1,0 +1,125 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { generateSigningKeyPair, signInstruction, verifyHelloSignature, type SigningKeyPair } from '@airlock/envelope';
+import {
+  ResultDisposition,
+  workerGatewayServiceDefinition,
+  type ControlFrame,
+  type EnrollRequest__Output,
+  type EnrollResponse,
+  type InstructionPayload,
+  type SignedInstruction__Output,
+  type WorkerFrame__Output,
+} from '@airlock/protocol';
+
+type Stream = grpc.ServerDuplexStream<WorkerFrame__Output, ControlFrame>;
+
+/**
+ * A real grpc-js server on 127.0.0.1:0 playing the control plane: enrolls one worker,
+ * challenges it, checks the Hello signature, welcomes it and records every frame received.
+ */
+export class FakeControlPlane {
+  readonly signingKey: SigningKeyPair = generateSigningKeyPair();
+  readonly workerId = randomUUID();
+  readonly tenantId = randomUUID();
+  readonly frames: WorkerFrame__Output[] = [];
+  readonly helloVerdicts: boolean[] = [];
+  autoAckResults = true;
+  private workerPublicKey: Buffer | undefined;
+  private stream: Stream | undefined;
+  private readonly server = new grpc.Server();
+  private waiters: Array<() => void> = [];
+  address = '';
+
+  async start(): Promise<void> {
+    this.server.addService(workerGatewayServiceDefinition(), {
+      Enroll: (call: grpc.ServerUnaryCall<EnrollRequest__Output, EnrollResponse>, callback: grpc.sendUnaryData<EnrollResponse>) => {
+        this.workerPublicKey = call.request.workerPublicKey;
+        callback(null, { workerId: this.workerId, tenantId: this.tenantId, signingKeys: [{ keyId: this.signingKey.keyId, publicKey: this.signingKey.publicKey }] });
+      },
+      Connect: (stream: Stream) => this.connect(stream),
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+    this.address = `127.0.0.1:${port}`;
+  }
+
+  stop(): void {
+    this.server.forceShutdown();
+  }
+
+  /** Sends a frame on the current stream. */
+  send(frame: ControlFrame): void {
+    if (!this.stream) throw new Error('no worker connected');
+    this.stream.write(frame);
+  }
+
+  /** Ends the current stream from the server side (the worker should reconnect). */
+  dropStream(): void {
+    this.stream?.end();
+    this.stream = undefined;
+  }
+
+  /** Signs an instruction for the enrolled worker; `overrides` change payload fields. */
+  instruction(task: Pick<InstructionPayload, 'fix' | 'noop'>, overrides: Partial<InstructionPayload> = {}): { signed: SignedInstruction__Output; jobId: string } {
+    const now = Date.now();
+    const jobId = randomUUID();
+    const payload: InstructionPayload = {
+      jobId,
+      attempt: 1,
+      tenantId: this.tenantId,
+      audience: this.workerId,
+      issuedAtMs: now,
+      expiresAtMs: now + 10 * 60_000,
+      nonce: randomBytes(16),
+      policyRef: '',
+      ...task,
+      ...overrides,
+    };
+    return { signed: signInstruction(payload, this.signingKey), jobId };
+  }
+
+  /** Resolves with the first recorded frame (from index `from`) matching the predicate. */
+  async waitFor(predicate: (frame: WorkerFrame__Output) => boolean, from = 0, timeoutMs = 30_000): Promise<WorkerFrame__Output> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.frames.slice(from).find(predicate);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error('timed out waiting for a worker frame');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 200);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  private connect(stream: Stream): void {
+    const nonce = randomBytes(32);
+    this.stream = stream;
+    stream.on('data', (frame: WorkerFrame__Output) => {
+      this.frames.push(frame);
+      if (frame.frame === 'hello') {
+        const ok = this.workerPublicKey !== undefined && verifyHelloSignature(this.workerPublicKey, frame.hello!.workerId, nonce, frame.hello!.challengeSignature);
+        this.helloVerdicts.push(ok);
+        if (!ok) {
+          stream.emit('error', { code: grpc.status.UNAUTHENTICATED });
+          return;
+        }
+        stream.write({ welcome: { heartbeatIntervalMs: 500, leaseTtlMs: 5_000 } });
+      }
+      if (frame.frame === 'result' && this.autoAckResults) {
+        stream.write({ resultAck: { attempt: frame.result!.attempt!, disposition: ResultDisposition.RESULT_DISPOSITION_RECORDED } });
+      }
+      const waiters = this.waiters;
+      this.waiters = [];
+      waiters.forEach((wake) => wake());
+    });
+    stream.on('error', () => undefined);
+    stream.on('end', () => stream.end());
+    stream.write({ challenge: { nonce } });
+  }
+}
