@@ -51,7 +51,7 @@ export async function checkInferenceEndpoint(client: InferenceClient, endpoint: 
       ? { name, ok: true, detail: `${endpoint.baseUrl} serves ${endpoint.model}` }
       : { name, ok: false, detail: `${endpoint.baseUrl} answers but does not list model ${endpoint.model}` };
   } catch (error) {
-    return { name, ok: false, detail: `${endpoint.baseUrl} unreachable (${(error as Error).name})` };
+    return { name, ok: false, detail: `${endpoint.baseUrl} unreachable (${(error as Error).constructor.name})` };
   }
 }
 
