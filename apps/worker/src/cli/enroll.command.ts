@@ -32,7 +32,7 @@ export async function enrollCommand(options: EnrollOptions, print: (text: string
     throw new CliExitError(EXIT_CODES.configInvalid, '--token: expected an enrollment token (aet_ followed by 43 base64url characters)');
   }
   const keyPair = generateSigningKeyPair();
-  store.savePrivateKey(keyPair.privateKeyPem);
+  store.savePendingPrivateKey(keyPair.privateKeyPem);
   const client = createWorkerGatewayClient(config.controlPlane.address);
   let response: EnrollResponse__Output;
   try {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Who this worker is, as issued by the control plane at enrollment. */
@@ -41,14 +41,19 @@ export class WorkerIdentityStore {
     return existsSync(this.identityFile);
   }
 
-  /** Writes the private key before enrollment, so a crash after `Enroll` never loses it. */
-  savePrivateKey(privateKeyPem: string): void {
+  /**
+   * Writes a new private key beside the current one before enrollment (so a crash after
+   * `Enroll` never loses it); `saveIdentity` promotes it. A failed re-enrollment thus
+   * leaves the previous key and identity consistent.
+   */
+  savePendingPrivateKey(privateKeyPem: string): void {
     mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
-    writeFileSync(this.keyFile, privateKeyPem, { mode: 0o600 });
+    writeFileSync(`${this.keyFile}.pending`, privateKeyPem, { mode: 0o600 });
   }
 
-  /** Records the issued ids and creates a fresh 32-byte MAC key. */
+  /** Promotes the pending key, records the issued ids and creates a fresh 32-byte MAC key. */
   saveIdentity(workerId: string, tenantId: string): void {
+    renameSync(`${this.keyFile}.pending`, this.keyFile);
     writeFileSync(this.identityFile, `${JSON.stringify({ workerId, tenantId }, null, 2)}\n`, { mode: 0o600 });
     writeFileSync(this.macKeyFile, randomBytes(32), { mode: 0o600 });
   }
