@@ -44,7 +44,8 @@ export async function startControlPlane(config: AppConfig, overrides: ControlPla
   try {
     app = await NestFactory.create(
       AppModule.register({ config, dataAccess, clock: overrides.clock ?? systemClock, scheduler: overrides.scheduler ?? systemScheduler }),
-      { logger, abortOnError: false },
+      // forceCloseConnections: idle keep-alive HTTP connections must not hold up shutdown.
+      { logger, abortOnError: false, forceCloseConnections: true },
     );
     app.setGlobalPrefix('api/v1');
     app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));

@@ -1,0 +1,275 @@
+import { createHash } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- tests use the testing lib; the depConstraints do not yet exempt test files (see report)
+import { createDatabase, startPostgresCluster, type PostgresCluster } from '@airlock/testing';
+import { verifyBytes } from '@airlock/envelope';
+import { decodeInstructionPayload, loadAirlockV1, type WorkerGatewayClient } from '@airlock/protocol';
+import { eventually, gatewayClient, enroll, TestWorker } from '../test-support/test-worker';
+import { loadAppConfig } from './config/app-config';
+import { startControlPlane, type RunningControlPlane } from './control-plane';
+import type { JobDetailResponse } from './jobs/dto/job.response';
+
+jest.setTimeout(60_000);
+
+let cluster: PostgresCluster;
+let controlPlane: RunningControlPlane;
+let client: WorkerGatewayClient;
+let tenantCounter = 0;
+
+beforeAll(async () => {
+  cluster = await startPostgresCluster();
+  const databaseUrl = await createDatabase(cluster.url, 'control_plane_it');
+  controlPlane = await startControlPlane(
+    loadAppConfig({
+      DATABASE_URL: databaseUrl,
+      AIRLOCK_HTTP_PORT: '0',
+      AIRLOCK_GRPC_PORT: '0',
+      AIRLOCK_LEASE_TTL: '1s',
+      AIRLOCK_HEARTBEAT_INTERVAL: '200ms',
+      AIRLOCK_MAX_ATTEMPTS: '3',
+      LOG_LEVEL: 'fatal',
+    }),
+  );
+  client = gatewayClient(controlPlane.grpcAddress);
+});
+
+afterAll(async () => {
+  client?.close();
+  await controlPlane?.stop();
+  await cluster?.stop();
+});
+
+/** A fresh tenant with an admin token, so each scenario sees only its own jobs and workers. */
+async function newTenant(): Promise<{ token: string; tenantId: string }> {
+  tenantCounter += 1;
+  const tenant = await controlPlane.dataAccess.tenants.create(`it-tenant-${tenantCounter}`);
+  const token = `alt_${Buffer.alloc(32, tenantCounter).toString('base64url')}`;
+  const tokenHash = createHash('sha256').update(token).digest('hex');
+  await controlPlane.dataAccess.apiTokens.create({ tenantId: tenant.id, name: 'it', role: 'ADMIN', tokenHash });
+  return { token, tenantId: tenant.id };
+}
+
+/** A response body as the assertions read it; each call site names the shape it expects. */
+type Body = Record<string, unknown>;
+
+async function api<T = Body>(token: string | null, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${controlPlane.httpUrl}/api/v1${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+async function connectedWorker(token: string, capacity = 4): Promise<TestWorker> {
+  const worker = new TestWorker(client);
+  const { body } = await api<{ token: string }>(token, 'POST', '/enrollment-tokens', {});
+  await worker.enroll(body.token);
+  await worker.connect({ capacity });
+  await eventually(() => worker.received.find((f) => f.frame === 'welcome'), 'welcome');
+  return worker;
+}
+
+const noopJob = { kind: 'noop' };
+const fixJob = { kind: 'fix', repoAlias: 'demo-repo', baseRef: 'main', ticket: { title: 'Fix the off-by-one', description: 'pagination skips the last item' } };
+
+function succeeded(jobId: string, attempt: number) {
+  return {
+    result: {
+      attempt: { jobId, attempt },
+      outcome: 'JOB_OUTCOME_SUCCEEDED' as const,
+      failureCode: 'FAILURE_CODE_UNSPECIFIED' as const,
+      failedPhase: 'PHASE_UNSPECIFIED' as const,
+      phaseDurations: [{ phase: 'PHASE_TEST' as const, durationMs: 1200 }],
+      tokens: { requests: 2, promptTokens: 900, completionTokens: 120 },
+      change: { filesChanged: 1, linesAdded: 3, linesRemoved: 1, editsProposed: 1, editsApplied: 1 },
+      verification: { testsRan: true, testExitCode: 0 },
+      contextFiles: 4,
+      changeMac: Buffer.alloc(32, 0xab),
+      deliveryMac: Buffer.alloc(0),
+    },
+  };
+}
+
+describe('REST API', () => {
+  it('answers health without a token and everything else with 401', async () => {
+    expect(await api(null, 'GET', '/health')).toEqual({ status: 200, body: { status: 'ok' } });
+    const unauthenticated = await api(null, 'GET', '/jobs');
+    expect(unauthenticated.status).toBe(401);
+    expect(unauthenticated.body.code).toBe('UNAUTHENTICATED');
+    expect((await api('alt_' + 'x'.repeat(43), 'GET', '/jobs')).status).toBe(401);
+  });
+
+  it('serves the OpenAPI document', async () => {
+    const response = await fetch(`${controlPlane.httpUrl}/api/docs-json`);
+    const document = (await response.json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/api/v1/jobs', '/api/v1/jobs/{id}', '/api/v1/enrollment-tokens']));
+  });
+
+  it('rejects a bad job body with 400 naming the field', async () => {
+    const { token } = await newTenant();
+    const badAlias = await api(token, 'POST', '/jobs', { ...fixJob, repoAlias: 'Not An Alias' });
+    expect(badAlias.status).toBe(400);
+    expect(badAlias.body.message).toEqual([expect.stringMatching(/^repoAlias must match/)]);
+    const missingTicket = await api(token, 'POST', '/jobs', { kind: 'fix', repoAlias: 'demo', baseRef: 'main' });
+    expect(missingTicket.body.message).toEqual(['ticket is required for a fix job']);
+    const extra = await api(token, 'POST', '/jobs', { ...fixJob, command: 'rm -rf /' });
+    expect(extra.body.message).toEqual(['property command should not exist']);
+    const twoLineTitle = await api(token, 'POST', '/jobs', { ...fixJob, ticket: { title: 'a\nb' } });
+    expect(twoLineTitle.body.message).toEqual(['ticket.title must be one non-blank line']);
+  });
+
+  it("answers 404 for another tenant's job", async () => {
+    const owner = await newTenant();
+    const stranger = await newTenant();
+    const created = await api<JobDetailResponse>(owner.token, 'POST', '/jobs', fixJob);
+    expect(created.status).toBe(201);
+    expect((await api(owner.token, 'GET', `/jobs/${created.body.id}`)).status).toBe(200);
+    const foreign = await api(stranger.token, 'GET', `/jobs/${created.body.id}`);
+    expect(foreign.status).toBe(404);
+    expect(foreign.body.code).toBe('JOB_NOT_FOUND');
+    expect((await api(stranger.token, 'GET', '/jobs')).body).toEqual([]);
+  });
+});
+
+describe('enrollment', () => {
+  it('accepts a token exactly once', async () => {
+    const { token, tenantId } = await newTenant();
+    const { body } = await api<{ token: string }>(token, 'POST', '/enrollment-tokens', { ttlSeconds: 600 });
+    const worker = new TestWorker(client);
+    const response = await worker.enroll(body.token);
+    expect(response.tenantId).toBe(tenantId);
+    const keys = (await api<{ keyId: string; publicKey: string }[]>(token, 'GET', '/signing-keys')).body;
+    expect(response.signingKeys.map((k) => k.keyId)).toEqual(keys.map((k) => k.keyId));
+
+    await expect(new TestWorker(client).enroll(body.token)).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+    const workers = (await api<unknown[]>(token, 'GET', '/workers')).body;
+    expect(workers).toEqual([expect.objectContaining({ id: response.workerId, status: 'OFFLINE', version: '0.1.0' })]);
+  });
+
+  it('rejects an expired token and a malformed request', async () => {
+    const { tenantId } = await newTenant();
+    const expiredToken = `aet_${Buffer.alloc(32, 9).toString('base64url')}`;
+    await controlPlane.dataAccess.enrollment.createToken({
+      tenantId,
+      tokenHash: createHash('sha256').update(expiredToken).digest('hex'),
+      expiresAt: new Date(Date.now() - 1_000),
+    });
+    await expect(new TestWorker(client).enroll(expiredToken)).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+    await expect(enroll(client, { enrollmentToken: expiredToken, workerPublicKey: Buffer.alloc(31), workerVersion: '1.0.0' })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/^workerPublicKey:/),
+    });
+  });
+});
+
+describe('worker stream', () => {
+  it('ends the stream with UNAUTHENTICATED when the hello signature is wrong', async () => {
+    const { token } = await newTenant();
+    const worker = new TestWorker(client);
+    const { body } = await api<{ token: string }>(token, 'POST', '/enrollment-tokens', {});
+    await worker.enroll(body.token);
+    const impostor = new TestWorker(client);
+    await worker.connect({ signWith: impostor.key.privateKeyPem });
+    const status = await eventually(() => worker.status ?? undefined, 'stream status');
+    expect(status.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect(worker.received.some((f) => f.frame === 'welcome')).toBe(false);
+  });
+
+  it('ends the stream with INVALID_ARGUMENT naming the field of an invalid frame', async () => {
+    const { token } = await newTenant();
+    const worker = await connectedWorker(token);
+    worker.send({ credit: { credits: 0 } });
+    const status = await eventually(() => worker.status ?? undefined, 'stream status');
+    expect(status.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(status.details).toMatch(/^credit\.credits: expected/);
+  });
+
+  it('dispatches after credits, verifies, runs and records the result once', async () => {
+    const { token } = await newTenant();
+    const worker = await connectedWorker(token);
+    const created = await api<JobDetailResponse>(token, 'POST', '/jobs', fixJob);
+    expect(created.status).toBe(201);
+    const jobId = created.body.id;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(worker.instructions()).toHaveLength(0);
+
+    worker.send({ credit: { credits: 1 } });
+    const [instruction] = await eventually(() => (worker.instructions().length === 1 ? worker.instructions() : undefined), 'instruction');
+    const keys = (await api<{ keyId: string; publicKey: string }[]>(token, 'GET', '/signing-keys')).body;
+    const key = keys.find((k) => k.keyId === instruction!.keyId)!;
+    expect(verifyBytes(Buffer.from(key.publicKey, 'base64'), instruction!.payload, instruction!.signature)).toBe(true);
+    const payload = decodeInstructionPayload(instruction!.payload);
+    expect(payload).toMatchObject({ jobId, attempt: 1, audience: worker.workerId, tenantId: worker.tenantId, task: 'fix' });
+    expect(payload.fix?.ticket?.title).toBe(fixJob.ticket.title);
+
+    worker.send({ ack: { attempt: { jobId, attempt: 1 } } });
+    await eventually(async () => ((await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body.status === 'RUNNING' ? true : undefined), 'RUNNING');
+    worker.send({ progress: { attempt: { jobId, attempt: 1 }, phase: 'PHASE_TEST', state: 'PHASE_STATE_STARTED' } });
+    worker.send(succeeded(jobId, 1));
+    const [ack] = await eventually(() => (worker.resultAcks().length === 1 ? worker.resultAcks() : undefined), 'result ack');
+    expect(ack!.disposition).toBe('RESULT_DISPOSITION_RECORDED');
+
+    const job = (await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body;
+    expect(job).toMatchObject({ status: 'SUCCEEDED', currentAttempt: 1, failureCode: null });
+    expect(job.attempts).toEqual([expect.objectContaining({ number: 1, workerId: worker.workerId, status: 'SUCCEEDED' })]);
+    expect(job.result).toMatchObject({ outcome: 'JOB_OUTCOME_SUCCEEDED', contextFiles: 4, changeMac: 'ab'.repeat(32), deliveryMac: null });
+    expect(job.events.map((e) => e.type)).toEqual(['CREATED', 'QUEUED', 'DISPATCHED', 'ACKED', 'PHASE_STARTED', 'RESULT_RECORDED']);
+
+    worker.send(succeeded(jobId, 1));
+    const acks = await eventually(() => (worker.resultAcks().length === 2 ? worker.resultAcks() : undefined), 'second result ack');
+    expect(acks[1]!.disposition).toBe('RESULT_DISPOSITION_DUPLICATE');
+    worker.close();
+  });
+
+  it('requeues after a lost lease and fences the late result of the old attempt', async () => {
+    const { token } = await newTenant();
+    const worker = await connectedWorker(token);
+    const jobId = (await api<JobDetailResponse>(token, 'POST', '/jobs', noopJob)).body.id;
+    worker.send({ credit: { credits: 1 } });
+    await eventually(() => (worker.instructions().length === 1 ? true : undefined), 'attempt 1');
+    worker.send({ ack: { attempt: { jobId, attempt: 1 } } });
+    // No heartbeat: the 1 s lease runs out and the job is queued again as attempt 2.
+    worker.send({ credit: { credits: 1 } });
+    const instructions = await eventually(() => (worker.instructions().length === 2 ? worker.instructions() : undefined), 'attempt 2');
+    expect(decodeInstructionPayload(instructions[1]!.payload).attempt).toBe(2);
+
+    const before = (await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body;
+    expect(before).toMatchObject({ status: 'DISPATCHED', currentAttempt: 2 });
+    expect(before.attempts.map((a) => a.status)).toEqual(['LEASE_EXPIRED', 'DISPATCHED']);
+
+    worker.send(succeeded(jobId, 1));
+    const [ack] = await eventually(() => (worker.resultAcks().length === 1 ? worker.resultAcks() : undefined), 'stale ack');
+    expect(ack!.disposition).toBe('RESULT_DISPOSITION_STALE_ATTEMPT');
+    const after = (await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body;
+    expect(after).toMatchObject({ status: before.status, currentAttempt: 2, result: null });
+    expect(after.events.map((e) => e.type)).toEqual(expect.arrayContaining(['LEASE_EXPIRED', 'REQUEUED', 'STALE_RESULT_REJECTED']));
+    worker.close();
+  });
+
+  it('never sends more instructions than credits', async () => {
+    const { token } = await newTenant();
+    const worker = await connectedWorker(token);
+    worker.send({ credit: { credits: 2 } });
+    const jobIds: string[] = [];
+    for (let i = 0; i < 3; i += 1) jobIds.push((await api<JobDetailResponse>(token, 'POST', '/jobs', noopJob)).body.id);
+    await eventually(() => (worker.instructions().length === 2 ? true : undefined), 'two instructions');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(worker.instructions()).toHaveLength(2);
+
+    const first = decodeInstructionPayload(worker.instructions()[0]!.payload);
+    worker.send({ heartbeat: { running: [{ jobId: first.jobId, attempt: first.attempt }], freeSlots: 2 } });
+    worker.send(succeeded(first.jobId, first.attempt));
+    worker.send({ credit: { credits: 1 } });
+    await eventually(() => (worker.instructions().length === 3 ? true : undefined), 'third instruction');
+    const dispatched = worker.instructions().map((i) => decodeInstructionPayload(i.payload).jobId);
+    expect(new Set(dispatched)).toEqual(new Set(jobIds));
+    worker.close();
+  });
+});
+
+describe('wire contract loader', () => {
+  it('is the one the gateway serves', () => {
+    expect(loadAirlockV1().WorkerGateway.service).toHaveProperty('Connect');
+  });
+});
