@@ -1,4 +1,3 @@
-// eslint-disable-next-line @nx/enforce-module-boundaries -- tests use the testing lib; the depConstraints do not yet exempt test files
 import { createDatabase, startPostgresCluster, type PostgresCluster } from '@airlock/testing';
 import { openDataAccess, type DataAccess } from './data-access';
 import { applyMigrations } from './migrations/migration-runner';

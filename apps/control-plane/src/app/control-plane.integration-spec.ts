@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- tests use the testing lib; the depConstraints do not yet exempt test files (see report)
 import { createDatabase, startPostgresCluster, type PostgresCluster } from '@airlock/testing';
 import { verifyBytes } from '@airlock/envelope';
 import { decodeInstructionPayload, loadAirlockV1, type WorkerGatewayClient } from '@airlock/protocol';
