@@ -1,6 +1,6 @@
 /** The subset of the control plane's REST API that the demo, e2e tests and benchmarks use. */
 export interface JobAttemptView {
-  readonly attempt: number;
+  readonly number: number;
   readonly workerId: string;
   readonly status: string;
   readonly dispatchedAt: string | null;

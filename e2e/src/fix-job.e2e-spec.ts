@@ -1,0 +1,75 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEMO_BRANCH_BASE, DEMO_BROKEN_FIX_TICKET, DEMO_REPO_ALIAS, DEMO_TICKET, type JobView } from '@airlock/local-stack';
+import { findInDatabase, findInLogs } from './support/canary-scan';
+import { startE2eStack, type E2eStack } from './support/e2e-stack';
+
+describe('a fix job crosses the airlock', () => {
+  let stack: E2eStack;
+  let succeeded: JobView;
+  let failed: JobView;
+
+  const remoteBranches = (): string =>
+    execFileSync('git', ['--git-dir', stack.demoRepositoryPath, 'for-each-ref', '--format=%(refname)', 'refs/heads/'], { encoding: 'utf8' });
+
+  beforeAll(async () => {
+    stack = await startE2eStack('fixjob');
+    const goodJob = await stack.api.createFixJob({ repoAlias: DEMO_REPO_ALIAS, baseRef: DEMO_BRANCH_BASE, ticket: DEMO_TICKET });
+    succeeded = await stack.api.waitForTerminalJob(goodJob.id, 120_000);
+    const badJob = await stack.api.createFixJob({ repoAlias: DEMO_REPO_ALIAS, baseRef: DEMO_BRANCH_BASE, ticket: DEMO_BROKEN_FIX_TICKET });
+    failed = await stack.api.waitForTerminalJob(badJob.id, 120_000);
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('succeeds and pushes airlock/<job-id> with the fix to the customer git server', () => {
+    expect(succeeded.status).toBe('SUCCEEDED');
+    const diff = execFileSync('git', ['--git-dir', stack.demoRepositoryPath, 'diff', `${DEMO_BRANCH_BASE}...airlock/${succeeded.id}`, '--', 'src/invoice.js'], {
+      encoding: 'utf8',
+    });
+    expect(diff).toContain('-  return subtotal + discount;');
+    expect(diff).toContain('+  return subtotal - discount;');
+  });
+
+  it('reports the right counts, and metadata only', () => {
+    expect(succeeded.attempts).toHaveLength(1);
+    expect(succeeded.result).toMatchObject({
+      outcome: 'JOB_OUTCOME_SUCCEEDED',
+      change: { filesChanged: 1, linesAdded: 2, linesRemoved: 1, editsProposed: 1, editsApplied: 1 },
+      verification: { testsRan: true, testExitCode: 0 },
+    });
+    const result = succeeded.result as { tokens: { requests: number; promptTokens: number; completionTokens: number }; contextFiles: number };
+    expect(result.tokens.requests).toBeGreaterThanOrEqual(1);
+    expect(result.tokens.promptTokens).toBeGreaterThan(0);
+    expect(result.tokens.completionTokens).toBeGreaterThan(0);
+    expect(result.contextFiles).toBeGreaterThanOrEqual(1);
+    const phases = succeeded.events.filter((e) => e.type === 'PHASE_COMPLETED').map((e) => e.phase);
+    expect(phases).toEqual(['PHASE_WORKSPACE', 'PHASE_CONTEXT', 'PHASE_INFERENCE', 'PHASE_APPLY', 'PHASE_TEST', 'PHASE_DELIVER']);
+  });
+
+  it('fails with TESTS_FAILED when the model patch breaks the tests, and pushes nothing', () => {
+    expect(failed.status).toBe('FAILED');
+    expect(failed.failureCode).toBe('TESTS_FAILED');
+    expect(failed.result).toMatchObject({ verification: { testsRan: true }, failedPhase: 'PHASE_TEST' });
+    expect(remoteBranches()).not.toContain(`airlock/${failed.id}`);
+    expect(remoteBranches()).toContain(`airlock/${succeeded.id}`);
+  });
+
+  it('never lets the canary reach the control plane: database, logs, or the worker egress log', async () => {
+    // The canary is really there on the customer side, so its absence upstream means something.
+    expect(readFileSync(join(stack.dirs.scenarios, '30-fix.yaml'), 'utf8')).toContain(stack.canary);
+    expect(execFileSync('git', ['--git-dir', stack.demoRepositoryPath, 'show', `airlock/${succeeded.id}:src/invoice.js`], { encoding: 'utf8' })).toContain(stack.canary);
+
+    expect(await findInDatabase(stack.databaseUrl, stack.canary)).toEqual([]);
+    expect(findInLogs(stack.dirs.logs, 'control-plane', stack.canary)).toEqual([]);
+    const egressLog = readFileSync(join(stack.worker.stateDir, 'egress-audit.jsonl'), 'utf8');
+    expect(egressLog.length).toBeGreaterThan(0);
+    expect(egressLog).not.toContain(stack.canary);
+    // Nor the ticket's or the repository's words: the control plane typed the ticket, but
+    // nothing the worker sends back may echo it.
+    expect(egressLog).not.toContain('invoice');
+  });
+});
