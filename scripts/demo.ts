@@ -1,0 +1,105 @@
+/**
+ * `npm run demo`: boots the embedded default (control plane with embedded PostgreSQL, one
+ * enrolled worker, the local inference server, a demo repository on a local git server),
+ * hands the worker a real ticket, prints progress phase by phase, and ends by showing the
+ * pushed branch's diff from the customer's side next to what the control plane holds.
+ *
+ * Flags: --keep (leave everything running until Ctrl-C), --dir <path> (state folder,
+ * default .airlock/demo, wiped at start).
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEMO_BRANCH_BASE, DEMO_REPO_ALIAS, DEMO_TICKET, startLocalStack, type JobView } from '@airlock/local-stack';
+
+const args = process.argv.slice(2);
+const keep = args.includes('--keep');
+const dirFlag = args.indexOf('--dir');
+const baseDir = resolve(dirFlag >= 0 && args[dirFlag + 1] ? args[dirFlag + 1]! : '.airlock/demo');
+
+const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
+const stamp = (): string => new Date().toISOString().slice(11, 19);
+
+function describeEvent(event: JobView['events'][number]): string {
+  const parts = [event.type.toLowerCase().replace(/_/g, ' ')];
+  if (event.phase) parts.push(event.phase.replace(/^PHASE_/, '').toLowerCase());
+  if (event.attempt) parts.push(`(attempt ${event.attempt})`);
+  if (event.failureCode) parts.push(`→ ${event.failureCode}`);
+  return parts.join(' ');
+}
+
+/** Lays two blocks of text next to each other, each cut to its column's width. */
+function sideBySide(leftTitle: string, left: string, rightTitle: string, right: string): string {
+  const total = Math.max(100, Math.min(process.stdout.columns || 160, 200));
+  const width = Math.floor((total - 3) / 2);
+  const fit = (line: string): string => (line.length > width ? `${line.slice(0, width - 1)}…` : line.padEnd(width));
+  const leftLines = [leftTitle, '─'.repeat(width), ...left.split('\n')];
+  const rightLines = [rightTitle, '─'.repeat(width), ...right.split('\n')];
+  const rows = Math.max(leftLines.length, rightLines.length);
+  return Array.from({ length: rows }, (_, i) => `${fit(leftLines[i] ?? '')} │ ${rightLines[i] ?? ''}`).join('\n');
+}
+
+async function main(): Promise<void> {
+  rmSync(baseDir, { recursive: true, force: true });
+  console.log(bold('Airlock demo — the embedded default, every piece a real process on this machine\n'));
+  const canary = `AIRLOCK-CANARY-${randomBytes(6).toString('hex')}`;
+  const stack = await startLocalStack({
+    baseDir,
+    canary,
+    onProgress: (line) => console.log(`  ${stamp()}  ${line}`),
+  });
+  let exitCode = 1;
+  try {
+    console.log(`\n${bold('Ticket')}: ${DEMO_TICKET.title}`);
+    const created = await stack.api.createFixJob({ repoAlias: DEMO_REPO_ALIAS, baseRef: DEMO_BRANCH_BASE, ticket: DEMO_TICKET });
+    console.log(`  ${stamp()}  job ${created.id} created through POST /api/v1/jobs\n`);
+
+    let printed = 0;
+    const job = await stack.api.waitForTerminalJob(created.id, 5 * 60_000, (update) => {
+      for (const event of update.events.slice(printed)) console.log(`  ${stamp()}  ${describeEvent(event)}`);
+      printed = update.events.length;
+    });
+
+    const branch = `airlock/${job.id}`;
+    let customerSide: string;
+    try {
+      customerSide = execFileSync('git', ['--git-dir', stack.demoRepositoryPath, 'diff', `${DEMO_BRANCH_BASE}...${branch}`], { encoding: 'utf8' });
+    } catch {
+      customerSide = `(no branch ${branch}: nothing was delivered)`;
+    }
+    const controlPlaneSide = JSON.stringify(
+      { id: job.id, status: job.status, failureCode: job.failureCode, attempts: job.attempts, result: job.result },
+      null,
+      2,
+    );
+    console.log(`\n${bold(`Job ${job.status}`)}\n`);
+    console.log(
+      sideBySide(
+        `CUSTOMER SIDE — branch ${branch} on your own git server`,
+        customerSide,
+        'CONTROL PLANE SIDE — all Airlock holds about this job',
+        controlPlaneSide,
+      ),
+    );
+    console.log(`\nThe planted canary ${canary} is in the repository and the model's answer (left), never on the right.`);
+    console.log(`Logs: ${stack.dirs.logs}`);
+    exitCode = job.status === 'SUCCEEDED' ? 0 : 1;
+
+    if (keep) {
+      console.log(`\nStill running (Ctrl-C to stop): REST ${stack.controlPlane.httpUrl}/api/docs, worker config ${stack.worker.configPath}`);
+      await new Promise<void>((resolveSignal) => {
+        process.once('SIGINT', resolveSignal);
+        process.once('SIGTERM', resolveSignal);
+      });
+    }
+  } finally {
+    await stack.stop();
+  }
+  process.exitCode = exitCode;
+}
+
+main().catch((error: unknown) => {
+  console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});
