@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEMO_BRANCH_BASE, DEMO_BROKEN_FIX_TICKET, DEMO_REPO_ALIAS, DEMO_TICKET, type JobView } from '@airlock/local-stack';
+import { DEMO_BRANCH_BASE, DEMO_BROKEN_FIX_TICKET, DEMO_REPO_ALIAS, DEMO_TICKET, launchProgram, type JobView } from '@airlock/local-stack';
 import { findInDatabase, findInLogs } from './support/canary-scan';
 import { startE2eStack, type E2eStack } from './support/e2e-stack';
 
@@ -56,6 +56,22 @@ describe('a fix job crosses the airlock', () => {
     expect(failed.result).toMatchObject({ verification: { testsRan: true }, failedPhase: 'PHASE_TEST' });
     expect(remoteBranches()).not.toContain(`airlock/${failed.id}`);
     expect(remoteBranches()).toContain(`airlock/${succeeded.id}`);
+  });
+
+  it('passes every worker doctor check against the running stack, and audit verify', async () => {
+    const runCheck = async (label: string, args: string[]): Promise<{ exitCode: number | null | undefined; output: string }> => {
+      const check = launchProgram({ program: 'worker', args: [...args, '--config', stack.worker.configPath], logDir: stack.dirs.logs, label });
+      await check.waitForExit();
+      await check.stop(); // flushes the log file; the process has already exited
+      return { exitCode: check.exitCode, output: readFileSync(join(stack.dirs.logs, `${label}.log`), 'utf8') };
+    };
+    const doctor = await runCheck('worker-doctor', ['doctor']);
+    expect(doctor.output).not.toMatch(/^FAIL/m);
+    expect(doctor.output.match(/^PASS /gm)?.length).toBeGreaterThanOrEqual(5);
+    expect(doctor.exitCode).toBe(0);
+    const audit = await runCheck('worker-audit', ['audit', 'verify']);
+    expect(audit.output).toMatch(/PASS/);
+    expect(audit.exitCode).toBe(0);
   });
 
   it('never lets the canary reach the control plane: database, logs, or the worker egress log', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -76,6 +76,7 @@ describe('the worker refuses bad instructions and runs nothing', () => {
     await inference?.stop();
     await gitServer?.stop();
     await rogue.stop();
+    rmSync(baseDir, { recursive: true, force: true });
   });
 
   it('runs a valid noop instruction (the control case)', async () => {

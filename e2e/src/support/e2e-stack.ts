@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDatabase } from '@airlock/testing';
@@ -29,5 +29,14 @@ export async function startE2eStack(name: string, overrides: Partial<LocalStackO
     heartbeatInterval: '500ms',
     ...overrides,
   });
-  return Object.assign(stack, { canary, databaseUrl, baseDir });
+  const stopProcesses = stack.stop;
+  return Object.assign(stack, {
+    canary,
+    databaseUrl,
+    baseDir,
+    stop: async () => {
+      await stopProcesses();
+      rmSync(baseDir, { recursive: true, force: true });
+    },
+  });
 }
