@@ -35,9 +35,14 @@ export class InProcessJobDispatcher implements JobDispatcher {
   ) {}
 
   async start(): Promise<void> {
+    const queued = await this.resync();
+    this.logger.log({ event: 'dispatch_queue_rebuilt', queuedJobs: queued });
+  }
+
+  async resync(): Promise<number> {
     const queued = await this.data.jobs.listQueued(REBUILD_LIMIT);
     for (const job of queued) this.enqueue(job);
-    this.logger.log({ event: 'dispatch_queue_rebuilt', queuedJobs: queued.length });
+    return queued.length;
   }
 
   enqueue(job: DispatchableJob): void {
@@ -88,7 +93,9 @@ export class InProcessJobDispatcher implements JobDispatcher {
         }
         if (outcome !== 'sent') session.credits += 1;
         if (outcome === 'retry') break;
-        queue.shift();
+        // By identity, not position: an older job enqueued during the await above sorts in
+        // front of this one, and shifting the head would drop it from the queue.
+        queue.splice(queue.indexOf(job), 1);
         this.queuedIds.delete(job.jobId);
         session = this.sessions.withCredit(tenantId);
       }

@@ -15,6 +15,12 @@ export interface DispatchableJob {
 export interface JobDispatcher {
   /** Rebuilds the queue from the database (QUEUED jobs) at start. */
   start(): Promise<void>;
+  /**
+   * Enqueues every job PostgreSQL holds as QUEUED that the queue lacks, and returns how
+   * many it saw. PostgreSQL is the record and the queue only a cache of it, so a job the
+   * queue lost (a crash between commit and enqueue, a bug) is dispatched all the same.
+   */
+  resync(): Promise<number>;
   /** A job was created or requeued. */
   enqueue(job: DispatchableJob): void;
   /** A worker's stream gained credits or came online: try to hand it work. */

@@ -55,7 +55,7 @@ export class LeaseReaperService {
     await this.running;
   }
 
-  /** One sweep: expires every lease that ran out before now. Returns how many. */
+  /** One sweep: expires every lease that ran out before now, then resyncs the queue. Returns how many expired. */
   async sweep(): Promise<number> {
     const now = this.clock.now();
     let expiredCount = 0;
@@ -70,8 +70,12 @@ export class LeaseReaperService {
           this.dispatcher.enqueue({ jobId: expiry.jobId, tenantId: expiry.tenantId, currentAttempt: expiry.attempt, createdAt: expiry.jobCreatedAt });
         }
       }
-      if (expired.length < SWEEP_BATCH) return expiredCount;
+      if (expired.length < SWEEP_BATCH) break;
     }
+    // The same periodic sweep re-reads the queue from the database, so a queued job that
+    // the in-memory queue lost waits at most one sweep.
+    await this.dispatcher.resync();
+    return expiredCount;
   }
 
   private schedule(): void {
