@@ -3,7 +3,7 @@
  * API → instruction signed, sent, verified by the worker → ack recorded, next to the floor:
  * a bare @grpc/grpc-js bidirectional ping-pong measured in the same run on this machine.
  *
- * Flags: --jobs N (default 2000), --rate R jobs per second (default 100), --pings N
+ * Flags: --jobs N (default 2000), --rate R jobs per second (default 20), --pings N
  * (default 5000). Uses a throwaway real PostgreSQL cluster (as production would), one
  * worker with 8 slots that allows noop jobs.
  */
@@ -23,7 +23,7 @@ const flag = (name: string, fallback: number): number => {
   return value;
 };
 const JOBS = flag('jobs', 2000);
-const RATE = flag('rate', 100);
+const RATE = flag('rate', 20);
 const PINGS = flag('pings', 5000);
 
 interface Summary {
@@ -135,7 +135,10 @@ async function main(): Promise<void> {
     console.log(row('airlock: created → ack recorded', total));
     console.log(row('  of which created → dispatched', summarise(createdToDispatched)));
     console.log(row('  of which dispatched → ack recorded', summarise(dispatchedToAcked)));
-    console.log(`\nratio airlock/floor: p50 ${(total.p50 / floor.p50).toFixed(1)}×, p99 ${(total.p99 / floor.p99).toFixed(1)}×`);
+    const firstCreated = Math.min(...jobs.map((job) => ms(job.createdAt)));
+    const lastFinished = Math.max(...jobs.map((job) => ms(job.finishedAt)));
+    console.log(`\nthroughput: ${jobs.length} jobs created → finished in ${((lastFinished - firstCreated) / 1000).toFixed(1)} s (${((jobs.length * 1000) / (lastFinished - firstCreated)).toFixed(1)} jobs/s; offered ${RATE}/s)`);
+    console.log(`ratio airlock/floor: p50 ${(total.p50 / floor.p50).toFixed(1)}×, p99 ${(total.p99 / floor.p99).toFixed(1)}×`);
     console.log('(control-plane timestamps have millisecond resolution; the floor is measured with performance.now())');
   } finally {
     await stack.stop();

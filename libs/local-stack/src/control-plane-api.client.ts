@@ -24,6 +24,7 @@ export interface JobView {
   readonly currentAttempt: number;
   readonly failureCode: string | null;
   readonly createdAt: string;
+  readonly finishedAt: string | null;
   readonly attempts: readonly JobAttemptView[];
   readonly events: readonly JobEventView[];
   readonly result: Record<string, unknown> | null;
