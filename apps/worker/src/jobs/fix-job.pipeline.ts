@@ -26,6 +26,16 @@ export type ProgressListener = (phase: PhaseName, state: (typeof PhaseState)[key
 /** Why a job's AbortSignal fired; decides between CANCELLED and WORKER_SHUTDOWN. */
 export const ABORT_REASON = { cancelled: 'cancelled', shutdown: 'shutdown' } as const;
 
+/**
+ * The failure code for a job whose AbortSignal fired: the daemon aborts with an
+ * ABORT_REASON, and `AbortSignal.timeout` (the local jobTimeout) with a TimeoutError.
+ */
+export function abortFailureCode(reason: unknown): FailureCodeName {
+  if (reason === ABORT_REASON.shutdown) return FailureCode.WORKER_SHUTDOWN;
+  if (reason instanceof DOMException && reason.name === 'TimeoutError') return FailureCode.JOB_TIMED_OUT;
+  return FailureCode.CANCELLED;
+}
+
 /** What the pipeline needs from the daemon. */
 export interface FixJobDependencies {
   readonly config: Pick<WorkerConfig, 'limits' | 'stateDir'>;
@@ -128,7 +138,7 @@ export class FixJobPipeline {
   }
 
   private failureCodeOf(phase: PhaseName, error: unknown, signal: AbortSignal): FailureCodeName {
-    if (signal.aborted) return signal.reason === ABORT_REASON.shutdown ? FailureCode.WORKER_SHUTDOWN : FailureCode.CANCELLED;
+    if (signal.aborted) return abortFailureCode(signal.reason);
     if (error instanceof JobPhaseFailedError) return error.failureCode;
     if (error instanceof RepoConfigInvalidError) return FailureCode.REPO_CONFIG_INVALID;
     if (error instanceof BaseRefNotFoundError) return FailureCode.WORKSPACE_FAILED;

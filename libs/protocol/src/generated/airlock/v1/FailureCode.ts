@@ -27,6 +27,7 @@ export const FailureCode = {
   CANCELLED: 'CANCELLED',
   WORKER_SHUTDOWN: 'WORKER_SHUTDOWN',
   INTERNAL: 'INTERNAL',
+  JOB_TIMED_OUT: 'JOB_TIMED_OUT',
 } as const;
 
 export type FailureCode =
@@ -82,5 +83,7 @@ export type FailureCode =
   | 33
   | 'INTERNAL'
   | 34
+  | 'JOB_TIMED_OUT'
+  | 35
 
 export type FailureCode__Output = typeof FailureCode[keyof typeof FailureCode]
