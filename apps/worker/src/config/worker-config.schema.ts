@@ -1,12 +1,9 @@
 import { z } from 'zod';
 import { isLocalInferenceUrl } from '@airlock/policy';
-import { DURATION_PATTERN, parseDuration } from './duration';
+import { durationSchema } from './duration.schema';
 
 const duration = (fallback: string, what: string) =>
-  z
-    .string()
-    .regex(DURATION_PATTERN, 'expected a duration like 30s, 5m or 250ms')
-    .transform(parseDuration)
+  durationSchema('expected a duration like 30s, 5m or 250ms')
     .prefault(fallback)
     .describe(`${what} (default ${fallback})`);
 

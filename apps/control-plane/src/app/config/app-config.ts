@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { parseDuration } from './duration';
+import { parseDuration } from '@airlock/duration';
 import { InvalidConfigError } from './invalid-config.error';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;

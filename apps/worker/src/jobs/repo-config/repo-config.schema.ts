@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DURATION_PATTERN, parseDuration } from '../../config/duration';
+import { durationSchema } from '../../config/duration.schema';
 
 /**
  * The repository's own `.airlock.yml`. The test command comes only from here (or the
@@ -9,7 +9,7 @@ export const repoConfigSchema = z.strictObject({
   version: z.literal(1),
   test: z.strictObject({
     command: z.array(z.string().min(1).max(4096)).min(1).max(256).describe('argv of the test command; run without a shell.'),
-    timeout: z.string().regex(DURATION_PATTERN, 'expected a duration like 2m').transform(parseDuration).optional(),
+    timeout: durationSchema('expected a duration like 2m').optional(),
   }),
   context: z
     .strictObject({

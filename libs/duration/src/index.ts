@@ -1,0 +1,1 @@
+export { DURATION_PATTERN, parseDuration } from './duration';
