@@ -21,11 +21,17 @@ const baseDir = resolve(dirFlag >= 0 && args[dirFlag + 1] ? args[dirFlag + 1]! :
 const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 const stamp = (): string => new Date().toISOString().slice(11, 19);
 
+const phaseStartedAt = new Map<string, number>();
+
 function describeEvent(event: JobView['events'][number]): string {
   const parts = [event.type.toLowerCase().replace(/_/g, ' ')];
   if (event.phase) parts.push(event.phase.replace(/^PHASE_/, '').toLowerCase());
   if (event.attempt) parts.push(`(attempt ${event.attempt})`);
   if (event.failureCode) parts.push(`→ ${event.failureCode}`);
+  const phaseKey = `${event.attempt}/${event.phase}`;
+  if (event.type === 'PHASE_STARTED') phaseStartedAt.set(phaseKey, Date.parse(event.at));
+  const started = phaseStartedAt.get(phaseKey);
+  if (event.type !== 'PHASE_STARTED' && started !== undefined) parts.push(`${Date.parse(event.at) - started} ms`);
   return parts.join(' ');
 }
 
@@ -57,7 +63,7 @@ async function main(): Promise<void> {
 
     let printed = 0;
     const job = await stack.api.waitForTerminalJob(created.id, 5 * 60_000, (update) => {
-      for (const event of update.events.slice(printed)) console.log(`  ${stamp()}  ${describeEvent(event)}`);
+      for (const event of update.events.slice(printed)) console.log(`  ${event.at.slice(11, 23)}  ${describeEvent(event)}`);
       printed = update.events.length;
     });
 
