@@ -94,6 +94,7 @@ async function main(): Promise<void> {
 
     if (keep) {
       console.log(`\nStill running (Ctrl-C to stop): REST ${stack.controlPlane.httpUrl}/api/docs, worker config ${stack.worker.configPath}`);
+      console.log(`Admin API token: in ${stack.adminTokenFile} (send it as 'Authorization: Bearer …')`);
       await new Promise<void>((resolveSignal) => {
         process.once('SIGINT', resolveSignal);
         process.once('SIGTERM', resolveSignal);

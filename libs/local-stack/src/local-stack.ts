@@ -43,6 +43,8 @@ export interface LocalStack {
   readonly inference: { readonly process: ManagedProcess; readonly url: string };
   readonly controlPlane: { readonly process: ManagedProcess; readonly httpUrl: string; readonly grpcAddress: string };
   readonly api: ControlPlaneApiClient;
+  /** Where the control plane wrote its first-start admin API token. */
+  readonly adminTokenFile: string;
   worker: WorkerHandle;
   /** Starts the worker process again with the same config and identity. */
   restartWorker(): Promise<WorkerHandle>;
@@ -144,6 +146,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       inference: { process: inferenceProcess, url: inferenceUrl },
       controlPlane: { process: controlPlaneProcess, httpUrl, grpcAddress },
       api,
+      adminTokenFile: tokenFile,
       worker,
       restartWorker: async () => {
         stack.worker = await startWorker();
