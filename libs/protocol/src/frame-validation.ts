@@ -101,11 +101,25 @@ function jobResult(result: JobResult__Output): void {
   bytesOfLength(result.deliveryMac, [0, WIRE_LIMITS.macBytes], 'result.deliveryMac');
 }
 
+const WORKER_FRAME_MEMBERS = ['hello', 'credit', 'ack', 'rejected', 'progress', 'heartbeat', 'result'] as const;
+const CONTROL_FRAME_MEMBERS = ['challenge', 'welcome', 'instruction', 'cancel', 'resultAck', 'drain'] as const;
+
+/**
+ * A frame object may hold a member besides the one `frame` names; protobuf would still
+ * serialise it. Only the named member is ever checked, so any other one is refused.
+ */
+function onlyNamedMember(frame: Record<string, unknown>, members: readonly string[]): void {
+  for (const member of members) {
+    if (member !== frame['frame'] && frame[member] != null) fail(member, `absent: the frame is a ${String(frame['frame'])}`);
+  }
+}
+
 /**
  * Checks a worker → control plane frame against the closed schema. The worker runs it in
  * its outbound gate before sending; the control plane runs it again on receipt.
  */
 export function validateWorkerFrame(frame: WorkerFrame__Output): void {
+  onlyNamedMember(frame as unknown as Record<string, unknown>, WORKER_FRAME_MEMBERS);
   switch (frame.frame) {
     case 'hello': {
       const hello = frame.hello!;
@@ -148,6 +162,7 @@ export function validateWorkerFrame(frame: WorkerFrame__Output): void {
 
 /** Checks a control plane → worker frame before the worker acts on it. */
 export function validateControlFrame(frame: ControlFrame__Output): void {
+  onlyNamedMember(frame as unknown as Record<string, unknown>, CONTROL_FRAME_MEMBERS);
   switch (frame.frame) {
     case 'challenge':
       bytesOfLength(frame.challenge!.nonce, [WIRE_LIMITS.challengeNonceBytes], 'challenge.nonce');

@@ -100,6 +100,11 @@ describe('frame validation', () => {
     expect(violationOf(() => validateWorkerFrame(frame)).field).toBe('rejected.failureCode');
   });
 
+  it('refuses a frame carrying a second oneof member beside the one it names', () => {
+    const smuggling = { frame: 'credit', credit: { credits: 1 }, hello: { workerId: 'password=hunter2' } } as unknown as WorkerFrame__Output;
+    expect(violationOf(() => validateWorkerFrame(smuggling))).toEqual({ field: 'hello', expected: 'absent: the frame is a credit' });
+  });
+
   it('refuses an instruction with a short signature', () => {
     expect(
       violationOf(() => validateControlFrame({ frame: 'instruction', instruction: { payload: Buffer.from([1]), signature: Buffer.alloc(3), keyId: 'sk_0123456789abcdef' } })).field,

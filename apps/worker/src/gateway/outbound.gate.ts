@@ -43,8 +43,11 @@ export class OutboundGate {
     }
     const sink = this.sink;
     if (sink === undefined) return false;
-    this.audit.append(frame.frame ?? 'unknown', frame);
-    sink.write(frame);
+    // Rebuilt from the validated member alone, so nothing but what was checked is serialised.
+    const kind = frame.frame!;
+    const admitted = { frame: kind, [kind]: frame[kind] } as WorkerFrame__Output;
+    this.audit.append(kind, admitted);
+    sink.write(admitted);
     return true;
   }
 }
