@@ -1,6 +1,8 @@
 import OpenAI from 'openai';
+import { FailureCode } from '@airlock/protocol';
 import type { InferenceEndpointConfig } from '../../config/worker-config.loader';
 import type { Logger } from '../../logging/json-logger';
+import { JobPhaseFailedError } from '../job-phase-failed.error';
 import { InferenceRejectedError } from './inference-rejected.error';
 import { InferenceUnavailableError } from './inference-unavailable.error';
 
@@ -17,6 +19,9 @@ export interface Completion {
   readonly promptTokens: number;
   readonly completionTokens: number;
 }
+
+/** The longest answer read from a model; an edit-block answer for a ticket is far smaller. */
+export const MAX_MODEL_ANSWER_CHARS = 1024 * 1024;
 
 /**
  * Streams a chat completion from the first endpoint that answers, trying the configured
@@ -38,6 +43,9 @@ export class InferenceClient {
         apiKey: endpoint.apiKey ?? 'not-needed',
         timeout: endpoint.timeoutMs,
         maxRetries: 2,
+        // The locality check holds for the configured URL only; a redirect would carry the
+        // prompt (code) to wherever it points, so none is followed.
+        fetchOptions: { redirect: 'error' },
       }),
     }));
   }
@@ -58,6 +66,10 @@ export class InferenceClient {
         let completionTokens = 0;
         for await (const chunk of stream) {
           content += chunk.choices[0]?.delta?.content ?? '';
+          if (content.length > MAX_MODEL_ANSWER_CHARS) {
+            stream.controller.abort();
+            throw new JobPhaseFailedError(FailureCode.MODEL_OUTPUT_UNUSABLE, `model answer longer than ${MAX_MODEL_ANSWER_CHARS} characters`);
+          }
           if (chunk.usage) {
             promptTokens = chunk.usage.prompt_tokens;
             completionTokens = chunk.usage.completion_tokens;
@@ -66,6 +78,7 @@ export class InferenceClient {
         return { content, requests, promptTokens, completionTokens };
       } catch (error) {
         signal.throwIfAborted();
+        if (error instanceof JobPhaseFailedError) throw error;
         if (error instanceof OpenAI.APIError && error.status !== undefined && error.status >= 400 && error.status < 500) {
           this.logger.warn('inference-rejected', { endpoint: endpoint.name, status: error.status });
           throw new InferenceRejectedError(error.status, requests);
