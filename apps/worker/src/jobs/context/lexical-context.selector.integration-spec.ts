@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitRunner } from '../../git/git-runner';
@@ -38,6 +38,19 @@ describe('LexicalContextSelector', () => {
   it('skips binaries and returns nothing when no term matches', async () => {
     const files = await selector.select(request('zebra quokka', 'wombat'));
     expect(files).toHaveLength(0);
+  });
+
+  it('never reads a tracked symlink, so files outside the worktree stay out of the prompt', async () => {
+    const outside = join(mkdtempSync(join(tmpdir(), 'airlock-ctx-outside-')), 'worker-key.pem');
+    writeFileSync(outside, 'computeInvoiceTotal PRIVATE KEY material\n');
+    const linked = join(mkdtempSync(join(tmpdir(), 'airlock-ctx-link-')), 'wt');
+    git(tmpdir(), 'clone', '--quiet', repo, linked);
+    symlinkSync(outside, join(linked, 'src', 'invoice-key.ts'));
+    git(linked, 'add', 'src/invoice-key.ts');
+    const files = await selector.select({ ...request('Invoice total key', 'computeInvoiceTotal'), worktree: linked });
+    expect(files.map((f) => f.path)).toContain('src/invoice-total.ts');
+    expect(files.map((f) => f.path)).not.toContain('src/invoice-key.ts');
+    expect(files.some((f) => f.content.includes('PRIVATE KEY'))).toBe(false);
   });
 
   it('honours the include/exclude globs of .airlock.yml', async () => {

@@ -1,5 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { lstat, readFile, realpath } from 'node:fs/promises';
+import { basename, extname, join, sep } from 'node:path';
 import type { GitRunner } from '../../git/git-runner';
 import { globToRegExp, pathSelected } from './glob-matcher';
 import type { ContextFile, ContextRequest, ContextSelector } from './context-selector';
@@ -79,11 +79,16 @@ export class LexicalContextSelector implements ContextSelector {
     const include = request.include.map(globToRegExp);
     const exclude = request.exclude.map(globToRegExp);
     const candidates: Candidate[] = [];
+    const worktreeRoot = `${await realpath(request.worktree)}${sep}`;
     for (const path of stdout.split('\0').filter((p) => p && pathSelected(p, include, exclude))) {
       const absolute = join(request.worktree, path);
       try {
-        const info = await stat(absolute);
+        // A tracked symlink could point at the worker's own keys or any host file, which
+        // would then be sent to the model and could end up in the patch: links are skipped,
+        // and so is anything that resolves outside the worktree.
+        const info = await lstat(absolute);
         if (!info.isFile() || info.size === 0 || info.size > Math.min(MAX_FILE_BYTES, request.maxBytes)) continue;
+        if (!(await realpath(absolute)).startsWith(worktreeRoot)) continue;
         const buffer = await readFile(absolute);
         if (buffer.subarray(0, 8192).includes(0)) continue; // binary
         const content = buffer.toString('utf8');
