@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { HostEnvironment } from '../config/worker-config.loader';
 import { GitCommandFailedError } from './git-command-failed.error';
 
@@ -20,6 +23,7 @@ export interface GitResult {
 }
 
 const MAX_CAPTURE_BYTES = 32 * 1024 * 1024;
+const MAX_STDERR_BYTES = 64 * 1024;
 
 /**
  * Runs git with an argv array (never a shell), a timeout, an abort signal and a scrubbed
@@ -28,9 +32,14 @@ const MAX_CAPTURE_BYTES = 32 * 1024 * 1024;
  * Callers put `--` before anything an instruction influenced.
  */
 export class GitRunner {
+  // An empty HOME: the worktree would do, but files the model writes there
+  // (.config/git/ignore, .netrc) would then be honoured by git.
+  private readonly home = mkdtempSync(join(tmpdir(), 'airlock-git-home-'));
+
   constructor(
     private readonly host: HostEnvironment,
     private readonly defaultTimeoutMs = 10 * 60_000,
+    private readonly maxStdoutBytes = MAX_CAPTURE_BYTES,
   ) {}
 
   /** Runs `git <args>` and resolves with its output, or rejects with GitCommandFailedError. */
@@ -38,7 +47,7 @@ export class GitRunner {
     const env: Record<string, string> = {
       PATH: this.host.path,
       LANG: this.host.lang,
-      HOME: options.cwd,
+      HOME: this.home,
       GIT_TERMINAL_PROMPT: '0',
       GIT_CONFIG_NOSYSTEM: '1',
       GIT_CONFIG_GLOBAL: '/dev/null',
@@ -59,15 +68,21 @@ export class GitRunner {
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
+      let stderr = Buffer.alloc(0);
       let stdoutBytes = 0;
-      let reason: 'timeout' | 'aborted' | undefined;
+      let reason: 'timeout' | 'aborted' | 'output-too-large' | undefined;
       child.stdout.on('data', (chunk: Buffer) => {
         stdoutBytes += chunk.length;
-        if (stdoutBytes <= MAX_CAPTURE_BYTES) stdout.push(chunk);
+        // A cut-off diff would yield wrong counts and a wrong MAC: fail rather than truncate.
+        if (stdoutBytes > this.maxStdoutBytes) kill('output-too-large');
+        else stdout.push(chunk);
       });
-      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      const kill = (why: 'timeout' | 'aborted') => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        const joined = Buffer.concat([stderr, chunk]);
+        stderr = joined.length > MAX_STDERR_BYTES ? joined.subarray(joined.length - MAX_STDERR_BYTES) : joined;
+      });
+      const kill = (why: 'timeout' | 'aborted' | 'output-too-large') => {
+        if (reason) return;
         reason = why;
         child.kill('SIGKILL');
       };
@@ -83,7 +98,7 @@ export class GitRunner {
       child.on('close', (code) => {
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
-        const err = Buffer.concat(stderr).toString('utf8').slice(-4096);
+        const err = stderr.toString('utf8').slice(-4096);
         if (reason) reject(new GitCommandFailedError(subcommand, code, err, reason));
         else if (code !== 0) reject(new GitCommandFailedError(subcommand, code, err, 'exit'));
         else resolvePromise({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: err });
