@@ -236,6 +236,9 @@ describe('worker stream', () => {
     const before = (await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body;
     expect(before).toMatchObject({ status: 'DISPATCHED', currentAttempt: 2 });
     expect(before.attempts.map((a) => a.status)).toEqual(['LEASE_EXPIRED', 'DISPATCHED']);
+    // The worker still connected is told to stop the fenced attempt.
+    const cancels = worker.received.flatMap((f) => (f.frame === 'cancel' && f.cancel ? [f.cancel.attempt] : []));
+    expect(cancels).toEqual([{ jobId, attempt: 1 }]);
 
     worker.send(succeeded(jobId, 1));
     const [ack] = await eventually(() => (worker.resultAcks().length === 1 ? worker.resultAcks() : undefined), 'stale ack');

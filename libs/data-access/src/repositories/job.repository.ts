@@ -333,12 +333,12 @@ export class JobRepository {
   }
 
   /** Attempts whose lease ran out before `now`, oldest first. */
-  async findExpiredLeases(now: Date, limit: number): Promise<{ jobId: string; attempt: number }[]> {
+  async findExpiredLeases(now: Date, limit: number): Promise<{ jobId: string; attempt: number; workerId: string }[]> {
     return this.db.jobAttempt.findMany({
       where: { status: { in: ACTIVE_ATTEMPT_STATUSES }, leaseExpiresAt: { lt: now } },
       orderBy: { leaseExpiresAt: 'asc' },
       take: limit,
-      select: { jobId: true, attempt: true },
+      select: { jobId: true, attempt: true, workerId: true },
     });
   }
 

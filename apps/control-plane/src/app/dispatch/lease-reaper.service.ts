@@ -4,6 +4,7 @@ import { CLOCK, type Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { JOB_DISPATCHER, type JobDispatcher } from './job-dispatcher';
 import { nextReaperDelayMs } from './lease';
+import { WorkerSessionRegistry } from './worker-session.registry';
 
 /** Timer functions, injected so tests can drive the reaper without waiting. */
 export interface Scheduler {
@@ -41,6 +42,7 @@ export class LeaseReaperService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(SCHEDULER) private readonly scheduler: Scheduler,
+    private readonly sessions: WorkerSessionRegistry,
   ) {}
 
   start(): void {
@@ -66,6 +68,9 @@ export class LeaseReaperService {
         if (!expiry) continue;
         expiredCount += 1;
         this.logger.warn({ event: 'lease_expired', jobId: expiry.jobId, attempt: expiry.attempt, requeued: expiry.requeued });
+        // The fenced attempt may still be running on a worker that only missed heartbeats:
+        // tell it to stop, so it does not go on to push over the next attempt's branch.
+        this.sessions.sessionOf(ref.workerId)?.send({ cancel: { attempt: { jobId: expiry.jobId, attempt: expiry.attempt } } });
         if (expiry.requeued) {
           this.dispatcher.enqueue({ jobId: expiry.jobId, tenantId: expiry.tenantId, currentAttempt: expiry.attempt, createdAt: expiry.jobCreatedAt });
         }

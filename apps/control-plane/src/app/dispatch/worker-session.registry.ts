@@ -41,6 +41,11 @@ export class WorkerSessionRegistry {
     return best;
   }
 
+  /** The worker's open stream on this process, if any. */
+  sessionOf(workerId: string): WorkerSessionHandle | undefined {
+    return this.sessions.get(workerId);
+  }
+
   isOpen(session: WorkerSessionHandle): boolean {
     return this.sessions.get(session.workerId) === session;
   }
