@@ -117,6 +117,16 @@ describe('the worker refuses bad instructions and runs nothing', () => {
       () => rogue.sign(rogue.validPayload({ fix: { repoAlias: 'not-in-the-catalog', baseRef: DEMO_BRANCH_BASE, ticket: DEMO_TICKET } })),
     ],
     [
+      "a base ref under the worker's own branch prefix (a branch a model wrote)",
+      'TASK_FORBIDDEN_BY_POLICY',
+      () => rogue.sign(rogue.validPayload({ fix: { repoAlias: DEMO_REPO_ALIAS, baseRef: `airlock/${randomUUID()}`, ticket: DEMO_TICKET } })),
+    ],
+    [
+      "a base ref outside the catalog's baseRefs (a fork's pull-request ref)",
+      'TASK_FORBIDDEN_BY_POLICY',
+      () => rogue.sign(rogue.validPayload({ fix: { repoAlias: DEMO_REPO_ALIAS, baseRef: 'refs/pull/1/head', ticket: DEMO_TICKET } })),
+    ],
+    [
       'a key the customer never pinned',
       'INSTRUCTION_UNKNOWN_KEY',
       () => rogue.sign(rogue.validPayload({ fix: { repoAlias: DEMO_REPO_ALIAS, baseRef: DEMO_BRANCH_BASE, ticket: DEMO_TICKET } }), generateSigningKeyPair()),

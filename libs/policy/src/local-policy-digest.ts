@@ -8,10 +8,15 @@ import type { LocalPolicy } from './local-policy';
  * The worker reports it in `Hello.local_policy_digest`.
  */
 export function localPolicyDigest(policy: LocalPolicy): Buffer {
-  // Built field by field, in sorted key order, so that nothing beyond these three
-  // fields (whatever else a config object carries) can move the digest.
+  // Built field by field, in sorted key order, so that nothing beyond these fields
+  // (whatever else a config object carries) can move the digest. Base-ref rules become
+  // [alias, {allowed, forbiddenPrefixes}] pairs sorted by alias: an array rather than an
+  // object, because JSON objects put integer-like keys first whatever the insertion order.
   const canonical = {
     allowedTaskKinds: sortedUnique(policy.allowedTaskKinds),
+    baseRefRules: [...policy.baseRefRules.entries()]
+      .sort(([a], [b]) => compare(a, b))
+      .map(([alias, rule]) => [alias, { allowed: sortedUnique(rule.allowed), forbiddenPrefixes: sortedUnique(rule.forbiddenPrefixes) }]),
     inferenceHosts: sortedUnique(policy.inferenceHosts),
     repoAliases: sortedUnique(policy.repoAliases),
   };
@@ -20,5 +25,9 @@ export function localPolicyDigest(policy: LocalPolicy): Buffer {
 
 // Plain comparison rather than localeCompare: the order must not depend on the host's locale.
 function sortedUnique(values: ReadonlyArray<string>): string[] {
-  return [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...new Set(values)].sort(compare);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

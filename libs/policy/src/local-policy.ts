@@ -2,6 +2,24 @@
 export type TaskKind = 'fix' | 'noop';
 
 /**
+ * Which branches a fix on one repository may start from. The base ref decides which
+ * `.airlock.yml` (hence which test command) the worker runs, so it is local policy, never
+ * the control plane's choice.
+ */
+export interface BaseRefRule {
+  /**
+   * Branch names (without `refs/heads/`) or simple globs in which `*` matches any run of
+   * characters other than `/` (`release/*` matches `release/1.2`, not `release/1.2/rc`).
+   */
+  readonly allowed: ReadonlyArray<string>;
+  /**
+   * Prefixes a base ref may never start with, compared case-insensitively: the worker's
+   * own output branches (`branchPrefix`), whose content a model wrote, are never a base.
+   */
+  readonly forbiddenPrefixes: ReadonlyArray<string>;
+}
+
+/**
  * The worker's local policy, set by the customer in the worker's own config. It has the
  * last word: the control plane cannot widen it, only learn its digest.
  */
@@ -12,4 +30,9 @@ export interface LocalPolicy {
   repoAliases: ReadonlyArray<string>;
   /** Hosts, besides loopback and private addresses, the worker may send inference requests to. */
   inferenceHosts: ReadonlyArray<string>;
+  /**
+   * Base-ref rule per repository alias. A fix on an alias without a rule is refused
+   * (TASK_FORBIDDEN_BY_POLICY): no rule means no branch is allowed.
+   */
+  baseRefRules: ReadonlyMap<string, BaseRefRule>;
 }

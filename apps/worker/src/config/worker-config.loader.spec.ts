@@ -25,10 +25,17 @@ describe('loadWorkerConfig', () => {
     expect(config.health).toEqual({ host: '127.0.0.1', port: 0 });
   });
 
+  it("defaults a repository's base refs to main and master", () => {
+    const file = join(tmpdir(), `airlock-config-baserefs-${process.pid}.yml`);
+    writeFileSync(file, `${readFileSync(join(fixtures, 'ok', 'minimal.yml'), 'utf8')}\nrepositories:\n  - { alias: demo, cloneUrl: ./a.git, pushUrl: ./a.git }\n`);
+    expect(loadWorkerConfig(file, env).repositories[0]?.baseRefs).toEqual(['main', 'master']);
+  });
+
   it('keeps URLs and resolves local repository paths', () => {
     const config = loadWorkerConfig(join(fixtures, 'ok', 'full.yml'), env);
     expect(config.repositories[0]?.cloneUrl).toBe('ssh://git@git.internal/team/payments.git');
     expect(config.repositories[0]?.branchPrefix).toBe('bots/airlock/');
+    expect(config.repositories[0]?.baseRefs).toEqual(['main', 'release/*']);
     expect(config.limits.testTimeout).toBe(120_000);
   });
 

@@ -20,6 +20,8 @@ export interface RepositoryConfig {
   readonly cloneUrl: string;
   readonly pushUrl: string;
   readonly branchPrefix: string;
+  /** Branch names or globs (`*` = anything but `/`) a fix may start from; local policy. */
+  readonly baseRefs: readonly string[];
 }
 
 /** The few host environment values child processes may inherit (everything else is scrubbed). */

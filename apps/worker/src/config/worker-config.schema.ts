@@ -35,6 +35,12 @@ const endpoint = z.strictObject({
   timeout: duration('120s', 'Per-request timeout'),
 });
 
+/**
+ * A base-ref entry: a branch name (without refs/heads/) or a simple glob where `*` matches
+ * any characters but `/`. Same shape as a ref on the wire, plus `*`.
+ */
+const BASE_REF_PATTERN = /^(?!-)(?!\/)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?!refs\/)[A-Za-z0-9._/*-]{1,200}(?<![./])$/;
+
 const repository = z.strictObject({
   alias: z.string().regex(REPO_ALIAS_PATTERN, 'expected an alias matching ^[a-z0-9][a-z0-9._-]{0,62}$').describe('The name the control plane uses for this repository.'),
   cloneUrl: z.string().min(1, 'expected a git URL or path').describe('Where the worker fetches from (any URL git understands, or a local path).'),
@@ -44,6 +50,13 @@ const repository = z.strictObject({
     .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/, 'expected a branch prefix ending in / such as airlock/')
     .default('airlock/')
     .describe('Every branch the worker pushes starts with this prefix (default airlock/).'),
+  baseRefs: z
+    .array(z.string().regex(BASE_REF_PATTERN, 'expected a branch name without refs/heads/, or a glob such as release/* (* matches anything but /)'))
+    .min(1, 'expected at least one branch name or glob')
+    .default(['main', 'master'])
+    .describe(
+      'Branches a fix may start from: names without refs/heads/, or globs where * matches any characters but / (default [main, master]). The base branch decides which .airlock.yml, hence which test command, runs. Branches under branchPrefix are always refused.',
+    ),
 });
 
 /**
@@ -90,6 +103,12 @@ export const workerConfigSchema = z
     config.repositories.forEach((repo, index) => {
       if (seen.has(repo.alias)) ctx.addIssue({ code: 'custom', path: ['repositories', index, 'alias'], message: 'expected a unique alias (this one appears twice)' });
       seen.add(repo.alias);
+      // The worker's own output branches hold what a model wrote: they are never a base.
+      repo.baseRefs.forEach((baseRef, refIndex) => {
+        if (baseRef.toLowerCase().startsWith(repo.branchPrefix.toLowerCase())) {
+          ctx.addIssue({ code: 'custom', path: ['repositories', index, 'baseRefs', refIndex], message: 'expected a branch outside branchPrefix (the worker never starts from its own branches)' });
+        }
+      });
     });
     // A non-local endpoint would send prompts (source code) out of the customer's network.
     config.inference.endpoints.forEach((entry, index) => {

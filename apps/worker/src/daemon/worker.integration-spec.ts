@@ -49,6 +49,7 @@ describe('worker daemon against a real gRPC control plane, inference server and 
   const stdout: Array<Record<string, unknown>> = [];
   let worker: ChildProcess | undefined;
   let exited: Promise<number | null> | undefined;
+  let deliveredJobId = '';
 
   const writeConfig = (trustedSigningKeys: unknown[]) =>
     writeFileSync(
@@ -160,6 +161,24 @@ describe('worker daemon against a real gRPC control plane, inference server and 
     expect(git(origin, 'show', `airlock/${jobId}:src/calculator.js`)).toContain('return a + b;');
     expect(git(origin, 'log', '-1', '--format=%an <%ae>|%s', `airlock/${jobId}`).trim()).toBe('Airlock <airlock@localhost>|Fix add in calculator');
     await controlPlane.waitFor((f) => f.frame === 'credit' && f.credit?.credits === 1, frames.indexOf(frames.find((f) => f.frame === 'result')!) + from);
+    expect(readdirSync(join(dir, 'workspace', 'jobs'))).toEqual([]);
+    deliveredJobId = jobId;
+  });
+
+  it.each([
+    ["the worker's own pushed branch (a model wrote it)", () => `airlock/${deliveredJobId}`],
+    ['a branch outside the catalog (default baseRefs: main, master)', () => 'develop'],
+    ["a fork's pull-request ref", () => 'refs/pull/1/head'],
+  ])('refuses a fix based on %s with TASK_FORBIDDEN_BY_POLICY, before any ack', async (_what, baseRef) => {
+    const from = controlPlane.frames.length;
+    const chatsBefore = inference.chats.length;
+    const { signed, jobId } = controlPlane.instruction({ fix: { ...fixTask('Fix add in calculator').fix, baseRef: baseRef() } });
+    controlPlane.send({ instruction: signed });
+    const rejected = await controlPlane.waitFor((f) => f.frame === 'rejected', from);
+    expect(rejected.rejected).toEqual({ attempt: { jobId, attempt: 1 }, failureCode: FailureCode.TASK_FORBIDDEN_BY_POLICY });
+    await controlPlane.waitFor((f) => f.frame === 'credit', from);
+    expect(controlPlane.frames.slice(from).some((f) => f.frame === 'ack' || f.frame === 'progress' || f.frame === 'result')).toBe(false);
+    expect(inference.chats).toHaveLength(chatsBefore);
     expect(readdirSync(join(dir, 'workspace', 'jobs'))).toEqual([]);
   });
 

@@ -15,13 +15,16 @@ export function localPolicyOf(config: Pick<WorkerConfig, 'allowNoop' | 'reposito
     allowedTaskKinds: config.allowNoop ? ['fix', 'noop'] : ['fix'],
     repoAliases: config.repositories.map((repo) => repo.alias),
     inferenceHosts: [...config.inference.allowedHosts],
+    // The worker's own output (branchPrefix) is never a base, whatever baseRefs say.
+    baseRefRules: new Map(config.repositories.map((repo) => [repo.alias, { allowed: [...repo.baseRefs], forbiddenPrefixes: [repo.branchPrefix] }])),
   };
 }
 
 /**
  * Decides whether an instruction runs: first the envelope (key, signature, audience,
- * tenant, validity window, nonce), then the local policy (catalog alias, task kind), in
- * the order of docs/worker-protocol.md. Nothing runs unless both pass.
+ * tenant, validity window, nonce), then the local policy (catalog alias, task kind, base
+ * ref), in the order of docs/worker-protocol.md. Nothing runs — not even an ack is sent —
+ * unless both pass.
  */
 export class InstructionGatekeeper {
   constructor(

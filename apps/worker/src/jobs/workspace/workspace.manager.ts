@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isBaseRefAllowed } from '@airlock/policy';
 import type { RepositoryConfig } from '../../config/worker-config.loader';
 import type { GitRunner } from '../../git/git-runner';
 import type { Logger } from '../../logging/json-logger';
@@ -12,7 +13,7 @@ export interface JobWorkspace {
   readonly baseCommit: string;
 }
 
-/** Raised when the base ref does not resolve to a commit in the mirror. */
+/** Raised when the base ref is not an allowed branch or does not resolve to a commit in the mirror. */
 export class BaseRefNotFoundError extends Error {
   override readonly name = 'BaseRefNotFoundError';
   readonly code = 'BASE_REF_NOT_FOUND';
@@ -21,7 +22,7 @@ export class BaseRefNotFoundError extends Error {
 const FETCH_TIMEOUT_MS = 10 * 60_000;
 
 /**
- * Bare mirror per repository (`mirrors/<alias>.git`: cloned once, then `fetch --prune`),
+ * Bare mirror per repository (`mirrors/<alias>.git`: branches only, `fetch --prune`),
  * plus one git worktree per job attempt (`jobs/<jobId>-<attempt>`) at the base commit.
  * Mirror work for one alias is serialised by a lock; worktrees are removed after the job
  * and any left over from a crash are removed at start.
@@ -56,28 +57,55 @@ export class WorkspaceManager {
     }
   }
 
-  /** Updates the mirror and checks out the base ref in a fresh worktree. */
+  /**
+   * Updates the mirror and checks out branch `baseRef` (exactly `refs/heads/<baseRef>`:
+   * never a tag, a pull-request ref or any other namespace) in a fresh worktree. The
+   * gatekeeper has already checked `baseRef` against the repository's `baseRefs`; the
+   * worker's own branches are refused here once more, as the last line before checkout.
+   */
   async prepare(repo: RepositoryConfig, baseRef: string, jobKey: string, signal: AbortSignal): Promise<JobWorkspace> {
+    if (!isBaseRefAllowed(baseRef, { allowed: repo.baseRefs, forbiddenPrefixes: [repo.branchPrefix] })) {
+      throw new BaseRefNotFoundError('base ref is not allowed by the catalog');
+    }
     const mirror = join(this.mirrorsDir, `${repo.alias}.git`);
     const worktree = join(this.jobsDir, jobKey);
     return this.lock.run(repo.alias, async () => {
-      if (existsSync(mirror)) {
-        await this.git.run(['fetch', '--prune', '--quiet', '--', repo.cloneUrl, '+refs/*:refs/*'], { cwd: mirror, signal, timeoutMs: FETCH_TIMEOUT_MS });
-      } else {
+      const git = (args: string[], timeoutMs: number, input?: string) => this.git.run(args, { cwd: mirror, signal, timeoutMs, ...(input === undefined ? {} : { input }) });
+      if (!existsSync(mirror)) {
+        // Not `clone --mirror`: that copies every namespace (refs/pull/*, refs/tags/*, …) and
+        // records a `+refs/*:refs/*` refspec. An empty bare repository plus the fetch below
+        // holds branches only.
         await mkdir(this.mirrorsDir, { recursive: true });
-        await this.git.run(['clone', '--mirror', '--quiet', '--', repo.cloneUrl, mirror], { cwd: this.mirrorsDir, signal, timeoutMs: FETCH_TIMEOUT_MS });
+        await this.git.run(['init', '--bare', '--quiet', '--', mirror], { cwd: this.mirrorsDir, signal, timeoutMs: 60_000 });
       }
+      // Branches only, pruned; no tags (not even auto-followed ones).
+      await git(['fetch', '--prune', '--no-tags', '--quiet', '--', repo.cloneUrl, '+refs/heads/*:refs/heads/*'], FETCH_TIMEOUT_MS);
+      await this.dropRefsOutsideHeads(git);
       let baseCommit: string;
       try {
-        const { stdout } = await this.git.run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${baseRef}^{commit}`], { cwd: mirror, signal, timeoutMs: 30_000 });
-        baseCommit = stdout.trim();
+        // show-ref --verify takes the exact ref name: no DWIM search through other namespaces.
+        const { stdout } = await git(['show-ref', '--verify', '--hash', `refs/heads/${baseRef}`], 30_000);
+        const { stdout: peeled } = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${stdout.trim()}^{commit}`], 30_000);
+        baseCommit = peeled.trim();
       } catch {
         throw new BaseRefNotFoundError('base ref does not resolve to a commit');
       }
       await rm(worktree, { recursive: true, force: true });
-      await this.git.run(['worktree', 'add', '--detach', '--quiet', worktree, baseCommit], { cwd: mirror, signal, timeoutMs: FETCH_TIMEOUT_MS });
+      await git(['worktree', 'add', '--detach', '--quiet', worktree, baseCommit], FETCH_TIMEOUT_MS);
       return { worktree, baseCommit };
     });
+  }
+
+  /**
+   * Deletes every ref outside `refs/heads/` — left by a mirror that an older worker cloned
+   * with `+refs/*:refs/*` — so that no tag, pull-request ref or pushed-elsewhere namespace
+   * survives in the cache.
+   */
+  private async dropRefsOutsideHeads(git: (args: string[], timeoutMs: number, input?: string) => Promise<{ stdout: string }>): Promise<void> {
+    const { stdout } = await git(['for-each-ref', '--format=%(refname)'], 60_000);
+    const stale = stdout.split('\n').filter((ref) => ref !== '' && !ref.startsWith('refs/heads/'));
+    if (stale.length === 0) return;
+    await git(['update-ref', '--no-deref', '--stdin'], 60_000, stale.map((ref) => `delete ${ref}\n`).join(''));
   }
 
   /** Removes a job's worktree and its registration in the mirror. Never throws. */
