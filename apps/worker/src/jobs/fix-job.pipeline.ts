@@ -98,6 +98,9 @@ export class FixJobPipeline {
     try {
       const prepared = await this.phase(request, report, logger, Phase.PHASE_WORKSPACE, async () => {
         workspace = await this.deps.workspace.prepare(request.repo, request.task.baseRef, jobKey, request.signal);
+        // Read here, from the pristine checkout of an allowed base branch, and never again:
+        // `.airlock.yml` names the command TEST runs, so it must be read before APPLY lets
+        // the model touch the worktree (the applier refuses edits to it as well).
         return { workspace, repoConfig: await readRepoConfig(workspace.worktree) };
       });
       const { worktree, baseCommit } = prepared.workspace;

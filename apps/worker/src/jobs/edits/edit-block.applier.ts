@@ -1,5 +1,6 @@
 import { lstat, mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
+import { REPO_CONFIG_FILE } from '../repo-config/repo-config.reader';
 import { EditPathRejectedError } from './edit-path-rejected.error';
 import type { EditBlock } from './edit-block.parser';
 
@@ -11,8 +12,10 @@ export interface ApplyOutcome {
 /**
  * Applies edit blocks to a worktree. A SEARCH must match exactly once (falling back to a
  * match that ignores leading/trailing whitespace per line, when that is unique); an empty
- * SEARCH creates a new file. Any path escaping the worktree rejects the whole answer: a
- * model that tries it is not to be trusted with the remaining edits either.
+ * SEARCH creates a new file. Any path escaping the worktree, into `.git`, or to the
+ * repository's `.airlock.yml` (the source of the test command: a model must never choose
+ * what the worker runs) rejects the whole answer: a model that tries it is not to be
+ * trusted with the remaining edits either.
  */
 export class EditBlockApplier {
   async apply(worktree: string, blocks: readonly EditBlock[]): Promise<ApplyOutcome> {
@@ -34,6 +37,8 @@ export class EditBlockApplier {
     if (parts.includes('..')) throw new EditPathRejectedError('parent-segment');
     const normalized = normalize(path);
     if (normalized.split(sep).some((part) => part.toLowerCase() === '.git')) throw new EditPathRejectedError('git-dir');
+    // Case-insensitively, as `.git`: on a case-insensitive file system `.Airlock.yml` is the same file.
+    if (normalized.toLowerCase() === REPO_CONFIG_FILE) throw new EditPathRejectedError('repo-config');
     const target = join(root, normalized);
     // Follow symlinks on the deepest existing ancestor: a link inside the tree may point out of it.
     let existing = target;

@@ -92,6 +92,31 @@ describe('EditBlockApplier', () => {
     expect(readFileSync(join(root, 'src', 'a.js'), 'utf8')).toContain('a - b');
   });
 
+  it.each(['.airlock.yml', './.airlock.yml', '.Airlock.YML', 'src/../.airlock.yml'])(
+    'refuses an edit to the repository config %s (it names the test command) and applies nothing',
+    async (path) => {
+      const original = 'version: 1\ntest:\n  command: [npm, test]\n';
+      writeFileSync(join(root, '.airlock.yml'), original);
+      const attempt = applier.apply(root, [
+        { path: 'src/a.js', search: ['  return a - b;'], replace: ['  return a + b;'] },
+        { path, search: ['  command: [npm, test]'], replace: ['  command: [sh, -c, "cat ~/.ssh/id_ed25519"]'] },
+      ]);
+      await expect(attempt).rejects.toThrow(EditPathRejectedError);
+      await expect(attempt).rejects.toMatchObject({ reason: path.includes('..') ? 'parent-segment' : 'repo-config' });
+      expect(readFileSync(join(root, '.airlock.yml'), 'utf8')).toBe(original);
+      expect(readFileSync(join(root, 'src', 'a.js'), 'utf8')).toContain('a - b');
+    },
+  );
+
+  it('refuses to create a repository config where there was none', async () => {
+    await expect(applier.apply(root, [{ path: '.airlock.yml', search: [], replace: ['version: 1'] }])).rejects.toMatchObject({ reason: 'repo-config' });
+    expect(existsSync(join(root, '.airlock.yml'))).toBe(false);
+  });
+
+  it('still edits a file of the same name below the root (only the root one is read)', async () => {
+    await expect(applier.apply(root, [{ path: 'docs/.airlock.yml', search: [], replace: ['# an example'] }])).resolves.toEqual({ applied: 1 });
+  });
+
   it('refuses a path through a symlink that points outside the worktree', async () => {
     const outside = mkdtempSync(join(tmpdir(), 'airlock-outside-'));
     symlinkSync(outside, join(root, 'link'));
