@@ -68,6 +68,7 @@ describe('a fix job crosses the airlock', () => {
     const doctor = await runCheck('worker-doctor', ['doctor']);
     expect(doctor.output).not.toMatch(/^FAIL/m);
     expect(doctor.output.match(/^PASS /gm)?.length).toBeGreaterThanOrEqual(5);
+    expect(doctor.output).toMatch(/^PASS sandbox: bubblewrap works/m);
     expect(doctor.exitCode).toBe(0);
     const audit = await runCheck('worker-audit', ['audit', 'verify']);
     expect(audit.output).toMatch(/PASS/);

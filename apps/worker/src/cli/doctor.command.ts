@@ -4,6 +4,7 @@ import { checkGit, checkInferenceEndpoint, checkWorkspace, type CheckResult } fr
 import { createWorkerGatewayClient } from '../gateway/worker-gateway.client-factory';
 import { WorkerIdentityStore } from '../identity/worker-identity.store';
 import { InferenceClient } from '../jobs/inference/inference.client';
+import { checkSandbox, TestSandbox } from '../jobs/sandbox/test-sandbox';
 import { JsonLogger } from '../logging/json-logger';
 import { EXIT_CODES } from './exit-codes';
 
@@ -32,6 +33,10 @@ export async function doctorCommand(options: { readonly config: string }, print:
   for (const endpoint of config.inference.endpoints) report(await checkInferenceEndpoint(inference, endpoint));
   report(await checkGit(config));
   report(await checkWorkspace(config));
+  const sandbox = TestSandbox.fromConfig(config);
+  const sandboxCheck = await checkSandbox(sandbox, config.host);
+  if (sandbox.mode === 'none') print(`WARN sandbox: ${sandboxCheck.detail}\n`);
+  else report(sandboxCheck);
   return results.every((result) => result.ok) ? EXIT_CODES.ok : EXIT_CODES.failed;
 }
 

@@ -17,6 +17,7 @@ import { EditBlockApplier } from '../jobs/edits/edit-block.applier';
 import { FixJobPipeline } from '../jobs/fix-job.pipeline';
 import { InferenceClient } from '../jobs/inference/inference.client';
 import { JobRunner } from '../jobs/job.runner';
+import { SANDBOX_DISABLED_WARNING, TestSandbox } from '../jobs/sandbox/test-sandbox';
 import { TestCommandRunner } from '../jobs/test-command.runner';
 import { WorkspaceManager } from '../jobs/workspace/workspace.manager';
 import { JsonLogger } from '../logging/json-logger';
@@ -54,6 +55,11 @@ export async function runCommand(options: { readonly config: string }): Promise<
     nonceStore,
   });
   const policy = localPolicyOf(config);
+  const sandbox = TestSandbox.fromConfig(config);
+  if (sandbox.mode === 'none') {
+    logger.warn('sandbox-disabled', { message: SANDBOX_DISABLED_WARNING });
+    process.stderr.write(`\n${'!'.repeat(78)}\n${SANDBOX_DISABLED_WARNING}\n${'!'.repeat(78)}\n\n`);
+  }
   const git = new GitRunner(config.host);
   const workspace = new WorkspaceManager(config.workspaceDir, git, logger);
   await workspace.removeStale();
@@ -65,7 +71,7 @@ export async function runCommand(options: { readonly config: string }): Promise<
     contextSelector: new LexicalContextSelector(git),
     inference,
     applier: new EditBlockApplier(),
-    testRunner: new TestCommandRunner(config.host),
+    testRunner: new TestCommandRunner(config.host, sandbox),
     macKey,
     logger,
   });
@@ -80,7 +86,7 @@ export async function runCommand(options: { readonly config: string }): Promise<
     outbox: new ResultOutbox(join(config.stateDir, 'outbox')),
     gatekeeper: new InstructionGatekeeper(verifier, policy),
     jobs: new JobRunner(config.repositories, pipeline),
-    readiness: () => readinessChecks(config, inference),
+    readiness: () => readinessChecks(config, inference, sandbox),
     logger,
   });
   const health = new HealthServer(() => daemon.health());

@@ -23,6 +23,7 @@ describe('loadWorkerConfig', () => {
     expect(config.limits).toEqual({ maxContextFiles: 8, maxContextBytes: 200 * 1024, maxModelTokens: 4096, testTimeout: 300_000, jobTimeout: 1_800_000 });
     expect(config.inference.endpoints[0]?.timeoutMs).toBe(120_000);
     expect(config.health).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(config.sandbox).toEqual({ mode: 'bwrap' });
   });
 
   it("defaults a repository's base refs to main and master", () => {

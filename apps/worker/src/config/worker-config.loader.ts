@@ -24,6 +24,11 @@ export interface RepositoryConfig {
   readonly baseRefs: readonly string[];
 }
 
+/** How the repository's test command is isolated (`none` only for trusted repositories). */
+export interface SandboxConfig {
+  readonly mode: 'bwrap' | 'none';
+}
+
 /** The few host environment values child processes may inherit (everything else is scrubbed). */
 export interface HostEnvironment {
   readonly path: string;
@@ -40,6 +45,7 @@ export interface WorkerConfig {
   readonly allowNoop: boolean;
   readonly inference: { readonly endpoints: readonly InferenceEndpointConfig[]; readonly allowedHosts: readonly string[] };
   readonly repositories: readonly RepositoryConfig[];
+  readonly sandbox: SandboxConfig;
   readonly limits: WorkerConfigParsed['limits'];
   readonly health: WorkerConfigParsed['health'];
   readonly host: HostEnvironment;
@@ -92,6 +98,7 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
       cloneUrl: resolveGitLocation(base, repo.cloneUrl),
       pushUrl: resolveGitLocation(base, repo.pushUrl),
     })),
+    sandbox: config.sandbox,
     limits: config.limits,
     health: config.health,
     host: { path: env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin', lang: env['LANG'] ?? 'C.UTF-8' },

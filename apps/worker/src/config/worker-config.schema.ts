@@ -79,6 +79,16 @@ export const workerConfigSchema = z
       allowedHosts: z.array(z.string().min(1)).default([]).describe('Extra host names counted as local besides loopback and private addresses (default []).'),
     }),
     repositories: z.array(repository).default([]).describe('The local catalog: alias → URLs. Aliases must be unique (default []).'),
+    sandbox: z
+      .strictObject({
+        mode: z
+          .enum(['bwrap', 'none'])
+          .default('bwrap')
+          .describe(
+            "How the repository's test command is isolated: bwrap (bubblewrap: no network, read-only host, own worktree writable, worker state, workspace and config hidden) or none (runs with the worker's own rights; only for trusted repositories) (default bwrap).",
+          ),
+      })
+      .prefault({}),
     limits: z
       .strictObject({
         maxContextFiles: z.number().int().min(1).max(200).default(8).describe('Files shown to the model (default 8).'),

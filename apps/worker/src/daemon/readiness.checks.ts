@@ -4,6 +4,7 @@ import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InferenceEndpointConfig, WorkerConfig } from '../config/worker-config.loader';
 import type { InferenceClient } from '../jobs/inference/inference.client';
+import { checkSandbox, type TestSandbox } from '../jobs/sandbox/test-sandbox';
 
 /** One check's verdict, worded for an operator. */
 export interface CheckResult {
@@ -56,12 +57,13 @@ export async function checkInferenceEndpoint(client: InferenceClient, endpoint: 
 }
 
 /**
- * What must hold before the daemon takes work: git present, workspace writable, and at
- * least one inference endpoint answering with its model.
+ * What must hold before the daemon takes work: git present, workspace writable, the test
+ * sandbox working (a worker whose bubblewrap cannot run stays not ready rather than run
+ * tests unsandboxed), and at least one inference endpoint answering with its model.
  */
-export async function readinessChecks(config: WorkerConfig, client: InferenceClient): Promise<CheckResult[]> {
+export async function readinessChecks(config: WorkerConfig, client: InferenceClient, sandbox: TestSandbox): Promise<CheckResult[]> {
   const inference = await Promise.all(config.inference.endpoints.map((endpoint) => checkInferenceEndpoint(client, endpoint)));
   const anyInference = inference.find((check) => check.ok) ?? inference[0];
-  const checks = [await checkGit(config), await checkWorkspace(config)];
+  const checks = [await checkGit(config), await checkWorkspace(config), await checkSandbox(sandbox, config.host)];
   return anyInference ? [...checks, anyInference] : checks;
 }

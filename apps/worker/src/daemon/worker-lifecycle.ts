@@ -1,8 +1,8 @@
 /**
  * The daemon's lifecycle.
  *
- * - `STARTING`: connected or connecting, but readiness checks (inference, git, workspace)
- *   have not passed yet, so no credits are granted.
+ * - `STARTING`: connected or connecting, but readiness checks (inference, git, workspace,
+ *   test sandbox) have not passed yet, so no credits are granted.
  * - `READY`: checks passed; credits granted for every free slot; nothing running.
  * - `RUNNING`: at least one job running.
  * - `DRAINING`: a first signal or a Drain frame: no new credits, running jobs finish.

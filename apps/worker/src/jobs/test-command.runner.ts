@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostEnvironment } from '../config/worker-config.loader';
+import type { TestSandbox } from './sandbox/test-sandbox';
 
 /** How a test run ended. Output stays on the worker: only `exitCode` and `timedOut` are reported. */
 export interface TestRunOutcome {
@@ -24,17 +25,23 @@ const MAX_LOG_BYTES = 64 * 1024;
 const KILL_GRACE_MS = 2_000;
 
 /**
- * Runs a repository's test command: argv without a shell, in its own process group so a
- * timeout or cancel kills everything it started, with an environment holding only PATH,
- * a throwaway HOME, LANG and CI=true (no tokens or proxies of the worker leak into it).
- * The last 64 KiB of output go to a local log file, never upstream.
+ * Runs a repository's test command: argv without a shell, inside the sandbox (bubblewrap:
+ * no network, read-only host, only its worktree writable, the worker's state, workspace
+ * and config hidden — see TestSandbox), in its own process group so a timeout or cancel
+ * kills everything it started, with an environment holding only PATH, a throwaway HOME,
+ * LANG and CI=true (no tokens or proxies of the worker leak into it). The last 64 KiB of
+ * output go to a local log file, never upstream.
  */
 export class TestCommandRunner {
-  constructor(private readonly host: HostEnvironment) {}
+  constructor(
+    private readonly host: HostEnvironment,
+    private readonly sandbox: TestSandbox,
+  ) {}
 
   async run(request: TestRunRequest): Promise<TestRunOutcome> {
-    const [command, ...args] = request.argv;
-    if (command === undefined) throw new RangeError('empty test command');
+    if (request.argv[0] === undefined) throw new RangeError('empty test command');
+    // Throws (SandboxUnavailableError) rather than ever falling back to running unsandboxed.
+    const [command, ...args] = this.sandbox.wrap(request.argv, request.cwd) as [string, ...string[]];
     const home = await mkdtemp(join(tmpdir(), 'airlock-test-home-'));
     try {
       return await new Promise<TestRunOutcome>((resolve) => {
@@ -47,7 +54,7 @@ export class TestCommandRunner {
         let aborted = false;
         const child = spawn(command, args, {
           cwd: request.cwd,
-          env: { PATH: this.host.path, HOME: home, LANG: this.host.lang, CI: 'true' },
+          env: { PATH: this.host.path, HOME: this.sandbox.homeFor(home), LANG: this.host.lang, CI: 'true' },
           stdio: ['ignore', 'pipe', 'pipe'],
           detached: true,
         });

@@ -1,0 +1,164 @@
+import { execFile } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { delimiter, isAbsolute, join, relative, sep } from 'node:path';
+import type { HostEnvironment, SandboxConfig, WorkerConfig } from '../../config/worker-config.loader';
+
+/** HOME inside the sandbox: a fresh, empty directory on the sandbox's own /tmp. */
+export const SANDBOX_HOME = '/tmp/airlock-home';
+
+/** What the sandbox hides from the test command: the worker's secrets and shared state. */
+export interface SandboxHidden {
+  /** Each replaced by an empty tmpfs: `stateDir`, `workspaceDir`, the worker's HOME, `/run`. Missing ones are skipped. */
+  readonly dirs: readonly string[];
+  /** Each replaced by an unreadable node: the worker's config file (and credential files in HOME). Missing ones are skipped. */
+  readonly files: readonly string[];
+}
+
+/**
+ * Runs the repository's test command under bubblewrap (`bwrap`), or not at all sandboxed
+ * when the operator chose `sandbox.mode: none`.
+ *
+ * With bwrap the command sees: the host's file system read-only; its own worktree
+ * read-write (but the worktree's `.git` file read-only, so that it cannot be pointed at a
+ * crafted git dir that a later `git commit` by the worker would obey); an empty `/tmp`
+ * and HOME; and none of the worker's secrets or shared state — `stateDir` (identity key,
+ * mac.key, nonce store, egress audit log, outbox, logs), `workspaceDir` (every mirror and
+ * its git config, every other job's worktree), the worker's own HOME (ssh keys, git
+ * credentials), `/run` (daemon sockets: a unix socket ignores network namespaces) and the
+ * worker's config file. It has no network (`--unshare-all`: own net, pid, ipc, uts,
+ * cgroup and user namespaces; even loopback is a different one), no capabilities, and it
+ * dies with the worker.
+ */
+export class TestSandbox {
+  constructor(
+    readonly mode: SandboxConfig['mode'],
+    private readonly hidden: SandboxHidden,
+  ) {}
+
+  /** The sandbox a worker config implies. */
+  static fromConfig(config: Pick<WorkerConfig, 'sandbox' | 'stateDir' | 'workspaceDir' | 'configFile' | 'host'>): TestSandbox {
+    return new TestSandbox(config.sandbox.mode, hiddenPathsOf(config));
+  }
+
+  /**
+   * The argv that runs `argv` in `worktree` inside the sandbox (bwrap mode), or `argv`
+   * itself (none). Throws a SandboxUnavailableError when a path to hide cannot be hidden.
+   */
+  wrap(argv: readonly string[], worktree: string): readonly string[] {
+    if (this.mode === 'none') return argv;
+    return ['bwrap', ...this.bwrapOptions(worktree), '--', ...argv];
+  }
+
+  /** HOME for the command: inside the sandbox a fixed path on its own /tmp; without one, `fallback`. */
+  homeFor(fallback: string): string {
+    return this.mode === 'none' ? fallback : SANDBOX_HOME;
+  }
+
+  private bwrapOptions(worktree: string): string[] {
+    const root = canonical(worktree);
+    const options = ['--unshare-all', '--die-with-parent', '--cap-drop', 'ALL', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
+    const dirs = unique(this.hidden.dirs.map(canonical)).filter((dir) => existsSync(dir));
+    if (dirs.includes('/')) throw new SandboxUnavailableError('cannot hide / (stateDir or workspaceDir is the root directory)');
+    // Mounts apply in order. A hidden directory holding the worktree (workspaceDir does) is
+    // hidden first and the worktree bound back on top; one inside the worktree, after.
+    const below = dirs.filter((dir) => dir !== root && isInside(dir, root));
+    for (const dir of dirs.filter((dir) => !below.includes(dir))) options.push('--tmpfs', dir);
+    for (const file of unique(this.hidden.files.map(canonical))) {
+      if (existsSync(file) && !lstatSync(file).isDirectory()) options.push('--ro-bind', '/dev/null', file);
+    }
+    options.push('--dir', SANDBOX_HOME, '--bind', root, root);
+    for (const dir of below) options.push('--tmpfs', dir);
+    // A worktree's `.git` file names the git dir the worker's own git commands use later
+    // (DELIVER): read-only, the command cannot point it at a git dir with hostile config.
+    const gitLink = join(root, '.git');
+    if (existsSync(gitLink)) options.push('--ro-bind', gitLink, gitLink);
+    options.push('--chdir', root);
+    return options;
+  }
+}
+
+/** The sandbox cannot be set up here; the worker must not run tests unsandboxed instead. */
+export class SandboxUnavailableError extends Error {
+  override readonly name = 'SandboxUnavailableError';
+}
+
+/** Credential stores in a HOME that cannot be hidden whole. */
+const HOME_SECRET_DIRS = ['.ssh', '.gnupg', '.aws', '.azure', '.docker', '.kube', '.config/gh', '.config/gcloud', '.config/git'];
+const HOME_SECRET_FILES = ['.git-credentials', '.netrc', '.npmrc', '.pypirc', '.gitconfig'];
+
+/**
+ * What to hide for a worker config: its state, its workspace, its config file, `/run`,
+ * and the worker's own HOME — whole, unless a PATH entry lies inside it (hiding it would
+ * hide the toolchain, e.g. a node installed by nvm); then its usual credential stores.
+ */
+export function hiddenPathsOf(config: Pick<WorkerConfig, 'stateDir' | 'workspaceDir' | 'configFile' | 'host'>, home = homedir()): SandboxHidden {
+  const dirs = [config.stateDir, config.workspaceDir, '/run'];
+  const files = [config.configFile];
+  const pathEntries = config.host.path.split(delimiter).filter((entry) => isAbsolute(entry));
+  if (home !== '' && canonical(home) !== '/') {
+    if (!pathEntries.some((entry) => isInside(canonical(entry), canonical(home)))) dirs.push(home);
+    else {
+      dirs.push(...HOME_SECRET_DIRS.map((dir) => join(home, dir)));
+      files.push(...HOME_SECRET_FILES.map((file) => join(home, file)));
+    }
+  }
+  return { dirs, files };
+}
+
+/**
+ * Proves the sandbox works on this host: runs `true` inside it, set up as for a real test
+ * run (a throwaway worktree). With `mode: none` it passes with a loud warning instead.
+ */
+export function checkSandbox(sandbox: TestSandbox, host: HostEnvironment): Promise<{ readonly name: string; readonly ok: boolean; readonly detail: string }> {
+  const name = 'sandbox';
+  if (sandbox.mode === 'none') {
+    return Promise.resolve({ name, ok: true, detail: SANDBOX_DISABLED_WARNING });
+  }
+  const worktree = mkdtempSync(join(tmpdir(), 'airlock-sandbox-probe-'));
+  let argv: readonly string[];
+  try {
+    argv = sandbox.wrap(['true'], worktree);
+  } catch (error) {
+    rmSync(worktree, { recursive: true, force: true });
+    return Promise.resolve({ name, ok: false, detail: `bubblewrap sandbox cannot be set up: ${(error as Error).message}` });
+  }
+  const [command, ...args] = argv as [string, ...string[]];
+  return new Promise((resolve) => {
+    execFile(command, args, { env: { PATH: host.path, LANG: host.lang, HOME: sandbox.homeFor(worktree) }, timeout: 10_000 }, (error, _stdout, stderr) => {
+      rmSync(worktree, { recursive: true, force: true });
+      if (!error) {
+        resolve({ name, ok: true, detail: 'bubblewrap works: no network, read-only host, worker state, workspace and config hidden' });
+        return;
+      }
+      const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'bwrap not found on PATH' : stderr.trim().split('\n')[0] || `bwrap exited ${String(error.code)}`;
+      resolve({
+        name,
+        ok: false,
+        detail: `bubblewrap sandbox does not work here (${why}); install bubblewrap and allow user namespaces, or set sandbox.mode: none to run test commands unsandboxed (not recommended)`,
+      });
+    });
+  });
+}
+
+/** Printed at start and by `doctor` when tests run unsandboxed. */
+export const SANDBOX_DISABLED_WARNING =
+  "WARNING: sandbox.mode is none: repository test commands run with the worker's own rights, network and files (its keys, mac.key, mirrors). Use only for repositories whose every allowed base branch you trust.";
+
+function canonical(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Whether `path` is `dir` or below it. */
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
