@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need when they are missing: PostgreSQL (the tests
-# start their own throwaway cluster from its binaries), git (git daemon serves the demo
-# repository) and bubblewrap (the worker runs repository test commands in a bwrap
-# sandbox). Only acts as root with apt-get; otherwise says what to install.
+# Installs the Debian packages Airlock needs here when they are missing: git (git daemon
+# serves the demo repository; the worker clones and pushes), bubblewrap (the worker runs
+# repository test commands in a bwrap sandbox) and, for the tests only, PostgreSQL (they
+# start their own throwaway cluster from its binaries; the demo embeds PostgreSQL).
+# Usage: ensure-system-packages.sh [tests|demo]   (default: tests)
+# Only acts as root with apt-get; otherwise says what to install.
 set -euo pipefail
+purpose=${1:-tests}
 missing=()
-compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+if [ "$purpose" = tests ]; then
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+fi
 command -v git >/dev/null || missing+=(git)
 command -v bwrap >/dev/null || missing+=(bubblewrap)
 [ ${#missing[@]} -eq 0 ] && exit 0
