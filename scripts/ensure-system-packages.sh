@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Airlock needs here when they are missing: git (git daemon
 # serves the demo repository; the worker clones and pushes), bubblewrap (the worker runs
-# repository test commands in a bwrap sandbox) and, for the tests only, PostgreSQL (they
+# repository test commands in a bwrap sandbox), openssl (the demo and the tests make a
+# throwaway private CA for TLS on the worker gateway) and, for the tests only, PostgreSQL (they
 # start their own throwaway cluster from its binaries; the demo embeds PostgreSQL).
 # Usage: ensure-system-packages.sh [tests|demo]   (default: tests)
 # Only acts as root with apt-get; otherwise says what to install.
@@ -13,6 +14,7 @@ if [ "$purpose" = tests ]; then
 fi
 command -v git >/dev/null || missing+=(git)
 command -v bwrap >/dev/null || missing+=(bubblewrap)
+command -v openssl >/dev/null || missing+=(openssl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing: ${missing[*]}"

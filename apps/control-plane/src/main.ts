@@ -19,7 +19,7 @@ async function main(): Promise<void> {
       `${JSON.stringify({ event: 'bootstrap_admin_token', token: controlPlane.bootstrapToken, note: 'shown once: store it now; only its hash is kept' })}\n`,
     );
   }
-  process.stdout.write(`${JSON.stringify({ event: 'ready', httpUrl: controlPlane.httpUrl, grpcAddress: controlPlane.grpcAddress })}\n`);
+  process.stdout.write(`${JSON.stringify({ event: 'ready', httpUrl: controlPlane.httpUrl, grpcAddress: controlPlane.grpcAddress, grpcTls: controlPlane.grpcTls })}\n`);
   const shutdown = () => {
     controlPlane.stop().then(
       () => process.exit(0),

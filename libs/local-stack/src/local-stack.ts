@@ -6,6 +6,7 @@ import { createDemoRepository } from './demo-repository';
 import { writeDemoScenarios } from './demo-scenarios';
 import { startGitServer, type GitServer } from './git-server';
 import type { ManagedProcess } from './managed-process';
+import { createThrowawayCertificates } from './throwaway-ca.factory';
 import { launchProgram } from './workspace-programs';
 
 /** The repository alias the demo repository has in the worker's catalog. */
@@ -22,6 +23,11 @@ export interface LocalStackOptions {
   readonly heartbeatInterval?: string;
   readonly workerConcurrency?: number;
   readonly allowNoop?: boolean;
+  /**
+   * TLS on the worker gateway with a throwaway private CA (default true), as a real
+   * deployment runs; false only for tests that need a plain-text loopback gateway.
+   */
+  readonly grpcTls?: boolean;
   /** Extra environment for the control plane (e.g. LOG_LEVEL). */
   readonly controlPlaneEnv?: NodeJS.ProcessEnv;
   /** Called with a short line as each piece comes up. */
@@ -41,7 +47,13 @@ export interface LocalStack {
   readonly gitServer: GitServer;
   readonly demoRepositoryPath: string;
   readonly inference: { readonly process: ManagedProcess; readonly url: string };
-  readonly controlPlane: { readonly process: ManagedProcess; readonly httpUrl: string; readonly grpcAddress: string };
+  readonly controlPlane: {
+    readonly process: ManagedProcess;
+    readonly httpUrl: string;
+    readonly grpcAddress: string;
+    /** The CA the worker pins for the gateway's certificate; undefined when plain text. */
+    readonly grpcCaFile: string | undefined;
+  };
   readonly api: ControlPlaneApiClient;
   /** Where the control plane wrote its first-start admin API token. */
   readonly adminTokenFile: string;
@@ -66,6 +78,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     scenarios: join(options.baseDir, 'scenarios'),
     worker: join(options.baseDir, 'worker'),
     controlPlane: join(options.baseDir, 'control-plane'),
+    tls: join(options.baseDir, 'tls'),
   };
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
   const started: Array<{ stop(): Promise<void> }> = [];
@@ -87,6 +100,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     say(`inference       ${inferenceUrl} (inference-sim, OpenAI-compatible)`);
 
     const tokenFile = join(dirs.controlPlane, 'bootstrap-admin-token');
+    const certificates = options.grpcTls === false ? undefined : await createThrowawayCertificates(dirs.tls);
     const controlPlaneProcess = launchProgram({
       program: 'control-plane',
       logDir: dirs.logs,
@@ -96,6 +110,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         AIRLOCK_HTTP_PORT: '0',
         AIRLOCK_GRPC_PORT: '0',
         AIRLOCK_BOOTSTRAP_TOKEN_FILE: tokenFile,
+        ...(certificates ? { AIRLOCK_GRPC_TLS_CERT_FILE: certificates.certFile, AIRLOCK_GRPC_TLS_KEY_FILE: certificates.keyFile } : {}),
         ...(options.leaseTtl ? { AIRLOCK_LEASE_TTL: options.leaseTtl } : {}),
         ...(options.heartbeatInterval ? { AIRLOCK_HEARTBEAT_INTERVAL: options.heartbeatInterval } : {}),
         ...options.controlPlaneEnv,
@@ -106,7 +121,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const httpUrl = String(ready['httpUrl']);
     const grpcAddress = String(ready['grpcAddress']);
     const api = new ControlPlaneApiClient(httpUrl, readFileSync(tokenFile, 'utf8').trim());
-    say(`control plane   ${httpUrl} (REST, OpenAPI at /api/docs), gRPC ${grpcAddress}`);
+    if (ready['grpcTls'] !== (certificates !== undefined)) throw new Error(`the control plane reported grpcTls ${String(ready['grpcTls'])}, not ${certificates !== undefined}`);
+    say(`control plane   ${httpUrl} (REST, OpenAPI at /api/docs), gRPC ${grpcAddress} (${certificates ? 'TLS, throwaway private CA' : 'plain text'})`);
 
     const workerDirs = { stateDir: join(dirs.worker, 'state'), workspaceDir: join(dirs.worker, 'workspace') };
     const configPath = join(dirs.worker, 'worker.yaml');
@@ -114,7 +130,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     writeFileSync(
       configPath,
       stringify({
-        controlPlane: { address: grpcAddress, insecure: true, trustedSigningKeys: signingKeys.map(({ keyId, publicKey }) => ({ keyId, publicKey })) },
+        controlPlane: {
+          address: grpcAddress,
+          ...(certificates ? { tls: { caFile: certificates.caFile } } : { insecure: true }),
+          trustedSigningKeys: signingKeys.map(({ keyId, publicKey }) => ({ keyId, publicKey })),
+        },
         stateDir: workerDirs.stateDir,
         workspaceDir: workerDirs.workspaceDir,
         concurrency: options.workerConcurrency ?? 1,
@@ -144,7 +164,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       gitServer,
       demoRepositoryPath,
       inference: { process: inferenceProcess, url: inferenceUrl },
-      controlPlane: { process: controlPlaneProcess, httpUrl, grpcAddress },
+      controlPlane: { process: controlPlaneProcess, httpUrl, grpcAddress, grpcCaFile: certificates?.caFile },
       api,
       adminTokenFile: tokenFile,
       worker,

@@ -18,6 +18,8 @@ const LOG_LEVEL_ORDER = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as
 export interface RunningControlPlane {
   readonly httpUrl: string;
   readonly grpcAddress: string;
+  /** Whether the worker gateway serves TLS (AIRLOCK_GRPC_TLS_CERT_FILE / _KEY_FILE). */
+  readonly grpcTls: boolean;
   /** The bootstrap admin token on the very first start, otherwise null. */
   readonly bootstrapToken: string | null;
   readonly dataAccess: DataAccess;
@@ -63,7 +65,7 @@ export async function startControlPlane(config: AppConfig, overrides: ControlPla
     const dispatcher = app.get<JobDispatcher>(JOB_DISPATCHER);
     await dispatcher.start();
 
-    const gateway = new WorkerGatewayStrategy(app.get(WorkerGatewayService), config.grpc.host, config.grpc.port);
+    const gateway = new WorkerGatewayStrategy(app.get(WorkerGatewayService), config.grpc.host, config.grpc.port, config.grpc.tls);
     app.connectMicroservice({ strategy: gateway }, { inheritAppConfig: true });
     await app.startAllMicroservices();
     await app.listen(config.http.port, config.http.host);
@@ -75,6 +77,7 @@ export async function startControlPlane(config: AppConfig, overrides: ControlPla
     return {
       httpUrl: `http://${config.http.host}:${httpAddress.port}`,
       grpcAddress: gateway.address(),
+      grpcTls: config.grpc.tls !== undefined,
       bootstrapToken,
       dataAccess,
       app: running,

@@ -52,7 +52,7 @@ function checkIdentity(config: WorkerConfig): CheckResult {
 }
 
 function checkControlPlane(config: WorkerConfig): Promise<CheckResult> {
-  const client = createWorkerGatewayClient(config.controlPlane.address);
+  const client = createWorkerGatewayClient(config.controlPlane);
   return new Promise((resolve) => {
     client.waitForReady(Date.now() + CONNECT_DEADLINE_MS, (error) => {
       client.close();

@@ -33,7 +33,7 @@ export async function enrollCommand(options: EnrollOptions, print: (text: string
   }
   const keyPair = generateSigningKeyPair();
   store.savePendingPrivateKey(keyPair.privateKeyPem);
-  const client = createWorkerGatewayClient(config.controlPlane.address);
+  const client = createWorkerGatewayClient(config.controlPlane);
   let response: EnrollResponse__Output;
   try {
     response = await new Promise<EnrollResponse__Output>((resolve, reject) => {

@@ -75,7 +75,7 @@ export async function runCommand(options: { readonly config: string }): Promise<
     macKey,
     logger,
   });
-  const client = createWorkerGatewayClient(config.controlPlane.address);
+  const client = createWorkerGatewayClient(config.controlPlane);
   const daemon = new WorkerDaemon({
     config,
     identity,

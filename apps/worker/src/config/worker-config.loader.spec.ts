@@ -55,6 +55,50 @@ describe('loadWorkerConfig', () => {
     expect((error as Error).message).not.toContain('sk-secret-value-never-echoed');
   });
 
+  it('resolves controlPlane.tls.caFile against the file and reads the CA', () => {
+    const config = loadWorkerConfig(join(fixtures, 'ok', 'full.yml'), env);
+    expect(config.controlPlane.tls?.caFile).toBe(join(fixtures, 'certs', 'ca.pem'));
+    expect(config.controlPlane.tls?.caPem.toString()).toBe(readFileSync(join(fixtures, 'certs', 'ca.pem'), 'utf8'));
+    expect(config.controlPlane.tls?.serverName).toBe('airlock.example.com');
+    expect(loadWorkerConfig(join(fixtures, 'ok', 'minimal.yml'), env).controlPlane.tls).toBeUndefined();
+  });
+
+  it.each([
+    ['10.0.0.5:50051', false],
+    ['airlock.example.com:443', false],
+    ['localhost.example.com:443', false],
+    ['127.0.0.1.example.com:443', false],
+    ['[::ffff:127.0.0.1]:443', false],
+    ['[2001:db8::1]:443', false],
+    ['0.0.0.0:50051', false],
+    ['127.0.0.1:50051', true],
+    ['127.12.0.9:50051', true],
+    ['localhost:50051', true],
+    ['LOCALHOST:50051', true],
+    ['[::1]:50051', true],
+  ])('insecure: true to %s is accepted: %s', (address, accepted) => {
+    const file = join(tmpdir(), `airlock-config-insecure-${process.pid}.yml`);
+    writeFileSync(file, readFileSync(join(fixtures, 'ok', 'minimal.yml'), 'utf8').replace('address: 127.0.0.1:7443', `address: '${address}'`));
+    if (accepted) {
+      expect(loadWorkerConfig(file, env).controlPlane).toMatchObject({ address, tls: undefined });
+      return;
+    }
+    let error: unknown;
+    try {
+      loadWorkerConfig(file, env);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(WorkerConfigInvalidError);
+    expect((error as WorkerConfigInvalidError).problems).toEqual([
+      { path: 'controlPlane.insecure', expected: expect.stringContaining('controlPlane.tls to be configured') as unknown },
+    ]);
+  });
+
+  it('refuses tls together with insecure: true, even to loopback', () => {
+    expect(() => loadWorkerConfig(join(fixtures, 'not-ok', 'tls-and-insecure.yml'), env)).toThrow(/controlPlane\.insecure: .*exactly one of tls or insecure/);
+  });
+
   it('names a missing API key variable without its value', () => {
     const file = join(fixtures, 'ok', 'minimal.yml');
     const text = readFileSync(file, 'utf8').replace('model: qwen2.5-coder', 'model: qwen2.5-coder\n      apiKeyEnv: AIRLOCK_TEST_KEY');

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -35,10 +36,25 @@ export interface HostEnvironment {
   readonly lang: string;
 }
 
+/** TLS to the control plane: the pinned CA's PEM, read at start. */
+export interface ControlPlaneTlsConfig {
+  /** Absolute path of the CA file. */
+  readonly caFile: string;
+  readonly caPem: Buffer;
+  readonly serverName: string | undefined;
+}
+
+/** How to reach the control plane. `tls` undefined means plain text, to loopback only. */
+export interface ControlPlaneConfig {
+  readonly address: string;
+  readonly tls: ControlPlaneTlsConfig | undefined;
+  readonly trustedSigningKeys: WorkerConfigParsed['controlPlane']['trustedSigningKeys'];
+}
+
 /** The validated worker configuration, with absolute paths and durations in milliseconds. */
 export interface WorkerConfig {
   readonly configFile: string;
-  readonly controlPlane: WorkerConfigParsed['controlPlane'];
+  readonly controlPlane: ControlPlaneConfig;
   readonly stateDir: string;
   readonly workspaceDir: string;
   readonly concurrency: number;
@@ -84,10 +100,11 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
     }
     return { name: endpoint.name, baseUrl: endpoint.baseUrl, model: endpoint.model, apiKey, timeoutMs: endpoint.timeout };
   });
+  const tls = config.controlPlane.tls && loadControlPlaneTls(resolve(base, config.controlPlane.tls.caFile), config.controlPlane.tls.serverName, problems);
   if (problems.length > 0) throw new WorkerConfigInvalidError(configFile, problems);
   return {
     configFile,
-    controlPlane: config.controlPlane,
+    controlPlane: { address: config.controlPlane.address, tls, trustedSigningKeys: config.controlPlane.trustedSigningKeys },
     stateDir: resolve(base, config.stateDir),
     workspaceDir: resolve(base, config.workspaceDir),
     concurrency: config.concurrency,
@@ -103,6 +120,28 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
     health: config.health,
     host: { path: env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin', lang: env['LANG'] ?? 'C.UTF-8' },
   };
+}
+
+/** Reads the pinned CA now, so that a wrong path is a config error rather than a failed handshake. */
+function loadControlPlaneTls(caFile: string, serverName: string | undefined, problems: ConfigProblem[]): ControlPlaneTlsConfig | undefined {
+  let caPem: Buffer;
+  try {
+    caPem = readFileSync(caFile);
+  } catch (error) {
+    problems.push({ path: 'controlPlane.tls.caFile', expected: `a readable PEM file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}: ${caFile})` });
+    return undefined;
+  }
+  let parses = false;
+  try {
+    parses = caPem.includes('-----BEGIN CERTIFICATE-----') && new X509Certificate(caPem).ca;
+  } catch {
+    parses = false;
+  }
+  if (!parses) {
+    problems.push({ path: 'controlPlane.tls.caFile', expected: `a PEM CA certificate (-----BEGIN CERTIFICATE-----, basicConstraints CA:TRUE) in ${caFile}` });
+    return undefined;
+  }
+  return { caFile, caPem, serverName };
 }
 
 /** Relative local paths resolve against the config file; URLs (scheme:// or scp-like) stay as written. */

@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { isLocalInferenceUrl } from '@airlock/policy';
 import { durationSchema } from './duration.schema';
@@ -11,6 +12,30 @@ const hostPort = z
   .string()
   .regex(/^[A-Za-z0-9.-]{1,253}:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/, 'expected host:port')
   .describe('Control plane gRPC address, host:port.');
+
+/**
+ * The host part of a `host:port` or `[v6]:port` address, lower-cased. Plain-text gRPC is
+ * allowed only to loopback: anywhere else, ticket text could be read and ResultAck, Cancel
+ * or Drain forged on the path.
+ */
+export function isLoopbackAddress(address: string): boolean {
+  const bracketed = /^\[([0-9A-Fa-f:.]+)\]:\d+$/.exec(address);
+  const host = (bracketed ? bracketed[1] : address.slice(0, address.lastIndexOf(':')))?.toLowerCase() ?? '';
+  if (host === 'localhost') return true;
+  if (bracketed) return host === '::1' || /^(0{1,4}:){7}0{0,3}1$/.test(host);
+  return isIPv4(host) && host.startsWith('127.');
+}
+
+const tls = z
+  .strictObject({
+    caFile: z.string().min(1, 'expected a file path').describe('PEM file of the CA certificate(s) that issued the control plane\'s certificate (a private CA is fine). Relative to this file.'),
+    serverName: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]{1,253}$/, 'expected a DNS name or IP address')
+      .optional()
+      .describe('Name to verify the server certificate against instead of the host in address (e.g. when dialing an IP address).'),
+  })
+  .describe('TLS to the control plane, verifying its certificate against caFile. Required unless address is loopback and insecure is true.');
 
 /** A repository alias as the control plane knows it (same shape as the wire contract). */
 export const REPO_ALIAS_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -67,7 +92,8 @@ export const workerConfigSchema = z
   .strictObject({
     controlPlane: z.strictObject({
       address: hostPort,
-      insecure: z.boolean().default(false).describe('Plain-text gRPC. Required for now: TLS (private CA) support comes later (default false).'),
+      tls: tls.optional(),
+      insecure: z.boolean().default(false).describe('Plain-text gRPC, allowed only when address is loopback (127.0.0.0/8, ::1, localhost); anywhere else configure tls (default false).'),
       trustedSigningKeys: z.array(trustedKey).default([]).describe('Instruction-signing keys this worker trusts, as printed by `enroll` (default []).'),
     }),
     stateDir: z.string().min(1, 'expected a directory path').describe('Identity, nonce store, outbox, egress audit log and HMAC key.'),
@@ -106,8 +132,17 @@ export const workerConfigSchema = z
       .prefault({}),
   })
   .superRefine((config, ctx) => {
-    if (!config.controlPlane.insecure) {
-      ctx.addIssue({ code: 'custom', path: ['controlPlane', 'insecure'], message: 'expected true: only plain-text gRPC is supported so far (TLS with a private CA comes later)' });
+    const { address, insecure, tls: tlsConfig } = config.controlPlane;
+    if (insecure && tlsConfig) {
+      ctx.addIssue({ code: 'custom', path: ['controlPlane', 'insecure'], message: 'expected insecure to be left out when controlPlane.tls is set (exactly one of tls or insecure: true)' });
+    } else if (insecure && !isLoopbackAddress(address)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['controlPlane', 'insecure'],
+        message: 'expected controlPlane.tls to be configured instead: plain-text gRPC (insecure: true) is allowed only to a loopback address (127.0.0.0/8, ::1, localhost)',
+      });
+    } else if (!insecure && !tlsConfig) {
+      ctx.addIssue({ code: 'custom', path: ['controlPlane', 'tls'], message: 'expected controlPlane.tls ({caFile}), or insecure: true for a loopback address' });
     }
     const seen = new Set<string>();
     config.repositories.forEach((repo, index) => {

@@ -1,3 +1,7 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createThrowawayCertificates, type ThrowawayCertificates } from '@airlock/local-stack';
 import { loadAppConfig } from './app-config';
 import { InvalidConfigError } from './invalid-config.error';
 
@@ -55,6 +59,75 @@ describe('loadAppConfig', () => {
   it('rejects a heartbeat interval that is not shorter than the lease', () => {
     expect(problemsOf({ AIRLOCK_LEASE_TTL: '1s', AIRLOCK_HEARTBEAT_INTERVAL: '1s' })).toEqual([
       expect.stringMatching(/^AIRLOCK_HEARTBEAT_INTERVAL: expected a duration shorter than AIRLOCK_LEASE_TTL/),
+    ]);
+  });
+});
+
+describe('loadAppConfig: worker gateway TLS', () => {
+  let dir: string;
+  let certs: ThrowawayCertificates;
+  let otherCerts: ThrowawayCertificates;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'airlock-app-config-tls-'));
+    certs = await createThrowawayCertificates(join(dir, 'a'));
+    otherCerts = await createThrowawayCertificates(join(dir, 'b'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is off without the variables', () => {
+    expect(loadAppConfig({}).grpc.tls).toBeUndefined();
+  });
+
+  it('reads the certificate chain and key, and never serialises the key', () => {
+    const tls = loadAppConfig({ AIRLOCK_GRPC_TLS_CERT_FILE: certs.certFile, AIRLOCK_GRPC_TLS_KEY_FILE: certs.keyFile }).grpc.tls;
+    expect(tls?.certChainPem.toString()).toBe(readFileSync(certs.certFile, 'utf8'));
+    expect(tls?.privateKeyPem.toString()).toBe(readFileSync(certs.keyFile, 'utf8'));
+    expect(JSON.stringify(tls)).not.toContain('PRIVATE KEY');
+    expect(JSON.parse(JSON.stringify(tls))).toEqual({ certFile: certs.certFile, keyFile: certs.keyFile });
+  });
+
+  it('wants both variables or neither', () => {
+    expect(problemsOf({ AIRLOCK_GRPC_TLS_CERT_FILE: certs.certFile })).toEqual([
+      expect.stringMatching(/^AIRLOCK_GRPC_TLS_KEY_FILE: expected a file path as well, since AIRLOCK_GRPC_TLS_CERT_FILE is set/),
+    ]);
+    expect(problemsOf({ AIRLOCK_GRPC_TLS_KEY_FILE: certs.keyFile })).toEqual([
+      expect.stringMatching(/^AIRLOCK_GRPC_TLS_CERT_FILE: expected a file path as well, since AIRLOCK_GRPC_TLS_KEY_FILE is set/),
+    ]);
+  });
+
+  it('names each unreadable file', () => {
+    expect(problemsOf({ AIRLOCK_GRPC_TLS_CERT_FILE: join(dir, 'missing.pem'), AIRLOCK_GRPC_TLS_KEY_FILE: join(dir, 'missing.key') })).toEqual([
+      expect.stringMatching(/^AIRLOCK_GRPC_TLS_CERT_FILE: expected a readable PEM file \(ENOENT/),
+      expect.stringMatching(/^AIRLOCK_GRPC_TLS_KEY_FILE: expected a readable PEM file \(ENOENT/),
+    ]);
+  });
+
+  it('refuses files that are not PEM, without printing their content', () => {
+    const notPem = join(dir, 'not-pem.txt');
+    writeFileSync(notPem, 'secret-material-never-echoed\n');
+    const problems = problemsOf({ AIRLOCK_GRPC_TLS_CERT_FILE: notPem, AIRLOCK_GRPC_TLS_KEY_FILE: notPem });
+    expect(problems).toEqual([
+      expect.stringMatching(/^AIRLOCK_GRPC_TLS_CERT_FILE: expected a PEM certificate chain/),
+      expect.stringMatching(/^AIRLOCK_GRPC_TLS_KEY_FILE: expected an unencrypted PEM private key/),
+    ]);
+    expect(problems.join()).not.toContain('secret-material-never-echoed');
+  });
+
+  it('refuses a key swapped with the certificate, without printing the key', () => {
+    const problems = problemsOf({ AIRLOCK_GRPC_TLS_CERT_FILE: certs.keyFile, AIRLOCK_GRPC_TLS_KEY_FILE: certs.certFile });
+    expect(problems).toEqual([
+      expect.stringMatching(/^AIRLOCK_GRPC_TLS_CERT_FILE: expected a PEM certificate chain/),
+      expect.stringMatching(/^AIRLOCK_GRPC_TLS_KEY_FILE: expected an unencrypted PEM private key/),
+    ]);
+    const keyBody = readFileSync(certs.keyFile, 'utf8').split('\n')[1] ?? '';
+    expect(keyBody.length).toBeGreaterThan(10);
+    expect(problems.join()).not.toContain(keyBody);
+  });
+
+  it('refuses a key that does not belong to the certificate', () => {
+    expect(problemsOf({ AIRLOCK_GRPC_TLS_CERT_FILE: certs.certFile, AIRLOCK_GRPC_TLS_KEY_FILE: otherCerts.keyFile })).toEqual([
+      expect.stringMatching(/^AIRLOCK_GRPC_TLS_KEY_FILE: expected the private key of the certificate in AIRLOCK_GRPC_TLS_CERT_FILE/),
     ]);
   });
 });

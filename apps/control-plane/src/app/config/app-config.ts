@@ -1,3 +1,5 @@
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '@airlock/duration';
@@ -11,13 +13,25 @@ export interface AppConfig {
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly http: { readonly host: string; readonly port: number };
-  readonly grpc: { readonly host: string; readonly port: number };
+  readonly grpc: { readonly host: string; readonly port: number; readonly tls: GrpcTlsConfig | undefined };
   readonly leaseTtlMs: number;
   readonly heartbeatIntervalMs: number;
   readonly instructionTtlMs: number;
   readonly maxAttempts: number;
   readonly bootstrapTokenFile: string | undefined;
   readonly logLevel: (typeof LOG_LEVELS)[number];
+}
+
+/**
+ * The worker gateway's certificate chain and private key, as PEM bytes read at boot.
+ * `toJSON` hides the bytes so that logging the config can never print the key.
+ */
+export interface GrpcTlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly certChainPem: Buffer;
+  readonly privateKeyPem: Buffer;
+  toJSON(): { certFile: string; keyFile: string };
 }
 
 /** Nest injection token for AppConfig. */
@@ -66,6 +80,8 @@ const environmentSchema = z.object({
     .refine((n) => n >= 1 && n <= 20, 'expected an integer from 1 to 20')
     .default(3),
   AIRLOCK_BOOTSTRAP_TOKEN_FILE: z.string().min(1, 'expected a file path').optional(),
+  AIRLOCK_GRPC_TLS_CERT_FILE: z.string().min(1, 'expected a file path').optional(),
+  AIRLOCK_GRPC_TLS_KEY_FILE: z.string().min(1, 'expected a file path').optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('log'),
 });
 
@@ -92,11 +108,12 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>)
       'AIRLOCK_HEARTBEAT_INTERVAL: expected a duration shorter than AIRLOCK_LEASE_TTL, or every lease would expire between heartbeats',
     ]);
   }
+  const tls = loadGrpcTls(vars.AIRLOCK_GRPC_TLS_CERT_FILE, vars.AIRLOCK_GRPC_TLS_KEY_FILE);
   return {
     databaseUrl: vars.DATABASE_URL,
     dataDir: path.resolve(vars.AIRLOCK_DATA_DIR),
     http: { host: vars.AIRLOCK_HTTP_HOST, port: vars.AIRLOCK_HTTP_PORT },
-    grpc: { host: vars.AIRLOCK_GRPC_HOST, port: vars.AIRLOCK_GRPC_PORT },
+    grpc: { host: vars.AIRLOCK_GRPC_HOST, port: vars.AIRLOCK_GRPC_PORT, tls },
     leaseTtlMs: vars.AIRLOCK_LEASE_TTL,
     heartbeatIntervalMs: vars.AIRLOCK_HEARTBEAT_INTERVAL,
     instructionTtlMs: vars.AIRLOCK_INSTRUCTION_TTL,
@@ -104,4 +121,55 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>)
     bootstrapTokenFile: vars.AIRLOCK_BOOTSTRAP_TOKEN_FILE,
     logLevel: vars.LOG_LEVEL,
   };
+}
+
+/**
+ * Reads the gateway's certificate and key (both or neither) and checks, at boot rather than
+ * at the first handshake, that they are PEM and belong together. Problems name the variable
+ * and the file, never what is in it (the key file is a secret).
+ */
+function loadGrpcTls(certFile: string | undefined, keyFile: string | undefined): GrpcTlsConfig | undefined {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    const [missing, present] = certFile === undefined ? ['AIRLOCK_GRPC_TLS_CERT_FILE', 'AIRLOCK_GRPC_TLS_KEY_FILE'] : ['AIRLOCK_GRPC_TLS_KEY_FILE', 'AIRLOCK_GRPC_TLS_CERT_FILE'];
+    throw new InvalidConfigError([`${missing}: expected a file path as well, since ${present} is set (TLS needs both the certificate and its key, or neither)`]);
+  }
+  const problems: string[] = [];
+  const certChainPem = readPem('AIRLOCK_GRPC_TLS_CERT_FILE', certFile, problems);
+  const privateKeyPem = readPem('AIRLOCK_GRPC_TLS_KEY_FILE', keyFile, problems);
+  let certificate: X509Certificate | undefined;
+  let privateKey: KeyObject | undefined;
+  if (certChainPem) {
+    try {
+      // The first certificate of the chain is the gateway's own.
+      certificate = certChainPem.includes('-----BEGIN CERTIFICATE-----') ? new X509Certificate(certChainPem) : undefined;
+    } catch {
+      certificate = undefined;
+    }
+    if (!certificate) problems.push(`AIRLOCK_GRPC_TLS_CERT_FILE: expected a PEM certificate chain (-----BEGIN CERTIFICATE-----) in ${certFile}`);
+  }
+  if (privateKeyPem) {
+    try {
+      privateKey = /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(privateKeyPem.toString('latin1')) ? createPrivateKey(privateKeyPem) : undefined;
+    } catch {
+      // Never the parser's message: it could quote part of the key.
+      privateKey = undefined;
+    }
+    if (!privateKey) problems.push(`AIRLOCK_GRPC_TLS_KEY_FILE: expected an unencrypted PEM private key (-----BEGIN … PRIVATE KEY-----) in ${keyFile}`);
+  }
+  if (certificate && privateKey && !certificate.checkPrivateKey(privateKey)) {
+    problems.push(`AIRLOCK_GRPC_TLS_KEY_FILE: expected the private key of the certificate in AIRLOCK_GRPC_TLS_CERT_FILE (${keyFile} holds another key)`);
+  }
+  if (problems.length > 0 || !certChainPem || !privateKeyPem) throw new InvalidConfigError(problems);
+  const files = { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) };
+  return { ...files, certChainPem, privateKeyPem, toJSON: () => files };
+}
+
+function readPem(variable: string, file: string, problems: string[]): Buffer | undefined {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    problems.push(`${variable}: expected a readable PEM file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}: ${file})`);
+    return undefined;
+  }
 }

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { WIRE_LIMITS, workerGatewayServiceDefinition } from '@airlock/protocol';
+import type { GrpcTlsConfig } from '../config/app-config';
 import type { WorkerGatewayService } from './worker-gateway.service';
 
 /**
@@ -8,7 +9,11 @@ import type { WorkerGatewayService } from './worker-gateway.service';
  * server: binds host:port (0 picks a free port and `address()` reports the real one), with
  * the wire limits as message-size caps and keepalive on.
  *
- * Insecure credentials for now; TLS with a private CA is a later issue.
+ * With a certificate and key (AIRLOCK_GRPC_TLS_*) it serves TLS, so that ticket text going
+ * down and ResultAck/Cancel/Drain frames cannot be read or forged on the path; workers pin
+ * the (often private) CA. Without them it serves plain text, which workers accept only on a
+ * loopback address. No client certificates: workers prove who they are by signing the
+ * Hello challenge with their enrolled key.
  */
 export class WorkerGatewayStrategy extends Server implements CustomTransportStrategy {
   private readonly server = new grpc.Server({
@@ -26,6 +31,7 @@ export class WorkerGatewayStrategy extends Server implements CustomTransportStra
     private readonly gateway: WorkerGatewayService,
     private readonly host: string,
     private readonly port: number,
+    private readonly tls: GrpcTlsConfig | undefined = undefined,
   ) {
     super();
   }
@@ -38,7 +44,10 @@ export class WorkerGatewayStrategy extends Server implements CustomTransportStra
 
   listen(callback: (error?: unknown) => void): void {
     this.server.addService(workerGatewayServiceDefinition(), this.gateway.implementation());
-    this.server.bindAsync(`${this.host}:${this.port}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
+    const credentials = this.tls
+      ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: this.tls.certChainPem, private_key: this.tls.privateKeyPem }], false)
+      : grpc.ServerCredentials.createInsecure();
+    this.server.bindAsync(`${this.host}:${this.port}`, credentials, (error, port) => {
       if (error) return callback(error);
       this.boundPort = port;
       callback();
