@@ -8,12 +8,12 @@
  * worker with 8 slots that allows noop jobs.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
-import { startLocalStack, type JobView } from '@airlock/local-stack';
+import { createThrowawayCertificates, startLocalStack, type JobView } from '@airlock/local-stack';
 import { createDatabase, startPostgresCluster } from '@airlock/testing';
 
 const flag = (name: string, fallback: number): number => {
@@ -40,8 +40,18 @@ function summarise(samples: number[]): Summary {
   return { n: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1] ?? NaN };
 }
 
-/** The floor: a raw bidirectional stream echoing small frames on loopback. */
-async function grpcPingPong(pings: number): Promise<number[]> {
+/** PEM material for the TLS floor; absent for the plain-text floor. */
+interface FloorTls {
+  readonly ca: Buffer;
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
+/**
+ * The floor: a raw bidirectional stream echoing small frames on loopback, in plain text or
+ * over TLS (the worker gateway runs TLS, so that is the fair comparison).
+ */
+async function grpcPingPong(pings: number, tls?: FloorTls): Promise<number[]> {
   const definition: grpc.ServiceDefinition = {
     Ping: {
       path: '/bench.Echo/Ping',
@@ -61,10 +71,14 @@ async function grpcPingPong(pings: number): Promise<number[]> {
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    server.bindAsync(
+      '127.0.0.1:0',
+      tls ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false) : grpc.ServerCredentials.createInsecure(),
+      (error, bound) => (error ? reject(error) : resolve(bound)),
+    ),
   );
   const Client = grpc.makeGenericClientConstructor(definition, 'Echo');
-  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const client = new Client(`localhost:${port}`, tls ? grpc.credentials.createSsl(tls.ca) : grpc.credentials.createInsecure());
   const stream = (client as unknown as { Ping(): grpc.ClientDuplexStream<Buffer, Buffer> }).Ping();
   const samples: number[] = [];
   const payload = randomBytes(200);
@@ -89,10 +103,14 @@ function row(label: string, s: Summary): string {
 
 async function main(): Promise<void> {
   console.log(`bench:dispatch — ${JOBS} noop jobs at ${RATE}/s; floor: ${PINGS} gRPC ping-pongs (Node ${process.version})`);
+  const baseDir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
+  const certificates = await createThrowawayCertificates(join(baseDir, 'floor-tls'));
   const floor = summarise(await grpcPingPong(PINGS));
+  const floorTls = summarise(
+    await grpcPingPong(PINGS, { ca: readFileSync(certificates.caFile), cert: readFileSync(certificates.certFile), key: readFileSync(certificates.keyFile) }),
+  );
 
   const cluster = await startPostgresCluster();
-  const baseDir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
   const stack = await startLocalStack({
     baseDir,
     canary: 'bench',
@@ -131,14 +149,15 @@ async function main(): Promise<void> {
     const total = summarise(createdToAcked);
     console.log('\n| measure (milliseconds)                       |      n |       p50 |       p90 |       p99 |       max |');
     console.log('|----------------------------------------------|--------|-----------|-----------|-----------|-----------|');
-    console.log(row('floor: grpc-js bidi ping-pong round trip', floor));
+    console.log(row('floor: grpc-js bidi ping-pong, plain text', floor));
+    console.log(row('floor: grpc-js bidi ping-pong, TLS', floorTls));
     console.log(row('airlock: created → ack recorded', total));
     console.log(row('  of which created → dispatched', summarise(createdToDispatched)));
     console.log(row('  of which dispatched → ack recorded', summarise(dispatchedToAcked)));
     const firstCreated = Math.min(...jobs.map((job) => ms(job.createdAt)));
     const lastFinished = Math.max(...jobs.map((job) => ms(job.finishedAt)));
     console.log(`\nthroughput: ${jobs.length} jobs created → finished in ${((lastFinished - firstCreated) / 1000).toFixed(1)} s (${((jobs.length * 1000) / (lastFinished - firstCreated)).toFixed(1)} jobs/s; offered ${RATE}/s)`);
-    console.log(`ratio airlock/floor: p50 ${(total.p50 / floor.p50).toFixed(1)}×, p99 ${(total.p99 / floor.p99).toFixed(1)}×`);
+    console.log(`ratio airlock/TLS floor: p50 ${(total.p50 / floorTls.p50).toFixed(1)}×, p99 ${(total.p99 / floorTls.p99).toFixed(1)}× (the worker gateway runs TLS)`);
     console.log('(control-plane timestamps have millisecond resolution; the floor is measured with performance.now())');
   } finally {
     await stack.stop();
