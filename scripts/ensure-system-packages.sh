@@ -3,7 +3,8 @@
 # serves the demo repository; the worker clones and pushes), bubblewrap (the worker runs
 # repository test commands in a bwrap sandbox), openssl (the demo and the tests make a
 # throwaway private CA for TLS on the worker gateway) and, for the tests only, PostgreSQL (they
-# start their own throwaway cluster from its binaries; the demo embeds PostgreSQL).
+# start their own throwaway cluster from its binaries; the demo embeds PostgreSQL) and tinyproxy
+# (the worker's control-plane channel is tested through a real HTTP CONNECT proxy).
 # Usage: ensure-system-packages.sh [tests|demo]   (default: tests)
 # Only acts as root with apt-get; otherwise says what to install.
 set -euo pipefail
@@ -11,6 +12,7 @@ purpose=${1:-tests}
 missing=()
 if [ "$purpose" = tests ]; then
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+  command -v tinyproxy >/dev/null || missing+=(tinyproxy)
 fi
 command -v git >/dev/null || missing+=(git)
 command -v bwrap >/dev/null || missing+=(bubblewrap)

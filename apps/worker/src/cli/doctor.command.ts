@@ -53,13 +53,15 @@ function checkIdentity(config: WorkerConfig): CheckResult {
 
 function checkControlPlane(config: WorkerConfig): Promise<CheckResult> {
   const client = createWorkerGatewayClient(config.controlPlane);
+  // The proxy URL never carries credentials (they stay in the env var), so it is safe to print.
+  const via = config.controlPlane.proxy ? ` through HTTP CONNECT proxy ${config.controlPlane.proxy.url}` : '';
   return new Promise((resolve) => {
     client.waitForReady(Date.now() + CONNECT_DEADLINE_MS, (error) => {
       client.close();
       resolve(
         error
-          ? { name: 'control plane', ok: false, detail: `${config.controlPlane.address} not reachable within ${CONNECT_DEADLINE_MS / 1000}s` }
-          : { name: 'control plane', ok: true, detail: `${config.controlPlane.address} reachable` },
+          ? { name: 'control plane', ok: false, detail: `${config.controlPlane.address} not reachable${via} within ${CONNECT_DEADLINE_MS / 1000}s` }
+          : { name: 'control plane', ok: true, detail: `${config.controlPlane.address} reachable${via}` },
       );
     });
   });

@@ -107,6 +107,23 @@ describe('loadWorkerConfig', () => {
     expect(() => loadWorkerConfig(temp, env)).toThrow(/inference\.endpoints\[0\]\.apiKeyEnv/);
     expect(loadWorkerConfig(temp, { ...env, AIRLOCK_TEST_KEY: 'k' }).inference.endpoints[0]?.apiKey).toBe('k');
   });
+
+  it('reads controlPlane.proxy, and proxy credentials only from the variable named by proxyAuthEnv', () => {
+    expect(loadWorkerConfig(join(fixtures, 'ok', 'minimal.yml'), env).controlPlane.proxy).toBeUndefined();
+    expect(loadWorkerConfig(join(fixtures, 'ok', 'full.yml'), env).controlPlane.proxy).toEqual({ url: 'http://proxy.corp.example:3128', credentials: undefined });
+    const file = join(fixtures, 'not-ok', 'proxy-auth-env-unset.yml');
+    const loaded = loadWorkerConfig(file, { ...env, AIRLOCK_TEST_PROXY_AUTH_UNSET: 'bob:s3cr:et' });
+    expect(loaded.controlPlane.proxy).toEqual({ url: 'http://proxy.corp.example:3128', credentials: 'bob:s3cr:et' });
+    // Set but not user:password: named, value not echoed.
+    expect(() => loadWorkerConfig(file, { ...env, AIRLOCK_TEST_PROXY_AUTH_UNSET: 'sk-secret-value-never-echoed' })).toThrow(/controlPlane\.proxyAuthEnv: .*AIRLOCK_TEST_PROXY_AUTH_UNSET to be set to user:password/);
+    expect(() => loadWorkerConfig(file, { ...env, AIRLOCK_TEST_PROXY_AUTH_UNSET: 'sk-secret-value-never-echoed' })).not.toThrow(/sk-secret-value-never-echoed/);
+  });
+
+  it.each(['ftp://proxy:3128', 'http://proxy:3128/path', 'http://proxy:3128?x=1', 'proxy:3128', 'http://u:p@proxy:3128'])('refuses controlPlane.proxy %s naming the field', (proxy) => {
+    const file = join(tmpdir(), `airlock-config-proxy-${process.pid}.yml`);
+    writeFileSync(file, readFileSync(join(fixtures, 'ok', 'full.yml'), 'utf8').replace('http://proxy.corp.example:3128', `'${proxy}'`));
+    expect(() => loadWorkerConfig(file, env)).toThrow(/controlPlane\.proxy: an HTTP CONNECT proxy URL http:\/\/host:port/);
+  });
 });
 
 describe('worker-config.schema.json', () => {

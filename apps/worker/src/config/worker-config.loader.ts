@@ -44,10 +44,20 @@ export interface ControlPlaneTlsConfig {
   readonly serverName: string | undefined;
 }
 
+/** An HTTP CONNECT proxy to the control plane. */
+export interface ControlPlaneProxyConfig {
+  /** `http://host:port` as configured, without credentials (safe to print). */
+  readonly url: string;
+  /** `user:password` from the env var named by proxyAuthEnv (a secret: never logged). */
+  readonly credentials: string | undefined;
+}
+
 /** How to reach the control plane. `tls` undefined means plain text, to loopback only. */
 export interface ControlPlaneConfig {
   readonly address: string;
   readonly tls: ControlPlaneTlsConfig | undefined;
+  /** undefined: direct connection (proxy environment variables are ignored). */
+  readonly proxy: ControlPlaneProxyConfig | undefined;
   readonly trustedSigningKeys: WorkerConfigParsed['controlPlane']['trustedSigningKeys'];
 }
 
@@ -101,10 +111,19 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
     return { name: endpoint.name, baseUrl: endpoint.baseUrl, model: endpoint.model, apiKey, timeoutMs: endpoint.timeout };
   });
   const tls = config.controlPlane.tls && loadControlPlaneTls(resolve(base, config.controlPlane.tls.caFile), config.controlPlane.tls.serverName, problems);
+  const { proxy: proxyUrl, proxyAuthEnv } = config.controlPlane;
+  let proxy: ControlPlaneProxyConfig | undefined;
+  if (proxyUrl !== undefined) {
+    const credentials = proxyAuthEnv === undefined ? undefined : env[proxyAuthEnv];
+    if (proxyAuthEnv !== undefined && !/^[^:]+:/.test(credentials ?? '')) {
+      problems.push({ path: 'controlPlane.proxyAuthEnv', expected: `the environment variable ${proxyAuthEnv} to be set to user:password` });
+    }
+    proxy = { url: proxyUrl.replace(/\/$/, ''), credentials };
+  }
   if (problems.length > 0) throw new WorkerConfigInvalidError(configFile, problems);
   return {
     configFile,
-    controlPlane: { address: config.controlPlane.address, tls, trustedSigningKeys: config.controlPlane.trustedSigningKeys },
+    controlPlane: { address: config.controlPlane.address, tls, proxy, trustedSigningKeys: config.controlPlane.trustedSigningKeys },
     stateDir: resolve(base, config.stateDir),
     workspaceDir: resolve(base, config.workspaceDir),
     concurrency: config.concurrency,

@@ -37,6 +37,18 @@ const tls = z
   })
   .describe('TLS to the control plane, verifying its certificate against caFile. Required unless address is loopback and insecure is true.');
 
+/**
+ * An HTTP CONNECT proxy as `http://host:port`. No user:password here (the password would sit in
+ * the file and in logs): an authenticating proxy takes them from the env var in proxyAuthEnv.
+ */
+const proxyUrl = z
+  .string()
+  .regex(
+    /^http:\/\/([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]+\]):\d{1,5}\/?$/,
+    'expected an HTTP CONNECT proxy URL http://host:port (no user:password, path or query; credentials go in the variable named by proxyAuthEnv)',
+  )
+  .describe('HTTP CONNECT proxy the control-plane channel goes through, http://host:port. Only the control-plane gRPC channel uses it; inference and git do not.');
+
 /** A repository alias as the control plane knows it (same shape as the wire contract). */
 export const REPO_ALIAS_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
@@ -94,6 +106,12 @@ export const workerConfigSchema = z
       address: hostPort,
       tls: tls.optional(),
       insecure: z.boolean().default(false).describe('Plain-text gRPC, allowed only when address is loopback (127.0.0.0/8, ::1, localhost); anywhere else configure tls (default false).'),
+      proxy: proxyUrl.optional(),
+      proxyAuthEnv: z
+        .string()
+        .regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'expected an environment variable name')
+        .optional()
+        .describe('Name of the environment variable holding user:password for the proxy (Basic auth), if it needs one. Requires proxy.'),
       trustedSigningKeys: z.array(trustedKey).default([]).describe('Instruction-signing keys this worker trusts, as printed by `enroll` (default []).'),
     }),
     stateDir: z.string().min(1, 'expected a directory path').describe('Identity, nonce store, outbox, egress audit log and HMAC key.'),
@@ -132,7 +150,14 @@ export const workerConfigSchema = z
       .prefault({}),
   })
   .superRefine((config, ctx) => {
-    const { address, insecure, tls: tlsConfig } = config.controlPlane;
+    const { address, insecure, tls: tlsConfig, proxy, proxyAuthEnv } = config.controlPlane;
+    if (proxyAuthEnv !== undefined && proxy === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['controlPlane', 'proxyAuthEnv'], message: 'expected controlPlane.proxy to be set too (proxyAuthEnv only names the proxy credentials)' });
+    }
+    // Through a proxy, "loopback" is the proxy's loopback and the path is a network: TLS only.
+    if (proxy !== undefined && insecure) {
+      ctx.addIssue({ code: 'custom', path: ['controlPlane', 'proxy'], message: 'expected controlPlane.tls when going through a proxy (plain text through a proxy would cross the network in the clear)' });
+    }
     if (insecure && tlsConfig) {
       ctx.addIssue({ code: 'custom', path: ['controlPlane', 'insecure'], message: 'expected insecure to be left out when controlPlane.tls is set (exactly one of tls or insecure: true)' });
     } else if (insecure && !isLoopbackAddress(address)) {

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { WIRE_LIMITS, loadAirlockV1, type WorkerGatewayClient } from '@airlock/protocol';
-import type { ControlPlaneConfig } from '../config/worker-config.loader';
+import type { ControlPlaneConfig, ControlPlaneProxyConfig } from '../config/worker-config.loader';
 
 /** Channel options every worker connection uses: keepalive, and the wire size limits. */
 export const WORKER_CHANNEL_OPTIONS: grpc.ChannelOptions = {
@@ -18,10 +18,51 @@ export const WORKER_CHANNEL_OPTIONS: grpc.ChannelOptions = {
  * pose as it). Without it the channel is plain text, which the config allows only to a
  * loopback address.
  */
-export function createWorkerGatewayClient(controlPlane: Pick<ControlPlaneConfig, 'address' | 'tls'>): WorkerGatewayClient {
+export function createWorkerGatewayClient(controlPlane: Pick<ControlPlaneConfig, 'address' | 'tls'> & { readonly proxy?: ControlPlaneProxyConfig | undefined }): WorkerGatewayClient {
   const { WorkerGateway } = loadAirlockV1();
-  const { address, tls } = controlPlane;
-  if (!tls) return new WorkerGateway(address, grpc.credentials.createInsecure(), WORKER_CHANNEL_OPTIONS);
-  const options: grpc.ChannelOptions = tls.serverName ? { ...WORKER_CHANNEL_OPTIONS, 'grpc.ssl_target_name_override': tls.serverName } : WORKER_CHANNEL_OPTIONS;
-  return new WorkerGateway(address, grpc.credentials.createSsl(tls.caPem), options);
+  const { address, tls, proxy } = controlPlane;
+  let options: grpc.ChannelOptions = WORKER_CHANNEL_OPTIONS;
+  if (tls?.serverName) options = { ...options, 'grpc.ssl_target_name_override': tls.serverName };
+  const credentials = tls ? grpc.credentials.createSsl(tls.caPem) : grpc.credentials.createInsecure();
+  // Without a configured proxy the channel connects directly, whatever grpc_proxy, https_proxy or
+  // http_proxy the worker inherited: the config file is the one place that decides the route.
+  if (!proxy) return new WorkerGateway(address, credentials, { ...options, 'grpc.enable_http_proxy': 0 });
+  return withGrpcProxyEnvironment(proxy, () => new WorkerGateway(address, credentials, options));
+}
+
+/**
+ * grpc-js's only public way to use an HTTP CONNECT proxy is its environment variables: it reads
+ * `grpc_proxy` (before `https_proxy`, then `http_proxy`) and the exclusion list `no_grpc_proxy`
+ * (or, when that is empty, `no_proxy`) once, synchronously, in the channel constructor, and
+ * keeps the result in the channel's options (`grpc.http_connect_target`/`_creds`) for every
+ * later (re)connection. So the variables are set for exactly the one synchronous construction
+ * of the control-plane channel and restored right after, rather than once at worker start:
+ * - only this channel is proxied; nothing else in the process, no later channel and no child
+ *   process (git) ever sees the setting, and inference (the openai SDK over fetch, which does
+ *   not read proxy variables anyway) stays on the inside network;
+ * - `no_grpc_proxy` is set to a value that matches no host name, so an inherited `no_proxy`
+ *   (written for other tools, often listing internal domains) cannot silently route the
+ *   control plane around the proxy the operator configured.
+ * TLS still runs end to end inside the CONNECT tunnel, against the pinned CA.
+ */
+function withGrpcProxyEnvironment<T>(proxy: ControlPlaneProxyConfig, construct: () => T): T {
+  const url = new URL(proxy.url);
+  if (proxy.credentials !== undefined) {
+    // grpc-js decodeURIComponent()s "username:password" and sends it as Basic auth.
+    const colon = proxy.credentials.indexOf(':');
+    url.username = encodeURIComponent(proxy.credentials.slice(0, colon));
+    url.password = encodeURIComponent(proxy.credentials.slice(colon + 1));
+  }
+  const saved = { grpc_proxy: process.env['grpc_proxy'], no_grpc_proxy: process.env['no_grpc_proxy'] };
+  process.env['grpc_proxy'] = url.toString();
+  // Not a host name (hosts are [A-Za-z0-9.-] or a bracketed IPv6 address), so it excludes nothing.
+  process.env['no_grpc_proxy'] = '<none>';
+  try {
+    return construct();
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
 }
