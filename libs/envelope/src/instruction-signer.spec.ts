@@ -1,4 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { instructionHeader } from '@airlock/testing';
 import { FrameValidationError, decodeInstructionPayload, type InstructionPayload } from '@airlock/protocol';
 import { verifyBytes } from './ed25519-signature';
 import { signInstruction } from './instruction-signer';
@@ -8,14 +9,7 @@ import { generateSigningKeyPair } from './signing-key-pair';
 describe('signInstruction', () => {
   const signer = generateSigningKeyPair();
   const payload: InstructionPayload = {
-    jobId: randomUUID(),
-    attempt: 1,
-    tenantId: randomUUID(),
-    audience: randomUUID(),
-    issuedAtMs: 1_700_000_000_000,
-    expiresAtMs: 1_700_000_060_000,
-    nonce: randomBytes(16),
-    policyRef: '',
+    ...instructionHeader(),
     noop: {},
   };
 

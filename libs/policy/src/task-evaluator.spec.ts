@@ -1,17 +1,10 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { instructionHeader } from '@airlock/testing';
 import type { InstructionPayload__Output } from '@airlock/protocol';
 import type { LocalPolicy } from './local-policy';
 import { evaluateTask } from './task-evaluator';
 
 const base = (): InstructionPayload__Output => ({
-  jobId: randomUUID(),
-  attempt: 1,
-  tenantId: randomUUID(),
-  audience: randomUUID(),
-  issuedAtMs: 1_700_000_000_000,
-  expiresAtMs: 1_700_000_060_000,
-  nonce: randomBytes(16),
-  policyRef: '',
+  ...instructionHeader(),
 });
 
 const fix = (repoAlias: string, baseRef = 'main'): InstructionPayload__Output => ({

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { instructionHeader } from '@airlock/testing';
 import {
   FrameValidationError,
   decodeInstructionPayload,
@@ -11,14 +12,7 @@ import {
 } from './index';
 
 const fixPayload = () => ({
-  jobId: randomUUID(),
-  attempt: 1,
-  tenantId: randomUUID(),
-  audience: randomUUID(),
-  issuedAtMs: 1_700_000_000_000,
-  expiresAtMs: 1_700_000_060_000,
-  nonce: randomBytes(16),
-  policyRef: '',
+  ...instructionHeader(),
   fix: { repoAlias: 'payments-api', baseRef: 'main', ticket: { title: 'Fix rounding', description: 'Totals are off by one cent.' } },
 });
 

@@ -1,17 +1,10 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { instructionHeader } from '@airlock/testing';
 import { evaluateTask } from '@airlock/policy';
 import type { InstructionPayload__Output } from '@airlock/protocol';
 import { localPolicyOf } from './instruction.gatekeeper';
 
 const fix = (repoAlias: string, baseRef: string): InstructionPayload__Output => ({
-  jobId: randomUUID(),
-  attempt: 1,
-  tenantId: randomUUID(),
-  audience: randomUUID(),
-  issuedAtMs: 1_700_000_000_000,
-  expiresAtMs: 1_700_000_060_000,
-  nonce: randomBytes(16),
-  policyRef: '',
+  ...instructionHeader(),
   task: 'fix',
   fix: { repoAlias, baseRef, ticket: { title: 'Fix rounding', description: '' } },
 });
