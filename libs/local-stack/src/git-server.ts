@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { freeLoopbackPort } from './free-port';
+import { findFreePort, waitForTcpListener } from '@airlock/testing';
 import { ManagedProcess } from './managed-process';
 
 /** A real git server (git daemon, smart protocol, push enabled) standing in for a customer's forge. */
@@ -15,7 +15,7 @@ export interface GitServer {
  */
 export async function startGitServer(rootDir: string, logDir: string): Promise<GitServer> {
   for (let attempt = 1; ; attempt += 1) {
-    const port = await freeLoopbackPort();
+    const port = await findFreePort();
     const daemon = new ManagedProcess({
       name: 'git daemon',
       command: 'git',
@@ -34,7 +34,7 @@ export async function startGitServer(rootDir: string, logDir: string): Promise<G
       logFile: join(logDir, 'git-daemon.log'),
     });
     try {
-      await waitForReady(daemon, port);
+      await waitForTcpListener(port, 10_000, () => !daemon.hasExited);
       return {
         urlOf: (repositoryName) => `git://127.0.0.1:${port}/${repositoryName}`,
         stop: () => daemon.stop(),
@@ -45,23 +45,4 @@ export async function startGitServer(rootDir: string, logDir: string): Promise<G
       if (attempt >= 3) throw error;
     }
   }
-}
-
-async function waitForReady(daemon: ManagedProcess, port: number): Promise<void> {
-  const { connect } = await import('node:net');
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (daemon.hasExited) throw new Error('git daemon exited during start-up');
-    const listening = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (listening) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('git daemon did not start listening within 10 s');
 }

@@ -21,5 +21,4 @@ export { writeDemoScenarios, SLOW_SCENARIO_LATENCY_MS } from './demo-scenarios';
 export { startGitServer, type GitServer } from './git-server';
 export { ManagedProcess, type ManagedProcessOptions, type ProcessEvent } from './managed-process';
 export { launchProgram, WORKSPACE_ROOT, type ProgramName } from './workspace-programs';
-export { freeLoopbackPort } from './free-port';
 export { createThrowawayCertificates, type ThrowawayCertificates } from './throwaway-ca.factory';

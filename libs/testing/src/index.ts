@@ -1,2 +1,3 @@
-export { startPostgresCluster, createDatabase, findFreePort, type PostgresCluster } from './postgres-cluster';
+export { startPostgresCluster, createDatabase, type PostgresCluster } from './postgres-cluster';
+export { findFreePort, waitForTcpListener } from './loopback-port';
 export { instructionHeader } from './instruction-header.fixture';

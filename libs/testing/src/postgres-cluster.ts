@@ -1,11 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
 import { chmod, chown, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { findFreePort } from './loopback-port';
 
 const execFileAsync = promisify(execFile);
 const POSTGRES_BIN_ROOT = '/usr/lib/postgresql';
@@ -30,19 +30,6 @@ async function findPostgresBinDir(): Promise<string> {
   throw new Error(
     `No PostgreSQL server binaries under ${POSTGRES_BIN_ROOT}/*/bin (initdb, pg_ctl). Install them with: apt-get install -y postgresql`,
   );
-}
-
-/** Asks the kernel for a free 127.0.0.1 port. */
-export async function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function postgresUserIds(): Promise<{ uid: number; gid: number }> {

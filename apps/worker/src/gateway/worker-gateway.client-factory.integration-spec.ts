@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { createThrowawayCertificates, type ThrowawayCertificates } from '@airlock/local-stack';
-import { workerGatewayServiceDefinition, type EnrollRequest__Output, type EnrollResponse, type WorkerGatewayClient } from '@airlock/protocol';
+import type { EnrollResponse, WorkerGatewayClient } from '@airlock/protocol';
+import { TlsGatewayServer } from '../testing/tls-gateway-server.mock';
 import { createWorkerGatewayClient } from './worker-gateway.client-factory';
 
 /**
@@ -14,28 +15,17 @@ describe('createWorkerGatewayClient over TLS', () => {
   let dir: string;
   let serverCerts: ThrowawayCertificates;
   let otherCa: ThrowawayCertificates;
-  let server: grpc.Server;
-  let port: number;
-  let enrollCalls = 0;
+  let gateway: TlsGatewayServer;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'airlock-worker-tls-'));
     serverCerts = await createThrowawayCertificates(join(dir, 'server'));
     otherCa = await createThrowawayCertificates(join(dir, 'other'), 'Some other CA');
-    server = new grpc.Server();
-    server.addService(workerGatewayServiceDefinition(), {
-      Enroll: (_call: grpc.ServerUnaryCall<EnrollRequest__Output, EnrollResponse>, callback: grpc.sendUnaryData<EnrollResponse>) => {
-        enrollCalls += 1;
-        callback(null, { workerId: 'w', tenantId: 't', signingKeys: [] });
-      },
-      Connect: (stream: grpc.ServerDuplexStream<unknown, unknown>) => stream.end(),
-    });
-    const credentials = grpc.ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(serverCerts.certFile), private_key: readFileSync(serverCerts.keyFile) }], false);
-    port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
+    gateway = await TlsGatewayServer.start(serverCerts);
   });
 
   afterAll(() => {
-    server.forceShutdown();
+    gateway.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -50,28 +40,28 @@ describe('createWorkerGatewayClient over TLS', () => {
   }
 
   it('completes a call when the server certificate chains to the pinned CA', async () => {
-    const before = enrollCalls;
-    await expect(enroll(createWorkerGatewayClient(tlsTo(`127.0.0.1:${port}`, serverCerts.caFile)))).resolves.toMatchObject({ workerId: 'w' });
-    await expect(enroll(createWorkerGatewayClient(tlsTo(`localhost:${port}`, serverCerts.caFile)))).resolves.toMatchObject({ workerId: 'w' });
-    expect(enrollCalls).toBe(before + 2);
+    const before = gateway.enrollCalls;
+    await expect(enroll(createWorkerGatewayClient(tlsTo(`127.0.0.1:${gateway.port}`, serverCerts.caFile)))).resolves.toMatchObject({ workerId: 'w' });
+    await expect(enroll(createWorkerGatewayClient(tlsTo(`localhost:${gateway.port}`, serverCerts.caFile)))).resolves.toMatchObject({ workerId: 'w' });
+    expect(gateway.enrollCalls).toBe(before + 2);
   });
 
   it('refuses a server whose certificate another CA issued, before sending anything', async () => {
-    const before = enrollCalls;
-    await expect(enroll(createWorkerGatewayClient(tlsTo(`127.0.0.1:${port}`, otherCa.caFile)))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
-    expect(enrollCalls).toBe(before);
+    const before = gateway.enrollCalls;
+    await expect(enroll(createWorkerGatewayClient(tlsTo(`127.0.0.1:${gateway.port}`, otherCa.caFile)))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    expect(gateway.enrollCalls).toBe(before);
   });
 
   it('checks the certificate against serverName when set', async () => {
-    const before = enrollCalls;
-    await expect(enroll(createWorkerGatewayClient(tlsTo(`127.0.0.1:${port}`, serverCerts.caFile, 'localhost')))).resolves.toMatchObject({ workerId: 'w' });
-    await expect(enroll(createWorkerGatewayClient(tlsTo(`127.0.0.1:${port}`, serverCerts.caFile, 'airlock.example.com')))).rejects.toMatchObject({
+    const before = gateway.enrollCalls;
+    await expect(enroll(createWorkerGatewayClient(tlsTo(`127.0.0.1:${gateway.port}`, serverCerts.caFile, 'localhost')))).resolves.toMatchObject({ workerId: 'w' });
+    await expect(enroll(createWorkerGatewayClient(tlsTo(`127.0.0.1:${gateway.port}`, serverCerts.caFile, 'airlock.example.com')))).rejects.toMatchObject({
       code: grpc.status.UNAVAILABLE,
     });
-    expect(enrollCalls).toBe(before + 1);
+    expect(gateway.enrollCalls).toBe(before + 1);
   });
 
   it('cannot talk plain text to a TLS server', async () => {
-    await expect(enroll(createWorkerGatewayClient({ address: `127.0.0.1:${port}`, tls: undefined }))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    await expect(enroll(createWorkerGatewayClient({ address: `127.0.0.1:${gateway.port}`, tls: undefined }))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
   });
 });

@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { createThrowawayCertificates, type ThrowawayCertificates } from '@airlock/local-stack';
-import { workerGatewayServiceDefinition, type EnrollRequest__Output, type EnrollResponse, type WorkerGatewayClient } from '@airlock/protocol';
+import { findFreePort, waitForTcpListener } from '@airlock/testing';
+import type { EnrollResponse, WorkerGatewayClient } from '@airlock/protocol';
 import { doctorCommand } from '../cli/doctor.command';
 import type { ControlPlaneProxyConfig } from '../config/worker-config.loader';
+import { TlsGatewayServer } from '../testing/tls-gateway-server.mock';
 import { createWorkerGatewayClient } from './worker-gateway.client-factory';
 
 /** A real tinyproxy (scripts/ensure-system-packages.sh installs it), logging to a string. */
@@ -22,13 +23,13 @@ class Tinyproxy {
   }
 
   static async start(dir: string, connectPort: number, basicAuth?: string): Promise<Tinyproxy> {
-    const port = await freePort();
+    const port = await findFreePort();
     const configFile = join(dir, `tinyproxy-${port}.conf`);
     const lines = [`Port ${port}`, 'Listen 127.0.0.1', 'Allow 127.0.0.1', `ConnectPort ${connectPort}`, 'LogLevel Connect', 'MaxClients 20'];
     if (basicAuth) lines.push(`BasicAuth ${basicAuth}`);
     writeFileSync(configFile, `${lines.join('\n')}\n`);
     const proxy = new Tinyproxy(spawn('tinyproxy', ['-d', '-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] }), port);
-    await waitForListening(port);
+    await waitForTcpListener(port, 5_000);
     return proxy;
   }
 
@@ -56,33 +57,6 @@ class Tinyproxy {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function waitForListening(port: number): Promise<void> {
-  const until = Date.now() + 5_000;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ host: '127.0.0.1', port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`tinyproxy did not listen on ${port}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 const haveTinyproxy = spawnSync('tinyproxy', ['-v']).status === 0;
 if (!haveTinyproxy) throw new Error('tinyproxy is missing: run scripts/ensure-system-packages.sh tests (or apt-get install -y tinyproxy)');
 
@@ -94,10 +68,8 @@ if (!haveTinyproxy) throw new Error('tinyproxy is missing: run scripts/ensure-sy
 describe('createWorkerGatewayClient through an HTTP CONNECT proxy', () => {
   let dir: string;
   let certs: ThrowawayCertificates;
-  let server: grpc.Server;
-  let port: number;
+  let gateway: TlsGatewayServer;
   let proxy: Tinyproxy;
-  let enrollCalls = 0;
   const savedEnv = { ...process.env };
 
   beforeAll(async () => {
@@ -105,17 +77,8 @@ describe('createWorkerGatewayClient through an HTTP CONNECT proxy', () => {
     grpc.setLogVerbosity(grpc.logVerbosity.NONE);
     dir = mkdtempSync(join(tmpdir(), 'airlock-worker-proxy-'));
     certs = await createThrowawayCertificates(join(dir, 'server'));
-    server = new grpc.Server();
-    server.addService(workerGatewayServiceDefinition(), {
-      Enroll: (_call: grpc.ServerUnaryCall<EnrollRequest__Output, EnrollResponse>, callback: grpc.sendUnaryData<EnrollResponse>) => {
-        enrollCalls += 1;
-        callback(null, { workerId: 'w', tenantId: 't', signingKeys: [] });
-      },
-      Connect: (stream: grpc.ServerDuplexStream<unknown, unknown>) => stream.end(),
-    });
-    const credentials = grpc.ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(certs.certFile), private_key: readFileSync(certs.keyFile) }], false);
-    port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
-    proxy = await Tinyproxy.start(dir, port);
+    gateway = await TlsGatewayServer.start(certs);
+    proxy = await Tinyproxy.start(dir, gateway.port);
   });
 
   afterEach(() => {
@@ -127,12 +90,12 @@ describe('createWorkerGatewayClient through an HTTP CONNECT proxy', () => {
 
   afterAll(async () => {
     await proxy.stop();
-    server.forceShutdown();
+    gateway.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   const controlPlane = (proxyConfig: ControlPlaneProxyConfig | undefined) => ({
-    address: `127.0.0.1:${port}`,
+    address: `127.0.0.1:${gateway.port}`,
     tls: { caFile: certs.caFile, caPem: readFileSync(certs.caFile), serverName: undefined },
     proxy: proxyConfig,
   });
@@ -149,7 +112,7 @@ describe('createWorkerGatewayClient through an HTTP CONNECT proxy', () => {
     process.env['no_proxy'] = '127.0.0.1,localhost';
     process.env['https_proxy'] = 'http://127.0.0.1:9'; // for other tools; must not win over the config
     const connectsBefore = proxy.connectLines().length;
-    const callsBefore = enrollCalls;
+    const callsBefore = gateway.enrollCalls;
 
     const client = createWorkerGatewayClient(controlPlane({ url: proxy.url, credentials: undefined }));
     expect(process.env['grpc_proxy']).toBeUndefined();
@@ -157,18 +120,18 @@ describe('createWorkerGatewayClient through an HTTP CONNECT proxy', () => {
     expect(process.env['no_proxy']).toBe('127.0.0.1,localhost');
     await expect(enroll(client)).resolves.toMatchObject({ workerId: 'w' });
 
-    expect(enrollCalls).toBe(callsBefore + 1);
+    expect(gateway.enrollCalls).toBe(callsBefore + 1);
     const connects = await proxy.connectLinesAfter(connectsBefore, 1);
     expect(connects).toHaveLength(1);
-    expect(connects[0]).toContain(`CONNECT 127.0.0.1:${port} HTTP/1.1`);
+    expect(connects[0]).toContain(`CONNECT 127.0.0.1:${gateway.port} HTTP/1.1`);
   });
 
   it('still verifies the server certificate end to end inside the tunnel', async () => {
     const other = await createThrowawayCertificates(join(dir, 'other'), 'Some other CA');
-    const callsBefore = enrollCalls;
+    const callsBefore = gateway.enrollCalls;
     const client = createWorkerGatewayClient({ ...controlPlane({ url: proxy.url, credentials: undefined }), tls: { caFile: other.caFile, caPem: readFileSync(other.caFile), serverName: undefined } });
     await expect(enroll(client)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
-    expect(enrollCalls).toBe(callsBefore);
+    expect(gateway.enrollCalls).toBe(callsBefore);
   });
 
   it('ignores inherited proxy variables when no proxy is configured (direct connection)', async () => {
@@ -179,14 +142,14 @@ describe('createWorkerGatewayClient through an HTTP CONNECT proxy', () => {
   });
 
   it('sends the proxyAuthEnv credentials as Basic auth to a proxy that requires them', async () => {
-    const authProxy = await Tinyproxy.start(dir, port, 'bob s3cret');
+    const authProxy = await Tinyproxy.start(dir, gateway.port, 'bob s3cret');
     try {
-      const callsBefore = enrollCalls;
+      const callsBefore = gateway.enrollCalls;
       await expect(enroll(createWorkerGatewayClient(controlPlane({ url: authProxy.url, credentials: 'bob:s3cret' })))).resolves.toMatchObject({ workerId: 'w' });
       expect(await authProxy.connectLinesAfter(0, 1)).toHaveLength(1);
       await expect(enroll(createWorkerGatewayClient(controlPlane({ url: authProxy.url, credentials: undefined })))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
       await expect(enroll(createWorkerGatewayClient(controlPlane({ url: authProxy.url, credentials: 'bob:wrong' })))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
-      expect(enrollCalls).toBe(callsBefore + 1);
+      expect(gateway.enrollCalls).toBe(callsBefore + 1);
     } finally {
       await authProxy.stop();
     }
@@ -197,7 +160,7 @@ describe('createWorkerGatewayClient through an HTTP CONNECT proxy', () => {
     writeFileSync(
       configFile,
       [
-        `controlPlane: { address: '127.0.0.1:${port}', tls: { caFile: '${certs.caFile}' }, proxy: '${proxy.url}' }`,
+        `controlPlane: { address: '127.0.0.1:${gateway.port}', tls: { caFile: '${certs.caFile}' }, proxy: '${proxy.url}' }`,
         `stateDir: ${join(dir, 'state')}`,
         `workspaceDir: ${join(dir, 'workspace')}`,
         'sandbox: { mode: none }',
@@ -209,17 +172,17 @@ describe('createWorkerGatewayClient through an HTTP CONNECT proxy', () => {
     let output = '';
     const connectsBefore = proxy.connectLines().length;
     await doctorCommand({ config: configFile }, (text) => (output += text));
-    expect(output).toContain(`PASS control plane: 127.0.0.1:${port} reachable through HTTP CONNECT proxy ${proxy.url}\n`);
+    expect(output).toContain(`PASS control plane: 127.0.0.1:${gateway.port} reachable through HTTP CONNECT proxy ${proxy.url}\n`);
     const connects = await proxy.connectLinesAfter(connectsBefore, 1);
     expect(connects.length).toBeGreaterThan(0);
-    for (const line of connects) expect(line).toContain(`CONNECT 127.0.0.1:${port} HTTP/1.1`);
+    for (const line of connects) expect(line).toContain(`CONNECT 127.0.0.1:${gateway.port} HTTP/1.1`);
   }, 30_000);
 
   it('cannot reach the still-running server once the proxy is stopped: there is no direct path', async () => {
     await proxy.stop();
-    const callsBefore = enrollCalls;
+    const callsBefore = gateway.enrollCalls;
     await expect(enroll(createWorkerGatewayClient(controlPlane({ url: proxy.url, credentials: undefined })))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
-    expect(enrollCalls).toBe(callsBefore);
+    expect(gateway.enrollCalls).toBe(callsBefore);
     // The server itself is up: the same call without the proxy succeeds.
     await expect(enroll(createWorkerGatewayClient(controlPlane(undefined)))).resolves.toMatchObject({ workerId: 'w' });
   });
