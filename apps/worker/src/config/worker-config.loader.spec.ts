@@ -8,6 +8,17 @@ import { workerConfigJsonSchema } from './worker-config.schema';
 const fixtures = join(__dirname, 'fixtures');
 const env = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };
 
+/** Loads a config file that must be refused, and returns the refusal. */
+function refusalOf(file: string): WorkerConfigInvalidError {
+  try {
+    loadWorkerConfig(file, env);
+  } catch (error) {
+    if (error instanceof WorkerConfigInvalidError) return error;
+    throw error;
+  }
+  throw new Error(`${file} was accepted; expected a WorkerConfigInvalidError`);
+}
+
 describe('loadWorkerConfig', () => {
   it.each(readdirSync(join(fixtures, 'ok')))('accepts ok/%s', (name) => {
     const config = loadWorkerConfig(join(fixtures, 'ok', name), env);
@@ -43,16 +54,9 @@ describe('loadWorkerConfig', () => {
   it.each(readdirSync(join(fixtures, 'not-ok')))('refuses not-ok/%s naming the field', (name) => {
     const file = join(fixtures, 'not-ok', name);
     const expectedPath = /^# expect: (.+)$/m.exec(readFileSync(file, 'utf8'))?.[1];
-    let error: unknown;
-    try {
-      loadWorkerConfig(file, env);
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(WorkerConfigInvalidError);
-    const problems = (error as WorkerConfigInvalidError).problems;
-    expect(problems.map((p) => p.path)).toContain(expectedPath);
-    expect((error as Error).message).not.toContain('sk-secret-value-never-echoed');
+    const error = refusalOf(file);
+    expect(error.problems.map((p) => p.path)).toContain(expectedPath);
+    expect(error.message).not.toContain('sk-secret-value-never-echoed');
   });
 
   it('resolves controlPlane.tls.caFile against the file and reads the CA', () => {
@@ -83,14 +87,7 @@ describe('loadWorkerConfig', () => {
       expect(loadWorkerConfig(file, env).controlPlane).toMatchObject({ address, tls: undefined });
       return;
     }
-    let error: unknown;
-    try {
-      loadWorkerConfig(file, env);
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(WorkerConfigInvalidError);
-    expect((error as WorkerConfigInvalidError).problems).toEqual([
+    expect(refusalOf(file).problems).toEqual([
       { path: 'controlPlane.insecure', expected: expect.stringContaining('controlPlane.tls to be configured') as unknown },
     ]);
   });
