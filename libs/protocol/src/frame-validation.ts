@@ -36,6 +36,8 @@ export const REJECTION_FAILURE_CODES: ReadonlySet<string> = new Set([
   FailureCode.INSTRUCTION_REPLAYED,
   FailureCode.REPO_ALIAS_UNKNOWN,
   FailureCode.TASK_FORBIDDEN_BY_POLICY,
+  FailureCode.WORKER_AT_CAPACITY,
+  FailureCode.ATTEMPT_ALREADY_SEEN,
 ]);
 
 const knownValues = (e: Record<string, string>, unspecified: string): ReadonlySet<unknown> =>
@@ -102,7 +104,7 @@ function jobResult(result: JobResult__Output): void {
 }
 
 const WORKER_FRAME_MEMBERS = ['hello', 'credit', 'ack', 'rejected', 'progress', 'heartbeat', 'result'] as const;
-const CONTROL_FRAME_MEMBERS = ['challenge', 'welcome', 'instruction', 'cancel', 'resultAck', 'drain'] as const;
+const CONTROL_FRAME_MEMBERS = ['challenge', 'welcome', 'instruction', 'cancel', 'resultAck', 'drain', 'leaseRenewal'] as const;
 
 /**
  * A frame object may hold a member besides the one `frame` names; protobuf would still
@@ -151,6 +153,7 @@ export function validateWorkerFrame(frame: WorkerFrame__Output): void {
     case 'heartbeat':
       attemptList(frame.heartbeat!.running, 'heartbeat.running');
       uintInRange(frame.heartbeat!.freeSlots, 0, WIRE_LIMITS.maxCapacity, 'heartbeat.freeSlots');
+      uintInRange(frame.heartbeat!.seq, 1, WIRE_LIMITS.maxHeartbeatSeq, 'heartbeat.seq');
       return;
     case 'result':
       jobResult(frame.result!);
@@ -191,8 +194,12 @@ export function validateControlFrame(frame: ControlFrame__Output): void {
       return;
     case 'drain':
       return;
+    case 'leaseRenewal':
+      uintInRange(frame.leaseRenewal!.heartbeatSeq, 0, WIRE_LIMITS.maxHeartbeatSeq, 'leaseRenewal.heartbeatSeq');
+      attemptList(frame.leaseRenewal!.renewed, 'leaseRenewal.renewed');
+      return;
     default:
-      fail('frame', 'one of challenge, welcome, instruction, cancel, resultAck, drain');
+      fail('frame', 'one of challenge, welcome, instruction, cancel, resultAck, drain, leaseRenewal');
   }
 }
 

@@ -15,6 +15,8 @@ export const WIRE_LIMITS = {
   maxRunningAttempts: 64,
   maxPhaseDurations: 16,
   maxCredits: 64,
+  /** Heartbeat sequence numbers restart on each stream; 2^31 heartbeats is decades at any allowed interval. */
+  maxHeartbeatSeq: 2 ** 31 - 1,
   challengeNonceBytes: 32,
   instructionNonceBytes: 16,
   ed25519PublicKeyBytes: 32,

@@ -105,6 +105,24 @@ describe('frame validation', () => {
     ).toBe('instruction.signature');
   });
 
+  it('accepts the refusals that say nothing against the job', () => {
+    for (const failureCode of ['WORKER_AT_CAPACITY', 'ATTEMPT_ALREADY_SEEN'] as const) {
+      expect(() => validateWorkerFrame({ frame: 'rejected', rejected: { attempt: { jobId: randomUUID(), attempt: 1 }, failureCode } })).not.toThrow();
+    }
+  });
+
+  it('refuses a heartbeat without a sequence number, since its lease renewal could not be matched to it', () => {
+    const frame: WorkerFrame__Output = { frame: 'heartbeat', heartbeat: { running: [], freeSlots: 1, seq: 0 } };
+    expect(violationOf(() => validateWorkerFrame(frame)).field).toBe('heartbeat.seq');
+    expect(() => validateWorkerFrame({ frame: 'heartbeat', heartbeat: { running: [], freeSlots: 1, seq: 1 } })).not.toThrow();
+  });
+
+  it('checks every attempt a lease renewal names', () => {
+    const renewal = (jobId: string) => ({ frame: 'leaseRenewal' as const, leaseRenewal: { heartbeatSeq: 0, renewed: [{ jobId, attempt: 1 }] } });
+    expect(() => validateControlFrame(renewal(randomUUID()))).not.toThrow();
+    expect(violationOf(() => validateControlFrame(renewal('not-a-uuid'))).field).toBe('leaseRenewal.renewed[0].jobId');
+  });
+
   it('loads the service with both RPCs', () => {
     const service = loadAirlockV1().WorkerGateway.service;
     expect(Object.keys(service).sort()).toEqual(['Connect', 'Enroll']);

@@ -260,7 +260,7 @@ describe('worker stream', () => {
     expect(worker.instructions()).toHaveLength(2);
 
     const first = decodeInstructionPayload(worker.instructions()[0]!.payload);
-    worker.send({ heartbeat: { running: [{ jobId: first.jobId, attempt: first.attempt }], freeSlots: 2 } });
+    worker.send({ heartbeat: { running: [{ jobId: first.jobId, attempt: first.attempt }], freeSlots: 2, seq: 1 } });
     worker.send(succeeded(first.jobId, first.attempt));
     worker.send({ credit: { credits: 1 } });
     await eventually(() => (worker.instructions().length === 3 ? true : undefined), 'third instruction');

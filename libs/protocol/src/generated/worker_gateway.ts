@@ -17,6 +17,7 @@ import type { InstructionAck as _airlock_v1_InstructionAck, InstructionAck__Outp
 import type { InstructionPayload as _airlock_v1_InstructionPayload, InstructionPayload__Output as _airlock_v1_InstructionPayload__Output } from './airlock/v1/InstructionPayload';
 import type { InstructionRejected as _airlock_v1_InstructionRejected, InstructionRejected__Output as _airlock_v1_InstructionRejected__Output } from './airlock/v1/InstructionRejected';
 import type { JobResult as _airlock_v1_JobResult, JobResult__Output as _airlock_v1_JobResult__Output } from './airlock/v1/JobResult';
+import type { LeaseRenewal as _airlock_v1_LeaseRenewal, LeaseRenewal__Output as _airlock_v1_LeaseRenewal__Output } from './airlock/v1/LeaseRenewal';
 import type { NoopTask as _airlock_v1_NoopTask, NoopTask__Output as _airlock_v1_NoopTask__Output } from './airlock/v1/NoopTask';
 import type { PhaseDuration as _airlock_v1_PhaseDuration, PhaseDuration__Output as _airlock_v1_PhaseDuration__Output } from './airlock/v1/PhaseDuration';
 import type { ProgressEvent as _airlock_v1_ProgressEvent, ProgressEvent__Output as _airlock_v1_ProgressEvent__Output } from './airlock/v1/ProgressEvent';
@@ -55,6 +56,7 @@ export interface ProtoGrpcType {
       InstructionRejected: MessageTypeDefinition<_airlock_v1_InstructionRejected, _airlock_v1_InstructionRejected__Output>
       JobOutcome: EnumTypeDefinition
       JobResult: MessageTypeDefinition<_airlock_v1_JobResult, _airlock_v1_JobResult__Output>
+      LeaseRenewal: MessageTypeDefinition<_airlock_v1_LeaseRenewal, _airlock_v1_LeaseRenewal__Output>
       NoopTask: MessageTypeDefinition<_airlock_v1_NoopTask, _airlock_v1_NoopTask__Output>
       Phase: EnumTypeDefinition
       PhaseDuration: MessageTypeDefinition<_airlock_v1_PhaseDuration, _airlock_v1_PhaseDuration__Output>

@@ -6,6 +6,7 @@ import type { SignedInstruction as _airlock_v1_SignedInstruction, SignedInstruct
 import type { Cancel as _airlock_v1_Cancel, Cancel__Output as _airlock_v1_Cancel__Output } from '../../airlock/v1/Cancel';
 import type { ResultAck as _airlock_v1_ResultAck, ResultAck__Output as _airlock_v1_ResultAck__Output } from '../../airlock/v1/ResultAck';
 import type { Drain as _airlock_v1_Drain, Drain__Output as _airlock_v1_Drain__Output } from '../../airlock/v1/Drain';
+import type { LeaseRenewal as _airlock_v1_LeaseRenewal, LeaseRenewal__Output as _airlock_v1_LeaseRenewal__Output } from '../../airlock/v1/LeaseRenewal';
 
 export interface ControlFrame {
   'challenge'?: (_airlock_v1_Challenge | null);
@@ -14,7 +15,8 @@ export interface ControlFrame {
   'cancel'?: (_airlock_v1_Cancel | null);
   'resultAck'?: (_airlock_v1_ResultAck | null);
   'drain'?: (_airlock_v1_Drain | null);
-  'frame'?: "challenge"|"welcome"|"instruction"|"cancel"|"resultAck"|"drain";
+  'leaseRenewal'?: (_airlock_v1_LeaseRenewal | null);
+  'frame'?: "challenge"|"welcome"|"instruction"|"cancel"|"resultAck"|"drain"|"leaseRenewal";
 }
 
 export interface ControlFrame__Output {
@@ -24,5 +26,6 @@ export interface ControlFrame__Output {
   'cancel'?: (_airlock_v1_Cancel__Output | null);
   'resultAck'?: (_airlock_v1_ResultAck__Output | null);
   'drain'?: (_airlock_v1_Drain__Output | null);
-  'frame'?: "challenge"|"welcome"|"instruction"|"cancel"|"resultAck"|"drain";
+  'leaseRenewal'?: (_airlock_v1_LeaseRenewal__Output | null);
+  'frame'?: "challenge"|"welcome"|"instruction"|"cancel"|"resultAck"|"drain"|"leaseRenewal";
 }

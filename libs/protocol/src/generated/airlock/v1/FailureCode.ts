@@ -28,6 +28,10 @@ export const FailureCode = {
   WORKER_SHUTDOWN: 'WORKER_SHUTDOWN',
   INTERNAL: 'INTERNAL',
   JOB_TIMED_OUT: 'JOB_TIMED_OUT',
+  WORKER_AT_CAPACITY: 'WORKER_AT_CAPACITY',
+  ATTEMPT_ALREADY_SEEN: 'ATTEMPT_ALREADY_SEEN',
+  LEASE_UNCONFIRMED: 'LEASE_UNCONFIRMED',
+  AUDIT_LOG_UNAVAILABLE: 'AUDIT_LOG_UNAVAILABLE',
 } as const;
 
 export type FailureCode =
@@ -85,5 +89,13 @@ export type FailureCode =
   | 34
   | 'JOB_TIMED_OUT'
   | 35
+  | 'WORKER_AT_CAPACITY'
+  | 36
+  | 'ATTEMPT_ALREADY_SEEN'
+  | 37
+  | 'LEASE_UNCONFIRMED'
+  | 38
+  | 'AUDIT_LOG_UNAVAILABLE'
+  | 39
 
 export type FailureCode__Output = typeof FailureCode[keyof typeof FailureCode]

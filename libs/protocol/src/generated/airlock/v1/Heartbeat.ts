@@ -5,9 +5,11 @@ import type { AttemptRef as _airlock_v1_AttemptRef, AttemptRef__Output as _airlo
 export interface Heartbeat {
   'running'?: (_airlock_v1_AttemptRef)[];
   'freeSlots'?: (number);
+  'seq'?: (number);
 }
 
 export interface Heartbeat__Output {
   'running': (_airlock_v1_AttemptRef__Output)[];
   'freeSlots': (number);
+  'seq': (number);
 }
