@@ -65,7 +65,7 @@ export async function startControlPlane(config: AppConfig, overrides: ControlPla
     const dispatcher = app.get<JobDispatcher>(JOB_DISPATCHER);
     await dispatcher.start();
 
-    const gateway = new WorkerGatewayStrategy(app.get(WorkerGatewayService), config.grpc.host, config.grpc.port, config.grpc.tls);
+    const gateway = new WorkerGatewayStrategy(app.get(WorkerGatewayService), config.grpc.host, config.grpc.port, config.grpc.tls, config.grpc.keepalive);
     app.connectMicroservice({ strategy: gateway }, { inheritAppConfig: true });
     await app.startAllMicroservices();
     await app.listen(config.http.port, config.http.host);

@@ -21,7 +21,7 @@ describe('loadAppConfig', () => {
     expect(config).toMatchObject({
       databaseUrl: undefined,
       http: { host: '127.0.0.1', port: 8080 },
-      grpc: { host: '127.0.0.1', port: 50051 },
+      grpc: { host: '127.0.0.1', port: 50051, keepalive: { timeMs: 30_000, timeoutMs: 10_000 } },
       leaseTtlMs: 30_000,
       heartbeatIntervalMs: 5_000,
       instructionTtlMs: 600_000,
@@ -36,6 +36,12 @@ describe('loadAppConfig', () => {
     expect(config.leaseTtlMs).toBe(2_000);
     expect(config.heartbeatIntervalMs).toBe(250);
     expect(config.http.port).toBe(0);
+  });
+
+  it('lets an operator detect an unresponsive worker connection sooner', () => {
+    const config = loadAppConfig({ AIRLOCK_GRPC_KEEPALIVE_TIME: '2s', AIRLOCK_GRPC_KEEPALIVE_TIMEOUT: '1s' });
+    expect(config.grpc.keepalive).toEqual({ timeMs: 2_000, timeoutMs: 1_000 });
+    expect(problemsOf({ AIRLOCK_GRPC_KEEPALIVE_TIME: '10ms' })).toEqual([expect.stringMatching(/^AIRLOCK_GRPC_KEEPALIVE_TIME: expected a duration/)]);
   });
 
   it('names every bad variable and what it expects', () => {

@@ -13,7 +13,13 @@ export interface AppConfig {
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly http: { readonly host: string; readonly port: number };
-  readonly grpc: { readonly host: string; readonly port: number; readonly tls: GrpcTlsConfig | undefined };
+  readonly grpc: {
+    readonly host: string;
+    readonly port: number;
+    readonly tls: GrpcTlsConfig | undefined;
+    /** How often the gateway pings each worker connection, and how long an answer may take before it is cut off. */
+    readonly keepalive: { readonly timeMs: number; readonly timeoutMs: number };
+  };
   readonly leaseTtlMs: number;
   readonly heartbeatIntervalMs: number;
   readonly instructionTtlMs: number;
@@ -70,6 +76,8 @@ const environmentSchema = z.object({
   AIRLOCK_HTTP_PORT: port.default(8080),
   AIRLOCK_GRPC_HOST: host.default('127.0.0.1'),
   AIRLOCK_GRPC_PORT: port.default(50051),
+  AIRLOCK_GRPC_KEEPALIVE_TIME: duration(1_000, 3_600_000).default(30_000),
+  AIRLOCK_GRPC_KEEPALIVE_TIMEOUT: duration(1_000, 600_000).default(10_000),
   AIRLOCK_LEASE_TTL: duration(200, 3_600_000).default(30_000),
   AIRLOCK_HEARTBEAT_INTERVAL: duration(100, 600_000).default(5_000),
   AIRLOCK_INSTRUCTION_TTL: duration(1_000, 3_600_000).default(600_000),
@@ -113,7 +121,12 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>)
     databaseUrl: vars.DATABASE_URL,
     dataDir: path.resolve(vars.AIRLOCK_DATA_DIR),
     http: { host: vars.AIRLOCK_HTTP_HOST, port: vars.AIRLOCK_HTTP_PORT },
-    grpc: { host: vars.AIRLOCK_GRPC_HOST, port: vars.AIRLOCK_GRPC_PORT, tls },
+    grpc: {
+      host: vars.AIRLOCK_GRPC_HOST,
+      port: vars.AIRLOCK_GRPC_PORT,
+      tls,
+      keepalive: { timeMs: vars.AIRLOCK_GRPC_KEEPALIVE_TIME, timeoutMs: vars.AIRLOCK_GRPC_KEEPALIVE_TIMEOUT },
+    },
     leaseTtlMs: vars.AIRLOCK_LEASE_TTL,
     heartbeatIntervalMs: vars.AIRLOCK_HEARTBEAT_INTERVAL,
     instructionTtlMs: vars.AIRLOCK_INSTRUCTION_TTL,

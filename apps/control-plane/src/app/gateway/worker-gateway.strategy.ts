@@ -16,15 +16,7 @@ import type { WorkerGatewayService } from './worker-gateway.service';
  * Hello challenge with their enrolled key.
  */
 export class WorkerGatewayStrategy extends Server implements CustomTransportStrategy {
-  private readonly server = new grpc.Server({
-    'grpc.max_receive_message_length': WIRE_LIMITS.maxUpstreamMessageBytes,
-    'grpc.max_send_message_length': WIRE_LIMITS.maxDownstreamMessageBytes,
-    'grpc.keepalive_time_ms': 30_000,
-    'grpc.keepalive_timeout_ms': 10_000,
-    'grpc.keepalive_permit_without_calls': 1,
-    // Workers ping at most every 10 s; tolerate that instead of sending GOAWAY.
-    'grpc.http2.min_ping_interval_without_data_ms': 10_000,
-  });
+  private readonly server: grpc.Server;
   private boundPort: number | null = null;
 
   constructor(
@@ -32,8 +24,20 @@ export class WorkerGatewayStrategy extends Server implements CustomTransportStra
     private readonly host: string,
     private readonly port: number,
     private readonly tls: GrpcTlsConfig | undefined = undefined,
+    keepalive: { readonly timeMs: number; readonly timeoutMs: number } = { timeMs: 30_000, timeoutMs: 10_000 },
   ) {
     super();
+    this.server = new grpc.Server({
+      'grpc.max_receive_message_length': WIRE_LIMITS.maxUpstreamMessageBytes,
+      'grpc.max_send_message_length': WIRE_LIMITS.maxDownstreamMessageBytes,
+      // A worker that stops answering pings (paused, cut off) loses its stream, so the
+      // control plane stops counting on it and a Cancel waits for its reconnect instead.
+      'grpc.keepalive_time_ms': keepalive.timeMs,
+      'grpc.keepalive_timeout_ms': keepalive.timeoutMs,
+      'grpc.keepalive_permit_without_calls': 1,
+      // Workers ping at most every 10 s; tolerate that instead of sending GOAWAY.
+      'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+    });
   }
 
   /** The "host:port" the gateway listens on, once listening. */
