@@ -1,5 +1,6 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
+import { signingKeyIdOf } from '@airlock/envelope';
 import { isLocalInferenceUrl } from '@airlock/policy';
 import { durationSchema } from './duration.schema';
 
@@ -52,13 +53,27 @@ const proxyUrl = z
 /** A repository alias as the control plane knows it (same shape as the wire contract). */
 export const REPO_ALIAS_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
-const trustedKey = z.strictObject({
-  keyId: z.string().regex(/^sk_[0-9a-f]{16}$/, 'expected a signing key id: sk_ followed by 16 lowercase hex characters'),
-  publicKey: z
-    .string()
-    .refine((value) => /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32, 'expected a base64 raw 32-byte Ed25519 public key')
-    .describe('Raw 32-byte Ed25519 public key, base64.'),
-});
+const trustedKey = z
+  .strictObject({
+    keyId: z
+      .string()
+      .regex(/^sk_[0-9a-f]{16}$/, 'expected a signing key id: sk_ followed by 16 lowercase hex characters')
+      .describe('sk_ followed by the first 16 hex characters of SHA-256 over the raw public key, as `enroll` prints it.'),
+    publicKey: z
+      .string()
+      .refine((value) => /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32, 'expected a base64 raw 32-byte Ed25519 public key')
+      .describe('Raw 32-byte Ed25519 public key, base64.'),
+  })
+  .superRefine((key, ctx) => {
+    // A key id that is not derived from its key would pass here and only fail when the
+    // verifier is built: say so now, where the operator reads config errors.
+    const publicKey = Buffer.from(key.publicKey, 'base64');
+    if (publicKey.length !== 32 || !/^sk_[0-9a-f]{16}$/.test(key.keyId)) return;
+    const derived = signingKeyIdOf(publicKey);
+    if (key.keyId !== derived) {
+      ctx.addIssue({ code: 'custom', path: ['keyId'], message: `expected ${derived}, the id derived from publicKey (sk_ + the first 16 hex characters of SHA-256 over the raw key)` });
+    }
+  });
 
 const endpoint = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a short name ([A-Za-z0-9._-]{1,64})').describe('Name used in local logs and doctor output.'),
