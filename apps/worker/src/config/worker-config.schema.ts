@@ -71,7 +71,7 @@ const trustedKey = z
     if (publicKey.length !== 32 || !/^sk_[0-9a-f]{16}$/.test(key.keyId)) return;
     const derived = signingKeyIdOf(publicKey);
     if (key.keyId !== derived) {
-      ctx.addIssue({ code: 'custom', path: ['keyId'], message: `expected ${derived}, the id derived from publicKey (sk_ + the first 16 hex characters of SHA-256 over the raw key)` });
+      ctx.addIssue({ code: 'custom', path: ['keyId'], message: `expected the id derived from publicKey, ${derived} (sk_ + the first 16 hex characters of SHA-256 over the raw key)` });
     }
   });
 
