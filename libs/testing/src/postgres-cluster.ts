@@ -16,6 +16,13 @@ const SUPERUSER_PASSWORD = 'postgres';
 export interface PostgresCluster {
   /** Superuser URL of the cluster's `postgres` database. */
   readonly url: string;
+  /**
+   * Stops the server at once (open connections are cut, as in a crash or an outage) but
+   * keeps its data, so `startServer` brings the same cluster back on the same port.
+   */
+  stopServer(): Promise<void>;
+  /** Starts the server `stopServer` stopped; resolves once it accepts connections. */
+  startServer(): Promise<void>;
   /** Stops the server and deletes its data directory. */
   stop(): Promise<void>;
 }
@@ -82,15 +89,31 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   ]);
   const port = await findFreePort();
   const serverOptions = `-c listen_addresses=127.0.0.1 -p ${port} -k ${root} -c fsync=off -c max_connections=200`;
-  await runPostgresBinary(path.join(bin, 'pg_ctl'), ['-D', dataDir, '-o', serverOptions, '-l', path.join(root, 'server.log'), '-w', 'start']);
+  const pgCtl = path.join(bin, 'pg_ctl');
+  const runPgCtlStart = () => runPostgresBinary(pgCtl, ['-D', dataDir, '-o', serverOptions, '-l', path.join(root, 'server.log'), '-w', 'start']);
+  // Immediate mode: clients see their connections cut, as when the database host fails.
+  const runPgCtlStop = () => runPostgresBinary(pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+  await runPgCtlStart();
 
-  let stopped = false;
+  let serverRunning = true;
+  let removed = false;
   return {
     url: `postgresql://${SUPERUSER}:${SUPERUSER_PASSWORD}@127.0.0.1:${port}/postgres`,
+    async stopServer() {
+      if (!serverRunning) return;
+      await runPgCtlStop();
+      serverRunning = false;
+    },
+    async startServer() {
+      if (serverRunning || removed) return;
+      await runPgCtlStart();
+      serverRunning = true;
+    },
     async stop() {
-      if (stopped) return;
-      stopped = true;
-      await runPostgresBinary(path.join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+      if (removed) return;
+      removed = true;
+      if (serverRunning) await runPgCtlStop();
+      serverRunning = false;
       await rm(root, { recursive: true, force: true });
     },
   };
