@@ -10,6 +10,7 @@ export { SigningKeyRepository, type SigningKeyRecord } from './repositories/sign
 export {
   JobRepository,
   LEASE_EXPIRED_FAILURE_CODE,
+  CANCELLED_FAILURE_CODE,
   type JobTask,
   type JobResultMetadata,
   type JobAttemptView,
@@ -19,7 +20,11 @@ export {
   type QueuedJobRef,
   type DispatchClaim,
   type WorkerAttemptRef,
+  type AttemptRef,
+  type LeaseRenewal,
+  type JobCancellation,
   type ResultDispositionName,
   type LeaseExpiry,
 } from './repositories/job.repository';
+export { isDatabaseUnavailableError } from './database-availability';
 export type { ApiTokenRole, JobStatus, JobKind, AttemptStatus, JobEventType, WorkerStatus } from '@prisma/client';

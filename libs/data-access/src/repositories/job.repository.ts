@@ -56,6 +56,8 @@ export interface JobSummary {
   readonly currentAttempt: number;
   readonly maxAttempts: number;
   readonly failureCode: string | null;
+  /** When a cancel was requested, or null. */
+  readonly cancelRequestedAt: Date | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly finishedAt: Date | null;
@@ -84,6 +86,30 @@ export interface DispatchClaim {
   readonly task: JobTask;
 }
 
+/** Names one attempt of one job. */
+export interface AttemptRef {
+  readonly jobId: string;
+  readonly attempt: number;
+}
+
+/** What renewing a worker's leases did, attempt by attempt (see `JobRepository.renewLeases`). */
+export interface LeaseRenewal {
+  /** Listed attempts this worker owns and still runs, whose lease now runs to the new time. */
+  readonly renewed: AttemptRef[];
+  /** Listed attempts the worker must stop: not (or no longer) its to run, or cancel requested. */
+  readonly cancel: AttemptRef[];
+}
+
+/**
+ * What a cancel request did. `CANCELLED`: the job was queued and is now terminal.
+ * `CANCEL_REQUESTED`: a worker holds the current attempt and is to be told to stop it.
+ * `ALREADY_FINISHED`: the job was terminal already, with `job.status` saying how it ended.
+ */
+export type JobCancellation =
+  | { readonly kind: 'CANCELLED'; readonly job: JobSummary }
+  | { readonly kind: 'CANCEL_REQUESTED'; readonly job: JobSummary; readonly attempt: WorkerAttemptRef }
+  | { readonly kind: 'ALREADY_FINISHED'; readonly job: JobSummary };
+
 /** Names one attempt that a given worker reports on. */
 export interface WorkerAttemptRef {
   readonly workerId: string;
@@ -99,12 +125,20 @@ export interface LeaseExpiry {
   readonly tenantId: string;
   readonly attempt: number;
   readonly requeued: boolean;
+  /** The job had a cancel requested, so it ended CANCELLED instead of being requeued. */
+  readonly cancelled: boolean;
   /** When the job was created, so a requeued job keeps its place in line. */
   readonly jobCreatedAt: Date;
 }
 
 /** The failure code of a job whose every attempt lost its lease. */
 export const LEASE_EXPIRED_FAILURE_CODE = 'LEASE_EXPIRED';
+
+/** The failure code of a cancelled job: FailureCode.CANCELLED of airlock.v1, as a worker reports it too. */
+export const CANCELLED_FAILURE_CODE = 'CANCELLED';
+
+const TERMINAL_JOB_STATUSES: JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const ACTIVE_JOB_STATUSES: JobStatus[] = ['DISPATCHED', 'RUNNING'];
 const ACTIVE_ATTEMPT_STATUSES: AttemptStatus[] = ['DISPATCHED', 'RUNNING'];
@@ -119,6 +153,7 @@ const SUMMARY_SELECT = {
   currentAttempt: true,
   maxAttempts: true,
   failureCode: true,
+  cancelRequestedAt: true,
   createdAt: true,
   updatedAt: true,
   finishedAt: true,
@@ -284,18 +319,79 @@ export class JobRepository {
     return true;
   }
 
-  /** Renews the leases of the listed attempts that this worker owns and still runs. */
-  async renewLeases(workerId: string, attempts: readonly { jobId: string; attempt: number }[], leaseExpiresAt: Date): Promise<number> {
-    if (attempts.length === 0) return 0;
-    const renewed = await this.db.jobAttempt.updateMany({
-      where: {
-        workerId,
-        status: { in: ACTIVE_ATTEMPT_STATUSES },
-        OR: attempts.map((ref) => ({ jobId: ref.jobId, attempt: ref.attempt })),
-      },
-      data: { leaseExpiresAt },
+  /**
+   * Renews leases of the listed attempts this worker owns and still runs; says which to cancel.
+   *
+   * `renewed`: listed attempts owned by `workerId` with status DISPATCHED or RUNNING, whose
+   * lease now runs until `leaseExpiresAt` — including those whose job has a cancel
+   * requested, so the worker can still report CANCELLED inside a lease. `cancel`: every
+   * listed attempt that was not renewed (unknown, another worker's, fenced, finished) plus
+   * the renewed ones whose job has a cancel requested. Both keep the order of the list.
+   */
+  async renewLeases(workerId: string, attempts: readonly AttemptRef[], leaseExpiresAt: Date): Promise<LeaseRenewal> {
+    const listed = uniqueAttempts(attempts);
+    // A reference that is not a UUID names no attempt; PostgreSQL would refuse to compare it.
+    const candidates = listed.filter((ref) => UUID.test(ref.jobId));
+    const renewedRows =
+      candidates.length === 0
+        ? []
+        : await this.db.jobAttempt.updateManyAndReturn({
+            where: {
+              workerId,
+              status: { in: ACTIVE_ATTEMPT_STATUSES },
+              OR: candidates.map((ref) => ({ jobId: ref.jobId, attempt: ref.attempt })),
+            },
+            data: { leaseExpiresAt },
+            select: { jobId: true, attempt: true, job: { select: { cancelRequestedAt: true } } },
+          });
+    const renewedKeys = new Set(renewedRows.map(attemptKey));
+    const cancelRequestedKeys = new Set(renewedRows.filter((row) => row.job.cancelRequestedAt !== null).map(attemptKey));
+    return {
+      renewed: listed.filter((ref) => renewedKeys.has(attemptKey(ref))),
+      cancel: listed.filter((ref) => !renewedKeys.has(attemptKey(ref)) || cancelRequestedKeys.has(attemptKey(ref))),
+    };
+  }
+
+  /**
+   * Asks for a job to be cancelled. A queued job ends CANCELLED in this transaction, so no
+   * dispatcher can claim it afterwards (a claim requires QUEUED). A dispatched or running
+   * job only records the request: its worker is to stop the attempt and report, or its
+   * lease expires, and either ends the job. Asking again changes nothing. Null when the
+   * tenant has no such job.
+   */
+  async requestCancel(tenantId: string, jobId: string, now: Date): Promise<JobCancellation | null> {
+    return this.db.$transaction(async (tx) => {
+      const locked = await lockJob(tx, jobId);
+      if (!locked || locked.tenantId !== tenantId) return null;
+      if (TERMINAL_JOB_STATUSES.includes(locked.status)) {
+        return { kind: 'ALREADY_FINISHED', job: await tx.job.findUniqueOrThrow({ where: { id: jobId }, select: SUMMARY_SELECT }) };
+      }
+      const firstRequest = locked.cancelRequestedAt === null;
+      if (locked.status === 'QUEUED') {
+        const job = await tx.job.update({
+          where: { id: jobId },
+          data: { status: 'CANCELLED', failureCode: CANCELLED_FAILURE_CODE, cancelRequestedAt: now, finishedAt: now, updatedAt: now },
+          select: SUMMARY_SELECT,
+        });
+        await tx.jobEvent.createMany({
+          data: [
+            { tenantId, jobId, type: 'CANCEL_REQUESTED', at: now },
+            { tenantId, jobId, type: 'CANCELLED', failureCode: CANCELLED_FAILURE_CODE, at: now },
+          ],
+        });
+        return { kind: 'CANCELLED', job };
+      }
+      const attempt = await tx.jobAttempt.findUniqueOrThrow({
+        where: { jobId_attempt: { jobId, attempt: locked.currentAttempt } },
+        select: { workerId: true },
+      });
+      if (firstRequest) {
+        await tx.job.update({ where: { id: jobId }, data: { cancelRequestedAt: now, updatedAt: now } });
+        await tx.jobEvent.create({ data: { tenantId, jobId, attempt: locked.currentAttempt, type: 'CANCEL_REQUESTED', at: now } });
+      }
+      const job = await tx.job.findUniqueOrThrow({ where: { id: jobId }, select: SUMMARY_SELECT });
+      return { kind: 'CANCEL_REQUESTED', job, attempt: { workerId: attempt.workerId, jobId, attempt: locked.currentAttempt } };
     });
-    return renewed.count;
   }
 
   /**
@@ -344,10 +440,11 @@ export class JobRepository {
 
   /**
    * Fences one attempt whose lease expired and queues its job again as the next attempt,
-   * or fails the job once it has used all its attempts. Returns null when a heartbeat or a
-   * result got there first.
+   * or fails the job once it has used all its attempts, or cancels it when a cancel was
+   * requested (the worker may be gone for good, so nobody else would end it). Returns null
+   * when a heartbeat or a result got there first.
    */
-  async expireLease(ref: { jobId: string; attempt: number }, now: Date): Promise<LeaseExpiry | null> {
+  async expireLease(ref: AttemptRef, now: Date): Promise<LeaseExpiry | null> {
     return this.db.$transaction(async (tx) => {
       const job = await lockJob(tx, ref.jobId);
       if (!job) return null;
@@ -357,9 +454,18 @@ export class JobRepository {
       });
       if (expired.count !== 1) return null;
       const base = { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, at: now };
+      const expiry = { jobId: ref.jobId, tenantId: job.tenantId, attempt: ref.attempt, jobCreatedAt: job.createdAt };
       await tx.jobEvent.create({ data: { ...base, type: 'LEASE_EXPIRED' } });
       if (job.currentAttempt !== ref.attempt || !ACTIVE_JOB_STATUSES.includes(job.status)) {
-        return { jobId: ref.jobId, tenantId: job.tenantId, attempt: ref.attempt, requeued: false, jobCreatedAt: job.createdAt };
+        return { ...expiry, requeued: false, cancelled: false };
+      }
+      if (job.cancelRequestedAt !== null) {
+        await tx.job.update({
+          where: { id: ref.jobId },
+          data: { status: 'CANCELLED', failureCode: CANCELLED_FAILURE_CODE, finishedAt: now, updatedAt: now },
+        });
+        await tx.jobEvent.create({ data: { ...base, type: 'CANCELLED', failureCode: CANCELLED_FAILURE_CODE } });
+        return { ...expiry, requeued: false, cancelled: true };
       }
       const requeued = ref.attempt < job.maxAttempts;
       if (requeued) {
@@ -372,7 +478,7 @@ export class JobRepository {
         });
         await tx.jobEvent.create({ data: { ...base, type: 'FAILED', failureCode: LEASE_EXPIRED_FAILURE_CODE } });
       }
-      return { jobId: ref.jobId, tenantId: job.tenantId, attempt: ref.attempt, requeued, jobCreatedAt: job.createdAt };
+      return { ...expiry, requeued, cancelled: false };
     });
   }
 }
@@ -389,6 +495,7 @@ interface LockedJob {
   readonly status: JobStatus;
   readonly currentAttempt: number;
   readonly maxAttempts: number;
+  readonly cancelRequestedAt: Date | null;
 }
 
 /**
@@ -397,7 +504,20 @@ interface LockedJob {
  */
 async function lockJob(tx: DatabaseTransaction, jobId: string): Promise<LockedJob | null> {
   const rows = await tx.$queryRaw<LockedJob[]>`
-    SELECT "tenantId"::text AS "tenantId", "createdAt", "status"::text AS "status", "currentAttempt", "maxAttempts"
+    SELECT "tenantId"::text AS "tenantId", "createdAt", "status"::text AS "status", "currentAttempt", "maxAttempts", "cancelRequestedAt"
     FROM "Job" WHERE "id" = ${jobId}::uuid FOR UPDATE`;
   return rows[0] ?? null;
+}
+
+const attemptKey = (ref: AttemptRef): string => `${ref.jobId}#${ref.attempt}`;
+
+/** The list without repeats, first occurrence kept: a worker listing an attempt twice owns it once. */
+function uniqueAttempts(attempts: readonly AttemptRef[]): AttemptRef[] {
+  const seen = new Set<string>();
+  return attempts.flatMap((ref) => {
+    const key = attemptKey(ref);
+    if (seen.has(key)) return [];
+    seen.add(key);
+    return [{ jobId: ref.jobId, attempt: ref.attempt }];
+  });
 }
