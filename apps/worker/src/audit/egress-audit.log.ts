@@ -1,89 +1,433 @@
-import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import type { Logger } from '../logging/json-logger';
+import { JsonLogger } from '../logging/json-logger';
+import { type AuditFileSystem, errnoCodeOf, fsyncDirectory, isOutOfSpace, nodeAuditFileSystem } from './audit-file-system';
+import { type ChainPoint, GENESIS_POINT, MAX_AUDIT_LINE_BYTES, auditLineOf, chainHash, checkAuditLine, parseAuditLine } from './audit-chain';
+import { readFirstLine, readLastLine, scanLines } from './audit-line.scanner';
+import { EgressAuditAppendFailedError } from './egress-audit-append-failed.error';
+import { EgressAuditLogCorruptError } from './egress-audit-log-corrupt.error';
+import { EgressAuditFiles } from './egress-audit.files';
 import { frameToJson } from './frame-json';
 
-/** The previous-hash value of the first line. */
-export const GENESIS_HASH = '0'.repeat(64);
-const HASH_SUFFIX = /,"hash":"([0-9a-f]{64})"\}$/;
-const TAIL_BYTES = 64 * 1024;
+/** Rotation defaults; the worker config documents the same values (`audit.*`). */
+export const DEFAULT_AUDIT_ROTATION = {
+  /** 64 MiB: about 100 000 frames per segment. */
+  maxSegmentBytes: 64 * 1024 * 1024,
+  /** Closed segments kept besides the active file, so at most about 1.1 GiB on disk. */
+  maxSegments: 16,
+} as const;
 
-/** Result of checking an audit log: how many lines, and the first one that broke the chain. */
-export type AuditVerification = { readonly ok: true; readonly count: number } | { readonly ok: false; readonly count: number; readonly brokenLine: number };
+/** How an `EgressAuditLog` is opened. Every field is optional. */
+export interface EgressAuditLogOptions {
+  /**
+   * Current Unix milliseconds, for each line's `time`.
+   * @default Date.now
+   */
+  readonly now?: () => number;
+  /**
+   * The active file is closed and renamed to the next numbered segment before an append
+   * would take it past this many bytes; the new active file continues the chain.
+   * @default 67108864 (64 MiB)
+   */
+  readonly maxSegmentBytes?: number;
+  /**
+   * Closed segments kept besides the active file; the oldest beyond this are deleted, each
+   * deletion logged with its seq range and final hash.
+   * @default 16
+   */
+  readonly maxSegments?: number;
+  /**
+   * Where rotation, retention and quarantine are reported (local only; names, sizes, seqs
+   * and hashes, never a line's content).
+   * @default a logger that drops everything
+   */
+  readonly logger?: Logger;
+  /** The file calls made; a seam for tests. @default the real file system */
+  readonly fileSystem?: AuditFileSystem;
+}
+
+/** An unterminated tail found at open and moved to a file of its own. */
+export interface QuarantinedTail {
+  readonly file: string;
+  readonly bytes: number;
+}
+
+interface ActiveFileState {
+  readonly head: ChainPoint;
+  readonly committedBytes: number;
+  readonly tornTail: Buffer | undefined;
+}
 
 /**
  * The hash-chained, append-only record of every frame the worker sent upstream. Each line is
  * `{"seq","time","type","frame","prevHash","hash"}` where `hash` is SHA-256 over the
  * previous hash followed by the line's text up to (not including) `,"hash"`. Each append is
  * fsync'd before the frame is written to the stream, so nothing leaves unrecorded.
+ *
+ * An append is all or nothing: if the disk refuses part of a line (ENOSPC, EIO), the file is
+ * cut back to its previous length before `append` throws, so the chain stays intact and the
+ * next append, once the disk allows it, continues it. A tail that a crash or power loss left
+ * unterminated is not part of the chain (its frame was never sent); `open` moves it to a file
+ * of its own beside the log instead of failing. Any other damage is an
+ * `EgressAuditLogCorruptError`, since hiding it could hide tampering.
+ *
+ * The log rotates by size (see `EgressAuditLogOptions`) into numbered segments that form one
+ * chain: a new active file's first line has the previous segment's last hash as `prevHash`.
  */
 export class EgressAuditLog {
+  private fd: number | undefined;
+  /** Bytes of the active file that hold complete lines; anything after them is not part of the chain. */
+  private committedBytes: number;
+  /** A failed append could not cut its partial line off again: the next append does it first. */
+  private partialLineLeft = false;
+  private tornTail: Buffer | undefined;
+  private tornTailSavedAs: string | undefined;
+  private quarantined: QuarantinedTail | undefined;
+  private problemCode: string | undefined;
+  private rotationFailing = false;
+  private closed = false;
+
   private constructor(
-    private readonly fd: number,
-    private seq: number,
-    private prevHash: string,
-    private readonly now: () => number,
-  ) {}
-
-  /** Opens (or creates) the log and continues its chain from the last line. */
-  static open(path: string, now: () => number = Date.now): EgressAuditLog {
-    const fd = openSync(path, 'a+', 0o600);
-    const last = lastLine(fd);
-    if (last === undefined) return new EgressAuditLog(fd, 0, GENESIS_HASH, now);
-    const parsed = JSON.parse(last) as { seq: number; hash: string };
-    return new EgressAuditLog(fd, parsed.seq, parsed.hash, now);
+    private readonly files: EgressAuditFiles,
+    private readonly fileSystem: AuditFileSystem,
+    private readonly settings: { readonly now: () => number; readonly maxSegmentBytes: number; readonly maxSegments: number; readonly logger: Logger },
+    fd: number | undefined,
+    private head: ChainPoint,
+    active: ActiveFileState | undefined,
+  ) {
+    this.fd = fd;
+    this.committedBytes = active?.committedBytes ?? 0;
+    this.tornTail = active?.tornTail;
   }
 
-  /** Appends one frame and returns its sequence number. Throws if the disk refuses. */
-  append(type: string, frame: unknown): number {
-    const seq = this.seq + 1;
-    const body = `{"seq":${seq},"time":${JSON.stringify(new Date(this.now()).toISOString())},"type":${JSON.stringify(type)},"frame":${frameToJson(frame)},"prevHash":"${this.prevHash}"`;
-    const hash = chainHash(this.prevHash, body);
-    writeSync(this.fd, `${body},"hash":"${hash}"}\n`);
-    fsyncSync(this.fd);
-    this.seq = seq;
-    this.prevHash = hash;
-    return seq;
-  }
+  /**
+   * Opens (or creates) the log at `path` and continues its chain: from the last line of the
+   * active file, or of the newest segment when the active file is empty or missing. The
+   * whole active file is verified (streamed, memory bounded); of the segments only the
+   * newest one's last line is read. An unterminated tail is moved aside (see
+   * `quarantinedTail`). A full disk does not stop `open`: the log then starts unhealthy
+   * and finishes its work on the first append that finds space.
+   *
+   * @throws EgressAuditLogCorruptError when the log is damaged in a way an interrupted
+   *   append cannot explain.
+   * @throws the file system's error when the directory or the log cannot be read.
+   */
+  static open(path: string, options: EgressAuditLogOptions = {}): EgressAuditLog {
+    const settings = {
+      now: options.now ?? Date.now,
+      maxSegmentBytes: options.maxSegmentBytes ?? DEFAULT_AUDIT_ROTATION.maxSegmentBytes,
+      maxSegments: options.maxSegments ?? DEFAULT_AUDIT_ROTATION.maxSegments,
+      logger: options.logger ?? new JsonLogger(() => undefined),
+    };
+    if (!Number.isSafeInteger(settings.maxSegmentBytes) || settings.maxSegmentBytes < 1) throw new RangeError('maxSegmentBytes: expected a positive integer');
+    if (!Number.isSafeInteger(settings.maxSegments) || settings.maxSegments < 1) throw new RangeError('maxSegments: expected a positive integer');
+    const fileSystem = options.fileSystem ?? nodeAuditFileSystem;
+    const files = new EgressAuditFiles(path);
+    const previous = lastPointOfNewestSegment(fileSystem, files);
 
-  close(): void {
-    closeSync(this.fd);
-  }
-}
-
-function chainHash(prevHash: string, body: string): string {
-  return createHash('sha256').update(prevHash, 'utf8').update(body, 'utf8').digest('hex');
-}
-
-function lastLine(fd: number): string | undefined {
-  const size = fstatSync(fd).size;
-  if (size === 0) return undefined;
-  const length = Math.min(size, TAIL_BYTES);
-  const buffer = Buffer.alloc(length);
-  readSync(fd, buffer, 0, length, size - length);
-  const lines = buffer.toString('utf8').split('\n').filter((line) => line.length > 0);
-  return lines[lines.length - 1];
-}
-
-/** Re-computes the chain of an audit log file line by line. A missing file is an empty, valid log. */
-export function verifyEgressAuditLog(text: string | undefined): AuditVerification {
-  if (text === undefined) return { ok: true, count: 0 };
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  let prevHash = GENESIS_HASH;
-  for (const [index, line] of lines.entries()) {
-    const broken = { ok: false as const, count: lines.length, brokenLine: index + 1 };
-    const match = HASH_SUFFIX.exec(line);
-    if (!match) return broken;
-    const body = line.slice(0, match.index);
-    let parsed: { seq?: unknown; prevHash?: unknown };
+    let fd: number | undefined;
+    let creationProblem: string | undefined;
     try {
-      parsed = JSON.parse(`${body}}`) as typeof parsed;
-    } catch {
-      return broken;
+      fd = fileSystem.openSync(path, 'a+', 0o600);
+    } catch (error) {
+      // Only creating the file needs space; an existing log always opens.
+      if (!isOutOfSpace(error)) throw error;
+      creationProblem = errnoCodeOf(error);
     }
-    if (parsed.seq !== index + 1 || parsed.prevHash !== prevHash || chainHash(prevHash, body) !== match[1]) return broken;
-    prevHash = match[1] as string;
+    let active: ActiveFileState | undefined;
+    if (fd !== undefined) {
+      try {
+        active = readActiveFile(fileSystem, fd, path, previous);
+      } catch (error) {
+        fileSystem.closeSync(fd);
+        throw error;
+      }
+    }
+    const log = new EgressAuditLog(files, fileSystem, settings, fd, active?.head ?? previous ?? GENESIS_POINT, active);
+    if (creationProblem !== undefined) {
+      log.problemCode = creationProblem;
+      settings.logger.error('egress-audit-open-deferred', { code: creationProblem });
+    }
+    try {
+      log.moveTornTailAside();
+    } catch (error) {
+      if (!isOutOfSpace(error)) {
+        log.close();
+        throw error;
+      }
+      log.problemCode = errnoCodeOf(error);
+      settings.logger.error('egress-audit-tail-quarantine-deferred', { code: log.problemCode });
+    }
+    log.applyRetention();
+    return log;
   }
-  return { ok: true, count: lines.length };
+
+  /** False while the log cannot record (a failed append, or open could not finish for lack of space); true again after the next successful append. */
+  get healthy(): boolean {
+    return this.problemCode === undefined;
+  }
+
+  /** The errno code (e.g. `ENOSPC`) that made the log unhealthy, while it is. */
+  get problem(): string | undefined {
+    return this.problemCode;
+  }
+
+  /** The seq of the last recorded line (0 for an empty log). */
+  get lastSeq(): number {
+    return this.head.seq;
+  }
+
+  /** The unterminated tail this log moved aside since it was opened, if any. */
+  get quarantinedTail(): QuarantinedTail | undefined {
+    return this.quarantined;
+  }
+
+  /**
+   * Appends one frame and returns its sequence number, after the line is fsync'd.
+   *
+   * @throws EgressAuditAppendFailedError when the line could not be recorded; the file is
+   *   then as it was before the call and the frame must not be sent.
+   */
+  append(type: string, frame: unknown): number {
+    if (this.closed) throw new EgressAuditAppendFailedError('CLOSED');
+    const line = auditLineOf(this.head, new Date(this.settings.now()).toISOString(), type, frameToJson(frame));
+    const bytes = Buffer.from(line.text, 'utf8');
+    // Readers refuse longer lines as corruption, so writing one would break the log.
+    if (bytes.length > MAX_AUDIT_LINE_BYTES + 1) throw new EgressAuditAppendFailedError('LINE_TOO_LONG');
+    try {
+      this.prepareActiveFile(bytes.length);
+      this.writeLine(bytes);
+    } catch (error) {
+      this.problemCode = errnoCodeOf(error);
+      throw new EgressAuditAppendFailedError(this.problemCode, { cause: error });
+    }
+    this.head = line.point;
+    this.committedBytes += bytes.length;
+    this.problemCode = undefined;
+    return line.point.seq;
+  }
+
+  /** Closes the active file; `append` fails afterwards. */
+  close(): void {
+    this.closed = true;
+    if (this.fd === undefined) return;
+    const fd = this.fd;
+    this.fd = undefined;
+    this.fileSystem.closeSync(fd);
+  }
+
+  /** Finishes whatever an earlier failure left undone, then rotates if this line would overfill the segment. */
+  private prepareActiveFile(lineBytes: number): void {
+    if (this.fd === undefined) this.openActiveFile();
+    this.moveTornTailAside();
+    if (this.partialLineLeft) {
+      this.cutBackToCommitted(this.activeFd());
+      this.partialLineLeft = false;
+    }
+    if (this.committedBytes > 0 && this.committedBytes + lineBytes > this.settings.maxSegmentBytes) this.rotate();
+  }
+
+  private writeLine(bytes: Buffer): void {
+    const fd = this.activeFd();
+    try {
+      for (let offset = 0; offset < bytes.length; ) {
+        const written = this.fileSystem.writeSync(fd, bytes, offset, bytes.length - offset);
+        if (written <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+        offset += written;
+      }
+      this.fileSystem.fsyncSync(fd);
+    } catch (error) {
+      try {
+        this.cutBackToCommitted(fd);
+      } catch {
+        // Nothing may be appended after a partial line: the next append cuts it off first.
+        this.partialLineLeft = true;
+      }
+      throw error;
+    }
+  }
+
+  private cutBackToCommitted(fd: number): void {
+    this.fileSystem.ftruncateSync(fd, this.committedBytes);
+    this.fileSystem.fsyncSync(fd);
+  }
+
+  private activeFd(): number {
+    if (this.fd === undefined) throw Object.assign(new Error('egress audit log has no open active file'), { code: 'EBADF' });
+    return this.fd;
+  }
+
+  private openActiveFile(): void {
+    const fd = this.fileSystem.openSync(this.files.activePath, 'a+', 0o600);
+    try {
+      this.committedBytes = this.fileSystem.fstatSync(fd).size;
+      // Lines fsync'd into a file whose directory entry is lost would be lost with it.
+      fsyncDirectory(this.fileSystem, this.files.directory);
+    } catch (error) {
+      this.fileSystem.closeSync(fd);
+      throw error;
+    }
+    this.fd = fd;
+  }
+
+  /**
+   * Copies the unterminated tail found at open to its own file (fsync'd, directory too),
+   * then cuts it off the log. In that order, so a crash in between loses nothing; at worst
+   * the next open copies it a second time.
+   */
+  private moveTornTailAside(): void {
+    const tail = this.tornTail;
+    if (tail === undefined) return;
+    const fd = this.activeFd();
+    if (this.tornTailSavedAs === undefined) this.tornTailSavedAs = this.writeQuarantineFile(tail);
+    this.cutBackToCommitted(fd);
+    this.tornTail = undefined;
+    this.quarantined = { file: this.tornTailSavedAs, bytes: tail.length };
+    this.settings.logger.warn('egress-audit-tail-quarantined', { file: this.tornTailSavedAs, bytes: tail.length, afterSeq: this.head.seq });
+  }
+
+  private writeQuarantineFile(tail: Buffer): string {
+    const nowMs = this.settings.now();
+    for (let attempt = 0; ; attempt += 1) {
+      const target = this.files.quarantinePath(this.head.seq + 1, nowMs, attempt);
+      let fd: number;
+      try {
+        fd = this.fileSystem.openSync(target, 'wx', 0o600);
+      } catch (error) {
+        if (errnoCodeOf(error) === 'EEXIST' && attempt < 100) continue;
+        throw error;
+      }
+      let open = true;
+      try {
+        for (let offset = 0; offset < tail.length; ) {
+          const written = this.fileSystem.writeSync(fd, tail, offset, tail.length - offset);
+          if (written <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+          offset += written;
+        }
+        this.fileSystem.fsyncSync(fd);
+        open = false;
+        this.fileSystem.closeSync(fd);
+        fsyncDirectory(this.fileSystem, this.files.directory);
+      } catch (error) {
+        if (open) this.fileSystem.closeSync(fd);
+        // A partial copy would pass for the whole tail; the next attempt starts afresh.
+        try {
+          this.fileSystem.unlinkSync(target);
+        } catch {
+          // Left behind, it is still named as a torn tail, and `audit verify` lists it.
+        }
+        throw error;
+      }
+      return target;
+    }
+  }
+
+  /**
+   * Closes the active file and renames it to the next segment number; the next line goes to
+   * a new active file and chains on as if nothing happened (the head is kept in memory).
+   */
+  private rotate(): void {
+    const fd = this.activeFd();
+    const newest = this.files.listSegments(this.fileSystem).at(-1);
+    const target = this.files.segmentPath((newest?.number ?? 0) + 1);
+    this.fd = undefined;
+    this.fileSystem.closeSync(fd);
+    try {
+      this.fileSystem.renameSync(this.files.activePath, target);
+    } catch (error) {
+      // The line is still recorded, in an oversized active file; rotation is tried again next append.
+      if (!this.rotationFailing) this.settings.logger.error('egress-audit-rotate-failed', { code: errnoCodeOf(error) });
+      this.rotationFailing = true;
+      this.openActiveFile();
+      return;
+    }
+    this.rotationFailing = false;
+    this.settings.logger.info('egress-audit-rotated', { segment: target, lastSeq: this.head.seq });
+    this.applyRetention();
+    // Creating the new active file also fsyncs the directory, which makes the rename durable.
+    this.openActiveFile();
+  }
+
+  /** Deletes the oldest segments beyond `maxSegments`. Never throws: a failure is logged and retried at the next rotation. */
+  private applyRetention(): void {
+    let segments;
+    try {
+      segments = this.files.listSegments(this.fileSystem);
+    } catch (error) {
+      this.settings.logger.error('egress-audit-retention-failed', { code: errnoCodeOf(error) });
+      return;
+    }
+    for (const segment of segments.slice(0, Math.max(0, segments.length - this.settings.maxSegments))) {
+      const summary = summarizeSegment(this.fileSystem, segment.path);
+      try {
+        this.fileSystem.unlinkSync(segment.path);
+      } catch (error) {
+        this.settings.logger.error('egress-audit-retention-failed', { segment: segment.path, code: errnoCodeOf(error) });
+        return;
+      }
+      this.settings.logger.info('egress-audit-segment-removed', { segment: segment.path, ...summary });
+    }
+  }
 }
 
+/** Verifies the active file from its first line; returns where the chain stands and any unterminated tail. */
+function readActiveFile(fileSystem: AuditFileSystem, fd: number, path: string, previous: ChainPoint | undefined): ActiveFileState {
+  let head = previous;
+  let failure: { lineNumber: number; reason: string } | undefined;
+  const scan = scanLines(fileSystem, fd, (line, lineNumber) => {
+    const check = checkAuditLine(line, head);
+    if (!check.ok) {
+      failure = { lineNumber, reason: check.kind === 'link' && previous !== undefined && lineNumber === 1 ? `${check.reason}; it must continue the newest segment` : check.reason };
+      return false;
+    }
+    head = check.point;
+    return true;
+  });
+  if (!scan.complete) {
+    const reason = scan.tooLong ? `longer than any audit line (${MAX_AUDIT_LINE_BYTES} bytes)` : (failure?.reason ?? 'unreadable');
+    throw new EgressAuditLogCorruptError(path, `line ${scan.stoppedAtLine}`, reason);
+  }
+  if (scan.tail.kind === 'oversized') {
+    throw new EgressAuditLogCorruptError(path, `line ${scan.lines + 1}`, `unterminated and longer than any audit line (${MAX_AUDIT_LINE_BYTES} bytes), so not an interrupted append`);
+  }
+  return { head: head ?? GENESIS_POINT, committedBytes: scan.endOfLastLine, tornTail: scan.tail.kind === 'unterminated' ? scan.tail.bytes : undefined };
+}
+
+/** The chain's end in the newest closed segment, which the active file continues. */
+function lastPointOfNewestSegment(fileSystem: AuditFileSystem, files: EgressAuditFiles): ChainPoint | undefined {
+  const newest = files.listSegments(fileSystem).at(-1);
+  if (newest === undefined) return undefined;
+  const fd = fileSystem.openSync(newest.path, 'r');
+  try {
+    const last = readLastLine(fileSystem, fd);
+    // A segment is only ever a complete, fsync'd active file renamed: it cannot be torn.
+    if ('problem' in last) throw new EgressAuditLogCorruptError(newest.path, 'its last line', `a closed segment that is ${last.problem === 'empty' ? 'empty' : last.problem === 'too-long' ? 'ending in an over-long line' : 'not ending in a newline'}`);
+    const parsed = parseAuditLine(last.line);
+    if (!parsed.ok) throw new EgressAuditLogCorruptError(newest.path, 'its last line', parsed.reason);
+    if (chainHash(parsed.prevHash, parsed.body) !== parsed.hash) throw new EgressAuditLogCorruptError(newest.path, 'its last line', "hash does not match the line's content");
+    return { seq: parsed.seq, hash: parsed.hash };
+  } finally {
+    fileSystem.closeSync(fd);
+  }
+}
+
+/** What a segment about to be deleted covered, for the log line that records its removal. */
+function summarizeSegment(fileSystem: AuditFileSystem, path: string): { firstSeq: number | null; lastSeq: number | null; lastHash: string | null } {
+  try {
+    const fd = fileSystem.openSync(path, 'r');
+    try {
+      const first = readFirstLine(fileSystem, fd);
+      const last = readLastLine(fileSystem, fd);
+      const firstParsed = first === undefined ? undefined : parseAuditLine(first);
+      const lastParsed = 'line' in last ? parseAuditLine(last.line) : undefined;
+      return {
+        firstSeq: firstParsed?.ok ? firstParsed.seq : null,
+        lastSeq: lastParsed?.ok ? lastParsed.seq : null,
+        lastHash: lastParsed?.ok ? lastParsed.hash : null,
+      };
+    } finally {
+      fileSystem.closeSync(fd);
+    }
+  } catch {
+    return { firstSeq: null, lastSeq: null, lastHash: null };
+  }
+}

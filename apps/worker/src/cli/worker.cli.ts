@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { EgressAuditLogCorruptError } from '../audit/egress-audit-log-corrupt.error';
 import { WorkerConfigInvalidError } from '../config/worker-config-invalid.error';
 import { workerConfigJsonSchema } from '../config/worker-config.schema';
 import { WorkerNotEnrolledError } from '../identity/worker-identity.store';
@@ -80,6 +81,10 @@ export async function runWorkerCli(argv: readonly string[], io: CliIo = processI
     if (error instanceof WorkerNotEnrolledError) {
       io.err(`${error.message}\n`);
       return EXIT_CODES.enrollmentState;
+    }
+    if (error instanceof EgressAuditLogCorruptError) {
+      io.err(`${error.message}\n`);
+      return EXIT_CODES.failed;
     }
     if (error instanceof CliExitError) {
       io.err(`${error.message}\n`);
