@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_AUDIT_ROTATION } from '../audit/egress-audit.log';
 import { WorkerConfigInvalidError } from './worker-config-invalid.error';
 import { loadWorkerConfig } from './worker-config.loader';
 import { workerConfigJsonSchema } from './worker-config.schema';
@@ -35,6 +36,20 @@ describe('loadWorkerConfig', () => {
     expect(config.inference.endpoints[0]?.timeoutMs).toBe(120_000);
     expect(config.health).toEqual({ host: '127.0.0.1', port: 0 });
     expect(config.sandbox).toEqual({ mode: 'bwrap' });
+  });
+
+  it('bounds the egress audit log by default with the values the log itself defaults to (64 MiB segments, 16 kept)', () => {
+    const config = loadWorkerConfig(join(fixtures, 'ok', 'minimal.yml'), env);
+    expect(config.audit).toEqual({ maxSegmentBytes: 64 * 1024 * 1024, maxSegments: 16 });
+    expect(config.audit).toEqual(DEFAULT_AUDIT_ROTATION);
+  });
+
+  it('reads audit sizes with binary units or as bytes', () => {
+    expect(loadWorkerConfig(join(fixtures, 'ok', 'full.yml'), env).audit).toEqual({ maxSegmentBytes: 16 * 1024 * 1024, maxSegments: 8 });
+    expect(loadWorkerConfig(join(fixtures, 'ok', 'audit-bytes.yml'), env).audit).toEqual({ maxSegmentBytes: 1_048_576, maxSegments: 1 });
+    expect(() => loadWorkerConfig(join(fixtures, 'not-ok', 'audit-segment-bytes-decimal-unit.yml'), env)).toThrow(
+      /audit\.maxSegmentBytes: a size from 64KiB to 4GiB, like 64MiB or 512KiB, or a number of bytes/,
+    );
   });
 
   it("defaults a repository's base refs to main and master", () => {

@@ -73,6 +73,8 @@ export interface WorkerConfig {
   readonly repositories: readonly RepositoryConfig[];
   readonly sandbox: SandboxConfig;
   readonly limits: WorkerConfigParsed['limits'];
+  /** Rotation and retention of the egress audit log: `{ maxSegmentBytes, maxSegments }`, bytes as a number. */
+  readonly audit: WorkerConfigParsed['audit'];
   readonly health: WorkerConfigParsed['health'];
   readonly host: HostEnvironment;
 }
@@ -136,6 +138,7 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
     })),
     sandbox: config.sandbox,
     limits: config.limits,
+    audit: config.audit,
     health: config.health,
     host: { path: env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin', lang: env['LANG'] ?? 'C.UTF-8' },
   };

@@ -2,6 +2,7 @@ import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { signingKeyIdOf } from '@airlock/envelope';
 import { isLocalInferenceUrl } from '@airlock/policy';
+import { byteSizeSchema } from './byte-size.schema';
 import { durationSchema } from './duration.schema';
 
 const duration = (fallback: string, what: string) =>
@@ -157,6 +158,25 @@ export const workerConfigSchema = z
         jobTimeout: duration('30m', 'Whole-job timeout'),
       })
       .prefault({}),
+    audit: z
+      .strictObject({
+        maxSegmentBytes: byteSizeSchema(64 * 1024, 4 * 1024 ** 3, 'expected a size from 64KiB to 4GiB, like 64MiB or 512KiB, or a number of bytes')
+          .prefault('64MiB')
+          .describe(
+            'The egress audit log rotates before its active file would grow past this size: the file becomes the next numbered segment (egress-audit.000001.jsonl, …) and a new active file continues the hash chain. A number of bytes or a size with a binary unit: 512KiB, 64MiB, 1GiB (default 64MiB).',
+          ),
+        maxSegments: z
+          .number()
+          .int('expected an integer')
+          .min(1, 'expected at least 1')
+          .max(10_000, 'expected at most 10000')
+          .default(16)
+          .describe(
+            'Closed segments of the egress audit log kept besides the active file; the oldest beyond this are deleted, each deletion logged locally with its seq range and final hash. Disk use stays under (maxSegments + 1) × maxSegmentBytes (default 16).',
+          ),
+      })
+      .prefault({})
+      .describe('Size bounds of the egress audit log in stateDir.'),
     health: z
       .strictObject({
         host: z.string().min(1).default('127.0.0.1').describe('Health listener address (default 127.0.0.1).'),
