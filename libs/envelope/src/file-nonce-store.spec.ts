@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileNonceStore } from './file-nonce-store';
@@ -66,6 +66,29 @@ describe('FileNonceStore', () => {
     const store = FileNonceStore.open(filePath, clock);
     store.close();
     expect(() => store.remember('01', nowMs + 60_000)).toThrow(/closed/);
+  });
+
+  it('stays bounded by what the validity window allows over a long run, and empties once every nonce has expired', () => {
+    const windowMs = 1_000;
+    const stepMs = 10;
+    const minLinesBeforeCompaction = 50;
+    const store = FileNonceStore.open(filePath, clock, { minLinesBeforeCompaction });
+    // Every line has the same length (fixed-width nonce and expiry), so the size counts lines.
+    const nonceOf = (index: number) => index.toString(16).padStart(32, '0');
+    const lineBytes = Buffer.byteLength(`${JSON.stringify({ nonce: nonceOf(0), expiresAtMs: nowMs + windowMs })}\n`);
+    const liveAtMost = windowMs / stepMs + 1;
+    let mostLines = 0;
+    for (let index = 0; index < 1_500; index += 1) {
+      expect(store.remember(nonceOf(index), nowMs + windowMs)).toBe(true);
+      mostLines = Math.max(mostLines, statSync(filePath).size / lineBytes);
+      nowMs += stepMs;
+    }
+    store.close();
+    // Compaction keeps only live nonces and runs again at twice as many lines: 1 500 nonces, ~200 lines at most.
+    expect(mostLines).toBeLessThanOrEqual(Math.max(minLinesBeforeCompaction, 2 * liveAtMost));
+    nowMs += windowMs;
+    FileNonceStore.open(filePath, clock).close();
+    expect(lines()).toEqual([]);
   });
 
   it('compacts while open once the file has grown', () => {

@@ -142,6 +142,24 @@ describe('InstructionVerifier', () => {
     expect(remember).not.toHaveBeenCalled();
   });
 
+  it('never asks the store to keep a nonce past now + validity window + twice the skew, which bounds the nonce file', () => {
+    const kept: number[] = [];
+    const recordingStore: NonceStore = { remember: (_nonce, expiresAtMs) => kept.push(expiresAtMs) > 0 };
+    const bounded = new InstructionVerifier(options({ nonceStore: recordingStore }));
+    const boundMs = NOW_MS + WINDOW_MS + 2 * SKEW_MS;
+    let accepted = 0;
+    // Every issue time the skew allows and beyond, with windows up to and past the maximum.
+    for (const issuedOffsetMs of [-2 * WINDOW_MS, -WINDOW_MS, -SKEW_MS, 0, SKEW_MS - 1, SKEW_MS, SKEW_MS + 1]) {
+      for (const windowMs of [1, 60_000, WINDOW_MS - 1, WINDOW_MS, WINDOW_MS + 1, 10 * WINDOW_MS]) {
+        const issuedAtMs = NOW_MS + issuedOffsetMs;
+        if (bounded.verify(signed({ issuedAtMs, expiresAtMs: issuedAtMs + windowMs })).ok) accepted += 1;
+      }
+    }
+    expect(accepted).toBeGreaterThan(10);
+    expect(kept).toHaveLength(accepted);
+    expect(Math.max(...kept)).toBe(boundMs); // reached by the latest issue time with the longest window, and never passed
+  });
+
   it('refuses an instruction for another worker', () => {
     expect(verifier.verify(signed({ audience: randomUUID() }))).toEqual(rejection(FailureCode.INSTRUCTION_WRONG_AUDIENCE));
   });
