@@ -11,6 +11,7 @@ import { createWorkerGatewayClient } from '../gateway/worker-gateway.client-fact
 import { GitRunner } from '../git/git-runner';
 import { HealthServer } from '../health/health.server';
 import { WorkerIdentityStore } from '../identity/worker-identity.store';
+import { AttemptLedger } from '../instructions/attempt-ledger';
 import { InstructionGatekeeper, localPolicyOf } from '../instructions/instruction.gatekeeper';
 import { LexicalContextSelector } from '../jobs/context/lexical-context.selector';
 import { EditBlockApplier } from '../jobs/edits/edit-block.applier';
@@ -45,6 +46,7 @@ export async function runCommand(options: { readonly config: string }): Promise<
 
   const audit = EgressAuditLog.open(join(config.stateDir, EGRESS_AUDIT_FILE));
   const nonceStore = FileNonceStore.open(join(config.stateDir, 'nonces.jsonl'), Date.now);
+  const attempts = AttemptLedger.open(join(config.stateDir, 'attempts.jsonl'));
   const verifier = new InstructionVerifier({
     trustedKeys: new Map(config.controlPlane.trustedSigningKeys.map((key) => [key.keyId, Buffer.from(key.publicKey, 'base64')])),
     workerId: identity.workerId,
@@ -85,6 +87,7 @@ export async function runCommand(options: { readonly config: string }): Promise<
     gate: new OutboundGate(audit, logger),
     outbox: new ResultOutbox(join(config.stateDir, 'outbox')),
     gatekeeper: new InstructionGatekeeper(verifier, policy),
+    attempts,
     jobs: new JobRunner(config.repositories, pipeline),
     readiness: () => readinessChecks(config, inference, sandbox),
     logger,
@@ -103,6 +106,7 @@ export async function runCommand(options: { readonly config: string }): Promise<
     await health.close();
     client.close();
     nonceStore.close();
+    attempts.close();
     audit.close();
   }
 }

@@ -1,18 +1,29 @@
 import { helloSignature } from '@airlock/envelope';
-import { FailureCode, type ControlFrame__Output, type Hello__Output, type InstructionPayload__Output, type WorkerGatewayClient } from '@airlock/protocol';
+import {
+  FailureCode,
+  type ControlFrame__Output,
+  type Hello__Output,
+  type InstructionPayload__Output,
+  type WorkerFrame__Output,
+  type WorkerGatewayClient,
+} from '@airlock/protocol';
 import type { WorkerConfig } from '../config/worker-config.loader';
 import { GatewaySession } from '../gateway/gateway.session';
 import type { OutboundGate } from '../gateway/outbound.gate';
 import { ReconnectBackoff, jittered } from '../gateway/reconnect.backoff';
 import type { HealthSnapshot } from '../health/health.server';
 import type { WorkerIdentity } from '../identity/worker-identity.store';
+import type { AttemptLedger } from '../instructions/attempt-ledger';
 import type { InstructionGatekeeper } from '../instructions/instruction.gatekeeper';
-import { ABORT_REASON } from '../jobs/fix-job.pipeline';
+import { ABORT_REASON, type ProgressListener } from '../jobs/fix-job.pipeline';
+import { JobPhaseFailedError } from '../jobs/job-phase-failed.error';
 import type { JobRunner } from '../jobs/job.runner';
 import type { FailureCodeName } from '../jobs/job-result.builder';
 import type { Logger } from '../logging/json-logger';
 import type { ResultOutbox } from '../outbox/result-outbox';
+import { LeaseTracker, type MonotonicClock } from './lease.tracker';
 import type { CheckResult } from './readiness.checks';
+import { TokenBucket } from './token.bucket';
 import { WorkerLifecycle } from './worker-lifecycle';
 
 /** Everything the daemon is assembled from (see `run.command.ts`). */
@@ -25,10 +36,14 @@ export interface WorkerDaemonDependencies {
   readonly gate: OutboundGate;
   readonly outbox: ResultOutbox;
   readonly gatekeeper: InstructionGatekeeper;
+  /** Every attempt accepted here, so none runs twice (see AttemptLedger). */
+  readonly attempts: Pick<AttemptLedger, 'has' | 'record'>;
   readonly jobs: JobRunner;
   readonly readiness: () => Promise<CheckResult[]>;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** For lease arithmetic; must keep counting while the process is paused. */
+  readonly monotonicNow?: MonotonicClock;
 }
 
 interface RunningJob {
@@ -42,6 +57,18 @@ interface RunningJob {
 export const FORCED_EXIT_CODE = 130;
 const RESULT_ACK_WAIT_MS = 5_000;
 const READINESS_RETRY = { baseMs: 1_000, capMs: 30_000 };
+/**
+ * The control plane picks the heartbeat interval, but each heartbeat is an audit-log line
+ * here: never more often than this, whatever the Welcome says.
+ */
+export const MIN_HEARTBEAT_INTERVAL_MS = 500;
+/**
+ * Refusals (each an audit-log line and a credit grant) a control plane can cause: a burst,
+ * then one every few seconds. Past that the worker drops the stream and backs off.
+ */
+export const REFUSAL_BUDGET = { burst: 20, perSecond: 1 / 3 };
+/** How long delivery waits for a lease renewal it asked for before giving up with LEASE_UNCONFIRMED. */
+export const LEASE_CONFIRM_WAIT_MS = 10_000;
 
 /**
  * The worker daemon: lifecycle, the reconnecting gRPC session, credits, heartbeats,
@@ -53,6 +80,12 @@ export class WorkerDaemon {
   private readonly running = new Map<string, RunningJob>();
   private readonly backoff = new ReconnectBackoff();
   private readonly now: () => number;
+  private readonly leases: LeaseTracker;
+  private readonly refusals: TokenBucket;
+  private leaseTtlMs: number | undefined;
+  private heartbeatSeq = 0;
+  /** The current session was dropped for causing too many refusals: do not reset the backoff. */
+  private sessionThrottled = false;
   private session: GatewaySession | undefined;
   private welcomed = false;
   private announced = false;
@@ -69,6 +102,8 @@ export class WorkerDaemon {
 
   constructor(private readonly deps: WorkerDaemonDependencies) {
     this.now = deps.now ?? Date.now;
+    this.leases = new LeaseTracker(deps.monotonicNow);
+    this.refusals = new TokenBucket(REFUSAL_BUDGET.burst, REFUSAL_BUDGET.perSecond, deps.monotonicNow);
     this.lifecycle = new WorkerLifecycle((from, to) => deps.logger.info('lifecycle', { from, to }));
   }
 
@@ -104,6 +139,7 @@ export class WorkerDaemon {
       running: this.running.size,
       capacity: this.capacity,
       refusedFrames: this.deps.gate.refusedCount,
+      egressAuditHealthy: this.deps.gate.auditHealthy,
     };
   }
 
@@ -131,6 +167,7 @@ export class WorkerDaemon {
 
   private async connectionLoop(): Promise<void> {
     while (!this.isStopped) {
+      this.sessionThrottled = false;
       const session = new GatewaySession(this.deps.client, this.deps.gate, this.sessionHandlers(), this.deps.logger);
       this.session = session;
       const end = await session.done;
@@ -139,8 +176,9 @@ export class WorkerDaemon {
       this.outstandingCredits = 0;
       clearTimeout(this.heartbeatTimer);
       if (this.isStopped) return;
-      // A session that got to Welcome was healthy: the next failure starts from a short delay again.
-      if (end.welcomed) this.backoff.reset();
+      // A session that got to Welcome was healthy: the next failure starts from a short delay
+      // again — unless it was dropped for flooding us with refusals, which must cost time.
+      if (end.welcomed && !this.sessionThrottled) this.backoff.reset();
       const delay = this.backoff.nextDelayMs();
       this.deps.logger.warn('disconnected', { reason: end.reason, reconnectInMs: delay });
       await this.sleep(delay);
@@ -149,29 +187,46 @@ export class WorkerDaemon {
 
   private sessionHandlers() {
     return {
-      hello: (nonce: Buffer): Hello__Output => ({
-        workerId: this.deps.identity.workerId,
-        challengeSignature: helloSignature(this.deps.identity.privateKeyPem, this.deps.identity.workerId, nonce),
-        workerVersion: this.deps.version,
-        capacity: this.capacity,
-        running: this.runningRefs(),
-        localPolicyDigest: this.deps.policyDigest,
-      }),
-      welcomed: (heartbeatIntervalMs: number) => this.onWelcome(heartbeatIntervalMs),
+      hello: (nonce: Buffer): Hello__Output => {
+        // The Hello is heartbeat 0 of the stream: its running list renews leases too.
+        this.heartbeatSeq = 0;
+        this.leases.streamStarted();
+        return this.helloFor(nonce);
+      },
+      welcomed: (heartbeatIntervalMs: number, leaseTtlMs: number) => this.onWelcome(heartbeatIntervalMs, leaseTtlMs),
       frame: (frame: ControlFrame__Output) => this.onFrame(frame),
-      malformedInstruction: () => this.reject(FailureCode.INSTRUCTION_MALFORMED, undefined),
+      malformedInstruction: () => {
+        // It came on a credit like any instruction, so it gives the credit back like any refusal.
+        this.outstandingCredits = Math.max(0, this.outstandingCredits - 1);
+        this.refuse(FailureCode.INSTRUCTION_MALFORMED, undefined);
+      },
     };
   }
 
-  private onWelcome(heartbeatIntervalMs: number): void {
+  private helloFor(nonce: Buffer): Hello__Output {
+    return {
+      workerId: this.deps.identity.workerId,
+      challengeSignature: helloSignature(this.deps.identity.privateKeyPem, this.deps.identity.workerId, nonce),
+      workerVersion: this.deps.version,
+      capacity: this.capacity,
+      running: this.runningRefs(),
+      localPolicyDigest: this.deps.policyDigest,
+    };
+  }
+
+  private onWelcome(requestedHeartbeatMs: number, leaseTtlMs: number): void {
     this.welcomed = true;
     this.lastConnectedAt = this.now();
     this.outstandingCredits = 0; // credits are per stream
-    this.deps.logger.info('welcomed', { heartbeatIntervalMs, running: this.running.size });
+    this.leaseTtlMs = leaseTtlMs;
+    this.leases.welcomed(leaseTtlMs);
+    // Often enough to keep leases (half a lease), never so often that the audit log floods.
+    const heartbeatIntervalMs = Math.max(MIN_HEARTBEAT_INTERVAL_MS, Math.min(requestedHeartbeatMs, Math.floor(leaseTtlMs / 2)));
+    this.deps.logger.info('welcomed', { heartbeatIntervalMs, requestedHeartbeatMs, leaseTtlMs, running: this.running.size });
     this.topUpCredits();
     for (const result of this.deps.outbox.pending()) {
       this.deps.logger.info('result-resent', { jobId: result.attempt?.jobId, attempt: result.attempt?.attempt });
-      this.deps.gate.send({ frame: 'result', result });
+      this.send({ frame: 'result', result });
     }
     this.scheduleHeartbeat(heartbeatIntervalMs);
     this.announceIfReady();
@@ -187,10 +242,35 @@ export class WorkerDaemon {
     clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = setTimeout(() => {
       if (!this.welcomed) return;
-      const freeSlots = this.lifecycle.acceptsWork ? this.capacity - this.running.size : 0;
-      if (this.deps.gate.send({ frame: 'heartbeat', heartbeat: { running: this.runningRefs(), freeSlots } })) this.lastHeartbeatAt = this.now();
+      this.sendHeartbeat();
       this.scheduleHeartbeat(intervalMs);
     }, jittered(intervalMs));
+  }
+
+  private sendHeartbeat(): void {
+    const seq = ++this.heartbeatSeq;
+    const freeSlots = this.lifecycle.acceptsWork ? this.capacity - this.running.size : 0;
+    this.leases.heartbeatSent(seq);
+    if (!this.send({ frame: 'heartbeat', heartbeat: { running: this.runningRefs(), freeSlots, seq } })) return;
+    this.lastHeartbeatAt = this.now();
+    // Credits that could not be granted while the audit log refused writes are granted now.
+    this.topUpCredits();
+  }
+
+  /**
+   * Sends through the outbound gate. When the egress audit log refuses a frame (a full
+   * disk), nothing more can be sent either, so the worker hangs up rather than stay on a
+   * stream where it cannot answer: the control plane then sees it gone and dispatches
+   * nothing to it, and the worker reconnects once the log takes writes again.
+   */
+  private send(frame: WorkerFrame__Output): boolean {
+    if (this.deps.gate.send(frame)) return true;
+    if (!this.deps.gate.auditHealthy && this.welcomed && this.session) {
+      this.deps.logger.error('egress-audit-unavailable', { frame: frame.frame ?? null });
+      this.welcomed = false;
+      this.session.hangUp('egress-audit-unavailable');
+    }
+    return false;
   }
 
   /** Grants every slot that is neither running nor already promised. */
@@ -198,7 +278,7 @@ export class WorkerDaemon {
     if (!this.welcomed || !this.lifecycle.acceptsWork) return;
     const free = this.capacity - this.running.size - this.outstandingCredits;
     if (free <= 0) return;
-    if (this.deps.gate.send({ frame: 'credit', credit: { credits: free } })) this.outstandingCredits += free;
+    if (this.send({ frame: 'credit', credit: { credits: free } })) this.outstandingCredits += free;
   }
 
   // ─── frames ───
@@ -224,6 +304,11 @@ export class WorkerDaemon {
         this.deps.logger.info('drain-requested');
         if (this.shutdownRequests === 0) this.requestShutdown('drain');
         return;
+      case 'leaseRenewal': {
+        const { heartbeatSeq, renewed } = frame.leaseRenewal!;
+        if (!this.leases.renewed(heartbeatSeq, renewed)) this.deps.logger.warn('lease-renewal-unmatched', { heartbeatSeq });
+        return;
+      }
       default:
         return;
     }
@@ -231,11 +316,6 @@ export class WorkerDaemon {
 
   private onInstruction(instruction: NonNullable<ControlFrame__Output['instruction']>): void {
     this.outstandingCredits = Math.max(0, this.outstandingCredits - 1);
-    if (this.running.size >= this.capacity) {
-      // The control plane sent more than it had credit for; running it would overcommit the host.
-      this.deps.logger.error('instruction-without-credit');
-      return;
-    }
     let decision;
     try {
       decision = this.deps.gatekeeper.check(instruction);
@@ -246,21 +326,51 @@ export class WorkerDaemon {
       return;
     }
     if (!decision.ok) {
-      this.deps.logger.warn('instruction-rejected', { failureCode: decision.failureCode, jobId: decision.attempt?.jobId });
-      this.reject(decision.failureCode, decision.attempt);
+      this.refuse(decision.failureCode, decision.attempt);
       return;
     }
     const { jobId, attempt } = decision.payload;
-    if (this.running.has(attemptKey(jobId, attempt))) {
-      this.deps.logger.warn('instruction-duplicate', { jobId, attempt });
+    const ref = { jobId, attempt };
+    // Running or finished here already: a duplicate, or a re-run of work that was delivered.
+    if (this.running.has(attemptKey(jobId, attempt)) || this.deps.attempts.has(jobId, attempt)) {
+      this.refuse(FailureCode.ATTEMPT_ALREADY_SEEN, ref);
       return;
     }
-    this.deps.gate.send({ frame: 'ack', ack: { attempt: { jobId, attempt } } });
+    if (this.running.size >= this.capacity || !this.lifecycle.acceptsWork) {
+      // Sent without a credit (or while draining): running it would overcommit the host.
+      this.refuse(FailureCode.WORKER_AT_CAPACITY, ref);
+      return;
+    }
+    try {
+      this.deps.attempts.record(jobId, attempt);
+    } catch (error) {
+      // Unrecorded, a repeat of it could run after a restart; its lease will hand it on.
+      this.deps.logger.error('attempt-ledger-write-failed', { jobId, attempt, error: error as Error });
+      this.topUpCredits();
+      return;
+    }
+    if (!this.send({ frame: 'ack', ack: { attempt: ref } }) && !this.deps.gate.auditHealthy) {
+      // Nothing about this attempt could be reported, so it does not start; its lease expires
+      // and the control plane queues it again.
+      this.deps.logger.error('instruction-dropped', { jobId, attempt, failureCode: FailureCode.AUDIT_LOG_UNAVAILABLE });
+      this.topUpCredits();
+      return;
+    }
     this.startJob(decision.payload);
   }
 
-  private reject(failureCode: FailureCodeName, attempt: { jobId: string; attempt: number } | undefined): void {
-    this.deps.gate.send({ frame: 'rejected', rejected: { attempt: attempt ?? null, failureCode } });
+  /** Refuses an instruction with a code and gives its credit back, within the refusal budget. */
+  private refuse(failureCode: FailureCodeName, attempt: { jobId: string; attempt: number } | undefined): void {
+    this.deps.logger.warn('instruction-rejected', { failureCode, jobId: attempt?.jobId, attempt: attempt?.attempt });
+    if (!this.refusals.tryTake()) {
+      // A control plane sending bad instructions faster than the budget would fill the audit
+      // log: stop listening to it for a while instead of writing without bound.
+      this.deps.logger.error('refusal-budget-exceeded', { burst: REFUSAL_BUDGET.burst, perSecond: REFUSAL_BUDGET.perSecond });
+      this.sessionThrottled = true;
+      this.session?.hangUp('refusal-budget-exceeded');
+      return;
+    }
+    this.send({ frame: 'rejected', rejected: { attempt: attempt ?? null, failureCode } });
     this.topUpCredits();
   }
 
@@ -273,21 +383,48 @@ export class WorkerDaemon {
     const logger = this.deps.logger.child({ jobId: payload.jobId, attempt: payload.attempt });
     logger.info('job-started', { task: payload.task });
     if (this.lifecycle.state === 'READY') this.lifecycle.transition('RUNNING');
+    this.leases.track(payload.jobId, payload.attempt);
     const done = (async () => {
-      const result = await this.deps.jobs.run(payload, signal, (phase, state) => {
-        this.deps.gate.send({ frame: 'progress', progress: { attempt: { jobId: payload.jobId, attempt: payload.attempt }, phase, state } });
-      });
-      this.deps.outbox.put(result);
+      const progress: ProgressListener = (phase, state) => {
+        this.send({ frame: 'progress', progress: { attempt: { jobId: payload.jobId, attempt: payload.attempt }, phase, state } });
+      };
+      const result = await this.deps.jobs.run(payload, signal, progress, (jobSignal) => this.confirmLease(payload.jobId, payload.attempt, jobSignal));
       logger.info('job-finished', { outcome: result.outcome, failureCode: result.failureCode, failedPhase: result.failedPhase });
-      this.deps.gate.send({ frame: 'result', result });
+      try {
+        this.deps.outbox.put(result);
+      } catch (error) {
+        // A full disk: the result is still sent once if it can be; otherwise the attempt's
+        // lease runs out and the control plane queues the job again.
+        logger.error('result-not-stored', { error: error as Error });
+      }
+      this.send({ frame: 'result', result });
     })()
       .catch((error: unknown) => logger.error('job-crashed', { error: error as Error }))
       .finally(() => {
         this.running.delete(key);
+        this.leases.forget(payload.jobId, payload.attempt);
         if (this.lifecycle.state === 'RUNNING' && this.running.size === 0) this.lifecycle.transition('READY');
         this.topUpCredits();
       });
     this.running.set(key, { jobId: payload.jobId, attempt: payload.attempt, controller, done });
+  }
+
+  /**
+   * Resolves when the attempt is shown to hold its lease for at least half a lease more —
+   * asking for a renewal at once if the last one is too old — or throws LEASE_UNCONFIRMED
+   * (AUDIT_LOG_UNAVAILABLE when the audit log is what kept the heartbeat from leaving). A
+   * worker paused past its lease finds out here, before it delivers over the next attempt.
+   */
+  private async confirmLease(jobId: string, attempt: number, signal: AbortSignal): Promise<void> {
+    const leaseTtlMs = this.leaseTtlMs;
+    if (leaseTtlMs !== undefined && this.leases.remainingMs(jobId, attempt) >= leaseTtlMs / 2) return;
+    if (this.welcomed) this.sendHeartbeat();
+    const confirmed = leaseTtlMs !== undefined && (await this.leases.waitForLease(jobId, attempt, leaseTtlMs / 2, LEASE_CONFIRM_WAIT_MS, signal));
+    if (confirmed) return;
+    signal.throwIfAborted();
+    const failureCode = this.deps.gate.auditHealthy ? FailureCode.LEASE_UNCONFIRMED : FailureCode.AUDIT_LOG_UNAVAILABLE;
+    this.deps.logger.warn('lease-unconfirmed', { jobId, attempt, failureCode, remainingMs: Math.round(this.leases.remainingMs(jobId, attempt)) });
+    throw new JobPhaseFailedError(failureCode, 'no lease renewal shows that this attempt still owns the job');
   }
 
   private runningRefs(): Array<{ jobId: string; attempt: number }> {

@@ -1,32 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { FailureCode, JobOutcome, Phase, PhaseState, ResultDisposition, type WorkerFrame__Output } from '@airlock/protocol';
 import { stringify } from 'yaml';
 import { frameToJson } from '../audit/frame-json';
 import { FakeControlPlane } from '../testing/fake-control-plane.mock';
 import { FakeInferenceServer } from '../testing/fake-inference-server.mock';
 import { createBareRepo, git } from '../testing/git-fixture.mock';
+import { WorkerProcess, runWorkerCli as cli } from '../testing/worker-process.mock';
 
 jest.setTimeout(120_000);
 
-const WORKSPACE_ROOT = resolve(__dirname, '..', '..', '..', '..');
-const MAIN = join(WORKSPACE_ROOT, 'apps', 'worker', 'src', 'main.ts');
 const CANARY = `zqxcanary${randomBytes(6).toString('hex')}`;
 const TOKEN = `aet_${'A'.repeat(43)}`;
-
-/** Runs the CLI without blocking the event loop: the fake control plane lives in this process. */
-const cli = (...args: string[]) =>
-  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolvePromise) => {
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', MAIN, ...args], { cwd: WORKSPACE_ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('close', (status) => resolvePromise({ status, stdout, stderr }));
-  });
 
 const editBlock = (replacement: string) =>
   `The bug is in add.\n\n\`\`\`js\nsrc/calculator.js\n<<<<<<< SEARCH\n  return a - b;\n=======\n${replacement}\n>>>>>>> REPLACE\n\`\`\`\n`;
@@ -46,9 +33,7 @@ describe('worker daemon against a real gRPC control plane, inference server and 
   const dir = mkdtempSync(join(tmpdir(), 'airlock-worker-it-'));
   const configFile = join(dir, 'worker.yml');
   const stateDir = join(dir, 'state');
-  const stdout: Array<Record<string, unknown>> = [];
-  let worker: ChildProcess | undefined;
-  let exited: Promise<number | null> | undefined;
+  let worker: WorkerProcess | undefined;
   let deliveredJobId = '';
 
   const writeConfig = (trustedSigningKeys: unknown[]) =>
@@ -65,16 +50,6 @@ describe('worker daemon against a real gRPC control plane, inference server and 
       }),
     );
 
-  const waitForEvent = async (event: string, timeoutMs = 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const found = stdout.find((line) => line['event'] === event);
-      if (found) return found;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`no ${event} event on stdout`);
-  };
-
   const resultFor = (jobId: string, from = 0) => controlPlane.waitFor((f) => f.frame === 'result' && f.result?.attempt?.jobId === jobId, from);
   const fixTask = (title: string) => ({ fix: { repoAlias: 'demo', baseRef: 'main', ticket: { title, description: 'add(2, 3) returns -1 instead of 5 in src/calculator.js' } } });
 
@@ -84,7 +59,7 @@ describe('worker daemon against a real gRPC control plane, inference server and 
   });
 
   afterAll(async () => {
-    if (worker && worker.exitCode === null) worker.kill('SIGKILL');
+    worker?.kill();
     controlPlane.stop();
     await inference.stop();
   });
@@ -104,16 +79,8 @@ describe('worker daemon against a real gRPC control plane, inference server and 
 
   it('connects, answers the challenge and grants credits equal to its capacity', async () => {
     writeConfig([{ keyId: controlPlane.signingKey.keyId, publicKey: controlPlane.signingKey.publicKey.toString('base64') }]);
-    worker = spawn(process.execPath, ['-r', '@swc-node/register', MAIN, 'run', '--config', configFile], { cwd: WORKSPACE_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-    exited = new Promise((r) => worker!.on('exit', (code) => r(code)));
-    let buffer = '';
-    worker.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      const lines = buffer.split('\n');
-      buffer = lines.pop() ?? '';
-      for (const line of lines) stdout.push(JSON.parse(line) as Record<string, unknown>);
-    });
-    const ready = await waitForEvent('worker-ready');
+    worker = new WorkerProcess(configFile);
+    const ready = await worker.waitForEvent('worker-ready');
     expect(ready['workerId']).toBe(controlPlane.workerId);
     expect(controlPlane.helloVerdicts).toEqual([true]);
     const hello = controlPlane.frames[0];
@@ -226,12 +193,12 @@ describe('worker daemon against a real gRPC control plane, inference server and 
   });
 
   it('serves /healthz and stops cleanly (exit 0) on SIGTERM', async () => {
-    const listening = await waitForEvent('health-listening');
+    const listening = await worker!.waitForEvent('health-listening');
     const health = (await (await fetch(String(listening['url']))).json()) as Record<string, unknown>;
-    expect(health).toMatchObject({ state: 'READY', connected: true, running: 0, capacity: 2, refusedFrames: 0 });
-    worker!.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(stdout.some((line) => line['event'] === 'stopped')).toBe(true);
+    expect(health).toMatchObject({ state: 'READY', connected: true, running: 0, capacity: 2, refusedFrames: 0, egressAuditHealthy: true });
+    worker!.signal('SIGTERM');
+    expect(await worker!.exited).toBe(0);
+    expect(worker!.events.some((line) => line['event'] === 'stopped')).toBe(true);
   });
 
   it('audit verify passes on the real log and names the first broken line after tampering', async () => {

@@ -29,6 +29,7 @@ export interface SessionEnd {
 }
 
 const HANDSHAKE_TIMEOUT_MS = 15_000;
+const HANG_UP_GRACE_MS = 5_000;
 
 /**
  * One `Connect` stream: Challenge → Hello → Welcome, then frames in both directions until
@@ -73,6 +74,18 @@ export class GatewaySession {
     this.gate.attach(undefined);
   }
 
+  /**
+   * Ends the stream from this side, letting frames already written (the audit log counts
+   * them as sent) reach the control plane first; drops it if the other side has not ended
+   * within `graceMs`.
+   */
+  hangUp(reason: string, graceMs = HANG_UP_GRACE_MS): void {
+    this.logger.warn('session-hung-up', { reason });
+    this.close();
+    const timer = setTimeout(() => this.abandon(reason), graceMs);
+    void this.done.then(() => clearTimeout(timer));
+  }
+
   /** Drops the stream at once. */
   abandon(reason: string): void {
     this.logger.warn('session-abandoned', { reason });
@@ -92,7 +105,8 @@ export class GatewaySession {
     }
     if (this.stage === 'challenge' && frame.frame === 'challenge') {
       this.stage = 'welcome';
-      this.gate.send({ frame: 'hello', hello: this.handlers.hello(frame.challenge!.nonce) });
+      // Unsent (the audit log refused it): no point waiting for a Welcome that cannot come.
+      if (!this.gate.send({ frame: 'hello', hello: this.handlers.hello(frame.challenge!.nonce) })) this.abandon('hello-not-sent');
     } else if (this.stage === 'welcome' && frame.frame === 'welcome') {
       this.stage = 'open';
       clearTimeout(this.handshakeTimer);

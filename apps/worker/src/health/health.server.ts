@@ -11,6 +11,8 @@ export interface HealthSnapshot {
   readonly running: number;
   readonly capacity: number;
   readonly refusedFrames: number;
+  /** False while the egress audit log refuses writes (e.g. a full disk): nothing can be sent then. */
+  readonly egressAuditHealthy: boolean;
 }
 
 /**

@@ -23,6 +23,13 @@ import { BaseRefNotFoundError, type JobWorkspace, type WorkspaceManager } from '
 /** Reports a phase starting, completing or failing (sent upstream as ProgressEvent). */
 export type ProgressListener = (phase: PhaseName, state: (typeof PhaseState)[keyof typeof PhaseState]) => void;
 
+/**
+ * Resolves once the attempt is shown to still hold its lease, or throws a JobPhaseFailedError
+ * (LEASE_UNCONFIRMED, AUDIT_LOG_UNAVAILABLE). Delivery calls it last thing before the push,
+ * so a fenced attempt never delivers over the attempt that replaced it.
+ */
+export type LeaseGuard = (signal: AbortSignal) => Promise<void>;
+
 /** Why a job's AbortSignal fired; decides between CANCELLED and WORKER_SHUTDOWN. */
 export const ABORT_REASON = { cancelled: 'cancelled', shutdown: 'shutdown' } as const;
 
@@ -57,6 +64,7 @@ export interface FixJobRequest {
   readonly repo: RepositoryConfig;
   readonly signal: AbortSignal;
   readonly progress: ProgressListener;
+  readonly confirmLease: LeaseGuard;
 }
 
 /** The failure code a phase maps an unexpected error to. */
@@ -230,6 +238,7 @@ export class FixJobPipeline {
     const title = request.task.ticket?.title ?? 'Airlock change';
     await git(['commit', '--quiet', '--no-verify', '--file=-'], `${title}\n\nAirlock job ${request.jobId}, attempt ${request.attempt}\n`);
     const ref = `refs/heads/${branch}`;
+    await request.confirmLease(request.signal);
     // Forced: a later attempt of the same job replaces the earlier attempt's branch, so there is one branch per job.
     await git(['push', '--force', '--quiet', '--', request.repo.pushUrl, `HEAD:${ref}`]);
     report.deliveryMac = keyedMac(this.deps.macKey, ref);

@@ -1,6 +1,6 @@
 import { FailureCode, Phase, type InstructionPayload__Output, type JobResult__Output } from '@airlock/protocol';
 import type { RepositoryConfig } from '../config/worker-config.loader';
-import type { FixJobPipeline, ProgressListener } from './fix-job.pipeline';
+import type { FixJobPipeline, LeaseGuard, ProgressListener } from './fix-job.pipeline';
 import { JobResultBuilder } from './job-result.builder';
 
 /**
@@ -13,13 +13,13 @@ export class JobRunner {
     private readonly pipeline: FixJobPipeline,
   ) {}
 
-  async run(payload: InstructionPayload__Output, signal: AbortSignal, progress: ProgressListener): Promise<JobResult__Output> {
+  async run(payload: InstructionPayload__Output, signal: AbortSignal, progress: ProgressListener, confirmLease: LeaseGuard): Promise<JobResult__Output> {
     const report = new JobResultBuilder(payload.jobId, payload.attempt);
     const fix = payload.fix;
     if (payload.task === 'noop') return report.succeeded();
     const repo = this.repositories.find((entry) => entry.alias === fix?.repoAlias);
     // The gatekeeper already refused unknown aliases; this guards the type, not a real path.
     if (payload.task !== 'fix' || !fix || !repo) return report.failed(FailureCode.INTERNAL, Phase.PHASE_UNSPECIFIED);
-    return this.pipeline.run({ jobId: payload.jobId, attempt: payload.attempt, task: fix, repo, signal, progress });
+    return this.pipeline.run({ jobId: payload.jobId, attempt: payload.attempt, task: fix, repo, signal, progress, confirmLease });
   }
 }

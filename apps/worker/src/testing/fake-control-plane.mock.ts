@@ -16,7 +16,8 @@ type Stream = grpc.ServerDuplexStream<WorkerFrame__Output, ControlFrame>;
 
 /**
  * A real grpc-js server on 127.0.0.1:0 playing the control plane: enrolls one worker,
- * challenges it, checks the Hello signature, welcomes it and records every frame received.
+ * challenges it, checks the Hello signature, welcomes it, renews the leases it reports and
+ * records every frame received.
  */
 export class FakeControlPlane {
   readonly signingKey: SigningKeyPair = generateSigningKeyPair();
@@ -25,6 +26,10 @@ export class FakeControlPlane {
   readonly frames: WorkerFrame__Output[] = [];
   readonly helloVerdicts: boolean[] = [];
   autoAckResults = true;
+  /** What the Welcome of the next stream says. */
+  welcome = { heartbeatIntervalMs: 500, leaseTtlMs: 5_000 };
+  /** Answer each Hello and Heartbeat with a LeaseRenewal of every attempt it lists, as the real one does. */
+  renewLeases = true;
   private workerPublicKey: Buffer | undefined;
   private stream: Stream | undefined;
   private readonly server = new grpc.Server();
@@ -109,7 +114,11 @@ export class FakeControlPlane {
           stream.emit('error', { code: grpc.status.UNAUTHENTICATED });
           return;
         }
-        stream.write({ welcome: { heartbeatIntervalMs: 500, leaseTtlMs: 5_000 } });
+        stream.write({ welcome: this.welcome });
+        if (this.renewLeases) stream.write({ leaseRenewal: { heartbeatSeq: 0, renewed: frame.hello!.running } });
+      }
+      if (frame.frame === 'heartbeat' && this.renewLeases) {
+        stream.write({ leaseRenewal: { heartbeatSeq: frame.heartbeat!.seq, renewed: frame.heartbeat!.running } });
       }
       if (frame.frame === 'result' && this.autoAckResults) {
         stream.write({ resultAck: { attempt: frame.result!.attempt!, disposition: ResultDisposition.RESULT_DISPOSITION_RECORDED } });

@@ -14,6 +14,8 @@ export interface RecordedChat {
  */
 export class FakeInferenceServer {
   readonly chats: RecordedChat[] = [];
+  /** How long the "model" thinks before answering (the window in which tests cancel or pause a job). */
+  delayMs = 0;
   private readonly server: Server;
   baseUrl = '';
 
@@ -27,8 +29,9 @@ export class FakeInferenceServer {
         return;
       }
       if (request.method === 'POST' && request.url === '/v1/chat/completions') {
-        void readBody(request).then((body) => {
+        void readBody(request).then(async (body) => {
           const chat = JSON.parse(body) as RecordedChat;
+          if (this.delayMs > 0) await new Promise((resolveDelay) => setTimeout(resolveDelay, this.delayMs));
           this.chats.push(chat);
           const text = this.answer(chat);
           response.writeHead(200, { 'content-type': 'text/event-stream' });
