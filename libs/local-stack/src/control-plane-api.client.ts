@@ -86,6 +86,11 @@ export class ControlPlaneApiClient {
     return this.expectOk('POST', '/jobs', { kind: 'noop' });
   }
 
+  /** Asks for a job to be cancelled; the caller checks the status (200 ended, 202 requested, 409 already over). */
+  cancelJob(id: string): Promise<{ status: number; body: JobView }> {
+    return this.request<JobView>('POST', `/jobs/${id}/cancel`);
+  }
+
   job(id: string): Promise<JobView> {
     return this.expectOk('GET', `/jobs/${id}`);
   }

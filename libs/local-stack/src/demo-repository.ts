@@ -23,6 +23,16 @@ export const DEMO_SLOW_TICKET = {
   description: 'Same bug as the invoice discount ticket; the model takes a while to answer.',
 } as const;
 
+/**
+ * A ticket whose model answer fixes the bug but adds a test that starts a process which
+ * never ends, so the tests hang: the window for cancel tests, which must see that process
+ * tree end.
+ */
+export const DEMO_HANGING_TESTS_TICKET = {
+  title: 'Invoice total discount bug (tests wait on a ledger service)',
+  description: 'Same bug as the invoice discount ticket; the new test waits for a ledger service that never answers.',
+} as const;
+
 export const DEMO_BRANCH_BASE = 'main';
 
 export interface DemoRepositoryOptions {
@@ -102,6 +112,31 @@ export function demoFixEditBlock({ canary }: DemoRepositoryOptions): string {
     '=======',
     `  // Fixed by the model (${canary}): a discount lowers the total.`,
     '  return subtotal - discount;',
+    '>>>>>>> REPLACE',
+    '',
+  ].join('\n');
+}
+
+/** The argument that marks the never-ending process the hanging-tests answer starts, so a test can look for it. */
+export function demoHangMarker({ canary }: DemoRepositoryOptions): string {
+  return `${canary}-ledger-service`;
+}
+
+/** DEMO_TICKET's fix plus a new test that spawns a process that never exits (see DEMO_HANGING_TESTS_TICKET). */
+export function demoHangingTestsEditBlock(options: DemoRepositoryOptions): string {
+  return [
+    demoFixEditBlock(options),
+    'test/ledger.test.js',
+    '<<<<<<< SEARCH',
+    '=======',
+    "'use strict';",
+    "const test = require('node:test');",
+    "const { spawn } = require('node:child_process');",
+    '',
+    "test('waits for the ledger service', async () => {",
+    `  const service = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', '${demoHangMarker(options)}'], { stdio: 'ignore' });`,
+    "  await new Promise((resolve) => service.on('exit', resolve));",
+    '});',
     '>>>>>>> REPLACE',
     '',
   ].join('\n');

@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import {
   DEMO_BROKEN_FIX_TICKET,
+  DEMO_HANGING_TESTS_TICKET,
   DEMO_SLOW_TICKET,
   DEMO_TICKET,
   demoBrokenEditBlock,
   demoFixEditBlock,
+  demoHangingTestsEditBlock,
   type DemoRepositoryOptions,
 } from './demo-repository';
 
@@ -22,6 +24,7 @@ export function writeDemoScenarios(dir: string, options: DemoRepositoryOptions):
   const scenarios = [
     { file: '10-broken-fix.yaml', name: 'broken-fix', contains: DEMO_BROKEN_FIX_TICKET.title, content: demoBrokenEditBlock(options), latency_ms: 0 },
     { file: '20-slow-fix.yaml', name: 'slow-fix', contains: DEMO_SLOW_TICKET.title, content: demoFixEditBlock(options), latency_ms: SLOW_SCENARIO_LATENCY_MS },
+    { file: '25-hanging-tests.yaml', name: 'hanging-tests', contains: DEMO_HANGING_TESTS_TICKET.title, content: demoHangingTestsEditBlock(options), latency_ms: 0 },
     { file: '30-fix.yaml', name: 'fix', contains: DEMO_TICKET.title, content: demoFixEditBlock(options), latency_ms: 0 },
   ];
   for (const { file, name, contains, content, latency_ms } of scenarios) {

@@ -23,6 +23,8 @@ export interface LocalStackOptions {
   readonly heartbeatInterval?: string;
   readonly workerConcurrency?: number;
   readonly allowNoop?: boolean;
+  /** Where the first worker keeps its state (identity, audit log, outbox); default under baseDir. A test may put it on a small tmpfs. */
+  readonly workerStateDir?: string;
   /**
    * TLS on the worker gateway with a throwaway private CA (default true), as a real
    * deployment runs; false only for tests that need a plain-text loopback gateway.
@@ -60,6 +62,8 @@ export interface LocalStack {
   worker: WorkerHandle;
   /** Starts the worker process again with the same config and identity. */
   restartWorker(): Promise<WorkerHandle>;
+  /** Enrolls and starts one more worker (its own identity, state and workspace) named `label`. */
+  addWorker(label: string): Promise<WorkerHandle>;
   stop(): Promise<void>;
 }
 
@@ -124,39 +128,44 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (ready['grpcTls'] !== (certificates !== undefined)) throw new Error(`the control plane reported grpcTls ${String(ready['grpcTls'])}, not ${certificates !== undefined}`);
     say(`control plane   ${httpUrl} (REST, OpenAPI at /api/docs), gRPC ${grpcAddress} (${certificates ? 'TLS, throwaway private CA' : 'plain text'})`);
 
-    const workerDirs = { stateDir: join(dirs.worker, 'state'), workspaceDir: join(dirs.worker, 'workspace') };
-    const configPath = join(dirs.worker, 'worker.yaml');
     const signingKeys = await api.signingKeys();
-    writeFileSync(
-      configPath,
-      stringify({
-        controlPlane: {
-          address: grpcAddress,
-          ...(certificates ? { tls: { caFile: certificates.caFile } } : { insecure: true }),
-          trustedSigningKeys: signingKeys.map(({ keyId, publicKey }) => ({ keyId, publicKey })),
-        },
-        stateDir: workerDirs.stateDir,
-        workspaceDir: workerDirs.workspaceDir,
-        concurrency: options.workerConcurrency ?? 1,
-        allowNoop: options.allowNoop ?? false,
-        inference: { endpoints: [{ name: 'local-sim', baseUrl: inferenceUrl, model: 'airlock-sim-coder' }] },
-        repositories: [
-          { alias: DEMO_REPO_ALIAS, cloneUrl: gitServer.urlOf('demo-billing.git'), pushUrl: gitServer.urlOf('demo-billing.git'), branchPrefix: 'airlock/' },
-        ],
-      }),
-    );
-    const { token } = await api.createEnrollmentToken();
-    const enroll = launchProgram({ program: 'worker', args: ['enroll', '--config', configPath, '--token', token], logDir: dirs.logs, label: 'worker-enroll' });
-    await enroll.waitForExit();
-    if (enroll.exitCode !== 0) throw new Error(`worker enroll exited with ${enroll.exitCode}; see ${join(dirs.logs, 'worker-enroll.log')}`);
-
-    const startWorker = async (): Promise<WorkerHandle> => {
-      const workerProcess = launchProgram({ program: 'worker', args: ['run', '--config', configPath], logDir: dirs.logs });
+    /** Writes a worker's config and enrolls it; the worker's files live under `home` unless `stateDir` says otherwise. */
+    const enrollWorker = async (label: string, home: string, stateDir = join(home, 'state')): Promise<Omit<WorkerHandle, 'process'>> => {
+      const workerDirs = { stateDir, workspaceDir: join(home, 'workspace') };
+      const configPath = join(home, 'worker.yaml');
+      mkdirSync(home, { recursive: true });
+      writeFileSync(
+        configPath,
+        stringify({
+          controlPlane: {
+            address: grpcAddress,
+            ...(certificates ? { tls: { caFile: certificates.caFile } } : { insecure: true }),
+            trustedSigningKeys: signingKeys.map(({ keyId, publicKey }) => ({ keyId, publicKey })),
+          },
+          stateDir: workerDirs.stateDir,
+          workspaceDir: workerDirs.workspaceDir,
+          concurrency: options.workerConcurrency ?? 1,
+          allowNoop: options.allowNoop ?? false,
+          inference: { endpoints: [{ name: 'local-sim', baseUrl: inferenceUrl, model: 'airlock-sim-coder' }] },
+          repositories: [
+            { alias: DEMO_REPO_ALIAS, cloneUrl: gitServer.urlOf('demo-billing.git'), pushUrl: gitServer.urlOf('demo-billing.git'), branchPrefix: 'airlock/' },
+          ],
+        }),
+      );
+      const { token } = await api.createEnrollmentToken();
+      const enroll = launchProgram({ program: 'worker', args: ['enroll', '--config', configPath, '--token', token], logDir: dirs.logs, label: `${label}-enroll` });
+      await enroll.waitForExit();
+      if (enroll.exitCode !== 0) throw new Error(`worker enroll exited with ${enroll.exitCode}; see ${join(dirs.logs, `${label}-enroll.log`)}`);
+      return { configPath, ...workerDirs };
+    };
+    const startWorker = async (label: string, enrolled: Omit<WorkerHandle, 'process'>): Promise<WorkerHandle> => {
+      const workerProcess = launchProgram({ program: 'worker', args: ['run', '--config', enrolled.configPath], logDir: dirs.logs, label });
       started.push(workerProcess);
       await workerProcess.waitForEvent((e) => e.event === 'worker-ready', READY_TIMEOUT_MS);
-      return { process: workerProcess, configPath, ...workerDirs };
+      return { process: workerProcess, ...enrolled };
     };
-    const worker = await startWorker();
+    const firstWorker = await enrollWorker('worker', dirs.worker, options.workerStateDir);
+    const worker = await startWorker('worker', firstWorker);
     say(`worker          enrolled and connected (customer side, pinned signing key ${signingKeys[0]?.keyId ?? '?'})`);
 
     const stack: LocalStack = {
@@ -169,9 +178,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       adminTokenFile: tokenFile,
       worker,
       restartWorker: async () => {
-        stack.worker = await startWorker();
+        stack.worker = await startWorker('worker', firstWorker);
         return stack.worker;
       },
+      addWorker: async (label) => startWorker(label, await enrollWorker(label, join(options.baseDir, label))),
       stop: stopAll,
     };
     return stack;
