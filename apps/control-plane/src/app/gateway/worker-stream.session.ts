@@ -9,6 +9,7 @@ import {
   ResultDisposition,
   WIRE_LIMITS,
   validateWorkerFrame,
+  type AttemptRef__Output,
   type ControlFrame,
   type Hello__Output,
   type WorkerFrame__Output,
@@ -169,7 +170,7 @@ export class WorkerStreamSession implements WorkerSessionHandle {
         return;
       }
       case 'heartbeat':
-        await data.jobs.renewLeases(this.workerId, frame.heartbeat!.running, leaseExpiresAt(now, this.deps.config.leaseTtlMs));
+        await this.renewLeases(frame.heartbeat!.seq, frame.heartbeat!.running, now);
         await data.workers.touch(this.workerId, now);
         return;
       case 'result': {
@@ -187,6 +188,21 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     }
   }
 
+  /**
+   * Renews the leases of the attempts a Hello or Heartbeat lists, tells the worker which
+   * (LeaseRenewal, echoing the heartbeat's number), and sends Cancel for every listed attempt
+   * that is not its job's current, live attempt on this worker — a fenced attempt on a worker
+   * that was paused or cut off past its lease — or whose job a user cancelled.
+   */
+  private async renewLeases(heartbeatSeq: number, running: readonly AttemptRef__Output[], now: Date): Promise<void> {
+    const { renewed, cancel } = await this.deps.data.jobs.renewLeases(this.workerId, running, leaseExpiresAt(now, this.deps.config.leaseTtlMs));
+    this.send({ leaseRenewal: { heartbeatSeq, renewed } });
+    for (const attempt of cancel) {
+      this.deps.logger.warn({ event: 'reported_attempt_cancelled', workerId: this.workerId, jobId: attempt.jobId, attempt: attempt.attempt });
+      this.send({ cancel: { attempt } });
+    }
+  }
+
   private async acceptHello(hello: Hello__Output): Promise<void> {
     const { data, clock, config } = this.deps;
     const worker = await data.workers.findIdentity(hello.workerId);
@@ -201,8 +217,6 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     this.tenantId = worker.tenantId;
     this.capacity = hello.capacity;
     await data.workers.markOnline(worker.id, { version: hello.workerVersion, capacity: hello.capacity, localPolicyDigest: hello.localPolicyDigest, now });
-    // Attempts still running from before a reconnect keep their leases.
-    await data.jobs.renewLeases(worker.id, hello.running, leaseExpiresAt(now, config.leaseTtlMs));
     if (this.call.cancelled || this.call.destroyed) {
       this.cleanUp();
       return;
@@ -210,6 +224,9 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     this.state = 'READY';
     this.deps.registry.register(this);
     this.send({ welcome: { heartbeatIntervalMs: config.heartbeatIntervalMs, leaseTtlMs: config.leaseTtlMs } });
+    // Attempts still running from before a reconnect keep their leases (the Hello counts as
+    // heartbeat 0); the ones fenced meanwhile are cancelled before they can deliver.
+    await this.renewLeases(0, hello.running, now);
     this.deps.logger.log({ event: 'worker_connected', workerId: worker.id, tenantId: worker.tenantId, capacity: hello.capacity, running: hello.running.length });
   }
 }
