@@ -39,7 +39,14 @@ describeOnTmpfs(`egress audit log on a real 64 KiB tmpfs${isRoot ? '' : ' (skipp
   let directory: string;
   let path: string;
   let logged: Record<string, unknown>[];
+  let opened: EgressAuditLog[];
   const logger = () => new JsonLogger((line) => logged.push(JSON.parse(line) as Record<string, unknown>));
+  /** Opens a log that afterEach closes even when the test fails, so the tmpfs is not busy at unmount. */
+  const openLog = (...args: Parameters<typeof EgressAuditLog.open>) => {
+    const log = EgressAuditLog.open(...args);
+    opened.push(log);
+    return log;
+  };
 
   beforeAll(() => {
     mountPoint = mkdtempSync(join(tmpdir(), 'airlock-tmpfs-'));
@@ -47,7 +54,12 @@ describeOnTmpfs(`egress audit log on a real 64 KiB tmpfs${isRoot ? '' : ' (skipp
   });
 
   afterAll(() => {
-    execFileSync('umount', [mountPoint]);
+    try {
+      execFileSync('umount', [mountPoint]);
+    } catch {
+      // Still busy (a descriptor a failed test left open): detach it now, gone once that closes.
+      execFileSync('umount', ['-l', mountPoint]);
+    }
     rmSync(mountPoint, { recursive: true, force: true });
   });
 
@@ -56,12 +68,16 @@ describeOnTmpfs(`egress audit log on a real 64 KiB tmpfs${isRoot ? '' : ' (skipp
     mkdirSync(directory);
     path = join(directory, 'egress-audit.jsonl');
     logged = [];
+    opened = [];
   });
 
-  afterEach(() => rmSync(directory, { recursive: true, force: true }));
+  afterEach(() => {
+    for (const log of opened) log.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
 
   it('on ENOSPC leaves the file unchanged and the gate unhealthy without throwing; once space is freed both recover', () => {
-    const audit = EgressAuditLog.open(path, { logger: logger() });
+    const audit = openLog(path, { logger: logger() });
     const gate = new OutboundGate(audit, logger());
     const sent: WorkerFrame__Output[] = [];
     gate.attach({ write: (frame) => sent.push(frame) });
@@ -98,13 +114,13 @@ describeOnTmpfs(`egress audit log on a real 64 KiB tmpfs${isRoot ? '' : ' (skipp
   });
 
   it('opens with a torn tail on a full disk, unhealthy instead of dead, and moves the tail aside once space is back', () => {
-    const seed = EgressAuditLog.open(path);
+    const seed = openLog(path);
     for (let i = 1; i <= 3; i += 1) seed.append('credit', credit(i));
     seed.close();
     appendFileSync(path, '{"seq":4,"time":"2026-');
     const filler = fillDisk(directory);
 
-    const audit = EgressAuditLog.open(path, { logger: logger(), now: () => 1_700_000_000_000 });
+    const audit = openLog(path, { logger: logger(), now: () => 1_700_000_000_000 });
     expect(audit.healthy).toBe(false);
     expect(audit.problem).toBe('ENOSPC');
     const gate = new OutboundGate(audit, logger());
