@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createDatabase, startPostgresCluster, type PostgresCluster } from '@airlock/testing';
 import { verifyBytes } from '@airlock/envelope';
 import { decodeInstructionPayload, loadAirlockV1, type WorkerGatewayClient } from '@airlock/protocol';
+import { createTenantWithAdminToken } from '../test-support/tenant.fixture';
 import { eventually, gatewayClient, enroll, TestWorker } from '../test-support/test-worker';
 import { loadAppConfig } from './config/app-config';
 import { startControlPlane, type RunningControlPlane } from './control-plane';
@@ -38,14 +39,9 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-/** A fresh tenant with an admin token, so each scenario sees only its own jobs and workers. */
-async function newTenant(): Promise<{ token: string; tenantId: string }> {
+function newTenant(): Promise<{ token: string; tenantId: string }> {
   tenantCounter += 1;
-  const tenant = await controlPlane.dataAccess.tenants.create(`it-tenant-${tenantCounter}`);
-  const token = `alt_${Buffer.alloc(32, tenantCounter).toString('base64url')}`;
-  const tokenHash = createHash('sha256').update(token).digest('hex');
-  await controlPlane.dataAccess.apiTokens.create({ tenantId: tenant.id, name: 'it', role: 'ADMIN', tokenHash });
-  return { token, tenantId: tenant.id };
+  return createTenantWithAdminToken(controlPlane.dataAccess, `it-tenant-${tenantCounter}`);
 }
 
 /** A response body as the assertions read it; each call site names the shape it expects. */
@@ -109,13 +105,13 @@ describe('REST API', () => {
     const { token } = await newTenant();
     const badAlias = await api(token, 'POST', '/jobs', { ...fixJob, repoAlias: 'Not An Alias' });
     expect(badAlias.status).toBe(400);
-    expect(badAlias.body.message).toEqual([expect.stringMatching(/^repoAlias must match/)]);
+    expect(badAlias.body).toEqual({ statusCode: 400, code: 'INVALID_REQUEST', message: expect.stringMatching(/^repoAlias: expected a repository alias matching/) });
     const missingTicket = await api(token, 'POST', '/jobs', { kind: 'fix', repoAlias: 'demo', baseRef: 'main' });
-    expect(missingTicket.body.message).toEqual(['ticket is required for a fix job']);
+    expect(missingTicket.body.message).toBe('ticket: expected an object (required for a fix job)');
     const extra = await api(token, 'POST', '/jobs', { ...fixJob, command: 'rm -rf /' });
-    expect(extra.body.message).toEqual(['property command should not exist']);
+    expect(extra.body.message).toBe('command: unknown property');
     const twoLineTitle = await api(token, 'POST', '/jobs', { ...fixJob, ticket: { title: 'a\nb' } });
-    expect(twoLineTitle.body.message).toEqual(['ticket.title must be one non-blank line']);
+    expect(twoLineTitle.body.message).toBe('ticket.title: expected one non-blank line');
   });
 
   it("answers 404 for another tenant's job", async () => {
@@ -246,6 +242,38 @@ describe('worker stream', () => {
     const after = (await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body;
     expect(after).toMatchObject({ status: before.status, currentAttempt: 2, result: null });
     expect(after.events.map((e) => e.type)).toEqual(expect.arrayContaining(['LEASE_EXPIRED', 'REQUEUED', 'STALE_RESULT_REJECTED']));
+    worker.close();
+  });
+
+  it('renews the attempts a worker reports, and cancels a fenced attempt it still reports after reconnecting', async () => {
+    const { token } = await newTenant();
+    const worker = await connectedWorker(token, 1);
+    const jobId = (await api<JobDetailResponse>(token, 'POST', '/jobs', noopJob)).body.id;
+    worker.send({ credit: { credits: 1 } });
+    await eventually(() => (worker.instructions().length === 1 ? true : undefined), 'attempt 1');
+    worker.send({ ack: { attempt: { jobId, attempt: 1 } } });
+    worker.send({ heartbeat: { running: [{ jobId, attempt: 1 }], freeSlots: 0, seq: 1 } });
+    const renewal = await eventually(() => worker.received.find((f) => f.frame === 'leaseRenewal' && f.leaseRenewal?.heartbeatSeq === 1)?.leaseRenewal ?? undefined, 'renewal');
+    expect(renewal.renewed).toEqual([{ jobId, attempt: 1 }]);
+
+    // The worker drops off (paused, cut off): its lease runs out with no stream to send a Cancel on.
+    worker.close();
+    await eventually(
+      async () => ((await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body.attempts[0]?.status === 'LEASE_EXPIRED' ? true : undefined),
+      'the lease to expire',
+    );
+    const before = worker.received.length;
+    await worker.connect({ capacity: 1, running: [{ jobId, attempt: 1 }] });
+    const cancel = await eventually(() => worker.received.slice(before).find((f) => f.frame === 'cancel')?.cancel ?? undefined, 'a cancel of the fenced attempt');
+    expect(cancel.attempt).toEqual({ jobId, attempt: 1 });
+    // Reported again, it is cancelled again, and never renewed.
+    worker.send({ heartbeat: { running: [{ jobId, attempt: 1 }], freeSlots: 0, seq: 1 } });
+    await eventually(() => (worker.received.slice(before).filter((f) => f.frame === 'cancel').length === 2 ? true : undefined), 'a second cancel');
+    const renewals = worker.received.slice(before).flatMap((f) => (f.frame === 'leaseRenewal' && f.leaseRenewal ? [f.leaseRenewal] : []));
+    expect(renewals).toEqual([
+      { heartbeatSeq: 0, renewed: [] },
+      { heartbeatSeq: 1, renewed: [] },
+    ]);
     worker.close();
   });
 

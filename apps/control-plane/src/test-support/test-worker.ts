@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { generateSigningKeyPair, helloSignature } from '@airlock/envelope';
-import { loadAirlockV1, type ControlFrame__Output, type EnrollResponse__Output, type WorkerFrame, type WorkerGatewayClient } from '@airlock/protocol';
+import { loadAirlockV1, type AttemptRef, type ControlFrame__Output, type EnrollResponse__Output, type WorkerFrame, type WorkerGatewayClient } from '@airlock/protocol';
 
 /** Polls until `probe` returns a value, or fails after the deadline. */
 export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
@@ -42,21 +42,25 @@ export class TestWorker {
     return response;
   }
 
-  /** Opens the stream and answers the challenge; `signWith` lets a test sign with a wrong key. */
-  async connect(options: { capacity?: number; signWith?: string } = {}): Promise<void> {
+  /**
+   * Opens a stream (again, after `close`, to play a reconnect) and answers its challenge;
+   * `signWith` lets a test sign with a wrong key, `running` lists attempts still running.
+   */
+  async connect(options: { capacity?: number; signWith?: string; running?: AttemptRef[] } = {}): Promise<void> {
     const stream = this.client.Connect();
     this.stream = stream;
+    const receivedBefore = this.received.length;
     stream.on('data', (frame: ControlFrame__Output) => this.received.push(frame));
     stream.on('status', (status: grpc.StatusObject) => (this.status = status));
     stream.on('error', () => undefined);
-    const challenge = await eventually(() => this.received.find((f) => f.frame === 'challenge')?.challenge ?? undefined, 'challenge');
+    const challenge = await eventually(() => this.received.slice(receivedBefore).find((f) => f.frame === 'challenge')?.challenge ?? undefined, 'challenge');
     this.send({
       hello: {
         workerId: this.workerId,
         challengeSignature: helloSignature(options.signWith ?? this.key.privateKeyPem, this.workerId, challenge.nonce),
         workerVersion: '0.1.0',
         capacity: options.capacity ?? 4,
-        running: [],
+        running: options.running ?? [],
         localPolicyDigest: Buffer.alloc(32, 7),
       },
     });
