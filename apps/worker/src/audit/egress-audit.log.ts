@@ -1,11 +1,10 @@
-import type { Logger } from '../logging/json-logger';
-import { JsonLogger } from '../logging/json-logger';
+import { JsonLogger, type Logger } from '../logging/json-logger';
 import { type AuditFileSystem, errnoCodeOf, fsyncDirectory, isOutOfSpace, nodeAuditFileSystem } from './audit-file-system';
 import { type ChainPoint, GENESIS_POINT, MAX_AUDIT_LINE_BYTES, auditLineOf, chainHash, checkAuditLine, parseAuditLine } from './audit-chain';
 import { readFirstLine, readLastLine, scanLines } from './audit-line.scanner';
 import { EgressAuditAppendFailedError } from './egress-audit-append-failed.error';
 import { EgressAuditLogCorruptError } from './egress-audit-log-corrupt.error';
-import { EgressAuditFiles } from './egress-audit.files';
+import { type AuditSegment, EgressAuditFiles } from './egress-audit.files';
 import { frameToJson } from './frame-json';
 
 /** Rotation defaults; the worker config documents the same values (`audit.*`). */
@@ -349,7 +348,7 @@ export class EgressAuditLog {
 
   /** Deletes the oldest segments beyond `maxSegments`. Never throws: a failure is logged and retried at the next rotation. */
   private applyRetention(): void {
-    let segments;
+    let segments: AuditSegment[];
     try {
       segments = this.files.listSegments(this.fileSystem);
     } catch (error) {
