@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NonceLedger } from './nonce-ledger';
 import type { NonceStore, NonceStoreOptions } from './nonce-store';
@@ -31,6 +31,11 @@ export interface FileNonceStoreOptions extends NonceStoreOptions {
  * compaction runs while the store is open once the file has grown. A corrupt last line is
  * the trace of a crash in the middle of an append whose `remember` never returned, so it
  * is ignored; a corrupt line anywhere else makes `open` throw `NonceStoreCorruptError`.
+ *
+ * A full disk is survived: a failed append is cut back off the file (so the next append
+ * starts on a fresh line) and `remember` throws, refusing that instruction; a compaction
+ * that cannot write its new file keeps the old one. Once space returns the store works
+ * again without a restart.
  *
  * Bounded like `MemoryNonceStore` (refuses new nonces when full of live ones). Only one
  * process may use a file at a time: two would not see each other's nonces.
@@ -77,13 +82,19 @@ export class FileNonceStore implements NonceStore {
     if (this.fd === undefined) throw new Error(`FileNonceStore ${this.filePath} is closed (or failed to write)`);
     const nowMs = this.clock();
     if (this.ledger.admit(nonceHex, expiresAtMs, nowMs) !== 'fresh') return false;
+    const sizeBefore = fstatSync(this.fd).size;
     try {
       writeFully(this.fd, serialize([[nonceHex, expiresAtMs]]));
       fsyncSync(this.fd);
     } catch (error) {
-      // A failed append may have left part of a line. Appending nothing after it keeps it
-      // the last line, which the next open ignores, instead of corruption mid-file.
-      this.close();
+      // A failed append may have left part of a line: cut it off so the next append starts
+      // clean. If even that fails, close: appending after a partial line would corrupt the
+      // file mid-way, while a partial last line is ignored by the next open.
+      try {
+        ftruncateSync(this.fd, sizeBefore);
+      } catch {
+        this.close();
+      }
       throw error;
     }
     this.ledger.record(nonceHex, expiresAtMs);
@@ -102,12 +113,22 @@ export class FileNonceStore implements NonceStore {
   private compact(nowMs: number): void {
     this.ledger.prune(nowMs);
     const temporaryPath = `${this.filePath}.tmp`;
-    const temporaryFd = openSync(temporaryPath, 'w', 0o600);
     try {
-      writeFully(temporaryFd, serialize(this.ledger.entries()));
-      fsyncSync(temporaryFd);
-    } finally {
-      closeSync(temporaryFd);
+      const temporaryFd = openSync(temporaryPath, 'w', 0o600);
+      try {
+        writeFully(temporaryFd, serialize(this.ledger.entries()));
+        fsyncSync(temporaryFd);
+      } finally {
+        closeSync(temporaryFd);
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+      // No room for the rewrite: keep appending to the old file (it only holds more
+      // expired lines than needed) and try again at the next threshold.
+      rmSync(temporaryPath, { force: true });
+      this.fd ??= openSync(this.filePath, 'a', 0o600);
+      this.compactAtLines = this.linesInFile + this.minLinesBeforeCompaction;
+      return;
     }
     renameSync(temporaryPath, this.filePath);
     // The old descriptor now points at the replaced file; appends through it would be

@@ -1,3 +1,4 @@
 export { startPostgresCluster, createDatabase, type PostgresCluster } from './postgres-cluster';
 export { findFreePort, waitForTcpListener } from './loopback-port';
 export { instructionHeader } from './instruction-header.fixture';
+export { CAN_MOUNT_TMPFS, mountSmallTmpfs, fillUntilFull, type SmallTmpfs } from './tmpfs';

@@ -1,41 +1,18 @@
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkerFrame__Output } from '@airlock/protocol';
+import { CAN_MOUNT_TMPFS, fillUntilFull, mountSmallTmpfs, type SmallTmpfs } from '@airlock/testing';
 import { OutboundGate } from '../gateway/outbound.gate';
 import { JsonLogger } from '../logging/json-logger';
 import { EgressAuditAppendFailedError } from './egress-audit-append-failed.error';
 import { EgressAuditLog } from './egress-audit.log';
 import { verifyEgressAuditTrail } from './egress-audit.verifier';
 
-const isRoot = process.getuid?.() === 0;
-const describeOnTmpfs = isRoot ? describe : describe.skip;
+const describeOnTmpfs = CAN_MOUNT_TMPFS ? describe : describe.skip;
 const credit = (credits: number) => ({ frame: 'credit', credit: { credits } }) as WorkerFrame__Output;
 
-/** Writes a file until the file system refuses with ENOSPC: 4 KiB at a time, then byte by byte into the last page. */
-function fillDisk(directory: string): string {
-  const filler = join(directory, 'filler');
-  const fd = openSync(filler, 'w');
-  try {
-    for (const chunk of [Buffer.alloc(4096, 0x66), Buffer.alloc(1, 0x66)]) {
-      for (;;) {
-        try {
-          if (writeSync(fd, chunk) < chunk.length) break;
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-          break;
-        }
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return filler;
-}
-
-describeOnTmpfs(`egress audit log on a real 64 KiB tmpfs${isRoot ? '' : ' (skipped: mounting a tmpfs needs root)'}`, () => {
-  let mountPoint: string;
+describeOnTmpfs(`egress audit log on a real 64 KiB tmpfs${CAN_MOUNT_TMPFS ? '' : ' (skipped: mounting a tmpfs needs root)'}`, () => {
+  let tmpfs: SmallTmpfs;
   let directory: string;
   let path: string;
   let logged: Record<string, unknown>[];
@@ -49,22 +26,15 @@ describeOnTmpfs(`egress audit log on a real 64 KiB tmpfs${isRoot ? '' : ' (skipp
   };
 
   beforeAll(() => {
-    mountPoint = mkdtempSync(join(tmpdir(), 'airlock-tmpfs-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mountPoint]);
+    tmpfs = mountSmallTmpfs('64k');
   });
 
   afterAll(() => {
-    try {
-      execFileSync('umount', [mountPoint]);
-    } catch {
-      // Still busy (a descriptor a failed test left open): detach it now, gone once that closes.
-      execFileSync('umount', ['-l', mountPoint]);
-    }
-    rmSync(mountPoint, { recursive: true, force: true });
+    tmpfs.unmount();
   });
 
   beforeEach(() => {
-    directory = join(mountPoint, `case-${Date.now()}-${Math.random().toString(16).slice(2)}`);
+    directory = join(tmpfs.path, `case-${Date.now()}-${Math.random().toString(16).slice(2)}`);
     mkdirSync(directory);
     path = join(directory, 'egress-audit.jsonl');
     logged = [];
@@ -83,7 +53,8 @@ describeOnTmpfs(`egress audit log on a real 64 KiB tmpfs${isRoot ? '' : ' (skipp
     gate.attach({ write: (frame) => sent.push(frame) });
     for (let i = 1; i <= 3; i += 1) expect(gate.send(credit(i))).toBe(true);
 
-    const filler = fillDisk(directory);
+    const filler = join(directory, 'filler');
+    fillUntilFull(filler);
     // The log's last page may still have room for a line or two; the disk refuses soon after.
     let before = readFileSync(path);
     let refused = false;
@@ -118,7 +89,8 @@ describeOnTmpfs(`egress audit log on a real 64 KiB tmpfs${isRoot ? '' : ' (skipp
     for (let i = 1; i <= 3; i += 1) seed.append('credit', credit(i));
     seed.close();
     appendFileSync(path, '{"seq":4,"time":"2026-');
-    const filler = fillDisk(directory);
+    const filler = join(directory, 'filler');
+    fillUntilFull(filler);
 
     const audit = openLog(path, { logger: logger(), now: () => 1_700_000_000_000 });
     expect(audit.healthy).toBe(false);
