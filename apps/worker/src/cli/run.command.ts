@@ -44,7 +44,11 @@ export async function runCommand(options: { readonly config: string }): Promise<
   const logger = new JsonLogger();
   mkdirSync(join(config.stateDir, 'job-logs'), { recursive: true, mode: 0o700 });
 
-  const audit = EgressAuditLog.open(join(config.stateDir, EGRESS_AUDIT_FILE));
+  const audit = EgressAuditLog.open(join(config.stateDir, EGRESS_AUDIT_FILE), {
+    maxSegmentBytes: config.audit.maxSegmentBytes,
+    maxSegments: config.audit.maxSegments,
+    logger,
+  });
   const nonceStore = FileNonceStore.open(join(config.stateDir, 'nonces.jsonl'), Date.now);
   const attempts = AttemptLedger.open(join(config.stateDir, 'attempts.jsonl'));
   const verifier = new InstructionVerifier({
