@@ -1,10 +1,12 @@
-import { ConsoleLogger, type INestApplication, ValidationPipe } from '@nestjs/common';
+import { ConsoleLogger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { openDataAccess, type DataAccess } from '@airlock/data-access';
 import { AppModule } from './app.module';
 import { FirstStartService } from './bootstrap/first-start.service';
 import { systemClock, type Clock } from './common/clock';
+import { jsonBodyReader } from './common/json-body.reader';
+import { requestValidationPipe } from './common/request-validation';
 import type { AppConfig } from './config/app-config';
 import { JOB_DISPATCHER, type JobDispatcher } from './dispatch/job-dispatcher';
 import { LeaseReaperService, systemScheduler, type Scheduler } from './dispatch/lease-reaper.service';
@@ -47,10 +49,12 @@ export async function startControlPlane(config: AppConfig, overrides: ControlPla
     app = await NestFactory.create(
       AppModule.register({ config, dataAccess, clock: overrides.clock ?? systemClock, scheduler: overrides.scheduler ?? systemScheduler }),
       // forceCloseConnections: idle keep-alive HTTP connections must not hold up shutdown.
-      { logger, abortOnError: false, forceCloseConnections: true },
+      // bodyParser: false, because jsonBodyReader reads every body (JSON only, bounded).
+      { logger, abortOnError: false, forceCloseConnections: true, bodyParser: false },
     );
+    app.use(jsonBodyReader());
     app.setGlobalPrefix('api/v1');
-    app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+    app.useGlobalPipes(requestValidationPipe());
     const openApi = new DocumentBuilder()
       .setTitle('Airlock control plane')
       .setVersion('1')

@@ -1,22 +1,68 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpStatus } from '@nestjs/common';
+import { type ArgumentsHost, BadRequestException, Catch, type ExceptionFilter, HttpStatus, Logger, NotFoundException } from '@nestjs/common';
+import { isDatabaseUnavailableError } from '@airlock/data-access';
+import { DatabaseUnavailableError } from './database-unavailable.error';
 import { DomainError, type DomainErrorCode } from './domain.error';
+import { InvalidRequestError } from './invalid-request.error';
+import { RouteNotFoundError } from './route-not-found.error';
 
 const HTTP_STATUS_BY_CODE: Record<DomainErrorCode, HttpStatus> = {
   UNAUTHENTICATED: HttpStatus.UNAUTHORIZED,
   JOB_NOT_FOUND: HttpStatus.NOT_FOUND,
+  JOB_ALREADY_FINISHED: HttpStatus.CONFLICT,
   INVALID_JOB_REQUEST: HttpStatus.BAD_REQUEST,
+  INVALID_REQUEST: HttpStatus.BAD_REQUEST,
+  MALFORMED_JSON: HttpStatus.BAD_REQUEST,
+  REQUEST_BODY_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
+  UNSUPPORTED_MEDIA_TYPE: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  ROUTE_NOT_FOUND: HttpStatus.NOT_FOUND,
+  DATABASE_UNAVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
 };
+
+/** Every error response of the REST API has this shape. */
+export interface ErrorResponseBody {
+  readonly statusCode: number;
+  readonly code: DomainErrorCode | 'INTERNAL';
+  readonly message: string;
+}
 
 /** The slice of the platform response this filter uses (no express types installed). */
 interface JsonResponse {
   status(code: number): { json(body: unknown): void };
+  setHeader(name: string, value: string): void;
 }
 
-/** The one place domain errors become HTTP responses: `{statusCode, code, message}`. */
-@Catch(DomainError)
-export class DomainErrorFilter implements ExceptionFilter<DomainError> {
-  catch(error: DomainError, host: ArgumentsHost): void {
-    const status = HTTP_STATUS_BY_CODE[error.code];
-    host.switchToHttp().getResponse<JsonResponse>().status(status).json({ statusCode: status, code: error.code, message: error.message });
+/**
+ * The one place errors become HTTP responses, `{statusCode, code, message}`. Domain errors
+ * carry their code; the few framework and database errors a request can meet are first
+ * translated into one. Anything else is a bug: 500 with a fixed message, logged by name
+ * only, because messages of database errors may hold the database's address or ticket text.
+ */
+@Catch()
+export class DomainErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpErrors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<JsonResponse>();
+    const error = toDomainError(exception);
+    if (!error) {
+      this.logger.error({ event: 'request_failed', error: exception instanceof Error ? exception.name : typeof exception });
+      const body: ErrorResponseBody = { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, code: 'INTERNAL', message: 'internal error' };
+      response.status(body.statusCode).json(body);
+      return;
+    }
+    if (error instanceof DatabaseUnavailableError) this.logger.warn({ event: 'database_unavailable' });
+    if (error.retryAfterSeconds !== undefined) response.setHeader('Retry-After', String(error.retryAfterSeconds));
+    const body: ErrorResponseBody = { statusCode: HTTP_STATUS_BY_CODE[error.code], code: error.code, message: error.message };
+    response.status(body.statusCode).json(body);
   }
+}
+
+function toDomainError(exception: unknown): DomainError | null {
+  if (exception instanceof DomainError) return exception;
+  if (isDatabaseUnavailableError(exception)) return new DatabaseUnavailableError();
+  // Nest's answer to an unmatched route.
+  if (exception instanceof NotFoundException) return new RouteNotFoundError();
+  // Express refusing a path it cannot decode (a bad %-escape) reaches us as this.
+  if (exception instanceof BadRequestException) return new InvalidRequestError(['path: expected valid percent-encoding']);
+  return null;
 }

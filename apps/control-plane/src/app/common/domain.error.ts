@@ -1,7 +1,19 @@
-/** Stable codes of the control plane's domain errors, as API clients see them. */
-export type DomainErrorCode = 'UNAUTHENTICATED' | 'JOB_NOT_FOUND' | 'INVALID_JOB_REQUEST';
+/** Stable codes of the control plane's errors, as API clients see them. */
+export type DomainErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'JOB_NOT_FOUND'
+  | 'JOB_ALREADY_FINISHED'
+  | 'INVALID_JOB_REQUEST'
+  | 'INVALID_REQUEST'
+  | 'MALFORMED_JSON'
+  | 'REQUEST_BODY_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'ROUTE_NOT_FOUND'
+  | 'DATABASE_UNAVAILABLE';
 
 /** Base of every domain error: one subclass per failure, each with a stable code. */
 export abstract class DomainError extends Error {
   abstract readonly code: DomainErrorCode;
+  /** Set on transient failures: how long a client should wait before trying again. */
+  readonly retryAfterSeconds?: number;
 }

@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import type { DispatchClaim } from '@airlock/data-access';
-import { WIRE_LIMITS, type InstructionPayload } from '@airlock/protocol';
+import type { DispatchClaim, JobTask } from '@airlock/data-access';
+import {
+  FrameValidationError,
+  WIRE_LIMITS,
+  decodeInstructionPayload,
+  encodeInstructionPayload,
+  validateInstructionPayload,
+  type FrameViolation,
+  type InstructionPayload,
+} from '@airlock/protocol';
 
 /**
  * The payload the control plane signs for one attempt: bound to the worker (audience) and
@@ -20,4 +28,35 @@ export function buildInstructionPayload(claim: DispatchClaim, workerId: string, 
   if (claim.task.kind === 'NOOP') return { ...base, noop: {} };
   const { repoAlias, baseRef, ticketTitle, ticketDescription } = claim.task;
   return { ...base, fix: { repoAlias, baseRef, ticket: { title: ticketTitle, description: ticketDescription } } };
+}
+
+// Stand-ins for what exists only at dispatch: the job's id and the worker it goes to.
+const PLACEHOLDER_JOB_ID = '00000000-0000-4000-8000-000000000000';
+const PLACEHOLDER_WORKER_ID = '00000000-0000-4000-8000-000000000001';
+
+/** Where the task's fields sit in the instruction payload, and what the API calls them. */
+const TASK_FIELD_PREFIX = 'payload.fix.';
+
+/**
+ * Builds the instruction the task would become at its first dispatch and runs it through
+ * the same encode, size and validation steps as signing does, so a job that could never
+ * be dispatched is refused when it is created rather than failing after every claim.
+ * Returns the problem with the API's field name (`ticket.title`), or null.
+ */
+export function undispatchableTaskProblem(task: JobTask, tenantId: string, now: Date, ttlMs: number): FrameViolation | null {
+  const payload = buildInstructionPayload({ jobId: PLACEHOLDER_JOB_ID, tenantId, attempt: 1, task }, PLACEHOLDER_WORKER_ID, now, ttlMs);
+  try {
+    const bytes = encodeInstructionPayload(payload);
+    if (bytes.length > WIRE_LIMITS.maxInstructionPayloadBytes) {
+      return { field: 'ticket', expected: `an instruction of at most ${WIRE_LIMITS.maxInstructionPayloadBytes} bytes` };
+    }
+    validateInstructionPayload(decodeInstructionPayload(bytes));
+    return null;
+  } catch (error) {
+    // Only the task's own fields come from the request; any other field failing is a bug here.
+    if (error instanceof FrameValidationError && error.violation.field.startsWith(TASK_FIELD_PREFIX)) {
+      return { field: error.violation.field.slice(TASK_FIELD_PREFIX.length), expected: error.violation.expected };
+    }
+    throw error;
+  }
 }

@@ -1,7 +1,9 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { ApiTokenPrincipal } from '@airlock/data-access';
 import { CurrentPrincipal } from '../auth/principal';
+import { ErrorResponse } from '../common/error.response';
+import { uuidParam } from '../common/request-validation';
 import { CreateJobDto } from './dto/create-job.dto';
 import { JobDetailResponse, JobResponse, toJobDetailResponse, toJobResponse } from './dto/job.response';
 import { ListJobsQuery } from './dto/list-jobs.query';
@@ -11,6 +13,7 @@ const DEFAULT_PAGE_SIZE = 50;
 
 @ApiTags('jobs')
 @ApiBearerAuth()
+@ApiBadRequestResponse({ type: ErrorResponse, description: 'The request is malformed; the message names each field and what was expected' })
 @Controller('jobs')
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}
@@ -32,8 +35,8 @@ export class JobsController {
   /** A job with its attempts, events and metadata-only result. */
   @Get(':id')
   @ApiOkResponse({ type: JobDetailResponse })
-  @ApiNotFoundResponse()
-  async get(@CurrentPrincipal() principal: ApiTokenPrincipal, @Param('id', new ParseUUIDPipe()) id: string): Promise<JobDetailResponse> {
+  @ApiNotFoundResponse({ type: ErrorResponse })
+  async get(@CurrentPrincipal() principal: ApiTokenPrincipal, @Param('id', uuidParam('id')) id: string): Promise<JobDetailResponse> {
     return toJobDetailResponse(await this.jobs.get(principal.tenantId, id));
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataAccess, type JobDetail, type JobStatus, type JobSummary, type JobTask } from '@airlock/data-access';
 import { CLOCK, type Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { undispatchableTaskProblem } from '../dispatch/instruction-payload.factory';
 import { JOB_DISPATCHER, type JobDispatcher } from '../dispatch/job-dispatcher';
 import type { CreateJobDto } from './dto/create-job.dto';
 import { InvalidJobRequestError } from './invalid-job-request.error';
@@ -18,7 +19,11 @@ export class JobsService {
   ) {}
 
   async create(tenantId: string, request: CreateJobDto): Promise<JobSummary> {
-    const job = await this.data.jobs.create(tenantId, taskOf(request), this.config.maxAttempts, this.clock.now());
+    const now = this.clock.now();
+    const task = taskOf(request);
+    const problem = undispatchableTaskProblem(task, tenantId, now, this.config.instructionTtlMs);
+    if (problem) throw new InvalidJobRequestError(problem.field, problem.expected);
+    const job = await this.data.jobs.create(tenantId, task, this.config.maxAttempts, now);
     this.dispatcher.enqueue({ jobId: job.id, tenantId, currentAttempt: job.currentAttempt, createdAt: job.createdAt });
     return job;
   }
@@ -34,22 +39,17 @@ export class JobsService {
   }
 }
 
+/**
+ * The stored task of a validated request. CreateJobDto guarantees the fix fields; were one
+ * missing all the same, the empty string fails the dispatchability check in `create`.
+ */
 function taskOf(request: CreateJobDto): JobTask {
-  if (request.kind === 'noop') {
-    if (request.repoAlias !== undefined || request.baseRef !== undefined || request.ticket !== undefined) {
-      throw new InvalidJobRequestError('repoAlias, baseRef and ticket must be absent for a noop job');
-    }
-    return { kind: 'NOOP' };
-  }
-  // The DTO's validation guarantees these for a fix job.
-  if (request.repoAlias === undefined || request.baseRef === undefined || request.ticket === undefined) {
-    throw new InvalidJobRequestError('repoAlias, baseRef and ticket are required for a fix job');
-  }
+  if (request.kind === 'noop') return { kind: 'NOOP' };
   return {
     kind: 'FIX',
-    repoAlias: request.repoAlias,
-    baseRef: request.baseRef,
-    ticketTitle: request.ticket.title,
-    ticketDescription: request.ticket.description ?? '',
+    repoAlias: request.repoAlias ?? '',
+    baseRef: request.baseRef ?? '',
+    ticketTitle: request.ticket?.title ?? '',
+    ticketDescription: request.ticket?.description ?? '',
   };
 }

@@ -1,12 +1,10 @@
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
+import { describeValidationErrors, REQUEST_VALIDATOR_OPTIONS } from '../../common/request-validation';
 import { CreateJobDto } from './create-job.dto';
 
 async function problems(body: object): Promise<string[]> {
-  const errors = await validate(plainToInstance(CreateJobDto, body), { whitelist: true, forbidNonWhitelisted: true });
-  const flatten = (list: typeof errors, prefix = ''): string[] =>
-    list.flatMap((e) => [...Object.values(e.constraints ?? {}).map((m) => `${prefix}${m}`), ...flatten(e.children ?? [], `${prefix}${e.property}.`)]);
-  return flatten(errors);
+  return describeValidationErrors(await validate(plainToInstance(CreateJobDto, body), REQUEST_VALIDATOR_OPTIONS));
 }
 
 const fix = { repoAlias: 'demo', baseRef: 'release/1.2', ticket: { title: 'Fix it', description: 'details' } };
@@ -18,17 +16,51 @@ describe('CreateJobDto', () => {
   });
 
   it('names the field and what it expects', async () => {
-    expect(await problems({ ...fix, repoAlias: '-bad' })).toEqual(['repoAlias must match ^[a-z0-9][a-z0-9._-]{0,62}$']);
-    expect(await problems({ ...fix, baseRef: 'a..b' })).toEqual(['baseRef must be a git ref name of at most 200 characters']);
-    expect(await problems({ ...fix, kind: 'deploy' })).toEqual(['kind must be one of fix, noop']);
+    expect(await problems({ ...fix, repoAlias: '-bad' })).toEqual(['repoAlias: expected a repository alias matching ^[a-z0-9][a-z0-9._-]{0,62}$']);
+    expect(await problems({ ...fix, baseRef: 'a..b' })).toEqual(['baseRef: expected a git ref name of at most 200 characters']);
+    expect(await problems({ ...fix, kind: 'deploy' })).toEqual(['kind: expected one of fix, noop']);
     expect(await problems({ kind: 'fix' })).toEqual(
-      expect.arrayContaining(['repoAlias is required for a fix job', 'baseRef is required for a fix job', 'ticket is required for a fix job']),
+      expect.arrayContaining([
+        'repoAlias: expected a string (required for a fix job)',
+        'baseRef: expected a string (required for a fix job)',
+        'ticket: expected an object (required for a fix job)',
+      ]),
     );
   });
 
   it('bounds the ticket: one-line title, description up to 16 KiB of UTF-8', async () => {
-    expect(await problems({ ...fix, ticket: { title: 'two\nlines' } })).toEqual(['ticket.title must be one non-blank line']);
-    expect(await problems({ ...fix, ticket: { title: 'x'.repeat(201) } })).toEqual([expect.stringMatching(/^ticket.title must be shorter than or equal to 200/)]);
-    expect(await problems({ ...fix, ticket: { title: 't', description: 'é'.repeat(8_193) } })).toEqual(['ticket.description must be at most 16384 bytes of UTF-8']);
+    expect(await problems({ ...fix, ticket: { title: 'two\nlines' } })).toEqual(['ticket.title: expected one non-blank line']);
+    expect(await problems({ ...fix, ticket: { title: 'x'.repeat(201) } })).toEqual(['ticket.title: expected 1..200 characters']);
+    expect(await problems({ ...fix, ticket: { title: 't', description: 'é'.repeat(8_193) } })).toEqual(['ticket.description: expected at most 16384 bytes of UTF-8']);
+  });
+
+  it('refuses a ticket that is not an object, even an array of valid tickets', async () => {
+    expect(await problems({ ...fix, ticket: [{ title: 'x' }] })).toEqual(['ticket: expected an object']);
+    expect(await problems({ ...fix, ticket: 'Fix it' })).toEqual(['ticket: expected an object']);
+    expect(await problems({ ...fix, ticket: null })).toEqual(['ticket: expected an object (required for a fix job)']);
+  });
+
+  it('refuses text PostgreSQL cannot store: NUL characters and unpaired surrogates', async () => {
+    expect(await problems({ ...fix, ticket: { title: 'a\u0000b' } })).toEqual(['ticket.title: expected no NUL (\\u0000) characters']);
+    expect(await problems({ ...fix, ticket: { title: 'a\ud800b' } })).toEqual(['ticket.title: expected well-formed Unicode (no unpaired surrogate such as \\ud800)']);
+    expect(await problems({ ...fix, ticket: { title: 't', description: '\udc00' } })).toEqual([
+      'ticket.description: expected well-formed Unicode (no unpaired surrogate such as \\ud800)',
+    ]);
+    // A surrogate pair is one well-formed character.
+    expect(await problems({ ...fix, ticket: { title: 'fix 😀', description: '😀' } })).toEqual([]);
+  });
+
+  it('reports the type before the format, and null as a wrong type rather than absent', async () => {
+    expect(await problems({ ...fix, repoAlias: 5 })).toEqual(['repoAlias: expected a string']);
+    expect(await problems({ ...fix, ticket: { title: 5 } })).toEqual(['ticket.title: expected a string']);
+    expect(await problems({ ...fix, kind: null })).toEqual(['kind: expected one of fix, noop']);
+    expect(await problems({ ...fix, ticket: { title: 't', description: null } })).toEqual(['ticket.description: expected a string']);
+  });
+
+  it('refuses repository and ticket fields on a noop job', async () => {
+    expect(await problems({ kind: 'noop', repoAlias: 'demo', ticket: {} })).toEqual([
+      'repoAlias: expected absent: a noop job has no repoAlias, baseRef or ticket',
+      'ticket: expected absent: a noop job has no repoAlias, baseRef or ticket',
+    ]);
   });
 });

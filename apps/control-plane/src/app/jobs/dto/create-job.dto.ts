@@ -1,60 +1,80 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsOptional, IsString, Length, Matches, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsObject, IsString, Length, Matches, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
 import { ID_PATTERNS, WIRE_LIMITS } from '@airlock/protocol';
+import { HasNoNulCharacter, IsWellFormedUnicode, MaxUtf8Bytes, OptionalProperty } from '../../common/request-validation';
 
 /** Job kinds as the API spells them. */
 export const JOB_KINDS = ['fix', 'noop'] as const;
 export type JobKindName = (typeof JOB_KINDS)[number];
 
-const requiredForFix = (dto: CreateJobDto) => (dto.kind ?? 'fix') === 'fix';
+const isFixJob = (dto: CreateJobDto) => (dto.kind ?? 'fix') === 'fix';
 
-function MaxUtf8Bytes(max: number) {
+/** Checks a fix-only field whenever it is present (a noop job must not have it) or required. */
+const presentOrRequiredForFix = (dto: CreateJobDto, value: unknown) => value !== undefined || isFixJob(dto);
+
+/** Refuses the field on a noop job, which carries no repository and no ticket. */
+function AbsentForNoop(): PropertyDecorator {
   return ValidateBy({
-    name: 'maxUtf8Bytes',
+    name: 'absentForNoop',
     validator: {
-      validate: (value: unknown) => typeof value === 'string' && Buffer.byteLength(value, 'utf8') <= max,
-      defaultMessage: (args) => `${args?.property ?? 'value'} must be at most ${max} bytes of UTF-8`,
+      validate: (value: unknown, args) => value === undefined || (args?.object as CreateJobDto).kind !== 'noop',
+      defaultMessage: () => 'expected absent: a noop job has no repoAlias, baseRef or ticket',
     },
   });
 }
 
+// class-validator checks a property's constraints bottom-up and, with stopAtFirstError,
+// reports the first that fails: so the most basic check (the type) sits nearest the
+// property, and each field is refused for its most basic problem.
+
 export class TicketDto {
   @ApiProperty({ minLength: 1, maxLength: WIRE_LIMITS.maxTicketTitleChars, description: 'One line' })
-  @IsString()
-  @Length(1, WIRE_LIMITS.maxTicketTitleChars)
-  @Matches(/^(?=.*\S)[^\r\n]+$/, { message: 'title must be one non-blank line' })
+  @Matches(/^(?=.*\S)[^\r\n]+$/, { message: 'expected one non-blank line' })
+  @Length(1, WIRE_LIMITS.maxTicketTitleChars, { message: `expected 1..${WIRE_LIMITS.maxTicketTitleChars} characters` })
+  @IsWellFormedUnicode()
+  @HasNoNulCharacter()
+  @IsString({ message: 'expected a string' })
+  @IsDefined({ message: 'expected a string (required)' })
   title!: string;
 
   @ApiPropertyOptional({ maxLength: WIRE_LIMITS.maxTicketDescriptionBytes, description: 'Up to 16 KiB of UTF-8', default: '' })
-  @IsOptional()
-  @IsString()
   @MaxUtf8Bytes(WIRE_LIMITS.maxTicketDescriptionBytes)
+  @IsWellFormedUnicode()
+  @HasNoNulCharacter()
+  @IsString({ message: 'expected a string' })
+  @OptionalProperty()
   description?: string;
 }
 
 export class CreateJobDto {
   @ApiPropertyOptional({ enum: JOB_KINDS, default: 'fix' })
-  @IsOptional()
-  @IsIn(JOB_KINDS, { message: `kind must be one of ${JOB_KINDS.join(', ')}` })
+  @IsIn(JOB_KINDS, { message: `expected one of ${JOB_KINDS.join(', ')}` })
+  @OptionalProperty()
   kind?: JobKindName;
 
   @ApiPropertyOptional({ pattern: ID_PATTERNS.repoAlias.source, description: 'Required for fix; the alias in the worker\'s local catalog' })
-  @ValidateIf(requiredForFix)
-  @IsDefined({ message: 'repoAlias is required for a fix job' })
-  @Matches(ID_PATTERNS.repoAlias, { message: `repoAlias must match ${ID_PATTERNS.repoAlias.source}` })
+  @Matches(ID_PATTERNS.repoAlias, { message: `expected a repository alias matching ${ID_PATTERNS.repoAlias.source}` })
+  @IsString({ message: 'expected a string' })
+  @AbsentForNoop()
+  @IsDefined({ message: 'expected a string (required for a fix job)' })
+  @ValidateIf(presentOrRequiredForFix)
   repoAlias?: string;
 
   @ApiPropertyOptional({ maxLength: WIRE_LIMITS.maxBaseRefChars, description: 'Required for fix; branch or tag to start from' })
-  @ValidateIf(requiredForFix)
-  @IsDefined({ message: 'baseRef is required for a fix job' })
-  @Matches(ID_PATTERNS.gitRef, { message: `baseRef must be a git ref name of at most ${WIRE_LIMITS.maxBaseRefChars} characters` })
+  @Matches(ID_PATTERNS.gitRef, { message: `expected a git ref name of at most ${WIRE_LIMITS.maxBaseRefChars} characters` })
+  @IsString({ message: 'expected a string' })
+  @AbsentForNoop()
+  @IsDefined({ message: 'expected a string (required for a fix job)' })
+  @ValidateIf(presentOrRequiredForFix)
   baseRef?: string;
 
   @ApiPropertyOptional({ type: TicketDto, description: 'Required for fix' })
-  @ValidateIf(requiredForFix)
-  @IsDefined({ message: 'ticket is required for a fix job' })
   @ValidateNested()
   @Type(() => TicketDto)
+  @IsObject({ message: 'expected an object' })
+  @AbsentForNoop()
+  @IsDefined({ message: 'expected an object (required for a fix job)' })
+  @ValidateIf(presentOrRequiredForFix)
   ticket?: TicketDto;
 }

@@ -1,21 +1,26 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsInt, Max, Min } from 'class-validator';
 import type { JobStatus } from '@airlock/data-access';
+import { OptionalProperty } from '../../common/request-validation';
 
 export const JOB_STATUSES = ['QUEUED', 'DISPATCHED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const satisfies readonly JobStatus[];
 
+const MAX_PAGE_SIZE = 200;
+const LIMIT_EXPECTATION = { message: `expected an integer in 1..${MAX_PAGE_SIZE}` };
+
+// Constraints are checked bottom-up (see create-job.dto.ts).
 export class ListJobsQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 })
+  @Max(MAX_PAGE_SIZE, LIMIT_EXPECTATION)
+  @Min(1, LIMIT_EXPECTATION)
+  @IsInt(LIMIT_EXPECTATION)
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @OptionalProperty()
   limit?: number;
 
   @ApiPropertyOptional({ enum: JOB_STATUSES })
-  @IsOptional()
-  @IsIn(JOB_STATUSES, { message: `status must be one of ${JOB_STATUSES.join(', ')}` })
+  @IsIn(JOB_STATUSES, { message: `expected one of ${JOB_STATUSES.join(', ')}` })
+  @OptionalProperty()
   status?: JobStatus;
 }
