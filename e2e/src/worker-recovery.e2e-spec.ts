@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { DEMO_BRANCH_BASE, DEMO_REPO_ALIAS, DEMO_SLOW_TICKET, DEMO_TICKET } from '@airlock/local-stack';
 import { startE2eStack, type E2eStack } from './support/e2e-stack';
+import { waitForPhaseStarted } from './support/job-progress';
 
 describe('the worker restarts, reconnects, and survives SIGKILL mid-job', () => {
   let stack: E2eStack;
@@ -26,13 +27,7 @@ describe('the worker restarts, reconnects, and survives SIGKILL mid-job', () => 
   it('completes exactly once through the next attempt after the worker is killed mid-job', async () => {
     const job = await stack.api.createFixJob({ repoAlias: DEMO_REPO_ALIAS, baseRef: DEMO_BRANCH_BASE, ticket: DEMO_SLOW_TICKET });
     // Kill while the (slow) model is answering attempt 1.
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const current = await stack.api.job(job.id);
-      if (current.events.some((e) => e.type === 'PHASE_STARTED' && e.phase === 'PHASE_INFERENCE')) break;
-      if (Date.now() > deadline) throw new Error(`job never reached inference: ${current.status}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitForPhaseStarted(stack.api, job.id, 'PHASE_INFERENCE');
     stack.worker.process.signal('SIGKILL');
     await stack.worker.process.waitForExit();
     await stack.restartWorker();
