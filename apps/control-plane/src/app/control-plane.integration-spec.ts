@@ -7,7 +7,7 @@ import { createTenantWithAdminToken } from '../test-support/tenant.fixture';
 import { eventually, gatewayClient, enroll, TestWorker } from '../test-support/test-worker';
 import { loadAppConfig } from './config/app-config';
 import { startControlPlane, type RunningControlPlane } from './control-plane';
-import type { JobDetailResponse } from './jobs/dto/job.response';
+import type { JobDetailResponse, JobResponse } from './jobs/dto/job.response';
 
 jest.setTimeout(60_000);
 
@@ -85,6 +85,26 @@ function succeeded(jobId: string, attempt: number) {
     },
   };
 }
+
+/** What a worker sends when it stopped an attempt because it was told to cancel it. */
+function cancelledResult(jobId: string, attempt: number) {
+  const { result } = succeeded(jobId, attempt);
+  return { result: { ...result, outcome: 'JOB_OUTCOME_CANCELLED' as const, failureCode: 'CANCELLED' as const, changeMac: Buffer.alloc(0) } };
+}
+
+/** A running attempt: the worker got the job's first instruction and acknowledged it. */
+async function runningJob(token: string, worker: TestWorker): Promise<string> {
+  const jobId = (await api<JobDetailResponse>(token, 'POST', '/jobs', noopJob)).body.id;
+  const before = worker.instructions().length;
+  worker.send({ credit: { credits: 1 } });
+  await eventually(() => (worker.instructions().length === before + 1 ? true : undefined), 'the instruction');
+  worker.send({ ack: { attempt: { jobId, attempt: 1 } } });
+  await eventually(async () => ((await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body.status === 'RUNNING' ? true : undefined), 'RUNNING');
+  return jobId;
+}
+
+const cancelsReceived = (worker: TestWorker, since = 0) =>
+  worker.received.slice(since).flatMap((f) => (f.frame === 'cancel' && f.cancel?.attempt ? [f.cancel.attempt] : []));
 
 describe('REST API', () => {
   it('answers health without a token and everything else with 401', async () => {
@@ -277,6 +297,33 @@ describe('worker stream', () => {
     worker.close();
   });
 
+  it('requeues a job a full worker turned away, and leaves a job alone when its worker says it already has the attempt', async () => {
+    const { token } = await newTenant();
+    const worker = await connectedWorker(token, 1);
+    const jobId = (await api<JobDetailResponse>(token, 'POST', '/jobs', noopJob)).body.id;
+    worker.send({ credit: { credits: 1 } });
+    await eventually(() => (worker.instructions().length === 1 ? true : undefined), 'attempt 1');
+    worker.send({ rejected: { attempt: { jobId, attempt: 1 }, failureCode: 'WORKER_AT_CAPACITY' } });
+    worker.send({ credit: { credits: 1 } });
+    await eventually(() => (worker.instructions().length === 2 ? true : undefined), 'attempt 2');
+    expect(decodeInstructionPayload(worker.instructions()[1]!.payload).attempt).toBe(2);
+    const requeued = (await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body;
+    expect(requeued).toMatchObject({ status: 'DISPATCHED', currentAttempt: 2, failureCode: null });
+    expect(requeued.attempts.map((a) => [a.status, a.failureCode])).toEqual([
+      ['REJECTED', 'WORKER_AT_CAPACITY'],
+      ['DISPATCHED', null],
+    ]);
+
+    worker.send({ ack: { attempt: { jobId, attempt: 2 } } });
+    worker.send({ rejected: { attempt: { jobId, attempt: 2 }, failureCode: 'ATTEMPT_ALREADY_SEEN' } });
+    worker.send(succeeded(jobId, 2));
+    await eventually(() => (worker.resultAcks().length === 1 ? true : undefined), 'result ack');
+    const done = (await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body;
+    expect(done).toMatchObject({ status: 'SUCCEEDED', currentAttempt: 2 });
+    expect(worker.resultAcks()[0]!.disposition).toBe('RESULT_DISPOSITION_RECORDED');
+    worker.close();
+  });
+
   it('never sends more instructions than credits', async () => {
     const { token } = await newTenant();
     const worker = await connectedWorker(token);
@@ -295,6 +342,121 @@ describe('worker stream', () => {
     const dispatched = worker.instructions().map((i) => decodeInstructionPayload(i.payload).jobId);
     expect(new Set(dispatched)).toEqual(new Set(jobIds));
     worker.close();
+  });
+});
+
+describe('cancel', () => {
+  it('ends a queued job CANCELLED at once, and the dispatcher never hands it out afterwards', async () => {
+    const { token } = await newTenant();
+    // No credits yet: the job waits in the dispatcher's in-memory queue.
+    const worker = await connectedWorker(token);
+    const queued = (await api<JobDetailResponse>(token, 'POST', '/jobs', noopJob)).body.id;
+    const cancelled = await api<JobResponse>(token, 'POST', `/jobs/${queued}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({ id: queued, status: 'CANCELLED', failureCode: 'CANCELLED', cancelRequestedAt: expect.any(String), finishedAt: expect.any(String) });
+
+    // The cancelled job is older, so it is first in line when credits arrive.
+    const next = (await api<JobDetailResponse>(token, 'POST', '/jobs', noopJob)).body.id;
+    worker.send({ credit: { credits: 2 } });
+    await eventually(() => (worker.instructions().length === 1 ? true : undefined), 'the next job');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(worker.instructions().map((instruction) => decodeInstructionPayload(instruction.payload).jobId)).toEqual([next]);
+    const job = (await api<JobDetailResponse>(token, 'GET', `/jobs/${queued}`)).body;
+    expect(job).toMatchObject({ status: 'CANCELLED', currentAttempt: 0, attempts: [] });
+    expect(job.events.map((event) => event.type)).toEqual(['CREATED', 'QUEUED', 'CANCEL_REQUESTED', 'CANCELLED']);
+    worker.close();
+  });
+
+  it('tells the worker holding a running attempt to stop it, and records the CANCELLED result', async () => {
+    const { token } = await newTenant();
+    const worker = await connectedWorker(token, 1);
+    const jobId = await runningJob(token, worker);
+    let seq = 0;
+    const heartbeat = () => {
+      seq += 1;
+      worker.send({ heartbeat: { running: [{ jobId, attempt: 1 }], freeSlots: 0, seq } });
+      return seq;
+    };
+    const renewed = (heartbeatSeq: number) =>
+      eventually(() => worker.received.find((f) => f.frame === 'leaseRenewal' && f.leaseRenewal?.heartbeatSeq === heartbeatSeq)?.leaseRenewal ?? undefined, `renewal ${heartbeatSeq}`);
+    // A fresh lease, and no heartbeat after the cancel: any Cancel now comes from the cancel call.
+    await renewed(heartbeat());
+    const before = worker.received.length;
+
+    const requested = await api<JobResponse>(token, 'POST', `/jobs/${jobId}/cancel`);
+    expect(requested.status).toBe(202);
+    expect(requested.body).toMatchObject({ id: jobId, status: 'RUNNING', cancelRequestedAt: expect.any(String), finishedAt: null });
+    await eventually(() => (cancelsReceived(worker, before).length > 0 ? true : undefined), 'a Cancel');
+    expect(cancelsReceived(worker, before)).toEqual([{ jobId, attempt: 1 }]);
+
+    // Asked again: still 202, the first request's time. The lease still renews, so the
+    // worker can report inside it, and each heartbeat's answer repeats the cancel.
+    const again = await api<JobResponse>(token, 'POST', `/jobs/${jobId}/cancel`);
+    expect(again).toMatchObject({ status: 202, body: { status: 'RUNNING', cancelRequestedAt: requested.body.cancelRequestedAt } });
+    expect((await renewed(heartbeat())).renewed).toEqual([{ jobId, attempt: 1 }]);
+    expect(new Set(cancelsReceived(worker, before).map((ref) => `${ref.jobId}#${ref.attempt}`))).toEqual(new Set([`${jobId}#1`]));
+
+    worker.send(cancelledResult(jobId, 1));
+    const [ack] = await eventually(() => (worker.resultAcks().length === 1 ? worker.resultAcks() : undefined), 'result ack');
+    expect(ack!.disposition).toBe('RESULT_DISPOSITION_RECORDED');
+    const job = (await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body;
+    expect(job).toMatchObject({ status: 'CANCELLED', failureCode: 'CANCELLED', result: { outcome: 'JOB_OUTCOME_CANCELLED' } });
+    expect(job.attempts).toEqual([expect.objectContaining({ number: 1, status: 'CANCELLED' })]);
+    expect(job.events.map((event) => event.type)).toEqual(['CREATED', 'QUEUED', 'DISPATCHED', 'ACKED', 'CANCEL_REQUESTED', 'RESULT_RECORDED']);
+
+    const finished = await api(token, 'POST', `/jobs/${jobId}/cancel`);
+    expect(finished).toEqual({ status: 409, body: { statusCode: 409, code: 'JOB_ALREADY_FINISHED', message: `job ${jobId} is already CANCELLED and can no longer be cancelled` } });
+    worker.close();
+  });
+
+  it('ends the job CANCELLED when the worker is gone and the lease expires, instead of requeueing it', async () => {
+    const { token } = await newTenant();
+    const worker = await connectedWorker(token, 1);
+    const jobId = await runningJob(token, worker);
+    worker.close();
+    expect((await api<JobResponse>(token, 'POST', `/jobs/${jobId}/cancel`)).status).toBe(202);
+
+    const job = await eventually(async () => {
+      const current = (await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body;
+      return current.status === 'RUNNING' ? undefined : current;
+    }, 'the lease to expire');
+    expect(job).toMatchObject({ status: 'CANCELLED', failureCode: 'CANCELLED', currentAttempt: 1 });
+    expect(job.attempts).toEqual([expect.objectContaining({ number: 1, status: 'LEASE_EXPIRED' })]);
+    expect(job.events.map((event) => event.type)).toEqual(['CREATED', 'QUEUED', 'DISPATCHED', 'ACKED', 'CANCEL_REQUESTED', 'LEASE_EXPIRED', 'CANCELLED']);
+    // Not queued again: a worker with a free slot gets nothing.
+    const other = await connectedWorker(token, 1);
+    other.send({ credit: { credits: 1 } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(other.instructions()).toHaveLength(0);
+    other.close();
+  });
+
+  it('answers 409 naming the status of a job that already finished, and changes nothing', async () => {
+    const { token } = await newTenant();
+    const worker = await connectedWorker(token, 1);
+    const jobId = await runningJob(token, worker);
+    worker.send(succeeded(jobId, 1));
+    await eventually(() => (worker.resultAcks().length === 1 ? true : undefined), 'result ack');
+
+    const refused = await api(token, 'POST', `/jobs/${jobId}/cancel`);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ code: 'JOB_ALREADY_FINISHED', message: expect.stringContaining('SUCCEEDED') });
+    expect((await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body).toMatchObject({ status: 'SUCCEEDED', cancelRequestedAt: null });
+    worker.close();
+  });
+
+  it("answers 404 for another tenant's job, and leaves it queued", async () => {
+    const owner = await newTenant();
+    const stranger = await newTenant();
+    const jobId = (await api<JobDetailResponse>(owner.token, 'POST', '/jobs', noopJob)).body.id;
+    const foreign = await api(stranger.token, 'POST', `/jobs/${jobId}/cancel`);
+    expect(foreign).toEqual({ status: 404, body: { statusCode: 404, code: 'JOB_NOT_FOUND', message: `job ${jobId} not found` } });
+    expect((await api<JobDetailResponse>(owner.token, 'GET', `/jobs/${jobId}`)).body).toMatchObject({ status: 'QUEUED', cancelRequestedAt: null });
+  });
+
+  it('is documented in the OpenAPI document with each of its answers', async () => {
+    const document = (await (await fetch(`${controlPlane.httpUrl}/api/docs-json`)).json()) as { paths: Record<string, { post?: { responses: object } }> };
+    expect(Object.keys(document.paths['/api/v1/jobs/{id}/cancel']?.post?.responses ?? {}).sort()).toEqual(['200', '202', '400', '404', '409']);
   });
 });
 

@@ -178,6 +178,7 @@ const BAD_INPUTS: readonly BadInput[] = [
   ['job id: not a UUID', { method: 'GET', path: '/jobs/not-a-uuid' }, 400, 'id'],
   ['job id: a number', { method: 'GET', path: '/jobs/42' }, 400, 'id'],
   ['job id: bad percent-encoding', { method: 'GET', path: '/jobs/%ZZ' }, 400, 'path'],
+  ['cancel: job id not a UUID', { method: 'POST', path: '/jobs/not-a-uuid/cancel' }, 400, 'id'],
 ];
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -195,6 +196,7 @@ describe('REST bad input', () => {
 
   it('answers the unknown with 404 and a stable code', async () => {
     expect(await send({ method: 'GET', path: `/jobs/${unknownJobId}` })).toMatchObject({ status: 404, body: { statusCode: 404, code: 'JOB_NOT_FOUND' } });
+    expect(await send({ method: 'POST', path: `/jobs/${unknownJobId}/cancel` })).toMatchObject({ status: 404, body: { code: 'JOB_NOT_FOUND' } });
     expect(await send({ method: 'GET', path: '/no-such-route' })).toMatchObject({ status: 404, body: { code: 'ROUTE_NOT_FOUND' } });
   });
 
@@ -221,7 +223,9 @@ describe('REST bad input', () => {
     const raw =
       `{"kind":"fix","repoAlias":"demo-repo","baseRef":"main","ticket":{"title":"x${escapedControlCharacters(199)}",` +
       `"description":"${escapedControlCharacters(16 * 1024)}"}}`;
-    expect(await send(postJobRaw(raw))).toMatchObject({ status: 201, body: { status: 'QUEUED' } });
+    const created = await send<{ id: string; status: string }>(postJobRaw(raw));
+    expect(created).toMatchObject({ status: 201, body: { status: 'QUEUED' } });
+    expect((await send({ method: 'POST', path: `/jobs/${created.body.id}/cancel` })).status).toBe(200);
   });
 });
 
@@ -231,6 +235,7 @@ describe('database outage', () => {
       { method: 'GET', path: '/jobs' },
       postJob({ kind: 'noop' }),
       { method: 'GET', path: `/jobs/${unknownJobId}` },
+      { method: 'POST', path: `/jobs/${unknownJobId}/cancel` },
       postToken({}),
     ];
     await cluster.stopServer();

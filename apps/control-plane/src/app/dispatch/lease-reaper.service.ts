@@ -26,8 +26,8 @@ const SWEEP_BATCH = 100;
 
 /**
  * Fences attempts whose lease ran out and requeues their jobs (or fails them after the
- * last attempt). Each expiry is a conditional transaction, so sweeping on several replicas
- * or racing a late result is safe.
+ * last attempt, or ends them CANCELLED when a cancel was requested). Each expiry is a
+ * conditional transaction, so sweeping on several replicas or racing a late result is safe.
  */
 @Injectable()
 export class LeaseReaperService {
@@ -67,7 +67,7 @@ export class LeaseReaperService {
         const expiry = await this.data.jobs.expireLease(ref, now);
         if (!expiry) continue;
         expiredCount += 1;
-        this.logger.warn({ event: 'lease_expired', jobId: expiry.jobId, attempt: expiry.attempt, requeued: expiry.requeued });
+        this.logger.warn({ event: 'lease_expired', jobId: expiry.jobId, attempt: expiry.attempt, requeued: expiry.requeued, cancelled: expiry.cancelled });
         // The fenced attempt may still be running on a worker that only missed heartbeats:
         // tell it to stop, so it does not go on to push over the next attempt's branch.
         this.sessions.sessionOf(ref.workerId)?.send({ cancel: { attempt: { jobId: expiry.jobId, attempt: expiry.attempt } } });

@@ -1,5 +1,15 @@
-import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { ApiTokenPrincipal } from '@airlock/data-access';
 import { CurrentPrincipal } from '../auth/principal';
 import { ErrorResponse } from '../common/error.response';
@@ -10,6 +20,11 @@ import { ListJobsQuery } from './dto/list-jobs.query';
 import { JobsService } from './jobs.service';
 
 const DEFAULT_PAGE_SIZE = 50;
+
+/** The slice of the platform response the cancel route uses to pick 200 or 202. */
+interface StatusResponse {
+  status(code: number): unknown;
+}
 
 @ApiTags('jobs')
 @ApiBearerAuth()
@@ -38,5 +53,28 @@ export class JobsController {
   @ApiNotFoundResponse({ type: ErrorResponse })
   async get(@CurrentPrincipal() principal: ApiTokenPrincipal, @Param('id', uuidParam('id')) id: string): Promise<JobDetailResponse> {
     return toJobDetailResponse(await this.jobs.get(principal.tenantId, id));
+  }
+
+  /** Cancels a job: a queued one at once, a dispatched or running one once its worker stops. */
+  @Post(':id/cancel')
+  @ApiOperation({
+    summary: 'Cancel a job',
+    description:
+      'A QUEUED job ends CANCELLED at once (200). For a DISPATCHED or RUNNING job the cancel is recorded (cancelRequestedAt) and the worker ' +
+      'holding the current attempt is told to stop (202); the job ends CANCELLED when the worker reports so, or when the attempt\'s lease ' +
+      'expires. A worker that finished first keeps its real outcome. Repeating the request answers 202 again.',
+  })
+  @ApiOkResponse({ type: JobResponse, description: 'The job was queued and is now CANCELLED' })
+  @ApiAcceptedResponse({ type: JobResponse, description: 'The cancel is recorded; the job ends when its worker stops or its lease expires' })
+  @ApiNotFoundResponse({ type: ErrorResponse, description: 'No such job in the caller\'s tenant' })
+  @ApiConflictResponse({ type: ErrorResponse, description: 'The job already finished (JOB_ALREADY_FINISHED); the message names its status' })
+  async cancel(
+    @CurrentPrincipal() principal: ApiTokenPrincipal,
+    @Param('id', uuidParam('id')) id: string,
+    @Res({ passthrough: true }) response: StatusResponse,
+  ): Promise<JobResponse> {
+    const outcome = await this.jobs.cancel(principal.tenantId, id);
+    response.status(outcome.kind === 'CANCELLED' ? HttpStatus.OK : HttpStatus.ACCEPTED);
+    return toJobResponse(outcome.job);
   }
 }

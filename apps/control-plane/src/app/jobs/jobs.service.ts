@@ -1,21 +1,32 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataAccess, type JobDetail, type JobStatus, type JobSummary, type JobTask } from '@airlock/data-access';
 import { CLOCK, type Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { undispatchableTaskProblem } from '../dispatch/instruction-payload.factory';
 import { JOB_DISPATCHER, type JobDispatcher } from '../dispatch/job-dispatcher';
+import { WorkerSessionRegistry } from '../dispatch/worker-session.registry';
 import type { CreateJobDto } from './dto/create-job.dto';
 import { InvalidJobRequestError } from './invalid-job-request.error';
+import { JobAlreadyFinishedError } from './job-already-finished.error';
 import { JobNotFoundError } from './job-not-found.error';
 
-/** Creating and reading jobs; every call is scoped to the caller's tenant. */
+/**
+ * What a cancel did: `CANCELLED` — the job was queued and is now terminal;
+ * `CANCEL_REQUESTED` — a worker holds it and was told to stop (if connected here).
+ */
+export type CancelOutcome = { readonly kind: 'CANCELLED' | 'CANCEL_REQUESTED'; readonly job: JobSummary };
+
+/** Creating, reading and cancelling jobs; every call is scoped to the caller's tenant. */
 @Injectable()
 export class JobsService {
+  private readonly logger = new Logger(JobsService.name);
+
   constructor(
     private readonly data: DataAccess,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(JOB_DISPATCHER) private readonly dispatcher: JobDispatcher,
+    private readonly sessions: WorkerSessionRegistry,
   ) {}
 
   async create(tenantId: string, request: CreateJobDto): Promise<JobSummary> {
@@ -36,6 +47,31 @@ export class JobsService {
 
   list(tenantId: string, filter: { limit: number; status?: JobStatus }): Promise<JobSummary[]> {
     return this.data.jobs.listForTenant(tenantId, filter);
+  }
+
+  /**
+   * Cancels a queued job at once; for a dispatched or running one, records the request and
+   * tells the worker holding the current attempt to stop it, if its stream is open on this
+   * process. Otherwise the worker learns it from its next heartbeat's answer, or the
+   * attempt's lease runs out and the lease reaper ends the job CANCELLED.
+   */
+  async cancel(tenantId: string, jobId: string): Promise<CancelOutcome> {
+    const cancellation = await this.data.jobs.requestCancel(tenantId, jobId, this.clock.now());
+    if (!cancellation) throw new JobNotFoundError(jobId);
+    switch (cancellation.kind) {
+      case 'ALREADY_FINISHED':
+        throw new JobAlreadyFinishedError(jobId, cancellation.job.status);
+      case 'CANCELLED':
+        this.logger.log({ event: 'job_cancelled', jobId, tenantId, while: 'QUEUED' });
+        return { kind: 'CANCELLED', job: cancellation.job };
+      case 'CANCEL_REQUESTED': {
+        const { workerId, attempt } = cancellation.attempt;
+        // Sent again on a repeated request: harmless, and it reaches a worker that reconnected since.
+        const delivered = this.sessions.sessionOf(workerId)?.send({ cancel: { attempt: { jobId, attempt } } }) ?? false;
+        this.logger.log({ event: 'job_cancel_requested', jobId, tenantId, attempt, workerId, delivered });
+        return { kind: 'CANCEL_REQUESTED', job: cancellation.job };
+      }
+    }
   }
 }
 

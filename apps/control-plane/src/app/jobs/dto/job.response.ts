@@ -10,7 +10,10 @@ export class JobResponse {
   @ApiProperty({ enum: JOB_STATUSES }) status!: string;
   @ApiProperty({ description: 'The attempt that owns the job; 0 before the first dispatch' }) currentAttempt!: number;
   @ApiProperty() maxAttempts!: number;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'A FailureCode name, or LEASE_EXPIRED' }) failureCode!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'A FailureCode name (CANCELLED for a cancelled job), or LEASE_EXPIRED' })
+  failureCode!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: Date, description: 'When a cancel was requested (POST /jobs/{id}/cancel), or null' })
+  cancelRequestedAt!: Date | null;
   @ApiProperty() createdAt!: Date;
   @ApiProperty() updatedAt!: Date;
   @ApiPropertyOptional({ nullable: true, type: Date }) finishedAt!: Date | null;
@@ -56,6 +59,7 @@ export function toJobResponse(job: JobSummary): JobResponse {
     currentAttempt: job.currentAttempt,
     maxAttempts: job.maxAttempts,
     failureCode: job.failureCode,
+    cancelRequestedAt: job.cancelRequestedAt,
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
     finishedAt: job.finishedAt,
