@@ -66,4 +66,39 @@ describe('InProcessJobDispatcher', () => {
     expect(worker.sent).toHaveLength(2);
     expect(worker.credits).toBe(6);
   });
+
+  it('fails a claimed job whose instruction can never be valid instead of sending or retrying it', async () => {
+    const rejections: { jobId: string; attempt: number; failureCode: string }[] = [];
+    const jobs = {
+      // A job stored before creation validated its instruction: a fix task with no ticket title.
+      claimForDispatch: async (input: { jobId: string; expectedCurrentAttempt: number }) => ({
+        jobId: input.jobId,
+        tenantId,
+        attempt: input.expectedCurrentAttempt + 1,
+        task: { kind: 'FIX' as const, repoAlias: 'demo', baseRef: 'main', ticketTitle: '', ticketDescription: '' },
+      }),
+      recordRejection: async (ref: { jobId: string; attempt: number }, failureCode: string) => {
+        rejections.push({ jobId: ref.jobId, attempt: ref.attempt, failureCode });
+        return true;
+      },
+      listQueued: async () => [],
+    };
+    const registry = new WorkerSessionRegistry();
+    const worker = session(1);
+    registry.register(worker);
+    const dispatcher = new InProcessJobDispatcher(
+      { jobs } as unknown as DataAccess,
+      registry,
+      { currentSigner: () => ({ keyId: signer.keyId, privateKeyPem: signer.privateKeyPem }) } as unknown as SigningKeyService,
+      { leaseTtlMs: 30_000, instructionTtlMs: 600_000 } as AppConfig,
+      { now: () => new Date(1_700_000_000_000) },
+    );
+    const broken = job(1_000);
+    dispatcher.enqueue(broken);
+    await dispatcher.stop(); // waits for the pump in flight
+
+    expect(rejections).toEqual([{ jobId: broken.jobId, attempt: 1, failureCode: 'INSTRUCTION_MALFORMED' }]);
+    expect(worker.sent).toEqual([]);
+    expect(worker.credits).toBe(1);
+  });
 });

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataAccess } from '@airlock/data-access';
 import { signInstruction } from '@airlock/envelope';
+import { FailureCode, FrameValidationError, InstructionPayloadDecodeError, type SignedInstruction__Output } from '@airlock/protocol';
 import { CLOCK, type Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { SigningKeyService } from '../signing/signing-key.service';
@@ -115,10 +116,18 @@ export class InProcessJobDispatcher implements JobDispatcher {
     });
     // Another dispatcher (or a cancel) moved the job on: this queue entry was stale.
     if (!claim) return 'gone';
-    const instruction = signInstruction(
-      buildInstructionPayload(claim, session.workerId, now, this.config.instructionTtlMs),
-      this.signingKeys.currentSigner(),
-    );
+    let instruction: SignedInstruction__Output;
+    try {
+      instruction = signInstruction(buildInstructionPayload(claim, session.workerId, now, this.config.instructionTtlMs), this.signingKeys.currentSigner());
+    } catch (error) {
+      if (!(error instanceof FrameValidationError || error instanceof InstructionPayloadDecodeError)) throw error;
+      // A job stored before creation checked its instruction (one with no ticket title,
+      // say) can never be sent: fail it now, as a worker refusing it would, instead of
+      // leaving the claimed attempt to expire and be retried to no end.
+      await this.data.jobs.recordRejection({ workerId: session.workerId, jobId: claim.jobId, attempt: claim.attempt }, FailureCode.INSTRUCTION_MALFORMED, now);
+      this.logger.error({ event: 'job_undispatchable', jobId: claim.jobId, attempt: claim.attempt, field: error instanceof FrameValidationError ? error.violation.field : null });
+      return 'gone';
+    }
     // If the stream closed meanwhile the attempt stays DISPATCHED; its lease expires and
     // the reaper queues the job again. Nothing is lost, it is only late.
     const delivered = session.send({ instruction });
