@@ -62,7 +62,7 @@ export class JobsService {
       case 'ALREADY_FINISHED':
         throw new JobAlreadyFinishedError(jobId, cancellation.job.status);
       case 'CANCELLED':
-        this.logger.log({ event: 'job_cancelled', jobId, tenantId, while: 'QUEUED' });
+        this.logger.log({ event: 'job_cancelled', jobId, tenantId, previousStatus: 'QUEUED' });
         return { kind: 'CANCELLED', job: cancellation.job };
       case 'CANCEL_REQUESTED': {
         const { workerId, attempt } = cancellation.attempt;
