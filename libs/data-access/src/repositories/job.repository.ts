@@ -119,7 +119,7 @@ export interface WorkerAttemptRef {
 
 export type ResultDispositionName = 'RECORDED' | 'DUPLICATE' | 'STALE_ATTEMPT' | 'UNKNOWN_ATTEMPT';
 
-/** What the lease reaper did to one expired attempt. */
+/** What became of a job whose attempt ended early (lease expired, or turned away by a full worker). */
 export interface LeaseExpiry {
   readonly jobId: string;
   readonly tenantId: string;
@@ -453,34 +453,61 @@ export class JobRepository {
         data: { status: 'LEASE_EXPIRED', failureCode: LEASE_EXPIRED_FAILURE_CODE, finishedAt: now },
       });
       if (expired.count !== 1) return null;
-      const base = { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, at: now };
-      const expiry = { jobId: ref.jobId, tenantId: job.tenantId, attempt: ref.attempt, jobCreatedAt: job.createdAt };
-      await tx.jobEvent.create({ data: { ...base, type: 'LEASE_EXPIRED' } });
-      if (job.currentAttempt !== ref.attempt || !ACTIVE_JOB_STATUSES.includes(job.status)) {
-        return { ...expiry, requeued: false, cancelled: false };
-      }
-      if (job.cancelRequestedAt !== null) {
-        await tx.job.update({
-          where: { id: ref.jobId },
-          data: { status: 'CANCELLED', failureCode: CANCELLED_FAILURE_CODE, finishedAt: now, updatedAt: now },
-        });
-        await tx.jobEvent.create({ data: { ...base, type: 'CANCELLED', failureCode: CANCELLED_FAILURE_CODE } });
-        return { ...expiry, requeued: false, cancelled: true };
-      }
-      const requeued = ref.attempt < job.maxAttempts;
-      if (requeued) {
-        await tx.job.update({ where: { id: ref.jobId }, data: { status: 'QUEUED', updatedAt: now } });
-        await tx.jobEvent.create({ data: { ...base, type: 'REQUEUED' } });
-      } else {
-        await tx.job.update({
-          where: { id: ref.jobId },
-          data: { status: 'FAILED', failureCode: LEASE_EXPIRED_FAILURE_CODE, finishedAt: now, updatedAt: now },
-        });
-        await tx.jobEvent.create({ data: { ...base, type: 'FAILED', failureCode: LEASE_EXPIRED_FAILURE_CODE } });
-      }
-      return { ...expiry, requeued, cancelled: false };
+      await tx.jobEvent.create({ data: { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: 'LEASE_EXPIRED', at: now } });
+      return requeueOrEnd(tx, job, ref, now, LEASE_EXPIRED_FAILURE_CODE);
     });
   }
+
+  /**
+   * The worker turned the attempt away without holding anything against the job: every
+   * slot was busy (a dispatcher overspent its credits). The attempt ends REJECTED and the
+   * job is queued again as the next attempt — or ends CANCELLED if a cancel was asked for,
+   * or FAILED with the code once it has used its attempts. Null when the attempt is no
+   * longer that worker's live attempt of the job.
+   */
+  async requeueTurnedAway(ref: WorkerAttemptRef, failureCode: string, now: Date): Promise<LeaseExpiry | null> {
+    return this.db.$transaction(async (tx) => {
+      const job = await lockJob(tx, ref.jobId);
+      if (!job || job.currentAttempt !== ref.attempt || !ACTIVE_JOB_STATUSES.includes(job.status)) return null;
+      const rejected = await tx.jobAttempt.updateMany({
+        where: { jobId: ref.jobId, attempt: ref.attempt, workerId: ref.workerId, status: { in: ACTIVE_ATTEMPT_STATUSES } },
+        data: { status: 'REJECTED', failureCode, finishedAt: now },
+      });
+      if (rejected.count !== 1) return null;
+      await tx.jobEvent.create({ data: { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: 'REJECTED', failureCode, at: now } });
+      return requeueOrEnd(tx, job, ref, now, failureCode);
+    });
+  }
+}
+
+/**
+ * After an attempt ended without a result: requeues its job as the next attempt, or ends it
+ * CANCELLED (a cancel was asked for) or FAILED with `failureCode` (no attempts left). A job
+ * the attempt no longer owns is left as it is.
+ */
+async function requeueOrEnd(tx: DatabaseTransaction, job: LockedJob, ref: AttemptRef, now: Date, failureCode: string): Promise<LeaseExpiry> {
+  const base = { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, at: now };
+  const outcome = { jobId: ref.jobId, tenantId: job.tenantId, attempt: ref.attempt, jobCreatedAt: job.createdAt };
+  if (job.currentAttempt !== ref.attempt || !ACTIVE_JOB_STATUSES.includes(job.status)) {
+    return { ...outcome, requeued: false, cancelled: false };
+  }
+  if (job.cancelRequestedAt !== null) {
+    await tx.job.update({
+      where: { id: ref.jobId },
+      data: { status: 'CANCELLED', failureCode: CANCELLED_FAILURE_CODE, finishedAt: now, updatedAt: now },
+    });
+    await tx.jobEvent.create({ data: { ...base, type: 'CANCELLED', failureCode: CANCELLED_FAILURE_CODE } });
+    return { ...outcome, requeued: false, cancelled: true };
+  }
+  const requeued = ref.attempt < job.maxAttempts;
+  if (requeued) {
+    await tx.job.update({ where: { id: ref.jobId }, data: { status: 'QUEUED', updatedAt: now } });
+    await tx.jobEvent.create({ data: { ...base, type: 'REQUEUED' } });
+  } else {
+    await tx.job.update({ where: { id: ref.jobId }, data: { status: 'FAILED', failureCode, finishedAt: now, updatedAt: now } });
+    await tx.jobEvent.create({ data: { ...base, type: 'FAILED', failureCode } });
+  }
+  return { ...outcome, requeued, cancelled: false };
 }
 
 function terminalStatusFor(outcome: string): 'SUCCEEDED' | 'FAILED' | 'CANCELLED' {

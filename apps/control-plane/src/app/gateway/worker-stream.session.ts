@@ -4,6 +4,7 @@ import type { Logger } from '@nestjs/common';
 import type { DataAccess } from '@airlock/data-access';
 import { verifyHelloSignature } from '@airlock/envelope';
 import {
+  FailureCode,
   FrameValidationError,
   PhaseState,
   ResultDisposition,
@@ -159,7 +160,20 @@ export class WorkerStreamSession implements WorkerSessionHandle {
           this.deps.logger.warn({ event: 'unreadable_instruction_rejected', workerId: this.workerId, failureCode });
           return;
         }
-        const recorded = await data.jobs.recordRejection({ workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt }, failureCode, now);
+        const attemptRef = { workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt };
+        if (failureCode === FailureCode.ATTEMPT_ALREADY_SEEN) {
+          // The worker runs (or ran) this very attempt: its lease and its result decide the job.
+          this.deps.logger.warn({ event: 'instruction_duplicate_refused', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt });
+          return;
+        }
+        if (failureCode === FailureCode.WORKER_AT_CAPACITY) {
+          // Nothing against the job: it goes back to the queue as the next attempt.
+          const outcome = await data.jobs.requeueTurnedAway(attemptRef, failureCode, now);
+          this.deps.logger.warn({ event: 'instruction_turned_away', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, requeued: outcome?.requeued ?? false });
+          if (outcome?.requeued) this.deps.dispatcher.enqueue({ jobId: outcome.jobId, tenantId: outcome.tenantId, currentAttempt: outcome.attempt, createdAt: outcome.jobCreatedAt });
+          return;
+        }
+        const recorded = await data.jobs.recordRejection(attemptRef, failureCode, now);
         this.deps.logger.warn({ event: 'instruction_rejected', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, failureCode, recorded });
         return;
       }
