@@ -122,7 +122,7 @@ export function demoHangMarker({ canary }: DemoRepositoryOptions): string {
   return `${canary}-ledger-service`;
 }
 
-/** DEMO_TICKET's fix plus a new test that spawns a process that never exits (see DEMO_HANGING_TESTS_TICKET). */
+/** DEMO_TICKET's fix plus a new test that spawns a process that never exits and ignores SIGTERM (see DEMO_HANGING_TESTS_TICKET). */
 export function demoHangingTestsEditBlock(options: DemoRepositoryOptions): string {
   return [
     demoFixEditBlock(options),
@@ -134,7 +134,8 @@ export function demoHangingTestsEditBlock(options: DemoRepositoryOptions): strin
     "const { spawn } = require('node:child_process');",
     '',
     "test('waits for the ledger service', async () => {",
-    `  const service = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', '${demoHangMarker(options)}'], { stdio: 'ignore' });`,
+    // It ignores SIGTERM, as a wedged service would: only the ladder's SIGKILL ends it.
+    `  const service = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)", '${demoHangMarker(options)}'], { stdio: 'ignore' });`,
     "  await new Promise((resolve) => service.on('exit', resolve));",
     '});',
     '>>>>>>> REPLACE',
