@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, openSync } from 'node:fs';
+import { appendDurably, readJsonLines, rewriteDurably } from '@airlock/durable-file';
 import { NonceLedger } from './nonce-ledger';
 import type { NonceStore, NonceStoreOptions } from './nonce-store';
 import { NonceStoreCorruptError } from './nonce-store-corrupt.error';
@@ -82,21 +82,9 @@ export class FileNonceStore implements NonceStore {
     if (this.fd === undefined) throw new Error(`FileNonceStore ${this.filePath} is closed (or failed to write)`);
     const nowMs = this.clock();
     if (this.ledger.admit(nonceHex, expiresAtMs, nowMs) !== 'fresh') return false;
-    const sizeBefore = fstatSync(this.fd).size;
-    try {
-      writeFully(this.fd, serialize([[nonceHex, expiresAtMs]]));
-      fsyncSync(this.fd);
-    } catch (error) {
-      // A failed append may have left part of a line: cut it off so the next append starts
-      // clean. If even that fails, close: appending after a partial line would corrupt the
-      // file mid-way, while a partial last line is ignored by the next open.
-      try {
-        ftruncateSync(this.fd, sizeBefore);
-      } catch {
-        this.close();
-      }
-      throw error;
-    }
+    // If a failed append cannot even be cut back off, close: appending after a partial line
+    // would corrupt the file mid-way, while a partial last line is ignored by the next open.
+    appendDurably(this.fd, serialize([[nonceHex, expiresAtMs]]), () => this.close());
     this.ledger.record(nonceHex, expiresAtMs);
     this.linesInFile += 1;
     if (this.linesInFile >= this.compactAtLines) this.compact(nowMs);
@@ -112,29 +100,18 @@ export class FileNonceStore implements NonceStore {
 
   private compact(nowMs: number): void {
     this.ledger.prune(nowMs);
-    const temporaryPath = `${this.filePath}.tmp`;
     try {
-      const temporaryFd = openSync(temporaryPath, 'w', 0o600);
-      try {
-        writeFully(temporaryFd, serialize(this.ledger.entries()));
-        fsyncSync(temporaryFd);
-      } finally {
-        closeSync(temporaryFd);
-      }
+      rewriteDurably(this.filePath, serialize(this.ledger.entries()));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
       // No room for the rewrite: keep appending to the old file (it only holds more
       // expired lines than needed) and try again at the next threshold.
-      rmSync(temporaryPath, { force: true });
       this.fd ??= openSync(this.filePath, 'a', 0o600);
       this.compactAtLines = this.linesInFile + this.minLinesBeforeCompaction;
       return;
     }
-    renameSync(temporaryPath, this.filePath);
-    // The old descriptor now points at the replaced file; appends through it would be
-    // lost, so it is dropped before anything else can fail and leave it in use.
+    // The old descriptor points at the replaced file; appends through it would be lost.
     this.close();
-    fsyncDirectory(dirname(this.filePath));
     this.fd = openSync(this.filePath, 'a', 0o600);
     this.linesInFile = this.ledger.size;
     this.compactAtLines = Math.max(this.minLinesBeforeCompaction, 2 * this.ledger.size);
@@ -142,33 +119,12 @@ export class FileNonceStore implements NonceStore {
 }
 
 function readNonceLines(filePath: string): NonceLine[] {
-  let text: string;
-  try {
-    text = readFileSync(filePath, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const lines = text.split('\n');
-  // A complete file ends with a newline, so the last element is empty; a crash can leave
-  // a partial line after it (or a garbled one just before it).
-  if (lines[lines.length - 1] === '') lines.pop();
-  const parsed: NonceLine[] = [];
-  lines.forEach((line, index) => {
-    const entry = parseNonceLine(line);
-    if (entry) parsed.push(entry);
-    else if (index !== lines.length - 1) throw new NonceStoreCorruptError(filePath, index + 1);
+  return readJsonLines(filePath, parseNonceLine, (lineNumber) => {
+    throw new NonceStoreCorruptError(filePath, lineNumber);
   });
-  return parsed;
 }
 
-function parseNonceLine(line: string): NonceLine | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
+function parseNonceLine(value: unknown): NonceLine | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const { nonce, expiresAtMs } = value as Record<string, unknown>;
   if (typeof nonce !== 'string' || !/^[0-9a-f]+$/.test(nonce) || typeof expiresAtMs !== 'number' || !Number.isSafeInteger(expiresAtMs)) {
@@ -181,19 +137,4 @@ function serialize(entries: Iterable<[string, number]>): Buffer {
   let text = '';
   for (const [nonce, expiresAtMs] of entries) text += `${JSON.stringify({ nonce, expiresAtMs })}\n`;
   return Buffer.from(text, 'utf8');
-}
-
-function writeFully(fd: number, bytes: Buffer): void {
-  let offset = 0;
-  while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
-}
-
-// Without this the rename may not survive a power loss, and the old file would come back.
-function fsyncDirectory(directory: string): void {
-  const fd = openSync(directory, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, openSync } from 'node:fs';
+import { appendDurably, readJsonLines, rewriteDurably } from '@airlock/durable-file';
 import { AttemptLedgerCorruptError } from './attempt-ledger-corrupt.error';
 
 /** Options of an `AttemptLedger`. */
@@ -69,21 +69,9 @@ export class AttemptLedger {
   record(jobId: string, attempt: number): void {
     if (this.fd === undefined) throw new Error(`attempt ledger ${this.filePath} is closed`);
     const key = keyOf(jobId, attempt);
-    const line = Buffer.from(`${JSON.stringify({ jobId, attempt })}\n`, 'utf8');
-    const sizeBefore = fstatSync(this.fd).size;
-    try {
-      let written = 0;
-      while (written < line.length) written += writeSync(this.fd, line, written);
-      fsyncSync(this.fd);
-    } catch (error) {
-      // Cut off whatever part of the line reached the file, so the next append starts clean.
-      try {
-        ftruncateSync(this.fd, sizeBefore);
-      } catch {
-        // If even that fails, the partial line stays last and the next open ignores it.
-      }
-      throw error;
-    }
+    // If a failed append cannot even be cut back off, stop appending: the partial line then
+    // stays last, which the next open ignores.
+    appendDurably(this.fd, Buffer.from(`${JSON.stringify({ jobId, attempt })}\n`, 'utf8'), () => this.close());
     this.attempts.add(key);
     this.linesInFile += 1;
     if (this.attempts.size > this.maxEntries) this.attempts.delete(this.attempts.values().next().value as string);
@@ -98,29 +86,22 @@ export class AttemptLedger {
 
   private compact(): void {
     while (this.attempts.size > this.maxEntries) this.attempts.delete(this.attempts.values().next().value as string);
-    const temporaryPath = `${this.filePath}.tmp`;
-    const temporaryFd = openSync(temporaryPath, 'w', 0o600);
-    try {
-      let text = '';
-      for (const key of this.attempts) {
-        const [jobId, attempt] = key.split('#') as [string, string];
-        text += `${JSON.stringify({ jobId, attempt: Number(attempt) })}\n`;
-      }
-      const bytes = Buffer.from(text, 'utf8');
-      let written = 0;
-      while (written < bytes.length) written += writeSync(temporaryFd, bytes, written);
-      fsyncSync(temporaryFd);
-    } finally {
-      closeSync(temporaryFd);
+    let text = '';
+    for (const key of this.attempts) {
+      const [jobId, attempt] = key.split('#') as [string, string];
+      text += `${JSON.stringify({ jobId, attempt: Number(attempt) })}\n`;
     }
-    renameSync(temporaryPath, this.filePath);
+    try {
+      rewriteDurably(this.filePath, Buffer.from(text, 'utf8'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+      // No room for the rewrite: keep appending to the old file and try again later.
+      this.fd ??= openSync(this.filePath, 'a', 0o600);
+      this.linesInFile = this.maxEntries;
+      return;
+    }
+    // The old descriptor points at the replaced file; appends through it would be lost.
     this.close();
-    const directoryFd = openSync(dirname(this.filePath), 'r');
-    try {
-      fsyncSync(directoryFd);
-    } finally {
-      closeSync(directoryFd);
-    }
     this.fd = openSync(this.filePath, 'a', 0o600);
     this.linesInFile = this.attempts.size;
   }
@@ -131,31 +112,12 @@ function keyOf(jobId: string, attempt: number): string {
 }
 
 function readKeys(filePath: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(filePath, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  const keys: string[] = [];
-  lines.forEach((line, index) => {
-    const key = parseLine(line);
-    if (key !== undefined) keys.push(key);
-    else if (index !== lines.length - 1) throw new AttemptLedgerCorruptError(filePath, index + 1);
+  return readJsonLines(filePath, parseEntry, (lineNumber) => {
+    throw new AttemptLedgerCorruptError(filePath, lineNumber);
   });
-  return keys;
 }
 
-function parseLine(line: string): string | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
+function parseEntry(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const { jobId, attempt } = value as Record<string, unknown>;
   if (typeof jobId !== 'string' || !UUID.test(jobId) || typeof attempt !== 'number' || !Number.isSafeInteger(attempt) || attempt < 1) return undefined;

@@ -1,0 +1,1 @@
+export { appendDurably, rewriteDurably, fsyncDirectory, readJsonLines } from './durable-file';
