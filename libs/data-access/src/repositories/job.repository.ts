@@ -293,15 +293,8 @@ export class JobRepository {
    */
   async recordRejection(ref: WorkerAttemptRef, failureCode: string, now: Date): Promise<boolean> {
     return this.db.$transaction(async (tx) => {
-      const job = await lockJob(tx, ref.jobId);
-      if (!job || job.currentAttempt !== ref.attempt || !ACTIVE_JOB_STATUSES.includes(job.status)) return false;
-      const rejected = await tx.jobAttempt.updateMany({
-        where: { jobId: ref.jobId, attempt: ref.attempt, workerId: ref.workerId, status: { in: ACTIVE_ATTEMPT_STATUSES } },
-        data: { status: 'REJECTED', failureCode, finishedAt: now },
-      });
-      if (rejected.count !== 1) return false;
+      if (!(await rejectLiveAttempt(tx, ref, failureCode, now))) return false;
       await tx.job.update({ where: { id: ref.jobId }, data: { status: 'FAILED', failureCode, finishedAt: now, updatedAt: now } });
-      await tx.jobEvent.create({ data: { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: 'REJECTED', failureCode, at: now } });
       return true;
     });
   }
@@ -467,17 +460,26 @@ export class JobRepository {
    */
   async requeueTurnedAway(ref: WorkerAttemptRef, failureCode: string, now: Date): Promise<LeaseExpiry | null> {
     return this.db.$transaction(async (tx) => {
-      const job = await lockJob(tx, ref.jobId);
-      if (!job || job.currentAttempt !== ref.attempt || !ACTIVE_JOB_STATUSES.includes(job.status)) return null;
-      const rejected = await tx.jobAttempt.updateMany({
-        where: { jobId: ref.jobId, attempt: ref.attempt, workerId: ref.workerId, status: { in: ACTIVE_ATTEMPT_STATUSES } },
-        data: { status: 'REJECTED', failureCode, finishedAt: now },
-      });
-      if (rejected.count !== 1) return null;
-      await tx.jobEvent.create({ data: { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: 'REJECTED', failureCode, at: now } });
-      return requeueOrEnd(tx, job, ref, now, failureCode);
+      const job = await rejectLiveAttempt(tx, ref, failureCode, now);
+      return job ? requeueOrEnd(tx, job, ref, now, failureCode) : null;
     });
   }
+}
+
+/**
+ * Ends the job's live attempt on that worker as REJECTED with its event, under the job's
+ * lock; null (changing nothing) when it is not the job's live attempt on that worker.
+ */
+async function rejectLiveAttempt(tx: DatabaseTransaction, ref: WorkerAttemptRef, failureCode: string, now: Date): Promise<LockedJob | null> {
+  const job = await lockJob(tx, ref.jobId);
+  if (!job || job.currentAttempt !== ref.attempt || !ACTIVE_JOB_STATUSES.includes(job.status)) return null;
+  const rejected = await tx.jobAttempt.updateMany({
+    where: { jobId: ref.jobId, attempt: ref.attempt, workerId: ref.workerId, status: { in: ACTIVE_ATTEMPT_STATUSES } },
+    data: { status: 'REJECTED', failureCode, finishedAt: now },
+  });
+  if (rejected.count !== 1) return null;
+  await tx.jobEvent.create({ data: { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: 'REJECTED', failureCode, at: now } });
+  return job;
 }
 
 /**
