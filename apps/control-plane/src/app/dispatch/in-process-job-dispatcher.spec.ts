@@ -41,19 +41,24 @@ function session(credits: number): WorkerSessionHandle & { sent: ControlFrame[] 
 
 const job = (createdAtMs: number): DispatchableJob => ({ jobId: randomUUID(), tenantId, currentAttempt: 0, createdAt: new Date(createdAtMs) });
 
+/** A dispatcher over the given fake job repository and a real session registry. */
+function dispatcherOver(jobs: object, registry: WorkerSessionRegistry): InProcessJobDispatcher {
+  return new InProcessJobDispatcher(
+    { jobs } as unknown as DataAccess,
+    registry,
+    { currentSigner: () => ({ keyId: signer.keyId, privateKeyPem: signer.privateKeyPem }) } as unknown as SigningKeyService,
+    { leaseTtlMs: 30_000, instructionTtlMs: 600_000 } as AppConfig,
+    { now: () => new Date(1_700_000_000_000) },
+  );
+}
+
 describe('InProcessJobDispatcher', () => {
   it('dispatches a job enqueued mid-dispatch even when it sorts before the job in flight', async () => {
     const jobs = new ControlledJobs();
     const registry = new WorkerSessionRegistry();
     const worker = session(8);
     registry.register(worker);
-    const dispatcher = new InProcessJobDispatcher(
-      { jobs } as unknown as DataAccess,
-      registry,
-      { currentSigner: () => ({ keyId: signer.keyId, privateKeyPem: signer.privateKeyPem }) } as unknown as SigningKeyService,
-      { leaseTtlMs: 30_000, instructionTtlMs: 600_000 } as AppConfig,
-      { now: () => new Date(1_700_000_000_000) },
-    );
+    const dispatcher = dispatcherOver(jobs, registry);
 
     const younger = job(2_000);
     const older = job(1_000); // committed later than `younger`, but created first
@@ -86,13 +91,7 @@ describe('InProcessJobDispatcher', () => {
     const registry = new WorkerSessionRegistry();
     const worker = session(1);
     registry.register(worker);
-    const dispatcher = new InProcessJobDispatcher(
-      { jobs } as unknown as DataAccess,
-      registry,
-      { currentSigner: () => ({ keyId: signer.keyId, privateKeyPem: signer.privateKeyPem }) } as unknown as SigningKeyService,
-      { leaseTtlMs: 30_000, instructionTtlMs: 600_000 } as AppConfig,
-      { now: () => new Date(1_700_000_000_000) },
-    );
+    const dispatcher = dispatcherOver(jobs, registry);
     const broken = job(1_000);
     dispatcher.enqueue(broken);
     await dispatcher.stop(); // waits for the pump in flight
