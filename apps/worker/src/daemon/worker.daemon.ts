@@ -361,6 +361,8 @@ export class WorkerDaemon {
 
   /** Refuses an instruction with a code and gives its credit back, within the refusal budget. */
   private refuse(failureCode: FailureCodeName, attempt: { jobId: string; attempt: number } | undefined): void {
+    // Hanging up already: what the control plane still sends until the stream ends is dropped unlogged.
+    if (this.sessionThrottled) return;
     this.deps.logger.warn('instruction-rejected', { failureCode, jobId: attempt?.jobId, attempt: attempt?.attempt });
     if (!this.refusals.tryTake()) {
       // A control plane sending bad instructions faster than the budget would fill the audit
