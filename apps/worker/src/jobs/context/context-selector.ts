@@ -18,7 +18,7 @@ export interface ContextRequest {
 
 /**
  * Picks the files the model sees. An interface because the lexical ranking here is a
- * stand-in for a real, commit-cached index (DESIGN.md §4.3).
+ * stand-in for a real, commit-cached index (planned: docs/architecture.md, "The fix job").
  */
 export interface ContextSelector {
   select(request: ContextRequest): Promise<readonly ContextFile[]>;
