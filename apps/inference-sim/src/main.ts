@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
-import { parseSimCli } from './sim-cli.parser';
+import { loadRecordedExchanges, startTranscriptReplay } from '@airlock/inference-replay';
+import { parseSimCli, type SimCliCommand } from './sim-cli.parser';
 import { startSimServer } from './sim-server';
 
 /**
@@ -7,7 +8,7 @@ import { startSimServer } from './sim-server';
  * listening, so a parent process can read the URL; everything else goes to stderr.
  */
 async function main(): Promise<void> {
-  const sim = await startSimServer(parseSimCli(process.argv));
+  const sim = await start(parseSimCli(process.argv));
   process.stdout.write(`${JSON.stringify({ event: 'listening', url: sim.url })}\n`);
 
   let stopping = false;
@@ -28,6 +29,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+/** Scripted scenarios, or recordings of a real server replayed byte for byte. */
+function start(command: SimCliCommand): Promise<{ url: string; close(): Promise<void> }> {
+  if (command.mode === 'replay') return startTranscriptReplay([...loadRecordedExchanges(command.replayDir).values()], command);
+  return startSimServer(command);
 }
 
 main().catch((error: unknown) => {

@@ -16,6 +16,7 @@ function parseError(...flags: string[]): { error: unknown; stderr: string } {
 describe('parseSimCli', () => {
   it('applies defaults', () => {
     expect(parseSimCli(argv('--scenarios', 'dir'))).toEqual({
+      mode: 'scenarios',
       scenariosDir: 'dir',
       host: '127.0.0.1',
       port: 0,
@@ -35,6 +36,7 @@ describe('parseSimCli', () => {
     );
 
     expect(options).toEqual({
+      mode: 'scenarios',
       scenariosDir: 's',
       host: '0.0.0.0',
       port: 8000,
@@ -57,7 +59,12 @@ describe('parseSimCli', () => {
     expect(stderr).toContain(flag);
   });
 
-  it('requires --scenarios', () => {
-    expect(parseError().stderr).toContain('--scenarios');
+  it('requires --scenarios or --replay', () => {
+    expect(parseError().stderr).toContain("one of '--scenarios <dir>' or '--replay <dir>' is required");
+  });
+
+  it('replays recordings with --replay, and refuses it together with --scenarios', () => {
+    expect(parseSimCli(argv('--replay', 'recordings', '--port', '8080'))).toEqual({ mode: 'replay', replayDir: 'recordings', host: '127.0.0.1', port: 8080 });
+    expect(parseError('--replay', 'r', '--scenarios', 's').stderr).toMatch(/cannot be used with/);
   });
 });

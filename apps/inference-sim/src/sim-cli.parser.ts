@@ -1,20 +1,23 @@
 import { Command, InvalidArgumentError, Option, type OutputConfiguration } from 'commander';
 import { SIM_DEFAULTS, type SimServerOptions } from './sim-server';
 
-/** The options the command line can set: everything but the injected clock. */
+/** The options the command line can set for scenario files: everything but the injected clock. */
 export type SimCliOptions = Required<Omit<SimServerOptions, 'now'>>;
+
+/** What to serve: scripted scenarios, or recordings of a real server replayed byte for byte. */
+export type SimCliCommand = ({ readonly mode: 'scenarios' } & SimCliOptions) | { readonly mode: 'replay'; readonly replayDir: string; readonly host: string; readonly port: number };
 
 /**
  * Parses `argv` (as in `process.argv`, node and script first). On a bad flag or `--help`,
  * commander writes to `output` and throws a `CommanderError` carrying the exit code.
+ * Exactly one of `--scenarios` and `--replay` is required.
  */
-export function parseSimCli(argv: readonly string[], output?: OutputConfiguration): SimCliOptions {
+export function parseSimCli(argv: readonly string[], output?: OutputConfiguration): SimCliCommand {
   const program = new Command('inference-sim')
     .description('OpenAI-compatible inference simulator answering from scenario files.')
     .exitOverride()
-    .addOption(
-      new Option('--scenarios <dir>', 'directory of scenario files (*.yaml, *.yml, *.json)').makeOptionMandatory(),
-    )
+    .addOption(new Option('--scenarios <dir>', 'directory of scenario files (*.yaml, *.yml, *.json)').conflicts('replay'))
+    .addOption(new Option('--replay <dir>', 'directory of recorded exchanges of a real server, replayed byte for byte').conflicts('scenarios'))
     .option('--host <host>', 'interface to bind', SIM_DEFAULTS.host)
     .option('--port <port>', 'port to bind; 0 picks a free one', integerIn('port', 0, 65_535), SIM_DEFAULTS.port)
     .option('--model <id>', 'model id to serve', SIM_DEFAULTS.model)
@@ -39,7 +42,8 @@ export function parseSimCli(argv: readonly string[], output?: OutputConfiguratio
   if (output !== undefined) program.configureOutput(output);
   program.parse([...argv]);
   const opts = program.opts<{
-    scenarios: string;
+    scenarios?: string;
+    replay?: string;
     host: string;
     port: number;
     model: string;
@@ -47,7 +51,10 @@ export function parseSimCli(argv: readonly string[], output?: OutputConfiguratio
     errorRate: number;
     seed: number;
   }>();
+  if (opts.replay !== undefined) return { mode: 'replay', replayDir: opts.replay, host: opts.host, port: opts.port };
+  if (opts.scenarios === undefined) return program.error("error: one of '--scenarios <dir>' or '--replay <dir>' is required");
   return {
+    mode: 'scenarios',
     scenariosDir: opts.scenarios,
     host: opts.host,
     port: opts.port,
