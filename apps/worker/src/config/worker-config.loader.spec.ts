@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DEFAULT_AUDIT_ROTATION } from '../audit/egress-audit.log';
 import { WorkerConfigInvalidError } from './worker-config-invalid.error';
 import { loadWorkerConfig } from './worker-config.loader';
-import { workerConfigJsonSchema } from './worker-config.schema';
+import { DRAIN_GRACE_AFTER_JOB_TIMEOUT_MS, workerConfigJsonSchema } from './worker-config.schema';
 
 const fixtures = join(__dirname, 'fixtures');
 const env = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };
@@ -32,7 +32,16 @@ describe('loadWorkerConfig', () => {
     expect(config.stateDir).toBe(join(fixtures, 'ok', 'state'));
     expect(config.concurrency).toBe(1);
     expect(config.allowNoop).toBe(false);
-    expect(config.limits).toEqual({ maxContextFiles: 8, maxContextBytes: 200 * 1024, maxModelTokens: 4096, testTimeout: 300_000, jobTimeout: 1_800_000 });
+    expect(config.limits).toEqual({
+      maxContextFiles: 8,
+      maxContextBytes: 200 * 1024,
+      maxModelTokens: 4096,
+      testTimeout: 300_000,
+      jobTimeout: 1_800_000,
+      shutdownGrace: 1_810_000,
+      resultAckWait: 5_000,
+      abortGrace: 10_000,
+    });
     expect(config.inference.endpoints[0]?.timeoutMs).toBe(120_000);
     expect(config.health).toEqual({ host: '127.0.0.1', port: 0 });
     expect(config.sandbox).toEqual({ mode: 'bwrap' });
@@ -50,6 +59,14 @@ describe('loadWorkerConfig', () => {
     expect(() => loadWorkerConfig(join(fixtures, 'not-ok', 'audit-segment-bytes-decimal-unit.yml'), env)).toThrow(
       /audit\.maxSegmentBytes: a size from 64KiB to 4GiB, like 64MiB or 512KiB, or a number of bytes/,
     );
+  });
+
+  it('reads the shutdown timings as milliseconds, and derives the drain deadline from the job timeout when it is not set', () => {
+    expect(loadWorkerConfig(join(fixtures, 'ok', 'shutdown-limits.yml'), env).limits).toMatchObject({ jobTimeout: 1_200_000, shutdownGrace: 120_000, resultAckWait: 1_500, abortGrace: 0 });
+    const file = join(tmpdir(), `airlock-config-shutdown-${process.pid}.yml`);
+    writeFileSync(file, `${readFileSync(join(fixtures, 'ok', 'minimal.yml'), 'utf8')}\nlimits: { jobTimeout: 1h }\n`);
+    expect(loadWorkerConfig(file, env).limits.shutdownGrace).toBe(3_600_000 + DRAIN_GRACE_AFTER_JOB_TIMEOUT_MS);
+    expect(() => loadWorkerConfig(join(fixtures, 'not-ok', 'shutdown-grace-too-short.yml'), env)).toThrow(/limits\.shutdownGrace: a duration from 1s to 24h/);
   });
 
   it("defaults a repository's base refs to main and master", () => {

@@ -3,12 +3,26 @@ import { z } from 'zod';
 import { signingKeyIdOf } from '@airlock/envelope';
 import { isLocalInferenceUrl } from '@airlock/policy';
 import { byteSizeSchema } from './byte-size.schema';
+import { parseDuration } from '@airlock/duration';
 import { durationSchema } from './duration.schema';
 
 const duration = (fallback: string, what: string) =>
   durationSchema('expected a duration like 30s, 5m or 250ms')
     .prefault(fallback)
     .describe(`${what} (default ${fallback})`);
+
+/** A duration between `min` and `max` (both spelt as in the file), in milliseconds once parsed. */
+const boundedDuration = (min: string, max: string) => {
+  const message = `expected a duration from ${min} to ${max}, like 30s, 5m or 250ms`;
+  const [minMs, maxMs] = [parseDuration(min) ?? 0, parseDuration(max) ?? 0];
+  return durationSchema(message).refine((ms) => ms >= minMs && ms <= maxMs, message);
+};
+
+/**
+ * How much longer than `limits.jobTimeout` a drain waits by default: a job that started just
+ * before the drain may run its whole timeout, then needs a moment to report.
+ */
+export const DRAIN_GRACE_AFTER_JOB_TIMEOUT_MS = 10_000;
 
 const hostPort = z
   .string()
@@ -156,8 +170,25 @@ export const workerConfigSchema = z
         maxModelTokens: z.number().int().min(16).max(1_000_000).default(4096).describe('max_tokens for one completion (default 4096).'),
         testTimeout: duration('5m', 'Test command timeout when .airlock.yml sets none'),
         jobTimeout: duration('30m', 'Whole-job timeout'),
+        shutdownGrace: boundedDuration('1s', '24h')
+          .optional()
+          .describe(
+            'How long a drain (the first SIGTERM/SIGINT, or a Drain from the control plane) waits for running jobs to finish; past it they are aborted and the worker exits 130 (default limits.jobTimeout + 10s).',
+          ),
+        resultAckWait: boundedDuration('0ms', '10m')
+          .prefault('5s')
+          .describe(
+            'Once a drain has no job left running, how long the worker waits for the control plane to acknowledge the results it sent before it exits; unacknowledged results stay in the outbox and are sent again after the next start (default 5s).',
+          ),
+        abortGrace: boundedDuration('0ms', '5m')
+          .prefault('10s')
+          .describe(
+            'After a forced stop (a second signal, the drain deadline, or a fatal error), how long aborted jobs get to end and put their WORKER_SHUTDOWN result in the outbox before the process exits (default 10s).',
+          ),
       })
-      .prefault({}),
+      .prefault({})
+      // The drain deadline follows the job timeout unless set: a drain should not cut short a job the worker allowed to run.
+      .transform((limits) => ({ ...limits, shutdownGrace: limits.shutdownGrace ?? limits.jobTimeout + DRAIN_GRACE_AFTER_JOB_TIMEOUT_MS })),
     audit: z
       .strictObject({
         maxSegmentBytes: byteSizeSchema(64 * 1024, 4 * 1024 ** 3, 'expected a size from 64KiB to 4GiB, like 64MiB or 512KiB, or a number of bytes')

@@ -55,7 +55,6 @@ interface RunningJob {
 
 /** Exit code after a forced (second-signal) shutdown. */
 export const FORCED_EXIT_CODE = 130;
-const RESULT_ACK_WAIT_MS = 5_000;
 const READINESS_RETRY = { baseMs: 1_000, capMs: 30_000 };
 /**
  * The control plane picks the heartbeat interval, but each heartbeat is an audit-log line
@@ -439,8 +438,7 @@ export class WorkerDaemon {
     if (this.lifecycle.state === 'STOPPED' || this.lifecycle.state === 'DRAINING') return;
     this.lifecycle.transition('DRAINING');
     const jobs = [...this.running.values()].map((job) => job.done);
-    const deadline = this.deps.config.limits.jobTimeout + 10_000;
-    const finished = await withDeadline(Promise.all(jobs), deadline);
+    const finished = await withDeadline(Promise.all(jobs), this.deps.config.limits.shutdownGrace);
     if (!finished) {
       this.deps.logger.warn('drain-deadline-passed', { running: this.running.size });
       await this.forceStop();
@@ -455,12 +453,12 @@ export class WorkerDaemon {
     if (this.lifecycle.state !== 'DRAINING') this.lifecycle.transition('DRAINING');
     for (const job of this.running.values()) job.controller.abort(ABORT_REASON.shutdown);
     // Aborted jobs write their WORKER_SHUTDOWN result to the outbox quickly; it is re-sent next start.
-    await withDeadline(Promise.all([...this.running.values()].map((job) => job.done)), 10_000);
+    await withDeadline(Promise.all([...this.running.values()].map((job) => job.done)), this.deps.config.limits.abortGrace);
     this.stop(FORCED_EXIT_CODE);
   }
 
   private async waitForResultAcks(): Promise<void> {
-    const until = this.now() + RESULT_ACK_WAIT_MS;
+    const until = this.now() + this.deps.config.limits.resultAckWait;
     while (this.welcomed && this.deps.outbox.pending().length > 0 && this.now() < until) await this.sleep(100);
   }
 
