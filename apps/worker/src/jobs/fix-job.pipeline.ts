@@ -1,24 +1,22 @@
 import { join } from 'node:path';
 import { FailureCode, Phase, PhaseState, type FixTask__Output, type JobResult__Output } from '@airlock/protocol';
 import type { RepositoryConfig, WorkerConfig } from '../config/worker-config.loader';
-import { GitCommandFailedError } from '../git/git-command-failed.error';
 import type { GitRunner } from '../git/git-runner';
 import type { Logger } from '../logging/json-logger';
 import type { ContextFile, ContextSelector } from './context/context-selector';
 import { type EditBlockApplier } from './edits/edit-block.applier';
 import { parseEditBlocks } from './edits/edit-block.parser';
-import { EditPathRejectedError } from './edits/edit-path-rejected.error';
 import { buildFixPrompt } from './inference/fix-prompt.builder';
 import type { InferenceClient } from './inference/inference.client';
 import { InferenceRejectedError } from './inference/inference-rejected.error';
 import { InferenceUnavailableError } from './inference/inference-unavailable.error';
+import { JobError } from './job.error';
 import { JobPhaseFailedError } from './job-phase-failed.error';
 import { type FailureCodeName, JobResultBuilder, type PhaseName, keyedMac } from './job-result.builder';
-import { RepoConfigInvalidError } from './repo-config/repo-config-invalid.error';
 import { readRepoConfig } from './repo-config/repo-config.reader';
 import type { RepoConfig } from './repo-config/repo-config.schema';
 import type { TestCommandRunner } from './test-command.runner';
-import { BaseRefNotFoundError, type JobWorkspace, type WorkspaceManager } from './workspace/workspace.manager';
+import type { JobWorkspace, WorkspaceManager } from './workspace/workspace.manager';
 
 /** Reports a phase starting, completing or failing (sent upstream as ProgressEvent). */
 export type ProgressListener = (phase: PhaseName, state: (typeof PhaseState)[keyof typeof PhaseState]) => void;
@@ -143,20 +141,16 @@ export class FixJobPipeline {
       request.progress(phase, PhaseState.PHASE_STATE_FAILED);
       const failureCode = this.failureCodeOf(phase, error, request.signal);
       // Local log only: the detail may name files, hosts or commands.
-      logger.warn('phase-failed', { phase, failureCode, error: error instanceof Error ? error : String(error), ...(error instanceof RepoConfigInvalidError ? { field: error.field } : {}) });
+      logger.warn('phase-failed', { phase, failureCode, error: error instanceof Error ? error : String(error), ...(error instanceof JobError ? error.logFields : {}) });
       throw new PhaseAbort(phase, failureCode);
     }
   }
 
   private failureCodeOf(phase: PhaseName, error: unknown, signal: AbortSignal): FailureCodeName {
     if (signal.aborted) return abortFailureCode(signal.reason);
-    if (error instanceof JobPhaseFailedError) return error.failureCode;
-    if (error instanceof RepoConfigInvalidError) return FailureCode.REPO_CONFIG_INVALID;
-    if (error instanceof BaseRefNotFoundError) return FailureCode.WORKSPACE_FAILED;
-    if (error instanceof InferenceUnavailableError) return FailureCode.INFERENCE_UNAVAILABLE;
-    if (error instanceof InferenceRejectedError) return FailureCode.INFERENCE_FAILED;
-    if (error instanceof EditPathRejectedError) return FailureCode.PATCH_APPLY_FAILED;
-    if (error instanceof GitCommandFailedError && phase === Phase.PHASE_DELIVER) return FailureCode.DELIVERY_FAILED;
+    if (error instanceof JobError) return error.failureCode;
+    // Not a JobError: a bug or an unexpected I/O failure, and a GitCommandFailedError, whose
+    // meaning depends on the phase (a failed push is DELIVERY_FAILED, a failed fetch WORKSPACE_FAILED).
     return PHASE_DEFAULT_FAILURE[phase] ?? FailureCode.INTERNAL;
   }
 

@@ -1,7 +1,11 @@
+import { FailureCode } from '@airlock/protocol';
+import { JobError } from '../job.error';
+
 /** Raised when an inference endpoint refused the request (4xx): trying another will not help. */
-export class InferenceRejectedError extends Error {
+export class InferenceRejectedError extends JobError {
   override readonly name = 'InferenceRejectedError';
   readonly code = 'INFERENCE_FAILED';
+  override readonly failureCode = FailureCode.INFERENCE_FAILED;
 
   constructor(
     readonly status: number,

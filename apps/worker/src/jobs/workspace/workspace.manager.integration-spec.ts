@@ -6,7 +6,8 @@ import type { RepositoryConfig } from '../../config/worker-config.loader';
 import { GitRunner } from '../../git/git-runner';
 import { JsonLogger } from '../../logging/json-logger';
 import { createBareRepo, git } from '../../testing/git-fixture.mock';
-import { BaseRefNotFoundError, WorkspaceManager } from './workspace.manager';
+import { BaseRefNotFoundError } from './base-ref-not-found.error';
+import { WorkspaceManager } from './workspace.manager';
 
 jest.setTimeout(60_000);
 

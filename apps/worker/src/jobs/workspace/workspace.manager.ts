@@ -5,18 +5,13 @@ import { isBaseRefAllowed } from '@airlock/policy';
 import type { RepositoryConfig } from '../../config/worker-config.loader';
 import type { GitRunner } from '../../git/git-runner';
 import type { Logger } from '../../logging/json-logger';
+import { BaseRefNotFoundError } from './base-ref-not-found.error';
 import { KeyedLock } from './keyed.lock';
 
 /** A job's checkout: where it is and which commit it started from. */
 export interface JobWorkspace {
   readonly worktree: string;
   readonly baseCommit: string;
-}
-
-/** Raised when the base ref is not an allowed branch or does not resolve to a commit in the mirror. */
-export class BaseRefNotFoundError extends Error {
-  override readonly name = 'BaseRefNotFoundError';
-  readonly code = 'BASE_REF_NOT_FOUND';
 }
 
 const FETCH_TIMEOUT_MS = 10 * 60_000;
