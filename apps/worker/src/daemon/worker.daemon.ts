@@ -23,6 +23,7 @@ import type { Logger } from '../logging/json-logger';
 import type { ResultOutbox } from '../outbox/result-outbox';
 import { LeaseTracker, type MonotonicClock } from './lease.tracker';
 import type { CheckResult } from './readiness.checks';
+import { CreditLedger } from './credit.ledger';
 import { TokenBucket } from './token.bucket';
 import { WorkerLifecycle } from './worker-lifecycle';
 
@@ -88,7 +89,7 @@ export class WorkerDaemon {
   private session: GatewaySession | undefined;
   private welcomed = false;
   private announced = false;
-  private outstandingCredits = 0;
+  private readonly credits: CreditLedger;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
   private lastConnectedAt: number | undefined;
@@ -103,6 +104,7 @@ export class WorkerDaemon {
     this.now = deps.now ?? Date.now;
     this.leases = new LeaseTracker(deps.monotonicNow);
     this.refusals = new TokenBucket(REFUSAL_BUDGET.burst, REFUSAL_BUDGET.perSecond, deps.monotonicNow);
+    this.credits = new CreditLedger(deps.config.concurrency, () => this.running.size);
     this.lifecycle = new WorkerLifecycle((from, to) => deps.logger.info('lifecycle', { from, to }));
   }
 
@@ -172,7 +174,7 @@ export class WorkerDaemon {
       const end = await session.done;
       this.session = undefined;
       this.welcomed = false;
-      this.outstandingCredits = 0;
+      this.credits.resetForStream();
       clearTimeout(this.heartbeatTimer);
       if (this.isStopped) return;
       // A session that got to Welcome was healthy: the next failure starts from a short delay
@@ -196,7 +198,7 @@ export class WorkerDaemon {
       frame: (frame: ControlFrame__Output) => this.onFrame(frame),
       malformedInstruction: () => {
         // It came on a credit like any instruction, so it gives the credit back like any refusal.
-        this.outstandingCredits = Math.max(0, this.outstandingCredits - 1);
+        this.credits.spend();
         this.refuse(FailureCode.INSTRUCTION_MALFORMED, undefined);
       },
     };
@@ -216,7 +218,7 @@ export class WorkerDaemon {
   private onWelcome(requestedHeartbeatMs: number, leaseTtlMs: number): void {
     this.welcomed = true;
     this.lastConnectedAt = this.now();
-    this.outstandingCredits = 0; // credits are per stream
+    this.credits.resetForStream();
     this.leaseTtlMs = leaseTtlMs;
     this.leases.welcomed(leaseTtlMs);
     // Often enough to keep leases (half a lease), never so often that the audit log floods.
@@ -248,7 +250,7 @@ export class WorkerDaemon {
 
   private sendHeartbeat(): void {
     const seq = ++this.heartbeatSeq;
-    const freeSlots = this.lifecycle.acceptsWork ? this.capacity - this.running.size : 0;
+    const freeSlots = this.lifecycle.acceptsWork ? this.credits.freeSlots : 0;
     this.leases.heartbeatSent(seq);
     if (!this.send({ frame: 'heartbeat', heartbeat: { running: this.runningRefs(), freeSlots, seq } })) return;
     this.lastHeartbeatAt = this.now();
@@ -275,9 +277,7 @@ export class WorkerDaemon {
   /** Grants every slot that is neither running nor already promised. */
   private topUpCredits(): void {
     if (!this.welcomed || !this.lifecycle.acceptsWork) return;
-    const free = this.capacity - this.running.size - this.outstandingCredits;
-    if (free <= 0) return;
-    if (this.send({ frame: 'credit', credit: { credits: free } })) this.outstandingCredits += free;
+    this.credits.topUp((credits) => this.send({ frame: 'credit', credit: { credits } }));
   }
 
   // ─── frames ───
@@ -314,7 +314,7 @@ export class WorkerDaemon {
   }
 
   private onInstruction(instruction: NonNullable<ControlFrame__Output['instruction']>): void {
-    this.outstandingCredits = Math.max(0, this.outstandingCredits - 1);
+    this.credits.spend();
     let decision;
     try {
       decision = this.deps.gatekeeper.check(instruction);
