@@ -87,7 +87,7 @@ export async function runCommand(options: { readonly config: string }): Promise<
     identity,
     version: workerVersion(),
     policyDigest: localPolicyDigest(policy),
-    client,
+    connect: () => client.Connect(),
     gate: new OutboundGate(audit, logger),
     outbox: new ResultOutbox(join(config.stateDir, 'outbox')),
     gatekeeper: new InstructionGatekeeper(verifier, policy),

@@ -1,3 +1,5 @@
+import { systemClock, type DaemonClock } from './daemon.clock';
+
 /** A monotonic clock in milliseconds: it keeps counting while the process is paused (SIGSTOP). */
 export type MonotonicClock = () => number;
 
@@ -27,7 +29,10 @@ export class LeaseTracker {
   private waiters: Waiter[] = [];
   private leaseTtlMs: number | undefined;
 
-  constructor(private readonly now: MonotonicClock = () => performance.now()) {}
+  constructor(
+    private readonly now: MonotonicClock = () => performance.now(),
+    private readonly after: DaemonClock['after'] = systemClock.after,
+  ) {}
 
   /** A new stream: its Hello (heartbeat 0) is being sent now. */
   streamStarted(): void {
@@ -96,13 +101,13 @@ export class LeaseTracker {
     if (signal.aborted) return false;
     await new Promise<void>((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        timer.cancel();
         signal.removeEventListener('abort', done);
         this.waiters = this.waiters.filter((waiter) => waiter !== entry);
         resolve();
       };
       const entry: Waiter = { satisfied: enough, wake: done };
-      const timer = setTimeout(done, timeoutMs);
+      const timer = this.after(timeoutMs, done);
       signal.addEventListener('abort', done, { once: true });
       this.waiters.push(entry);
     });

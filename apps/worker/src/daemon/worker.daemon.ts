@@ -5,10 +5,9 @@ import {
   type Hello__Output,
   type InstructionPayload__Output,
   type WorkerFrame__Output,
-  type WorkerGatewayClient,
 } from '@airlock/protocol';
 import type { WorkerConfig } from '../config/worker-config.loader';
-import { GatewaySession } from '../gateway/gateway.session';
+import { GatewaySession, type ConnectStreamOpener } from '../gateway/gateway.session';
 import type { OutboundGate } from '../gateway/outbound.gate';
 import { ReconnectBackoff, jittered } from '../gateway/reconnect.backoff';
 import type { HealthSnapshot } from '../health/health.server';
@@ -24,6 +23,7 @@ import type { ResultOutbox } from '../outbox/result-outbox';
 import { LeaseTracker, type MonotonicClock } from './lease.tracker';
 import type { CheckResult } from './readiness.checks';
 import { CreditLedger } from './credit.ledger';
+import { systemClock } from './daemon.clock';
 import { TokenBucket } from './token.bucket';
 import { WorkerLifecycle } from './worker-lifecycle';
 
@@ -33,7 +33,8 @@ export interface WorkerDaemonDependencies {
   readonly identity: WorkerIdentity;
   readonly version: string;
   readonly policyDigest: Buffer;
-  readonly client: WorkerGatewayClient;
+  /** Opens the `Connect` stream to the control plane. */
+  readonly connect: ConnectStreamOpener;
   readonly gate: OutboundGate;
   readonly outbox: ResultOutbox;
   readonly gatekeeper: InstructionGatekeeper;
@@ -169,7 +170,7 @@ export class WorkerDaemon {
   private async connectionLoop(): Promise<void> {
     while (!this.isStopped) {
       this.sessionThrottled = false;
-      const session = new GatewaySession(this.deps.client, this.deps.gate, this.sessionHandlers(), this.deps.logger);
+      const session = new GatewaySession(this.deps.connect, this.deps.gate, this.sessionHandlers(), this.deps.logger, systemClock);
       this.session = session;
       const end = await session.done;
       this.session = undefined;

@@ -1,14 +1,33 @@
-import type * as grpc from '@grpc/grpc-js';
-import {
-  FrameValidationError,
-  validateControlFrame,
-  type ControlFrame__Output,
-  type Hello__Output,
-  type WorkerFrame,
-  type WorkerGatewayClient,
-} from '@airlock/protocol';
+import { FrameValidationError, validateControlFrame, type ControlFrame__Output, type Hello__Output, type WorkerFrame } from '@airlock/protocol';
 import type { Logger } from '../logging/json-logger';
 import type { OutboundGate } from './outbound.gate';
+
+/**
+ * What a session needs of one `Connect` call. The grpc-js duplex stream
+ * (`client.Connect()`) is one; tests pass a fake control plane at this seam.
+ */
+export interface ConnectStream {
+  write(frame: WorkerFrame): unknown;
+  /** Half-closes the worker's side. */
+  end(): void;
+  /** Drops the call at once. */
+  cancel(): void;
+  on(event: 'data', listener: (frame: ControlFrame__Output) => void): unknown;
+  /** The call ended with a status other than OK; `code` is the gRPC status code. */
+  on(event: 'error', listener: (error: { readonly code?: number }) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+}
+
+/** Opens a `Connect` stream: `() => client.Connect()` in production. */
+export type ConnectStreamOpener = () => ConnectStream;
+
+/** The part of the outbound gate a session uses. */
+export type SessionGate = Pick<OutboundGate, 'attach' | 'send'>;
+
+/** Timers of a session (handshake timeout, hang-up grace); the daemon's clock in production. */
+export interface SessionTimers {
+  after(ms: number, callback: () => void): { cancel(): void };
+}
 
 /** What the daemon does with a session's events. */
 export interface SessionHandlers {
@@ -26,6 +45,8 @@ export interface SessionHandlers {
 export interface SessionEnd {
   readonly welcomed: boolean;
   readonly reason: string;
+  /** The gRPC status code the control plane ended the call with, when it ended with one. */
+  readonly status?: number;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 15_000;
@@ -39,32 +60,33 @@ const HANG_UP_GRACE_MS = 5_000;
  */
 export class GatewaySession {
   readonly done: Promise<SessionEnd>;
-  private readonly call: grpc.ClientDuplexStream<WorkerFrame, ControlFrame__Output>;
+  private readonly call: ConnectStream;
   private stage: 'challenge' | 'welcome' | 'open' = 'challenge';
   private finish!: (end: SessionEnd) => void;
-  private readonly handshakeTimer: NodeJS.Timeout;
+  private readonly handshakeTimer: { cancel(): void };
 
   constructor(
-    client: WorkerGatewayClient,
-    private readonly gate: OutboundGate,
+    open: ConnectStreamOpener,
+    private readonly gate: SessionGate,
     private readonly handlers: SessionHandlers,
     private readonly logger: Logger,
+    private readonly timers: SessionTimers,
   ) {
     this.done = new Promise<SessionEnd>((resolve) => {
       let settled = false;
       this.finish = (end) => {
         if (settled) return;
         settled = true;
-        clearTimeout(this.handshakeTimer);
+        this.handshakeTimer.cancel();
         this.gate.attach(undefined);
         resolve(end);
       };
     });
-    this.call = client.Connect();
-    this.handshakeTimer = setTimeout(() => this.abandon('handshake-timeout'), HANDSHAKE_TIMEOUT_MS);
+    this.call = open();
+    this.handshakeTimer = timers.after(HANDSHAKE_TIMEOUT_MS, () => this.abandon('handshake-timeout'));
     this.gate.attach({ write: (frame) => this.call.write(frame) });
     this.call.on('data', (frame: ControlFrame__Output) => this.receive(frame));
-    this.call.on('error', (error: grpc.ServiceError) => this.finish({ welcomed: this.stage === 'open', reason: `status ${error.code}` }));
+    this.call.on('error', (error) => this.finish({ welcomed: this.stage === 'open', reason: `status ${error.code}`, status: error.code }));
     this.call.on('end', () => this.finish({ welcomed: this.stage === 'open', reason: 'ended' }));
   }
 
@@ -82,8 +104,8 @@ export class GatewaySession {
   hangUp(reason: string, graceMs = HANG_UP_GRACE_MS): void {
     this.logger.warn('session-hung-up', { reason });
     this.close();
-    const timer = setTimeout(() => this.abandon(reason), graceMs);
-    void this.done.then(() => clearTimeout(timer));
+    const timer = this.timers.after(graceMs, () => this.abandon(reason));
+    void this.done.then(() => timer.cancel());
   }
 
   /** Drops the stream at once. */
@@ -109,7 +131,7 @@ export class GatewaySession {
       if (!this.gate.send({ frame: 'hello', hello: this.handlers.hello(frame.challenge!.nonce) })) this.abandon('hello-not-sent');
     } else if (this.stage === 'welcome' && frame.frame === 'welcome') {
       this.stage = 'open';
-      clearTimeout(this.handshakeTimer);
+      this.handshakeTimer.cancel();
       this.handlers.welcomed(frame.welcome!.heartbeatIntervalMs, frame.welcome!.leaseTtlMs);
     } else if (this.stage === 'open' && frame.frame !== 'challenge' && frame.frame !== 'welcome') {
       this.handlers.frame(frame);
