@@ -1,7 +1,7 @@
 import { FailureCode, Phase, type InstructionPayload__Output, type JobResult__Output } from '@airlock/protocol';
 import type { RepositoryConfig } from '../config/worker-config.loader';
-import type { FixJobPipeline, LeaseGuard, ProgressListener } from './fix-job.pipeline';
 import { JobResultBuilder } from './job-result.builder';
+import type { FixJobPipeline, LeaseGuard, ProgressListener } from './pipeline/fix-job.pipeline';
 
 /**
  * Runs an accepted instruction's task and always yields a JobResult: a noop succeeds at
@@ -10,7 +10,7 @@ import { JobResultBuilder } from './job-result.builder';
 export class JobRunner {
   constructor(
     private readonly repositories: readonly RepositoryConfig[],
-    private readonly pipeline: FixJobPipeline,
+    private readonly pipeline: Pick<FixJobPipeline, 'run'>,
   ) {}
 
   async run(payload: InstructionPayload__Output, signal: AbortSignal, progress: ProgressListener, confirmLease: LeaseGuard): Promise<JobResult__Output> {

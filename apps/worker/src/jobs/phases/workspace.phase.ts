@@ -1,0 +1,28 @@
+import { FailureCode, Phase } from '@airlock/protocol';
+import type { JobContext } from '../pipeline/job-context';
+import type { JobPhase } from '../pipeline/phase';
+import { readRepoConfig } from '../repo-config/repo-config.reader';
+import type { WorkspaceManager } from '../workspace/workspace.manager';
+
+/**
+ * WORKSPACE: updates the repository's mirror, checks the base branch out in a fresh
+ * worktree (removed when the attempt ends), and reads `.airlock.yml` from it.
+ * Fails REPO_CONFIG_INVALID for a missing or bad `.airlock.yml`, otherwise WORKSPACE_FAILED.
+ */
+export class WorkspacePhase implements JobPhase {
+  readonly name = Phase.PHASE_WORKSPACE;
+  readonly defaultFailure = FailureCode.WORKSPACE_FAILED;
+
+  constructor(private readonly workspaces: Pick<WorkspaceManager, 'prepare' | 'release'>) {}
+
+  async run(ctx: JobContext): Promise<void> {
+    const { repo, task, signal } = ctx.request;
+    const workspace = await this.workspaces.prepare(repo, task.baseRef, ctx.jobKey, signal);
+    ctx.onRelease(() => this.workspaces.release(repo, ctx.jobKey));
+    ctx.provide('workspace', workspace);
+    // Read here, from the pristine checkout of an allowed base branch, and never again:
+    // `.airlock.yml` names the command TEST runs, so it must be read before APPLY lets
+    // the model touch the worktree (the applier refuses edits to it as well).
+    ctx.provide('repoConfig', await readRepoConfig(workspace.worktree));
+  }
+}

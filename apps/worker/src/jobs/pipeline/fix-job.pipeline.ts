@@ -1,0 +1,65 @@
+import type { JobResult__Output } from '@airlock/protocol';
+import type { WorkerConfig } from '../../config/worker-config.loader';
+import type { GitRunner } from '../../git/git-runner';
+import type { Logger } from '../../logging/json-logger';
+import type { ContextSelector } from '../context/context-selector';
+import type { EditBlockApplier } from '../edits/edit-block.applier';
+import type { InferenceClient } from '../inference/inference.client';
+import { ApplyPhase } from '../phases/apply.phase';
+import { ContextPhase } from '../phases/context.phase';
+import { DeliverPhase } from '../phases/deliver.phase';
+import { InferencePhase } from '../phases/inference.phase';
+import { TestPhase } from '../phases/test.phase';
+import { WorkspacePhase } from '../phases/workspace.phase';
+import type { TestCommandRunner } from '../test-command.runner';
+import type { WorkspaceManager } from '../workspace/workspace.manager';
+import { type FixJobRequest, JobContext } from './job-context';
+import type { JobPhase } from './phase';
+import { PhaseRunner } from './phase-runner';
+
+// The daemon's vocabulary for a job, importable from the pipeline it drives.
+export { ABORT_REASON, abortFailureCode } from './phase-runner';
+export type { FixJobRequest, LeaseGuard, ProgressListener } from './job-context';
+
+/** What the pipeline needs from the daemon. */
+export interface FixJobDependencies {
+  readonly config: Pick<WorkerConfig, 'limits' | 'stateDir'>;
+  readonly git: GitRunner;
+  readonly workspace: WorkspaceManager;
+  readonly contextSelector: ContextSelector;
+  readonly inference: InferenceClient;
+  readonly applier: EditBlockApplier;
+  readonly testRunner: TestCommandRunner;
+  readonly macKey: Buffer;
+  readonly logger: Logger;
+}
+
+/**
+ * The fix job: WORKSPACE (mirror, worktree, `.airlock.yml`), CONTEXT, INFERENCE, APPLY,
+ * TEST, DELIVER, in this order, each in its own file under `jobs/phases/`, run by the
+ * PhaseRunner. Nothing is pushed unless the repository's tests pass; the worktree is
+ * always removed afterwards.
+ */
+export class FixJobPipeline {
+  private readonly phases: readonly JobPhase[];
+
+  constructor(
+    private readonly deps: FixJobDependencies,
+    private readonly runner = new PhaseRunner(),
+  ) {
+    this.phases = [
+      new WorkspacePhase(deps.workspace),
+      new ContextPhase(deps.contextSelector, deps.config.limits),
+      new InferencePhase(deps.inference, deps.config.limits),
+      new ApplyPhase(deps.applier, deps.git, deps.macKey),
+      new TestPhase(deps.testRunner, deps.config),
+      new DeliverPhase(deps.git, deps.macKey),
+    ];
+  }
+
+  /** Runs one attempt; always yields its result. */
+  run(request: FixJobRequest): Promise<JobResult__Output> {
+    const logger = this.deps.logger.child({ jobId: request.jobId, attempt: request.attempt });
+    return this.runner.runAll(this.phases, new JobContext(request, logger));
+  }
+}

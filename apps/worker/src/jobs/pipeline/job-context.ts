@@ -1,0 +1,100 @@
+import type { FixTask__Output, PhaseState } from '@airlock/protocol';
+import type { RepositoryConfig } from '../../config/worker-config.loader';
+import type { Logger } from '../../logging/json-logger';
+import type { ContextFile } from '../context/context-selector';
+import { JobResultBuilder, type PhaseName } from '../job-result.builder';
+import type { RepoConfig } from '../repo-config/repo-config.schema';
+import type { JobWorkspace } from '../workspace/workspace.manager';
+
+/** Reports a phase starting, completing or failing (sent upstream as ProgressEvent). */
+export type ProgressListener = (phase: PhaseName, state: (typeof PhaseState)[keyof typeof PhaseState]) => void;
+
+/**
+ * Resolves once the attempt is shown to still hold its lease, or throws a JobPhaseFailedError
+ * (LEASE_UNCONFIRMED, AUDIT_LOG_UNAVAILABLE). Delivery calls it last thing before the push,
+ * so a fenced attempt never delivers over the attempt that replaced it.
+ */
+export type LeaseGuard = (signal: AbortSignal) => Promise<void>;
+
+/** One attempt of a fix task, as the daemon hands it over. */
+export interface FixJobRequest {
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly task: FixTask__Output;
+  readonly repo: RepositoryConfig;
+  /** Fires on cancel, shutdown or the local job timeout; see `abortFailureCode`. */
+  readonly signal: AbortSignal;
+  readonly progress: ProgressListener;
+  readonly confirmLease: LeaseGuard;
+}
+
+/** What a phase hands on to the phases after it; each entry is provided once, by the phase named. */
+export interface JobState {
+  /** WORKSPACE: the attempt's worktree and the commit it starts from. */
+  readonly workspace: JobWorkspace;
+  /** WORKSPACE: the repository's `.airlock.yml`, read from the pristine checkout before any edit. */
+  readonly repoConfig: RepoConfig;
+  /** CONTEXT: the files the model is shown. */
+  readonly contextFiles: readonly ContextFile[];
+  /** INFERENCE: the model's whole answer. */
+  readonly answer: string;
+}
+
+/**
+ * Everything the phases of one attempt share: the request, the metadata result being
+ * built, a logger bound to the attempt, what earlier phases produced, and what must be
+ * released when the attempt ends however it ends.
+ */
+export class JobContext {
+  /** `<jobId>-<attempt>`: names the attempt's worktree and log files. */
+  readonly jobKey: string;
+  readonly report: JobResultBuilder;
+  private readonly state: { -readonly [K in keyof JobState]?: JobState[K] } = {};
+  private readonly releases: Array<() => Promise<void>> = [];
+
+  constructor(
+    readonly request: FixJobRequest,
+    /** Local only: it may name files, hosts and commands. */
+    readonly logger: Logger,
+  ) {
+    this.jobKey = `${request.jobId}-${request.attempt}`;
+    this.report = new JobResultBuilder(request.jobId, request.attempt);
+  }
+
+  get signal(): AbortSignal {
+    return this.request.signal;
+  }
+
+  /** The ticket's title and description (empty strings when the instruction left them out). */
+  get ticket(): { readonly title: string; readonly description: string } {
+    return { title: this.request.task.ticket?.title ?? '', description: this.request.task.ticket?.description ?? '' };
+  }
+
+  /** Hands `value` on to later phases. */
+  provide<K extends keyof JobState>(key: K, value: JobState[K]): void {
+    this.state[key] = value;
+  }
+
+  /** What an earlier phase provided; throws if none did, i.e. the phases are out of order. */
+  need<K extends keyof JobState>(key: K): JobState[K] {
+    const value = this.state[key];
+    if (value === undefined) throw new Error(`job state '${key}' is needed before any phase provided it`);
+    return value;
+  }
+
+  /** Registers work to undo when the attempt ends (a worktree to remove); run last first. */
+  onRelease(release: () => Promise<void>): void {
+    this.releases.push(release);
+  }
+
+  /** Runs every registered release, newest first. Never throws: a failed release is logged. */
+  async release(): Promise<void> {
+    for (const release of this.releases.splice(0).reverse()) {
+      try {
+        await release();
+      } catch (error) {
+        this.logger.warn('job-release-failed', { error: error instanceof Error ? error : String(error) });
+      }
+    }
+  }
+}
