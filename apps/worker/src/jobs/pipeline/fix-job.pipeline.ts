@@ -21,15 +21,15 @@ import { PhaseRunner } from './phase-runner';
 export { ABORT_REASON, abortFailureCode } from './phase-runner';
 export type { FixJobRequest, LeaseGuard, ProgressListener } from './job-context';
 
-/** What the pipeline needs from the daemon. */
+/** What the pipeline needs from the daemon: no more than its phases use, so tests can hand in fakes. */
 export interface FixJobDependencies {
-  readonly config: Pick<WorkerConfig, 'limits' | 'stateDir'>;
-  readonly git: GitRunner;
-  readonly workspace: WorkspaceManager;
+  readonly config: { readonly stateDir: string; readonly limits: Pick<WorkerConfig['limits'], 'maxContextFiles' | 'maxContextBytes' | 'maxModelTokens' | 'testTimeout'> };
+  readonly git: Pick<GitRunner, 'run'>;
+  readonly workspace: Pick<WorkspaceManager, 'prepare' | 'release'>;
   readonly contextSelector: ContextSelector;
-  readonly inference: InferenceClient;
-  readonly applier: EditBlockApplier;
-  readonly testRunner: TestCommandRunner;
+  readonly inference: Pick<InferenceClient, 'complete'>;
+  readonly applier: Pick<EditBlockApplier, 'apply'>;
+  readonly testRunner: Pick<TestCommandRunner, 'run'>;
   readonly macKey: Buffer;
   readonly logger: Logger;
 }

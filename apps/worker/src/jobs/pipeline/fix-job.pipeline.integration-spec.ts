@@ -1,0 +1,296 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { FailureCode, JobOutcome, Phase, PhaseState, type JobResult__Output } from '@airlock/protocol';
+import type { RepositoryConfig } from '../../config/worker-config.loader';
+import { GitRunner } from '../../git/git-runner';
+import { JsonLogger } from '../../logging/json-logger';
+import { createBareRepo, git } from '../../testing/git-fixture.mock';
+import { LexicalContextSelector } from '../context/lexical-context.selector';
+import { EditBlockApplier } from '../edits/edit-block.applier';
+import type { Completion } from '../inference/inference.client';
+import { InferenceRejectedError } from '../inference/inference-rejected.error';
+import { InferenceUnavailableError } from '../inference/inference-unavailable.error';
+import { JobPhaseFailedError } from '../job-phase-failed.error';
+import { type FailureCodeName, type PhaseName, keyedMac } from '../job-result.builder';
+import { TestSandbox } from '../sandbox/test-sandbox';
+import { TestCommandRunner } from '../test-command.runner';
+import { WorkspaceManager } from '../workspace/workspace.manager';
+import { ABORT_REASON, FixJobPipeline } from './fix-job.pipeline';
+
+jest.setTimeout(30_000);
+
+/**
+ * Every failure code the fix pipeline can end an attempt with, each produced by the phase
+ * that owns it, through the real pipeline: real git (mirror, worktree, commit, push), the
+ * real context selector, edit applier and test runner (its sandbox turned off: the sandbox
+ * has its own spec). Only the model and the daemon's lease guard are fakes, scripted per row.
+ */
+const host = { path: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin', lang: 'C.UTF-8' };
+const MAC_KEY = Buffer.alloc(32, 7);
+const HANG = ['node', '-e', 'setTimeout(() => {}, 60000)'];
+const airlockYml = (command: readonly string[], extra = '') => `version: 1\ntest:\n  command: ${JSON.stringify(command)}\n${extra}`;
+const FILES: Readonly<Record<string, string>> = {
+  '.airlock.yml': airlockYml(['node', 'check.js']),
+  'src/calculator.js': 'function add(a, b) {\n  return a - b;\n}\nmodule.exports = { add };\n',
+  'check.js': "const { add } = require('./src/calculator');\nif (add(2, 3) !== 5) { console.error('add is broken'); process.exit(1); }\n",
+};
+const TICKET = { title: 'Fix add in calculator', description: 'add returns the difference of a and b instead of their sum' };
+const editBlock = (path: string, search: string, replace: string) => `${path}\n<<<<<<< SEARCH\n${search}\n=======\n${replace}\n>>>>>>> REPLACE\n`;
+const FIX = editBlock('src/calculator.js', '  return a - b;', '  return a + b;');
+
+/** Handles a row's scripts get on the running attempt. */
+interface Attempt {
+  readonly signal: AbortSignal;
+  /** What the daemon does on Cancel (ABORT_REASON.cancelled) or a forced shutdown (ABORT_REASON.shutdown). */
+  abort(reason: string): void;
+  /** What `AbortSignal.timeout(limits.jobTimeout)` does when the job runs out of time. */
+  timeOut(): void;
+}
+
+/** What a row changes about the attempt; everything else is the happy path. */
+interface Scenario {
+  /** Files of the repository over FILES; null removes one. */
+  readonly files?: Readonly<Record<string, string | null>>;
+  readonly baseRef?: string;
+  readonly repo?: (paths: { readonly root: string }) => Partial<RepositoryConfig>;
+  /** The model; by default it answers FIX. */
+  readonly model?: (attempt: Attempt) => Promise<Completion>;
+  readonly sandbox?: TestSandbox;
+  /** The daemon's lease guard; by default the lease is confirmed. */
+  readonly confirmLease?: (attempt: Attempt) => Promise<void>;
+  readonly onProgress?: (phase: PhaseName, state: string, attempt: Attempt) => void;
+}
+
+const answer = (content: string): Promise<Completion> => Promise.resolve({ content, requests: 1, promptTokens: 100, completionTokens: 20 });
+
+/** How a request the signal aborts ends: the openai SDK rejects with its own abort error. */
+const rejectOnAbort = (signal: AbortSignal) =>
+  new Promise<never>((_resolve, reject) => {
+    const aborted = () => reject(new Error('Request was aborted.'));
+    if (signal.aborted) aborted();
+    else signal.addEventListener('abort', aborted, { once: true });
+  });
+
+interface Run {
+  readonly result: JobResult__Output;
+  readonly events: string[];
+  readonly origin: string;
+  readonly jobId: string;
+  readonly workspaceDir: string;
+  /** The local `phase-failed` log lines. */
+  readonly failures: ReadonlyArray<Record<string, unknown>>;
+}
+
+const cleanups: string[] = [];
+afterAll(() => {
+  for (const dir of cleanups) rmSync(dir, { recursive: true, force: true });
+});
+
+async function runAttempt(scenario: Scenario = {}): Promise<Run> {
+  const root = mkdtempSync(join(tmpdir(), 'airlock-pipeline-it-'));
+  const files = Object.fromEntries(Object.entries({ ...FILES, ...scenario.files }).filter((entry): entry is [string, string] => entry[1] !== null));
+  const origin = createBareRepo(files);
+  cleanups.push(root, dirname(origin));
+  const workspaceDir = join(root, 'workspace');
+  const stateDir = join(root, 'state');
+  mkdirSync(join(stateDir, 'job-logs'), { recursive: true });
+  const logs: Array<Record<string, unknown>> = [];
+  const logger = new JsonLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+  const gitRunner = new GitRunner(host);
+  const cancel = new AbortController();
+  const timeout = new AbortController();
+  const attempt: Attempt = {
+    // As the daemon composes it: its own controller and the local job timeout.
+    signal: AbortSignal.any([cancel.signal, timeout.signal]),
+    abort: (reason) => cancel.abort(reason),
+    timeOut: () => timeout.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+  };
+  const workspace = new WorkspaceManager(workspaceDir, gitRunner, logger);
+  await workspace.removeStale(); // as the daemon does at start: creates jobs/ and mirrors/
+  const pipeline = new FixJobPipeline({
+    config: { stateDir, limits: { maxContextFiles: 8, maxContextBytes: 200 * 1024, maxModelTokens: 1024, testTimeout: 20_000 } },
+    git: gitRunner,
+    workspace,
+    contextSelector: new LexicalContextSelector(gitRunner),
+    inference: { complete: () => (scenario.model ? scenario.model(attempt) : answer(FIX)) },
+    applier: new EditBlockApplier(),
+    testRunner: new TestCommandRunner(host, scenario.sandbox ?? new TestSandbox('none', { dirs: [], files: [] })),
+    macKey: MAC_KEY,
+    logger,
+  });
+  const jobId = randomUUID();
+  const events: string[] = [];
+  const repo: RepositoryConfig = { alias: 'demo', cloneUrl: origin, pushUrl: origin, branchPrefix: 'airlock/', baseRefs: ['main', 'develop'], ...scenario.repo?.({ root }) };
+  const result = await pipeline.run({
+    jobId,
+    attempt: 1,
+    task: { repoAlias: 'demo', baseRef: scenario.baseRef ?? 'main', ticket: TICKET },
+    repo,
+    signal: attempt.signal,
+    progress: (phase, state) => {
+      events.push(`${phase} ${state}`);
+      scenario.onProgress?.(phase, state, attempt);
+    },
+    confirmLease: () => (scenario.confirmLease ? scenario.confirmLease(attempt) : Promise.resolve()),
+  });
+  return { result, events, origin, jobId, workspaceDir, failures: logs.filter((line) => line['event'] === 'phase-failed') };
+}
+
+interface Row {
+  readonly code: FailureCodeName;
+  readonly phase: PhaseName;
+  /** The name of what the phase threw, as the local log shows it: a JobError's code wins, anything else is the phase default. */
+  readonly raised: string;
+  readonly how: string;
+  readonly scenario: Scenario;
+}
+
+const row = (code: FailureCodeName, phase: PhaseName, raised: string, how: string, scenario: Scenario): Row => ({ code, phase, raised, how, scenario });
+
+/** Failure code → the phase that produces it, and how. A code may have more than one row. */
+const TABLE: readonly Row[] = [
+  row(FailureCode.WORKSPACE_FAILED, Phase.PHASE_WORKSPACE, 'BaseRefNotFoundError', 'the base branch does not exist', { baseRef: 'develop' }),
+  row(FailureCode.WORKSPACE_FAILED, Phase.PHASE_WORKSPACE, 'GitCommandFailedError', 'the clone URL does not answer (the phase default)', {
+    repo: ({ root }) => ({ cloneUrl: join(root, 'no-such-repo.git') }),
+  }),
+  row(FailureCode.REPO_CONFIG_INVALID, Phase.PHASE_WORKSPACE, 'RepoConfigInvalidError', 'the base branch has no .airlock.yml', { files: { '.airlock.yml': null } }),
+  row(FailureCode.REPO_CONFIG_INVALID, Phase.PHASE_WORKSPACE, 'RepoConfigInvalidError', '.airlock.yml has no test command', {
+    files: { '.airlock.yml': 'version: 1\ntest: {}\n' },
+  }),
+  row(FailureCode.CONTEXT_EMPTY, Phase.PHASE_CONTEXT, 'JobPhaseFailedError', ".airlock.yml's context.include matches no file", {
+    files: { '.airlock.yml': airlockYml(['node', 'check.js'], "context:\n  include: ['docs/**']\n") },
+  }),
+  row(FailureCode.INFERENCE_UNAVAILABLE, Phase.PHASE_INFERENCE, 'InferenceUnavailableError', 'no endpoint answered', {
+    model: () => Promise.reject(new InferenceUnavailableError(2)),
+  }),
+  row(FailureCode.INFERENCE_FAILED, Phase.PHASE_INFERENCE, 'InferenceRejectedError', 'the endpoint refused the request (4xx)', {
+    model: () => Promise.reject(new InferenceRejectedError(400, 1)),
+  }),
+  row(FailureCode.MODEL_OUTPUT_UNUSABLE, Phase.PHASE_INFERENCE, 'JobPhaseFailedError', 'the answer outgrew the size bound (as InferenceClient reports it)', {
+    model: () => Promise.reject(new JobPhaseFailedError(FailureCode.MODEL_OUTPUT_UNUSABLE, 'model answer too long')),
+  }),
+  row(FailureCode.MODEL_OUTPUT_UNUSABLE, Phase.PHASE_APPLY, 'JobPhaseFailedError', 'the answer holds no edit block', { model: () => answer('The bug is in add: it subtracts.') }),
+  row(FailureCode.PATCH_APPLY_FAILED, Phase.PHASE_APPLY, 'JobPhaseFailedError', "no edit block's SEARCH matches the file", {
+    model: () => answer(editBlock('src/calculator.js', '  return a / b;', '  return a + b;')),
+  }),
+  row(FailureCode.PATCH_APPLY_FAILED, Phase.PHASE_APPLY, 'EditPathRejectedError', 'an edit aims at .airlock.yml', {
+    model: () => answer(`${FIX}${editBlock('.airlock.yml', '  command: ["node","check.js"]', '  command: ["true"]')}`),
+  }),
+  row(FailureCode.PATCH_EMPTY, Phase.PHASE_APPLY, 'JobPhaseFailedError', 'the edit replaces a line with itself', {
+    model: () => answer(editBlock('src/calculator.js', '  return a - b;', '  return a - b;')),
+  }),
+  row(FailureCode.TESTS_FAILED, Phase.PHASE_TEST, 'JobPhaseFailedError', 'the edit breaks the tests', {
+    model: () => answer(editBlock('src/calculator.js', '  return a - b;', '  return a * b;')),
+  }),
+  row(FailureCode.TESTS_TIMED_OUT, Phase.PHASE_TEST, 'JobPhaseFailedError', "the test command outlasts .airlock.yml's timeout", {
+    files: { '.airlock.yml': airlockYml(HANG, '  timeout: 300ms\n') },
+  }),
+  row(FailureCode.INTERNAL, Phase.PHASE_TEST, 'SandboxUnavailableError', 'the sandbox cannot be set up (the phase default)', {
+    sandbox: new TestSandbox('bwrap', { dirs: ['/'], files: [] }),
+  }),
+  row(FailureCode.BRANCH_NOT_ALLOWED, Phase.PHASE_DELIVER, 'JobPhaseFailedError', 'the branch name is not a valid ref', { repo: () => ({ branchPrefix: 'airlock..' }) }),
+  row(FailureCode.LEASE_UNCONFIRMED, Phase.PHASE_DELIVER, 'JobPhaseFailedError', 'the lease guard shows no renewal', {
+    confirmLease: () => Promise.reject(new JobPhaseFailedError(FailureCode.LEASE_UNCONFIRMED, 'no lease renewal')),
+  }),
+  row(FailureCode.AUDIT_LOG_UNAVAILABLE, Phase.PHASE_DELIVER, 'JobPhaseFailedError', 'the lease guard could not record its heartbeat', {
+    confirmLease: () => Promise.reject(new JobPhaseFailedError(FailureCode.AUDIT_LOG_UNAVAILABLE, 'heartbeat not recorded')),
+  }),
+  row(FailureCode.DELIVERY_FAILED, Phase.PHASE_DELIVER, 'GitCommandFailedError', 'the push is refused (the phase default)', {
+    repo: ({ root }) => ({ pushUrl: join(root, 'no-such-remote.git') }),
+  }),
+  // Aborts: the abort's reason wins over whatever the interrupted work threw.
+  row(FailureCode.CANCELLED, Phase.PHASE_INFERENCE, 'Error', 'a Cancel arrives while the model thinks', {
+    model: (attempt) => {
+      attempt.abort(ABORT_REASON.cancelled);
+      return rejectOnAbort(attempt.signal);
+    },
+  }),
+  row(FailureCode.WORKER_SHUTDOWN, Phase.PHASE_DELIVER, 'Error', 'a forced shutdown comes while the lease guard waits for a renewal', {
+    confirmLease: (attempt) => {
+      attempt.abort(ABORT_REASON.shutdown);
+      return rejectOnAbort(attempt.signal);
+    },
+  }),
+  row(FailureCode.JOB_TIMED_OUT, Phase.PHASE_TEST, 'TimeoutError', 'the job timeout fires while the tests run', {
+    files: { '.airlock.yml': airlockYml(HANG) },
+    onProgress: (phase, state, attempt) => {
+      if (phase === Phase.PHASE_TEST && state === PhaseState.PHASE_STATE_STARTED) setTimeout(() => attempt.timeOut(), 300);
+    },
+  }),
+];
+
+/** The codes the fix pipeline can end an attempt with: each needs a row above. */
+const PIPELINE_FAILURE_CODES: readonly FailureCodeName[] = [
+  FailureCode.WORKSPACE_FAILED,
+  FailureCode.REPO_CONFIG_INVALID,
+  FailureCode.CONTEXT_EMPTY,
+  FailureCode.INFERENCE_UNAVAILABLE,
+  FailureCode.INFERENCE_FAILED,
+  FailureCode.MODEL_OUTPUT_UNUSABLE,
+  FailureCode.PATCH_APPLY_FAILED,
+  FailureCode.PATCH_EMPTY,
+  FailureCode.TESTS_FAILED,
+  FailureCode.TESTS_TIMED_OUT,
+  FailureCode.DELIVERY_FAILED,
+  FailureCode.BRANCH_NOT_ALLOWED,
+  FailureCode.CANCELLED,
+  FailureCode.WORKER_SHUTDOWN,
+  FailureCode.JOB_TIMED_OUT,
+  FailureCode.INTERNAL,
+  FailureCode.LEASE_UNCONFIRMED,
+  FailureCode.AUDIT_LOG_UNAVAILABLE,
+];
+
+/**
+ * The error's name in a `phase-failed` line. An Error is logged as `{name, message}`; the
+ * job timeout's DOMException is not an Error in jest's realm, so it comes as `String(error)`.
+ */
+const errorName = (logged: unknown) => (typeof logged === 'string' ? logged.split(':')[0] : (logged as { name?: unknown } | undefined)?.name);
+
+const CANCELLED_CODES: readonly FailureCodeName[] = [FailureCode.CANCELLED, FailureCode.WORKER_SHUTDOWN];
+
+describe('FixJobPipeline: each failure code, from the phase that produces it (real git)', () => {
+  it('has a row for every code the pipeline can produce, and no other', () => {
+    expect([...new Set(TABLE.map((row) => row.code))].sort()).toEqual([...PIPELINE_FAILURE_CODES].sort());
+  });
+
+  it.each(TABLE)('$code from $phase: $how', async ({ code, phase, raised, scenario }) => {
+    const { result, events, origin, workspaceDir, failures } = await runAttempt(scenario);
+    expect({ failureCode: result.failureCode, failedPhase: result.failedPhase, outcome: result.outcome }).toEqual({
+      failureCode: code,
+      failedPhase: phase,
+      outcome: CANCELLED_CODES.includes(code) ? JobOutcome.JOB_OUTCOME_CANCELLED : JobOutcome.JOB_OUTCOME_FAILED,
+    });
+    expect(events.at(-1)).toBe(`${phase} ${PhaseState.PHASE_STATE_FAILED}`);
+    expect(failures.map((line) => ({ phase: line['phase'], failureCode: line['failureCode'], raised: errorName(line['error']) }))).toEqual([{ phase, failureCode: code, raised }]);
+    expect(result.phaseDurations.at(-1)?.phase).toBe(phase);
+    // Nothing delivered, and the worktree is gone, however the attempt failed.
+    expect(git(origin, 'for-each-ref', '--format=%(refname)').trim()).toBe('refs/heads/main');
+    expect(readdirSync(join(workspaceDir, 'jobs'))).toEqual([]);
+  });
+});
+
+describe('FixJobPipeline: the happy path (real git)', () => {
+  it('pushes the fix to airlock/<jobId> with every phase reported and timed, counts and MACs set, worktree removed', async () => {
+    const { result, events, origin, jobId, workspaceDir } = await runAttempt();
+    const phases = [Phase.PHASE_WORKSPACE, Phase.PHASE_CONTEXT, Phase.PHASE_INFERENCE, Phase.PHASE_APPLY, Phase.PHASE_TEST, Phase.PHASE_DELIVER];
+    expect(result).toMatchObject({
+      outcome: JobOutcome.JOB_OUTCOME_SUCCEEDED,
+      failureCode: FailureCode.FAILURE_CODE_UNSPECIFIED,
+      failedPhase: Phase.PHASE_UNSPECIFIED,
+      tokens: { requests: 1, promptTokens: 100, completionTokens: 20 },
+      change: { filesChanged: 1, linesAdded: 1, linesRemoved: 1, editsProposed: 1, editsApplied: 1 },
+      verification: { testsRan: true, testExitCode: 0 },
+    });
+    expect(result.contextFiles).toBeGreaterThan(0);
+    expect(events).toEqual(phases.flatMap((phase) => [`${phase} ${PhaseState.PHASE_STATE_STARTED}`, `${phase} ${PhaseState.PHASE_STATE_COMPLETED}`]));
+    expect(result.phaseDurations.map((entry) => entry.phase)).toEqual(phases);
+    expect(result.deliveryMac).toEqual(keyedMac(MAC_KEY, `refs/heads/airlock/${jobId}`));
+    expect(result.changeMac).toHaveLength(32);
+    expect(git(origin, 'show', `airlock/${jobId}:src/calculator.js`)).toContain('return a + b;');
+    expect(git(origin, 'log', '-1', '--format=%an <%ae>', `airlock/${jobId}`).trim()).toBe('Airlock <airlock@localhost>');
+    expect(readdirSync(join(workspaceDir, 'jobs'))).toEqual([]);
+  });
+});
