@@ -1,10 +1,10 @@
 import { FailureCode, JobOutcome, Phase, PhaseState } from '@airlock/protocol';
 import { GitCommandFailedError } from '../../git/git-command-failed.error';
-import { JsonLogger } from '../../logging/json-logger';
 import { JobPhaseFailedError } from '../job-phase-failed.error';
 import type { FailureCodeName, PhaseName } from '../job-result.builder';
 import { RepoConfigInvalidError } from '../repo-config/repo-config-invalid.error';
-import { JobContext } from './job-context';
+import type { JobContext } from './job-context';
+import { fakeJobContext } from './job-context.mock';
 import type { JobPhase } from './phase';
 import { ABORT_REASON, PhaseRunner, abortFailureCode } from './phase-runner';
 
@@ -32,23 +32,8 @@ function phase(name: PhaseName, defaultFailure: FailureCodeName, work: (ctx: Job
 }
 
 /** A job context over a fake request, recording progress events and local log lines. */
-function harness(signal: AbortSignal = new AbortController().signal, progress?: () => void) {
-  const events: string[] = [];
-  const logs: Array<Record<string, unknown>> = [];
-  const logger = new JsonLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>));
-  const ctx = new JobContext(
-    {
-      jobId: 'job-1',
-      attempt: 2,
-      task: { repoAlias: 'demo', baseRef: 'main', ticket: { title: 'Fix add', description: '' } },
-      repo: { alias: 'demo', cloneUrl: '/nowhere', pushUrl: '/nowhere', branchPrefix: 'airlock/', baseRefs: ['main'] },
-      signal,
-      progress: progress ?? ((name, state) => events.push(`${name} ${state}`)),
-      confirmLease: () => Promise.resolve(),
-    },
-    logger,
-  );
-  return { ctx, events, logs };
+function harness(signal?: AbortSignal, progress?: () => void) {
+  return fakeJobContext({ ...(signal ? { signal } : {}), ...(progress ? { progress } : {}) });
 }
 
 /** A clock that advances by the given steps, one per reading. */

@@ -1,0 +1,30 @@
+import { JsonLogger } from '../../logging/json-logger';
+import { JobContext, type ProgressListener } from './job-context';
+
+/** A JobContext over a fake request, with the progress events and local log lines it produced. */
+export interface FakeJobContext {
+  readonly ctx: JobContext;
+  /** `"<phase> <state>"` for each progress event. */
+  readonly events: string[];
+  /** Each local log line, parsed. */
+  readonly logs: Array<Record<string, unknown>>;
+}
+
+/** Builds a JobContext for job `job-1`, attempt 2, on repository `demo`, for unit tests of phases and the runner. */
+export function fakeJobContext(options: { readonly signal?: AbortSignal; readonly progress?: ProgressListener } = {}): FakeJobContext {
+  const events: string[] = [];
+  const logs: Array<Record<string, unknown>> = [];
+  const ctx = new JobContext(
+    {
+      jobId: 'job-1',
+      attempt: 2,
+      task: { repoAlias: 'demo', baseRef: 'main', ticket: { title: 'Fix add', description: '' } },
+      repo: { alias: 'demo', cloneUrl: '/nowhere', pushUrl: '/nowhere', branchPrefix: 'airlock/', baseRefs: ['main'] },
+      signal: options.signal ?? new AbortController().signal,
+      progress: options.progress ?? ((phase, state) => events.push(`${phase} ${state}`)),
+      confirmLease: () => Promise.resolve(),
+    },
+    new JsonLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>)),
+  );
+  return { ctx, events, logs };
+}
