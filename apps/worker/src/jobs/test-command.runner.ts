@@ -2,11 +2,18 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { HostEnvironment } from '../config/worker-config.loader';
-import type { TestSandbox } from './sandbox/test-sandbox';
+import { bwrapStartedCommand, type TestSandbox } from './sandbox/test-sandbox';
 
-/** How a test run ended. Output stays on the worker: only `exitCode` and `timedOut` are reported. */
+/** How a test run ended. Output stays on the worker: only `started`, `exitCode` and `timedOut` are reported. */
 export interface TestRunOutcome {
+  /**
+   * Whether the test command itself started. False when it could not be executed (not
+   * found, not executable) — `exitCode` is then not the command's: 127 when the process could
+   * not be spawned at all, 1 from bwrap.
+   */
+  readonly started: boolean;
   readonly exitCode: number;
   readonly timedOut: boolean;
   readonly aborted: boolean;
@@ -23,6 +30,8 @@ export interface TestRunRequest {
 
 const MAX_LOG_BYTES = 64 * 1024;
 const KILL_GRACE_MS = 2_000;
+/** The pipe bwrap reports on (`--json-status-fd`): the first descriptor after stdio. */
+const SANDBOX_STATUS_FD = 3;
 
 /**
  * Runs a repository's test command: argv without a shell, inside the sandbox (bubblewrap:
@@ -31,6 +40,13 @@ const KILL_GRACE_MS = 2_000;
  * kills everything it started, with an environment holding only PATH, a throwaway HOME,
  * LANG and CI=true (no tokens or proxies of the worker leak into it). The last 64 KiB of
  * output go to a local log file, never upstream.
+ *
+ * It tells whether the command started: not when the process cannot be spawned (the
+ * command, or bwrap, missing from PATH); under bwrap, which starts even when the command
+ * it is to run is missing, only when bwrap reports on its status pipe that it exec'd the
+ * command (`bwrapStartedCommand`). A run the runner stopped itself (timeout, cancel) counts
+ * as started: bwrap is killed before it can report, but a command bwrap cannot exec makes it
+ * exit at once, not run until stopped.
  */
 export class TestCommandRunner {
   constructor(
@@ -40,8 +56,9 @@ export class TestCommandRunner {
 
   async run(request: TestRunRequest): Promise<TestRunOutcome> {
     if (request.argv[0] === undefined) throw new RangeError('empty test command');
+    const reportsStart = this.sandbox.mode === 'bwrap';
     // Throws (SandboxUnavailableError) rather than ever falling back to running unsandboxed.
-    const [command, ...args] = this.sandbox.wrap(request.argv, request.cwd) as [string, ...string[]];
+    const [command, ...args] = this.sandbox.wrap(request.argv, request.cwd, reportsStart ? { statusFd: SANDBOX_STATUS_FD } : {}) as [string, ...string[]];
     const home = await mkdtemp(join(tmpdir(), 'airlock-test-home-'));
     try {
       return await new Promise<TestRunOutcome>((resolve) => {
@@ -52,12 +69,19 @@ export class TestCommandRunner {
         };
         let timedOut = false;
         let aborted = false;
+        let spawned = false;
+        let status = '';
         const child = spawn(command, args, {
           cwd: request.cwd,
           env: { PATH: this.host.path, HOME: this.sandbox.homeFor(home), LANG: this.host.lang, CI: 'true' },
-          stdio: ['ignore', 'pipe', 'pipe'],
+          stdio: ['ignore', 'pipe', 'pipe', reportsStart ? 'pipe' : 'ignore'],
           detached: true,
         });
+        child.on('spawn', () => {
+          spawned = true;
+        });
+        const statusPipe = child.stdio[SANDBOX_STATUS_FD];
+        if (statusPipe instanceof Readable) statusPipe.on('data', (chunk: Buffer) => (status += chunk.toString('utf8')));
         const killGroup = (signal: NodeJS.Signals) => {
           if (child.pid === undefined) return;
           try {
@@ -80,8 +104,9 @@ export class TestCommandRunner {
         };
         request.signal.addEventListener('abort', onAbort, { once: true });
         if (request.signal.aborted) onAbort();
-        child.stdout.on('data', keep);
-        child.stderr.on('data', keep);
+        // Both piped above; a fourth stdio entry only defeats the typings' three-pipe overload.
+        child.stdout!.on('data', keep);
+        child.stderr!.on('data', keep);
         let finished = false;
         const finish = (exitCode: number) => {
           if (finished) return; // 'error' and 'close' can both fire
@@ -90,9 +115,11 @@ export class TestCommandRunner {
           request.signal.removeEventListener('abort', onAbort);
           // Whatever the command left running in its group goes too.
           killGroup('SIGKILL');
+          const started = spawned && (!reportsStart || timedOut || aborted || bwrapStartedCommand(status));
+          const outcome = { started, exitCode, timedOut, aborted };
           writeFile(request.logFile, tail).then(
-            () => resolve({ exitCode, timedOut, aborted }),
-            () => resolve({ exitCode, timedOut, aborted }),
+            () => resolve(outcome),
+            () => resolve(outcome),
           );
         };
         child.on('error', () => finish(127));

@@ -31,7 +31,8 @@ export class TestPhase implements JobPhase {
       signal: ctx.signal,
       logFile: join(this.config.stateDir, 'job-logs', `${ctx.jobKey}.test.log`),
     });
-    ctx.report.verification.testsRan = !outcome.aborted;
+    // Ran means the command actually started (not a missing one) and was not cut short by an abort.
+    ctx.report.verification.testsRan = outcome.started && !outcome.aborted;
     ctx.report.verification.testExitCode = outcome.exitCode;
     ctx.signal.throwIfAborted();
     if (outcome.timedOut) throw new JobPhaseFailedError(FailureCode.TESTS_TIMED_OUT, 'test command timed out');

@@ -272,7 +272,7 @@ describe('FixJobPipeline: each failure code, from the phase that produces it (re
   });
 });
 
-describe('FixJobPipeline: the happy path (real git)', () => {
+describe('FixJobPipeline: what the result reports (real git)', () => {
   it('pushes the fix to airlock/<jobId> with every phase reported and timed, counts and MACs set, worktree removed', async () => {
     const { result, events, origin, jobId, workspaceDir } = await runAttempt();
     const phases = [Phase.PHASE_WORKSPACE, Phase.PHASE_CONTEXT, Phase.PHASE_INFERENCE, Phase.PHASE_APPLY, Phase.PHASE_TEST, Phase.PHASE_DELIVER];
@@ -292,5 +292,10 @@ describe('FixJobPipeline: the happy path (real git)', () => {
     expect(git(origin, 'show', `airlock/${jobId}:src/calculator.js`)).toContain('return a + b;');
     expect(git(origin, 'log', '-1', '--format=%an <%ae>', `airlock/${jobId}`).trim()).toBe('Airlock <airlock@localhost>');
     expect(readdirSync(join(workspaceDir, 'jobs'))).toEqual([]);
+  });
+
+  it('reports that the tests did not run when the test command does not exist', async () => {
+    const { result } = await runAttempt({ files: { '.airlock.yml': airlockYml(['airlock-no-such-test-command']) } });
+    expect(result).toMatchObject({ failureCode: FailureCode.TESTS_FAILED, failedPhase: Phase.PHASE_TEST, verification: { testsRan: false } });
   });
 });

@@ -69,7 +69,7 @@ describe('TestSandbox with bubblewrap (real bwrap)', () => {
 
   it('runs an ordinary test suite (node --test) in its worktree, which it may write', async () => {
     const outcome = await sandboxed.run({ argv: ['node', '--test'], cwd: worktree, timeoutMs: 30_000, signal: new AbortController().signal, logFile: join(base, 'test.log') });
-    expect({ outcome, log: outcome.exitCode === 0 ? '' : log() }).toEqual({ outcome: { exitCode: 0, timedOut: false, aborted: false }, log: '' });
+    expect({ outcome, log: outcome.exitCode === 0 ? '' : log() }).toEqual({ outcome: { started: true, exitCode: 0, timedOut: false, aborted: false }, log: '' });
     const writes = await node(
       sandboxed,
       `const fs = require('fs');
@@ -141,7 +141,29 @@ describe('TestSandbox with bubblewrap (real bwrap)', () => {
     const outcome = await sandboxed.run({ argv: ['sh', '-c', 'sleep 30 & sleep 30'], cwd: worktree, timeoutMs: 500, signal: new AbortController().signal, logFile: join(base, 'test.log') });
     expect(outcome.timedOut).toBe(true);
     expect(outcome.exitCode).not.toBe(0);
+    expect(outcome.started).toBe(true);
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('tells a missing test command from a failing one, though bwrap exits 1 for both', async () => {
+    const run = (argv: string[]) => sandboxed.run({ argv, cwd: worktree, timeoutMs: 20_000, signal: new AbortController().signal, logFile: join(base, 'test.log') });
+    const missing = await run(['airlock-no-such-test-command']);
+    // bwrap itself started, and says so on stderr; only its status pipe says the command never ran.
+    expect({ outcome: missing, log: log() }).toEqual({
+      outcome: { started: false, exitCode: 1, timedOut: false, aborted: false },
+      log: expect.stringContaining('bwrap: execvp airlock-no-such-test-command: No such file or directory') as unknown,
+    });
+    expect(await run(['sh', '-c', 'exit 1'])).toEqual({ started: true, exitCode: 1, timedOut: false, aborted: false });
+    // Not a file it may execute: the same as missing.
+    expect(await run(['./package.json'])).toMatchObject({ started: false, exitCode: 1 });
+  });
+
+  it('reports a test command that cannot be spawned at all as not started (bwrap, or unsandboxed the command, not on PATH)', async () => {
+    const noBwrap = new TestCommandRunner({ path: '/nonexistent', lang: 'C.UTF-8' }, TestSandbox.fromConfig({ ...config, sandbox: { mode: 'bwrap' } }));
+    const request = { cwd: worktree, timeoutMs: 20_000, signal: new AbortController().signal, logFile: join(base, 'test.log') };
+    expect(await noBwrap.run({ ...request, argv: ['node', '--test'] })).toEqual({ started: false, exitCode: 127, timedOut: false, aborted: false });
+    expect(await unsandboxed.run({ ...request, argv: ['airlock-no-such-test-command'] })).toEqual({ started: false, exitCode: 127, timedOut: false, aborted: false });
+    expect(await unsandboxed.run({ ...request, argv: ['sh', '-c', 'exit 1'] })).toEqual({ started: true, exitCode: 1, timedOut: false, aborted: false });
   });
 
   it('fails the probe with a clear message when bwrap is not on PATH, rather than running unsandboxed', async () => {

@@ -44,10 +44,13 @@ export class TestSandbox {
   /**
    * The argv that runs `argv` in `worktree` inside the sandbox (bwrap mode), or `argv`
    * itself (none). Throws a SandboxUnavailableError when a path to hide cannot be hidden.
+   * With `statusFd`, bwrap reports on that open file descriptor whether it started the
+   * command (see `bwrapStartedCommand`); the sandboxed command cannot write to it.
    */
-  wrap(argv: readonly string[], worktree: string): readonly string[] {
+  wrap(argv: readonly string[], worktree: string, options: { readonly statusFd?: number } = {}): readonly string[] {
     if (this.mode === 'none') return argv;
-    return ['bwrap', ...this.bwrapOptions(worktree), '--', ...argv];
+    const status = options.statusFd === undefined ? [] : ['--json-status-fd', String(options.statusFd)];
+    return ['bwrap', ...this.bwrapOptions(worktree), ...status, '--', ...argv];
   }
 
   /** HOME for the command: inside the sandbox a fixed path on its own /tmp; without one, `fallback`. */
@@ -76,6 +79,25 @@ export class TestSandbox {
     options.push('--chdir', root);
     return options;
   }
+}
+
+/**
+ * Whether bwrap, given `--json-status-fd`, says it started the command: bwrap itself always
+ * starts, and when the command is missing or not executable it prints `bwrap: execvp <cmd>:
+ * No such file or directory` and exits 1 — the exit code of a failing test. On the status fd
+ * it writes `{ "child-pid": N, … }` once the sandbox exists, then `{ "exit-code": N }` only
+ * if the command itself was exec'd and exited (bwrap ≥ 0.3.2). bwrap closes that fd in the
+ * sandbox before the exec, so the command cannot forge the line.
+ */
+export function bwrapStartedCommand(status: string): boolean {
+  return status.split('\n').some((line) => {
+    try {
+      const report: unknown = JSON.parse(line);
+      return typeof report === 'object' && report !== null && typeof (report as Record<string, unknown>)['exit-code'] === 'number';
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** The sandbox cannot be set up here; the worker must not run tests unsandboxed instead. */
