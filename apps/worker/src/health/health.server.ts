@@ -1,12 +1,20 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** The lifecycle states in which the daemon has ended (see daemon/worker-lifecycle.ts): `/healthz` answers 503. */
+const ENDED_STATES: ReadonlySet<string> = new Set(['STOPPED', 'FAILED']);
+
 /** What `/healthz` reports. Local only: it names no job, path or host. */
 export interface HealthSnapshot {
+  /** The daemon's lifecycle state. */
   readonly state: string;
+  /** Whether the stream to the control plane is up (welcomed). */
   readonly connected: boolean;
+  /** When the session loop was last welcomed: its last success at connecting. */
   readonly lastConnectedAt: string | null;
+  /** When the last heartbeat left: the heartbeat loop's last success. */
   readonly lastHeartbeatAt: string | null;
+  /** When the readiness checks last ran. */
   readonly lastReadinessCheckAt: string | null;
   readonly running: number;
   readonly capacity: number;
@@ -16,7 +24,7 @@ export interface HealthSnapshot {
 }
 
 /**
- * A tiny HTTP listener for `/healthz` (200 with a JSON snapshot; 503 once stopped). It
+ * A tiny HTTP listener for `/healthz` (200 with a JSON snapshot; 503 once stopped or failed). It
  * binds to 127.0.0.1 by default: it is for the host's own supervisor, not the network.
  */
 export class HealthServer {
@@ -32,7 +40,7 @@ export class HealthServer {
         return;
       }
       const body = this.snapshot();
-      response.writeHead(body.state === 'STOPPED' ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      response.writeHead(ENDED_STATES.has(body.state) ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
