@@ -24,6 +24,7 @@ import { WorkspaceManager } from '../jobs/workspace/workspace.manager';
 import { JsonLogger } from '../logging/json-logger';
 import { ResultOutbox } from '../outbox/result-outbox';
 import { EGRESS_AUDIT_FILE } from './audit-verify.command';
+import { daemonExitCode } from './exit-codes';
 import { workerVersion } from './worker-version';
 
 /** Tolerated clock difference with the control plane when checking an instruction's validity window. */
@@ -100,13 +101,19 @@ export async function runCommand(options: { readonly config: string }): Promise<
   const healthUrl = await health.listen(config.health.host, config.health.port);
   logger.info('health-listening', { url: healthUrl });
   const onSignal = (signal: NodeJS.Signals) => daemon.requestShutdown(signal);
+  // Whatever escapes every handler still takes the daemon's fatal path: jobs aborted, results kept, exit 1.
+  const onUncaught = (error: unknown) => daemon.fail(error);
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('uncaughtException', onUncaught);
+  process.on('unhandledRejection', onUncaught);
   try {
-    return await daemon.run();
+    return daemonExitCode(await daemon.run());
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    process.off('uncaughtException', onUncaught);
+    process.off('unhandledRejection', onUncaught);
     await health.close();
     client.close();
     nonceStore.close();

@@ -7,7 +7,8 @@ import { FakeControlPlane } from '../testing/fake-control-plane.mock';
 import { FakeInferenceServer } from '../testing/fake-inference-server.mock';
 import { createBareRepo, git } from '../testing/git-fixture.mock';
 import { WorkerProcess, runWorkerCli } from '../testing/worker-process.mock';
-import { LEASE_CONFIRM_WAIT_MS, REFUSAL_BUDGET } from './worker.daemon';
+import { REFUSAL_BUDGET } from './instruction.admission';
+import { LEASE_CONFIRM_WAIT_MS } from './job.slots';
 
 jest.setTimeout(120_000);
 

@@ -39,6 +39,11 @@ export interface SessionHandlers {
   frame(frame: ControlFrame__Output): void;
   /** An instruction frame that failed validation: refused as INSTRUCTION_MALFORMED. */
   malformedInstruction(): void;
+  /**
+   * A handler above threw: a bug, not something the control plane did. The session has
+   * been dropped; the daemon decides what else to do (its fatal path).
+   */
+  failed(error: unknown): void;
 }
 
 /** How a session ended, and whether it had got as far as Welcome. */
@@ -116,6 +121,16 @@ export class GatewaySession {
   }
 
   private receive(frame: ControlFrame__Output): void {
+    try {
+      this.dispatch(frame);
+    } catch (error) {
+      // Thrown inside a stream event, it would end the process with nothing cleaned up.
+      this.abandon('worker-error');
+      this.handlers.failed(error);
+    }
+  }
+
+  private dispatch(frame: ControlFrame__Output): void {
     try {
       validateControlFrame(frame);
     } catch (error) {

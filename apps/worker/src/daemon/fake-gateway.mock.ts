@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
+import { verifyHelloSignature } from '@airlock/envelope';
+import { FrameValidationError, ResultDisposition, validateWorkerFrame, type ControlFrame__Output, type WorkerFrame__Output } from '@airlock/protocol';
+import type { ConnectStream, ConnectStreamOpener } from '../gateway/gateway.session';
+import type { FrameSink } from '../gateway/outbound.gate';
+
+type Listener = (value?: unknown) => void;
+
+/** How the fake control plane answers each new stream. */
+export interface FakeGatewayScript {
+  /** The Welcome after a Hello whose signature checks out. */
+  welcome: { heartbeatIntervalMs: number; leaseTtlMs: number };
+  /** End every new stream with this status after the Hello instead of welcoming (e.g. UNAUTHENTICATED). */
+  refuseHelloWith: number | undefined;
+  /** Answer each Hello and Heartbeat with a LeaseRenewal of every attempt it lists, as the real one does. */
+  renewLeases: boolean;
+  /** Answer each JobResult with a ResultAck. */
+  ackResults: boolean;
+}
+
+/**
+ * One `Connect` call as the worker sees it, played in process (temporal's mock native
+ * worker, buildkite's fake API server): what the worker writes is recorded, and the test
+ * (or the gateway's script) sends control frames, ends the call or fails it with a status.
+ * Every event reaches the worker asynchronously, as from the network.
+ */
+export class FakeControlStream implements ConnectStream {
+  readonly written: WorkerFrame__Output[] = [];
+  /** The worker half-closed its side. */
+  endedByWorker = false;
+  cancelled = false;
+  private closed = false;
+  private readonly listeners = new Map<string, Listener[]>();
+
+  constructor(private readonly onWrite: (frame: WorkerFrame__Output, stream: FakeControlStream) => void) {}
+
+  write(frame: WorkerFrame__Output): boolean {
+    this.written.push(frame);
+    this.onWrite(frame, this);
+    return true;
+  }
+
+  end(): void {
+    this.endedByWorker = true;
+    // The real control plane ends its side when the worker ends its own.
+    this.finish();
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.fail(status.CANCELLED);
+  }
+
+  on(event: 'data' | 'error' | 'end', listener: (value: never) => void): this {
+    this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener as Listener]);
+    return this;
+  }
+
+  /** Sends a control frame to the worker. */
+  send(frame: ControlFrame__Output): void {
+    this.emit('data', frame);
+  }
+
+  /** Ends the call with a status other than OK. */
+  fail(code: number): void {
+    this.emit('error', { code }, true);
+  }
+
+  /** Ends the call cleanly from the control plane's side. */
+  finish(): void {
+    this.emit('end', undefined, true);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private emit(event: string, value: unknown, closes = false): void {
+    if (this.closed) return;
+    if (closes) this.closed = true;
+    setImmediate(() => this.listeners.get(event)?.forEach((listener) => listener(value)));
+  }
+}
+
+/**
+ * A control plane at the daemon's stream seam: each `connect()` opens a FakeControlStream
+ * that challenges the worker, checks its Hello signature against `workerPublicKey`, and
+ * follows `script` (welcome or refuse, renew leases, ack results). Frames the worker sent on
+ * every stream are in `frames`.
+ */
+export class FakeGateway {
+  readonly streams: FakeControlStream[] = [];
+  readonly helloVerdicts: boolean[] = [];
+  readonly script: FakeGatewayScript = {
+    welcome: { heartbeatIntervalMs: 1_000, leaseTtlMs: 10_000 },
+    refuseHelloWith: undefined,
+    renewLeases: true,
+    ackResults: true,
+  };
+  private readonly nonces = new WeakMap<FakeControlStream, Buffer>();
+
+  constructor(private readonly workerPublicKey: Buffer) {}
+
+  readonly connect: ConnectStreamOpener = () => {
+    const stream = new FakeControlStream((frame, from) => this.answer(frame, from));
+    const nonce = randomBytes(32);
+    this.nonces.set(stream, nonce);
+    this.streams.push(stream);
+    stream.send({ frame: 'challenge', challenge: { nonce } });
+    return stream;
+  };
+
+  /** The stream opened last. */
+  get current(): FakeControlStream {
+    const stream = this.streams.at(-1);
+    if (!stream) throw new Error('the worker has not connected');
+    return stream;
+  }
+
+  /** Every frame the worker sent, on every stream, in order. */
+  get frames(): WorkerFrame__Output[] {
+    return this.streams.flatMap((stream) => stream.written);
+  }
+
+  /** Frames of one kind the worker sent, from `from` (an index into `frames`) on. */
+  sent<K extends NonNullable<WorkerFrame__Output['frame']>>(kind: K, from = 0): Array<NonNullable<WorkerFrame__Output[K]>> {
+    return this.frames
+      .slice(from)
+      .filter((frame) => frame.frame === kind)
+      .map((frame) => frame[kind] as NonNullable<WorkerFrame__Output[K]>);
+  }
+
+  /** Sum of the credits granted on the current stream. */
+  get creditsOnCurrentStream(): number {
+    return this.current.written.reduce((sum, frame) => sum + (frame.frame === 'credit' ? frame.credit!.credits : 0), 0);
+  }
+
+  private answer(frame: WorkerFrame__Output, stream: FakeControlStream): void {
+    if (frame.frame === 'hello') {
+      const hello = frame.hello!;
+      const ok = verifyHelloSignature(this.workerPublicKey, hello.workerId, this.nonces.get(stream)!, hello.challengeSignature);
+      this.helloVerdicts.push(ok);
+      if (!ok || this.script.refuseHelloWith !== undefined) {
+        stream.fail(this.script.refuseHelloWith ?? status.UNAUTHENTICATED);
+        return;
+      }
+      stream.send({ frame: 'welcome', welcome: { ...this.script.welcome } });
+      if (this.script.renewLeases) stream.send({ frame: 'leaseRenewal', leaseRenewal: { heartbeatSeq: 0, renewed: hello.running } });
+    }
+    if (frame.frame === 'heartbeat' && this.script.renewLeases) {
+      stream.send({ frame: 'leaseRenewal', leaseRenewal: { heartbeatSeq: frame.heartbeat!.seq, renewed: frame.heartbeat!.running } });
+    }
+    if (frame.frame === 'result' && this.script.ackResults) {
+      stream.send({ frame: 'resultAck', resultAck: { attempt: frame.result!.attempt!, disposition: ResultDisposition.RESULT_DISPOSITION_RECORDED } });
+    }
+  }
+}
+
+/**
+ * The outbound gate without its audit log: frames are checked against the closed schema as
+ * the real gate checks them, then written; `auditFails` plays a full disk (nothing sent,
+ * the log unhealthy).
+ */
+export class FakeOutboundGate {
+  auditFails = false;
+  refusedCount = 0;
+  private sink: FrameSink | undefined;
+
+  get auditHealthy(): boolean {
+    return !this.auditFails;
+  }
+
+  attach(sink: FrameSink | undefined): void {
+    this.sink = sink;
+  }
+
+  send(frame: WorkerFrame__Output): boolean {
+    try {
+      validateWorkerFrame(frame);
+    } catch (error) {
+      if (!(error instanceof FrameValidationError)) throw error;
+      this.refusedCount += 1;
+      return false;
+    }
+    if (this.sink === undefined || this.auditFails) return false;
+    this.sink.write(frame);
+    return true;
+  }
+}

@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
+import { generateSigningKeyPair } from '@airlock/envelope';
+import type { ControlFrame__Output } from '@airlock/protocol';
+import { CapturedLog } from './captured-log.mock';
+import { FakeGateway, FakeOutboundGate } from './fake-gateway.mock';
+import { LeaseTracker } from './lease.tracker';
+import { ManualClock, settle } from './manual-clock.mock';
+import { IDENTITY_REFUSAL_LIMIT, MIN_HEARTBEAT_INTERVAL_MS, SessionLoop, heartbeatIntervalFor } from './session.loop';
+import { WorkerIdentityRefusedError } from './worker-identity-refused.error';
+
+describe('SessionLoop', () => {
+  const key = generateSigningKeyPair();
+  const identity = { workerId: randomUUID(), privateKeyPem: key.privateKeyPem };
+  let clock: ManualClock;
+  let gateway: FakeGateway;
+  let gate: FakeOutboundGate;
+  let log: CapturedLog;
+  let calls: string[];
+  let fatal: unknown[];
+  let frameThrows: Error | undefined;
+  let running: Array<{ jobId: string; attempt: number }>;
+  let loop: SessionLoop;
+  let done: Promise<void>;
+
+  const build = (random = () => 0.5) => {
+    loop = new SessionLoop(
+      { connect: gateway.connect, gate, identity, version: '1.2.3', capacity: 2, policyDigest: Buffer.alloc(32, 7), leases: new LeaseTracker(() => clock.monotonicNow(), (ms, callback) => clock.after(ms, callback)), clock, logger: log.logger, random },
+      {
+        running: () => running,
+        freeSlots: () => 2 - running.length,
+        streamEnded: () => calls.push('streamEnded'),
+        welcomed: () => calls.push('welcomed'),
+        heartbeatSent: () => calls.push('heartbeatSent'),
+        frame: (frame: ControlFrame__Output) => {
+          if (frameThrows) throw frameThrows;
+          calls.push(`frame:${frame.frame}`);
+        },
+        malformedInstruction: () => calls.push('malformed'),
+        fatal: (error) => fatal.push(error),
+      },
+    );
+    done = loop.run();
+  };
+  const connects = () => gateway.streams.length;
+  const events = (name: string) => log.events(name);
+
+  beforeEach(() => {
+    clock = new ManualClock();
+    gateway = new FakeGateway(key.publicKey);
+    gate = new FakeOutboundGate();
+    log = new CapturedLog(() => clock.now());
+    calls = [];
+    fatal = [];
+    frameThrows = undefined;
+    running = [];
+  });
+
+  afterEach(async () => {
+    loop.stop();
+    await clock.advance(60_000);
+    await done;
+  });
+
+  it('answers the challenge with a signed Hello listing what runs here, and is welcomed', async () => {
+    running = [{ jobId: randomUUID(), attempt: 2 }];
+    build();
+    await settle();
+    expect(gateway.helloVerdicts).toEqual([true]);
+    expect(gateway.sent('hello')[0]).toMatchObject({ workerId: identity.workerId, workerVersion: '1.2.3', capacity: 2, running });
+    expect(loop.connected).toBe(true);
+    expect(loop.leaseTtlMs).toBe(10_000);
+    expect(loop.lastConnectedAt).toBe(clock.now());
+    expect(calls).toEqual(['welcomed', 'frame:leaseRenewal']);
+  });
+
+  it('heartbeats at the Welcome interval with ±10 % jitter, numbered from 1, and publishes when the last one left', async () => {
+    let random = 0.5; // no spread: exactly the interval
+    build(() => random);
+    await settle();
+    expect(loop.lastHeartbeatAt).toBeUndefined();
+    await clock.advance(999);
+    expect(gateway.sent('heartbeat')).toHaveLength(0);
+    random = 0; // the next one at the shortest spread: 900 ms
+    await clock.advance(1);
+    expect(gateway.sent('heartbeat')).toEqual([{ seq: 1, running: [], freeSlots: 2 }]);
+    expect(loop.lastHeartbeatAt).toBe(clock.now());
+    await clock.advance(899);
+    expect(gateway.sent('heartbeat')).toHaveLength(1);
+    random = 1; // the next one at the longest: 1100 ms
+    await clock.advance(1);
+    expect(gateway.sent('heartbeat').map((beat) => beat.seq)).toEqual([1, 2]);
+    await clock.advance(1_099);
+    expect(gateway.sent('heartbeat')).toHaveLength(2);
+    await clock.advance(1);
+    expect(gateway.sent('heartbeat').map((beat) => beat.seq)).toEqual([1, 2, 3]);
+    expect(calls.filter((call) => call === 'heartbeatSent')).toHaveLength(3);
+  });
+
+  it.each([
+    [100, 10_000, MIN_HEARTBEAT_INTERVAL_MS],
+    [60_000, 10_000, 5_000],
+    [2_000, 10_000, 2_000],
+    [2_000, 600, MIN_HEARTBEAT_INTERVAL_MS],
+  ])('clamps a requested interval of %i ms with a %i ms lease to %i ms', (requested, lease, expected) => {
+    expect(heartbeatIntervalFor(requested, lease)).toBe(expected);
+  });
+
+  it('heartbeats at the clamped interval, not the one the Welcome asks for', async () => {
+    gateway.script.welcome = { heartbeatIntervalMs: 100, leaseTtlMs: 10_000 };
+    build();
+    await settle();
+    await clock.advance(3_000);
+    expect(gateway.sent('heartbeat')).toHaveLength(6);
+    expect(events('welcomed')[0]).toMatchObject({ heartbeatIntervalMs: 500, requestedHeartbeatMs: 100 });
+  });
+
+  it('reconnects with exponential backoff and full jitter, resetting it after a session that was welcomed', async () => {
+    build(() => 0.5);
+    await settle();
+    gateway.current.finish(); // welcomed, then lost
+    await settle();
+    expect(calls).toContain('streamEnded');
+    expect(loop.connected).toBe(false);
+    expect(events('disconnected').map((fields) => fields['reconnectInMs'])).toEqual([125]);
+    await clock.advance(125);
+    expect(connects()).toBe(2);
+    gateway.script.refuseHelloWith = status.UNAVAILABLE;
+    gateway.current.finish();
+    await settle();
+    await clock.advance(125);
+    await settle(); // refused at the Hello: not welcomed, so the backoff grows
+    await clock.advance(250);
+    await settle();
+    await clock.advance(500);
+    expect(events('disconnected').map((fields) => fields['reconnectInMs'])).toEqual([125, 125, 250, 500, 1_000]);
+    expect(connects()).toBe(5);
+  });
+
+  it('does not reset the backoff after a session it hung up for exceeding the refusal budget', async () => {
+    build(() => 0.5);
+    await settle();
+    gateway.current.finish();
+    await settle();
+    await clock.advance(125);
+    loop.throttle('refusal-budget-exceeded'); // welcomed, but throttled
+    expect(loop.throttled).toBe(true);
+    await settle();
+    expect(gateway.streams[1]?.endedByWorker).toBe(true);
+    expect(events('disconnected').map((fields) => fields['reconnectInMs'])).toEqual([125, 250]);
+    await clock.advance(250);
+    expect(connects()).toBe(3);
+    expect(loop.throttled).toBe(false);
+  });
+
+  it('hangs up when the egress audit log refuses a frame, and reconnects once it takes writes again', async () => {
+    build(() => 0.5);
+    await settle();
+    gate.auditFails = true;
+    expect(loop.send({ frame: 'credit', credit: { credits: 1 } })).toBe(false);
+    expect(loop.connected).toBe(false);
+    expect(events('egress-audit-unavailable')).toEqual([expect.objectContaining({ level: 'error', frame: 'credit' })]);
+    await settle();
+    expect(gateway.current.endedByWorker).toBe(true);
+    gate.auditFails = false;
+    await clock.advance(125);
+    expect(connects()).toBe(2);
+    expect(loop.connected).toBe(true);
+  });
+
+  it('sends a heartbeat at once when asked, only while welcomed', async () => {
+    build();
+    await settle();
+    loop.heartbeatNow();
+    expect(gateway.sent('heartbeat').map((beat) => beat.seq)).toEqual([1]);
+    gateway.current.finish();
+    await settle();
+    loop.heartbeatNow();
+    expect(gateway.sent('heartbeat')).toHaveLength(1);
+  });
+
+  it(`stops after ${IDENTITY_REFUSAL_LIMIT} consecutive refusals of its identity, naming what to do`, async () => {
+    gateway.script.refuseHelloWith = status.UNAUTHENTICATED;
+    build(() => 0.5);
+    const outcome = done.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    for (let i = 0; i < IDENTITY_REFUSAL_LIMIT; i += 1) await clock.advance(15_000);
+    const error = await outcome;
+    expect(error).toBeInstanceOf(WorkerIdentityRefusedError);
+    expect((error as WorkerIdentityRefusedError).message).toMatch(/UNAUTHENTICATED.*10 consecutive connections.*enroll .*--force/);
+    expect(connects()).toBe(IDENTITY_REFUSAL_LIMIT);
+    expect(events('identity-refused').map((fields) => fields['consecutive'])).toEqual(Array.from({ length: IDENTITY_REFUSAL_LIMIT }, (_, i) => i + 1));
+    done = Promise.resolve();
+  });
+
+  it('keeps reconnecting while refusals are interrupted: by a Welcome, or by another failure', async () => {
+    const refusals = () => events('identity-refused').length;
+    const advanceUntil = async (done: () => boolean) => {
+      for (let step = 0; step < 10_000 && !done(); step += 1) await clock.advance(100);
+    };
+    let rejected = false;
+    gateway.script.refuseHelloWith = status.PERMISSION_DENIED;
+    build(() => 0.5);
+    done.catch(() => (rejected = true));
+    await advanceUntil(() => refusals() === IDENTITY_REFUSAL_LIMIT - 1);
+    gateway.script.refuseHelloWith = undefined; // the control plane knows the worker again
+    await advanceUntil(() => loop.connected);
+    gateway.script.refuseHelloWith = status.PERMISSION_DENIED;
+    gateway.current.finish();
+    await advanceUntil(() => refusals() === 2 * (IDENTITY_REFUSAL_LIMIT - 1));
+    gateway.script.refuseHelloWith = status.UNAVAILABLE; // a control plane restarting, say
+    const streams = connects();
+    await advanceUntil(() => connects() === streams + 1 && gateway.current.isClosed);
+    gateway.script.refuseHelloWith = status.PERMISSION_DENIED;
+    await advanceUntil(() => refusals() === 3 * (IDENTITY_REFUSAL_LIMIT - 1));
+    expect(Math.max(...events('identity-refused').map((fields) => Number(fields['consecutive'])))).toBe(IDENTITY_REFUSAL_LIMIT - 1);
+    expect(rejected).toBe(false);
+    expect(fatal).toEqual([]);
+  });
+
+  it('hands a throw from a frame handler to the fatal path, and drops the session', async () => {
+    build();
+    await settle();
+    const boom = new Error('boom');
+    frameThrows = boom;
+    gateway.current.send({ frame: 'drain', drain: {} });
+    await settle();
+    expect(fatal).toEqual([boom]);
+    expect(gateway.current.cancelled).toBe(true);
+  });
+
+  it('stops: no more reconnects, the stream half-closed', async () => {
+    build();
+    await settle();
+    loop.stop();
+    await settle();
+    await expect(done).resolves.toBeUndefined();
+    expect(gateway.current.endedByWorker).toBe(true);
+    await clock.advance(60_000);
+    expect(connects()).toBe(1);
+  });
+});

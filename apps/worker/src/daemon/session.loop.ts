@@ -1,0 +1,259 @@
+import { helloSignature } from '@airlock/envelope';
+import type { ControlFrame__Output, Hello__Output, WorkerFrame__Output } from '@airlock/protocol';
+import { GatewaySession, type ConnectStreamOpener, type SessionEnd, type SessionGate } from '../gateway/gateway.session';
+import type { OutboundGate } from '../gateway/outbound.gate';
+import { ReconnectBackoff, jittered } from '../gateway/reconnect.backoff';
+import type { WorkerIdentity } from '../identity/worker-identity.store';
+import type { Logger } from '../logging/json-logger';
+import { sleep, type ClockTimer, type DaemonClock } from './daemon.clock';
+import type { LeaseTracker } from './lease.tracker';
+import { IDENTITY_REFUSAL_STATUSES, WorkerIdentityRefusedError } from './worker-identity-refused.error';
+
+/**
+ * The control plane picks the heartbeat interval, but each heartbeat is an audit-log line
+ * here: never more often than this, whatever the Welcome says.
+ */
+export const MIN_HEARTBEAT_INTERVAL_MS = 500;
+
+/**
+ * Consecutive connections on which the control plane must refuse the worker's identity
+ * (UNAUTHENTICATED, PERMISSION_DENIED) before the worker gives up. Not 1: a control plane
+ * starting against an empty or lagging database, or a load balancer briefly sending the
+ * worker to an instance that is not set up yet, refuses a worker it will know again a
+ * moment later. Ten connections, with the reconnect backoff (250 ms doubling to 15 s, full
+ * jitter) between them, take about half a minute (at most about a minute): long enough to
+ * ride that out, short enough that a revoked worker stops instead of retrying forever.
+ */
+export const IDENTITY_REFUSAL_LIMIT = 10;
+
+/** The interval heartbeats go at: the Welcome's, but at least the floor and at most half a lease. */
+export function heartbeatIntervalFor(requestedMs: number, leaseTtlMs: number): number {
+  // Often enough to keep leases (half a lease), never so often that the audit log floods.
+  return Math.max(MIN_HEARTBEAT_INTERVAL_MS, Math.min(requestedMs, Math.floor(leaseTtlMs / 2)));
+}
+
+/** One attempt, as Hello and Heartbeat list it. */
+export interface RunningAttempt {
+  readonly jobId: string;
+  readonly attempt: number;
+}
+
+/** What the session loop asks of the rest of the daemon. */
+export interface SessionLoopHandlers {
+  /** Attempts running here, for the Hello and every heartbeat. */
+  running(): RunningAttempt[];
+  /** Slots a heartbeat reports free (none while the worker takes no work). */
+  freeSlots(): number;
+  /** The stream ended: what belonged to it (credits) is void. */
+  streamEnded(): void;
+  /** The control plane welcomed the worker on a new stream. */
+  welcomed(): void;
+  /** A heartbeat left: a moment to grant credits the audit log refused earlier. */
+  heartbeatSent(): void;
+  /** A control frame after Welcome, validated. */
+  frame(frame: ControlFrame__Output): void;
+  /** An instruction frame that failed validation. */
+  malformedInstruction(): void;
+  /** Something above threw where nothing could catch it: the daemon's fatal path. */
+  fatal(error: unknown): void;
+}
+
+/** Everything the session loop is built from. */
+export interface SessionLoopDependencies {
+  readonly connect: ConnectStreamOpener;
+  readonly gate: SessionGate & Pick<OutboundGate, 'auditHealthy'>;
+  readonly identity: Pick<WorkerIdentity, 'workerId' | 'privateKeyPem'>;
+  readonly version: string;
+  readonly capacity: number;
+  readonly policyDigest: Buffer;
+  readonly leases: Pick<LeaseTracker, 'streamStarted' | 'welcomed' | 'heartbeatSent'>;
+  readonly clock: DaemonClock;
+  readonly logger: Logger;
+  /** Source of jitter for reconnects and heartbeats. */
+  readonly random?: () => number;
+}
+
+/**
+ * The worker's side of the stream, for as long as the daemon runs: connect; answer the
+ * Challenge with a signed Hello; on Welcome, heartbeat at the clamped interval with ±10 %
+ * jitter; when the stream ends, reconnect after an exponential backoff with full jitter.
+ * A session that reached Welcome resets the backoff — unless it was hung up for flooding
+ * the worker with refusals (`throttle`), which must cost time. It publishes when it was
+ * last welcomed and when a heartbeat last left, for `/healthz`.
+ *
+ * `run` resolves once `stop` is called, and rejects with a WorkerIdentityRefusedError when
+ * the control plane refused the worker's identity IDENTITY_REFUSAL_LIMIT times in a row:
+ * the one failure reconnecting cannot cure.
+ */
+export class SessionLoop {
+  private readonly backoff: ReconnectBackoff;
+  private readonly random: () => number;
+  private readonly stopping = new AbortController();
+  private session: GatewaySession | undefined;
+  private welcomedNow = false;
+  private throttledNow = false;
+  private heartbeatSeq = 0;
+  private heartbeatTimer: ClockTimer | undefined;
+  private identityRefusals = 0;
+  private lastLeaseTtlMs: number | undefined;
+  private lastWelcomedAt: number | undefined;
+  private lastHeartbeatSentAt: number | undefined;
+
+  constructor(
+    private readonly deps: SessionLoopDependencies,
+    private readonly handlers: SessionLoopHandlers,
+  ) {
+    this.random = deps.random ?? Math.random;
+    this.backoff = new ReconnectBackoff(undefined, undefined, this.random);
+  }
+
+  /** Whether the current stream got as far as Welcome and is still usable. */
+  get connected(): boolean {
+    return this.welcomedNow;
+  }
+
+  /** The current session is being hung up for exceeding the refusal budget. */
+  get throttled(): boolean {
+    return this.throttledNow;
+  }
+
+  /** The lease length of the latest Welcome (kept across reconnects), if any came yet. */
+  get leaseTtlMs(): number | undefined {
+    return this.lastLeaseTtlMs;
+  }
+
+  /** Wall-clock time of the latest Welcome. */
+  get lastConnectedAt(): number | undefined {
+    return this.lastWelcomedAt;
+  }
+
+  /** Wall-clock time the latest heartbeat left. */
+  get lastHeartbeatAt(): number | undefined {
+    return this.lastHeartbeatSentAt;
+  }
+
+  /** Connects and reconnects until `stop`; rejects only with a WorkerIdentityRefusedError. */
+  async run(): Promise<void> {
+    while (!this.stopping.signal.aborted) {
+      this.throttledNow = false;
+      const session = new GatewaySession(this.deps.connect, this.deps.gate, this.sessionHandlers(), this.deps.logger, this.deps.clock);
+      this.session = session;
+      const end = await session.done;
+      this.session = undefined;
+      this.welcomedNow = false;
+      this.heartbeatTimer?.cancel();
+      this.handlers.streamEnded();
+      if (this.stopping.signal.aborted) return;
+      this.countIdentityRefusal(end);
+      // A session that got to Welcome was healthy: the next failure starts from a short delay
+      // again — unless it was dropped for flooding us with refusals, which must cost time.
+      if (end.welcomed && !this.throttledNow) this.backoff.reset();
+      const delay = this.backoff.nextDelayMs();
+      this.deps.logger.warn('disconnected', { reason: end.reason, reconnectInMs: delay });
+      await sleep(this.deps.clock, delay, this.stopping.signal);
+    }
+  }
+
+  /** Stops reconnecting and half-closes the current stream. */
+  stop(): void {
+    this.stopping.abort();
+    this.heartbeatTimer?.cancel();
+    this.session?.close();
+  }
+
+  /**
+   * Sends through the outbound gate. When the egress audit log refuses a frame (a full
+   * disk), nothing more can be sent either, so the worker hangs up rather than stay on a
+   * stream where it cannot answer: the control plane then sees it gone and dispatches
+   * nothing to it, and the worker reconnects once the log takes writes again.
+   */
+  send(frame: WorkerFrame__Output): boolean {
+    if (this.deps.gate.send(frame)) return true;
+    if (!this.deps.gate.auditHealthy && this.welcomedNow && this.session) {
+      this.deps.logger.error('egress-audit-unavailable', { frame: frame.frame ?? null });
+      this.welcomedNow = false;
+      this.session.hangUp('egress-audit-unavailable');
+    }
+    return false;
+  }
+
+  /** Hangs up the current session for causing too many refusals; its end does not reset the backoff. */
+  throttle(reason: string): void {
+    this.throttledNow = true;
+    this.session?.hangUp(reason);
+  }
+
+  /** Sends a heartbeat now rather than at the next tick (a lease renewal is wanted at once). */
+  heartbeatNow(): void {
+    if (this.welcomedNow) this.sendHeartbeat();
+  }
+
+  private sessionHandlers() {
+    return {
+      hello: (nonce: Buffer): Hello__Output => {
+        // The Hello is heartbeat 0 of the stream: its running list renews leases too.
+        this.heartbeatSeq = 0;
+        this.deps.leases.streamStarted();
+        return this.helloFor(nonce);
+      },
+      welcomed: (heartbeatIntervalMs: number, leaseTtlMs: number) => this.onWelcome(heartbeatIntervalMs, leaseTtlMs),
+      frame: (frame: ControlFrame__Output) => this.handlers.frame(frame),
+      malformedInstruction: () => this.handlers.malformedInstruction(),
+      failed: (error: unknown) => this.handlers.fatal(error),
+    };
+  }
+
+  private helloFor(nonce: Buffer): Hello__Output {
+    const { identity } = this.deps;
+    return {
+      workerId: identity.workerId,
+      challengeSignature: helloSignature(identity.privateKeyPem, identity.workerId, nonce),
+      workerVersion: this.deps.version,
+      capacity: this.deps.capacity,
+      running: this.handlers.running(),
+      localPolicyDigest: this.deps.policyDigest,
+    };
+  }
+
+  private onWelcome(requestedHeartbeatMs: number, leaseTtlMs: number): void {
+    this.welcomedNow = true;
+    this.identityRefusals = 0;
+    this.lastWelcomedAt = this.deps.clock.now();
+    this.lastLeaseTtlMs = leaseTtlMs;
+    this.deps.leases.welcomed(leaseTtlMs);
+    const heartbeatIntervalMs = heartbeatIntervalFor(requestedHeartbeatMs, leaseTtlMs);
+    this.deps.logger.info('welcomed', { heartbeatIntervalMs, requestedHeartbeatMs, leaseTtlMs, running: this.handlers.running().length });
+    this.handlers.welcomed();
+    this.scheduleHeartbeat(heartbeatIntervalMs);
+  }
+
+  private scheduleHeartbeat(intervalMs: number): void {
+    this.heartbeatTimer?.cancel();
+    this.heartbeatTimer = this.deps.clock.after(jittered(intervalMs, 0.1, this.random), () => {
+      try {
+        if (!this.welcomedNow) return;
+        this.sendHeartbeat();
+        this.scheduleHeartbeat(intervalMs);
+      } catch (error) {
+        this.handlers.fatal(error);
+      }
+    });
+  }
+
+  private sendHeartbeat(): void {
+    const seq = ++this.heartbeatSeq;
+    this.deps.leases.heartbeatSent(seq);
+    if (!this.send({ frame: 'heartbeat', heartbeat: { running: this.handlers.running(), freeSlots: this.handlers.freeSlots(), seq } })) return;
+    this.lastHeartbeatSentAt = this.deps.clock.now();
+    this.handlers.heartbeatSent();
+  }
+
+  /** Counts consecutive refusals of the worker's identity; throws once they show it will not be accepted. */
+  private countIdentityRefusal(end: SessionEnd): void {
+    const refused = !end.welcomed && end.status !== undefined && IDENTITY_REFUSAL_STATUSES.has(end.status);
+    this.identityRefusals = refused ? this.identityRefusals + 1 : 0;
+    if (!refused || end.status === undefined) return;
+    this.deps.logger.error('identity-refused', { status: end.status, consecutive: this.identityRefusals, limit: IDENTITY_REFUSAL_LIMIT });
+    if (this.identityRefusals >= IDENTITY_REFUSAL_LIMIT) throw new WorkerIdentityRefusedError(this.deps.identity.workerId, end.status, this.identityRefusals);
+  }
+}

@@ -1,0 +1,31 @@
+import { status } from '@grpc/grpc-js';
+
+/**
+ * The gRPC statuses with which a control plane refuses the worker itself, at the Hello: an
+ * identity it does not know (never enrolled there, or deleted), a key that does not match,
+ * or a worker revoked. Reconnecting cannot change any of them; only enrolling again can.
+ */
+export const IDENTITY_REFUSAL_STATUSES: ReadonlySet<number> = new Set([status.UNAUTHENTICATED, status.PERMISSION_DENIED]);
+
+/**
+ * The control plane refused this worker's identity on every one of the last `attempts`
+ * connections: unrecoverable, so the daemon stops (exit code `identityRefused`) instead of
+ * reconnecting forever with credentials that will never be accepted.
+ */
+export class WorkerIdentityRefusedError extends Error {
+  override readonly name = 'WorkerIdentityRefusedError';
+  readonly code = 'WORKER_IDENTITY_REFUSED';
+
+  constructor(
+    readonly workerId: string,
+    readonly grpcStatus: number,
+    readonly attempts: number,
+  ) {
+    super(
+      `the control plane refused this worker (${status[grpcStatus] ?? `status ${grpcStatus}`}) on ${attempts} consecutive connections: ` +
+        `worker ${workerId} is unknown to it or was revoked. Enroll it again with a new token ` +
+        '(airlock-worker enroll --config <file> --token <token> --force), then start it again. ' +
+        "If the control plane's database was just restored, start the worker again once it is back.",
+    );
+  }
+}
