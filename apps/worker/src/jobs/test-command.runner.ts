@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { HostEnvironment } from '../config/worker-config.loader';
-import { bwrapStartedCommand, type TestSandbox } from './sandbox/test-sandbox';
+import { SANDBOX_STATUS_FD, bwrapStartedCommand, type TestSandbox } from './sandbox/test-sandbox';
 
 /** How a test run ended. Output stays on the worker: only `started`, `exitCode` and `timedOut` are reported. */
 export interface TestRunOutcome {
@@ -30,8 +30,6 @@ export interface TestRunRequest {
 
 const MAX_LOG_BYTES = 64 * 1024;
 const KILL_GRACE_MS = 2_000;
-/** The pipe bwrap reports on (`--json-status-fd`): the first descriptor after stdio. */
-const SANDBOX_STATUS_FD = 3;
 
 /**
  * Runs a repository's test command: argv without a shell, inside the sandbox (bubblewrap:

@@ -174,6 +174,19 @@ describe('TestSandbox with bubblewrap (real bwrap)', () => {
     expect(check.detail).toMatch(/sandbox\.mode: none/);
   });
 
+  it('fails the probe when bwrap cannot report that it started the command (older than 0.3.2), since every test run would fail', async () => {
+    const fakeBin = join(base, 'old-bwrap-bin');
+    mkdirSync(fakeBin, { recursive: true });
+    // An old bwrap either refuses the option or, as here, runs the command and reports nothing.
+    writeFileSync(join(fakeBin, 'bwrap'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const oldBwrap = { path: `${fakeBin}:${host.path}`, lang: 'C.UTF-8' };
+    const check = await checkSandbox(TestSandbox.fromConfig({ ...config, host: oldBwrap, sandbox: { mode: 'bwrap' } }), oldBwrap);
+    expect(check.ok).toBe(false);
+    expect(check.detail).toMatch(/bwrap did not report starting the command: bubblewrap 0\.3\.2 or later is needed/);
+    writeFileSync(join(fakeBin, 'bwrap'), '#!/bin/sh\necho "bwrap: Unknown option --json-status-fd" >&2\nexit 1\n', { mode: 0o755 });
+    expect((await checkSandbox(TestSandbox.fromConfig({ ...config, host: oldBwrap, sandbox: { mode: 'bwrap' } }), oldBwrap)).detail).toMatch(/\(bwrap: Unknown option --json-status-fd\)/);
+  });
+
   it('passes the probe with a loud warning when the operator turned the sandbox off', async () => {
     const check = await checkSandbox(TestSandbox.fromConfig({ ...config, sandbox: { mode: 'none' } }), host);
     expect(check).toMatchObject({ ok: true });

@@ -1,11 +1,15 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join, relative, sep } from 'node:path';
+import { Readable } from 'node:stream';
 import type { HostEnvironment, SandboxConfig, WorkerConfig } from '../../config/worker-config.loader';
 
 /** HOME inside the sandbox: a fresh, empty directory on the sandbox's own /tmp. */
 export const SANDBOX_HOME = '/tmp/airlock-home';
+
+/** The pipe bwrap reports on (`--json-status-fd`, see `bwrapStartedCommand`): the first descriptor after stdio. */
+export const SANDBOX_STATUS_FD = 3;
 
 /** What the sandbox hides from the test command: the worker's secrets and shared state. */
 export interface SandboxHidden {
@@ -130,7 +134,10 @@ export function hiddenPathsOf(config: Pick<WorkerConfig, 'stateDir' | 'workspace
 
 /**
  * Proves the sandbox works on this host: runs `true` inside it, set up as for a real test
- * run (a throwaway worktree). With `mode: none` it passes with a loud warning instead.
+ * run (a throwaway worktree, bwrap's status pipe), and requires bwrap to report that it
+ * started the command — which also turns away a bwrap older than 0.3.2, whose missing
+ * `--json-status-fd` would otherwise fail every test run. With `mode: none` it passes with
+ * a loud warning instead.
  */
 export function checkSandbox(sandbox: TestSandbox, host: HostEnvironment): Promise<{ readonly name: string; readonly ok: boolean; readonly detail: string }> {
   const name = 'sandbox';
@@ -140,25 +147,39 @@ export function checkSandbox(sandbox: TestSandbox, host: HostEnvironment): Promi
   const worktree = mkdtempSync(join(tmpdir(), 'airlock-sandbox-probe-'));
   let argv: readonly string[];
   try {
-    argv = sandbox.wrap(['true'], worktree);
+    argv = sandbox.wrap(['true'], worktree, { statusFd: SANDBOX_STATUS_FD });
   } catch (error) {
     rmSync(worktree, { recursive: true, force: true });
     return Promise.resolve({ name, ok: false, detail: `bubblewrap sandbox cannot be set up: ${(error as Error).message}` });
   }
   const [command, ...args] = argv as [string, ...string[]];
   return new Promise((resolve) => {
-    execFile(command, args, { env: { PATH: host.path, LANG: host.lang, HOME: sandbox.homeFor(worktree) }, timeout: 10_000 }, (error, _stdout, stderr) => {
+    const child = spawn(command, args, { env: { PATH: host.path, LANG: host.lang, HOME: sandbox.homeFor(worktree) }, stdio: ['ignore', 'ignore', 'pipe', 'pipe'], timeout: 10_000 });
+    let stderr = '';
+    let status = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const statusPipe = child.stdio[SANDBOX_STATUS_FD];
+    if (statusPipe instanceof Readable) statusPipe.on('data', (chunk: Buffer) => (status += chunk.toString('utf8')));
+    let settled = false;
+    const settle = (why: string | undefined) => {
+      if (settled) return; // 'error' and 'close' can both fire
+      settled = true;
       rmSync(worktree, { recursive: true, force: true });
-      if (!error) {
+      if (why === undefined) {
         resolve({ name, ok: true, detail: 'bubblewrap works: no network, read-only host, worker state, workspace and config hidden' });
         return;
       }
-      const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'bwrap not found on PATH' : stderr.trim().split('\n')[0] || `bwrap exited ${String(error.code)}`;
       resolve({
         name,
         ok: false,
         detail: `bubblewrap sandbox does not work here (${why}); install bubblewrap and allow user namespaces, or set sandbox.mode: none to run test commands unsandboxed (not recommended)`,
       });
+    };
+    child.on('error', (error: NodeJS.ErrnoException) => settle(error.code === 'ENOENT' ? 'bwrap not found on PATH' : error.message));
+    child.on('close', (code, signal) => {
+      if (code !== 0) settle(stderr.trim().split('\n')[0] || `bwrap exited ${code ?? signal ?? 'abnormally'}`);
+      else if (!bwrapStartedCommand(status)) settle('bwrap did not report starting the command: bubblewrap 0.3.2 or later is needed');
+      else settle(undefined);
     });
   });
 }
