@@ -1,4 +1,4 @@
-import { indexTerms, pathTerms, queryIdentifiers, queryTerms, significantParts, splitIdentifier } from './tokenizer';
+import { indexTerms, pathTerms, queryIdentifiers, queryTerms, significantParts, splitIdentifier, stem } from './tokenizer';
 
 describe('splitIdentifier', () => {
   it.each([
@@ -14,6 +14,24 @@ describe('splitIdentifier', () => {
   });
 });
 
+describe('stem', () => {
+  it.each([
+    [['apply', 'applies', 'applying', 'applied'], 'apply'],
+    [['parse', 'parses', 'parsing', 'parsed'], 'pars'],
+    [['discount', 'discounts', 'discounted'], 'discount'],
+    [['ship', 'shipping', 'shipped', 'ships'], 'ship'],
+    [['tax', 'taxes'], 'tax'],
+    [['match', 'matches', 'matching'], 'match'],
+    [['class'], 'class'],
+    [['status'], 'status'],
+    [['string'], 'string'],
+    [['sha256'], 'sha256'],
+    [['reserve_stock'], 'reserve_stock'],
+  ])('maps %j to %s', (forms, stemmed) => {
+    expect(forms.map(stem)).toEqual(forms.map(() => stemmed));
+  });
+});
+
 describe('indexTerms', () => {
   it('indexes an identifier whole and by its parts, lower-cased', () => {
     expect(indexTerms('totalWithTax')).toEqual(['totalwithtax', 'total', 'tax']);
@@ -25,7 +43,7 @@ describe('indexTerms', () => {
 
   it('takes words from comments and strings like any other text', () => {
     expect(indexTerms('// refunds the overdrawn account\nthrow new Error("insufficient funds")')).toEqual(
-      expect.arrayContaining(['refunds', 'overdrawn', 'account', 'insufficient', 'funds']),
+      expect.arrayContaining(['refund', 'overdrawn', 'account', 'insufficient', 'fund']),
     );
   });
 
@@ -36,16 +54,16 @@ describe('indexTerms', () => {
 });
 
 describe('significantParts', () => {
-  it('keeps the parts a ticket could contain, once each', () => {
+  it('keeps the stemmed parts a ticket could contain, once each', () => {
     expect(significantParts('totalWithTax')).toEqual(['total', 'tax']);
-    expect(significantParts('handle_error')).toEqual(['handle']);
+    expect(significantParts('handle_error')).toEqual(['handl']); // stemmed, like the ticket's "handling"
     expect(significantParts('cartCart')).toEqual(['cart']);
   });
 });
 
 describe('pathTerms', () => {
   it('splits directories, file names and extensions', () => {
-    expect(pathTerms('src/billing/invoice-total.service.ts')).toEqual(['src', 'billing', 'invoice', 'total', 'service', 'ts']);
+    expect(pathTerms('src/billing/invoice-total.service.ts')).toEqual(['src', 'bill', 'invoic', 'total', 'servic', 'ts']);
   });
 });
 
@@ -57,11 +75,12 @@ describe('queryTerms', () => {
 
 describe('queryIdentifiers', () => {
   it('finds words written as code: camelCase, snake_case, calls, members, digits', () => {
-    expect(queryIdentifiers('applyDiscount() breaks reserve_stock, Cart.total and sha256; the cart is fine')).toEqual([
+    expect(queryIdentifiers('applyDiscount() breaks reserve_stock, Cart.total, cartStore.load() and sha256; the cart is fine')).toEqual([
       'applydiscount',
       'reserve_stock',
-      'cart',
       'total',
+      'cartstore',
+      'load',
       'sha256',
     ]);
   });

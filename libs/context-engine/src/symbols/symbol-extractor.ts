@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Language, type Node, Parser, Query } from 'web-tree-sitter';
+import { TOKENIZER_VERSION } from '../lexical/tokenizer';
 import { GRAMMAR_FILES, type LanguageId } from './language-registry';
 import { type SymbolDefinition, type SymbolKind, SYMBOL_KINDS } from './symbol';
 import { EXTRACTOR_VERSION, SYMBOL_QUERIES } from './symbol-queries';
@@ -52,20 +53,22 @@ export function defaultGrammarDirectory(): string {
 }
 
 /**
- * Versions of everything that decides what extraction yields: the queries, the tree-sitter
- * runtime and the grammar package. Part of the cache's analysis key, so upgrading either
+ * Versions of everything that decides what a file's analysis yields: the queries, the
+ * tokenizer, the tree-sitter runtime and the grammar package. Part of the cache's analysis key, so upgrading either
  * package re-extracts instead of trusting symbols an older grammar found.
  */
 export function extractorFingerprint(): string {
-  const version = (id: string) => (JSON.parse(readFileSync(require.resolve(`${id}/package.json`), 'utf8')) as { version: string }).version;
-  return `queries ${EXTRACTOR_VERSION}; web-tree-sitter ${version('web-tree-sitter')}; @vscode/tree-sitter-wasm ${version('@vscode/tree-sitter-wasm')}`;
+  // Through the entry point: web-tree-sitter's `exports` does not expose its package.json.
+  const version = (entry: string) => (JSON.parse(readFileSync(join(dirname(require.resolve(entry)), 'package.json'), 'utf8')) as { version: string }).version;
+  return `queries ${EXTRACTOR_VERSION}; tokenizer ${TOKENIZER_VERSION}; web-tree-sitter ${version('web-tree-sitter')}; @vscode/tree-sitter-wasm ${version('@vscode/tree-sitter-wasm/package.json')}`;
 }
 
 /**
  * Finds definitions and references with tree-sitter grammars compiled to Wasm: no native
  * module, nothing built at install time. Grammars load lazily, once per language; one that
  * fails to load leaves its language to lexical indexing (`unavailable`), it does not fail
- * the index. Not safe for concurrent use: one parser per language is reused.
+ * the index. One parser per language is reused: each parse, query and tree release runs
+ * without an await in between, so concurrent callers never share a half-used parser.
  */
 export class SymbolExtractor {
   private readonly grammars = new Map<LanguageId, Promise<Grammar | null>>();
