@@ -1,0 +1,18 @@
+/**
+ * Raised when git could not say what the worktree's commit holds (`rev-parse` or `ls-tree`
+ * failed, or printed something unreadable). Without the listing nothing can be indexed;
+ * the caller decides whether to fall back to no context or fail the job.
+ */
+export class GitListingFailedError extends Error {
+  override readonly name = 'GitListingFailedError';
+  readonly code = 'CONTEXT_GIT_LISTING_FAILED';
+
+  /** @param step which git call failed: `rev-parse` or `ls-tree`. */
+  constructor(
+    readonly step: 'rev-parse' | 'ls-tree',
+    readonly reason: string,
+    options?: { readonly cause?: unknown },
+  ) {
+    super(`context engine: git ${step} failed: ${reason}`, options);
+  }
+}
