@@ -78,7 +78,7 @@ export async function runCommand(options: { readonly config: string }): Promise<
     contextSelector: new LexicalContextSelector(git),
     inference,
     applier: new EditBlockApplier(),
-    testRunner: new TestCommandRunner(config.host, sandbox),
+    testRunner: new TestCommandRunner(config.host, sandbox, config.limits.killGrace),
     macKey,
     logger,
   });

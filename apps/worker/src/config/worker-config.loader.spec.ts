@@ -40,6 +40,7 @@ describe('loadWorkerConfig', () => {
       jobTimeout: 1_800_000,
       shutdownGrace: 1_810_000,
       resultAckWait: 5_000,
+      killGrace: 2_000,
       abortGrace: 10_000,
     });
     expect(config.inference.endpoints[0]?.timeoutMs).toBe(120_000);
@@ -62,7 +63,7 @@ describe('loadWorkerConfig', () => {
   });
 
   it('reads the shutdown timings as milliseconds, and derives the drain deadline from the job timeout when it is not set', () => {
-    expect(loadWorkerConfig(join(fixtures, 'ok', 'shutdown-limits.yml'), env).limits).toMatchObject({ jobTimeout: 1_200_000, shutdownGrace: 120_000, resultAckWait: 1_500, abortGrace: 0 });
+    expect(loadWorkerConfig(join(fixtures, 'ok', 'shutdown-limits.yml'), env).limits).toMatchObject({ jobTimeout: 1_200_000, shutdownGrace: 120_000, resultAckWait: 1_500, killGrace: 500, abortGrace: 0 });
     const file = join(tmpdir(), `airlock-config-shutdown-${process.pid}.yml`);
     writeFileSync(file, `${readFileSync(join(fixtures, 'ok', 'minimal.yml'), 'utf8')}\nlimits: { jobTimeout: 1h }\n`);
     expect(loadWorkerConfig(file, env).limits.shutdownGrace).toBe(3_600_000 + DRAIN_GRACE_AFTER_JOB_TIMEOUT_MS);

@@ -180,6 +180,11 @@ export const workerConfigSchema = z
           .describe(
             'Once a drain has no job left running, how long the worker waits for the control plane to acknowledge the results it sent before it exits; unacknowledged results stay in the outbox and are sent again after the next start (default 5s).',
           ),
+        killGrace: boundedDuration('100ms', '1m')
+          .prefault('2s')
+          .describe(
+            'When a test command is stopped (timeout, cancel, shutdown), how long its process group has between SIGTERM and SIGKILL (default 2s).',
+          ),
         abortGrace: boundedDuration('0ms', '5m')
           .prefault('10s')
           .describe(

@@ -21,6 +21,7 @@ const LIMITS: WorkerConfig['limits'] = {
   jobTimeout: 1_800_000,
   shutdownGrace: 1_810_000,
   resultAckWait: 5_000,
+  killGrace: 2_000,
   abortGrace: 10_000,
 };
 

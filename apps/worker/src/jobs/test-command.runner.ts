@@ -29,7 +29,6 @@ export interface TestRunRequest {
 }
 
 const MAX_LOG_BYTES = 64 * 1024;
-const KILL_GRACE_MS = 2_000;
 
 /**
  * Runs a repository's test command: argv without a shell, inside the sandbox (bubblewrap:
@@ -47,9 +46,14 @@ const KILL_GRACE_MS = 2_000;
  * exit at once, not run until stopped.
  */
 export class TestCommandRunner {
+  /**
+   * @param killGraceMs how long a stopped test command's process group has between SIGTERM
+   *   and SIGKILL (`limits.killGrace`).
+   */
   constructor(
     private readonly host: HostEnvironment,
     private readonly sandbox: TestSandbox,
+    private readonly killGraceMs = 2_000,
   ) {}
 
   async run(request: TestRunRequest): Promise<TestRunOutcome> {
@@ -90,7 +94,7 @@ export class TestCommandRunner {
         };
         const stop = () => {
           killGroup('SIGTERM');
-          setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS).unref();
+          setTimeout(() => killGroup('SIGKILL'), this.killGraceMs).unref();
         };
         const timer = setTimeout(() => {
           timedOut = true;

@@ -63,6 +63,24 @@ describe('TestSandbox with bubblewrap (real bwrap)', () => {
     rmSync(base, { recursive: true, force: true });
   });
 
+  it('gives a test process that ignores SIGTERM exactly limits.killGrace before SIGKILL', async () => {
+    const stubborn = "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)";
+    const timed = async (killGraceMs: number) => {
+      const runner = new TestCommandRunner(host, TestSandbox.fromConfig({ ...config, sandbox: { mode: 'none' } }), killGraceMs);
+      const started = performance.now();
+      const outcome = await node(runner, stubborn, 200);
+      return { outcome, ms: performance.now() - started };
+    };
+    const short = await timed(300);
+    const long = await timed(2_500);
+    expect(short.outcome).toMatchObject({ timedOut: true });
+    expect(long.outcome).toMatchObject({ timedOut: true });
+    // timeout (200 ms) + grace, give or take process start-up
+    expect(short.ms).toBeGreaterThanOrEqual(480);
+    expect(short.ms).toBeLessThan(2_000);
+    expect(long.ms).toBeGreaterThanOrEqual(2_650);
+  });
+
   it('passes the doctor/readiness probe (bwrap … true)', async () => {
     expect(await checkSandbox(TestSandbox.fromConfig({ ...config, sandbox: { mode: 'bwrap' } }), host)).toMatchObject({ name: 'sandbox', ok: true });
   });
