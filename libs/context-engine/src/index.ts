@@ -15,6 +15,7 @@ export { estimateTokens, type TokenCounter } from './retrieval/token-count';
 export type { DefinitionHit, RankedFile, RankReason, SymbolMatch } from './ranking/file-ranker';
 export type { TermContribution } from './lexical/bm25.index';
 export type { SkipReason } from './selection/skip-rules';
+export { PathFilter } from './selection/path-glob';
 export type { LanguageId } from './symbols/language-registry';
 export type { SymbolDefinition, SymbolKind } from './symbols/symbol';
 export { ContextRequestInvalidError } from './errors/context-request-invalid.error';

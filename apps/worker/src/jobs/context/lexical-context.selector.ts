@@ -1,7 +1,7 @@
 import { lstat, readFile, realpath } from 'node:fs/promises';
 import { basename, extname, join, sep } from 'node:path';
+import { PathFilter } from '@airlock/context-engine';
 import type { GitRunner } from '../../git/git-runner';
-import { globToRegExp, pathSelected } from './glob-matcher';
 import type { ContextFile, ContextRequest, ContextSelector } from './context-selector';
 
 const MAX_FILE_BYTES = 256 * 1024;
@@ -76,11 +76,10 @@ export class LexicalContextSelector implements ContextSelector {
 
   private async readCandidates(request: ContextRequest): Promise<Candidate[]> {
     const { stdout } = await this.git.run(['ls-files', '-z'], { cwd: request.worktree, signal: request.signal, timeoutMs: 60_000 });
-    const include = request.include.map(globToRegExp);
-    const exclude = request.exclude.map(globToRegExp);
+    const filter = new PathFilter(request.include, request.exclude);
     const candidates: Candidate[] = [];
     const worktreeRoot = `${await realpath(request.worktree)}${sep}`;
-    for (const path of stdout.split('\0').filter((p) => p && pathSelected(p, include, exclude))) {
+    for (const path of stdout.split('\0').filter((p) => p && filter.selects(p))) {
       const absolute = join(request.worktree, path);
       try {
         // A tracked symlink could point at the worker's own keys or any host file, which
