@@ -4,6 +4,7 @@ import type { InferenceEndpointConfig } from '../../config/worker-config.loader'
 import type { Logger } from '../../logging/json-logger';
 import { JobPhaseFailedError } from '../job-phase-failed.error';
 import { InferenceRejectedError } from './inference-rejected.error';
+import { InferenceStreamIncompleteError } from './inference-stream-incomplete.error';
 import { InferenceUnavailableError } from './inference-unavailable.error';
 
 /** A chat message sent to the model. */
@@ -26,7 +27,9 @@ export const MAX_MODEL_ANSWER_CHARS = 1024 * 1024;
 /**
  * Streams a chat completion from the first endpoint that answers, trying the configured
  * endpoints in order. Connection failures and 5xx move on to the next endpoint; a 4xx
- * stops (the request itself is wrong, and every endpoint would say so).
+ * stops (the request itself is wrong, and every endpoint would say so), and so does a
+ * stream that the server ended without a `finish_reason` (it refused the request after
+ * accepting it; see InferenceStreamIncompleteError).
  */
 export class InferenceClient {
   private readonly clients: ReadonlyArray<{ readonly endpoint: InferenceEndpointConfig; readonly client: OpenAI }>;
@@ -64,8 +67,12 @@ export class InferenceClient {
         let content = '';
         let promptTokens = 0;
         let completionTokens = 0;
+        let chunks = 0;
+        let finished = false;
         for await (const chunk of stream) {
+          chunks += 1;
           content += chunk.choices[0]?.delta?.content ?? '';
+          if (chunk.choices[0]?.finish_reason) finished = true;
           if (content.length > MAX_MODEL_ANSWER_CHARS) {
             stream.controller.abort();
             throw new JobPhaseFailedError(FailureCode.MODEL_OUTPUT_UNUSABLE, `model answer longer than ${MAX_MODEL_ANSWER_CHARS} characters`);
@@ -75,10 +82,14 @@ export class InferenceClient {
             completionTokens = chunk.usage.completion_tokens;
           }
         }
+        if (!finished) {
+          this.logger.warn('inference-stream-incomplete', { endpoint: endpoint.name, chunks });
+          throw new InferenceStreamIncompleteError(chunks, requests);
+        }
         return { content, requests, promptTokens, completionTokens };
       } catch (error) {
         signal.throwIfAborted();
-        if (error instanceof JobPhaseFailedError) throw error;
+        if (error instanceof JobPhaseFailedError || error instanceof InferenceStreamIncompleteError) throw error;
         if (error instanceof OpenAI.APIError && error.status !== undefined && error.status >= 400 && error.status < 500) {
           this.logger.warn('inference-rejected', { endpoint: endpoint.name, status: error.status });
           throw new InferenceRejectedError(error.status, requests);

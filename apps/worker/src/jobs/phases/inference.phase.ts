@@ -3,14 +3,15 @@ import type { WorkerConfig } from '../../config/worker-config.loader';
 import { buildFixPrompt } from '../inference/fix-prompt.builder';
 import type { InferenceClient } from '../inference/inference.client';
 import { InferenceRejectedError } from '../inference/inference-rejected.error';
+import { InferenceStreamIncompleteError } from '../inference/inference-stream-incomplete.error';
 import { InferenceUnavailableError } from '../inference/inference-unavailable.error';
 import type { JobContext } from '../pipeline/job-context';
 import type { JobPhase } from '../pipeline/phase';
 
 /**
  * INFERENCE: asks the local model for a fix, counting requests and tokens. Fails
- * INFERENCE_UNAVAILABLE (no endpoint answered), INFERENCE_FAILED (a 4xx) or
- * MODEL_OUTPUT_UNUSABLE (an answer too long to be an edit).
+ * INFERENCE_UNAVAILABLE (no endpoint answered), INFERENCE_FAILED (a 4xx, or a stream the
+ * server ended without a finish_reason) or MODEL_OUTPUT_UNUSABLE (an answer too long to be an edit).
  */
 export class InferencePhase implements JobPhase {
   readonly name = Phase.PHASE_INFERENCE;
@@ -31,7 +32,9 @@ export class InferencePhase implements JobPhase {
       ctx.provide('answer', completion.content);
     } catch (error) {
       // Requests that failed were still made: the count says how hard the worker tried.
-      if (error instanceof InferenceUnavailableError || error instanceof InferenceRejectedError) tokens.requests += error.requests;
+      if (error instanceof InferenceUnavailableError || error instanceof InferenceRejectedError || error instanceof InferenceStreamIncompleteError) {
+        tokens.requests += error.requests;
+      }
       throw error;
     }
   }
