@@ -6,6 +6,7 @@ import { JobPhaseFailedError } from '../job-phase-failed.error';
 import { InferenceRejectedError } from './inference-rejected.error';
 import { InferenceStreamIncompleteError } from './inference-stream-incomplete.error';
 import { InferenceUnavailableError } from './inference-unavailable.error';
+import { EndpointCircuitBreaker } from './endpoint-circuit.breaker';
 
 /** A chat message sent to the model. */
 export interface ChatMessage {
@@ -24,20 +25,60 @@ export interface Completion {
 /** The longest answer read from a model; an edit-block answer for a ticket is far smaller. */
 export const MAX_MODEL_ANSWER_CHARS = 1024 * 1024;
 
+/** How the client retries and when it stops asking an endpoint. */
+export interface InferenceClientSettings {
+  /** Calls per endpoint for one completion: the first and its retries. @default 3 */
+  readonly attemptsPerEndpoint: number;
+  /** Backoff between tries without a Retry-After: full jitter up to base × 2^n, capped. */
+  readonly backoffBaseMs: number;
+  readonly backoffCapMs: number;
+  /** The longest Retry-After the client honours; a server asking for more gets this. */
+  readonly maxRetryAfterMs: number;
+  /** Whole completions an endpoint may fail in a row before it is skipped for a while. */
+  readonly circuitFailureThreshold: number;
+  readonly circuitCooldownMs: number;
+}
+
+export const DEFAULT_INFERENCE_CLIENT_SETTINGS: InferenceClientSettings = {
+  attemptsPerEndpoint: 3,
+  backoffBaseMs: 500,
+  backoffCapMs: 8_000,
+  maxRetryAfterMs: 30_000,
+  circuitFailureThreshold: 3,
+  circuitCooldownMs: 30_000,
+};
+
+/** Statuses that say "not now" rather than "not this": retried, then the next endpoint. */
+const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 409, 429]);
+
 /**
  * Streams a chat completion from the first endpoint that answers, trying the configured
- * endpoints in order. Connection failures and 5xx move on to the next endpoint; a 4xx
- * stops (the request itself is wrong, and every endpoint would say so), and so does a
- * stream that the server ended without a `finish_reason` (it refused the request after
- * accepting it; see InferenceStreamIncompleteError).
+ * endpoints in order. A connection failure, a timeout, 408/409/429 or a 5xx is retried on
+ * the same endpoint (honouring Retry-After up to a bound, sleeping no longer than the job
+ * lives), then the next endpoint is tried; an endpoint that failed several completions in a
+ * row is skipped for a while (EndpointCircuitBreaker). Any other 4xx stops (the request
+ * itself is wrong, and every endpoint would say so), and so does a stream that the server
+ * ended without a `finish_reason` (it refused the request after accepting it; see
+ * InferenceStreamIncompleteError). The SDK's own retries are off: they obey any Retry-After
+ * and any `x-should-retry` header a server sends, and sleep through the job's cancel.
  */
 export class InferenceClient {
   private readonly clients: ReadonlyArray<{ readonly endpoint: InferenceEndpointConfig; readonly client: OpenAI }>;
+  private readonly settings: InferenceClientSettings;
+  private readonly breaker: EndpointCircuitBreaker;
+  private readonly random: () => number;
 
   constructor(
     endpoints: readonly InferenceEndpointConfig[],
     private readonly logger: Logger,
+    options: { readonly settings?: Partial<InferenceClientSettings>; readonly now?: () => number; readonly random?: () => number } = {},
   ) {
+    this.settings = { ...DEFAULT_INFERENCE_CLIENT_SETTINGS, ...options.settings };
+    this.breaker = new EndpointCircuitBreaker(
+      { failureThreshold: this.settings.circuitFailureThreshold, cooldownMs: this.settings.circuitCooldownMs },
+      options.now ?? (() => performance.now()),
+    );
+    this.random = options.random ?? Math.random;
     this.clients = endpoints.map((endpoint) => ({
       endpoint,
       client: new OpenAI({
@@ -45,7 +86,7 @@ export class InferenceClient {
         // Local servers rarely need a key, but the SDK insists on a non-empty one.
         apiKey: endpoint.apiKey ?? 'not-needed',
         timeout: endpoint.timeoutMs,
-        maxRetries: 2,
+        maxRetries: 0,
         // The locality check holds for the configured URL only; a redirect would carry the
         // prompt (code) to wherever it points, so none is followed.
         fetchOptions: { redirect: 'error' },
@@ -53,51 +94,87 @@ export class InferenceClient {
     }));
   }
 
-  /** Runs one completion; throws InferenceUnavailableError or InferenceRejectedError. */
+  /** Runs one completion; throws InferenceUnavailableError, InferenceRejectedError or InferenceStreamIncompleteError. */
   async complete(messages: readonly ChatMessage[], maxTokens: number, signal: AbortSignal): Promise<Completion> {
     let requests = 0;
     for (const { endpoint, client } of this.clients) {
       signal.throwIfAborted();
-      requests += 1;
-      try {
-        const stream = await client.chat.completions.create(
-          { model: endpoint.model, messages: [...messages], max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } },
-          { signal },
-        );
-        let content = '';
-        let promptTokens = 0;
-        let completionTokens = 0;
-        let chunks = 0;
-        let finished = false;
-        for await (const chunk of stream) {
-          chunks += 1;
-          content += chunk.choices[0]?.delta?.content ?? '';
-          if (chunk.choices[0]?.finish_reason) finished = true;
-          if (content.length > MAX_MODEL_ANSWER_CHARS) {
-            stream.controller.abort();
-            throw new JobPhaseFailedError(FailureCode.MODEL_OUTPUT_UNUSABLE, `model answer longer than ${MAX_MODEL_ANSWER_CHARS} characters`);
+      if (!this.breaker.allows(endpoint.name)) {
+        this.logger.warn('inference-endpoint-skipped', { endpoint: endpoint.name, reason: 'circuit-open' });
+        continue;
+      }
+      for (let attempt = 1; ; attempt += 1) {
+        requests += 1;
+        try {
+          const completion = await this.stream(client, endpoint, messages, maxTokens, signal, requests);
+          this.breaker.succeeded(endpoint.name);
+          return completion;
+        } catch (error) {
+          signal.throwIfAborted();
+          if (error instanceof JobPhaseFailedError || error instanceof InferenceStreamIncompleteError) throw error;
+          const status = error instanceof OpenAI.APIError ? error.status : undefined;
+          if (status !== undefined && status >= 400 && status < 500 && !TRANSIENT_STATUSES.has(status)) {
+            this.logger.warn('inference-rejected', { endpoint: endpoint.name, status });
+            throw new InferenceRejectedError(status, requests);
           }
-          if (chunk.usage) {
-            promptTokens = chunk.usage.prompt_tokens;
-            completionTokens = chunk.usage.completion_tokens;
+          if (attempt >= this.settings.attemptsPerEndpoint) {
+            this.breaker.failed(endpoint.name);
+            this.logger.warn('inference-endpoint-unavailable', { endpoint: endpoint.name, status: status ?? null, error: error as Error, circuitOpen: this.breaker.isOpen(endpoint.name) });
+            break;
           }
+          const delayMs = this.retryDelayMs(error, attempt);
+          this.logger.info('inference-retry', { endpoint: endpoint.name, status: status ?? null, attempt, delayMs });
+          await abortableSleep(delayMs, signal);
         }
-        if (!finished) {
-          this.logger.warn('inference-stream-incomplete', { endpoint: endpoint.name, chunks });
-          throw new InferenceStreamIncompleteError(chunks, requests);
-        }
-        return { content, requests, promptTokens, completionTokens };
-      } catch (error) {
-        signal.throwIfAborted();
-        if (error instanceof JobPhaseFailedError || error instanceof InferenceStreamIncompleteError) throw error;
-        if (error instanceof OpenAI.APIError && error.status !== undefined && error.status >= 400 && error.status < 500) {
-          this.logger.warn('inference-rejected', { endpoint: endpoint.name, status: error.status });
-          throw new InferenceRejectedError(error.status, requests);
-        }
-        this.logger.warn('inference-endpoint-unavailable', { endpoint: endpoint.name, error: error as Error });
       }
     }
     throw new InferenceUnavailableError(requests);
+  }
+
+  private async stream(
+    client: OpenAI,
+    endpoint: InferenceEndpointConfig,
+    messages: readonly ChatMessage[],
+    maxTokens: number,
+    signal: AbortSignal,
+    requests: number,
+  ): Promise<Completion> {
+    const stream = await client.chat.completions.create(
+      { model: endpoint.model, messages: [...messages], max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } },
+      { signal },
+    );
+    let content = '';
+    let promptTokens = 0;
+    let completionTokens = 0;
+    let chunks = 0;
+    let finished = false;
+    for await (const chunk of stream) {
+      chunks += 1;
+      content += chunk.choices[0]?.delta?.content ?? '';
+      if (chunk.choices[0]?.finish_reason) finished = true;
+      if (content.length > MAX_MODEL_ANSWER_CHARS) {
+        stream.controller.abort();
+        throw new JobPhaseFailedError(FailureCode.MODEL_OUTPUT_UNUSABLE, `model answer longer than ${MAX_MODEL_ANSWER_CHARS} characters`);
+      }
+      if (chunk.usage) {
+        promptTokens = chunk.usage.prompt_tokens;
+        completionTokens = chunk.usage.completion_tokens;
+      }
+    }
+    if (!finished) {
+      this.logger.warn('inference-stream-incomplete', { endpoint: endpoint.name, chunks });
+      throw new InferenceStreamIncompleteError(chunks, requests);
+    }
+    return { content, requests, promptTokens, completionTokens };
+  }
+
+  /** Retry-After (seconds or an HTTP date) or retry-after-ms when the server gave one, bounded; else full-jitter backoff. */
+  private retryDelayMs(error: unknown, attempt: number): number {
+    const headers = error instanceof OpenAI.APIError ? error.headers : undefined;
+    const afterMs = parseRetryAfterMs(headers?.get('retry-after-ms') ?? null, headers?.get('retry-after') ?? null, Date.now());
+    if (afterMs !== undefined) return Math.min(afterMs, this.settings.maxRetryAfterMs);
+    const ceiling = Math.min(this.settings.backoffCapMs, this.settings.backoffBaseMs * 2 ** (attempt - 1));
+    return Math.floor(this.random() * ceiling);
   }
 
   /** Lists the models an endpoint serves (`GET /v1/models`), for doctor and readiness checks. */
@@ -108,4 +185,32 @@ export class InferenceClient {
     for await (const model of entry.client.models.list({ signal, maxRetries: 0, timeout: Math.min(endpoint.timeoutMs, 10_000) })) ids.push(model.id);
     return ids;
   }
+}
+
+/** A server's Retry-After, in milliseconds from now, or undefined when it gave none that parses. */
+export function parseRetryAfterMs(retryAfterMs: string | null, retryAfter: string | null, nowMs: number): number | undefined {
+  if (retryAfterMs !== null && /^\d+(\.\d+)?$/.test(retryAfterMs.trim())) return Math.max(0, Number(retryAfterMs));
+  if (retryAfter === null) return undefined;
+  if (/^\d+(\.\d+)?$/.test(retryAfter.trim())) return Math.max(0, Number(retryAfter) * 1000);
+  const at = Date.parse(retryAfter);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+/** Sleeps, but wakes (throwing the abort reason) as soon as the job is cancelled. */
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason as Error);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
