@@ -6,7 +6,8 @@ import { stringify } from 'yaml';
 import { FakeControlPlane } from '../testing/fake-control-plane.mock';
 import { FakeInferenceServer } from '../testing/fake-inference-server.mock';
 import { createBareRepo, git } from '../testing/git-fixture.mock';
-import { WorkerProcess, runWorkerCli } from '../testing/worker-process.mock';
+import { launchProgram, type ManagedProcess } from '@airlock/local-stack';
+import { runWorkerCli } from '../testing/worker-process.mock';
 import { REFUSAL_BUDGET } from './instruction.admission';
 import { LEASE_CONFIRM_WAIT_MS } from './job.slots';
 
@@ -30,7 +31,7 @@ describe('worker admission against a real gRPC control plane', () => {
   });
   const dir = mkdtempSync(join(tmpdir(), 'airlock-admission-it-'));
   const configFile = join(dir, 'worker.yml');
-  let worker: WorkerProcess;
+  let worker: ManagedProcess;
 
   const fixTask = (title: string) => ({ fix: { repoAlias: 'demo', baseRef: 'main', ticket: { title, description: 'add(2, 3) returns -1 in src/calculator.js' } } });
   const framesFrom = (from: number) => controlPlane.frames.slice(from);
@@ -59,13 +60,13 @@ describe('worker admission against a real gRPC control plane', () => {
       }),
     );
     expect((await runWorkerCli('enroll', '--config', configFile, '--token', TOKEN)).status).toBe(0);
-    worker = new WorkerProcess(configFile);
-    await worker.waitForEvent('worker-ready');
+    worker = launchProgram({ program: 'worker', args: ['run', '--config', configFile], logDir: dir });
+    await worker.waitForEvent((e) => e.event === 'worker-ready', 60_000);
     await controlPlane.waitFor((f) => f.frame === 'credit');
   });
 
   afterAll(async () => {
-    worker?.kill();
+    worker?.signal('SIGKILL');
     controlPlane.stop();
     await inference.stop();
   });
@@ -148,7 +149,7 @@ describe('worker admission against a real gRPC control plane', () => {
     // It asked for a renewal at once rather than waiting for the next heartbeat, then gave up after the wait.
     const deliverStarted = framesFrom(from).findIndex((f) => f.frame === 'progress' && f.progress?.phase === Phase.PHASE_DELIVER);
     expect(framesFrom(from).slice(deliverStarted).some((f) => f.frame === 'heartbeat' && f.heartbeat?.running.some((ref) => ref.jobId === job.jobId))).toBe(true);
-    expect(worker.events.some((e) => e['event'] === 'lease-unconfirmed' && e['jobId'] === job.jobId)).toBe(true);
+    expect(worker.allEvents().some((e) => e.event === 'lease-unconfirmed' && e['jobId'] === job.jobId)).toBe(true);
     expect(LEASE_CONFIRM_WAIT_MS).toBeLessThan(30_000);
     controlPlane.renewLeases = true;
   });
@@ -160,7 +161,7 @@ describe('worker admission against a real gRPC control plane', () => {
       const { signed } = controlPlane.instruction({ noop: {} });
       controlPlane.send({ instruction: { ...signed, signature: Buffer.alloc(64) } });
     }
-    await worker.waitForEvent('refusal-budget-exceeded');
+    await worker.waitForEvent((e) => e.event === 'refusal-budget-exceeded', 60_000);
     await controlPlane.waitFor((f) => f.frame === 'hello', from);
     const refusals = framesFrom(from).filter((f) => f.frame === 'rejected');
     expect(refusals.length).toBeLessThanOrEqual(REFUSAL_BUDGET.burst);

@@ -3,6 +3,7 @@ import { status } from '@grpc/grpc-js';
 import { InstructionVerifier, MemoryNonceStore, generateSigningKeyPair, signInstruction } from '@airlock/envelope';
 import { FailureCode, JobOutcome, type InstructionPayload, type JobResult__Output } from '@airlock/protocol';
 import type { WorkerConfig } from '../config/worker-config.loader';
+import { workerConfigSchema } from '../config/worker-config.schema';
 import { InstructionGatekeeper, localPolicyOf } from '../instructions/instruction.gatekeeper';
 import { CapturedLog } from './captured-log.mock';
 import { DAEMON_EXIT_CODES, type DaemonExit } from './daemon.exit';
@@ -13,17 +14,8 @@ import type { CheckResult } from './readiness.checks';
 import { IDENTITY_REFUSAL_LIMIT } from './session.loop';
 import { WorkerDaemon } from './worker.daemon';
 
-const LIMITS: WorkerConfig['limits'] = {
-  maxContextFiles: 8,
-  maxContextBytes: 200 * 1024,
-  maxModelTokens: 4096,
-  testTimeout: 300_000,
-  jobTimeout: 1_800_000,
-  shutdownGrace: 1_810_000,
-  resultAckWait: 5_000,
-  killGrace: 2_000,
-  abortGrace: 10_000,
-};
+/** The documented defaults, from the config schema itself rather than a copy of them. */
+const LIMITS: WorkerConfig['limits'] = workerConfigSchema.shape.limits.parse(undefined);
 
 /** Results not yet acknowledged, in memory; `removeThrows` plays a bug on the ResultAck path. */
 class MemoryOutbox {

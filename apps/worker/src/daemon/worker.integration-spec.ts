@@ -8,7 +8,8 @@ import { frameToJson } from '../audit/frame-json';
 import { FakeControlPlane } from '../testing/fake-control-plane.mock';
 import { FakeInferenceServer } from '../testing/fake-inference-server.mock';
 import { createBareRepo, git } from '../testing/git-fixture.mock';
-import { WorkerProcess, runWorkerCli as cli } from '../testing/worker-process.mock';
+import { launchProgram, type ManagedProcess } from '@airlock/local-stack';
+import { runWorkerCli as cli } from '../testing/worker-process.mock';
 
 jest.setTimeout(120_000);
 
@@ -33,7 +34,7 @@ describe('worker daemon against a real gRPC control plane, inference server and 
   const dir = mkdtempSync(join(tmpdir(), 'airlock-worker-it-'));
   const configFile = join(dir, 'worker.yml');
   const stateDir = join(dir, 'state');
-  let worker: WorkerProcess | undefined;
+  let worker: ManagedProcess | undefined;
   let deliveredJobId = '';
 
   const writeConfig = (trustedSigningKeys: unknown[]) =>
@@ -59,7 +60,7 @@ describe('worker daemon against a real gRPC control plane, inference server and 
   });
 
   afterAll(async () => {
-    worker?.kill();
+    worker?.signal('SIGKILL');
     controlPlane.stop();
     await inference.stop();
   });
@@ -79,8 +80,8 @@ describe('worker daemon against a real gRPC control plane, inference server and 
 
   it('connects, answers the challenge and grants credits equal to its capacity', async () => {
     writeConfig([{ keyId: controlPlane.signingKey.keyId, publicKey: controlPlane.signingKey.publicKey.toString('base64') }]);
-    worker = new WorkerProcess(configFile);
-    const ready = await worker.waitForEvent('worker-ready');
+    worker = launchProgram({ program: 'worker', args: ['run', '--config', configFile], logDir: dir });
+    const ready = await worker.waitForEvent((e) => e.event === 'worker-ready', 60_000);
     expect(ready['workerId']).toBe(controlPlane.workerId);
     expect(controlPlane.helloVerdicts).toEqual([true]);
     const hello = controlPlane.frames[0];
@@ -193,12 +194,13 @@ describe('worker daemon against a real gRPC control plane, inference server and 
   });
 
   it('serves /healthz and stops cleanly (exit 0) on SIGTERM', async () => {
-    const listening = await worker!.waitForEvent('health-listening');
+    const listening = await worker!.waitForEvent((e) => e.event === 'health-listening', 60_000);
     const health = (await (await fetch(String(listening['url']))).json()) as Record<string, unknown>;
     expect(health).toMatchObject({ state: 'READY', connected: true, running: 0, capacity: 2, refusedFrames: 0, egressAuditHealthy: true });
     worker!.signal('SIGTERM');
-    expect(await worker!.exited).toBe(0);
-    expect(worker!.events.some((line) => line['event'] === 'stopped')).toBe(true);
+    await worker!.waitForExit();
+    expect(worker!.exitCode).toBe(0);
+    expect(worker!.allEvents().some((line) => line.event === 'stopped')).toBe(true);
   });
 
   it('audit verify passes on the real log and names the first broken line after tampering', async () => {
