@@ -39,12 +39,17 @@ async function claimedJob(tenantId: string, workerId: string, leaseExpiresAt: Da
   return job.id;
 }
 
+const NO_TESTS_RUN = {
+  testsRan: false, testExitCode: 0, baseTestsRan: false, baseTestExitCode: 0, testCountsKnown: false,
+  testsBefore: 0, failingBefore: 0, testsAfter: 0, failingAfter: 0, testsFixed: 0, testsRegressed: 0, agentTestRuns: 0, reproductionAdded: false,
+};
+
 function cancelledResult() {
   return {
     outcome: 'JOB_OUTCOME_CANCELLED', failureCode: 'CANCELLED', failedPhase: null, phaseDurations: [],
     tokens: { requests: 0, promptTokens: 0, completionTokens: 0 },
     change: { filesChanged: 0, linesAdded: 0, linesRemoved: 0, editsProposed: 0, editsApplied: 0 },
-    verification: { testsRan: false, testExitCode: 0 }, contextFiles: 0, changeMac: null, deliveryMac: null,
+    verification: NO_TESTS_RUN, contextFiles: 0, changeMac: null, deliveryMac: null,
   };
 }
 
@@ -89,7 +94,7 @@ describe('data access', () => {
       outcome: 'JOB_OUTCOME_SUCCEEDED', failureCode: null, failedPhase: null, phaseDurations: [],
       tokens: { requests: 0, promptTokens: 0, completionTokens: 0 },
       change: { filesChanged: 0, linesAdded: 0, linesRemoved: 0, editsProposed: 0, editsApplied: 0 },
-      verification: { testsRan: false, testExitCode: 0 }, contextFiles: 0, changeMac: null, deliveryMac: null,
+      verification: NO_TESTS_RUN, contextFiles: 0, changeMac: null, deliveryMac: null,
     };
     const [disposition, expiry] = await Promise.all([
       data.jobs.recordResult({ workerId: worker!.workerId, jobId: job.id, attempt: 1 }, result, new Date()),

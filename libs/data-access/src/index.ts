@@ -13,6 +13,7 @@ export {
   CANCELLED_FAILURE_CODE,
   type JobTask,
   type JobResultMetadata,
+  type VerificationMetadata,
   type JobAttemptView,
   type JobEventView,
   type JobSummary,

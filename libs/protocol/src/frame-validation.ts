@@ -98,9 +98,21 @@ function jobResult(result: JobResult__Output): void {
     oneOf(entry.phase, PHASES, `result.phaseDurations[${index}].phase`, 'Phase');
   });
   check(result.change?.editsApplied === undefined || result.change.editsApplied <= result.change.editsProposed, 'result.change.editsApplied', 'no more than editsProposed');
-  uintInRange(result.verification?.testExitCode ?? 0, 0, 255, 'result.verification.testExitCode');
+  verificationStats(result.verification);
   bytesOfLength(result.changeMac, [0, WIRE_LIMITS.macBytes], 'result.changeMac');
   bytesOfLength(result.deliveryMac, [0, WIRE_LIMITS.macBytes], 'result.deliveryMac');
+}
+
+/** Exit codes are bytes, and the counts must agree with each other: a fixed test was failing before. */
+function verificationStats(stats: JobResult__Output['verification']): void {
+  if (stats == null) return;
+  const field = 'result.verification';
+  uintInRange(stats.testExitCode, 0, 255, `${field}.testExitCode`);
+  uintInRange(stats.baseTestExitCode, 0, 255, `${field}.baseTestExitCode`);
+  check(stats.failingBefore <= stats.testsBefore, `${field}.failingBefore`, 'no more than testsBefore');
+  check(stats.failingAfter <= stats.testsAfter, `${field}.failingAfter`, 'no more than testsAfter');
+  check(stats.testsFixed <= stats.failingBefore, `${field}.testsFixed`, 'no more than failingBefore');
+  check(stats.testsRegressed <= stats.failingAfter, `${field}.testsRegressed`, 'no more than failingAfter');
 }
 
 const WORKER_FRAME_MEMBERS = ['hello', 'credit', 'ack', 'rejected', 'progress', 'heartbeat', 'result'] as const;

@@ -36,6 +36,7 @@ export type { Hello, Hello__Output } from './generated/airlock/v1/Hello';
 export type { Heartbeat, Heartbeat__Output } from './generated/airlock/v1/Heartbeat';
 export type { ProgressEvent, ProgressEvent__Output } from './generated/airlock/v1/ProgressEvent';
 export type { PhaseDuration, PhaseDuration__Output } from './generated/airlock/v1/PhaseDuration';
+export type { VerificationStats, VerificationStats__Output } from './generated/airlock/v1/VerificationStats';
 export type {
   WorkerGatewayClient,
   WorkerGatewayHandlers,

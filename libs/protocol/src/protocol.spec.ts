@@ -56,6 +56,10 @@ describe('instruction payload codec', () => {
 });
 
 describe('frame validation', () => {
+  const VERIFIED = {
+    testsRan: true, testExitCode: 0, baseTestsRan: true, baseTestExitCode: 1, testCountsKnown: true,
+    testsBefore: 10, failingBefore: 2, testsAfter: 11, failingAfter: 0, testsFixed: 2, testsRegressed: 0, agentTestRuns: 1, reproductionAdded: false,
+  };
   const result = (overrides: Partial<NonNullable<WorkerFrame__Output['result']>>): WorkerFrame__Output => ({
     frame: 'result',
     result: {
@@ -66,7 +70,7 @@ describe('frame validation', () => {
       phaseDurations: [{ phase: 'PHASE_TEST', durationMs: 12 }],
       tokens: { requests: 1, promptTokens: 10, completionTokens: 5 },
       change: { filesChanged: 1, linesAdded: 1, linesRemoved: 1, editsProposed: 1, editsApplied: 1 },
-      verification: { testsRan: true, testExitCode: 0 },
+      verification: VERIFIED,
       contextFiles: 2,
       changeMac: randomBytes(32),
       deliveryMac: randomBytes(32),
@@ -83,6 +87,15 @@ describe('frame validation', () => {
       field: 'result.failureCode',
       expected: 'a known FailureCode for a job that did not succeed',
     });
+  });
+
+  it.each([
+    ['an exit code past a byte', { baseTestExitCode: 256 }, 'result.verification.baseTestExitCode'],
+    ['more failing tests than tests', { failingBefore: 11 }, 'result.verification.failingBefore'],
+    ['more fixed tests than were failing', { testsFixed: 3 }, 'result.verification.testsFixed'],
+    ['more regressions than failing tests after', { testsRegressed: 1 }, 'result.verification.testsRegressed'],
+  ])('refuses verification counts that contradict each other: %s', (_what, counts, field) => {
+    expect(violationOf(() => validateWorkerFrame(result({ verification: { ...VERIFIED, ...counts } }))).field).toBe(field);
   });
 
   it('refuses a MAC of the wrong length', () => {

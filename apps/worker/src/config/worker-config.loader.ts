@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { type ConfigProblem, WorkerConfigInvalidError } from './worker-config-invalid.error';
+import type { SetupConfig } from '../jobs/repo-config/repo-config.schema';
 import { type WorkerConfigParsed, workerConfigSchema } from './worker-config.schema';
 
 /** An inference endpoint with its API key resolved from the environment (a secret: never logged). */
@@ -23,6 +24,8 @@ export interface RepositoryConfig {
   readonly branchPrefix: string;
   /** Branch names or globs (`*` = anything but `/`) a fix may start from; local policy. */
   readonly baseRefs: readonly string[];
+  /** The catalog's setup for this repository; when set it wins over the repository's `.airlock.yml`. */
+  readonly setup?: SetupConfig | undefined;
 }
 
 /** How the repository's test command is isolated (`none` only for trusted repositories). */
@@ -75,6 +78,10 @@ export interface WorkerConfig {
   readonly limits: WorkerConfigParsed['limits'];
   /** Rotation and retention of the egress audit log: `{ maxSegmentBytes, maxSegments }`, bytes as a number. */
   readonly audit: WorkerConfigParsed['audit'];
+  /** Package mirrors setup may reach, its environment, timeout and cache bound (bytes). */
+  readonly setup: WorkerConfigParsed['setup'];
+  /** Retention of the local job records: `{ maxAge (ms), maxBytes }`. */
+  readonly records: WorkerConfigParsed['records'];
   readonly health: WorkerConfigParsed['health'];
   readonly host: HostEnvironment;
 }
@@ -139,6 +146,8 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
     sandbox: config.sandbox,
     limits: config.limits,
     audit: config.audit,
+    setup: { ...config.setup, mirrors: config.setup.mirrors.map((mirror) => mirror.toLowerCase()) },
+    records: config.records,
     health: config.health,
     host: { path: env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin', lang: env['LANG'] ?? 'C.UTF-8' },
   };

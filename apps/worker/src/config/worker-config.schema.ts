@@ -5,6 +5,7 @@ import { isLocalInferenceUrl } from '@airlock/policy';
 import { byteSizeSchema } from './byte-size.schema';
 import { parseDuration } from '@airlock/duration';
 import { durationSchema } from './duration.schema';
+import { setupSchema } from '../jobs/repo-config/repo-config.schema';
 
 const duration = (fallback: string, what: string) =>
   durationSchema('expected a duration like 30s, 5m or 250ms')
@@ -124,7 +125,25 @@ const repository = z.strictObject({
     .describe(
       'Branches a fix may start from: names without refs/heads/, or globs where * matches any characters but / (default [main, master]). The base branch decides which .airlock.yml, hence which test command, runs. Branches under branchPrefix are always refused.',
     ),
+  setup: setupSchema
+    .optional()
+    .describe("How this repository's dependencies are installed; when set, it wins over the setup of the repository's .airlock.yml (same shape)."),
 });
+
+/**
+ * A package mirror setup may reach, `host:port`: the only network a setup command has.
+ * Names are matched exactly (lower-cased), so `nexus.corp:443` does not allow `nexus.corp:80`.
+ */
+const mirrorAddress = z
+  .string()
+  .regex(/^([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/, 'expected host:port of a package mirror, such as nexus.corp.example:443 or 127.0.0.1:4873')
+  .refine((address) => {
+    const port = Number(address.slice(address.lastIndexOf(':') + 1));
+    return port >= 1 && port <= 65535;
+  }, 'expected a port from 1 to 65535');
+
+/** Variables the worker sets for setup itself; a repository or mirror entry cannot override them. */
+export const RESERVED_SETUP_ENV = ['PATH', 'HOME', 'LANG', 'CI', 'HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
 
 /**
  * The worker's customer-owned YAML configuration. Parsing it yields milliseconds for every
@@ -213,6 +232,41 @@ export const workerConfigSchema = z
       })
       .prefault({})
       .describe('Size bounds of the egress audit log in stateDir.'),
+    setup: z
+      .strictObject({
+        mirrors: z
+          .array(mirrorAddress)
+          .max(64)
+          .default([])
+          .describe(
+            'host:port of the package mirrors (Artifactory, Nexus, Verdaccio, devpi) that setup commands may reach, through a proxy of the worker that refuses every other host, the worker host\'s own loopback services included. Tests never have network (default []: setup has no network at all).',
+          ),
+        env: z
+          .record(
+            z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'expected an environment variable name'),
+            z.string().max(4096),
+          )
+          .default({})
+          .refine((env) => Object.keys(env).every((name) => !RESERVED_SETUP_ENV.includes(name)), `expected none of the variables the worker sets itself (${RESERVED_SETUP_ENV.join(', ')})`)
+          .describe(
+            'Variables setup commands get, to point package managers at the mirrors: npm_config_registry, PIP_INDEX_URL, GOPROXY, … Not for secrets: they are visible to the repository\'s own commands (default {}).',
+          ),
+        timeout: duration('15m', 'Whole-setup timeout when neither the catalog nor .airlock.yml sets one'),
+        cacheMaxBytes: byteSizeSchema(1024 ** 2, 4 * 1024 ** 4, 'expected a size from 1MiB to 4096GiB, like 20GiB, or a number of bytes')
+          .prefault('20GiB')
+          .describe('Disk the dependency cache may use; the least recently used entries are evicted past it (default 20GiB).'),
+      })
+      .prefault({})
+      .describe('Dependency setup: the mirrors it may reach and its cache, under workspaceDir.'),
+    records: z
+      .strictObject({
+        maxAge: duration('720h', 'How long the local record of a job (transcript, patches, logs) is kept'),
+        maxBytes: byteSizeSchema(1024 ** 2, 4 * 1024 ** 4, 'expected a size from 1MiB to 4096GiB, like 2GiB, or a number of bytes')
+          .prefault('2GiB')
+          .describe('Disk the job records may use; the oldest are deleted past it (default 2GiB).'),
+      })
+      .prefault({})
+      .describe("The customer's own record of every job in stateDir/job-records: never sent upstream; read it with `airlock-worker jobs list|show`."),
     health: z
       .strictObject({
         host: z.string().min(1).default('127.0.0.1').describe('Health listener address (default 127.0.0.1).'),

@@ -11,6 +11,7 @@ export function keyedMac(key: Buffer, data: Buffer | string): Buffer {
   return createHmac('sha256', key).update(data).digest();
 }
 
+const clampExitCode = (code: number) => Math.max(0, Math.min(255, code));
 const clampUint32 = (value: number) => Math.max(0, Math.min(0xffff_ffff, Math.round(value)));
 
 /**
@@ -21,7 +22,21 @@ export class JobResultBuilder {
   private readonly durations: Array<{ phase: PhaseName; durationMs: number }> = [];
   readonly tokens = { requests: 0, promptTokens: 0, completionTokens: 0 };
   readonly change = { filesChanged: 0, linesAdded: 0, linesRemoved: 0, editsProposed: 0, editsApplied: 0 };
-  readonly verification = { testsRan: false, testExitCode: 0 };
+  readonly verification = {
+    testsRan: false,
+    testExitCode: 0,
+    baseTestsRan: false,
+    baseTestExitCode: 0,
+    testCountsKnown: false,
+    testsBefore: 0,
+    failingBefore: 0,
+    testsAfter: 0,
+    failingAfter: 0,
+    testsFixed: 0,
+    testsRegressed: 0,
+    agentTestRuns: 0,
+    reproductionAdded: false,
+  };
   contextFiles = 0;
   changeMac: Buffer = Buffer.alloc(0);
   deliveryMac: Buffer = Buffer.alloc(0);
@@ -53,7 +68,11 @@ export class JobResultBuilder {
       phaseDurations: [...this.durations],
       tokens: { ...this.tokens, promptTokens: clampUint32(this.tokens.promptTokens), completionTokens: clampUint32(this.tokens.completionTokens) },
       change: { ...this.change },
-      verification: { testsRan: this.verification.testsRan, testExitCode: Math.max(0, Math.min(255, this.verification.testExitCode)) },
+      verification: {
+        ...this.verification,
+        testExitCode: clampExitCode(this.verification.testExitCode),
+        baseTestExitCode: clampExitCode(this.verification.baseTestExitCode),
+      },
       contextFiles: this.contextFiles,
       changeMac: this.changeMac,
       deliveryMac: this.deliveryMac,

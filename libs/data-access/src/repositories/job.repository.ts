@@ -6,6 +6,23 @@ export type JobTask =
   | { readonly kind: 'FIX'; readonly repoAlias: string; readonly baseRef: string; readonly ticketTitle: string; readonly ticketDescription: string }
   | { readonly kind: 'NOOP' };
 
+/** What the worker's test runs showed, as counts (see VerificationStats in the proto). */
+export interface VerificationMetadata {
+  readonly testsRan: boolean;
+  readonly testExitCode: number;
+  readonly baseTestsRan: boolean;
+  readonly baseTestExitCode: number;
+  readonly testCountsKnown: boolean;
+  readonly testsBefore: number;
+  readonly failingBefore: number;
+  readonly testsAfter: number;
+  readonly failingAfter: number;
+  readonly testsFixed: number;
+  readonly testsRegressed: number;
+  readonly agentTestRuns: number;
+  readonly reproductionAdded: boolean;
+}
+
 /** The closed, metadata-only result of an attempt, as stored on the job. */
 export interface JobResultMetadata {
   readonly outcome: string;
@@ -20,7 +37,7 @@ export interface JobResultMetadata {
     readonly editsProposed: number;
     readonly editsApplied: number;
   };
-  readonly verification: { readonly testsRan: boolean; readonly testExitCode: number };
+  readonly verification: VerificationMetadata;
   readonly contextFiles: number;
   /** Lowercase hex, or null when the worker sent none. */
   readonly changeMac: string | null;

@@ -1,5 +1,5 @@
-import type { JobResultMetadata } from '@airlock/data-access';
-import { FailureCode, Phase, type JobResult__Output } from '@airlock/protocol';
+import type { JobResultMetadata, VerificationMetadata } from '@airlock/data-access';
+import { FailureCode, Phase, type JobResult__Output, type VerificationStats__Output } from '@airlock/protocol';
 
 const hexOrNull = (mac: Buffer): string | null => (mac.length > 0 ? mac.toString('hex') : null);
 
@@ -22,9 +22,27 @@ export function toJobResultMetadata(result: JobResult__Output): JobResultMetadat
       editsProposed: result.change?.editsProposed ?? 0,
       editsApplied: result.change?.editsApplied ?? 0,
     },
-    verification: { testsRan: result.verification?.testsRan ?? false, testExitCode: result.verification?.testExitCode ?? 0 },
+    verification: toVerificationMetadata(result.verification),
     contextFiles: result.contextFiles,
     changeMac: hexOrNull(result.changeMac),
     deliveryMac: hexOrNull(result.deliveryMac),
+  };
+}
+
+function toVerificationMetadata(stats: VerificationStats__Output | null): VerificationMetadata {
+  return {
+    testsRan: stats?.testsRan ?? false,
+    testExitCode: stats?.testExitCode ?? 0,
+    baseTestsRan: stats?.baseTestsRan ?? false,
+    baseTestExitCode: stats?.baseTestExitCode ?? 0,
+    testCountsKnown: stats?.testCountsKnown ?? false,
+    testsBefore: stats?.testsBefore ?? 0,
+    failingBefore: stats?.failingBefore ?? 0,
+    testsAfter: stats?.testsAfter ?? 0,
+    failingAfter: stats?.failingAfter ?? 0,
+    testsFixed: stats?.testsFixed ?? 0,
+    testsRegressed: stats?.testsRegressed ?? 0,
+    agentTestRuns: stats?.agentTestRuns ?? 0,
+    reproductionAdded: stats?.reproductionAdded ?? false,
   };
 }

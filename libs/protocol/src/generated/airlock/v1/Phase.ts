@@ -9,6 +9,8 @@ export const Phase = {
   PHASE_APPLY: 'PHASE_APPLY',
   PHASE_TEST: 'PHASE_TEST',
   PHASE_DELIVER: 'PHASE_DELIVER',
+  PHASE_SETUP: 'PHASE_SETUP',
+  PHASE_BASELINE: 'PHASE_BASELINE',
 } as const;
 
 export type Phase =
@@ -28,5 +30,9 @@ export type Phase =
   | 6
   | 'PHASE_DELIVER'
   | 7
+  | 'PHASE_SETUP'
+  | 8
+  | 'PHASE_BASELINE'
+  | 9
 
 export type Phase__Output = typeof Phase[keyof typeof Phase]

@@ -4,9 +4,31 @@
 export interface VerificationStats {
   'testsRan'?: (boolean);
   'testExitCode'?: (number);
+  'baseTestsRan'?: (boolean);
+  'baseTestExitCode'?: (number);
+  'testCountsKnown'?: (boolean);
+  'testsBefore'?: (number);
+  'failingBefore'?: (number);
+  'testsAfter'?: (number);
+  'failingAfter'?: (number);
+  'testsFixed'?: (number);
+  'testsRegressed'?: (number);
+  'agentTestRuns'?: (number);
+  'reproductionAdded'?: (boolean);
 }
 
 export interface VerificationStats__Output {
   'testsRan': (boolean);
   'testExitCode': (number);
+  'baseTestsRan': (boolean);
+  'baseTestExitCode': (number);
+  'testCountsKnown': (boolean);
+  'testsBefore': (number);
+  'failingBefore': (number);
+  'testsAfter': (number);
+  'failingAfter': (number);
+  'testsFixed': (number);
+  'testsRegressed': (number);
+  'agentTestRuns': (number);
+  'reproductionAdded': (boolean);
 }
