@@ -40,7 +40,7 @@ async function claimedJob(tenantId: string, workerId: string, leaseExpiresAt: Da
 }
 
 const NO_TESTS_RUN = {
-  testsRan: false, testExitCode: 0, baseTestsRan: false, baseTestExitCode: 0, testCountsKnown: false,
+  testsRan: false, testExitCode: 0, baseTestsRan: false, baseTestExitCode: 0, baseReportRead: false, reportRead: false,
   testsBefore: 0, failingBefore: 0, testsAfter: 0, failingAfter: 0, testsFixed: 0, testsRegressed: 0, agentTestRuns: 0, reproductionAdded: false,
 };
 

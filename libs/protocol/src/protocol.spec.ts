@@ -57,7 +57,7 @@ describe('instruction payload codec', () => {
 
 describe('frame validation', () => {
   const VERIFIED = {
-    testsRan: true, testExitCode: 0, baseTestsRan: true, baseTestExitCode: 1, testCountsKnown: true,
+    testsRan: true, testExitCode: 0, baseTestsRan: true, baseTestExitCode: 1, baseReportRead: true, reportRead: true,
     testsBefore: 10, failingBefore: 2, testsAfter: 11, failingAfter: 0, testsFixed: 2, testsRegressed: 0, agentTestRuns: 1, reproductionAdded: false,
   };
   const result = (overrides: Partial<NonNullable<WorkerFrame__Output['result']>>): WorkerFrame__Output => ({

@@ -12,7 +12,8 @@ export interface VerificationMetadata {
   readonly testExitCode: number;
   readonly baseTestsRan: boolean;
   readonly baseTestExitCode: number;
-  readonly testCountsKnown: boolean;
+  readonly baseReportRead: boolean;
+  readonly reportRead: boolean;
   readonly testsBefore: number;
   readonly failingBefore: number;
   readonly testsAfter: number;

@@ -6,7 +6,7 @@ export interface VerificationStats {
   'testExitCode'?: (number);
   'baseTestsRan'?: (boolean);
   'baseTestExitCode'?: (number);
-  'testCountsKnown'?: (boolean);
+  'baseReportRead'?: (boolean);
   'testsBefore'?: (number);
   'failingBefore'?: (number);
   'testsAfter'?: (number);
@@ -15,6 +15,7 @@ export interface VerificationStats {
   'testsRegressed'?: (number);
   'agentTestRuns'?: (number);
   'reproductionAdded'?: (boolean);
+  'reportRead'?: (boolean);
 }
 
 export interface VerificationStats__Output {
@@ -22,7 +23,7 @@ export interface VerificationStats__Output {
   'testExitCode': (number);
   'baseTestsRan': (boolean);
   'baseTestExitCode': (number);
-  'testCountsKnown': (boolean);
+  'baseReportRead': (boolean);
   'testsBefore': (number);
   'failingBefore': (number);
   'testsAfter': (number);
@@ -31,4 +32,5 @@ export interface VerificationStats__Output {
   'testsRegressed': (number);
   'agentTestRuns': (number);
   'reproductionAdded': (boolean);
+  'reportRead': (boolean);
 }
