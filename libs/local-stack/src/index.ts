@@ -24,3 +24,12 @@ export { startGitServer, type GitServer } from './git-server';
 export { ManagedProcess, type ManagedProcessOptions, type ProcessEvent } from './managed-process';
 export { launchProgram, WORKSPACE_ROOT, type ProgramName } from './workspace-programs';
 export { createThrowawayCertificates, type ThrowawayCertificates } from './throwaway-ca.factory';
+export { startNpmMirror, configuredNpmRegistry, PUBLIC_NPM_REGISTRY, type NpmMirror, type NpmMirrorOptions } from './npm-mirror';
+export {
+  startPythonIndex,
+  normalizeProjectName,
+  MACHINE_SIMPLE_INDEX_DIRS,
+  MACHINE_FIND_LINKS_DIRS,
+  type PythonIndex,
+  type PythonIndexOptions,
+} from './python-index';
