@@ -39,7 +39,21 @@ describe('a fix job crosses the airlock', () => {
     expect(succeeded.result).toMatchObject({
       outcome: 'JOB_OUTCOME_SUCCEEDED',
       change: { filesChanged: 1, linesAdded: 2, linesRemoved: 1, editsProposed: 1, editsApplied: 1 },
-      verification: { testsRan: true, testExitCode: 0 },
+      // The demo's tests write JUnit XML: at base 1 of 3 fails, and the fix makes it pass.
+      verification: {
+        baseTestsRan: true,
+        baseTestExitCode: 1,
+        testsRan: true,
+        testExitCode: 0,
+        baseReportRead: true,
+        reportRead: true,
+        testsBefore: 3,
+        failingBefore: 1,
+        testsAfter: 3,
+        failingAfter: 0,
+        testsFixed: 1,
+        testsRegressed: 0,
+      },
     });
     const result = succeeded.result as { tokens: { requests: number; promptTokens: number; completionTokens: number }; contextFiles: number };
     expect(result.tokens.requests).toBeGreaterThanOrEqual(1);
@@ -47,7 +61,7 @@ describe('a fix job crosses the airlock', () => {
     expect(result.tokens.completionTokens).toBeGreaterThan(0);
     expect(result.contextFiles).toBeGreaterThanOrEqual(1);
     const phases = succeeded.events.filter((e) => e.type === 'PHASE_COMPLETED').map((e) => e.phase);
-    expect(phases).toEqual(['PHASE_WORKSPACE', 'PHASE_CONTEXT', 'PHASE_INFERENCE', 'PHASE_APPLY', 'PHASE_TEST', 'PHASE_DELIVER']);
+    expect(phases).toEqual(['PHASE_WORKSPACE', 'PHASE_BASELINE', 'PHASE_CONTEXT', 'PHASE_INFERENCE', 'PHASE_APPLY', 'PHASE_TEST', 'PHASE_DELIVER']);
   });
 
   it('fails with TESTS_FAILED when the model patch breaks the tests, and pushes nothing', () => {

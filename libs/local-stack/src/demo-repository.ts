@@ -44,7 +44,15 @@ export interface DemoRepositoryOptions {
 export function demoRepositoryFiles({ canary }: DemoRepositoryOptions): Record<string, string> {
   return {
     'package.json': `${JSON.stringify({ name: 'demo-billing', version: '1.0.0', private: true, scripts: { test: 'node --test' } }, null, 2)}\n`,
-    '.airlock.yml': ['version: 1', 'test:', '  command: ["node", "--test"]', '  timeout: 60s', ''].join('\n'),
+    '.airlock.yml': [
+      'version: 1',
+      'test:',
+      // The spec reporter for the local log, JUnit XML for the worker to count tests by.
+      '  command: ["node", "--test", "--test-reporter=spec", "--test-reporter-destination=stdout", "--test-reporter=junit", "--test-reporter-destination=junit.xml"]',
+      '  junit: [junit.xml]',
+      '  timeout: 60s',
+      '',
+    ].join('\n'),
     'README.md': '# demo-billing\n\nA tiny billing module used by the Airlock demo.\n',
     'src/invoice.js': [
       "'use strict';",

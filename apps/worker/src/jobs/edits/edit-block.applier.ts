@@ -4,9 +4,11 @@ import { REPO_CONFIG_FILE } from '../repo-config/repo-config.reader';
 import { EditPathRejectedError } from './edit-path-rejected.error';
 import type { EditBlock } from './edit-block.parser';
 
-/** How many edits applied; a rejected path aborts the whole apply instead. */
+/** How many edits applied, and the files they wrote; a rejected path aborts the whole apply instead. */
 export interface ApplyOutcome {
   readonly applied: number;
+  /** Worktree-relative paths with `/`, each once: what the change consists of, and all that is staged. */
+  readonly touched: readonly string[];
 }
 
 /**
@@ -23,11 +25,15 @@ export class EditBlockApplier {
     const targets: string[] = [];
     for (const block of blocks) targets.push(await this.resolveInside(root, block.path));
     let applied = 0;
+    const touched = new Set<string>();
     for (const [index, block] of blocks.entries()) {
       const target = targets[index] as string;
-      if (await this.applyOne(target, block)) applied += 1;
+      if (await this.applyOne(target, block)) {
+        applied += 1;
+        touched.add(relative(root, target).split(sep).join('/'));
+      }
     }
-    return { applied };
+    return { applied, touched: [...touched] };
   }
 
   /** Resolves a model-given path to an absolute path inside the worktree, or throws. */
