@@ -40,6 +40,8 @@ export const FailureCode = {
   AGENT_TURNS_EXHAUSTED: 'AGENT_TURNS_EXHAUSTED',
   TOKEN_BUDGET_EXHAUSTED: 'TOKEN_BUDGET_EXHAUSTED',
   CHANGE_TOO_LARGE: 'CHANGE_TOO_LARGE',
+  AGENT_TIME_EXHAUSTED: 'AGENT_TIME_EXHAUSTED',
+  PROMPT_TRUNCATED: 'PROMPT_TRUNCATED',
 } as const;
 
 export type FailureCode =
@@ -121,5 +123,9 @@ export type FailureCode =
   | 46
   | 'CHANGE_TOO_LARGE'
   | 47
+  | 'AGENT_TIME_EXHAUSTED'
+  | 48
+  | 'PROMPT_TRUNCATED'
+  | 49
 
 export type FailureCode__Output = typeof FailureCode[keyof typeof FailureCode]
