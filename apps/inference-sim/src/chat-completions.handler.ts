@@ -12,7 +12,7 @@ import { sendJson } from './json-response';
 import { OpenAiApiError } from './openai-api.error';
 import { type RequestLedger } from './request-ledger';
 import { type ScenarioCatalog } from './scenario-catalog';
-import { type Scenario } from './scenario.schema';
+import { type ScenarioResponse, turnFor } from './scenario.schema';
 import { SseWriter } from './sse-writer';
 import { estimateCompletionTokens, estimatePromptTokens } from './token-estimator';
 
@@ -90,21 +90,22 @@ export class ChatCompletionsHandler {
       );
     }
     const attempt = ledger.recordMatch(scenario.name);
+    const response = turnFor(scenario, request.messages.filter((message) => message.role === 'assistant').length);
     // Drawn before waiting, so the outcome follows arrival order rather than timer order.
     const injectFault = faults.random() < faults.errorRate;
 
-    const latencyMs = faults.latencyMs + scenario.response.latency_ms;
+    const latencyMs = faults.latencyMs + response.latency_ms;
     if (latencyMs > 0) await sleep(latencyMs, undefined, { signal });
 
     if (injectFault) {
       throw new OpenAiApiError(503, 'Injected fault (--error-rate).', 'server_error', null, 'sim_injected_fault');
     }
-    const { error, fail_times: failTimes } = scenario.response;
+    const { error, fail_times: failTimes } = response;
     if (error !== undefined && (failTimes === undefined || attempt <= failTimes)) {
       throw new OpenAiApiError(error.status, error.message, error.type, null, error.code ?? null);
     }
 
-    const reply = this.render(scenario, request);
+    const reply = this.render(response, request);
     if (request.stream === true) {
       await streamReply(reply, request.stream_options?.include_usage === true, new SseWriter(res, signal), signal);
     } else {
@@ -112,12 +113,12 @@ export class ChatCompletionsHandler {
     }
   }
 
-  private render(scenario: Scenario, request: ChatCompletionRequest): ScriptedReply {
+  private render(response: ScenarioResponse, request: ChatCompletionRequest): ScriptedReply {
     this.completions += 1;
     // Sequential ids keep transcripts of a run identical from one run to the next.
     const id = `chatcmpl-sim-${this.completions}`;
-    const content = scenario.response.content ?? null;
-    const toolCalls = (scenario.response.tool_calls ?? []).map(
+    const content = response.content ?? null;
+    const toolCalls = (response.tool_calls ?? []).map(
       (call, index): ChatCompletionMessageFunctionToolCall => ({
         id: `call_sim_${this.completions}_${index}`,
         type: 'function',
@@ -141,7 +142,7 @@ export class ChatCompletionsHandler {
         completion_tokens: completionTokens,
         total_tokens: promptTokens + completionTokens,
       },
-      chunkDelayMs: scenario.response.chunk_delay_ms,
+      chunkDelayMs: response.chunk_delay_ms,
     };
   }
 }

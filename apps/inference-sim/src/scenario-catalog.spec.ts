@@ -22,12 +22,12 @@ describe('loadScenarioCatalog', () => {
     const flaky = catalog.match(request('airlock-sim-coder', { role: 'user', content: 'a flaky request' }));
 
     expect(flaky?.name).toBe('flaky');
-    expect(flaky?.response.fail_times).toBe(1);
+    expect(flaky?.turns[0]?.fail_times).toBe(1);
     expect(catalog.modelIds).toEqual(['airlock-sim-reviewer']);
   });
 
   it.each([
-    ['missing-response', '10-no-response.yaml', 'response', /expected object/],
+    ['missing-response', '10-no-response.yaml', 'response', /exactly one of response .* or turns/],
     ['bad-tool-name', '10-bad-tool.yaml', 'response.tool_calls[1].name', /expected string/],
     ['fail-times-without-error', '10-retry.yaml', 'response.error', /fail_times needs an error/],
     ['unknown-key', '10-typo.yaml', 'response', /latancy_ms/],

@@ -38,22 +38,41 @@ const responseSchema = z
 
 /**
  * One scenario file. Objects are strict so a misspelt key (`latancy_ms`) fails at startup
- * instead of silently doing nothing. The README documents every field.
+ * instead of silently doing nothing. The README documents every field. A scenario answers
+ * with one `response`, or scripts a conversation with `turns`: the answer to a request is
+ * the turn numbered by the assistant messages it already holds (the last turn repeats), so
+ * the simulator stays stateless and an agent's retries replay the same script.
  */
-export const scenarioSchema = z.strictObject({
-  name: z.string().min(1),
-  match: z
-    .strictObject({
-      contains: z.array(z.string().min(1)).default([]),
-      model: z.string().min(1).optional(),
-      last_role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']).optional(),
-    })
-    .prefault({}),
-  response: responseSchema,
-});
+export const scenarioSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    match: z
+      .strictObject({
+        contains: z.array(z.string().min(1)).default([]),
+        model: z.string().min(1).optional(),
+        last_role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']).optional(),
+      })
+      .prefault({}),
+    response: responseSchema.optional(),
+    turns: z.array(responseSchema).min(1).max(200).optional(),
+  })
+  .superRefine((scenario, ctx) => {
+    if ((scenario.response === undefined) === (scenario.turns === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['response'], message: 'expected exactly one of response (one answer) or turns (a scripted conversation)' });
+    }
+  })
+  .transform(({ response, turns, ...rest }) => ({ ...rest, turns: turns ?? (response === undefined ? [] : [response]) }));
 
-/** A validated scenario, defaults applied. */
+/** A validated scenario, defaults applied: a single `response` is a script of one turn. */
 export type Scenario = z.output<typeof scenarioSchema>;
+
+/** One scripted answer of a scenario. */
+export type ScenarioResponse = Scenario['turns'][number];
+
+/** The turn that answers a request holding `assistantMessages` earlier answers: the last turn once the script runs out. */
+export function turnFor(scenario: Scenario, assistantMessages: number): ScenarioResponse {
+  return scenario.turns[Math.min(assistantMessages, scenario.turns.length - 1)] as ScenarioResponse;
+}
 
 /** The name of the scenario answering requests that no other scenario matches. */
 export const DEFAULT_SCENARIO_NAME = 'default';

@@ -147,6 +147,21 @@ describe('inference simulator over HTTP with the openai SDK', () => {
     expect(second.choices[0]?.message.content).toBe('The config enables two repositories.');
   });
 
+  it('answers a scripted conversation turn by turn, counting the assistant messages sent back', async () => {
+    const { client } = await start();
+    const conversation: ChatCompletionMessageParam[] = user('please fix the scripted bug');
+    const answers: string[] = [];
+    for (let turn = 0; turn < 4; turn += 1) {
+      const message = (await client.chat.completions.create({ model: MODEL, messages: conversation })).choices[0]?.message;
+      const calls = (message?.tool_calls ?? []).filter((call) => call.type === 'function');
+      answers.push(calls.length > 0 ? calls.map((call) => call.function.name).join(',') : (message?.content ?? ''));
+      conversation.push({ role: 'assistant', content: message?.content ?? null, ...(calls.length > 0 ? { tool_calls: calls } : {}) });
+      for (const call of calls) conversation.push({ role: 'tool', tool_call_id: call.id, content: 'ok' });
+    }
+    // The script has three turns; past its end the last one repeats.
+    expect(answers).toEqual(['read_file', 'run_tests', 'Done.', 'Done.']);
+  });
+
   it('streams tool call deltas the SDK assembles into whole calls', async () => {
     const { client } = await start();
 
