@@ -18,6 +18,7 @@ import { EditBlockApplier } from '../jobs/edits/edit-block.applier';
 import { InferenceClient } from '../jobs/inference/inference.client';
 import { JobRunner } from '../jobs/job.runner';
 import { FixJobPipeline } from '../jobs/pipeline/fix-job.pipeline';
+import { JobRecordStore } from '../jobs/record/job-record.store';
 import { SANDBOX_DISABLED_WARNING, TestSandbox } from '../jobs/sandbox/test-sandbox';
 import { TestCommandRunner } from '../jobs/test-command.runner';
 import { WorkspaceManager } from '../jobs/workspace/workspace.manager';
@@ -70,6 +71,10 @@ export async function runCommand(options: { readonly config: string }): Promise<
   const git = new GitRunner(config.host);
   const workspace = new WorkspaceManager(config.workspaceDir, git, logger);
   await workspace.removeStale();
+  const records = new JobRecordStore(config.stateDir, config.records, logger);
+  // This daemon has just started, so every record still `running` was left by one that crashed.
+  records.markInterrupted();
+  records.prune();
   const inference = new InferenceClient(config.inference.endpoints, logger);
   const pipeline = new FixJobPipeline({
     config,
@@ -81,6 +86,7 @@ export async function runCommand(options: { readonly config: string }): Promise<
     testRunner: new TestCommandRunner(config.host, sandbox, config.limits.killGrace),
     macKey,
     logger,
+    records,
   });
   const client = createWorkerGatewayClient(config.controlPlane);
   const daemon = new WorkerDaemon({

@@ -6,6 +6,7 @@ import { WorkerNotEnrolledError } from '../identity/worker-identity.store';
 import { auditVerifyCommand } from './audit-verify.command';
 import { doctorCommand } from './doctor.command';
 import { enrollCommand } from './enroll.command';
+import { DEFAULT_LIST_LIMIT, jobsListCommand, jobsShowCommand, positiveInteger } from './jobs.command';
 import { CliExitError, EXIT_CODES } from './exit-codes';
 import { runCommand } from './run.command';
 import { workerVersion } from './worker-version';
@@ -54,6 +55,23 @@ export function buildWorkerCli(io: CliIo, setExitCode: (code: number) => void): 
     .description('verify the hash chain of the egress audit log')
     .requiredOption('--config <file>', 'worker YAML config')
     .action(wrap((options: { config: string }) => auditVerifyCommand(options, io.out)));
+  const jobs = program.command('jobs').description("the local record of every job: never sent upstream, readable while the daemon runs");
+  jobs
+    .command('list')
+    .description('list the job records, newest first')
+    .requiredOption('--config <file>', 'worker YAML config')
+    .option('--json', 'print a JSON array instead of a table')
+    .option('--limit <n>', `show at most n records (default ${DEFAULT_LIST_LIMIT})`, positiveInteger('--limit', 1_000_000))
+    .action(wrap((options: { config: string; json?: boolean; limit?: number }) => jobsListCommand(options, io)));
+  jobs
+    .command('show')
+    .description("show one attempt's record: its metadata, patches and logs, or with a flag that content in full")
+    .argument('<id>', 'a job id (its newest attempt) or <jobId>-<attempt>')
+    .requiredOption('--config <file>', 'worker YAML config')
+    .option('--transcript', 'print every prompt, answer, tool call and note')
+    .option('--patch <n>', 'print patch n as recorded (pipe it to git apply)', positiveInteger('--patch', 999))
+    .option('--log <name>', 'print a log the phases kept (test, setup, baseline, …)')
+    .action(async (id: string, options: { config: string; transcript?: boolean; patch?: number; log?: string }) => setExitCode(jobsShowCommand(id, options, io)));
   program
     .command('config-schema')
     .description('print the JSON Schema of the worker config file')

@@ -20,6 +20,8 @@ export interface Completion {
   readonly requests: number;
   readonly promptTokens: number;
   readonly completionTokens: number;
+  /** The name of the endpoint that answered, for the local job record. */
+  readonly endpoint?: string;
 }
 
 /** The longest answer read from a model; an edit-block answer for a ticket is far smaller. */
@@ -165,7 +167,7 @@ export class InferenceClient {
       this.logger.warn('inference-stream-incomplete', { endpoint: endpoint.name, chunks });
       throw new InferenceStreamIncompleteError(chunks, requests);
     }
-    return { content, requests, promptTokens, completionTokens };
+    return { content, requests, promptTokens, completionTokens, endpoint: endpoint.name };
   }
 
   /** Retry-After (seconds or an HTTP date) or retry-after-ms when the server gave one, bounded; else full-jitter backoff. */

@@ -38,6 +38,8 @@ export class ApplyPhase implements JobPhase {
     // Staged now, before tests run: what the tests leave behind is never committed.
     await git(['add', '--all']);
     const patch = (await git(['diff', '--cached', '--binary', baseCommit])).stdout;
+    // Kept before anything below can reject it: a rejected candidate is what the customer's engineers need to see.
+    if (patch.length > 0) ctx.record.patch(patch);
     if (patch.length === 0) throw new JobPhaseFailedError(FailureCode.PATCH_EMPTY, 'the edits change nothing');
     for (const line of (await git(['diff', '--cached', '--numstat', baseCommit])).stdout.split('\n').filter(Boolean)) {
       const [added, removed] = line.split('\t');

@@ -24,13 +24,24 @@ export class InferencePhase implements JobPhase {
 
   async run(ctx: JobContext): Promise<void> {
     const { tokens } = ctx.report;
+    const messages = buildFixPrompt(ctx.ticket, ctx.need('contextFiles'));
+    // Recorded before it is sent (which endpoint takes it is known only once one answers).
+    ctx.record.transcript({ kind: 'prompt', messages });
     try {
-      const completion = await this.inference.complete(buildFixPrompt(ctx.ticket, ctx.need('contextFiles')), this.limits.maxModelTokens, ctx.signal);
+      const completion = await this.inference.complete(messages, this.limits.maxModelTokens, ctx.signal);
       tokens.requests += completion.requests;
       tokens.promptTokens += completion.promptTokens;
       tokens.completionTokens += completion.completionTokens;
+      ctx.record.transcript({
+        kind: 'answer',
+        endpoint: completion.endpoint,
+        content: completion.content,
+        promptTokens: completion.promptTokens,
+        completionTokens: completion.completionTokens,
+      });
       ctx.provide('answer', completion.content);
     } catch (error) {
+      ctx.record.transcript({ kind: 'note', text: `no answer from the model: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}` });
       // Requests that failed were still made: the count says how hard the worker tried.
       if (error instanceof InferenceUnavailableError || error instanceof InferenceRejectedError || error instanceof InferenceStreamIncompleteError) {
         tokens.requests += error.requests;

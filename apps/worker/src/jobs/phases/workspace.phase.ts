@@ -20,6 +20,7 @@ export class WorkspacePhase implements JobPhase {
     const workspace = await this.workspaces.prepare(repo, task.baseRef, ctx.jobKey, signal);
     ctx.onRelease(() => this.workspaces.release(repo, ctx.jobKey));
     ctx.provide('workspace', workspace);
+    ctx.record.baseCommit(workspace.baseCommit);
     // Read here, from the pristine checkout of an allowed base branch, and never again:
     // `.airlock.yml` names the command TEST runs, so it must be read before APPLY lets
     // the model touch the worktree (the applier refuses edits to it as well).

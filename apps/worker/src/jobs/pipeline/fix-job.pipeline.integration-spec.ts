@@ -16,6 +16,7 @@ import { JobPhaseFailedError } from '../job-phase-failed.error';
 import { type FailureCodeName, type PhaseName, keyedMac } from '../job-result.builder';
 import { TestSandbox } from '../sandbox/test-sandbox';
 import { TestCommandRunner } from '../test-command.runner';
+import { JobRecordStore } from '../record/job-record.store';
 import { WorkspaceManager } from '../workspace/workspace.manager';
 import { ABORT_REASON, FixJobPipeline } from './fix-job.pipeline';
 
@@ -119,6 +120,7 @@ async function runAttempt(scenario: Scenario = {}): Promise<Run> {
     testRunner: new TestCommandRunner(host, scenario.sandbox ?? new TestSandbox('none', { dirs: [], files: [] })),
     macKey: MAC_KEY,
     logger,
+    records: new JobRecordStore(stateDir, { maxAge: 3_600_000, maxBytes: 64 * 1024 * 1024 }, logger),
   });
   const jobId = randomUUID();
   const events: string[] = [];

@@ -11,6 +11,7 @@ import { DeliverPhase } from '../phases/deliver.phase';
 import { InferencePhase } from '../phases/inference.phase';
 import { TestPhase } from '../phases/test.phase';
 import { WorkspacePhase } from '../phases/workspace.phase';
+import type { JobRecordStore } from '../record/job-record.store';
 import type { TestCommandRunner } from '../test-command.runner';
 import type { WorkspaceManager } from '../workspace/workspace.manager';
 import { type FixJobRequest, JobContext } from './job-context';
@@ -32,6 +33,8 @@ export interface FixJobDependencies {
   readonly testRunner: Pick<TestCommandRunner, 'run'>;
   readonly macKey: Buffer;
   readonly logger: Logger;
+  /** The customer's local record of every attempt (`<stateDir>/job-records`). */
+  readonly records: Pick<JobRecordStore, 'openAttempt'>;
 }
 
 /**
@@ -57,9 +60,14 @@ export class FixJobPipeline {
     ];
   }
 
-  /** Runs one attempt; always yields its result. */
-  run(request: FixJobRequest): Promise<JobResult__Output> {
+  /** Runs one attempt; always yields its result, and keeps the attempt's local record (best effort: it never fails the job). */
+  async run(request: FixJobRequest): Promise<JobResult__Output> {
     const logger = this.deps.logger.child({ jobId: request.jobId, attempt: request.attempt });
-    return this.runner.runAll(this.phases, new JobContext(request, logger));
+    const { jobId, attempt, task, repo } = request;
+    const record = this.deps.records.openAttempt({ jobId, attempt, repoAlias: repo.alias, baseRef: task.baseRef, ticketTitle: task.ticket?.title ?? '' }, logger);
+    const result = await this.runner.runAll(this.phases, new JobContext(request, logger, record));
+    // Ends the record: the last patch's final verdict is `delivered` or the failure code.
+    record.end(result);
+    return result;
   }
 }

@@ -1,4 +1,6 @@
 import { JsonLogger } from '../../logging/json-logger';
+import type { JobRecorder } from '../record/job-recorder';
+import { InMemoryJobRecorder } from '../record/job-recorder.mock';
 import { JobContext, type ProgressListener } from './job-context';
 
 /** A JobContext over a fake request, with the progress events and local log lines it produced. */
@@ -8,11 +10,14 @@ export interface FakeJobContext {
   readonly events: string[];
   /** Each local log line, parsed. */
   readonly logs: Array<Record<string, unknown>>;
+  /** The attempt's record, in memory unless the test handed in its own recorder. */
+  readonly record: JobRecorder;
 }
 
 /** Builds a JobContext for job `job-1`, attempt 2, on repository `demo`, for unit tests of phases and the runner. */
-export function fakeJobContext(options: { readonly signal?: AbortSignal; readonly progress?: ProgressListener } = {}): FakeJobContext {
+export function fakeJobContext(options: { readonly signal?: AbortSignal; readonly progress?: ProgressListener; readonly record?: JobRecorder } = {}): FakeJobContext {
   const events: string[] = [];
+  const record = options.record ?? new InMemoryJobRecorder();
   const logs: Array<Record<string, unknown>> = [];
   const ctx = new JobContext(
     {
@@ -25,6 +30,7 @@ export function fakeJobContext(options: { readonly signal?: AbortSignal; readonl
       confirmLease: () => Promise.resolve(),
     },
     new JsonLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>)),
+    record,
   );
-  return { ctx, events, logs };
+  return { ctx, events, logs, record };
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../../logging/json-logger';
 import type { ContextFile } from '../context/context-selector';
 import { JobResultBuilder, type PhaseName } from '../job-result.builder';
 import type { RepoConfig } from '../repo-config/repo-config.schema';
+import type { JobRecorder } from '../record/job-recorder';
 import type { JobWorkspace } from '../workspace/workspace.manager';
 
 /** Reports a phase starting, completing or failing (sent upstream as ProgressEvent). */
@@ -56,6 +57,8 @@ export class JobContext {
     readonly request: FixJobRequest,
     /** Local only: it may name files, hosts and commands. */
     readonly logger: Logger,
+    /** The customer's local record of the attempt (prompts, answers, patches and their verdicts); best effort, never throws. */
+    readonly record: JobRecorder,
   ) {
     this.jobKey = `${request.jobId}-${request.attempt}`;
     this.report = new JobResultBuilder(request.jobId, request.attempt);

@@ -6,7 +6,7 @@ import { FailureCode, JobOutcome, Phase, type JobResult__Output } from '@airlock
 import { CAN_MOUNT_TMPFS, fillUntilFull, mountSmallTmpfs } from '@airlock/testing';
 import { JobResultBuilder } from '../job-result.builder';
 import { JsonLogger } from '../../logging/json-logger';
-import { JOB_LOGS_DIRECTORY, JOB_RECORDS_DIRECTORY, RECORD_FILE, TRANSCRIPT_FILE } from './job-record';
+import { JOB_LOGS_DIRECTORY, JOB_RECORDS_DIRECTORY, type JobRecordLimits, RECORD_FILE, TRANSCRIPT_FILE } from './job-record';
 import { JobRecordStore } from './job-record.store';
 import { displayStateOf, JobRecordReader, readRecordFile } from './job-record.reader';
 
@@ -18,7 +18,7 @@ describe('JobRecordStore (real files)', () => {
   let clock: number;
   let logs: Array<Record<string, unknown>>;
   const logger = new JsonLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>));
-  const store = (options: { maxAge?: number; maxBytes?: number; limits?: ConstructorParameters<typeof JobRecordStore>[3]['limits'] } = {}) =>
+  const store = (options: { maxAge?: number; maxBytes?: number; limits?: Partial<JobRecordLimits> } = {}) =>
     new JobRecordStore(stateDir, { maxAge: options.maxAge ?? 720 * HOUR, maxBytes: options.maxBytes ?? 1024 ** 3 }, logger, { now: () => clock, ...(options.limits ? { limits: options.limits } : {}) });
   const opening = (jobId: string, attempt = 1) => ({ jobId, attempt, repoAlias: 'demo', baseRef: 'main', ticketTitle: `Fix ${jobId}` });
   const recordOf = (jobKey: string) => readRecordFile(join(stateDir, JOB_RECORDS_DIRECTORY, jobKey, RECORD_FILE));
@@ -208,7 +208,7 @@ describe('JobRecordStore (real files)', () => {
     const listing = new JobRecordReader(stateDir).find('job-crash');
     expect(displayStateOf(listing, () => true)).toBe('running');
     const deadPid = spawnSync(process.execPath, ['-e', '']).pid as number;
-    expect(displayStateOf({ ...listing, record: { ...listing.record!, workerPid: deadPid } })).toBe('interrupted');
+    expect(displayStateOf({ jobKey: listing.jobKey, directory: listing.directory, modifiedMs: listing.modifiedMs, record: { ...listing.record!, workerPid: deadPid } })).toBe('interrupted');
 
     // A record some other process still holds (state running, not open here) is not taken for size.
     const other = new JobRecordStore(stateDir, { maxAge: 24 * HOUR, maxBytes: 1024 * 1024 }, logger, { now: () => clock });
