@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { REPO_CONFIG_FILE } from '../repo-config/repo-config.reader';
 import { EditPathRejectedError } from './edit-path-rejected.error';
 import type { EditBlock } from './edit-block.parser';
+import { findFuzzyMatch } from './fuzzy-match';
 
 /** How many edits applied, and the files they wrote; a rejected path aborts the whole apply instead. */
 export interface ApplyOutcome {
@@ -11,29 +12,67 @@ export interface ApplyOutcome {
   readonly touched: readonly string[];
 }
 
+/** How one edit went: how its SEARCH was found, or why it could not be applied (told to the model). */
+export type EditOutcome =
+  | { readonly applied: true; readonly path: string; readonly match: 'exact' | 'whitespace' | 'fuzzy' | 'created' }
+  | { readonly applied: false; readonly path: string; readonly problem: 'not-found' | 'ambiguous' | 'file-exists' | 'no-such-file' | 'not-a-file' };
+
+/** A fuzzy match must be at least this similar (bigram Dice per line, averaged) to be applied. */
+export const FUZZY_MATCH_THRESHOLD = 0.9;
+
 /**
- * Applies edit blocks to a worktree. A SEARCH must match exactly once (falling back to a
- * match that ignores leading/trailing whitespace per line, when that is unique); an empty
- * SEARCH creates a new file. Any path escaping the worktree, into `.git`, or to the
- * repository's `.airlock.yml` (the source of the test command: a model must never choose
- * what the worker runs) rejects the whole answer: a model that tries it is not to be
- * trusted with the remaining edits either.
+ * Applies edit blocks to a worktree. A SEARCH must match exactly once; failing that, once
+ * ignoring leading and trailing whitespace per line; failing that, one stretch of lines
+ * must be clearly the most similar and at least FUZZY_MATCH_THRESHOLD alike (a model that
+ * misremembers a comment or a quote style still edits the right place). An empty SEARCH
+ * creates a new file. Any path escaping the worktree, into `.git`, or to the repository's
+ * `.airlock.yml` (the source of the test command: a model must never choose what the
+ * worker runs) is refused with EditPathRejectedError.
  */
 export class EditBlockApplier {
+  /** Applies every block, refusing the whole answer if any path is not allowed. */
   async apply(worktree: string, blocks: readonly EditBlock[]): Promise<ApplyOutcome> {
     const root = await realpath(worktree);
-    const targets: string[] = [];
-    for (const block of blocks) targets.push(await this.resolveInside(root, block.path));
+    for (const block of blocks) await this.resolveInside(root, block.path);
     let applied = 0;
     const touched = new Set<string>();
-    for (const [index, block] of blocks.entries()) {
-      const target = targets[index] as string;
-      if (await this.applyOne(target, block)) {
+    for (const block of blocks) {
+      const outcome = await this.applyEdit(root, block);
+      if (outcome.applied) {
         applied += 1;
-        touched.add(relative(root, target).split(sep).join('/'));
+        touched.add(outcome.path);
       }
     }
     return { applied, touched: [...touched] };
+  }
+
+  /** Applies one block and says how; throws EditPathRejectedError for a path that is not allowed. */
+  async applyEdit(worktree: string, block: EditBlock): Promise<EditOutcome> {
+    const root = await realpath(worktree);
+    const target = await this.resolveInside(root, block.path);
+    const path = relative(root, target).split(sep).join('/');
+    const isCreate = block.search.every((line) => line.trim() === '');
+    let current: string | undefined;
+    try {
+      const info = await lstat(target);
+      if (!info.isFile()) return { applied: false, path, problem: 'not-a-file' };
+      current = await readFile(target, 'utf8');
+    } catch {
+      current = undefined;
+    }
+    if (isCreate) {
+      if (current !== undefined) return { applied: false, path, problem: 'file-exists' };
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, ensureTrailingNewline(block.replace.join('\n')));
+      return { applied: true, path, match: 'created' };
+    }
+    if (current === undefined) return { applied: false, path, problem: 'no-such-file' };
+    const lines = current.split('\n');
+    const found = locate(lines, block.search);
+    if ('problem' in found) return { applied: false, path, problem: found.problem };
+    lines.splice(found.at, block.search.length, ...block.replace);
+    await writeFile(target, lines.join('\n'));
+    return { applied: true, path, match: found.match };
   }
 
   /** Resolves a model-given path to an absolute path inside the worktree, or throws. */
@@ -64,40 +103,28 @@ export class EditBlockApplier {
     if (existing === target && (await lstat(target)).isSymbolicLink()) throw new EditPathRejectedError('outside-worktree');
     return target;
   }
-
-  private async applyOne(target: string, block: EditBlock): Promise<boolean> {
-    const isCreate = block.search.every((line) => line.trim() === '');
-    let current: string | undefined;
-    try {
-      const info = await lstat(target);
-      if (!info.isFile()) return false;
-      current = await readFile(target, 'utf8');
-    } catch {
-      current = undefined;
-    }
-    if (isCreate) {
-      if (current !== undefined) return false;
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, ensureTrailingNewline(block.replace.join('\n')));
-      return true;
-    }
-    if (current === undefined) return false;
-    const lines = current.split('\n');
-    const at = findUnique(lines, block.search, (a, b) => a === b) ?? findUnique(lines, block.search, (a, b) => a.trim() === b.trim());
-    if (at === undefined) return false;
-    lines.splice(at, block.search.length, ...block.replace);
-    await writeFile(target, lines.join('\n'));
-    return true;
-  }
 }
 
-function findUnique(lines: readonly string[], search: readonly string[], same: (a: string, b: string) => boolean): number | undefined {
-  let found: number | undefined;
+type Located = { readonly at: number; readonly match: 'exact' | 'whitespace' | 'fuzzy' } | { readonly problem: 'not-found' | 'ambiguous' };
+
+/** Exact, then whitespace-tolerant, then fuzzy; a tier with two matches is ambiguous, and says so. */
+function locate(lines: readonly string[], search: readonly string[]): Located {
+  const exact = findAll(lines, search, (a, b) => a === b);
+  if (exact.length === 1) return { at: exact[0] as number, match: 'exact' };
+  if (exact.length > 1) return { problem: 'ambiguous' };
+  const loose = findAll(lines, search, (a, b) => a.trim() === b.trim());
+  if (loose.length === 1) return { at: loose[0] as number, match: 'whitespace' };
+  if (loose.length > 1) return { problem: 'ambiguous' };
+  const fuzzy = findFuzzyMatch(lines, search, FUZZY_MATCH_THRESHOLD);
+  if (fuzzy === 'ambiguous') return { problem: 'ambiguous' };
+  return fuzzy === undefined ? { problem: 'not-found' } : { at: fuzzy, match: 'fuzzy' };
+}
+
+function findAll(lines: readonly string[], search: readonly string[], same: (a: string, b: string) => boolean): number[] {
+  const found: number[] = [];
   for (let start = 0; start + search.length <= lines.length; start += 1) {
-    if (search.every((line, offset) => same(lines[start + offset] as string, line))) {
-      if (found !== undefined) return undefined;
-      found = start;
-    }
+    if (search.every((line, offset) => same(lines[start + offset] as string, line))) found.push(start);
+    if (found.length > 1) break;
   }
   return found;
 }

@@ -114,7 +114,7 @@ describe('EditBlockApplier', () => {
   });
 
   it('still edits a file of the same name below the root (only the root one is read)', async () => {
-    await expect(applier.apply(root, [{ path: 'docs/.airlock.yml', search: [], replace: ['# an example'] }])).resolves.toEqual({ applied: 1 });
+    await expect(applier.apply(root, [{ path: 'docs/.airlock.yml', search: [], replace: ['# an example'] }])).resolves.toEqual({ applied: 1, touched: ['docs/.airlock.yml'] });
   });
 
   it('refuses a path through a symlink that points outside the worktree', async () => {
@@ -122,5 +122,54 @@ describe('EditBlockApplier', () => {
     symlinkSync(outside, join(root, 'link'));
     await expect(applier.apply(root, [{ path: 'link/evil.txt', search: [], replace: ['x'] }])).rejects.toMatchObject({ reason: 'outside-worktree' });
     expect(existsSync(join(outside, 'evil.txt'))).toBe(false);
+  });
+});
+
+describe('EditBlockApplier.applyEdit: how each edit went, for the model to hear', () => {
+  const applier = new EditBlockApplier();
+  let root: string;
+  const FILE = ['function total(lines) {', "  // sum the prices (in cents)", '  return lines.reduce((sum, l) => sum + l.price, 0);', '}', ''].join('\n');
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'airlock-apply-edit-'));
+    mkdirSync(join(root, 'src'));
+    writeFileSync(join(root, 'src/total.js'), FILE);
+  });
+
+  const edit = (search: string[], replace: string[], path = 'src/total.js') => applier.applyEdit(root, { path, search, replace });
+
+  it('matches exactly first', async () => {
+    await expect(edit(['  return lines.reduce((sum, l) => sum + l.price, 0);'], ['  return 0;'])).resolves.toEqual({ applied: true, path: 'src/total.js', match: 'exact' });
+  });
+
+  it('then ignoring indentation', async () => {
+    await expect(edit(['return lines.reduce((sum, l) => sum + l.price, 0);'], ['  return 0;'])).resolves.toMatchObject({ applied: true, match: 'whitespace' });
+  });
+
+  it('then a clearly most similar stretch: a misremembered comment still edits the right lines', async () => {
+    const outcome = await edit(["  // sums the prices (in cents)", '  return lines.reduce((sum, l) => sum + l.price, 0);'], ['  // in cents', '  return 0;']);
+    expect(outcome).toMatchObject({ applied: true, match: 'fuzzy' });
+    expect(readFileSync(join(root, 'src/total.js'), 'utf8')).toBe(['function total(lines) {', '  // in cents', '  return 0;', '}', ''].join('\n'));
+  });
+
+  it('says not-found when nothing is similar enough, and changes nothing', async () => {
+    await expect(edit(['const unrelated = require("x");'], ['y'])).resolves.toEqual({ applied: false, path: 'src/total.js', problem: 'not-found' });
+    expect(readFileSync(join(root, 'src/total.js'), 'utf8')).toBe(FILE);
+  });
+
+  it('says ambiguous when the SEARCH occurs twice', async () => {
+    writeFileSync(join(root, 'src/twice.js'), 'x();\ny();\nx();\n');
+    await expect(edit(['x();'], ['z();'], 'src/twice.js')).resolves.toMatchObject({ applied: false, problem: 'ambiguous' });
+  });
+
+  it('says no-such-file and file-exists for edits aimed at the wrong file', async () => {
+    await expect(edit(['x'], ['y'], 'src/missing.js')).resolves.toMatchObject({ applied: false, problem: 'no-such-file' });
+    await expect(edit([], ['new'], 'src/total.js')).resolves.toMatchObject({ applied: false, problem: 'file-exists' });
+  });
+
+  it('still refuses .git, .airlock.yml and paths out of the worktree by throwing', async () => {
+    await expect(edit([], ['x'], '.git/config')).rejects.toBeInstanceOf(EditPathRejectedError);
+    await expect(edit([], ['x'], '.airlock.yml')).rejects.toBeInstanceOf(EditPathRejectedError);
+    await expect(edit([], ['x'], '../outside.js')).rejects.toBeInstanceOf(EditPathRejectedError);
   });
 });

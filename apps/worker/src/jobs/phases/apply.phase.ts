@@ -31,12 +31,14 @@ export class ApplyPhase implements JobPhase {
     const parsed = parseEditBlocks(ctx.need('answer'));
     change.editsProposed = parsed.blocks.length + parsed.malformed;
     if (parsed.blocks.length === 0) throw new JobPhaseFailedError(FailureCode.MODEL_OUTPUT_UNUSABLE, 'the answer holds no edit block');
-    const { applied } = await this.applier.apply(worktree, parsed.blocks);
+    const { applied, touched } = await this.applier.apply(worktree, parsed.blocks);
     change.editsApplied = applied;
     if (applied === 0) throw new JobPhaseFailedError(FailureCode.PATCH_APPLY_FAILED, 'no edit block applied');
-    const git = (args: string[]) => this.git.run(args, { cwd: worktree, signal: ctx.signal, timeoutMs: GIT_TIMEOUT_MS });
-    // Staged now, before tests run: what the tests leave behind is never committed.
-    await git(['add', '--all']);
+    const git = (args: string[], input?: string) =>
+      this.git.run(args, { cwd: worktree, signal: ctx.signal, timeoutMs: GIT_TIMEOUT_MS, ...(input === undefined ? {} : { input }) });
+    // Only the files the model wrote, staged now: what setup installed and what test runs
+    // leave behind (reports, caches) is never committed. Literal: a path is not a glob.
+    await git(['--literal-pathspecs', 'add', '--pathspec-from-file=-', '--pathspec-file-nul'], `${touched.join('\0')}\0`);
     const patch = (await git(['diff', '--cached', '--binary', baseCommit])).stdout;
     // Kept before anything below can reject it: a rejected candidate is what the customer's engineers need to see.
     if (patch.length > 0) ctx.record.patch(patch);

@@ -31,6 +31,14 @@ jest.setTimeout(30_000);
 const host = { path: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin', lang: 'C.UTF-8' };
 const MAC_KEY = Buffer.alloc(32, 7);
 const HANG = ['node', '-e', 'setTimeout(() => {}, 60000)'];
+/** Fails at once on the broken calculator and hangs on the fixed one: BASELINE passes, TEST times out. */
+const HANG_WHEN_FIXED = ['node', '-e', "if (require('./src/calculator').add(2, 3) === 5) setTimeout(() => {}, 60000); else process.exit(1)"];
+/** A calculator whose tests all pass at base, with a comment-only "fix" and a real reproduction. */
+const GREEN_FILES = {
+  'src/calculator.js': 'function add(a, b) {\n  return a + b;\n}\nmodule.exports = { add };\n',
+  'check.js': "for (const test of require('fs').readdirSync('test')) require('./test/' + test);\n",
+  'test/add.test.js': "if (require('../src/calculator').add(2, 3) !== 5) process.exit(1);\n",
+};
 const airlockYml = (command: readonly string[], extra = '') => `version: 1\ntest:\n  command: ${JSON.stringify(command)}\n${extra}`;
 const FILES: Readonly<Record<string, string>> = {
   '.airlock.yml': airlockYml(['node', 'check.js']),
@@ -186,10 +194,31 @@ const TABLE: readonly Row[] = [
   row(FailureCode.TESTS_FAILED, Phase.PHASE_TEST, 'JobPhaseFailedError', 'the edit breaks the tests', {
     model: () => answer(editBlock('src/calculator.js', '  return a - b;', '  return a * b;')),
   }),
-  row(FailureCode.TESTS_TIMED_OUT, Phase.PHASE_TEST, 'JobPhaseFailedError', "the test command outlasts .airlock.yml's timeout", {
+  row(FailureCode.TESTS_REGRESSED, Phase.PHASE_TEST, 'JobPhaseFailedError', 'every test passes at base and the edit breaks one', {
+    files: GREEN_FILES,
+    model: () => answer(editBlock('src/calculator.js', '  return a + b;', '  return a - b;')),
+  }),
+  row(FailureCode.REPRODUCTION_MISSING, Phase.PHASE_TEST, 'JobPhaseFailedError', 'every test passes at base and the change only adds a comment', {
+    files: GREEN_FILES,
+    model: () => answer(editBlock('src/calculator.js', '  return a + b;', '  // adds a and b\n  return a + b;')),
+  }),
+  row(FailureCode.REPRODUCTION_MISSING, Phase.PHASE_TEST, 'JobPhaseFailedError', 'every test passes at base and the added test passes without the fix too', {
+    files: GREEN_FILES,
+    model: () =>
+      answer(
+        `${editBlock('src/calculator.js', '  return a + b;', '  return Number(a) + Number(b);')}${editBlock('test/zero.test.js', '', "if (require('../src/calculator').add(0, 0) !== 0) process.exit(1);")}`,
+      ),
+  }),
+  row(FailureCode.TESTS_TIMED_OUT, Phase.PHASE_BASELINE, 'JobPhaseFailedError', "the test command outlasts .airlock.yml's timeout at the base commit", {
     files: { '.airlock.yml': airlockYml(HANG, '  timeout: 300ms\n') },
   }),
-  row(FailureCode.INTERNAL, Phase.PHASE_TEST, 'SandboxUnavailableError', 'the sandbox cannot be set up (the phase default)', {
+  row(FailureCode.TESTS_TIMED_OUT, Phase.PHASE_TEST, 'JobPhaseFailedError', "the test command outlasts .airlock.yml's timeout on the change", {
+    files: { '.airlock.yml': airlockYml(HANG_WHEN_FIXED, '  timeout: 1s\n') },
+  }),
+  row(FailureCode.TESTS_NOT_RUNNABLE, Phase.PHASE_BASELINE, 'JobPhaseFailedError', 'the test command does not exist, so no change could be verified', {
+    files: { '.airlock.yml': airlockYml(['airlock-no-such-test-command']) },
+  }),
+  row(FailureCode.INTERNAL, Phase.PHASE_BASELINE, 'SandboxUnavailableError', 'the sandbox cannot be set up (the phase default)', {
     sandbox: new TestSandbox('bwrap', { dirs: ['/'], files: [] }),
   }),
   row(FailureCode.BRANCH_NOT_ALLOWED, Phase.PHASE_DELIVER, 'JobPhaseFailedError', 'the branch name is not a valid ref', { repo: () => ({ branchPrefix: 'airlock..' }) }),
@@ -215,10 +244,10 @@ const TABLE: readonly Row[] = [
       return rejectOnAbort(attempt.signal);
     },
   }),
-  row(FailureCode.JOB_TIMED_OUT, Phase.PHASE_TEST, 'TimeoutError', 'the job timeout fires while the tests run', {
+  row(FailureCode.JOB_TIMED_OUT, Phase.PHASE_BASELINE, 'TimeoutError', 'the job timeout fires while the tests run at the base commit', {
     files: { '.airlock.yml': airlockYml(HANG) },
     onProgress: (phase, state, attempt) => {
-      if (phase === Phase.PHASE_TEST && state === PhaseState.PHASE_STATE_STARTED) setTimeout(() => attempt.timeOut(), 300);
+      if (phase === Phase.PHASE_BASELINE && state === PhaseState.PHASE_STATE_STARTED) setTimeout(() => attempt.timeOut(), 300);
     },
   }),
 ];
@@ -235,6 +264,9 @@ const PIPELINE_FAILURE_CODES: readonly FailureCodeName[] = [
   FailureCode.PATCH_EMPTY,
   FailureCode.TESTS_FAILED,
   FailureCode.TESTS_TIMED_OUT,
+  FailureCode.TESTS_NOT_RUNNABLE,
+  FailureCode.TESTS_REGRESSED,
+  FailureCode.REPRODUCTION_MISSING,
   FailureCode.DELIVERY_FAILED,
   FailureCode.BRANCH_NOT_ALLOWED,
   FailureCode.CANCELLED,
@@ -277,14 +309,14 @@ describe('FixJobPipeline: each failure code, from the phase that produces it (re
 describe('FixJobPipeline: what the result reports (real git)', () => {
   it('pushes the fix to airlock/<jobId> with every phase reported and timed, counts and MACs set, worktree removed', async () => {
     const { result, events, origin, jobId, workspaceDir } = await runAttempt();
-    const phases = [Phase.PHASE_WORKSPACE, Phase.PHASE_CONTEXT, Phase.PHASE_INFERENCE, Phase.PHASE_APPLY, Phase.PHASE_TEST, Phase.PHASE_DELIVER];
+    const phases = [Phase.PHASE_WORKSPACE, Phase.PHASE_BASELINE, Phase.PHASE_CONTEXT, Phase.PHASE_INFERENCE, Phase.PHASE_APPLY, Phase.PHASE_TEST, Phase.PHASE_DELIVER];
     expect(result).toMatchObject({
       outcome: JobOutcome.JOB_OUTCOME_SUCCEEDED,
       failureCode: FailureCode.FAILURE_CODE_UNSPECIFIED,
       failedPhase: Phase.PHASE_UNSPECIFIED,
       tokens: { requests: 1, promptTokens: 100, completionTokens: 20 },
       change: { filesChanged: 1, linesAdded: 1, linesRemoved: 1, editsProposed: 1, editsApplied: 1 },
-      verification: { testsRan: true, testExitCode: 0 },
+      verification: { testsRan: true, testExitCode: 0, baseTestsRan: true, baseTestExitCode: 1, baseReportRead: false, reportRead: false, reproductionAdded: false },
     });
     expect(result.contextFiles).toBeGreaterThan(0);
     expect(events).toEqual(phases.flatMap((phase) => [`${phase} ${PhaseState.PHASE_STATE_STARTED}`, `${phase} ${PhaseState.PHASE_STATE_COMPLETED}`]));
@@ -296,8 +328,54 @@ describe('FixJobPipeline: what the result reports (real git)', () => {
     expect(readdirSync(join(workspaceDir, 'jobs'))).toEqual([]);
   });
 
-  it('reports that the tests did not run when the test command does not exist', async () => {
-    const { result } = await runAttempt({ files: { '.airlock.yml': airlockYml(['airlock-no-such-test-command']) } });
-    expect(result).toMatchObject({ failureCode: FailureCode.TESTS_FAILED, failedPhase: Phase.PHASE_TEST, verification: { testsRan: false } });
+  it('reports that the tests did not run when the test command does not exist, and asks the model nothing', async () => {
+    let asked = 0;
+    const { result } = await runAttempt({
+      files: { '.airlock.yml': airlockYml(['airlock-no-such-test-command']) },
+      model: () => {
+        asked += 1;
+        return answer(FIX);
+      },
+    });
+    expect(result).toMatchObject({ failureCode: FailureCode.TESTS_NOT_RUNNABLE, failedPhase: Phase.PHASE_BASELINE, verification: { baseTestsRan: false, testsRan: false } });
+    expect(asked).toBe(0);
+  });
+
+  it('delivers a fix on a green repository when the change brings a test that fails without it, and says so', async () => {
+    const { result, origin, jobId } = await runAttempt({
+      files: GREEN_FILES,
+      model: () =>
+        answer(
+          `${editBlock('src/calculator.js', '  return a + b;', '  return Number(a) + Number(b);')}${editBlock('test/strings.test.js', '', "if (require('../src/calculator').add('2', '3') !== 5) process.exit(1);")}`,
+        ),
+    });
+    expect(result).toMatchObject({
+      outcome: JobOutcome.JOB_OUTCOME_SUCCEEDED,
+      verification: { baseTestsRan: true, baseTestExitCode: 0, testsRan: true, testExitCode: 0, reproductionAdded: true, testsFixed: 0 },
+      change: { filesChanged: 2 },
+    });
+    // The fix went back in after the reproduction run took it out.
+    expect(git(origin, 'show', `airlock/${jobId}:src/calculator.js`)).toContain('Number(a) + Number(b)');
+    expect(git(origin, 'show', `airlock/${jobId}:test/strings.test.js`)).toContain("add('2', '3')");
+  });
+
+  it('counts tests from JUnit reports at base and on the change, matching them one by one', async () => {
+    const junitCheck = [
+      "const { add } = require('./src/calculator');",
+      "const cases = [['adds', add(2, 3) === 5], ['zero', add(0, 0) === 0], ['negative', add(-1, -1) === -2]];",
+      "const xml = cases.map(([name, ok]) => `<testcase classname=\"calc\" name=\"${name}\">${ok ? '' : '<failure/>'}</testcase>`).join('');",
+      "require('fs').mkdirSync('reports', { recursive: true });",
+      "require('fs').writeFileSync('reports/junit.xml', `<testsuites><testsuite name=\"calc\">${xml}</testsuite></testsuites>`);",
+      'process.exit(cases.every(([, ok]) => ok) ? 0 : 1);',
+    ].join('\n');
+    const { result, origin, jobId } = await runAttempt({
+      files: { 'check.js': junitCheck, '.airlock.yml': airlockYml(['node', 'check.js'], '  junit: [reports/*.xml]\n') },
+    });
+    expect(result).toMatchObject({
+      outcome: JobOutcome.JOB_OUTCOME_SUCCEEDED,
+      verification: { baseReportRead: true, reportRead: true, testsBefore: 3, failingBefore: 2, testsAfter: 3, failingAfter: 0, testsFixed: 2, testsRegressed: 0 },
+    });
+    // What the test runs wrote is not part of the change.
+    expect(git(origin, 'show', '--name-only', '--format=', `airlock/${jobId}`).trim()).toBe('src/calculator.js');
   });
 });

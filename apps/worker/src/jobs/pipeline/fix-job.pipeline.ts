@@ -6,6 +6,7 @@ import type { ContextSelector } from '../context/context-selector';
 import type { EditBlockApplier } from '../edits/edit-block.applier';
 import type { InferenceClient } from '../inference/inference.client';
 import { ApplyPhase } from '../phases/apply.phase';
+import { BaselinePhase } from '../phases/baseline.phase';
 import { ContextPhase } from '../phases/context.phase';
 import { DeliverPhase } from '../phases/deliver.phase';
 import { InferencePhase } from '../phases/inference.phase';
@@ -13,6 +14,7 @@ import { TestPhase } from '../phases/test.phase';
 import { WorkspacePhase } from '../phases/workspace.phase';
 import type { JobRecordStore } from '../record/job-record.store';
 import type { TestCommandRunner } from '../test-command.runner';
+import { TestSuiteRunner } from '../verification/test-suite.runner';
 import type { WorkspaceManager } from '../workspace/workspace.manager';
 import { type FixJobRequest, JobContext } from './job-context';
 import type { JobPhase } from './phase';
@@ -38,10 +40,11 @@ export interface FixJobDependencies {
 }
 
 /**
- * The fix job: WORKSPACE (mirror, worktree, `.airlock.yml`), CONTEXT, INFERENCE, APPLY,
- * TEST, DELIVER, in this order, each in its own file under `jobs/phases/`, run by the
- * PhaseRunner. Nothing is pushed unless the repository's tests pass; the worktree is
- * always removed afterwards.
+ * The fix job: WORKSPACE (mirror, worktree, `.airlock.yml`), SETUP (dependencies),
+ * BASELINE (the tests at the base commit), CONTEXT, INFERENCE, APPLY, TEST (the tests on
+ * the change, compared with BASELINE), DELIVER, in this order, each in its own file under
+ * `jobs/phases/`, run by the PhaseRunner. Nothing is pushed unless the change passes its
+ * verification; the worktree is always removed afterwards.
  */
 export class FixJobPipeline {
   private readonly phases: readonly JobPhase[];
@@ -50,12 +53,14 @@ export class FixJobPipeline {
     private readonly deps: FixJobDependencies,
     private readonly runner = new PhaseRunner(),
   ) {
+    const suites = new TestSuiteRunner(deps.testRunner, deps.config);
     this.phases = [
       new WorkspacePhase(deps.workspace),
+      new BaselinePhase(suites, deps.git),
       new ContextPhase(deps.contextSelector, deps.config.limits),
       new InferencePhase(deps.inference, deps.config.limits),
       new ApplyPhase(deps.applier, deps.git, deps.macKey),
-      new TestPhase(deps.testRunner, deps.config),
+      new TestPhase(suites, deps.git),
       new DeliverPhase(deps.git, deps.macKey),
     ];
   }

@@ -2,6 +2,7 @@ import type { FixTask__Output, PhaseState } from '@airlock/protocol';
 import type { RepositoryConfig } from '../../config/worker-config.loader';
 import type { Logger } from '../../logging/json-logger';
 import type { ContextFile } from '../context/context-selector';
+import type { SuiteRun } from '../verification/change-verdict';
 import { JobResultBuilder, type PhaseName } from '../job-result.builder';
 import type { RepoConfig } from '../repo-config/repo-config.schema';
 import type { JobRecorder } from '../record/job-recorder';
@@ -35,6 +36,8 @@ export interface JobState {
   readonly workspace: JobWorkspace;
   /** WORKSPACE: the repository's `.airlock.yml`, read from the pristine checkout before any edit. */
   readonly repoConfig: RepoConfig;
+  /** BASELINE: the test command's run at the base commit, before any change. */
+  readonly baseline: SuiteRun;
   /** CONTEXT: the files the model is shown. */
   readonly contextFiles: readonly ContextFile[];
   /** INFERENCE: the model's whole answer. */
