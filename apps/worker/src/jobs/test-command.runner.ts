@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { HostEnvironment } from '../config/worker-config.loader';
-import { SANDBOX_STATUS_FD, bwrapStartedCommand, type TestSandbox } from './sandbox/test-sandbox';
+import { SANDBOX_STATUS_FD, type SandboxRunOptions, bwrapStartedCommand, type TestSandbox } from './sandbox/test-sandbox';
 
 /** How a test run ended. Output stays on the worker: only `started`, `exitCode` and `timedOut` are reported. */
 export interface TestRunOutcome {
@@ -26,6 +26,10 @@ export interface TestRunRequest {
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
   readonly logFile: string;
+  /** Variables besides the runner's own (setup's mirror settings); PATH, HOME, LANG and CI stay the runner's. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** What this run adds to the sandbox (setup: the egress socket and the relay). */
+  readonly sandbox?: SandboxRunOptions;
 }
 
 const MAX_LOG_BYTES = 64 * 1024;
@@ -35,8 +39,9 @@ const MAX_LOG_BYTES = 64 * 1024;
  * no network, read-only host, only its worktree writable, the worker's state, workspace
  * and config hidden — see TestSandbox), in its own process group so a timeout or cancel
  * kills everything it started, with an environment holding only PATH, a throwaway HOME,
- * LANG and CI=true (no tokens or proxies of the worker leak into it). The last 64 KiB of
- * output go to a local log file, never upstream.
+ * LANG and CI=true (no tokens or proxies of the worker leak into it) besides what the request
+ * adds. The last 64 KiB of output go to a local log file, never upstream. SETUP runs its
+ * commands through it too (behind the egress relay), for the same process group and kill ladder.
  *
  * It tells whether the command started: not when the process cannot be spawned (the
  * command, or bwrap, missing from PATH); under bwrap, which starts even when the command
@@ -60,7 +65,7 @@ export class TestCommandRunner {
     if (request.argv[0] === undefined) throw new RangeError('empty test command');
     const reportsStart = this.sandbox.mode === 'bwrap';
     // Throws (SandboxUnavailableError) rather than ever falling back to running unsandboxed.
-    const [command, ...args] = this.sandbox.wrap(request.argv, request.cwd, reportsStart ? { statusFd: SANDBOX_STATUS_FD } : {}) as [string, ...string[]];
+    const [command, ...args] = this.sandbox.wrap(request.argv, request.cwd, { ...request.sandbox, ...(reportsStart ? { statusFd: SANDBOX_STATUS_FD } : {}) }) as [string, ...string[]];
     const home = await mkdtemp(join(tmpdir(), 'airlock-test-home-'));
     try {
       return await new Promise<TestRunOutcome>((resolve) => {
@@ -75,7 +80,7 @@ export class TestCommandRunner {
         let status = '';
         const child = spawn(command, args, {
           cwd: request.cwd,
-          env: { PATH: this.host.path, HOME: this.sandbox.homeFor(home), LANG: this.host.lang, CI: 'true' },
+          env: { ...request.env, PATH: this.host.path, HOME: this.sandbox.homeFor(home), LANG: this.host.lang, CI: 'true' },
           stdio: ['ignore', 'pipe', 'pipe', reportsStart ? 'pipe' : 'ignore'],
           detached: true,
         });

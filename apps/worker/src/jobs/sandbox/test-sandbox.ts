@@ -8,6 +8,19 @@ import type { HostEnvironment, SandboxConfig, WorkerConfig } from '../../config/
 /** HOME inside the sandbox: a fresh, empty directory on the sandbox's own /tmp. */
 export const SANDBOX_HOME = '/tmp/airlock-home';
 
+/**
+ * Where the worktree is mounted inside the sandbox, for setup and tests alike, whatever its
+ * path on the host (`workspaceDir/jobs/<jobKey>`, different for every job). Absolute paths
+ * that setup writes — a Python venv's scripts and `.pth` files, a `node_modules/.bin` link —
+ * then stay valid when the dependency cache restores them into another job's worktree.
+ * On the sandbox's own `/tmp`: bwrap cannot create a new top-level directory on the
+ * read-only host root.
+ */
+export const SANDBOX_WORKTREE = '/tmp/airlock/repo';
+
+/** Where setup's egress socket (the worker's proxy to the package mirrors) appears inside the sandbox. */
+export const SANDBOX_EGRESS_SOCKET = '/tmp/airlock/egress.sock';
+
 /** The pipe bwrap reports on (`--json-status-fd`, see `bwrapStartedCommand`): the first descriptor after stdio. */
 export const SANDBOX_STATUS_FD = 3;
 
@@ -17,6 +30,23 @@ export interface SandboxHidden {
   readonly dirs: readonly string[];
   /** Each replaced by an unreadable node: the worker's config file (and credential files in HOME). Missing ones are skipped. */
   readonly files: readonly string[];
+}
+
+/** What one run adds to the sandbox; tests add nothing, setup adds its way to the mirrors. */
+export interface SandboxRunOptions {
+  /**
+   * A unix socket on the host (the worker's egress proxy), bound at SANDBOX_EGRESS_SOCKET:
+   * the sandbox still has no network of its own, only this one socket.
+   */
+  readonly egressSocket?: string;
+  /**
+   * Files of the worker's own program that the run starts (the egress relay), made visible
+   * read-only at their own path even when they lie in a hidden directory (a worker installed
+   * in its HOME).
+   */
+  readonly programFiles?: readonly string[];
+  /** Where the command starts: SANDBOX_WORKTREE (default), or `/` for a program of ours that starts the repository's command there itself. */
+  readonly startIn?: 'worktree' | 'root';
 }
 
 /**
@@ -32,7 +62,8 @@ export interface SandboxHidden {
  * credentials), `/run` (daemon sockets: a unix socket ignores network namespaces) and the
  * worker's config file. It has no network (`--unshare-all`: own net, pid, ipc, uts,
  * cgroup and user namespaces; even loopback is a different one), no capabilities, and it
- * dies with the worker.
+ * dies with the worker. The worktree is mounted at SANDBOX_WORKTREE, the same path for
+ * every job.
  */
 export class TestSandbox {
   constructor(
@@ -51,10 +82,20 @@ export class TestSandbox {
    * With `statusFd`, bwrap reports on that open file descriptor whether it started the
    * command (see `bwrapStartedCommand`); the sandboxed command cannot write to it.
    */
-  wrap(argv: readonly string[], worktree: string, options: { readonly statusFd?: number } = {}): readonly string[] {
+  wrap(argv: readonly string[], worktree: string, options: SandboxRunOptions & { readonly statusFd?: number } = {}): readonly string[] {
     if (this.mode === 'none') return argv;
     const status = options.statusFd === undefined ? [] : ['--json-status-fd', String(options.statusFd)];
-    return ['bwrap', ...this.bwrapOptions(worktree), ...status, '--', ...argv];
+    return ['bwrap', ...this.bwrapOptions(worktree, options), ...status, '--', ...argv];
+  }
+
+  /** The worktree's path as the command sees it: SANDBOX_WORKTREE inside the sandbox; without one, the worktree itself. */
+  worktreePath(worktree: string): string {
+    return this.mode === 'none' ? worktree : SANDBOX_WORKTREE;
+  }
+
+  /** The egress socket's path as the command sees it: SANDBOX_EGRESS_SOCKET inside the sandbox; without one, the socket itself. */
+  egressSocketPath(socket: string): string {
+    return this.mode === 'none' ? socket : SANDBOX_EGRESS_SOCKET;
   }
 
   /** HOME for the command: inside the sandbox a fixed path on its own /tmp; without one, `fallback`. */
@@ -62,7 +103,7 @@ export class TestSandbox {
     return this.mode === 'none' ? fallback : SANDBOX_HOME;
   }
 
-  private bwrapOptions(worktree: string): string[] {
+  private bwrapOptions(worktree: string, run: SandboxRunOptions): string[] {
     const root = canonical(worktree);
     const options = ['--unshare-all', '--die-with-parent', '--cap-drop', 'ALL', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
     const dirs = unique(this.hidden.dirs.map(canonical)).filter((dir) => existsSync(dir));
@@ -74,13 +115,15 @@ export class TestSandbox {
     for (const file of unique(this.hidden.files.map(canonical))) {
       if (existsSync(file) && !lstatSync(file).isDirectory()) options.push('--ro-bind', '/dev/null', file);
     }
-    options.push('--dir', SANDBOX_HOME, '--bind', root, root);
-    for (const dir of below) options.push('--tmpfs', dir);
+    options.push('--dir', SANDBOX_HOME, '--bind', root, SANDBOX_WORKTREE);
+    for (const dir of below) options.push('--tmpfs', join(SANDBOX_WORKTREE, relative(root, dir)));
     // A worktree's `.git` file names the git dir the worker's own git commands use later
     // (DELIVER): read-only, the command cannot point it at a git dir with hostile config.
     const gitLink = join(root, '.git');
-    if (existsSync(gitLink)) options.push('--ro-bind', gitLink, gitLink);
-    options.push('--chdir', root);
+    if (existsSync(gitLink)) options.push('--ro-bind', gitLink, join(SANDBOX_WORKTREE, '.git'));
+    if (run.egressSocket !== undefined) options.push('--bind', run.egressSocket, SANDBOX_EGRESS_SOCKET);
+    for (const file of unique((run.programFiles ?? []).map(canonical))) options.push('--ro-bind', file, file);
+    options.push('--chdir', run.startIn === 'root' ? '/' : SANDBOX_WORKTREE);
     return options;
   }
 }
