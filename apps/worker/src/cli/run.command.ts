@@ -20,6 +20,8 @@ import { JobRunner } from '../jobs/job.runner';
 import { FixJobPipeline } from '../jobs/pipeline/fix-job.pipeline';
 import { JobRecordStore } from '../jobs/record/job-record.store';
 import { SANDBOX_DISABLED_WARNING, TestSandbox } from '../jobs/sandbox/test-sandbox';
+import { DependencyCache } from '../jobs/setup/dependency-cache';
+import { SetupRunner } from '../jobs/setup/setup.runner';
 import { TestCommandRunner } from '../jobs/test-command.runner';
 import { WorkspaceManager } from '../jobs/workspace/workspace.manager';
 import { JsonLogger } from '../logging/json-logger';
@@ -75,6 +77,9 @@ export async function runCommand(options: { readonly config: string }): Promise<
   // This daemon has just started, so every record still `running` was left by one that crashed.
   records.markInterrupted();
   records.prune();
+  const dependencyCache = new DependencyCache(join(config.workspaceDir, 'dependency-cache'), config.setup.cacheMaxBytes, config.host);
+  // Before any job: what a crashed worker left half-written in the cache's staging goes.
+  await dependencyCache.removeStale(logger);
   const inference = new InferenceClient(config.inference.endpoints, logger);
   const pipeline = new FixJobPipeline({
     config,
@@ -87,6 +92,8 @@ export async function runCommand(options: { readonly config: string }): Promise<
     macKey,
     logger,
     records,
+    setup: new SetupRunner(new TestCommandRunner(config.host, sandbox, config.limits.killGrace), sandbox, config),
+    dependencyCache,
   });
   const client = createWorkerGatewayClient(config.controlPlane);
   const daemon = new WorkerDaemon({

@@ -17,6 +17,8 @@ import { type FailureCodeName, type PhaseName, keyedMac } from '../job-result.bu
 import { TestSandbox } from '../sandbox/test-sandbox';
 import { TestCommandRunner } from '../test-command.runner';
 import { JobRecordStore } from '../record/job-record.store';
+import { DependencyCache } from '../setup/dependency-cache';
+import { SetupRunner } from '../setup/setup.runner';
 import { WorkspaceManager } from '../workspace/workspace.manager';
 import { ABORT_REASON, FixJobPipeline } from './fix-job.pipeline';
 
@@ -118,6 +120,7 @@ async function runAttempt(scenario: Scenario = {}): Promise<Run> {
   };
   const workspace = new WorkspaceManager(workspaceDir, gitRunner, logger);
   await workspace.removeStale(); // as the daemon does at start: creates jobs/ and mirrors/
+  const setupSandbox = scenario.sandbox ?? new TestSandbox('none', { dirs: [], files: [] });
   const pipeline = new FixJobPipeline({
     config: { stateDir, limits: { maxContextFiles: 8, maxContextBytes: 200 * 1024, maxModelTokens: 1024, testTimeout: 20_000 } },
     git: gitRunner,
@@ -129,6 +132,8 @@ async function runAttempt(scenario: Scenario = {}): Promise<Run> {
     macKey: MAC_KEY,
     logger,
     records: new JobRecordStore(stateDir, { maxAge: 3_600_000, maxBytes: 64 * 1024 * 1024 }, logger),
+    setup: new SetupRunner(new TestCommandRunner(host, setupSandbox), setupSandbox, { setup: { mirrors: [], env: {}, timeout: 20_000 } }),
+    dependencyCache: new DependencyCache(join(workspaceDir, 'dependency-cache'), 1024 ** 3, host),
   });
   const jobId = randomUUID();
   const events: string[] = [];
@@ -168,6 +173,12 @@ const TABLE: readonly Row[] = [
   row(FailureCode.REPO_CONFIG_INVALID, Phase.PHASE_WORKSPACE, 'RepoConfigInvalidError', 'the base branch has no .airlock.yml', { files: { '.airlock.yml': null } }),
   row(FailureCode.REPO_CONFIG_INVALID, Phase.PHASE_WORKSPACE, 'RepoConfigInvalidError', '.airlock.yml has no test command', {
     files: { '.airlock.yml': 'version: 1\ntest: {}\n' },
+  }),
+  row(FailureCode.SETUP_FAILED, Phase.PHASE_SETUP, 'JobPhaseFailedError', "a setup command of .airlock.yml exits non-zero", {
+    files: { '.airlock.yml': airlockYml(['node', 'check.js'], 'setup:\n  commands: [["node", "-e", "process.exit(1)"]]\n') },
+  }),
+  row(FailureCode.SETUP_TIMED_OUT, Phase.PHASE_SETUP, 'JobPhaseFailedError', "setup outlasts .airlock.yml's setup.timeout", {
+    files: { '.airlock.yml': airlockYml(['node', 'check.js'], `setup:\n  commands: [${JSON.stringify(HANG)}]\n  timeout: 300ms\n`) },
   }),
   row(FailureCode.CONTEXT_EMPTY, Phase.PHASE_CONTEXT, 'JobPhaseFailedError', ".airlock.yml's context.include matches no file", {
     files: { '.airlock.yml': airlockYml(['node', 'check.js'], "context:\n  include: ['docs/**']\n") },
@@ -256,6 +267,8 @@ const TABLE: readonly Row[] = [
 const PIPELINE_FAILURE_CODES: readonly FailureCodeName[] = [
   FailureCode.WORKSPACE_FAILED,
   FailureCode.REPO_CONFIG_INVALID,
+  FailureCode.SETUP_FAILED,
+  FailureCode.SETUP_TIMED_OUT,
   FailureCode.CONTEXT_EMPTY,
   FailureCode.INFERENCE_UNAVAILABLE,
   FailureCode.INFERENCE_FAILED,
@@ -309,7 +322,7 @@ describe('FixJobPipeline: each failure code, from the phase that produces it (re
 describe('FixJobPipeline: what the result reports (real git)', () => {
   it('pushes the fix to airlock/<jobId> with every phase reported and timed, counts and MACs set, worktree removed', async () => {
     const { result, events, origin, jobId, workspaceDir } = await runAttempt();
-    const phases = [Phase.PHASE_WORKSPACE, Phase.PHASE_BASELINE, Phase.PHASE_CONTEXT, Phase.PHASE_INFERENCE, Phase.PHASE_APPLY, Phase.PHASE_TEST, Phase.PHASE_DELIVER];
+    const phases = [Phase.PHASE_WORKSPACE, Phase.PHASE_SETUP, Phase.PHASE_BASELINE, Phase.PHASE_CONTEXT, Phase.PHASE_INFERENCE, Phase.PHASE_APPLY, Phase.PHASE_TEST, Phase.PHASE_DELIVER];
     expect(result).toMatchObject({
       outcome: JobOutcome.JOB_OUTCOME_SUCCEEDED,
       failureCode: FailureCode.FAILURE_CODE_UNSPECIFIED,

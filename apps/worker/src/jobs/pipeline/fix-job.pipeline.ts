@@ -10,9 +10,12 @@ import { BaselinePhase } from '../phases/baseline.phase';
 import { ContextPhase } from '../phases/context.phase';
 import { DeliverPhase } from '../phases/deliver.phase';
 import { InferencePhase } from '../phases/inference.phase';
+import { SetupPhase } from '../phases/setup.phase';
 import { TestPhase } from '../phases/test.phase';
 import { WorkspacePhase } from '../phases/workspace.phase';
 import type { JobRecordStore } from '../record/job-record.store';
+import type { DependencyCache } from '../setup/dependency-cache';
+import type { SetupRunner } from '../setup/setup.runner';
 import type { TestCommandRunner } from '../test-command.runner';
 import { TestSuiteRunner } from '../verification/test-suite.runner';
 import type { WorkspaceManager } from '../workspace/workspace.manager';
@@ -37,6 +40,10 @@ export interface FixJobDependencies {
   readonly logger: Logger;
   /** The customer's local record of every attempt (`<stateDir>/job-records`). */
   readonly records: Pick<JobRecordStore, 'openAttempt'>;
+  /** SETUP's commands: in the sandbox, with network only to the package mirrors. */
+  readonly setup: Pick<SetupRunner, 'run'>;
+  /** SETUP's cache of what those commands produced (`<workspaceDir>/dependency-cache`). */
+  readonly dependencyCache: Pick<DependencyCache, 'keyFor' | 'restore' | 'store'>;
 }
 
 /**
@@ -56,6 +63,7 @@ export class FixJobPipeline {
     const suites = new TestSuiteRunner(deps.testRunner, deps.config);
     this.phases = [
       new WorkspacePhase(deps.workspace),
+      new SetupPhase(deps.setup, deps.dependencyCache, deps.config),
       new BaselinePhase(suites, deps.git),
       new ContextPhase(deps.contextSelector, deps.config.limits),
       new InferencePhase(deps.inference, deps.config.limits),

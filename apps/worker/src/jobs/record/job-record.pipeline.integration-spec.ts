@@ -10,6 +10,8 @@ import { LexicalContextSelector } from '../context/lexical-context.selector';
 import { EditBlockApplier } from '../edits/edit-block.applier';
 import { FixJobPipeline } from '../pipeline/fix-job.pipeline';
 import { TestSandbox } from '../sandbox/test-sandbox';
+import { DependencyCache } from '../setup/dependency-cache';
+import { SetupRunner } from '../setup/setup.runner';
 import { TestCommandRunner } from '../test-command.runner';
 import { WorkspaceManager } from '../workspace/workspace.manager';
 import { JOB_RECORDS_DIRECTORY } from './job-record';
@@ -70,6 +72,9 @@ async function runAttempt(answer: string, options: { readonly recordsUnwritable?
     macKey: Buffer.alloc(32, 7),
     logger,
     records: new JobRecordStore(stateDir, { maxAge: 3_600_000, maxBytes: 64 * 1024 * 1024 }, logger),
+    // The repository declares no setup: SETUP has nothing to do.
+    setup: new SetupRunner(new TestCommandRunner(host, new TestSandbox('none', { dirs: [], files: [] })), new TestSandbox('none', { dirs: [], files: [] }), { setup: { mirrors: [], env: {}, timeout: 20_000 } }),
+    dependencyCache: new DependencyCache(join(workspaceDir, 'dependency-cache'), 1024 ** 3, host),
   });
   const jobId = randomUUID();
   const result = await pipeline.run({
