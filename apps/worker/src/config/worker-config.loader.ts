@@ -14,6 +14,8 @@ export interface InferenceEndpointConfig {
   readonly model: string;
   readonly apiKey: string | undefined;
   readonly timeoutMs: number;
+  /** How the agent's tools are offered to this endpoint. */
+  readonly toolCalling: 'auto' | 'native' | 'text';
 }
 
 /** A catalog entry: what an alias means on this side of the trust boundary. */
@@ -117,7 +119,7 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
     if (endpoint.apiKeyEnv !== undefined && !apiKey) {
       problems.push({ path: `inference.endpoints[${index}].apiKeyEnv`, expected: `the environment variable ${endpoint.apiKeyEnv} to be set` });
     }
-    return { name: endpoint.name, baseUrl: endpoint.baseUrl, model: endpoint.model, apiKey, timeoutMs: endpoint.timeout };
+    return { name: endpoint.name, baseUrl: endpoint.baseUrl, model: endpoint.model, apiKey, timeoutMs: endpoint.timeout, toolCalling: endpoint.toolCalling };
   });
   const tls = config.controlPlane.tls && loadControlPlaneTls(resolve(base, config.controlPlane.tls.caFile), config.controlPlane.tls.serverName, problems);
   const { proxy: proxyUrl, proxyAuthEnv } = config.controlPlane;

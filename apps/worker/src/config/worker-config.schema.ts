@@ -101,6 +101,12 @@ const endpoint = z.strictObject({
     .optional()
     .describe('Name of the environment variable holding the API key, if the server needs one. The key itself never goes in this file.'),
   timeout: duration('120s', 'Per-request timeout'),
+  toolCalling: z
+    .enum(['auto', 'native', 'text'])
+    .default('auto')
+    .describe(
+      "How the agent's tools are offered: native (OpenAI tools and tool_calls, not streamed), text (tools described in the prompt, edits as SEARCH/REPLACE blocks, calls as fenced tool blocks; streamed), or auto: native until the server refuses a request for its tools, then text (default auto).",
+    ),
 });
 
 /**
@@ -187,6 +193,18 @@ export const workerConfigSchema = z
         maxContextFiles: z.number().int().min(1).max(200).default(8).describe('Files shown to the model (default 8).'),
         maxContextBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(200 * 1024).describe('Bytes of file content shown to the model (default 204800 = 200 KiB).'),
         maxModelTokens: z.number().int().min(16).max(1_000_000).default(4096).describe('max_tokens for one completion (default 4096).'),
+        maxAgentTurns: z.number().int().min(1).max(500).default(30).describe('Answers the model may give in one job, tool calls and all; past it the job fails AGENT_TURNS_EXHAUSTED (default 30).'),
+        maxJobTokens: z
+          .number()
+          .int()
+          .min(1_000)
+          .max(100_000_000)
+          .default(500_000)
+          .describe('Prompt and completion tokens one job may spend across all its requests; past it the job fails TOKEN_BUDGET_EXHAUSTED (default 500000).'),
+        agentTimeout: duration('20m', 'Wall time the agent loop may take in one job (AGENT_TIME_EXHAUSTED past it)'),
+        maxAgentTestRuns: z.number().int().min(0).max(100).default(10).describe('Test runs the model may ask for in one job (default 10).'),
+        maxChangedFiles: z.number().int().min(1).max(10_000).default(25).describe('Files one change may touch; a larger change fails CHANGE_TOO_LARGE (default 25).'),
+        maxChangedLines: z.number().int().min(1).max(1_000_000).default(2_000).describe('Lines one change may add and remove in all; a larger change fails CHANGE_TOO_LARGE (default 2000).'),
         testTimeout: duration('5m', 'Test command timeout when .airlock.yml sets none'),
         jobTimeout: duration('30m', 'Whole-job timeout'),
         shutdownGrace: boundedDuration('1s', '24h')

@@ -7,7 +7,7 @@ import { InferenceUnavailableError } from './inference-unavailable.error';
 import { InferenceClient, MAX_MODEL_ANSWER_CHARS } from './inference.client';
 
 const quietLogger = new JsonLogger(() => undefined);
-const endpoint = (name: string, baseUrl: string) => ({ name, baseUrl, model: 'm', apiKey: undefined, timeoutMs: 5_000 });
+const endpoint = (name: string, baseUrl: string) => ({ name, baseUrl, model: 'm', apiKey: undefined, timeoutMs: 5_000, toolCalling: 'auto' as const });
 const prompt = [{ role: 'user' as const, content: 'secret source code' }];
 
 describe('InferenceClient against real HTTP servers', () => {

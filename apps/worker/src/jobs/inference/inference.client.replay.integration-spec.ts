@@ -4,11 +4,13 @@ import { InferenceRejectedError } from './inference-rejected.error';
 import { InferenceStreamIncompleteError } from './inference-stream-incomplete.error';
 import { InferenceUnavailableError } from './inference-unavailable.error';
 import { InferenceClient } from './inference.client';
+import { PromptTruncatedError } from './prompt-truncated.error';
 
 const recordings = loadRecordedExchanges(LLAMA_SERVER_TRANSCRIPTS);
 const quietLogger = new JsonLogger(() => undefined);
 const prompt = [{ role: 'user' as const, content: 'fix the bug' }];
-const endpoint = (name: string, baseUrl: string) => ({ name, baseUrl, model: 'tiny-random', apiKey: undefined, timeoutMs: 5_000 });
+const TOOL = { name: 'run_tests', description: 'Run the tests.', parameters: { type: 'object', properties: {} } };
+const endpoint = (name: string, baseUrl: string) => ({ name, baseUrl, model: 'tiny-random', apiKey: undefined, timeoutMs: 5_000, toolCalling: 'auto' as const });
 
 /** What the client made of one answer: a completion, or the class and code of its failure. */
 type Verdict = { readonly completion: { promptTokens: number; completionTokens: number; chars: number } } | { readonly failure: string; readonly failureCode: string };
@@ -82,6 +84,35 @@ describe('InferenceClient against recorded llama-server answers', () => {
       expect(replay.served).toBe(3); // the first try and two retries, never more
     },
   );
+
+  it('fails PROMPT_TRUNCATED when the server counts far fewer prompt tokens than were sent (08d: 270 of about 2500)', async () => {
+    const exchange = recordings.get('08d-overflow-shift-stream');
+    const longPrompt = (JSON.parse(exchange?.request.body ?? '{}') as { messages: Array<{ role: 'user'; content: string }> }).messages;
+    const client = new InferenceClient([endpoint('llama', (await serve('08d-overflow-shift-stream')).url)], quietLogger);
+    await expect(client.complete(longPrompt, 8, AbortSignal.timeout(30_000))).rejects.toBeInstanceOf(PromptTruncatedError);
+  });
+
+  it('asks an endpoint with native tools, unstreamed, and takes a plain answer (05: no tool call) as one without calls', async () => {
+    const client = new InferenceClient([endpoint('llama', (await serve('05-tools-auto-nonstream')).url)], quietLogger);
+    const answer = await client.chat({ messages: prompt, tools: [TOOL], maxTokens: 8, signal: AbortSignal.timeout(30_000) });
+    expect(answer).toMatchObject({ dialect: 'native', toolCalls: [], requests: 1 });
+    expect(answer.content.length).toBeGreaterThan(0);
+  });
+
+  it('switches an auto endpoint that refuses a tools request (500) to the text protocol, streamed, for good', async () => {
+    const refusing = recordings.get('09c-n-2');
+    const streaming = recordings.get('03-chat-stream-include-usage');
+    if (!refusing || !streaming) throw new Error('recordings missing');
+    const replay = await startTranscriptReplay([refusing, streaming]);
+    replays.push(replay);
+    const client = new InferenceClient([endpoint('llama', replay.url)], quietLogger);
+    const ask = () => client.chat({ messages: prompt, tools: [TOOL], maxTokens: 8, signal: AbortSignal.timeout(30_000) });
+    await expect(ask()).resolves.toMatchObject({ dialect: 'text', promptTokens: 60 });
+    expect(replay.served).toBe(2);
+    // The next request goes straight to the text protocol.
+    await expect(ask()).resolves.toMatchObject({ dialect: 'text' });
+    expect(replay.served).toBe(3);
+  });
 
   it('falls back to the next endpoint when the first answers 500, and counts both', async () => {
     const failing = await serve('09c-n-2');

@@ -8,7 +8,7 @@ import { InferenceClient, parseRetryAfterMs } from './inference.client';
 
 const quietLogger = new JsonLogger(() => undefined);
 const prompt = [{ role: 'user' as const, content: 'fix the bug' }];
-const endpoint = (name: string, baseUrl: string) => ({ name, baseUrl, model: 'tiny-random', apiKey: undefined, timeoutMs: 5_000 });
+const endpoint = (name: string, baseUrl: string) => ({ name, baseUrl, model: 'tiny-random', apiKey: undefined, timeoutMs: 5_000, toolCalling: 'auto' as const });
 /** A real llama-server answer stream, to end a scripted exchange with success. */
 const goodStream = loadRecordedExchange(join(LLAMA_SERVER_TRANSCRIPTS, '03-chat-stream-include-usage.json')).response.body;
 

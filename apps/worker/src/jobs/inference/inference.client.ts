@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { FailureCode } from '@airlock/protocol';
 import type { InferenceEndpointConfig } from '../../config/worker-config.loader';
 import type { Logger } from '../../logging/json-logger';
@@ -7,12 +8,12 @@ import { InferenceRejectedError } from './inference-rejected.error';
 import { InferenceStreamIncompleteError } from './inference-stream-incomplete.error';
 import { InferenceUnavailableError } from './inference-unavailable.error';
 import { EndpointCircuitBreaker } from './endpoint-circuit.breaker';
+import { TextToolDialect } from '../agent/text-tool.dialect';
+import type { ChatAnswer, ChatRequest, ConversationMessage, ToolDialect, ToolSpec } from './conversation';
+import { PromptTruncatedError } from './prompt-truncated.error';
 
 /** A chat message sent to the model. */
-export interface ChatMessage {
-  readonly role: 'system' | 'user';
-  readonly content: string;
-}
+export type ChatMessage = ConversationMessage;
 
 /** The model's whole answer and what it cost. */
 export interface Completion {
@@ -50,6 +51,21 @@ export const DEFAULT_INFERENCE_CLIENT_SETTINGS: InferenceClientSettings = {
   circuitCooldownMs: 30_000,
 };
 
+/**
+ * Statuses with which a server refuses a request for having `tools` (llama.cpp's server
+ * answers 500 "Cannot use tools with stream"; others 400, 404 or 501): in `toolCalling:
+ * auto`, the endpoint is asked in the plain-text tool protocol from then on.
+ */
+const TOOLS_REFUSED_STATUSES: ReadonlySet<number> = new Set([400, 404, 422, 500, 501]);
+
+/**
+ * A prompt the server counted at less than this share of the worker's estimate (characters
+ * / 4) was cut by the server to fit its context (llama.cpp's server does so silently).
+ * Estimates are rough, hence the wide margin, and only prompts past TRUNCATION_CHECK_MIN_TOKENS are judged.
+ */
+const TRUNCATION_RATIO = 0.5;
+const TRUNCATION_CHECK_MIN_TOKENS = 1_500;
+
 /** Statuses that say "not now" rather than "not this": retried, then the next endpoint. */
 const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 409, 429]);
 
@@ -69,6 +85,8 @@ export class InferenceClient {
   private readonly settings: InferenceClientSettings;
   private readonly breaker: EndpointCircuitBreaker;
   private readonly random: () => number;
+  /** Endpoints in `toolCalling: auto` that refused a request for its tools: asked in text from then on. */
+  private readonly textOnly = new Set<string>();
 
   constructor(
     endpoints: readonly InferenceEndpointConfig[],
@@ -96,11 +114,24 @@ export class InferenceClient {
     }));
   }
 
-  /** Runs one completion; throws InferenceUnavailableError, InferenceRejectedError or InferenceStreamIncompleteError. */
+  /** One answer without tools (plain text); see `chat`. */
   async complete(messages: readonly ChatMessage[], maxTokens: number, signal: AbortSignal): Promise<Completion> {
+    const answer = await this.chat({ messages, tools: [], maxTokens, signal });
+    return { content: answer.content, requests: answer.requests, promptTokens: answer.promptTokens, completionTokens: answer.completionTokens, endpoint: answer.endpoint };
+  }
+
+  /**
+   * Asks for the next answer of a conversation, offering `tools`; throws
+   * InferenceUnavailableError, InferenceRejectedError, InferenceStreamIncompleteError or
+   * PromptTruncatedError. Each endpoint is asked in its tool dialect: `native` (OpenAI
+   * `tools`, not streamed, since some servers refuse tools with streaming) or `text` (the
+   * protocol of TextToolDialect, streamed); `auto` is native until the endpoint refuses a
+   * request for its tools, then text for the rest of the worker's life.
+   */
+  async chat(request: ChatRequest): Promise<ChatAnswer> {
     let requests = 0;
     for (const { endpoint, client } of this.clients) {
-      signal.throwIfAborted();
+      request.signal.throwIfAborted();
       if (!this.breaker.allows(endpoint.name)) {
         this.logger.warn('inference-endpoint-skipped', { endpoint: endpoint.name, reason: 'circuit-open' });
         continue;
@@ -108,12 +139,12 @@ export class InferenceClient {
       for (let attempt = 1; ; attempt += 1) {
         requests += 1;
         try {
-          const completion = await this.stream(client, endpoint, messages, maxTokens, signal, requests);
+          const answer = await this.ask(client, endpoint, request, requests);
           this.breaker.succeeded(endpoint.name);
-          return completion;
+          return answer;
         } catch (error) {
-          signal.throwIfAborted();
-          if (error instanceof JobPhaseFailedError || error instanceof InferenceStreamIncompleteError) throw error;
+          request.signal.throwIfAborted();
+          if (error instanceof JobPhaseFailedError || error instanceof InferenceStreamIncompleteError || error instanceof PromptTruncatedError) throw error;
           const status = error instanceof OpenAI.APIError ? error.status : undefined;
           if (status !== undefined && status >= 400 && status < 500 && !TRANSIENT_STATUSES.has(status)) {
             this.logger.warn('inference-rejected', { endpoint: endpoint.name, status });
@@ -126,24 +157,75 @@ export class InferenceClient {
           }
           const delayMs = this.retryDelayMs(error, attempt);
           this.logger.info('inference-retry', { endpoint: endpoint.name, status: status ?? null, attempt, delayMs });
-          await abortableSleep(delayMs, signal);
+          await abortableSleep(delayMs, request.signal);
         }
       }
     }
     throw new InferenceUnavailableError(requests);
   }
 
-  private async stream(
-    client: OpenAI,
-    endpoint: InferenceEndpointConfig,
-    messages: readonly ChatMessage[],
-    maxTokens: number,
-    signal: AbortSignal,
-    requests: number,
-  ): Promise<Completion> {
+  /** The dialect an endpoint is asked in now. */
+  dialectOf(endpoint: InferenceEndpointConfig): ToolDialect {
+    if (endpoint.toolCalling === 'text' || this.textOnly.has(endpoint.name)) return 'text';
+    return 'native';
+  }
+
+  private async ask(client: OpenAI, endpoint: InferenceEndpointConfig, request: ChatRequest, requests: number): Promise<ChatAnswer> {
+    if (request.tools.length > 0 && this.dialectOf(endpoint) === 'native') {
+      try {
+        return await this.askNative(client, endpoint, request, requests);
+      } catch (error) {
+        const status = error instanceof OpenAI.APIError ? error.status : undefined;
+        if (endpoint.toolCalling !== 'auto' || status === undefined || !TOOLS_REFUSED_STATUSES.has(status)) throw error;
+        // Not a failure of the endpoint: it cannot take tools, so it gets the text protocol.
+        this.textOnly.add(endpoint.name);
+        this.logger.warn('inference-tools-refused', { endpoint: endpoint.name, status, nowUsing: 'text' });
+      }
+    }
+    return this.askText(client, endpoint, request, requests);
+  }
+
+  /** Native tools: one non-streamed request with `tools`; an answer that ignores them but writes the text protocol is read as text. */
+  private async askNative(client: OpenAI, endpoint: InferenceEndpointConfig, request: ChatRequest, requests: number): Promise<ChatAnswer> {
+    const messages = renderNative(request.messages);
+    const completion = await client.chat.completions.create(
+      { model: endpoint.model, messages, tools: request.tools.map(toNativeTool), tool_choice: 'auto', max_tokens: request.maxTokens, stream: false },
+      { signal: request.signal },
+    );
+    const choice = completion.choices[0];
+    const content = choice?.message.content ?? '';
+    if (content.length > MAX_MODEL_ANSWER_CHARS) throw new JobPhaseFailedError(FailureCode.MODEL_OUTPUT_UNUSABLE, `model answer longer than ${MAX_MODEL_ANSWER_CHARS} characters`);
+    if (!choice?.finish_reason) {
+      this.logger.warn('inference-answer-incomplete', { endpoint: endpoint.name });
+      throw new InferenceStreamIncompleteError(0, requests);
+    }
+    const promptTokens = completion.usage?.prompt_tokens ?? 0;
+    this.checkNotTruncated(endpoint, JSON.stringify(messages) + JSON.stringify(request.tools), promptTokens);
+    const native = (choice.message.tool_calls ?? []).flatMap((call) => (call.type === 'function' ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }] : []));
+    const textCalls = native.length === 0 ? TextToolDialect.parse(content) : [];
+    return {
+      content,
+      toolCalls: native.length > 0 ? native : textCalls,
+      dialect: native.length === 0 && textCalls.length > 0 ? 'text' : 'native',
+      requests,
+      promptTokens,
+      completionTokens: completion.usage?.completion_tokens ?? 0,
+      endpoint: endpoint.name,
+    };
+  }
+
+  /** The text protocol (or no tools at all): streamed, the tools described in the system prompt, calls read from the answer. */
+  private async askText(client: OpenAI, endpoint: InferenceEndpointConfig, request: ChatRequest, requests: number): Promise<ChatAnswer> {
+    const messages = TextToolDialect.render(request.messages);
+    if (request.tools.length > 0) {
+      const system = messages.find((message) => message.role === 'system');
+      const description = TextToolDialect.describeTools(request.tools);
+      if (system) system.content = `${system.content}\n\n${description}`;
+      else messages.unshift({ role: 'system', content: description });
+    }
     const stream = await client.chat.completions.create(
-      { model: endpoint.model, messages: [...messages], max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } },
-      { signal },
+      { model: endpoint.model, messages, max_tokens: request.maxTokens, stream: true, stream_options: { include_usage: true } },
+      { signal: request.signal },
     );
     let content = '';
     let promptTokens = 0;
@@ -167,7 +249,17 @@ export class InferenceClient {
       this.logger.warn('inference-stream-incomplete', { endpoint: endpoint.name, chunks });
       throw new InferenceStreamIncompleteError(chunks, requests);
     }
-    return { content, requests, promptTokens, completionTokens, endpoint: endpoint.name };
+    this.checkNotTruncated(endpoint, messages.map((message) => message.content).join(''), promptTokens);
+    return { content, toolCalls: request.tools.length > 0 ? TextToolDialect.parse(content) : [], dialect: 'text', requests, promptTokens, completionTokens, endpoint: endpoint.name };
+  }
+
+  /** Throws PromptTruncatedError when the server counted far fewer prompt tokens than were sent. */
+  private checkNotTruncated(endpoint: InferenceEndpointConfig, sentText: string, promptTokens: number): void {
+    const estimated = Math.ceil(sentText.length / 4);
+    if (promptTokens > 0 && estimated >= TRUNCATION_CHECK_MIN_TOKENS && promptTokens < estimated * TRUNCATION_RATIO) {
+      this.logger.warn('inference-prompt-truncated', { endpoint: endpoint.name, promptTokens, estimatedTokens: estimated });
+      throw new PromptTruncatedError(promptTokens, estimated);
+    }
   }
 
   /** Retry-After (seconds or an HTTP date) or retry-after-ms when the server gave one, bounded; else full-jitter backoff. */
@@ -214,5 +306,28 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function toNativeTool(tool: ToolSpec): ChatCompletionTool {
+  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
+}
+
+function renderNative(messages: readonly ConversationMessage[]): ChatCompletionMessageParam[] {
+  return messages.map((message): ChatCompletionMessageParam => {
+    switch (message.role) {
+      case 'assistant':
+        return message.toolCalls.length === 0
+          ? { role: 'assistant', content: message.content }
+          : {
+              role: 'assistant',
+              content: message.content === '' ? null : message.content,
+              tool_calls: message.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } })),
+            };
+      case 'tool':
+        return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
+      default:
+        return { role: message.role, content: message.content };
+    }
   });
 }

@@ -9,6 +9,8 @@ export interface SuiteRun {
   readonly timedOut: boolean;
   /** The runner's JUnit report, when `.airlock.yml` names one and the run wrote a readable one. */
   readonly report: TestReport | undefined;
+  /** The run's local log (the end of its output), when it has one. */
+  readonly logFile?: string;
 }
 
 /** What crosses the boundary of a comparison: counts, never names. All 0 unless `reportRead`. */

@@ -27,7 +27,7 @@ describe('TestSuiteRunner', () => {
 
   it("runs the repository's argv in the worktree, a log per run under stateDir/job-logs, with the default timeout", async () => {
     const { run, requests } = suiteFor({});
-    await expect(run('baseline')).resolves.toEqual({ started: true, exitCode: 1, timedOut: false, report: undefined });
+    await expect(run('baseline')).resolves.toEqual({ started: true, exitCode: 1, timedOut: false, report: undefined, logFile: '/var/lib/airlock/job-logs/job-1-2.baseline.log' });
     expect(requests).toEqual([
       expect.objectContaining({ argv: ['npm', 'test'], cwd: worktree, timeoutMs: 300_000, logFile: '/var/lib/airlock/job-logs/job-1-2.baseline.log' }),
     ]);

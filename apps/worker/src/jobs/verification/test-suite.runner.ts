@@ -23,13 +23,8 @@ export class TestSuiteRunner {
     const { test } = ctx.need('repoConfig');
     const junit = test.junit ?? [];
     if (junit.length > 0) await removeJunitFiles(worktree, junit);
-    const outcome = await this.tests.run({
-      argv: test.command,
-      cwd: worktree,
-      timeoutMs: test.timeout ?? this.config.limits.testTimeout,
-      signal: ctx.signal,
-      logFile: join(this.config.stateDir, 'job-logs', `${ctx.jobKey}.${label}.log`),
-    });
+    const logFile = join(this.config.stateDir, 'job-logs', `${ctx.jobKey}.${label}.log`);
+    const outcome = await this.tests.run({ argv: test.command, cwd: worktree, timeoutMs: test.timeout ?? this.config.limits.testTimeout, signal: ctx.signal, logFile });
     ctx.signal.throwIfAborted();
     let report: SuiteRun['report'];
     if (junit.length > 0 && outcome.started && !outcome.timedOut) {
@@ -39,6 +34,6 @@ export class TestSuiteRunner {
       if (read.problem !== undefined) ctx.logger.warn('test-report-unread', { run: label, problem: read.problem });
     }
     ctx.logger.info('test-run', { run: label, started: outcome.started, exitCode: outcome.exitCode, timedOut: outcome.timedOut, tests: report?.ran, failing: report?.failing });
-    return { started: outcome.started, exitCode: outcome.exitCode, timedOut: outcome.timedOut, report };
+    return { started: outcome.started, exitCode: outcome.exitCode, timedOut: outcome.timedOut, report, logFile };
   }
 }

@@ -1,0 +1,52 @@
+/**
+ * A conversation with the model in the worker's own terms, independent of how an endpoint
+ * is asked for tools: natively (OpenAI `tools` and `tool_calls`) or through the plain-text
+ * protocol (see `agent/text-tool.dialect.ts`). The inference client renders it for the
+ * endpoint that takes the request, so a fallback to an endpoint of the other kind keeps the
+ * conversation intact.
+ */
+
+/** A call the model made; `arguments` is the JSON text it wrote, parsed by the tool. */
+export interface ToolCall {
+  readonly id: string;
+  readonly name: string;
+  readonly arguments: string;
+}
+
+export type ConversationMessage =
+  | { readonly role: 'system'; readonly content: string }
+  | { readonly role: 'user'; readonly content: string }
+  | { readonly role: 'assistant'; readonly content: string; readonly toolCalls: readonly ToolCall[] }
+  | { readonly role: 'tool'; readonly toolCallId: string; readonly name: string; readonly content: string };
+
+/** A tool the model may call: what the endpoint is told about it. */
+export interface ToolSpec {
+  readonly name: string;
+  readonly description: string;
+  /** JSON Schema of the arguments object. */
+  readonly parameters: Record<string, unknown>;
+}
+
+/** How an endpoint is asked for tools. */
+export type ToolDialect = 'native' | 'text';
+
+/** The model's answer to one request of a conversation, and what it cost. */
+export interface ChatAnswer {
+  readonly content: string;
+  readonly toolCalls: readonly ToolCall[];
+  /** The dialect the answer came in: a text-dialect answer of edits alone ends the loop (see AgentLoop). */
+  readonly dialect: ToolDialect;
+  readonly requests: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  /** The endpoint that answered, for the local record. */
+  readonly endpoint: string;
+}
+
+/** One request of a conversation. */
+export interface ChatRequest {
+  readonly messages: readonly ConversationMessage[];
+  readonly tools: readonly ToolSpec[];
+  readonly maxTokens: number;
+  readonly signal: AbortSignal;
+}
