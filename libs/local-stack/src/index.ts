@@ -33,3 +33,15 @@ export {
   type PythonIndex,
   type PythonIndexOptions,
 } from './python-index';
+export {
+  loadReplayCase,
+  readReplayRepoConfig,
+  resolveSetupEnv,
+  materializeReplayCase,
+  REPLAY_CASE_REPO_DIR,
+  type ReplayCase,
+  type ReplayCaseDefinition,
+  type ReplayRepoConfig,
+  type MaterializeOptions,
+  type MaterializedReplayCase,
+} from './replay';
