@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   const keep = args.includes('--keep');
   const storageIndex = args.indexOf('--storage');
   const storageDir = storageIndex >= 0 ? resolve(args[storageIndex + 1] ?? '') : undefined;
-  const wanted = args.filter((arg, index) => !arg.startsWith('--') && index !== storageIndex + 1);
+  const wanted = args.filter((arg, index) => !arg.startsWith('--') && (storageIndex < 0 || index !== storageIndex + 1));
   const ids = readdirSync(CASES_DIR, { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name)
