@@ -36,7 +36,8 @@ export async function startE2eStack(name: string, overrides: Partial<LocalStackO
     baseDir,
     stop: async () => {
       await stopProcesses();
-      rmSync(baseDir, { recursive: true, force: true });
+      // AIRLOCK_E2E_KEEP=1 keeps the stack's folders (job records, logs, mirrors) to look at after a failure.
+      if (process.env["AIRLOCK_E2E_KEEP"] === undefined) rmSync(baseDir, { recursive: true, force: true });
     },
   });
 }

@@ -2,18 +2,17 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDemoRepository, demoBrokenEditBlock, demoFixEditBlock } from './demo-repository';
+import { createDemoRepository, demoBrokenEdits, demoFixEdits, type DemoEdit } from './demo-repository';
 import { startGitServer, type GitServer } from './git-server';
 
 const canary = 'CANARY-test-0001';
 
-/** Applies the single SEARCH/REPLACE block of a demo answer the simple way. */
-function applyDemoBlock(worktree: string, answer: string): void {
-  const match = /^(\S+)\n<<<<<<< SEARCH\n([\s\S]*?)\n=======\n([\s\S]*?)\n>>>>>>> REPLACE$/m.exec(answer);
-  if (!match) throw new Error('no edit block in the demo answer');
-  const [, path, search, replace] = match as unknown as [string, string, string, string];
-  const file = join(worktree, path);
-  writeFileSync(file, readFileSync(file, 'utf8').replace(search, replace));
+/** Applies a scripted model's edits the simple way. */
+function applyDemoEdits(worktree: string, edits: readonly DemoEdit[]): void {
+  for (const { path, search, replace } of edits) {
+    const file = join(worktree, path);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(search, replace));
+  }
 }
 
 const runTests = (cwd: string): number => spawnSync('node', ['--test'], { cwd, stdio: 'ignore' }).status ?? -1;
@@ -45,11 +44,11 @@ describe('demo repository served by a real git server', () => {
 
   it('passes its tests with the demo fix and still fails with the broken fix', () => {
     const fixed = cloneFresh('fixed');
-    applyDemoBlock(fixed, demoFixEditBlock({ canary }));
+    applyDemoEdits(fixed, demoFixEdits({ canary }));
     expect(runTests(fixed)).toBe(0);
 
     const broken = cloneFresh('broken');
-    applyDemoBlock(broken, demoBrokenEditBlock({ canary }));
+    applyDemoEdits(broken, demoBrokenEdits({ canary }));
     expect(runTests(broken)).not.toBe(0);
   });
 

@@ -109,20 +109,22 @@ export function demoRepositoryFiles({ canary }: DemoRepositoryOptions): Record<s
   };
 }
 
-/** The edit block a competent model would answer with for DEMO_TICKET. */
-export function demoFixEditBlock({ canary }: DemoRepositoryOptions): string {
+/** One edit a scripted model makes: replace `search` with `replace` in `path` (an empty search creates the file). */
+export interface DemoEdit {
+  readonly path: string;
+  readonly search: string;
+  readonly replace: string;
+}
+
+/** What a competent model changes for DEMO_TICKET. */
+export function demoFixEdits({ canary }: DemoRepositoryOptions): DemoEdit[] {
   return [
-    'The discount is added where it must be subtracted.',
-    '',
-    'src/invoice.js',
-    '<<<<<<< SEARCH',
-    '  return subtotal + discount;',
-    '=======',
-    `  // Fixed by the model (${canary}): a discount lowers the total.`,
-    '  return subtotal - discount;',
-    '>>>>>>> REPLACE',
-    '',
-  ].join('\n');
+    {
+      path: 'src/invoice.js',
+      search: '  return subtotal + discount;',
+      replace: [`  // Fixed by the model (${canary}): a discount lowers the total.`, '  return subtotal - discount;'].join('\n'),
+    },
+  ];
 }
 
 /** The argument that marks the never-ending process the hanging-tests answer starts, so a test can look for it. */
@@ -131,12 +133,8 @@ export function demoHangMarker({ canary }: DemoRepositoryOptions): string {
 }
 
 /** DEMO_TICKET's fix plus a new test that spawns a process that never exits and ignores SIGTERM (see DEMO_HANGING_TESTS_TICKET). */
-export function demoHangingTestsEditBlock(options: DemoRepositoryOptions): string {
-  return [
-    demoFixEditBlock(options),
-    'test/ledger.test.js',
-    '<<<<<<< SEARCH',
-    '=======',
+export function demoHangingTestsEdits(options: DemoRepositoryOptions): DemoEdit[] {
+  const ledgerTest = [
     "'use strict';",
     "const test = require('node:test');",
     "const { spawn } = require('node:child_process');",
@@ -146,24 +144,13 @@ export function demoHangingTestsEditBlock(options: DemoRepositoryOptions): strin
     `  const service = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)", '${demoHangMarker(options)}'], { stdio: 'ignore' });`,
     "  await new Promise((resolve) => service.on('exit', resolve));",
     '});',
-    '>>>>>>> REPLACE',
-    '',
   ].join('\n');
+  return [...demoFixEdits(options), { path: 'test/ledger.test.js', search: '', replace: ledgerTest }];
 }
 
-/** An edit block that applies cleanly but leaves the discount test failing. */
-export function demoBrokenEditBlock({ canary }: DemoRepositoryOptions): string {
-  return [
-    `Removing the discount (${canary}).`,
-    '',
-    'src/invoice.js',
-    '<<<<<<< SEARCH',
-    '  return subtotal + discount;',
-    '=======',
-    '  return subtotal;',
-    '>>>>>>> REPLACE',
-    '',
-  ].join('\n');
+/** A change that applies cleanly but leaves the discount test failing. */
+export function demoBrokenEdits({ canary }: DemoRepositoryOptions): DemoEdit[] {
+  return [{ path: 'src/invoice.js', search: '  return subtotal + discount;', replace: `  return subtotal; // discount removed (${canary})` }];
 }
 
 const GIT_IDENTITY = ['-c', 'user.name=Demo Customer', '-c', 'user.email=dev@customer.example', '-c', 'commit.gpgsign=false'];

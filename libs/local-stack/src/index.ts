@@ -10,8 +10,9 @@ export {
 export {
   createDemoRepository,
   demoRepositoryFiles,
-  demoFixEditBlock,
-  demoBrokenEditBlock,
+  demoFixEdits,
+  demoBrokenEdits,
+  type DemoEdit,
   demoHangMarker,
   DEMO_TICKET,
   DEMO_HANGING_TESTS_TICKET,

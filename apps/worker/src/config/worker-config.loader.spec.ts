@@ -36,6 +36,12 @@ describe('loadWorkerConfig', () => {
       maxContextFiles: 8,
       maxContextBytes: 200 * 1024,
       maxModelTokens: 4096,
+      maxAgentTurns: 30,
+      maxJobTokens: 500_000,
+      agentTimeout: 1_200_000,
+      maxAgentTestRuns: 10,
+      maxChangedFiles: 25,
+      maxChangedLines: 2_000,
       testTimeout: 300_000,
       jobTimeout: 1_800_000,
       shutdownGrace: 1_810_000,
@@ -44,6 +50,7 @@ describe('loadWorkerConfig', () => {
       abortGrace: 10_000,
     });
     expect(config.inference.endpoints[0]?.timeoutMs).toBe(120_000);
+    expect(config.inference.endpoints[0]?.toolCalling).toBe('auto');
     expect(config.health).toEqual({ host: '127.0.0.1', port: 0 });
     expect(config.sandbox).toEqual({ mode: 'bwrap' });
   });

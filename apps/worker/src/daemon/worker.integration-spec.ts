@@ -119,13 +119,13 @@ describe('worker daemon against a real gRPC control plane, inference server and 
     expect(result.tokens).toEqual({ requests: 1, promptTokens: 321, completionTokens: 54 });
     expect(result.verification).toMatchObject({ baseTestsRan: true, baseTestExitCode: 1, testsRan: true, testExitCode: 0 });
     expect(result.contextFiles).toBeGreaterThanOrEqual(1);
-    expect(result.phaseDurations.map((d) => d.phase)).toEqual([Phase.PHASE_WORKSPACE, Phase.PHASE_BASELINE, Phase.PHASE_CONTEXT, Phase.PHASE_INFERENCE, Phase.PHASE_APPLY, Phase.PHASE_TEST, Phase.PHASE_DELIVER]);
+    expect(result.phaseDurations.map((d) => d.phase)).toEqual([Phase.PHASE_WORKSPACE, Phase.PHASE_SETUP, Phase.PHASE_BASELINE, Phase.PHASE_CONTEXT, Phase.PHASE_INFERENCE, Phase.PHASE_APPLY, Phase.PHASE_TEST, Phase.PHASE_DELIVER]);
     const macKey = readFileSync(join(stateDir, 'mac.key'));
     expect(result.deliveryMac).toEqual(createHmac('sha256', macKey).update(`refs/heads/airlock/${jobId}`).digest());
     expect(result.changeMac).toHaveLength(32);
     const frames = controlPlane.frames.slice(from);
     expect(frames.find((f) => f.frame === 'ack')?.ack?.attempt).toEqual({ jobId, attempt: 1 });
-    expect(frames.filter((f) => f.frame === 'progress' && f.progress?.state === PhaseState.PHASE_STATE_COMPLETED)).toHaveLength(7);
+    expect(frames.filter((f) => f.frame === 'progress' && f.progress?.state === PhaseState.PHASE_STATE_COMPLETED)).toHaveLength(8);
     expect(git(origin, 'show', `airlock/${jobId}:src/calculator.js`)).toContain('return a + b;');
     expect(git(origin, 'log', '-1', '--format=%an <%ae>|%s', `airlock/${jobId}`).trim()).toBe('Airlock <airlock@localhost>|Fix add in calculator');
     await controlPlane.waitFor((f) => f.frame === 'credit' && f.credit?.credits === 1, frames.indexOf(frames.find((f) => f.frame === 'result')!) + from);

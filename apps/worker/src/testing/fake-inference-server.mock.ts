@@ -5,12 +5,17 @@ import type { AddressInfo } from 'node:net';
 export interface RecordedChat {
   readonly model: string;
   readonly messages: ReadonlyArray<{ role: string; content: string }>;
+  readonly stream?: boolean;
+  readonly tools?: unknown[];
 }
+
+const USAGE = { prompt_tokens: 321, completion_tokens: 54, total_tokens: 375 };
 
 /**
  * A real HTTP server speaking the OpenAI shapes the worker uses: `GET /v1/models` and
- * streaming `POST /v1/chat/completions` (SSE chunks, a final usage chunk, `[DONE]`).
- * `answer` decides the model output from the request.
+ * `POST /v1/chat/completions`, streamed (SSE chunks, a final usage chunk, `[DONE]`) or not
+ * (one `chat.completion`), as the request asks. `answer` decides the model's text from the
+ * request; it never makes native tool calls, as a model that only knows edit blocks would not.
  */
 export class FakeInferenceServer {
   readonly chats: RecordedChat[] = [];
@@ -34,11 +39,17 @@ export class FakeInferenceServer {
           if (this.delayMs > 0) await new Promise((resolveDelay) => setTimeout(resolveDelay, this.delayMs));
           this.chats.push(chat);
           const text = this.answer(chat);
+          if (chat.stream !== true) {
+            const message = { role: 'assistant', content: text };
+            response.writeHead(200, { 'content-type': 'application/json' });
+            response.end(JSON.stringify({ id: 'c1', object: 'chat.completion', created: 0, model: this.model, choices: [{ index: 0, message, finish_reason: 'stop' }], usage: USAGE }));
+            return;
+          }
           response.writeHead(200, { 'content-type': 'text/event-stream' });
           const chunk = (payload: object) => response.write(`data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 0, model: this.model, ...payload })}\n\n`);
           for (let i = 0; i < text.length; i += 40) chunk({ choices: [{ index: 0, delta: { content: text.slice(i, i + 40) }, finish_reason: null }] });
           chunk({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
-          chunk({ choices: [], usage: { prompt_tokens: 321, completion_tokens: 54, total_tokens: 375 } });
+          chunk({ choices: [], usage: USAGE });
           response.end('data: [DONE]\n\n');
         });
         return;

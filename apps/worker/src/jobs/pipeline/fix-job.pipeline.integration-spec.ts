@@ -7,9 +7,11 @@ import type { RepositoryConfig } from '../../config/worker-config.loader';
 import { GitRunner } from '../../git/git-runner';
 import { JsonLogger } from '../../logging/json-logger';
 import { createBareRepo, git } from '../../testing/git-fixture.mock';
+import { TEST_AGENT_LIMITS, textAnswer, toolBlock } from '../../testing/scripted-model.mock';
 import { LexicalContextSelector } from '../context/lexical-context.selector';
 import { EditBlockApplier } from '../edits/edit-block.applier';
-import type { Completion } from '../inference/inference.client';
+import type { ChatAnswer, ChatRequest } from '../inference/conversation';
+import { PromptTruncatedError } from '../inference/prompt-truncated.error';
 import { InferenceRejectedError } from '../inference/inference-rejected.error';
 import { InferenceUnavailableError } from '../inference/inference-unavailable.error';
 import { JobPhaseFailedError } from '../job-phase-failed.error';
@@ -66,15 +68,19 @@ interface Scenario {
   readonly files?: Readonly<Record<string, string | null>>;
   readonly baseRef?: string;
   readonly repo?: (paths: { readonly root: string }) => Partial<RepositoryConfig>;
-  /** The model; by default it answers FIX. */
-  readonly model?: (attempt: Attempt) => Promise<Completion>;
+  /** The model, given the conversation so far; by default it answers FIX. */
+  readonly model?: (attempt: Attempt, request: ChatRequest) => Promise<ChatAnswer>;
+  /** Agent limits over TEST_AGENT_LIMITS. */
+  readonly limits?: Partial<typeof TEST_AGENT_LIMITS>;
   readonly sandbox?: TestSandbox;
   /** The daemon's lease guard; by default the lease is confirmed. */
   readonly confirmLease?: (attempt: Attempt) => Promise<void>;
   readonly onProgress?: (phase: PhaseName, state: string, attempt: Attempt) => void;
 }
 
-const answer = (content: string): Promise<Completion> => Promise.resolve({ content, requests: 1, promptTokens: 100, completionTokens: 20 });
+const answer = (content: string, usage?: { promptTokens: number }): Promise<ChatAnswer> => Promise.resolve(textAnswer(content, usage));
+/** The answers the model has given so far in this conversation: which turn it is on. */
+const turnOf = (request: ChatRequest) => request.messages.filter((message) => message.role === 'assistant').length;
 
 /** How a request the signal aborts ends: the openai SDK rejects with its own abort error. */
 const rejectOnAbort = (signal: AbortSignal) =>
@@ -122,11 +128,11 @@ async function runAttempt(scenario: Scenario = {}): Promise<Run> {
   await workspace.removeStale(); // as the daemon does at start: creates jobs/ and mirrors/
   const setupSandbox = scenario.sandbox ?? new TestSandbox('none', { dirs: [], files: [] });
   const pipeline = new FixJobPipeline({
-    config: { stateDir, limits: { maxContextFiles: 8, maxContextBytes: 200 * 1024, maxModelTokens: 1024, testTimeout: 20_000 } },
+    config: { stateDir, limits: { maxContextFiles: 8, maxContextBytes: 200 * 1024, maxModelTokens: 1024, testTimeout: 20_000, ...TEST_AGENT_LIMITS, ...scenario.limits } },
     git: gitRunner,
     workspace,
     contextSelector: new LexicalContextSelector(gitRunner),
-    inference: { complete: () => (scenario.model ? scenario.model(attempt) : answer(FIX)) },
+    inference: { chat: (request) => (scenario.model ? scenario.model(attempt, request) : answer(FIX)) },
     applier: new EditBlockApplier(),
     testRunner: new TestCommandRunner(host, scenario.sandbox ?? new TestSandbox('none', { dirs: [], files: [] })),
     macKey: MAC_KEY,
@@ -196,9 +202,23 @@ const TABLE: readonly Row[] = [
   row(FailureCode.PATCH_APPLY_FAILED, Phase.PHASE_APPLY, 'JobPhaseFailedError', "no edit block's SEARCH matches the file", {
     model: () => answer(editBlock('src/calculator.js', '  return a / b;', '  return a + b;')),
   }),
-  row(FailureCode.PATCH_APPLY_FAILED, Phase.PHASE_APPLY, 'EditPathRejectedError', 'an edit aims at .airlock.yml', {
+  row(FailureCode.PATCH_APPLY_FAILED, Phase.PHASE_INFERENCE, 'EditPathRejectedError', 'an edit aims at .airlock.yml: the loop stops there', {
     model: () => answer(`${FIX}${editBlock('.airlock.yml', '  command: ["node","check.js"]', '  command: ["true"]')}`),
   }),
+  row(FailureCode.PROMPT_TRUNCATED, Phase.PHASE_INFERENCE, 'PromptTruncatedError', 'the server counted a fraction of the prompt (as InferenceClient reports it)', {
+    model: () => Promise.reject(new PromptTruncatedError(270, 2_500)),
+  }),
+  row(FailureCode.AGENT_TURNS_EXHAUSTED, Phase.PHASE_INFERENCE, 'AgentLimitReachedError', 'the model keeps reading and never edits', {
+    model: () => answer(toolBlock('read_file', { path: 'src/calculator.js' })),
+  }),
+  row(FailureCode.TOKEN_BUDGET_EXHAUSTED, Phase.PHASE_INFERENCE, 'AgentLimitReachedError', 'two answers spend more tokens than the job may', {
+    model: () => answer(toolBlock('list_dir'), { promptTokens: 60_000 }),
+  }),
+  row(FailureCode.AGENT_TIME_EXHAUSTED, Phase.PHASE_INFERENCE, 'AgentLimitReachedError', 'the model is still thinking when the loop runs out of time', {
+    limits: { agentTimeout: 300 },
+    model: (_attempt, request) => rejectOnAbort(request.signal),
+  }),
+  row(FailureCode.CHANGE_TOO_LARGE, Phase.PHASE_APPLY, 'JobPhaseFailedError', 'the change has more lines than limits.maxChangedLines', { limits: { maxChangedLines: 1 } }),
   row(FailureCode.PATCH_EMPTY, Phase.PHASE_APPLY, 'JobPhaseFailedError', 'the edit replaces a line with itself', {
     model: () => answer(editBlock('src/calculator.js', '  return a - b;', '  return a - b;')),
   }),
@@ -275,6 +295,11 @@ const PIPELINE_FAILURE_CODES: readonly FailureCodeName[] = [
   FailureCode.MODEL_OUTPUT_UNUSABLE,
   FailureCode.PATCH_APPLY_FAILED,
   FailureCode.PATCH_EMPTY,
+  FailureCode.PROMPT_TRUNCATED,
+  FailureCode.AGENT_TURNS_EXHAUSTED,
+  FailureCode.TOKEN_BUDGET_EXHAUSTED,
+  FailureCode.AGENT_TIME_EXHAUSTED,
+  FailureCode.CHANGE_TOO_LARGE,
   FailureCode.TESTS_FAILED,
   FailureCode.TESTS_TIMED_OUT,
   FailureCode.TESTS_NOT_RUNNABLE,
@@ -370,6 +395,47 @@ describe('FixJobPipeline: what the result reports (real git)', () => {
     // The fix went back in after the reproduction run took it out.
     expect(git(origin, 'show', `airlock/${jobId}:src/calculator.js`)).toContain('Number(a) + Number(b)');
     expect(git(origin, 'show', `airlock/${jobId}:test/strings.test.js`)).toContain("add('2', '3')");
+  });
+
+  it('lets the model try again: a first fix that fails the tests, seen through run_tests, then one that passes', async () => {
+    const conversations: string[] = [];
+    const { result, origin, jobId } = await runAttempt({
+      model: (_attempt, request) => {
+        conversations.push(request.messages.map((message) => ('content' in message ? message.content : '')).join('\n'));
+        if (turnOf(request) === 0) return answer(`${editBlock('src/calculator.js', '  return a - b;', '  return a * b;')}${toolBlock('run_tests')}`);
+        return answer(`${editBlock('src/calculator.js', '  return a * b;', '  return a + b;')}${toolBlock('finish', { summary: 'add adds' })}`);
+      },
+    });
+    expect(result).toMatchObject({
+      outcome: JobOutcome.JOB_OUTCOME_SUCCEEDED,
+      tokens: { requests: 2 },
+      change: { editsProposed: 2, editsApplied: 2, filesChanged: 1 },
+      verification: { agentTestRuns: 1, testsRan: true, testExitCode: 0 },
+    });
+    // The second request carried the failing run's output back to the model.
+    expect(conversations[1]).toContain('Tests failed (exit 1)');
+    expect(conversations[1]).toContain('add is broken');
+    expect(git(origin, 'show', `airlock/${jobId}:src/calculator.js`)).toContain('return a + b;');
+  });
+
+  it('tells the model why an edit block could not be read, and takes the repaired one', async () => {
+    const { result } = await runAttempt({
+      model: (_attempt, request) => {
+        if (turnOf(request) === 0) return answer('src/calculator.js\n<<<<<<< SEARCH\n  return a - b;\n=======\n  return a + b;\n');
+        const feedback = request.messages.at(-1);
+        expect(feedback && 'content' in feedback ? feedback.content : '').toContain('could not be read');
+        return answer(FIX);
+      },
+    });
+    expect(result).toMatchObject({ outcome: JobOutcome.JOB_OUTCOME_SUCCEEDED, tokens: { requests: 2 }, change: { editsProposed: 1, editsApplied: 1 } });
+  });
+
+  it('ends FAILED when the model finishes with a wrong fix it never tested', async () => {
+    const { result, origin, jobId } = await runAttempt({
+      model: () => answer(`${editBlock('src/calculator.js', '  return a - b;', '  return b - a;')}${toolBlock('finish', { summary: 'swapped' })}`),
+    });
+    expect(result).toMatchObject({ outcome: JobOutcome.JOB_OUTCOME_FAILED, failureCode: FailureCode.TESTS_FAILED, failedPhase: Phase.PHASE_TEST });
+    expect(git(origin, 'ls-remote', origin, `refs/heads/airlock/${jobId}`).trim()).toBe('');
   });
 
   it('counts tests from JUnit reports at base and on the change, matching them one by one', async () => {

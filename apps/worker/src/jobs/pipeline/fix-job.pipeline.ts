@@ -5,11 +5,11 @@ import type { Logger } from '../../logging/json-logger';
 import type { ContextSelector } from '../context/context-selector';
 import type { EditBlockApplier } from '../edits/edit-block.applier';
 import type { InferenceClient } from '../inference/inference.client';
+import { AgentPhase } from '../phases/agent.phase';
 import { ApplyPhase } from '../phases/apply.phase';
 import { BaselinePhase } from '../phases/baseline.phase';
 import { ContextPhase } from '../phases/context.phase';
 import { DeliverPhase } from '../phases/deliver.phase';
-import { InferencePhase } from '../phases/inference.phase';
 import { SetupPhase } from '../phases/setup.phase';
 import { TestPhase } from '../phases/test.phase';
 import { WorkspacePhase } from '../phases/workspace.phase';
@@ -29,12 +29,27 @@ export type { FixJobRequest, LeaseGuard, ProgressListener } from './job-context'
 
 /** What the pipeline needs from the daemon: no more than its phases use, so tests can hand in fakes. */
 export interface FixJobDependencies {
-  readonly config: { readonly stateDir: string; readonly limits: Pick<WorkerConfig['limits'], 'maxContextFiles' | 'maxContextBytes' | 'maxModelTokens' | 'testTimeout'> };
+  readonly config: {
+    readonly stateDir: string;
+    readonly limits: Pick<
+      WorkerConfig['limits'],
+      | 'maxContextFiles'
+      | 'maxContextBytes'
+      | 'maxModelTokens'
+      | 'testTimeout'
+      | 'maxAgentTurns'
+      | 'maxJobTokens'
+      | 'agentTimeout'
+      | 'maxAgentTestRuns'
+      | 'maxChangedFiles'
+      | 'maxChangedLines'
+    >;
+  };
   readonly git: Pick<GitRunner, 'run'>;
   readonly workspace: Pick<WorkspaceManager, 'prepare' | 'release'>;
   readonly contextSelector: ContextSelector;
-  readonly inference: Pick<InferenceClient, 'complete'>;
-  readonly applier: Pick<EditBlockApplier, 'apply'>;
+  readonly inference: Pick<InferenceClient, 'chat'>;
+  readonly applier: Pick<EditBlockApplier, 'applyEdit' | 'resolveInside'>;
   readonly testRunner: Pick<TestCommandRunner, 'run'>;
   readonly macKey: Buffer;
   readonly logger: Logger;
@@ -48,7 +63,8 @@ export interface FixJobDependencies {
 
 /**
  * The fix job: WORKSPACE (mirror, worktree, `.airlock.yml`), SETUP (dependencies),
- * BASELINE (the tests at the base commit), CONTEXT, INFERENCE, APPLY, TEST (the tests on
+ * BASELINE (the tests at the base commit), CONTEXT, INFERENCE (the agent loop: the model
+ * reads, edits and runs the tests with the worker's tools), APPLY, TEST (the tests on
  * the change, compared with BASELINE), DELIVER, in this order, each in its own file under
  * `jobs/phases/`, run by the PhaseRunner. Nothing is pushed unless the change passes its
  * verification; the worktree is always removed afterwards.
@@ -66,8 +82,8 @@ export class FixJobPipeline {
       new SetupPhase(deps.setup, deps.dependencyCache, deps.config),
       new BaselinePhase(suites, deps.git),
       new ContextPhase(deps.contextSelector, deps.config.limits),
-      new InferencePhase(deps.inference, deps.config.limits),
-      new ApplyPhase(deps.applier, deps.git, deps.macKey),
+      new AgentPhase({ inference: deps.inference, applier: deps.applier, git: deps.git, suites, limits: deps.config.limits }),
+      new ApplyPhase(deps.git, deps.macKey, deps.config.limits),
       new TestPhase(suites, deps.git),
       new DeliverPhase(deps.git, deps.macKey),
     ];

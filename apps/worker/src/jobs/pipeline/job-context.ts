@@ -1,6 +1,7 @@
 import type { FixTask__Output, PhaseState } from '@airlock/protocol';
 import type { RepositoryConfig } from '../../config/worker-config.loader';
 import type { Logger } from '../../logging/json-logger';
+import type { AgentOutcome } from '../agent/agent-loop';
 import type { ContextFile } from '../context/context-selector';
 import type { SuiteRun } from '../verification/change-verdict';
 import { JobResultBuilder, type PhaseName } from '../job-result.builder';
@@ -40,8 +41,8 @@ export interface JobState {
   readonly baseline: SuiteRun;
   /** CONTEXT: the files the model is shown. */
   readonly contextFiles: readonly ContextFile[];
-  /** INFERENCE: the model's whole answer. */
-  readonly answer: string;
+  /** INFERENCE: what the agent loop did: the files its edits wrote. */
+  readonly agent: AgentOutcome;
 }
 
 /**

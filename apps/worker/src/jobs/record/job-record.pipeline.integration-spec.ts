@@ -1,3 +1,4 @@
+import { TEST_AGENT_LIMITS, textAnswer } from '../../testing/scripted-model.mock';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,11 +63,11 @@ async function runAttempt(answer: string, options: { readonly recordsUnwritable?
   const workspace = new WorkspaceManager(workspaceDir, gitRunner, logger);
   await workspace.removeStale();
   const pipeline = new FixJobPipeline({
-    config: { stateDir, limits: { maxContextFiles: 8, maxContextBytes: 200 * 1024, maxModelTokens: 1024, testTimeout: 20_000 } },
+    config: { stateDir, limits: { maxContextFiles: 8, maxContextBytes: 200 * 1024, maxModelTokens: 1024, testTimeout: 20_000, ...TEST_AGENT_LIMITS } },
     git: gitRunner,
     workspace,
     contextSelector: new LexicalContextSelector(gitRunner),
-    inference: { complete: () => Promise.resolve({ content: answer, requests: 1, promptTokens: 100, completionTokens: 20, endpoint: 'scripted' }) },
+    inference: { chat: () => Promise.resolve(textAnswer(answer)) },
     applier: new EditBlockApplier(),
     testRunner: new TestCommandRunner(host, new TestSandbox('none', { dirs: [], files: [] })),
     macKey: Buffer.alloc(32, 7),
@@ -107,7 +108,7 @@ describe('FixJobPipeline keeps a local record of each attempt (real git)', () =>
     expect(patch).toContain('-  return a - b;');
     expect(patch).toContain('+  return a * b;');
     const transcript = reader.transcript(listing!);
-    expect(transcript.map((entry) => entry.kind)).toEqual(['prompt', 'answer']);
+    expect(transcript.map((entry) => entry.kind)).toEqual(['prompt', 'answer', 'tool-call', 'tool-result']);
     const prompt = JSON.stringify(transcript[0]);
     expect(prompt).toContain(TICKET.description);
     expect(prompt).toContain('return a - b;'); // the file content the model was shown
@@ -127,7 +128,7 @@ describe('FixJobPipeline keeps a local record of each attempt (real git)', () =>
     expect(result.failureCode).toBe(FailureCode.PATCH_EMPTY);
     expect(listing!.record!.patches).toEqual([]);
     expect(listing!.record!.result?.failureCode).toBe('PATCH_EMPTY');
-    expect(reader.transcript(listing!).map((entry) => entry.kind)).toEqual(['prompt', 'answer']);
+    expect(reader.transcript(listing!).map((entry) => entry.kind)).toEqual(['prompt', 'answer', 'tool-call', 'tool-result']);
   });
 
   it('delivers all the same when the record cannot be written, and says so in the local log', async () => {

@@ -1,0 +1,51 @@
+import type { ContextFile } from '../context/context-selector';
+import type { ConversationMessage } from '../inference/conversation';
+import type { SuiteRun } from '../verification/change-verdict';
+
+const SYSTEM_PROMPT = `You are a careful software engineer fixing one ticket in a repository. You work in the repository through tools.
+
+How to work:
+1. Understand the ticket. Some files are shown below; read others and search the code as you need.
+2. Make the smallest change that fixes the ticket, with edit_file.
+3. Run the tests with run_tests and fix what fails. If every test passed before your change, add a test that fails without your fix and passes with it: a change nothing shows to be needed is not accepted.
+4. Call finish with a short summary.
+
+Rules:
+- Paths are relative to the repository root.
+- edit_file's search must be lines copied exactly from the file; include enough lines to be unique.
+- Never edit files under .git/ or the file .airlock.yml.
+- Do not reformat or rewrite code the ticket does not need changed.`;
+
+/** Bounds on what the opening message lists of the base run's failures. */
+const MAX_FAILING_LISTED = 20;
+
+/** The opening of the conversation: how to work, then the ticket, what the tests said before any change, and the selected files. */
+export function buildAgentPrompt(ticket: { readonly title: string; readonly description: string }, baseline: SuiteRun, files: readonly ContextFile[]): ConversationMessage[] {
+  const sections = files.map((file) => `${file.path}\n\`\`\`\n${file.content}${file.content.endsWith('\n') ? '' : '\n'}\`\`\``);
+  const user = [
+    `# Ticket: ${ticket.title}`,
+    '',
+    ticket.description,
+    '',
+    '# The tests before your change',
+    '',
+    describeBaseline(baseline),
+    '',
+    '# Relevant files',
+    '',
+    sections.join('\n\n'),
+  ].join('\n');
+  return [
+    { role: 'system', content: SYSTEM_PROMPT },
+    { role: 'user', content: user },
+  ];
+}
+
+function describeBaseline(run: SuiteRun): string {
+  if (run.report === undefined) return run.exitCode === 0 ? 'They all pass.' : `They fail (exit ${run.exitCode}).`;
+  const failing = run.report.idsWith('failed');
+  if (failing.length === 0) return `All ${run.report.ran} pass.`;
+  const listed = failing.slice(0, MAX_FAILING_LISTED).map((id) => `- ${id}`);
+  if (failing.length > MAX_FAILING_LISTED) listed.push(`- … and ${failing.length - MAX_FAILING_LISTED} more`);
+  return [`${run.report.ran} ran, ${failing.length} failed:`, ...listed].join('\n');
+}

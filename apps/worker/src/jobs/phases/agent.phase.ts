@@ -1,0 +1,62 @@
+import { FailureCode, Phase } from '@airlock/protocol';
+import type { GitRunner } from '../../git/git-runner';
+import { type AgentLimits, AgentLoop } from '../agent/agent-loop';
+import { buildAgentPrompt } from '../agent/agent-prompt';
+import { type CodeRanking, WorkspaceTools } from '../agent/workspace-tools';
+import type { EditBlockApplier } from '../edits/edit-block.applier';
+import type { InferenceClient } from '../inference/inference.client';
+import { InferenceRejectedError } from '../inference/inference-rejected.error';
+import { InferenceStreamIncompleteError } from '../inference/inference-stream-incomplete.error';
+import { InferenceUnavailableError } from '../inference/inference-unavailable.error';
+import type { JobContext } from '../pipeline/job-context';
+import type { JobPhase } from '../pipeline/phase';
+import type { TestSuiteRunner } from '../verification/test-suite.runner';
+
+/**
+ * INFERENCE (on the wire; the agent loop): the model works on the ticket with the worker's
+ * tools — reads, searches, edits the worktree, runs the tests — until it finishes (see
+ * AgentLoop), counting requests and tokens. Fails INFERENCE_UNAVAILABLE (no endpoint
+ * answered), INFERENCE_FAILED (a 4xx, or an answer the server cut off), PROMPT_TRUNCATED,
+ * MODEL_OUTPUT_UNUSABLE (an answer too long), AGENT_TURNS_EXHAUSTED,
+ * TOKEN_BUDGET_EXHAUSTED, AGENT_TIME_EXHAUSTED, or PATCH_APPLY_FAILED (an edit aimed at
+ * `.git`, `.airlock.yml` or out of the worktree).
+ */
+export class AgentPhase implements JobPhase {
+  readonly name = Phase.PHASE_INFERENCE;
+  readonly defaultFailure = FailureCode.INFERENCE_UNAVAILABLE;
+  private readonly loop: AgentLoop;
+
+  constructor(
+    private readonly deps: {
+      readonly inference: Pick<InferenceClient, 'chat'>;
+      readonly applier: Pick<EditBlockApplier, 'applyEdit' | 'resolveInside'>;
+      readonly git: Pick<GitRunner, 'run'>;
+      readonly suites: Pick<TestSuiteRunner, 'run'>;
+      readonly limits: AgentLimits & { readonly maxAgentTestRuns: number };
+      readonly ranking?: CodeRanking;
+    },
+  ) {
+    this.loop = new AgentLoop(deps.inference, deps.limits);
+  }
+
+  async run(ctx: JobContext): Promise<void> {
+    const tools = new WorkspaceTools({
+      applier: this.deps.applier,
+      git: this.deps.git,
+      suites: this.deps.suites,
+      maxTestRuns: this.deps.limits.maxAgentTestRuns,
+      ...(this.deps.ranking === undefined ? {} : { ranking: this.deps.ranking }),
+    });
+    const opening = buildAgentPrompt(ctx.ticket, ctx.need('baseline'), ctx.need('contextFiles'));
+    try {
+      ctx.provide('agent', await this.loop.run(ctx, tools, opening));
+    } catch (error) {
+      ctx.record.transcript({ kind: 'note', text: `the agent loop ended: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}` });
+      // Requests that failed were still made: the count says how hard the worker tried.
+      if (error instanceof InferenceUnavailableError || error instanceof InferenceRejectedError || error instanceof InferenceStreamIncompleteError) {
+        ctx.report.tokens.requests += error.requests;
+      }
+      throw error;
+    }
+  }
+}
