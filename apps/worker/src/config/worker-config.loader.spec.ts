@@ -52,7 +52,7 @@ describe('loadWorkerConfig', () => {
     expect(config.inference.endpoints[0]?.timeoutMs).toBe(120_000);
     expect(config.inference.endpoints[0]?.toolCalling).toBe('auto');
     expect(config.health).toEqual({ host: '127.0.0.1', port: 0 });
-    expect(config.sandbox).toEqual({ mode: 'bwrap' });
+    expect(config.sandbox).toEqual({ mode: 'bwrap', env: {} });
   });
 
   it('bounds the egress audit log by default with the values the log itself defaults to (64 MiB segments, 16 kept)', () => {

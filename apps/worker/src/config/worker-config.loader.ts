@@ -16,6 +16,12 @@ export interface InferenceEndpointConfig {
   readonly timeoutMs: number;
   /** How the agent's tools are offered to this endpoint. */
   readonly toolCalling: 'auto' | 'native' | 'text';
+  /** Longest silence between two chunks of a streamed answer; the client's default (60 s) when absent. */
+  readonly idleTimeoutMs?: number | undefined;
+  /** `http://host:port` of the HTTP proxy this endpoint is reached through; direct when absent. */
+  readonly proxy?: string | undefined;
+  /** The context window the operator configured, in tokens; asked from the server when absent. */
+  readonly contextWindow?: number | undefined;
 }
 
 /** A catalog entry: what an alias means on this side of the trust boundary. */
@@ -33,6 +39,8 @@ export interface RepositoryConfig {
 /** How the repository's test command is isolated (`none` only for trusted repositories). */
 export interface SandboxConfig {
   readonly mode: 'bwrap' | 'none';
+  /** Variables every setup and test command gets besides PATH, HOME, LANG and CI (none when absent). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** The few host environment values child processes may inherit (everything else is scrubbed). */
@@ -119,7 +127,17 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
     if (endpoint.apiKeyEnv !== undefined && !apiKey) {
       problems.push({ path: `inference.endpoints[${index}].apiKeyEnv`, expected: `the environment variable ${endpoint.apiKeyEnv} to be set` });
     }
-    return { name: endpoint.name, baseUrl: endpoint.baseUrl, model: endpoint.model, apiKey, timeoutMs: endpoint.timeout, toolCalling: endpoint.toolCalling };
+    return {
+      name: endpoint.name,
+      baseUrl: endpoint.baseUrl,
+      model: endpoint.model,
+      apiKey,
+      timeoutMs: endpoint.timeout,
+      toolCalling: endpoint.toolCalling,
+      idleTimeoutMs: endpoint.idleTimeout,
+      proxy: endpoint.proxy?.replace(/\/$/, ''),
+      contextWindow: endpoint.contextWindow,
+    };
   });
   const tls = config.controlPlane.tls && loadControlPlaneTls(resolve(base, config.controlPlane.tls.caFile), config.controlPlane.tls.serverName, problems);
   const { proxy: proxyUrl, proxyAuthEnv } = config.controlPlane;

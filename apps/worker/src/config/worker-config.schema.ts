@@ -101,6 +101,28 @@ const endpoint = z.strictObject({
     .optional()
     .describe('Name of the environment variable holding the API key, if the server needs one. The key itself never goes in this file.'),
   timeout: duration('120s', 'Per-request timeout'),
+  idleTimeout: boundedDuration('1s', '10m')
+    .prefault('60s')
+    .describe(
+      'Longest silence between two chunks of a streamed answer, counted from the response headers; past it the stream is aborted and the try counts as the endpoint failing (retried, then the next endpoint). timeout still bounds the whole request (default 60s).',
+    ),
+  proxy: z
+    .string()
+    .regex(
+      /^http:\/\/([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]+\]):\d{1,5}\/?$/,
+      'expected an HTTP proxy URL http://host:port (no user:password, path or query)',
+    )
+    .optional()
+    .describe(
+      'HTTP proxy this endpoint is reached through, http://host:port: plain-HTTP requests are forwarded by it, https ones tunnelled with CONNECT. Must be local like baseUrl. Default: direct.',
+    ),
+  contextWindow: z
+    .number()
+    .int('expected an integer')
+    .min(256, 'expected at least 256 tokens')
+    .max(100_000_000, 'expected at most 100000000 tokens')
+    .optional()
+    .describe("The model's context window on this server, in tokens (prompt and answer). Default: asked from the server (llama.cpp /props, vLLM /v1/models, Ollama /api/show, TGI /info)."),
   toolCalling: z
     .enum(['auto', 'native', 'text'])
     .default('auto')
@@ -185,6 +207,13 @@ export const workerConfigSchema = z
           .default('bwrap')
           .describe(
             "How the repository's test command is isolated: bwrap (bubblewrap: no network, read-only host, own worktree writable, worker state, workspace and config hidden) or none (runs with the worker's own rights; only for trusted repositories) (default bwrap).",
+          ),
+        env: z
+          .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'expected an environment variable name'), z.string().max(4096))
+          .default({})
+          .refine((env) => Object.keys(env).every((name) => !RESERVED_SETUP_ENV.includes(name)), `expected none of the variables the worker sets itself (${RESERVED_SETUP_ENV.join(', ')})`)
+          .describe(
+            "Variables every setup and test command gets, for toolchains that find themselves through the environment: RUSTUP_HOME, JAVA_HOME, GOROOT… HOME is a throwaway inside the sandbox, so a toolchain under the worker's HOME needs its location here. Not for secrets: the repository's commands see them (default {}).",
           ),
       })
       .prefault({}),
@@ -327,6 +356,10 @@ export const workerConfigSchema = z
     config.inference.endpoints.forEach((entry, index) => {
       if (!isLocalInferenceUrl(entry.baseUrl, config.inference.allowedHosts)) {
         ctx.addIssue({ code: 'custom', path: ['inference', 'endpoints', index, 'baseUrl'], message: 'expected a local inference URL (loopback, private address, or a host in inference.allowedHosts)' });
+      }
+      // The proxy sees every prompt in the clear (plain HTTP) or at least where they go: it must be as local as the server.
+      if (entry.proxy !== undefined && !isLocalInferenceUrl(entry.proxy, config.inference.allowedHosts)) {
+        ctx.addIssue({ code: 'custom', path: ['inference', 'endpoints', index, 'proxy'], message: 'expected a local proxy URL (loopback, private address, or a host in inference.allowedHosts)' });
       }
     });
   });

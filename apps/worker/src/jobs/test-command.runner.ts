@@ -80,7 +80,7 @@ export class TestCommandRunner {
         let status = '';
         const child = spawn(command, args, {
           cwd: request.cwd,
-          env: { ...request.env, PATH: this.host.path, HOME: this.sandbox.homeFor(home), LANG: this.host.lang, CI: 'true' },
+          env: { ...this.sandbox.commandEnv, ...request.env, PATH: this.host.path, HOME: this.sandbox.homeFor(home), LANG: this.host.lang, CI: 'true' },
           stdio: ['ignore', 'pipe', 'pipe', reportsStart ? 'pipe' : 'ignore'],
           detached: true,
         });

@@ -100,6 +100,16 @@ describe('TestSandbox with bubblewrap (real bwrap)', () => {
     expect(readFileSync(join(worktree, 'out.txt'), 'utf8')).toBe('written');
   });
 
+  it("gives the command sandbox.env's variables (a toolchain's location), under the worker's own PATH and HOME", async () => {
+    const withToolchain = new TestCommandRunner(host, TestSandbox.fromConfig({ ...config, sandbox: { mode: 'bwrap', env: { RUSTUP_HOME: '/opt/rustup', TOOL_FLAG: 'on' } } }));
+    const outcome = await node(
+      withToolchain,
+      `const e = process.env;
+       process.exit(e.RUSTUP_HOME === '/opt/rustup' && e.TOOL_FLAG === 'on' && e.HOME === ${JSON.stringify(SANDBOX_HOME)} && e.PATH === ${JSON.stringify(host.path)} ? 0 : 1);`,
+    );
+    expect(outcome.exitCode).toBe(0);
+  });
+
   it("cannot read or write anything in stateDir (keys, mac.key), nor the worker's config file", async () => {
     const script = `const fs = require('fs');
       const leaked = [];

@@ -69,11 +69,13 @@ export class TestSandbox {
   constructor(
     readonly mode: SandboxConfig['mode'],
     private readonly hidden: SandboxHidden,
+    /** Variables every command in the sandbox gets (`sandbox.env`: toolchain locations such as RUSTUP_HOME or JAVA_HOME). */
+    readonly commandEnv: Readonly<Record<string, string>> = {},
   ) {}
 
   /** The sandbox a worker config implies. */
   static fromConfig(config: Pick<WorkerConfig, 'sandbox' | 'stateDir' | 'workspaceDir' | 'configFile' | 'host'>): TestSandbox {
-    return new TestSandbox(config.sandbox.mode, hiddenPathsOf(config));
+    return new TestSandbox(config.sandbox.mode, hiddenPathsOf(config), config.sandbox.env ?? {});
   }
 
   /**
