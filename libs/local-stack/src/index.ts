@@ -45,4 +45,10 @@ export {
   type ReplayRepoConfig,
   type MaterializeOptions,
   type MaterializedReplayCase,
+  editsFromPatch,
+  scriptedConversation,
+  writeCaseScenario,
+  type ScriptedEdit,
+  type ScriptedTurn,
+  type ConversationKind,
 } from './replay';

@@ -34,6 +34,18 @@ export interface LocalStackOptions {
   readonly controlPlaneEnv?: NodeJS.ProcessEnv;
   /** Called with a short line as each piece comes up. */
   readonly onProgress?: (line: string) => void;
+  /**
+   * Puts more bare repositories in the git server's folder before it starts (given that
+   * folder) and returns their catalog aliases and folder names (`<name>.git`): the worker
+   * gets each in its catalog beside the demo repository.
+   */
+  readonly prepareRepositories?: (gitDir: string) => Promise<ReadonlyArray<{ readonly alias: string; readonly name: string }>>;
+  /** Writes more inference scenarios (given the scenarios folder) before the simulator starts. */
+  readonly writeScenarios?: (scenariosDir: string) => void;
+  /** The worker's `setup:` section: the package mirrors setup may reach and the variables it gets. */
+  readonly workerSetup?: { readonly mirrors: readonly string[]; readonly env: Readonly<Record<string, string>> };
+  /** The worker's `sandbox.env`: where toolchains find themselves inside the sandbox. */
+  readonly sandboxEnv?: Readonly<Record<string, string>>;
 }
 
 export interface WorkerHandle {
@@ -92,11 +104,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   try {
     const demoRepositoryPath = createDemoRepository(dirs.git, 'demo-billing', { canary: options.canary });
+    const extraRepositories = (await options.prepareRepositories?.(dirs.git)) ?? [];
     const gitServer = await startGitServer(dirs.git, dirs.logs);
     started.push(gitServer);
     say(`git server      ${gitServer.urlOf('demo-billing.git')} (the customer's forge)`);
 
     writeDemoScenarios(dirs.scenarios, { canary: options.canary });
+    options.writeScenarios?.(dirs.scenarios);
     const inferenceProcess = launchProgram({ program: 'inference-sim', args: ['--port', '0', '--scenarios', dirs.scenarios], logDir: dirs.logs });
     started.push(inferenceProcess);
     const inferenceReady = await inferenceProcess.waitForEvent((e) => e.event === 'listening', READY_TIMEOUT_MS);
@@ -149,7 +163,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           inference: { endpoints: [{ name: 'local-sim', baseUrl: inferenceUrl, model: 'airlock-sim-coder' }] },
           repositories: [
             { alias: DEMO_REPO_ALIAS, cloneUrl: gitServer.urlOf('demo-billing.git'), pushUrl: gitServer.urlOf('demo-billing.git'), branchPrefix: 'airlock/' },
+            ...extraRepositories.map(({ alias, name }) => ({ alias, cloneUrl: gitServer.urlOf(name), pushUrl: gitServer.urlOf(name), branchPrefix: 'airlock/' })),
           ],
+          ...(options.workerSetup ? { setup: { mirrors: [...options.workerSetup.mirrors], env: { ...options.workerSetup.env } } } : {}),
+          ...(options.sandboxEnv ? { sandbox: { env: { ...options.sandboxEnv } } } : {}),
         }),
       );
       const { token } = await api.createEnrollmentToken();

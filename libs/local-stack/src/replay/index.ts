@@ -9,3 +9,4 @@ export {
   type ReplayRepoConfig,
 } from './replay-case';
 export { materializeReplayCase, type MaterializeOptions, type MaterializedReplayCase } from './materialize-replay-case';
+export { editsFromPatch, scriptedConversation, writeCaseScenario, type ScriptedEdit, type ScriptedTurn, type ConversationKind } from './scripted-conversation';

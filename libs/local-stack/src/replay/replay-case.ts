@@ -53,6 +53,13 @@ export const replayCaseSchema = z.strictObject({
   upstream: z.url({ protocol: /^https$/ }),
   ticket: z.strictObject({ title: z.string().min(5).max(200), description: z.string().min(20) }),
   expect: z.enum(['SUCCEEDED', 'FAILED']),
+  /** The failure code a job must end with when `expect` is FAILED. */
+  expectFailure: z.string().regex(/^[A-Z_]+$/, 'expected a failure code such as TESTS_FAILED').optional(),
+  /**
+   * How the scripted model goes about it (see scriptedConversation): `fix` (default),
+   * `fail-then-fix`, `malformed-then-fix`, or `wrong-fix` (which must end FAILED).
+   */
+  conversation: z.enum(['fix', 'fail-then-fix', 'malformed-then-fix', 'wrong-fix']).default('fix'),
   /**
    * Environment the setup step needs, as a worker's config would give it; `{npmMirror}` and
    * `{pythonIndex}` stand for the mirrors the test starts.
@@ -98,6 +105,7 @@ export function loadReplayCase(dir: string): ReplayCase {
   const parsed = replayCaseSchema.safeParse(raw);
   if (!parsed.success) throw new Error(`${file}: invalid case definition:\n${describeIssues(parsed.error)}`);
   const definition = parsed.data;
+  if ((definition.expect === 'FAILED') !== (definition.expectFailure !== undefined)) throw new Error(`${file}: expectFailure: expected exactly when expect is FAILED`);
   const missing = definition.files.filter((path) => !existsSync(join(dir, REPLAY_CASE_REPO_DIR, path)));
   if (missing.length > 0) throw new Error(`${file}: files: not found under ${REPLAY_CASE_REPO_DIR}/: ${missing.join(', ')}`);
   if (!definition.files.includes('.airlock.yml')) throw new Error(`${file}: files: must include the repository's .airlock.yml`);
