@@ -106,8 +106,12 @@ export class ChatCompletionsHandler {
     }
 
     const reply = this.render(response, request);
+    // cut_times: the first N matching requests lose their connection halfway through the answer.
+    const cut = response.cut_times !== undefined && attempt <= response.cut_times;
     if (request.stream === true) {
-      await streamReply(reply, request.stream_options?.include_usage === true, new SseWriter(res, signal), signal);
+      await streamReply(reply, request.stream_options?.include_usage === true, new SseWriter(res, signal), signal, cut);
+    } else if (cut) {
+      sendHalfAndCut(res, JSON.stringify(toCompletion(reply)));
     } else {
       sendJson(res, 200, toCompletion(reply));
     }
@@ -180,6 +184,7 @@ async function streamReply(
   includeUsage: boolean,
   sse: SseWriter,
   signal: AbortSignal,
+  cutHalfway = false,
 ): Promise<void> {
   const chunk = (
     delta: ChatCompletionChunk.Choice.Delta,
@@ -216,11 +221,20 @@ async function streamReply(
   }
 
   sse.open();
-  for (const [position, event] of chunks.entries()) {
+  const sent = cutHalfway ? chunks.slice(0, Math.max(1, Math.floor(chunks.length / 2))) : chunks;
+  for (const [position, event] of sent.entries()) {
     if (position > 0 && reply.chunkDelayMs > 0) await sleep(reply.chunkDelayMs, undefined, { signal });
     await sse.send(event);
   }
-  sse.done();
+  if (cutHalfway) sse.cut();
+  else sse.done();
+}
+
+/** Promises the whole body (content-length), sends half of it, then drops the connection: a network cut mid-answer. */
+function sendHalfAndCut(res: ServerResponse, body: string): void {
+  const bytes = Buffer.from(body, 'utf8');
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(bytes.length) });
+  res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => res.destroy());
 }
 
 /** Splits text after each run of whitespace, keeping every character: "a b" → ["a ", "b"]. */

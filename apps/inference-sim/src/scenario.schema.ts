@@ -20,6 +20,7 @@ const responseSchema = z
     chunk_delay_ms: z.number().int().min(0).default(0),
     error: errorSchema.optional(),
     fail_times: z.number().int().min(1).optional(),
+    cut_times: z.number().int().min(1).optional(),
   })
   .superRefine((response, ctx) => {
     if (response.fail_times !== undefined && response.error === undefined) {

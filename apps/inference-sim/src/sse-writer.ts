@@ -30,6 +30,11 @@ export class SseWriter {
     }
   }
 
+  /** Drops the connection without `[DONE]` or a final chunk: a network cut mid-stream. */
+  cut(): void {
+    this.res.destroy();
+  }
+
   /** Sends the `[DONE]` sentinel and ends the response. */
   done(): void {
     this.signal.throwIfAborted();
