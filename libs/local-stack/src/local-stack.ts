@@ -46,6 +46,10 @@ export interface LocalStackOptions {
   readonly workerSetup?: { readonly mirrors: readonly string[]; readonly env: Readonly<Record<string, string>> };
   /** The worker's `sandbox.env`: where toolchains find themselves inside the sandbox. */
   readonly sandboxEnv?: Readonly<Record<string, string>>;
+  /** The worker's inference endpoints, given the simulator's URL (default: the simulator alone). */
+  readonly inferenceEndpoints?: (simulatorUrl: string) => ReadonlyArray<Record<string, unknown>>;
+  /** Overrides of the worker's `limits` (e.g. a small maxJobTokens). */
+  readonly workerLimits?: Readonly<Record<string, unknown>>;
 }
 
 export interface WorkerHandle {
@@ -160,13 +164,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           workspaceDir: workerDirs.workspaceDir,
           concurrency: options.workerConcurrency ?? 1,
           allowNoop: options.allowNoop ?? false,
-          inference: { endpoints: [{ name: 'local-sim', baseUrl: inferenceUrl, model: 'airlock-sim-coder' }] },
+          inference: { endpoints: options.inferenceEndpoints?.(inferenceUrl) ?? [{ name: 'local-sim', baseUrl: inferenceUrl, model: 'airlock-sim-coder' }] },
           repositories: [
             { alias: DEMO_REPO_ALIAS, cloneUrl: gitServer.urlOf('demo-billing.git'), pushUrl: gitServer.urlOf('demo-billing.git'), branchPrefix: 'airlock/' },
             ...extraRepositories.map(({ alias, name }) => ({ alias, cloneUrl: gitServer.urlOf(name), pushUrl: gitServer.urlOf(name), branchPrefix: 'airlock/' })),
           ],
           ...(options.workerSetup ? { setup: { mirrors: [...options.workerSetup.mirrors], env: { ...options.workerSetup.env } } } : {}),
           ...(options.sandboxEnv ? { sandbox: { env: { ...options.sandboxEnv } } } : {}),
+          ...(options.workerLimits ? { limits: { ...options.workerLimits } } : {}),
         }),
       );
       const { token } = await api.createEnrollmentToken();
