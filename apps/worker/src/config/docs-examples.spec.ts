@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { repoConfigSchema } from '../jobs/repo-config/repo-config.schema';
+import { workerConfigSchema } from './worker-config.schema';
+
+const WORKER_DOC = join(__dirname, '..', '..', '..', '..', 'docs', 'worker.md');
+
+/** The YAML blocks of docs/worker.md marked `<!-- example: NAME -->`, in order. */
+function examples(name: string): string[] {
+  const text = readFileSync(WORKER_DOC, 'utf8');
+  const marker = `<!-- example: ${name} -->\n\`\`\`yaml\n`;
+  const found: string[] = [];
+  for (let at = text.indexOf(marker); at >= 0; at = text.indexOf(marker, at + 1)) {
+    const start = at + marker.length;
+    found.push(text.slice(start, text.indexOf('\n```', start)));
+  }
+  return found;
+}
+
+/** The examples a customer copies from docs/worker.md are checked against the schemas the worker loads them with. */
+describe('docs/worker.md examples', () => {
+  it('has a worker config that the worker accepts', () => {
+    const [worker] = examples('worker.yml');
+    expect(worker).toBeDefined();
+    const parsed = workerConfigSchema.safeParse(parse(worker ?? ''));
+    expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
+  });
+
+  it('has a TypeScript and a Python .airlock.yml that the worker accepts', () => {
+    const repoConfigs = examples('.airlock.yml');
+    expect(repoConfigs).toHaveLength(2);
+    for (const example of repoConfigs) {
+      const parsed = repoConfigSchema.safeParse(parse(example));
+      expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
+    }
+  });
+});
