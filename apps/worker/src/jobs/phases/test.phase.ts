@@ -29,6 +29,18 @@ export class TestPhase implements JobPhase {
   ) {}
 
   async run(ctx: JobContext): Promise<void> {
+    const patch = ctx.record.lastPatchNumber;
+    try {
+      await this.verify(ctx);
+      if (patch !== undefined) ctx.record.patchVerdict(patch, 'tests-passed');
+    } catch (error) {
+      // The local record says why the candidate was rejected; an abort is not the patch's fault.
+      if (patch !== undefined && !ctx.signal.aborted) ctx.record.patchVerdict(patch, 'tests-failed');
+      throw error;
+    }
+  }
+
+  private async verify(ctx: JobContext): Promise<void> {
     const baseline = ctx.need('baseline');
     const after = await this.suites.run(ctx, 'test');
     const { verification } = ctx.report;

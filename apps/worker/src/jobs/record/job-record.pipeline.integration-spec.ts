@@ -104,6 +104,7 @@ describe('FixJobPipeline keeps a local record of each attempt (real git)', () =>
     expect(record.result).toMatchObject({ outcome: 'JOB_OUTCOME_FAILED', failureCode: result.failureCode, failedPhase: result.failedPhase });
     expect(record.patches).toHaveLength(1);
     expect(record.patches[0]!.verdict).toBe(result.failureCode);
+    expect(record.patches[0]!.verdicts.map((entry) => entry.verdict)).toEqual(['staged', 'tests-failed', result.failureCode]);
     const patch = readFileSync(join(listing!.directory, record.patches[0]!.file), 'utf8');
     expect(patch).toContain('-  return a - b;');
     expect(patch).toContain('+  return a * b;');
@@ -120,7 +121,7 @@ describe('FixJobPipeline keeps a local record of each attempt (real git)', () =>
     const { result, listing } = await runAttempt(editBlock('  return a - b;', '  return a + b;'));
     expect(result.outcome).toBe(JobOutcome.JOB_OUTCOME_SUCCEEDED);
     expect(listing!.record!.result).toMatchObject({ outcome: 'JOB_OUTCOME_SUCCEEDED', deliveryMac: result.deliveryMac.toString('hex') });
-    expect(listing!.record!.patches.map((patch) => patch.verdicts.map((entry) => entry.verdict))).toEqual([['staged', 'delivered']]);
+    expect(listing!.record!.patches.map((patch) => patch.verdicts.map((entry) => entry.verdict))).toEqual([['staged', 'tests-passed', 'delivered']]);
   });
 
   it('keeps no patch when the edits change nothing (PATCH_EMPTY), but still the answer that made none', async () => {
