@@ -7,6 +7,7 @@ import { IndexBuildAbortedError } from './errors/index-build-aborted.error';
 import { IndexCacheCorruptError } from './errors/index-cache-corrupt.error';
 import { WorktreeNotAtCommitError } from './errors/worktree-not-at-commit.error';
 import type { GitCommandRunner } from './git/git-command-runner';
+import { linguistMarks } from './git/linguist-attributes';
 import { listTree, OBJECT_ID, resolveHead } from './git/tree-listing';
 import { FileAnalyzer } from './indexing/file-analyzer';
 import { buildIndexEntries } from './indexing/index-builder';
@@ -75,6 +76,8 @@ export class ContextEngine {
   private readonly clock: () => number;
   private readonly extractor: SymbolExtractor;
   private readonly analysisDigest: string;
+  /** Per repository id, settles when every open of it begun so far has settled. */
+  private readonly openings = new Map<string, Promise<void>>();
 
   /** @throws ContextRequestInvalidError for a limit that is not a whole number above zero. */
   constructor(private readonly options: ContextEngineOptions) {
@@ -96,10 +99,36 @@ export class ContextEngine {
    * A cached index that fails any check is deleted and reported, never trusted; a failed
    * cache write is reported, the index is still returned.
    *
+   * Opens of one repository through one engine take turns: a job of a repository whose
+   * index another job is building waits for it and then starts from it (for the same
+   * commit, a cache hit) instead of building the same index beside it on the same cores.
+   * Writes stay safe without this (see IndexCacheStore), e.g. between processes.
+   *
    * @throws ContextRequestInvalidError, WorktreeNotAtCommitError, GitListingFailedError,
-   *   IndexBuildAbortedError.
+   *   IndexBuildAbortedError (also when `signal` fires while waiting for its turn).
    */
   async open(request: OpenIndexRequest): Promise<RepositoryIndex> {
+    const key = String(request.repositoryId);
+    const before = this.openings.get(key);
+    const mine = (async () => {
+      if (before) await untilSettledOrAborted(before, request.signal);
+      return this.openInTurn(request);
+    })();
+    // The next open of this repository waits for this one and for every one before it,
+    // even if this one gave up waiting (its job was cancelled).
+    const settled = Promise.allSettled([before, mine]).then(() => undefined);
+    this.openings.set(key, settled);
+    try {
+      return await mine;
+    } finally {
+      // Once nobody queued behind this open, forget it (no map entry per repository forever).
+      void settled.then(() => {
+        if (this.openings.get(key) === settled) this.openings.delete(key);
+      });
+    }
+  }
+
+  private async openInTurn(request: OpenIndexRequest): Promise<RepositoryIndex> {
     const started = this.clock();
     if (typeof request.repositoryId !== 'string' || request.repositoryId.length === 0) {
       throw new ContextRequestInvalidError('repositoryId', 'a non-empty string');
@@ -151,8 +180,10 @@ export class ContextEngine {
     const previous = new Map<string, IndexEntry>();
     for (const entry of base?.index.entries ?? []) if (isReusable(entry)) previous.set(analysisKey(entry.objectId, entry.language), entry);
     const tree = await listTree(git, request.worktree, head, request.signal, this.limits.gitTimeoutMs);
+    const marked = await linguistMarks(git, request.worktree, tree, request.signal, this.limits.gitTimeoutMs);
     const built = await buildIndexEntries(tree, {
       filter: new PathFilter(include, exclude),
+      marked,
       reader,
       analyzer: new FileAnalyzer(this.extractor, this.limits),
       maxFiles: this.limits.maxFiles,
@@ -229,6 +260,20 @@ export class ContextEngine {
     }
     return undefined;
   }
+}
+
+/** Resolves when `turn` settles; rejects IndexBuildAbortedError as soon as `signal` fires. */
+function untilSettledOrAborted(turn: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return turn;
+  if (signal.aborted) return Promise.reject(new IndexBuildAbortedError());
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(new IndexBuildAbortedError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    void turn.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }
 
 function sha256(value: unknown): string {

@@ -10,7 +10,7 @@ export {
 } from './repository-index';
 export type { GitCommandRunner } from './git/git-command-runner';
 export type { IndexBuildCounts } from './indexing/index-builder';
-export type { ContextFile, ContextSymbol, Excerpt } from './retrieval/budget-packer';
+export { type ContextFile, type ContextSymbol, type Excerpt, symbolLine } from './retrieval/budget-packer';
 export { estimateTokens, type TokenCounter } from './retrieval/token-count';
 export type { DefinitionHit, RankedFile, RankReason, SymbolMatch } from './ranking/file-ranker';
 export type { TermContribution } from './lexical/bm25.index';

@@ -32,9 +32,12 @@ export function appendDurably(fd: number, bytes: Buffer, onTornTail: () => void)
  * or the new one: a temporary file beside it, fsync'd, renamed over it, then the directory
  * fsync'd so the rename itself survives a power loss. On failure the temporary file is
  * removed and the old file is untouched.
+ *
+ * The default temporary name is fixed, so two writers of one file must be serialised by
+ * the caller; a file that other processes may write at the same time needs a
+ * `temporaryPath` unique to this write, in the same directory (rename is atomic only there).
  */
-export function rewriteDurably(filePath: string, bytes: Buffer): void {
-  const temporaryPath = `${filePath}.tmp`;
+export function rewriteDurably(filePath: string, bytes: Buffer, temporaryPath = `${filePath}.tmp`): void {
   try {
     const fd = openSync(temporaryPath, 'w', 0o600);
     try {

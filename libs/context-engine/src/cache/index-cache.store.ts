@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { rewriteDurably } from '@airlock/durable-file';
@@ -8,6 +8,14 @@ import type { IndexEntry } from '../indexing/index-entry';
 
 // `<commit>.<selection digest, 16 hex>.index.json.gz`; anything else in the folder is not ours.
 const FILE_NAME = /^([0-9a-f]{40}|[0-9a-f]{64})\.([0-9a-f]{16})\.index\.json\.gz$/;
+// What `write` names its temporary files: `<file name>.<pid>.<12 hex>.tmp`.
+const TEMPORARY_NAME = /^([0-9a-f]{40}|[0-9a-f]{64})\.[0-9a-f]{16}\.index\.json\.gz\.\d+\.[0-9a-f]{12}\.tmp$/;
+/**
+ * A temporary file this old was left by a writer that crashed between creating and renaming
+ * it (a write takes well under a second): it is removed. A younger one may be another
+ * process's write in progress and is left alone.
+ */
+const STALE_TEMPORARY_MS = 60 * 60_000;
 
 /** One cached index file, named by commit and selection. */
 export interface CachedIndexFile {
@@ -30,6 +38,11 @@ export interface CacheRejection {
  * head of the selection digest, so one commit indexed under two `.airlock.yml` filters keeps
  * both. Files are replaced atomically (`rewriteDurably`), their modification time records
  * their last use, and only the `maxCachedIndexes` most recently used are kept.
+ *
+ * Several writers may share the folder (the worker's concurrent jobs of one repository,
+ * another process on the same cache): each write goes through a temporary file of its own
+ * name, so two writes of one index never share a half-written file; the last rename wins,
+ * and both wrote the same bytes or two complete indexes.
  */
 export class IndexCacheStore {
   readonly repositoryKey: string;
@@ -109,10 +122,25 @@ export class IndexCacheStore {
     const bytes = encodeIndex(header, entries);
     mkdirSync(this.directory, { recursive: true, mode: 0o700 });
     const fileName = `${header.commit}.${header.selectionDigest.slice(0, 16)}.index.json.gz`;
-    rewriteDurably(join(this.directory, fileName), bytes);
+    const path = join(this.directory, fileName);
+    rewriteDurably(path, bytes, `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     for (const stale of this.list().filter((file) => file.fileName !== fileName).slice(this.maxCachedIndexes - 1)) {
       rmSync(join(this.directory, stale.fileName), { force: true });
     }
+    this.removeStaleTemporaries();
     return bytes.length;
+  }
+
+  /** Removes temporary files that crashed writers left behind (see STALE_TEMPORARY_MS). */
+  private removeStaleTemporaries(): void {
+    const cutoff = Date.now() - STALE_TEMPORARY_MS;
+    for (const name of readdirSync(this.directory)) {
+      if (!TEMPORARY_NAME.test(name)) continue;
+      try {
+        if (statSync(join(this.directory, name)).mtimeMs < cutoff) rmSync(join(this.directory, name), { force: true });
+      } catch {
+        // Renamed by its writer, or removed by another job, meanwhile.
+      }
+    }
   }
 }

@@ -12,7 +12,9 @@ import { SYMBOL_KINDS, type SymbolDefinition, type SymbolKind } from '../symbols
  * The cached index format. Bump it whenever what is written changes meaning: every index
  * written under another number is then rejected on read and rebuilt.
  */
-export const INDEX_FORMAT_VERSION = 1;
+// 2: files marked `linguist-generated` / `linguist-vendored` in `.gitattributes` are skipped,
+// and more dependency folders and generated names are recognised.
+export const INDEX_FORMAT_VERSION = 2;
 
 /** Room for the header beyond the entries, which `maxIndexBytes` bounds. */
 const HEADER_ALLOWANCE_BYTES = 64 * 1024;

@@ -14,7 +14,7 @@ export interface TreeEntry extends TreeEntryKind {
 // `<mode> SP <type> SP <object> SP+ <size> TAB <path>` (ls-tree -l); size is `-` for submodules.
 const LS_TREE_LINE = /^(\d{6}) (blob|commit|tree) ([0-9a-f]{40}|[0-9a-f]{64}) +(\d+|-)\t(.+)$/s;
 
-async function runGit(git: GitCommandRunner, step: 'rev-parse' | 'ls-tree', args: string[], cwd: string, signal: AbortSignal | undefined, timeoutMs: number) {
+export async function runGit(git: GitCommandRunner, step: GitListingFailedError['step'], args: string[], cwd: string, signal: AbortSignal | undefined, timeoutMs: number) {
   try {
     return (await git.run(args, { cwd, signal, timeoutMs })).stdout;
   } catch (error) {

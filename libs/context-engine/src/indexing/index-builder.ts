@@ -10,6 +10,8 @@ import type { WorktreeReader } from './worktree-reader';
 /** What the builder needs besides the tree: everything injected, nothing read from the environment. */
 export interface IndexBuildContext {
   readonly filter: PathFilter;
+  /** Files the repository's `.gitattributes` marks generated or vendored (`linguistMarks`). */
+  readonly marked?: ReadonlyMap<string, SkipReason>;
   readonly reader: Pick<WorktreeReader, 'read'>;
   readonly analyzer: Pick<FileAnalyzer, 'analyze'>;
   readonly maxFiles: number;
@@ -96,7 +98,7 @@ export async function buildIndexEntries(tree: readonly TreeEntry[], context: Ind
       excluded += 1;
       continue;
     }
-    const reason = skipReasonForEntry(item, context.maxFileBytes);
+    const reason = skipReasonForEntry(item, context.maxFileBytes) ?? context.marked?.get(item.path);
     if (reason !== undefined && COUNTED_ONLY.has(reason)) {
       count(reason);
       continue;

@@ -20,11 +20,16 @@ describe('skipReasonForEntry', () => {
     ['proto/user_pb2.py', 'generated'],
     ['assets/logo.png', 'binary'],
     ['lib/tool.jar', 'binary'],
+    ['.yarn/releases/yarn-4.1.0.cjs', 'vendored'],
+    ['.yarn/sdks/typescript/lib/tsserver.js', 'vendored'],
+    ['lib/python3.12/site-packages/requests/api.py', 'vendored'],
+    ['.pnp.cjs', 'generated'],
+    ['web/.pnp.loader.mjs', 'generated'],
   ])('%s → %s', (path, reason) => {
     expect(skipReasonForEntry(file(path), 1000)).toBe(reason);
   });
 
-  it.each(['src/build.ts', 'src/vendor-api.ts', 'docs/distribution.md', 'src/cart.ts', 'Makefile', 'cmd/main.go'])('reads %s', (path) => {
+  it.each(['src/build.ts', 'src/vendor-api.ts', 'docs/distribution.md', 'src/cart.ts', 'Makefile', 'cmd/main.go', 'src/yarn.ts', 'src/pnp.cjs'])('reads %s', (path) => {
     expect(skipReasonForEntry(file(path), 1000)).toBeUndefined();
   });
 

@@ -71,6 +71,12 @@ const VENDORED_SEGMENTS = new Set([
   '.next',
   '.nuxt',
   'coverage',
+  // Yarn's offline cache, its own release and editor SDKs; Python packages installed into the tree; tools' caches.
+  '.yarn',
+  'site-packages',
+  '.mypy_cache',
+  '.pytest_cache',
+  '.terraform',
 ]);
 const LOCKFILES = new Set([
   'package-lock.json',
@@ -90,7 +96,8 @@ const LOCKFILES = new Set([
   'flake.lock',
 ]);
 const MINIFIED_NAME = /[.-]min\.(js|mjs|cjs|css)$|\.bundle\.js$|\.(js|css)\.map$/i;
-const GENERATED_NAME = /\.pb\.go$|_pb2(_grpc)?\.pyi?$|\.pb\.(cc|h)$|\.generated\.[a-z]+$|\.g\.dart$|(^|\/)generated\//i;
+// Protobuf and gRPC output, `*.generated.*` and Dart's `*.g.dart`, a `generated/` folder, Yarn Plug'n'Play's loader.
+const GENERATED_NAME = /\.pb\.go$|_pb2(_grpc)?\.pyi?$|\.pb\.(cc|h)$|\.generated\.[a-z]+$|\.g\.dart$|(^|\/)generated\/|(^|\/)\.pnp\.(c?js|loader\.mjs)$/i;
 const BINARY_EXTENSION =
   /\.(png|jpe?g|gif|bmp|ico|webp|tiff?|psd|pdf|zip|gz|tgz|bz2|xz|7z|rar|tar|jar|war|ear|class|wasm|so|dylib|dll|exe|o|a|lib|bin|dat|db|sqlite3?|woff2?|ttf|otf|eot|mp[34]|mov|avi|mkv|webm|ogg|wav|flac|pyc|pyo|node|pack|idx|keystore|p12|pfx|der)$/i;
 /** How much of a file's start is searched for NUL bytes and generated-code markers. */
