@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ContextEngine } from '@airlock/context-engine';
 import { FileNonceStore, InstructionVerifier } from '@airlock/envelope';
 import { localPolicyDigest } from '@airlock/policy';
 import { EgressAuditLog } from '../audit/egress-audit.log';
@@ -13,7 +14,6 @@ import { HealthServer } from '../health/health.server';
 import { WorkerIdentityStore } from '../identity/worker-identity.store';
 import { AttemptLedger } from '../instructions/attempt-ledger';
 import { InstructionGatekeeper, localPolicyOf } from '../instructions/instruction.gatekeeper';
-import { LexicalContextSelector } from '../jobs/context/lexical-context.selector';
 import { EditBlockApplier } from '../jobs/edits/edit-block.applier';
 import { InferenceClient } from '../jobs/inference/inference.client';
 import { JobRunner } from '../jobs/job.runner';
@@ -85,7 +85,10 @@ export async function runCommand(options: { readonly config: string }): Promise<
     config,
     git,
     workspace,
-    contextSelector: new LexicalContextSelector(git),
+    // Under workspaceDir, which the sandbox hides from the repository's commands like the mirrors.
+    contextEngine: new ContextEngine({ cacheDir: join(config.workspaceDir, 'context-index'), git }),
+    // The first endpoint's configured window, as the one normally answering; undefined → the default.
+    contextWindow: () => Promise.resolve(config.inference.endpoints[0]?.contextWindow),
     inference,
     applier: new EditBlockApplier(),
     testRunner: new TestCommandRunner(config.host, sandbox, config.limits.killGrace),

@@ -1,4 +1,5 @@
-import type { ContextFile } from '../context/context-selector';
+import { type ContextFile, symbolLine } from '@airlock/context-engine';
+import type { ContextSelection } from '../context/context-selection';
 import type { ConversationMessage } from '../inference/conversation';
 import type { SuiteRun } from '../verification/change-verdict';
 
@@ -19,9 +20,8 @@ Rules:
 /** Bounds on what the opening message lists of the base run's failures. */
 const MAX_FAILING_LISTED = 20;
 
-/** The opening of the conversation: how to work, then the ticket, what the tests said before any change, and the selected files. */
-export function buildAgentPrompt(ticket: { readonly title: string; readonly description: string }, baseline: SuiteRun, files: readonly ContextFile[]): ConversationMessage[] {
-  const sections = files.map((file) => `${file.path}\n\`\`\`\n${file.content}${file.content.endsWith('\n') ? '' : '\n'}\`\`\``);
+/** The opening of the conversation: how to work, then the ticket, what the tests said before any change, and the code CONTEXT chose. */
+export function buildAgentPrompt(ticket: { readonly title: string; readonly description: string }, baseline: SuiteRun, context: ContextSelection): ConversationMessage[] {
   const user = [
     `# Ticket: ${ticket.title}`,
     '',
@@ -31,14 +31,34 @@ export function buildAgentPrompt(ticket: { readonly title: string; readonly desc
     '',
     describeBaseline(baseline),
     '',
-    '# Relevant files',
+    '# Relevant code',
     '',
-    sections.join('\n\n'),
+    describeContext(context),
   ].join('\n');
   return [
     { role: 'system', content: SYSTEM_PROMPT },
     { role: 'user', content: user },
   ];
+}
+
+/**
+ * The symbol map, then each file in rank order: whole, or only the stretches that define
+ * what the ticket names, each with its line numbers so the model can read around them.
+ */
+function describeContext(context: ContextSelection): string {
+  if (context.files.length === 0 && context.symbols.length === 0) return 'None fitted here: search the code and read files with the tools.';
+  const parts = ['Chosen for the ticket, most relevant first. Read any other file with read_file.'];
+  if (context.symbols.length > 0) parts.push(['Where the names in the ticket are defined:', ...context.symbols.map((symbol) => symbolLine(symbol))].join('\n'));
+  parts.push(...context.files.map(describeFile));
+  return parts.join('\n\n');
+}
+
+function describeFile(file: ContextFile): string {
+  const fenced = (text: string) => `\`\`\`\n${text}${text.endsWith('\n') ? '' : '\n'}\`\`\``;
+  const [whole] = file.excerpts;
+  if (file.coverage === 'whole-file' && whole !== undefined) return `${file.path}\n${fenced(whole.text)}`;
+  const excerpts = file.excerpts.map((excerpt) => `lines ${excerpt.startLine}-${excerpt.endLine}:\n${fenced(excerpt.text)}`);
+  return [`${file.path} (only the definitions the ticket names; read_file shows the rest)`, ...excerpts].join('\n');
 }
 
 function describeBaseline(run: SuiteRun): string {

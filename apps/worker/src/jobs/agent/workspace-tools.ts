@@ -26,6 +26,7 @@ export interface ToolResult {
 
 /** Ranked files and definitions for a query (the context engine), if the worker has an index of the worktree. */
 export interface CodeRanking {
+  /** One line per file or definition (`src/cart.ts:12 method Cart.total`), best first; none when nothing ranks. */
   rank(query: string, signal: AbortSignal): Promise<readonly string[]>;
 }
 
@@ -134,7 +135,7 @@ export class WorkspaceTools {
     const sections: string[] = [];
     if (this.deps.ranking !== undefined) {
       const ranked = await this.deps.ranking.rank(query, ctx.signal);
-      if (ranked.length > 0) sections.push(`Ranked for "${query}":\n${ranked.join('\n')}`);
+      if (ranked.length > 0) sections.push(`Files and definitions that rank highest for "${query}" (as the code was before your edits):\n${ranked.join('\n')}`);
     }
     // Tracked and untracked (not ignored) files as they are now, the repository config left
     // out; the query goes in as a fixed string (-F -e), never as a pattern or a pathspec.

@@ -33,7 +33,8 @@ export class AgentPhase implements JobPhase {
       readonly git: Pick<GitRunner, 'run'>;
       readonly suites: Pick<TestSuiteRunner, 'run'>;
       readonly limits: AgentLimits & { readonly maxAgentTestRuns: number };
-      readonly ranking?: CodeRanking;
+      /** The ranked section of `search_code` for this job (the context engine's index CONTEXT opened); without it, grep alone. */
+      readonly ranking?: (ctx: JobContext) => CodeRanking;
     },
   ) {
     this.loop = new AgentLoop(deps.inference, deps.limits);
@@ -45,9 +46,9 @@ export class AgentPhase implements JobPhase {
       git: this.deps.git,
       suites: this.deps.suites,
       maxTestRuns: this.deps.limits.maxAgentTestRuns,
-      ...(this.deps.ranking === undefined ? {} : { ranking: this.deps.ranking }),
+      ...(this.deps.ranking === undefined ? {} : { ranking: this.deps.ranking(ctx) }),
     });
-    const opening = buildAgentPrompt(ctx.ticket, ctx.need('baseline'), ctx.need('contextFiles'));
+    const opening = buildAgentPrompt(ctx.ticket, ctx.need('baseline'), ctx.need('context'));
     try {
       ctx.provide('agent', await this.loop.run(ctx, tools, opening));
     } catch (error) {

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { ContextEngine } from '@airlock/context-engine';
 import { FailureCode, JobOutcome, Phase, PhaseState, type JobResult__Output } from '@airlock/protocol';
 import type { RepositoryConfig } from '../../config/worker-config.loader';
 import { GitRunner } from '../../git/git-runner';
 import { JsonLogger } from '../../logging/json-logger';
 import { createBareRepo, git } from '../../testing/git-fixture.mock';
 import { TEST_AGENT_LIMITS, textAnswer, toolBlock } from '../../testing/scripted-model.mock';
-import { LexicalContextSelector } from '../context/lexical-context.selector';
 import { EditBlockApplier } from '../edits/edit-block.applier';
 import type { ChatAnswer, ChatRequest } from '../inference/conversation';
 import { PromptTruncatedError } from '../inference/prompt-truncated.error';
@@ -131,7 +131,8 @@ async function runAttempt(scenario: Scenario = {}): Promise<Run> {
     config: { stateDir, limits: { maxContextFiles: 8, maxContextBytes: 200 * 1024, maxModelTokens: 1024, testTimeout: 20_000, ...TEST_AGENT_LIMITS, ...scenario.limits } },
     git: gitRunner,
     workspace,
-    contextSelector: new LexicalContextSelector(gitRunner),
+    contextEngine: new ContextEngine({ cacheDir: join(workspaceDir, 'context-index'), git: gitRunner }),
+    contextWindow: () => Promise.resolve(undefined),
     inference: { chat: (request) => (scenario.model ? scenario.model(attempt, request) : answer(FIX)) },
     applier: new EditBlockApplier(),
     testRunner: new TestCommandRunner(host, scenario.sandbox ?? new TestSandbox('none', { dirs: [], files: [] })),

@@ -1,14 +1,15 @@
+import type { ContextEngine } from '@airlock/context-engine';
 import type { JobResult__Output } from '@airlock/protocol';
 import type { WorkerConfig } from '../../config/worker-config.loader';
 import type { GitRunner } from '../../git/git-runner';
 import type { Logger } from '../../logging/json-logger';
-import type { ContextSelector } from '../context/context-selector';
+import { IndexCodeRanking } from '../context/index-code-ranking';
 import type { EditBlockApplier } from '../edits/edit-block.applier';
 import type { InferenceClient } from '../inference/inference.client';
 import { AgentPhase } from '../phases/agent.phase';
 import { ApplyPhase } from '../phases/apply.phase';
 import { BaselinePhase } from '../phases/baseline.phase';
-import { ContextPhase } from '../phases/context.phase';
+import { ContextPhase, type ContextWindowSource } from '../phases/context.phase';
 import { DeliverPhase } from '../phases/deliver.phase';
 import { SetupPhase } from '../phases/setup.phase';
 import { TestPhase } from '../phases/test.phase';
@@ -47,7 +48,10 @@ export interface FixJobDependencies {
   };
   readonly git: Pick<GitRunner, 'run'>;
   readonly workspace: Pick<WorkspaceManager, 'prepare' | 'release'>;
-  readonly contextSelector: ContextSelector;
+  /** CONTEXT's index of each job's base commit, cached under `<workspaceDir>/context-index`; one for all jobs. */
+  readonly contextEngine: Pick<ContextEngine, 'open'>;
+  /** The model's context window, which CONTEXT's token budget is a share of. */
+  readonly contextWindow: ContextWindowSource;
   readonly inference: Pick<InferenceClient, 'chat'>;
   readonly applier: Pick<EditBlockApplier, 'applyEdit' | 'resolveInside'>;
   readonly testRunner: Pick<TestCommandRunner, 'run'>;
@@ -81,8 +85,15 @@ export class FixJobPipeline {
       new WorkspacePhase(deps.workspace),
       new SetupPhase(deps.setup, deps.dependencyCache, deps.config),
       new BaselinePhase(suites, deps.git),
-      new ContextPhase(deps.contextSelector, deps.config.limits),
-      new AgentPhase({ inference: deps.inference, applier: deps.applier, git: deps.git, suites, limits: deps.config.limits }),
+      new ContextPhase({ engine: deps.contextEngine, contextWindow: deps.contextWindow, limits: deps.config.limits }),
+      new AgentPhase({
+        inference: deps.inference,
+        applier: deps.applier,
+        git: deps.git,
+        suites,
+        limits: deps.config.limits,
+        ranking: (ctx) => new IndexCodeRanking(ctx.need('repositoryIndex')),
+      }),
       new ApplyPhase(deps.git, deps.macKey, deps.config.limits),
       new TestPhase(suites, deps.git),
       new DeliverPhase(deps.git, deps.macKey),

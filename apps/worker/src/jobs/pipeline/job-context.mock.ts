@@ -15,7 +15,15 @@ export interface FakeJobContext {
 }
 
 /** Builds a JobContext for job `job-1`, attempt 2, on repository `demo`, for unit tests of phases and the runner. */
-export function fakeJobContext(options: { readonly signal?: AbortSignal; readonly progress?: ProgressListener; readonly record?: JobRecorder } = {}): FakeJobContext {
+export function fakeJobContext(
+  options: {
+    readonly signal?: AbortSignal;
+    readonly progress?: ProgressListener;
+    readonly record?: JobRecorder;
+    /** @default `{ title: 'Fix add', description: '' }` */
+    readonly ticket?: { readonly title: string; readonly description: string };
+  } = {},
+): FakeJobContext {
   const events: string[] = [];
   const record = options.record ?? new InMemoryJobRecorder();
   const logs: Array<Record<string, unknown>> = [];
@@ -23,7 +31,7 @@ export function fakeJobContext(options: { readonly signal?: AbortSignal; readonl
     {
       jobId: 'job-1',
       attempt: 2,
-      task: { repoAlias: 'demo', baseRef: 'main', ticket: { title: 'Fix add', description: '' } },
+      task: { repoAlias: 'demo', baseRef: 'main', ticket: options.ticket ?? { title: 'Fix add', description: '' } },
       repo: { alias: 'demo', cloneUrl: '/nowhere', pushUrl: '/nowhere', branchPrefix: 'airlock/', baseRefs: ['main'] },
       signal: options.signal ?? new AbortController().signal,
       progress: options.progress ?? ((phase, state) => events.push(`${phase} ${state}`)),

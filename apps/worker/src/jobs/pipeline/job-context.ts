@@ -1,8 +1,9 @@
+import type { RepositoryIndex } from '@airlock/context-engine';
 import type { FixTask__Output, PhaseState } from '@airlock/protocol';
 import type { RepositoryConfig } from '../../config/worker-config.loader';
 import type { Logger } from '../../logging/json-logger';
 import type { AgentOutcome } from '../agent/agent-loop';
-import type { ContextFile } from '../context/context-selector';
+import type { ContextSelection } from '../context/context-selection';
 import type { SuiteRun } from '../verification/change-verdict';
 import { JobResultBuilder, type PhaseName } from '../job-result.builder';
 import type { RepoConfig } from '../repo-config/repo-config.schema';
@@ -39,8 +40,10 @@ export interface JobState {
   readonly repoConfig: RepoConfig;
   /** BASELINE: the test command's run at the base commit, before any change. */
   readonly baseline: SuiteRun;
-  /** CONTEXT: the files the model is shown. */
-  readonly contextFiles: readonly ContextFile[];
+  /** CONTEXT: the context engine's index of the base commit, for the agent's `search_code`. */
+  readonly repositoryIndex: RepositoryIndex;
+  /** CONTEXT: the files and definitions the model is shown first. */
+  readonly context: ContextSelection;
   /** INFERENCE: what the agent loop did: the files its edits wrote. */
   readonly agent: AgentOutcome;
 }

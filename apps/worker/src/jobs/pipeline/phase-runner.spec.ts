@@ -183,9 +183,9 @@ describe('PhaseRunner.runAll', () => {
 describe('JobContext', () => {
   it('hands on what a phase provided, and refuses to read what no phase provided yet', () => {
     const { ctx } = harness();
-    expect(() => ctx.need('contextFiles')).toThrow("job state 'contextFiles' is needed before any phase provided it");
-    ctx.provide('contextFiles', [{ path: 'file.js', content: 'x' }]);
-    expect(ctx.need('contextFiles')).toEqual([{ path: 'file.js', content: 'x' }]);
+    expect(() => ctx.need('context')).toThrow("job state 'context' is needed before any phase provided it");
+    ctx.provide('context', { symbols: [], files: [] });
+    expect(ctx.need('context')).toEqual({ symbols: [], files: [] });
     expect(ctx.jobKey).toBe('job-1-2');
     expect(ctx.ticket).toEqual({ title: 'Fix add', description: '' });
   });

@@ -3,11 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { ContextEngine } from '@airlock/context-engine';
 import { FailureCode, JobOutcome, type JobResult__Output } from '@airlock/protocol';
 import { GitRunner } from '../../git/git-runner';
 import { JsonLogger } from '../../logging/json-logger';
 import { createBareRepo, git } from '../../testing/git-fixture.mock';
-import { LexicalContextSelector } from '../context/lexical-context.selector';
 import { EditBlockApplier } from '../edits/edit-block.applier';
 import { FixJobPipeline } from '../pipeline/fix-job.pipeline';
 import { TestSandbox } from '../sandbox/test-sandbox';
@@ -66,7 +66,8 @@ async function runAttempt(answer: string, options: { readonly recordsUnwritable?
     config: { stateDir, limits: { maxContextFiles: 8, maxContextBytes: 200 * 1024, maxModelTokens: 1024, testTimeout: 20_000, ...TEST_AGENT_LIMITS } },
     git: gitRunner,
     workspace,
-    contextSelector: new LexicalContextSelector(gitRunner),
+    contextEngine: new ContextEngine({ cacheDir: join(workspaceDir, 'context-index'), git: gitRunner }),
+    contextWindow: () => Promise.resolve(undefined),
     inference: { chat: () => Promise.resolve(textAnswer(answer)) },
     applier: new EditBlockApplier(),
     testRunner: new TestCommandRunner(host, new TestSandbox('none', { dirs: [], files: [] })),
