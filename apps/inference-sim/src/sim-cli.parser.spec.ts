@@ -59,6 +59,13 @@ describe('parseSimCli', () => {
     expect(stderr).toContain(flag);
   });
 
+  it('reads --context-window as a number of tokens, and refuses one that is not a positive integer', () => {
+    expect(parseSimCli(argv('--scenarios', 's', '--context-window', '8192'))).toMatchObject({ mode: 'scenarios', contextWindow: 8192 });
+    expect(parseSimCli(argv('--scenarios', 's'))).toMatchObject({ contextWindow: undefined });
+    expect(parseError('--scenarios', 's', '--context-window', '0').stderr).toContain('--context-window');
+    expect(parseError('--scenarios', 's', '--context-window', '4k').stderr).toContain('--context-window');
+  });
+
   it('requires --scenarios or --replay', () => {
     expect(parseError().stderr).toContain("one of '--scenarios <dir>' or '--replay <dir>' is required");
   });

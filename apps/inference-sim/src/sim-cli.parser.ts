@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option, type OutputConfiguration } from 
 import { SIM_DEFAULTS, type SimServerOptions } from './sim-server';
 
 /** The options the command line can set for scenario files: everything but the injected clock. */
-export type SimCliOptions = Required<Omit<SimServerOptions, 'now'>>;
+export type SimCliOptions = Required<Omit<SimServerOptions, 'now' | 'contextWindow'>> & Pick<SimServerOptions, 'contextWindow'>;
 
 /** What to serve: scripted scenarios, or recordings of a real server replayed byte for byte. */
 export type SimCliCommand = ({ readonly mode: 'scenarios' } & SimCliOptions) | { readonly mode: 'replay'; readonly replayDir: string; readonly host: string; readonly port: number };
@@ -38,6 +38,11 @@ export function parseSimCli(argv: readonly string[], output?: OutputConfiguratio
       'seed deciding which requests --error-rate fails',
       integerIn('seed', 0, 2 ** 32 - 1),
       SIM_DEFAULTS.seed,
+    )
+    .option(
+      '--context-window <tokens>',
+      'context window to report at GET /props (llama.cpp shape) and as max_model_len in /v1/models (vLLM shape)',
+      integerIn('tokens', 1, 2 ** 31 - 1),
     );
   if (output !== undefined) program.configureOutput(output);
   program.parse([...argv]);
@@ -50,6 +55,7 @@ export function parseSimCli(argv: readonly string[], output?: OutputConfiguratio
     latencyMs: number;
     errorRate: number;
     seed: number;
+    contextWindow?: number;
   }>();
   if (opts.replay !== undefined) return { mode: 'replay', replayDir: opts.replay, host: opts.host, port: opts.port };
   if (opts.scenarios === undefined) return program.error("error: one of '--scenarios <dir>' or '--replay <dir>' is required");
@@ -62,6 +68,7 @@ export function parseSimCli(argv: readonly string[], output?: OutputConfiguratio
     latencyMs: opts.latencyMs,
     errorRate: opts.errorRate,
     seed: opts.seed,
+    contextWindow: opts.contextWindow,
   };
 }
 

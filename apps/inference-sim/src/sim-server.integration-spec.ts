@@ -354,6 +354,27 @@ describe('inference simulator over HTTP with the openai SDK', () => {
     expect(await counts()).toEqual({ count: 2, byScenario: { greeting: 1 } });
   });
 
+  it('reports --context-window where llama.cpp (GET /props n_ctx) and vLLM (max_model_len) do', async () => {
+    const { sim, client } = await start({ contextWindow: 12_288 });
+
+    const props = await fetch(new URL('/props', sim.url));
+    const page = await client.models.list();
+
+    expect(props.status).toBe(200);
+    expect(await props.json()).toMatchObject({ default_generation_settings: { n_ctx: 12_288 }, total_slots: 1 });
+    expect(page.data.map((model) => (model as unknown as { max_model_len: unknown }).max_model_len)).toEqual([12_288, 12_288]);
+  });
+
+  it('reports no context window unless started with one: /props is 404 and models carry no max_model_len', async () => {
+    const { sim, client } = await start();
+
+    const props = await fetch(new URL('/props', sim.url));
+    const page = await client.models.list();
+
+    expect(props.status).toBe(404);
+    expect(page.data.every((model) => !('max_model_len' in model))).toBe(true);
+  });
+
   it('answers unknown paths with 404 and wrong methods with 405, in the error shape', async () => {
     const { sim } = await start();
 

@@ -37,6 +37,12 @@ export interface SimServerOptions {
   errorRate?: number;
   /** Seed of the generator deciding which requests `errorRate` fails. @default 1 */
   seed?: number;
+  /**
+   * The context window to report, in tokens, where real servers report theirs: llama.cpp's
+   * `GET /props` (`default_generation_settings.n_ctx`) and vLLM's `max_model_len` on every
+   * `/v1/models` entry. Unset, the simulator reports none (`/props` is 404). Nothing is truncated.
+   */
+  contextWindow?: number | undefined;
   /** Epoch milliseconds, for `created` fields. @default Date.now */
   now?: () => number;
 }
@@ -70,7 +76,14 @@ export async function startSimServer(options: SimServerOptions): Promise<Running
   const ledger = new RequestLedger();
   const modelIds = [...new Set([settings.model, ...catalog.modelIds])];
   const startedAt = Math.floor(settings.now() / 1000);
-  const models = modelIds.map((id): Model => ({ id, object: 'model', created: startedAt, owned_by: 'airlock-sim' }));
+  const { contextWindow } = options;
+  const models = modelIds.map((id): Model & { max_model_len?: number } => ({
+    id,
+    object: 'model',
+    created: startedAt,
+    owned_by: 'airlock-sim',
+    ...(contextWindow === undefined ? {} : { max_model_len: contextWindow }),
+  }));
   const chatCompletions = new ChatCompletionsHandler({
     catalog,
     ledger,
@@ -86,6 +99,7 @@ export async function startSimServer(options: SimServerOptions): Promise<Running
     ['/v1/chat/completions', new Map([['POST', (req, res, signal) => chatCompletions.handle(req, res, signal)]])],
     ['/v1/sim/requests', new Map([['GET', (_req, res) => sendJson(res, 200, ledger.snapshot())]])],
   ]);
+  if (contextWindow !== undefined) routes.set('/props', new Map([['GET', (_req, res) => sendJson(res, 200, llamaServerProps(contextWindow, settings.model))]]));
 
   let closing: Promise<void> | undefined;
   const server = createServer((req, res) => {
@@ -155,6 +169,19 @@ export async function startSimServer(options: SimServerOptions): Promise<Running
       });
       return closing;
     },
+  };
+}
+
+/**
+ * The parts of llama.cpp's `GET /props` answer clients read (shape as recorded from
+ * llama-server b4748 in libs/inference-replay): the context of a slot, and what model it is.
+ */
+function llamaServerProps(contextWindow: number, model: string): Record<string, unknown> {
+  return {
+    default_generation_settings: { id: 0, id_task: -1, n_ctx: contextWindow, is_processing: false, params: { n_predict: -1, max_tokens: -1, n_keep: 0 } },
+    total_slots: 1,
+    model_path: `${model}.gguf`,
+    build_info: 'airlock-sim',
   };
 }
 
