@@ -31,6 +31,7 @@ export async function doctorCommand(options: { readonly config: string }, print:
   // Doctor must not print request logs in between its PASS/FAIL lines.
   const inference = new InferenceClient(config.inference.endpoints, new JsonLogger(() => undefined));
   for (const endpoint of config.inference.endpoints) report(await checkInferenceEndpoint(inference, endpoint));
+  await inference.close();
   report(await checkGit(config));
   report(await checkWorkspace(config));
   const sandbox = TestSandbox.fromConfig(config);

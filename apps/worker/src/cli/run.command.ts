@@ -132,6 +132,8 @@ export async function runCommand(options: { readonly config: string }): Promise<
     process.off('unhandledRejection', onUncaught);
     await health.close();
     client.close();
+    // Every job has ended by now: the inference connection pools, proxied or not, can go.
+    await inference.close();
     nonceStore.close();
     attempts.close();
     audit.close();

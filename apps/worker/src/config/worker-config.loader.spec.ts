@@ -161,6 +161,32 @@ describe('loadWorkerConfig', () => {
     writeFileSync(file, readFileSync(join(fixtures, 'ok', 'full.yml'), 'utf8').replace('http://proxy.corp.example:3128', `'${proxy}'`));
     expect(() => loadWorkerConfig(file, env)).toThrow(/controlPlane\.proxy: an HTTP CONNECT proxy URL http:\/\/host:port/);
   });
+
+  /** minimal.yml with `fields` (YAML lines) added to its one inference endpoint. */
+  function withEndpointFields(...fields: string[]): string {
+    const file = join(tmpdir(), `airlock-config-endpoint-${process.pid}.yml`);
+    const text = readFileSync(join(fixtures, 'ok', 'minimal.yml'), 'utf8').replace('model: qwen2.5-coder', ['model: qwen2.5-coder', ...fields].join('\n      '));
+    writeFileSync(file, text);
+    return file;
+  }
+
+  it("reads an endpoint's idleTimeout (default 60s), proxy (default direct) and contextWindow (default: ask the server)", () => {
+    expect(loadWorkerConfig(join(fixtures, 'ok', 'minimal.yml'), env).inference.endpoints[0]).toMatchObject({ idleTimeoutMs: 60_000, proxy: undefined, contextWindow: undefined });
+    const file = withEndpointFields('idleTimeout: 90s', "proxy: 'http://10.1.2.3:3128/'", 'contextWindow: 32768');
+    expect(loadWorkerConfig(file, env).inference.endpoints[0]).toMatchObject({ idleTimeoutMs: 90_000, proxy: 'http://10.1.2.3:3128', contextWindow: 32_768 });
+  });
+
+  it.each([
+    ['idleTimeout: 500ms', /inference\.endpoints\[0\]\.idleTimeout: a duration from 1s to 10m/],
+    ['idleTimeout: 11m', /inference\.endpoints\[0\]\.idleTimeout: a duration from 1s to 10m/],
+    ["proxy: 'http://u:p@10.1.2.3:3128'", /inference\.endpoints\[0\]\.proxy: an HTTP proxy URL http:\/\/host:port/],
+    ["proxy: 'https://10.1.2.3:3128'", /inference\.endpoints\[0\]\.proxy: an HTTP proxy URL http:\/\/host:port/],
+    // Every prompt passes the proxy: it must be as local as the server.
+    ["proxy: 'http://proxy.example.com:3128'", /inference\.endpoints\[0\]\.proxy: a local proxy URL/],
+    ['contextWindow: 100', /inference\.endpoints\[0\]\.contextWindow: at least 256 tokens/],
+  ])('refuses an endpoint with %s, naming the field', (field, message) => {
+    expect(() => loadWorkerConfig(withEndpointFields(field), env)).toThrow(message);
+  });
 });
 
 describe('worker-config.schema.json', () => {

@@ -1,4 +1,5 @@
-import OpenAI from 'openai';
+import OpenAI, { type ClientOptions } from 'openai';
+import { type Dispatcher, fetch as undiciFetch } from 'undici';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { FailureCode } from '@airlock/protocol';
 import type { InferenceEndpointConfig } from '../../config/worker-config.loader';
@@ -11,6 +12,10 @@ import { EndpointCircuitBreaker } from './endpoint-circuit.breaker';
 import { TextToolDialect } from '../agent/text-tool.dialect';
 import type { ChatAnswer, ChatRequest, ConversationMessage, ToolDialect, ToolSpec } from './conversation';
 import { PromptTruncatedError } from './prompt-truncated.error';
+import { type ContextWindowProvider, discoverContextWindow } from './context-window.discovery';
+import { createEndpointDispatcher, DEFAULT_STREAM_IDLE_TIMEOUT_MS } from './endpoint-dispatcher';
+import { InferenceStreamStalledError } from './inference-stream-stalled.error';
+import { StreamWatchdog } from './stream-watchdog';
 
 /** A chat message sent to the model. */
 export type ChatMessage = ConversationMessage;
@@ -70,8 +75,29 @@ const TRUNCATION_CHECK_MIN_TOKENS = 1_500;
 const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 409, 429]);
 
 /**
+ * undici's fetch, typed as the SDK wants it: @types/node describes Node's bundled (older)
+ * undici, whose Request and Response lack members this version has and the SDK never uses.
+ */
+const fetchThroughUndici = undiciFetch as unknown as NonNullable<ClientOptions['fetch']>;
+
+/** How long `close()` lets requests still running finish before it cuts their connections. */
+const CLOSE_GRACE_MS = 1_000;
+
+/** One configured endpoint and what the client keeps for it. */
+interface EndpointEntry {
+  readonly endpoint: InferenceEndpointConfig;
+  readonly client: OpenAI;
+  /** Its own keep-alive pool (through its proxy, if any), closed with the client. */
+  readonly dispatcher: Dispatcher;
+  /** The context window its server reported, once it answered (undefined: it answered without one). */
+  discoveredContextWindow?: { readonly tokens: number | undefined };
+  contextWindowProbe?: Promise<number | undefined>;
+}
+
+/**
  * Streams a chat completion from the first endpoint that answers, trying the configured
- * endpoints in order. A connection failure, a timeout, 408/409/429 or a 5xx is retried on
+ * endpoints in order. A connection failure, a timeout, a stream that stalls (no chunk for
+ * the endpoint's `idleTimeout`; see StreamWatchdog), 408/409/429 or a 5xx is retried on
  * the same endpoint (honouring Retry-After up to a bound, sleeping no longer than the job
  * lives), then the next endpoint is tried; an endpoint that failed several completions in a
  * row is skipped for a while (EndpointCircuitBreaker). Any other 4xx stops (the request
@@ -80,13 +106,14 @@ const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 409, 429]);
  * InferenceStreamIncompleteError). The SDK's own retries are off: they obey any Retry-After
  * and any `x-should-retry` header a server sends, and sleep through the job's cancel.
  */
-export class InferenceClient {
-  private readonly clients: ReadonlyArray<{ readonly endpoint: InferenceEndpointConfig; readonly client: OpenAI }>;
+export class InferenceClient implements ContextWindowProvider {
+  private readonly clients: readonly EndpointEntry[];
   private readonly settings: InferenceClientSettings;
   private readonly breaker: EndpointCircuitBreaker;
   private readonly random: () => number;
   /** Endpoints in `toolCalling: auto` that refused a request for its tools: asked in text from then on. */
   private readonly textOnly = new Set<string>();
+  private closing: Promise<void> | undefined;
 
   constructor(
     endpoints: readonly InferenceEndpointConfig[],
@@ -99,19 +126,81 @@ export class InferenceClient {
       options.now ?? (() => performance.now()),
     );
     this.random = options.random ?? Math.random;
-    this.clients = endpoints.map((endpoint) => ({
-      endpoint,
-      client: new OpenAI({
+    this.clients = endpoints.map((endpoint) => {
+      const dispatcher = createEndpointDispatcher(endpoint);
+      const client = new OpenAI({
         baseURL: endpoint.baseUrl,
         // Local servers rarely need a key, but the SDK insists on a non-empty one.
         apiKey: endpoint.apiKey ?? 'not-needed',
         timeout: endpoint.timeoutMs,
         maxRetries: 0,
+        // The dispatcher and the fetch must come from the same undici: Node's built-in fetch
+        // bundles an older one, which refuses a dispatcher of this version.
+        fetch: fetchThroughUndici,
         // The locality check holds for the configured URL only; a redirect would carry the
         // prompt (code) to wherever it points, so none is followed.
-        fetchOptions: { redirect: 'error' },
+        fetchOptions: { dispatcher, redirect: 'error' },
+      });
+      return { endpoint, client, dispatcher };
+    });
+  }
+
+  /**
+   * Closes every endpoint's connection pool: requests still running get CLOSE_GRACE_MS to
+   * finish, then their connections are cut. The client is unusable afterwards; calling
+   * `close()` again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.closing ??= Promise.all(
+      this.clients.map(async ({ dispatcher }) => {
+        let timer: NodeJS.Timeout | undefined;
+        const graceOver = new Promise<'grace-over'>((resolve) => (timer = setTimeout(() => resolve('grace-over'), CLOSE_GRACE_MS)));
+        const closed = await Promise.race([dispatcher.close().then(() => 'closed' as const), graceOver]);
+        clearTimeout(timer);
+        if (closed === 'grace-over') await dispatcher.destroy();
       }),
-    }));
+    ).then(() => undefined);
+    return this.closing;
+  }
+
+  /**
+   * The context window, in tokens, of the first endpoint (in order, skipping those whose
+   * circuit is open) that has a known one: see `contextWindowOf`. undefined when none does.
+   * Throws only the signal's reason, when the job is cancelled.
+   */
+  async contextWindow(signal: AbortSignal): Promise<number | undefined> {
+    for (const { endpoint } of this.clients) {
+      if (this.breaker.isOpen(endpoint.name)) continue;
+      const tokens = await this.contextWindowOf(endpoint, signal);
+      if (tokens !== undefined) return tokens;
+    }
+    return undefined;
+  }
+
+  /**
+   * An endpoint's context window in tokens: `contextWindow` from its config, else what its
+   * server reports (see discoverContextWindow), asked once and kept for the worker's life.
+   * A server that could not be reached is asked again next time; one that answered without a
+   * window is not. Never fails a job: a probe that fails is logged and gives undefined.
+   */
+  async contextWindowOf(endpoint: InferenceEndpointConfig, signal: AbortSignal): Promise<number | undefined> {
+    signal.throwIfAborted();
+    if (endpoint.contextWindow !== undefined) return endpoint.contextWindow;
+    const entry = this.entryOf(endpoint);
+    if (entry.discoveredContextWindow) return entry.discoveredContextWindow.tokens;
+    // One probe at a time per endpoint, shared by every job asking meanwhile; it is bounded
+    // on its own (PROBE_TIMEOUT_MS), so one job's cancel does not cut it short for the others.
+    entry.contextWindowProbe ??= discoverContextWindow(endpoint, entry.dispatcher)
+      .then((found) => {
+        if (found.tokens !== undefined) this.logger.info('inference-context-window', { endpoint: endpoint.name, tokens: found.tokens, source: found.source });
+        else this.logger.warn('inference-context-window-unknown', { endpoint: endpoint.name, serverAnswered: found.serverAnswered, note: found.note });
+        if (found.serverAnswered) entry.discoveredContextWindow = { tokens: found.tokens };
+        return found.tokens;
+      })
+      .finally(() => {
+        entry.contextWindowProbe = undefined;
+      });
+    return untilAborted(entry.contextWindowProbe, signal);
   }
 
   /** One answer without tools (plain text); see `chat`. */
@@ -216,6 +305,7 @@ export class InferenceClient {
 
   /** The text protocol (or no tools at all): streamed, the tools described in the system prompt, calls read from the answer. */
   private async askText(client: OpenAI, endpoint: InferenceEndpointConfig, request: ChatRequest, requests: number): Promise<ChatAnswer> {
+    const startedAt = performance.now();
     const messages = TextToolDialect.render(request.messages);
     if (request.tools.length > 0) {
       const system = messages.find((message) => message.role === 'system');
@@ -232,18 +322,36 @@ export class InferenceClient {
     let completionTokens = 0;
     let chunks = 0;
     let finished = false;
-    for await (const chunk of stream) {
-      chunks += 1;
-      content += chunk.choices[0]?.delta?.content ?? '';
-      if (chunk.choices[0]?.finish_reason) finished = true;
-      if (content.length > MAX_MODEL_ANSWER_CHARS) {
-        stream.controller.abort();
-        throw new JobPhaseFailedError(FailureCode.MODEL_OUTPUT_UNUSABLE, `model answer longer than ${MAX_MODEL_ANSWER_CHARS} characters`);
+    const idleTimeoutMs = endpoint.idleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS;
+    // The SDK's timeout ends when the headers arrive: from then on the watchdog bounds the
+    // silence between chunks and, still, the whole request. Expired, it cuts the connection.
+    const watchdog = new StreamWatchdog(idleTimeoutMs, () => stream.controller.abort());
+    watchdog.start(endpoint.timeoutMs, startedAt);
+    try {
+      for await (const chunk of stream) {
+        watchdog.chunkArrived();
+        chunks += 1;
+        content += chunk.choices[0]?.delta?.content ?? '';
+        if (chunk.choices[0]?.finish_reason) finished = true;
+        if (content.length > MAX_MODEL_ANSWER_CHARS) {
+          stream.controller.abort();
+          throw new JobPhaseFailedError(FailureCode.MODEL_OUTPUT_UNUSABLE, `model answer longer than ${MAX_MODEL_ANSWER_CHARS} characters`);
+        }
+        if (chunk.usage) {
+          promptTokens = chunk.usage.prompt_tokens;
+          completionTokens = chunk.usage.completion_tokens;
+        }
       }
-      if (chunk.usage) {
-        promptTokens = chunk.usage.prompt_tokens;
-        completionTokens = chunk.usage.completion_tokens;
-      }
+    } catch (error) {
+      if (watchdog.expired === undefined) throw error;
+    } finally {
+      watchdog.stop();
+    }
+    // The SDK ends an aborted stream quietly or with an abort error: either way, it stalled.
+    if (watchdog.expired !== undefined) {
+      const limitMs = watchdog.expired === 'idle' ? idleTimeoutMs : endpoint.timeoutMs;
+      this.logger.warn('inference-stream-stalled', { endpoint: endpoint.name, reason: watchdog.expired, limitMs, chunks });
+      throw new InferenceStreamStalledError(watchdog.expired, limitMs, chunks);
     }
     if (!finished) {
       this.logger.warn('inference-stream-incomplete', { endpoint: endpoint.name, chunks });
@@ -273,11 +381,16 @@ export class InferenceClient {
 
   /** Lists the models an endpoint serves (`GET /v1/models`), for doctor and readiness checks. */
   async listModels(endpoint: InferenceEndpointConfig, signal?: AbortSignal): Promise<string[]> {
-    const entry = this.clients.find((c) => c.endpoint === endpoint);
-    if (!entry) throw new RangeError(`unknown endpoint ${endpoint.name}`);
+    const entry = this.entryOf(endpoint);
     const ids: string[] = [];
     for await (const model of entry.client.models.list({ signal, maxRetries: 0, timeout: Math.min(endpoint.timeoutMs, 10_000) })) ids.push(model.id);
     return ids;
+  }
+
+  private entryOf(endpoint: InferenceEndpointConfig): EndpointEntry {
+    const entry = this.clients.find((candidate) => candidate.endpoint === endpoint);
+    if (!entry) throw new RangeError(`unknown endpoint ${endpoint.name}`);
+    return entry;
   }
 }
 
@@ -288,6 +401,24 @@ export function parseRetryAfterMs(retryAfterMs: string | null, retryAfter: strin
   if (/^\d+(\.\d+)?$/.test(retryAfter.trim())) return Math.max(0, Number(retryAfter) * 1000);
   const at = Date.parse(retryAfter);
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+/** `work`'s outcome, or the abort reason as soon as the job is cancelled (the work itself goes on). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
 }
 
 /** Sleeps, but wakes (throwing the abort reason) as soon as the job is cancelled. */
