@@ -88,7 +88,8 @@ export async function runCommand(options: { readonly config: string }): Promise<
     // Under workspaceDir, which the sandbox hides from the repository's commands like the mirrors.
     contextEngine: new ContextEngine({ cacheDir: join(config.workspaceDir, 'context-index'), git }),
     // The first endpoint's configured window, as the one normally answering; undefined → the default.
-    contextWindow: () => Promise.resolve(config.inference.endpoints[0]?.contextWindow),
+    // The configured window, else what the server says (asked once per endpoint, never failing a job).
+    contextWindow: (signal) => inference.contextWindow(signal),
     inference,
     applier: new EditBlockApplier(),
     testRunner: new TestCommandRunner(config.host, sandbox, config.limits.killGrace),
