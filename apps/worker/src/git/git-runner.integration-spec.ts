@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBareRepo, git } from '../testing/git-fixture.mock';
@@ -30,5 +31,21 @@ describe('GitRunner', () => {
     writeFileSync(join(worktree, 'notes.txt'), 'model output\n');
     const { stdout } = await new GitRunner(host).run(['status', '--porcelain', '--untracked-files=all'], { cwd: worktree });
     expect(stdout).toContain('notes.txt');
+  });
+
+  /** HOME as git sees it, through a shell alias (git runs `!` aliases with its own environment). */
+  const homeOf = async (runner: GitRunner) => (await runner.run(['-c', 'alias.home=!echo "$HOME"', 'home'], { cwd })).stdout.trim();
+
+  it('gives every runner of a process the same empty HOME, and removes it when the process exits', async () => {
+    const home = await homeOf(new GitRunner(host));
+    expect(await homeOf(new GitRunner(host))).toBe(home);
+    expect(readdirSync(home)).toEqual([]);
+    // A process of its own: its HOME must be gone once it has exited.
+    const script = `const { GitRunner } = require(${JSON.stringify(require.resolve('./git-runner'))});
+      new GitRunner({ path: process.env.PATH, lang: 'C.UTF-8' }).run(['-c', 'alias.home=!echo "$HOME"', 'home'], { cwd: process.cwd() }).then((r) => process.stdout.write(r.stdout));`;
+    const childHome = execFileSync(process.execPath, ['-r', require.resolve('@swc-node/register'), '-e', script], { cwd, encoding: 'utf8' }).trim();
+    expect(childHome).toMatch(/airlock-git-home-/);
+    expect(childHome).not.toBe(home);
+    expect(existsSync(childHome)).toBe(false);
   });
 });

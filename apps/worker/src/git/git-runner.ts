@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostEnvironment } from '../config/worker-config.loader';
@@ -22,6 +22,22 @@ export interface GitResult {
   readonly stderr: string;
 }
 
+let processGitHome: string | undefined;
+
+/**
+ * The empty folder every GitRunner of this process gives git as HOME: made once, ours
+ * alone (mkdtemp), and removed when the process exits — one per process, not one per
+ * runner left behind in the temp folder.
+ */
+function emptyGitHome(): string {
+  if (processGitHome === undefined) {
+    const home = mkdtempSync(join(tmpdir(), 'airlock-git-home-'));
+    process.once('exit', () => rmSync(home, { recursive: true, force: true }));
+    processGitHome = home;
+  }
+  return processGitHome;
+}
+
 const MAX_CAPTURE_BYTES = 32 * 1024 * 1024;
 const MAX_STDERR_BYTES = 64 * 1024;
 
@@ -34,7 +50,7 @@ const MAX_STDERR_BYTES = 64 * 1024;
 export class GitRunner {
   // An empty HOME: the worktree would do, but files the model writes there
   // (.config/git/ignore, .netrc) would then be honoured by git.
-  private readonly home = mkdtempSync(join(tmpdir(), 'airlock-git-home-'));
+  private readonly home = emptyGitHome();
 
   constructor(
     private readonly host: HostEnvironment,
