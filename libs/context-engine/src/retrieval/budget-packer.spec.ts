@@ -5,7 +5,7 @@ import { packWithinBudget, type PackingOptions } from './budget-packer';
 const perCharacter = (text: string) => text.length;
 
 function ranked(path: string, score: number, definitions: DefinitionHit[] = []): RankedFile {
-  return { path, score, why: { bm25: score, symbolScore: 0, lift: 0, liftedAbove: [], matchedTerms: [], definitions, references: [] } };
+  return { path, score, why: { bm25: score, symbolScore: 0, lift: 0, liftedAbove: [], matchedTerms: [], definitions, references: [], roleWeight: 1 } };
 }
 
 function hit(path: string, name: string, startLine: number, endLine: number, score = 1): DefinitionHit {
@@ -98,6 +98,15 @@ describe('packWithinBudget', () => {
     const packed = await packWithinBudget([], symbols, options(files, { tokenBudget: 250 }));
     expect(packed.symbols.map((s) => s.name)).toEqual(['first']);
     expect(packed.symbols[0]?.tokens).toBe('a.ts:1 function first'.length);
+  });
+
+  it('reads no more than four times maxFiles (at least 20) of the ranking once the budget is nearly spent, counting the rest as over budget', async () => {
+    const many = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`f${i}.ts`, 'x'.repeat(500)]));
+    const reads: string[] = [];
+    const ranking = Object.keys(many).map((path, i) => ranked(path, 1000 - i));
+    const packed = await packWithinBudget(ranking, [], options(many, { tokenBudget: 100, maxFiles: 8, readText: async (path) => (reads.push(path), many[path]) }));
+    expect(reads).toHaveLength(32);
+    expect(packed).toMatchObject({ files: [], filesOverBudget: 1000 });
   });
 
   it('is deterministic', async () => {

@@ -58,6 +58,14 @@ export interface PackedContext {
 const SYMBOL_SHARE = 0.1;
 /** Below this many tokens left, no file or excerpt is worth its header. */
 const MIN_USEFUL_TOKENS = 16;
+/**
+ * Ranked files read at most, as a multiple of `maxFiles`: a smaller file a little further
+ * down may still fit when one does not, but reading the whole ranking of a large
+ * repository for a budget that is already nearly spent took seconds per retrieval
+ * (`npm run bench:agent`, an 8k window on 50,000 files), for files ranked too low to matter.
+ */
+const FILES_READ_PER_FILE_WANTED = 4;
+const MIN_FILES_READ = 20;
 
 /**
  * Spends a token budget on ranked results: first a short map of the definitions the
@@ -88,9 +96,15 @@ export async function packWithinBudget(ranked: readonly RankedFile[], symbols: r
 
   const files: ContextFile[] = [];
   let filesOverBudget = 0;
+  const maxFilesRead = Math.max(MIN_FILES_READ, options.maxFiles * FILES_READ_PER_FILE_WANTED);
   for (const [index, file] of ranked.entries()) {
     if (files.length >= options.maxFiles || options.tokenBudget - used < MIN_USEFUL_TOKENS) break;
     if (options.signal?.aborted) break;
+    if (index >= maxFilesRead) {
+      // Left out unread: counted as over budget, as a file read and found too large is.
+      filesOverBudget += ranked.length - index;
+      break;
+    }
     const text = await options.readText(file.path);
     if (text === undefined) continue;
     const header = options.countTokens(file.path) + 4;
