@@ -42,19 +42,35 @@ describe('FileRanker', () => {
   });
 
   it('lifts the definition of a named symbol above the files using it, and says so', () => {
-    // Without its symbol boost the definition would trail the spec and the caller here.
+    // Without its symbol boost the definition would trail the caller here.
     const unrelated = ['users', 'orders', 'stock', 'labels', 'rates', 'tokens'].map((name) => entry(`src/${name}.ts`, `${name} service`));
     const heavyUsers = new FileRanker([
       entry('src/pricing/discount.ts', 'apply discount', [{ name: 'applyDiscount', line: 3 }]),
-      entry('src/pricing/discount.spec.ts', `${'applyDiscount apply discount coupon minimum '.repeat(12)}`, [], ['applyDiscount']),
+      entry('src/checkout/coupons.ts', `${'applyDiscount apply discount coupon minimum '.repeat(12)}`, [], ['applyDiscount']),
       ...unrelated,
     ]);
     const ranked = heavyUsers.rank("applyDiscount() ignores the coupon's minimum");
-    expect(ranked.map((file) => file.path)).toEqual(['src/pricing/discount.ts', 'src/pricing/discount.spec.ts']);
+    expect(ranked.map((file) => file.path)).toEqual(['src/pricing/discount.ts', 'src/checkout/coupons.ts']);
     expect((ranked[0]?.why.bm25 ?? 0) + (ranked[0]?.why.symbolScore ?? 0)).toBeLessThan(ranked[1]?.score ?? 0);
     expect(ranked[0]?.why.lift).toBeGreaterThan(0);
     expect(ranked[0]?.why.liftedAbove).toEqual(['applydiscount']);
     expect(ranked[1]?.why.lift).toBe(0);
+  });
+
+  it('ranks source above tests, type declarations and prose that match the ticket as well, keeping them in the ranking', () => {
+    const words = 'parse proto key object prototype settings';
+    const ranked = new FileRanker([
+      entry('lib/parse.js', words),
+      entry('test/proto-key.test.mjs', words),
+      entry('lib/parse.d.ts', words),
+      entry('README.md', words),
+      entry('package.json', words),
+      entry('src/other.js', 'unrelated words only'),
+    ]).rank('parse turns a proto key into the prototype of the settings object');
+    const weights = ranked.map((file) => file.why.roleWeight);
+    expect(weights).toEqual([1, 0.6, 0.5, 0.5, 0.35]);
+    expect(ranked.map((file) => file.path)).toEqual(['lib/parse.js', 'test/proto-key.test.mjs', expect.any(String), expect.any(String), 'README.md']);
+    expect(ranked.slice(2, 4).map((file) => file.path).sort()).toEqual(['lib/parse.d.ts', 'package.json']);
   });
 
   it('does not lift a name that many files define', () => {

@@ -1,3 +1,4 @@
+import { ROLE_WEIGHT, roleOf } from './file-role';
 import { Bm25Index, type TermContribution } from '../lexical/bm25.index';
 import { pathTerms, queryIdentifiers, queryTerms, significantParts, stem } from '../lexical/tokenizer';
 import type { IndexEntry } from '../indexing/index-entry';
@@ -52,6 +53,8 @@ export interface RankReason {
   readonly definitions: readonly DefinitionHit[];
   /** Identifiers from the ticket that the file uses (calls, imports, types). */
   readonly references: readonly string[];
+  /** The weight of the file's role (ROLE_WEIGHT) its BM25 and symbol scores were multiplied by; the lift comes after. */
+  readonly roleWeight: number;
 }
 
 /** One ranked file. */
@@ -151,10 +154,11 @@ export class FileRanker {
         references.reduce((sum, name) => sum + BOOST.reference / Math.max(1, this.referencedBy.get(name)?.length ?? 1), 0);
       const lexical = scored.get(index);
       const bm25 = lexical?.bm25 ?? 0;
-      const score = bm25 + symbolScore;
+      const roleWeight = ROLE_WEIGHT[roleOf(entry.path)];
+      const score = (bm25 + symbolScore) * roleWeight;
       if (score <= 0) continue;
       const matchedTerms = [...(lexical?.terms ?? [])].sort((a, b) => b.score - a.score || comparePaths(a.term, b.term));
-      ranked.set(index, { path: entry.path, score, why: { bm25, symbolScore, lift: 0, liftedAbove: [], matchedTerms, definitions, references } });
+      ranked.set(index, { path: entry.path, score, why: { bm25, symbolScore, lift: 0, liftedAbove: [], matchedTerms, definitions, references, roleWeight } });
     }
     this.liftDefinitionsAboveUses(identifiers, ranked);
     return [...ranked.values()].sort((a, b) => b.score - a.score || comparePaths(a.path, b.path));

@@ -72,6 +72,12 @@ describe('SymbolExtractor, ok fixtures', () => {
     expect(symbols.references).toEqual(expect.arrayContaining(['formatPrice', 'charge', 'ShoppingCart']));
   });
 
+  it('JavaScript: a named function expression exported with module.exports = function name(…), as CommonJS packages write them', async () => {
+    const outcome = await extractor.extract("'use strict'\nmodule.exports = function parse (text, reviver) {\n  return text\n}\n", 'javascript', LIMITS, () => false);
+    if (typeof outcome === 'string') throw new Error(`extraction ${outcome}`);
+    expect(summary(outcome)).toContain('function parse@2');
+  });
+
   it('Python: classes, methods (with decorators), module functions, nested functions, module constants', async () => {
     const symbols = await extractFixture('ok', 'inventory.py');
     expect(summary(symbols)).toEqual([

@@ -8,7 +8,7 @@ import type { LanguageId } from './language-registry';
  *
  * Changing a query changes what is cached: bump `EXTRACTOR_VERSION` with it.
  */
-export const EXTRACTOR_VERSION = 1;
+export const EXTRACTOR_VERSION = 2;
 
 const TYPESCRIPT = `
 (function_declaration name: (identifier) @name) @def.function
@@ -43,6 +43,7 @@ const JAVASCRIPT = `
 (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression) (class)]) @def.function
 (program (lexical_declaration (variable_declarator name: (identifier) @name)) @def.constant)
 (program (export_statement declaration: (lexical_declaration (variable_declarator name: (identifier) @name)) @def.constant))
+(assignment_expression left: (member_expression) right: (function_expression name: (identifier) @name)) @def.function
 (assignment_expression left: (member_expression property: (property_identifier) @name) right: [(arrow_function) (function_expression)]) @def.function
 (call_expression function: (identifier) @name) @ref.call
 (call_expression function: (member_expression property: (property_identifier) @name)) @ref.call
