@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 
 /** How this worker process runs: the Node binary and its options, and where it started. */
 export interface NodeRuntime {
@@ -50,4 +50,30 @@ function resolvePreload(request: string, cwd: string): string {
   if (isAbsolute(request)) return request;
   if (request.startsWith('.')) return resolve(cwd, request);
   return require.resolve(request, { paths: [cwd] });
+}
+
+/**
+ * What a sandbox must show for `argv` (from nodeProgramArgv) to run: the entry, and for each
+ * preloaded module the `node_modules` folder it lives in (`@swc-node/register` needs its
+ * compiler beside it). The worker may be installed in a folder the sandbox hides (a checkout
+ * under /tmp, which gets an empty tmpfs; its HOME): without them the program cannot load.
+ */
+export function nodeProgramFiles(argv: readonly string[]): string[] {
+  const files = new Set<string>();
+  const entry = argv.at(-1);
+  if (entry !== undefined) files.add(entry);
+  for (let index = 1; index < argv.length - 1; index += 1) {
+    const option = argv[index] ?? '';
+    const preload = REQUIRE_FLAGS.has(option) ? argv[index + 1] : option.startsWith('--require=') ? option.slice('--require='.length) : undefined;
+    if (preload !== undefined && isAbsolute(preload)) files.add(nodeModulesOf(preload) ?? preload);
+  }
+  return [...files];
+}
+
+/** The nearest `node_modules` folder holding `file`, if any. */
+function nodeModulesOf(file: string): string | undefined {
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    if (basename(dir) === 'node_modules') return dir;
+  }
+  return undefined;
 }

@@ -10,7 +10,7 @@ import type { TestSandbox } from '../sandbox/test-sandbox';
 import type { TestCommandRunner } from '../test-command.runner';
 import { EgressProxy, type EgressProxyLimits } from './egress-proxy';
 import { isLoopbackMirror } from './egress-relay';
-import { nodeProgramArgv } from './node-program';
+import { nodeProgramArgv, nodeProgramFiles } from './node-program';
 
 /** The relay program (`egress-relay.ts`, or `.js` once compiled), beside this module. */
 export const EGRESS_RELAY_ENTRY = join(__dirname, `egress-relay${extname(__filename)}`);
@@ -100,7 +100,7 @@ export class SetupRunner {
           signal: request.signal,
           logFile: partLog,
           env: this.config.setup.env,
-          sandbox: { egressSocket: join(runDir, 'egress.sock'), programFiles: [this.relayEntry], startIn: 'root' },
+          sandbox: { egressSocket: join(runDir, 'egress.sock'), programFiles: nodeProgramFiles(nodeProgramArgv(this.relayEntry)), startIn: 'root' },
         });
         const output = await readFile(partLog).catch(() => Buffer.alloc(0));
         await appendFile(request.logFile, Buffer.concat([output, Buffer.from(`\n[${outcome.timedOut ? 'timed out' : `exit ${outcome.exitCode}`}]\n`)]));
