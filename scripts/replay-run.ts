@@ -70,6 +70,16 @@ function toolchainEnv(): Record<string, string> {
   return existsSync(rustupHome) ? { RUSTUP_HOME: rustupHome } : {};
 }
 
+/**
+ * rustup puts cargo in ~/.cargo/bin, which a login shell adds to PATH and a CI shell may
+ * not: the worker (which inherits this PATH, as a service would its unit's) gets it too.
+ */
+function withCargoOnPath(): void {
+  const cargoBin = join(process.env['CARGO_HOME'] ?? join(homedir(), '.cargo'), 'bin');
+  const path = process.env['PATH'] ?? '';
+  if (existsSync(cargoBin) && !path.split(':').includes(cargoBin)) process.env['PATH'] = `${path}:${cargoBin}`;
+}
+
 interface CaseRun {
   readonly replayCase: ReplayCase;
   readonly job: JobView | undefined;
@@ -128,6 +138,7 @@ async function pooled<T, R>(items: readonly T[], limit: number, work: (item: T) 
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  withCargoOnPath();
   const ids = readdirSync(CASES_DIR, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && (options.ids.length === 0 || options.ids.includes(entry.name)))
     .map((entry) => entry.name)
