@@ -53,13 +53,16 @@ function resolvePreload(request: string, cwd: string): string {
 }
 
 /**
- * What a sandbox must show for `argv` (from nodeProgramArgv) to run: the entry, and for each
- * preloaded module the `node_modules` folder it lives in (`@swc-node/register` needs its
- * compiler beside it). The worker may be installed in a folder the sandbox hides (a checkout
- * under /tmp, which gets an empty tmpfs; its HOME): without them the program cannot load.
+ * What a sandbox must show for `argv` (from nodeProgramArgv) to run: the Node binary, the
+ * entry, and for each preloaded module the `node_modules` folder it lives in
+ * (`@swc-node/register` needs its compiler beside it). The worker and its Node may be
+ * installed in a folder the sandbox hides (a checkout or a Node under /tmp, which gets an
+ * empty tmpfs; its HOME): without them the program cannot start.
  */
 export function nodeProgramFiles(argv: readonly string[]): string[] {
   const files = new Set<string>();
+  const node = argv[0];
+  if (node !== undefined && isAbsolute(node)) files.add(node);
   const entry = argv.at(-1);
   if (entry !== undefined) files.add(entry);
   for (let index = 1; index < argv.length - 1; index += 1) {
