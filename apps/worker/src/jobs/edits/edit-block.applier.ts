@@ -5,13 +5,6 @@ import { EditPathRejectedError } from './edit-path-rejected.error';
 import type { EditBlock } from './edit-block.parser';
 import { findFuzzyMatch } from './fuzzy-match';
 
-/** How many edits applied, and the files they wrote; a rejected path aborts the whole apply instead. */
-export interface ApplyOutcome {
-  readonly applied: number;
-  /** Worktree-relative paths with `/`, each once: what the change consists of, and all that is staged. */
-  readonly touched: readonly string[];
-}
-
 /** How one edit went: how its SEARCH was found, or why it could not be applied (told to the model). */
 export type EditOutcome =
   | { readonly applied: true; readonly path: string; readonly match: 'exact' | 'whitespace' | 'fuzzy' | 'created' }
@@ -27,25 +20,9 @@ export const FUZZY_MATCH_THRESHOLD = 0.9;
  * misremembers a comment or a quote style still edits the right place). An empty SEARCH
  * creates a new file. Any path escaping the worktree, into `.git`, or to the repository's
  * `.airlock.yml` (the source of the test command: a model must never choose what the
- * worker runs) is refused with EditPathRejectedError.
+ * worker runs) is refused with EditPathRejectedError before anything is written.
  */
 export class EditBlockApplier {
-  /** Applies every block, refusing the whole answer if any path is not allowed. */
-  async apply(worktree: string, blocks: readonly EditBlock[]): Promise<ApplyOutcome> {
-    const root = await realpath(worktree);
-    for (const block of blocks) await this.resolveInside(root, block.path);
-    let applied = 0;
-    const touched = new Set<string>();
-    for (const block of blocks) {
-      const outcome = await this.applyEdit(root, block);
-      if (outcome.applied) {
-        applied += 1;
-        touched.add(outcome.path);
-      }
-    }
-    return { applied, touched: [...touched] };
-  }
-
   /** Applies one block and says how; throws EditPathRejectedError for a path that is not allowed. */
   async applyEdit(worktree: string, block: EditBlock): Promise<EditOutcome> {
     const root = await realpath(worktree);

@@ -45,33 +45,33 @@ describe('EditBlockApplier', () => {
   });
 
   it('replaces a unique exact match', async () => {
-    const outcome = await applier.apply(root, [{ path: 'src/a.js', search: ['  return a - b;'], replace: ['  return a + b;'] }]);
-    expect(outcome.applied).toBe(1);
+    const outcome = await applier.applyEdit(root, { path: 'src/a.js', search: ['  return a - b;'], replace: ['  return a + b;'] });
+    expect(outcome.applied).toBe(true);
     expect(readFileSync(join(root, 'src', 'a.js'), 'utf8')).toBe('function add(a, b) {\n  return a + b;\n}\n');
   });
 
   it('falls back to a unique whitespace-trimmed match', async () => {
-    const outcome = await applier.apply(root, [{ path: 'src/a.js', search: ['return a - b;'], replace: ['  return a + b;'] }]);
-    expect(outcome.applied).toBe(1);
+    const outcome = await applier.applyEdit(root, { path: 'src/a.js', search: ['return a - b;'], replace: ['  return a + b;'] });
+    expect(outcome.applied).toBe(true);
     expect(readFileSync(join(root, 'src', 'a.js'), 'utf8')).toContain('return a + b;');
   });
 
   it('does not apply an ambiguous or missing SEARCH', async () => {
     writeFileSync(join(root, 'src', 'b.js'), 'x\nx\n');
-    const outcome = await applier.apply(root, [
-      { path: 'src/b.js', search: ['x'], replace: ['y'] },
-      { path: 'src/a.js', search: ['not there'], replace: ['y'] },
-    ]);
-    expect(outcome.applied).toBe(0);
+    const outcomes = [
+      await applier.applyEdit(root, { path: 'src/b.js', search: ['x'], replace: ['y'] }),
+      await applier.applyEdit(root, { path: 'src/a.js', search: ['not there'], replace: ['y'] }),
+    ];
+    expect(outcomes.filter((outcome) => outcome.applied)).toHaveLength(0);
     expect(readFileSync(join(root, 'src', 'b.js'), 'utf8')).toBe('x\nx\n');
   });
 
   it('creates a new file for an empty SEARCH, but never overwrites one', async () => {
-    const outcome = await applier.apply(root, [
-      { path: 'docs/new.md', search: [], replace: ['# New'] },
-      { path: 'src/a.js', search: [], replace: ['clobbered'] },
-    ]);
-    expect(outcome.applied).toBe(1);
+    const outcomes = [
+      await applier.applyEdit(root, { path: 'docs/new.md', search: [], replace: ['# New'] }),
+      await applier.applyEdit(root, { path: 'src/a.js', search: [], replace: ['clobbered'] }),
+    ];
+    expect(outcomes.filter((outcome) => outcome.applied)).toHaveLength(1);
     expect(readFileSync(join(root, 'docs', 'new.md'), 'utf8')).toBe('# New\n');
     expect(readFileSync(join(root, 'src', 'a.js'), 'utf8')).toContain('a - b');
   });
@@ -82,25 +82,19 @@ describe('EditBlockApplier', () => {
     ['src/../../outside.txt', 'parent-segment'],
     ['.git/config', 'git-dir'],
     ['sub/.git/hooks/pre-commit', 'git-dir'],
-  ])('refuses %s (%s) and applies nothing', async (path, reason) => {
-    const attempt = applier.apply(root, [
-      { path: 'src/a.js', search: ['  return a - b;'], replace: ['  return a + b;'] },
-      { path, search: [], replace: ['pwned'] },
-    ]);
+  ])('refuses %s (%s) and writes nothing', async (path, reason) => {
+    const attempt = applier.applyEdit(root, { path, search: [], replace: ['pwned'] });
     await expect(attempt).rejects.toThrow(EditPathRejectedError);
     await expect(attempt).rejects.toMatchObject({ reason });
     expect(readFileSync(join(root, 'src', 'a.js'), 'utf8')).toContain('a - b');
   });
 
   it.each(['.airlock.yml', './.airlock.yml', '.Airlock.YML', 'src/../.airlock.yml'])(
-    'refuses an edit to the repository config %s (it names the test command) and applies nothing',
+    'refuses an edit to the repository config %s (it names the test command) and writes nothing',
     async (path) => {
       const original = 'version: 1\ntest:\n  command: [npm, test]\n';
       writeFileSync(join(root, '.airlock.yml'), original);
-      const attempt = applier.apply(root, [
-        { path: 'src/a.js', search: ['  return a - b;'], replace: ['  return a + b;'] },
-        { path, search: ['  command: [npm, test]'], replace: ['  command: [sh, -c, "cat ~/.ssh/id_ed25519"]'] },
-      ]);
+      const attempt = applier.applyEdit(root, { path, search: ['  command: [npm, test]'], replace: ['  command: [sh, -c, "cat ~/.ssh/id_ed25519"]'] });
       await expect(attempt).rejects.toThrow(EditPathRejectedError);
       await expect(attempt).rejects.toMatchObject({ reason: path.includes('..') ? 'parent-segment' : 'repo-config' });
       expect(readFileSync(join(root, '.airlock.yml'), 'utf8')).toBe(original);
@@ -109,18 +103,18 @@ describe('EditBlockApplier', () => {
   );
 
   it('refuses to create a repository config where there was none', async () => {
-    await expect(applier.apply(root, [{ path: '.airlock.yml', search: [], replace: ['version: 1'] }])).rejects.toMatchObject({ reason: 'repo-config' });
+    await expect(applier.applyEdit(root, { path: '.airlock.yml', search: [], replace: ['version: 1'] })).rejects.toMatchObject({ reason: 'repo-config' });
     expect(existsSync(join(root, '.airlock.yml'))).toBe(false);
   });
 
   it('still edits a file of the same name below the root (only the root one is read)', async () => {
-    await expect(applier.apply(root, [{ path: 'docs/.airlock.yml', search: [], replace: ['# an example'] }])).resolves.toEqual({ applied: 1, touched: ['docs/.airlock.yml'] });
+    await expect(applier.applyEdit(root, { path: 'docs/.airlock.yml', search: [], replace: ['# an example'] })).resolves.toEqual({ applied: true, path: 'docs/.airlock.yml', match: 'created' });
   });
 
   it('refuses a path through a symlink that points outside the worktree', async () => {
     const outside = mkdtempSync(join(tmpdir(), 'airlock-outside-'));
     symlinkSync(outside, join(root, 'link'));
-    await expect(applier.apply(root, [{ path: 'link/evil.txt', search: [], replace: ['x'] }])).rejects.toMatchObject({ reason: 'outside-worktree' });
+    await expect(applier.applyEdit(root, { path: 'link/evil.txt', search: [], replace: ['x'] })).rejects.toMatchObject({ reason: 'outside-worktree' });
     expect(existsSync(join(outside, 'evil.txt'))).toBe(false);
   });
 });
