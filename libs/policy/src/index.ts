@@ -3,3 +3,27 @@ export { baseRefGlobMatches, isBaseRefAllowed } from './base-ref-rule';
 export { localPolicyDigest } from './local-policy-digest';
 export { evaluateTask, type TaskDecision } from './task-evaluator';
 export { isLocalInferenceUrl } from './inference-url-guard';
+export {
+  RULE_IDS,
+  RULE_IDS_TO_WIRE,
+  ruleIdOfWire,
+  ENFORCEABLE_RULE_IDS,
+  RULE_LEVELS,
+  DEFAULT_PROTECTED_PATHS,
+  policyDocumentSchema,
+  policyRulesSchema,
+  bundleLayerSchema,
+  bundleLayersSchema,
+  parsePolicyDocument,
+  parseBundleLayers,
+  type RuleId,
+  type EnforceableRuleId,
+  type RuleLevel,
+  type PolicyRules,
+  type PolicyDocument,
+  type PolicyDocumentInput,
+  type BundleLayer,
+  type BundleLayers,
+  type PolicyFieldError,
+  type PolicyParseResult,
+} from './policy-document';

@@ -22,6 +22,11 @@ export { JobOutcome } from './generated/airlock/v1/JobOutcome';
 export { Phase } from './generated/airlock/v1/Phase';
 export { PhaseState } from './generated/airlock/v1/PhaseState';
 export { ResultDisposition } from './generated/airlock/v1/ResultDisposition';
+export { PolicyRule } from './generated/airlock/v1/PolicyRule';
+export { RuleLevel as WireRuleLevel } from './generated/airlock/v1/RuleLevel';
+export { RuleOutcome } from './generated/airlock/v1/RuleOutcome';
+export { MetadataLevel } from './generated/airlock/v1/MetadataLevel';
+export { PolicyAckStatus } from './generated/airlock/v1/PolicyAckStatus';
 export type { AttemptRef, AttemptRef__Output } from './generated/airlock/v1/AttemptRef';
 export type { ControlFrame, ControlFrame__Output } from './generated/airlock/v1/ControlFrame';
 export type { WorkerFrame, WorkerFrame__Output } from './generated/airlock/v1/WorkerFrame';
@@ -37,6 +42,11 @@ export type { Heartbeat, Heartbeat__Output } from './generated/airlock/v1/Heartb
 export type { ProgressEvent, ProgressEvent__Output } from './generated/airlock/v1/ProgressEvent';
 export type { PhaseDuration, PhaseDuration__Output } from './generated/airlock/v1/PhaseDuration';
 export type { VerificationStats, VerificationStats__Output } from './generated/airlock/v1/VerificationStats';
+export type { SignedPolicyBundle, SignedPolicyBundle__Output } from './generated/airlock/v1/SignedPolicyBundle';
+export type { PolicyBundlePayload, PolicyBundlePayload__Output } from './generated/airlock/v1/PolicyBundlePayload';
+export type { PolicyAck, PolicyAck__Output } from './generated/airlock/v1/PolicyAck';
+export type { PolicyReport, PolicyReport__Output } from './generated/airlock/v1/PolicyReport';
+export type { RuleDecision, RuleDecision__Output } from './generated/airlock/v1/RuleDecision';
 export type {
   WorkerGatewayClient,
   WorkerGatewayHandlers,

@@ -74,6 +74,8 @@ describe('frame validation', () => {
       contextFiles: 2,
       changeMac: randomBytes(32),
       deliveryMac: randomBytes(32),
+      policy: null,
+      metadataLevel: 'METADATA_LEVEL_STANDARD',
       ...overrides,
     },
   });
@@ -103,7 +105,7 @@ describe('frame validation', () => {
   });
 
   it('refuses a rejection with a non-rejection code', () => {
-    const frame: WorkerFrame__Output = { frame: 'rejected', rejected: { attempt: null, failureCode: 'TESTS_FAILED' } };
+    const frame: WorkerFrame__Output = { frame: 'rejected', rejected: { attempt: null, failureCode: 'TESTS_FAILED', rules: [] } };
     expect(violationOf(() => validateWorkerFrame(frame)).field).toBe('rejected.failureCode');
   });
 
@@ -120,7 +122,7 @@ describe('frame validation', () => {
 
   it('accepts the refusals that say nothing against the job', () => {
     for (const failureCode of ['WORKER_AT_CAPACITY', 'ATTEMPT_ALREADY_SEEN'] as const) {
-      expect(() => validateWorkerFrame({ frame: 'rejected', rejected: { attempt: { jobId: randomUUID(), attempt: 1 }, failureCode } })).not.toThrow();
+      expect(() => validateWorkerFrame({ frame: 'rejected', rejected: { attempt: { jobId: randomUUID(), attempt: 1 }, failureCode, rules: [] } })).not.toThrow();
     }
   });
 

@@ -123,7 +123,7 @@ export class InstructionAdmission {
       deps.session.throttle('refusal-budget-exceeded');
       return;
     }
-    deps.session.send({ frame: 'rejected', rejected: { attempt: attempt ?? null, failureCode } });
+    deps.session.send({ frame: 'rejected', rejected: { attempt: attempt ?? null, failureCode, rules: [] } });
     deps.topUpCredits();
   }
 }

@@ -212,6 +212,8 @@ export class SessionLoop {
       capacity: this.deps.capacity,
       running: this.handlers.running(),
       localPolicyDigest: this.deps.policyDigest,
+      labels: [],
+      policyRevision: 0,
     };
   }
 

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { FailureCode, JobOutcome, Phase, type JobResult__Output } from '@airlock/protocol';
+import { FailureCode, JobOutcome, MetadataLevel, Phase, type JobResult__Output } from '@airlock/protocol';
 
 /** A phase name as the wire carries it. */
 export type PhaseName = (typeof Phase)[keyof typeof Phase];
@@ -77,6 +77,8 @@ export class JobResultBuilder {
       contextFiles: this.contextFiles,
       changeMac: this.changeMac,
       deliveryMac: this.deliveryMac,
+      policy: null,
+      metadataLevel: MetadataLevel.METADATA_LEVEL_STANDARD,
     };
   }
 }

@@ -20,9 +20,14 @@ import type { JobResult as _airlock_v1_JobResult, JobResult__Output as _airlock_
 import type { LeaseRenewal as _airlock_v1_LeaseRenewal, LeaseRenewal__Output as _airlock_v1_LeaseRenewal__Output } from './airlock/v1/LeaseRenewal';
 import type { NoopTask as _airlock_v1_NoopTask, NoopTask__Output as _airlock_v1_NoopTask__Output } from './airlock/v1/NoopTask';
 import type { PhaseDuration as _airlock_v1_PhaseDuration, PhaseDuration__Output as _airlock_v1_PhaseDuration__Output } from './airlock/v1/PhaseDuration';
+import type { PolicyAck as _airlock_v1_PolicyAck, PolicyAck__Output as _airlock_v1_PolicyAck__Output } from './airlock/v1/PolicyAck';
+import type { PolicyBundlePayload as _airlock_v1_PolicyBundlePayload, PolicyBundlePayload__Output as _airlock_v1_PolicyBundlePayload__Output } from './airlock/v1/PolicyBundlePayload';
+import type { PolicyReport as _airlock_v1_PolicyReport, PolicyReport__Output as _airlock_v1_PolicyReport__Output } from './airlock/v1/PolicyReport';
 import type { ProgressEvent as _airlock_v1_ProgressEvent, ProgressEvent__Output as _airlock_v1_ProgressEvent__Output } from './airlock/v1/ProgressEvent';
 import type { ResultAck as _airlock_v1_ResultAck, ResultAck__Output as _airlock_v1_ResultAck__Output } from './airlock/v1/ResultAck';
+import type { RuleDecision as _airlock_v1_RuleDecision, RuleDecision__Output as _airlock_v1_RuleDecision__Output } from './airlock/v1/RuleDecision';
 import type { SignedInstruction as _airlock_v1_SignedInstruction, SignedInstruction__Output as _airlock_v1_SignedInstruction__Output } from './airlock/v1/SignedInstruction';
+import type { SignedPolicyBundle as _airlock_v1_SignedPolicyBundle, SignedPolicyBundle__Output as _airlock_v1_SignedPolicyBundle__Output } from './airlock/v1/SignedPolicyBundle';
 import type { SigningPublicKey as _airlock_v1_SigningPublicKey, SigningPublicKey__Output as _airlock_v1_SigningPublicKey__Output } from './airlock/v1/SigningPublicKey';
 import type { Ticket as _airlock_v1_Ticket, Ticket__Output as _airlock_v1_Ticket__Output } from './airlock/v1/Ticket';
 import type { TokenUsage as _airlock_v1_TokenUsage, TokenUsage__Output as _airlock_v1_TokenUsage__Output } from './airlock/v1/TokenUsage';
@@ -57,14 +62,24 @@ export interface ProtoGrpcType {
       JobOutcome: EnumTypeDefinition
       JobResult: MessageTypeDefinition<_airlock_v1_JobResult, _airlock_v1_JobResult__Output>
       LeaseRenewal: MessageTypeDefinition<_airlock_v1_LeaseRenewal, _airlock_v1_LeaseRenewal__Output>
+      MetadataLevel: EnumTypeDefinition
       NoopTask: MessageTypeDefinition<_airlock_v1_NoopTask, _airlock_v1_NoopTask__Output>
       Phase: EnumTypeDefinition
       PhaseDuration: MessageTypeDefinition<_airlock_v1_PhaseDuration, _airlock_v1_PhaseDuration__Output>
       PhaseState: EnumTypeDefinition
+      PolicyAck: MessageTypeDefinition<_airlock_v1_PolicyAck, _airlock_v1_PolicyAck__Output>
+      PolicyAckStatus: EnumTypeDefinition
+      PolicyBundlePayload: MessageTypeDefinition<_airlock_v1_PolicyBundlePayload, _airlock_v1_PolicyBundlePayload__Output>
+      PolicyReport: MessageTypeDefinition<_airlock_v1_PolicyReport, _airlock_v1_PolicyReport__Output>
+      PolicyRule: EnumTypeDefinition
       ProgressEvent: MessageTypeDefinition<_airlock_v1_ProgressEvent, _airlock_v1_ProgressEvent__Output>
       ResultAck: MessageTypeDefinition<_airlock_v1_ResultAck, _airlock_v1_ResultAck__Output>
       ResultDisposition: EnumTypeDefinition
+      RuleDecision: MessageTypeDefinition<_airlock_v1_RuleDecision, _airlock_v1_RuleDecision__Output>
+      RuleLevel: EnumTypeDefinition
+      RuleOutcome: EnumTypeDefinition
       SignedInstruction: MessageTypeDefinition<_airlock_v1_SignedInstruction, _airlock_v1_SignedInstruction__Output>
+      SignedPolicyBundle: MessageTypeDefinition<_airlock_v1_SignedPolicyBundle, _airlock_v1_SignedPolicyBundle__Output>
       SigningPublicKey: MessageTypeDefinition<_airlock_v1_SigningPublicKey, _airlock_v1_SigningPublicKey__Output>
       Ticket: MessageTypeDefinition<_airlock_v1_Ticket, _airlock_v1_Ticket__Output>
       TokenUsage: MessageTypeDefinition<_airlock_v1_TokenUsage, _airlock_v1_TokenUsage__Output>

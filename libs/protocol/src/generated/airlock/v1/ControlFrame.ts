@@ -7,6 +7,7 @@ import type { Cancel as _airlock_v1_Cancel, Cancel__Output as _airlock_v1_Cancel
 import type { ResultAck as _airlock_v1_ResultAck, ResultAck__Output as _airlock_v1_ResultAck__Output } from '../../airlock/v1/ResultAck';
 import type { Drain as _airlock_v1_Drain, Drain__Output as _airlock_v1_Drain__Output } from '../../airlock/v1/Drain';
 import type { LeaseRenewal as _airlock_v1_LeaseRenewal, LeaseRenewal__Output as _airlock_v1_LeaseRenewal__Output } from '../../airlock/v1/LeaseRenewal';
+import type { SignedPolicyBundle as _airlock_v1_SignedPolicyBundle, SignedPolicyBundle__Output as _airlock_v1_SignedPolicyBundle__Output } from '../../airlock/v1/SignedPolicyBundle';
 
 export interface ControlFrame {
   'challenge'?: (_airlock_v1_Challenge | null);
@@ -16,7 +17,8 @@ export interface ControlFrame {
   'resultAck'?: (_airlock_v1_ResultAck | null);
   'drain'?: (_airlock_v1_Drain | null);
   'leaseRenewal'?: (_airlock_v1_LeaseRenewal | null);
-  'frame'?: "challenge"|"welcome"|"instruction"|"cancel"|"resultAck"|"drain"|"leaseRenewal";
+  'policyBundle'?: (_airlock_v1_SignedPolicyBundle | null);
+  'frame'?: "challenge"|"welcome"|"instruction"|"cancel"|"resultAck"|"drain"|"leaseRenewal"|"policyBundle";
 }
 
 export interface ControlFrame__Output {
@@ -27,5 +29,6 @@ export interface ControlFrame__Output {
   'resultAck'?: (_airlock_v1_ResultAck__Output | null);
   'drain'?: (_airlock_v1_Drain__Output | null);
   'leaseRenewal'?: (_airlock_v1_LeaseRenewal__Output | null);
-  'frame'?: "challenge"|"welcome"|"instruction"|"cancel"|"resultAck"|"drain"|"leaseRenewal";
+  'policyBundle'?: (_airlock_v1_SignedPolicyBundle__Output | null);
+  'frame'?: "challenge"|"welcome"|"instruction"|"cancel"|"resultAck"|"drain"|"leaseRenewal"|"policyBundle";
 }

@@ -9,6 +9,8 @@ export interface Hello {
   'capacity'?: (number);
   'running'?: (_airlock_v1_AttemptRef)[];
   'localPolicyDigest'?: (Buffer | Uint8Array | string);
+  'labels'?: (string)[];
+  'policyRevision'?: (number);
 }
 
 export interface Hello__Output {
@@ -18,4 +20,6 @@ export interface Hello__Output {
   'capacity': (number);
   'running': (_airlock_v1_AttemptRef__Output)[];
   'localPolicyDigest': (Buffer);
+  'labels': (string)[];
+  'policyRevision': (number);
 }

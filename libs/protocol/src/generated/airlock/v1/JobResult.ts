@@ -8,6 +8,8 @@ import type { PhaseDuration as _airlock_v1_PhaseDuration, PhaseDuration__Output 
 import type { TokenUsage as _airlock_v1_TokenUsage, TokenUsage__Output as _airlock_v1_TokenUsage__Output } from '../../airlock/v1/TokenUsage';
 import type { ChangeStats as _airlock_v1_ChangeStats, ChangeStats__Output as _airlock_v1_ChangeStats__Output } from '../../airlock/v1/ChangeStats';
 import type { VerificationStats as _airlock_v1_VerificationStats, VerificationStats__Output as _airlock_v1_VerificationStats__Output } from '../../airlock/v1/VerificationStats';
+import type { PolicyReport as _airlock_v1_PolicyReport, PolicyReport__Output as _airlock_v1_PolicyReport__Output } from '../../airlock/v1/PolicyReport';
+import type { MetadataLevel as _airlock_v1_MetadataLevel, MetadataLevel__Output as _airlock_v1_MetadataLevel__Output } from '../../airlock/v1/MetadataLevel';
 
 export interface JobResult {
   'attempt'?: (_airlock_v1_AttemptRef | null);
@@ -21,6 +23,8 @@ export interface JobResult {
   'contextFiles'?: (number);
   'changeMac'?: (Buffer | Uint8Array | string);
   'deliveryMac'?: (Buffer | Uint8Array | string);
+  'policy'?: (_airlock_v1_PolicyReport | null);
+  'metadataLevel'?: (_airlock_v1_MetadataLevel);
 }
 
 export interface JobResult__Output {
@@ -35,4 +39,6 @@ export interface JobResult__Output {
   'contextFiles': (number);
   'changeMac': (Buffer);
   'deliveryMac': (Buffer);
+  'policy': (_airlock_v1_PolicyReport__Output | null);
+  'metadataLevel': (_airlock_v1_MetadataLevel__Output);
 }

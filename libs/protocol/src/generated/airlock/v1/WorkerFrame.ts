@@ -7,6 +7,7 @@ import type { InstructionRejected as _airlock_v1_InstructionRejected, Instructio
 import type { ProgressEvent as _airlock_v1_ProgressEvent, ProgressEvent__Output as _airlock_v1_ProgressEvent__Output } from '../../airlock/v1/ProgressEvent';
 import type { Heartbeat as _airlock_v1_Heartbeat, Heartbeat__Output as _airlock_v1_Heartbeat__Output } from '../../airlock/v1/Heartbeat';
 import type { JobResult as _airlock_v1_JobResult, JobResult__Output as _airlock_v1_JobResult__Output } from '../../airlock/v1/JobResult';
+import type { PolicyAck as _airlock_v1_PolicyAck, PolicyAck__Output as _airlock_v1_PolicyAck__Output } from '../../airlock/v1/PolicyAck';
 
 export interface WorkerFrame {
   'hello'?: (_airlock_v1_Hello | null);
@@ -16,7 +17,8 @@ export interface WorkerFrame {
   'progress'?: (_airlock_v1_ProgressEvent | null);
   'heartbeat'?: (_airlock_v1_Heartbeat | null);
   'result'?: (_airlock_v1_JobResult | null);
-  'frame'?: "hello"|"credit"|"ack"|"rejected"|"progress"|"heartbeat"|"result";
+  'policyAck'?: (_airlock_v1_PolicyAck | null);
+  'frame'?: "hello"|"credit"|"ack"|"rejected"|"progress"|"heartbeat"|"result"|"policyAck";
 }
 
 export interface WorkerFrame__Output {
@@ -27,5 +29,6 @@ export interface WorkerFrame__Output {
   'progress'?: (_airlock_v1_ProgressEvent__Output | null);
   'heartbeat'?: (_airlock_v1_Heartbeat__Output | null);
   'result'?: (_airlock_v1_JobResult__Output | null);
-  'frame'?: "hello"|"credit"|"ack"|"rejected"|"progress"|"heartbeat"|"result";
+  'policyAck'?: (_airlock_v1_PolicyAck__Output | null);
+  'frame'?: "hello"|"credit"|"ack"|"rejected"|"progress"|"heartbeat"|"result"|"policyAck";
 }

@@ -1,0 +1,23 @@
+// Original file: proto/airlock/v1/worker_gateway.proto
+
+export const RuleOutcome = {
+  RULE_OUTCOME_UNSPECIFIED: 'RULE_OUTCOME_UNSPECIFIED',
+  RULE_OUTCOME_BLOCKED: 'RULE_OUTCOME_BLOCKED',
+  RULE_OUTCOME_CORRECTED: 'RULE_OUTCOME_CORRECTED',
+  RULE_OUTCOME_RECORDED: 'RULE_OUTCOME_RECORDED',
+  RULE_OUTCOME_SHADOW_WOULD_BLOCK: 'RULE_OUTCOME_SHADOW_WOULD_BLOCK',
+} as const;
+
+export type RuleOutcome =
+  | 'RULE_OUTCOME_UNSPECIFIED'
+  | 0
+  | 'RULE_OUTCOME_BLOCKED'
+  | 1
+  | 'RULE_OUTCOME_CORRECTED'
+  | 2
+  | 'RULE_OUTCOME_RECORDED'
+  | 3
+  | 'RULE_OUTCOME_SHADOW_WOULD_BLOCK'
+  | 4
+
+export type RuleOutcome__Output = typeof RuleOutcome[keyof typeof RuleOutcome]
