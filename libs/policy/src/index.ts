@@ -27,3 +27,15 @@ export {
   type PolicyFieldError,
   type PolicyParseResult,
 } from './policy-document';
+export {
+  localEffectivePolicy,
+  mergePolicy,
+  isRepositoryAllowed,
+  isBaseRefAllowedByPolicy,
+  aliasGlobMatches,
+  type EffectivePolicy,
+  type BaseRefConstraint,
+  type LocalPolicyInput,
+  type MergeResult,
+} from './effective-policy';
+export { selectLayers, type LayerSelection, type LayerTarget } from './policy-layers';

@@ -96,6 +96,7 @@ const ENDPOINT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 // Same shape as a base ref on the wire, plus `*` (which matches any run of characters but `/`).
 const BASE_REF_GLOB = /^(?!-)(?!\/)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?!refs\/)[A-Za-z0-9._/*-]{1,200}(?<![./])$/;
 // A repository-relative path glob: no leading `/`, no `..` segment, no backslash or control character.
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
 const PATH_GLOB = /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[^\\\u0000-\u001f]{1,300}$/;
 // npm names (scoped or not), PyPI and crates.io names: lowercase letters, digits and . _ - / @.
 const PACKAGE_NAME = /^(@[a-z0-9][a-z0-9._-]{0,213}\/)?[a-z0-9][a-z0-9._-]{0,213}$/;
