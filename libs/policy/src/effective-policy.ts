@@ -295,7 +295,7 @@ export function isBaseRefAllowedByPolicy(policy: EffectivePolicy, alias: string,
 /** Matches a repository alias against an alias glob: `*` any run of characters, `?` exactly one. */
 export function aliasGlobMatches(glob: string, alias: string): boolean {
   if (!isGlob(glob)) return glob === alias;
-  const source = [...glob].map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'))).join('');
+  const source = [...glob].map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'))).join('');
   return new RegExp(`^${source}$`, 'u').test(alias);
 }
 
