@@ -5,7 +5,7 @@ import {
   type InstructionPayload,
   type SignedInstruction__Output,
 } from '@airlock/protocol';
-import { sign } from 'node:crypto';
+import { sign, type KeyObject } from 'node:crypto';
 import { loadSigningKey } from './ed25519-signature';
 import { InvalidSigningKeyError } from './invalid-signing-key.error';
 
@@ -28,11 +28,22 @@ export interface InstructionSigningKey {
  *   not the id of its public key (every worker would reject such instructions).
  */
 export function signInstruction(payload: InstructionPayload, signer: InstructionSigningKey): SignedInstruction__Output {
+  const privateKey = privateKeyOf(signer);
+  const bytes = encodeInstructionPayload(payload);
+  validateInstructionPayload(decodeInstructionPayload(bytes));
+  return { payload: bytes, signature: sign(null, bytes, privateKey), keyId: signer.keyId };
+}
+
+/**
+ * The signer's parsed private key, once its key id is known to name it.
+ *
+ * @throws InvalidSigningKeyError when the PEM is not an Ed25519 private key or `keyId` is
+ *   not the id of its public key.
+ */
+export function privateKeyOf(signer: InstructionSigningKey): KeyObject {
   const key = loadSigningKey(signer.privateKeyPem);
   if (key.keyId !== signer.keyId) {
     throw new InvalidSigningKeyError(`signing key id ${signer.keyId} does not match the private key (its id is ${key.keyId})`);
   }
-  const bytes = encodeInstructionPayload(payload);
-  validateInstructionPayload(decodeInstructionPayload(bytes));
-  return { payload: bytes, signature: sign(null, bytes, key.privateKey), keyId: signer.keyId };
+  return key.privateKey;
 }

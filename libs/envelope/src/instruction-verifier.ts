@@ -1,6 +1,5 @@
 import {
   FailureCode,
-  ID_PATTERNS,
   decodeInstructionPayload,
   validateControlFrame,
   validateInstructionPayload,
@@ -8,26 +7,11 @@ import {
   type InstructionPayload__Output,
   type SignedInstruction__Output,
 } from '@airlock/protocol';
-import type { KeyObject } from 'node:crypto';
-import { verifyWithKey } from './ed25519-signature';
-import { InvalidVerifierOptionsError } from './invalid-verifier-options.error';
 import type { NonceStore } from './nonce-store';
-import { publicKeyFromRaw, signingKeyIdOf } from './signing-key-pair';
+import { SignedEnvelopeChecks, readQuietly, type SignedEnvelopeOptions } from './signed-envelope.checks';
 
 /** What an `InstructionVerifier` needs; all of it comes from the worker's local state. */
-export interface InstructionVerifierOptions {
-  /** keyId → raw 32-byte public key, pinned in the worker's local config. */
-  trustedKeys: ReadonlyMap<string, Buffer>;
-  /** The worker's own id (UUID); instructions must name it as their audience. */
-  workerId: string;
-  /** The worker's tenant (UUID). */
-  tenantId: string;
-  /** Current Unix milliseconds. */
-  clock: () => number;
-  /** Tolerated difference between the control plane's clock and the worker's, e.g. 30 000. */
-  maxClockSkewMs: number;
-  /** Longest `expiresAtMs − issuedAtMs` accepted, e.g. 3 600 000. */
-  maxValidityWindowMs: number;
+export interface InstructionVerifierOptions extends SignedEnvelopeOptions {
   /** Where seen nonces are remembered; a `FileNonceStore` in a worker. */
   nonceStore: NonceStore;
 }
@@ -58,16 +42,11 @@ export type VerificationOutcome =
  * afterwards by the worker (`@airlock/policy`).
  */
 export class InstructionVerifier {
-  private readonly trustedKeys: ReadonlyMap<string, KeyObject>;
+  private readonly checks: SignedEnvelopeChecks;
 
   /** @throws InvalidVerifierOptionsError when the options could never verify correctly. */
   constructor(private readonly options: InstructionVerifierOptions) {
-    const { workerId, tenantId, maxClockSkewMs, maxValidityWindowMs } = options;
-    requireOption(ID_PATTERNS.uuid.test(workerId), 'workerId: expected a UUID');
-    requireOption(ID_PATTERNS.uuid.test(tenantId), 'tenantId: expected a UUID');
-    requireOption(Number.isSafeInteger(maxClockSkewMs) && maxClockSkewMs >= 0, 'maxClockSkewMs: expected a non-negative integer');
-    requireOption(Number.isSafeInteger(maxValidityWindowMs) && maxValidityWindowMs > 0, 'maxValidityWindowMs: expected a positive integer');
-    this.trustedKeys = importTrustedKeys(options.trustedKeys);
+    this.checks = new SignedEnvelopeChecks(options);
   }
 
   /**
@@ -90,77 +69,37 @@ export class InstructionVerifier {
       attempt === undefined ? { ok: false, failureCode } : { ok: false, failureCode, attempt };
 
     if (payload === undefined || !isWellFormed(instruction, payload)) return reject(FailureCode.INSTRUCTION_MALFORMED);
-    const key = this.trustedKeys.get(instruction.keyId);
-    if (key === undefined) return reject(FailureCode.INSTRUCTION_UNKNOWN_KEY);
-    if (!verifyWithKey(key, instruction.payload, instruction.signature)) return reject(FailureCode.INSTRUCTION_BAD_SIGNATURE);
-
-    // From here on the payload is authenticated.
-    const { workerId, tenantId, clock, maxClockSkewMs, maxValidityWindowMs, nonceStore } = this.options;
-    if (payload.audience !== workerId) return reject(FailureCode.INSTRUCTION_WRONG_AUDIENCE);
-    if (payload.tenantId !== tenantId) return reject(FailureCode.INSTRUCTION_WRONG_TENANT);
-    const nowMs = clock();
-    if (payload.issuedAtMs - maxClockSkewMs > nowMs) return reject(FailureCode.INSTRUCTION_NOT_YET_VALID);
-    const acceptedUntilMs = payload.expiresAtMs + maxClockSkewMs;
-    if (nowMs >= acceptedUntilMs || payload.expiresAtMs - payload.issuedAtMs > maxValidityWindowMs) {
-      return reject(FailureCode.INSTRUCTION_EXPIRED);
-    }
-    // Kept until the instruction could no longer pass the expiry check above, skew included.
-    if (!nonceStore.remember(payload.nonce.toString('hex'), acceptedUntilMs)) return reject(FailureCode.INSTRUCTION_REPLAYED);
+    // The payload is authenticated once the signature check passes.
+    const failure =
+      this.checks.signature(instruction.keyId, instruction.payload, instruction.signature) ??
+      this.checks.addressee(payload) ??
+      this.checks.validity(payload);
+    if (failure !== undefined) return reject(FailureCode[`INSTRUCTION_${failure}`]);
+    // Kept until the instruction could no longer pass the expiry check, skew included.
+    const acceptedUntilMs = this.checks.acceptedUntilMs(payload);
+    if (!this.options.nonceStore.remember(payload.nonce.toString('hex'), acceptedUntilMs)) return reject(FailureCode.INSTRUCTION_REPLAYED);
     return { ok: true, payload };
   }
 }
 
-function requireOption(condition: boolean, problem: string): void {
-  if (!condition) throw new InvalidVerifierOptionsError(problem);
-}
-
-function importTrustedKeys(trustedKeys: ReadonlyMap<string, Buffer>): ReadonlyMap<string, KeyObject> {
-  const imported = new Map<string, KeyObject>();
-  for (const [keyId, rawPublicKey] of trustedKeys) {
-    let derivedKeyId: string;
-    let publicKey: KeyObject;
-    try {
-      derivedKeyId = signingKeyIdOf(rawPublicKey);
-      publicKey = publicKeyFromRaw(rawPublicKey);
-    } catch {
-      throw new InvalidVerifierOptionsError(`trustedKeys[${keyId}]: expected a raw 32-byte Ed25519 public key`);
-    }
-    // A pin whose id is not derived from its key is a configuration mistake; caught here
-    // it is one clear error at boot instead of every instruction failing as UNKNOWN_KEY.
-    requireOption(keyId === derivedKeyId, `trustedKeys[${keyId}]: the key's id is ${derivedKeyId}`);
-    imported.set(keyId, publicKey);
-  }
-  return imported;
-}
-
 function decodeQuietly(instruction: SignedInstruction__Output): InstructionPayload__Output | undefined {
-  try {
-    return Buffer.isBuffer(instruction.payload) ? decodeInstructionPayload(instruction.payload) : undefined;
-  } catch {
-    return undefined;
-  }
+  return Buffer.isBuffer(instruction.payload) ? readQuietly(() => decodeInstructionPayload(instruction.payload)) : undefined;
 }
 
 // The attempt is reported only if the worker's outbound gate will let the rejection
 // through, so the same check is applied here.
 function reportableAttempt(payload: InstructionPayload__Output): { jobId: string; attempt: number } | undefined {
   const attempt = { jobId: payload.jobId, attempt: payload.attempt };
-  try {
+  return readQuietly(() => {
     validateWorkerFrame({ frame: 'ack', ack: { attempt } });
     return attempt;
-  } catch {
-    return undefined;
-  }
+  });
 }
 
-// Any exception counts as malformed: the input came off the network and may not even
-// have the shape its type promises.
 function isWellFormed(instruction: SignedInstruction__Output, payload: InstructionPayload__Output): boolean {
-  try {
+  return readQuietly(() => {
     validateControlFrame({ frame: 'instruction', instruction });
     validateInstructionPayload(payload);
     return true;
-  } catch {
-    return false;
-  }
+  }) ?? false;
 }

@@ -1,7 +1,7 @@
 /**
- * Raised by the `InstructionVerifier` constructor when its options could never verify an
- * instruction correctly, so a misconfigured worker fails at boot rather than rejecting
- * every instruction later.
+ * Raised by the `InstructionVerifier` and `PolicyBundleVerifier` constructors when their
+ * options could never verify correctly, so a misconfigured worker fails at boot rather than
+ * rejecting every instruction or bundle later.
  */
 export class InvalidVerifierOptionsError extends Error {
   override readonly name = 'InvalidVerifierOptionsError';

@@ -3,12 +3,20 @@ import type { AttemptRef__Output } from './generated/airlock/v1/AttemptRef';
 import type { ControlFrame__Output } from './generated/airlock/v1/ControlFrame';
 import type { InstructionPayload__Output } from './generated/airlock/v1/InstructionPayload';
 import type { JobResult__Output } from './generated/airlock/v1/JobResult';
+import type { PolicyAck__Output } from './generated/airlock/v1/PolicyAck';
+import type { PolicyBundlePayload__Output } from './generated/airlock/v1/PolicyBundlePayload';
+import type { PolicyReport__Output } from './generated/airlock/v1/PolicyReport';
 import type { WorkerFrame__Output } from './generated/airlock/v1/WorkerFrame';
 import { FailureCode } from './generated/airlock/v1/FailureCode';
 import { JobOutcome } from './generated/airlock/v1/JobOutcome';
+import { MetadataLevel } from './generated/airlock/v1/MetadataLevel';
 import { Phase } from './generated/airlock/v1/Phase';
 import { PhaseState } from './generated/airlock/v1/PhaseState';
+import { PolicyAckStatus } from './generated/airlock/v1/PolicyAckStatus';
+import { PolicyRule } from './generated/airlock/v1/PolicyRule';
 import { ResultDisposition } from './generated/airlock/v1/ResultDisposition';
+import { RuleLevel } from './generated/airlock/v1/RuleLevel';
+import { RuleOutcome } from './generated/airlock/v1/RuleOutcome';
 
 /** Why a frame was refused: the field's path and what it should have been. Never its value. */
 export interface FrameViolation {
@@ -40,6 +48,19 @@ export const REJECTION_FAILURE_CODES: ReadonlySet<string> = new Set([
   FailureCode.ATTEMPT_ALREADY_SEEN,
 ]);
 
+/** The failure codes a worker may give when it refuses a policy bundle (PolicyAck REFUSED). */
+export const POLICY_BUNDLE_FAILURE_CODES: ReadonlySet<string> = new Set([
+  FailureCode.POLICY_BUNDLE_MALFORMED,
+  FailureCode.POLICY_BUNDLE_UNKNOWN_KEY,
+  FailureCode.POLICY_BUNDLE_BAD_SIGNATURE,
+  FailureCode.POLICY_BUNDLE_WRONG_AUDIENCE,
+  FailureCode.POLICY_BUNDLE_WRONG_TENANT,
+  FailureCode.POLICY_BUNDLE_NOT_YET_VALID,
+  FailureCode.POLICY_BUNDLE_EXPIRED,
+  FailureCode.POLICY_BUNDLE_STALE,
+  FailureCode.POLICY_BUNDLE_INVALID,
+]);
+
 const knownValues = (e: Record<string, string>, unspecified: string): ReadonlySet<unknown> =>
   new Set(Object.values(e).filter((v) => v !== unspecified));
 
@@ -48,6 +69,11 @@ const OUTCOMES = knownValues(JobOutcome, JobOutcome.JOB_OUTCOME_UNSPECIFIED);
 const PHASES = knownValues(Phase, Phase.PHASE_UNSPECIFIED);
 const PHASE_STATES = knownValues(PhaseState, PhaseState.PHASE_STATE_UNSPECIFIED);
 const DISPOSITIONS = knownValues(ResultDisposition, ResultDisposition.RESULT_DISPOSITION_UNSPECIFIED);
+const POLICY_RULES = knownValues(PolicyRule, PolicyRule.POLICY_RULE_UNSPECIFIED);
+const RULE_LEVELS = knownValues(RuleLevel, RuleLevel.RULE_LEVEL_UNSPECIFIED);
+const RULE_OUTCOMES = knownValues(RuleOutcome, RuleOutcome.RULE_OUTCOME_UNSPECIFIED);
+const METADATA_LEVELS = knownValues(MetadataLevel, MetadataLevel.METADATA_LEVEL_UNSPECIFIED);
+const ACK_STATUSES = knownValues(PolicyAckStatus, PolicyAckStatus.POLICY_ACK_STATUS_UNSPECIFIED);
 
 function fail(field: string, expected: string): never {
   throw new FrameValidationError({ field, expected });
@@ -71,6 +97,27 @@ function bytesOfLength(value: unknown, lengths: readonly number[], field: string
 
 function oneOf(value: unknown, allowed: ReadonlySet<unknown>, field: string, what: string): void {
   check(allowed.has(value), field, `a known ${what}`);
+}
+
+function boundedBytes(value: unknown, max: number, field: string): void {
+  check(Buffer.isBuffer(value) && value.length > 0 && value.length <= max, field, `1..${max} bytes`);
+}
+
+function policyRevision(value: unknown, min: 0 | 1, field: string): void {
+  uintInRange(value, min, WIRE_LIMITS.maxPolicyRevision, field);
+}
+
+/** Issue and expiry of a signed payload: positive Unix milliseconds, expiry after issue. */
+function validityWindow(issuedAtMs: unknown, expiresAtMs: unknown, prefix: string): void {
+  check(Number.isSafeInteger(issuedAtMs) && (issuedAtMs as number) > 0, `${prefix}.issuedAtMs`, 'positive Unix milliseconds');
+  check(Number.isSafeInteger(expiresAtMs) && (expiresAtMs as number) > (issuedAtMs as number), `${prefix}.expiresAtMs`, 'Unix milliseconds after issuedAtMs');
+}
+
+/** A list of distinct, known policy rules. */
+function ruleList(rules: readonly unknown[], max: number, field: string): void {
+  check(rules.length <= max, field, `at most ${max} entries`);
+  rules.forEach((rule, index) => oneOf(rule, POLICY_RULES, `${field}[${index}]`, 'PolicyRule'));
+  check(new Set(rules).size === rules.length, field, 'no rule twice');
 }
 
 function attemptRef(ref: AttemptRef__Output | null | undefined, field: string): void {
@@ -101,6 +148,59 @@ function jobResult(result: JobResult__Output): void {
   verificationStats(result.verification);
   bytesOfLength(result.changeMac, [0, WIRE_LIMITS.macBytes], 'result.changeMac');
   bytesOfLength(result.deliveryMac, [0, WIRE_LIMITS.macBytes], 'result.deliveryMac');
+  if (result.policy != null) policyReport(result.policy);
+  oneOf(result.metadataLevel, METADATA_LEVELS, 'result.metadataLevel', 'MetadataLevel');
+  compliesWithMetadataLevel(result);
+}
+
+function policyReport(report: PolicyReport__Output): void {
+  policyRevision(report.revision, 0, 'result.policy.revision');
+  policyRevision(report.shadowRevision, 0, 'result.policy.shadowRevision');
+  check(report.decisions.length <= WIRE_LIMITS.maxPolicyDecisions, 'result.policy.decisions', `at most ${WIRE_LIMITS.maxPolicyDecisions} entries`);
+  report.decisions.forEach((decision, index) => {
+    const field = `result.policy.decisions[${index}]`;
+    oneOf(decision.rule, POLICY_RULES, `${field}.rule`, 'PolicyRule');
+    oneOf(decision.level, RULE_LEVELS, `${field}.level`, 'RuleLevel');
+    oneOf(decision.outcome, RULE_OUTCOMES, `${field}.outcome`, 'RuleOutcome');
+  });
+}
+
+const isPowerOfTwoOrZero = (n: number): boolean => n === 0 || (Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0);
+
+/**
+ * The result says no more than its metadata level promises, so the control plane can check
+ * that a worker kept its promise and the worker's own outbound gate refuses a result that
+ * would not. STANDARD is exact, with nothing to check.
+ */
+function compliesWithMetadataLevel(result: JobResult__Output): void {
+  const level = result.metadataLevel;
+  if (level === MetadataLevel.METADATA_LEVEL_STANDARD) return;
+  result.phaseDurations.forEach((entry, index) => {
+    check(entry.durationMs % 100 === 0, `result.phaseDurations[${index}].durationMs`, `a multiple of 100 at ${level}`);
+  });
+  const figures = resultFigures(result);
+  if (level === MetadataLevel.METADATA_LEVEL_MINIMAL) {
+    for (const [field, value] of figures) check(!value, field, `0 or false at ${level}`);
+    check(result.changeMac.length === 0, 'result.changeMac', `empty at ${level}`);
+    check(result.deliveryMac.length === 0, 'result.deliveryMac', `empty at ${level}`);
+    return;
+  }
+  for (const [field, value] of figures) {
+    if (typeof value !== 'number') continue;
+    if (/ExitCode$/.test(field)) check(value <= 1, field, `0 or 1 at ${level}`);
+    else check(isPowerOfTwoOrZero(value), field, `0 or a power of two at ${level}`);
+  }
+}
+
+/** Every count, token figure, exit code and flag of a result, by field path. */
+function resultFigures(result: JobResult__Output): Array<[string, number | boolean]> {
+  const figures: Array<[string, number | boolean]> = [['result.contextFiles', result.contextFiles]];
+  const groups = { tokens: result.tokens, change: result.change, verification: result.verification };
+  for (const [group, stats] of Object.entries(groups)) {
+    if (stats == null) continue;
+    for (const [name, value] of Object.entries(stats)) figures.push([`result.${group}.${name}`, value as number | boolean]);
+  }
+  return figures;
 }
 
 /** Exit codes are bytes, and the counts must agree with each other: a fixed test was failing before. */
@@ -115,8 +215,28 @@ function verificationStats(stats: JobResult__Output['verification']): void {
   check(stats.testsRegressed <= stats.failingAfter, `${field}.testsRegressed`, 'no more than failingAfter');
 }
 
-const WORKER_FRAME_MEMBERS = ['hello', 'credit', 'ack', 'rejected', 'progress', 'heartbeat', 'result'] as const;
-const CONTROL_FRAME_MEMBERS = ['challenge', 'welcome', 'instruction', 'cancel', 'resultAck', 'drain', 'leaseRenewal'] as const;
+function policyAck(ack: PolicyAck__Output): void {
+  oneOf(ack.status, ACK_STATUSES, 'policyAck.status', 'PolicyAckStatus');
+  if (ack.status === PolicyAckStatus.POLICY_ACK_STATUS_REFUSED) {
+    // A bundle whose payload could not be read is refused under revision 0.
+    policyRevision(ack.revision, 0, 'policyAck.revision');
+    oneOf(ack.failureCode, POLICY_BUNDLE_FAILURE_CODES, 'policyAck.failureCode', 'policy bundle refusal code');
+    check(ack.narrowed.length === 0, 'policyAck.narrowed', 'no rules when the bundle was refused');
+    return;
+  }
+  policyRevision(ack.revision, 1, 'policyAck.revision');
+  check(ack.failureCode === FailureCode.FAILURE_CODE_UNSPECIFIED, 'policyAck.failureCode', 'FAILURE_CODE_UNSPECIFIED when the bundle was applied');
+  ruleList(ack.narrowed, WIRE_LIMITS.maxNarrowedRules, 'policyAck.narrowed');
+}
+
+function workerLabels(labels: readonly string[]): void {
+  check(labels.length <= WIRE_LIMITS.maxWorkerLabels, 'hello.labels', `at most ${WIRE_LIMITS.maxWorkerLabels} entries`);
+  labels.forEach((label, index) => matches(label, ID_PATTERNS.workerLabel, `hello.labels[${index}]`, 'a pool label ([a-z0-9][a-z0-9._-]{0,62})'));
+  check(new Set(labels).size === labels.length, 'hello.labels', 'no label twice');
+}
+
+const WORKER_FRAME_MEMBERS = ['hello', 'credit', 'ack', 'rejected', 'progress', 'heartbeat', 'result', 'policyAck'] as const;
+const CONTROL_FRAME_MEMBERS = ['challenge', 'welcome', 'instruction', 'cancel', 'resultAck', 'drain', 'leaseRenewal', 'policyBundle'] as const;
 
 /**
  * A frame object may hold a member besides the one `frame` names; protobuf would still
@@ -143,6 +263,8 @@ export function validateWorkerFrame(frame: WorkerFrame__Output): void {
       uintInRange(hello.capacity, 1, WIRE_LIMITS.maxCapacity, 'hello.capacity');
       attemptList(hello.running, 'hello.running');
       bytesOfLength(hello.localPolicyDigest, [WIRE_LIMITS.sha256Bytes], 'hello.localPolicyDigest');
+      workerLabels(hello.labels);
+      policyRevision(hello.policyRevision, 0, 'hello.policyRevision');
       return;
     }
     case 'credit':
@@ -155,6 +277,12 @@ export function validateWorkerFrame(frame: WorkerFrame__Output): void {
       const rejected = frame.rejected!;
       if (rejected.attempt) attemptRef(rejected.attempt, 'rejected.attempt');
       oneOf(rejected.failureCode, REJECTION_FAILURE_CODES, 'rejected.failureCode', 'instruction rejection code');
+      check(
+        rejected.rules.length === 0 || rejected.failureCode === FailureCode.TASK_FORBIDDEN_BY_POLICY,
+        'rejected.rules',
+        'no rules unless the failure code is TASK_FORBIDDEN_BY_POLICY',
+      );
+      ruleList(rejected.rules, WIRE_LIMITS.maxRejectionRules, 'rejected.rules');
       return;
     }
     case 'progress':
@@ -170,8 +298,11 @@ export function validateWorkerFrame(frame: WorkerFrame__Output): void {
     case 'result':
       jobResult(frame.result!);
       return;
+    case 'policyAck':
+      policyAck(frame.policyAck!);
+      return;
     default:
-      fail('frame', 'one of hello, credit, ack, rejected, progress, heartbeat, result');
+      fail('frame', 'one of hello, credit, ack, rejected, progress, heartbeat, result, policyAck');
   }
 }
 
@@ -188,13 +319,16 @@ export function validateControlFrame(frame: ControlFrame__Output): void {
       return;
     case 'instruction': {
       const instruction = frame.instruction!;
-      check(
-        Buffer.isBuffer(instruction.payload) && instruction.payload.length > 0 && instruction.payload.length <= WIRE_LIMITS.maxInstructionPayloadBytes,
-        'instruction.payload',
-        `1..${WIRE_LIMITS.maxInstructionPayloadBytes} bytes`,
-      );
+      boundedBytes(instruction.payload, WIRE_LIMITS.maxInstructionPayloadBytes, 'instruction.payload');
       bytesOfLength(instruction.signature, [WIRE_LIMITS.ed25519SignatureBytes], 'instruction.signature');
       matches(instruction.keyId, ID_PATTERNS.signingKeyId, 'instruction.keyId', 'a signing key id (sk_ + 16 hex)');
+      return;
+    }
+    case 'policyBundle': {
+      const bundle = frame.policyBundle!;
+      boundedBytes(bundle.payload, WIRE_LIMITS.maxPolicyBundlePayloadBytes, 'policyBundle.payload');
+      bytesOfLength(bundle.signature, [WIRE_LIMITS.ed25519SignatureBytes], 'policyBundle.signature');
+      matches(bundle.keyId, ID_PATTERNS.signingKeyId, 'policyBundle.keyId', 'a signing key id (sk_ + 16 hex)');
       return;
     }
     case 'cancel':
@@ -211,7 +345,7 @@ export function validateControlFrame(frame: ControlFrame__Output): void {
       attemptList(frame.leaseRenewal!.renewed, 'leaseRenewal.renewed');
       return;
     default:
-      fail('frame', 'one of challenge, welcome, instruction, cancel, resultAck, drain, leaseRenewal');
+      fail('frame', 'one of challenge, welcome, instruction, cancel, resultAck, drain, leaseRenewal, policyBundle');
   }
 }
 
@@ -225,8 +359,7 @@ export function validateInstructionPayload(payload: InstructionPayload__Output):
   uintInRange(payload.attempt, 1, 1_000_000, 'payload.attempt');
   matches(payload.tenantId, ID_PATTERNS.uuid, 'payload.tenantId', 'a UUID');
   matches(payload.audience, ID_PATTERNS.uuid, 'payload.audience', 'a UUID');
-  check(Number.isSafeInteger(payload.issuedAtMs) && payload.issuedAtMs > 0, 'payload.issuedAtMs', 'positive Unix milliseconds');
-  check(Number.isSafeInteger(payload.expiresAtMs) && payload.expiresAtMs > payload.issuedAtMs, 'payload.expiresAtMs', 'Unix milliseconds after issuedAtMs');
+  validityWindow(payload.issuedAtMs, payload.expiresAtMs, 'payload');
   bytesOfLength(payload.nonce, [WIRE_LIMITS.instructionNonceBytes], 'payload.nonce');
   check(payload.policyRef === '' || ID_PATTERNS.uuid.test(payload.policyRef), 'payload.policyRef', 'empty or a UUID');
   switch (payload.task) {
@@ -244,4 +377,21 @@ export function validateInstructionPayload(payload: InstructionPayload__Output):
     default:
       fail('payload.task', 'one of fix, noop');
   }
+}
+
+/**
+ * Checks the fields of a decoded policy bundle payload: shapes and bounds only. The
+ * envelope verifier checks audience, tenant, validity window and revision order; the
+ * layers' JSON is parsed against libs/policy's schema once the signature checks out.
+ */
+export function validatePolicyBundlePayload(payload: PolicyBundlePayload__Output): void {
+  matches(payload.tenantId, ID_PATTERNS.uuid, 'bundle.tenantId', 'a UUID');
+  matches(payload.audience, ID_PATTERNS.uuid, 'bundle.audience', 'a UUID');
+  policyRevision(payload.revision, 1, 'bundle.revision');
+  validityWindow(payload.issuedAtMs, payload.expiresAtMs, 'bundle');
+  check(
+    typeof payload.layersJson === 'string' && Buffer.byteLength(payload.layersJson, 'utf8') <= WIRE_LIMITS.maxPolicyLayersJsonBytes,
+    'bundle.layersJson',
+    `at most ${WIRE_LIMITS.maxPolicyLayersJsonBytes} bytes of UTF-8`,
+  );
 }

@@ -7,13 +7,21 @@ export {
   decodeInstructionPayload,
   InstructionPayloadDecodeError,
 } from './instruction-payload.codec';
+export {
+  encodePolicyBundlePayload,
+  decodePolicyBundlePayload,
+  PolicyBundlePayloadDecodeError,
+} from './policy-bundle-payload.codec';
 export { helloChallengeMessage } from './hello-challenge';
+export { policyBundleSignedMessage } from './policy-bundle-message';
 export {
   validateWorkerFrame,
   validateControlFrame,
   validateInstructionPayload,
+  validatePolicyBundlePayload,
   FrameValidationError,
   REJECTION_FAILURE_CODES,
+  POLICY_BUNDLE_FAILURE_CODES,
   type FrameViolation,
 } from './frame-validation';
 

@@ -3,11 +3,29 @@
  * validate fields against them, so neither trusts the other to stay small.
  */
 export const WIRE_LIMITS = {
-  /** Largest frame the control plane sends to a worker (an instruction with its ticket). */
+  /**
+   * Largest frame the control plane sends to a worker. The largest is a policy bundle: its
+   * payload (at most maxPolicyBundlePayloadBytes) plus a 64-byte signature, a key id and a few
+   * bytes of protobuf framing, so 64 KiB of headroom over the payload bound is ample.
+   */
   maxDownstreamMessageBytes: 256 * 1024,
   /** Largest frame a worker sends upstream. Results are metadata only, so this is small. */
   maxUpstreamMessageBytes: 16 * 1024,
   maxInstructionPayloadBytes: 64 * 1024,
+  /** A signed policy bundle's payload: its layers_json plus two UUIDs, a revision and two times. */
+  maxPolicyBundlePayloadBytes: 192 * 1024,
+  /** The bundle's layers as UTF-8 JSON (up to 256 layers of policy documents). */
+  maxPolicyLayersJsonBytes: 160 * 1024,
+  /** Policy revisions count publishes of one tenant's policy; uint32 on the wire, kept to int32 range. */
+  maxPolicyRevision: 2 ** 31 - 1,
+  /** Pools one worker belongs to (Hello.labels). */
+  maxWorkerLabels: 16,
+  /** Rules a PolicyAck may say the local policy keeps stricter (there are 16 rules today). */
+  maxNarrowedRules: 32,
+  /** Rules an InstructionRejected may name as the ones that refused the task. */
+  maxRejectionRules: 4,
+  /** Decisions in one JobResult's PolicyReport. */
+  maxPolicyDecisions: 48,
   maxTicketTitleChars: 200,
   maxTicketDescriptionBytes: 16 * 1024,
   maxBaseRefChars: 200,
@@ -29,6 +47,8 @@ export const WIRE_LIMITS = {
 export const ID_PATTERNS = {
   uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
   repoAlias: /^[a-z0-9][a-z0-9._-]{0,62}$/,
+  /** A worker's pool label (Hello.labels): the same shape as a repository alias. */
+  workerLabel: /^[a-z0-9][a-z0-9._-]{0,62}$/,
   signingKeyId: /^sk_[0-9a-f]{16}$/,
   enrollmentToken: /^aet_[A-Za-z0-9_-]{43}$/,
   semver: /^\d{1,4}\.\d{1,4}\.\d{1,4}(?:-[0-9A-Za-z.-]{1,16})?$/,

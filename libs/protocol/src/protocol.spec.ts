@@ -2,12 +2,18 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { instructionHeader } from '@airlock/testing';
 import {
   FrameValidationError,
+  WIRE_LIMITS,
   decodeInstructionPayload,
+  decodePolicyBundlePayload,
   encodeInstructionPayload,
+  encodePolicyBundlePayload,
   loadAirlockV1,
   validateControlFrame,
   validateInstructionPayload,
+  validatePolicyBundlePayload,
   validateWorkerFrame,
+  type PolicyAck__Output,
+  type PolicyBundlePayload__Output,
   type WorkerFrame__Output,
 } from './index';
 
@@ -142,4 +148,217 @@ describe('frame validation', () => {
     const service = loadAirlockV1().WorkerGateway.service;
     expect(Object.keys(service).sort()).toEqual(['Connect', 'Enroll']);
   });
+
+  it('accepts a result with no policy report at the standard level, as workers send today', () => {
+    expect(() => validateWorkerFrame(result({ policy: null, metadataLevel: 'METADATA_LEVEL_STANDARD' }))).not.toThrow();
+  });
 });
+
+describe('policy bundle payload', () => {
+  const bundlePayload = (): PolicyBundlePayload__Output => ({
+    tenantId: randomUUID(),
+    audience: randomUUID(),
+    revision: 3,
+    issuedAtMs: 1_700_000_000_000,
+    expiresAtMs: 1_700_000_600_000,
+    layersJson: JSON.stringify({ layers: [] }),
+  });
+
+  it('round-trips byte for byte and validates', () => {
+    const payload = bundlePayload();
+    const bytes = encodePolicyBundlePayload(payload);
+    const decoded = decodePolicyBundlePayload(bytes);
+    expect(decoded).toEqual(payload);
+    expect(encodePolicyBundlePayload(decoded)).toEqual(bytes);
+    expect(() => validatePolicyBundlePayload(decoded)).not.toThrow();
+  });
+
+  it('refuses more bytes than a bundle payload may hold before decoding them', () => {
+    expect(() => decodePolicyBundlePayload(Buffer.alloc(WIRE_LIMITS.maxPolicyBundlePayloadBytes + 1))).toThrow(/at most 196608 allowed/);
+    expect(() => decodePolicyBundlePayload(Buffer.from([0xff, 0xff, 0xff]))).toThrow(/does not decode/);
+  });
+
+  it.each([
+    ['a revision of 0', { revision: 0 }, 'bundle.revision'],
+    ['a revision past 2^31-1', { revision: 2 ** 31 }, 'bundle.revision'],
+    ['an audience that is no UUID', { audience: 'worker-1' }, 'bundle.audience'],
+    ['a tenant that is no UUID', { tenantId: '' }, 'bundle.tenantId'],
+    ['an expiry before the issue', { expiresAtMs: 1_600_000_000_000 }, 'bundle.expiresAtMs'],
+    ['no issue time', { issuedAtMs: 0 }, 'bundle.issuedAtMs'],
+    ['layers past 160 KiB', { layersJson: 'é'.repeat(WIRE_LIMITS.maxPolicyLayersJsonBytes / 2 + 1) }, 'bundle.layersJson'],
+  ])('refuses %s', (_what, override, field) => {
+    expect(violationOf(() => validatePolicyBundlePayload({ ...bundlePayload(), ...override })).field).toBe(field);
+  });
+
+  it('fits the largest bundle in the largest downstream frame', () => {
+    const largest = encodePolicyBundlePayload({ ...bundlePayload(), layersJson: 'x'.repeat(WIRE_LIMITS.maxPolicyLayersJsonBytes) });
+    expect(largest.length).toBeLessThanOrEqual(WIRE_LIMITS.maxPolicyBundlePayloadBytes);
+    const frame = loadAirlockV1().ControlFrame.serialize({ policyBundle: { payload: Buffer.alloc(WIRE_LIMITS.maxPolicyBundlePayloadBytes), signature: Buffer.alloc(64), keyId: 'sk_0123456789abcdef' } });
+    expect(frame.length).toBeLessThanOrEqual(WIRE_LIMITS.maxDownstreamMessageBytes);
+  });
+});
+
+describe('policy frames', () => {
+  const bundleFrame = (override: { payload?: Buffer; signature?: Buffer; keyId?: string }) => ({
+    frame: 'policyBundle' as const,
+    policyBundle: { payload: Buffer.from([1]), signature: Buffer.alloc(64), keyId: 'sk_0123456789abcdef', ...override },
+  });
+
+  it('checks a pushed bundle envelope', () => {
+    expect(() => validateControlFrame(bundleFrame({}))).not.toThrow();
+    expect(violationOf(() => validateControlFrame(bundleFrame({ payload: Buffer.alloc(0) }))).field).toBe('policyBundle.payload');
+    expect(violationOf(() => validateControlFrame(bundleFrame({ payload: Buffer.alloc(WIRE_LIMITS.maxPolicyBundlePayloadBytes + 1) }))).field).toBe('policyBundle.payload');
+    expect(violationOf(() => validateControlFrame(bundleFrame({ signature: Buffer.alloc(63) }))).field).toBe('policyBundle.signature');
+    expect(violationOf(() => validateControlFrame(bundleFrame({ keyId: 'sk_XYZ' }))).field).toBe('policyBundle.keyId');
+  });
+
+  const ack = (override: Partial<PolicyAck__Output>): WorkerFrame__Output => ({
+    frame: 'policyAck',
+    policyAck: { revision: 4, status: 'POLICY_ACK_STATUS_APPLIED', failureCode: 'FAILURE_CODE_UNSPECIFIED', narrowed: [], ...override },
+  });
+
+  it('accepts an applied bundle with the rules local policy narrowed, and a refusal with its code', () => {
+    expect(() => validateWorkerFrame(ack({ narrowed: ['RULE_REPOSITORIES', 'RULE_PROTECTED_PATHS'] }))).not.toThrow();
+    expect(() => validateWorkerFrame(ack({ status: 'POLICY_ACK_STATUS_REFUSED', failureCode: 'POLICY_BUNDLE_STALE' }))).not.toThrow();
+    expect(() => validateWorkerFrame(ack({ revision: 0, status: 'POLICY_ACK_STATUS_REFUSED', failureCode: 'POLICY_BUNDLE_MALFORMED' }))).not.toThrow();
+  });
+
+  it.each([
+    ['no status', { status: 'POLICY_ACK_STATUS_UNSPECIFIED' as const }, 'policyAck.status'],
+    ['a refusal with an instruction code', { status: 'POLICY_ACK_STATUS_REFUSED' as const, failureCode: 'INSTRUCTION_EXPIRED' as const }, 'policyAck.failureCode'],
+    ['a refusal without a code', { status: 'POLICY_ACK_STATUS_REFUSED' as const }, 'policyAck.failureCode'],
+    ['a refusal that names narrowed rules', { status: 'POLICY_ACK_STATUS_REFUSED' as const, failureCode: 'POLICY_BUNDLE_STALE' as const, narrowed: ['RULE_SECRETS' as const] }, 'policyAck.narrowed'],
+    ['an applied bundle with a failure code', { failureCode: 'POLICY_BUNDLE_STALE' as const }, 'policyAck.failureCode'],
+    ['an applied revision 0', { revision: 0 }, 'policyAck.revision'],
+    ['a revision past 2^31-1', { revision: 2 ** 31 }, 'policyAck.revision'],
+    ['an unspecified rule', { narrowed: ['POLICY_RULE_UNSPECIFIED' as const] }, 'policyAck.narrowed[0]'],
+    ['an unknown rule', { narrowed: ['RULE_BOGUS' as never] }, 'policyAck.narrowed[0]'],
+    ['a rule twice', { narrowed: ['RULE_SECRETS' as const, 'RULE_SECRETS' as const] }, 'policyAck.narrowed'],
+    ['more than 32 rules', { narrowed: Array.from({ length: 33 }, () => 'RULE_SECRETS' as const) }, 'policyAck.narrowed'],
+  ])('refuses an ack with %s', (_what, override, field) => {
+    expect(violationOf(() => validateWorkerFrame(ack(override))).field).toBe(field);
+  });
+
+  const hello = (override: { labels?: string[]; policyRevision?: number }): WorkerFrame__Output => ({
+    frame: 'hello',
+    hello: {
+      workerId: randomUUID(),
+      challengeSignature: Buffer.alloc(64),
+      workerVersion: '1.2.3',
+      capacity: 2,
+      running: [],
+      localPolicyDigest: Buffer.alloc(32),
+      labels: ['gpu', 'eu-west.1'],
+      policyRevision: 7,
+      ...override,
+    },
+  });
+
+  it('checks the pools and policy revision a hello names', () => {
+    expect(() => validateWorkerFrame(hello({}))).not.toThrow();
+    expect(() => validateWorkerFrame(hello({ labels: [], policyRevision: 0 }))).not.toThrow();
+    expect(violationOf(() => validateWorkerFrame(hello({ labels: ['GPU'] }))).field).toBe('hello.labels[0]');
+    expect(violationOf(() => validateWorkerFrame(hello({ labels: ['ok', 'secret project'] }))).field).toBe('hello.labels[1]');
+    expect(violationOf(() => validateWorkerFrame(hello({ labels: ['a', 'a'] }))).field).toBe('hello.labels');
+    expect(violationOf(() => validateWorkerFrame(hello({ labels: Array.from({ length: 17 }, (_, i) => `pool-${i}`) }))).field).toBe('hello.labels');
+    expect(violationOf(() => validateWorkerFrame(hello({ policyRevision: 2 ** 31 }))).field).toBe('hello.policyRevision');
+  });
+
+  const rejected = (failureCode: 'TASK_FORBIDDEN_BY_POLICY' | 'REPO_ALIAS_UNKNOWN', rules: string[]): WorkerFrame__Output =>
+    ({ frame: 'rejected', rejected: { attempt: { jobId: randomUUID(), attempt: 1 }, failureCode, rules } }) as WorkerFrame__Output;
+
+  it('names rules in a rejection only when policy forbade the task', () => {
+    expect(() => validateWorkerFrame(rejected('TASK_FORBIDDEN_BY_POLICY', ['RULE_REPOSITORIES', 'RULE_BASE_REFS']))).not.toThrow();
+    expect(() => validateWorkerFrame(rejected('TASK_FORBIDDEN_BY_POLICY', []))).not.toThrow();
+    expect(violationOf(() => validateWorkerFrame(rejected('REPO_ALIAS_UNKNOWN', ['RULE_REPOSITORIES']))).field).toBe('rejected.rules');
+    expect(violationOf(() => validateWorkerFrame(rejected('TASK_FORBIDDEN_BY_POLICY', ['RULE_JOB_KINDS', 'RULE_REPOSITORIES', 'RULE_BASE_REFS', 'RULE_SECRETS', 'RULE_METADATA_LEVEL']))).field).toBe('rejected.rules');
+    expect(violationOf(() => validateWorkerFrame(rejected('TASK_FORBIDDEN_BY_POLICY', ['POLICY_RULE_UNSPECIFIED']))).field).toBe('rejected.rules[0]');
+  });
+});
+
+describe('job result policy and metadata level', () => {
+  type Result = NonNullable<WorkerFrame__Output['result']>;
+  const base = (): Result => ({
+    attempt: { jobId: randomUUID(), attempt: 1 },
+    outcome: 'JOB_OUTCOME_FAILED',
+    failureCode: 'POLICY_VIOLATION',
+    failedPhase: 'PHASE_APPLY',
+    phaseDurations: [{ phase: 'PHASE_INFERENCE', durationMs: 1200 }],
+    tokens: null,
+    change: null,
+    verification: null,
+    contextFiles: 0,
+    changeMac: Buffer.alloc(0),
+    deliveryMac: Buffer.alloc(0),
+    policy: { revision: 4, shadowRevision: 5, decisions: [{ rule: 'RULE_PROTECTED_PATHS', level: 'RULE_LEVEL_MANDATORY', outcome: 'RULE_OUTCOME_BLOCKED' }] },
+    metadataLevel: 'METADATA_LEVEL_MINIMAL',
+  });
+  const frame = (result: Result): WorkerFrame__Output => ({ frame: 'result', result });
+  const zeroVerification = {
+    testsRan: false, testExitCode: 0, baseTestsRan: false, baseTestExitCode: 0, baseReportRead: false, reportRead: false,
+    testsBefore: 0, failingBefore: 0, testsAfter: 0, failingAfter: 0, testsFixed: 0, testsRegressed: 0, agentTestRuns: 0, reproductionAdded: false,
+  };
+
+  it('checks the policy report', () => {
+    expect(() => validateWorkerFrame(frame(base()))).not.toThrow();
+    const decision = base().policy!.decisions[0]!;
+    const withPolicy = (policy: Partial<NonNullable<Result['policy']>>) => frame({ ...base(), policy: { ...base().policy!, ...policy } });
+    expect(violationOf(() => validateWorkerFrame(withPolicy({ revision: 2 ** 31 }))).field).toBe('result.policy.revision');
+    expect(violationOf(() => validateWorkerFrame(withPolicy({ shadowRevision: -1 }))).field).toBe('result.policy.shadowRevision');
+    expect(violationOf(() => validateWorkerFrame(withPolicy({ decisions: Array.from({ length: 49 }, () => decision) }))).field).toBe('result.policy.decisions');
+    expect(violationOf(() => validateWorkerFrame(withPolicy({ decisions: [{ ...decision, rule: 'POLICY_RULE_UNSPECIFIED' }] }))).field).toBe('result.policy.decisions[0].rule');
+    expect(violationOf(() => validateWorkerFrame(withPolicy({ decisions: [{ ...decision, level: 'RULE_LEVEL_UNSPECIFIED' }] }))).field).toBe('result.policy.decisions[0].level');
+    expect(violationOf(() => validateWorkerFrame(withPolicy({ decisions: [{ ...decision, outcome: 'RULE_OUTCOME_UNSPECIFIED' }] }))).field).toBe('result.policy.decisions[0].outcome');
+  });
+
+  it('refuses a result without a metadata level', () => {
+    expect(violationOf(() => validateWorkerFrame(frame({ ...base(), metadataLevel: 'METADATA_LEVEL_UNSPECIFIED' }))).field).toBe('result.metadataLevel');
+  });
+
+  it('accepts a minimal result whose statistics are all zero', () => {
+    const zeros = { ...base(), tokens: { requests: 0, promptTokens: 0, completionTokens: 0 }, verification: zeroVerification };
+    expect(() => validateWorkerFrame(frame(zeros))).not.toThrow();
+  });
+
+  it.each([
+    ['token usage', { tokens: { requests: 1, promptTokens: 0, completionTokens: 0 } }, 'result.tokens.requests'],
+    ['change statistics', { change: { filesChanged: 0, linesAdded: 2, linesRemoved: 0, editsProposed: 0, editsApplied: 0 } }, 'result.change.linesAdded'],
+    ['a test run', { verification: { ...zeroVerification, testsRan: true } }, 'result.verification.testsRan'],
+    ['context files', { contextFiles: 3 }, 'result.contextFiles'],
+    ['a change MAC', { changeMac: randomBytes(32) }, 'result.changeMac'],
+    ['a delivery MAC', { deliveryMac: randomBytes(32) }, 'result.deliveryMac'],
+    ['an unrounded duration', { phaseDurations: [{ phase: 'PHASE_TEST' as const, durationMs: 1234 }] }, 'result.phaseDurations[0].durationMs'],
+  ])('refuses a minimal result that reports %s', (_what, override, field) => {
+    expect(violationOf(() => validateWorkerFrame(frame({ ...base(), ...override }))).field).toBe(field);
+  });
+
+  const bucketed = (): Result => ({
+    ...base(),
+    outcome: 'JOB_OUTCOME_SUCCEEDED',
+    failureCode: 'FAILURE_CODE_UNSPECIFIED',
+    failedPhase: 'PHASE_UNSPECIFIED',
+    tokens: { requests: 4, promptTokens: 8192, completionTokens: 512 },
+    change: { filesChanged: 2, linesAdded: 32, linesRemoved: 0, editsProposed: 4, editsApplied: 4 },
+    verification: { ...zeroVerification, testsRan: true, testExitCode: 1, baseTestsRan: true, baseTestExitCode: 1, testsBefore: 64, failingBefore: 2, testsAfter: 64, failingAfter: 1, testsFixed: 1 },
+    contextFiles: 16,
+    changeMac: randomBytes(32),
+    deliveryMac: randomBytes(32),
+    metadataLevel: 'METADATA_LEVEL_STANDARD_BUCKETED',
+  });
+
+  it('accepts a bucketed result whose figures are powers of two', () => {
+    expect(() => validateWorkerFrame(frame(bucketed()))).not.toThrow();
+  });
+
+  it.each([
+    ['a token count', { tokens: { requests: 4, promptTokens: 8000, completionTokens: 512 } }, 'result.tokens.promptTokens'],
+    ['a line count', { change: { filesChanged: 2, linesAdded: 33, linesRemoved: 0, editsProposed: 4, editsApplied: 4 } }, 'result.change.linesAdded'],
+    ['a test count', { verification: { ...bucketed().verification!, testsAfter: 65 } }, 'result.verification.testsAfter'],
+    ['an exit code', { verification: { ...bucketed().verification!, testExitCode: 2 } }, 'result.verification.testExitCode'],
+    ['context files', { contextFiles: 12 }, 'result.contextFiles'],
+    ['a duration', { phaseDurations: [{ phase: 'PHASE_TEST' as const, durationMs: 250 }] }, 'result.phaseDurations[0].durationMs'],
+  ])('refuses a bucketed result that reports %s exactly', (_what, override, field) => {
+    expect(violationOf(() => validateWorkerFrame(frame({ ...bucketed(), ...override }))).field).toBe(field);
+  });
+});
+
