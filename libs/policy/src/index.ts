@@ -39,3 +39,5 @@ export {
   type MergeResult,
 } from './effective-policy';
 export { selectLayers, type LayerSelection, type LayerTarget } from './policy-layers';
+export { evaluateTaskAdmission, type TaskAdmission } from './task-admission';
+export { localEffectivePolicyDigest } from './effective-policy-digest';

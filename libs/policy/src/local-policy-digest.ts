@@ -6,6 +6,9 @@ import type { LocalPolicy } from './local-policy';
  * code unit and without duplicates. Two policies that allow the same things have the
  * same digest however their config lists them; any real change gives another digest.
  * The worker reports it in `Hello.local_policy_digest`.
+ *
+ * Superseded by localEffectivePolicyDigest, which also covers the rules of `policy.rules`;
+ * kept only until the worker's run command switches to it.
  */
 export function localPolicyDigest(policy: LocalPolicy): Buffer {
   // Built field by field, in sorted key order, so that nothing beyond these fields

@@ -1,0 +1,74 @@
+import { instructionHeader } from '@airlock/testing';
+import type { InstructionPayload__Output } from '@airlock/protocol';
+import { localEffectivePolicy, mergePolicy, type EffectivePolicy } from './effective-policy';
+import { parsePolicyDocument, type PolicyDocumentInput } from './policy-document';
+import { evaluateTaskAdmission } from './task-admission';
+
+const fix = (repoAlias: string, baseRef = 'main'): InstructionPayload__Output => ({
+  ...instructionHeader(),
+  task: 'fix',
+  fix: { repoAlias, baseRef, ticket: { title: 'Fix rounding', description: '' } },
+});
+const noop = (): InstructionPayload__Output => ({ ...instructionHeader(), task: 'noop', noop: {} });
+
+const local = localEffectivePolicy({
+  allowedTaskKinds: ['fix', 'noop'],
+  repoAliases: ['payments-api', 'billing'],
+  baseRefRules: new Map([
+    ['payments-api', { allowed: ['main', 'release/*'], forbiddenPrefixes: ['airlock/'] }],
+    ['billing', { allowed: ['main'], forbiddenPrefixes: ['airlock/'] }],
+  ]),
+  endpointNames: ['gpu-a'],
+  maxChangedFiles: 25,
+  maxChangedLines: 2_000,
+  maxJobTokens: 200_000,
+  agentTimeoutMs: 1_200_000,
+});
+
+function under(rules: PolicyDocumentInput['rules']): EffectivePolicy {
+  const parsed = parsePolicyDocument({ schemaVersion: 1, rules });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+  return mergePolicy(local, [parsed.value]).effective;
+}
+
+const forbiddenBy = (rule: string) => ({ allowed: false, failureCode: 'TASK_FORBIDDEN_BY_POLICY', rules: [rule] });
+
+describe('evaluateTaskAdmission', () => {
+  it('allows a fix and a noop that local policy alone allows', () => {
+    expect(evaluateTaskAdmission(fix('payments-api', 'release/2'), local)).toEqual({ allowed: true });
+    expect(evaluateTaskAdmission(noop(), local)).toEqual({ allowed: true });
+  });
+
+  it('refuses an alias outside the catalog with REPO_ALIAS_UNKNOWN and no rule, even when a central glob matches it', () => {
+    expect(evaluateTaskAdmission(fix('web'), under({ repositories: { allowed: ['*'] } }))).toEqual({ allowed: false, failureCode: 'REPO_ALIAS_UNKNOWN', rules: [] });
+  });
+
+  it('refuses a catalogued alias outside the central repositories rule (repositories)', () => {
+    const policy = under({ repositories: { allowed: ['pay*'] } });
+    expect(evaluateTaskAdmission(fix('billing'), policy)).toEqual(forbiddenBy('repositories'));
+    expect(evaluateTaskAdmission(fix('payments-api'), policy)).toEqual({ allowed: true });
+  });
+
+  it('refuses a task kind the policy does not allow (job-kinds)', () => {
+    const fixOnly = under({ 'job-kinds': { allowed: ['fix'] } });
+    expect(evaluateTaskAdmission(noop(), fixOnly)).toEqual(forbiddenBy('job-kinds'));
+    expect(evaluateTaskAdmission(fix('billing'), under({ 'job-kinds': { allowed: ['noop'] } }))).toEqual(forbiddenBy('job-kinds'));
+    expect(evaluateTaskAdmission({ ...instructionHeader() }, local)).toEqual(forbiddenBy('job-kinds'));
+  });
+
+  it('refuses a base ref the local rule or a central constraint refuses (base-refs)', () => {
+    expect(evaluateTaskAdmission(fix('billing', 'develop'), local)).toEqual(forbiddenBy('base-refs'));
+    expect(evaluateTaskAdmission(fix('payments-api', 'airlock/x'), local)).toEqual(forbiddenBy('base-refs'));
+    const mainOnly = under({ 'base-refs': { allowed: { 'payments-*': ['main'] } } });
+    expect(evaluateTaskAdmission(fix('payments-api', 'release/2'), mainOnly)).toEqual(forbiddenBy('base-refs'));
+    expect(evaluateTaskAdmission(fix('payments-api', 'main'), mainOnly)).toEqual({ allowed: true });
+  });
+
+  it('checks in the protocol order: catalog, repositories, kind, base ref', () => {
+    const everything = under({ repositories: { allowed: ['billing'] }, 'job-kinds': { allowed: ['noop'] }, 'base-refs': { allowed: { '*': ['nothing'] } } });
+    expect(evaluateTaskAdmission(fix('web', 'develop'), everything)).toEqual({ allowed: false, failureCode: 'REPO_ALIAS_UNKNOWN', rules: [] });
+    expect(evaluateTaskAdmission(fix('payments-api', 'develop'), everything)).toEqual(forbiddenBy('repositories'));
+    expect(evaluateTaskAdmission(fix('billing', 'develop'), everything)).toEqual(forbiddenBy('job-kinds'));
+    expect(evaluateTaskAdmission(fix('billing', 'main'), under({ 'base-refs': { allowed: { '*': ['nothing'] } } }))).toEqual(forbiddenBy('base-refs'));
+  });
+});
