@@ -3,9 +3,11 @@ import { createDatabaseClient, type DatabaseClient } from './database-client';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded/embedded-postgres';
 import { applyMigrations } from './migrations/migration-runner';
 import { parsePostgresUrl } from './postgres/postgres-connection';
+import { AdminAuditRepository } from './repositories/admin-audit.repository';
 import { ApiTokenRepository } from './repositories/api-token.repository';
 import { EnrollmentRepository } from './repositories/enrollment.repository';
 import { JobRepository } from './repositories/job.repository';
+import { PolicyRepository } from './repositories/policy.repository';
 import { SigningKeyRepository } from './repositories/signing-key.repository';
 import { TenantRepository } from './repositories/tenant.repository';
 import { WorkerRepository } from './repositories/worker.repository';
@@ -24,6 +26,8 @@ export class DataAccess {
   readonly workers: WorkerRepository;
   readonly signingKeys: SigningKeyRepository;
   readonly jobs: JobRepository;
+  readonly policies: PolicyRepository;
+  readonly audit: AdminAuditRepository;
 
   constructor(
     private readonly client: DatabaseClient,
@@ -37,6 +41,8 @@ export class DataAccess {
     this.workers = new WorkerRepository(client);
     this.signingKeys = new SigningKeyRepository(client);
     this.jobs = new JobRepository(client);
+    this.policies = new PolicyRepository(client);
+    this.audit = new AdminAuditRepository(client);
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@ export { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded/embedde
 export { TenantRepository, type TenantRecord } from './repositories/tenant.repository';
 export { ApiTokenRepository, type ApiTokenPrincipal } from './repositories/api-token.repository';
 export { EnrollmentRepository, type EnrolledWorker } from './repositories/enrollment.repository';
-export { WorkerRepository, type WorkerIdentity, type WorkerSummary } from './repositories/worker.repository';
+export { WorkerRepository, type WorkerIdentity, type WorkerSummary, type WorkerPolicyState } from './repositories/worker.repository';
 export { SigningKeyRepository, type SigningKeyRecord } from './repositories/signing-key.repository';
 export {
   JobRepository,
@@ -13,6 +13,8 @@ export {
   CANCELLED_FAILURE_CODE,
   type JobTask,
   type JobResultMetadata,
+  type PolicyReportMetadata,
+  type RuleDecisionMetadata,
   type VerificationMetadata,
   type JobAttemptView,
   type JobEventView,
@@ -27,5 +29,34 @@ export {
   type ResultDispositionName,
   type LeaseExpiry,
 } from './repositories/job.repository';
+export {
+  PolicyRepository,
+  type PolicySummary,
+  type PolicyVersionSummary,
+  type PolicyDetail,
+  type PolicyVersionDetail,
+  type PolicySlot,
+  type PolicyLayerRef,
+  type PublishedLayer,
+  type CurrentPolicy,
+  type PolicyRevisionView,
+  type PolicyDecisionView,
+  type CreatePolicyOutcome,
+  type AddVersionOutcome,
+  type PublishOutcome,
+  type WithdrawOutcome,
+  type LayerSetCheck,
+} from './repositories/policy.repository';
+export {
+  AdminAuditRepository,
+  GENESIS_AUDIT_HASH,
+  auditEntryHash,
+  canonicalJson,
+  type AuditActor,
+  type AuditDetails,
+  type AuditRecord,
+  type AdminAuditEntryView,
+  type AuditChainVerification,
+} from './repositories/admin-audit.repository';
 export { isDatabaseUnavailableError } from './database-availability';
-export type { ApiTokenRole, JobStatus, JobKind, AttemptStatus, JobEventType, WorkerStatus } from '@prisma/client';
+export type { ApiTokenRole, JobStatus, JobKind, AttemptStatus, JobEventType, WorkerStatus, PolicyScope, PolicyMode, PolicyRevisionChange } from '@prisma/client';

@@ -4,6 +4,8 @@ import type { DatabaseClient } from '../database-client';
 /** What an authenticated API token grants. */
 export interface ApiTokenPrincipal {
   readonly tokenId: string;
+  /** The token's name, as the audit log records who acted. */
+  readonly name: string;
   readonly tenantId: string;
   readonly role: ApiTokenRole;
 }
@@ -22,12 +24,12 @@ export class ApiTokenRepository {
 
   /** Looks a token up by its hash and records its use. */
   async authenticate(tokenHash: string, now: Date): Promise<ApiTokenPrincipal | null> {
-    const token = await this.db.apiToken.findUnique({ where: { tokenHash }, select: { id: true, tenantId: true, role: true } });
+    const token = await this.db.apiToken.findUnique({ where: { tokenHash }, select: { id: true, name: true, tenantId: true, role: true } });
     if (!token) return null;
     await this.db.apiToken.updateMany({
       where: { id: token.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now.getTime() - LAST_USED_RESOLUTION_MS) } }] },
       data: { lastUsedAt: now },
     });
-    return { tokenId: token.id, tenantId: token.tenantId, role: token.role };
+    return { tokenId: token.id, name: token.name, tenantId: token.tenantId, role: token.role };
   }
 }

@@ -1,4 +1,5 @@
 import type { DatabaseClient } from '../database-client';
+import { appendAuditEntry, lockTenantAdminActions, type AuditActor } from './admin-audit.repository';
 import { toBytesColumn } from './bytes';
 
 /** The identity a successful enrollment created. */
@@ -17,6 +18,17 @@ export class EnrollmentRepository {
 
   async createToken(input: { tenantId: string; tokenHash: string; expiresAt: Date }): Promise<{ id: string; expiresAt: Date }> {
     return this.db.enrollmentToken.create({ data: input, select: { id: true, expiresAt: true } });
+  }
+
+  /** Creates a token an admin asked for, and its audit entry (the token's id and expiry, never the token) in the same transaction. */
+  async createAuditedToken(input: { tenantId: string; tokenHash: string; expiresAt: Date; actor: AuditActor; now: Date }): Promise<{ id: string; expiresAt: Date }> {
+    const { tenantId, tokenHash, expiresAt, actor, now } = input;
+    return this.db.$transaction(async (tx) => {
+      await lockTenantAdminActions(tx, tenantId);
+      const token = await tx.enrollmentToken.create({ data: { tenantId, tokenHash, expiresAt, createdAt: now }, select: { id: true, expiresAt: true } });
+      await appendAuditEntry(tx, tenantId, actor, { action: 'enrollment-token.created', target: `enrollment-token:${token.id}`, details: { expiresAt: expiresAt.toISOString() } }, now);
+      return token;
+    });
   }
 
   /**

@@ -43,6 +43,24 @@ export interface JobResultMetadata {
   /** Lowercase hex, or null when the worker sent none. */
   readonly changeMac: string | null;
   readonly deliveryMac: string | null;
+  /** The policy in force and the rules that fired; absent on results recorded before central policy. */
+  readonly policy?: PolicyReportMetadata;
+  /** A MetadataLevel name: how much the worker reported; absent on results recorded before central policy. */
+  readonly metadataLevel?: string;
+}
+
+/** One rule that fired: its id (e.g. max-files-changed), ADVISORY or MANDATORY, and BLOCKED, CORRECTED, RECORDED or SHADOW_WOULD_BLOCK. */
+export interface RuleDecisionMetadata {
+  readonly rule: string;
+  readonly level: string;
+  readonly outcome: string;
+}
+
+/** A result's PolicyReport: the central revision in force (0: local policy alone), the shadow revision beside it, the decisions. */
+export interface PolicyReportMetadata {
+  readonly revision: number;
+  readonly shadowRevision: number;
+  readonly decisions: readonly RuleDecisionMetadata[];
 }
 
 export interface JobAttemptView {
@@ -308,11 +326,30 @@ export class JobRepository {
   /**
    * The worker refused the instruction. That is a security signal (bad signature, wrong
    * audience, forbidden task …), so the job fails with the worker's code and is not retried.
+   * `policyRules` are the rule ids that refused the task (TASK_FORBIDDEN_BY_POLICY): each is
+   * recorded as a mandatory rule that BLOCKED the job, under the revision the worker runs.
    */
-  async recordRejection(ref: WorkerAttemptRef, failureCode: string, now: Date): Promise<boolean> {
+  async recordRejection(ref: WorkerAttemptRef, failureCode: string, now: Date, policyRules: readonly string[] = []): Promise<boolean> {
     return this.db.$transaction(async (tx) => {
-      if (!(await rejectLiveAttempt(tx, ref, failureCode, now))) return false;
+      const job = await rejectLiveAttempt(tx, ref, failureCode, now);
+      if (!job) return false;
       await tx.job.update({ where: { id: ref.jobId }, data: { status: 'FAILED', failureCode, finishedAt: now, updatedAt: now } });
+      if (policyRules.length > 0) {
+        const worker = await tx.worker.findUniqueOrThrow({ where: { id: ref.workerId }, select: { policyRevision: true } });
+        await tx.policyDecision.createMany({
+          data: policyRules.map((rule) => ({
+            tenantId: job.tenantId,
+            jobId: ref.jobId,
+            attempt: ref.attempt,
+            rule,
+            level: 'MANDATORY',
+            outcome: 'BLOCKED',
+            revision: worker.policyRevision,
+            shadowRevision: 0,
+            at: now,
+          })),
+        });
+      }
       return true;
     });
   }
@@ -435,6 +472,22 @@ export class JobRepository {
       await tx.jobEvent.create({
         data: { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: 'RESULT_RECORDED', failureCode: result.failureCode, at: now },
       });
+      const report = result.policy;
+      if (report && report.decisions.length > 0) {
+        await tx.policyDecision.createMany({
+          data: report.decisions.map((decision) => ({
+            tenantId: job.tenantId,
+            jobId: ref.jobId,
+            attempt: ref.attempt,
+            rule: decision.rule,
+            level: decision.level,
+            outcome: decision.outcome,
+            revision: report.revision,
+            shadowRevision: report.shadowRevision,
+            at: now,
+          })),
+        });
+      }
       return 'RECORDED';
     });
   }

@@ -230,7 +230,14 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     this.workerId = worker.id;
     this.tenantId = worker.tenantId;
     this.capacity = hello.capacity;
-    await data.workers.markOnline(worker.id, { version: hello.workerVersion, capacity: hello.capacity, localPolicyDigest: hello.localPolicyDigest, now });
+    await data.workers.markOnline(worker.id, {
+      version: hello.workerVersion,
+      capacity: hello.capacity,
+      localPolicyDigest: hello.localPolicyDigest,
+      labels: hello.labels,
+      policyRevision: hello.policyRevision,
+      now,
+    });
     if (this.call.cancelled || this.call.destroyed) {
       this.cleanUp();
       return;
