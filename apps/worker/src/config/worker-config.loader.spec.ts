@@ -83,6 +83,31 @@ describe('loadWorkerConfig', () => {
     expect(loadWorkerConfig(file, env).repositories[0]?.baseRefs).toEqual(['main', 'master']);
   });
 
+  it('reads the pools and the local policy, with its rules parsed as a policy document parses them', () => {
+    expect(loadWorkerConfig(join(fixtures, 'ok', 'minimal.yml'), env)).toMatchObject({ labels: [], policy: { maxFixRetries: 2 } });
+    expect(loadWorkerConfig(join(fixtures, 'ok', 'minimal.yml'), env).policy.rules).toBeUndefined();
+    const config = loadWorkerConfig(join(fixtures, 'ok', 'full.yml'), env);
+    expect(config.labels).toEqual(['gpu', 'eu-west.1']);
+    expect(config.policy).toEqual({
+      maxFixRetries: 1,
+      rules: {
+        'protected-paths': { paths: ['infra/**'], level: 'mandatory' },
+        'max-files-changed': { max: 10, level: 'mandatory' },
+        'inference-time-budget': { max: 900_000 },
+        'metadata-level': { report: 'standard', buckets: true },
+      },
+    });
+  });
+
+  it('names the path of a bad local policy rule and what it expects', () => {
+    expect(refusalOf(join(fixtures, 'not-ok', 'policy-rule-bad-value.yml')).problems).toEqual([
+      { path: 'policy.rules.max-files-changed.max', expected: 'at least 1' },
+    ]);
+    expect(refusalOf(join(fixtures, 'not-ok', 'label-duplicate.yml')).problems).toEqual([
+      { path: 'labels[2]', expected: 'a unique label (this one appears twice)' },
+    ]);
+  });
+
   it('keeps URLs and resolves local repository paths', () => {
     const config = loadWorkerConfig(join(fixtures, 'ok', 'full.yml'), env);
     expect(config.repositories[0]?.cloneUrl).toBe('ssh://git@git.internal/team/payments.git');

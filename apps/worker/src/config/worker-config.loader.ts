@@ -82,6 +82,10 @@ export interface WorkerConfig {
   readonly workspaceDir: string;
   readonly concurrency: number;
   readonly allowNoop: boolean;
+  /** The pools this worker belongs to (Hello.labels): pool-scoped central policy layers apply by them. */
+  readonly labels: readonly string[];
+  /** Local policy rules (`rules`, the last word over central policy) and `maxFixRetries`. */
+  readonly policy: WorkerConfigParsed['policy'];
   readonly inference: { readonly endpoints: readonly InferenceEndpointConfig[]; readonly allowedHosts: readonly string[] };
   readonly repositories: readonly RepositoryConfig[];
   readonly sandbox: SandboxConfig;
@@ -157,6 +161,8 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
     workspaceDir: resolve(base, config.workspaceDir),
     concurrency: config.concurrency,
     allowNoop: config.allowNoop,
+    labels: config.labels,
+    policy: config.policy,
     inference: { endpoints, allowedHosts: config.inference.allowedHosts },
     repositories: config.repositories.map((repo) => ({
       ...repo,

@@ -1,7 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { signingKeyIdOf } from '@airlock/envelope';
-import { isLocalInferenceUrl } from '@airlock/policy';
+import { isLocalInferenceUrl, policyRulesSchema } from '@airlock/policy';
 import { byteSizeSchema } from './byte-size.schema';
 import { parseDuration } from '@airlock/duration';
 import { durationSchema } from './duration.schema';
@@ -68,6 +68,10 @@ const proxyUrl = z
 
 /** A repository alias as the control plane knows it (same shape as the wire contract). */
 export const REPO_ALIAS_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+/** A pool label, as Hello.labels carries it (the wire contract's shape and bound). */
+export const WORKER_LABEL_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+export const MAX_WORKER_LABELS = 16;
 
 const trustedKey = z
   .strictObject({
@@ -195,6 +199,28 @@ export const workerConfigSchema = z
     workspaceDir: z.string().min(1, 'expected a directory path').describe('Bare mirrors and per-job worktrees.'),
     concurrency: z.number().int('expected an integer').min(1, 'expected at least 1').max(64, 'expected at most 64').default(1).describe('Jobs run at once, 1..64 (default 1).'),
     allowNoop: z.boolean().default(false).describe('Accept noop tasks (health probes, benchmarks) (default false).'),
+    labels: z
+      .array(z.string().regex(WORKER_LABEL_PATTERN, 'expected a pool label matching ^[a-z0-9][a-z0-9._-]{0,62}$'))
+      .max(MAX_WORKER_LABELS, `expected at most ${MAX_WORKER_LABELS} labels`)
+      .default([])
+      .describe('The pools this worker belongs to, sent to the control plane in its Hello: central policy layers published to a pool apply to the workers that carry its label (default []).'),
+    policy: z
+      .strictObject({
+        rules: policyRulesSchema
+          .optional()
+          .describe(
+            "Local policy rules, in the shape of a policy document's rules (docs/policy.md). They have the last word: central policy merges with them rule by rule and the stricter wins, so the control plane can narrow them, never widen them.",
+          ),
+        maxFixRetries: z
+          .number()
+          .int('expected an integer')
+          .min(0, 'expected at least 0')
+          .max(5, 'expected at most 5')
+          .default(2)
+          .describe('How many times a change that breaks a mandatory rule goes back to the model with the verdict before the job fails POLICY_VIOLATION, 0..5 (default 2).'),
+      })
+      .prefault({})
+      .describe('Local policy: what this worker allows whatever central policy says.'),
     inference: z.strictObject({
       endpoints: z.array(endpoint).min(1, 'expected at least one endpoint').describe('Tried in order; the next is used when one is unreachable or answers 5xx.'),
       allowedHosts: z.array(z.string().min(1)).default([]).describe('Extra host names counted as local besides loopback and private addresses (default []).'),
@@ -341,6 +367,11 @@ export const workerConfigSchema = z
     } else if (!insecure && !tlsConfig) {
       ctx.addIssue({ code: 'custom', path: ['controlPlane', 'tls'], message: 'expected controlPlane.tls ({caFile}), or insecure: true for a loopback address' });
     }
+    const labels = new Set<string>();
+    config.labels.forEach((label, index) => {
+      if (labels.has(label)) ctx.addIssue({ code: 'custom', path: ['labels', index], message: 'expected a unique label (this one appears twice)' });
+      labels.add(label);
+    });
     const seen = new Set<string>();
     config.repositories.forEach((repo, index) => {
       if (seen.has(repo.alias)) ctx.addIssue({ code: 'custom', path: ['repositories', index, 'alias'], message: 'expected a unique alias (this one appears twice)' });
