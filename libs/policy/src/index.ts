@@ -41,3 +41,7 @@ export {
 export { selectLayers, type LayerSelection, type LayerTarget } from './policy-layers';
 export { evaluateTaskAdmission, type TaskAdmission } from './task-admission';
 export { localEffectivePolicyDigest } from './effective-policy-digest';
+export { evaluateChange, type CandidateChange, type ChangedFile, type PolicyViolation } from './change-evaluation';
+export { isDependencyManifest } from './dependency-manifests';
+export { evaluateVerification, type VerificationFacts } from './verification-rules';
+export { describePolicyForAgent } from './agent-policy-description';
