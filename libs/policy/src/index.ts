@@ -45,3 +45,4 @@ export { evaluateChange, type CandidateChange, type ChangedFile, type PolicyViol
 export { isDependencyManifest } from './dependency-manifests';
 export { evaluateVerification, type VerificationFacts } from './verification-rules';
 export { describePolicyForAgent } from './agent-policy-description';
+export { applyMetadataLevel, bucketCount, roundDurationMs } from './metadata-level';
