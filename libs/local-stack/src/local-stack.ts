@@ -50,6 +50,10 @@ export interface LocalStackOptions {
   readonly inferenceEndpoints?: (simulatorUrl: string) => ReadonlyArray<Record<string, unknown>>;
   /** Overrides of the worker's `limits` (e.g. a small maxJobTokens). */
   readonly workerLimits?: Readonly<Record<string, unknown>>;
+  /** The worker's `policy` section: its local rules and `maxFixRetries`. */
+  readonly workerPolicy?: Readonly<Record<string, unknown>>;
+  /** The worker's `labels`: the pools central policy can be published to. */
+  readonly workerLabels?: readonly string[];
 }
 
 export interface WorkerHandle {
@@ -172,6 +176,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           ...(options.workerSetup ? { setup: { mirrors: [...options.workerSetup.mirrors], env: { ...options.workerSetup.env } } } : {}),
           ...(options.sandboxEnv ? { sandbox: { env: { ...options.sandboxEnv } } } : {}),
           ...(options.workerLimits ? { limits: { ...options.workerLimits } } : {}),
+          ...(options.workerPolicy ? { policy: { ...options.workerPolicy } } : {}),
+          ...(options.workerLabels ? { labels: [...options.workerLabels] } : {}),
         }),
       );
       const { token } = await api.createEnrollmentToken();
