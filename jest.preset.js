@@ -10,6 +10,11 @@ const moduleNameMapper = Object.fromEntries(
   ]),
 );
 
+// secretlint ships ES modules only. Node 20 loads them through require() (the worker does,
+// through @airlock/policy), but Jest's own module loader cannot before Node 24.9, so SWC
+// compiles them to CommonJS for every project that reaches them.
+const esmOnly = ['@secretlint'];
+
 module.exports = {
   testEnvironment: 'node',
   transform: {
@@ -25,7 +30,9 @@ module.exports = {
         sourceMaps: 'inline',
       },
     ],
+    [`/node_modules/(${esmOnly.join('|')})/.+\\.js$`]: ['@swc/jest', { module: { type: 'commonjs' } }],
   },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
 };
