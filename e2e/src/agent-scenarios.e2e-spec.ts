@@ -1,12 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { DEMO_BRANCH_BASE, DEMO_REPO_ALIAS, type JobView } from '@airlock/local-stack';
 import { startE2eStack, type E2eStack } from './support/e2e-stack';
+import { calculatorTest, call, createBareRepository, finish, pushChange, writeScenario } from './support/scenario-repository';
 
 /**
  * What the agent pipeline does with real repositories, real setup and a real (simulated)
@@ -15,37 +12,6 @@ import { startE2eStack, type E2eStack } from './support/e2e-stack';
  */
 
 const JOB_TIMEOUT_MS = 120_000;
-const GIT_IDENTITY = ['-c', 'user.name=Customer', '-c', 'user.email=dev@customer.example', '-c', 'commit.gpgsign=false'];
-
-/** Creates `<gitDir>/<name>.git` holding `files` in one commit on main. */
-function createBareRepository(gitDir: string, name: string, files: Readonly<Record<string, string>>): void {
-  const work = mkdtempSync(join(tmpdir(), 'airlock-e2e-repo-'));
-  try {
-    for (const [path, content] of Object.entries(files)) {
-      mkdirSync(dirname(join(work, path)), { recursive: true });
-      writeFileSync(join(work, path), content);
-    }
-    execFileSync('git', [...GIT_IDENTITY, 'init', '--quiet', '--initial-branch', 'main'], { cwd: work });
-    execFileSync('git', [...GIT_IDENTITY, 'add', '--all'], { cwd: work });
-    execFileSync('git', [...GIT_IDENTITY, 'commit', '--quiet', '-m', 'initial'], { cwd: work });
-    execFileSync('git', ['clone', '--quiet', '--bare', work, join(gitDir, `${name}.git`)]);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-}
-
-/** Commits `files` on top of main of the bare repository `<gitDir>/<name>.git`, as a developer's push would. */
-function pushChange(gitDir: string, name: string, files: Readonly<Record<string, string>>): void {
-  const work = mkdtempSync(join(tmpdir(), 'airlock-e2e-push-'));
-  try {
-    execFileSync('git', ['clone', '--quiet', join(gitDir, `${name}.git`), work]);
-    for (const [path, content] of Object.entries(files)) writeFileSync(join(work, path), content);
-    execFileSync('git', [...GIT_IDENTITY, 'commit', '--quiet', '--all', '-m', 'change'], { cwd: work });
-    execFileSync('git', ['push', '--quiet', 'origin', 'HEAD:main'], { cwd: work });
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-}
 
 /** A real HTTP server on a free loopback port, counting the connections it accepts. */
 async function countingServer(answer: (path: string) => string): Promise<{ server: Server; url: string; connections: () => number }> {
@@ -61,17 +27,6 @@ const closeServer = (server: Server) =>
     server.closeAllConnections();
     server.close(() => resolve());
   });
-
-const call = (name: string, args: Record<string, unknown> = {}) => ({ name, arguments: args });
-const finish = { tool_calls: [call('finish', { summary: 'done' })] };
-
-/** Writes one scripted conversation for the inference simulator, matched by the ticket's title. */
-function writeScenario(dir: string, file: string, title: string, turns: readonly object[]): void {
-  writeFileSync(join(dir, file), stringify({ name: file.replace(/\.yaml$/, ''), match: { contains: [title] }, turns }, { lineWidth: 0 }));
-}
-
-const calculatorTest = (extra = '') =>
-  ["'use strict';", "const test = require('node:test');", "const assert = require('node:assert/strict');", extra, "const { add } = require('../src/calc');", "test('adds', () => assert.equal(add(2, 3), 5));", ''].join('\n');
 
 const GREEN = {
   alias: 'green-calc',
