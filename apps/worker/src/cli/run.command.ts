@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContextEngine } from '@airlock/context-engine';
-import { FileNonceStore, InstructionVerifier } from '@airlock/envelope';
-import { localPolicyDigest } from '@airlock/policy';
+import { FileNonceStore, InstructionVerifier, PolicyBundleVerifier } from '@airlock/envelope';
+import { localEffectivePolicyDigest } from '@airlock/policy';
 import { EgressAuditLog } from '../audit/egress-audit.log';
 import { loadWorkerConfig } from '../config/worker-config.loader';
 import { readinessChecks } from '../daemon/readiness.checks';
@@ -13,7 +13,7 @@ import { GitRunner } from '../git/git-runner';
 import { HealthServer } from '../health/health.server';
 import { WorkerIdentityStore } from '../identity/worker-identity.store';
 import { AttemptLedger } from '../instructions/attempt-ledger';
-import { InstructionGatekeeper, localPolicyOf } from '../instructions/instruction.gatekeeper';
+import { InstructionGatekeeper } from '../instructions/instruction.gatekeeper';
 import { EditBlockApplier } from '../jobs/edits/edit-block.applier';
 import { InferenceClient } from '../jobs/inference/inference.client';
 import { JobRunner } from '../jobs/job.runner';
@@ -26,6 +26,10 @@ import { TestCommandRunner } from '../jobs/test-command.runner';
 import { WorkspaceManager } from '../jobs/workspace/workspace.manager';
 import { JsonLogger } from '../logging/json-logger';
 import { ResultOutbox } from '../outbox/result-outbox';
+import { CentralPolicyStore, POLICY_BUNDLE_FILE } from '../policy/central-policy.store';
+import { localEffectivePolicyOf } from '../policy/local-policy';
+import { PolicyBundleHandler } from '../policy/policy-bundle.handler';
+import { WorkerPolicy } from '../policy/worker-policy';
 import { EGRESS_AUDIT_FILE } from './audit-verify.command';
 import { daemonExitCode } from './exit-codes';
 import { workerVersion } from './worker-version';
@@ -34,6 +38,12 @@ import { workerVersion } from './worker-version';
 const MAX_CLOCK_SKEW_MS = 30_000;
 /** Longest validity window an instruction may claim. */
 const MAX_VALIDITY_WINDOW_MS = 60 * 60_000;
+/**
+ * Longest validity window a policy bundle may claim. The control plane signs each push
+ * afresh, and a bundle the worker has applied stays in force past its expiry anyway: the
+ * window only bounds how long a bundle never applied can be replayed to a worker.
+ */
+const MAX_BUNDLE_VALIDITY_WINDOW_MS = 24 * 60 * 60_000;
 
 /**
  * The composition root of the daemon: builds every collaborator once, in dependency order,
@@ -55,16 +65,21 @@ export async function runCommand(options: { readonly config: string }): Promise<
   });
   const nonceStore = FileNonceStore.open(join(config.stateDir, 'nonces.jsonl'), Date.now);
   const attempts = AttemptLedger.open(join(config.stateDir, 'attempts.jsonl'));
-  const verifier = new InstructionVerifier({
+  // Bundles are trusted by the same pinned keys as instructions.
+  const envelope = {
     trustedKeys: new Map(config.controlPlane.trustedSigningKeys.map((key) => [key.keyId, Buffer.from(key.publicKey, 'base64')])),
     workerId: identity.workerId,
     tenantId: identity.tenantId,
     clock: Date.now,
     maxClockSkewMs: MAX_CLOCK_SKEW_MS,
-    maxValidityWindowMs: MAX_VALIDITY_WINDOW_MS,
-    nonceStore,
-  });
-  const policy = localPolicyOf(config);
+  };
+  const verifier = new InstructionVerifier({ ...envelope, maxValidityWindowMs: MAX_VALIDITY_WINDOW_MS, nonceStore });
+  const bundleVerifier = new PolicyBundleVerifier({ ...envelope, maxValidityWindowMs: MAX_BUNDLE_VALIDITY_WINDOW_MS });
+  // Before anything runs: a persisted bundle that no longer verifies stops the start (PolicyBundleFileInvalidError).
+  const bundles = CentralPolicyStore.open(join(config.stateDir, POLICY_BUNDLE_FILE), bundleVerifier);
+  const localPolicy = localEffectivePolicyOf(config);
+  const policy = new WorkerPolicy({ local: localPolicy, labels: config.labels, maxFixRetries: config.policy.maxFixRetries, bundles });
+  if (bundles.current !== undefined) logger.info('policy-bundle-loaded', { revision: bundles.revision, expiresAt: new Date(bundles.current.expiresAtMs).toISOString() });
   const sandbox = TestSandbox.fromConfig(config);
   if (sandbox.mode === 'none') {
     logger.warn('sandbox-disabled', { message: SANDBOX_DISABLED_WARNING });
@@ -104,7 +119,9 @@ export async function runCommand(options: { readonly config: string }): Promise<
     config,
     identity,
     version: workerVersion(),
-    policyDigest: localPolicyDigest(policy),
+    policyDigest: localEffectivePolicyDigest(localPolicy, config.inference.allowedHosts),
+    labels: config.labels,
+    policyBundles: new PolicyBundleHandler({ verifier: bundleVerifier, store: bundles, policy, logger }),
     connect: () => client.Connect(),
     gate: new OutboundGate(audit, logger),
     outbox: new ResultOutbox(join(config.stateDir, 'outbox')),

@@ -3,6 +3,7 @@ import { EgressAuditLogCorruptError } from '../audit/egress-audit-log-corrupt.er
 import { WorkerConfigInvalidError } from '../config/worker-config-invalid.error';
 import { workerConfigJsonSchema } from '../config/worker-config.schema';
 import { WorkerNotEnrolledError } from '../identity/worker-identity.store';
+import { PolicyBundleFileInvalidError } from '../policy/policy-bundle-file-invalid.error';
 import { auditVerifyCommand } from './audit-verify.command';
 import { doctorCommand } from './doctor.command';
 import { enrollCommand } from './enroll.command';
@@ -100,7 +101,7 @@ export async function runWorkerCli(argv: readonly string[], io: CliIo = processI
       io.err(`${error.message}\n`);
       return EXIT_CODES.enrollmentState;
     }
-    if (error instanceof EgressAuditLogCorruptError) {
+    if (error instanceof EgressAuditLogCorruptError || error instanceof PolicyBundleFileInvalidError) {
       io.err(`${error.message}\n`);
       return EXIT_CODES.failed;
     }

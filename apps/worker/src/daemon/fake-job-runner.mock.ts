@@ -2,10 +2,13 @@ import { FailureCode, Phase, PhaseState, type InstructionPayload__Output, type J
 import { type FailureCodeName, JobResultBuilder } from '../jobs/job-result.builder';
 import type { JobRunner } from '../jobs/job.runner';
 import { abortFailureCode, type LeaseGuard, type ProgressListener } from '../jobs/pipeline/fix-job.pipeline';
+import type { JobPolicy } from '../policy/job-policy';
 
 /** A job the fake runner holds until the test ends it. */
 export interface HeldJob {
   readonly payload: InstructionPayload__Output;
+  /** The policy the daemon admitted it under. */
+  readonly policy: JobPolicy;
   readonly signal: AbortSignal;
   readonly progress: ProgressListener;
   /** The daemon's lease guard, as DELIVER would call it. */
@@ -25,7 +28,7 @@ export class FakeJobRunner implements Pick<JobRunner, 'run'> {
   /** Throw from `run` itself (a bug in the runner), for jobs started from now on. */
   crash = false;
 
-  run(payload: InstructionPayload__Output, signal: AbortSignal, progress: ProgressListener, confirmLease: LeaseGuard): Promise<JobResult__Output> {
+  run(payload: InstructionPayload__Output, policy: JobPolicy, signal: AbortSignal, progress: ProgressListener, confirmLease: LeaseGuard): Promise<JobResult__Output> {
     if (this.crash) return Promise.reject(new Error('runner crashed'));
     return new Promise((resolve) => {
       const report = new JobResultBuilder(payload.jobId, payload.attempt);
@@ -33,7 +36,7 @@ export class FakeJobRunner implements Pick<JobRunner, 'run'> {
         resolve(failureCode === FailureCode.FAILURE_CODE_UNSPECIFIED ? report.succeeded() : report.failed(failureCode, Phase.PHASE_WORKSPACE));
       signal.addEventListener('abort', () => done(abortFailureCode(signal.reason)), { once: true });
       progress(Phase.PHASE_WORKSPACE, PhaseState.PHASE_STATE_STARTED);
-      this.jobs.push({ payload, signal, progress, confirmLease, finish: (failureCode = FailureCode.FAILURE_CODE_UNSPECIFIED) => done(failureCode) });
+      this.jobs.push({ payload, policy, signal, progress, confirmLease, finish: (failureCode = FailureCode.FAILURE_CODE_UNSPECIFIED) => done(failureCode) });
     });
   }
 

@@ -15,6 +15,7 @@ describe('FrameRouter', () => {
       resultAck: (ack) => routed.push(['resultAck', ack]),
       drain: () => routed.push(['drain', undefined]),
       leaseRenewal: (renewal) => routed.push(['leaseRenewal', renewal]),
+      policyBundle: (bundle) => routed.push(['policyBundle', bundle]),
     });
   });
 
@@ -22,12 +23,14 @@ describe('FrameRouter', () => {
     const instruction = { keyId: 'sk_0123456789abcdef', payload: Buffer.from('p'), signature: Buffer.alloc(64) };
     const ack = { attempt, disposition: ResultDisposition.RESULT_DISPOSITION_DUPLICATE };
     const renewal = { heartbeatSeq: 4, renewed: [attempt] };
+    const bundle = { keyId: 'sk_0123456789abcdef', payload: Buffer.from('b'), signature: Buffer.alloc(64) };
     const frames: ControlFrame__Output[] = [
       { frame: 'instruction', instruction },
       { frame: 'cancel', cancel: { attempt } },
       { frame: 'resultAck', resultAck: ack },
       { frame: 'drain', drain: {} },
       { frame: 'leaseRenewal', leaseRenewal: renewal },
+      { frame: 'policyBundle', policyBundle: bundle },
     ];
     frames.forEach((frame) => router.route(frame));
     expect(routed).toEqual([
@@ -36,6 +39,7 @@ describe('FrameRouter', () => {
       ['resultAck', ack],
       ['drain', undefined],
       ['leaseRenewal', renewal],
+      ['policyBundle', bundle],
     ]);
   });
 

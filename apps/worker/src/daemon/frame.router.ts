@@ -14,6 +14,8 @@ export interface ControlFrameHandlers {
   drain(): void;
   /** The leases an earlier Hello or heartbeat renewed. */
   leaseRenewal(renewal: Member<'leaseRenewal'>): void;
+  /** A signed central policy bundle, to apply or refuse. */
+  policyBundle(bundle: Member<'policyBundle'>): void;
 }
 
 /**
@@ -36,6 +38,8 @@ export class FrameRouter {
         return this.handlers.drain();
       case 'leaseRenewal':
         return this.handlers.leaseRenewal(frame.leaseRenewal!);
+      case 'policyBundle':
+        return this.handlers.policyBundle(frame.policyBundle!);
       default:
         return;
     }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { FailureCode, type InstructionPayload__Output, type SignedInstruction__Output, type WorkerFrame__Output } from '@airlock/protocol';
 import type { InstructionDecision } from '../instructions/instruction.gatekeeper';
+import type { JobPolicy } from '../policy/job-policy';
+import { localJobPolicy } from '../policy/local-job-policy.mock';
 import { CapturedLog } from './captured-log.mock';
 import { CreditLedger } from './credit.ledger';
 import { InstructionAdmission, REFUSAL_BUDGET } from './instruction.admission';
@@ -33,7 +35,7 @@ describe('InstructionAdmission', () => {
   beforeEach(() => {
     clock = new ManualClock();
     log = new CapturedLog(() => clock.now());
-    decision = { ok: true, payload: payload() };
+    decision = { ok: true, payload: payload(), policy: localJobPolicy() };
     recorded = new Set();
     ledgerFails = false;
     running = new Set();
@@ -88,9 +90,10 @@ describe('InstructionAdmission', () => {
 
   it('acks an instruction that passes, records its attempt first, and spends its credit', () => {
     const accepted = admission.admit(SIGNED);
-    expect(accepted).toBe((decision as { payload: InstructionPayload__Output }).payload);
-    expect(recorded.has(key(accepted!.jobId, 1))).toBe(true);
-    expect(sent).toEqual([{ frame: 'ack', ack: { attempt: { jobId: accepted!.jobId, attempt: 1 } } }]);
+    const passed = decision as { payload: InstructionPayload__Output; policy: JobPolicy };
+    expect(accepted).toEqual({ payload: passed.payload, policy: passed.policy });
+    expect(recorded.has(key(accepted!.payload.jobId, 1))).toBe(true);
+    expect(sent).toEqual([{ frame: 'ack', ack: { attempt: { jobId: accepted!.payload.jobId, attempt: 1 } } }]);
     expect(credits.outstanding).toBe(1);
   });
 
@@ -99,25 +102,33 @@ describe('InstructionAdmission', () => {
     decision = { ok: false, failureCode: FailureCode.INSTRUCTION_BAD_SIGNATURE, attempt: { jobId, attempt: 2 } };
     expect(admission.admit(SIGNED)).toBeUndefined();
     expect(sent).toEqual([
-      { frame: 'rejected', rejected: { attempt: { jobId, attempt: 2 }, failureCode: FailureCode.INSTRUCTION_BAD_SIGNATURE } },
+      { frame: 'rejected', rejected: { attempt: { jobId, attempt: 2 }, failureCode: FailureCode.INSTRUCTION_BAD_SIGNATURE, rules: [] } },
       { frame: 'credit', credit: { credits: 1 } },
     ]);
     expect(credits.outstanding).toBe(2);
     expect(recorded.size).toBe(0);
   });
 
+  it('names the policy rules that forbade the task in the rejection', () => {
+    const jobId = randomUUID();
+    decision = { ok: false, failureCode: FailureCode.TASK_FORBIDDEN_BY_POLICY, attempt: { jobId, attempt: 1 }, rules: ['RULE_REPOSITORIES'] };
+    expect(admission.admit(SIGNED)).toBeUndefined();
+    expect(rejections()).toEqual([{ attempt: { jobId, attempt: 1 }, failureCode: FailureCode.TASK_FORBIDDEN_BY_POLICY, rules: ['RULE_REPOSITORIES'] }]);
+    expect(log.events('instruction-rejected')).toEqual([expect.objectContaining({ failureCode: FailureCode.TASK_FORBIDDEN_BY_POLICY, rules: ['RULE_REPOSITORIES'] })]);
+  });
+
   it('refuses an attempt running here, or recorded as accepted before, with ATTEMPT_ALREADY_SEEN', () => {
     const live = payload();
     running.add(key(live.jobId, 1));
-    decision = { ok: true, payload: live };
+    decision = { ok: true, payload: live, policy: localJobPolicy() };
     expect(admission.admit(SIGNED)).toBeUndefined();
     const done = payload();
     recorded.add(key(done.jobId, 1));
-    decision = { ok: true, payload: done };
+    decision = { ok: true, payload: done, policy: localJobPolicy() };
     expect(admission.admit(SIGNED)).toBeUndefined();
     expect(rejections()).toEqual([
-      { attempt: { jobId: live.jobId, attempt: 1 }, failureCode: FailureCode.ATTEMPT_ALREADY_SEEN },
-      { attempt: { jobId: done.jobId, attempt: 1 }, failureCode: FailureCode.ATTEMPT_ALREADY_SEEN },
+      { attempt: { jobId: live.jobId, attempt: 1 }, failureCode: FailureCode.ATTEMPT_ALREADY_SEEN, rules: [] },
+      { attempt: { jobId: done.jobId, attempt: 1 }, failureCode: FailureCode.ATTEMPT_ALREADY_SEEN, rules: [] },
     ]);
     expect(sentKinds()).not.toContain('ack');
   });
@@ -127,9 +138,9 @@ describe('InstructionAdmission', () => {
     running.add('b#1');
     credits.resetForStream(); // both credits spent on the running jobs
     const extra = payload();
-    decision = { ok: true, payload: extra };
+    decision = { ok: true, payload: extra, policy: localJobPolicy() };
     expect(admission.admit(SIGNED)).toBeUndefined();
-    expect(sent).toEqual([{ frame: 'rejected', rejected: { attempt: { jobId: extra.jobId, attempt: 1 }, failureCode: FailureCode.WORKER_AT_CAPACITY } }]);
+    expect(sent).toEqual([{ frame: 'rejected', rejected: { attempt: { jobId: extra.jobId, attempt: 1 }, failureCode: FailureCode.WORKER_AT_CAPACITY, rules: [] } }]);
     expect(recorded.size).toBe(0);
   });
 
@@ -163,7 +174,7 @@ describe('InstructionAdmission', () => {
   it('refuses a malformed instruction, unnamed, and gives its credit back', () => {
     admission.refuseMalformed();
     expect(sent).toEqual([
-      { frame: 'rejected', rejected: { attempt: null, failureCode: FailureCode.INSTRUCTION_MALFORMED } },
+      { frame: 'rejected', rejected: { attempt: null, failureCode: FailureCode.INSTRUCTION_MALFORMED, rules: [] } },
       { frame: 'credit', credit: { credits: 1 } },
     ]);
   });

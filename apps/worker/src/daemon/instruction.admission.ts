@@ -3,6 +3,8 @@ import type { AttemptLedger } from '../instructions/attempt-ledger';
 import type { InstructionGatekeeper } from '../instructions/instruction.gatekeeper';
 import type { FailureCodeName } from '../jobs/job-result.builder';
 import type { Logger } from '../logging/json-logger';
+import type { JobPolicy } from '../policy/job-policy';
+import type { WirePolicyRule } from '../policy/worker-policy';
 import type { CreditLedger } from './credit.ledger';
 import type { DaemonClock } from './daemon.clock';
 import type { JobSlots } from './job.slots';
@@ -22,6 +24,12 @@ export interface AdmissionSession {
   throttle(reason: string): void;
   /** Whether the current stream is being hung up for exceeding the budget. */
   readonly throttled: boolean;
+}
+
+/** An admitted instruction: its payload, and the policy it was admitted under and runs under. */
+export interface AdmittedInstruction {
+  readonly payload: InstructionPayload__Output;
+  readonly policy: JobPolicy;
 }
 
 /** Everything admission is built from. */
@@ -57,8 +65,8 @@ export class InstructionAdmission {
     this.refusals = new TokenBucket(REFUSAL_BUDGET.burst, REFUSAL_BUDGET.perSecond, () => deps.clock.monotonicNow());
   }
 
-  /** Returns the payload to run once it is acked, or undefined when the instruction was refused or dropped. */
-  admit(instruction: SignedInstruction__Output): InstructionPayload__Output | undefined {
+  /** Returns what to run once it is acked, or undefined when the instruction was refused or dropped. */
+  admit(instruction: SignedInstruction__Output): AdmittedInstruction | undefined {
     const { deps } = this;
     deps.credits.spend();
     let decision;
@@ -71,7 +79,7 @@ export class InstructionAdmission {
       return undefined;
     }
     if (!decision.ok) {
-      this.refuse(decision.failureCode, decision.attempt);
+      this.refuse(decision.failureCode, decision.attempt, decision.rules);
       return undefined;
     }
     const { jobId, attempt } = decision.payload;
@@ -101,7 +109,7 @@ export class InstructionAdmission {
       deps.topUpCredits();
       return undefined;
     }
-    return decision.payload;
+    return { payload: decision.payload, policy: decision.policy };
   }
 
   /** An instruction frame failed validation: it came on a credit like any instruction, so it gives it back like any refusal. */
@@ -110,12 +118,12 @@ export class InstructionAdmission {
     this.refuse(FailureCode.INSTRUCTION_MALFORMED, undefined);
   }
 
-  /** Refuses an instruction with a code and gives its credit back, within the refusal budget. */
-  private refuse(failureCode: FailureCodeName, attempt: RunningAttempt | undefined): void {
+  /** Refuses an instruction with a code (and the policy rules that refused it) and gives its credit back, within the refusal budget. */
+  private refuse(failureCode: FailureCodeName, attempt: RunningAttempt | undefined, rules: readonly WirePolicyRule[] = []): void {
     const { deps } = this;
     // Hanging up already: what the control plane still sends until the stream ends is dropped unlogged.
     if (deps.session.throttled) return;
-    deps.logger.warn('instruction-rejected', { failureCode, jobId: attempt?.jobId, attempt: attempt?.attempt });
+    deps.logger.warn('instruction-rejected', { failureCode, jobId: attempt?.jobId, attempt: attempt?.attempt, ...(rules.length > 0 ? { rules } : {}) });
     if (!this.refusals.tryTake()) {
       // A control plane sending bad instructions faster than the budget would fill the audit
       // log: stop listening to it for a while instead of writing without bound.
@@ -123,7 +131,7 @@ export class InstructionAdmission {
       deps.session.throttle('refusal-budget-exceeded');
       return;
     }
-    deps.session.send({ frame: 'rejected', rejected: { attempt: attempt ?? null, failureCode, rules: [] } });
+    deps.session.send({ frame: 'rejected', rejected: { attempt: attempt ?? null, failureCode, rules: [...rules] } });
     deps.topUpCredits();
   }
 }

@@ -5,6 +5,7 @@ import { FakeJobRunner } from './fake-job-runner.mock';
 import { LEASE_CONFIRM_WAIT_MS, JobSlots } from './job.slots';
 import { LeaseTracker } from './lease.tracker';
 import { ManualClock, settle } from './manual-clock.mock';
+import { localJobPolicy } from '../policy/local-job-policy.mock';
 
 const JOB_TIMEOUT_MS = 60_000;
 const LEASE_TTL_MS = 10_000;
@@ -73,7 +74,7 @@ describe('JobSlots', () => {
 
   it('runs a job in a slot, reports its progress, puts its result in the outbox before sending it, then frees the slot', async () => {
     const job = payload();
-    slots.start(job);
+    slots.start(job, localJobPolicy());
     expect(slots.size).toBe(1);
     expect(slots.has(job.jobId, 1)).toBe(true);
     expect(slots.refs()).toEqual([{ jobId: job.jobId, attempt: 1 }]);
@@ -87,15 +88,15 @@ describe('JobSlots', () => {
   });
 
   it('is full at its capacity', () => {
-    slots.start(payload());
+    slots.start(payload(), localJobPolicy());
     expect(slots.isFull).toBe(false);
-    slots.start(payload());
+    slots.start(payload(), localJobPolicy());
     expect(slots.isFull).toBe(true);
   });
 
   it('aborts a cancelled attempt, which reports CANCELLED; a cancel for an attempt not running here changes nothing', async () => {
     const job = payload();
-    slots.start(job);
+    slots.start(job, localJobPolicy());
     slots.cancel(randomUUID(), 1);
     slots.cancel(job.jobId, 2);
     expect(slots.size).toBe(1);
@@ -106,8 +107,8 @@ describe('JobSlots', () => {
   });
 
   it('aborts every job at shutdown (WORKER_SHUTDOWN), and settles once all have left their slots', async () => {
-    slots.start(payload());
-    slots.start(payload());
+    slots.start(payload(), localJobPolicy());
+    slots.start(payload(), localJobPolicy());
     let settled = false;
     void slots.settled().then(() => (settled = true));
     await settle();
@@ -119,7 +120,7 @@ describe('JobSlots', () => {
   });
 
   it('ends a job that runs past limits.jobTimeout as JOB_TIMED_OUT, on the injected clock', async () => {
-    slots.start(payload());
+    slots.start(payload(), localJobPolicy());
     await clock.advance(JOB_TIMEOUT_MS - 1);
     expect(results()).toEqual([]);
     await clock.advance(1);
@@ -130,7 +131,7 @@ describe('JobSlots', () => {
   it('still sends the result when the outbox cannot store it (a full disk)', async () => {
     outboxFails = true;
     const job = payload();
-    slots.start(job);
+    slots.start(job, localJobPolicy());
     runner.job(job.jobId).finish();
     await settle();
     expect(results()).toHaveLength(1);
@@ -139,7 +140,7 @@ describe('JobSlots', () => {
 
   it('frees the slot of a job whose runner threw', async () => {
     runner.crash = true;
-    slots.start(payload());
+    slots.start(payload(), localJobPolicy());
     await settle();
     expect(slots.size).toBe(0);
     expect(log.events('job-crashed')).toHaveLength(1);
@@ -149,7 +150,7 @@ describe('JobSlots', () => {
   describe('the lease guard before delivery', () => {
     it('passes at once when a renewal shows at least half a lease left', async () => {
       const job = payload();
-      slots.start(job);
+      slots.start(job, localJobPolicy());
       leases.renewed(0, [{ jobId: job.jobId, attempt: 1 }]);
       await clock.advance(LEASE_TTL_MS / 2);
       await expect(runner.job(job.jobId).confirmLease(new AbortController().signal)).resolves.toBeUndefined();
@@ -158,7 +159,7 @@ describe('JobSlots', () => {
 
     it('asks for a renewal with a heartbeat at once when the last one is too old, and passes when it comes', async () => {
       const job = payload();
-      slots.start(job);
+      slots.start(job, localJobPolicy());
       leases.renewed(0, [{ jobId: job.jobId, attempt: 1 }]);
       await clock.advance(LEASE_TTL_MS / 2 + 1);
       const guard = runner.job(job.jobId).confirmLease(new AbortController().signal);
@@ -170,7 +171,7 @@ describe('JobSlots', () => {
 
     it(`fails LEASE_UNCONFIRMED when no renewal comes within ${LEASE_CONFIRM_WAIT_MS} ms`, async () => {
       const job = payload();
-      slots.start(job);
+      slots.start(job, localJobPolicy());
       const guard = runner.job(job.jobId).confirmLease(new AbortController().signal);
       const failed = expect(guard).rejects.toMatchObject({ failureCode: FailureCode.LEASE_UNCONFIRMED });
       await clock.advance(LEASE_CONFIRM_WAIT_MS);
@@ -181,7 +182,7 @@ describe('JobSlots', () => {
     it('fails AUDIT_LOG_UNAVAILABLE instead when the audit log is what kept the heartbeat from leaving', async () => {
       auditHealthy = false;
       const job = payload();
-      slots.start(job);
+      slots.start(job, localJobPolicy());
       const guard = runner.job(job.jobId).confirmLease(new AbortController().signal);
       const failed = expect(guard).rejects.toMatchObject({ failureCode: FailureCode.AUDIT_LOG_UNAVAILABLE });
       await clock.advance(LEASE_CONFIRM_WAIT_MS);
@@ -190,7 +191,7 @@ describe('JobSlots', () => {
 
     it('gives up at once, with the abort, when the job is aborted while it waits', async () => {
       const job = payload();
-      slots.start(job);
+      slots.start(job, localJobPolicy());
       const aborted = new AbortController();
       const guard = runner.job(job.jobId).confirmLease(aborted.signal);
       aborted.abort('cancelled');

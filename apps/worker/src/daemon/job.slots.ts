@@ -3,6 +3,7 @@ import { ABORT_REASON, type ProgressListener } from '../jobs/pipeline/fix-job.pi
 import { JobPhaseFailedError } from '../jobs/job-phase-failed.error';
 import type { JobRunner } from '../jobs/job.runner';
 import type { Logger } from '../logging/json-logger';
+import type { JobPolicy } from '../policy/job-policy';
 import type { ResultOutbox } from '../outbox/result-outbox';
 import type { DaemonClock } from './daemon.clock';
 import type { LeaseTracker } from './lease.tracker';
@@ -78,8 +79,8 @@ export class JobSlots {
     return [...this.running.values()].map(({ jobId, attempt }) => ({ jobId, attempt }));
   }
 
-  /** Starts an admitted attempt in a free slot. */
-  start(payload: InstructionPayload__Output): void {
+  /** Starts an admitted attempt in a free slot, under the policy it was admitted under. */
+  start(payload: InstructionPayload__Output, policy: JobPolicy): void {
     const { jobId, attempt } = payload;
     const controller = new AbortController();
     // The local job timeout, on the daemon's clock; the pipeline reads a TimeoutError as JOB_TIMED_OUT.
@@ -87,7 +88,7 @@ export class JobSlots {
     const timer = this.deps.clock.after(this.deps.jobTimeoutMs, () => timedOut.abort(new DOMException('the job ran past limits.jobTimeout', 'TimeoutError')));
     const signal = AbortSignal.any([controller.signal, timedOut.signal]);
     const logger = this.deps.logger.child({ jobId, attempt });
-    logger.info('job-started', { task: payload.task });
+    logger.info('job-started', { task: payload.task, policyRevision: policy.revision });
     const job: RunningJob = { jobId, attempt, controller, done: Promise.resolve() };
     this.running.set(attemptKey(jobId, attempt), job);
     this.deps.started();
@@ -96,7 +97,7 @@ export class JobSlots {
       this.deps.send({ frame: 'progress', progress: { attempt: { jobId, attempt }, phase, state } });
     };
     job.done = (async () => {
-      const result = await this.deps.jobs.run(payload, signal, progress, (jobSignal) => this.confirmLease(jobId, attempt, jobSignal));
+      const result = await this.deps.jobs.run(payload, policy, signal, progress, (jobSignal) => this.confirmLease(jobId, attempt, jobSignal));
       logger.info('job-finished', { outcome: result.outcome, failureCode: result.failureCode, failedPhase: result.failedPhase });
       try {
         this.deps.outbox.put(result);

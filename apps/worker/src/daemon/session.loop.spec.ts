@@ -22,10 +22,11 @@ describe('SessionLoop', () => {
   let running: Array<{ jobId: string; attempt: number }>;
   let loop: SessionLoop;
   let done: Promise<void>;
+  let policyRevision: number;
 
   const build = (random = () => 0.5) => {
     loop = new SessionLoop(
-      { connect: gateway.connect, gate, identity, version: '1.2.3', capacity: 2, policyDigest: Buffer.alloc(32, 7), leases: new LeaseTracker(() => clock.monotonicNow(), (ms, callback) => clock.after(ms, callback)), clock, logger: log.logger, random },
+      { connect: gateway.connect, gate, identity, version: '1.2.3', capacity: 2, policyDigest: Buffer.alloc(32, 7), labels: ['gpu', 'eu-west'], policyRevision: () => policyRevision, leases: new LeaseTracker(() => clock.monotonicNow(), (ms, callback) => clock.after(ms, callback)), clock, logger: log.logger, random },
       {
         running: () => running,
         freeSlots: () => 2 - running.length,
@@ -37,6 +38,7 @@ describe('SessionLoop', () => {
           calls.push(`frame:${frame.frame}`);
         },
         malformedInstruction: () => calls.push('malformed'),
+        malformedPolicyBundle: () => calls.push('malformed-bundle'),
         fatal: (error) => fatal.push(error),
       },
     );
@@ -54,6 +56,7 @@ describe('SessionLoop', () => {
     fatal = [];
     frameThrows = undefined;
     running = [];
+    policyRevision = 0;
   });
 
   afterEach(async () => {
@@ -72,6 +75,19 @@ describe('SessionLoop', () => {
     expect(loop.leaseTtlMs).toBe(10_000);
     expect(loop.lastConnectedAt).toBe(clock.now());
     expect(calls).toEqual(['welcomed', 'frame:leaseRenewal']);
+  });
+
+  it("names the worker's pools and the policy revision in force at each Hello", async () => {
+    policyRevision = 3;
+    build();
+    await settle();
+    expect(gateway.sent('hello')[0]).toMatchObject({ labels: ['gpu', 'eu-west'], policyRevision: 3 });
+    policyRevision = 4;
+    gateway.current.finish();
+    await settle();
+    await clock.advance(125);
+    await settle();
+    expect(gateway.sent('hello').map((hello) => hello.policyRevision)).toEqual([3, 4]);
   });
 
   it('heartbeats at the Welcome interval with ±10 % jitter, numbered from 1, and publishes when the last one left', async () => {

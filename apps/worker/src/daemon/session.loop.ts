@@ -54,6 +54,8 @@ export interface SessionLoopHandlers {
   frame(frame: ControlFrame__Output): void;
   /** An instruction frame that failed validation. */
   malformedInstruction(): void;
+  /** A policy bundle frame that failed validation. */
+  malformedPolicyBundle(): void;
   /** Something above threw where nothing could catch it: the daemon's fatal path. */
   fatal(error: unknown): void;
 }
@@ -66,6 +68,10 @@ export interface SessionLoopDependencies {
   readonly version: string;
   readonly capacity: number;
   readonly policyDigest: Buffer;
+  /** The worker's pools, from its config. */
+  readonly labels: readonly string[];
+  /** The central policy revision in force now (0: none), read for each Hello. */
+  readonly policyRevision: () => number;
   readonly leases: Pick<LeaseTracker, 'streamStarted' | 'welcomed' | 'heartbeatSent'>;
   readonly clock: DaemonClock;
   readonly logger: Logger;
@@ -199,6 +205,7 @@ export class SessionLoop {
       welcomed: (heartbeatIntervalMs: number, leaseTtlMs: number) => this.onWelcome(heartbeatIntervalMs, leaseTtlMs),
       frame: (frame: ControlFrame__Output) => this.handlers.frame(frame),
       malformedInstruction: () => this.handlers.malformedInstruction(),
+      malformedPolicyBundle: () => this.handlers.malformedPolicyBundle(),
       failed: (error: unknown) => this.handlers.fatal(error),
     };
   }
@@ -212,8 +219,9 @@ export class SessionLoop {
       capacity: this.deps.capacity,
       running: this.handlers.running(),
       localPolicyDigest: this.deps.policyDigest,
-      labels: [],
-      policyRevision: 0,
+      labels: [...this.deps.labels],
+      // The control plane answers a revision older than its own with the current bundle.
+      policyRevision: this.deps.policyRevision(),
     };
   }
 

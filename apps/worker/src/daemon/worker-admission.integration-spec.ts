@@ -76,7 +76,7 @@ describe('worker admission against a real gRPC control plane', () => {
     const { signed } = controlPlane.instruction({ noop: {} });
     controlPlane.send({ instruction: { ...signed, signature: Buffer.alloc(0) } });
     const rejected = await controlPlane.waitFor((f) => f.frame === 'rejected', from);
-    expect(rejected.rejected).toEqual({ attempt: null, failureCode: FailureCode.INSTRUCTION_MALFORMED });
+    expect(rejected.rejected).toEqual({ attempt: null, failureCode: FailureCode.INSTRUCTION_MALFORMED, rules: [] });
     expect((await creditAfter(rejected)).credit?.credits).toBe(1);
     // The credit is real: the next instruction runs.
     const next = controlPlane.instruction({ noop: {} });
@@ -95,7 +95,7 @@ describe('worker admission against a real gRPC control plane', () => {
     await controlPlane.waitFor((f) => f.frame === 'ack' && f.ack?.attempt?.jobId === busy.jobId, from);
     controlPlane.send({ instruction: extra.signed });
     const rejected = await rejectionFor(extra.jobId, from);
-    expect(rejected.rejected).toEqual({ attempt: { jobId: extra.jobId, attempt: 1 }, failureCode: FailureCode.WORKER_AT_CAPACITY });
+    expect(rejected.rejected).toEqual({ attempt: { jobId: extra.jobId, attempt: 1 }, failureCode: FailureCode.WORKER_AT_CAPACITY, rules: [] });
     // It came without a credit, so none is given back for it: the next credit follows the busy job's result.
     const result = await resultFor(busy.jobId, from);
     expect(result.result?.outcome).toBe(JobOutcome.JOB_OUTCOME_SUCCEEDED);

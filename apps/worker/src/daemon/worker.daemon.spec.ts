@@ -1,10 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { InstructionVerifier, MemoryNonceStore, generateSigningKeyPair, signInstruction } from '@airlock/envelope';
+import { InstructionVerifier, MemoryNonceStore, PolicyBundleVerifier, generateSigningKeyPair, signInstruction, signPolicyBundle } from '@airlock/envelope';
 import { FailureCode, JobOutcome, type InstructionPayload, type JobResult__Output } from '@airlock/protocol';
 import type { WorkerConfig } from '../config/worker-config.loader';
 import { workerConfigSchema } from '../config/worker-config.schema';
-import { InstructionGatekeeper, localPolicyOf } from '../instructions/instruction.gatekeeper';
+import { InstructionGatekeeper } from '../instructions/instruction.gatekeeper';
+import { CentralPolicyStore, POLICY_BUNDLE_FILE } from '../policy/central-policy.store';
+import { localJobPolicy } from '../policy/local-job-policy.mock';
+import { PolicyBundleHandler } from '../policy/policy-bundle.handler';
+import { WorkerPolicy } from '../policy/worker-policy';
 import { CapturedLog } from './captured-log.mock';
 import { DAEMON_EXIT_CODES, type DaemonExit } from './daemon.exit';
 import { FakeGateway, FakeOutboundGate } from './fake-gateway.mock';
@@ -56,28 +63,24 @@ describe('WorkerDaemon in process, against a fake control plane at the stream se
   let readiness: CheckResult[];
   let daemon: WorkerDaemon;
   let exit: DaemonExit | undefined;
+  let stateDir: string;
 
   const start = (concurrency = 2) => {
+    const envelope = { trustedKeys: new Map([[signingKey.keyId, signingKey.publicKey]]), workerId, tenantId, clock: () => clock.now(), maxClockSkewMs: 30_000, maxValidityWindowMs: 3_600_000 };
+    const bundleVerifier = new PolicyBundleVerifier(envelope);
+    const bundles = CentralPolicyStore.open(join(stateDir, POLICY_BUNDLE_FILE), bundleVerifier);
+    const policy = new WorkerPolicy({ local: localJobPolicy([]).enforced, labels: ['gpu'], maxFixRetries: 2, bundles });
     daemon = new WorkerDaemon({
       config: { concurrency, limits: LIMITS },
       identity: { workerId, privateKeyPem: workerKey.privateKeyPem },
       version: '1.0.0',
       policyDigest: Buffer.alloc(32, 1),
+      labels: ['gpu'],
+      policyBundles: new PolicyBundleHandler({ verifier: bundleVerifier, store: bundles, policy, logger: log.logger }),
       connect: gateway.connect,
       gate,
       outbox,
-      gatekeeper: new InstructionGatekeeper(
-        new InstructionVerifier({
-          trustedKeys: new Map([[signingKey.keyId, signingKey.publicKey]]),
-          workerId,
-          tenantId,
-          clock: () => clock.now(),
-          maxClockSkewMs: 30_000,
-          maxValidityWindowMs: 3_600_000,
-          nonceStore: new MemoryNonceStore(() => clock.now()),
-        }),
-        localPolicyOf({ allowNoop: true, repositories: [], inference: { endpoints: [], allowedHosts: [] } }),
-      ),
+      gatekeeper: new InstructionGatekeeper(new InstructionVerifier({ ...envelope, nonceStore: new MemoryNonceStore(() => clock.now()) }), policy),
       attempts: { has: (jobId, attempt) => attempts.has(`${jobId}-${attempt}`), record: (jobId, attempt) => void attempts.add(`${jobId}-${attempt}`) },
       jobs: runner,
       readiness: () => Promise.resolve(readiness),
@@ -130,6 +133,7 @@ describe('WorkerDaemon in process, against a fake control plane at the stream se
     attempts = new Set();
     readiness = [{ name: 'git', ok: true, detail: 'git version 2' }];
     exit = undefined;
+    stateDir = mkdtempSync(join(tmpdir(), 'airlock-daemon-'));
   });
 
   afterEach(async () => {
@@ -139,6 +143,62 @@ describe('WorkerDaemon in process, against a fake control plane at the stream se
       await clock.advance(LIMITS.abortGrace);
     }
     expect(exit).toBeDefined();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  /** A bundle signed for this worker: a tenant layer allowing the job kinds given. */
+  const bundle = (revision: number, jobKinds: Array<'fix' | 'noop'>) =>
+    signPolicyBundle(
+      {
+        tenantId,
+        audience: workerId,
+        revision,
+        issuedAtMs: clock.now(),
+        expiresAtMs: clock.now() + 15 * 60_000,
+        layersJson: JSON.stringify({ layers: [{ scope: 'tenant', policyId: randomUUID(), version: revision, mode: 'enforce', document: { schemaVersion: 1, rules: { 'job-kinds': { allowed: jobKinds } } } }] }),
+      },
+      signingKey,
+    );
+
+  it('applies a pushed bundle for the jobs admitted after it: a running job keeps the policy it was admitted under', async () => {
+    start();
+    await ready();
+    const before = await dispatch();
+    expect(runner.job(before).policy.revision).toBe(0);
+
+    gateway.current.send({ frame: 'policyBundle', policyBundle: bundle(1, ['fix']) });
+    await settle();
+    expect(gateway.sent('policyAck')).toEqual([{ revision: 1, status: 'POLICY_ACK_STATUS_APPLIED', failureCode: 'FAILURE_CODE_UNSPECIFIED', narrowed: [] }]);
+    expect(log.events('policy-bundle-applied')).toEqual([expect.objectContaining({ revision: 1 })]);
+
+    // Noops are now forbidden centrally; the job admitted before still runs under revision 0.
+    await dispatch();
+    expect(gateway.sent('rejected').at(-1)).toMatchObject({ failureCode: FailureCode.TASK_FORBIDDEN_BY_POLICY, rules: ['RULE_JOB_KINDS'] });
+    expect(runner.job(before).policy).toMatchObject({ revision: 0, enforced: { jobKinds: ['fix', 'noop'] } });
+    runner.job(before).finish();
+    await settle();
+
+    // The next Hello names the revision in force.
+    gateway.current.finish();
+    await clock.advance(125);
+    expect(gateway.sent('hello').map((hello) => [hello.labels, hello.policyRevision])).toEqual([[['gpu'], 0], [['gpu'], 1]]);
+  });
+
+  it('refuses a stale bundle and a malformed bundle frame, keeping the revision in force', async () => {
+    start();
+    await ready();
+    gateway.current.send({ frame: 'policyBundle', policyBundle: bundle(2, ['fix', 'noop']) });
+    gateway.current.send({ frame: 'policyBundle', policyBundle: bundle(2, ['fix']) });
+    gateway.current.send({ frame: 'policyBundle', policyBundle: { ...bundle(3, ['fix']), signature: Buffer.alloc(3) } });
+    await settle();
+    expect(gateway.sent('policyAck').map((ack) => [ack.revision, ack.status, ack.failureCode])).toEqual([
+      [2, 'POLICY_ACK_STATUS_APPLIED', 'FAILURE_CODE_UNSPECIFIED'],
+      [2, 'POLICY_ACK_STATUS_REFUSED', 'POLICY_BUNDLE_STALE'],
+      [0, 'POLICY_ACK_STATUS_REFUSED', 'POLICY_BUNDLE_MALFORMED'],
+    ]);
+    expect(gateway.current.isClosed).toBe(false);
+    const jobId = await dispatch();
+    expect(runner.job(jobId).policy.revision).toBe(2);
   });
 
   it('connects at once but grants credits only once the readiness checks pass', async () => {

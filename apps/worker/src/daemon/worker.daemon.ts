@@ -1,4 +1,4 @@
-import type { SignedInstruction__Output } from '@airlock/protocol';
+import type { PolicyAck__Output, SignedInstruction__Output } from '@airlock/protocol';
 import type { WorkerConfig } from '../config/worker-config.loader';
 import type { ConnectStreamOpener } from '../gateway/gateway.session';
 import type { OutboundGate } from '../gateway/outbound.gate';
@@ -9,6 +9,7 @@ import type { InstructionGatekeeper } from '../instructions/instruction.gatekeep
 import type { JobRunner } from '../jobs/job.runner';
 import type { Logger } from '../logging/json-logger';
 import type { ResultOutbox } from '../outbox/result-outbox';
+import type { PolicyBundleHandler } from '../policy/policy-bundle.handler';
 import { CreditLedger } from './credit.ledger';
 import { systemClock, type DaemonClock } from './daemon.clock';
 import type { DaemonExit } from './daemon.exit';
@@ -28,6 +29,10 @@ export interface WorkerDaemonDependencies {
   readonly identity: Pick<WorkerIdentity, 'workerId' | 'privateKeyPem'>;
   readonly version: string;
   readonly policyDigest: Buffer;
+  /** The worker's pools (Hello.labels). */
+  readonly labels: readonly string[];
+  /** Applies or refuses central policy bundles, and knows the revision in force (Hello.policy_revision). */
+  readonly policyBundles: Pick<PolicyBundleHandler, 'receive' | 'refuseMalformed' | 'revision'>;
   /** Opens the `Connect` stream to the control plane. */
   readonly connect: ConnectStreamOpener;
   readonly gate: Pick<OutboundGate, 'attach' | 'send' | 'auditHealthy' | 'refusedCount'>;
@@ -52,7 +57,7 @@ export interface WorkerDaemonDependencies {
  * - the lifecycle (`WorkerLifecycle`) and readiness (`ReadinessLoop`): no credits until the checks pass;
  * - the stream (`SessionLoop`): connect, Hello, heartbeats, reconnect with backoff;
  * - flow control (`CreditLedger`): credits outstanding + jobs running ≤ capacity;
- * - frames (`FrameRouter`) and instructions (`InstructionAdmission`);
+ * - frames (`FrameRouter`), instructions (`InstructionAdmission`) and policy bundles (`PolicyBundleHandler`);
  * - the running jobs and their leases (`JobSlots`);
  * - every way of ending, the fatal path included (`ShutdownLadder`).
  *
@@ -85,7 +90,7 @@ export class WorkerDaemon {
       (ms, callback) => clock.after(ms, callback),
     );
     this.session = new SessionLoop(
-      { connect: deps.connect, gate, identity: deps.identity, version: deps.version, capacity: config.concurrency, policyDigest: deps.policyDigest, leases, clock, logger, random: deps.random },
+      { connect: deps.connect, gate, identity: deps.identity, version: deps.version, capacity: config.concurrency, policyDigest: deps.policyDigest, labels: deps.labels, policyRevision: () => deps.policyBundles.revision, leases, clock, logger, random: deps.random },
       {
         running: () => this.slots.refs(),
         freeSlots: () => (this.lifecycle.acceptsWork ? this.credits.freeSlots : 0),
@@ -94,6 +99,7 @@ export class WorkerDaemon {
         heartbeatSent: guard(() => this.topUpCredits()),
         frame: guard((frame) => this.router.route(frame)),
         malformedInstruction: guard(() => this.admission.refuseMalformed()),
+        malformedPolicyBundle: guard(() => this.sendPolicyAck(deps.policyBundles.refuseMalformed())),
         fatal: (error) => this.shutdown.fail(error),
       },
     );
@@ -142,6 +148,9 @@ export class WorkerDaemon {
       leaseRenewal: ({ heartbeatSeq, renewed }) => {
         if (!leases.renewed(heartbeatSeq, renewed)) logger.warn('lease-renewal-unmatched', { heartbeatSeq });
       },
+      // Handled to the end before the next frame: bundles apply in the order they came, and
+      // instructions admitted after it are checked against it (jobs running keep theirs).
+      policyBundle: (bundle) => this.sendPolicyAck(deps.policyBundles.receive(bundle)),
     });
     this.shutdown = new ShutdownLadder({
       lifecycle: this.lifecycle,
@@ -207,8 +216,13 @@ export class WorkerDaemon {
   }
 
   private onInstruction(instruction: SignedInstruction__Output): void {
-    const payload = this.admission.admit(instruction);
-    if (payload) this.slots.start(payload);
+    const admitted = this.admission.admit(instruction);
+    if (admitted) this.slots.start(admitted.payload, admitted.policy);
+  }
+
+  /** Answers a policy bundle; none when it could not be stored (the next Hello shows the revision still in force). */
+  private sendPolicyAck(ack: PolicyAck__Output | undefined): void {
+    if (ack !== undefined) this.session.send({ frame: 'policyAck', policyAck: ack });
   }
 
   /** Grants every slot that is neither running nor already promised, while connected and taking work. */

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FailureCode, JobOutcome, Phase, PhaseState, ResultDisposition, type WorkerFrame__Output } from '@airlock/protocol';
+import { FailureCode, JobOutcome, Phase, PhaseState, PolicyRule, ResultDisposition, type WorkerFrame__Output } from '@airlock/protocol';
 import { stringify } from 'yaml';
 import { frameToJson } from '../audit/frame-json';
 import { FakeControlPlane } from '../testing/fake-control-plane.mock';
@@ -100,7 +100,7 @@ describe('worker daemon against a real gRPC control plane, inference server and 
     payload[at] = 'G'.charCodeAt(0);
     controlPlane.send({ instruction: { ...signed, payload } });
     const rejected = await controlPlane.waitFor((f) => f.frame === 'rejected', from);
-    expect(rejected.rejected).toEqual({ attempt: { jobId, attempt: 1 }, failureCode: FailureCode.INSTRUCTION_BAD_SIGNATURE });
+    expect(rejected.rejected).toEqual({ attempt: { jobId, attempt: 1 }, failureCode: FailureCode.INSTRUCTION_BAD_SIGNATURE, rules: [] });
     const credit = await controlPlane.waitFor((f) => f.frame === 'credit', from);
     expect(credit.credit?.credits).toBe(1);
     expect(controlPlane.frames.indexOf(credit)).toBeGreaterThan(controlPlane.frames.indexOf(rejected));
@@ -143,7 +143,7 @@ describe('worker daemon against a real gRPC control plane, inference server and 
     const { signed, jobId } = controlPlane.instruction({ fix: { ...fixTask('Fix add in calculator').fix, baseRef: baseRef() } });
     controlPlane.send({ instruction: signed });
     const rejected = await controlPlane.waitFor((f) => f.frame === 'rejected', from);
-    expect(rejected.rejected).toEqual({ attempt: { jobId, attempt: 1 }, failureCode: FailureCode.TASK_FORBIDDEN_BY_POLICY });
+    expect(rejected.rejected).toEqual({ attempt: { jobId, attempt: 1 }, failureCode: FailureCode.TASK_FORBIDDEN_BY_POLICY, rules: [PolicyRule.RULE_BASE_REFS] });
     await controlPlane.waitFor((f) => f.frame === 'credit', from);
     expect(controlPlane.frames.slice(from).some((f) => f.frame === 'ack' || f.frame === 'progress' || f.frame === 'result')).toBe(false);
     expect(inference.chats).toHaveLength(chatsBefore);

@@ -39,6 +39,8 @@ export interface SessionHandlers {
   frame(frame: ControlFrame__Output): void;
   /** An instruction frame that failed validation: refused as INSTRUCTION_MALFORMED. */
   malformedInstruction(): void;
+  /** A policy bundle frame that failed validation: refused as POLICY_BUNDLE_MALFORMED. */
+  malformedPolicyBundle(): void;
   /**
    * A handler above threw: a bug, not something the control plane did. The session has
    * been dropped; the daemon decides what else to do (its fatal path).
@@ -60,8 +62,8 @@ const HANG_UP_GRACE_MS = 5_000;
 /**
  * One `Connect` stream: Challenge → Hello → Welcome, then frames in both directions until
  * the stream ends. Every incoming frame is validated; a frame out of order or malformed
- * (other than an instruction, which is refused individually) ends the session, and the
- * daemon reconnects.
+ * (other than an instruction or a policy bundle, which are refused individually) ends the
+ * session, and the daemon reconnects.
  */
 export class GatewaySession {
   readonly done: Promise<SessionEnd>;
@@ -137,6 +139,7 @@ export class GatewaySession {
       if (!(error instanceof FrameValidationError)) throw error;
       this.logger.warn('control-frame-invalid', { type: frame.frame, field: error.violation.field, expected: error.violation.expected });
       if (frame.frame === 'instruction' && this.stage === 'open') this.handlers.malformedInstruction();
+      else if (frame.frame === 'policyBundle' && this.stage === 'open') this.handlers.malformedPolicyBundle();
       else this.abandon('invalid-control-frame');
       return;
     }

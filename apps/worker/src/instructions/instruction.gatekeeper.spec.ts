@@ -1,39 +1,99 @@
-import { instructionHeader } from '@airlock/testing';
-import { evaluateTask } from '@airlock/policy';
-import type { InstructionPayload__Output } from '@airlock/protocol';
-import { localPolicyOf } from './instruction.gatekeeper';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { InstructionVerifier, MemoryNonceStore, generateSigningKeyPair, signInstruction } from '@airlock/envelope';
+import { localEffectivePolicy, parseBundleLayers, type BundleLayers } from '@airlock/policy';
+import type { InstructionPayload } from '@airlock/protocol';
+import type { AppliedPolicyBundle } from '../policy/central-policy.store';
+import { WorkerPolicy } from '../policy/worker-policy';
+import { InstructionGatekeeper } from './instruction.gatekeeper';
 
-const fix = (repoAlias: string, baseRef: string): InstructionPayload__Output => ({
-  ...instructionHeader(),
-  task: 'fix',
-  fix: { repoAlias, baseRef, ticket: { title: 'Fix rounding', description: '' } },
-});
+const NOW_MS = 1_700_000_000_000;
 
-describe('localPolicyOf', () => {
-  const policy = localPolicyOf({
-    allowNoop: false,
-    inference: { endpoints: [], allowedHosts: [] },
-    repositories: [
-      { alias: 'payments', cloneUrl: '/r/p.git', pushUrl: '/r/p.git', branchPrefix: 'airlock/', baseRefs: ['main', 'master'] },
-      { alias: 'web', cloneUrl: '/r/w.git', pushUrl: '/r/w.git', branchPrefix: 'bots/', baseRefs: ['*', 'release/*'] },
-    ],
+function layers(json: unknown): BundleLayers {
+  const parsed = parseBundleLayers(json);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+  return parsed.value;
+}
+
+describe('InstructionGatekeeper', () => {
+  const signer = generateSigningKeyPair();
+  const workerId = randomUUID();
+  const tenantId = randomUUID();
+  const local = localEffectivePolicy({
+    allowedTaskKinds: ['fix', 'noop'],
+    repoAliases: ['payments', 'web'],
+    baseRefRules: new Map([
+      ['payments', { allowed: ['main', 'release/*'], forbiddenPrefixes: ['airlock/'] }],
+      ['web', { allowed: ['main'], forbiddenPrefixes: ['airlock/'] }],
+    ]),
+    endpointNames: ['local'],
+    maxChangedFiles: 25,
+    maxChangedLines: 2_000,
+    maxJobTokens: 500_000,
+    agentTimeoutMs: 1_200_000,
+  });
+  let current: AppliedPolicyBundle | undefined;
+  let gatekeeper: InstructionGatekeeper;
+
+  const instruction = (task: Pick<InstructionPayload, 'fix' | 'noop'>) =>
+    signInstruction({ jobId: randomUUID(), attempt: 1, tenantId, audience: workerId, issuedAtMs: NOW_MS, expiresAtMs: NOW_MS + 60_000, nonce: randomBytes(16), policyRef: '', ...task }, signer);
+  const fixOn = (repoAlias: string, baseRef = 'main') => instruction({ fix: { repoAlias, baseRef, ticket: { title: 'Fix it', description: '' } } });
+
+  beforeEach(() => {
+    current = undefined;
+    const verifier = new InstructionVerifier({
+      trustedKeys: new Map([[signer.keyId, signer.publicKey]]),
+      workerId,
+      tenantId,
+      clock: () => NOW_MS,
+      maxClockSkewMs: 30_000,
+      maxValidityWindowMs: 3_600_000,
+      nonceStore: new MemoryNonceStore(() => NOW_MS),
+    });
+    const bundles = { get current() { return current; } };
+    gatekeeper = new InstructionGatekeeper(verifier, new WorkerPolicy({ local, labels: ['gpu'], maxFixRetries: 1, bundles }));
   });
 
-  it("carries each repository's base refs, and forbids its own branch prefix", () => {
-    expect(policy.baseRefRules.get('payments')).toEqual({ allowed: ['main', 'master'], forbiddenPrefixes: ['airlock/'] });
-    expect(policy.baseRefRules.get('web')).toEqual({ allowed: ['*', 'release/*'], forbiddenPrefixes: ['bots/'] });
+  it('admits under local policy alone when no bundle is in force, handing the job that policy', () => {
+    const decision = gatekeeper.check(fixOn('payments', 'release/2'));
+    expect(decision).toMatchObject({ ok: true, policy: { enforced: local, revision: 0, shadowRevision: 0, maxFixRetries: 1 } });
   });
 
-  it.each([
-    ['payments', 'main', true],
-    ['payments', 'master', true],
-    ['payments', 'develop', false],
-    ['payments', 'airlock/1f0e5c3a-52a4-4c53-9d0b-7d8b7c8e2a11', false],
-    ['web', 'develop', true],
-    ['web', 'release/3', true],
-    ['web', 'bots/anything', false],
-    ['web', 'team/feature', false],
-  ])('%s @ %s allowed: %s', (alias, baseRef, allowed) => {
-    expect(evaluateTask(fix(alias, baseRef), policy)).toEqual(allowed ? { allowed: true } : { allowed: false, failureCode: 'TASK_FORBIDDEN_BY_POLICY' });
+  it('refuses the envelope before any policy is looked at', () => {
+    expect(gatekeeper.check({ ...fixOn('payments'), keyId: generateSigningKeyPair().keyId })).toMatchObject({ ok: false, failureCode: 'INSTRUCTION_UNKNOWN_KEY' });
+  });
+
+  it('checks the task against local policy merged with the layers for this worker and the repository, naming the rule', () => {
+    current = {
+      revision: 7,
+      issuedAtMs: NOW_MS,
+      expiresAtMs: NOW_MS + 60_000,
+      keyId: signer.keyId,
+      layers: layers({
+        layers: [
+          { scope: 'tenant', policyId: randomUUID(), version: 1, mode: 'enforce', document: { schemaVersion: 1, rules: { repositories: { allowed: ['pay*', 'web'] } } } },
+          { scope: 'pool', key: 'gpu', policyId: randomUUID(), version: 1, mode: 'enforce', document: { schemaVersion: 1, rules: { 'job-kinds': { allowed: ['fix'] } } } },
+          { scope: 'pool', key: 'cpu', policyId: randomUUID(), version: 1, mode: 'enforce', document: { schemaVersion: 1, rules: { repositories: { allowed: ['nothing'] } } } },
+          { scope: 'repository', key: 'payments', policyId: randomUUID(), version: 2, mode: 'enforce', document: { schemaVersion: 1, rules: { 'base-refs': { allowed: { payments: ['main'] } } } } },
+          { scope: 'repository', key: 'web', policyId: randomUUID(), version: 1, mode: 'shadow', document: { schemaVersion: 1, rules: { 'max-files-changed': { max: 3 } } } },
+        ],
+      }),
+    };
+    expect(gatekeeper.check(fixOn('payments', 'main'))).toMatchObject({ ok: true, policy: { revision: 7, shadowRevision: 0 } });
+    expect(gatekeeper.check(fixOn('payments', 'release/2'))).toMatchObject({ ok: false, failureCode: 'TASK_FORBIDDEN_BY_POLICY', rules: ['RULE_BASE_REFS'] });
+    expect(gatekeeper.check(instruction({ noop: {} }))).toMatchObject({ ok: false, failureCode: 'TASK_FORBIDDEN_BY_POLICY', rules: ['RULE_JOB_KINDS'] });
+    expect(gatekeeper.check(fixOn('elsewhere'))).toMatchObject({ ok: false, failureCode: 'REPO_ALIAS_UNKNOWN', rules: [] });
+    const web = gatekeeper.check(fixOn('web'));
+    expect(web).toMatchObject({ ok: true, policy: { revision: 7, shadowRevision: 7, enforced: { maxFilesChanged: { max: 25 } }, shadow: { maxFilesChanged: { max: 3 } } } });
+  });
+
+  it('refuses an alias the central repositories rule leaves out', () => {
+    current = {
+      revision: 2,
+      issuedAtMs: NOW_MS,
+      expiresAtMs: NOW_MS + 60_000,
+      keyId: signer.keyId,
+      layers: layers({ layers: [{ scope: 'tenant', policyId: randomUUID(), version: 1, mode: 'enforce', document: { schemaVersion: 1, rules: { repositories: { allowed: ['web'] } } } }] }),
+    };
+    expect(gatekeeper.check(fixOn('payments'))).toMatchObject({ ok: false, failureCode: 'TASK_FORBIDDEN_BY_POLICY', rules: ['RULE_REPOSITORIES'] });
   });
 });

@@ -1,44 +1,47 @@
 import type { InstructionVerifier } from '@airlock/envelope';
-import { evaluateTask, type LocalPolicy } from '@airlock/policy';
+import { evaluateTaskAdmission } from '@airlock/policy';
 import type { InstructionPayload__Output, SignedInstruction__Output } from '@airlock/protocol';
-import type { WorkerConfig } from '../config/worker-config.loader';
 import type { FailureCodeName } from '../jobs/job-result.builder';
+import type { JobPolicy } from '../policy/job-policy';
+import { wireRulesOf, type WirePolicyRule, type WorkerPolicy } from '../policy/worker-policy';
 
-/** An instruction's verdict: run this payload, or refuse with a code (naming the attempt when known). */
+/**
+ * An instruction's verdict: run this payload under this policy, or refuse with a code
+ * (naming the attempt when known, and with TASK_FORBIDDEN_BY_POLICY the rules that refused it).
+ */
 export type InstructionDecision =
-  | { readonly ok: true; readonly payload: InstructionPayload__Output }
-  | { readonly ok: false; readonly failureCode: FailureCodeName; readonly attempt?: { readonly jobId: string; readonly attempt: number } };
-
-/** The local policy a worker config implies: it has the last word over anything the control plane asks. */
-export function localPolicyOf(config: Pick<WorkerConfig, 'allowNoop' | 'repositories' | 'inference'>): LocalPolicy {
-  return {
-    allowedTaskKinds: config.allowNoop ? ['fix', 'noop'] : ['fix'],
-    repoAliases: config.repositories.map((repo) => repo.alias),
-    inferenceHosts: [...config.inference.allowedHosts],
-    // The worker's own output (branchPrefix) is never a base, whatever baseRefs say.
-    baseRefRules: new Map(config.repositories.map((repo) => [repo.alias, { allowed: [...repo.baseRefs], forbiddenPrefixes: [repo.branchPrefix] }])),
-  };
-}
+  | { readonly ok: true; readonly payload: InstructionPayload__Output; readonly policy: JobPolicy }
+  | {
+      readonly ok: false;
+      readonly failureCode: FailureCodeName;
+      readonly attempt?: { readonly jobId: string; readonly attempt: number };
+      readonly rules?: readonly WirePolicyRule[];
+    };
 
 /**
  * Decides whether an instruction runs: first the envelope (key, signature, audience,
- * tenant, validity window, nonce), then the local policy (catalog alias, task kind, base
- * ref), in the order of docs/worker-protocol.md. Nothing runs — not even an ack is sent —
- * unless both pass.
+ * tenant, validity window, nonce), then the effective policy — local config merged with
+ * the central bundle in force for this worker and the task's repository (catalog alias,
+ * central repositories rule, task kind, base ref) — in the order of
+ * docs/worker-protocol.md. Nothing runs — not even an ack is sent — unless both pass.
  */
 export class InstructionGatekeeper {
   constructor(
-    private readonly verifier: InstructionVerifier,
-    private readonly policy: LocalPolicy,
+    private readonly verifier: Pick<InstructionVerifier, 'verify'>,
+    private readonly policy: Pick<WorkerPolicy, 'forJob'>,
   ) {}
 
   check(instruction: SignedInstruction__Output): InstructionDecision {
     const verified = this.verifier.verify(instruction);
     if (!verified.ok) return verified;
-    const decision = evaluateTask(verified.payload, this.policy);
-    if (!decision.allowed) {
-      return { ok: false, failureCode: decision.failureCode, attempt: { jobId: verified.payload.jobId, attempt: verified.payload.attempt } };
+    const { payload } = verified;
+    // One snapshot: the policy admission decides by is the policy the job runs under,
+    // whatever bundle arrives while it runs.
+    const policy = this.policy.forJob(payload.task === 'fix' ? payload.fix?.repoAlias : undefined);
+    const admission = evaluateTaskAdmission(payload, policy.enforced);
+    if (!admission.allowed) {
+      return { ok: false, failureCode: admission.failureCode, attempt: { jobId: payload.jobId, attempt: payload.attempt }, rules: wireRulesOf(admission.rules) };
     }
-    return verified;
+    return { ok: true, payload, policy };
   }
 }

@@ -1,5 +1,6 @@
 import { FailureCode, Phase, type InstructionPayload__Output, type JobResult__Output } from '@airlock/protocol';
 import type { RepositoryConfig } from '../config/worker-config.loader';
+import type { JobPolicy } from '../policy/job-policy';
 import { JobResultBuilder } from './job-result.builder';
 import type { FixJobPipeline, LeaseGuard, ProgressListener } from './pipeline/fix-job.pipeline';
 
@@ -13,13 +14,14 @@ export class JobRunner {
     private readonly pipeline: Pick<FixJobPipeline, 'run'>,
   ) {}
 
-  async run(payload: InstructionPayload__Output, signal: AbortSignal, progress: ProgressListener, confirmLease: LeaseGuard): Promise<JobResult__Output> {
+  /** `policy` is the snapshot the instruction was admitted under; the job keeps it whatever bundle arrives meanwhile. */
+  async run(payload: InstructionPayload__Output, policy: JobPolicy, signal: AbortSignal, progress: ProgressListener, confirmLease: LeaseGuard): Promise<JobResult__Output> {
     const report = new JobResultBuilder(payload.jobId, payload.attempt);
     const fix = payload.fix;
     if (payload.task === 'noop') return report.succeeded();
     const repo = this.repositories.find((entry) => entry.alias === fix?.repoAlias);
     // The gatekeeper already refused unknown aliases; this guards the type, not a real path.
     if (payload.task !== 'fix' || !fix || !repo) return report.failed(FailureCode.INTERNAL, Phase.PHASE_UNSPECIFIED);
-    return this.pipeline.run({ jobId: payload.jobId, attempt: payload.attempt, task: fix, repo, signal, progress, confirmLease });
+    return this.pipeline.run({ jobId: payload.jobId, attempt: payload.attempt, task: fix, repo, policy, signal, progress, confirmLease });
   }
 }

@@ -7,6 +7,7 @@ import { FailureCode, JobOutcome, Phase, PhaseState, type JobResult__Output } fr
 import type { RepositoryConfig } from '../../config/worker-config.loader';
 import { GitRunner } from '../../git/git-runner';
 import { JsonLogger } from '../../logging/json-logger';
+import { localJobPolicy } from '../../policy/local-job-policy.mock';
 import { createBareRepo, git } from '../../testing/git-fixture.mock';
 import { TEST_AGENT_LIMITS, textAnswer, toolBlock } from '../../testing/scripted-model.mock';
 import { EditBlockApplier } from '../edits/edit-block.applier';
@@ -150,6 +151,7 @@ async function runAttempt(scenario: Scenario = {}): Promise<Run> {
     attempt: 1,
     task: { repoAlias: 'demo', baseRef: scenario.baseRef ?? 'main', ticket: TICKET },
     repo,
+    policy: localJobPolicy(),
     signal: attempt.signal,
     progress: (phase, state) => {
       events.push(`${phase} ${state}`);

@@ -1,4 +1,5 @@
 import { JsonLogger } from '../../logging/json-logger';
+import { localJobPolicy } from '../../policy/local-job-policy.mock';
 import type { JobRecorder } from '../record/job-recorder';
 import { InMemoryJobRecorder } from '../record/job-recorder.mock';
 import { JobContext, type ProgressListener } from './job-context';
@@ -33,6 +34,7 @@ export function fakeJobContext(
       attempt: 2,
       task: { repoAlias: 'demo', baseRef: 'main', ticket: options.ticket ?? { title: 'Fix add', description: '' } },
       repo: { alias: 'demo', cloneUrl: '/nowhere', pushUrl: '/nowhere', branchPrefix: 'airlock/', baseRefs: ['main'] },
+      policy: localJobPolicy(),
       signal: options.signal ?? new AbortController().signal,
       progress: options.progress ?? ((phase, state) => events.push(`${phase} ${state}`)),
       confirmLease: () => Promise.resolve(),

@@ -2,6 +2,7 @@ import type { RepositoryIndex } from '@airlock/context-engine';
 import type { FixTask__Output, PhaseState } from '@airlock/protocol';
 import type { RepositoryConfig } from '../../config/worker-config.loader';
 import type { Logger } from '../../logging/json-logger';
+import type { JobPolicy } from '../../policy/job-policy';
 import type { AgentOutcome } from '../agent/agent-loop';
 import type { ContextSelection } from '../context/context-selection';
 import type { SuiteRun } from '../verification/change-verdict';
@@ -26,6 +27,8 @@ export interface FixJobRequest {
   readonly attempt: number;
   readonly task: FixTask__Output;
   readonly repo: RepositoryConfig;
+  /** The policy the instruction was admitted under: the job runs under it to the end. */
+  readonly policy: JobPolicy;
   /** Fires on cancel, shutdown or the local job timeout; see `abortFailureCode`. */
   readonly signal: AbortSignal;
   readonly progress: ProgressListener;

@@ -7,6 +7,7 @@ import { ContextEngine } from '@airlock/context-engine';
 import { FailureCode, JobOutcome, type JobResult__Output } from '@airlock/protocol';
 import { GitRunner } from '../../git/git-runner';
 import { JsonLogger } from '../../logging/json-logger';
+import { localJobPolicy } from '../../policy/local-job-policy.mock';
 import { createBareRepo, git } from '../../testing/git-fixture.mock';
 import { EditBlockApplier } from '../edits/edit-block.applier';
 import { FixJobPipeline } from '../pipeline/fix-job.pipeline';
@@ -84,6 +85,7 @@ async function runAttempt(answer: string, options: { readonly recordsUnwritable?
     attempt: 1,
     task: { repoAlias: 'demo', baseRef: 'main', ticket: TICKET },
     repo: { alias: 'demo', cloneUrl: origin, pushUrl: origin, branchPrefix: 'airlock/', baseRefs: ['main'] },
+    policy: localJobPolicy(),
     signal: new AbortController().signal,
     progress: () => undefined,
     confirmLease: () => Promise.resolve(),
