@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContextEngine } from '@airlock/context-engine';
-import { FileNonceStore, InstructionVerifier, PolicyBundleVerifier } from '@airlock/envelope';
+import { FileNonceStore, InstructionVerifier } from '@airlock/envelope';
 import { localEffectivePolicyDigest } from '@airlock/policy';
 import { EgressAuditLog } from '../audit/egress-audit.log';
 import { loadWorkerConfig } from '../config/worker-config.loader';
@@ -28,22 +28,17 @@ import { JsonLogger } from '../logging/json-logger';
 import { ResultOutbox } from '../outbox/result-outbox';
 import { CentralPolicyStore, POLICY_BUNDLE_FILE } from '../policy/central-policy.store';
 import { localEffectivePolicyOf } from '../policy/local-policy';
+import { pinnedSigningKeys, workerBundleVerifier } from '../policy/pinned-keys';
 import { PolicyBundleHandler } from '../policy/policy-bundle.handler';
 import { WorkerPolicy } from '../policy/worker-policy';
 import { EGRESS_AUDIT_FILE } from './audit-verify.command';
 import { daemonExitCode } from './exit-codes';
 import { workerVersion } from './worker-version';
 
-/** Tolerated clock difference with the control plane when checking an instruction's validity window. */
+/** Tolerated clock difference with the control plane when checking an instruction's or a bundle's validity window. */
 const MAX_CLOCK_SKEW_MS = 30_000;
 /** Longest validity window an instruction may claim. */
 const MAX_VALIDITY_WINDOW_MS = 60 * 60_000;
-/**
- * Longest validity window a policy bundle may claim. The control plane signs each push
- * afresh, and a bundle the worker has applied stays in force past its expiry anyway: the
- * window only bounds how long a bundle never applied can be replayed to a worker.
- */
-const MAX_BUNDLE_VALIDITY_WINDOW_MS = 24 * 60 * 60_000;
 
 /**
  * The composition root of the daemon: builds every collaborator once, in dependency order,
@@ -65,16 +60,17 @@ export async function runCommand(options: { readonly config: string }): Promise<
   });
   const nonceStore = FileNonceStore.open(join(config.stateDir, 'nonces.jsonl'), Date.now);
   const attempts = AttemptLedger.open(join(config.stateDir, 'attempts.jsonl'));
-  // Bundles are trusted by the same pinned keys as instructions.
-  const envelope = {
-    trustedKeys: new Map(config.controlPlane.trustedSigningKeys.map((key) => [key.keyId, Buffer.from(key.publicKey, 'base64')])),
+  const verifier = new InstructionVerifier({
+    trustedKeys: pinnedSigningKeys(config),
     workerId: identity.workerId,
     tenantId: identity.tenantId,
     clock: Date.now,
     maxClockSkewMs: MAX_CLOCK_SKEW_MS,
-  };
-  const verifier = new InstructionVerifier({ ...envelope, maxValidityWindowMs: MAX_VALIDITY_WINDOW_MS, nonceStore });
-  const bundleVerifier = new PolicyBundleVerifier({ ...envelope, maxValidityWindowMs: MAX_BUNDLE_VALIDITY_WINDOW_MS });
+    maxValidityWindowMs: MAX_VALIDITY_WINDOW_MS,
+    nonceStore,
+  });
+  // Bundles are trusted by the same pinned keys as instructions.
+  const bundleVerifier = workerBundleVerifier(config, identity, Date.now, MAX_CLOCK_SKEW_MS);
   // Before anything runs: a persisted bundle that no longer verifies stops the start (PolicyBundleFileInvalidError).
   const bundles = CentralPolicyStore.open(join(config.stateDir, POLICY_BUNDLE_FILE), bundleVerifier);
   const localPolicy = localEffectivePolicyOf(config);

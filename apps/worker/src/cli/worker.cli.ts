@@ -8,6 +8,7 @@ import { auditVerifyCommand } from './audit-verify.command';
 import { doctorCommand } from './doctor.command';
 import { enrollCommand } from './enroll.command';
 import { DEFAULT_LIST_LIMIT, jobsListCommand, jobsShowCommand, positiveInteger } from './jobs.command';
+import { policyShowCommand } from './policy.command';
 import { CliExitError, EXIT_CODES } from './exit-codes';
 import { runCommand } from './run.command';
 import { workerVersion } from './worker-version';
@@ -73,6 +74,14 @@ export function buildWorkerCli(io: CliIo, setExitCode: (code: number) => void): 
     .option('--patch <n>', 'print patch n as recorded (pipe it to git apply)', positiveInteger('--patch', 999))
     .option('--log <name>', 'print a log the phases kept (test, setup, baseline, …)')
     .action(async (id: string, options: { config: string; transcript?: boolean; patch?: number; log?: string }) => setExitCode(jobsShowCommand(id, options, io)));
+  program
+    .command('policy')
+    .description('the policy this worker enforces: its local config, the central bundle in force, and their merge')
+    .command('show')
+    .description('show the local rules, the bundle in force with its layers, and the effective policy for the worker and each catalog repository')
+    .requiredOption('--config <file>', 'worker YAML config')
+    .option('--json', 'print JSON instead of text')
+    .action(wrap((options: { config: string; json?: boolean }) => policyShowCommand(options, io)));
   program
     .command('config-schema')
     .description('print the JSON Schema of the worker config file')
