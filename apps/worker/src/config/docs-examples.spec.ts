@@ -20,11 +20,13 @@ function examples(name: string): string[] {
 
 /** The examples a customer copies from docs/worker.md are checked against the schemas the worker loads them with. */
 describe('docs/worker.md examples', () => {
-  it('has a worker config that the worker accepts', () => {
+  it('has a worker config that the worker accepts, labels and local policy included', () => {
     const [worker] = examples('worker.yml');
     expect(worker).toBeDefined();
     const parsed = workerConfigSchema.safeParse(parse(worker ?? ''));
     expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
+    expect(parsed.data?.labels).not.toEqual([]);
+    expect(parsed.data?.policy.rules).toBeDefined();
   });
 
   it('has a TypeScript and a Python .airlock.yml that the worker accepts', () => {
