@@ -26,6 +26,11 @@ export const AGENT_TOOLS: readonly ToolSpec[] = [
     parameters: object({ path: { type: 'string' }, search: { type: 'string' }, replace: { type: 'string' } }, ['path', 'search', 'replace']),
   },
   {
+    name: 'revert_file',
+    description: 'Undo your changes to a file: put it back as it was before your change (a file you created is removed).',
+    parameters: object({ path: { type: 'string' } }, ['path']),
+  },
+  {
     name: 'run_tests',
     description: "Run the repository's tests on the code as you have changed it: the exit code, the failing tests compared with before your change, and the end of the output.",
     parameters: object({}),
@@ -38,3 +43,4 @@ export const AGENT_TOOLS: readonly ToolSpec[] = [
 ];
 
 export const FINISH_TOOL = 'finish';
+export const REVERT_TOOL = 'revert_file';

@@ -37,6 +37,18 @@ describe('TextToolDialect', () => {
     expect(rendered[3]?.content).toBe('Result of read_file (c1):\nline 1\n\nResult of list_dir (c2):\na.js');
   });
 
+  it("joins a user message that follows an answer's results to them, so user and assistant alternate", () => {
+    const rendered = TextToolDialect.render([
+      { role: 'system', content: 'rules' },
+      { role: 'user', content: 'ticket' },
+      { role: 'assistant', content: 'a.js edit', toolCalls: [{ id: 'c1', name: 'edit_file', arguments: '{}' }] },
+      { role: 'tool', toolCallId: 'c1', name: 'edit_file', content: 'Edited a.js.' },
+      { role: 'user', content: 'Your change breaks rules of the repository policy' },
+    ]);
+    expect(rendered.map((message) => message.role)).toEqual(['system', 'user', 'assistant', 'user']);
+    expect(rendered[3]?.content).toBe('Result of edit_file (c1):\nEdited a.js.\n\nYour change breaks rules of the repository policy');
+  });
+
   it('describes every tool but edit_file, which it teaches as edit blocks', () => {
     const text = TextToolDialect.describeTools([
       { name: 'run_tests', description: 'Run the tests.', parameters: { type: 'object', properties: {} } },

@@ -57,7 +57,11 @@ export const TextToolDialect = {
       } else if (message.role === 'assistant') {
         rendered.push({ role: 'assistant', content: message.content || message.toolCalls.map(renderCall).join('\n') });
       } else {
-        rendered.push({ role: message.role, content: message.content });
+        const last = rendered.at(-1);
+        // Feedback after an answer's results (the policy's, on a final answer of edits) joins
+        // them: chat templates of text endpoints often insist that user and assistant alternate.
+        if (message.role === 'user' && last?.role === 'user') last.content += `\n\n${message.content}`;
+        else rendered.push({ role: message.role, content: message.content });
       }
     }
     return rendered;

@@ -1,5 +1,5 @@
-import { lstat, readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, readdir, readFile, realpath, rm } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import type { GitRunner } from '../../git/git-runner';
 import type { EditBlockApplier, EditOutcome } from '../edits/edit-block.applier';
 import { EditPathRejectedError } from '../edits/edit-path-rejected.error';
@@ -7,7 +7,7 @@ import type { ToolCall } from '../inference/conversation';
 import type { JobContext } from '../pipeline/job-context';
 import { type SuiteRun, isGreen } from '../verification/change-verdict';
 import type { TestSuiteRunner } from '../verification/test-suite.runner';
-import { FINISH_TOOL } from './agent-tools';
+import { FINISH_TOOL, REVERT_TOOL } from './agent-tools';
 import { EDIT_TOOL } from './text-tool.dialect';
 
 /** Bounds on what one tool result puts in front of the model. */
@@ -21,6 +21,8 @@ export interface ToolResult {
   readonly edit?: EditOutcome;
   /** A test run the model asked for. */
   readonly testRun?: SuiteRun;
+  /** A file put back as it was at the base commit (removed, if the base did not have it). */
+  readonly reverted?: { readonly path: string; readonly existedAtBase: boolean };
   readonly finished?: boolean;
 }
 
@@ -77,12 +79,14 @@ export class WorkspaceTools {
         return this.editFile(ctx, args);
       case 'run_tests':
         return this.runTests(ctx);
+      case REVERT_TOOL:
+        return this.revertFile(ctx, args);
       case FINISH_TOOL:
         return { content: 'Finished.', finished: true };
       case 'invalid_tool_call':
         return { content: `Error: your tool call could not be read: ${String(args['problem'] ?? 'unknown problem')}.` };
       default:
-        return { content: `Error: there is no tool named ${JSON.stringify(call.name.slice(0, 100))}. Use one of read_file, list_dir, search_code, edit_file, run_tests, finish.` };
+        return { content: `Error: there is no tool named ${JSON.stringify(call.name.slice(0, 100))}. Use one of read_file, list_dir, search_code, edit_file, revert_file, run_tests, finish.` };
     }
   }
 
@@ -169,6 +173,35 @@ export class WorkspaceTools {
     // Throws EditPathRejectedError for .git, .airlock.yml or a path leading out: the job ends there.
     const outcome = await this.deps.applier.applyEdit(worktree, { path, search: toLines(search), replace: toLines(replace) });
     return { content: describeEdit(outcome), edit: outcome };
+  }
+
+  /**
+   * Puts a file back as it was at the base commit, or removes it (and any staged copy) when the
+   * base did not have it: how the model undoes a change the policy refuses, which edit_file
+   * cannot do for a file it created. The path is held to the same rules as an edit's.
+   */
+  private async revertFile(ctx: JobContext, args: Record<string, unknown>): Promise<ToolResult> {
+    const path = stringArg(args, 'path');
+    if (path === undefined) return { content: 'Error: revert_file needs a path.' };
+    const { worktree, baseCommit } = ctx.need('workspace');
+    const root = await realpath(worktree);
+    // Throws EditPathRejectedError for .git, .airlock.yml or a path leading out, as an edit does: the job ends there.
+    const target = await this.deps.applier.resolveInside(root, path);
+    const file = relative(root, target).split(sep).join('/');
+    const git = (gitArgs: string[]) => this.deps.git.run(['--literal-pathspecs', ...gitArgs], { cwd: worktree, signal: ctx.signal, timeoutMs: 60_000 });
+    const existedAtBase = await git(['cat-file', '-e', `${baseCommit}:${file}`]).then(
+      () => true,
+      () => false,
+    );
+    if (existedAtBase) {
+      await git(['restore', `--source=${baseCommit}`, '--worktree', '--', file]);
+      return { content: `Reverted ${file} to how it was before your change.`, reverted: { path: file, existedAtBase } };
+    }
+    const info = await lstat(target).catch(() => undefined);
+    if (info !== undefined && !info.isFile()) return { content: `Error: ${file} is not a file.` };
+    await rm(target, { force: true });
+    await git(['rm', '--cached', '--quiet', '--ignore-unmatch', '--', file]);
+    return { content: `Removed ${file}: it did not exist before your change.`, reverted: { path: file, existedAtBase } };
   }
 
   private async runTests(ctx: JobContext): Promise<ToolResult> {
