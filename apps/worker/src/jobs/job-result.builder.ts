@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { FailureCode, JobOutcome, MetadataLevel, Phase, type JobResult__Output } from '@airlock/protocol';
+import { PolicyDecisions } from './governance/policy-decisions';
 
 /** A phase name as the wire carries it. */
 export type PhaseName = (typeof Phase)[keyof typeof Phase];
@@ -16,7 +17,10 @@ const clampUint32 = (value: number) => Math.max(0, Math.min(0xffff_ffff, Math.ro
 
 /**
  * Accumulates the metadata of one attempt — and nothing else: the fields here are exactly
- * the JobResult's closed schema, so there is no place for content to slip in.
+ * the JobResult's closed schema, so there is no place for content to slip in. The policy
+ * decisions keep their local detail here, but the result carries only rule, level and
+ * outcome. What it builds is exact (standard level): the pipeline reduces it to the job's
+ * metadata level on the way out, and the local record keeps it exact.
  */
 export class JobResultBuilder {
   private readonly durations: Array<{ phase: PhaseName; durationMs: number }> = [];
@@ -41,11 +45,20 @@ export class JobResultBuilder {
   contextFiles = 0;
   changeMac: Buffer = Buffer.alloc(0);
   deliveryMac: Buffer = Buffer.alloc(0);
+  /** The rules that fired on the attempt, with their local details. */
+  readonly decisions = new PolicyDecisions();
+  /** The revisions the attempt runs under; the result reports no policy until they are set. */
+  private revisions: { readonly revision: number; readonly shadowRevision: number } | undefined;
 
   constructor(
     private readonly jobId: string,
     private readonly attempt: number,
   ) {}
+
+  /** Says which policy revisions (0: local policy alone; shadow 0: none) the attempt runs under, so the result reports them and its decisions. */
+  underPolicy(revision: number, shadowRevision: number): void {
+    this.revisions = { revision, shadowRevision };
+  }
 
   recordDuration(phase: PhaseName, durationMs: number): void {
     this.durations.push({ phase, durationMs: clampUint32(durationMs) });
@@ -77,7 +90,7 @@ export class JobResultBuilder {
       contextFiles: this.contextFiles,
       changeMac: this.changeMac,
       deliveryMac: this.deliveryMac,
-      policy: null,
+      policy: this.revisions === undefined ? null : this.decisions.toWire(this.revisions.revision, this.revisions.shadowRevision),
       metadataLevel: MetadataLevel.METADATA_LEVEL_STANDARD,
     };
   }

@@ -1,9 +1,10 @@
 import type { WorkerConfig } from '../../config/worker-config.loader';
-import type { ChatAnswer, ConversationMessage } from '../inference/conversation';
+import type { CandidateReviewer, CandidateReview } from '../governance/change-governance';
+import type { ChatAnswer, ConversationMessage, ToolCall } from '../inference/conversation';
 import type { InferenceClient } from '../inference/inference.client';
 import type { JobContext } from '../pipeline/job-context';
 import { AgentLimitReachedError } from './agent-limit-reached.error';
-import { AGENT_TOOLS, FINISH_TOOL } from './agent-tools';
+import { AGENT_TOOLS } from './agent-tools';
 import { EDIT_TOOL } from './text-tool.dialect';
 import type { WorkspaceTools } from './workspace-tools';
 
@@ -19,16 +20,22 @@ export interface AgentOutcome {
   readonly editsApplied: number;
   /** Worktree-relative paths the applied edits wrote: the change, and all APPLY stages. */
   readonly touched: readonly string[];
+  /** Each candidate change the loop was about to end with, and what the policy said of it. */
+  readonly reviews: readonly CandidateReview[];
 }
 
 /**
  * The agent loop: the model answers, the worker runs the tools it called (read, list,
- * search, edit, run the tests, finish) and sends the results back, until the model calls
- * finish or answers without a tool call — or a limit ends the job with its own code: turns
- * (AGENT_TURNS_EXHAUSTED), tokens across all requests (TOKEN_BUDGET_EXHAUSTED), wall time
- * (AGENT_TIME_EXHAUSTED). A failed edit or a failing test run is not an error: the model is
- * told and tries again. In the plain-text protocol an answer of edit blocks alone is final,
- * as a model that only knows edit blocks would write one.
+ * search, edit, revert, run the tests, finish) and sends the results back, until the model
+ * calls finish or answers without a tool call — or a limit ends the job with its own code:
+ * turns (AGENT_TURNS_EXHAUSTED), tokens across all requests (TOKEN_BUDGET_EXHAUSTED), wall
+ * time (AGENT_TIME_EXHAUSTED). A failed edit or a failing test run is not an error: the model
+ * is told and tries again. In the plain-text protocol an answer of edit blocks alone is
+ * final, as a model that only knows edit blocks would write one.
+ *
+ * Before it ends with a change, the reviewer (governance) judges the change; feedback it
+ * gives goes back to the model — as the result of its finish call, or else as a user
+ * message — and the loop goes on, within the same limits.
  *
  * Everything said is kept in the attempt's local record; none of it leaves the worker.
  */
@@ -39,7 +46,7 @@ export class AgentLoop {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  async run(ctx: JobContext, tools: WorkspaceTools, opening: readonly ConversationMessage[]): Promise<AgentOutcome> {
+  async run(ctx: JobContext, tools: WorkspaceTools, opening: readonly ConversationMessage[], reviewer?: CandidateReviewer): Promise<AgentOutcome> {
     const messages: ConversationMessage[] = [...opening];
     ctx.record.transcript({ kind: 'prompt', messages: opening.map((message) => ({ role: message.role, content: 'content' in message ? message.content : '' })) });
     const started = this.now();
@@ -67,7 +74,7 @@ export class AgentLoop {
       tokens.completionTokens += answer.completionTokens;
       ctx.record.transcript({ kind: 'answer', endpoint: answer.endpoint, content: answer.content, promptTokens: answer.promptTokens, completionTokens: answer.completionTokens });
       messages.push({ role: 'assistant', content: answer.content, toolCalls: answer.toolCalls });
-      let finished = false;
+      const finishCalls: ToolCall[] = [];
       for (const call of answer.toolCalls) {
         ctx.record.transcript({ kind: 'tool-call', endpoint: answer.endpoint, callId: call.id, tool: call.name, arguments: parseOrText(call.arguments) });
         const result = await tools.execute(ctx, call);
@@ -79,14 +86,36 @@ export class AgentLoop {
             touched.add(result.edit.path);
           }
         }
+        // A file back at its base content stays in the change's paths (staging it stages no
+        // difference); one the base did not have is gone, and so is any reason to stage it.
+        if (result.reverted !== undefined) {
+          if (result.reverted.existedAtBase) touched.add(result.reverted.path);
+          else touched.delete(result.reverted.path);
+        }
+        if (result.finished) {
+          // Its result waits for the review below: it may be the policy's feedback.
+          finishCalls.push(call);
+          continue;
+        }
         ctx.record.transcript({ kind: 'tool-result', callId: call.id, tool: call.name, content: result.content, isError: result.content.startsWith('Error:') });
         messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: result.content });
-        if (result.finished) finished = true;
       }
       ctx.report.verification.agentTestRuns = tools.testRunsMade;
       const editsOnly = answer.toolCalls.length > 0 && answer.toolCalls.every((call) => call.name === EDIT_TOOL);
-      if (finished || answer.toolCalls.length === 0 || (answer.dialect === 'text' && editsOnly)) {
-        return { finished: finished || answer.toolCalls.some((call) => call.name === FINISH_TOOL), turns: turn, editsProposed, editsApplied, touched: [...touched] };
+      const ending = finishCalls.length > 0 || answer.toolCalls.length === 0 || (answer.dialect === 'text' && editsOnly);
+      const feedback = ending && touched.size > 0 && reviewer !== undefined ? await reviewer.review(ctx, [...touched]) : undefined;
+      for (const [index, call] of finishCalls.entries()) {
+        // Every finish call is answered (a native endpoint expects a result per call); the first carries the feedback.
+        const content = index === 0 && feedback !== undefined ? feedback : 'Finished.';
+        ctx.record.transcript({ kind: 'tool-result', callId: call.id, tool: call.name, content, isError: false });
+        messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content });
+      }
+      if (feedback !== undefined && finishCalls.length === 0) {
+        ctx.record.transcript({ kind: 'prompt', messages: [{ role: 'user', content: feedback }] });
+        messages.push({ role: 'user', content: feedback });
+      }
+      if (ending && feedback === undefined) {
+        return { finished: finishCalls.length > 0, turns: turn, editsProposed, editsApplied, touched: [...touched], reviews: reviewer?.reviews ?? [] };
       }
     }
   }

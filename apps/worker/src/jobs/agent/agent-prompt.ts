@@ -1,4 +1,5 @@
 import { type ContextFile, symbolLine } from '@airlock/context-engine';
+import { describePolicyForAgent, type EffectivePolicy } from '@airlock/policy';
 import type { ContextSelection } from '../context/context-selection';
 import type { ConversationMessage } from '../inference/conversation';
 import type { SuiteRun } from '../verification/change-verdict';
@@ -7,7 +8,7 @@ const SYSTEM_PROMPT = `You are a careful software engineer fixing one ticket in 
 
 How to work:
 1. Understand the ticket. Some files are shown below; read others and search the code as you need.
-2. Make the smallest change that fixes the ticket, with edit_file.
+2. Make the smallest change that fixes the ticket, with edit_file (revert_file undoes your changes to a file).
 3. Run the tests with run_tests and fix what fails. If every test passed before your change, add a test that fails without your fix and passes with it: a change nothing shows to be needed is not accepted.
 4. Call finish with a short summary.
 
@@ -20,8 +21,17 @@ Rules:
 /** Bounds on what the opening message lists of the base run's failures. */
 const MAX_FAILING_LISTED = 20;
 
-/** The opening of the conversation: how to work, then the ticket, what the tests said before any change, and the code CONTEXT chose. */
-export function buildAgentPrompt(ticket: { readonly title: string; readonly description: string }, baseline: SuiteRun, context: ContextSelection): ConversationMessage[] {
+/**
+ * The opening of the conversation: how to work and the policy the change is held to (so the
+ * model does not plan work the policy will refuse), then the ticket, what the tests said
+ * before any change, and the code CONTEXT chose.
+ */
+export function buildAgentPrompt(
+  ticket: { readonly title: string; readonly description: string },
+  baseline: SuiteRun,
+  context: ContextSelection,
+  policy: EffectivePolicy,
+): ConversationMessage[] {
   const user = [
     `# Ticket: ${ticket.title}`,
     '',
@@ -36,7 +46,7 @@ export function buildAgentPrompt(ticket: { readonly title: string; readonly desc
     describeContext(context),
   ].join('\n');
   return [
-    { role: 'system', content: SYSTEM_PROMPT },
+    { role: 'system', content: `${SYSTEM_PROMPT}\n\nPolicy of this repository (a change that breaks it is sent back to you, then refused):\n${describePolicyForAgent(policy)}` },
     { role: 'user', content: user },
   ];
 }

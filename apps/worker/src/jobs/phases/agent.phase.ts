@@ -4,6 +4,7 @@ import { type AgentLimits, AgentLoop } from '../agent/agent-loop';
 import { buildAgentPrompt } from '../agent/agent-prompt';
 import { type CodeRanking, WorkspaceTools } from '../agent/workspace-tools';
 import type { EditBlockApplier } from '../edits/edit-block.applier';
+import { ChangeGovernance } from '../governance/change-governance';
 import type { InferenceClient } from '../inference/inference.client';
 import { InferenceRejectedError } from '../inference/inference-rejected.error';
 import { InferenceStreamIncompleteError } from '../inference/inference-stream-incomplete.error';
@@ -15,11 +16,13 @@ import type { TestSuiteRunner } from '../verification/test-suite.runner';
 /**
  * INFERENCE (on the wire; the agent loop): the model works on the ticket with the worker's
  * tools — reads, searches, edits the worktree, runs the tests — until it finishes (see
- * AgentLoop), counting requests and tokens. Fails INFERENCE_UNAVAILABLE (no endpoint
- * answered), INFERENCE_FAILED (a 4xx, or an answer the server cut off), PROMPT_TRUNCATED,
- * MODEL_OUTPUT_UNUSABLE (an answer too long), AGENT_TURNS_EXHAUSTED,
- * TOKEN_BUDGET_EXHAUSTED, AGENT_TIME_EXHAUSTED, or PATCH_APPLY_FAILED (an edit aimed at
- * `.git`, `.airlock.yml` or out of the worktree).
+ * AgentLoop), counting requests and tokens. It is told the effective policy up front, and a
+ * change that breaks a mandatory rule goes back to it with the policy's feedback, at most
+ * `maxFixRetries` times (ChangeGovernance); APPLY has the last word. Fails
+ * INFERENCE_UNAVAILABLE (no endpoint answered), INFERENCE_FAILED (a 4xx, or an answer the
+ * server cut off), PROMPT_TRUNCATED, MODEL_OUTPUT_UNUSABLE (an answer too long),
+ * AGENT_TURNS_EXHAUSTED, TOKEN_BUDGET_EXHAUSTED, AGENT_TIME_EXHAUSTED, or PATCH_APPLY_FAILED
+ * (an edit aimed at `.git`, `.airlock.yml` or out of the worktree).
  */
 export class AgentPhase implements JobPhase {
   readonly name = Phase.PHASE_INFERENCE;
@@ -48,9 +51,9 @@ export class AgentPhase implements JobPhase {
       maxTestRuns: this.deps.limits.maxAgentTestRuns,
       ...(this.deps.ranking === undefined ? {} : { ranking: this.deps.ranking(ctx) }),
     });
-    const opening = buildAgentPrompt(ctx.ticket, ctx.need('baseline'), ctx.need('context'));
+    const opening = buildAgentPrompt(ctx.ticket, ctx.need('baseline'), ctx.need('context'), ctx.request.policy.enforced);
     try {
-      ctx.provide('agent', await this.loop.run(ctx, tools, opening));
+      ctx.provide('agent', await this.loop.run(ctx, tools, opening, new ChangeGovernance(this.deps.git)));
     } catch (error) {
       ctx.record.transcript({ kind: 'note', text: `the agent loop ended: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}` });
       // Requests that failed were still made: the count says how hard the worker tried.

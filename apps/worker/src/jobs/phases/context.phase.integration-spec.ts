@@ -123,7 +123,7 @@ describe('ContextPhase on the context engine (real git, real files)', () => {
     expect(used).toBeLessThanOrEqual(selected?.['tokenBudget'] as number);
     expect(ctx.report.contextFiles).toBe(paths.length);
     // What the model reads: the symbol map and the code, and nothing of the skipped files.
-    const prompt = buildAgentPrompt(ctx.ticket, { started: true, exitCode: 1, timedOut: false, report: undefined }, context)[1]?.content ?? '';
+    const prompt = buildAgentPrompt(ctx.ticket, { started: true, exitCode: 1, timedOut: false, report: undefined }, context, ctx.request.policy.enforced)[1]?.content ?? '';
     expect(prompt).toContain(`src/billing/refund.ts:4 function ${NAMED}`);
     expect(prompt).toContain('def refund_window_days(order):');
     for (const canary of Object.values(CANARY)) expect(prompt).not.toContain(canary);

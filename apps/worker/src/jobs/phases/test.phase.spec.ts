@@ -1,4 +1,5 @@
 import { FailureCode, Phase } from '@airlock/protocol';
+import { type GovernedJobPolicyOptions, governedJobPolicy } from '../governance/governed-job-policy.mock';
 import { fakeJobContext } from '../pipeline/job-context.mock';
 import { ABORT_REASON, PhaseRunner } from '../pipeline/phase-runner';
 import type { SuiteRun } from '../verification/change-verdict';
@@ -36,8 +37,12 @@ function recordingGit() {
   return { calls, run: (args: readonly string[]) => (calls.push([...args]), Promise.resolve({ stdout: '', stderr: '' })) };
 }
 
-async function runPhases(runs: readonly SuiteRun[], options: { controller?: AbortController; during?: () => void } = {}) {
-  const { ctx } = fakeJobContext(options.controller ? { signal: options.controller.signal } : {});
+async function runPhases(runs: readonly SuiteRun[], options: { controller?: AbortController; during?: () => void; policy?: GovernedJobPolicyOptions } = {}) {
+  const { ctx } = fakeJobContext({
+    ...(options.controller ? { signal: options.controller.signal } : {}),
+    ...(options.policy ? { policy: governedJobPolicy(options.policy) } : {}),
+  });
+  ctx.report.underPolicy(0, 0);
   ctx.provide('workspace', { worktree: '/work/jobs/job-1-2', baseCommit: 'abc123' });
   ctx.provide('repoConfig', { version: 1, test: { command: ['npm', 'test'] } });
   const suites = scriptedSuites(runs, options.during);
@@ -113,5 +118,72 @@ describe('BaselinePhase and TestPhase', () => {
       },
     });
     expect(result).toMatchObject({ failureCode: FailureCode.CANCELLED, failedPhase: Phase.PHASE_TEST });
+  });
+});
+
+describe('TestPhase: the verification rules of the job policy', () => {
+  const decisions = (result: { policy: { decisions: unknown[] } | null }) => result.policy?.decisions;
+
+  it('stops failing tests with their own code and a BLOCKED tests-must-pass by default', async () => {
+    const { result } = await runPhases([red, { ...red, exitCode: 2 }]);
+    expect(result).toMatchObject({ failureCode: FailureCode.TESTS_FAILED, failedPhase: Phase.PHASE_TEST });
+    expect(decisions(result)).toEqual([{ rule: 'RULE_TESTS_MUST_PASS', level: 'RULE_LEVEL_MANDATORY', outcome: 'RULE_OUTCOME_BLOCKED' }]);
+  });
+
+  it('passes a change whose exit code is explained by tests already failing at base, as before: tests-must-pass holds', async () => {
+    const base = report({ a: 'failed', b: 'failed', c: 'passed' });
+    const after = report({ a: 'passed', b: 'failed', c: 'passed' });
+    const { result } = await runPhases([{ ...red, report: base }, { ...red, report: after }]);
+    expect(result).toMatchObject({ outcome: 'JOB_OUTCOME_SUCCEEDED', verification: { testExitCode: 1, testsFixed: 1 } });
+    expect(decisions(result)).toEqual([]);
+  });
+
+  it.each([
+    ['the tests fail', { ...red, exitCode: 2 }],
+    ['a test that passed fails', { ...green, exitCode: 1 }],
+    ['the tests time out', { ...red, exitCode: 137, timedOut: true }],
+  ])('lets the change through, RECORDED, when tests-must-pass is advisory and %s', async (_how, after) => {
+    const base = after.timedOut || after.exitCode === 2 ? red : green;
+    const { result, labels } = await runPhases([base, after], { policy: { localRules: { 'tests-must-pass': { required: true, level: 'advisory' } } } });
+    expect(result).toMatchObject({ outcome: 'JOB_OUTCOME_SUCCEEDED', verification: { testsRan: true } });
+    expect(decisions(result)).toEqual([{ rule: 'RULE_TESTS_MUST_PASS', level: 'RULE_LEVEL_ADVISORY', outcome: 'RULE_OUTCOME_RECORDED' }]);
+    // No reproduction run either: the change's own tests did not pass.
+    expect(labels).toEqual(['baseline', 'test']);
+  });
+
+  it('lets a change with failing tests through without a word when the worker does not require them to pass', async () => {
+    const { result } = await runPhases([red, { ...red, exitCode: 2 }], { policy: { localRules: { 'tests-must-pass': { required: false, level: 'mandatory' } } } });
+    expect(result).toMatchObject({ outcome: 'JOB_OUTCOME_SUCCEEDED' });
+    expect(decisions(result)).toEqual([]);
+  });
+
+  it('still requires a reproduction whatever tests-must-pass says', async () => {
+    const { result } = await runPhases([green, green], { policy: { localRules: { 'tests-must-pass': { required: false, level: 'advisory' } } } });
+    expect(result).toMatchObject({ failureCode: FailureCode.REPRODUCTION_MISSING, failedPhase: Phase.PHASE_TEST });
+  });
+
+  it('fails POLICY_VIOLATION in TEST when fewer tests ran on the change than a mandatory min-tests-run', async () => {
+    const base = report({ a: 'failed', b: 'passed' });
+    const after = report({ a: 'passed', b: 'passed' });
+    const { result } = await runPhases([{ ...red, report: base }, { ...green, report: after }], { policy: { centralRules: { 'min-tests-run': { min: 3, level: 'mandatory' } } } });
+    expect(result).toMatchObject({ failureCode: FailureCode.POLICY_VIOLATION, failedPhase: Phase.PHASE_TEST, verification: { testsAfter: 2 } });
+    expect(decisions(result)).toEqual([{ rule: 'RULE_MIN_TESTS_RUN', level: 'RULE_LEVEL_MANDATORY', outcome: 'RULE_OUTCOME_BLOCKED' }]);
+  });
+
+  it('passes when as many tests ran as min-tests-run asks, and records an advisory minimum that was not met', async () => {
+    const base = report({ a: 'failed', b: 'passed' });
+    const after = report({ a: 'passed', b: 'passed' });
+    const met = await runPhases([{ ...red, report: base }, { ...green, report: after }], { policy: { centralRules: { 'min-tests-run': { min: 2, level: 'mandatory' } } } });
+    expect(met.result).toMatchObject({ outcome: 'JOB_OUTCOME_SUCCEEDED' });
+    expect(decisions(met.result)).toEqual([]);
+    const advisory = await runPhases([red, green], { policy: { localRules: { 'min-tests-run': { min: 5, level: 'advisory' } } } });
+    expect(advisory.result).toMatchObject({ outcome: 'JOB_OUTCOME_SUCCEEDED' });
+    expect(decisions(advisory.result)).toEqual([{ rule: 'RULE_MIN_TESTS_RUN', level: 'RULE_LEVEL_ADVISORY', outcome: 'RULE_OUTCOME_RECORDED' }]);
+  });
+
+  it('reports what a shadow min-tests-run would have blocked, and passes the change', async () => {
+    const { result } = await runPhases([red, green], { policy: { shadowRules: { 'min-tests-run': { min: 1, level: 'mandatory' } } } });
+    expect(result).toMatchObject({ outcome: 'JOB_OUTCOME_SUCCEEDED' });
+    expect(decisions(result)).toEqual([{ rule: 'RULE_MIN_TESTS_RUN', level: 'RULE_LEVEL_MANDATORY', outcome: 'RULE_OUTCOME_SHADOW_WOULD_BLOCK' }]);
   });
 });

@@ -1,5 +1,8 @@
+import { evaluateVerification, type VerificationFacts } from '@airlock/policy';
 import { FailureCode, Phase } from '@airlock/protocol';
 import type { GitRunner } from '../../git/git-runner';
+import { PolicyViolationError } from '../governance/policy-violation.error';
+import type { FailureCodeName } from '../job-result.builder';
 import { JobPhaseFailedError } from '../job-phase-failed.error';
 import type { JobContext } from '../pipeline/job-context';
 import type { JobPhase } from '../pipeline/phase';
@@ -9,14 +12,26 @@ import type { TestSuiteRunner } from '../verification/test-suite.runner';
 
 const GIT_TIMEOUT_MS = 120_000;
 
+/** Why the change's tests did not pass, as TEST would end the job for it. */
+interface TestFailure {
+  readonly code: FailureCodeName;
+  readonly reason: string;
+}
+
 /**
  * TEST: runs the repository's test command on the change and compares it with the run at
  * the base commit (BASELINE). The change passes when tests that failed at base pass and
  * nothing that passed fails; when everything passed at base already, only a test the
  * change adds that fails without its fix can show it fixes anything — it is run on the base
- * code with the change's tests alone. Fails TESTS_FAILED, TESTS_REGRESSED, TESTS_TIMED_OUT
- * or REPRODUCTION_MISSING; nothing is delivered unless the change passes. Output stays in
- * local logs; only counts are reported.
+ * code with the change's tests alone. Output stays in local logs; only counts are reported.
+ *
+ * Then the verification rules of the job's policy: `tests-must-pass` (mandatory and
+ * required, as by default) stops a change whose tests fail with TESTS_FAILED,
+ * TESTS_REGRESSED or TESTS_TIMED_OUT; advisory, or not required (which only the worker's own
+ * config can say), it lets the change be delivered — recorded when advisory.
+ * `min-tests-run` stops a change on which fewer tests ran than its minimum (or no report
+ * said how many) with POLICY_VIOLATION when mandatory, and is recorded when advisory.
+ * REPRODUCTION_MISSING holds whatever the policy says.
  */
 export class TestPhase implements JobPhase {
   readonly name = Phase.PHASE_TEST;
@@ -31,8 +46,8 @@ export class TestPhase implements JobPhase {
   async run(ctx: JobContext): Promise<void> {
     const patch = ctx.record.lastPatchNumber;
     try {
-      await this.verify(ctx);
-      if (patch !== undefined) ctx.record.patchVerdict(patch, 'tests-passed');
+      const passed = await this.verify(ctx);
+      if (patch !== undefined) ctx.record.patchVerdict(patch, passed ? 'tests-passed' : 'tests-failed');
     } catch (error) {
       // The local record says why the candidate was rejected; an abort is not the patch's fault.
       if (patch !== undefined && !ctx.signal.aborted) ctx.record.patchVerdict(patch, 'tests-failed');
@@ -40,18 +55,52 @@ export class TestPhase implements JobPhase {
     }
   }
 
-  private async verify(ctx: JobContext): Promise<void> {
+  /** Verifies the change and applies the verification rules; resolves whether its tests passed (the policy may let a change through that did not). */
+  private async verify(ctx: JobContext): Promise<boolean> {
     const baseline = ctx.need('baseline');
     const after = await this.suites.run(ctx, 'test');
     const { verification } = ctx.report;
     verification.testsRan = after.started;
     verification.testExitCode = after.exitCode;
-    if (!after.started) throw new JobPhaseFailedError(FailureCode.TESTS_FAILED, 'the test command could not be started on the change');
-    if (after.timedOut) throw new JobPhaseFailedError(FailureCode.TESTS_TIMED_OUT, 'test command timed out');
-    const { counts, verdict } = judgeChange(baseline, after);
-    Object.assign(verification, counts);
-    if (verdict.kind === 'rejected') throw new JobPhaseFailedError(verdict.failureCode, verdict.reason);
-    if (verdict.kind === 'needs-reproduction') await this.requireReproduction(ctx);
+    let failure: TestFailure | undefined;
+    let needsReproduction = false;
+    if (!after.started) failure = { code: FailureCode.TESTS_FAILED, reason: 'the test command could not be started on the change' };
+    else if (after.timedOut) failure = { code: FailureCode.TESTS_TIMED_OUT, reason: 'test command timed out' };
+    else {
+      const { counts, verdict } = judgeChange(baseline, after);
+      Object.assign(verification, counts);
+      if (verdict.kind === 'rejected') failure = { code: verdict.failureCode, reason: verdict.reason };
+      needsReproduction = verdict.kind === 'needs-reproduction';
+    }
+    this.applyVerificationRules(ctx, after, failure);
+    if (needsReproduction) await this.requireReproduction(ctx);
+    return failure === undefined;
+  }
+
+  /**
+   * tests-must-pass asks whether the change passed the comparison above — which accepts a
+   * non-zero exit explained by tests already failing at base and refuses a zero exit that
+   * breaks one — so the facts give it that verdict as the exit code; min-tests-run counts the
+   * tests the change's own report shows. Throws when a mandatory rule is broken.
+   */
+  private applyVerificationRules(ctx: JobContext, after: SuiteRun, failure: TestFailure | undefined): void {
+    const { enforced, shadow } = ctx.request.policy;
+    const facts: VerificationFacts = {
+      testsRan: after.started,
+      testExitCode: failure === undefined ? 0 : after.exitCode || 1,
+      reportRead: after.report !== undefined,
+      testsAfter: after.report?.ran ?? 0,
+    };
+    const violations = evaluateVerification(enforced, facts).map((violation) =>
+      violation.rule === 'tests-must-pass' && failure !== undefined ? { ...violation, detail: `${failure.code}: ${failure.reason}` } : violation,
+    );
+    const { decisions } = ctx.report;
+    decisions.addEnforced(violations);
+    const blocked = violations.filter((violation) => violation.level === 'mandatory');
+    if (shadow !== undefined) decisions.addShadow(evaluateVerification(shadow, facts), new Set(blocked.map((violation) => violation.rule)));
+    // The tests' own code first: it says more than the policy rule that stops the change.
+    if (failure !== undefined && blocked.some((violation) => violation.rule === 'tests-must-pass')) throw new JobPhaseFailedError(failure.code, failure.reason);
+    if (blocked.length > 0) throw new PolicyViolationError(blocked.map((violation) => violation.rule), blocked.map((violation) => `${violation.rule}: ${violation.detail}`).join('; '));
   }
 
   /**

@@ -7,10 +7,12 @@ import { FailureCode, JobOutcome, Phase, PhaseState, type JobResult__Output } fr
 import type { RepositoryConfig } from '../../config/worker-config.loader';
 import { GitRunner } from '../../git/git-runner';
 import { JsonLogger } from '../../logging/json-logger';
+import type { JobPolicy } from '../../policy/job-policy';
 import { localJobPolicy } from '../../policy/local-job-policy.mock';
 import { createBareRepo, git } from '../../testing/git-fixture.mock';
 import { TEST_AGENT_LIMITS, textAnswer, toolBlock } from '../../testing/scripted-model.mock';
 import { EditBlockApplier } from '../edits/edit-block.applier';
+import { governedJobPolicy } from '../governance/governed-job-policy.mock';
 import type { ChatAnswer, ChatRequest } from '../inference/conversation';
 import { PromptTruncatedError } from '../inference/prompt-truncated.error';
 import { InferenceRejectedError } from '../inference/inference-rejected.error';
@@ -73,6 +75,8 @@ interface Scenario {
   readonly model?: (attempt: Attempt, request: ChatRequest) => Promise<ChatAnswer>;
   /** Agent limits over TEST_AGENT_LIMITS. */
   readonly limits?: Partial<typeof TEST_AGENT_LIMITS>;
+  /** The policy the job was admitted under; by default the local policy of a worker with the config's defaults. */
+  readonly policy?: JobPolicy;
   readonly sandbox?: TestSandbox;
   /** The daemon's lease guard; by default the lease is confirmed. */
   readonly confirmLease?: (attempt: Attempt) => Promise<void>;
@@ -151,7 +155,7 @@ async function runAttempt(scenario: Scenario = {}): Promise<Run> {
     attempt: 1,
     task: { repoAlias: 'demo', baseRef: scenario.baseRef ?? 'main', ticket: TICKET },
     repo,
-    policy: localJobPolicy(),
+    policy: scenario.policy ?? localJobPolicy(),
     signal: attempt.signal,
     progress: (phase, state) => {
       events.push(`${phase} ${state}`);
@@ -221,7 +225,16 @@ const TABLE: readonly Row[] = [
     limits: { agentTimeout: 300 },
     model: (_attempt, request) => rejectOnAbort(request.signal),
   }),
-  row(FailureCode.CHANGE_TOO_LARGE, Phase.PHASE_APPLY, 'JobPhaseFailedError', 'the change has more lines than limits.maxChangedLines', { limits: { maxChangedLines: 1 } }),
+  row(FailureCode.CHANGE_TOO_LARGE, Phase.PHASE_APPLY, 'PolicyViolationError', 'the change has more lines than limits.maxChangedLines (max-lines-changed), after the feedback rounds', {
+    policy: governedJobPolicy({ limits: { maxChangedLines: 1 } }),
+  }),
+  row(FailureCode.POLICY_VIOLATION, Phase.PHASE_APPLY, 'PolicyViolationError', 'the change still edits a protected CI workflow after the feedback rounds', {
+    files: { '.github/workflows/ci.yml': 'on: push\n' },
+    model: () => answer(`${FIX}${editBlock('.github/workflows/ci.yml', 'on: push', 'on: pull_request')}`),
+  }),
+  row(FailureCode.POLICY_VIOLATION, Phase.PHASE_TEST, 'PolicyViolationError', 'fewer tests ran on the change than min-tests-run', {
+    policy: governedJobPolicy({ centralRules: { 'min-tests-run': { min: 1, level: 'mandatory' } } }),
+  }),
   row(FailureCode.PATCH_EMPTY, Phase.PHASE_APPLY, 'JobPhaseFailedError', 'the edit replaces a line with itself', {
     model: () => answer(editBlock('src/calculator.js', '  return a - b;', '  return a - b;')),
   }),
@@ -303,6 +316,7 @@ const PIPELINE_FAILURE_CODES: readonly FailureCodeName[] = [
   FailureCode.TOKEN_BUDGET_EXHAUSTED,
   FailureCode.AGENT_TIME_EXHAUSTED,
   FailureCode.CHANGE_TOO_LARGE,
+  FailureCode.POLICY_VIOLATION,
   FailureCode.TESTS_FAILED,
   FailureCode.TESTS_TIMED_OUT,
   FailureCode.TESTS_NOT_RUNNABLE,

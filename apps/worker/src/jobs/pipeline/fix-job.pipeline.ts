@@ -1,5 +1,6 @@
 import type { ContextEngine } from '@airlock/context-engine';
-import type { JobResult__Output } from '@airlock/protocol';
+import { applyMetadataLevel, evaluateTaskAdmission, type EffectivePolicy } from '@airlock/policy';
+import type { InstructionPayload__Output, JobResult__Output } from '@airlock/protocol';
 import type { WorkerConfig } from '../../config/worker-config.loader';
 import type { GitRunner } from '../../git/git-runner';
 import type { Logger } from '../../logging/json-logger';
@@ -42,8 +43,6 @@ export interface FixJobDependencies {
       | 'maxJobTokens'
       | 'agentTimeout'
       | 'maxAgentTestRuns'
-      | 'maxChangedFiles'
-      | 'maxChangedLines'
     >;
   };
   readonly git: Pick<GitRunner, 'run'>;
@@ -70,7 +69,9 @@ export interface FixJobDependencies {
  * BASELINE (the tests at the base commit), CONTEXT, INFERENCE (the agent loop: the model
  * reads, edits and runs the tests with the worker's tools), APPLY, TEST (the tests on
  * the change, compared with BASELINE), DELIVER, in this order, each in its own file under
- * `jobs/phases/`, run by the PhaseRunner. Nothing is pushed unless the change passes its
+ * `jobs/phases/`, run by the PhaseRunner, under the policy the job was admitted under
+ * (`request.policy`): governance on the change in INFERENCE and APPLY, the verification
+ * rules in TEST. Nothing is pushed unless the change passes its governance and its
  * verification; the worktree is always removed afterwards.
  */
 export class FixJobPipeline {
@@ -94,20 +95,42 @@ export class FixJobPipeline {
         limits: deps.config.limits,
         ranking: (ctx) => new IndexCodeRanking(ctx.need('repositoryIndex')),
       }),
-      new ApplyPhase(deps.git, deps.macKey, deps.config.limits),
+      new ApplyPhase(deps.git, deps.macKey),
       new TestPhase(suites, deps.git),
       new DeliverPhase(deps.git, deps.macKey),
     ];
   }
 
-  /** Runs one attempt; always yields its result, and keeps the attempt's local record (best effort: it never fails the job). */
+  /**
+   * Runs one attempt; always yields its result, as the job's metadata level lets it leave the
+   * worker, and keeps the attempt's local record (best effort: it never fails the job) with
+   * the exact figures and every policy decision with its detail.
+   */
   async run(request: FixJobRequest): Promise<JobResult__Output> {
     const logger = this.deps.logger.child({ jobId: request.jobId, attempt: request.attempt });
-    const { jobId, attempt, task, repo } = request;
+    const { jobId, attempt, task, repo, policy } = request;
     const record = this.deps.records.openAttempt({ jobId, attempt, repoAlias: repo.alias, baseRef: task.baseRef, ticketTitle: task.ticket?.title ?? '' }, logger);
-    const result = await this.runner.runAll(this.phases, new JobContext(request, logger, record));
+    const ctx = new JobContext(request, logger, record);
+    ctx.report.underPolicy(policy.revision, policy.shadowRevision);
+    if (policy.shadow !== undefined) recordShadowAdmission(ctx, policy.shadow);
+    const exact = await this.runner.runAll(this.phases, ctx);
     // Ends the record: the last patch's final verdict is `delivered` or the failure code.
-    record.end(result);
-    return result;
+    record.end(exact, { revision: policy.revision, shadowRevision: policy.shadowRevision, decisions: ctx.report.decisions.all });
+    return applyMetadataLevel(exact, policy.enforced.metadata);
+  }
+}
+
+/**
+ * Whether the shadow policy would have let this task run at all: the enforced policy did (the
+ * job was admitted), so each rule the shadow version refuses it by would have blocked.
+ */
+function recordShadowAdmission(ctx: JobContext, shadow: EffectivePolicy): void {
+  const { jobId, attempt, task } = ctx.request;
+  // Admission reads the task only; the envelope's fields were checked when the instruction was.
+  const payload: InstructionPayload__Output = { jobId, attempt, tenantId: '', audience: '', issuedAtMs: 0, expiresAtMs: 0, nonce: Buffer.alloc(0), policyRef: '', task: 'fix', fix: task };
+  const admission = evaluateTaskAdmission(payload, shadow);
+  if (admission.allowed) return;
+  for (const rule of admission.rules) {
+    ctx.report.decisions.add({ rule, level: 'mandatory', outcome: 'shadow-would-block', policy: 'shadow', detail: `the shadow policy would not have admitted this task (${admission.failureCode})` });
   }
 }

@@ -1,4 +1,5 @@
 import { JsonLogger } from '../../logging/json-logger';
+import type { JobPolicy } from '../../policy/job-policy';
 import { localJobPolicy } from '../../policy/local-job-policy.mock';
 import type { JobRecorder } from '../record/job-recorder';
 import { InMemoryJobRecorder } from '../record/job-recorder.mock';
@@ -23,6 +24,8 @@ export function fakeJobContext(
     readonly record?: JobRecorder;
     /** @default `{ title: 'Fix add', description: '' }` */
     readonly ticket?: { readonly title: string; readonly description: string };
+    /** @default the local policy of a worker with the config's defaults */
+    readonly policy?: JobPolicy;
   } = {},
 ): FakeJobContext {
   const events: string[] = [];
@@ -34,7 +37,7 @@ export function fakeJobContext(
       attempt: 2,
       task: { repoAlias: 'demo', baseRef: 'main', ticket: options.ticket ?? { title: 'Fix add', description: '' } },
       repo: { alias: 'demo', cloneUrl: '/nowhere', pushUrl: '/nowhere', branchPrefix: 'airlock/', baseRefs: ['main'] },
-      policy: localJobPolicy(),
+      policy: options.policy ?? localJobPolicy(),
       signal: options.signal ?? new AbortController().signal,
       progress: options.progress ?? ((phase, state) => events.push(`${phase} ${state}`)),
       confirmLease: () => Promise.resolve(),

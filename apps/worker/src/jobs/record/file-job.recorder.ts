@@ -4,6 +4,7 @@ import { appendDurably, rewriteDurably } from '@airlock/durable-file';
 import { JobOutcome, type JobResult__Output } from '@airlock/protocol';
 import { frameToJson } from '../../audit/frame-json';
 import type { Logger } from '../../logging/json-logger';
+import type { RecordedPolicy } from '../governance/policy-decisions';
 import {
   type JobRecordLimits,
   type JobRecordMetadata,
@@ -169,11 +170,12 @@ export class FileJobRecorder implements JobRecorder {
     this.writeMetadata();
   }
 
-  end(result: JobResult__Output): void {
+  end(result: JobResult__Output, policy?: RecordedPolicy): void {
     if (this.ended) return;
     this.ended = true;
     this.metadata.state = 'ended';
     this.metadata.endedAt = this.timestamp();
+    if (policy !== undefined) this.metadata.policy = { revision: policy.revision, shadowRevision: policy.shadowRevision, decisions: policy.decisions.map((decision) => ({ ...decision })) };
     try {
       // The same rendering the audit log uses: bytes (the MACs) as hex.
       this.metadata.result = JSON.parse(frameToJson(result)) as RecordedResult;

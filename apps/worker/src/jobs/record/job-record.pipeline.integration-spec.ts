@@ -112,7 +112,7 @@ describe('FixJobPipeline keeps a local record of each attempt (real git)', () =>
     expect(patch).toContain('-  return a - b;');
     expect(patch).toContain('+  return a * b;');
     const transcript = reader.transcript(listing!);
-    expect(transcript.map((entry) => entry.kind)).toEqual(['prompt', 'answer', 'tool-call', 'tool-result']);
+    expect(transcript.map((entry) => entry.kind)).toEqual(['prompt', 'answer', 'tool-call', 'tool-result', 'policy-review']);
     const prompt = JSON.stringify(transcript[0]);
     expect(prompt).toContain(TICKET.description);
     expect(prompt).toContain('return a - b;'); // the file content the model was shown
@@ -132,7 +132,7 @@ describe('FixJobPipeline keeps a local record of each attempt (real git)', () =>
     expect(result.failureCode).toBe(FailureCode.PATCH_EMPTY);
     expect(listing!.record!.patches).toEqual([]);
     expect(listing!.record!.result?.failureCode).toBe('PATCH_EMPTY');
-    expect(reader.transcript(listing!).map((entry) => entry.kind)).toEqual(['prompt', 'answer', 'tool-call', 'tool-result']);
+    expect(reader.transcript(listing!).map((entry) => entry.kind)).toEqual(['prompt', 'answer', 'tool-call', 'tool-result', 'policy-review']);
   });
 
   it('delivers all the same when the record cannot be written, and says so in the local log', async () => {

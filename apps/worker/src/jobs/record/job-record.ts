@@ -77,6 +77,25 @@ export type RecordedResult = z.infer<typeof resultSchema> & Record<string, unkno
 export const RECORD_STATES = ['running', 'ended', 'interrupted'] as const;
 export type RecordState = (typeof RECORD_STATES)[number];
 
+/**
+ * Every policy decision of the attempt with its detail (paths, lines, masked secrets): what
+ * JobResult.policy reduces to rule, level and outcome. Absent in records of workers before
+ * central policy.
+ */
+const recordedPolicySchema = z.object({
+  revision: z.number().int().min(0),
+  shadowRevision: z.number().int().min(0),
+  decisions: z.array(
+    z.object({
+      rule: z.string(),
+      level: z.string(),
+      outcome: z.string(),
+      policy: z.string(),
+      detail: z.string(),
+    }),
+  ),
+});
+
 export const jobRecordSchema = z.object({
   version: z.literal(1),
   jobId: z.string().min(1),
@@ -94,6 +113,7 @@ export const jobRecordSchema = z.object({
   result: resultSchema.nullable(),
   transcript: z.object({ entries: z.number().int().min(0), bytes: z.number().int().min(0), truncated: z.boolean() }),
   patches: z.array(patchEntrySchema),
+  policy: recordedPolicySchema.optional(),
 });
 export type JobRecordMetadata = z.infer<typeof jobRecordSchema>;
 
@@ -104,9 +124,9 @@ export interface TranscriptMessage {
 }
 
 /**
- * One step of the conversation with the model, as a phase records it. The kinds are open:
- * the agent loop to come records `tool-call` and `tool-result`, and a reader shows a kind it
- * does not know as JSON rather than refusing it.
+ * One step of the conversation with the model, as a phase records it, or the governance
+ * review of a candidate change between two steps. The kinds are open: a reader shows a kind
+ * it does not know as JSON rather than refusing it.
  */
 export type TranscriptEntryInput =
   | { readonly kind: 'prompt'; readonly endpoint?: string | undefined; readonly messages: readonly TranscriptMessage[] }
@@ -119,7 +139,16 @@ export type TranscriptEntryInput =
     }
   | { readonly kind: 'tool-call'; readonly endpoint?: string | undefined; readonly callId: string; readonly tool: string; readonly arguments: unknown }
   | { readonly kind: 'tool-result'; readonly callId: string; readonly tool: string; readonly content: string; readonly isError?: boolean | undefined }
-  | { readonly kind: 'note'; readonly text: string };
+  | { readonly kind: 'note'; readonly text: string }
+  | {
+      readonly kind: 'policy-review';
+      /** 1 for the first candidate the agent loop was about to end with. */
+      readonly round: number;
+      /** `sent-back` to the model as feedback, `accepted`, or `violations-remain` with no retry left (APPLY refuses it). */
+      readonly verdict: 'sent-back' | 'accepted' | 'violations-remain';
+      readonly violations: ReadonlyArray<{ readonly rule: string; readonly level: string; readonly detail: string }>;
+      readonly retriesLeft: number;
+    };
 
 export type TranscriptEntryKind = TranscriptEntryInput['kind'];
 

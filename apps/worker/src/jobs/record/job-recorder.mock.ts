@@ -1,4 +1,5 @@
 import type { JobResult__Output } from '@airlock/protocol';
+import type { RecordedPolicy } from '../governance/policy-decisions';
 import type { PatchVerdict, TranscriptEntryInput } from './job-record';
 import type { JobRecorder } from './job-recorder';
 
@@ -12,6 +13,7 @@ export class InMemoryJobRecorder implements JobRecorder {
   readonly patches: Array<{ readonly number: number; readonly patch: string; verdicts: PatchVerdict[] }> = [];
   recordedBaseCommit: string | undefined;
   result: JobResult__Output | undefined;
+  policy: RecordedPolicy | undefined;
 
   constructor(readonly jobKey = 'job-1-2') {}
 
@@ -37,7 +39,8 @@ export class InMemoryJobRecorder implements JobRecorder {
     this.patches.find((entry) => entry.number === patchNumber)?.verdicts.push(verdict);
   }
 
-  end(result: JobResult__Output): void {
+  end(result: JobResult__Output, policy?: RecordedPolicy): void {
     this.result = result;
+    this.policy = policy;
   }
 }

@@ -1,4 +1,5 @@
 import type { JobResult__Output } from '@airlock/protocol';
+import type { RecordedPolicy } from '../governance/policy-decisions';
 import type { PatchVerdict, TranscriptEntryInput } from './job-record';
 
 /**
@@ -24,6 +25,10 @@ export interface JobRecorder {
   patch(patch: string): number | undefined;
   /** Says what became of patch `patchNumber` (e.g. `tests-failed`); the latest verdict wins, earlier ones stay in its history. */
   patchVerdict(patchNumber: number, verdict: PatchVerdict): void;
-  /** Ends the record with the attempt's result; the last patch's final verdict is `delivered` or the failure code. */
-  end(result: JobResult__Output): void;
+  /**
+   * Ends the record with the attempt's exact result (before any metadata level reduced it)
+   * and, for an attempt run under a policy, every policy decision with its detail; the last
+   * patch's final verdict is `delivered` or the failure code.
+   */
+  end(result: JobResult__Output, policy?: RecordedPolicy): void;
 }
