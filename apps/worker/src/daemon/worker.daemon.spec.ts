@@ -18,6 +18,7 @@ import { FakeGateway, FakeOutboundGate } from './fake-gateway.mock';
 import { FakeJobRunner } from './fake-job-runner.mock';
 import { ManualClock, settle } from './manual-clock.mock';
 import type { CheckResult } from './readiness.checks';
+import { REFUSAL_BUDGET } from './instruction.admission';
 import { IDENTITY_REFUSAL_LIMIT } from './session.loop';
 import { WorkerDaemon } from './worker.daemon';
 
@@ -199,6 +200,17 @@ describe('WorkerDaemon in process, against a fake control plane at the stream se
     expect(gateway.current.isClosed).toBe(false);
     const jobId = await dispatch();
     expect(runner.job(jobId).policy.revision).toBe(2);
+  });
+
+  it('answers bad bundles only within the refusal budget, then hangs up', async () => {
+    start();
+    await ready();
+    const forged = { ...bundle(1, ['fix']), signature: Buffer.alloc(64) };
+    for (let sent = 0; sent < REFUSAL_BUDGET.burst + 5; sent += 1) gateway.current.send({ frame: 'policyBundle', policyBundle: forged });
+    await settle();
+    expect(gateway.sent('policyAck')).toHaveLength(REFUSAL_BUDGET.burst);
+    expect(log.events('refusal-budget-exceeded')).toEqual([expect.objectContaining({ frame: 'policyBundle' })]);
+    expect(gateway.streams[0]?.endedByWorker).toBe(true);
   });
 
   it('connects at once but grants credits only once the readiness checks pass', async () => {

@@ -1,4 +1,4 @@
-import type { PolicyAck__Output, SignedInstruction__Output } from '@airlock/protocol';
+import { PolicyAckStatus, type PolicyAck__Output, type SignedInstruction__Output } from '@airlock/protocol';
 import type { WorkerConfig } from '../config/worker-config.loader';
 import type { ConnectStreamOpener } from '../gateway/gateway.session';
 import type { OutboundGate } from '../gateway/outbound.gate';
@@ -14,13 +14,14 @@ import { CreditLedger } from './credit.ledger';
 import { systemClock, type DaemonClock } from './daemon.clock';
 import type { DaemonExit } from './daemon.exit';
 import { FrameRouter } from './frame.router';
-import { InstructionAdmission } from './instruction.admission';
+import { InstructionAdmission, REFUSAL_BUDGET } from './instruction.admission';
 import { JobSlots } from './job.slots';
 import { LeaseTracker } from './lease.tracker';
 import type { CheckResult } from './readiness.checks';
 import { ReadinessLoop } from './readiness.loop';
 import { SessionLoop } from './session.loop';
 import { ShutdownLadder } from './shutdown.ladder';
+import { TokenBucket } from './token.bucket';
 import { WorkerLifecycle } from './worker-lifecycle';
 
 /** Everything the daemon is assembled from (see `run.command.ts`). */
@@ -74,6 +75,8 @@ export class WorkerDaemon {
   private readonly router: FrameRouter;
   private readonly shutdown: ShutdownLadder;
   private readonly readiness: ReadinessLoop;
+  /** Bundle refusals, budgeted like instruction refusals: each is an audit-log line. */
+  private readonly bundleRefusals: TokenBucket;
   private readonly stopping = new AbortController();
   private announced = false;
   private exit!: (exit: DaemonExit) => void;
@@ -82,6 +85,7 @@ export class WorkerDaemon {
   constructor(private readonly deps: WorkerDaemonDependencies) {
     const clock = deps.clock ?? systemClock;
     const { logger, config, gate } = deps;
+    this.bundleRefusals = new TokenBucket(REFUSAL_BUDGET.burst, REFUSAL_BUDGET.perSecond, () => clock.monotonicNow());
     const guard = this.guard.bind(this);
     this.lifecycle = new WorkerLifecycle((from, to) => logger.info('lifecycle', { from, to }));
     this.readiness = new ReadinessLoop({ checks: deps.readiness, clock, logger, random: deps.random });
@@ -220,9 +224,19 @@ export class WorkerDaemon {
     if (admitted) this.slots.start(admitted.payload, admitted.policy);
   }
 
-  /** Answers a policy bundle; none when it could not be stored (the next Hello shows the revision still in force). */
+  /**
+   * Answers a policy bundle; none when it could not be stored (the next Hello shows the
+   * revision still in force). Refusals are budgeted as instruction refusals are: a control
+   * plane sending bad bundles faster than that is hung up on instead of filling the audit log.
+   */
   private sendPolicyAck(ack: PolicyAck__Output | undefined): void {
-    if (ack !== undefined) this.session.send({ frame: 'policyAck', policyAck: ack });
+    if (ack === undefined || this.session.throttled) return;
+    if (ack.status === PolicyAckStatus.POLICY_ACK_STATUS_REFUSED && !this.bundleRefusals.tryTake()) {
+      this.deps.logger.error('refusal-budget-exceeded', { burst: REFUSAL_BUDGET.burst, perSecond: REFUSAL_BUDGET.perSecond, frame: 'policyBundle' });
+      this.session.throttle('refusal-budget-exceeded');
+      return;
+    }
+    this.session.send({ frame: 'policyAck', policyAck: ack });
   }
 
   /** Grants every slot that is neither running nor already promised, while connected and taking work. */

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { InstructionVerifier, MemoryNonceStore, generateSigningKeyPair, signInstruction } from '@airlock/envelope';
-import { localEffectivePolicy, parseBundleLayers, type BundleLayers } from '@airlock/policy';
+import { localEffectivePolicy, parseBundleLayers } from '@airlock/policy';
 import type { InstructionPayload } from '@airlock/protocol';
 import type { AppliedPolicyBundle } from '../policy/central-policy.store';
 import { WorkerPolicy } from '../policy/worker-policy';
@@ -8,10 +8,11 @@ import { InstructionGatekeeper } from './instruction.gatekeeper';
 
 const NOW_MS = 1_700_000_000_000;
 
-function layers(json: unknown): BundleLayers {
-  const parsed = parseBundleLayers(json);
+/** A bundle in force at `revision` with these layers, parsed as the worker parses them. */
+function inForce(revision: number, layers: unknown[]): AppliedPolicyBundle {
+  const parsed = parseBundleLayers({ layers });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-  return parsed.value;
+  return { revision, issuedAtMs: NOW_MS, expiresAtMs: NOW_MS + 60_000, keyId: 'sk_0123456789abcdef', layers: parsed.value };
 }
 
 describe('InstructionGatekeeper', () => {
@@ -63,21 +64,13 @@ describe('InstructionGatekeeper', () => {
   });
 
   it('checks the task against local policy merged with the layers for this worker and the repository, naming the rule', () => {
-    current = {
-      revision: 7,
-      issuedAtMs: NOW_MS,
-      expiresAtMs: NOW_MS + 60_000,
-      keyId: signer.keyId,
-      layers: layers({
-        layers: [
+    current = inForce(7, [
           { scope: 'tenant', policyId: randomUUID(), version: 1, mode: 'enforce', document: { schemaVersion: 1, rules: { repositories: { allowed: ['pay*', 'web'] } } } },
           { scope: 'pool', key: 'gpu', policyId: randomUUID(), version: 1, mode: 'enforce', document: { schemaVersion: 1, rules: { 'job-kinds': { allowed: ['fix'] } } } },
           { scope: 'pool', key: 'cpu', policyId: randomUUID(), version: 1, mode: 'enforce', document: { schemaVersion: 1, rules: { repositories: { allowed: ['nothing'] } } } },
           { scope: 'repository', key: 'payments', policyId: randomUUID(), version: 2, mode: 'enforce', document: { schemaVersion: 1, rules: { 'base-refs': { allowed: { payments: ['main'] } } } } },
           { scope: 'repository', key: 'web', policyId: randomUUID(), version: 1, mode: 'shadow', document: { schemaVersion: 1, rules: { 'max-files-changed': { max: 3 } } } },
-        ],
-      }),
-    };
+    ]);
     expect(gatekeeper.check(fixOn('payments', 'main'))).toMatchObject({ ok: true, policy: { revision: 7, shadowRevision: 0 } });
     expect(gatekeeper.check(fixOn('payments', 'release/2'))).toMatchObject({ ok: false, failureCode: 'TASK_FORBIDDEN_BY_POLICY', rules: ['RULE_BASE_REFS'] });
     expect(gatekeeper.check(instruction({ noop: {} }))).toMatchObject({ ok: false, failureCode: 'TASK_FORBIDDEN_BY_POLICY', rules: ['RULE_JOB_KINDS'] });
@@ -87,13 +80,7 @@ describe('InstructionGatekeeper', () => {
   });
 
   it('refuses an alias the central repositories rule leaves out', () => {
-    current = {
-      revision: 2,
-      issuedAtMs: NOW_MS,
-      expiresAtMs: NOW_MS + 60_000,
-      keyId: signer.keyId,
-      layers: layers({ layers: [{ scope: 'tenant', policyId: randomUUID(), version: 1, mode: 'enforce', document: { schemaVersion: 1, rules: { repositories: { allowed: ['web'] } } } }] }),
-    };
+    current = inForce(2, [{ scope: 'tenant', policyId: randomUUID(), version: 1, mode: 'enforce', document: { schemaVersion: 1, rules: { repositories: { allowed: ['web'] } } } }]);
     expect(gatekeeper.check(fixOn('payments'))).toMatchObject({ ok: false, failureCode: 'TASK_FORBIDDEN_BY_POLICY', rules: ['RULE_REPOSITORIES'] });
   });
 });
