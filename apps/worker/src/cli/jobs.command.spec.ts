@@ -49,7 +49,14 @@ describe('airlock-worker jobs list|show (the CLI entry, real records in a temp s
     const builder = new JobResultBuilder(JOB_A, 1);
     builder.recordDuration(Phase.PHASE_TEST, 2500);
     clock += 12_300;
-    failed.end(builder.failed(FailureCode.TESTS_FAILED, Phase.PHASE_TEST));
+    failed.end(builder.failed(FailureCode.TESTS_FAILED, Phase.PHASE_TEST), {
+      revision: 3,
+      shadowRevision: 4,
+      decisions: [
+        { rule: 'tests-must-pass', level: 'mandatory', outcome: 'blocked', policy: 'enforced', detail: 'TESTS_FAILED: tests still fail (exit 1)' },
+        { rule: 'protected-paths', level: 'mandatory', outcome: 'shadow-would-block', policy: 'shadow', detail: 'Jenkinsfile is protected by policy and may not be modified' },
+      ],
+    });
 
     // Job A, attempt 2, and job B: still running.
     clock += 60_000;
@@ -102,6 +109,13 @@ describe('airlock-worker jobs list|show (the CLI entry, real records in a temp s
     expect(lines).toContain('patches      1; --patch N prints one');
     expect(lines.find((line) => line.startsWith('   1  '))).toMatch(/^ {3}1 {2}TESTS_FAILED +\d+ bytes {2}\[staged → TESTS_FAILED\]$/);
     expect(lines).toContain('logs         test (14 bytes); --log NAME prints one');
+    // Every policy decision, with the local detail the result upstream never carries.
+    const policy = lines.indexOf('policy       revision 3, shadow revision 4; 2 decisions');
+    expect(policy).toBeGreaterThan(0);
+    expect(lines.slice(policy + 1, policy + 3).map((line) => line.trim().split(/\s{2,}/))).toEqual([
+      ['blocked', 'tests-must-pass (mandatory)', 'TESTS_FAILED: tests still fail (exit 1)'],
+      ['shadow-would-block', 'protected-paths (mandatory, shadow)', 'Jenkinsfile is protected by policy and may not be modified'],
+    ]);
   });
 
   it('prints the transcript, a patch byte for byte, and a log with --transcript, --patch N, --log NAME', async () => {

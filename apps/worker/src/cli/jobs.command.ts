@@ -156,6 +156,15 @@ function summaryOf(listing: RecordListing, reader: JobRecordReader): string[] {
       if (value && typeof value === 'object') lines.push(`${field.padEnd(13)}${Object.entries(value).map(([name, count]) => `${name} ${String(count)}`).join(', ')}`);
     }
   }
+  if (record.policy) {
+    const { revision, shadowRevision, decisions } = record.policy;
+    const revisions = `${revision === 0 ? 'local policy alone' : `revision ${revision}`}${shadowRevision === 0 ? '' : `, shadow revision ${shadowRevision}`}`;
+    lines.push(`policy       ${revisions}; ${decisions.length === 0 ? 'no rule fired' : `${decisions.length} decision${decisions.length === 1 ? '' : 's'}`}`);
+    for (const decision of decisions) {
+      const rule = `${decision.rule} (${decision.level}${decision.policy === 'shadow' ? ', shadow' : ''})`;
+      lines.push(`  ${printableLine(decision.outcome).padEnd(18)}  ${printableLine(rule).padEnd(36)}  ${printableLine(decision.detail)}`);
+    }
+  }
   const { transcript } = record;
   lines.push(`transcript   ${transcript.entries} entries, ${transcript.bytes} bytes${transcript.truncated ? ' (truncated at the limit)' : ''}; --transcript prints it`);
   lines.push(`patches      ${record.patches.length === 0 ? 'none' : `${record.patches.length}; --patch N prints one`}`);
