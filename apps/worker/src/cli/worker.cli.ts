@@ -9,6 +9,7 @@ import { doctorCommand } from './doctor.command';
 import { enrollCommand } from './enroll.command';
 import { DEFAULT_LIST_LIMIT, jobsListCommand, jobsShowCommand, positiveInteger } from './jobs.command';
 import { policyShowCommand } from './policy.command';
+import { DEFAULT_EVALUATE_LAST, policyEvaluateCommand } from './policy-evaluate.command';
 import { CliExitError, EXIT_CODES } from './exit-codes';
 import { runCommand } from './run.command';
 import { workerVersion } from './worker-version';
@@ -74,14 +75,20 @@ export function buildWorkerCli(io: CliIo, setExitCode: (code: number) => void): 
     .option('--patch <n>', 'print patch n as recorded (pipe it to git apply)', positiveInteger('--patch', 999))
     .option('--log <name>', 'print a log the phases kept (test, setup, baseline, …)')
     .action(async (id: string, options: { config: string; transcript?: boolean; patch?: number; log?: string }) => setExitCode(jobsShowCommand(id, options, io)));
-  program
-    .command('policy')
-    .description('the policy this worker enforces: its local config, the central bundle in force, and their merge')
+  const policy = program.command('policy').description('the policy this worker enforces: its local config, the central bundle in force, and their merge');
+  policy
     .command('show')
     .description('show the local rules, the bundle in force with its layers, and the effective policy for the worker and each catalog repository')
     .requiredOption('--config <file>', 'worker YAML config')
     .option('--json', 'print JSON instead of text')
     .action(wrap((options: { config: string; json?: boolean }) => policyShowCommand(options, io)));
+  policy
+    .command('evaluate')
+    .description('what a candidate policy document would have done to the recent jobs of this worker (local only: contacts nothing)')
+    .argument('<candidate>', 'the candidate policy document, YAML or JSON')
+    .requiredOption('--config <file>', 'worker YAML config')
+    .option('--last <n>', `evaluate the last n job records (default ${DEFAULT_EVALUATE_LAST})`, positiveInteger('--last', 100_000))
+    .action(async (file: string, options: { config: string; last?: number }) => setExitCode(await policyEvaluateCommand(file, options, io)));
   program
     .command('config-schema')
     .description('print the JSON Schema of the worker config file')
