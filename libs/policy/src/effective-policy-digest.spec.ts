@@ -83,4 +83,18 @@ describe('localEffectivePolicyDigest', () => {
     const b = { ...policy, protectedPaths: { ...policy.protectedPaths, paths: [...policy.protectedPaths.paths, 'x'] } };
     expect(localEffectivePolicyDigest(a, hosts)).not.toEqual(localEffectivePolicyDigest(b, hosts));
   });
+
+  it("does not confuse base refs moved between a rule's lists or between aliases", () => {
+    const rules = (a: { allowed: string[]; forbiddenPrefixes: string[] }, b: { allowed: string[]; forbiddenPrefixes: string[] }) =>
+      localEffectivePolicyDigest(localEffectivePolicy({ ...config, repoAliases: ['a', 'b'], baseRefRules: new Map([['a', a], ['b', b]]) }), hosts);
+    const moved = rules({ allowed: ['x'], forbiddenPrefixes: [] }, { allowed: [], forbiddenPrefixes: [] });
+    expect(rules({ allowed: [], forbiddenPrefixes: ['x'] }, { allowed: [], forbiddenPrefixes: [] })).not.toEqual(moved);
+    expect(rules({ allowed: [], forbiddenPrefixes: [] }, { allowed: ['x'], forbiddenPrefixes: [] })).not.toEqual(moved);
+  });
+
+  it('does not depend on the insertion order of integer-like aliases', () => {
+    const rule = { allowed: ['main'], forbiddenPrefixes: ['airlock/'] };
+    const ordered = (entries: Array<[string, typeof rule]>) => localEffectivePolicyDigest(localEffectivePolicy({ ...config, baseRefRules: new Map(entries) }), hosts);
+    expect(ordered([['10', rule], ['9', rule], ['billing', rule]])).toEqual(ordered([['billing', rule], ['9', rule], ['10', rule]]));
+  });
 });

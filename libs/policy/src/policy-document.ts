@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '@airlock/duration';
-import { PolicyRule } from '@airlock/protocol';
+import { PolicyRule, type PolicyRule__Output } from '@airlock/protocol';
 
 /**
  * The rules of a policy, by the id an admin writes in the document and reads in every
@@ -28,7 +28,7 @@ export const RULE_IDS = [
 export type RuleId = (typeof RULE_IDS)[number];
 
 /** Each rule id's `PolicyRule` wire value. */
-export const RULE_IDS_TO_WIRE: Readonly<Record<RuleId, PolicyRule>> = {
+export const RULE_IDS_TO_WIRE: Readonly<Record<RuleId, PolicyRule__Output>> = {
   'job-kinds': PolicyRule.RULE_JOB_KINDS,
   repositories: PolicyRule.RULE_REPOSITORIES,
   'base-refs': PolicyRule.RULE_BASE_REFS,

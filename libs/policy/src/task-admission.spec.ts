@@ -71,4 +71,55 @@ describe('evaluateTaskAdmission', () => {
     expect(evaluateTaskAdmission(fix('billing', 'develop'), everything)).toEqual(forbiddenBy('job-kinds'));
     expect(evaluateTaskAdmission(fix('billing', 'main'), under({ 'base-refs': { allowed: { '*': ['nothing'] } } }))).toEqual(forbiddenBy('base-refs'));
   });
+
+  describe('base refs of local policy (the base ref names the .airlock.yml whose test command runs)', () => {
+    it.each(['main', 'release/1.2', 'release/v2-rc'])('allows %s, listed or matching a glob', (baseRef) => {
+      expect(evaluateTaskAdmission(fix('payments-api', baseRef), local)).toEqual({ allowed: true });
+    });
+
+    it.each([
+      ['a branch not listed', 'develop'],
+      ['a name that only starts like a listed one', 'main2'],
+      ['a listed name in another namespace', 'refs/heads/main'],
+      ["a fork's pull-request ref", 'refs/pull/7/head'],
+      ['a tag name', 'refs/tags/v1'],
+      ['a glob match one level too deep (* stops at /)', 'release/1.2/rc'],
+      ["the glob's bare directory", 'release'],
+      ['a listed name in another case', 'Main'],
+      ['an empty base ref', ''],
+    ])('refuses %s (%s)', (_what, baseRef) => {
+      expect(evaluateTaskAdmission(fix('payments-api', baseRef), local)).toEqual(forbiddenBy('base-refs'));
+    });
+
+    it("refuses the worker's own branches even when a rule would allow them, in any case", () => {
+      const own = localEffectivePolicy({
+        allowedTaskKinds: ['fix'],
+        repoAliases: ['payments-api'],
+        baseRefRules: new Map([['payments-api', { allowed: ['*', '*/*', 'airlock/*'], forbiddenPrefixes: ['airlock/'] }]]),
+        endpointNames: ['gpu-a'],
+        maxChangedFiles: 25,
+        maxChangedLines: 2_000,
+        maxJobTokens: 200_000,
+        agentTimeoutMs: 1_200_000,
+      });
+      expect(evaluateTaskAdmission(fix('payments-api', 'anything'), own)).toEqual({ allowed: true });
+      expect(evaluateTaskAdmission(fix('payments-api', 'team/feature'), own)).toEqual({ allowed: true });
+      expect(evaluateTaskAdmission(fix('payments-api', 'airlock/0b7f3f8e-1c52-4d7a-9a55-0d4b5d3c2e11'), own)).toEqual(forbiddenBy('base-refs'));
+      expect(evaluateTaskAdmission(fix('payments-api', 'Airlock/0b7f3f8e-1c52-4d7a-9a55-0d4b5d3c2e11'), own)).toEqual(forbiddenBy('base-refs'));
+    });
+
+    it('refuses a fix on a catalogued repository that has no base-ref rule', () => {
+      const withoutRule = localEffectivePolicy({
+        allowedTaskKinds: ['fix'],
+        repoAliases: ['payments-api'],
+        baseRefRules: new Map(),
+        endpointNames: ['gpu-a'],
+        maxChangedFiles: 25,
+        maxChangedLines: 2_000,
+        maxJobTokens: 200_000,
+        agentTimeoutMs: 1_200_000,
+      });
+      expect(evaluateTaskAdmission(fix('payments-api'), withoutRule)).toEqual(forbiddenBy('base-refs'));
+    });
+  });
 });

@@ -9,11 +9,11 @@ export type TaskAdmission =
 
 /**
  * Decides whether a verified instruction's task may run under the effective policy, in
- * the order of docs/worker-protocol.md (as evaluateTask does for local policy alone): a
- * fix's alias must be in the local catalog (REPO_ALIAS_UNKNOWN, no rule: the worker does
- * not have that repository), then match the central repositories rule, then the task
- * kind must be allowed, then the base ref (TASK_FORBIDDEN_BY_POLICY naming the rule). A
- * task kind this worker does not know is one it has not allowed (`job-kinds`).
+ * the order of docs/worker-protocol.md: a fix's alias must be in the local catalog
+ * (REPO_ALIAS_UNKNOWN, no rule: the worker does not have that repository), then match the
+ * central repositories rule, then the task kind must be allowed, then the base ref
+ * (TASK_FORBIDDEN_BY_POLICY naming the rule). A task kind this worker does not know is
+ * one it has not allowed (`job-kinds`).
  */
 export function evaluateTaskAdmission(payload: InstructionPayload__Output, policy: EffectivePolicy): TaskAdmission {
   switch (payload.task) {

@@ -30,7 +30,7 @@ export { JobOutcome } from './generated/airlock/v1/JobOutcome';
 export { Phase } from './generated/airlock/v1/Phase';
 export { PhaseState } from './generated/airlock/v1/PhaseState';
 export { ResultDisposition } from './generated/airlock/v1/ResultDisposition';
-export { PolicyRule } from './generated/airlock/v1/PolicyRule';
+export { PolicyRule, type PolicyRule__Output } from './generated/airlock/v1/PolicyRule';
 export { RuleLevel as WireRuleLevel } from './generated/airlock/v1/RuleLevel';
 export { RuleOutcome } from './generated/airlock/v1/RuleOutcome';
 export { MetadataLevel } from './generated/airlock/v1/MetadataLevel';

@@ -58,10 +58,7 @@ export class WorkerPolicy {
 /** A PolicyRule as frames carry it (the enum's name). */
 export type WirePolicyRule = (typeof PolicyRule)[keyof typeof PolicyRule];
 
-/**
- * Rule ids as the wire names them. RULE_IDS_TO_WIRE is typed with the loader's input type
- * (name or number), but holds the names, which is what a frame's `__Output` type wants.
- */
+/** Rule ids as the wire names them. */
 export function wireRulesOf(ids: readonly RuleId[]): WirePolicyRule[] {
-  return ids.map((id) => RULE_IDS_TO_WIRE[id] as WirePolicyRule);
+  return ids.map((id) => RULE_IDS_TO_WIRE[id]);
 }
