@@ -158,4 +158,57 @@ describe('the worker refuses bad instructions and runs nothing', () => {
     expect(rogue.framesOf('ack')).toHaveLength(2);
     expect(worker.hasExited).toBe(false);
   });
+
+  describe('policy bundles from a compromised control plane', () => {
+    const tenantLayer = (allowed: string[]) => ({
+      layers: [{ scope: 'tenant', policyId: randomUUID(), version: 1, mode: 'enforce', document: { schemaVersion: 1, rules: { repositories: { allowed } } } }],
+    });
+    const fixOnDemo = () => rogue.sign(rogue.validPayload({ fix: { repoAlias: DEMO_REPO_ALIAS, baseRef: DEMO_BRANCH_BASE, ticket: DEMO_TICKET } }));
+    const sendAndWaitForAck = async (bundle: ReturnType<typeof rogue.signBundle>) => {
+      const before = rogue.framesOf('policyAck').length;
+      rogue.sendBundle(bundle);
+      await rogue.waitForFrames('policyAck', before + 1);
+      return rogue.framesOf('policyAck')[before];
+    };
+    const expectDemoFixRefusedByRepositories = async () => {
+      const before = rogue.framesOf('rejected').length;
+      rogue.send(fixOnDemo());
+      await rogue.waitForFrames('rejected', before + 1);
+      expect(rogue.framesOf('rejected')[before]).toMatchObject({ failureCode: 'TASK_FORBIDDEN_BY_POLICY', rules: ['RULE_REPOSITORIES'] });
+    };
+    let applied: ReturnType<typeof rogue.signBundle>;
+
+    it('applies a signed bundle and reports the rules its own config narrowed', async () => {
+      applied = rogue.signBundle(rogue.bundlePayload(2, tenantLayer(['ledger-*'])));
+      expect(await sendAndWaitForAck(applied)).toMatchObject({ revision: 2, status: 'POLICY_ACK_STATUS_APPLIED', narrowed: ['RULE_REPOSITORIES'] });
+      // The bundle narrows the catalog to ledger-* aliases: the demo repository is no longer allowed.
+      await expectDemoFixRefusedByRepositories();
+    });
+
+    it.each([
+      [
+        'a tampered signature',
+        'POLICY_BUNDLE_BAD_SIGNATURE',
+        () => {
+          const signed = rogue.signBundle(rogue.bundlePayload(3, tenantLayer(['*'])));
+          const signature = Buffer.from(signed.signature as Buffer);
+          signature[0] = (signature[0] ?? 0) ^ 0xff;
+          return { ...signed, signature };
+        },
+      ],
+      ['a replay of the bundle in force', 'POLICY_BUNDLE_STALE', () => applied],
+      ['an older revision, properly signed', 'POLICY_BUNDLE_STALE', () => rogue.signBundle(rogue.bundlePayload(1, tenantLayer(['*'])))],
+      ['a key the customer never pinned', 'POLICY_BUNDLE_UNKNOWN_KEY', () => rogue.signBundle(rogue.bundlePayload(4, tenantLayer(['*'])), generateSigningKeyPair())],
+      ['another worker\'s bundle', 'POLICY_BUNDLE_WRONG_AUDIENCE', () => rogue.signBundle({ ...rogue.bundlePayload(5, tenantLayer(['*'])), audience: randomUUID() })],
+      ['layers that break the policy schema', 'POLICY_BUNDLE_INVALID', () => rogue.signBundle(rogue.bundlePayload(6, { layers: [{ scope: 'tenant', mode: 'enforce' }] }))],
+    ])('refuses %s with %s and keeps the revision in force', async (_what, failureCode, makeBundle) => {
+      expect(await sendAndWaitForAck(makeBundle())).toMatchObject({ status: 'POLICY_ACK_STATUS_REFUSED', failureCode });
+      await expectDemoFixRefusedByRepositories();
+    });
+
+    it('ran nothing under any of those bundles and is still up', async () => {
+      expect(await inferenceRequests()).toBe(0);
+      expect(worker.hasExited).toBe(false);
+    });
+  });
 });

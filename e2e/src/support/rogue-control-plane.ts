@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { generateSigningKeyPair, signInstruction, type SigningKeyPair } from '@airlock/envelope';
+import { generateSigningKeyPair, signInstruction, signPolicyBundle, type SigningKeyPair } from '@airlock/envelope';
 import {
   WIRE_LIMITS,
   workerGatewayServiceDefinition,
@@ -8,7 +8,9 @@ import {
   type EnrollRequest__Output,
   type EnrollResponse,
   type InstructionPayload,
+  type PolicyBundlePayload,
   type SignedInstruction,
+  type SignedPolicyBundle,
   type WorkerFrame__Output,
 } from '@airlock/protocol';
 
@@ -83,6 +85,21 @@ export class RogueControlPlane {
   send(instruction: SignedInstruction): void {
     if (!this.stream) throw new Error('no worker is connected');
     this.stream.write({ instruction });
+  }
+
+  /** A bundle payload addressed to the connected worker, for the test to sign (or spoil). */
+  bundlePayload(revision: number, layers: object): PolicyBundlePayload {
+    const now = Date.now();
+    return { tenantId: this.tenantId, audience: this.workerId, revision, issuedAtMs: now, expiresAtMs: now + 60_000, layersJson: JSON.stringify(layers) };
+  }
+
+  signBundle(payload: PolicyBundlePayload, key: SigningKeyPair = this.signingKey): SignedPolicyBundle {
+    return signPolicyBundle(payload, key);
+  }
+
+  sendBundle(policyBundle: SignedPolicyBundle): void {
+    if (!this.stream) throw new Error('no worker is connected');
+    this.stream.write({ policyBundle });
   }
 
   framesOf<K extends NonNullable<WorkerFrame__Output['frame']>>(kind: K): Array<NonNullable<WorkerFrame__Output[K]>> {
