@@ -36,6 +36,7 @@ import {
 /* eslint-disable @nx/enforce-module-boundaries -- a benchmark of the worker must run the worker's own code, not a copy:
    the rule rightly keeps tooling off the worker's scope and out of apps; this file alone is the exception. */
 import { ContextEngine, DEFAULT_CONTEXT_ENGINE_LIMITS, type RepositoryIndex, type RetrievalResult } from '@airlock/context-engine';
+import { localEffectivePolicy } from '@airlock/policy';
 import type { RepositoryConfig } from '../apps/worker/src/config/worker-config.loader';
 import { GitRunner } from '../apps/worker/src/git/git-runner';
 import { contextBudget, DEFAULT_CONTEXT_WINDOW } from '../apps/worker/src/jobs/context/context-budget';
@@ -49,8 +50,10 @@ import { DependencyCache } from '../apps/worker/src/jobs/setup/dependency-cache'
 import { SetupRunner } from '../apps/worker/src/jobs/setup/setup.runner';
 import { TestCommandRunner } from '../apps/worker/src/jobs/test-command.runner';
 import { WorkspaceManager } from '../apps/worker/src/jobs/workspace/workspace.manager';
+import type { JobPolicy } from '../apps/worker/src/policy/job-policy';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { generateRepository, moveMain, type GeneratedRepository, prng, QUERY_VOCABULARY } from './bench-agent-repository';
+import { summarise, type Summary } from './bench-summary';
 
 const execFileAsync = promisify(execFile);
 
@@ -100,20 +103,6 @@ const NO_RECORD: JobRecorder = {
   patchVerdict: () => undefined,
   end: () => undefined,
 };
-
-interface Summary {
-  readonly n: number;
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly max: number;
-}
-
-function summarise(samples: readonly number[]): Summary {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-  return { n: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1] ?? NaN };
-}
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const started = performance.now();
@@ -336,11 +325,27 @@ async function benchSetup(bench: Bench): Promise<void> {
       writeFileSync(join(worktree, 'package-lock.json'), lockfile);
       return worktree;
     };
+    // SETUP does not consult the policy; the job carries one all the same, the worker's local one.
+    const policy: JobPolicy = {
+      enforced: localEffectivePolicy({
+        allowedTaskKinds: ['fix'],
+        repoAliases: ['bench'],
+        baseRefRules: new Map([['bench', { allowed: ['main'], forbiddenPrefixes: ['airlock/'] }]]),
+        endpointNames: ['bench'],
+        maxChangedFiles: 25,
+        maxChangedLines: 2_000,
+        maxJobTokens: 500_000,
+        agentTimeoutMs: 1_200_000,
+      }),
+      revision: 0,
+      shadowRevision: 0,
+      maxFixRetries: 2,
+    };
     const runPhase = async (): Promise<{ ms: number; laps: Record<string, number>; worktree: string }> => {
       const worktree = worktreeWithLockfile();
       const repo: RepositoryConfig = { alias: 'bench', cloneUrl: '/nowhere', pushUrl: '/nowhere', branchPrefix: 'airlock/', baseRefs: ['main'], setup: SETUP };
       const ctx = new JobContext(
-        { jobId: `setup-${jobs}`, attempt: 1, task: { repoAlias: 'bench', baseRef: 'main', ticket: null }, repo, signal: NEVER, progress: () => undefined, confirmLease: () => Promise.resolve() },
+        { jobId: `setup-${jobs}`, attempt: 1, task: { repoAlias: 'bench', baseRef: 'main', ticket: null }, repo, policy, signal: NEVER, progress: () => undefined, confirmLease: () => Promise.resolve() },
         bench.logger,
         NO_RECORD,
       );

@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { createThrowawayCertificates, startLocalStack, type JobView } from '@airlock/local-stack';
 import { createDatabase, startPostgresCluster } from '@airlock/testing';
+import { summarise, type Summary } from './bench-summary';
 
 const flag = (name: string, fallback: number): number => {
   const index = process.argv.indexOf(`--${name}`);
@@ -25,20 +26,6 @@ const flag = (name: string, fallback: number): number => {
 const JOBS = flag('jobs', 2000);
 const RATE = flag('rate', 20);
 const PINGS = flag('pings', 5000);
-
-interface Summary {
-  readonly n: number;
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly max: number;
-}
-
-function summarise(samples: number[]): Summary {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-  return { n: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1] ?? NaN };
-}
 
 /** PEM material for the TLS floor; absent for the plain-text floor. */
 interface FloorTls {
