@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { DataAccess } from '@airlock/data-access';
+import { AuditLogController } from './audit/audit-log.controller';
 import { ApiTokenGuard } from './auth/api-token.guard';
 import { FirstStartService } from './bootstrap/first-start.service';
 import { CLOCK, type Clock } from './common/clock';
@@ -16,6 +17,10 @@ import { WorkerGatewayService } from './gateway/worker-gateway.service';
 import { HealthController } from './health/health.controller';
 import { JobsController } from './jobs/jobs.controller';
 import { JobsService } from './jobs/jobs.service';
+import { PoliciesController } from './policies/policies.controller';
+import { PoliciesService } from './policies/policies.service';
+import { PolicyController } from './policies/policy.controller';
+import { PolicyDistributor } from './policies/policy-distributor';
 import { SigningKeysController } from './signing/signing-keys.controller';
 import { SigningKeyService } from './signing/signing-key.service';
 import { WorkersController } from './workers/workers.controller';
@@ -33,7 +38,16 @@ export class AppModule {
   static register(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, EnrollmentTokensController, WorkersController, SigningKeysController, JobsController],
+      controllers: [
+        HealthController,
+        EnrollmentTokensController,
+        WorkersController,
+        SigningKeysController,
+        JobsController,
+        PoliciesController,
+        PolicyController,
+        AuditLogController,
+      ],
       providers: [
         { provide: APP_CONFIG, useValue: options.config },
         { provide: DataAccess, useValue: options.dataAccess },
@@ -46,6 +60,8 @@ export class AppModule {
         SigningKeyService,
         EnrollmentService,
         JobsService,
+        PoliciesService,
+        PolicyDistributor,
         WorkerSessionRegistry,
         LeaseReaperService,
         WorkerGatewayService,

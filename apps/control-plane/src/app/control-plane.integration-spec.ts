@@ -82,6 +82,8 @@ function succeeded(jobId: string, attempt: number) {
       contextFiles: 4,
       changeMac: Buffer.alloc(32, 0xab),
       deliveryMac: Buffer.alloc(0),
+      // The protocol refuses a result that does not say how much it reports.
+      metadataLevel: 'METADATA_LEVEL_STANDARD' as const,
     },
   };
 }

@@ -5,7 +5,7 @@ import { openDataAccess, type DataAccess } from '@airlock/data-access';
 import { AppModule } from './app.module';
 import { FirstStartService } from './bootstrap/first-start.service';
 import { systemClock, type Clock } from './common/clock';
-import { jsonBodyReader } from './common/json-body.reader';
+import { apiBodyReader } from './common/json-body.reader';
 import { requestValidationPipe } from './common/request-validation';
 import type { AppConfig } from './config/app-config';
 import { JOB_DISPATCHER, type JobDispatcher } from './dispatch/job-dispatcher';
@@ -49,10 +49,10 @@ export async function startControlPlane(config: AppConfig, overrides: ControlPla
     app = await NestFactory.create(
       AppModule.register({ config, dataAccess, clock: overrides.clock ?? systemClock, scheduler: overrides.scheduler ?? systemScheduler }),
       // forceCloseConnections: idle keep-alive HTTP connections must not hold up shutdown.
-      // bodyParser: false, because jsonBodyReader reads every body (JSON only, bounded).
+      // bodyParser: false, because apiBodyReader reads every body (JSON only, bounded).
       { logger, abortOnError: false, forceCloseConnections: true, bodyParser: false },
     );
-    app.use(jsonBodyReader());
+    app.use(apiBodyReader());
     app.setGlobalPrefix('api/v1');
     app.useGlobalPipes(requestValidationPipe());
     const openApi = new DocumentBuilder()

@@ -1,14 +1,15 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DataAccess } from '@airlock/data-access';
+import { DataAccess, type ApiTokenRole } from '@airlock/data-access';
 import { CLOCK, type Clock } from '../common/clock';
-import { PUBLIC_ROUTE, type AuthenticatedRequest } from './principal';
+import { ForbiddenError } from './forbidden.error';
+import { ALLOWED_ROLES, PUBLIC_ROUTE, type AuthenticatedRequest } from './principal';
 import { API_TOKEN_PREFIX, hashSecretToken } from './secret-token';
 import { UnauthenticatedError } from './unauthenticated.error';
 
 const BEARER_API_TOKEN = new RegExp(`^Bearer (${API_TOKEN_PREFIX}[A-Za-z0-9_-]{43})$`);
 
-/** Requires a Bearer API token on every route not marked @Public(). */
+/** Requires a Bearer API token on every route not marked @Public(), with a role the route's @Roles() admits. */
 @Injectable()
 export class ApiTokenGuard implements CanActivate {
   constructor(
@@ -25,6 +26,8 @@ export class ApiTokenGuard implements CanActivate {
     if (!token) throw new UnauthenticatedError();
     const principal = await this.data.apiTokens.authenticate(hashSecretToken(token), this.clock.now());
     if (!principal) throw new UnauthenticatedError();
+    const allowed = this.reflector.getAllAndOverride<readonly ApiTokenRole[] | undefined>(ALLOWED_ROLES, [context.getHandler(), context.getClass()]);
+    if (allowed && !allowed.includes(principal.role)) throw new ForbiddenError(allowed, principal.role);
     request.principal = principal;
     return true;
   }

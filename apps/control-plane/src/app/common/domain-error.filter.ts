@@ -7,6 +7,7 @@ import { RouteNotFoundError } from './route-not-found.error';
 
 const HTTP_STATUS_BY_CODE: Record<DomainErrorCode, HttpStatus> = {
   UNAUTHENTICATED: HttpStatus.UNAUTHORIZED,
+  FORBIDDEN: HttpStatus.FORBIDDEN,
   JOB_NOT_FOUND: HttpStatus.NOT_FOUND,
   JOB_ALREADY_FINISHED: HttpStatus.CONFLICT,
   INVALID_JOB_REQUEST: HttpStatus.BAD_REQUEST,
@@ -16,6 +17,12 @@ const HTTP_STATUS_BY_CODE: Record<DomainErrorCode, HttpStatus> = {
   UNSUPPORTED_MEDIA_TYPE: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   ROUTE_NOT_FOUND: HttpStatus.NOT_FOUND,
   DATABASE_UNAVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
+  POLICY_NOT_FOUND: HttpStatus.NOT_FOUND,
+  POLICY_VERSION_NOT_FOUND: HttpStatus.NOT_FOUND,
+  POLICY_NAME_TAKEN: HttpStatus.CONFLICT,
+  POLICY_LAYER_NOT_FOUND: HttpStatus.NOT_FOUND,
+  POLICY_REVISION_NOT_FOUND: HttpStatus.NOT_FOUND,
+  POLICY_BUNDLE_TOO_LARGE: HttpStatus.UNPROCESSABLE_ENTITY,
 };
 
 /** Every error response of the REST API has this shape. */

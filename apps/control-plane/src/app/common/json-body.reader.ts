@@ -12,6 +12,14 @@ import { UnsupportedMediaTypeError } from './unsupported-media-type.error';
 export const MAX_REQUEST_BODY_BYTES = 128 * 1024;
 
 /**
+ * The largest body of the policy routes (`/api/v1/policies…`). A policy document may take
+ * 128 KiB as compact JSON (checked after parsing); as sent it may be indented or escaped,
+ * so the body gets room for that.
+ */
+export const MAX_POLICY_REQUEST_BODY_BYTES = 512 * 1024;
+const POLICY_ROUTES = /^\/api\/v1\/policies(?:[/?]|$)/;
+
+/**
  * No request of this API nests deeper than two levels (a job's ticket). Validation walks
  * nested values recursively, so depth is bounded before anything recurses.
  */
@@ -120,4 +128,15 @@ export function jsonBodyReader(maxBytes = MAX_REQUEST_BODY_BYTES, maxDepth = MAX
     // The client went away mid-body; nobody will read the answer, but the chain must end.
     request.on('error', () => settle(new MalformedJsonError('a complete body')));
   };
+}
+
+/**
+ * The body reader of the whole API: the policy routes read up to MAX_POLICY_REQUEST_BODY_BYTES,
+ * every other route up to MAX_REQUEST_BODY_BYTES.
+ */
+export function apiBodyReader() {
+  const policyBodies = jsonBodyReader(MAX_POLICY_REQUEST_BODY_BYTES);
+  const otherBodies = jsonBodyReader();
+  return (request: BodyRequest, response: ServerResponse, next: (error?: unknown) => void): void =>
+    (POLICY_ROUTES.test(request.url ?? '') ? policyBodies : otherBodies)(request, response, next);
 }

@@ -1,4 +1,4 @@
-import { type ArgumentMetadata, ParseUUIDPipe, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { type ArgumentMetadata, ParseUUIDPipe, type PipeTransform, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { ValidateBy, ValidateIf, type ValidationOptions, type ValidatorOptions } from 'class-validator';
 import { InvalidRequestError } from './invalid-request.error';
 
@@ -88,6 +88,20 @@ export function requestValidationPipe(): ValidationPipe {
 /** Parses a path parameter that must be a UUID, naming it when it is not. */
 export function uuidParam(name: string): ParseUUIDPipe {
   return new ParseUUIDPipe({ exceptionFactory: () => new InvalidRequestError([`${name}: expected a UUID`]) });
+}
+
+// PostgreSQL's integer: the largest version or revision number a path may name.
+const MAX_PATH_INTEGER = 2 ** 31 - 1;
+
+/** Parses a path parameter that must be a whole number from 1, naming it when it is not. */
+export function positiveIntParam(name: string): PipeTransform<string, number> {
+  return {
+    transform(value: string): number {
+      const number = /^[1-9]\d{0,9}$/.test(value) ? Number(value) : NaN;
+      if (!(number <= MAX_PATH_INTEGER)) throw new InvalidRequestError([`${name}: expected an integer in 1..${MAX_PATH_INTEGER}`]);
+      return number;
+    },
+  };
 }
 
 /**

@@ -36,7 +36,7 @@ class ControlledJobs {
 
 function session(credits: number): WorkerSessionHandle & { sent: ControlFrame[] } {
   const sent: ControlFrame[] = [];
-  return { workerId: randomUUID(), tenantId, credits, sent, send: (frame) => sent.push(frame) > 0, close: () => undefined };
+  return { workerId: randomUUID(), tenantId, credits, labels: [], policyRevision: 0, sent, send: (frame) => sent.push(frame) > 0, close: () => undefined };
 }
 
 const job = (createdAtMs: number): DispatchableJob => ({ jobId: randomUUID(), tenantId, currentAttempt: 0, createdAt: new Date(createdAtMs) });

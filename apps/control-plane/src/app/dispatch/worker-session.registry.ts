@@ -7,6 +7,13 @@ export interface WorkerSessionHandle {
   readonly tenantId: string;
   /** Instructions the worker still accepts on this stream. Never sent beyond. */
   credits: number;
+  /** The pools in the worker's Hello: which pool layers of central policy reach it. */
+  readonly labels: readonly string[];
+  /**
+   * The newest central policy revision the worker holds or was sent on this stream (its
+   * Hello's to begin with). A bundle is sent only for a newer revision.
+   */
+  policyRevision: number;
   /** Writes a frame; false when the stream is already closed. */
   send(frame: ControlFrame): boolean;
   /** Ends the stream, e.g. because a newer stream of the same worker replaced it. */
@@ -39,6 +46,11 @@ export class WorkerSessionRegistry {
       if (session.tenantId === tenantId && session.credits > 0 && (!best || session.credits > best.credits)) best = session;
     }
     return best;
+  }
+
+  /** The tenant's open streams on this process. */
+  sessionsOfTenant(tenantId: string): WorkerSessionHandle[] {
+    return [...this.sessions.values()].filter((session) => session.tenantId === tenantId);
   }
 
   /** The worker's open stream on this process, if any. */

@@ -1,7 +1,7 @@
 import { Body, Controller, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
-import type { ApiTokenPrincipal } from '@airlock/data-access';
-import { CurrentPrincipal } from '../auth/principal';
+import type { ApiTokenPrincipal, AuditActor } from '@airlock/data-access';
+import { CurrentActor, CurrentPrincipal } from '../auth/principal';
 import { CreateEnrollmentTokenDto, EnrollmentTokenResponse } from './create-enrollment-token.dto';
 import { EnrollmentService } from './enrollment.service';
 
@@ -11,10 +11,10 @@ import { EnrollmentService } from './enrollment.service';
 export class EnrollmentTokensController {
   constructor(private readonly enrollment: EnrollmentService) {}
 
-  /** Creates a one-time token a worker exchanges for its identity (`airlock-worker enroll`). */
+  /** Creates a one-time token a worker exchanges for its identity (`airlock-worker enroll`). Audited as enrollment-token.created. */
   @Post()
   @ApiCreatedResponse({ type: EnrollmentTokenResponse })
-  create(@CurrentPrincipal() principal: ApiTokenPrincipal, @Body() body: CreateEnrollmentTokenDto): Promise<EnrollmentTokenResponse> {
-    return this.enrollment.createToken(principal.tenantId, body.ttlSeconds);
+  create(@CurrentPrincipal() principal: ApiTokenPrincipal, @CurrentActor() actor: AuditActor, @Body() body: CreateEnrollmentTokenDto): Promise<EnrollmentTokenResponse> {
+    return this.enrollment.createToken(principal.tenantId, actor, body.ttlSeconds);
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataAccess, type EnrolledWorker } from '@airlock/data-access';
+import { DataAccess, type AuditActor, type EnrolledWorker } from '@airlock/data-access';
 import { ENROLLMENT_TOKEN_PREFIX, generateSecretToken, hashSecretToken } from '../auth/secret-token';
 import { CLOCK, type Clock } from '../common/clock';
 
@@ -14,10 +14,12 @@ export class EnrollmentService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async createToken(tenantId: string, ttlSeconds = DEFAULT_ENROLLMENT_TOKEN_TTL_SECONDS): Promise<{ token: string; expiresAt: Date }> {
+  /** Creates a token and its audit entry (enrollment-token.created: the token's id and expiry, never the token). */
+  async createToken(tenantId: string, actor: AuditActor, ttlSeconds = DEFAULT_ENROLLMENT_TOKEN_TTL_SECONDS): Promise<{ token: string; expiresAt: Date }> {
     const token = generateSecretToken(ENROLLMENT_TOKEN_PREFIX);
-    const expiresAt = new Date(this.clock.now().getTime() + ttlSeconds * 1_000);
-    await this.data.enrollment.createToken({ tenantId, tokenHash: hashSecretToken(token), expiresAt });
+    const now = this.clock.now();
+    const expiresAt = new Date(now.getTime() + ttlSeconds * 1_000);
+    await this.data.enrollment.createAuditedToken({ tenantId, tokenHash: hashSecretToken(token), expiresAt, actor, now });
     return { token, expiresAt };
   }
 

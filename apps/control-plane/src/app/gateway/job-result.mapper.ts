@@ -1,5 +1,6 @@
-import type { JobResultMetadata, VerificationMetadata } from '@airlock/data-access';
-import { FailureCode, Phase, type JobResult__Output, type VerificationStats__Output } from '@airlock/protocol';
+import type { JobResultMetadata, PolicyReportMetadata, VerificationMetadata } from '@airlock/data-access';
+import { ruleIdOfWire } from '@airlock/policy';
+import { FailureCode, Phase, type JobResult__Output, type PolicyReport__Output, type VerificationStats__Output } from '@airlock/protocol';
 
 const hexOrNull = (mac: Buffer): string | null => (mac.length > 0 ? mac.toString('hex') : null);
 
@@ -26,6 +27,23 @@ export function toJobResultMetadata(result: JobResult__Output): JobResultMetadat
     contextFiles: result.contextFiles,
     changeMac: hexOrNull(result.changeMac),
     deliveryMac: hexOrNull(result.deliveryMac),
+    policy: toPolicyReportMetadata(result.policy),
+    metadataLevel: result.metadataLevel,
+  };
+}
+
+/**
+ * The rules that fired, by rule id: `RULE_LEVEL_MANDATORY` becomes MANDATORY and
+ * `RULE_OUTCOME_BLOCKED` BLOCKED. validateWorkerFrame admitted known values only.
+ */
+function toPolicyReportMetadata(report: PolicyReport__Output | null): PolicyReportMetadata {
+  return {
+    revision: report?.revision ?? 0,
+    shadowRevision: report?.shadowRevision ?? 0,
+    decisions: (report?.decisions ?? []).flatMap((decision) => {
+      const rule = ruleIdOfWire(decision.rule);
+      return rule ? [{ rule, level: decision.level.replace(/^RULE_LEVEL_/, ''), outcome: decision.outcome.replace(/^RULE_OUTCOME_/, '') }] : [];
+    }),
   };
 }
 

@@ -7,6 +7,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { JOB_DISPATCHER, type JobDispatcher } from '../dispatch/job-dispatcher';
 import { WorkerSessionRegistry } from '../dispatch/worker-session.registry';
 import { EnrollmentService } from '../enrollment/enrollment.service';
+import { PolicyDistributor } from '../policies/policy-distributor';
 import { SigningKeyService } from '../signing/signing-key.service';
 import { WorkerStreamSession } from './worker-stream.session';
 
@@ -29,6 +30,7 @@ export class WorkerGatewayService {
     private readonly enrollment: EnrollmentService,
     private readonly signingKeys: SigningKeyService,
     private readonly registry: WorkerSessionRegistry,
+    private readonly policy: PolicyDistributor,
     @Inject(JOB_DISPATCHER) private readonly dispatcher: JobDispatcher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -51,6 +53,7 @@ export class WorkerGatewayService {
           data: this.data,
           registry: this.registry,
           dispatcher: this.dispatcher,
+          policy: this.policy,
           config: this.config,
           clock: this.clock,
           logger: this.logger,

@@ -3,16 +3,20 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '@nestjs/common';
 import type { DataAccess } from '@airlock/data-access';
 import { verifyHelloSignature } from '@airlock/envelope';
+import { ruleIdOfWire } from '@airlock/policy';
 import {
   FailureCode,
   FrameValidationError,
   PhaseState,
+  PolicyAckStatus,
   ResultDisposition,
   WIRE_LIMITS,
   validateWorkerFrame,
   type AttemptRef__Output,
   type ControlFrame,
   type Hello__Output,
+  type PolicyAck__Output,
+  type PolicyRule,
   type WorkerFrame__Output,
 } from '@airlock/protocol';
 import type { Clock } from '../common/clock';
@@ -20,6 +24,7 @@ import type { AppConfig } from '../config/app-config';
 import type { JobDispatcher } from '../dispatch/job-dispatcher';
 import { leaseExpiresAt } from '../dispatch/lease';
 import type { WorkerSessionHandle, WorkerSessionRegistry } from '../dispatch/worker-session.registry';
+import type { PolicyDistributor } from '../policies/policy-distributor';
 import { toJobResultMetadata } from './job-result.mapper';
 
 /** Everything a stream session needs from the rest of the control plane. */
@@ -27,6 +32,7 @@ export interface WorkerStreamDependencies {
   readonly data: DataAccess;
   readonly registry: WorkerSessionRegistry;
   readonly dispatcher: JobDispatcher;
+  readonly policy: Pick<PolicyDistributor, 'sendOnConnect'>;
   readonly config: AppConfig;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -53,6 +59,8 @@ export class WorkerStreamSession implements WorkerSessionHandle {
   workerId = '';
   tenantId = '';
   credits = 0;
+  labels: readonly string[] = [];
+  policyRevision = 0;
   private capacity = 0;
   private state: StreamState = 'AWAITING_HELLO';
   private readonly challengeNonce = randomBytes(WIRE_LIMITS.challengeNonceBytes);
@@ -155,7 +163,7 @@ export class WorkerStreamSession implements WorkerSessionHandle {
         return;
       }
       case 'rejected': {
-        const { attempt: ref, failureCode } = frame.rejected!;
+        const { attempt: ref, failureCode, rules } = frame.rejected!;
         if (!ref) {
           this.deps.logger.warn({ event: 'unreadable_instruction_rejected', workerId: this.workerId, failureCode });
           return;
@@ -173,8 +181,8 @@ export class WorkerStreamSession implements WorkerSessionHandle {
           if (outcome?.requeued) this.deps.dispatcher.enqueue({ jobId: outcome.jobId, tenantId: outcome.tenantId, currentAttempt: outcome.attempt, createdAt: outcome.jobCreatedAt });
           return;
         }
-        const recorded = await data.jobs.recordRejection(attemptRef, failureCode, now);
-        this.deps.logger.warn({ event: 'instruction_rejected', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, failureCode, recorded });
+        const recorded = await data.jobs.recordRejection(attemptRef, failureCode, now, ruleIds(rules));
+        this.deps.logger.warn({ event: 'instruction_rejected', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, failureCode, recorded, rules: ruleIds(rules) });
         return;
       }
       case 'progress': {
@@ -199,7 +207,26 @@ export class WorkerStreamSession implements WorkerSessionHandle {
         this.send({ resultAck: { attempt: { jobId: ref.jobId, attempt: ref.attempt }, disposition: ResultDisposition[`RESULT_DISPOSITION_${disposition}`] } });
         return;
       }
+      case 'policyAck':
+        await this.recordPolicyAck(frame.policyAck!, now);
+        return;
     }
+  }
+
+  /**
+   * APPLIED: the revision is in force on the worker, with the rules its local policy keeps
+   * stricter. REFUSED: kept as the worker's last refusal; the revision in force stays.
+   */
+  private async recordPolicyAck(ack: PolicyAck__Output, now: Date): Promise<void> {
+    const { data, logger } = this.deps;
+    if (ack.status === PolicyAckStatus.POLICY_ACK_STATUS_APPLIED) {
+      const narrowedRules = ruleIds(ack.narrowed);
+      const recorded = await data.workers.recordPolicyApplied(this.workerId, { revision: ack.revision, narrowedRules, now });
+      logger.log({ event: 'policy_applied', workerId: this.workerId, revision: ack.revision, narrowedRules, recorded });
+      return;
+    }
+    await data.workers.recordPolicyRefused(this.workerId, { revision: ack.revision, failureCode: ack.failureCode, now });
+    logger.warn({ event: 'policy_refused', workerId: this.workerId, revision: ack.revision, failureCode: ack.failureCode });
   }
 
   /**
@@ -230,6 +257,8 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     this.workerId = worker.id;
     this.tenantId = worker.tenantId;
     this.capacity = hello.capacity;
+    this.labels = hello.labels;
+    this.policyRevision = hello.policyRevision;
     await data.workers.markOnline(worker.id, {
       version: hello.workerVersion,
       capacity: hello.capacity,
@@ -248,6 +277,21 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     // Attempts still running from before a reconnect keep their leases (the Hello counts as
     // heartbeat 0); the ones fenced meanwhile are cancelled before they can deliver.
     await this.renewLeases(0, hello.running, now);
-    this.deps.logger.log({ event: 'worker_connected', workerId: worker.id, tenantId: worker.tenantId, capacity: hello.capacity, running: hello.running.length });
+    // A worker behind its tenant's policy (offline during a publish, or new) gets the current bundle now.
+    await this.deps.policy.sendOnConnect(this);
+    this.deps.logger.log({
+      event: 'worker_connected',
+      workerId: worker.id,
+      tenantId: worker.tenantId,
+      capacity: hello.capacity,
+      running: hello.running.length,
+      labels: hello.labels,
+      policyRevision: hello.policyRevision,
+    });
   }
+}
+
+/** Rule ids of validated wire rules (validateWorkerFrame admits known rules only). */
+function ruleIds(rules: readonly PolicyRule[]): string[] {
+  return rules.flatMap((rule) => ruleIdOfWire(rule) ?? []);
 }
