@@ -1,6 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
-import { generateSigningKeyPair, helloSignature } from '@airlock/envelope';
-import { loadAirlockV1, type AttemptRef, type ControlFrame__Output, type EnrollResponse__Output, type WorkerFrame, type WorkerGatewayClient } from '@airlock/protocol';
+import { PolicyBundleVerifier, generateSigningKeyPair, helloSignature, type PolicyBundleVerification } from '@airlock/envelope';
+import { RULE_IDS_TO_WIRE, parseBundleLayers, type BundleLayers, type RuleId } from '@airlock/policy';
+import {
+  loadAirlockV1,
+  type AttemptRef,
+  type ControlFrame__Output,
+  type EnrollResponse__Output,
+  type SignedPolicyBundle__Output,
+  type WorkerFrame,
+  type WorkerGatewayClient,
+} from '@airlock/protocol';
 
 /** Polls until `probe` returns a value, or fails after the deadline. */
 export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
@@ -24,6 +33,13 @@ export function enroll(client: WorkerGatewayClient, request: { enrollmentToken: 
   });
 }
 
+/** What the test worker did with a policy bundle, as a real worker would. */
+export interface BundleHandling {
+  readonly verification: PolicyBundleVerification;
+  /** The layers it applied; absent when it refused the bundle. */
+  readonly layers?: BundleLayers;
+}
+
 /** A worker played by the test: its own key, a Connect stream, and every frame received. */
 export class TestWorker {
   readonly key = generateSigningKeyPair();
@@ -31,6 +47,13 @@ export class TestWorker {
   workerId = '';
   tenantId = '';
   status: grpc.StatusObject | null = null;
+  /** The central policy revision in force here, as a worker keeps it across reconnects (0: none). */
+  appliedRevision = 0;
+  /** The signing keys the enrollment answered with, pinned as an operator would pin them. */
+  private trustedKeys = new Map<string, Buffer>();
+  private labels: string[] = [];
+  /** Set by `applyBundlesOnArrival`: handle each bundle the moment it arrives, with these narrowed rules. */
+  private bundleHandling: { narrowed: RuleId[] } | null = null;
   private stream: grpc.ClientDuplexStream<WorkerFrame, ControlFrame__Output> | null = null;
 
   constructor(private readonly client: WorkerGatewayClient) {}
@@ -39,18 +62,25 @@ export class TestWorker {
     const response = await enroll(this.client, { enrollmentToken, workerPublicKey: this.key.publicKey, workerVersion: '0.1.0' });
     this.workerId = response.workerId;
     this.tenantId = response.tenantId;
+    this.trustedKeys = new Map(response.signingKeys.map((key) => [key.keyId, key.publicKey]));
     return response;
   }
 
   /**
    * Opens a stream (again, after `close`, to play a reconnect) and answers its challenge;
-   * `signWith` lets a test sign with a wrong key, `running` lists attempts still running.
+   * `signWith` lets a test sign with a wrong key, `running` lists attempts still running,
+   * `labels` names the worker's pools (kept for later reconnects). The Hello reports
+   * `appliedRevision` as the policy revision in force.
    */
-  async connect(options: { capacity?: number; signWith?: string; running?: AttemptRef[] } = {}): Promise<void> {
+  async connect(options: { capacity?: number; signWith?: string; running?: AttemptRef[]; labels?: string[] } = {}): Promise<void> {
+    if (options.labels) this.labels = options.labels;
     const stream = this.client.Connect();
     this.stream = stream;
     const receivedBefore = this.received.length;
-    stream.on('data', (frame: ControlFrame__Output) => this.received.push(frame));
+    stream.on('data', (frame: ControlFrame__Output) => {
+      this.received.push(frame);
+      if (this.bundleHandling && frame.frame === 'policyBundle' && frame.policyBundle) this.handleBundle(frame.policyBundle, this.bundleHandling);
+    });
     stream.on('status', (status: grpc.StatusObject) => (this.status = status));
     stream.on('error', () => undefined);
     const challenge = await eventually(() => this.received.slice(receivedBefore).find((f) => f.frame === 'challenge')?.challenge ?? undefined, 'challenge');
@@ -62,6 +92,8 @@ export class TestWorker {
         capacity: options.capacity ?? 4,
         running: options.running ?? [],
         localPolicyDigest: Buffer.alloc(32, 7),
+        labels: this.labels,
+        policyRevision: this.appliedRevision,
       },
     });
   }
@@ -77,6 +109,50 @@ export class TestWorker {
 
   resultAcks(): NonNullable<ControlFrame__Output['resultAck']>[] {
     return this.received.flatMap((f) => (f.frame === 'resultAck' && f.resultAck ? [f.resultAck] : []));
+  }
+
+  policyBundles(): SignedPolicyBundle__Output[] {
+    return this.received.flatMap((f) => (f.frame === 'policyBundle' && f.policyBundle ? [f.policyBundle] : []));
+  }
+
+  /** Verifies a bundle the way a worker does: the keys pinned at enrollment, its own id and tenant, the revision in force. */
+  verifyBundle(bundle: SignedPolicyBundle__Output): PolicyBundleVerification {
+    const verifier = new PolicyBundleVerifier({
+      trustedKeys: this.trustedKeys,
+      workerId: this.workerId,
+      tenantId: this.tenantId,
+      clock: () => Date.now(),
+      maxClockSkewMs: 30_000,
+      maxValidityWindowMs: 3_600_000,
+    });
+    return verifier.verify(bundle, this.appliedRevision);
+  }
+
+  /**
+   * Does with a bundle what a worker does: verifies it and checks its layers against the
+   * policy schema, then acks APPLIED (naming the `narrowed` rules) and takes its revision,
+   * or acks REFUSED with the failure code and keeps the revision in force.
+   */
+  handleBundle(bundle: SignedPolicyBundle__Output, options: { narrowed?: RuleId[] } = {}): BundleHandling {
+    const verification = this.verifyBundle(bundle);
+    if (!verification.ok) {
+      this.send({ policyAck: { revision: verification.revision ?? 0, status: 'POLICY_ACK_STATUS_REFUSED', failureCode: verification.failureCode } });
+      return { verification };
+    }
+    const { revision, layersJson } = verification.payload;
+    const layers = parseBundleLayers(JSON.parse(layersJson));
+    if (!layers.ok) {
+      this.send({ policyAck: { revision, status: 'POLICY_ACK_STATUS_REFUSED', failureCode: 'POLICY_BUNDLE_INVALID' } });
+      return { verification };
+    }
+    this.appliedRevision = revision;
+    this.send({ policyAck: { revision, status: 'POLICY_ACK_STATUS_APPLIED', narrowed: (options.narrowed ?? []).map((rule) => RULE_IDS_TO_WIRE[rule]) } });
+    return { verification, layers: layers.value };
+  }
+
+  /** From now on, handles every bundle as it arrives (as a worker does), acking it at once. */
+  applyBundlesOnArrival(options: { narrowed?: RuleId[] } = {}): void {
+    this.bundleHandling = { narrowed: options.narrowed ?? [] };
   }
 
   close(): void {
