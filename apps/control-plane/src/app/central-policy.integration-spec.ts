@@ -536,8 +536,5 @@ describe('rollout at scale', () => {
     process.stdout.write(`central policy: publish response → last of ${status.workers.length} acks recorded: ${elapsedMs.toFixed(0)} ms\n`);
     expect(status.workers.every((worker) => worker.appliedRevision === 1)).toBe(true);
     for (const worker of workers) worker.close();
-    // Let the 20 offline writes finish: a control plane stopped while they wait for a pooled
-    // connection never closes its pool (Prisma leaves those transactions open on $disconnect).
-    await eventually(async () => ((await api<{ status: string }[]>(token, 'GET', '/workers')).body.every((worker) => worker.status === 'OFFLINE') ? true : undefined), 'every worker offline');
   });
 });

@@ -10,6 +10,7 @@ import { requestValidationPipe } from './common/request-validation';
 import type { AppConfig } from './config/app-config';
 import { JOB_DISPATCHER, type JobDispatcher } from './dispatch/job-dispatcher';
 import { LeaseReaperService, systemScheduler, type Scheduler } from './dispatch/lease-reaper.service';
+import { WorkerSessionRegistry } from './dispatch/worker-session.registry';
 import { WorkerGatewayService } from './gateway/worker-gateway.service';
 import { WorkerGatewayStrategy } from './gateway/worker-gateway.strategy';
 import { SigningKeyService } from './signing/signing-key.service';
@@ -86,9 +87,12 @@ export async function startControlPlane(config: AppConfig, overrides: ControlPla
       dataAccess,
       app: running,
       async stop() {
+        const sessions = running.get(WorkerSessionRegistry);
         await reaper.stop();
         await dispatcher.stop();
         await running.close();
+        // Closing the gateway ended every stream; their workers' offline marks are still being written.
+        await sessions.writesSettled();
         await dataAccess.close();
       },
     };

@@ -24,6 +24,8 @@ export interface WorkerSessionHandle {
 @Injectable()
 export class WorkerSessionRegistry {
   private readonly sessions = new Map<string, WorkerSessionHandle>();
+  /** Database writes sessions started on their own (a closing stream marking its worker offline). */
+  private readonly pendingWrites = new Set<Promise<unknown>>();
 
   /** Registers a session, closing any older stream of the same worker. */
   register(session: WorkerSessionHandle): void {
@@ -60,5 +62,24 @@ export class WorkerSessionRegistry {
 
   isOpen(session: WorkerSessionHandle): boolean {
     return this.sessions.get(session.workerId) === session;
+  }
+
+  /**
+   * Keeps hold of a write a session started without anyone awaiting it, so that shutdown
+   * can wait for it: a write still queued for a connection when the database closes would
+   * hold its transaction open, and the pool would never finish closing.
+   */
+  track(write: Promise<unknown>): void {
+    const settled = write.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.pendingWrites.add(settled);
+    void settled.then(() => this.pendingWrites.delete(settled));
+  }
+
+  /** Resolves once every tracked write has settled, those started meanwhile included. */
+  async writesSettled(): Promise<void> {
+    while (this.pendingWrites.size > 0) await Promise.all([...this.pendingWrites]);
   }
 }

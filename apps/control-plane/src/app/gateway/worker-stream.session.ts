@@ -109,8 +109,10 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     this.credits = 0;
     if (wasReady && this.deps.registry.unregister(this)) {
       // Leases, not disconnects, decide when a job goes back to the queue.
-      this.deps.data.workers.markOffline(this.workerId, this.deps.clock.now()).catch((error: unknown) =>
-        this.deps.logger.error({ event: 'mark_offline_failed', workerId: this.workerId, error: (error as Error).name }),
+      this.deps.registry.track(
+        this.deps.data.workers.markOffline(this.workerId, this.deps.clock.now()).catch((error: unknown) =>
+          this.deps.logger.error({ event: 'mark_offline_failed', workerId: this.workerId, error: (error as Error).name }),
+        ),
       );
     }
   }
