@@ -178,7 +178,7 @@ describe('policies over REST', () => {
     expect(response.body.message).toMatch(/^document: expected at most 131072 bytes of JSON \(it has \d+\)$/);
   });
 
-  it('lets any role read policy, and only ADMIN change it or read the audit log', async () => {
+  it('lets any role read policy, and only ADMIN change it, read the audit log or enroll a worker', async () => {
     const { token, tenantId } = await newTenant();
     const policy = await createPolicy(token, 'p');
     const manager = await createApiToken(controlPlane.dataAccess, tenantId, 'MANAGER', 'release manager');
@@ -195,10 +195,13 @@ describe('policies over REST', () => {
       ['POST', '/policy/withdraw', { scope: 'tenant', mode: 'enforce' }],
       ['GET', '/audit-log', undefined],
       ['GET', '/audit-log/verify', undefined],
+      ['POST', '/enrollment-tokens', {}],
     ];
     for (const [method, path, body] of writes) {
-      const refused = await api<ErrorBody>(manager, method, path, body);
-      expect({ path, status: refused.status, code: refused.body.code }).toEqual({ path, status: 403, code: 'FORBIDDEN' });
+      for (const refusedToken of [manager, viewer]) {
+        const refused = await api<ErrorBody>(refusedToken, method, path, body);
+        expect({ path, status: refused.status, code: refused.body.code }).toEqual({ path, status: 403, code: 'FORBIDDEN' });
+      }
     }
     expect((await api<PolicyBody>(token, 'GET', `/policies/${policy.id}`)).body.latestVersion).toBe(1);
   });

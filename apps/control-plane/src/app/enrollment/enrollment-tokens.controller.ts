@@ -1,7 +1,8 @@
 import { Body, Controller, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiForbiddenResponse, ApiTags } from '@nestjs/swagger';
 import type { ApiTokenPrincipal, AuditActor } from '@airlock/data-access';
-import { CurrentActor, CurrentPrincipal } from '../auth/principal';
+import { CurrentActor, CurrentPrincipal, Roles } from '../auth/principal';
+import { ErrorResponse } from '../common/error.response';
 import { CreateEnrollmentTokenDto, EnrollmentTokenResponse } from './create-enrollment-token.dto';
 import { EnrollmentService } from './enrollment.service';
 
@@ -11,9 +12,15 @@ import { EnrollmentService } from './enrollment.service';
 export class EnrollmentTokensController {
   constructor(private readonly enrollment: EnrollmentService) {}
 
-  /** Creates a one-time token a worker exchanges for its identity (`airlock-worker enroll`). Audited as enrollment-token.created. */
+  /**
+   * Creates a one-time token a worker exchanges for its identity (`airlock-worker enroll`).
+   * ADMIN only: a worker joins the fleet that central policy governs. Audited as
+   * enrollment-token.created.
+   */
   @Post()
+  @Roles('ADMIN')
   @ApiCreatedResponse({ type: EnrollmentTokenResponse })
+  @ApiForbiddenResponse({ type: ErrorResponse, description: 'Needs an ADMIN token (FORBIDDEN)' })
   create(@CurrentPrincipal() principal: ApiTokenPrincipal, @CurrentActor() actor: AuditActor, @Body() body: CreateEnrollmentTokenDto): Promise<EnrollmentTokenResponse> {
     return this.enrollment.createToken(principal.tenantId, actor, body.ttlSeconds);
   }
