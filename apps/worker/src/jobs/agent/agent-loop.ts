@@ -49,24 +49,26 @@ export class AgentLoop {
   async run(ctx: JobContext, tools: WorkspaceTools, opening: readonly ConversationMessage[], reviewer?: CandidateReviewer): Promise<AgentOutcome> {
     const messages: ConversationMessage[] = [...opening];
     ctx.record.transcript({ kind: 'prompt', messages: opening.map((message) => ({ role: message.role, content: 'content' in message ? message.content : '' })) });
+    const limits = this.limitsFor(ctx);
+    const { inferenceEndpoints: endpoints } = ctx.request.policy.enforced;
     const started = this.now();
-    const deadline = AbortSignal.timeout(this.limits.agentTimeout);
+    const deadline = AbortSignal.timeout(limits.agentTimeout);
     const signal = AbortSignal.any([ctx.signal, deadline]);
     const { tokens } = ctx.report;
     const touched = new Set<string>();
     let editsProposed = 0;
     let editsApplied = 0;
     for (let turn = 1; ; turn += 1) {
-      if (turn > this.limits.maxAgentTurns) throw new AgentLimitReachedError('turns', turn - 1, this.limits.maxAgentTurns);
+      if (turn > limits.maxAgentTurns) throw new AgentLimitReachedError('turns', turn - 1, limits.maxAgentTurns);
       const spent = tokens.promptTokens + tokens.completionTokens;
-      if (spent >= this.limits.maxJobTokens) throw new AgentLimitReachedError('tokens', spent, this.limits.maxJobTokens);
+      if (spent >= limits.maxJobTokens) throw new AgentLimitReachedError('tokens', spent, limits.maxJobTokens);
       const elapsed = Math.round(this.now() - started);
-      if (elapsed >= this.limits.agentTimeout) throw new AgentLimitReachedError('time', elapsed, this.limits.agentTimeout);
+      if (elapsed >= limits.agentTimeout) throw new AgentLimitReachedError('time', elapsed, limits.agentTimeout);
       let answer: ChatAnswer;
       try {
-        answer = await this.inference.chat({ messages, tools: AGENT_TOOLS, maxTokens: this.limits.maxModelTokens, signal });
+        answer = await this.inference.chat({ messages, tools: AGENT_TOOLS, maxTokens: limits.maxModelTokens, signal, endpoints });
       } catch (error) {
-        if (deadline.aborted && !ctx.signal.aborted) throw new AgentLimitReachedError('time', Math.round(this.now() - started), this.limits.agentTimeout);
+        if (deadline.aborted && !ctx.signal.aborted) throw new AgentLimitReachedError('time', Math.round(this.now() - started), limits.agentTimeout);
         throw error;
       }
       tokens.requests += answer.requests;
@@ -118,6 +120,20 @@ export class AgentLoop {
         return { finished: finishCalls.length > 0, turns: turn, editsProposed, editsApplied, touched: [...touched], reviews: reviewer?.reviews ?? [] };
       }
     }
+  }
+
+  /**
+   * The job's limits: the worker's own, lowered by the job's policy where its token or time
+   * budget is smaller (the effective policy already holds the stricter of the local config
+   * and the central policy; the minimum keeps a caller's tighter limits too).
+   */
+  private limitsFor(ctx: JobContext): AgentLimits {
+    const policy = ctx.request.policy.enforced;
+    return {
+      ...this.limits,
+      maxJobTokens: Math.min(this.limits.maxJobTokens, policy.inferenceTokenBudget),
+      agentTimeout: Math.min(this.limits.agentTimeout, policy.inferenceTimeBudgetMs),
+    };
   }
 }
 

@@ -243,6 +243,34 @@ describe('governance on the candidate change (real pipeline, real git)', () => {
     expect(upstream(run.result)).not.toContain('ci.yml');
   });
 
+  it("asks only the endpoints the policy allows, and stops at the policy's token budget when it is below the worker's", async () => {
+    const reader = () => answer(toolBlock('read_file', { path: 'src/calculator.js' })).then((read) => ({ ...read, promptTokens: 600, completionTokens: 10 }));
+    const run = await runAttempt({ policy: { centralRules: { 'inference-endpoints': { allowed: ['local', 'elsewhere'] }, 'inference-token-budget': { max: 1_000 } } }, model: reader });
+    // Two answers spend 1220 tokens, past the central 1000 though far below the worker's own 100000.
+    expect(run.result).toMatchObject({ outcome: JobOutcome.JOB_OUTCOME_FAILED, failureCode: FailureCode.TOKEN_BUDGET_EXHAUSTED, failedPhase: Phase.PHASE_INFERENCE });
+    expect(run.requests).toHaveLength(2);
+    expect(run.requests.map((request) => request.endpoints)).toEqual([['local'], ['local']]);
+  });
+
+  it("stops at the policy's time budget when it is below the worker's", async () => {
+    const slowReader = () => new Promise<ChatAnswer>((resolve) => setTimeout(() => resolve(textAnswer(toolBlock('read_file', { path: 'src/calculator.js' }))), 600));
+    const run = await runAttempt({ policy: { centralRules: { 'inference-time-budget': { max: 1_000 } } }, model: slowReader });
+    // The worker's own agentTimeout here is 20 s: only the central 1 s can end the loop after two slow answers.
+    expect(run.result).toMatchObject({ outcome: JobOutcome.JOB_OUTCOME_FAILED, failureCode: FailureCode.AGENT_TIME_EXHAUSTED });
+    expect(run.requests.length).toBeLessThanOrEqual(2);
+  });
+
+  it('fails POLICY_VIOLATION without asking any model when the policy leaves none of the worker’s endpoints', async () => {
+    const run = await runAttempt({ policy: { centralRules: { 'inference-endpoints': { allowed: ['elsewhere'] } } }, model: () => answer(FIX) });
+    expect(run.result).toMatchObject({
+      outcome: JobOutcome.JOB_OUTCOME_FAILED,
+      failureCode: FailureCode.POLICY_VIOLATION,
+      failedPhase: Phase.PHASE_INFERENCE,
+      policy: { decisions: [{ rule: 'RULE_INFERENCE_ENDPOINTS', level: 'RULE_LEVEL_MANDATORY', outcome: 'RULE_OUTCOME_BLOCKED' }] },
+    });
+    expect(run.requests).toHaveLength(0);
+  });
+
   it('records an advisory rule the change breaks and delivers it, without sending it back', async () => {
     const run = await runAttempt({
       policy: { localRules: { 'protected-paths': { paths: [CI_FILE], level: 'advisory' } } },

@@ -49,4 +49,6 @@ export interface ChatRequest {
   readonly tools: readonly ToolSpec[];
   readonly maxTokens: number;
   readonly signal: AbortSignal;
+  /** Names of the configured endpoints this request may use (the job's policy); absent: all of them. */
+  readonly endpoints?: readonly string[];
 }

@@ -100,6 +100,18 @@ describe('InferenceClient retries, Retry-After and the circuit breaker', () => {
     expect(fallback.served()).toBe(5);
   });
 
+  it("asks only the endpoints a request's policy allows, in the configured order", async () => {
+    const first = await serve((_n, response) => succeed(response));
+    const second = await serve((_n, response) => succeed(response));
+    const client = new InferenceClient([endpoint('first', first.url), endpoint('second', second.url)], quietLogger);
+    const answer = await client.chat({ messages: prompt, tools: [], maxTokens: 8, signal: AbortSignal.timeout(30_000), endpoints: ['second'] });
+    expect(answer.endpoint).toBe('second');
+    expect([first.served(), second.served()]).toEqual([0, 1]);
+    // No endpoint allowed: nothing is asked at all.
+    await expect(client.chat({ messages: prompt, tools: [], maxTokens: 8, signal: AbortSignal.timeout(30_000), endpoints: [] })).rejects.toMatchObject({ requests: 0 });
+    expect([first.served(), second.served()]).toEqual([0, 1]);
+  });
+
   it('reads Retry-After as seconds, as an HTTP date, or as retry-after-ms', () => {
     expect(parseRetryAfterMs(null, '2', 0)).toBe(2_000);
     expect(parseRetryAfterMs('150', '9', 0)).toBe(150);

@@ -221,6 +221,8 @@ export class InferenceClient implements ContextWindowProvider {
     let requests = 0;
     for (const { endpoint, client } of this.clients) {
       request.signal.throwIfAborted();
+      // The job's policy may allow fewer endpoints than the worker has; order stays the config's.
+      if (request.endpoints !== undefined && !request.endpoints.includes(endpoint.name)) continue;
       if (!this.breaker.allows(endpoint.name)) {
         this.logger.warn('inference-endpoint-skipped', { endpoint: endpoint.name, reason: 'circuit-open' });
         continue;

@@ -5,6 +5,7 @@ import { buildAgentPrompt } from '../agent/agent-prompt';
 import { type CodeRanking, WorkspaceTools } from '../agent/workspace-tools';
 import type { EditBlockApplier } from '../edits/edit-block.applier';
 import { ChangeGovernance } from '../governance/change-governance';
+import { PolicyViolationError } from '../governance/policy-violation.error';
 import type { InferenceClient } from '../inference/inference.client';
 import { InferenceRejectedError } from '../inference/inference-rejected.error';
 import { InferenceStreamIncompleteError } from '../inference/inference-stream-incomplete.error';
@@ -18,11 +19,13 @@ import type { TestSuiteRunner } from '../verification/test-suite.runner';
  * tools — reads, searches, edits the worktree, runs the tests — until it finishes (see
  * AgentLoop), counting requests and tokens. It is told the effective policy up front, and a
  * change that breaks a mandatory rule goes back to it with the policy's feedback, at most
- * `maxFixRetries` times (ChangeGovernance); APPLY has the last word. Fails
- * INFERENCE_UNAVAILABLE (no endpoint answered), INFERENCE_FAILED (a 4xx, or an answer the
- * server cut off), PROMPT_TRUNCATED, MODEL_OUTPUT_UNUSABLE (an answer too long),
- * AGENT_TURNS_EXHAUSTED, TOKEN_BUDGET_EXHAUSTED, AGENT_TIME_EXHAUSTED, or PATCH_APPLY_FAILED
- * (an edit aimed at `.git`, `.airlock.yml` or out of the worktree).
+ * `maxFixRetries` times (ChangeGovernance); APPLY has the last word. The policy's
+ * endpoints, token budget and time budget bound the loop. Fails INFERENCE_UNAVAILABLE (no
+ * endpoint answered), INFERENCE_FAILED (a 4xx, or an answer the server cut off),
+ * PROMPT_TRUNCATED, MODEL_OUTPUT_UNUSABLE (an answer too long), AGENT_TURNS_EXHAUSTED,
+ * TOKEN_BUDGET_EXHAUSTED, AGENT_TIME_EXHAUSTED, PATCH_APPLY_FAILED (an edit aimed at
+ * `.git`, `.airlock.yml` or out of the worktree), or POLICY_VIOLATION (the policy leaves
+ * the job no endpoint).
  */
 export class AgentPhase implements JobPhase {
   readonly name = Phase.PHASE_INFERENCE;
@@ -44,6 +47,12 @@ export class AgentPhase implements JobPhase {
   }
 
   async run(ctx: JobContext): Promise<void> {
+    // The policy may leave none of the worker's endpoints: the job cannot ask a model at all.
+    if (ctx.request.policy.enforced.inferenceEndpoints.length === 0) {
+      const detail = "the policy's inference-endpoints rule allows none of the worker's configured endpoints";
+      ctx.report.decisions.add({ rule: 'inference-endpoints', level: 'mandatory', outcome: 'blocked', policy: 'enforced', detail });
+      throw new PolicyViolationError(['inference-endpoints'], detail);
+    }
     const tools = new WorkspaceTools({
       applier: this.deps.applier,
       git: this.deps.git,
