@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import type { JobView } from '@airlock/local-stack';
 import { findInDatabase, findInLogs } from './support/canary-scan';
 import { startE2eStack, type E2eStack } from './support/e2e-stack';
@@ -139,6 +140,13 @@ describe('central policy, published by an admin and enforced on the worker', () 
       expect(await findInDatabase(stack.databaseUrl, needle)).toEqual([]);
       expect(findInLogs(stack.dirs.logs, 'control-plane', needle)).toEqual([]);
     }
+  });
+
+  it("writes the admin's bootstrap token to its 0600 file and to no log of the stack", async () => {
+    const token = readFileSync(stack.adminTokenFile, 'utf8').trim();
+    expect(token).toMatch(/^alt_/);
+    expect(statSync(stack.adminTokenFile).mode & 0o777).toBe(0o600);
+    expect(findInLogs(stack.dirs.logs, '', token)).toEqual([]);
   });
 
   it('brings a worker that was offline during a publish up to date when it reconnects', async () => {

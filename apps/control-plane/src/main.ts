@@ -14,9 +14,9 @@ async function main(): Promise<void> {
   }
   const controlPlane = await startControlPlane(config);
   if (controlPlane.bootstrapToken) {
-    // Deliberately not a log record: logs never carry tokens. Shown once, on first start.
+    // The path only: stdout ends up in logs, and logs never carry a token.
     process.stdout.write(
-      `${JSON.stringify({ event: 'bootstrap_admin_token', token: controlPlane.bootstrapToken, note: 'shown once: store it now; only its hash is kept' })}\n`,
+      `${JSON.stringify({ event: 'bootstrap_admin_token', file: config.bootstrapTokenFile, note: 'first start: the admin API token is in this file (mode 0600); only its hash is kept' })}\n`,
     );
   }
   process.stdout.write(`${JSON.stringify({ event: 'ready', httpUrl: controlPlane.httpUrl, grpcAddress: controlPlane.grpcAddress, grpcTls: controlPlane.grpcTls })}\n`);

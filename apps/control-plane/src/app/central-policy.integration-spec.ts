@@ -4,8 +4,8 @@ import { parsePostgresUrl } from '@airlock/data-access';
 import { decodeInstructionPayload, type WorkerGatewayClient } from '@airlock/protocol';
 import { createApiToken, createTenantWithAdminToken } from '../test-support/tenant.fixture';
 import { eventually, gatewayClient, TestWorker } from '../test-support/test-worker';
-import { loadAppConfig } from './config/app-config';
 import { startControlPlane, type RunningControlPlane } from './control-plane';
+import { testAppConfig } from '../test-support/test-app-config';
 
 jest.setTimeout(120_000);
 
@@ -19,7 +19,7 @@ beforeAll(async () => {
   cluster = await startPostgresCluster();
   const databaseUrl = await createDatabase(cluster.url, 'central_policy_it');
   controlPlane = await startControlPlane(
-    loadAppConfig({ DATABASE_URL: databaseUrl, AIRLOCK_HTTP_PORT: '0', AIRLOCK_GRPC_PORT: '0', AIRLOCK_LEASE_TTL: '5s', AIRLOCK_HEARTBEAT_INTERVAL: '1s', LOG_LEVEL: 'fatal' }),
+    testAppConfig(databaseUrl, { AIRLOCK_LEASE_TTL: '5s', AIRLOCK_HEARTBEAT_INTERVAL: '1s' }),
   );
   client = gatewayClient(controlPlane.grpcAddress);
   sql = new pg.Client(parsePostgresUrl(databaseUrl));

@@ -3,8 +3,8 @@ import { createDatabase, startPostgresCluster, type PostgresCluster } from '@air
 import { parsePostgresUrl } from '@airlock/data-access';
 import { createTenantWithAdminToken } from '../test-support/tenant.fixture';
 import { eventually, gatewayClient, TestWorker } from '../test-support/test-worker';
-import { loadAppConfig } from './config/app-config';
 import { startControlPlane } from './control-plane';
+import { testAppConfig } from '../test-support/test-app-config';
 
 jest.setTimeout(60_000);
 
@@ -23,7 +23,7 @@ describe('stopping the control plane with worker streams open', () => {
   it('waits for every stream it closed to mark its worker offline, then closes the database', async () => {
     const databaseUrl = await createDatabase(cluster.url, 'shutdown_it');
     const controlPlane = await startControlPlane(
-      loadAppConfig({ DATABASE_URL: databaseUrl, AIRLOCK_HTTP_PORT: '0', AIRLOCK_GRPC_PORT: '0', AIRLOCK_LEASE_TTL: '5s', AIRLOCK_HEARTBEAT_INTERVAL: '1s', LOG_LEVEL: 'fatal' }),
+      testAppConfig(databaseUrl, { AIRLOCK_LEASE_TTL: '5s', AIRLOCK_HEARTBEAT_INTERVAL: '1s' }),
     );
     const client = gatewayClient(controlPlane.grpcAddress);
     const { token } = await createTenantWithAdminToken(controlPlane.dataAccess, 'shutdown-tenant');

@@ -5,9 +5,9 @@ import { verifyBytes } from '@airlock/envelope';
 import { decodeInstructionPayload, loadAirlockV1, type WorkerGatewayClient } from '@airlock/protocol';
 import { createTenantWithAdminToken } from '../test-support/tenant.fixture';
 import { eventually, gatewayClient, enroll, TestWorker } from '../test-support/test-worker';
-import { loadAppConfig } from './config/app-config';
 import { startControlPlane, type RunningControlPlane } from './control-plane';
 import type { JobDetailResponse, JobResponse } from './jobs/dto/job.response';
+import { testAppConfig } from '../test-support/test-app-config';
 
 jest.setTimeout(60_000);
 
@@ -20,15 +20,7 @@ beforeAll(async () => {
   cluster = await startPostgresCluster();
   const databaseUrl = await createDatabase(cluster.url, 'control_plane_it');
   controlPlane = await startControlPlane(
-    loadAppConfig({
-      DATABASE_URL: databaseUrl,
-      AIRLOCK_HTTP_PORT: '0',
-      AIRLOCK_GRPC_PORT: '0',
-      AIRLOCK_LEASE_TTL: '1s',
-      AIRLOCK_HEARTBEAT_INTERVAL: '200ms',
-      AIRLOCK_MAX_ATTEMPTS: '3',
-      LOG_LEVEL: 'fatal',
-    }),
+    testAppConfig(databaseUrl, { AIRLOCK_LEASE_TTL: '1s', AIRLOCK_HEARTBEAT_INTERVAL: '200ms', AIRLOCK_MAX_ATTEMPTS: '3' }),
   );
   client = gatewayClient(controlPlane.grpcAddress);
 });

@@ -3,8 +3,8 @@ import { createDatabase, startPostgresCluster, type PostgresCluster } from '@air
 import { createTenantWithAdminToken } from '../test-support/tenant.fixture';
 import { eventually } from '../test-support/test-worker';
 import { MAX_REQUEST_BODY_BYTES } from './common/json-body.reader';
-import { loadAppConfig } from './config/app-config';
 import { startControlPlane, type RunningControlPlane } from './control-plane';
+import { testAppConfig } from '../test-support/test-app-config';
 
 jest.setTimeout(60_000);
 
@@ -16,7 +16,7 @@ let token: string;
 beforeAll(async () => {
   cluster = await startPostgresCluster();
   databaseUrl = await createDatabase(cluster.url, 'rest_bad_input_it');
-  controlPlane = await startControlPlane(loadAppConfig({ DATABASE_URL: databaseUrl, AIRLOCK_HTTP_PORT: '0', AIRLOCK_GRPC_PORT: '0', LOG_LEVEL: 'fatal' }));
+  controlPlane = await startControlPlane(testAppConfig(databaseUrl));
   ({ token } = await createTenantWithAdminToken(controlPlane.dataAccess, 'bad-input'));
 });
 

@@ -22,6 +22,11 @@ export class ApiTokenRepository {
     return this.db.apiToken.create({ data: input, select: { id: true } });
   }
 
+  /** Whether the tenant holds any API token at all (the bootstrap token is made only when it holds none). */
+  async anyForTenant(tenantId: string): Promise<boolean> {
+    return (await this.db.apiToken.findFirst({ where: { tenantId }, select: { id: true } })) !== null;
+  }
+
   /** Looks a token up by its hash and records its use. */
   async authenticate(tokenHash: string, now: Date): Promise<ApiTokenPrincipal | null> {
     const token = await this.db.apiToken.findUnique({ where: { tokenHash }, select: { id: true, name: true, tenantId: true, role: true } });

@@ -24,7 +24,11 @@ export interface AppConfig {
   readonly heartbeatIntervalMs: number;
   readonly instructionTtlMs: number;
   readonly maxAttempts: number;
-  readonly bootstrapTokenFile: string | undefined;
+  /**
+   * Where the first start writes the bootstrap admin token (mode 0600): the only place it is
+   * ever written, never stdout or a log. Default `<AIRLOCK_DATA_DIR>/bootstrap-admin-token`.
+   */
+  readonly bootstrapTokenFile: string;
   readonly logLevel: (typeof LOG_LEVELS)[number];
 }
 
@@ -131,7 +135,7 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>)
     heartbeatIntervalMs: vars.AIRLOCK_HEARTBEAT_INTERVAL,
     instructionTtlMs: vars.AIRLOCK_INSTRUCTION_TTL,
     maxAttempts: vars.AIRLOCK_MAX_ATTEMPTS,
-    bootstrapTokenFile: vars.AIRLOCK_BOOTSTRAP_TOKEN_FILE,
+    bootstrapTokenFile: path.resolve(vars.AIRLOCK_BOOTSTRAP_TOKEN_FILE ?? path.join(vars.AIRLOCK_DATA_DIR, 'bootstrap-admin-token')),
     logLevel: vars.LOG_LEVEL,
   };
 }
