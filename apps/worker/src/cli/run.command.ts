@@ -100,7 +100,7 @@ export async function runCommand(options: { readonly config: string }): Promise<
     contextEngine: new ContextEngine({ cacheDir: join(config.workspaceDir, 'context-index'), git }),
     // The first endpoint's configured window, as the one normally answering; undefined → the default.
     // The configured window, else what the server says (asked once per endpoint, never failing a job).
-    contextWindow: (signal) => inference.contextWindow(signal),
+    contextWindow: (signal, endpoints) => inference.contextWindow(signal, endpoints),
     inference,
     applier: new EditBlockApplier(),
     testRunner: new TestCommandRunner(config.host, sandbox, config.limits.killGrace),

@@ -89,6 +89,13 @@ describe('InferenceClient context window discovery', () => {
     return track(await startTranscriptReplay(names.map((name) => recordings.get(name) ?? raise(`no recording ${name}`))));
   }
 
+  it("gives the window of the first endpoint the job's policy allows, not the worker's first", async () => {
+    const { client } = clientWithLog(endpoint('big', 'http://127.0.0.1:9/v1', { contextWindow: 131_072 }), endpoint('small', 'http://127.0.0.1:9/v1', { contextWindow: 8_192 }));
+    await expect(client.contextWindow(AbortSignal.timeout(10_000))).resolves.toBe(131_072);
+    await expect(client.contextWindow(AbortSignal.timeout(10_000), ['small'])).resolves.toBe(8_192);
+    await expect(client.contextWindow(AbortSignal.timeout(10_000), [])).resolves.toBeUndefined();
+  });
+
   it.each([
     ['01-get-props', 16_384, '-c 16384'],
     ['01-get-props-c512-noshift', 512, '-c 512'],

@@ -165,11 +165,13 @@ export class InferenceClient implements ContextWindowProvider {
 
   /**
    * The context window, in tokens, of the first endpoint (in order, skipping those whose
-   * circuit is open) that has a known one: see `contextWindowOf`. undefined when none does.
-   * Throws only the signal's reason, when the job is cancelled.
+   * circuit is open, and those not in `endpoints` when given) that has a known one: see
+   * `contextWindowOf`. undefined when none does. Throws only the signal's reason, when the
+   * job is cancelled.
    */
-  async contextWindow(signal: AbortSignal): Promise<number | undefined> {
+  async contextWindow(signal: AbortSignal, endpoints?: readonly string[]): Promise<number | undefined> {
     for (const { endpoint } of this.clients) {
+      if (endpoints !== undefined && !endpoints.includes(endpoint.name)) continue;
       if (this.breaker.isOpen(endpoint.name)) continue;
       const tokens = await this.contextWindowOf(endpoint, signal);
       if (tokens !== undefined) return tokens;

@@ -10,7 +10,8 @@ import type { JobPhase } from '../pipeline/phase';
  * The model's context window in tokens, as the endpoint's config or its server says, or
  * undefined when neither does (then DEFAULT_CONTEXT_WINDOW is assumed).
  */
-export type ContextWindowSource = (signal: AbortSignal) => Promise<number | undefined>;
+/** The context window of the first endpoint that knows one, among `endpoints` (the job's policy) when given. */
+export type ContextWindowSource = (signal: AbortSignal, endpoints?: readonly string[]) => Promise<number | undefined>;
 
 /** What CONTEXT needs from the worker. */
 export interface ContextPhaseDependencies {
@@ -99,7 +100,8 @@ export class ContextPhase implements JobPhase {
   /** The endpoint's window; one it cannot tell (or that fails to say) is unknown, not a failed job. */
   private async contextWindow(ctx: JobContext): Promise<number | undefined> {
     try {
-      return await this.deps.contextWindow(ctx.signal);
+      // The window of an endpoint the job may use: the policy may leave out the worker's first one.
+      return await this.deps.contextWindow(ctx.signal, ctx.request.policy.enforced.inferenceEndpoints);
     } catch (error) {
       if (ctx.signal.aborted) throw error;
       ctx.logger.warn('context-window-unknown', { error: error instanceof Error ? error : String(error) });
