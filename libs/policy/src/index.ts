@@ -8,6 +8,7 @@ export {
   ENFORCEABLE_RULE_IDS,
   RULE_LEVELS,
   DEFAULT_PROTECTED_PATHS,
+  LIMIT_CEILINGS,
   policyDocumentSchema,
   policyRulesSchema,
   bundleLayerSchema,

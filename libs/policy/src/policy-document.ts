@@ -70,6 +70,19 @@ export const ENFORCEABLE_RULE_IDS = [
 
 export type EnforceableRuleId = (typeof ENFORCEABLE_RULE_IDS)[number];
 
+/**
+ * The largest value each limit can take in a policy document or a worker's config, whatever
+ * else they say: no job can go past these, so a result that does reports something no
+ * worker measured.
+ */
+export const LIMIT_CEILINGS = {
+  filesChanged: 10_000,
+  linesChanged: 1_000_000,
+  jobTokens: 100_000_000,
+  /** One completion's `max_tokens` (the worker's `limits.maxModelTokens`). */
+  answerTokens: 1_000_000,
+} as const;
+
 /** `advisory`: recorded, the job goes on. `mandatory`: the job is stopped. */
 export const RULE_LEVELS = ['advisory', 'mandatory'] as const;
 export type RuleLevel = (typeof RULE_LEVELS)[number];
@@ -139,11 +152,11 @@ export const policyRulesSchema = z.strictObject({
     level,
   }),
   'max-files-changed': z.strictObject({
-    max: z.number().int('expected an integer').min(1, 'expected at least 1').max(10_000, 'expected at most 10000'),
+    max: z.number().int('expected an integer').min(1, 'expected at least 1').max(LIMIT_CEILINGS.filesChanged, `expected at most ${LIMIT_CEILINGS.filesChanged}`),
     level,
   }),
   'max-lines-changed': z.strictObject({
-    max: z.number().int('expected an integer').min(1, 'expected at least 1').max(1_000_000, 'expected at most 1000000'),
+    max: z.number().int('expected an integer').min(1, 'expected at least 1').max(LIMIT_CEILINGS.linesChanged, `expected at most ${LIMIT_CEILINGS.linesChanged}`),
     level,
   }),
   secrets: z.strictObject({ enabled: z.boolean({ error: 'expected true or false' }), level }),
@@ -165,7 +178,7 @@ export const policyRulesSchema = z.strictObject({
     allowed: list(z.string().regex(ENDPOINT_NAME, "expected an endpoint name from the worker's catalog ([A-Za-z0-9._-]{1,64})"), 64, 'endpoints'),
   }),
   'inference-token-budget': z.strictObject({
-    max: z.number().int('expected an integer').min(1_000, 'expected at least 1000').max(100_000_000, 'expected at most 100000000'),
+    max: z.number().int('expected an integer').min(1_000, 'expected at least 1000').max(LIMIT_CEILINGS.jobTokens, `expected at most ${LIMIT_CEILINGS.jobTokens}`),
   }),
   'inference-time-budget': z.strictObject({ max: timeBudget }),
   'metadata-level': z.strictObject({

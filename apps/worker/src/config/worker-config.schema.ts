@@ -1,7 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { signingKeyIdOf } from '@airlock/envelope';
-import { isLocalInferenceUrl, policyRulesSchema } from '@airlock/policy';
+import { isLocalInferenceUrl, LIMIT_CEILINGS, policyRulesSchema } from '@airlock/policy';
 import { byteSizeSchema } from './byte-size.schema';
 import { parseDuration } from '@airlock/duration';
 import { durationSchema } from './duration.schema';
@@ -247,19 +247,19 @@ export const workerConfigSchema = z
       .strictObject({
         maxContextFiles: z.number().int().min(1).max(200).default(8).describe('Files shown to the model (default 8).'),
         maxContextBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(200 * 1024).describe('Bytes of file content shown to the model (default 204800 = 200 KiB).'),
-        maxModelTokens: z.number().int().min(16).max(1_000_000).default(4096).describe('max_tokens for one completion (default 4096).'),
+        maxModelTokens: z.number().int().min(16).max(LIMIT_CEILINGS.answerTokens).default(4096).describe('max_tokens for one completion (default 4096).'),
         maxAgentTurns: z.number().int().min(1).max(500).default(30).describe('Answers the model may give in one job, tool calls and all; past it the job fails AGENT_TURNS_EXHAUSTED (default 30).'),
         maxJobTokens: z
           .number()
           .int()
           .min(1_000)
-          .max(100_000_000)
+          .max(LIMIT_CEILINGS.jobTokens)
           .default(500_000)
           .describe('Prompt and completion tokens one job may spend across all its requests; past it the job fails TOKEN_BUDGET_EXHAUSTED (default 500000).'),
         agentTimeout: duration('20m', 'Wall time the agent loop may take in one job (AGENT_TIME_EXHAUSTED past it)'),
         maxAgentTestRuns: z.number().int().min(0).max(100).default(10).describe('Test runs the model may ask for in one job (default 10).'),
-        maxChangedFiles: z.number().int().min(1).max(10_000).default(25).describe('Files one change may touch; a larger change fails CHANGE_TOO_LARGE (default 25).'),
-        maxChangedLines: z.number().int().min(1).max(1_000_000).default(2_000).describe('Lines one change may add and remove in all; a larger change fails CHANGE_TOO_LARGE (default 2000).'),
+        maxChangedFiles: z.number().int().min(1).max(LIMIT_CEILINGS.filesChanged).default(25).describe('Files one change may touch; a larger change fails CHANGE_TOO_LARGE (default 25).'),
+        maxChangedLines: z.number().int().min(1).max(LIMIT_CEILINGS.linesChanged).default(2_000).describe('Lines one change may add and remove in all; a larger change fails CHANGE_TOO_LARGE (default 2000).'),
         testTimeout: duration('5m', 'Test command timeout when .airlock.yml sets none'),
         jobTimeout: duration('30m', 'Whole-job timeout'),
         shutdownGrace: boundedDuration('1s', '24h')
