@@ -27,6 +27,7 @@ export {
   type LeaseRenewal,
   type JobCancellation,
   type ResultDispositionName,
+  type ResultJudge,
   type LeaseExpiry,
 } from './repositories/job.repository';
 export {

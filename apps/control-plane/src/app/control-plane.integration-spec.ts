@@ -67,7 +67,8 @@ function succeeded(jobId: string, attempt: number) {
       outcome: 'JOB_OUTCOME_SUCCEEDED' as const,
       failureCode: 'FAILURE_CODE_UNSPECIFIED' as const,
       failedPhase: 'PHASE_UNSPECIFIED' as const,
-      phaseDurations: [{ phase: 'PHASE_TEST' as const, durationMs: 1200 }],
+      // Short enough for the time these tests leave between dispatch and result: longer would be implausible.
+      phaseDurations: [{ phase: 'PHASE_TEST' as const, durationMs: 120 }],
       tokens: { requests: 2, promptTokens: 900, completionTokens: 120 },
       change: { filesChanged: 1, linesAdded: 3, linesRemoved: 1, editsProposed: 1, editsApplied: 1 },
       verification: { testsRan: true, testExitCode: 0 },
@@ -224,10 +225,35 @@ describe('worker stream', () => {
     expect(job.attempts).toEqual([expect.objectContaining({ number: 1, workerId: worker.workerId, status: 'SUCCEEDED' })]);
     expect(job.result).toMatchObject({ outcome: 'JOB_OUTCOME_SUCCEEDED', contextFiles: 4, changeMac: 'ab'.repeat(32), deliveryMac: null });
     expect(job.events.map((e) => e.type)).toEqual(['CREATED', 'QUEUED', 'DISPATCHED', 'ACKED', 'PHASE_STARTED', 'RESULT_RECORDED']);
+    expect(job.implausible).toEqual([]);
 
     worker.send(succeeded(jobId, 1));
     const acks = await eventually(() => (worker.resultAcks().length === 2 ? worker.resultAcks() : undefined), 'second result ack');
     expect(acks[1]!.disposition).toBe('RESULT_DISPOSITION_DUPLICATE');
+    worker.close();
+  });
+
+  it('records a result whose figures no worker could have measured as implausible, and counts it on the worker', async () => {
+    const { token } = await newTenant();
+    const worker = await connectedWorker(token);
+    const jobId = await runningJob(token, worker);
+    const { result } = succeeded(jobId, 1);
+    const max = 2 ** 32 - 1;
+    // Every count at its type's ceiling: the schema check passes it, the attempt's facts do not.
+    worker.send({
+      result: {
+        ...result,
+        phaseDurations: [{ phase: 'PHASE_TEST' as const, durationMs: max }],
+        tokens: { requests: max, promptTokens: max, completionTokens: max },
+        change: { filesChanged: max, linesAdded: max, linesRemoved: max, editsProposed: max, editsApplied: max },
+      },
+    });
+    await eventually(() => (worker.resultAcks().length === 1 ? true : undefined), 'result ack');
+    const job = (await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body;
+    expect(job).toMatchObject({ status: 'SUCCEEDED', implausible: ['durations-exceed-wall-time', 'tokens-exceed-every-budget', 'change-exceeds-every-limit'] });
+    const [listed] = (await api<Array<{ id: string; implausibleResults: number; lastImplausibleAt: string | null }>>(token, 'GET', '/workers')).body;
+    expect(listed).toMatchObject({ id: worker.workerId, implausibleResults: 1 });
+    expect(listed?.lastImplausibleAt).not.toBeNull();
     worker.close();
   });
 

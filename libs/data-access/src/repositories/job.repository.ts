@@ -102,6 +102,8 @@ export interface JobSummary {
 /** A job with its history. The ticket text is deliberately not part of any read model. */
 export interface JobDetail extends JobSummary {
   readonly result: JobResultMetadata | null;
+  /** Why the result's figures cannot be true (empty when plausible); see recordResult. */
+  readonly resultImplausible: readonly string[];
   readonly attempts: readonly JobAttemptView[];
   readonly events: readonly JobEventView[];
 }
@@ -179,6 +181,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ACTIVE_JOB_STATUSES: JobStatus[] = ['DISPATCHED', 'RUNNING'];
 const ACTIVE_ATTEMPT_STATUSES: AttemptStatus[] = ['DISPATCHED', 'RUNNING'];
 
+/** Reasons a result's figures cannot be true of its attempt, e.g. `durations-exceed-wall-time`; none when plausible. */
+export type ResultJudge = (attempt: { readonly dispatchedAt: Date }) => readonly string[];
+
 const SUMMARY_SELECT = {
   id: true,
   tenantId: true,
@@ -233,6 +238,7 @@ export class JobRepository {
       select: {
         ...SUMMARY_SELECT,
         result: true,
+        resultImplausible: true,
         attempts: {
           orderBy: { attempt: 'asc' },
           select: { attempt: true, workerId: true, status: true, dispatchedAt: true, ackedAt: true, finishedAt: true, leaseExpiresAt: true, failureCode: true },
@@ -445,13 +451,16 @@ export class JobRepository {
   /**
    * Records an attempt's final result under the fencing rules of docs/worker-protocol.md:
    * only the job's current, still-active attempt is recorded; the same attempt again is a
-   * duplicate; an older or fenced attempt is stale and changes nothing.
+   * duplicate; an older or fenced attempt is stale and changes nothing. `judge` names what
+   * in the result cannot be true of the attempt (its figures against its wall time and the
+   * limits any worker has); a result it finds fault with is still recorded, flagged, and
+   * counted on its worker.
    */
-  async recordResult(ref: WorkerAttemptRef, result: JobResultMetadata, now: Date): Promise<ResultDispositionName> {
+  async recordResult(ref: WorkerAttemptRef, result: JobResultMetadata, now: Date, judge: ResultJudge = () => []): Promise<ResultDispositionName> {
     return this.db.$transaction(async (tx) => {
       const job = await lockJob(tx, ref.jobId);
       const attempt = job
-        ? await tx.jobAttempt.findUnique({ where: { jobId_attempt: { jobId: ref.jobId, attempt: ref.attempt } }, select: { status: true, workerId: true } })
+        ? await tx.jobAttempt.findUnique({ where: { jobId_attempt: { jobId: ref.jobId, attempt: ref.attempt } }, select: { status: true, workerId: true, dispatchedAt: true } })
         : null;
       if (!job || !attempt || attempt.workerId !== ref.workerId) return 'UNKNOWN_ATTEMPT';
       if (attempt.status === 'SUCCEEDED' || attempt.status === 'FAILED' || attempt.status === 'CANCELLED') return 'DUPLICATE';
@@ -465,10 +474,14 @@ export class JobRepository {
         where: { jobId_attempt: { jobId: ref.jobId, attempt: ref.attempt } },
         data: { status, failureCode: result.failureCode, finishedAt: now },
       });
+      const implausible = [...judge({ dispatchedAt: attempt.dispatchedAt })];
       await tx.job.update({
         where: { id: ref.jobId },
-        data: { status, failureCode: result.failureCode, result: result as unknown as Prisma.InputJsonObject, finishedAt: now, updatedAt: now },
+        data: { status, failureCode: result.failureCode, result: result as unknown as Prisma.InputJsonObject, resultImplausible: implausible, finishedAt: now, updatedAt: now },
       });
+      if (implausible.length > 0) {
+        await tx.worker.update({ where: { id: ref.workerId }, data: { implausibleResults: { increment: 1 }, lastImplausibleAt: now } });
+      }
       await tx.jobEvent.create({
         data: { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: 'RESULT_RECORDED', failureCode: result.failureCode, at: now },
       });

@@ -18,6 +18,9 @@ export interface WorkerSummary {
   readonly capacity: number;
   readonly lastSeenAt: Date | null;
   readonly enrolledAt: Date;
+  /** Results it reported with figures that cannot be true, and when the last one came. */
+  readonly implausibleResults: number;
+  readonly lastImplausibleAt: Date | null;
 }
 
 /** Where a worker stands with its tenant's central policy. */
@@ -146,7 +149,7 @@ export class WorkerRepository {
     return this.db.worker.findMany({
       where: { tenantId },
       orderBy: { enrolledAt: 'asc' },
-      select: { id: true, name: true, status: true, version: true, capacity: true, lastSeenAt: true, enrolledAt: true },
+      select: { id: true, name: true, status: true, version: true, capacity: true, lastSeenAt: true, enrolledAt: true, implausibleResults: true, lastImplausibleAt: true },
     });
   }
 }

@@ -26,6 +26,7 @@ import { leaseExpiresAt } from '../dispatch/lease';
 import type { WorkerSessionHandle, WorkerSessionRegistry } from '../dispatch/worker-session.registry';
 import type { PolicyDistributor } from '../policies/policy-distributor';
 import { toJobResultMetadata } from './job-result.mapper';
+import { judgeResult } from './result-plausibility';
 
 /** Everything a stream session needs from the rest of the control plane. */
 export interface WorkerStreamDependencies {
@@ -200,12 +201,12 @@ export class WorkerStreamSession implements WorkerSessionHandle {
       case 'result': {
         const result = frame.result!;
         const ref = result.attempt!;
-        const disposition = await data.jobs.recordResult(
-          { workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt },
-          toJobResultMetadata(result),
-          now,
-        );
+        const metadata = toJobResultMetadata(result);
+        let implausible: readonly string[] = [];
+        const judge = judgeResult(metadata, now);
+        const disposition = await data.jobs.recordResult({ workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt }, metadata, now, (attempt) => (implausible = judge(attempt)));
         this.deps.logger.log({ event: 'job_result', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, outcome: result.outcome, disposition });
+        if (implausible.length > 0) this.deps.logger.warn({ event: 'implausible_result', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, reasons: implausible.join(',') });
         this.send({ resultAck: { attempt: { jobId: ref.jobId, attempt: ref.attempt }, disposition: ResultDisposition[`RESULT_DISPOSITION_${disposition}`] } });
         return;
       }

@@ -10,6 +10,8 @@ export class WorkerResponse {
   @ApiProperty() capacity!: number;
   @ApiPropertyOptional({ nullable: true, type: Date }) lastSeenAt!: Date | null;
   @ApiProperty() enrolledAt!: Date;
+  @ApiProperty({ description: 'Results it reported whose figures cannot be true (recorded, flagged on the job, left out of analytics)' }) implausibleResults!: number;
+  @ApiPropertyOptional({ nullable: true, type: Date, description: 'When the last such result came' }) lastImplausibleAt!: Date | null;
 }
 
 @ApiTags('workers')
@@ -23,6 +25,15 @@ export class WorkersController {
   @ApiOkResponse({ type: [WorkerResponse] })
   async list(@CurrentPrincipal() principal: ApiTokenPrincipal): Promise<WorkerResponse[]> {
     const workers = await this.data.workers.listForTenant(principal.tenantId);
-    return workers.map(({ id, status, version, capacity, lastSeenAt, enrolledAt }) => ({ id, status, version, capacity, lastSeenAt, enrolledAt }));
+    return workers.map(({ id, status, version, capacity, lastSeenAt, enrolledAt, implausibleResults, lastImplausibleAt }) => ({
+      id,
+      status,
+      version,
+      capacity,
+      lastSeenAt,
+      enrolledAt,
+      implausibleResults,
+      lastImplausibleAt,
+    }));
   }
 }

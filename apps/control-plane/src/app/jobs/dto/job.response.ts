@@ -47,6 +47,12 @@ export class JobDetailResponse extends JobResponse {
     description: 'The metadata-only result of the attempt that finished the job (outcome, failure code, phase durations, token counts, change stats, verification, context file count, MACs as hex)',
   })
   result!: object | null;
+  @ApiProperty({
+    type: [String],
+    description:
+      'Why the result cannot be true of its attempt, e.g. durations-exceed-wall-time or tokens-exceed-every-budget; empty when plausible. Such a result is kept as reported, and left out of analytics.',
+  })
+  implausible!: string[];
 }
 
 export function toJobResponse(job: JobSummary): JobResponse {
@@ -72,5 +78,6 @@ export function toJobDetailResponse(job: JobDetail): JobDetailResponse {
     attempts: job.attempts.map(({ attempt, ...rest }) => ({ number: attempt, ...rest })),
     events: job.events.map((event) => ({ ...event })),
     result: job.result,
+    implausible: [...job.resultImplausible],
   };
 }
