@@ -26,7 +26,7 @@ function result(overrides: Partial<JobResultMetadata> = {}): JobResultMetadata {
     policy: { revision: 0, shadowRevision: 0, decisions: [] },
     metadataLevel: 'METADATA_LEVEL_STANDARD',
     ...overrides,
-  } as JobResultMetadata;
+  };
 }
 
 const judged = (overrides: Partial<JobResultMetadata>) => judgeResult(result(overrides), receivedAt)({ dispatchedAt });
