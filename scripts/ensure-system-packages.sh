@@ -3,8 +3,9 @@
 # serves the demo repository; the worker clones and pushes), bubblewrap (the worker runs
 # repository test commands in a bwrap sandbox), openssl (the demo and the tests make a
 # throwaway private CA for TLS on the worker gateway) and, for the tests only, PostgreSQL (they
-# start their own throwaway cluster from its binaries; the demo embeds PostgreSQL) and tinyproxy
-# (the worker's control-plane channel is tested through a real HTTP CONNECT proxy).
+# start their own throwaway cluster from its binaries; the demo embeds PostgreSQL), tinyproxy
+# (the worker's control-plane channel is tested through a real HTTP CONNECT proxy) and chromium
+# (the dashboard's browser tests drive Debian's build through playwright-core).
 # Usage: ensure-system-packages.sh [tests|demo]   (default: tests)
 # Only acts as root with apt-get; otherwise says what to install.
 set -euo pipefail
@@ -13,6 +14,7 @@ missing=()
 if [ "$purpose" = tests ]; then
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
   command -v tinyproxy >/dev/null || missing+=(tinyproxy)
+  command -v chromium >/dev/null || missing+=(chromium)
 fi
 command -v git >/dev/null || missing+=(git)
 command -v bwrap >/dev/null || missing+=(bubblewrap)

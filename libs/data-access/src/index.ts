@@ -3,7 +3,7 @@ export { applyMigrations, MigrationStateError, MIGRATIONS_DIR } from './migratio
 export { parsePostgresUrl, formatPostgresUrl, type PostgresConnectionFields } from './postgres/postgres-connection';
 export { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded/embedded-postgres';
 export { TenantRepository, type TenantRecord } from './repositories/tenant.repository';
-export { ApiTokenRepository, type ApiTokenPrincipal } from './repositories/api-token.repository';
+export { ApiTokenRepository, type ApiTokenGrant } from './repositories/api-token.repository';
 export { EnrollmentRepository, type EnrolledWorker } from './repositories/enrollment.repository';
 export { WorkerRepository, type WorkerIdentity, type WorkerSummary, type WorkerPolicyState } from './repositories/worker.repository';
 export { SigningKeyRepository, type SigningKeyRecord } from './repositories/signing-key.repository';
@@ -53,6 +53,7 @@ export {
   GENESIS_AUDIT_HASH,
   auditEntryHash,
   canonicalJson,
+  type ActorKind,
   type AuditActor,
   type AuditDetails,
   type AuditRecord,
@@ -60,4 +61,4 @@ export {
   type AuditChainVerification,
 } from './repositories/admin-audit.repository';
 export { isDatabaseUnavailableError } from './database-availability';
-export type { ApiTokenRole, JobStatus, JobKind, AttemptStatus, JobEventType, WorkerStatus, PolicyScope, PolicyMode, PolicyRevisionChange } from '@prisma/client';
+export type { Role, JobStatus, JobKind, AttemptStatus, JobEventType, WorkerStatus, PolicyScope, PolicyMode, PolicyRevisionChange } from '@prisma/client';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { createDatabase, startPostgresCluster, type PostgresCluster } from '@airlock/testing';
 import { openDataAccess, type DataAccess } from './data-access';
@@ -30,8 +31,8 @@ let tenantCounter = 0;
 async function tenantWithAdmin(): Promise<{ tenantId: string; actor: AuditActor }> {
   tenantCounter += 1;
   const tenant = await data.tenants.create(`policy-audit-${tenantCounter}`);
-  const token = await data.apiTokens.create({ tenantId: tenant.id, name: 'ops admin', role: 'ADMIN', tokenHash: tenantCounter.toString(16).padStart(64, 'a') });
-  return { tenantId: tenant.id, actor: { tokenId: token.id, name: 'ops admin', sourceIp: '127.0.0.1' } };
+  const token = await data.apiTokens.create({ tenantId: tenant.id, name: 'ops admin', scopes: ['policy:write'], tokenHash: tenantCounter.toString(16).padStart(64, 'a') });
+  return { tenantId: tenant.id, actor: { kind: 'API_TOKEN', id: token.id, name: 'ops admin', sourceIp: '127.0.0.1' } };
 }
 
 const documentWith = (max: number) => ({ schemaVersion: 1, rules: { 'max-files-changed': { max } } });
@@ -140,7 +141,7 @@ describe('admin audit log', () => {
     ]);
     expect(entries[0]!.prevHash).toBe(GENESIS_AUDIT_HASH);
     expect(entries[1]!.prevHash).toBe(entries[0]!.hash);
-    expect(entries[1]).toMatchObject({ actorTokenId: actor.tokenId, actorName: 'ops admin', sourceIp: '127.0.0.1', target: `policy:${policyId}` });
+    expect(entries[1]).toMatchObject({ actorKind: 'API_TOKEN', actorId: actor.id, actorName: 'ops admin', sourceIp: '127.0.0.1', target: `policy:${policyId}` });
     expect(entries[1]!.details).toEqual({ version: 1, scope: 'TENANT', key: '', mode: 'ENFORCE', revision: 1 });
     expect(entries[2]!.hash).toBe(auditEntryHash({ ...entries[2]!, tenantId }));
     expect(await data.audit.verify(tenantId)).toEqual({ ok: true, entries: 3 });
@@ -178,6 +179,36 @@ describe('admin audit log', () => {
     const entries = await data.audit.list(tenantId, { afterSeq: 0, limit: 100 });
     expect(entries.map((entry) => entry.seq)).toEqual(Array.from({ length: 13 }, (_, n) => n + 1));
     expect(await data.audit.verify(tenantId)).toEqual({ ok: true, entries: 13 });
+  });
+});
+
+describe('auditEntryHash', () => {
+  const entry = {
+    tenantId: '00000000-0000-4000-8000-000000000001',
+    seq: 1,
+    at: new Date('2026-12-01T00:00:00.000Z'),
+    actorId: '00000000-0000-4000-8000-000000000002',
+    actorName: 'ops',
+    action: 'policy.published',
+    target: 'policy:x',
+    details: { revision: 1 },
+    sourceIp: null,
+    prevHash: GENESIS_AUDIT_HASH,
+  };
+  const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+  it('covers a token actor as actorTokenId, as entries written before user accounts were, so their chains still verify', () => {
+    expect(auditEntryHash({ ...entry, actorKind: 'API_TOKEN' })).toBe(
+      sha256(
+        `{"action":"policy.published","actorName":"ops","actorTokenId":"${entry.actorId}","at":"2026-12-01T00:00:00.000Z","details":{"revision":1},` +
+          `"prevHash":"${GENESIS_AUDIT_HASH}","seq":1,"sourceIp":null,"target":"policy:x","tenantId":"${entry.tenantId}"}`,
+      ),
+    );
+  });
+
+  it('covers a user actor under its own key, so a user and a token with one id hash apart', () => {
+    expect(auditEntryHash({ ...entry, actorKind: 'USER' })).not.toBe(auditEntryHash({ ...entry, actorKind: 'API_TOKEN' }));
+    expect(auditEntryHash({ ...entry, actorKind: 'USER' })).toBe(sha256(canonicalJson({ ...entry, at: entry.at.toISOString(), actorId: undefined, actorUserId: entry.actorId })));
   });
 });
 

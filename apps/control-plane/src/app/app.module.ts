@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { DataAccess } from '@airlock/data-access';
 import { AuditLogController } from './audit/audit-log.controller';
-import { ApiTokenGuard } from './auth/api-token.guard';
+import { AuthGuard } from './auth/auth.guard';
 import { FirstStartService } from './bootstrap/first-start.service';
 import { CLOCK, type Clock } from './common/clock';
 import { DomainErrorFilter } from './common/domain-error.filter';
@@ -53,7 +53,7 @@ export class AppModule {
         { provide: DataAccess, useValue: options.dataAccess },
         { provide: CLOCK, useValue: options.clock },
         { provide: SCHEDULER, useValue: options.scheduler },
-        { provide: APP_GUARD, useClass: ApiTokenGuard },
+        { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: DomainErrorFilter },
         { provide: JOB_DISPATCHER, useClass: InProcessJobDispatcher },
         FirstStartService,

@@ -3,6 +3,7 @@ import { createDatabase, startPostgresCluster, type PostgresCluster } from '@air
 import { parsePostgresUrl } from '@airlock/data-access';
 import { decodeInstructionPayload, type WorkerGatewayClient } from '@airlock/protocol';
 import { createApiToken, createTenantWithAdminToken } from '../test-support/tenant.fixture';
+import { ROLE_SCOPES } from './auth/access';
 import { eventually, gatewayClient, TestWorker } from '../test-support/test-worker';
 import { startControlPlane, type RunningControlPlane } from './control-plane';
 import { testAppConfig } from '../test-support/test-app-config';
@@ -181,8 +182,8 @@ describe('policies over REST', () => {
   it('lets any role read policy, and only ADMIN change it, read the audit log or enroll a worker', async () => {
     const { token, tenantId } = await newTenant();
     const policy = await createPolicy(token, 'p');
-    const manager = await createApiToken(controlPlane.dataAccess, tenantId, 'MANAGER', 'release manager');
-    const viewer = await createApiToken(controlPlane.dataAccess, tenantId, 'VIEWER', 'dashboard');
+    const manager = await createApiToken(controlPlane.dataAccess, tenantId, ROLE_SCOPES.MANAGER, 'release manager');
+    const viewer = await createApiToken(controlPlane.dataAccess, tenantId, ROLE_SCOPES.VIEWER, 'dashboard');
     for (const reader of [manager, viewer]) {
       expect((await api(reader, 'GET', `/policies/${policy.id}`)).status).toBe(200);
       expect((await api(reader, 'GET', '/policy')).status).toBe(200);

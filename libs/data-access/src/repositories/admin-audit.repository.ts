@@ -2,9 +2,14 @@ import { createHash } from 'node:crypto';
 import type { Prisma } from '@prisma/client';
 import type { DatabaseClient, DatabaseTransaction } from '../database-client';
 
-/** Who did an admin action: the API token, its name at the time, and where the request came from. */
+/** What kind of principal acted. */
+export type ActorKind = 'USER' | 'API_TOKEN';
+
+/** Who did an admin action: the user or API token, its name at the time, and where the request came from. */
 export interface AuditActor {
-  readonly tokenId: string;
+  readonly kind: ActorKind;
+  /** The user's or the API token's id. */
+  readonly id: string;
   readonly name: string;
   /** The client's address as the control plane saw it, or null when unknown. */
   readonly sourceIp: string | null;
@@ -25,7 +30,8 @@ export interface AuditRecord {
 export interface AdminAuditEntryView {
   readonly seq: number;
   readonly at: Date;
-  readonly actorTokenId: string;
+  readonly actorKind: ActorKind;
+  readonly actorId: string;
   readonly actorName: string;
   readonly action: string;
   readonly target: string;
@@ -55,7 +61,8 @@ const ENTRY_SELECT = {
   tenantId: true,
   seq: true,
   at: true,
-  actorTokenId: true,
+  actorKind: true,
+  actorId: true,
   actorName: true,
   action: true,
   target: true,
@@ -75,13 +82,18 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([key, member]) => `${JSON.stringify(key)}:${canonicalJson(member)}`).join(',')}}`;
 }
 
-/** SHA-256 (hex) of the canonical JSON of every field of an entry but its own hash. */
+/**
+ * SHA-256 (hex) of the canonical JSON of every field of an entry but its own hash. The actor
+ * is covered under a key that names its kind: `actorTokenId` for an API token (the key of
+ * entries written before people could log in, so their hashes still verify) and
+ * `actorUserId` for a user.
+ */
 export function auditEntryHash(entry: Omit<AdminAuditEntryView, 'hash'> & { readonly tenantId: string }): string {
   const covered = {
     tenantId: entry.tenantId,
     seq: entry.seq,
     at: entry.at.toISOString(),
-    actorTokenId: entry.actorTokenId,
+    [entry.actorKind === 'USER' ? 'actorUserId' : 'actorTokenId']: entry.actorId,
     actorName: entry.actorName,
     action: entry.action,
     target: entry.target,
@@ -111,7 +123,8 @@ export async function appendAuditEntry(tx: DatabaseTransaction, tenantId: string
     tenantId,
     seq: (last?.seq ?? 0) + 1,
     at,
-    actorTokenId: actor.tokenId,
+    actorKind: actor.kind,
+    actorId: actor.id,
     actorName: actor.name,
     action: record.action,
     target: record.target,
@@ -180,7 +193,8 @@ function toView(row: Prisma.AdminAuditEntryGetPayload<{ select: typeof ENTRY_SEL
   return {
     seq: row.seq,
     at: row.at,
-    actorTokenId: row.actorTokenId,
+    actorKind: row.actorKind === 'USER' ? 'USER' : 'API_TOKEN',
+    actorId: row.actorId,
     actorName: row.actorName,
     action: row.action,
     target: row.target,

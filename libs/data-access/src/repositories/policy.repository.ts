@@ -13,7 +13,7 @@ export interface PolicySummary {
 export interface PolicyVersionSummary {
   readonly number: number;
   readonly comment: string | null;
-  readonly authorTokenId: string;
+  readonly authorId: string;
   readonly authorName: string;
   readonly createdAt: Date;
 }
@@ -48,7 +48,7 @@ export interface PublishedLayer extends PolicyLayerRef {
   /** The revision that published it. */
   readonly revision: number;
   readonly publishedAt: Date;
-  readonly publishedByTokenId: string;
+  readonly publishedById: string;
   readonly publishedByName: string;
 }
 
@@ -66,7 +66,7 @@ export interface PolicyRevisionView extends PolicySlot {
   readonly version: number;
   /** Every layer in force after this revision. */
   readonly layers: readonly PolicyLayerRef[];
-  readonly actorTokenId: string;
+  readonly actorId: string;
   readonly actorName: string;
   readonly at: Date;
 }
@@ -93,7 +93,7 @@ export type WithdrawOutcome = { readonly kind: 'WITHDRAWN'; readonly revision: n
  */
 export type LayerSetCheck = (layers: readonly PublishedLayer[]) => void;
 
-const VERSION_SUMMARY_SELECT = { number: true, comment: true, authorTokenId: true, authorName: true, createdAt: true } as const satisfies Prisma.PolicyVersionSelect;
+const VERSION_SUMMARY_SELECT = { number: true, comment: true, authorId: true, authorName: true, createdAt: true } as const satisfies Prisma.PolicyVersionSelect;
 
 const LAYER_SELECT = {
   scope: true,
@@ -101,7 +101,7 @@ const LAYER_SELECT = {
   mode: true,
   revision: true,
   publishedAt: true,
-  publishedByTokenId: true,
+  publishedById: true,
   publishedByName: true,
   version: { select: { number: true, document: true, policy: { select: { id: true, name: true } } } },
 } as const satisfies Prisma.PolicyLayerSelect;
@@ -127,7 +127,7 @@ export class PolicyRepository {
       if (await tx.policy.findUnique({ where: { tenantId_name: { tenantId, name: input.name } }, select: { id: true } })) return { kind: 'NAME_TAKEN' };
       const policy = await tx.policy.create({ data: { tenantId, name: input.name, createdAt: now }, select: { id: true, name: true, createdAt: true } });
       const version = await tx.policyVersion.create({
-        data: { tenantId, policyId: policy.id, number: 1, document: input.document as Prisma.InputJsonValue, authorTokenId: actor.tokenId, authorName: actor.name, createdAt: now },
+        data: { tenantId, policyId: policy.id, number: 1, document: input.document as Prisma.InputJsonValue, authorId: actor.id, authorName: actor.name, createdAt: now },
         select: VERSION_SUMMARY_SELECT,
       });
       await appendAuditEntry(tx, tenantId, actor, { action: 'policy.created', target: `policy:${policy.id}`, details: { name: policy.name, version: 1 } }, now);
@@ -144,7 +144,7 @@ export class PolicyRepository {
       const latest = await tx.policyVersion.findFirst({ where: { policyId }, orderBy: { number: 'desc' }, select: { number: true } });
       const number = (latest?.number ?? 0) + 1;
       const version = await tx.policyVersion.create({
-        data: { tenantId, policyId, number, document: input.document as Prisma.InputJsonValue, comment: input.comment, authorTokenId: actor.tokenId, authorName: actor.name, createdAt: now },
+        data: { tenantId, policyId, number, document: input.document as Prisma.InputJsonValue, comment: input.comment, authorId: actor.id, authorName: actor.name, createdAt: now },
         select: { ...VERSION_SUMMARY_SELECT, policyId: true, document: true },
       });
       await appendAuditEntry(tx, tenantId, actor, { action: 'policy.version.created', target: `policy:${policyId}`, details: { version: number } }, now);
@@ -189,7 +189,7 @@ export class PolicyRepository {
       const version = await tx.policyVersion.findFirst({ where: { tenantId, policyId: input.policyId, number: input.version }, select: { id: true } });
       if (!version) return { kind: 'VERSION_NOT_FOUND' };
       const revision = await nextRevision(tx, tenantId);
-      const published = { versionId: version.id, revision, publishedAt: now, publishedByTokenId: actor.tokenId, publishedByName: actor.name };
+      const published = { versionId: version.id, revision, publishedAt: now, publishedById: actor.id, publishedByName: actor.name };
       await tx.policyLayer.upsert({
         where: { tenantId_scope_key_mode: { tenantId, ...slot } },
         create: { tenantId, ...slot, ...published },
@@ -263,7 +263,7 @@ export class PolicyRepository {
         key: true,
         mode: true,
         layers: true,
-        actorTokenId: true,
+        actorId: true,
         actorName: true,
         at: true,
         version: { select: { number: true, policyId: true } },
@@ -303,7 +303,7 @@ async function layersInForce(tx: DatabaseTransaction, tenantId: string): Promise
     document: row.version.document,
     revision: row.revision,
     publishedAt: row.publishedAt,
-    publishedByTokenId: row.publishedByTokenId,
+    publishedById: row.publishedById,
     publishedByName: row.publishedByName,
   }));
 }
@@ -322,7 +322,7 @@ async function recordRevision(
       ...input.slot,
       versionId: input.versionId,
       layers: refs as unknown as Prisma.InputJsonArray,
-      actorTokenId: input.actor.tokenId,
+      actorId: input.actor.id,
       actorName: input.actor.name,
       at: input.now,
     },

@@ -30,7 +30,8 @@ export class AuditLogQuery {
 export class AuditEntryResponse {
   @ApiProperty({ description: '1, 2, 3 … per tenant, without gaps' }) seq!: number;
   @ApiProperty() at!: Date;
-  @ApiProperty({ format: 'uuid', description: 'The API token that acted' }) actorTokenId!: string;
+  @ApiProperty({ enum: ['USER', 'API_TOKEN'] }) actorKind!: string;
+  @ApiProperty({ format: 'uuid', description: 'The user or API token that acted' }) actorId!: string;
   @ApiProperty({ description: "That token's name when it acted" }) actorName!: string;
   @ApiProperty({ example: 'policy.published', description: 'policy.created, policy.version.created, policy.published, policy.withdrawn, enrollment-token.created' })
   action!: string;

@@ -1,11 +1,11 @@
 import { DomainError } from '../common/domain.error';
 
-/** The API token is valid but its role may not use the route. */
+/** The caller is authenticated but does not hold the scope the route needs. */
 export class ForbiddenError extends DomainError {
   override readonly name = 'ForbiddenError';
   readonly code = 'FORBIDDEN';
 
-  constructor(allowed: readonly string[], role: string) {
-    super(`this route needs an API token with role ${allowed.join(' or ')} (this token is ${role})`);
+  constructor(scope: string, held: string) {
+    super(`this route needs the scope ${scope}, which ${held} does not hold`);
   }
 }

@@ -1,37 +1,62 @@
 import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
-import type { ApiTokenPrincipal, ApiTokenRole, AuditActor } from '@airlock/data-access';
+import type { ActorKind, AuditActor, Role } from '@airlock/data-access';
+import type { Scope } from './access';
+
+/**
+ * Who a request acts as: a logged-in user (by session cookie) or an API token. The tenant of
+ * every query comes from here, never from the request.
+ */
+export interface Principal {
+  readonly kind: ActorKind;
+  /** The user's or the API token's id. */
+  readonly id: string;
+  /** The user's display name or the token's name, as the audit log records who acted. */
+  readonly name: string;
+  readonly tenantId: string;
+  /** The user's role; null for an API token, which holds scopes only. */
+  readonly role: Role | null;
+  readonly scopes: readonly Scope[];
+  /** The session a user acts through; null for an API token. */
+  readonly sessionId: string | null;
+}
 
 /** The request shape the auth guard reads and annotates. */
 export interface AuthenticatedRequest {
+  method?: string;
   headers: Record<string, string | string[] | undefined>;
   socket?: { remoteAddress?: string };
-  principal?: ApiTokenPrincipal;
+  principal?: Principal;
 }
 
-/** Marks a route that needs no API token. */
+/** Marks a route that needs no authentication. */
 export const PUBLIC_ROUTE = 'airlock:public-route';
 export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
 
-/** The roles a route admits; a route without it admits every authenticated token. */
-export const ALLOWED_ROLES = 'airlock:allowed-roles';
-export const Roles = (...roles: [ApiTokenRole, ...ApiTokenRole[]]) => SetMetadata(ALLOWED_ROLES, roles);
+/** The one scope a route needs. Every route that is not @Public() declares one. */
+export const REQUIRED_SCOPE = 'airlock:required-scope';
+export const RequireScope = (scope: Scope) => SetMetadata(REQUIRED_SCOPE, scope);
 
-/** The authenticated token's principal; the tenant of every query comes from here. */
-export const CurrentPrincipal = createParamDecorator((_data: unknown, context: ExecutionContext): ApiTokenPrincipal => {
+/** The authenticated principal. */
+export const CurrentPrincipal = createParamDecorator((_data: unknown, context: ExecutionContext): Principal => {
   const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
   // The guard runs first on every non-public route; reaching here without one is a wiring bug.
   if (!principal) throw new Error('CurrentPrincipal used on a route without authentication');
   return principal;
 });
 
+/** Where a request came from, as the audit log records it. */
+export function sourceIpOf(request: AuthenticatedRequest): string | null {
+  return request.socket?.remoteAddress ?? null;
+}
+
 /**
- * Who is acting, for the admin audit log: the principal's token and name, and the address
- * of the peer that sent the request. The control plane has no setting for trusting a
- * reverse proxy, so X-Forwarded-For is never read (a client could write anything there):
- * behind a proxy this is the proxy's address.
+ * Who is acting, for the admin audit log: the principal and the address of the peer that
+ * sent the request. The control plane has no setting for trusting a reverse proxy, so
+ * X-Forwarded-For is never read (a client could write anything there): behind a proxy this
+ * is the proxy's address.
  */
 export const CurrentActor = createParamDecorator((_data: unknown, context: ExecutionContext): AuditActor => {
   const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
   if (!request.principal) throw new Error('CurrentActor used on a route without authentication');
-  return { tokenId: request.principal.tokenId, name: request.principal.name, sourceIp: request.socket?.remoteAddress ?? null };
+  return { kind: request.principal.kind, id: request.principal.id, name: request.principal.name, sourceIp: sourceIpOf(request) };
 });

@@ -2,6 +2,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataAccess } from '@airlock/data-access';
+import { SCOPES } from '../auth/access';
 import { API_TOKEN_PREFIX, generateSecretToken, hashSecretToken } from '../auth/secret-token';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
@@ -50,7 +51,7 @@ export class FirstStartService {
     } catch (error) {
       throw new BootstrapTokenFileError(`cannot write the bootstrap admin token to ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).name}); set AIRLOCK_BOOTSTRAP_TOKEN_FILE to a writable path`);
     }
-    await this.data.apiTokens.create({ tenantId: tenant.id, name: 'bootstrap admin', role: 'ADMIN', tokenHash: hashSecretToken(token) });
+    await this.data.apiTokens.create({ tenantId: tenant.id, name: 'bootstrap admin', scopes: SCOPES, tokenHash: hashSecretToken(token) });
     this.logger.log({ event: 'bootstrap_token_created', tenantId: tenant.id, tokenFile: file });
     return { defaultTenantId: tenant.id, bootstrapToken: token };
   }

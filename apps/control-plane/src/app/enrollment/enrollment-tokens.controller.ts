@@ -1,7 +1,7 @@
 import { Body, Controller, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiForbiddenResponse, ApiTags } from '@nestjs/swagger';
-import type { ApiTokenPrincipal, AuditActor } from '@airlock/data-access';
-import { CurrentActor, CurrentPrincipal, Roles } from '../auth/principal';
+import type { AuditActor } from '@airlock/data-access';
+import { CurrentActor, CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { ErrorResponse } from '../common/error.response';
 import { CreateEnrollmentTokenDto, EnrollmentTokenResponse } from './create-enrollment-token.dto';
 import { EnrollmentService } from './enrollment.service';
@@ -18,10 +18,10 @@ export class EnrollmentTokensController {
    * enrollment-token.created.
    */
   @Post()
-  @Roles('ADMIN')
+  @RequireScope('fleet:write')
   @ApiCreatedResponse({ type: EnrollmentTokenResponse })
-  @ApiForbiddenResponse({ type: ErrorResponse, description: 'Needs an ADMIN token (FORBIDDEN)' })
-  create(@CurrentPrincipal() principal: ApiTokenPrincipal, @CurrentActor() actor: AuditActor, @Body() body: CreateEnrollmentTokenDto): Promise<EnrollmentTokenResponse> {
+  @ApiForbiddenResponse({ type: ErrorResponse, description: 'Needs the fleet:write scope (FORBIDDEN)' })
+  create(@CurrentPrincipal() principal: Principal, @CurrentActor() actor: AuditActor, @Body() body: CreateEnrollmentTokenDto): Promise<EnrollmentTokenResponse> {
     return this.enrollment.createToken(principal.tenantId, actor, body.ttlSeconds);
   }
 }

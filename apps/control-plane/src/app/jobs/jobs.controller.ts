@@ -10,8 +10,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { ApiTokenPrincipal } from '@airlock/data-access';
-import { CurrentPrincipal } from '../auth/principal';
+import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { ErrorResponse } from '../common/error.response';
 import { uuidParam } from '../common/request-validation';
 import { CreateJobDto } from './dto/create-job.dto';
@@ -35,28 +34,32 @@ export class JobsController {
 
   /** Queues a job; it is dispatched when a worker of the tenant has a free slot. */
   @Post()
+  @RequireScope('jobs:write')
   @ApiCreatedResponse({ type: JobResponse })
-  async create(@CurrentPrincipal() principal: ApiTokenPrincipal, @Body() body: CreateJobDto): Promise<JobResponse> {
+  async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateJobDto): Promise<JobResponse> {
     return toJobResponse(await this.jobs.create(principal.tenantId, body));
   }
 
   @Get()
+  @RequireScope('jobs:read')
   @ApiOkResponse({ type: [JobResponse] })
-  async list(@CurrentPrincipal() principal: ApiTokenPrincipal, @Query() query: ListJobsQuery): Promise<JobResponse[]> {
+  async list(@CurrentPrincipal() principal: Principal, @Query() query: ListJobsQuery): Promise<JobResponse[]> {
     const jobs = await this.jobs.list(principal.tenantId, { limit: query.limit ?? DEFAULT_PAGE_SIZE, ...(query.status ? { status: query.status } : {}) });
     return jobs.map(toJobResponse);
   }
 
   /** A job with its attempts, events and metadata-only result. */
   @Get(':id')
+  @RequireScope('jobs:read')
   @ApiOkResponse({ type: JobDetailResponse })
   @ApiNotFoundResponse({ type: ErrorResponse })
-  async get(@CurrentPrincipal() principal: ApiTokenPrincipal, @Param('id', uuidParam('id')) id: string): Promise<JobDetailResponse> {
+  async get(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string): Promise<JobDetailResponse> {
     return toJobDetailResponse(await this.jobs.get(principal.tenantId, id));
   }
 
   /** Cancels a job: a queued one at once, a dispatched or running one once its worker stops. */
   @Post(':id/cancel')
+  @RequireScope('jobs:write')
   @ApiOperation({
     summary: 'Cancel a job',
     description:
@@ -69,7 +72,7 @@ export class JobsController {
   @ApiNotFoundResponse({ type: ErrorResponse, description: 'No such job in the caller\'s tenant' })
   @ApiConflictResponse({ type: ErrorResponse, description: 'The job already finished (JOB_ALREADY_FINISHED); the message names its status' })
   async cancel(
-    @CurrentPrincipal() principal: ApiTokenPrincipal,
+    @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam('id')) id: string,
     @Res({ passthrough: true }) response: StatusResponse,
   ): Promise<JobResponse> {

@@ -11,8 +11,8 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import type { ApiTokenPrincipal, AuditActor, PolicyDetail, PolicySummary, PolicyVersionDetail } from '@airlock/data-access';
-import { CurrentActor, CurrentPrincipal, Roles } from '../auth/principal';
+import type { AuditActor, PolicyDetail, PolicySummary, PolicyVersionDetail } from '@airlock/data-access';
+import { CurrentActor, CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { ErrorResponse } from '../common/error.response';
 import { positiveIntParam, uuidParam } from '../common/request-validation';
 import { CreatePolicyDto, CreatePolicyVersionDto } from './dto/create-policy.dto';
@@ -37,31 +37,33 @@ export class PoliciesController {
   constructor(private readonly policies: PoliciesService) {}
 
   @Post()
-  @Roles('ADMIN')
+  @RequireScope('policy:write')
   @ApiOperation({ summary: 'Create a policy', description: 'Creates the policy and its version 1 from a validated document. Audited as policy.created.' })
   @ApiCreatedResponse({ type: PolicyDetailResponse })
   @ApiConflictResponse({ type: ErrorResponse, description: 'Another policy of the tenant has that name (POLICY_NAME_TAKEN)' })
-  async create(@CurrentPrincipal() principal: ApiTokenPrincipal, @CurrentActor() actor: AuditActor, @Body() body: CreatePolicyDto): Promise<PolicyDetailResponse> {
+  async create(@CurrentPrincipal() principal: Principal, @CurrentActor() actor: AuditActor, @Body() body: CreatePolicyDto): Promise<PolicyDetailResponse> {
     return toDetailResponse(await this.policies.create(principal.tenantId, actor, body.name, body.document));
   }
 
   @Get()
+  @RequireScope('policy:read')
   @ApiOperation({ summary: "The tenant's policies", description: 'Any role.' })
   @ApiOkResponse({ type: [PolicySummaryResponse] })
-  async list(@CurrentPrincipal() principal: ApiTokenPrincipal): Promise<PolicySummaryResponse[]> {
+  async list(@CurrentPrincipal() principal: Principal): Promise<PolicySummaryResponse[]> {
     return (await this.policies.list(principal.tenantId)).map(toSummaryResponse);
   }
 
   @Get(':id')
+  @RequireScope('policy:read')
   @ApiOperation({ summary: 'A policy with the list of its versions', description: 'Any role.' })
   @ApiOkResponse({ type: PolicyDetailResponse })
   @ApiNotFoundResponse({ type: ErrorResponse, description: "No such policy in the caller's tenant (POLICY_NOT_FOUND)" })
-  async get(@CurrentPrincipal() principal: ApiTokenPrincipal, @Param('id', uuidParam('id')) id: string): Promise<PolicyDetailResponse> {
+  async get(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string): Promise<PolicyDetailResponse> {
     return toDetailResponse(await this.policies.get(principal.tenantId, id));
   }
 
   @Post(':id/versions')
-  @Roles('ADMIN')
+  @RequireScope('policy:write')
   @ApiOperation({
     summary: 'Add a version',
     description: 'Versions are numbered 1, 2, 3 … and never change once written; there is no route to edit one. Audited as policy.version.created.',
@@ -69,7 +71,7 @@ export class PoliciesController {
   @ApiCreatedResponse({ type: PolicyVersionResponse })
   @ApiNotFoundResponse({ type: ErrorResponse, description: 'POLICY_NOT_FOUND' })
   async addVersion(
-    @CurrentPrincipal() principal: ApiTokenPrincipal,
+    @CurrentPrincipal() principal: Principal,
     @CurrentActor() actor: AuditActor,
     @Param('id', uuidParam('id')) id: string,
     @Body() body: CreatePolicyVersionDto,
@@ -78,11 +80,12 @@ export class PoliciesController {
   }
 
   @Get(':id/versions/:number')
+  @RequireScope('policy:read')
   @ApiOperation({ summary: 'One version with its document', description: 'Any role.' })
   @ApiOkResponse({ type: PolicyVersionResponse })
   @ApiNotFoundResponse({ type: ErrorResponse, description: 'POLICY_NOT_FOUND or POLICY_VERSION_NOT_FOUND' })
   async getVersion(
-    @CurrentPrincipal() principal: ApiTokenPrincipal,
+    @CurrentPrincipal() principal: Principal,
     @Param('id', uuidParam('id')) id: string,
     @Param('number', positiveIntParam('number')) number: number,
   ): Promise<PolicyVersionResponse> {
@@ -90,19 +93,20 @@ export class PoliciesController {
   }
 
   @Get(':id/diff')
+  @RequireScope('policy:read')
   @ApiOperation({
     summary: 'What changed between two versions',
     description: 'Field by field, in path order: added, removed or changed, with the values before and after. Any two versions, in either order. Any role.',
   })
   @ApiOkResponse({ type: PolicyDiffResponse })
   @ApiNotFoundResponse({ type: ErrorResponse, description: 'POLICY_NOT_FOUND or POLICY_VERSION_NOT_FOUND' })
-  async diff(@CurrentPrincipal() principal: ApiTokenPrincipal, @Param('id', uuidParam('id')) id: string, @Query() query: PolicyDiffQuery): Promise<PolicyDiffResponse> {
+  async diff(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string, @Query() query: PolicyDiffQuery): Promise<PolicyDiffResponse> {
     const changes = await this.policies.diff(principal.tenantId, id, query.from, query.to);
     return { policyId: id, from: query.from, to: query.to, changes };
   }
 
   @Post(':id/versions/:number/publish')
-  @Roles('ADMIN')
+  @RequireScope('policy:write')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Publish a version',
@@ -118,7 +122,7 @@ export class PoliciesController {
     description: 'The largest bundle a worker could then receive would not fit on the wire (POLICY_BUNDLE_TOO_LARGE); nothing was published',
   })
   async publish(
-    @CurrentPrincipal() principal: ApiTokenPrincipal,
+    @CurrentPrincipal() principal: Principal,
     @CurrentActor() actor: AuditActor,
     @Param('id', uuidParam('id')) id: string,
     @Param('number', positiveIntParam('number')) number: number,
@@ -142,7 +146,7 @@ function toVersionResponse(version: PolicyVersionDetail): PolicyVersionResponse 
     policyId: version.policyId,
     number: version.number,
     comment: version.comment,
-    authorTokenId: version.authorTokenId,
+    authorId: version.authorId,
     authorName: version.authorName,
     createdAt: version.createdAt,
     document: version.document,

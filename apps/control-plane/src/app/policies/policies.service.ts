@@ -60,7 +60,7 @@ export class PoliciesService {
   async create(tenantId: string, actor: AuditActor, name: string, document: Record<string, unknown>): Promise<PolicyDetail> {
     const outcome = await this.data.policies.create({ tenantId, name, document: validatedPolicyDocument(document), actor, now: this.clock.now() });
     if (outcome.kind === 'NAME_TAKEN') throw new PolicyNameTakenError();
-    this.logger.log({ event: 'policy_created', tenantId, policyId: outcome.policy.id, actorTokenId: actor.tokenId });
+    this.logger.log({ event: 'policy_created', tenantId, policyId: outcome.policy.id, actorKind: actor.kind, actorId: actor.id });
     return outcome.policy;
   }
 
@@ -74,7 +74,7 @@ export class PoliciesService {
       now: this.clock.now(),
     });
     if (outcome.kind === 'POLICY_NOT_FOUND') throw new PolicyNotFoundError(policyId);
-    this.logger.log({ event: 'policy_version_created', tenantId, policyId, version: outcome.version.number, actorTokenId: actor.tokenId });
+    this.logger.log({ event: 'policy_version_created', tenantId, policyId, version: outcome.version.number, actorKind: actor.kind, actorId: actor.id });
     return outcome.version;
   }
 
@@ -116,7 +116,7 @@ export class PoliciesService {
       check: assertEveryBundleFits,
     });
     if (outcome.kind === 'VERSION_NOT_FOUND') throw await this.versionNotFound(tenantId, policyId, version);
-    this.logger.log({ event: 'policy_published', tenantId, policyId, version, revision: outcome.revision, actorTokenId: actor.tokenId });
+    this.logger.log({ event: 'policy_published', tenantId, policyId, version, revision: outcome.revision, actorKind: actor.kind, actorId: actor.id });
     return { revision: outcome.revision, layer: outcome.layer, sentToConnectedWorkers: await this.push(tenantId) };
   }
 
@@ -125,7 +125,7 @@ export class PoliciesService {
     const slot = slotOf(slotRequest);
     const outcome = await this.data.policies.withdraw({ tenantId, slot, actor, now: this.clock.now() });
     if (outcome.kind === 'LAYER_NOT_FOUND') throw new PolicyLayerNotFoundError(`${slotRequest.scope}${slot.key ? ` ${slot.key}` : ''} (${slotRequest.mode})`);
-    this.logger.log({ event: 'policy_withdrawn', tenantId, revision: outcome.revision, actorTokenId: actor.tokenId });
+    this.logger.log({ event: 'policy_withdrawn', tenantId, revision: outcome.revision, actorKind: actor.kind, actorId: actor.id });
     return { revision: outcome.revision, withdrawn: outcome.withdrawn, sentToConnectedWorkers: await this.push(tenantId) };
   }
 

@@ -6,7 +6,7 @@ import { bundleLayersJson, bundleLayersProblem, largestBundleLayers, layersForWo
 const POLICY_ID = '6f1d2c3b-4a59-4e8f-9b7a-0c1d2e3f4a5b';
 
 function layer(scope: PublishedLayer['scope'], key: string, mode: PublishedLayer['mode'] = 'ENFORCE', document: unknown = { schemaVersion: 1, rules: {} }): PublishedLayer {
-  return { scope, key, mode, policyId: POLICY_ID, policyName: 'p', version: 1, document, revision: 1, publishedAt: new Date(0), publishedByTokenId: POLICY_ID, publishedByName: 'admin' };
+  return { scope, key, mode, policyId: POLICY_ID, policyName: 'p', version: 1, document, revision: 1, publishedAt: new Date(0), publishedById: POLICY_ID, publishedByName: 'admin' };
 }
 
 const tenant = layer('TENANT', '');

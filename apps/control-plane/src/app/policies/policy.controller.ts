@@ -8,8 +8,8 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { ApiTokenPrincipal, AuditActor } from '@airlock/data-access';
-import { CurrentActor, CurrentPrincipal, Roles } from '../auth/principal';
+import type { AuditActor } from '@airlock/data-access';
+import { CurrentActor, CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { ErrorResponse } from '../common/error.response';
 import { positiveIntParam } from '../common/request-validation';
 import { PolicyDecisionsQuery, RolloutQuery } from './dto/policy-queries';
@@ -35,15 +35,16 @@ export class PolicyController {
   constructor(private readonly policies: PoliciesService) {}
 
   @Get()
+  @RequireScope('policy:read')
   @ApiOperation({ summary: 'The current revision and the layers in force', description: 'Any role.' })
   @ApiOkResponse({ type: CurrentPolicyResponse })
-  async current(@CurrentPrincipal() principal: ApiTokenPrincipal): Promise<CurrentPolicyResponse> {
+  async current(@CurrentPrincipal() principal: Principal): Promise<CurrentPolicyResponse> {
     const current = await this.policies.current(principal.tenantId);
     return { revision: current.revision, layers: current.layers.map(toLayerResponse) };
   }
 
   @Post('withdraw')
-  @Roles('ADMIN')
+  @RequireScope('policy:write')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Withdraw a layer',
@@ -52,31 +53,33 @@ export class PolicyController {
       'Audited as policy.withdrawn.',
   })
   @ApiOkResponse({ type: WithdrawResponse })
-  @ApiForbiddenResponse({ type: ErrorResponse, description: 'Needs an ADMIN token (FORBIDDEN)' })
+  @ApiForbiddenResponse({ type: ErrorResponse, description: 'Needs the policy:write scope (FORBIDDEN)' })
   @ApiNotFoundResponse({ type: ErrorResponse, description: 'Nothing is published there (POLICY_LAYER_NOT_FOUND)' })
-  async withdraw(@CurrentPrincipal() principal: ApiTokenPrincipal, @CurrentActor() actor: AuditActor, @Body() body: PolicySlotDto): Promise<WithdrawResponse> {
+  async withdraw(@CurrentPrincipal() principal: Principal, @CurrentActor() actor: AuditActor, @Body() body: PolicySlotDto): Promise<WithdrawResponse> {
     const outcome = await this.policies.withdraw(principal.tenantId, actor, body);
     return { revision: outcome.revision, sentToConnectedWorkers: outcome.sentToConnectedWorkers, withdrawn: toLayerRefResponse(outcome.withdrawn) };
   }
 
   @Get('revisions/:revision')
+  @RequireScope('policy:read')
   @ApiOperation({ summary: 'What one revision changed, and every layer in force after it', description: 'Any role.' })
   @ApiOkResponse({ type: RevisionHistoryResponse })
   @ApiNotFoundResponse({ type: ErrorResponse, description: 'The policy never reached that revision (POLICY_REVISION_NOT_FOUND)' })
-  async revision(@CurrentPrincipal() principal: ApiTokenPrincipal, @Param('revision', positiveIntParam('revision')) revision: number): Promise<RevisionHistoryResponse> {
+  async revision(@CurrentPrincipal() principal: Principal, @Param('revision', positiveIntParam('revision')) revision: number): Promise<RevisionHistoryResponse> {
     const found = await this.policies.revision(principal.tenantId, revision);
     return {
       revision: found.revision,
       change: found.change === 'PUBLISHED' ? 'published' : 'withdrawn',
       layer: toLayerRefResponse(found),
       layers: found.layers.map(toLayerRefResponse),
-      actorTokenId: found.actorTokenId,
+      actorId: found.actorId,
       actorName: found.actorName,
       at: found.at,
     };
   }
 
   @Get('rollout')
+  @RequireScope('policy:read')
   @ApiOperation({
     summary: 'Which workers run a revision',
     description:
@@ -85,7 +88,7 @@ export class PolicyController {
   })
   @ApiOkResponse({ type: RolloutResponse })
   @ApiNotFoundResponse({ type: ErrorResponse, description: 'The policy has not reached that revision (POLICY_REVISION_NOT_FOUND)' })
-  async rollout(@CurrentPrincipal() principal: ApiTokenPrincipal, @Query() query: RolloutQuery): Promise<RolloutResponse> {
+  async rollout(@CurrentPrincipal() principal: Principal, @Query() query: RolloutQuery): Promise<RolloutResponse> {
     const rollout = await this.policies.rollout(principal.tenantId, query.revision);
     return {
       revision: rollout.revision,
@@ -104,12 +107,13 @@ export class PolicyController {
   }
 
   @Get('decisions')
+  @RequireScope('policy:read')
   @ApiOperation({
     summary: 'Policy decisions on jobs',
     description: 'The rules that fired on jobs, as workers reported them (rule, level, outcome, revision — never the input that fired them), newest first. Any role.',
   })
   @ApiOkResponse({ type: [PolicyDecisionResponse] })
-  async decisions(@CurrentPrincipal() principal: ApiTokenPrincipal, @Query() query: PolicyDecisionsQuery): Promise<PolicyDecisionResponse[]> {
+  async decisions(@CurrentPrincipal() principal: Principal, @Query() query: PolicyDecisionsQuery): Promise<PolicyDecisionResponse[]> {
     const decisions = await this.policies.decisions(principal.tenantId, {
       limit: query.limit ?? DEFAULT_DECISIONS_PAGE,
       ...(query.jobId ? { jobId: query.jobId } : {}),

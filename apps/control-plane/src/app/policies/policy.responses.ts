@@ -12,7 +12,7 @@ export function toLayerResponse(layer: PublishedLayer): PolicyLayerResponse {
     policyName: layer.policyName,
     revision: layer.revision,
     publishedAt: layer.publishedAt,
-    publishedByTokenId: layer.publishedByTokenId,
+    publishedById: layer.publishedById,
     publishedBy: layer.publishedByName,
   };
 }

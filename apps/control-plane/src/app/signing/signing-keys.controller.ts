@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '../auth/principal';
 import { SigningKeyService } from './signing-key.service';
 
 export class SigningPublicKeyResponse {
@@ -18,6 +19,7 @@ export class SigningKeysController {
 
   /** The instruction-signing public keys that worker operators pin locally. */
   @Get()
+  @RequireScope('fleet:read')
   @ApiOkResponse({ type: [SigningPublicKeyResponse] })
   list(): SigningPublicKeyResponse[] {
     return this.signingKeys.publicKeys().map((key) => ({ keyId: key.keyId, publicKey: key.publicKey.toString('base64') }));

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { DataAccess, type ApiTokenPrincipal } from '@airlock/data-access';
-import { CurrentPrincipal } from '../auth/principal';
+import { DataAccess } from '@airlock/data-access';
+import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 
 export class WorkerResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
@@ -22,8 +22,9 @@ export class WorkersController {
 
   /** The tenant's enrolled workers and whether their stream is open. */
   @Get()
+  @RequireScope('fleet:read')
   @ApiOkResponse({ type: [WorkerResponse] })
-  async list(@CurrentPrincipal() principal: ApiTokenPrincipal): Promise<WorkerResponse[]> {
+  async list(@CurrentPrincipal() principal: Principal): Promise<WorkerResponse[]> {
     const workers = await this.data.workers.listForTenant(principal.tenantId);
     return workers.map(({ id, status, version, capacity, lastSeenAt, enrolledAt, implausibleResults, lastImplausibleAt }) => ({
       id,

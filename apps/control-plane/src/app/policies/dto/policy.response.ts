@@ -5,7 +5,7 @@ import { POLICY_MODES, POLICY_SCOPES, type PolicyModeName, type PolicyScopeName 
 export class PolicyVersionSummaryResponse {
   @ApiProperty({ minimum: 1 }) number!: number;
   @ApiPropertyOptional({ nullable: true, type: String }) comment!: string | null;
-  @ApiProperty({ format: 'uuid', description: 'The API token that wrote it' }) authorTokenId!: string;
+  @ApiProperty({ format: 'uuid', description: 'The user or API token that wrote it' }) authorId!: string;
   @ApiProperty({ description: "That token's name when it wrote it" }) authorName!: string;
   @ApiProperty() createdAt!: Date;
 }
@@ -49,7 +49,7 @@ export class PolicyLayerResponse {
   @ApiProperty() version!: number;
   @ApiProperty({ description: 'The revision that published this layer' }) revision!: number;
   @ApiProperty() publishedAt!: Date;
-  @ApiProperty({ format: 'uuid' }) publishedByTokenId!: string;
+  @ApiProperty({ format: 'uuid' }) publishedById!: string;
   @ApiProperty() publishedBy!: string;
 }
 
@@ -87,7 +87,7 @@ export class RevisionHistoryResponse {
   @ApiProperty({ enum: ['published', 'withdrawn'] }) change!: 'published' | 'withdrawn';
   @ApiProperty({ type: LayerRefResponse, description: 'The layer this revision published or withdrew' }) layer!: LayerRefResponse;
   @ApiProperty({ type: [LayerRefResponse], description: 'Every layer in force after this revision' }) layers!: LayerRefResponse[];
-  @ApiProperty({ format: 'uuid' }) actorTokenId!: string;
+  @ApiProperty({ format: 'uuid', description: 'The user or API token that published or withdrew' }) actorId!: string;
   @ApiProperty() actorName!: string;
   @ApiProperty() at!: Date;
 }
