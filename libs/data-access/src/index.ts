@@ -13,6 +13,7 @@ export {
   CANCELLED_FAILURE_CODE,
   type JobTask,
   type JobResultMetadata,
+  type ModelUsageMetadata,
   type PolicyReportMetadata,
   type RuleDecisionMetadata,
   type VerificationMetadata,

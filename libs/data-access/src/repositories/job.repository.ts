@@ -47,6 +47,25 @@ export interface JobResultMetadata {
   readonly policy?: PolicyReportMetadata;
   /** A MetadataLevel name: how much the worker reported; absent on results recorded before central policy. */
   readonly metadataLevel?: string;
+  /**
+   * Tokens per inference endpoint and model, in the worker's configured order of endpoints
+   * (index 0 is the primary; a later one answered only after the ones before failed).
+   * Absent on results recorded before it was reported, empty at the MINIMAL metadata level.
+   */
+  readonly modelUsage?: readonly ModelUsageMetadata[];
+}
+
+/** What one inference endpoint of the worker answered for one attempt. */
+export interface ModelUsageMetadata {
+  /** The endpoint's place in the worker's configured list: 0 is the primary, more is a fallback. */
+  readonly endpointIndex: number;
+  /** The endpoint's name in the worker's config ([A-Za-z0-9._-]{1,64}). */
+  readonly endpoint: string;
+  /** The model name the worker's config gives that endpoint. */
+  readonly model: string;
+  readonly requests: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
 }
 
 /** One rule that fired: its id (e.g. max-files-changed), ADVISORY or MANDATORY, and BLOCKED, CORRECTED, RECORDED or SHADOW_WOULD_BLOCK. */
