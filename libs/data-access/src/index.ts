@@ -11,6 +11,11 @@ export {
   JobRepository,
   LEASE_EXPIRED_FAILURE_CODE,
   CANCELLED_FAILURE_CODE,
+  terminalStatusFor,
+  type JobListFilter,
+  type JobListPosition,
+  type JobPage,
+  type JobRetry,
   type JobTask,
   type JobResultMetadata,
   type ModelUsageMetadata,
@@ -60,6 +65,8 @@ export {
   type AuditRecord,
   type AdminAuditEntryView,
   type AuditChainVerification,
+  type AuditLogFilter,
+  type AuditLogPage,
 } from './repositories/admin-audit.repository';
 export { isDatabaseUnavailableError } from './database-availability';
 export type { Role, JobStatus, JobKind, AttemptStatus, JobEventType, WorkerStatus, PolicyScope, PolicyMode, PolicyRevisionChange } from '@prisma/client';

@@ -41,6 +41,26 @@ export interface AdminAuditEntryView {
   readonly hash: string;
 }
 
+/** Which entries a reader wants; every field narrows, none widens. */
+export interface AuditLogFilter {
+  /** An exact action (`policy.published`) or a family ending in a dot (`policy.`). */
+  readonly action?: string;
+  readonly actorId?: string;
+  /** Inclusive start and exclusive end of `at`. */
+  readonly from?: Date;
+  readonly to?: Date;
+}
+
+/** A page of a filtered listing. */
+export interface AuditLogPage {
+  readonly order: 'asc' | 'desc';
+  /** For `asc`: entries after this seq (0: from the first). */
+  readonly afterSeq?: number;
+  /** For `desc`: entries before this seq (absent: from the newest). */
+  readonly beforeSeq?: number;
+  readonly limit: number;
+}
+
 /** What recomputing a tenant's chain found. */
 export interface AuditChainVerification {
   readonly ok: boolean;
@@ -153,11 +173,15 @@ export class AdminAuditRepository {
     });
   }
 
-  /** Entries after `afterSeq`, oldest first. */
-  async list(tenantId: string, page: { afterSeq: number; limit: number }): Promise<AdminAuditEntryView[]> {
+  /**
+   * One page of the tenant's entries that match the filter. Oldest first pages forward from
+   * `afterSeq`; newest first pages back from `beforeSeq`.
+   */
+  async list(tenantId: string, filter: AuditLogFilter, page: AuditLogPage): Promise<AdminAuditEntryView[]> {
+    const seq = page.order === 'asc' ? { gt: page.afterSeq ?? 0 } : page.beforeSeq !== undefined ? { lt: page.beforeSeq } : undefined;
     const rows = await this.db.adminAuditEntry.findMany({
-      where: { tenantId, seq: { gt: page.afterSeq } },
-      orderBy: { seq: 'asc' },
+      where: { ...auditFilterWhere(tenantId, filter), ...(seq ? { seq } : {}) },
+      orderBy: { seq: page.order },
       take: page.limit,
       select: ENTRY_SELECT,
     });
@@ -187,6 +211,12 @@ export class AdminAuditRepository {
       if (rows.length < VERIFY_PAGE_SIZE) return { ok: true, entries: expectedSeq - 1 };
     }
   }
+}
+
+function auditFilterWhere(tenantId: string, filter: AuditLogFilter): Prisma.AdminAuditEntryWhereInput {
+  const action = filter.action === undefined ? undefined : filter.action.endsWith('.') ? { startsWith: filter.action } : filter.action;
+  const at = filter.from || filter.to ? { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lt: filter.to } : {}) } : undefined;
+  return { tenantId, ...(action ? { action } : {}), ...(filter.actorId ? { actorId: filter.actorId } : {}), ...(at ? { at } : {}) };
 }
 
 function toView(row: Prisma.AdminAuditEntryGetPayload<{ select: typeof ENTRY_SELECT }>): AdminAuditEntryView {
