@@ -1,0 +1,36 @@
+// A real OpenID Connect identity provider (oidc-provider) for tests, run as its own process
+// because oidc-provider is ESM-only. It reads its clients and accounts as JSON from the
+// AIRLOCK_TEST_IDP_CONFIG environment variable, listens on 127.0.0.1 on a free port and
+// prints one line, `listening <issuer>`, once it accepts connections.
+// Logins go through oidc-provider's own development interaction pages (a login form that
+// takes any known login name, then a consent form), which tests drive like a person would.
+import { createServer } from 'node:http';
+import Provider from 'oidc-provider';
+
+const config = JSON.parse(process.env.AIRLOCK_TEST_IDP_CONFIG ?? '{}');
+const accounts = new Map(Object.entries(config.accounts ?? {}));
+
+// The issuer URL names the port, so the port is taken before the provider is made.
+const server = createServer();
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const { port } = server.address();
+const issuer = `http://127.0.0.1:${port}`;
+
+const provider = new Provider(issuer, {
+  clients: config.clients ?? [],
+  pkce: { required: () => true },
+  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+  scopes: ['openid', 'email', 'profile'],
+  features: { devInteractions: { enabled: true } },
+  cookies: { keys: ['airlock-test-identity-provider'] },
+  async findAccount(_ctx, login) {
+    const account = accounts.get(login);
+    if (!account) return undefined;
+    return { accountId: login, claims: async () => ({ sub: account.sub ?? login, ...account.claims }) };
+  },
+});
+// oidc-provider warns about development-only features on stderr; the tests want exactly that setup.
+provider.on('server_error', (_ctx, error) => console.error(`server_error: ${error.message}`));
+server.on('request', provider.callback());
+process.stdout.write(`listening ${issuer}\n`);
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
