@@ -122,7 +122,7 @@ describe('policies', () => {
     };
     await expect(data.policies.publish({ tenantId, policyId, version: 1, slot: TENANT_ENFORCE, actor, now: new Date(), check: refuse })).rejects.toThrow('refused 1 layer(s)');
     expect(await data.policies.current(tenantId)).toEqual({ revision: 0, layers: [] });
-    expect((await data.audit.list(tenantId, { afterSeq: 0, limit: 10 })).map((entry) => entry.action)).toEqual(['policy.created']);
+    expect((await data.audit.list(tenantId, {}, { order: 'asc', afterSeq: 0, limit: 10 })).map((entry) => entry.action)).toEqual(['policy.created']);
   });
 });
 
@@ -133,7 +133,7 @@ describe('admin audit log', () => {
     await data.policies.publish({ tenantId, policyId, version: 1, slot: TENANT_ENFORCE, actor, now: new Date(), check: acceptAll });
     await data.enrollment.createAuditedToken({ tenantId, tokenHash: 'e'.repeat(63) + String(tenantCounter % 10), expiresAt: new Date(Date.now() + 60_000), actor, now: new Date() });
 
-    const entries = await data.audit.list(tenantId, { afterSeq: 0, limit: 100 });
+    const entries = await data.audit.list(tenantId, {}, { order: 'asc', afterSeq: 0, limit: 100 });
     expect(entries.map((entry) => [entry.seq, entry.action])).toEqual([
       [1, 'policy.created'],
       [2, 'policy.published'],
@@ -145,7 +145,7 @@ describe('admin audit log', () => {
     expect(entries[1]!.details).toEqual({ version: 1, scope: 'TENANT', key: '', mode: 'ENFORCE', revision: 1 });
     expect(entries[2]!.hash).toBe(auditEntryHash({ ...entries[2]!, tenantId }));
     expect(await data.audit.verify(tenantId)).toEqual({ ok: true, entries: 3 });
-    expect((await data.audit.list(tenantId, { afterSeq: 1, limit: 1 })).map((entry) => entry.seq)).toEqual([2]);
+    expect((await data.audit.list(tenantId, {}, { order: 'asc', afterSeq: 1, limit: 1 })).map((entry) => entry.seq)).toEqual([2]);
   });
 
   it('refuses UPDATE, DELETE and TRUNCATE in the database itself', async () => {
@@ -176,7 +176,7 @@ describe('admin audit log', () => {
     const outcomes = await Promise.all(slots.map((slot) => data.policies.publish({ tenantId, policyId, version: 1, slot, actor, now: new Date(), check: acceptAll })));
     const revisions = outcomes.map((outcome) => (outcome.kind === 'PUBLISHED' ? outcome.revision : 0)).sort((a, b) => a - b);
     expect(revisions).toEqual(Array.from({ length: 12 }, (_, n) => n + 1));
-    const entries = await data.audit.list(tenantId, { afterSeq: 0, limit: 100 });
+    const entries = await data.audit.list(tenantId, {}, { order: 'asc', afterSeq: 0, limit: 100 });
     expect(entries.map((entry) => entry.seq)).toEqual(Array.from({ length: 13 }, (_, n) => n + 1));
     expect(await data.audit.verify(tenantId)).toEqual({ ok: true, entries: 13 });
   });
