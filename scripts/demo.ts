@@ -9,8 +9,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { DEMO_BRANCH_BASE, DEMO_REPO_ALIAS, DEMO_TICKET, startLocalStack, type JobView } from '@airlock/local-stack';
 
 const args = process.argv.slice(2);
@@ -22,6 +22,38 @@ const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x
 const stamp = (): string => new Date().toISOString().slice(11, 19);
 
 const phaseStartedAt = new Map<string, number>();
+
+const DEMO_ADMIN_EMAIL = 'admin@airlock.local';
+
+/**
+ * Creates the dashboard's first admin through POST /api/v1/auth/bootstrap with a random
+ * password, kept only in `passwordFile` (mode 0600) and never printed. The password is
+ * written beside the file first and moved into place once the admin exists, so a failed
+ * call leaves nothing behind and an admin that exists already (409) keeps the file as it is.
+ */
+async function createFirstAdmin(httpUrl: string, bootstrapTokenFile: string, passwordFile: string): Promise<'created' | 'existed'> {
+  const password = randomBytes(24).toString('base64url');
+  const pending = `${passwordFile}.pending`;
+  // A leftover of an interrupted run would keep its own mode: start from no file.
+  rmSync(pending, { force: true });
+  writeFileSync(pending, `${password}\n`, { mode: 0o600 });
+  try {
+    const response = await fetch(`${httpUrl}/api/v1/auth/bootstrap`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ bootstrapToken: readFileSync(bootstrapTokenFile, 'utf8').trim(), email: DEMO_ADMIN_EMAIL, displayName: 'Demo admin', password }),
+    });
+    if (response.status === 409) return 'existed';
+    if (response.status !== 201) {
+      const { code } = (await response.json().catch(() => ({}))) as { code?: string };
+      throw new Error(`creating the first admin answered ${response.status}${code ? ` ${code}` : ''}`);
+    }
+    renameSync(pending, passwordFile);
+    return 'created';
+  } finally {
+    rmSync(pending, { force: true });
+  }
+}
 
 function describeEvent(event: JobView['events'][number]): string {
   const parts = [event.type.toLowerCase().replace(/_/g, ' ')];
@@ -57,6 +89,11 @@ async function main(): Promise<void> {
   });
   let exitCode = 1;
   try {
+    const adminPasswordFile = join(baseDir, 'admin-password');
+    const admin = await createFirstAdmin(stack.controlPlane.httpUrl, stack.adminTokenFile, adminPasswordFile);
+    const dashboard = `dashboard ${stack.controlPlane.httpUrl}/ — log in as ${DEMO_ADMIN_EMAIL} with the password in ${adminPasswordFile}`;
+    console.log(`  ${stamp()}  ${admin === 'created' ? 'first admin created;' : 'first admin exists;'} ${dashboard}`);
+
     console.log(`\n${bold('Ticket')}: ${DEMO_TICKET.title}`);
     const created = await stack.api.createFixJob({ repoAlias: DEMO_REPO_ALIAS, baseRef: DEMO_BRANCH_BASE, ticket: DEMO_TICKET });
     console.log(`  ${stamp()}  job ${created.id} created through POST /api/v1/jobs\n`);
@@ -94,6 +131,7 @@ async function main(): Promise<void> {
 
     if (keep) {
       console.log(`\nStill running (Ctrl-C to stop): REST ${stack.controlPlane.httpUrl}/api/docs, worker config ${stack.worker.configPath}`);
+      console.log(`Dashboard: ${stack.controlPlane.httpUrl}/ — log in as ${DEMO_ADMIN_EMAIL} with the password in ${adminPasswordFile}`);
       console.log(`Admin API token: in ${stack.adminTokenFile} (send it as 'Authorization: Bearer …')`);
       await new Promise<void>((resolveSignal) => {
         process.once('SIGINT', resolveSignal);

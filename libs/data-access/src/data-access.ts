@@ -4,12 +4,15 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded/embedde
 import { applyMigrations } from './migrations/migration-runner';
 import { parsePostgresUrl } from './postgres/postgres-connection';
 import { AdminAuditRepository } from './repositories/admin-audit.repository';
+import { AnalyticsRepository } from './repositories/analytics.repository';
 import { ApiTokenRepository } from './repositories/api-token.repository';
 import { EnrollmentRepository } from './repositories/enrollment.repository';
 import { JobRepository } from './repositories/job.repository';
 import { PolicyRepository } from './repositories/policy.repository';
 import { SigningKeyRepository } from './repositories/signing-key.repository';
 import { TenantRepository } from './repositories/tenant.repository';
+import { UserRepository } from './repositories/user.repository';
+import { UserSessionRepository } from './repositories/user-session.repository';
 import { WorkerRepository } from './repositories/worker.repository';
 
 /** Where the control plane's data lives. */
@@ -28,6 +31,9 @@ export class DataAccess {
   readonly jobs: JobRepository;
   readonly policies: PolicyRepository;
   readonly audit: AdminAuditRepository;
+  readonly analytics: AnalyticsRepository;
+  readonly users: UserRepository;
+  readonly sessions: UserSessionRepository;
 
   constructor(
     private readonly client: DatabaseClient,
@@ -43,6 +49,9 @@ export class DataAccess {
     this.jobs = new JobRepository(client);
     this.policies = new PolicyRepository(client);
     this.audit = new AdminAuditRepository(client);
+    this.analytics = new AnalyticsRepository(client);
+    this.users = new UserRepository(client);
+    this.sessions = new UserSessionRepository(client);
   }
 
   async close(): Promise<void> {

@@ -3,9 +3,38 @@ export { applyMigrations, MigrationStateError, MIGRATIONS_DIR } from './migratio
 export { parsePostgresUrl, formatPostgresUrl, type PostgresConnectionFields } from './postgres/postgres-connection';
 export { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded/embedded-postgres';
 export { TenantRepository, type TenantRecord } from './repositories/tenant.repository';
-export { ApiTokenRepository, type ApiTokenGrant } from './repositories/api-token.repository';
-export { EnrollmentRepository, type EnrolledWorker } from './repositories/enrollment.repository';
-export { WorkerRepository, type WorkerIdentity, type WorkerSummary, type WorkerPolicyState } from './repositories/worker.repository';
+export { ApiTokenRepository, type ApiTokenGrant, type ApiTokenView } from './repositories/api-token.repository';
+export {
+  UserRepository,
+  type UserView,
+  type UserCredentials,
+  type UserChanges,
+  type CreateUserOutcome,
+  type CreateFirstAdminOutcome,
+  type UpdateUserOutcome,
+} from './repositories/user.repository';
+export { UserSessionRepository, MAX_LIVE_SESSIONS_PER_USER, type SessionGrant, type SessionMethod } from './repositories/user-session.repository';
+export {
+  EnrollmentRepository,
+  enrollmentTokenState,
+  type EnrolledWorker,
+  type EnrollmentTokenState,
+  type EnrollmentTokenView,
+  type EnrollmentTokenRevocation,
+} from './repositories/enrollment.repository';
+export {
+  WorkerRepository,
+  type WorkerIdentity,
+  type WorkerSummary,
+  type WorkerDetail,
+  type WorkerPolicyState,
+  type WorkerStanding,
+  type WorkerConnection,
+  type WorkerRevocation,
+  type WorkerDrainChange,
+  type AppliedPolicyLayer,
+  type EndedLease,
+} from './repositories/worker.repository';
 export { SigningKeyRepository, type SigningKeyRecord } from './repositories/signing-key.repository';
 export {
   JobRepository,

@@ -45,3 +45,4 @@ export { isDependencyManifest } from './dependency-manifests';
 export { evaluateVerification, type VerificationFacts } from './verification-rules';
 export { describePolicyForAgent } from './agent-policy-description';
 export { applyMetadataLevel, bucketCount, roundDurationMs } from './metadata-level';
+export { describeResultFields, isReportedMetadataLevel, REPORTED_METADATA_LEVELS, METADATA_SETTING_OF_LEVEL, type ReportedMetadataLevel, type ResultFieldDescription, type ResultFieldTreatment } from './result-fields';

@@ -13,6 +13,7 @@ export {
   PolicyBundlePayloadDecodeError,
 } from './policy-bundle-payload.codec';
 export { helloChallengeMessage } from './hello-challenge';
+export { WORKER_REVOKED_REFUSAL, isWorkerRevokedRefusal } from './worker-refusal';
 export { policyBundleSignedMessage } from './policy-bundle-message';
 export {
   validateWorkerFrame,

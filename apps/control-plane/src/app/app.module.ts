@@ -2,7 +2,13 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { DataAccess } from '@airlock/data-access';
 import { AuditLogController } from './audit/audit-log.controller';
+import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
+import { AuthService } from './auth/auth.service';
+import { LoginRateLimiter } from './auth/login-rate-limiter';
+import { PasswordHasher } from './auth/password-hasher';
+import { SessionCookies } from './auth/session-cookie';
+import { SessionService } from './auth/session.service';
 import { FirstStartService } from './bootstrap/first-start.service';
 import { CLOCK, type Clock } from './common/clock';
 import { DomainErrorFilter } from './common/domain-error.filter';
@@ -13,10 +19,18 @@ import { LeaseReaperService, SCHEDULER, type Scheduler } from './dispatch/lease-
 import { WorkerSessionRegistry } from './dispatch/worker-session.registry';
 import { EnrollmentTokensController } from './enrollment/enrollment-tokens.controller';
 import { EnrollmentService } from './enrollment/enrollment.service';
+import { EVENT_BUS } from './events/event-bus';
+import { EventStreamService } from './events/event-stream.service';
+import { EventsController } from './events/events.controller';
+import { InProcessEventBus } from './events/in-process-event-bus';
 import { WorkerGatewayService } from './gateway/worker-gateway.service';
 import { HealthController } from './health/health.controller';
 import { JobsController } from './jobs/jobs.controller';
 import { JobsService } from './jobs/jobs.service';
+import { ApiTokensController } from './people/api-tokens.controller';
+import { ApiTokensService } from './people/api-tokens.service';
+import { UsersController } from './people/users.controller';
+import { UsersService } from './people/users.service';
 import { PoliciesController } from './policies/policies.controller';
 import { PoliciesService } from './policies/policies.service';
 import { PolicyController } from './policies/policy.controller';
@@ -24,6 +38,7 @@ import { PolicyDistributor } from './policies/policy-distributor';
 import { SigningKeysController } from './signing/signing-keys.controller';
 import { SigningKeyService } from './signing/signing-key.service';
 import { WorkersController } from './workers/workers.controller';
+import { WorkersService } from './workers/workers.service';
 
 /** What the app module is assembled from; opened before Nest starts. */
 export interface AppModuleOptions {
@@ -40,10 +55,14 @@ export class AppModule {
       module: AppModule,
       controllers: [
         HealthController,
+        AuthController,
+        UsersController,
+        ApiTokensController,
         EnrollmentTokensController,
         WorkersController,
         SigningKeysController,
         JobsController,
+        EventsController,
         PoliciesController,
         PolicyController,
         AuditLogController,
@@ -56,15 +75,25 @@ export class AppModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: DomainErrorFilter },
         { provide: JOB_DISPATCHER, useClass: InProcessJobDispatcher },
+        { provide: EVENT_BUS, useClass: InProcessEventBus },
         FirstStartService,
+        PasswordHasher,
+        SessionCookies,
+        SessionService,
+        LoginRateLimiter,
+        AuthService,
+        UsersService,
+        ApiTokensService,
         SigningKeyService,
         EnrollmentService,
         JobsService,
+        EventStreamService,
         PoliciesService,
         PolicyDistributor,
         WorkerSessionRegistry,
         LeaseReaperService,
         WorkerGatewayService,
+        WorkersService,
       ],
     };
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { status } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import { verifyHelloSignature } from '@airlock/envelope';
-import { FrameValidationError, ResultDisposition, validateWorkerFrame, type ControlFrame__Output, type WorkerFrame__Output } from '@airlock/protocol';
+import { FrameValidationError, ResultDisposition, WORKER_REVOKED_REFUSAL, validateWorkerFrame, type ControlFrame__Output, type WorkerFrame__Output } from '@airlock/protocol';
 import type { ConnectStream, ConnectStreamOpener } from '../gateway/gateway.session';
 import type { FrameSink } from '../gateway/outbound.gate';
 
@@ -13,6 +13,8 @@ export interface FakeGatewayScript {
   welcome: { heartbeatIntervalMs: number; leaseTtlMs: number };
   /** End every new stream with this status after the Hello instead of welcoming (e.g. UNAUTHENTICATED). */
   refuseHelloWith: number | undefined;
+  /** End every new stream after the Hello the way a control plane refuses a revoked worker. */
+  revokedAtHello: boolean;
   /** Answer each Hello and Heartbeat with a LeaseRenewal of every attempt it lists, as the real one does. */
   renewLeases: boolean;
   /** Answer each JobResult with a ResultAck. */
@@ -62,9 +64,16 @@ export class FakeControlStream implements ConnectStream {
     this.emit('data', frame);
   }
 
-  /** Ends the call with a status other than OK. */
-  fail(code: number): void {
-    this.emit('error', { code }, true);
+  /** Ends the call with a status other than OK, and the trailers it came with, if any. */
+  fail(code: number, metadata?: Metadata): void {
+    this.emit('error', metadata ? { code, metadata } : { code }, true);
+  }
+
+  /** Ends the call the way a control plane tells a worker it was revoked (WORKER_REVOKED_REFUSAL). */
+  revoke(): void {
+    const trailers = new Metadata();
+    trailers.set(WORKER_REVOKED_REFUSAL.metadataKey, WORKER_REVOKED_REFUSAL.metadataValue);
+    this.fail(WORKER_REVOKED_REFUSAL.status, trailers);
   }
 
   /** Ends the call cleanly from the control plane's side. */
@@ -95,6 +104,7 @@ export class FakeGateway {
   readonly script: FakeGatewayScript = {
     welcome: { heartbeatIntervalMs: 1_000, leaseTtlMs: 10_000 },
     refuseHelloWith: undefined,
+    revokedAtHello: false,
     renewLeases: true,
     ackResults: true,
   };
@@ -141,6 +151,10 @@ export class FakeGateway {
       const hello = frame.hello!;
       const ok = verifyHelloSignature(this.workerPublicKey, hello.workerId, this.nonces.get(stream)!, hello.challengeSignature);
       this.helloVerdicts.push(ok);
+      if (ok && this.script.revokedAtHello) {
+        stream.revoke();
+        return;
+      }
       if (!ok || this.script.refuseHelloWith !== undefined) {
         stream.fail(this.script.refuseHelloWith ?? status.UNAUTHENTICATED);
         return;

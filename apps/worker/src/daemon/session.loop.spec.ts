@@ -211,6 +211,47 @@ describe('SessionLoop', () => {
     done = Promise.resolve();
   });
 
+  it('stops at once, without reconnecting, when the control plane ends its stream saying it was revoked', async () => {
+    build();
+    await settle();
+    expect(loop.connected).toBe(true);
+    const outcome = done.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    gateway.current.revoke();
+    await clock.advance(60_000);
+    const error = await outcome;
+    expect(error).toBeInstanceOf(WorkerIdentityRefusedError);
+    expect(error).toMatchObject({ revoked: true, grpcStatus: status.PERMISSION_DENIED });
+    expect((error as WorkerIdentityRefusedError).message).toMatch(new RegExp(`revoked this worker \\(PERMISSION_DENIED\\).*${identity.workerId}.*enroll it anew.*--force`));
+    expect(connects()).toBe(1);
+    expect(events('worker-revoked')).toEqual([expect.objectContaining({ workerId: identity.workerId, status: status.PERMISSION_DENIED })]);
+    done = Promise.resolve();
+  });
+
+  it('stops at its first Hello that the control plane refuses as revoked', async () => {
+    gateway.script.revokedAtHello = true;
+    build();
+    const error = await done.then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toMatchObject({ name: 'WorkerIdentityRefusedError', revoked: true });
+    expect(connects()).toBe(1);
+    done = Promise.resolve();
+  });
+
+  it('takes PERMISSION_DENIED without the revocation trailer for a refusal that may pass, and reconnects', async () => {
+    build();
+    await settle();
+    gateway.current.fail(status.PERMISSION_DENIED);
+    await clock.advance(15_000);
+    expect(connects()).toBe(2);
+    expect(loop.connected).toBe(true);
+    expect(events('worker-revoked')).toEqual([]);
+  });
+
   it('keeps reconnecting while refusals are interrupted: by a Welcome, or by another failure', async () => {
     const refusals = () => events('identity-refused').length;
     const advanceUntil = async (done: () => boolean) => {

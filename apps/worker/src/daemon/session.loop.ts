@@ -88,8 +88,8 @@ export interface SessionLoopDependencies {
  * last welcomed and when a heartbeat last left, for `/healthz`.
  *
  * `run` resolves once `stop` is called, and rejects with a WorkerIdentityRefusedError when
- * the control plane refused the worker's identity IDENTITY_REFUSAL_LIMIT times in a row:
- * the one failure reconnecting cannot cure.
+ * the control plane refused the worker's identity IDENTITY_REFUSAL_LIMIT times in a row, or
+ * once when it said the worker was revoked: the one failure reconnecting cannot cure.
  */
 export class SessionLoop {
   private readonly backoff: ReconnectBackoff;
@@ -258,8 +258,17 @@ export class SessionLoop {
     this.handlers.heartbeatSent();
   }
 
-  /** Counts consecutive refusals of the worker's identity; throws once they show it will not be accepted. */
+  /**
+   * Counts consecutive refusals of the worker's identity; throws once they show it will not
+   * be accepted — at once when the control plane said the worker is revoked, mid-stream or
+   * at the Hello: a revocation is final, and only a control plane that read it from its
+   * database says so.
+   */
   private countIdentityRefusal(end: SessionEnd): void {
+    if (end.revoked && end.status !== undefined) {
+      this.deps.logger.error('worker-revoked', { status: end.status, workerId: this.deps.identity.workerId, action: 'enroll this worker anew (airlock-worker enroll --force)' });
+      throw new WorkerIdentityRefusedError(this.deps.identity.workerId, end.status, this.identityRefusals + 1, true);
+    }
     const refused = !end.welcomed && end.status !== undefined && IDENTITY_REFUSAL_STATUSES.has(end.status);
     this.identityRefusals = refused ? this.identityRefusals + 1 : 0;
     if (!refused || end.status === undefined) return;

@@ -9,8 +9,9 @@ export const IDENTITY_REFUSAL_STATUSES: ReadonlySet<number> = new Set([status.UN
 
 /**
  * The control plane refused this worker's identity on every one of the last `attempts`
- * connections: unrecoverable, so the daemon stops (exit code `identityRefused`) instead of
- * reconnecting forever with credentials that will never be accepted.
+ * connections, or said once that the worker is revoked: unrecoverable, so the daemon stops
+ * (exit code `identityRefused`) instead of reconnecting forever with credentials that will
+ * never be accepted.
  */
 export class WorkerIdentityRefusedError extends Error {
   override readonly name = 'WorkerIdentityRefusedError';
@@ -20,12 +21,18 @@ export class WorkerIdentityRefusedError extends Error {
     readonly workerId: string,
     readonly grpcStatus: number,
     readonly attempts: number,
+    /** The control plane said outright that an admin revoked the worker (WORKER_REVOKED_REFUSAL). */
+    readonly revoked = false,
   ) {
     super(
-      `the control plane refused this worker (${status[grpcStatus] ?? `status ${grpcStatus}`}) on ${attempts} consecutive connections: ` +
-        `worker ${workerId} is unknown to it or was revoked. Enroll it again with a new token ` +
-        '(airlock-worker enroll --config <file> --token <token> --force), then start it again. ' +
-        "If the control plane's database was just restored, start the worker again once it is back.",
+      revoked
+        ? `the control plane revoked this worker (${status[grpcStatus] ?? `status ${grpcStatus}`}): an admin revoked worker ${workerId}, ` +
+            'and it will never be accepted again. To bring this machine back, enroll it anew with a new token ' +
+            '(airlock-worker enroll --config <file> --token <token> --force), then start it again.'
+        : `the control plane refused this worker (${status[grpcStatus] ?? `status ${grpcStatus}`}) on ${attempts} consecutive connections: ` +
+            `worker ${workerId} is unknown to it or was revoked. Enroll it again with a new token ` +
+            '(airlock-worker enroll --config <file> --token <token> --force), then start it again. ' +
+            "If the control plane's database was just restored, start the worker again once it is back.",
     );
   }
 }

@@ -348,6 +348,20 @@ describe('WorkerDaemon in process, against a fake control plane at the stream se
     expect(log.events('fatal')).toEqual([expect.objectContaining({ exitCode: DAEMON_EXIT_CODES.identityRefused, error: expect.objectContaining({ name: 'WorkerIdentityRefusedError' }) as unknown })]);
   });
 
+  it(`stops with exit ${DAEMON_EXIT_CODES.identityRefused} at once, reconnecting no more, when the control plane says it was revoked`, async () => {
+    start();
+    await ready();
+    const jobId = await dispatch();
+    gateway.current.revoke();
+    await settle();
+    expect(exit?.exitCode).toBe(DAEMON_EXIT_CODES.identityRefused);
+    expect(exit?.failure).toMatch(/revoked this worker \(PERMISSION_DENIED\).*enroll it anew/);
+    expect(gateway.streams).toHaveLength(1);
+    expect(daemon.lifecycle.state).toBe('FAILED');
+    expect(outbox.results.get(`${jobId}-1`)?.failureCode).toBe(FailureCode.WORKER_SHUTDOWN);
+    expect(log.events('worker-revoked')).toHaveLength(1);
+  });
+
   it('sends an unexpected throw down the fatal path: logged, the running job aborted and kept in the outbox, exit 1', async () => {
     start();
     await ready();

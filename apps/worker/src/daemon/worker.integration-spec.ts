@@ -203,6 +203,21 @@ describe('worker daemon against a real gRPC control plane, inference server and 
     expect(worker!.allEvents().some((line) => line.event === 'stopped')).toBe(true);
   });
 
+  it('stops at once when the control plane revokes it: exit 5, and a log line telling the operator to enroll it anew', async () => {
+    worker = launchProgram({ program: 'worker', args: ['run', '--config', configFile], logDir: dir });
+    await worker.waitForEvent((e) => e.event === 'welcomed', 60_000);
+    const hellos = controlPlane.helloVerdicts.length;
+    controlPlane.revokeWorker();
+    const revoked = await worker.waitForEvent((e) => e.event === 'worker-revoked', 30_000);
+    expect(revoked).toMatchObject({ workerId: controlPlane.workerId, action: expect.stringMatching(/enroll/) });
+    const fatal = await worker.waitForEvent((e) => e.event === 'fatal', 30_000);
+    expect(fatal).toMatchObject({ exitCode: 5, error: { name: 'WorkerIdentityRefusedError', message: expect.stringMatching(/revoked this worker \(PERMISSION_DENIED\).*enroll it anew/) } });
+    await worker.waitForExit();
+    expect(worker.exitCode).toBe(5);
+    // It gave up on the refusal itself, without trying the control plane again.
+    expect(controlPlane.helloVerdicts).toHaveLength(hellos);
+  });
+
   it('audit verify passes on the real log and names the first broken line after tampering', async () => {
     const ok = await cli('audit', 'verify', '--config', configFile);
     expect(ok.status).toBe(0);

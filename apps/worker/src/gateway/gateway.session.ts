@@ -1,4 +1,5 @@
-import { FrameValidationError, validateControlFrame, type ControlFrame__Output, type Hello__Output, type WorkerFrame } from '@airlock/protocol';
+import type { Metadata } from '@grpc/grpc-js';
+import { FrameValidationError, isWorkerRevokedRefusal, validateControlFrame, type ControlFrame__Output, type Hello__Output, type WorkerFrame } from '@airlock/protocol';
 import type { Logger } from '../logging/json-logger';
 import type { OutboundGate } from './outbound.gate';
 
@@ -13,8 +14,8 @@ export interface ConnectStream {
   /** Drops the call at once. */
   cancel(): void;
   on(event: 'data', listener: (frame: ControlFrame__Output) => void): unknown;
-  /** The call ended with a status other than OK; `code` is the gRPC status code. */
-  on(event: 'error', listener: (error: { readonly code?: number }) => void): unknown;
+  /** The call ended with a status other than OK; `code` is the gRPC status code, `metadata` its trailers. */
+  on(event: 'error', listener: (error: { readonly code?: number; readonly metadata?: Pick<Metadata, 'get'> }) => void): unknown;
   on(event: 'end', listener: () => void): unknown;
 }
 
@@ -54,6 +55,8 @@ export interface SessionEnd {
   readonly reason: string;
   /** The gRPC status code the control plane ended the call with, when it ended with one. */
   readonly status?: number;
+  /** The control plane said this worker is revoked (WORKER_REVOKED_REFUSAL): final, whatever came before. */
+  readonly revoked?: boolean;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 15_000;
@@ -93,7 +96,9 @@ export class GatewaySession {
     this.handshakeTimer = timers.after(HANDSHAKE_TIMEOUT_MS, () => this.abandon('handshake-timeout'));
     this.gate.attach({ write: (frame) => this.call.write(frame) });
     this.call.on('data', (frame: ControlFrame__Output) => this.receive(frame));
-    this.call.on('error', (error) => this.finish({ welcomed: this.stage === 'open', reason: `status ${error.code}`, status: error.code }));
+    this.call.on('error', (error) =>
+      this.finish({ welcomed: this.stage === 'open', reason: `status ${error.code}`, status: error.code, ...(isWorkerRevokedRefusal(error) ? { revoked: true } : {}) }),
+    );
     this.call.on('end', () => this.finish({ welcomed: this.stage === 'open', reason: 'ended' }));
   }
 

@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { generateSigningKeyPair, signInstruction, verifyHelloSignature, type SigningKeyPair } from '@airlock/envelope';
 import {
   ResultDisposition,
+  WORKER_REVOKED_REFUSAL,
   workerGatewayServiceDefinition,
   type ControlFrame,
   type EnrollRequest__Output,
@@ -60,6 +61,17 @@ export class FakeControlPlane {
     this.stream.write(frame);
   }
 
+  /**
+   * Revokes the worker as an admin would: its current stream ends with the refusal the real
+   * control plane sends (PERMISSION_DENIED with WORKER_REVOKED_REFUSAL), and so does every
+   * later Hello.
+   */
+  revokeWorker(): void {
+    this.revoked = true;
+    if (this.stream) refuseAsRevoked(this.stream);
+    this.stream = undefined;
+  }
+
   /** Ends the current stream from the server side (the worker should reconnect). */
   dropStream(): void {
     this.stream?.end();
@@ -110,6 +122,10 @@ export class FakeControlPlane {
       if (frame.frame === 'hello') {
         const ok = this.workerPublicKey !== undefined && verifyHelloSignature(this.workerPublicKey, frame.hello!.workerId, nonce, frame.hello!.challengeSignature);
         this.helloVerdicts.push(ok);
+        if (ok && this.revoked) {
+          refuseAsRevoked(stream);
+          return;
+        }
         if (!ok) {
           stream.emit('error', { code: grpc.status.UNAUTHENTICATED });
           return;
@@ -131,4 +147,10 @@ export class FakeControlPlane {
     stream.on('end', () => stream.end());
     stream.write({ challenge: { nonce } });
   }
+}
+
+function refuseAsRevoked(stream: Stream): void {
+  const trailers = new grpc.Metadata();
+  trailers.set(WORKER_REVOKED_REFUSAL.metadataKey, WORKER_REVOKED_REFUSAL.metadataValue);
+  stream.emit('error', { code: WORKER_REVOKED_REFUSAL.status, details: 'worker revoked', metadata: trailers });
 }

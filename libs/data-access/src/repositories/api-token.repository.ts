@@ -1,4 +1,6 @@
+import type { Prisma } from '@prisma/client';
 import type { DatabaseClient } from '../database-client';
+import { appendAuditEntry, lockTenantAdminActions, type AuditActor } from './admin-audit.repository';
 
 /** What an authenticated API token grants. */
 export interface ApiTokenGrant {
@@ -9,6 +11,31 @@ export interface ApiTokenGrant {
   /** The scopes it was created with (auth/access.ts in the control plane names them). */
   readonly scopes: readonly string[];
 }
+
+/** An API token as the people pages list it. Never the token or its hash. */
+export interface ApiTokenView {
+  readonly id: string;
+  readonly name: string;
+  readonly scopes: readonly string[];
+  readonly createdAt: Date;
+  /** Null only for the bootstrap token; every created token expires. */
+  readonly expiresAt: Date | null;
+  readonly revokedAt: Date | null;
+  readonly lastUsedAt: Date | null;
+  /** Who created it, by name then; null for the bootstrap token. */
+  readonly createdByName: string | null;
+}
+
+const VIEW_SELECT = {
+  id: true,
+  name: true,
+  scopes: true,
+  createdAt: true,
+  expiresAt: true,
+  revokedAt: true,
+  lastUsedAt: true,
+  createdByName: true,
+} as const satisfies Prisma.ApiTokenSelect;
 
 // lastUsedAt is informational; refreshing it at most once a minute keeps reads from
 // turning every API request into a write.
@@ -47,5 +74,73 @@ export class ApiTokenRepository {
       data: { lastUsedAt: now },
     });
     return { tokenId: token.id, name: token.name, tenantId: token.tenantId, scopes: token.scopes };
+  }
+
+  /** The tenant's tokens, newest first, at most `limit`, revoked and expired ones included. */
+  async list(tenantId: string, limit: number): Promise<ApiTokenView[]> {
+    return this.db.apiToken.findMany({ where: { tenantId }, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], take: limit, select: VIEW_SELECT });
+  }
+
+  /**
+   * Creates a token a principal asked for, recording who (`actor`) by id and name, and its
+   * audit entry api-token.created (id, name, scopes, expiry; never the token) in the same
+   * transaction.
+   */
+  async createAudited(input: { tenantId: string; name: string; scopes: readonly string[]; tokenHash: string; expiresAt: Date; actor: AuditActor; now: Date }): Promise<ApiTokenView> {
+    const { tenantId, actor, now } = input;
+    return this.db.$transaction(async (tx) => {
+      await lockTenantAdminActions(tx, tenantId);
+      const token = await tx.apiToken.create({
+        data: {
+          tenantId,
+          name: input.name,
+          scopes: [...input.scopes],
+          tokenHash: input.tokenHash,
+          createdAt: now,
+          expiresAt: input.expiresAt,
+          createdById: actor.id,
+          createdByName: actor.name,
+        },
+        select: VIEW_SELECT,
+      });
+      await appendAuditEntry(
+        tx,
+        tenantId,
+        actor,
+        {
+          action: 'api-token.created',
+          target: `api-token:${token.id}`,
+          details: { name: token.name, scopes: token.scopes.join(','), expiresAt: input.expiresAt.toISOString() },
+        },
+        now,
+      );
+      return token;
+    });
+  }
+
+  /**
+   * Revokes a token of the tenant, audited as api-token.revoked. Null when the tenant has no
+   * such token; revoking a revoked token changes nothing and writes no entry.
+   */
+  async revokeAudited(input: { tenantId: string; tokenId: string; actor: AuditActor; now: Date }): Promise<ApiTokenView | null> {
+    const { tenantId, tokenId, actor, now } = input;
+    return this.db.$transaction(async (tx) => {
+      await lockTenantAdminActions(tx, tenantId);
+      const token = await tx.apiToken.findFirst({ where: { id: tokenId, tenantId }, select: VIEW_SELECT });
+      if (!token || token.revokedAt) return token;
+      const revoked = await tx.apiToken.update({ where: { id: tokenId }, data: { revokedAt: now }, select: VIEW_SELECT });
+      await appendAuditEntry(
+        tx,
+        tenantId,
+        actor,
+        {
+          action: 'api-token.revoked',
+          target: `api-token:${tokenId}`,
+          details: { name: revoked.name, scopes: revoked.scopes.join(','), expiresAt: revoked.expiresAt?.toISOString() ?? null },
+        },
+        now,
+      );
+      return revoked;
+    });
   }
 }

@@ -1,5 +1,6 @@
 import type { AttemptStatus, JobEventType, JobKind, JobStatus, Prisma } from '@prisma/client';
 import type { DatabaseClient, DatabaseTransaction } from '../database-client';
+import { syncJobAnalytics } from './analytics-rollup';
 
 /** What a job asks a worker to do. `fix` carries the ticket; `noop` carries nothing. */
 export type JobTask =
@@ -113,6 +114,8 @@ export interface JobSummary {
   readonly failureCode: string | null;
   /** When a cancel was requested, or null. */
   readonly cancelRequestedAt: Date | null;
+  /** The job this one retries, or null for an original. */
+  readonly retryOfJobId: string | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly finishedAt: Date | null;
@@ -126,6 +129,42 @@ export interface JobDetail extends JobSummary {
   readonly attempts: readonly JobAttemptView[];
   readonly events: readonly JobEventView[];
 }
+
+/** Where a page of jobs ends: the last job's creation time and id (jobs are listed newest first, id breaking ties). */
+export interface JobListPosition {
+  readonly createdAt: Date;
+  readonly id: string;
+}
+
+/** Which of a tenant's jobs to list, newest first. */
+export interface JobListFilter {
+  /** At most this many jobs. */
+  readonly limit: number;
+  readonly status?: JobStatus;
+  readonly kind?: JobKind;
+  /** The exact repository alias; NOOP jobs have none and never match. */
+  readonly repoAlias?: string;
+  /** Created at or after this time. */
+  readonly createdFrom?: Date;
+  /** Created before this time (excluded, so consecutive ranges do not overlap). */
+  readonly createdTo?: Date;
+  /** Only jobs that come after this position in the listing: the previous page's `next`. */
+  readonly olderThan?: JobListPosition;
+}
+
+/** One page of jobs; `next` is where the following page starts, null on the last page. */
+export interface JobPage {
+  readonly jobs: JobSummary[];
+  readonly next: JobListPosition | null;
+}
+
+/**
+ * What asking to retry a job did. `CREATED`: a new queued job with the same task, naming the
+ * original. `NOT_RETRYABLE`: the original has not failed or been cancelled (`status` says what it is).
+ */
+export type JobRetry =
+  | { readonly kind: 'CREATED'; readonly job: JobSummary }
+  | { readonly kind: 'NOT_RETRYABLE'; readonly status: JobStatus };
 
 /** A job waiting for a worker. */
 export interface QueuedJobRef {
@@ -184,6 +223,8 @@ export interface LeaseExpiry {
   readonly requeued: boolean;
   /** The job had a cancel requested, so it ended CANCELLED instead of being requeued. */
   readonly cancelled: boolean;
+  /** The job's status afterwards: QUEUED when requeued, CANCELLED, FAILED, or unchanged when the attempt no longer owned it. */
+  readonly status: JobStatus;
   /** When the job was created, so a requeued job keeps its place in line. */
   readonly jobCreatedAt: Date;
 }
@@ -198,6 +239,8 @@ const TERMINAL_JOB_STATUSES: JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const ACTIVE_JOB_STATUSES: JobStatus[] = ['DISPATCHED', 'RUNNING'];
+/** A job that ended like this may be retried as a new job. */
+const RETRYABLE_JOB_STATUSES: JobStatus[] = ['FAILED', 'CANCELLED'];
 const ACTIVE_ATTEMPT_STATUSES: AttemptStatus[] = ['DISPATCHED', 'RUNNING'];
 
 /** Reasons a result's figures cannot be true of its attempt, e.g. `durations-exceed-wall-time`; none when plausible. */
@@ -214,6 +257,7 @@ const SUMMARY_SELECT = {
   maxAttempts: true,
   failureCode: true,
   cancelRequestedAt: true,
+  retryOfJobId: true,
   createdAt: true,
   updatedAt: true,
   finishedAt: true,
@@ -247,6 +291,7 @@ export class JobRepository {
           { tenantId, jobId: job.id, type: 'QUEUED', at: now },
         ],
       });
+      await syncJobAnalytics(tx, tenantId, job.id);
       return job;
     });
   }
@@ -269,12 +314,67 @@ export class JobRepository {
     return { ...job, result: job.result as unknown as JobResultMetadata | null };
   }
 
-  async listForTenant(tenantId: string, filter: { limit: number; status?: JobStatus }): Promise<JobSummary[]> {
-    return this.db.job.findMany({
-      where: { tenantId, ...(filter.status ? { status: filter.status } : {}) },
-      orderBy: { createdAt: 'desc' },
-      take: filter.limit,
-      select: SUMMARY_SELECT,
+  /**
+   * A page of the tenant's jobs, newest first. The order is total (creation time, then id,
+   * both descending), so paging by position neither skips nor repeats a job, even among
+   * jobs created in the same millisecond or while new jobs arrive.
+   */
+  async listForTenant(tenantId: string, filter: JobListFilter): Promise<JobPage> {
+    const createdAt = {
+      ...(filter.createdFrom ? { gte: filter.createdFrom } : {}),
+      ...(filter.createdTo ? { lt: filter.createdTo } : {}),
+    };
+    const olderThan = filter.olderThan;
+    const where: Prisma.JobWhereInput = {
+      tenantId,
+      ...(filter.status ? { status: filter.status } : {}),
+      ...(filter.kind ? { kind: filter.kind } : {}),
+      ...(filter.repoAlias !== undefined ? { repoAlias: filter.repoAlias } : {}),
+      ...(filter.createdFrom || filter.createdTo ? { createdAt } : {}),
+      ...(olderThan ? { OR: [{ createdAt: { lt: olderThan.createdAt } }, { createdAt: olderThan.createdAt, id: { lt: olderThan.id } }] } : {}),
+    };
+    // One more than asked: whether it exists says if there is a next page.
+    const rows = await this.db.job.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: filter.limit + 1, select: SUMMARY_SELECT });
+    const jobs = rows.slice(0, filter.limit);
+    const last = jobs[jobs.length - 1];
+    return { jobs, next: rows.length > filter.limit && last ? { createdAt: last.createdAt, id: last.id } : null };
+  }
+
+  /**
+   * Creates a new queued job with the task and maxAttempts of a FAILED or CANCELLED one,
+   * naming it as the job it retries. Null when the tenant has no such job. A job may be
+   * retried more than once; each retry is a job of its own.
+   */
+  async createRetry(tenantId: string, jobId: string, now: Date): Promise<JobRetry | null> {
+    return this.db.$transaction(async (tx) => {
+      const original = await tx.job.findFirst({
+        where: { id: jobId, tenantId },
+        select: { status: true, kind: true, repoAlias: true, baseRef: true, ticketTitle: true, ticketDescription: true, maxAttempts: true },
+      });
+      if (!original) return null;
+      if (!RETRYABLE_JOB_STATUSES.includes(original.status)) return { kind: 'NOT_RETRYABLE', status: original.status };
+      const job = await tx.job.create({
+        data: {
+          tenantId,
+          kind: original.kind,
+          repoAlias: original.repoAlias,
+          baseRef: original.baseRef,
+          ticketTitle: original.ticketTitle,
+          ticketDescription: original.ticketDescription,
+          maxAttempts: original.maxAttempts,
+          retryOfJobId: jobId,
+          createdAt: now,
+        },
+        select: SUMMARY_SELECT,
+      });
+      await tx.jobEvent.createMany({
+        data: [
+          { tenantId, jobId: job.id, type: 'CREATED', at: now },
+          { tenantId, jobId: job.id, type: 'QUEUED', at: now },
+        ],
+      });
+      await syncJobAnalytics(tx, tenantId, job.id);
+      return { kind: 'CREATED', job };
     });
   }
 
@@ -344,6 +444,7 @@ export class JobRepository {
       if (acked.count !== 1) return false;
       await tx.job.updateMany({ where: { id: ref.jobId, status: 'DISPATCHED' }, data: { status: 'RUNNING', updatedAt: now } });
       await tx.jobEvent.create({ data: { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: 'ACKED', at: now } });
+      await syncJobAnalytics(tx, job.tenantId, ref.jobId);
       return true;
     });
   }
@@ -375,6 +476,7 @@ export class JobRepository {
           })),
         });
       }
+      await syncJobAnalytics(tx, job.tenantId, ref.jobId);
       return true;
     });
   }
@@ -452,6 +554,7 @@ export class JobRepository {
             { tenantId, jobId, type: 'CANCELLED', failureCode: CANCELLED_FAILURE_CODE, at: now },
           ],
         });
+        await syncJobAnalytics(tx, tenantId, jobId);
         return { kind: 'CANCELLED', job };
       }
       const attempt = await tx.jobAttempt.findUniqueOrThrow({
@@ -520,6 +623,7 @@ export class JobRepository {
           })),
         });
       }
+      await syncJobAnalytics(tx, job.tenantId, ref.jobId);
       return 'RECORDED';
     });
   }
@@ -550,7 +654,9 @@ export class JobRepository {
       });
       if (expired.count !== 1) return null;
       await tx.jobEvent.create({ data: { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: 'LEASE_EXPIRED', at: now } });
-      return requeueOrEnd(tx, job, ref, now, LEASE_EXPIRED_FAILURE_CODE);
+      const expiry = await requeueOrEnd(tx, job, ref, now, LEASE_EXPIRED_FAILURE_CODE);
+      await syncJobAnalytics(tx, job.tenantId, ref.jobId);
+      return expiry;
     });
   }
 
@@ -564,7 +670,10 @@ export class JobRepository {
   async requeueTurnedAway(ref: WorkerAttemptRef, failureCode: string, now: Date): Promise<LeaseExpiry | null> {
     return this.db.$transaction(async (tx) => {
       const job = await rejectLiveAttempt(tx, ref, failureCode, now);
-      return job ? requeueOrEnd(tx, job, ref, now, failureCode) : null;
+      if (!job) return null;
+      const outcome = await requeueOrEnd(tx, job, ref, now, failureCode);
+      await syncJobAnalytics(tx, job.tenantId, ref.jobId);
+      return outcome;
     });
   }
 }
@@ -594,7 +703,7 @@ async function requeueOrEnd(tx: DatabaseTransaction, job: LockedJob, ref: Attemp
   const base = { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, at: now };
   const outcome = { jobId: ref.jobId, tenantId: job.tenantId, attempt: ref.attempt, jobCreatedAt: job.createdAt };
   if (job.currentAttempt !== ref.attempt || !ACTIVE_JOB_STATUSES.includes(job.status)) {
-    return { ...outcome, requeued: false, cancelled: false };
+    return { ...outcome, requeued: false, cancelled: false, status: job.status };
   }
   if (job.cancelRequestedAt !== null) {
     await tx.job.update({
@@ -602,7 +711,7 @@ async function requeueOrEnd(tx: DatabaseTransaction, job: LockedJob, ref: Attemp
       data: { status: 'CANCELLED', failureCode: CANCELLED_FAILURE_CODE, finishedAt: now, updatedAt: now },
     });
     await tx.jobEvent.create({ data: { ...base, type: 'CANCELLED', failureCode: CANCELLED_FAILURE_CODE } });
-    return { ...outcome, requeued: false, cancelled: true };
+    return { ...outcome, requeued: false, cancelled: true, status: 'CANCELLED' };
   }
   const requeued = ref.attempt < job.maxAttempts;
   if (requeued) {
@@ -612,10 +721,11 @@ async function requeueOrEnd(tx: DatabaseTransaction, job: LockedJob, ref: Attemp
     await tx.job.update({ where: { id: ref.jobId }, data: { status: 'FAILED', failureCode, finishedAt: now, updatedAt: now } });
     await tx.jobEvent.create({ data: { ...base, type: 'FAILED', failureCode } });
   }
-  return { ...outcome, requeued, cancelled: false };
+  return { ...outcome, requeued, cancelled: false, status: requeued ? 'QUEUED' : 'FAILED' };
 }
 
-function terminalStatusFor(outcome: string): 'SUCCEEDED' | 'FAILED' | 'CANCELLED' {
+/** The status a job ends in when its current attempt's result has this JobOutcome name. */
+export function terminalStatusFor(outcome: string): 'SUCCEEDED' | 'FAILED' | 'CANCELLED' {
   if (outcome === 'JOB_OUTCOME_SUCCEEDED') return 'SUCCEEDED';
   if (outcome === 'JOB_OUTCOME_CANCELLED') return 'CANCELLED';
   return 'FAILED';

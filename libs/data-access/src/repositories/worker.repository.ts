@@ -1,5 +1,7 @@
-import type { WorkerStatus } from '@prisma/client';
-import type { DatabaseClient } from '../database-client';
+import type { AttemptStatus, PolicyMode, PolicyScope, WorkerStatus } from '@prisma/client';
+import type { DatabaseClient, DatabaseTransaction } from '../database-client';
+import { appendAuditEntry, lockTenantAdminActions, type AuditActor } from './admin-audit.repository';
+import { closeAllWorkerSessions, closeWorkerSession, openWorkerSession } from './analytics-rollup';
 import { toBytesColumn } from './bytes';
 
 /** What the gateway needs to authenticate a worker's Hello. */
@@ -7,7 +9,18 @@ export interface WorkerIdentity {
   readonly id: string;
   readonly tenantId: string;
   readonly publicKey: Buffer;
+  /** An admin revoked it: its Hello is refused, whatever it signs. */
+  readonly revoked: boolean;
 }
+
+/**
+ * Where a worker stands, as the gateway reads it at each Hello, heartbeat and result: taking
+ * work, draining (keeps what it runs, is given nothing new) or revoked (refused from now on).
+ */
+export type WorkerStanding = 'ACTIVE' | 'DRAINING' | 'REVOKED';
+
+/** What a Hello did: the worker is online (with its enrolled pool and whether it drains), or it is revoked and nothing changed. */
+export type WorkerConnection = { readonly kind: 'ONLINE'; readonly pool: string | null; readonly draining: boolean } | { readonly kind: 'REVOKED' };
 
 /** A worker as operators see it. */
 export interface WorkerSummary {
@@ -16,11 +29,91 @@ export interface WorkerSummary {
   readonly status: WorkerStatus;
   readonly version: string;
   readonly capacity: number;
+  /** The pools of its last Hello, as its config names them. */
+  readonly labels: readonly string[];
+  /** The pool its enrollment token named; null when none. */
+  readonly pool: string | null;
+  /** Since when it drains (given nothing new), or null. */
+  readonly drainingAt: Date | null;
+  /** When an admin revoked it, or null. */
+  readonly revokedAt: Date | null;
+  /** Attempts DISPATCHED or RUNNING on it. */
+  readonly activeAttempts: number;
   readonly lastSeenAt: Date | null;
   readonly enrolledAt: Date;
+  /** SHA-256 of its local policy from its last Hello, lowercase hex; null before its first Hello. */
+  readonly localPolicyDigest: string | null;
+  /** The central policy revision in force on it (0: none), and when it acknowledged applying it. */
+  readonly policyRevision: number;
+  readonly policyAppliedAt: Date | null;
+  /** Rule ids its local policy keeps stricter than that revision. */
+  readonly narrowedRules: readonly string[];
   /** Results it reported with figures that cannot be true, and when the last one came. */
   readonly implausibleResults: number;
   readonly lastImplausibleAt: Date | null;
+}
+
+/** A layer of the central policy revision a worker applied, with the policy's name. */
+export interface AppliedPolicyLayer {
+  readonly scope: PolicyScope;
+  /** '' for TENANT, the pool for POOL, the repository alias for REPOSITORY. */
+  readonly key: string;
+  readonly mode: PolicyMode;
+  readonly policyId: string;
+  /** The policy's name; null if the policy is no longer found. */
+  readonly policyName: string | null;
+  readonly version: number;
+}
+
+/** A worker with what its trust view is built from. */
+export interface WorkerDetail extends WorkerSummary {
+  /** The MetadataLevel name (METADATA_LEVEL_…) of the last result it reported that was recorded, or null. */
+  readonly lastResultMetadataLevel: string | null;
+  /** Every layer in force after the revision it applied (none for revision 0). */
+  readonly appliedRevisionLayers: readonly AppliedPolicyLayer[];
+}
+
+/** What revoking did; null from the repository when the tenant has no such worker. */
+export type WorkerRevocation = { readonly kind: 'REVOKED'; readonly revokedAt: Date } | { readonly kind: 'ALREADY_REVOKED'; readonly revokedAt: Date };
+
+/** What draining or undraining did; null from the repository when the tenant has no such worker. */
+export type WorkerDrainChange = { readonly kind: 'CHANGED' | 'UNCHANGED' } | { readonly kind: 'REVOKED' };
+
+/** An attempt whose lease ended with its worker's revocation. */
+export interface EndedLease {
+  readonly jobId: string;
+  readonly attempt: number;
+}
+
+const ACTIVE_ATTEMPT_STATUSES: AttemptStatus[] = ['DISPATCHED', 'RUNNING'];
+/** Attempt statuses only a recorded result sets (JobRepository.recordResult). */
+const RESULT_ATTEMPT_STATUSES: AttemptStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+
+const SUMMARY_SELECT = {
+  id: true,
+  name: true,
+  status: true,
+  version: true,
+  capacity: true,
+  labels: true,
+  pool: true,
+  drainingAt: true,
+  revokedAt: true,
+  lastSeenAt: true,
+  enrolledAt: true,
+  localPolicyDigest: true,
+  policyRevision: true,
+  policyAppliedAt: true,
+  narrowedRules: true,
+  implausibleResults: true,
+  lastImplausibleAt: true,
+} as const;
+
+interface LockedWorker {
+  readonly policyRevision: number;
+  readonly pool: string | null;
+  readonly drainingAt: Date | null;
+  readonly revokedAt: Date | null;
 }
 
 /** Where a worker stands with its tenant's central policy. */
@@ -29,6 +122,8 @@ export interface WorkerPolicyState {
   readonly name: string | null;
   readonly status: WorkerStatus;
   readonly labels: readonly string[];
+  /** The pool its enrollment token named (null: none); its pool layers reach it like those of its labels. */
+  readonly pool: string | null;
   /** The revision in force on the worker (0: none). */
   readonly appliedRevision: number;
   /** When it acknowledged applying it; null when only its Hello said so. */
@@ -44,22 +139,25 @@ export class WorkerRepository {
 
   /** Looks a worker up by the id it claims in Hello; its tenant comes from the row. */
   async findIdentity(workerId: string): Promise<WorkerIdentity | null> {
-    const worker = await this.db.worker.findUnique({ where: { id: workerId }, select: { id: true, tenantId: true, publicKey: true } });
-    return worker ? { id: worker.id, tenantId: worker.tenantId, publicKey: Buffer.from(worker.publicKey) } : null;
+    const worker = await this.db.worker.findUnique({ where: { id: workerId }, select: { id: true, tenantId: true, publicKey: true, revokedAt: true } });
+    return worker ? { id: worker.id, tenantId: worker.tenantId, publicKey: Buffer.from(worker.publicKey), revoked: worker.revokedAt !== null } : null;
   }
 
   /**
    * Records a Hello: the worker is online, with its labels and the policy revision it says
    * is in force. When that revision differs from the one recorded (an ack this control
    * plane never saw, or a worker that lost its bundle), when it was applied and what it
-   * narrowed are no longer known and are cleared until the next ack.
+   * narrowed are no longer known and are cleared until the next ack. A revoked worker is
+   * left as it is (REVOKED): the row is locked first, so a revocation committing meanwhile
+   * is seen.
    */
   async markOnline(
     workerId: string,
     hello: { version: string; capacity: number; localPolicyDigest: Buffer; labels: readonly string[]; policyRevision: number; now: Date },
-  ): Promise<void> {
-    await this.db.$transaction(async (tx) => {
-      const before = await tx.worker.findUniqueOrThrow({ where: { id: workerId }, select: { policyRevision: true } });
+  ): Promise<WorkerConnection> {
+    return this.db.$transaction(async (tx) => {
+      const before = await lockWorker(tx, workerId);
+      if (!before || before.revokedAt !== null) return { kind: 'REVOKED' };
       await tx.worker.update({
         where: { id: workerId },
         data: {
@@ -72,6 +170,9 @@ export class WorkerRepository {
           ...(before.policyRevision === hello.policyRevision ? {} : { policyRevision: hello.policyRevision, policyAppliedAt: null, narrowedRules: [] }),
         },
       });
+      // Fleet utilisation counts the slots it brings from now on (analytics).
+      await openWorkerSession(tx, workerId, hello.now);
+      return { kind: 'ONLINE', pool: before.pool, draining: before.drainingAt !== null };
     });
   }
 
@@ -109,6 +210,7 @@ export class WorkerRepository {
         name: true,
         status: true,
         labels: true,
+        pool: true,
         policyRevision: true,
         policyAppliedAt: true,
         narrowedRules: true,
@@ -122,6 +224,7 @@ export class WorkerRepository {
       name: worker.name,
       status: worker.status,
       labels: worker.labels,
+      pool: worker.pool,
       appliedRevision: worker.policyRevision,
       appliedAt: worker.policyAppliedAt,
       narrowedRules: worker.narrowedRules,
@@ -133,23 +236,177 @@ export class WorkerRepository {
   }
 
   async markOffline(workerId: string, now: Date): Promise<void> {
-    await this.db.worker.updateMany({ where: { id: workerId }, data: { status: 'OFFLINE', lastSeenAt: now } });
+    await this.db.$transaction(async (tx) => {
+      await tx.worker.updateMany({ where: { id: workerId }, data: { status: 'OFFLINE', lastSeenAt: now } });
+      // Its online slot time of this connection goes into fleet utilisation (analytics).
+      await closeWorkerSession(tx, workerId, now);
+    });
   }
 
-  async touch(workerId: string, now: Date): Promise<void> {
-    await this.db.worker.updateMany({ where: { id: workerId }, data: { lastSeenAt: now } });
+  /**
+   * Records that the worker was heard from (a heartbeat, a result) unless it is revoked, and
+   * says where it stands: how a stream learns of a revocation or a drain decided elsewhere
+   * (another replica, or while the stream was being opened).
+   */
+  async touch(workerId: string, now: Date): Promise<WorkerStanding> {
+    const [touched] = await this.db.worker.updateManyAndReturn({ where: { id: workerId, revokedAt: null }, data: { lastSeenAt: now }, select: { drainingAt: true } });
+    if (!touched) return 'REVOKED';
+    return touched.drainingAt === null ? 'ACTIVE' : 'DRAINING';
+  }
+
+  /** Where the worker stands now (REVOKED for an unknown id), without recording anything. */
+  async standing(workerId: string): Promise<WorkerStanding> {
+    const worker = await this.db.worker.findUnique({ where: { id: workerId }, select: { drainingAt: true, revokedAt: true } });
+    if (!worker || worker.revokedAt !== null) return 'REVOKED';
+    return worker.drainingAt === null ? 'ACTIVE' : 'DRAINING';
+  }
+
+  /**
+   * Revokes a worker of the tenant, and appends `worker.revoked` to the audit log in the
+   * same transaction. Final: nothing un-revokes. Revoking again changes nothing and is not
+   * audited again (ALREADY_REVOKED, with the first revocation's time). Null when the tenant
+   * has no such worker.
+   */
+  async revoke(input: { tenantId: string; workerId: string; actor: AuditActor; now: Date }): Promise<WorkerRevocation | null> {
+    const { tenantId, workerId, actor, now } = input;
+    return this.db.$transaction(async (tx) => {
+      await lockTenantAdminActions(tx, tenantId);
+      const worker = await lockWorker(tx, workerId, tenantId);
+      if (!worker) return null;
+      if (worker.revokedAt !== null) return { kind: 'ALREADY_REVOKED', revokedAt: worker.revokedAt };
+      await tx.worker.update({ where: { id: workerId }, data: { revokedAt: now } });
+      const liveAttempts = await tx.jobAttempt.count({ where: { workerId, status: { in: ACTIVE_ATTEMPT_STATUSES } } });
+      await appendAuditEntry(tx, tenantId, actor, { action: 'worker.revoked', target: `worker:${workerId}`, details: { liveAttempts } }, now);
+      return { kind: 'REVOKED', revokedAt: now };
+    });
+  }
+
+  /**
+   * Ends, as of now, the leases of every attempt still live on a revoked worker, and returns
+   * them: each is then expired like any lease that ran out (JobRepository.expireLease), so
+   * its job goes back to the queue at once instead of when the lease would have run out.
+   * Nothing for a worker that is not revoked.
+   */
+  async endLeasesOfRevoked(workerId: string, now: Date): Promise<EndedLease[]> {
+    // Just before now: expireLease takes a lease that ended before the time it is given.
+    const ended = new Date(now.getTime() - 1);
+    return this.db.jobAttempt.updateManyAndReturn({
+      where: { workerId, status: { in: ACTIVE_ATTEMPT_STATUSES }, worker: { revokedAt: { not: null } } },
+      data: { leaseExpiresAt: ended },
+      select: { jobId: true, attempt: true },
+    });
+  }
+
+  /**
+   * Starts (`draining`) or ends a drain of a worker of the tenant and appends
+   * `worker.drained` or `worker.undrained` to the audit log in the same transaction. Asking
+   * for the state it is in changes nothing and is not audited (UNCHANGED); a revoked worker
+   * cannot be drained or undrained (REVOKED). Null when the tenant has no such worker.
+   */
+  async setDraining(input: { tenantId: string; workerId: string; draining: boolean; actor: AuditActor; now: Date }): Promise<WorkerDrainChange | null> {
+    const { tenantId, workerId, draining, actor, now } = input;
+    return this.db.$transaction(async (tx) => {
+      await lockTenantAdminActions(tx, tenantId);
+      const worker = await lockWorker(tx, workerId, tenantId);
+      if (!worker) return null;
+      if (worker.revokedAt !== null) return { kind: 'REVOKED' };
+      if ((worker.drainingAt !== null) === draining) return { kind: 'UNCHANGED' };
+      await tx.worker.update({ where: { id: workerId }, data: { drainingAt: draining ? now : null } });
+      await appendAuditEntry(tx, tenantId, actor, { action: draining ? 'worker.drained' : 'worker.undrained', target: `worker:${workerId}`, details: {} }, now);
+      return { kind: 'CHANGED' };
+    });
   }
 
   /** Marks every worker offline: at start no stream is open, whatever the last run left. */
   async markAllOffline(): Promise<void> {
-    await this.db.worker.updateMany({ where: { status: 'ONLINE' }, data: { status: 'OFFLINE' } });
-  }
-
-  async listForTenant(tenantId: string): Promise<WorkerSummary[]> {
-    return this.db.worker.findMany({
-      where: { tenantId },
-      orderBy: { enrolledAt: 'asc' },
-      select: { id: true, name: true, status: true, version: true, capacity: true, lastSeenAt: true, enrolledAt: true, implausibleResults: true, lastImplausibleAt: true },
+    await this.db.$transaction(async (tx) => {
+      // Connections the last run never saw end are counted up to each worker's last heartbeat (analytics).
+      await closeAllWorkerSessions(tx);
+      await tx.worker.updateMany({ where: { status: 'ONLINE' }, data: { status: 'OFFLINE' } });
     });
   }
+
+  /** The tenant's workers, oldest enrollment first, at most `limit`. */
+  async listForTenant(tenantId: string, limit: number): Promise<WorkerSummary[]> {
+    const workers = await this.db.worker.findMany({ where: { tenantId }, orderBy: [{ enrolledAt: 'asc' }, { id: 'asc' }], take: limit, select: SUMMARY_SELECT });
+    const active = await this.activeAttemptCounts(tenantId, workers.map((worker) => worker.id));
+    return workers.map((worker) => toSummary(worker, active.get(worker.id) ?? 0));
+  }
+
+  /** One worker of the tenant with what its trust view needs; null when the tenant has no such worker. */
+  async findForTenant(tenantId: string, workerId: string): Promise<WorkerDetail | null> {
+    const worker = await this.db.worker.findFirst({ where: { id: workerId, tenantId }, select: SUMMARY_SELECT });
+    if (!worker) return null;
+    const active = await this.activeAttemptCounts(tenantId, [worker.id]);
+    const lastResult = await this.db.jobAttempt.findFirst({
+      where: { tenantId, workerId, status: { in: RESULT_ATTEMPT_STATUSES } },
+      orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }],
+      select: { job: { select: { result: true } } },
+    });
+    return {
+      ...toSummary(worker, active.get(worker.id) ?? 0),
+      lastResultMetadataLevel: metadataLevelOf(lastResult?.job.result),
+      appliedRevisionLayers: await this.revisionLayers(tenantId, worker.policyRevision),
+    };
+  }
+
+  private async activeAttemptCounts(tenantId: string, workerIds: readonly string[]): Promise<Map<string, number>> {
+    if (workerIds.length === 0) return new Map();
+    const groups = await this.db.jobAttempt.groupBy({
+      by: ['workerId'],
+      where: { tenantId, workerId: { in: [...workerIds] }, status: { in: ACTIVE_ATTEMPT_STATUSES } },
+      _count: { _all: true },
+    });
+    return new Map(groups.map((group) => [group.workerId, group._count._all]));
+  }
+
+  /** The layers the tenant's PolicyRevision row of `revision` left in force, with their policies' names. */
+  private async revisionLayers(tenantId: string, revision: number): Promise<AppliedPolicyLayer[]> {
+    if (revision === 0) return [];
+    const row = await this.db.policyRevision.findUnique({ where: { tenantId_revision: { tenantId, revision } }, select: { layers: true } });
+    const layers = Array.isArray(row?.layers) ? row.layers.flatMap(toLayerRef) : [];
+    const policies = await this.db.policy.findMany({ where: { tenantId, id: { in: [...new Set(layers.map((layer) => layer.policyId))] } }, select: { id: true, name: true } });
+    const names = new Map(policies.map((policy) => [policy.id, policy.name]));
+    return layers.map((layer) => ({ ...layer, policyName: names.get(layer.policyId) ?? null }));
+  }
+}
+
+/**
+ * Locks the worker row for the rest of the transaction (of the tenant, when given), so a
+ * Hello and a revocation or drain of the same worker are decided one after the other.
+ */
+async function lockWorker(tx: DatabaseTransaction, workerId: string, tenantId?: string): Promise<LockedWorker | null> {
+  const rows =
+    tenantId === undefined
+      ? await tx.$queryRaw<LockedWorker[]>`
+          SELECT "policyRevision", "pool", "drainingAt", "revokedAt" FROM "Worker" WHERE "id" = ${workerId}::uuid FOR UPDATE`
+      : await tx.$queryRaw<LockedWorker[]>`
+          SELECT "policyRevision", "pool", "drainingAt", "revokedAt" FROM "Worker" WHERE "id" = ${workerId}::uuid AND "tenantId" = ${tenantId}::uuid FOR UPDATE`;
+  return rows[0] ?? null;
+}
+
+type SummaryRow = Omit<WorkerSummary, 'localPolicyDigest' | 'activeAttempts'> & { readonly localPolicyDigest: Uint8Array | null };
+
+function toSummary(row: SummaryRow, activeAttempts: number): WorkerSummary {
+  return { ...row, localPolicyDigest: row.localPolicyDigest === null ? null : Buffer.from(row.localPolicyDigest).toString('hex'), activeAttempts };
+}
+
+/** The metadataLevel of a stored JobResultMetadata, when it names one (results before central policy do not). */
+function metadataLevelOf(result: unknown): string | null {
+  if (result === null || typeof result !== 'object' || Array.isArray(result)) return null;
+  const level = (result as { metadataLevel?: unknown }).metadataLevel;
+  return typeof level === 'string' ? level : null;
+}
+
+const SCOPES: readonly PolicyScope[] = ['TENANT', 'POOL', 'REPOSITORY'];
+const MODES: readonly PolicyMode[] = ['ENFORCE', 'SHADOW'];
+
+/** One entry of PolicyRevision.layers ({scope, key, mode, policyId, version}, as recordRevision writes it); nothing for an entry of another shape. */
+function toLayerRef(entry: unknown): Omit<AppliedPolicyLayer, 'policyName'>[] {
+  if (entry === null || typeof entry !== 'object') return [];
+  const { scope, key, mode, policyId, version } = entry as Record<string, unknown>;
+  const knownScope = SCOPES.find((known) => known === scope);
+  const knownMode = MODES.find((known) => known === mode);
+  if (!knownScope || !knownMode || typeof key !== 'string' || typeof policyId !== 'string' || typeof version !== 'number') return [];
+  return [{ scope: knownScope, key, mode: knownMode, policyId, version }];
 }

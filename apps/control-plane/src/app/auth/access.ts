@@ -1,9 +1,10 @@
 import type { Role } from '@airlock/data-access';
 
 /**
- * What a principal may do, one scope per kind of action. Every non-public route declares
- * exactly one (@RequireScope); a session holds its user's role's scopes, an API token the
- * scopes it was created with, never more than its creator held.
+ * What a principal may do, one scope per kind of action. Every route but the public and the
+ * self-service ones (@Public, @Authenticated) declares exactly one (@RequireScope); a session
+ * holds its user's role's scopes, an API token the scopes it was created with, never more
+ * than its creator held. docs/access.md shows the table.
  */
 export const SCOPES = [
   'jobs:read',

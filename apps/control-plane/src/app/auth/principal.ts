@@ -32,9 +32,20 @@ export interface AuthenticatedRequest {
 export const PUBLIC_ROUTE = 'airlock:public-route';
 export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
 
-/** The one scope a route needs. Every route that is not @Public() declares one. */
+/**
+ * The one scope a route needs. Every route declares exactly one of @Public(),
+ * @RequireScope() or @Authenticated(); the auth guard refuses to serve one that does not.
+ */
 export const REQUIRED_SCOPE = 'airlock:required-scope';
 export const RequireScope = (scope: Scope) => SetMetadata(REQUIRED_SCOPE, scope);
+
+/**
+ * Marks a self-service route: a logged-in person acting on their own session or account
+ * (session, logout, password). It needs a session cookie but no scope; an API token is
+ * refused, since a token has no person behind it.
+ */
+export const AUTHENTICATED_ROUTE = 'airlock:authenticated-route';
+export const Authenticated = () => SetMetadata(AUTHENTICATED_ROUTE, true);
 
 /** The authenticated principal. */
 export const CurrentPrincipal = createParamDecorator((_data: unknown, context: ExecutionContext): Principal => {

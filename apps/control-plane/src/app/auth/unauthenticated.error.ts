@@ -1,11 +1,11 @@
 import { DomainError } from '../common/domain.error';
 
-/** No valid API token on the request. Says nothing about why, on purpose. */
+/** No valid credentials on the request. Says nothing about why, on purpose. */
 export class UnauthenticatedError extends DomainError {
   override readonly name = 'UnauthenticatedError';
   readonly code = 'UNAUTHENTICATED';
 
-  constructor() {
-    super('a valid API token is required (Authorization: Bearer alt_…)');
+  constructor(message = 'log in (session cookie) or send a valid API token (Authorization: Bearer alt_…)') {
+    super(message);
   }
 }

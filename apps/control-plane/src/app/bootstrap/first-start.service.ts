@@ -27,19 +27,28 @@ export class BootstrapTokenFileError extends Error {
  * 0700 when created), never to stdout or a log: whatever collects a process's output
  * (a journal, a container log, the demo's log files) would keep an admin credential. It is
  * written before its hash is stored, so a start that cannot write it makes no token, and the
- * next start tries again.
+ * next start tries again. Whoever holds it makes the first admin with POST
+ * /api/v1/auth/bootstrap (docs/access.md).
  */
 @Injectable()
 export class FirstStartService {
   private readonly logger = new Logger(FirstStartService.name);
+  private defaultTenant: string | null = null;
 
   constructor(
     private readonly data: DataAccess,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** The default tenant's id, known once `ensureDefaults` ran (before the control plane serves). */
+  defaultTenantId(): string {
+    if (this.defaultTenant === null) throw new Error('FirstStartService.defaultTenantId read before ensureDefaults');
+    return this.defaultTenant;
+  }
+
   async ensureDefaults(): Promise<StartupState> {
     const { tenant } = await this.data.tenants.ensure(DEFAULT_TENANT_NAME);
+    this.defaultTenant = tenant.id;
     if (await this.data.apiTokens.anyForTenant(tenant.id)) return { defaultTenantId: tenant.id, bootstrapToken: null };
     const token = generateSecretToken(API_TOKEN_PREFIX);
     const file = this.config.bootstrapTokenFile;

@@ -56,6 +56,14 @@ describe('loadAppConfig', () => {
     );
   });
 
+  it('supports workers from the first release unless told otherwise, and takes a semantic version as the oldest supported', () => {
+    expect(loadAppConfig({}).workerMinVersion).toBe('0.1.0');
+    expect(loadAppConfig({ AIRLOCK_WORKER_MIN_VERSION: '0.3.0-rc.1' }).workerMinVersion).toBe('0.3.0-rc.1');
+    expect(problemsOf({ AIRLOCK_WORKER_MIN_VERSION: 'v0.3' })).toEqual([
+      'AIRLOCK_WORKER_MIN_VERSION: expected a worker version like 0.1.0 (major.minor.patch, an optional -pre-release)',
+    ]);
+  });
+
   it('never echoes the database URL it rejects', () => {
     const problems = problemsOf({ DATABASE_URL: 'mysql://admin:hunter2@db/x' });
     expect(problems).toEqual([expect.stringMatching(/^DATABASE_URL: expected a postgresql:\/\//)]);
@@ -136,4 +144,37 @@ describe('loadAppConfig: worker gateway TLS', () => {
       expect.stringMatching(/^AIRLOCK_GRPC_TLS_KEY_FILE: expected the private key of the certificate in AIRLOCK_GRPC_TLS_CERT_FILE/),
     ]);
   });
+});
+
+describe('loadAppConfig: dashboard sessions and the public URL', () => {
+  it('defaults to 12-hour sessions that end after 30 idle minutes, and no explicit public URL', () => {
+    const config = loadAppConfig({});
+    expect(config.sessions).toEqual({ ttlMs: 12 * 3_600_000, idleTimeoutMs: 30 * 60_000 });
+    expect(config.publicUrl).toBeUndefined();
+  });
+
+  it('reads the session durations as ms-style strings', () => {
+    expect(loadAppConfig({ AIRLOCK_SESSION_TTL: '8h', AIRLOCK_SESSION_IDLE_TIMEOUT: '15m' }).sessions).toEqual({ ttlMs: 8 * 3_600_000, idleTimeoutMs: 15 * 60_000 });
+    expect(problemsOf({ AIRLOCK_SESSION_TTL: '12' })).toEqual([expect.stringMatching(/^AIRLOCK_SESSION_TTL: expected a duration/)]);
+    expect(problemsOf({ AIRLOCK_SESSION_IDLE_TIMEOUT: '1s' })).toEqual([expect.stringMatching(/^AIRLOCK_SESSION_IDLE_TIMEOUT: expected a duration/)]);
+  });
+
+  it('refuses an idle timeout longer than the session itself', () => {
+    expect(problemsOf({ AIRLOCK_SESSION_TTL: '1h', AIRLOCK_SESSION_IDLE_TIMEOUT: '2h' })).toEqual([
+      expect.stringMatching(/^AIRLOCK_SESSION_IDLE_TIMEOUT: expected a duration no longer than AIRLOCK_SESSION_TTL/),
+    ]);
+  });
+
+  it('keeps the origin of the public URL, as browsers send it', () => {
+    expect(loadAppConfig({ AIRLOCK_PUBLIC_URL: 'https://Airlock.Example.com/' }).publicUrl).toBe('https://airlock.example.com');
+    expect(loadAppConfig({ AIRLOCK_PUBLIC_URL: 'https://airlock.example.com:443' }).publicUrl).toBe('https://airlock.example.com');
+    expect(loadAppConfig({ AIRLOCK_PUBLIC_URL: 'http://10.0.0.5:8080' }).publicUrl).toBe('http://10.0.0.5:8080');
+  });
+
+  it.each(['airlock.example.com', 'ftp://airlock.example.com', 'https://airlock.example.com/dashboard', 'https://airlock.example.com/?x=1', 'https://a:b@airlock.example.com', 'https://airlock.example.com#top'])(
+    'refuses %s as the public URL, naming what it expects',
+    (value) => {
+      expect(problemsOf({ AIRLOCK_PUBLIC_URL: value })).toEqual([expect.stringMatching(/^AIRLOCK_PUBLIC_URL: expected an absolute http:\/\/ or https:\/\/ URL without path, query or credentials/)]);
+    },
+  );
 });

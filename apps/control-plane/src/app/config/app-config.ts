@@ -3,9 +3,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '@airlock/duration';
+import { ID_PATTERNS } from '@airlock/protocol';
 import { InvalidConfigError } from './invalid-config.error';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+
+/**
+ * The default of AIRLOCK_WORKER_MIN_VERSION: the first worker release (0.1.0) speaks airlock.v1
+ * as this control plane does, and no older worker exists. Raise it when the protocol gains
+ * something a control plane cannot do without.
+ */
+export const DEFAULT_WORKER_MIN_VERSION = '0.1.0';
 
 /** The control plane's whole configuration, validated once at boot. */
 export interface AppConfig {
@@ -25,11 +33,42 @@ export interface AppConfig {
   readonly instructionTtlMs: number;
   readonly maxAttempts: number;
   /**
+   * The oldest worker version this control plane supports (AIRLOCK_WORKER_MIN_VERSION): a
+   * worker below it is shown outside the supported window. It still connects; refusing it
+   * is left to the operator.
+   */
+  readonly workerMinVersion: string;
+  /** The dashboard's live event streams (GET /api/v1/events). */
+  readonly eventStreams: EventStreamConfig;
+  /**
    * Where the first start writes the bootstrap admin token (mode 0600): the only place it is
    * ever written, never stdout or a log. Default `<AIRLOCK_DATA_DIR>/bootstrap-admin-token`.
    */
   readonly bootstrapTokenFile: string;
+  /**
+   * The built dashboard the control plane serves at `/` (AIRLOCK_DASHBOARD_DIR, default
+   * `dist/apps/dashboard` from where it runs: the repository root for `npm run` scripts).
+   */
+  readonly dashboardDir: string;
+  /**
+   * The origin browsers reach the control plane at (AIRLOCK_PUBLIC_URL, e.g.
+   * `https://airlock.example.com`): the only Origin a cookie-authenticated write is accepted
+   * from; https makes the session cookie Secure and `__Host-` prefixed. Undefined when not
+   * set: `http://<AIRLOCK_HTTP_HOST>:<the port it listens on>`, resolved once listening,
+   * since the configured port may be 0.
+   */
+  readonly publicUrl: string | undefined;
+  /** Dashboard sessions (docs/access.md). */
+  readonly sessions: SessionConfig;
   readonly logLevel: (typeof LOG_LEVELS)[number];
+}
+
+/** How long a dashboard login lasts. */
+export interface SessionConfig {
+  /** The absolute lifetime of a session, whatever its activity (AIRLOCK_SESSION_TTL). */
+  readonly ttlMs: number;
+  /** A session unused this long ends (AIRLOCK_SESSION_IDLE_TIMEOUT). */
+  readonly idleTimeoutMs: number;
 }
 
 /**
@@ -42,6 +81,16 @@ export interface GrpcTlsConfig {
   readonly certChainPem: Buffer;
   readonly privateKeyPem: Buffer;
   toJSON(): { certFile: string; keyFile: string };
+}
+
+/** Bounds of the live event streams, so proxies keep them open and a revoked principal does not listen for ever. */
+export interface EventStreamConfig {
+  /** How often an idle stream sends a comment line. */
+  readonly heartbeatIntervalMs: number;
+  /** When a stream closes itself; the browser reconnects and is authenticated again. */
+  readonly maxLifetimeMs: number;
+  /** Open streams one tenant may hold on this replica. */
+  readonly maxPerTenant: number;
 }
 
 /** Nest injection token for AppConfig. */
@@ -66,6 +115,24 @@ const port = z
   .refine((n) => n <= 65_535, 'expected a TCP port number (0 picks a free port)');
 
 const host = z.string().min(1, 'expected a host name or IP address to listen on');
+
+const PUBLIC_URL_EXPECTATION = 'expected an absolute http:// or https:// URL without path, query or credentials, e.g. https://airlock.example.com';
+
+// Only the origin counts (it is what a browser sends as Origin), so anything beyond it is refused rather than ignored.
+const publicUrl = z.string().transform((text, ctx) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  const originOnly = url && (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '' && url.pathname === '/' && url.search === '' && url.hash === '';
+  if (!url || !originOnly || /[?#]$/.test(text)) {
+    ctx.addIssue({ code: 'custom', message: PUBLIC_URL_EXPECTATION });
+    return z.NEVER;
+  }
+  return url.origin;
+});
 
 // Variables whose values must never appear in an error message.
 const SECRET_VARIABLES: ReadonlySet<string> = new Set(['DATABASE_URL']);
@@ -92,8 +159,24 @@ const environmentSchema = z.object({
     .refine((n) => n >= 1 && n <= 20, 'expected an integer from 1 to 20')
     .default(3),
   AIRLOCK_BOOTSTRAP_TOKEN_FILE: z.string().min(1, 'expected a file path').optional(),
+  AIRLOCK_WORKER_MIN_VERSION: z
+    .string()
+    .regex(ID_PATTERNS.semver, 'expected a worker version like 0.1.0 (major.minor.patch, an optional -pre-release)')
+    .default(DEFAULT_WORKER_MIN_VERSION),
+  AIRLOCK_EVENTS_HEARTBEAT: duration(100, 60_000).default(15_000),
+  AIRLOCK_EVENTS_MAX_LIFETIME: duration(1_000, 86_400_000).default(3_600_000),
+  AIRLOCK_EVENTS_MAX_STREAMS: z
+    .string()
+    .regex(/^\d+$/, 'expected an integer from 1 to 200')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 200, 'expected an integer from 1 to 200')
+    .default(50),
+  AIRLOCK_DASHBOARD_DIR: z.string().min(1, 'expected a directory path').default('./dist/apps/dashboard'),
   AIRLOCK_GRPC_TLS_CERT_FILE: z.string().min(1, 'expected a file path').optional(),
   AIRLOCK_GRPC_TLS_KEY_FILE: z.string().min(1, 'expected a file path').optional(),
+  AIRLOCK_PUBLIC_URL: publicUrl.optional(),
+  AIRLOCK_SESSION_TTL: duration(300_000, 2_592_000_000).default(43_200_000),
+  AIRLOCK_SESSION_IDLE_TIMEOUT: duration(60_000, 86_400_000).default(1_800_000),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('log'),
 });
 
@@ -120,6 +203,9 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>)
       'AIRLOCK_HEARTBEAT_INTERVAL: expected a duration shorter than AIRLOCK_LEASE_TTL, or every lease would expire between heartbeats',
     ]);
   }
+  if (vars.AIRLOCK_SESSION_IDLE_TIMEOUT > vars.AIRLOCK_SESSION_TTL) {
+    throw new InvalidConfigError(['AIRLOCK_SESSION_IDLE_TIMEOUT: expected a duration no longer than AIRLOCK_SESSION_TTL, which ends every session anyway']);
+  }
   const tls = loadGrpcTls(vars.AIRLOCK_GRPC_TLS_CERT_FILE, vars.AIRLOCK_GRPC_TLS_KEY_FILE);
   return {
     databaseUrl: vars.DATABASE_URL,
@@ -135,7 +221,16 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>)
     heartbeatIntervalMs: vars.AIRLOCK_HEARTBEAT_INTERVAL,
     instructionTtlMs: vars.AIRLOCK_INSTRUCTION_TTL,
     maxAttempts: vars.AIRLOCK_MAX_ATTEMPTS,
+    workerMinVersion: vars.AIRLOCK_WORKER_MIN_VERSION,
+    eventStreams: {
+      heartbeatIntervalMs: vars.AIRLOCK_EVENTS_HEARTBEAT,
+      maxLifetimeMs: vars.AIRLOCK_EVENTS_MAX_LIFETIME,
+      maxPerTenant: vars.AIRLOCK_EVENTS_MAX_STREAMS,
+    },
     bootstrapTokenFile: path.resolve(vars.AIRLOCK_BOOTSTRAP_TOKEN_FILE ?? path.join(vars.AIRLOCK_DATA_DIR, 'bootstrap-admin-token')),
+    dashboardDir: path.resolve(vars.AIRLOCK_DASHBOARD_DIR),
+    publicUrl: vars.AIRLOCK_PUBLIC_URL,
+    sessions: { ttlMs: vars.AIRLOCK_SESSION_TTL, idleTimeoutMs: vars.AIRLOCK_SESSION_IDLE_TIMEOUT },
     logLevel: vars.LOG_LEVEL,
   };
 }

@@ -36,7 +36,19 @@ class ControlledJobs {
 
 function session(credits: number): WorkerSessionHandle & { sent: ControlFrame[] } {
   const sent: ControlFrame[] = [];
-  return { workerId: randomUUID(), tenantId, credits, labels: [], policyRevision: 0, sent, send: (frame) => sent.push(frame) > 0, close: () => undefined };
+  return {
+    workerId: randomUUID(),
+    tenantId,
+    credits,
+    labels: [],
+    pool: null,
+    draining: false,
+    policyRevision: 0,
+    sent,
+    send: (frame) => sent.push(frame) > 0,
+    close: () => undefined,
+    revoke: async () => undefined,
+  };
 }
 
 const job = (createdAtMs: number): DispatchableJob => ({ jobId: randomUUID(), tenantId, currentAttempt: 0, createdAt: new Date(createdAtMs) });
@@ -49,6 +61,7 @@ function dispatcherOver(jobs: object, registry: WorkerSessionRegistry): InProces
     { currentSigner: () => ({ keyId: signer.keyId, privateKeyPem: signer.privateKeyPem }) } as unknown as SigningKeyService,
     { leaseTtlMs: 30_000, instructionTtlMs: 600_000 } as AppConfig,
     { now: () => new Date(1_700_000_000_000) },
+    { publish: () => undefined, subscribe: () => () => undefined },
   );
 }
 
@@ -70,6 +83,26 @@ describe('InProcessJobDispatcher', () => {
     expect(jobs.claimed.sort()).toEqual([younger.jobId, older.jobId].sort());
     expect(worker.sent).toHaveLength(2);
     expect(worker.credits).toBe(6);
+  });
+
+  it('gives a draining worker nothing, whatever its credits, and another worker the job', async () => {
+    const jobs = new ControlledJobs();
+    const registry = new WorkerSessionRegistry();
+    const draining = { ...session(8), draining: true };
+    const other = session(1);
+    registry.register(draining);
+    registry.register(other);
+    const dispatcher = dispatcherOver(jobs, registry);
+    dispatcher.enqueue(job(1_000));
+    dispatcher.enqueue(job(2_000));
+    await jobs.releaseAll();
+    expect([draining.sent.length, draining.credits]).toEqual([0, 8]);
+    expect(other.sent).toHaveLength(1);
+
+    registry.setDraining(draining.workerId, false);
+    dispatcher.capacityAvailable();
+    await jobs.releaseAll();
+    expect(draining.sent).toHaveLength(1);
   });
 
   it('fails a claimed job whose instruction can never be valid instead of sending or retrying it', async () => {

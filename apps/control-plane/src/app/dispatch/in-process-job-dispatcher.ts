@@ -4,6 +4,8 @@ import { signInstruction } from '@airlock/envelope';
 import { FailureCode, FrameValidationError, InstructionPayloadDecodeError, type SignedInstruction__Output } from '@airlock/protocol';
 import { CLOCK, type Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EVENT_BUS, type EventBus } from '../events/event-bus';
+import { jobChangedEvent } from '../events/job-changed.event';
 import { SigningKeyService } from '../signing/signing-key.service';
 import { buildInstructionPayload } from './instruction-payload.factory';
 import type { DispatchableJob, JobDispatcher } from './job-dispatcher';
@@ -33,6 +35,7 @@ export class InProcessJobDispatcher implements JobDispatcher {
     private readonly signingKeys: SigningKeyService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(EVENT_BUS) private readonly events: EventBus,
   ) {}
 
   async start(): Promise<void> {
@@ -116,6 +119,7 @@ export class InProcessJobDispatcher implements JobDispatcher {
     });
     // Another dispatcher (or a cancel) moved the job on: this queue entry was stale.
     if (!claim) return 'gone';
+    this.events.publish(jobChangedEvent(claim.tenantId, claim.jobId, 'DISPATCHED', now));
     let instruction: SignedInstruction__Output;
     try {
       instruction = signInstruction(buildInstructionPayload(claim, session.workerId, now, this.config.instructionTtlMs), this.signingKeys.currentSigner());
@@ -124,7 +128,8 @@ export class InProcessJobDispatcher implements JobDispatcher {
       // A job stored before creation checked its instruction (one with no ticket title,
       // say) can never be sent: fail it now, as a worker refusing it would, instead of
       // leaving the claimed attempt to expire and be retried to no end.
-      await this.data.jobs.recordRejection({ workerId: session.workerId, jobId: claim.jobId, attempt: claim.attempt }, FailureCode.INSTRUCTION_MALFORMED, now);
+      const failed = await this.data.jobs.recordRejection({ workerId: session.workerId, jobId: claim.jobId, attempt: claim.attempt }, FailureCode.INSTRUCTION_MALFORMED, now);
+      if (failed) this.events.publish(jobChangedEvent(claim.tenantId, claim.jobId, 'FAILED', now));
       this.logger.error({ event: 'job_undispatchable', jobId: claim.jobId, attempt: claim.attempt, field: error instanceof FrameValidationError ? error.violation.field : null });
       return 'gone';
     }

@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataAccess } from '@airlock/data-access';
 import { CLOCK, type Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EVENT_BUS, type EventBus } from '../events/event-bus';
+import { jobChangedEvent } from '../events/job-changed.event';
 import { JOB_DISPATCHER, type JobDispatcher } from './job-dispatcher';
 import { nextReaperDelayMs } from './lease';
 import { WorkerSessionRegistry } from './worker-session.registry';
@@ -43,6 +45,7 @@ export class LeaseReaperService {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(SCHEDULER) private readonly scheduler: Scheduler,
     private readonly sessions: WorkerSessionRegistry,
+    @Inject(EVENT_BUS) private readonly events: EventBus,
   ) {}
 
   start(): void {
@@ -68,6 +71,7 @@ export class LeaseReaperService {
         if (!expiry) continue;
         expiredCount += 1;
         this.logger.warn({ event: 'lease_expired', jobId: expiry.jobId, attempt: expiry.attempt, requeued: expiry.requeued, cancelled: expiry.cancelled });
+        this.events.publish(jobChangedEvent(expiry.tenantId, expiry.jobId, expiry.status, now));
         // The fenced attempt may still be running on a worker that only missed heartbeats:
         // tell it to stop, so it does not go on to push over the next attempt's branch.
         this.sessions.sessionOf(ref.workerId)?.send({ cancel: { attempt: { jobId: expiry.jobId, attempt: expiry.attempt } } });

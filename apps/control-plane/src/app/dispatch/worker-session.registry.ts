@@ -7,8 +7,15 @@ export interface WorkerSessionHandle {
   readonly tenantId: string;
   /** Instructions the worker still accepts on this stream. Never sent beyond. */
   credits: number;
-  /** The pools in the worker's Hello: which pool layers of central policy reach it. */
+  /** The pools in the worker's Hello: with `pool`, which pool layers of central policy reach it. */
   readonly labels: readonly string[];
+  /** The pool its enrollment token named (null: none); its pool layers reach it like those of its labels. */
+  readonly pool: string | null;
+  /**
+   * An admin drains the worker: it keeps running what it holds and is given nothing new.
+   * Read from the database at the Hello and every heartbeat; set at once by a drain here.
+   */
+  draining: boolean;
   /**
    * The newest central policy revision the worker holds or was sent on this stream (its
    * Hello's to begin with). A bundle is sent only for a newer revision.
@@ -18,6 +25,12 @@ export interface WorkerSessionHandle {
   send(frame: ControlFrame): boolean;
   /** Ends the stream, e.g. because a newer stream of the same worker replaced it. */
   close(reason: string): void;
+  /**
+   * Ends the stream because an admin revoked the worker (PERMISSION_DENIED with
+   * WORKER_REVOKED_REFUSAL), and resolves once the frame it was handling, if any, is done:
+   * after that nothing from this stream changes the database.
+   */
+  revoke(): Promise<void>;
 }
 
 /** The authenticated worker streams this process holds, one per worker. */
@@ -41,13 +54,29 @@ export class WorkerSessionRegistry {
     return true;
   }
 
-  /** The tenant's session with the most credits left, or undefined if none has any. */
+  /** The tenant's session with the most credits left, draining ones passed over, or undefined if none has any. */
   withCredit(tenantId: string): WorkerSessionHandle | undefined {
     let best: WorkerSessionHandle | undefined;
     for (const session of this.sessions.values()) {
-      if (session.tenantId === tenantId && session.credits > 0 && (!best || session.credits > best.credits)) best = session;
+      if (session.tenantId === tenantId && !session.draining && session.credits > 0 && (!best || session.credits > best.credits)) best = session;
     }
     return best;
+  }
+
+  /** Ends the worker's stream on this process, if it has one, as revoked; resolves once nothing more from it is processed. */
+  async revoke(workerId: string): Promise<boolean> {
+    const session = this.sessions.get(workerId);
+    if (!session) return false;
+    await session.revoke();
+    return true;
+  }
+
+  /** Starts or ends the drain of the worker's stream on this process, if it has one; false when it has none. */
+  setDraining(workerId: string, draining: boolean): boolean {
+    const session = this.sessions.get(workerId);
+    if (!session) return false;
+    session.draining = draining;
+    return true;
   }
 
   /** The tenant's open streams on this process. */

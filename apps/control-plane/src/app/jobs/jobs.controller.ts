@@ -15,14 +15,22 @@ import { ErrorResponse } from '../common/error.response';
 import { uuidParam } from '../common/request-validation';
 import { CreateJobDto } from './dto/create-job.dto';
 import { JobDetailResponse, JobResponse, toJobDetailResponse, toJobResponse } from './dto/job.response';
-import { ListJobsQuery } from './dto/list-jobs.query';
+import { parseIsoTimestamp } from './dto/iso-timestamp';
+import { DEFAULT_PAGE_SIZE, ListJobsQuery } from './dto/list-jobs.query';
+import { decodeJobListCursor, encodeJobListCursor } from './job-list-cursor';
 import { JobsService } from './jobs.service';
 
-const DEFAULT_PAGE_SIZE = 50;
+/** The response header that carries the cursor of the next page of GET /jobs. */
+export const NEXT_CURSOR_HEADER = 'X-Next-Cursor';
 
 /** The slice of the platform response the cancel route uses to pick 200 or 202. */
 interface StatusResponse {
   status(code: number): unknown;
+}
+
+/** The slice of the platform response the list route uses to name the next page. */
+interface HeaderResponse {
+  setHeader(name: string, value: string): unknown;
 }
 
 @ApiTags('jobs')
@@ -42,10 +50,42 @@ export class JobsController {
 
   @Get()
   @RequireScope('jobs:read')
-  @ApiOkResponse({ type: [JobResponse] })
-  async list(@CurrentPrincipal() principal: Principal, @Query() query: ListJobsQuery): Promise<JobResponse[]> {
-    const jobs = await this.jobs.list(principal.tenantId, { limit: query.limit ?? DEFAULT_PAGE_SIZE, ...(query.status ? { status: query.status } : {}) });
-    return jobs.map(toJobResponse);
+  @ApiOperation({
+    summary: 'List jobs, newest first',
+    description:
+      'Filters combine (all must match). A page holds at most `limit` jobs; when more match, the X-Next-Cursor response header holds the cursor ' +
+      'to pass as `before` (with the same filters) for the next page, and is absent on the last page. Paging neither skips nor repeats a job.',
+  })
+  @ApiOkResponse({
+    type: [JobResponse],
+    headers: {
+      [NEXT_CURSOR_HEADER]: {
+        description: 'Present when more jobs match: pass it as `before` for the next page. Opaque; absent on the last page.',
+        schema: { type: 'string' },
+        required: false,
+      },
+    },
+  })
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ListJobsQuery,
+    @Res({ passthrough: true }) response: HeaderResponse,
+  ): Promise<JobResponse[]> {
+    // The query DTO has validated each of these, so none fails to parse here.
+    const createdFrom = query.createdFrom === undefined ? null : parseIsoTimestamp(query.createdFrom);
+    const createdTo = query.createdTo === undefined ? null : parseIsoTimestamp(query.createdTo);
+    const olderThan = query.before === undefined ? null : decodeJobListCursor(query.before);
+    const page = await this.jobs.list(principal.tenantId, {
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.kind ? { kind: query.kind === 'fix' ? 'FIX' : 'NOOP' } : {}),
+      ...(query.repoAlias !== undefined ? { repoAlias: query.repoAlias } : {}),
+      ...(createdFrom ? { createdFrom } : {}),
+      ...(createdTo ? { createdTo } : {}),
+      ...(olderThan ? { olderThan } : {}),
+    });
+    if (page.next) response.setHeader(NEXT_CURSOR_HEADER, encodeJobListCursor(page.next));
+    return page.jobs.map(toJobResponse);
   }
 
   /** A job with its attempts, events and metadata-only result. */
@@ -79,5 +119,20 @@ export class JobsController {
     const outcome = await this.jobs.cancel(principal.tenantId, id);
     response.status(outcome.kind === 'CANCELLED' ? HttpStatus.OK : HttpStatus.ACCEPTED);
     return toJobResponse(outcome.job);
+  }
+
+  @Post(':id/retry')
+  @RequireScope('jobs:write')
+  @ApiOperation({
+    summary: 'Retry a failed or cancelled job',
+    description:
+      'Queues a new job with the same task and maxAttempts as a FAILED or CANCELLED job; its retryOfJobId names the original, which stays as it ended. ' +
+      'Each request creates another job.',
+  })
+  @ApiCreatedResponse({ type: JobResponse, description: 'The new, QUEUED job' })
+  @ApiNotFoundResponse({ type: ErrorResponse, description: 'No such job in the caller\'s tenant' })
+  @ApiConflictResponse({ type: ErrorResponse, description: 'The job has not failed or been cancelled (JOB_NOT_RETRYABLE); the message names its status' })
+  async retry(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string): Promise<JobResponse> {
+    return toJobResponse(await this.jobs.retry(principal.tenantId, id));
   }
 }

@@ -1,14 +1,17 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataAccess, type JobDetail, type JobStatus, type JobSummary, type JobTask } from '@airlock/data-access';
+import { DataAccess, type JobDetail, type JobListFilter, type JobPage, type JobSummary, type JobTask } from '@airlock/data-access';
 import { CLOCK, type Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { undispatchableTaskProblem } from '../dispatch/instruction-payload.factory';
 import { JOB_DISPATCHER, type JobDispatcher } from '../dispatch/job-dispatcher';
 import { WorkerSessionRegistry } from '../dispatch/worker-session.registry';
+import { EVENT_BUS, type EventBus } from '../events/event-bus';
+import { jobChangedEvent } from '../events/job-changed.event';
 import type { CreateJobDto } from './dto/create-job.dto';
 import { InvalidJobRequestError } from './invalid-job-request.error';
 import { JobAlreadyFinishedError } from './job-already-finished.error';
 import { JobNotFoundError } from './job-not-found.error';
+import { JobNotRetryableError } from './job-not-retryable.error';
 
 /**
  * What a cancel did: `CANCELLED` — the job was queued and is now terminal;
@@ -16,7 +19,10 @@ import { JobNotFoundError } from './job-not-found.error';
  */
 export type CancelOutcome = { readonly kind: 'CANCELLED' | 'CANCEL_REQUESTED'; readonly job: JobSummary };
 
-/** Creating, reading and cancelling jobs; every call is scoped to the caller's tenant. */
+/**
+ * Creating, reading, cancelling and retrying jobs; every call is scoped to the caller's
+ * tenant. Each status change made here is announced as `job.changed` once it committed.
+ */
 @Injectable()
 export class JobsService {
   private readonly logger = new Logger(JobsService.name);
@@ -27,6 +33,7 @@ export class JobsService {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(JOB_DISPATCHER) private readonly dispatcher: JobDispatcher,
     private readonly sessions: WorkerSessionRegistry,
+    @Inject(EVENT_BUS) private readonly events: EventBus,
   ) {}
 
   async create(tenantId: string, request: CreateJobDto): Promise<JobSummary> {
@@ -35,8 +42,27 @@ export class JobsService {
     const problem = undispatchableTaskProblem(task, tenantId, now, this.config.instructionTtlMs);
     if (problem) throw new InvalidJobRequestError(problem.field, problem.expected);
     const job = await this.data.jobs.create(tenantId, task, this.config.maxAttempts, now);
-    this.dispatcher.enqueue({ jobId: job.id, tenantId, currentAttempt: job.currentAttempt, createdAt: job.createdAt });
+    this.queued(job);
     return job;
+  }
+
+  /**
+   * Queues a new job with the task and maxAttempts of a FAILED or CANCELLED one, naming it as
+   * the job it retries. The original stays as it ended.
+   */
+  async retry(tenantId: string, jobId: string): Promise<JobSummary> {
+    const retry = await this.data.jobs.createRetry(tenantId, jobId, this.clock.now());
+    if (!retry) throw new JobNotFoundError(jobId);
+    if (retry.kind === 'NOT_RETRYABLE') throw new JobNotRetryableError(jobId, retry.status);
+    this.logger.log({ event: 'job_retried', jobId: retry.job.id, retryOfJobId: jobId, tenantId });
+    this.queued(retry.job);
+    return retry.job;
+  }
+
+  /** Announces a newly queued job and hands it to the dispatcher. */
+  private queued(job: JobSummary): void {
+    this.events.publish(jobChangedEvent(job.tenantId, job.id, job.status, job.createdAt));
+    this.dispatcher.enqueue({ jobId: job.id, tenantId: job.tenantId, currentAttempt: job.currentAttempt, createdAt: job.createdAt });
   }
 
   async get(tenantId: string, jobId: string): Promise<JobDetail> {
@@ -45,7 +71,7 @@ export class JobsService {
     return job;
   }
 
-  list(tenantId: string, filter: { limit: number; status?: JobStatus }): Promise<JobSummary[]> {
+  list(tenantId: string, filter: JobListFilter): Promise<JobPage> {
     return this.data.jobs.listForTenant(tenantId, filter);
   }
 
@@ -56,19 +82,23 @@ export class JobsService {
    * attempt's lease runs out and the lease reaper ends the job CANCELLED.
    */
   async cancel(tenantId: string, jobId: string): Promise<CancelOutcome> {
-    const cancellation = await this.data.jobs.requestCancel(tenantId, jobId, this.clock.now());
+    const now = this.clock.now();
+    const cancellation = await this.data.jobs.requestCancel(tenantId, jobId, now);
     if (!cancellation) throw new JobNotFoundError(jobId);
     switch (cancellation.kind) {
       case 'ALREADY_FINISHED':
         throw new JobAlreadyFinishedError(jobId, cancellation.job.status);
       case 'CANCELLED':
         this.logger.log({ event: 'job_cancelled', jobId, tenantId, previousStatus: 'QUEUED' });
+        this.events.publish(jobChangedEvent(tenantId, jobId, cancellation.job.status, now));
         return { kind: 'CANCELLED', job: cancellation.job };
       case 'CANCEL_REQUESTED': {
         const { workerId, attempt } = cancellation.attempt;
         // Sent again on a repeated request: harmless, and it reaches a worker that reconnected since.
         const delivered = this.sessions.sessionOf(workerId)?.send({ cancel: { attempt: { jobId, attempt } } }) ?? false;
         this.logger.log({ event: 'job_cancel_requested', jobId, tenantId, attempt, workerId, delivered });
+        // Only the first request changes the job; a repeat records nothing new.
+        if (cancellation.job.cancelRequestedAt?.getTime() === now.getTime()) this.events.publish(jobChangedEvent(tenantId, jobId, cancellation.job.status, now));
         return { kind: 'CANCEL_REQUESTED', job: cancellation.job };
       }
     }

@@ -1,7 +1,7 @@
 import type { PublishedLayer } from '@airlock/data-access';
 import { parseBundleLayers } from '@airlock/policy';
 import { WIRE_LIMITS } from '@airlock/protocol';
-import { bundleLayersJson, bundleLayersProblem, largestBundleLayers, layersForWorker } from './policy-bundle.layers';
+import { bundleLayersJson, bundleLayersProblem, largestBundleLayers, layersForWorker, workerPools } from './policy-bundle.layers';
 
 const POLICY_ID = '6f1d2c3b-4a59-4e8f-9b7a-0c1d2e3f4a5b';
 
@@ -44,9 +44,16 @@ describe('bundle layers', () => {
     expect(bundleLayersProblem(bundleLayersJson(many))).toBe('layers: expected at most 256 layers');
   });
 
-  it('sizes the largest bundle from the 16 largest pools a worker could belong to', () => {
+  it('sizes the largest bundle from the 17 largest pools a worker could belong to: 16 labels and its enrolled pool', () => {
     const pools = Array.from({ length: 20 }, (_, n) => layer('POOL', `pool-${String(n).padStart(2, '0')}`, 'ENFORCE', { schemaVersion: 1, description: 'd'.repeat(n), rules: {} }));
     const largest = largestBundleLayers([tenant, ...pools, web]);
-    expect(largest).toEqual([tenant, ...pools.slice(4), web]);
+    expect(largest).toEqual([tenant, ...pools.slice(3), web]);
+  });
+
+  it("counts a worker's enrolled pool among its pools, once", () => {
+    expect(workerPools({ labels: ['eu'], pool: 'gpu' })).toEqual(['eu', 'gpu']);
+    expect(workerPools({ labels: ['gpu'], pool: 'gpu' })).toEqual(['gpu']);
+    expect(workerPools({ labels: [], pool: null })).toEqual([]);
+    expect(layersForWorker([tenant, eu, gpu, web], workerPools({ labels: [], pool: 'gpu' }))).toEqual([tenant, gpu, web]);
   });
 });

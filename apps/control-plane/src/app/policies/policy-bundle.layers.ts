@@ -7,12 +7,20 @@ export const SCOPE_NAMES = { TENANT: 'tenant', POOL: 'pool', REPOSITORY: 'reposi
 export const MODE_NAMES = { ENFORCE: 'enforce', SHADOW: 'shadow' } as const satisfies Record<PolicyMode, string>;
 
 /**
- * The layers that reach one worker: every tenant layer, the pool layers of the worker's
- * labels, and every repository layer (the worker applies those to the repositories of its
- * catalog, which the control plane does not know).
+ * The pools a worker belongs to: the labels of its Hello and the pool its enrollment token
+ * named (authoritative: an admin chose it, where labels are what the worker's config says).
  */
-export function layersForWorker(layers: readonly PublishedLayer[], labels: readonly string[]): PublishedLayer[] {
-  return layers.filter((layer) => layer.scope !== 'POOL' || labels.includes(layer.key));
+export function workerPools(worker: { readonly labels: readonly string[]; readonly pool: string | null }): string[] {
+  return worker.pool === null || worker.labels.includes(worker.pool) ? [...worker.labels] : [...worker.labels, worker.pool];
+}
+
+/**
+ * The layers that reach one worker: every tenant layer, the pool layers of the worker's
+ * pools (workerPools), and every repository layer (the worker applies those to the
+ * repositories of its catalog, which the control plane does not know).
+ */
+export function layersForWorker<Layer extends { readonly scope: PolicyScope; readonly key: string }>(layers: readonly Layer[], pools: readonly string[]): Layer[] {
+  return layers.filter((layer) => layer.scope !== 'POOL' || pools.includes(layer.key));
 }
 
 /** A layer as libs/policy's bundle schema has it (`bundleLayerSchema`). */
@@ -50,7 +58,8 @@ export function bundleLayersProblem(layersJson: string): string | null {
 /**
  * The layers of the worker that would receive the most: tenant and repository layers, and
  * the pool layers of the largest pools a worker can belong to at once (Hello carries at
- * most `maxWorkerLabels` labels). If these fit in a bundle, every worker's bundle does.
+ * most `maxWorkerLabels` labels, and its enrollment may name one pool more). If these fit
+ * in a bundle, every worker's bundle does.
  */
 export function largestBundleLayers(layers: readonly PublishedLayer[]): PublishedLayer[] {
   const poolBytes = new Map<string, number>();
@@ -60,7 +69,7 @@ export function largestBundleLayers(layers: readonly PublishedLayer[]): Publishe
   }
   const largestPools = [...poolBytes.entries()]
     .sort(([keyA, a], [keyB, b]) => b - a || keyA.localeCompare(keyB))
-    .slice(0, WIRE_LIMITS.maxWorkerLabels)
+    .slice(0, WIRE_LIMITS.maxWorkerLabels + 1)
     .map(([key]) => key);
   return layersForWorker(layers, largestPools);
 }

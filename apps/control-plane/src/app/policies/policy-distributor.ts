@@ -5,7 +5,7 @@ import type { SignedPolicyBundle__Output } from '@airlock/protocol';
 import { CLOCK, type Clock } from '../common/clock';
 import { WorkerSessionRegistry, type WorkerSessionHandle } from '../dispatch/worker-session.registry';
 import { SigningKeyService } from '../signing/signing-key.service';
-import { bundleLayersJson, layersForWorker } from './policy-bundle.layers';
+import { bundleLayersJson, layersForWorker, workerPools } from './policy-bundle.layers';
 
 /**
  * How long a bundle may wait before a worker applies it. A worker keeps a bundle it applied
@@ -60,7 +60,7 @@ export class PolicyDistributor {
   }
 
   /** The signed bundle of `current` for one worker, valid for POLICY_BUNDLE_TTL_MS from now. */
-  bundleFor(session: Pick<WorkerSessionHandle, 'workerId' | 'tenantId' | 'labels'>, current: CurrentPolicy): SignedPolicyBundle__Output {
+  bundleFor(session: Pick<WorkerSessionHandle, 'workerId' | 'tenantId' | 'labels' | 'pool'>, current: CurrentPolicy): SignedPolicyBundle__Output {
     const issuedAtMs = this.clock.now().getTime();
     return signPolicyBundle(
       {
@@ -69,7 +69,7 @@ export class PolicyDistributor {
         revision: current.revision,
         issuedAtMs,
         expiresAtMs: issuedAtMs + POLICY_BUNDLE_TTL_MS,
-        layersJson: bundleLayersJson(layersForWorker(current.layers, session.labels)),
+        layersJson: bundleLayersJson(layersForWorker(current.layers, workerPools(session))),
       },
       this.signingKeys.currentSigner(),
     );

@@ -21,6 +21,7 @@ import {
   WithdrawResponse,
 } from './dto/policy.response';
 import { PolicySlotDto } from './dto/publish-policy.dto';
+import { workerPools } from './policy-bundle.layers';
 import { toLayerRefResponse, toLayerResponse } from './policy.responses';
 import { PoliciesService } from './policies.service';
 
@@ -96,7 +97,7 @@ export class PolicyController {
         workerId: worker.id,
         name: worker.name,
         status: worker.status,
-        labels: [...worker.labels],
+        labels: workerPools(worker),
         appliedRevision: worker.appliedRevision,
         appliedAt: worker.appliedAt,
         upToDate: worker.upToDate,

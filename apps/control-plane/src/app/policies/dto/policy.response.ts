@@ -102,7 +102,7 @@ export class WorkerRolloutResponse {
   @ApiProperty({ format: 'uuid' }) workerId!: string;
   @ApiPropertyOptional({ nullable: true, type: String }) name!: string | null;
   @ApiProperty({ enum: ['ONLINE', 'OFFLINE'] }) status!: string;
-  @ApiProperty({ type: [String], description: "The pools in the worker's last Hello" }) labels!: string[];
+  @ApiProperty({ type: [String], description: "The worker's pools: the labels of its last Hello and the pool its enrollment token named" }) labels!: string[];
   @ApiProperty({ description: 'The revision in force on the worker (0: none, local policy alone)' }) appliedRevision!: number;
   @ApiPropertyOptional({ nullable: true, type: Date, description: 'When it acknowledged applying it; null when only its Hello reported it' }) appliedAt!: Date | null;
   @ApiProperty({ description: 'appliedRevision is at least the revision asked about' }) upToDate!: boolean;

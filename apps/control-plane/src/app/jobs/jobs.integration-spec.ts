@@ -1,0 +1,354 @@
+import type { JobStatus } from '@airlock/data-access';
+import { createDatabase, startPostgresCluster, type PostgresCluster } from '@airlock/testing';
+import type { WorkerGatewayClient } from '@airlock/protocol';
+import { createApiToken, createTenantWithAdminToken } from '../../test-support/tenant.fixture';
+import { testAppConfig } from '../../test-support/test-app-config';
+import { eventually, gatewayClient, TestWorker } from '../../test-support/test-worker';
+import type { Clock } from '../common/clock';
+import { startControlPlane, type RunningControlPlane } from '../control-plane';
+import { EVENT_BUS, type DashboardEvent, type EventBus } from '../events/event-bus';
+import type { JobDetailResponse, JobResponse } from './dto/job.response';
+
+jest.setTimeout(60_000);
+
+let cluster: PostgresCluster;
+let controlPlane: RunningControlPlane;
+let client: WorkerGatewayClient;
+let tenantCounter = 0;
+const unsubscribers: (() => void)[] = [];
+
+beforeAll(async () => {
+  cluster = await startPostgresCluster();
+  controlPlane = await startControlPlane(
+    testAppConfig(await createDatabase(cluster.url, 'jobs_api_it'), { AIRLOCK_LEASE_TTL: '1s', AIRLOCK_HEARTBEAT_INTERVAL: '200ms', AIRLOCK_MAX_ATTEMPTS: '2' }),
+    { clock: strictlyIncreasingClock() },
+  );
+  client = gatewayClient(controlPlane.grpcAddress);
+});
+
+afterAll(async () => {
+  for (const unsubscribe of unsubscribers) unsubscribe();
+  client?.close();
+  await controlPlane?.stop();
+  await cluster?.stop();
+});
+
+/**
+ * The system's time, but never the same millisecond twice: jobs created one after another
+ * then list in the order they were created, which the listing assertions rely on.
+ */
+function strictlyIncreasingClock(): Clock {
+  let last = 0;
+  return {
+    now: () => {
+      last = Math.max(Date.now(), last + 1);
+      return new Date(last);
+    },
+  };
+}
+
+function newTenant(): Promise<{ token: string; tenantId: string }> {
+  tenantCounter += 1;
+  return createTenantWithAdminToken(controlPlane.dataAccess, `jobs-tenant-${tenantCounter}`);
+}
+
+async function api<T = Record<string, unknown>>(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T; headers: Headers }> {
+  const response = await fetch(`${controlPlane.httpUrl}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: response.status, body: (await response.json()) as T, headers: response.headers };
+}
+
+/** Every job.changed event of the tenant from now on, as the event bus delivers them to the event streams. */
+function jobEventsOf(tenantId: string): { statusesOf(jobId: string): JobStatus[]; until(jobId: string, statuses: readonly JobStatus[]): Promise<JobStatus[]> } {
+  const heard: Extract<DashboardEvent, { type: 'job.changed' }>[] = [];
+  unsubscribers.push(controlPlane.app.get<EventBus>(EVENT_BUS).subscribe(tenantId, (event) => (event.type === 'job.changed' ? heard.push(event) : undefined)));
+  const statusesOf = (jobId: string) => heard.filter((event) => event.jobId === jobId).map((event) => event.status);
+  return {
+    statusesOf,
+    /** Waits until the job's events number as many as `statuses`, and returns them to compare. */
+    until: (jobId, statuses) => eventually(() => (statusesOf(jobId).length >= statuses.length ? statusesOf(jobId) : undefined), `events ${statuses.join(', ')} of ${jobId}`),
+  };
+}
+
+async function connectedWorker(token: string, capacity = 4): Promise<TestWorker> {
+  const worker = new TestWorker(client);
+  const { body } = await api<{ token: string }>(token, 'POST', '/enrollment-tokens', {});
+  await worker.enroll(body.token);
+  await worker.connect({ capacity });
+  await eventually(() => worker.received.find((frame) => frame.frame === 'welcome'), 'welcome');
+  return worker;
+}
+
+/** Gives the worker one credit and waits for the instruction it brings. */
+async function nextInstruction(worker: TestWorker): Promise<void> {
+  const before = worker.instructions().length;
+  worker.send({ credit: { credits: 1 } });
+  await eventually(() => (worker.instructions().length > before ? true : undefined), 'an instruction');
+}
+
+const createJob = async (token: string, body: object = { kind: 'noop' }): Promise<string> => (await api<JobResponse>(token, 'POST', '/jobs', body)).body.id;
+const fixJob = (repoAlias: string) => ({ kind: 'fix', repoAlias, baseRef: 'main', ticket: { title: 'Fix the off-by-one' } });
+
+function result(jobId: string, attempt: number, outcome: 'JOB_OUTCOME_SUCCEEDED' | 'JOB_OUTCOME_FAILED' | 'JOB_OUTCOME_CANCELLED') {
+  const failureCode: 'FAILURE_CODE_UNSPECIFIED' | 'CANCELLED' | 'TESTS_FAILED' =
+    outcome === 'JOB_OUTCOME_SUCCEEDED' ? 'FAILURE_CODE_UNSPECIFIED' : outcome === 'JOB_OUTCOME_CANCELLED' ? 'CANCELLED' : 'TESTS_FAILED';
+  return {
+    result: {
+      attempt: { jobId, attempt },
+      outcome,
+      failureCode,
+      failedPhase: 'PHASE_UNSPECIFIED' as const,
+      phaseDurations: [],
+      tokens: { requests: 0, promptTokens: 0, completionTokens: 0 },
+      change: { filesChanged: 0, linesAdded: 0, linesRemoved: 0, editsProposed: 0, editsApplied: 0 },
+      verification: { testsRan: false, testExitCode: 0 },
+      contextFiles: 0,
+      changeMac: Buffer.alloc(0),
+      deliveryMac: Buffer.alloc(0),
+      metadataLevel: 'METADATA_LEVEL_STANDARD' as const,
+    },
+  };
+}
+
+describe('job.changed events', () => {
+  it('announce creation and the cancel of a queued job', async () => {
+    const { token, tenantId } = await newTenant();
+    const events = jobEventsOf(tenantId);
+    const jobId = await createJob(token);
+    expect((await api(token, 'POST', `/jobs/${jobId}/cancel`)).status).toBe(200);
+    expect(await events.until(jobId, ['QUEUED', 'CANCELLED'])).toEqual(['QUEUED', 'CANCELLED']);
+  });
+
+  it('announce dispatch, ack, the first cancel request (not a repeat) and the CANCELLED result', async () => {
+    const { token, tenantId } = await newTenant();
+    const events = jobEventsOf(tenantId);
+    const worker = await connectedWorker(token);
+    const jobId = await createJob(token);
+    await nextInstruction(worker);
+    worker.send({ ack: { attempt: { jobId, attempt: 1 } } });
+    await events.until(jobId, ['QUEUED', 'DISPATCHED', 'RUNNING']);
+    expect((await api(token, 'POST', `/jobs/${jobId}/cancel`)).status).toBe(202);
+    expect((await api(token, 'POST', `/jobs/${jobId}/cancel`)).status).toBe(202);
+    worker.send(result(jobId, 1, 'JOB_OUTCOME_CANCELLED'));
+    // The second RUNNING is the cancel request: the job still runs until its worker stops.
+    expect(await events.until(jobId, ['QUEUED', 'DISPATCHED', 'RUNNING', 'RUNNING', 'CANCELLED'])).toEqual(['QUEUED', 'DISPATCHED', 'RUNNING', 'RUNNING', 'CANCELLED']);
+    worker.close();
+  });
+
+  it('announce a SUCCEEDED and a FAILED result, and a rejected instruction', async () => {
+    const { token, tenantId } = await newTenant();
+    const events = jobEventsOf(tenantId);
+    const worker = await connectedWorker(token);
+    const outcomes = [
+      ['JOB_OUTCOME_SUCCEEDED', 'SUCCEEDED'],
+      ['JOB_OUTCOME_FAILED', 'FAILED'],
+    ] as const;
+    for (const [outcome, status] of outcomes) {
+      const jobId = await createJob(token);
+      await nextInstruction(worker);
+      worker.send({ ack: { attempt: { jobId, attempt: 1 } } });
+      worker.send(result(jobId, 1, outcome));
+      expect(await events.until(jobId, ['QUEUED', 'DISPATCHED', 'RUNNING', status])).toEqual(['QUEUED', 'DISPATCHED', 'RUNNING', status]);
+    }
+    const rejectedId = await createJob(token, fixJob('unknown-repo'));
+    await nextInstruction(worker);
+    worker.send({ rejected: { attempt: { jobId: rejectedId, attempt: 1 }, failureCode: 'REPO_ALIAS_UNKNOWN' } });
+    expect(await events.until(rejectedId, ['QUEUED', 'DISPATCHED', 'FAILED'])).toEqual(['QUEUED', 'DISPATCHED', 'FAILED']);
+    worker.close();
+  });
+
+  it('announce a job a full worker turned away going back to the queue', async () => {
+    const { token, tenantId } = await newTenant();
+    const events = jobEventsOf(tenantId);
+    const worker = await connectedWorker(token);
+    const jobId = await createJob(token);
+    await nextInstruction(worker);
+    worker.send({ rejected: { attempt: { jobId, attempt: 1 }, failureCode: 'WORKER_AT_CAPACITY' } });
+    expect(await events.until(jobId, ['QUEUED', 'DISPATCHED', 'QUEUED'])).toEqual(['QUEUED', 'DISPATCHED', 'QUEUED']);
+    await nextInstruction(worker);
+    expect(await events.until(jobId, ['QUEUED', 'DISPATCHED', 'QUEUED', 'DISPATCHED'])).toHaveLength(4);
+    worker.close();
+  });
+
+  it('announce lease expiries: requeued, then FAILED after the last attempt', async () => {
+    const { token, tenantId } = await newTenant();
+    const events = jobEventsOf(tenantId);
+    const worker = await connectedWorker(token);
+    const jobId = await createJob(token);
+    // No heartbeats: each 1 s lease runs out, and AIRLOCK_MAX_ATTEMPTS is 2.
+    await nextInstruction(worker);
+    await events.until(jobId, ['QUEUED', 'DISPATCHED', 'QUEUED']);
+    await nextInstruction(worker);
+    expect(await events.until(jobId, ['QUEUED', 'DISPATCHED', 'QUEUED', 'DISPATCHED', 'FAILED'])).toEqual(['QUEUED', 'DISPATCHED', 'QUEUED', 'DISPATCHED', 'FAILED']);
+    expect((await api<JobResponse>(token, 'GET', `/jobs/${jobId}`)).body).toMatchObject({ status: 'FAILED', failureCode: 'LEASE_EXPIRED' });
+    worker.close();
+  });
+
+  it('announce a job its worker left ending CANCELLED when its lease expires after a cancel request', async () => {
+    const { token, tenantId } = await newTenant();
+    const events = jobEventsOf(tenantId);
+    const worker = await connectedWorker(token);
+    const jobId = await createJob(token);
+    await nextInstruction(worker);
+    worker.close();
+    expect((await api(token, 'POST', `/jobs/${jobId}/cancel`)).status).toBe(202);
+    expect(await events.until(jobId, ['QUEUED', 'DISPATCHED', 'DISPATCHED', 'CANCELLED'])).toEqual(['QUEUED', 'DISPATCHED', 'DISPATCHED', 'CANCELLED']);
+  });
+
+  it('announce a stored job that can never be dispatched failing at dispatch', async () => {
+    const { token, tenantId } = await newTenant();
+    const events = jobEventsOf(tenantId);
+    const worker = await connectedWorker(token);
+    worker.send({ credit: { credits: 1 } });
+    // Stored before creation checked instructions: no ticket title. The queue picks it up on its next resync.
+    const job = await controlPlane.dataAccess.jobs.create(tenantId, { kind: 'FIX', repoAlias: 'demo', baseRef: 'main', ticketTitle: '', ticketDescription: '' }, 2, new Date());
+    expect(await events.until(job.id, ['DISPATCHED', 'FAILED'])).toEqual(['DISPATCHED', 'FAILED']);
+    worker.close();
+  });
+});
+
+describe('POST /api/v1/jobs/:id/retry', () => {
+  it('queues a new job with the same task and maxAttempts, naming the original, and announces it', async () => {
+    const { token, tenantId } = await newTenant();
+    const events = jobEventsOf(tenantId);
+    const originalId = await createJob(token, fixJob('billing'));
+    await api(token, 'POST', `/jobs/${originalId}/cancel`);
+
+    const retried = await api<JobResponse>(token, 'POST', `/jobs/${originalId}/retry`);
+    expect(retried.status).toBe(201);
+    expect(retried.body).toMatchObject({ kind: 'fix', repoAlias: 'billing', baseRef: 'main', status: 'QUEUED', currentAttempt: 0, maxAttempts: 2, retryOfJobId: originalId });
+    expect(retried.body.id).not.toBe(originalId);
+    expect(await events.until(retried.body.id, ['QUEUED'])).toEqual(['QUEUED']);
+    expect((await api<JobDetailResponse>(token, 'GET', `/jobs/${retried.body.id}`)).body).toMatchObject({ retryOfJobId: originalId, events: [{ type: 'CREATED' }, { type: 'QUEUED' }] });
+    expect((await api<JobDetailResponse>(token, 'GET', `/jobs/${originalId}`)).body).toMatchObject({ status: 'CANCELLED', retryOfJobId: null });
+
+    // The retry is dispatched like any job, with the original's ticket.
+    const worker = await connectedWorker(token);
+    await nextInstruction(worker);
+    expect(await events.until(retried.body.id, ['QUEUED', 'DISPATCHED'])).toEqual(['QUEUED', 'DISPATCHED']);
+    worker.close();
+  });
+
+  it('answers 409 JOB_NOT_RETRYABLE naming the status of a job that has not failed or been cancelled', async () => {
+    const { token } = await newTenant();
+    const jobId = await createJob(token);
+    const refused = await api(token, 'POST', `/jobs/${jobId}/retry`);
+    expect(refused).toMatchObject({
+      status: 409,
+      body: { statusCode: 409, code: 'JOB_NOT_RETRYABLE', message: `job ${jobId} is QUEUED; only a FAILED or CANCELLED job can be retried` },
+    });
+  });
+
+  it("answers 404 for another tenant's job, 400 for a malformed id and 403 without jobs:write", async () => {
+    const owner = await newTenant();
+    const stranger = await newTenant();
+    const jobId = await createJob(owner.token);
+    await api(owner.token, 'POST', `/jobs/${jobId}/cancel`);
+    expect(await api(stranger.token, 'POST', `/jobs/${jobId}/retry`)).toMatchObject({ status: 404, body: { code: 'JOB_NOT_FOUND', message: `job ${jobId} not found` } });
+    expect(await api(owner.token, 'POST', '/jobs/not-a-uuid/retry')).toMatchObject({ status: 400, body: { message: 'id: expected a UUID' } });
+    const reader = await createApiToken(controlPlane.dataAccess, owner.tenantId, ['jobs:read'], 'reader');
+    expect(await api(reader, 'POST', `/jobs/${jobId}/retry`)).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+  });
+});
+
+describe('GET /api/v1/jobs', () => {
+  it('filters by kind, repository alias, status and creation time', async () => {
+    const { token } = await newTenant();
+    const billing = await createJob(token, fixJob('billing'));
+    const payments = await createJob(token, fixJob('payments'));
+    const noop = await createJob(token);
+    await api(token, 'POST', `/jobs/${payments}/cancel`);
+    const ids = async (query: string) => (await api<JobResponse[]>(token, 'GET', `/jobs?${query}`)).body.map((job) => job.id);
+
+    expect(await ids('')).toEqual([noop, payments, billing]);
+    expect(await ids('kind=noop')).toEqual([noop]);
+    expect(await ids('kind=fix')).toEqual([payments, billing]);
+    expect(await ids('repoAlias=billing')).toEqual([billing]);
+    expect(await ids('status=CANCELLED&kind=fix')).toEqual([payments]);
+    // As the JSON carries it: an ISO timestamp.
+    const created = (await api<{ createdAt: string }>(token, 'GET', `/jobs/${payments}`)).body.createdAt;
+    expect(await ids(`createdFrom=${encodeURIComponent(created)}`)).toEqual([noop, payments]);
+    expect(await ids(`createdTo=${encodeURIComponent(created)}`)).toEqual([billing]);
+    expect(await ids('createdFrom=2000-01-01T00:00:00%2B01:00&createdTo=2000-01-02T00:00:00Z')).toEqual([]);
+  });
+
+  it('pages with the X-Next-Cursor header, absent on the last page', async () => {
+    const { token } = await newTenant();
+    const created: string[] = [];
+    for (let i = 0; i < 5; i += 1) created.push(await createJob(token));
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: { body: JobResponse[]; headers: Headers } = await api<JobResponse[]>(token, 'GET', `/jobs?limit=2${cursor ? `&before=${encodeURIComponent(cursor)}` : ''}`);
+      seen.push(...page.body.map((job) => job.id));
+      cursor = page.headers.get('x-next-cursor');
+      pages += 1;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(seen).toEqual([...created].reverse());
+  });
+
+  it('names each bad parameter and what it expects', async () => {
+    const { token } = await newTenant();
+    const message = async (query: string) => {
+      const response = await api<{ code: string; message: string }>(token, 'GET', `/jobs?${query}`);
+      expect(response.status).toBe(400);
+      expect(response.body.code).toBe('INVALID_REQUEST');
+      return response.body.message;
+    };
+    expect(await message('kind=FIXX')).toBe('kind: expected one of fix, noop');
+    expect(await message('repoAlias=Not%20An%20Alias')).toMatch(/^repoAlias: expected a repository alias matching/);
+    expect(await message('createdFrom=2026-02-30T00:00:00Z')).toBe('createdFrom: expected an ISO 8601 timestamp with a time zone, e.g. 2026-12-01T00:00:00Z');
+    expect(await message('createdTo=2026-12-01T10:00:00')).toBe('createdTo: expected an ISO 8601 timestamp with a time zone, e.g. 2026-12-01T00:00:00Z');
+    expect(await message('createdFrom=2026-12-02T00:00:00Z&createdTo=2026-12-01T00:00:00Z')).toBe('createdTo: expected a time after createdFrom');
+    expect(await message('before=not-a-cursor')).toBe('before: expected the X-Next-Cursor header of a previous page, unchanged');
+    expect(await message('before=a&before=b')).toBe('before: expected the X-Next-Cursor header of a previous page, unchanged');
+    expect(await message('limit=201')).toBe('limit: expected an integer in 1..200');
+  });
+
+  it('is documented with its filters and the X-Next-Cursor header', async () => {
+    type Operation = { parameters: { name: string }[]; responses: Record<string, { headers?: Record<string, unknown> }> };
+    const document = (await (await fetch(`${controlPlane.httpUrl}/api/docs-json`)).json()) as { paths: Record<string, { get?: Operation; post?: Operation }> };
+    const list = document.paths['/api/v1/jobs']?.get;
+    expect(list?.parameters.map((parameter) => parameter.name).sort()).toEqual(['before', 'createdFrom', 'createdTo', 'kind', 'limit', 'repoAlias', 'status']);
+    expect(Object.keys(list?.responses['200']?.headers ?? {})).toEqual(['X-Next-Cursor']);
+    expect(Object.keys(document.paths['/api/v1/jobs/{id}/retry']?.post?.responses ?? {}).sort()).toEqual(['201', '400', '404', '409']);
+  });
+});
+
+describe('GET /api/v1/jobs/:id', () => {
+  it('gives each completed or failed phase the time since it started, for a phase timeline', async () => {
+    const { token } = await newTenant();
+    const worker = await connectedWorker(token);
+    const jobId = await createJob(token);
+    await nextInstruction(worker);
+    const attempt = { jobId, attempt: 1 };
+    worker.send({ ack: { attempt } });
+    worker.send({ progress: { attempt, phase: 'PHASE_WORKSPACE', state: 'PHASE_STATE_STARTED' } });
+    worker.send({ progress: { attempt, phase: 'PHASE_WORKSPACE', state: 'PHASE_STATE_COMPLETED' } });
+    worker.send({ progress: { attempt, phase: 'PHASE_TEST', state: 'PHASE_STATE_STARTED' } });
+    worker.send({ progress: { attempt, phase: 'PHASE_TEST', state: 'PHASE_STATE_FAILED' } });
+    worker.send(result(jobId, 1, 'JOB_OUTCOME_FAILED'));
+    await eventually(() => (worker.resultAcks().length === 1 ? true : undefined), 'the result ack');
+
+    const { events } = (await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body;
+    expect(events.map((event) => [event.type, event.phase, event.durationMs === null ? null : 'measured'])).toEqual([
+      ['CREATED', null, null],
+      ['QUEUED', null, null],
+      ['DISPATCHED', null, null],
+      ['ACKED', null, null],
+      ['PHASE_STARTED', 'PHASE_WORKSPACE', null],
+      ['PHASE_COMPLETED', 'PHASE_WORKSPACE', 'measured'],
+      ['PHASE_STARTED', 'PHASE_TEST', null],
+      ['PHASE_FAILED', 'PHASE_TEST', 'measured'],
+      ['RESULT_RECORDED', null, null],
+    ]);
+    for (const event of events) if (event.durationMs !== null) expect(event.durationMs).toBeGreaterThanOrEqual(0);
+    worker.close();
+  });
+});

@@ -1,0 +1,176 @@
+import { createDatabase, startPostgresCluster, type PostgresCluster } from '@airlock/testing';
+import { openDataAccess, type DataAccess } from '../data-access';
+import type { JobListFilter, JobSummary, JobTask } from './job.repository';
+
+jest.setTimeout(60_000);
+
+let cluster: PostgresCluster;
+let data: DataAccess;
+
+beforeAll(async () => {
+  cluster = await startPostgresCluster();
+  data = await openDataAccess({ kind: 'url', url: await createDatabase(cluster.url, 'job_repository_it') });
+});
+
+afterAll(async () => {
+  await data?.close();
+  await cluster?.stop();
+});
+
+let tenantCounter = 0;
+async function newTenant(): Promise<string> {
+  tenantCounter += 1;
+  return (await data.tenants.create(`job-repository-${tenantCounter}`)).id;
+}
+
+let workerKeyByte = 40;
+/** A worker enrolled in the tenant, with a key of its own. */
+async function enrolledWorker(tenantId: string): Promise<string> {
+  workerKeyByte += 1;
+  const tokenHash = workerKeyByte.toString(16).padStart(2, '0').repeat(32);
+  await data.enrollment.createToken({ tenantId, tokenHash, expiresAt: new Date(Date.now() + 60_000) });
+  const worker = await data.enrollment.enroll({ tokenHash, publicKey: Buffer.alloc(32, workerKeyByte), version: '1.0.0', now: new Date() });
+  return worker!.workerId;
+}
+
+const fixTask = (repoAlias: string): JobTask => ({ kind: 'FIX', repoAlias, baseRef: 'main', ticketTitle: 'Fix it', ticketDescription: 'details' });
+const at = (iso: string) => new Date(iso);
+
+/** Every job the filter matches, page by page of `pageSize`, following each page's `next`. */
+async function listAllPages(tenantId: string, filter: Omit<JobListFilter, 'limit' | 'olderThan'>, pageSize: number): Promise<{ ids: string[]; pages: number }> {
+  const ids: string[] = [];
+  let page = await data.jobs.listForTenant(tenantId, { ...filter, limit: pageSize });
+  let pages = 1;
+  ids.push(...page.jobs.map((job) => job.id));
+  while (page.next) {
+    page = await data.jobs.listForTenant(tenantId, { ...filter, limit: pageSize, olderThan: page.next });
+    pages += 1;
+    ids.push(...page.jobs.map((job) => job.id));
+  }
+  return { ids, pages };
+}
+
+/** Newest first, id breaking ties: the order the listing promises. */
+function listingOrder(jobs: readonly JobSummary[]): string[] {
+  return [...jobs]
+    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+    .map((job) => job.id);
+}
+
+describe('JobRepository.listForTenant', () => {
+  it('filters by status, kind, repository alias and creation time, within the tenant only', async () => {
+    const tenantId = await newTenant();
+    const otherTenantId = await newTenant();
+    const early = await data.jobs.create(tenantId, fixTask('billing'), 3, at('2026-12-01T09:00:00Z'));
+    const onTheHour = await data.jobs.create(tenantId, fixTask('payments'), 3, at('2026-12-01T10:00:00Z'));
+    const noop = await data.jobs.create(tenantId, { kind: 'NOOP' }, 3, at('2026-12-01T10:30:00Z'));
+    const late = await data.jobs.create(tenantId, fixTask('billing'), 3, at('2026-12-01T11:00:00Z'));
+    await data.jobs.create(otherTenantId, fixTask('billing'), 3, at('2026-12-01T10:15:00Z'));
+    await data.jobs.requestCancel(tenantId, late.id, at('2026-12-01T11:01:00Z'));
+
+    const ids = async (filter: Omit<JobListFilter, 'limit'>) => (await data.jobs.listForTenant(tenantId, { limit: 50, ...filter })).jobs.map((job) => job.id);
+    expect(await ids({})).toEqual([late.id, noop.id, onTheHour.id, early.id]);
+    expect(await ids({ status: 'CANCELLED' })).toEqual([late.id]);
+    expect(await ids({ kind: 'NOOP' })).toEqual([noop.id]);
+    expect(await ids({ kind: 'FIX', repoAlias: 'billing' })).toEqual([late.id, early.id]);
+    expect(await ids({ repoAlias: 'bill' })).toEqual([]);
+    // From is included, to is not: consecutive ranges share no job.
+    expect(await ids({ createdFrom: at('2026-12-01T10:00:00Z'), createdTo: at('2026-12-01T11:00:00Z') })).toEqual([noop.id, onTheHour.id]);
+    expect(await ids({ createdTo: at('2026-12-01T10:00:00Z') })).toEqual([early.id]);
+    expect(await ids({ createdFrom: at('2026-12-01T11:00:00Z'), status: 'CANCELLED', repoAlias: 'billing' })).toEqual([late.id]);
+  });
+
+  it('pages through a run of jobs created in the same millisecond without skipping or repeating one', async () => {
+    const tenantId = await newTenant();
+    const sameInstant = at('2026-12-02T12:00:00.000Z');
+    const created: JobSummary[] = [];
+    created.push(await data.jobs.create(tenantId, { kind: 'NOOP' }, 3, at('2026-12-02T12:00:00.001Z')));
+    for (let i = 0; i < 7; i += 1) created.push(await data.jobs.create(tenantId, { kind: 'NOOP' }, 3, sameInstant));
+    created.push(await data.jobs.create(tenantId, { kind: 'NOOP' }, 3, at('2026-12-02T11:59:59.999Z')));
+
+    // Pages of 3 over 9 jobs: both page boundaries fall inside the run of 7.
+    const { ids, pages } = await listAllPages(tenantId, {}, 3);
+    expect(pages).toBe(3);
+    expect(ids).toEqual(listingOrder(created));
+    expect(new Set(ids).size).toBe(created.length);
+
+    // Every other page size, the same jobs in the same order.
+    for (const pageSize of [1, 2, 4, 8, 9, 10]) expect((await listAllPages(tenantId, {}, pageSize)).ids).toEqual(ids);
+  });
+
+  it('says there is no next page when the last page is exactly full', async () => {
+    const tenantId = await newTenant();
+    for (let i = 0; i < 4; i += 1) await data.jobs.create(tenantId, { kind: 'NOOP' }, 3, new Date());
+    const first = await data.jobs.listForTenant(tenantId, { limit: 2 });
+    expect(first.next).not.toBeNull();
+    const second = await data.jobs.listForTenant(tenantId, { limit: 2, olderThan: first.next! });
+    expect(second.jobs).toHaveLength(2);
+    expect(second.next).toBeNull();
+  });
+
+  it('keeps its pages stable while new jobs arrive, and applies the filters on every page', async () => {
+    const tenantId = await newTenant();
+    const billing: JobSummary[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      billing.push(await data.jobs.create(tenantId, fixTask('billing'), 3, at(`2026-12-03T10:00:0${i}Z`)));
+      await data.jobs.create(tenantId, fixTask('payments'), 3, at(`2026-12-03T10:00:0${i}Z`));
+    }
+    const first = await data.jobs.listForTenant(tenantId, { limit: 2, repoAlias: 'billing' });
+    // A job created after the first page was read belongs before it, not on a later page.
+    await data.jobs.create(tenantId, fixTask('billing'), 3, at('2026-12-03T10:00:09Z'));
+    const second = await data.jobs.listForTenant(tenantId, { limit: 2, repoAlias: 'billing', olderThan: first.next! });
+    const third = await data.jobs.listForTenant(tenantId, { limit: 2, repoAlias: 'billing', olderThan: second.next! });
+    expect([...first.jobs, ...second.jobs, ...third.jobs].map((job) => job.id)).toEqual(listingOrder(billing));
+    expect(third.next).toBeNull();
+  });
+});
+
+describe('JobRepository.createRetry', () => {
+  it('queues a new job with the task and maxAttempts of a failed one, naming the original', async () => {
+    const tenantId = await newTenant();
+    const workerId = await enrolledWorker(tenantId);
+    const original = await data.jobs.create(tenantId, fixTask('billing'), 2, at('2026-12-04T09:00:00Z'));
+    await data.jobs.claimForDispatch({ jobId: original.id, tenantId, workerId, expectedCurrentAttempt: 0, leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() });
+    expect(await data.jobs.recordRejection({ workerId, jobId: original.id, attempt: 1 }, 'REPO_ALIAS_UNKNOWN', new Date())).toBe(true);
+
+    const now = at('2026-12-04T10:00:00Z');
+    const retry = await data.jobs.createRetry(tenantId, original.id, now);
+    expect(retry).toEqual({
+      kind: 'CREATED',
+      job: expect.objectContaining({ kind: 'FIX', repoAlias: 'billing', baseRef: 'main', status: 'QUEUED', currentAttempt: 0, maxAttempts: 2, retryOfJobId: original.id, createdAt: now }),
+    });
+    const retryId = retry?.kind === 'CREATED' ? retry.job.id : '';
+    const detail = await data.jobs.findForTenant(tenantId, retryId);
+    expect(detail?.events.map((event) => event.type)).toEqual(['CREATED', 'QUEUED']);
+    // The ticket travels to the new job for the worker's instruction.
+    const claim = await data.jobs.claimForDispatch({ jobId: retryId, tenantId, workerId, expectedCurrentAttempt: 0, leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() });
+    expect(claim?.task).toEqual(fixTask('billing'));
+    // The original stays as it ended.
+    expect(await data.jobs.findForTenant(tenantId, original.id)).toMatchObject({ status: 'FAILED', retryOfJobId: null });
+  });
+
+  it('retries a cancelled job, refuses one that has not failed or been cancelled, and finds no job of another tenant', async () => {
+    const tenantId = await newTenant();
+    const cancelled = await data.jobs.create(tenantId, { kind: 'NOOP' }, 3, new Date());
+    await data.jobs.requestCancel(tenantId, cancelled.id, new Date());
+    expect(await data.jobs.createRetry(tenantId, cancelled.id, new Date())).toMatchObject({ kind: 'CREATED', job: { kind: 'NOOP', repoAlias: null, retryOfJobId: cancelled.id } });
+
+    const queued = await data.jobs.create(tenantId, { kind: 'NOOP' }, 3, new Date());
+    expect(await data.jobs.createRetry(tenantId, queued.id, new Date())).toEqual({ kind: 'NOT_RETRYABLE', status: 'QUEUED' });
+    expect(await data.jobs.createRetry(await newTenant(), cancelled.id, new Date())).toBeNull();
+    expect(await data.jobs.createRetry(tenantId, '00000000-0000-4000-8000-000000000000', new Date())).toBeNull();
+  });
+});
+
+describe('JobRepository lease expiry', () => {
+  it("says the job's status afterwards: QUEUED when requeued, FAILED after the last attempt", async () => {
+    const tenantId = await newTenant();
+    const workerId = await enrolledWorker(tenantId);
+    const job = await data.jobs.create(tenantId, { kind: 'NOOP' }, 2, new Date());
+    const expiredLease = new Date(Date.now() - 1_000);
+    await data.jobs.claimForDispatch({ jobId: job.id, tenantId, workerId, expectedCurrentAttempt: 0, leaseExpiresAt: expiredLease, now: new Date() });
+    expect(await data.jobs.expireLease({ jobId: job.id, attempt: 1 }, new Date())).toMatchObject({ requeued: true, status: 'QUEUED' });
+    await data.jobs.claimForDispatch({ jobId: job.id, tenantId, workerId, expectedCurrentAttempt: 1, leaseExpiresAt: expiredLease, now: new Date() });
+    expect(await data.jobs.expireLease({ jobId: job.id, attempt: 2 }, new Date())).toMatchObject({ requeued: false, cancelled: false, status: 'FAILED' });
+  });
+});
