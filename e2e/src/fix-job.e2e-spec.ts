@@ -62,6 +62,8 @@ describe('a fix job crosses the airlock', () => {
     expect(result.tokens.requests).toBe(3);
     expect(result.tokens.promptTokens).toBeGreaterThan(0);
     expect(result.tokens.completionTokens).toBeGreaterThan(0);
+    // Tokens per endpoint and model: the simulator is the worker's one endpoint, its primary, so it holds the totals.
+    expect(succeeded.result?.['modelUsage']).toEqual([{ endpointIndex: 0, endpoint: 'local-sim', model: 'airlock-sim-coder', ...result.tokens }]);
     expect(result.contextFiles).toBeGreaterThanOrEqual(1);
     const phases = succeeded.events.filter((e) => e.type === 'PHASE_COMPLETED').map((e) => e.phase);
     expect(phases).toEqual(['PHASE_WORKSPACE', 'PHASE_SETUP', 'PHASE_BASELINE', 'PHASE_CONTEXT', 'PHASE_INFERENCE', 'PHASE_APPLY', 'PHASE_TEST', 'PHASE_DELIVER']);

@@ -22,6 +22,11 @@ const result = (): JobResult__Output => ({
   deliveryMac: randomBytes(32),
   policy: { revision: 4, shadowRevision: 0, decisions: [{ rule: 'RULE_MAX_LINES_CHANGED', level: 'RULE_LEVEL_ADVISORY', outcome: 'RULE_OUTCOME_RECORDED' }] },
   metadataLevel: 'METADATA_LEVEL_STANDARD',
+  // The primary failed three tries of one request, then answered three more; a fallback answered four.
+  modelUsage: [
+    { endpointIndex: 0, endpoint: 'local-vllm', model: 'Qwen/Qwen2.5-Coder-32B-Instruct', requests: 3, promptTokens: 40_000, completionTokens: 800 },
+    { endpointIndex: 2, endpoint: 'spare.ollama', model: 'qwen2.5-coder:7b', requests: 4, promptTokens: 8_213, completionTokens: 224 },
+  ],
 });
 
 describe('bucketCount', () => {
@@ -69,6 +74,7 @@ describe('applyMetadataLevel', () => {
       deliveryMac: Buffer.alloc(0),
       policy: full.policy,
       metadataLevel: 'METADATA_LEVEL_MINIMAL',
+      modelUsage: [],
     });
     // Buckets change nothing once the figures are gone.
     expect(applyMetadataLevel(full, { report: 'minimal', buckets: true })).toEqual(applyMetadataLevel(full, { report: 'minimal', buckets: false }));
@@ -96,6 +102,11 @@ describe('applyMetadataLevel', () => {
       },
       contextFiles: 16,
       metadataLevel: 'METADATA_LEVEL_STANDARD_BUCKETED',
+      // Each endpoint's figures are floored on their own, like the totals; names and indexes stay.
+      modelUsage: [
+        { endpointIndex: 0, endpoint: 'local-vllm', model: 'Qwen/Qwen2.5-Coder-32B-Instruct', requests: 2, promptTokens: 32_768, completionTokens: 512 },
+        { endpointIndex: 2, endpoint: 'spare.ollama', model: 'qwen2.5-coder:7b', requests: 4, promptTokens: 8_192, completionTokens: 128 },
+      ],
     });
     expect(bucketed.changeMac).toEqual(full.changeMac);
   });
@@ -112,8 +123,15 @@ describe('applyMetadataLevel', () => {
       const testsAfter = randomInt(0, 5_000);
       const failingAfter = randomInt(0, testsAfter + 1);
       const editsProposed = randomInt(0, 100);
+      const modelUsage = randomModelUsage();
       const full: JobResult__Output = {
         ...result(),
+        modelUsage,
+        tokens: {
+          requests: modelUsage.reduce((sum, entry) => sum + entry.requests, 0),
+          promptTokens: modelUsage.reduce((sum, entry) => sum + entry.promptTokens, 0),
+          completionTokens: modelUsage.reduce((sum, entry) => sum + entry.completionTokens, 0),
+        },
         change: { filesChanged: randomInt(0, 50), linesAdded: randomInt(0, 3_000), linesRemoved: randomInt(0, 3_000), editsProposed, editsApplied: randomInt(0, editsProposed + 1) },
         verification: {
           ...result().verification!,
@@ -138,3 +156,19 @@ describe('applyMetadataLevel', () => {
     }
   });
 });
+
+/** Up to four of sixteen endpoints, in configured order, with any figures (a failed endpoint has requests and no tokens). */
+function randomModelUsage(): JobResult__Output['modelUsage'] {
+  const indexes = [...new Set(Array.from({ length: randomInt(0, 5) }, () => randomInt(0, 16)))].sort((a, b) => a - b);
+  return indexes.map((endpointIndex) => {
+    const answered = randomInt(0, 2) === 1;
+    return {
+      endpointIndex,
+      endpoint: `endpoint-${endpointIndex}`,
+      model: 'org/model:tag',
+      requests: randomInt(1, 40),
+      promptTokens: answered ? randomInt(0, 400_000) : 0,
+      completionTokens: answered ? randomInt(0, 20_000) : 0,
+    };
+  });
+}

@@ -26,10 +26,11 @@ export function roundDurationMs(ms: number): number {
  *
  * - minimal: the attempt, outcome, failure code, failed phase, phase durations rounded to
  *   100 ms and the policy report; token, change and verification figures, the context
- *   file count and both MACs are left empty.
+ *   file count, both MACs and the tokens per endpoint and model are left empty.
  * - standard: every field, exact.
  * - standard with buckets: every field, but each count and token figure rounded down to 0
- *   or a power of two, exit codes to 0 or 1, durations to 100 ms; booleans and MACs as they are.
+ *   or a power of two (those per endpoint each on its own, like the totals), exit codes to
+ *   0 or 1, durations to 100 ms; booleans, MACs and endpoint and model names as they are.
  */
 export function applyMetadataLevel(result: JobResult__Output, metadata: EffectivePolicy['metadata']): JobResult__Output {
   if (metadata.report === 'minimal') {
@@ -47,6 +48,7 @@ export function applyMetadataLevel(result: JobResult__Output, metadata: Effectiv
       deliveryMac: Buffer.alloc(0),
       policy: result.policy,
       metadataLevel: MetadataLevel.METADATA_LEVEL_MINIMAL,
+      modelUsage: [],
     };
   }
   if (!metadata.buckets) return { ...result, metadataLevel: MetadataLevel.METADATA_LEVEL_STANDARD };
@@ -80,6 +82,14 @@ export function applyMetadataLevel(result: JobResult__Output, metadata: Effectiv
     },
     contextFiles: bucketCount(result.contextFiles),
     metadataLevel: MetadataLevel.METADATA_LEVEL_STANDARD_BUCKETED,
+    modelUsage: result.modelUsage.map((entry) => ({
+      endpointIndex: entry.endpointIndex,
+      endpoint: entry.endpoint,
+      model: entry.model,
+      requests: bucketCount(entry.requests),
+      promptTokens: bucketCount(entry.promptTokens),
+      completionTokens: bucketCount(entry.completionTokens),
+    })),
   };
 }
 

@@ -3,6 +3,7 @@ import type { AttemptRef__Output } from './generated/airlock/v1/AttemptRef';
 import type { ControlFrame__Output } from './generated/airlock/v1/ControlFrame';
 import type { InstructionPayload__Output } from './generated/airlock/v1/InstructionPayload';
 import type { JobResult__Output } from './generated/airlock/v1/JobResult';
+import type { ModelUsage__Output } from './generated/airlock/v1/ModelUsage';
 import type { PolicyAck__Output } from './generated/airlock/v1/PolicyAck';
 import type { PolicyBundlePayload__Output } from './generated/airlock/v1/PolicyBundlePayload';
 import type { PolicyReport__Output } from './generated/airlock/v1/PolicyReport';
@@ -74,6 +75,8 @@ const RULE_LEVELS = knownValues(RuleLevel, RuleLevel.RULE_LEVEL_UNSPECIFIED);
 const RULE_OUTCOMES = knownValues(RuleOutcome, RuleOutcome.RULE_OUTCOME_UNSPECIFIED);
 const METADATA_LEVELS = knownValues(MetadataLevel, MetadataLevel.METADATA_LEVEL_UNSPECIFIED);
 const ACK_STATUSES = knownValues(PolicyAckStatus, PolicyAckStatus.POLICY_ACK_STATUS_UNSPECIFIED);
+
+const UINT32_MAX = 0xffff_ffff;
 
 function fail(field: string, expected: string): never {
   throw new FrameValidationError({ field, expected });
@@ -150,7 +153,66 @@ function jobResult(result: JobResult__Output): void {
   bytesOfLength(result.deliveryMac, [0, WIRE_LIMITS.macBytes], 'result.deliveryMac');
   if (result.policy != null) policyReport(result.policy);
   oneOf(result.metadataLevel, METADATA_LEVELS, 'result.metadataLevel', 'MetadataLevel');
+  modelUsageEntries(result.modelUsage);
   compliesWithMetadataLevel(result);
+  modelUsageAddsUpToTokens(result);
+}
+
+/**
+ * The per-endpoint figures: the names are operator-written config, so they are held to the
+ * config's own shapes; entries come in configured order, an endpoint at most once, and only
+ * for endpoints that were sent a request.
+ */
+function modelUsageEntries(entries: readonly ModelUsage__Output[] | undefined): void {
+  const max = WIRE_LIMITS.maxInferenceEndpoints;
+  check(Array.isArray(entries) && entries.length <= max, 'result.modelUsage', `a list of at most ${max} entries`);
+  let previousIndex = -1;
+  entries!.forEach((entry, index) => {
+    const field = `result.modelUsage[${index}]`;
+    uintInRange(entry.endpointIndex, 0, max - 1, `${field}.endpointIndex`);
+    check(entry.endpointIndex > previousIndex, `${field}.endpointIndex`, 'above the entry before it (configured order, each endpoint at most once)');
+    previousIndex = entry.endpointIndex;
+    matches(entry.endpoint, ID_PATTERNS.inferenceEndpointName, `${field}.endpoint`, 'an endpoint name ([A-Za-z0-9._-]{1,64})');
+    matches(entry.model, ID_PATTERNS.modelName, `${field}.model`, 'a model name of 1..200 characters from A-Z a-z 0-9 . _ : / @ + -');
+    uintInRange(entry.requests, 1, UINT32_MAX, `${field}.requests`);
+    uintInRange(entry.promptTokens, 0, UINT32_MAX, `${field}.promptTokens`);
+    uintInRange(entry.completionTokens, 0, UINT32_MAX, `${field}.completionTokens`);
+  });
+}
+
+const MODEL_USAGE_FIGURES = ['requests', 'promptTokens', 'completionTokens'] as const;
+
+/**
+ * The per-endpoint figures add up to the totals: exactly at STANDARD; at STANDARD_BUCKETED
+ * each figure and each total was rounded down to 0 or a power of two on its own, so the
+ * rounded figures must be ones that exact figures adding up to an exact total round to.
+ * An empty list says nothing (MINIMAL, or a worker older than the field).
+ */
+function modelUsageAddsUpToTokens(result: JobResult__Output): void {
+  if (result.modelUsage.length === 0) return;
+  const tokens = result.tokens;
+  check(tokens != null, 'result.tokens', 'token totals when modelUsage has entries');
+  const bucketed = result.metadataLevel === MetadataLevel.METADATA_LEVEL_STANDARD_BUCKETED;
+  for (const figure of MODEL_USAGE_FIGURES) {
+    const parts = result.modelUsage.map((entry) => entry[figure]);
+    const total = tokens![figure];
+    if (bucketed) {
+      check(bucketedPartsFitTotal(parts, total), `result.tokens.${figure}`, `a figure the sum of result.modelUsage[*].${figure} rounds to at ${result.metadataLevel}`);
+    } else {
+      check(parts.reduce((sum, part) => sum + part, 0) === total, `result.tokens.${figure}`, `the sum of result.modelUsage[*].${figure}`);
+    }
+  }
+}
+
+/**
+ * Whether exact parts that round down (to 0 or a power of two) to `parts` can add up to an
+ * exact total that rounds down to `total`: a rounded b > 0 stands for b..2b-1, and 0 for 0.
+ */
+function bucketedPartsFitTotal(parts: readonly number[], total: number): boolean {
+  const highest = (bucket: number) => (bucket > 0 ? 2 * bucket - 1 : 0);
+  const lowestSum = parts.reduce((sum, part) => sum + part, 0);
+  const highestSum = parts.reduce((sum, part) => sum + highest(part), 0);
+  return lowestSum <= highest(total) && highestSum >= total;
 }
 
 function policyReport(report: PolicyReport__Output): void {
@@ -180,6 +242,7 @@ function compliesWithMetadataLevel(result: JobResult__Output): void {
   });
   const figures = resultFigures(result);
   if (level === MetadataLevel.METADATA_LEVEL_MINIMAL) {
+    check(result.modelUsage.length === 0, 'result.modelUsage', `empty at ${level}`);
     for (const [field, value] of figures) check(!value, field, `0 or false at ${level}`);
     check(result.changeMac.length === 0, 'result.changeMac', `empty at ${level}`);
     check(result.deliveryMac.length === 0, 'result.deliveryMac', `empty at ${level}`);
@@ -200,6 +263,10 @@ function resultFigures(result: JobResult__Output): Array<[string, number | boole
     if (stats == null) continue;
     for (const [name, value] of Object.entries(stats)) figures.push([`result.${group}.${name}`, value as number | boolean]);
   }
+  // The endpoint's index and names are no measure: only its counts are rounded.
+  result.modelUsage.forEach((entry, index) => {
+    for (const figure of MODEL_USAGE_FIGURES) figures.push([`result.modelUsage[${index}].${figure}`, entry[figure]]);
+  });
   return figures;
 }
 

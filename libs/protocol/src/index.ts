@@ -46,6 +46,7 @@ export type { SignedInstruction, SignedInstruction__Output } from './generated/a
 export type { InstructionPayload, InstructionPayload__Output } from './generated/airlock/v1/InstructionPayload';
 export type { FixTask, FixTask__Output } from './generated/airlock/v1/FixTask';
 export type { JobResult, JobResult__Output } from './generated/airlock/v1/JobResult';
+export type { ModelUsage, ModelUsage__Output } from './generated/airlock/v1/ModelUsage';
 export type { Hello, Hello__Output } from './generated/airlock/v1/Hello';
 export type { Heartbeat, Heartbeat__Output } from './generated/airlock/v1/Heartbeat';
 export type { ProgressEvent, ProgressEvent__Output } from './generated/airlock/v1/ProgressEvent';

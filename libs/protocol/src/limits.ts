@@ -24,6 +24,11 @@ export const WIRE_LIMITS = {
   maxNarrowedRules: 32,
   /** Rules an InstructionRejected may name as the ones that refused the task. */
   maxRejectionRules: 4,
+  /**
+   * Inference endpoints one worker may configure, hence entries in one JobResult's
+   * model_usage (an endpoint at most once) and the bound on their endpoint_index.
+   */
+  maxInferenceEndpoints: 16,
   /** Decisions in one JobResult's PolicyReport. */
   maxPolicyDecisions: 48,
   maxTicketTitleChars: 200,
@@ -49,6 +54,14 @@ export const ID_PATTERNS = {
   repoAlias: /^[a-z0-9][a-z0-9._-]{0,62}$/,
   /** A worker's pool label (Hello.labels): the same shape as a repository alias. */
   workerLabel: /^[a-z0-9][a-z0-9._-]{0,62}$/,
+  /** An inference endpoint's name in the worker's config (JobResult.model_usage.endpoint). */
+  inferenceEndpointName: /^[A-Za-z0-9._-]{1,64}$/,
+  /**
+   * A model name as the worker's config gives it to its server (JobResult.model_usage.model):
+   * Hugging Face ids (Qwen/Qwen2.5-Coder-7B-Instruct), Ollama tags (qwen2.5-coder:7b) and
+   * vLLM's served paths fit; whitespace, control characters and quotes do not.
+   */
+  modelName: /^[A-Za-z0-9._:/@+-]{1,200}$/,
   signingKeyId: /^sk_[0-9a-f]{16}$/,
   enrollmentToken: /^aet_[A-Za-z0-9_-]{43}$/,
   semver: /^\d{1,4}\.\d{1,4}\.\d{1,4}(?:-[0-9A-Za-z.-]{1,16})?$/,

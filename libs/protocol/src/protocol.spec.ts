@@ -82,6 +82,7 @@ describe('frame validation', () => {
       deliveryMac: randomBytes(32),
       policy: null,
       metadataLevel: 'METADATA_LEVEL_STANDARD',
+      modelUsage: [{ endpointIndex: 0, endpoint: 'local', model: 'qwen2.5-coder:7b', requests: 1, promptTokens: 10, completionTokens: 5 }],
       ...overrides,
     },
   });
@@ -292,6 +293,7 @@ describe('job result policy and metadata level', () => {
     deliveryMac: Buffer.alloc(0),
     policy: { revision: 4, shadowRevision: 5, decisions: [{ rule: 'RULE_PROTECTED_PATHS', level: 'RULE_LEVEL_MANDATORY', outcome: 'RULE_OUTCOME_BLOCKED' }] },
     metadataLevel: 'METADATA_LEVEL_MINIMAL',
+    modelUsage: [],
   });
   const frame = (result: Result): WorkerFrame__Output => ({ frame: 'result', result });
   const zeroVerification = {
@@ -362,3 +364,130 @@ describe('job result policy and metadata level', () => {
   });
 });
 
+
+describe('job result model usage', () => {
+  type Result = NonNullable<WorkerFrame__Output['result']>;
+  type Usage = Result['modelUsage'][number];
+  const primary: Usage = { endpointIndex: 0, endpoint: 'local-vllm', model: 'Qwen/Qwen2.5-Coder-32B-Instruct', requests: 3, promptTokens: 0, completionTokens: 0 };
+  const fallback: Usage = { endpointIndex: 1, endpoint: 'spare.ollama', model: 'qwen2.5-coder:7b', requests: 2, promptTokens: 900, completionTokens: 120 };
+  const withUsage = (modelUsage: Usage[], tokens: Result['tokens'] = { requests: 5, promptTokens: 900, completionTokens: 120 }): WorkerFrame__Output => ({
+    frame: 'result',
+    result: {
+      attempt: { jobId: randomUUID(), attempt: 1 },
+      outcome: 'JOB_OUTCOME_FAILED',
+      failureCode: 'TESTS_FAILED',
+      failedPhase: 'PHASE_TEST',
+      phaseDurations: [],
+      tokens,
+      change: null,
+      verification: null,
+      contextFiles: 1,
+      changeMac: Buffer.alloc(0),
+      deliveryMac: Buffer.alloc(0),
+      policy: null,
+      metadataLevel: 'METADATA_LEVEL_STANDARD',
+      modelUsage,
+    },
+  });
+
+  it('accepts a failed primary and the fallback that answered, adding up to the totals', () => {
+    expect(() => validateWorkerFrame(withUsage([primary, fallback]))).not.toThrow();
+  });
+
+  it('accepts no entries with any totals, as workers older than the field send', () => {
+    expect(() => validateWorkerFrame(withUsage([]))).not.toThrow();
+  });
+
+  it('accepts the model names operators write: Hugging Face ids, Ollama tags, served paths', () => {
+    for (const model of ['gpt-oss-20b', 'hf.co/bartowski/Qwen2.5-Coder-7B-Instruct-GGUF:Q4_K_M', '/models/qwen2.5-coder', 'llama3.1:8b-instruct-q4_K_M', 'codestral@2405', 'x'.repeat(200)]) {
+      expect(() => validateWorkerFrame(withUsage([{ ...primary, model }, fallback]))).not.toThrow();
+    }
+  });
+
+  it.each([
+    ['more entries than a worker may configure endpoints', Array.from({ length: 17 }, (_, i): Usage => ({ ...fallback, endpointIndex: i })), 'result.modelUsage'],
+    ['an index past the last endpoint a worker may have', [primary, { ...fallback, endpointIndex: 16 }], 'result.modelUsage[1].endpointIndex'],
+    ['an endpoint twice', [primary, { ...fallback, endpointIndex: 0 }], 'result.modelUsage[1].endpointIndex'],
+    ['endpoints out of configured order', [{ ...fallback, endpointIndex: 3 }, { ...primary, endpointIndex: 1 }], 'result.modelUsage[1].endpointIndex'],
+    ['a fractional index', [{ ...primary, endpointIndex: 0.5 }, fallback], 'result.modelUsage[0].endpointIndex'],
+    ['an empty endpoint name', [{ ...primary, endpoint: '' }, fallback], 'result.modelUsage[0].endpoint'],
+    ['an endpoint name with a slash', [primary, { ...fallback, endpoint: 'gpu/box-1' }], 'result.modelUsage[1].endpoint'],
+    ['an endpoint name past 64 characters', [{ ...primary, endpoint: 'e'.repeat(65) }, fallback], 'result.modelUsage[0].endpoint'],
+    ['an empty model name', [{ ...primary, model: '' }, fallback], 'result.modelUsage[0].model'],
+    ['a model name past 200 characters', [{ ...primary, model: 'm'.repeat(201) }, fallback], 'result.modelUsage[0].model'],
+    ['a model name with spaces', [{ ...primary, model: 'fix the bug in src/payments.ts' }, fallback], 'result.modelUsage[0].model'],
+    ['a model name with a control character', [primary, { ...fallback, model: 'qwen\u0000' }], 'result.modelUsage[1].model'],
+    ['a model name with a line break', [primary, { ...fallback, model: 'qwen\nsecret' }], 'result.modelUsage[1].model'],
+    ['an entry for an endpoint never asked', [primary, { ...fallback, requests: 0 }], 'result.modelUsage[1].requests'],
+    ['a negative token count', [primary, { ...fallback, promptTokens: -1 }], 'result.modelUsage[1].promptTokens'],
+    ['a token count past uint32', [primary, { ...fallback, completionTokens: 2 ** 32 }], 'result.modelUsage[1].completionTokens'],
+  ])('refuses %s', (_what, modelUsage, field) => {
+    expect(violationOf(() => validateWorkerFrame(withUsage(modelUsage))).field).toBe(field);
+  });
+
+  it.each([
+    ['requests', { requests: 4, promptTokens: 900, completionTokens: 120 }],
+    ['promptTokens', { requests: 5, promptTokens: 901, completionTokens: 120 }],
+    ['completionTokens', { requests: 5, promptTokens: 900, completionTokens: 119 }],
+  ])('refuses totals of %s other than the sum over the endpoints', (figure, tokens) => {
+    expect(violationOf(() => validateWorkerFrame(withUsage([primary, fallback], tokens)))).toEqual({ field: `result.tokens.${figure}`, expected: `the sum of result.modelUsage[*].${figure}` });
+  });
+
+  it('round-trips through protobuf, and its largest valid form fits the upstream frame bound', () => {
+    const usage = Array.from({ length: WIRE_LIMITS.maxInferenceEndpoints }, (_, endpointIndex): Usage => ({
+      endpointIndex, endpoint: 'e'.repeat(64), model: 'm'.repeat(200), requests: 0xffff_ffff, promptTokens: 0xffff_ffff, completionTokens: 0xffff_ffff,
+    }));
+    // Only the size matters here: every figure at its widest varint.
+    const largest = withUsage(usage, { requests: 0xffff_ffff, promptTokens: 0xffff_ffff, completionTokens: 0xffff_ffff });
+    const decision = { rule: 'RULE_PROTECTED_PATHS' as const, level: 'RULE_LEVEL_MANDATORY' as const, outcome: 'RULE_OUTCOME_SHADOW_WOULD_BLOCK' as const };
+    const everything = {
+      ...largest.result!,
+      phaseDurations: Array.from({ length: WIRE_LIMITS.maxPhaseDurations }, () => ({ phase: 'PHASE_BASELINE' as const, durationMs: 0xffff_ffff })),
+      changeMac: randomBytes(32),
+      deliveryMac: randomBytes(32),
+      policy: { revision: WIRE_LIMITS.maxPolicyRevision, shadowRevision: WIRE_LIMITS.maxPolicyRevision, decisions: Array.from({ length: WIRE_LIMITS.maxPolicyDecisions }, () => decision) },
+    };
+    const WorkerFrame = loadAirlockV1().WorkerFrame;
+    expect(WorkerFrame.serialize({ result: everything }).length).toBeLessThanOrEqual(WIRE_LIMITS.maxUpstreamMessageBytes);
+    const roundTripped = WorkerFrame.deserialize(WorkerFrame.serialize({ result: withUsage([primary, fallback]).result! })) as WorkerFrame__Output;
+    expect(roundTripped.result!.modelUsage).toEqual([primary, fallback]);
+  });
+
+  it('refuses entries without totals', () => {
+    expect(violationOf(() => validateWorkerFrame(withUsage([primary, fallback], null))).field).toBe('result.tokens');
+  });
+
+  it('refuses entries at the minimal level', () => {
+    const frame = withUsage([primary]);
+    const minimal = { ...frame, result: { ...frame.result!, tokens: null, contextFiles: 0, metadataLevel: 'METADATA_LEVEL_MINIMAL' as const } };
+    expect(violationOf(() => validateWorkerFrame(minimal))).toEqual({ field: 'result.modelUsage', expected: 'empty at METADATA_LEVEL_MINIMAL' });
+  });
+
+  describe('at the bucketed level', () => {
+    // Exact 3 + 5 requests (8), 700 + 900 prompt tokens (1600), 90 + 30 completion tokens (120), floored each on its own.
+    const bucketedFrame = (modelUsage: Usage[], tokens: Result['tokens']) => {
+      const frame = withUsage(modelUsage, tokens);
+      return { ...frame, result: { ...frame.result!, metadataLevel: 'METADATA_LEVEL_STANDARD_BUCKETED' as const } };
+    };
+    const floored: Usage[] = [
+      { ...primary, requests: 2, promptTokens: 512, completionTokens: 64 },
+      { ...fallback, requests: 4, promptTokens: 512, completionTokens: 16 },
+    ];
+
+    it('accepts figures that exact figures adding up to the exact totals floor to', () => {
+      expect(() => validateWorkerFrame(bucketedFrame(floored, { requests: 8, promptTokens: 1024, completionTokens: 64 }))).not.toThrow();
+    });
+
+    it('refuses an exact figure', () => {
+      const exact = [floored[0]!, { ...floored[1]!, promptTokens: 900 }];
+      expect(violationOf(() => validateWorkerFrame(bucketedFrame(exact, { requests: 8, promptTokens: 1024, completionTokens: 64 }))).field).toBe('result.modelUsage[1].promptTokens');
+    });
+
+    it.each([
+      ['a total below what the figures floor from', { requests: 2, promptTokens: 1024, completionTokens: 64 }, 'result.tokens.requests'],
+      ['a total above anything the figures could add up to', { requests: 8, promptTokens: 4096, completionTokens: 64 }, 'result.tokens.promptTokens'],
+    ])('refuses %s', (_what, tokens, field) => {
+      expect(violationOf(() => validateWorkerFrame(bucketedFrame(floored, tokens))).field).toBe(field);
+    });
+  });
+});

@@ -44,9 +44,9 @@ export async function doctorCommand(options: { readonly config: string }, print:
 function checkIdentity(config: WorkerConfig): CheckResult {
   try {
     const identity = new WorkerIdentityStore(config.stateDir);
-    const { workerId } = identity.load();
+    const { workerId, pool } = identity.load();
     identity.loadMacKey();
-    return { name: 'identity', ok: true, detail: `worker ${workerId}` };
+    return { name: 'identity', ok: true, detail: `worker ${workerId}${pool === null ? '' : `, enrolled into pool ${pool}`}` };
   } catch (error) {
     return { name: 'identity', ok: false, detail: (error as Error).message };
   }

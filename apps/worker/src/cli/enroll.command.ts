@@ -3,6 +3,7 @@ import { generateSigningKeyPair } from '@airlock/envelope';
 import { ID_PATTERNS, type EnrollResponse__Output } from '@airlock/protocol';
 import { stringify } from 'yaml';
 import { loadWorkerConfig } from '../config/worker-config.loader';
+import { WORKER_LABEL_PATTERN } from '../config/worker-config.schema';
 import { createWorkerGatewayClient } from '../gateway/worker-gateway.client-factory';
 import { WorkerIdentityStore } from '../identity/worker-identity.store';
 import { CliExitError, EXIT_CODES } from './exit-codes';
@@ -19,8 +20,9 @@ export interface EnrollOptions {
 
 /**
  * Generates the worker's Ed25519 key locally, exchanges the one-time token and the public
- * key for an identity, stores it, and prints the control plane's signing keys as YAML for
- * the operator to pin. The worker does not trust those keys until they are pinned.
+ * key for an identity (with the pool the token named, if any), stores it, and prints the
+ * control plane's signing keys as YAML for the operator to pin. The worker does not trust
+ * those keys until they are pinned.
  */
 export async function enrollCommand(options: EnrollOptions, print: (text: string) => void, warn: (text: string) => void): Promise<number> {
   const config = loadWorkerConfig(options.config);
@@ -52,11 +54,18 @@ export async function enrollCommand(options: EnrollOptions, print: (text: string
   if (!ID_PATTERNS.uuid.test(response.workerId) || !ID_PATTERNS.uuid.test(response.tenantId)) {
     throw new CliExitError(EXIT_CODES.controlPlane, 'enrollment answer malformed: expected UUID worker and tenant ids');
   }
-  store.saveIdentity(response.workerId, response.tenantId);
+  // The pool crosses into Hello.labels and selects pool layers: held to the shape a config
+  // label has, and refused before anything is stored, so the previous identity stays whole.
+  if (response.pool !== '' && !WORKER_LABEL_PATTERN.test(response.pool)) {
+    throw new CliExitError(EXIT_CODES.controlPlane, `enrollment answer malformed: pool: expected empty or a pool label matching ${WORKER_LABEL_PATTERN.source}`);
+  }
+  const pool = response.pool === '' ? null : response.pool;
+  store.saveIdentity(response.workerId, response.tenantId, pool);
   const keys = response.signingKeys
     .filter((key) => ID_PATTERNS.signingKeyId.test(key.keyId) && key.publicKey.length === 32)
     .map((key) => ({ keyId: key.keyId, publicKey: key.publicKey.toString('base64') }));
   print(`# Enrolled as worker ${response.workerId} (tenant ${response.tenantId}).\n`);
+  if (pool !== null) print(`# Enrolled into pool ${pool}: its pool policy layers apply here as if \`labels\` listed it.\n`);
   print(`# Paste under controlPlane: in ${config.configFile} after checking the key ids with your control-plane admin:\n`);
   print(stringify({ trustedSigningKeys: keys }));
   const pinned = new Set(config.controlPlane.trustedSigningKeys.map((key) => key.keyId));

@@ -104,6 +104,32 @@ describe('airlock-worker policy show (the CLI entry, a real bundle file in a tem
     expect(err).toContain('POLICY_BUNDLE_BAD_SIGNATURE');
   });
 
+  it("counts the pool the enrollment token named among the config's labels: its pool layer applies", async () => {
+    // The identity file beforeEach writes has no pool, as every file before pools did; this one names one.
+    writeFileSync(join(stateDir, 'identity.json'), JSON.stringify({ workerId, tenantId, pool: 'eu' }));
+    const policyId = randomUUID();
+    applyBundle(3, [
+      { scope: 'pool', key: 'eu', policyId, version: 1, mode: 'enforce', document: { schemaVersion: 1, rules: { repositories: { allowed: ['payments'] } } } },
+      { scope: 'pool', key: 'gpu', policyId, version: 1, mode: 'enforce', document: { schemaVersion: 1, rules: { 'max-files-changed': { max: 4 } } } },
+      { scope: 'pool', key: 'us', policyId, version: 1, mode: 'enforce', document: { schemaVersion: 1, rules: { repositories: { allowed: [] } } } },
+    ]);
+    const { exitCode, out } = await policy();
+    expect(exitCode).toBe(EXIT_CODES.ok);
+    expect(out).toContain('  labels: gpu\n');
+    expect(out).toContain('Pools (their pool layers apply here): gpu, eu (enrolled)\n');
+    // eu (enrolled) and gpu (a label) both apply; us, a pool this worker is not in, does not.
+    expect(out).toContain('Effective policy of the worker (tenant and pool layers)\n  job-kinds: fix\n  repositories: payments\n');
+    expect(out).toContain('  max-files-changed (mandatory): 4');
+    const json = JSON.parse((await policy('--json')).out) as { local: { labels: string[] }; enrolledPool: string | null; pools: string[] };
+    expect(json).toMatchObject({ local: { labels: ['gpu'] }, enrolledPool: 'eu', pools: ['gpu', 'eu'] });
+  });
+
+  it('shows no enrolled pool for an identity file from before pools', async () => {
+    const json = JSON.parse((await policy('--json')).out) as { enrolledPool: string | null; pools: string[] };
+    expect(json).toMatchObject({ enrolledPool: null, pools: ['gpu'] });
+    expect((await policy()).out).toContain('Pools (their pool layers apply here): gpu\n');
+  });
+
   it('needs an enrolled worker, whose identity the bundle is checked against', async () => {
     rmSync(join(stateDir, 'identity.json'));
     expect((await policy()).exitCode).toBe(EXIT_CODES.enrollmentState);

@@ -7,6 +7,7 @@ import type { JobPolicy } from '../policy/job-policy';
 import { localEffectivePolicyOf } from '../policy/local-policy';
 import { workerBundleVerifier } from '../policy/pinned-keys';
 import { WorkerPolicy } from '../policy/worker-policy';
+import { workerPools } from '../policy/worker-pools';
 import { EXIT_CODES } from './exit-codes';
 import type { CliIo } from './worker.cli';
 
@@ -18,6 +19,10 @@ export interface PolicyShowOptions {
 /** What `policy show --json` prints. */
 interface PolicyView {
   readonly local: { readonly labels: readonly string[]; readonly maxFixRetries: number; readonly rules: PolicyRules | null };
+  /** The pool the enrollment token named (null: none). */
+  readonly enrolledPool: string | null;
+  /** The pools whose layers apply here: the config's labels and the enrolled pool. */
+  readonly pools: readonly string[];
   readonly bundle: (Omit<AppliedPolicyBundle, 'issuedAtMs' | 'expiresAtMs' | 'layers'> & { issuedAt: string; expiresAt: string; layers: LayerView[] }) | null;
   /** `worker`: for a task without a repository (tenant and pool layers); then one entry per catalog alias. */
   readonly effective: { readonly worker: JobPolicy; readonly repositories: Readonly<Record<string, JobPolicy>> };
@@ -41,11 +46,14 @@ export function policyShowCommand(options: PolicyShowOptions, io: CliIo): number
   const config = loadWorkerConfig(options.config);
   const identity = new WorkerIdentityStore(config.stateDir).load();
   const store = CentralPolicyStore.open(join(config.stateDir, POLICY_BUNDLE_FILE), workerBundleVerifier(config, identity, Date.now, 0));
-  const policy = new WorkerPolicy({ local: localEffectivePolicyOf(config), labels: config.labels, maxFixRetries: config.policy.maxFixRetries, bundles: store });
+  const pools = workerPools(config.labels, identity.pool);
+  const policy = new WorkerPolicy({ local: localEffectivePolicyOf(config), labels: pools, maxFixRetries: config.policy.maxFixRetries, bundles: store });
   const aliases = config.repositories.map((repo) => repo.alias);
   const bundle = store.current;
   const view: PolicyView = {
     local: { labels: config.labels, maxFixRetries: config.policy.maxFixRetries, rules: config.policy.rules ?? null },
+    enrolledPool: identity.pool,
+    pools,
     bundle:
       bundle === undefined
         ? null
@@ -67,6 +75,9 @@ function describeView(view: PolicyView, aliases: readonly string[]): string[] {
   lines.push(`  labels: ${view.local.labels.length > 0 ? view.local.labels.join(', ') : '(none)'}`);
   lines.push(`  maxFixRetries: ${view.local.maxFixRetries}`);
   lines.push(`  rules: ${view.local.rules === null ? '(none: the defaults and the rest of the config)' : JSON.stringify(view.local.rules)}`);
+  lines.push('');
+  const pools = view.pools.map((pool) => (pool === view.enrolledPool ? `${pool} (enrolled)` : pool));
+  lines.push(`Pools (their pool layers apply here): ${pools.length > 0 ? pools.join(', ') : '(none)'}`);
   lines.push('');
   if (view.bundle === null) {
     lines.push('Central policy: no bundle in force (local policy alone)');

@@ -31,6 +31,7 @@ import { localEffectivePolicyOf } from '../policy/local-policy';
 import { pinnedSigningKeys, workerBundleVerifier } from '../policy/pinned-keys';
 import { PolicyBundleHandler } from '../policy/policy-bundle.handler';
 import { WorkerPolicy } from '../policy/worker-policy';
+import { workerPools } from '../policy/worker-pools';
 import { EGRESS_AUDIT_FILE } from './audit-verify.command';
 import { daemonExitCode } from './exit-codes';
 import { workerVersion } from './worker-version';
@@ -74,7 +75,9 @@ export async function runCommand(options: { readonly config: string }): Promise<
   // Before anything runs: a persisted bundle that no longer verifies stops the start (PolicyBundleFileInvalidError).
   const bundles = CentralPolicyStore.open(join(config.stateDir, POLICY_BUNDLE_FILE), bundleVerifier);
   const localPolicy = localEffectivePolicyOf(config);
-  const policy = new WorkerPolicy({ local: localPolicy, labels: config.labels, maxFixRetries: config.policy.maxFixRetries, bundles });
+  // The config's labels and the enrolled pool: the pool layers applied here and the pools the Hello names are the same.
+  const pools = workerPools(config.labels, identity.pool);
+  const policy = new WorkerPolicy({ local: localPolicy, labels: pools, maxFixRetries: config.policy.maxFixRetries, bundles });
   if (bundles.current !== undefined) logger.info('policy-bundle-loaded', { revision: bundles.revision, expiresAt: new Date(bundles.current.expiresAtMs).toISOString() });
   const sandbox = TestSandbox.fromConfig(config);
   if (sandbox.mode === 'none') {
@@ -116,7 +119,7 @@ export async function runCommand(options: { readonly config: string }): Promise<
     identity,
     version: workerVersion(),
     policyDigest: localEffectivePolicyDigest(localPolicy, config.inference.allowedHosts),
-    labels: config.labels,
+    labels: pools,
     policyBundles: new PolicyBundleHandler({ verifier: bundleVerifier, store: bundles, policy, logger }),
     connect: () => client.Connect(),
     gate: new OutboundGate(audit, logger),

@@ -106,6 +106,9 @@ describe('loadWorkerConfig', () => {
     expect(refusalOf(join(fixtures, 'not-ok', 'label-duplicate.yml')).problems).toEqual([
       { path: 'labels[2]', expected: 'a unique label (this one appears twice)' },
     ]);
+    expect(refusalOf(join(fixtures, 'not-ok', 'labels-too-many.yml')).problems).toEqual([
+      { path: 'labels', expected: 'at most 15 labels (a worker belongs to at most 16 pools; one is kept for the pool its enrollment token names)' },
+    ]);
   });
 
   it('keeps URLs and resolves local repository paths', () => {

@@ -2,6 +2,7 @@ import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { signingKeyIdOf } from '@airlock/envelope';
 import { isLocalInferenceUrl, LIMIT_CEILINGS, policyRulesSchema } from '@airlock/policy';
+import { ID_PATTERNS, WIRE_LIMITS } from '@airlock/protocol';
 import { byteSizeSchema } from './byte-size.schema';
 import { parseDuration } from '@airlock/duration';
 import { durationSchema } from './duration.schema';
@@ -69,9 +70,13 @@ const proxyUrl = z
 /** A repository alias as the control plane knows it (same shape as the wire contract). */
 export const REPO_ALIAS_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
-/** A pool label, as Hello.labels carries it (the wire contract's shape and bound). */
+/** A pool label, as Hello.labels carries it (the wire contract's shape). */
 export const WORKER_LABEL_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-export const MAX_WORKER_LABELS = 16;
+/**
+ * Labels a config may list: one fewer than Hello.labels may carry, keeping room for the pool
+ * the enrollment token named, which the worker counts among its pools too (policy/worker-pools.ts).
+ */
+export const MAX_WORKER_LABELS = WIRE_LIMITS.maxWorkerLabels - 1;
 
 const trustedKey = z
   .strictObject({
@@ -95,10 +100,18 @@ const trustedKey = z
     }
   });
 
+// An endpoint's name and model cross to the control plane in each result's model_usage
+// (not at the minimal metadata level), so both are held to the wire contract's shapes.
 const endpoint = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a short name ([A-Za-z0-9._-]{1,64})').describe('Name used in local logs and doctor output.'),
+  name: z
+    .string()
+    .regex(ID_PATTERNS.inferenceEndpointName, 'expected a short name ([A-Za-z0-9._-]{1,64})')
+    .describe("Name used in local logs and doctor output, and in each result's tokens per endpoint (unless the metadata level is minimal)."),
   baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:8000/v1' }).describe('OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1. Must be local (see inference.allowedHosts).'),
-  model: z.string().min(1, 'expected a model name').max(200).describe('Model name passed to /v1/chat/completions.'),
+  model: z
+    .string()
+    .regex(ID_PATTERNS.modelName, 'expected a model name of 1..200 characters from A-Z a-z 0-9 . _ : / @ + - (no spaces), such as Qwen/Qwen2.5-Coder-7B-Instruct or qwen2.5-coder:7b')
+    .describe("Model name passed to /v1/chat/completions, and reported in each result's tokens per endpoint (unless the metadata level is minimal): 1..200 characters from A-Z a-z 0-9 . _ : / @ + -."),
   apiKeyEnv: z
     .string()
     .regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'expected an environment variable name')
@@ -201,9 +214,11 @@ export const workerConfigSchema = z
     allowNoop: z.boolean().default(false).describe('Accept noop tasks (health probes, benchmarks) (default false).'),
     labels: z
       .array(z.string().regex(WORKER_LABEL_PATTERN, 'expected a pool label matching ^[a-z0-9][a-z0-9._-]{0,62}$'))
-      .max(MAX_WORKER_LABELS, `expected at most ${MAX_WORKER_LABELS} labels`)
+      .max(MAX_WORKER_LABELS, `expected at most ${MAX_WORKER_LABELS} labels (a worker belongs to at most ${WIRE_LIMITS.maxWorkerLabels} pools; one is kept for the pool its enrollment token names)`)
       .default([])
-      .describe('The pools this worker belongs to, sent to the control plane in its Hello: central policy layers published to a pool apply to the workers that carry its label (default []).'),
+      .describe(
+        `The pools this worker belongs to besides the one its enrollment token named, sent to the control plane in its Hello with that one: central policy layers published to a pool apply to the workers in it (at most ${MAX_WORKER_LABELS}, default []).`,
+      ),
     policy: z
       .strictObject({
         rules: policyRulesSchema
@@ -222,7 +237,11 @@ export const workerConfigSchema = z
       .prefault({})
       .describe('Local policy: what this worker allows whatever central policy says.'),
     inference: z.strictObject({
-      endpoints: z.array(endpoint).min(1, 'expected at least one endpoint').describe('Tried in order; the next is used when one is unreachable or answers 5xx.'),
+      endpoints: z
+        .array(endpoint)
+        .min(1, 'expected at least one endpoint')
+        .max(WIRE_LIMITS.maxInferenceEndpoints, `expected at most ${WIRE_LIMITS.maxInferenceEndpoints} endpoints`)
+        .describe(`Tried in order; the next is used when one is unreachable or answers 5xx (1..${WIRE_LIMITS.maxInferenceEndpoints}).`),
       allowedHosts: z.array(z.string().min(1)).default([]).describe('Extra host names counted as local besides loopback and private addresses (default []).'),
     }),
     repositories: z.array(repository).default([]).describe('The local catalog: alias → URLs. Aliases must be unique (default []).'),

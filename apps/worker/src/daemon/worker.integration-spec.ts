@@ -74,7 +74,7 @@ describe('worker daemon against a real gRPC control plane, inference server and 
     expect(result.stderr).toMatch(/none of these signing keys is pinned/);
     expect(statSync(join(stateDir, 'worker-key.pem')).mode & 0o777).toBe(0o600);
     expect(statSync(join(stateDir, 'mac.key')).size).toBe(32);
-    expect(JSON.parse(readFileSync(join(stateDir, 'identity.json'), 'utf8'))).toEqual({ workerId: controlPlane.workerId, tenantId: controlPlane.tenantId });
+    expect(JSON.parse(readFileSync(join(stateDir, 'identity.json'), 'utf8'))).toEqual({ workerId: controlPlane.workerId, tenantId: controlPlane.tenantId, pool: null });
     expect((await cli('enroll', '--config', configFile, '--token', TOKEN)).status).toBe(3);
   });
 
@@ -117,6 +117,7 @@ describe('worker daemon against a real gRPC control plane, inference server and 
     expect(result.failureCode).toBe(FailureCode.FAILURE_CODE_UNSPECIFIED);
     expect(result.change).toEqual({ filesChanged: 1, linesAdded: 1, linesRemoved: 1, editsProposed: 1, editsApplied: 1 });
     expect(result.tokens).toEqual({ requests: 1, promptTokens: 321, completionTokens: 54 });
+    expect(result.modelUsage).toEqual([{ endpointIndex: 0, endpoint: 'sim', model: 'test-model', requests: 1, promptTokens: 321, completionTokens: 54 }]);
     expect(result.verification).toMatchObject({ baseTestsRan: true, baseTestExitCode: 1, testsRan: true, testExitCode: 0 });
     expect(result.contextFiles).toBeGreaterThanOrEqual(1);
     expect(result.phaseDurations.map((d) => d.phase)).toEqual([Phase.PHASE_WORKSPACE, Phase.PHASE_SETUP, Phase.PHASE_BASELINE, Phase.PHASE_CONTEXT, Phase.PHASE_INFERENCE, Phase.PHASE_APPLY, Phase.PHASE_TEST, Phase.PHASE_DELIVER]);
@@ -232,4 +233,5 @@ describe('worker daemon against a real gRPC control plane, inference server and 
     expect(broken.stdout).toMatch(/^FAIL egress audit log: .*broken at line 5/);
     expect(existsSync(join(dir, 'workspace', 'mirrors', 'demo.git'))).toBe(true);
   });
+
 });

@@ -1,11 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { WORKER_LABEL_PATTERN } from '../config/worker-config.schema';
 
 /** Who this worker is, as issued by the control plane at enrollment. */
 export interface WorkerIdentity {
   readonly workerId: string;
   readonly tenantId: string;
+  /**
+   * The pool the enrollment token named (null: none). It counts among the worker's pools
+   * like a label of its config, and changes only when the worker enrolls anew.
+   */
+  readonly pool: string | null;
   readonly privateKeyPem: string;
 }
 
@@ -51,10 +57,10 @@ export class WorkerIdentityStore {
     writeFileSync(`${this.keyFile}.pending`, privateKeyPem, { mode: 0o600 });
   }
 
-  /** Promotes the pending key, records the issued ids and creates a fresh 32-byte MAC key. */
-  saveIdentity(workerId: string, tenantId: string): void {
+  /** Promotes the pending key, records the issued ids and the enrolled pool, and creates a fresh 32-byte MAC key. */
+  saveIdentity(workerId: string, tenantId: string, pool: string | null): void {
     renameSync(`${this.keyFile}.pending`, this.keyFile);
-    writeFileSync(this.identityFile, `${JSON.stringify({ workerId, tenantId }, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(this.identityFile, `${JSON.stringify({ workerId, tenantId, pool }, null, 2)}\n`, { mode: 0o600 });
     writeFileSync(this.macKeyFile, randomBytes(32), { mode: 0o600 });
   }
 
@@ -63,11 +69,16 @@ export class WorkerIdentityStore {
     if (!existsSync(this.identityFile) || !existsSync(this.keyFile)) {
       throw new WorkerNotEnrolledError(`not enrolled: ${this.identityFile} or ${this.keyFile} is missing (run \`enroll\` first)`);
     }
-    const parsed = JSON.parse(readFileSync(this.identityFile, 'utf8')) as { workerId?: unknown; tenantId?: unknown };
+    const parsed = JSON.parse(readFileSync(this.identityFile, 'utf8')) as { workerId?: unknown; tenantId?: unknown; pool?: unknown };
     if (typeof parsed.workerId !== 'string' || !UUID.test(parsed.workerId) || typeof parsed.tenantId !== 'string' || !UUID.test(parsed.tenantId)) {
       throw new WorkerNotEnrolledError(`${this.identityFile}: expected {"workerId": UUID, "tenantId": UUID}`);
     }
-    return { workerId: parsed.workerId, tenantId: parsed.tenantId, privateKeyPem: readFileSync(this.keyFile, 'utf8') };
+    // Identity files written before enrollment carried a pool have none: no enrolled pool.
+    const pool = parsed.pool ?? null;
+    if (pool !== null && (typeof pool !== 'string' || !WORKER_LABEL_PATTERN.test(pool))) {
+      throw new WorkerNotEnrolledError(`${this.identityFile}: pool: expected null or a pool label matching ${WORKER_LABEL_PATTERN.source}`);
+    }
+    return { workerId: parsed.workerId, tenantId: parsed.tenantId, pool, privateKeyPem: readFileSync(this.keyFile, 'utf8') };
   }
 
   /** The HMAC key; throws if missing (it is created at enrollment). */

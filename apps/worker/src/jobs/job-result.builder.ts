@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { FailureCode, JobOutcome, MetadataLevel, Phase, type JobResult__Output } from '@airlock/protocol';
 import { PolicyDecisions } from './governance/policy-decisions';
+import { EndpointUsageTally } from './inference/endpoint-usage.tally';
 
 /** A phase name as the wire carries it. */
 export type PhaseName = (typeof Phase)[keyof typeof Phase];
@@ -24,7 +25,8 @@ const clampUint32 = (value: number) => Math.max(0, Math.min(0xffff_ffff, Math.ro
  */
 export class JobResultBuilder {
   private readonly durations: Array<{ phase: PhaseName; durationMs: number }> = [];
-  readonly tokens = { requests: 0, promptTokens: 0, completionTokens: 0 };
+  /** Requests and tokens per inference endpoint; the result's `tokens` are its totals, so the two always agree. */
+  readonly modelUsage = new EndpointUsageTally();
   readonly change = { filesChanged: 0, linesAdded: 0, linesRemoved: 0, editsProposed: 0, editsApplied: 0 };
   readonly verification = {
     testsRan: false,
@@ -80,7 +82,7 @@ export class JobResultBuilder {
       failureCode,
       failedPhase,
       phaseDurations: [...this.durations],
-      tokens: { ...this.tokens, promptTokens: clampUint32(this.tokens.promptTokens), completionTokens: clampUint32(this.tokens.completionTokens) },
+      tokens: this.modelUsage.totals,
       change: { ...this.change },
       verification: {
         ...this.verification,
@@ -92,6 +94,7 @@ export class JobResultBuilder {
       deliveryMac: this.deliveryMac,
       policy: this.revisions === undefined ? null : this.decisions.toWire(this.revisions.revision, this.revisions.shadowRevision),
       metadataLevel: MetadataLevel.METADATA_LEVEL_STANDARD,
+      modelUsage: this.modelUsage.entries(),
     };
   }
 }

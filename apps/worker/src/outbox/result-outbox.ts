@@ -2,7 +2,12 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import type { JobResult__Output } from '@airlock/protocol';
 
-type StoredResult = Omit<JobResult__Output, 'changeMac' | 'deliveryMac'> & { changeMac: string; deliveryMac: string };
+/** A result as the file holds it; one written by a worker older than model_usage has none. */
+type StoredResult = Omit<JobResult__Output, 'changeMac' | 'deliveryMac' | 'modelUsage'> & {
+  changeMac: string;
+  deliveryMac: string;
+  modelUsage?: JobResult__Output['modelUsage'];
+};
 
 /**
  * Results that were produced but not yet acknowledged. A result is written (and fsync'd)
@@ -44,7 +49,8 @@ export class ResultOutbox {
       .sort()
       .map((name) => {
         const stored = JSON.parse(readFileSync(join(this.dir, name), 'utf8')) as StoredResult;
-        return { ...stored, changeMac: Buffer.from(stored.changeMac, 'hex'), deliveryMac: Buffer.from(stored.deliveryMac, 'hex') };
+        // A result queued before an upgrade still passes the outbound gate: no entries claim nothing.
+        return { ...stored, changeMac: Buffer.from(stored.changeMac, 'hex'), deliveryMac: Buffer.from(stored.deliveryMac, 'hex'), modelUsage: stored.modelUsage ?? [] };
       });
   }
 

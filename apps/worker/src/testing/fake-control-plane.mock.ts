@@ -31,6 +31,10 @@ export class FakeControlPlane {
   welcome = { heartbeatIntervalMs: 500, leaseTtlMs: 5_000 };
   /** Answer each Hello and Heartbeat with a LeaseRenewal of every attempt it lists, as the real one does. */
   renewLeases = true;
+  /** The pool the next enrollment answers, as the token would name it ('': none). */
+  enrolledPool = '';
+  /** Set by `revokeWorker`: every Hello is refused as the real control plane refuses a revoked worker. */
+  private revoked = false;
   private workerPublicKey: Buffer | undefined;
   private stream: Stream | undefined;
   private readonly server = new grpc.Server();
@@ -41,7 +45,7 @@ export class FakeControlPlane {
     this.server.addService(workerGatewayServiceDefinition(), {
       Enroll: (call: grpc.ServerUnaryCall<EnrollRequest__Output, EnrollResponse>, callback: grpc.sendUnaryData<EnrollResponse>) => {
         this.workerPublicKey = call.request.workerPublicKey;
-        callback(null, { workerId: this.workerId, tenantId: this.tenantId, signingKeys: [{ keyId: this.signingKey.keyId, publicKey: this.signingKey.publicKey }] });
+        callback(null, { workerId: this.workerId, tenantId: this.tenantId, signingKeys: [{ keyId: this.signingKey.keyId, publicKey: this.signingKey.publicKey }], pool: this.enrolledPool });
       },
       Connect: (stream: Stream) => this.connect(stream),
     });

@@ -1,5 +1,13 @@
 import { TextToolDialect } from '../jobs/agent/text-tool.dialect';
-import type { ChatAnswer } from '../jobs/inference/conversation';
+import type { ChatAnswer, EndpointUsage } from '../jobs/inference/conversation';
+
+/** The one endpoint a scripted model stands for: the primary of the worker's list. */
+export const SCRIPTED_ENDPOINT = { endpointIndex: 0, endpoint: 'scripted', model: 'scripted-model' } as const;
+
+/** What one request answered at once by the scripted endpoint costs. */
+export function scriptedUsage(promptTokens: number, completionTokens: number): EndpointUsage[] {
+  return [{ ...SCRIPTED_ENDPOINT, requests: 1, promptTokens, completionTokens }];
+}
 
 /**
  * A model's answer in the plain-text tool protocol, as the inference client would hand it
@@ -7,14 +15,17 @@ import type { ChatAnswer } from '../jobs/inference/conversation';
  * answer of edit blocks alone ends the loop, as a one-shot model's would.
  */
 export function textAnswer(content: string, usage: { readonly promptTokens?: number; readonly completionTokens?: number } = {}): ChatAnswer {
+  const promptTokens = usage.promptTokens ?? 100;
+  const completionTokens = usage.completionTokens ?? 20;
   return {
     content,
     toolCalls: TextToolDialect.parse(content),
     dialect: 'text',
     requests: 1,
-    promptTokens: usage.promptTokens ?? 100,
-    completionTokens: usage.completionTokens ?? 20,
-    endpoint: 'scripted',
+    promptTokens,
+    completionTokens,
+    endpoint: SCRIPTED_ENDPOINT.endpoint,
+    usage: scriptedUsage(promptTokens, completionTokens),
   };
 }
 

@@ -18,6 +18,7 @@ import type { InstructionPayload as _airlock_v1_InstructionPayload, InstructionP
 import type { InstructionRejected as _airlock_v1_InstructionRejected, InstructionRejected__Output as _airlock_v1_InstructionRejected__Output } from './airlock/v1/InstructionRejected';
 import type { JobResult as _airlock_v1_JobResult, JobResult__Output as _airlock_v1_JobResult__Output } from './airlock/v1/JobResult';
 import type { LeaseRenewal as _airlock_v1_LeaseRenewal, LeaseRenewal__Output as _airlock_v1_LeaseRenewal__Output } from './airlock/v1/LeaseRenewal';
+import type { ModelUsage as _airlock_v1_ModelUsage, ModelUsage__Output as _airlock_v1_ModelUsage__Output } from './airlock/v1/ModelUsage';
 import type { NoopTask as _airlock_v1_NoopTask, NoopTask__Output as _airlock_v1_NoopTask__Output } from './airlock/v1/NoopTask';
 import type { PhaseDuration as _airlock_v1_PhaseDuration, PhaseDuration__Output as _airlock_v1_PhaseDuration__Output } from './airlock/v1/PhaseDuration';
 import type { PolicyAck as _airlock_v1_PolicyAck, PolicyAck__Output as _airlock_v1_PolicyAck__Output } from './airlock/v1/PolicyAck';
@@ -63,6 +64,7 @@ export interface ProtoGrpcType {
       JobResult: MessageTypeDefinition<_airlock_v1_JobResult, _airlock_v1_JobResult__Output>
       LeaseRenewal: MessageTypeDefinition<_airlock_v1_LeaseRenewal, _airlock_v1_LeaseRenewal__Output>
       MetadataLevel: EnumTypeDefinition
+      ModelUsage: MessageTypeDefinition<_airlock_v1_ModelUsage, _airlock_v1_ModelUsage__Output>
       NoopTask: MessageTypeDefinition<_airlock_v1_NoopTask, _airlock_v1_NoopTask__Output>
       Phase: EnumTypeDefinition
       PhaseDuration: MessageTypeDefinition<_airlock_v1_PhaseDuration, _airlock_v1_PhaseDuration__Output>

@@ -1,6 +1,6 @@
-import type { JobResultMetadata, PolicyReportMetadata, VerificationMetadata } from '@airlock/data-access';
+import type { JobResultMetadata, ModelUsageMetadata, PolicyReportMetadata, VerificationMetadata } from '@airlock/data-access';
 import { ruleIdOfWire } from '@airlock/policy';
-import { FailureCode, Phase, type JobResult__Output, type PolicyReport__Output, type VerificationStats__Output } from '@airlock/protocol';
+import { FailureCode, Phase, type JobResult__Output, type ModelUsage__Output, type PolicyReport__Output, type VerificationStats__Output } from '@airlock/protocol';
 
 const hexOrNull = (mac: Buffer): string | null => (mac.length > 0 ? mac.toString('hex') : null);
 
@@ -29,6 +29,22 @@ export function toJobResultMetadata(result: JobResult__Output): JobResultMetadat
     deliveryMac: hexOrNull(result.deliveryMac),
     policy: toPolicyReportMetadata(result.policy),
     metadataLevel: result.metadataLevel,
+    modelUsage: result.modelUsage.map(toModelUsageMetadata),
+  };
+}
+
+/**
+ * One endpoint's figures. validateWorkerFrame held the names to the worker config's shapes,
+ * the entries to configured order and the figures to the result's totals.
+ */
+function toModelUsageMetadata(entry: ModelUsage__Output): ModelUsageMetadata {
+  return {
+    endpointIndex: entry.endpointIndex,
+    endpoint: entry.endpoint,
+    model: entry.model,
+    requests: entry.requests,
+    promptTokens: entry.promptTokens,
+    completionTokens: entry.completionTokens,
   };
 }
 

@@ -15,7 +15,8 @@ export const MAX_PLAUSIBLE_JOB_TOKENS = 2 * LIMIT_CEILINGS.jobTokens + LIMIT_CEI
 /**
  * Judges a worker's result against what its attempt could have measured. The schema check
  * already holds each figure to its type and the figures to each other (edits applied ≤
- * proposed, failing ≤ run); this holds them to the attempt:
+ * proposed, failing ≤ run, the tokens per endpoint adding up to the totals, so the token
+ * bound below bounds them too); this holds them to the attempt:
  *
  * - `durations-exceed-wall-time`: the phases took longer than the attempt has existed, from
  *   its dispatch to the result's arrival;

@@ -7,6 +7,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { JOB_DISPATCHER, type JobDispatcher } from '../dispatch/job-dispatcher';
 import { WorkerSessionRegistry } from '../dispatch/worker-session.registry';
 import { EnrollmentService } from '../enrollment/enrollment.service';
+import { EVENT_BUS, type EventBus } from '../events/event-bus';
 import { PolicyDistributor } from '../policies/policy-distributor';
 import { SigningKeyService } from '../signing/signing-key.service';
 import { WorkerStreamSession } from './worker-stream.session';
@@ -34,6 +35,7 @@ export class WorkerGatewayService {
     @Inject(JOB_DISPATCHER) private readonly dispatcher: JobDispatcher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(EVENT_BUS) private readonly events: EventBus,
   ) {}
 
   /** The grpc-js implementation object for `server.addService`. */
@@ -54,6 +56,7 @@ export class WorkerGatewayService {
           registry: this.registry,
           dispatcher: this.dispatcher,
           policy: this.policy,
+          events: this.events,
           config: this.config,
           clock: this.clock,
           logger: this.logger,
@@ -76,8 +79,10 @@ export class WorkerGatewayService {
     const enrolled = await this.enrollment.enroll(request.enrollmentToken, request.workerPublicKey, request.workerVersion);
     // Unknown, used and expired tokens are answered alike: no oracle for token guessing.
     if (!enrolled) throw statusError(grpc.status.UNAUTHENTICATED, 'enrollment token not accepted');
-    this.logger.log({ event: 'worker_enrolled', workerId: enrolled.workerId, tenantId: enrolled.tenantId });
-    return { workerId: enrolled.workerId, tenantId: enrolled.tenantId, signingKeys: this.signingKeys.publicKeys() };
+    this.logger.log({ event: 'worker_enrolled', workerId: enrolled.workerId, tenantId: enrolled.tenantId, pool: enrolled.pool });
+    // The worker counts the token's pool among its own (proto3: empty string for none), so the
+    // pool layers the control plane sends for it are the ones it applies.
+    return { workerId: enrolled.workerId, tenantId: enrolled.tenantId, signingKeys: this.signingKeys.publicKeys(), pool: enrolled.pool ?? '' };
   }
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '@nestjs/common';
-import type { DataAccess } from '@airlock/data-access';
+import { terminalStatusFor, type DataAccess } from '@airlock/data-access';
 import { verifyHelloSignature } from '@airlock/envelope';
 import { ruleIdOfWire } from '@airlock/policy';
 import {
@@ -11,6 +11,7 @@ import {
   PolicyAckStatus,
   ResultDisposition,
   WIRE_LIMITS,
+  WORKER_REVOKED_REFUSAL,
   validateWorkerFrame,
   type AttemptRef__Output,
   type ControlFrame,
@@ -24,6 +25,8 @@ import type { AppConfig } from '../config/app-config';
 import type { JobDispatcher } from '../dispatch/job-dispatcher';
 import { leaseExpiresAt } from '../dispatch/lease';
 import type { WorkerSessionHandle, WorkerSessionRegistry } from '../dispatch/worker-session.registry';
+import type { EventBus } from '../events/event-bus';
+import { jobChangedEvent } from '../events/job-changed.event';
 import type { PolicyDistributor } from '../policies/policy-distributor';
 import { toJobResultMetadata } from './job-result.mapper';
 import { judgeResult } from './result-plausibility';
@@ -34,6 +37,8 @@ export interface WorkerStreamDependencies {
   readonly registry: WorkerSessionRegistry;
   readonly dispatcher: JobDispatcher;
   readonly policy: Pick<PolicyDistributor, 'sendOnConnect'>;
+  /** Where job status changes this stream records are announced to the dashboard. */
+  readonly events: EventBus;
   readonly config: AppConfig;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -61,6 +66,8 @@ export class WorkerStreamSession implements WorkerSessionHandle {
   tenantId = '';
   credits = 0;
   labels: readonly string[] = [];
+  pool: string | null = null;
+  draining = false;
   policyRevision = 0;
   private capacity = 0;
   private state: StreamState = 'AWAITING_HELLO';
@@ -94,12 +101,25 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     this.call.end();
   }
 
-  private fail(code: grpc.status, details: string): void {
+  async revoke(): Promise<void> {
+    this.refuseRevoked();
+    // Frames already queued see the stream closed and do nothing; wait for the one in flight.
+    await this.processing;
+  }
+
+  /** Ends the stream with the refusal that tells the worker it was revoked, so it stops instead of reconnecting. */
+  private refuseRevoked(): void {
+    const trailers = new grpc.Metadata();
+    trailers.set(WORKER_REVOKED_REFUSAL.metadataKey, WORKER_REVOKED_REFUSAL.metadataValue);
+    this.fail(WORKER_REVOKED_REFUSAL.status, 'worker revoked: an admin revoked this worker; enroll it anew to bring it back', trailers);
+  }
+
+  private fail(code: grpc.status, details: string, trailers = new grpc.Metadata()): void {
     if (this.state === 'CLOSED') return;
     this.deps.logger.warn({ event: 'worker_stream_refused', workerId: this.workerId || null, grpcStatus: grpc.status[code], details });
     this.cleanUp();
     // grpc-js turns an 'error' on a server stream into the call's final status.
-    this.call.emit('error', { code, details, metadata: new grpc.Metadata() });
+    this.call.emit('error', { code, details, metadata: trailers });
   }
 
   private cleanUp(): void {
@@ -110,12 +130,39 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     this.credits = 0;
     if (wasReady && this.deps.registry.unregister(this)) {
       // Leases, not disconnects, decide when a job goes back to the queue.
+      const now = this.deps.clock.now();
       this.deps.registry.track(
-        this.deps.data.workers.markOffline(this.workerId, this.deps.clock.now()).catch((error: unknown) =>
-          this.deps.logger.error({ event: 'mark_offline_failed', workerId: this.workerId, error: (error as Error).name }),
-        ),
+        this.deps.data.workers
+          .markOffline(this.workerId, now)
+          .then(() => this.publishWorkerChange('DISCONNECTED', now))
+          .catch((error: unknown) => this.deps.logger.error({ event: 'mark_offline_failed', workerId: this.workerId, error: (error as Error).name })),
       );
     }
+  }
+
+  private publishWorkerChange(change: 'CONNECTED' | 'DISCONNECTED', at: Date): void {
+    this.deps.events.publish({ type: 'worker.changed', tenantId: this.tenantId, workerId: this.workerId, change, at: at.toISOString() });
+  }
+
+  /**
+   * Where the worker stands, as a heartbeat or result finds it: a revoked worker's stream is
+   * ended (false: the frame is not to be processed); a drain or its end decided elsewhere is
+   * taken up.
+   */
+  private async stillAccepted(now: Date): Promise<boolean> {
+    const standing = await this.deps.data.workers.touch(this.workerId, now);
+    if (standing === 'REVOKED') {
+      this.refuseRevoked();
+      return false;
+    }
+    this.takeUpDraining(standing === 'DRAINING');
+    return true;
+  }
+
+  private takeUpDraining(draining: boolean): void {
+    const undrained = this.draining && !draining;
+    this.draining = draining;
+    if (undrained) this.deps.dispatcher.capacityAvailable();
   }
 
   private async handle(frame: WorkerFrame__Output): Promise<void> {
@@ -163,6 +210,7 @@ export class WorkerStreamSession implements WorkerSessionHandle {
         const ref = frame.ack!.attempt!;
         const recorded = await data.jobs.recordAck({ workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt }, now);
         this.deps.logger.log({ event: 'instruction_acked', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, recorded });
+        if (recorded) this.deps.events.publish(jobChangedEvent(this.tenantId, ref.jobId, 'RUNNING', now));
         return;
       }
       case 'rejected': {
@@ -181,11 +229,13 @@ export class WorkerStreamSession implements WorkerSessionHandle {
           // Nothing against the job: it goes back to the queue as the next attempt.
           const outcome = await data.jobs.requeueTurnedAway(attemptRef, failureCode, now);
           this.deps.logger.warn({ event: 'instruction_turned_away', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, requeued: outcome?.requeued ?? false });
+          if (outcome) this.deps.events.publish(jobChangedEvent(outcome.tenantId, outcome.jobId, outcome.status, now));
           if (outcome?.requeued) this.deps.dispatcher.enqueue({ jobId: outcome.jobId, tenantId: outcome.tenantId, currentAttempt: outcome.attempt, createdAt: outcome.jobCreatedAt });
           return;
         }
         const recorded = await data.jobs.recordRejection(attemptRef, failureCode, now, ruleIds(rules));
         this.deps.logger.warn({ event: 'instruction_rejected', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, failureCode, recorded, rules: ruleIds(rules) });
+        if (recorded) this.deps.events.publish(jobChangedEvent(this.tenantId, ref.jobId, 'FAILED', now));
         return;
       }
       case 'progress': {
@@ -195,10 +245,13 @@ export class WorkerStreamSession implements WorkerSessionHandle {
         return;
       }
       case 'heartbeat':
+        // First: a revoked worker's heartbeat must not renew its leases.
+        if (!(await this.stillAccepted(now))) return;
         await this.renewLeases(frame.heartbeat!.seq, frame.heartbeat!.running, now);
-        await data.workers.touch(this.workerId, now);
         return;
       case 'result': {
+        // Refused, unacknowledged, when the worker was revoked meanwhile (on another replica, say).
+        if (!(await this.stillAccepted(now))) return;
         const result = frame.result!;
         const ref = result.attempt!;
         const metadata = toJobResultMetadata(result);
@@ -207,6 +260,7 @@ export class WorkerStreamSession implements WorkerSessionHandle {
         const disposition = await data.jobs.recordResult({ workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt }, metadata, now, (attempt) => (implausible = judge(attempt)));
         this.deps.logger.log({ event: 'job_result', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, outcome: result.outcome, disposition });
         if (implausible.length > 0) this.deps.logger.warn({ event: 'implausible_result', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, reasons: implausible.join(',') });
+        if (disposition === 'RECORDED') this.deps.events.publish(jobChangedEvent(this.tenantId, ref.jobId, terminalStatusFor(metadata.outcome), now));
         this.send({ resultAck: { attempt: { jobId: ref.jobId, attempt: ref.attempt }, disposition: ResultDisposition[`RESULT_DISPOSITION_${disposition}`] } });
         return;
       }
@@ -259,10 +313,14 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     const now = clock.now();
     this.workerId = worker.id;
     this.tenantId = worker.tenantId;
+    if (worker.revoked) {
+      this.refuseRevoked();
+      return;
+    }
     this.capacity = hello.capacity;
     this.labels = hello.labels;
     this.policyRevision = hello.policyRevision;
-    await data.workers.markOnline(worker.id, {
+    const connection = await data.workers.markOnline(worker.id, {
       version: hello.workerVersion,
       capacity: hello.capacity,
       localPolicyDigest: hello.localPolicyDigest,
@@ -270,12 +328,27 @@ export class WorkerStreamSession implements WorkerSessionHandle {
       policyRevision: hello.policyRevision,
       now,
     });
+    if (connection.kind === 'REVOKED') {
+      this.refuseRevoked();
+      return;
+    }
+    this.pool = connection.pool;
+    this.draining = connection.draining;
     if (this.call.cancelled || this.call.destroyed) {
       this.cleanUp();
       return;
     }
     this.state = 'READY';
     this.deps.registry.register(this);
+    // A revocation or drain that committed after markOnline looked for this stream before it
+    // was registered, and did not find it: read the worker's standing once more.
+    const standing = await data.workers.standing(worker.id);
+    if (standing === 'REVOKED') {
+      this.refuseRevoked();
+      return;
+    }
+    this.draining = standing === 'DRAINING';
+    this.publishWorkerChange('CONNECTED', now);
     this.send({ welcome: { heartbeatIntervalMs: config.heartbeatIntervalMs, leaseTtlMs: config.leaseTtlMs } });
     // Attempts still running from before a reconnect keep their leases (the Hello counts as
     // heartbeat 0); the ones fenced meanwhile are cancelled before they can deliver.
@@ -289,6 +362,8 @@ export class WorkerStreamSession implements WorkerSessionHandle {
       capacity: hello.capacity,
       running: hello.running.length,
       labels: hello.labels,
+      pool: this.pool,
+      draining: this.draining,
       policyRevision: hello.policyRevision,
     });
   }

@@ -54,13 +54,13 @@ export class AgentLoop {
     const started = this.now();
     const deadline = AbortSignal.timeout(limits.agentTimeout);
     const signal = AbortSignal.any([ctx.signal, deadline]);
-    const { tokens } = ctx.report;
+    const usage = ctx.report.modelUsage;
     const touched = new Set<string>();
     let editsProposed = 0;
     let editsApplied = 0;
     for (let turn = 1; ; turn += 1) {
       if (turn > limits.maxAgentTurns) throw new AgentLimitReachedError('turns', turn - 1, limits.maxAgentTurns);
-      const spent = tokens.promptTokens + tokens.completionTokens;
+      const spent = usage.totals.promptTokens + usage.totals.completionTokens;
       if (spent >= limits.maxJobTokens) throw new AgentLimitReachedError('tokens', spent, limits.maxJobTokens);
       const elapsed = Math.round(this.now() - started);
       if (elapsed >= limits.agentTimeout) throw new AgentLimitReachedError('time', elapsed, limits.agentTimeout);
@@ -71,9 +71,7 @@ export class AgentLoop {
         if (deadline.aborted && !ctx.signal.aborted) throw new AgentLimitReachedError('time', Math.round(this.now() - started), limits.agentTimeout);
         throw error;
       }
-      tokens.requests += answer.requests;
-      tokens.promptTokens += answer.promptTokens;
-      tokens.completionTokens += answer.completionTokens;
+      usage.addAll(answer.usage);
       ctx.record.transcript({ kind: 'answer', endpoint: answer.endpoint, content: answer.content, promptTokens: answer.promptTokens, completionTokens: answer.completionTokens });
       messages.push({ role: 'assistant', content: answer.content, toolCalls: answer.toolCalls });
       const finishCalls: ToolCall[] = [];

@@ -8,7 +8,7 @@ import { frameToJson } from '../../audit/frame-json';
 import { GitRunner } from '../../git/git-runner';
 import { JsonLogger } from '../../logging/json-logger';
 import { createBareRepo, git } from '../../testing/git-fixture.mock';
-import { TEST_AGENT_LIMITS, textAnswer, toolBlock } from '../../testing/scripted-model.mock';
+import { SCRIPTED_ENDPOINT, scriptedUsage, TEST_AGENT_LIMITS, textAnswer, toolBlock } from '../../testing/scripted-model.mock';
 import { EditBlockApplier } from '../edits/edit-block.applier';
 import type { ChatAnswer, ChatRequest, ConversationMessage, ToolCall } from '../inference/conversation';
 import { FixJobPipeline } from '../pipeline/fix-job.pipeline';
@@ -56,7 +56,8 @@ const nativeAnswer = (...calls: Array<[name: string, args: Record<string, unknow
     requests: 1,
     promptTokens: 130,
     completionTokens: 27,
-    endpoint: 'scripted',
+    endpoint: SCRIPTED_ENDPOINT.endpoint,
+    usage: scriptedUsage(130, 27),
   });
 const turnOf = (request: ChatRequest) => request.messages.filter((message) => message.role === 'assistant').length;
 const textOf = (messages: readonly ConversationMessage[]) => messages.map((message) => ('content' in message ? message.content : '')).join('\n');
@@ -244,7 +245,7 @@ describe('governance on the candidate change (real pipeline, real git)', () => {
   });
 
   it("asks only the endpoints the policy allows, and stops at the policy's token budget when it is below the worker's", async () => {
-    const reader = () => answer(toolBlock('read_file', { path: 'src/calculator.js' })).then((read) => ({ ...read, promptTokens: 600, completionTokens: 10 }));
+    const reader = () => Promise.resolve(textAnswer(toolBlock('read_file', { path: 'src/calculator.js' }), { promptTokens: 600, completionTokens: 10 }));
     const run = await runAttempt({ policy: { centralRules: { 'inference-endpoints': { allowed: ['local', 'elsewhere'] }, 'inference-token-budget': { max: 1_000 } } }, model: reader });
     // Two answers spend 1220 tokens, past the central 1000 though far below the worker's own 100000.
     expect(run.result).toMatchObject({ outcome: JobOutcome.JOB_OUTCOME_FAILED, failureCode: FailureCode.TOKEN_BUDGET_EXHAUSTED, failedPhase: Phase.PHASE_INFERENCE });
@@ -343,8 +344,13 @@ describe('governance on the candidate change (real pipeline, real git)', () => {
       });
       expect(run.result.changeMac).toHaveLength(0);
       expect(run.result.phaseDurations.every((entry) => entry.durationMs % 100 === 0)).toBe(true);
+      expect(run.result.modelUsage).toEqual([]);
       expect(() => upstream(run.result)).not.toThrow();
-      expect(run.record.result).toMatchObject({ metadataLevel: 'METADATA_LEVEL_STANDARD', tokens: { requests: 3, promptTokens: 300, completionTokens: 60 } });
+      expect(run.record.result).toMatchObject({
+        metadataLevel: 'METADATA_LEVEL_STANDARD',
+        tokens: { requests: 3, promptTokens: 300, completionTokens: 60 },
+        modelUsage: [{ ...SCRIPTED_ENDPOINT, requests: 3, promptTokens: 300, completionTokens: 60 }],
+      });
     });
 
     it('standard with buckets: counts to 0 or a power of two, exit codes to 0 or 1; the record keeps them exact', async () => {
@@ -353,6 +359,8 @@ describe('governance on the candidate change (real pipeline, real git)', () => {
         outcome: JobOutcome.JOB_OUTCOME_SUCCEEDED,
         metadataLevel: MetadataLevel.METADATA_LEVEL_STANDARD_BUCKETED,
         tokens: { requests: 1, promptTokens: 64, completionTokens: 16 },
+        // The endpoint's figures are floored like the totals; its names stay.
+        modelUsage: [{ ...SCRIPTED_ENDPOINT, requests: 1, promptTokens: 64, completionTokens: 16 }],
         verification: { baseTestExitCode: 1, testExitCode: 0 },
       });
       expect(run.result.deliveryMac).toHaveLength(32);

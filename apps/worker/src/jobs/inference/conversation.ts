@@ -30,17 +30,40 @@ export interface ToolSpec {
 /** How an endpoint is asked for tools. */
 export type ToolDialect = 'native' | 'text';
 
+/**
+ * What one configured endpoint cost: requests sent to it (the failed tries included) and the
+ * tokens its answers counted. Metadata only: it crosses to the control plane as
+ * JobResult.model_usage, so it holds the endpoint's config names and nothing it was told.
+ */
+export interface EndpointUsage {
+  /** The endpoint's place in the worker's configured list (inference.endpoints): 0 is the primary. */
+  readonly endpointIndex: number;
+  /** Its `name` in the config. */
+  readonly endpoint: string;
+  /** Its `model` in the config, as sent to its server. */
+  readonly model: string;
+  readonly requests: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+}
+
 /** The model's answer to one request of a conversation, and what it cost. */
 export interface ChatAnswer {
   readonly content: string;
   readonly toolCalls: readonly ToolCall[];
   /** The dialect the answer came in: a text-dialect answer of edits alone ends the loop (see AgentLoop). */
   readonly dialect: ToolDialect;
+  /** Requests sent for this answer, on every endpoint asked: the sum over `usage`. */
   readonly requests: number;
   readonly promptTokens: number;
   readonly completionTokens: number;
   /** The endpoint that answered, for the local record. */
   readonly endpoint: string;
+  /**
+   * Per endpoint asked for this answer, in configured order: those that failed before it
+   * (requests, no tokens) and the one that answered. Adds up to requests and tokens above.
+   */
+  readonly usage: readonly EndpointUsage[];
 }
 
 /** One request of a conversation. */

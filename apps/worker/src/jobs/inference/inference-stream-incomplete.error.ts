@@ -1,5 +1,6 @@
 import { FailureCode } from '@airlock/protocol';
 import { JobError } from '../job.error';
+import type { EndpointUsage } from './conversation';
 
 /**
  * Raised when an answer stream ended (`[DONE]`, or the body closed) without any choice
@@ -13,11 +14,16 @@ export class InferenceStreamIncompleteError extends JobError {
   readonly code = 'INFERENCE_STREAM_INCOMPLETE';
   override readonly failureCode = FailureCode.INFERENCE_FAILED;
 
+  /** Requests sent, the cut-off one included. */
+  readonly requests: number;
+
+  /** `usage`: the requests sent to each endpoint asked, in configured order, the one that cut off last. */
   constructor(
     readonly chunks: number,
-    readonly requests: number,
+    readonly usage: readonly EndpointUsage[],
   ) {
     super(`the answer stream ended after ${chunks} chunks without a finish_reason`);
+    this.requests = usage.reduce((sum, entry) => sum + entry.requests, 0);
   }
 
   override get logFields() {

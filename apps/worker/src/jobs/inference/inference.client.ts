@@ -11,6 +11,7 @@ import { InferenceUnavailableError } from './inference-unavailable.error';
 import { EndpointCircuitBreaker } from './endpoint-circuit.breaker';
 import { TextToolDialect } from '../agent/text-tool.dialect';
 import type { ChatAnswer, ChatRequest, ConversationMessage, ToolDialect, ToolSpec } from './conversation';
+import { EndpointUsageTally } from './endpoint-usage.tally';
 import { PromptTruncatedError } from './prompt-truncated.error';
 import { type ContextWindowProvider, discoverContextWindow } from './context-window.discovery';
 import { createEndpointDispatcher, DEFAULT_STREAM_IDLE_TIMEOUT_MS } from './endpoint-dispatcher';
@@ -82,6 +83,9 @@ const fetchThroughUndici = undiciFetch as unknown as NonNullable<ClientOptions['
 
 /** How long `close()` lets requests still running finish before it cuts their connections. */
 const CLOSE_GRACE_MS = 1_000;
+
+/** One endpoint's answer as it read it; `chat` adds what the whole call cost. */
+type EndpointAnswer = Omit<ChatAnswer, 'requests' | 'usage'>;
 
 /** One configured endpoint and what the client keeps for it. */
 interface EndpointEntry {
@@ -217,11 +221,13 @@ export class InferenceClient implements ContextWindowProvider {
    * PromptTruncatedError. Each endpoint is asked in its tool dialect: `native` (OpenAI
    * `tools`, not streamed, since some servers refuse tools with streaming) or `text` (the
    * protocol of TextToolDialect, streamed); `auto` is native until the endpoint refuses a
-   * request for its tools, then text for the rest of the worker's life.
+   * request for its tools, then text for the rest of the worker's life. The answer, and each
+   * of those errors but PromptTruncatedError, counts the requests sent and the tokens
+   * answered per endpoint, by its index in the configured list (see EndpointUsage).
    */
   async chat(request: ChatRequest): Promise<ChatAnswer> {
-    let requests = 0;
-    for (const { endpoint, client } of this.clients) {
+    const usage = new EndpointUsageTally();
+    for (const [endpointIndex, { endpoint, client }] of this.clients.entries()) {
       request.signal.throwIfAborted();
       // The job's policy may allow fewer endpoints than the worker has; order stays the config's.
       if (request.endpoints !== undefined && !request.endpoints.includes(endpoint.name)) continue;
@@ -230,18 +236,20 @@ export class InferenceClient implements ContextWindowProvider {
         continue;
       }
       for (let attempt = 1; ; attempt += 1) {
-        requests += 1;
+        usage.requestSent(endpointIndex, endpoint);
         try {
-          const answer = await this.ask(client, endpoint, request, requests);
+          const answer = await this.ask(client, endpoint, request, usage);
           this.breaker.succeeded(endpoint.name);
-          return answer;
+          usage.answered(endpointIndex, endpoint, answer.promptTokens, answer.completionTokens);
+          const { requests, promptTokens, completionTokens } = usage.totals;
+          return { ...answer, requests, promptTokens, completionTokens, usage: usage.entries() };
         } catch (error) {
           request.signal.throwIfAborted();
           if (error instanceof JobPhaseFailedError || error instanceof InferenceStreamIncompleteError || error instanceof PromptTruncatedError) throw error;
           const status = error instanceof OpenAI.APIError ? error.status : undefined;
           if (status !== undefined && status >= 400 && status < 500 && !TRANSIENT_STATUSES.has(status)) {
             this.logger.warn('inference-rejected', { endpoint: endpoint.name, status });
-            throw new InferenceRejectedError(status, requests);
+            throw new InferenceRejectedError(status, usage.entries());
           }
           if (attempt >= this.settings.attemptsPerEndpoint) {
             this.breaker.failed(endpoint.name);
@@ -254,7 +262,7 @@ export class InferenceClient implements ContextWindowProvider {
         }
       }
     }
-    throw new InferenceUnavailableError(requests);
+    throw new InferenceUnavailableError(usage.entries());
   }
 
   /** The dialect an endpoint is asked in now. */
@@ -263,10 +271,10 @@ export class InferenceClient implements ContextWindowProvider {
     return 'native';
   }
 
-  private async ask(client: OpenAI, endpoint: InferenceEndpointConfig, request: ChatRequest, requests: number): Promise<ChatAnswer> {
+  private async ask(client: OpenAI, endpoint: InferenceEndpointConfig, request: ChatRequest, usage: EndpointUsageTally): Promise<EndpointAnswer> {
     if (request.tools.length > 0 && this.dialectOf(endpoint) === 'native') {
       try {
-        return await this.askNative(client, endpoint, request, requests);
+        return await this.askNative(client, endpoint, request, usage);
       } catch (error) {
         const status = error instanceof OpenAI.APIError ? error.status : undefined;
         if (endpoint.toolCalling !== 'auto' || status === undefined || !TOOLS_REFUSED_STATUSES.has(status)) throw error;
@@ -275,11 +283,11 @@ export class InferenceClient implements ContextWindowProvider {
         this.logger.warn('inference-tools-refused', { endpoint: endpoint.name, status, nowUsing: 'text' });
       }
     }
-    return this.askText(client, endpoint, request, requests);
+    return this.askText(client, endpoint, request, usage);
   }
 
   /** Native tools: one non-streamed request with `tools`; an answer that ignores them but writes the text protocol is read as text. */
-  private async askNative(client: OpenAI, endpoint: InferenceEndpointConfig, request: ChatRequest, requests: number): Promise<ChatAnswer> {
+  private async askNative(client: OpenAI, endpoint: InferenceEndpointConfig, request: ChatRequest, usage: EndpointUsageTally): Promise<EndpointAnswer> {
     const messages = renderNative(request.messages);
     const completion = await client.chat.completions.create(
       { model: endpoint.model, messages, tools: request.tools.map(toNativeTool), tool_choice: 'auto', max_tokens: request.maxTokens, stream: false },
@@ -290,7 +298,7 @@ export class InferenceClient implements ContextWindowProvider {
     if (content.length > MAX_MODEL_ANSWER_CHARS) throw new JobPhaseFailedError(FailureCode.MODEL_OUTPUT_UNUSABLE, `model answer longer than ${MAX_MODEL_ANSWER_CHARS} characters`);
     if (!choice?.finish_reason) {
       this.logger.warn('inference-answer-incomplete', { endpoint: endpoint.name });
-      throw new InferenceStreamIncompleteError(0, requests);
+      throw new InferenceStreamIncompleteError(0, usage.entries());
     }
     const promptTokens = completion.usage?.prompt_tokens ?? 0;
     this.checkNotTruncated(endpoint, JSON.stringify(messages) + JSON.stringify(request.tools), promptTokens);
@@ -300,7 +308,6 @@ export class InferenceClient implements ContextWindowProvider {
       content,
       toolCalls: native.length > 0 ? native : textCalls,
       dialect: native.length === 0 && textCalls.length > 0 ? 'text' : 'native',
-      requests,
       promptTokens,
       completionTokens: completion.usage?.completion_tokens ?? 0,
       endpoint: endpoint.name,
@@ -308,7 +315,7 @@ export class InferenceClient implements ContextWindowProvider {
   }
 
   /** The text protocol (or no tools at all): streamed, the tools described in the system prompt, calls read from the answer. */
-  private async askText(client: OpenAI, endpoint: InferenceEndpointConfig, request: ChatRequest, requests: number): Promise<ChatAnswer> {
+  private async askText(client: OpenAI, endpoint: InferenceEndpointConfig, request: ChatRequest, usage: EndpointUsageTally): Promise<EndpointAnswer> {
     const startedAt = performance.now();
     const messages = TextToolDialect.render(request.messages);
     if (request.tools.length > 0) {
@@ -359,10 +366,10 @@ export class InferenceClient implements ContextWindowProvider {
     }
     if (!finished) {
       this.logger.warn('inference-stream-incomplete', { endpoint: endpoint.name, chunks });
-      throw new InferenceStreamIncompleteError(chunks, requests);
+      throw new InferenceStreamIncompleteError(chunks, usage.entries());
     }
     this.checkNotTruncated(endpoint, messages.map((message) => message.content).join(''), promptTokens);
-    return { content, toolCalls: request.tools.length > 0 ? TextToolDialect.parse(content) : [], dialect: 'text', requests, promptTokens, completionTokens, endpoint: endpoint.name };
+    return { content, toolCalls: request.tools.length > 0 ? TextToolDialect.parse(content) : [], dialect: 'text', promptTokens, completionTokens, endpoint: endpoint.name };
   }
 
   /** Throws PromptTruncatedError when the server counted far fewer prompt tokens than were sent. */

@@ -67,7 +67,7 @@ export class AgentPhase implements JobPhase {
       ctx.record.transcript({ kind: 'note', text: `the agent loop ended: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}` });
       // Requests that failed were still made: the count says how hard the worker tried.
       if (error instanceof InferenceUnavailableError || error instanceof InferenceRejectedError || error instanceof InferenceStreamIncompleteError) {
-        ctx.report.tokens.requests += error.requests;
+        ctx.report.modelUsage.addAll(error.usage);
       }
       throw error;
     }

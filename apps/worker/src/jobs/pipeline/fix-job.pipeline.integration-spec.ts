@@ -1,22 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ContextEngine } from '@airlock/context-engine';
-import { FailureCode, JobOutcome, Phase, PhaseState, type JobResult__Output } from '@airlock/protocol';
+import { FailureCode, JobOutcome, Phase, PhaseState, validateWorkerFrame, type JobResult__Output } from '@airlock/protocol';
 import type { RepositoryConfig } from '../../config/worker-config.loader';
 import { GitRunner } from '../../git/git-runner';
 import { JsonLogger } from '../../logging/json-logger';
 import type { JobPolicy } from '../../policy/job-policy';
 import { localJobPolicy } from '../../policy/local-job-policy.mock';
+import { FakeInferenceServer } from '../../testing/fake-inference-server.mock';
 import { createBareRepo, git } from '../../testing/git-fixture.mock';
-import { TEST_AGENT_LIMITS, textAnswer, toolBlock } from '../../testing/scripted-model.mock';
+import { SCRIPTED_ENDPOINT, TEST_AGENT_LIMITS, textAnswer, toolBlock } from '../../testing/scripted-model.mock';
 import { EditBlockApplier } from '../edits/edit-block.applier';
 import { governedJobPolicy } from '../governance/governed-job-policy.mock';
 import type { ChatAnswer, ChatRequest } from '../inference/conversation';
 import { PromptTruncatedError } from '../inference/prompt-truncated.error';
 import { InferenceRejectedError } from '../inference/inference-rejected.error';
 import { InferenceUnavailableError } from '../inference/inference-unavailable.error';
+import { InferenceClient } from '../inference/inference.client';
 import { JobPhaseFailedError } from '../job-phase-failed.error';
 import { type FailureCodeName, type PhaseName, keyedMac } from '../job-result.builder';
 import { TestSandbox } from '../sandbox/test-sandbox';
@@ -197,10 +201,10 @@ const TABLE: readonly Row[] = [
     files: { '.airlock.yml': airlockYml(['node', 'check.js'], "context:\n  include: ['docs/**']\n") },
   }),
   row(FailureCode.INFERENCE_UNAVAILABLE, Phase.PHASE_INFERENCE, 'InferenceUnavailableError', 'no endpoint answered', {
-    model: () => Promise.reject(new InferenceUnavailableError(2)),
+    model: () => Promise.reject(new InferenceUnavailableError([{ ...SCRIPTED_ENDPOINT, requests: 2, promptTokens: 0, completionTokens: 0 }])),
   }),
   row(FailureCode.INFERENCE_FAILED, Phase.PHASE_INFERENCE, 'InferenceRejectedError', 'the endpoint refused the request (4xx)', {
-    model: () => Promise.reject(new InferenceRejectedError(400, 1)),
+    model: () => Promise.reject(new InferenceRejectedError(400, [{ ...SCRIPTED_ENDPOINT, requests: 1, promptTokens: 0, completionTokens: 0 }])),
   }),
   row(FailureCode.MODEL_OUTPUT_UNUSABLE, Phase.PHASE_INFERENCE, 'JobPhaseFailedError', 'the answer outgrew the size bound (as InferenceClient reports it)', {
     model: () => Promise.reject(new JobPhaseFailedError(FailureCode.MODEL_OUTPUT_UNUSABLE, 'model answer too long')),
@@ -370,6 +374,7 @@ describe('FixJobPipeline: what the result reports (real git)', () => {
       failureCode: FailureCode.FAILURE_CODE_UNSPECIFIED,
       failedPhase: Phase.PHASE_UNSPECIFIED,
       tokens: { requests: 1, promptTokens: 100, completionTokens: 20 },
+      modelUsage: [{ ...SCRIPTED_ENDPOINT, requests: 1, promptTokens: 100, completionTokens: 20 }],
       change: { filesChanged: 1, linesAdded: 1, linesRemoved: 1, editsProposed: 1, editsApplied: 1 },
       verification: { testsRan: true, testExitCode: 0, baseTestsRan: true, baseTestExitCode: 1, baseReportRead: false, reportRead: false, reproductionAdded: false },
     });
@@ -412,6 +417,66 @@ describe('FixJobPipeline: what the result reports (real git)', () => {
     // The fix went back in after the reproduction run took it out.
     expect(git(origin, 'show', `airlock/${jobId}:src/calculator.js`)).toContain('Number(a) + Number(b)');
     expect(git(origin, 'show', `airlock/${jobId}:test/strings.test.js`)).toContain("add('2', '3')");
+  });
+
+  it('counts the requests of a conversation no endpoint could finish on each endpoint tried, the totals their sums', async () => {
+    const primaryFailed = { endpointIndex: 0, endpoint: 'gpu-box', model: 'Qwen/Qwen2.5-Coder-32B-Instruct', requests: 3, promptTokens: 0, completionTokens: 0 };
+    const { result } = await runAttempt({
+      model: (_attempt, request) => {
+        // Turn 1: the primary failed three tries, the fallback (index 2) answered; turn 2: both failed.
+        if (turnOf(request) === 0) {
+          const fallback = { endpointIndex: 2, endpoint: 'cpu-box', model: 'qwen2.5-coder:7b', requests: 1, promptTokens: 400, completionTokens: 50 };
+          return Promise.resolve({ ...textAnswer(toolBlock('list_dir')), requests: 4, promptTokens: 400, completionTokens: 50, endpoint: 'cpu-box', usage: [primaryFailed, fallback] });
+        }
+        return Promise.reject(new InferenceUnavailableError([primaryFailed, { endpointIndex: 2, endpoint: 'cpu-box', model: 'qwen2.5-coder:7b', requests: 3, promptTokens: 0, completionTokens: 0 }]));
+      },
+    });
+    expect(result).toMatchObject({
+      failureCode: FailureCode.INFERENCE_UNAVAILABLE,
+      tokens: { requests: 10, promptTokens: 400, completionTokens: 50 },
+      modelUsage: [
+        { endpointIndex: 0, endpoint: 'gpu-box', model: 'Qwen/Qwen2.5-Coder-32B-Instruct', requests: 6, promptTokens: 0, completionTokens: 0 },
+        { endpointIndex: 2, endpoint: 'cpu-box', model: 'qwen2.5-coder:7b', requests: 4, promptTokens: 400, completionTokens: 50 },
+      ],
+    });
+    expect(() => validateWorkerFrame({ frame: 'result', result })).not.toThrow();
+  });
+
+  it('reports a primary that answered 5xx and the fallback that answered through a real inference client: indexes 0 and 1, totals their sums', async () => {
+    const primary = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'overloaded', type: 'server_error' } })));
+    });
+    await new Promise<void>((resolve) => primary.listen(0, '127.0.0.1', resolve));
+    const fallback = new FakeInferenceServer('qwen2.5-coder:7b', () => FIX);
+    await fallback.start();
+    const client = new InferenceClient(
+      [
+        { name: 'gpu-box', baseUrl: `http://127.0.0.1:${(primary.address() as AddressInfo).port}/v1`, model: 'Qwen/Qwen2.5-Coder-32B-Instruct', apiKey: undefined, timeoutMs: 5_000, toolCalling: 'auto' },
+        { name: 'cpu-box', baseUrl: fallback.baseUrl, model: 'qwen2.5-coder:7b', apiKey: undefined, timeoutMs: 5_000, toolCalling: 'auto' },
+      ],
+      new JsonLogger(() => undefined),
+      { settings: { backoffBaseMs: 5, backoffCapMs: 20 } },
+    );
+    const policy = localJobPolicy();
+    try {
+      const { result } = await runAttempt({
+        policy: { ...policy, enforced: { ...policy.enforced, inferenceEndpoints: ['gpu-box', 'cpu-box'] } },
+        model: (_attempt, request) => client.chat(request),
+      });
+      expect(result.outcome).toBe(JobOutcome.JOB_OUTCOME_SUCCEEDED);
+      expect(result.modelUsage).toEqual([
+        { endpointIndex: 0, endpoint: 'gpu-box', model: 'Qwen/Qwen2.5-Coder-32B-Instruct', requests: 3, promptTokens: 0, completionTokens: 0 },
+        { endpointIndex: 1, endpoint: 'cpu-box', model: 'qwen2.5-coder:7b', requests: 1, promptTokens: 321, completionTokens: 54 },
+      ]);
+      expect(result.tokens).toEqual({ requests: 4, promptTokens: 321, completionTokens: 54 });
+      expect(() => validateWorkerFrame({ frame: 'result', result })).not.toThrow();
+    } finally {
+      await client.close();
+      await fallback.stop();
+      primary.closeAllConnections();
+      await new Promise<void>((resolve) => primary.close(() => resolve()));
+    }
   });
 
   it('lets the model try again: a first fix that fails the tests, seen through run_tests, then one that passes', async () => {

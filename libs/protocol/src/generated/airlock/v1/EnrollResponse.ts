@@ -6,10 +6,12 @@ export interface EnrollResponse {
   'workerId'?: (string);
   'tenantId'?: (string);
   'signingKeys'?: (_airlock_v1_SigningPublicKey)[];
+  'pool'?: (string);
 }
 
 export interface EnrollResponse__Output {
   'workerId': (string);
   'tenantId': (string);
   'signingKeys': (_airlock_v1_SigningPublicKey__Output)[];
+  'pool': (string);
 }

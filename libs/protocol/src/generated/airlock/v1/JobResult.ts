@@ -10,6 +10,7 @@ import type { ChangeStats as _airlock_v1_ChangeStats, ChangeStats__Output as _ai
 import type { VerificationStats as _airlock_v1_VerificationStats, VerificationStats__Output as _airlock_v1_VerificationStats__Output } from '../../airlock/v1/VerificationStats';
 import type { PolicyReport as _airlock_v1_PolicyReport, PolicyReport__Output as _airlock_v1_PolicyReport__Output } from '../../airlock/v1/PolicyReport';
 import type { MetadataLevel as _airlock_v1_MetadataLevel, MetadataLevel__Output as _airlock_v1_MetadataLevel__Output } from '../../airlock/v1/MetadataLevel';
+import type { ModelUsage as _airlock_v1_ModelUsage, ModelUsage__Output as _airlock_v1_ModelUsage__Output } from '../../airlock/v1/ModelUsage';
 
 export interface JobResult {
   'attempt'?: (_airlock_v1_AttemptRef | null);
@@ -25,6 +26,7 @@ export interface JobResult {
   'deliveryMac'?: (Buffer | Uint8Array | string);
   'policy'?: (_airlock_v1_PolicyReport | null);
   'metadataLevel'?: (_airlock_v1_MetadataLevel);
+  'modelUsage'?: (_airlock_v1_ModelUsage)[];
 }
 
 export interface JobResult__Output {
@@ -41,4 +43,5 @@ export interface JobResult__Output {
   'deliveryMac': (Buffer);
   'policy': (_airlock_v1_PolicyReport__Output | null);
   'metadataLevel': (_airlock_v1_MetadataLevel__Output);
+  'modelUsage': (_airlock_v1_ModelUsage__Output)[];
 }

@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import { loadAirlockV1, validateWorkerFrame, type JobResult, type WorkerFrame__Output } from '@airlock/protocol';
+import { toJobResultMetadata } from './job-result.mapper';
+
+/** A result as a worker sends it: serialised to protobuf bytes and decoded, as the gateway receives it. */
+function received(result: JobResult): NonNullable<WorkerFrame__Output['result']> {
+  const WorkerFrame = loadAirlockV1().WorkerFrame;
+  const frame = WorkerFrame.deserialize(WorkerFrame.serialize({ result })) as WorkerFrame__Output;
+  validateWorkerFrame(frame);
+  return frame.result!;
+}
+
+const succeeded = (): JobResult => ({
+  attempt: { jobId: randomUUID(), attempt: 1 },
+  outcome: 'JOB_OUTCOME_SUCCEEDED',
+  tokens: { requests: 5, promptTokens: 900, completionTokens: 120 },
+  metadataLevel: 'METADATA_LEVEL_STANDARD',
+});
+
+describe('toJobResultMetadata: tokens per endpoint and model', () => {
+  it('stores each endpoint with its configured index, names and figures, in the order the worker sent', () => {
+    const stored = toJobResultMetadata(
+      received({
+        ...succeeded(),
+        modelUsage: [
+          { endpointIndex: 0, endpoint: 'gpu-box', model: 'Qwen/Qwen2.5-Coder-32B-Instruct', requests: 3 },
+          { endpointIndex: 1, endpoint: 'cpu-box', model: 'qwen2.5-coder:7b', requests: 2, promptTokens: 900, completionTokens: 120 },
+        ],
+      }),
+    );
+    expect(stored.modelUsage).toEqual([
+      { endpointIndex: 0, endpoint: 'gpu-box', model: 'Qwen/Qwen2.5-Coder-32B-Instruct', requests: 3, promptTokens: 0, completionTokens: 0 },
+      { endpointIndex: 1, endpoint: 'cpu-box', model: 'qwen2.5-coder:7b', requests: 2, promptTokens: 900, completionTokens: 120 },
+    ]);
+    expect(stored.tokens).toEqual({ requests: 5, promptTokens: 900, completionTokens: 120 });
+  });
+
+  it('stores none for a worker older than the field, and none at the minimal level', () => {
+    expect(toJobResultMetadata(received(succeeded())).modelUsage).toEqual([]);
+    const minimal = received({ attempt: { jobId: randomUUID(), attempt: 1 }, outcome: 'JOB_OUTCOME_SUCCEEDED', metadataLevel: 'METADATA_LEVEL_MINIMAL' });
+    expect(toJobResultMetadata(minimal)).toMatchObject({ metadataLevel: 'METADATA_LEVEL_MINIMAL', modelUsage: [], tokens: { requests: 0, promptTokens: 0, completionTokens: 0 } });
+  });
+});
