@@ -241,7 +241,9 @@ export class WorkerStreamSession implements WorkerSessionHandle {
       case 'progress': {
         const { attempt: ref, phase, state } = frame.progress!;
         const type = PHASE_EVENT_BY_STATE[state as keyof typeof PHASE_EVENT_BY_STATE];
-        await data.jobs.recordProgress({ workerId: this.workerId, jobId: ref!.jobId, attempt: ref!.attempt }, { type, phase }, now);
+        const recorded = await data.jobs.recordProgress({ workerId: this.workerId, jobId: ref!.jobId, attempt: ref!.attempt }, { type, phase }, now);
+        // The status stays RUNNING, but a job page draws its phase timeline live from this.
+        if (recorded) this.deps.events.publish(jobChangedEvent(this.tenantId, ref!.jobId, 'RUNNING', now));
         return;
       }
       case 'heartbeat':

@@ -322,8 +322,9 @@ describe('GET /api/v1/jobs', () => {
 });
 
 describe('GET /api/v1/jobs/:id', () => {
-  it('gives each completed or failed phase the time since it started, for a phase timeline', async () => {
-    const { token } = await newTenant();
+  it('gives each completed or failed phase the time since it started, for a phase timeline, announcing each phase live', async () => {
+    const { token, tenantId } = await newTenant();
+    const events = jobEventsOf(tenantId);
     const worker = await connectedWorker(token);
     const jobId = await createJob(token);
     await nextInstruction(worker);
@@ -336,8 +337,8 @@ describe('GET /api/v1/jobs/:id', () => {
     worker.send(result(jobId, 1, 'JOB_OUTCOME_FAILED'));
     await eventually(() => (worker.resultAcks().length === 1 ? true : undefined), 'the result ack');
 
-    const { events } = (await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body;
-    expect(events.map((event) => [event.type, event.phase, event.durationMs === null ? null : 'measured'])).toEqual([
+    const { body } = await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`);
+    expect(body.events.map((event) => [event.type, event.phase, event.durationMs === null ? null : 'measured'])).toEqual([
       ['CREATED', null, null],
       ['QUEUED', null, null],
       ['DISPATCHED', null, null],
@@ -348,7 +349,18 @@ describe('GET /api/v1/jobs/:id', () => {
       ['PHASE_FAILED', 'PHASE_TEST', 'measured'],
       ['RESULT_RECORDED', null, null],
     ]);
-    for (const event of events) if (event.durationMs !== null) expect(event.durationMs).toBeGreaterThanOrEqual(0);
+    for (const event of body.events) if (event.durationMs !== null) expect(event.durationMs).toBeGreaterThanOrEqual(0);
+    // Each phase step is a job.changed (status still RUNNING) so a job page redraws its timeline.
+    expect(await events.until(jobId, ['QUEUED', 'DISPATCHED', 'RUNNING', 'RUNNING', 'RUNNING', 'RUNNING', 'RUNNING', 'FAILED'])).toEqual([
+      'QUEUED',
+      'DISPATCHED',
+      'RUNNING',
+      'RUNNING',
+      'RUNNING',
+      'RUNNING',
+      'RUNNING',
+      'FAILED',
+    ]);
     worker.close();
   });
 });
