@@ -17,6 +17,8 @@ function moduleBoundaries({ forTests }) {
     depConstraints: [
       { sourceTag: 'scope:control-plane', onlyDependOnLibsWithTags: ['scope:control-plane', 'scope:shared'] },
       { sourceTag: 'scope:worker', onlyDependOnLibsWithTags: ['scope:worker', 'scope:shared'] },
+      // The dashboard runs in the browser and reaches the control plane only through its generated API client.
+      { sourceTag: 'scope:dashboard', onlyDependOnLibsWithTags: ['scope:dashboard'] },
       { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
       { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:data-access', 'type:util', ...testing] },
       { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:data-access', 'type:domain', 'type:util', ...testing] },
@@ -34,7 +36,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     // NestJS injects by the constructor parameter types that decorator metadata emits, so
     // consistent-type-imports must know that a class used there is a value import.
     languageOptions: { parserOptions: { emitDecoratorMetadata: true, experimentalDecorators: true } },
@@ -48,7 +50,7 @@ export default tseslint.config(
   },
   {
     // Only the data-access library talks to Prisma.
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     ignores: ['libs/data-access/**'],
     rules: {
       'no-restricted-imports': [

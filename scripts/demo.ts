@@ -1,20 +1,21 @@
 /**
  * `npm run demo`: boots the embedded default (control plane with embedded PostgreSQL, one
  * enrolled worker, the local inference server, a demo repository on a local git server),
- * hands the worker a real ticket, prints progress phase by phase, and ends by showing the
- * pushed branch's diff from the customer's side next to what the control plane holds.
+ * publishes a baseline central policy, hands the worker a real ticket, prints progress phase
+ * by phase, and shows the pushed branch's diff from the customer's side next to what the
+ * control plane holds. Then it keeps everything running, dashboard included, until Ctrl-C.
  *
- * Flags: --keep (leave everything running until Ctrl-C), --dir <path> (state folder,
- * default .airlock/demo, wiped at start).
+ * Flags: --once (stop once the job has ended, exiting 0 only if it succeeded), --dir <path>
+ * (state folder, default .airlock/demo, wiped at start).
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEMO_BRANCH_BASE, DEMO_REPO_ALIAS, DEMO_TICKET, startLocalStack, type JobView } from '@airlock/local-stack';
+import { DEMO_BRANCH_BASE, DEMO_REPO_ALIAS, DEMO_TICKET, startLocalStack, type ControlPlaneApiClient, type JobView } from '@airlock/local-stack';
 
 const args = process.argv.slice(2);
-const keep = args.includes('--keep');
+const once = args.includes('--once');
 const dirFlag = args.indexOf('--dir');
 const baseDir = resolve(dirFlag >= 0 && args[dirFlag + 1] ? args[dirFlag + 1]! : '.airlock/demo');
 
@@ -24,6 +25,38 @@ const stamp = (): string => new Date().toISOString().slice(11, 19);
 const phaseStartedAt = new Map<string, number>();
 
 const DEMO_ADMIN_EMAIL = 'admin@airlock.local';
+
+/** A tenant baseline the demo fix passes, so the dashboard's policy and rollout screens have one to show. */
+const DEMO_POLICY = {
+  schemaVersion: 1,
+  description: 'Demo baseline: small changes, no secrets, no dependency or CI edits, tests must pass',
+  rules: {
+    'protected-paths': { paths: ['.airlock.yml', '.github/**', 'deploy/**'] },
+    'max-files-changed': { max: 10 },
+    'max-lines-changed': { max: 400 },
+    secrets: { enabled: true },
+    'dependency-manifests': { allowChanges: false },
+    'tests-must-pass': { required: true },
+  },
+};
+const POLICY_APPLIED_TIMEOUT_MS = 15_000;
+
+/** Publishes DEMO_POLICY to the tenant and waits until every connected worker applied it. */
+async function publishDemoPolicy(api: ControlPlaneApiClient): Promise<number> {
+  const created = await api.request<{ id?: string; message?: string }>('POST', '/policies', { name: 'demo baseline', document: DEMO_POLICY });
+  if (created.status !== 201 || !created.body.id) throw new Error(`creating the demo policy answered ${created.status}: ${created.body.message ?? ''}`);
+  const published = await api.request<{ revision?: number; message?: string }>('POST', `/policies/${created.body.id}/versions/1/publish`, { scope: 'tenant', mode: 'enforce' });
+  const revision = published.body.revision;
+  if (published.status !== 200 || revision === undefined) throw new Error(`publishing the demo policy answered ${published.status}: ${published.body.message ?? ''}`);
+  const deadline = Date.now() + POLICY_APPLIED_TIMEOUT_MS;
+  for (;;) {
+    const rollout = await api.request<{ workers: { status: string; upToDate: boolean }[] }>('GET', '/policy/rollout');
+    const online = rollout.body.workers.filter((worker) => worker.status === 'ONLINE');
+    if (online.length > 0 && online.every((worker) => worker.upToDate)) return revision;
+    if (Date.now() > deadline) throw new Error(`the worker did not apply policy revision ${revision} within ${POLICY_APPLIED_TIMEOUT_MS / 1_000} s`);
+    await new Promise((resolveTimer) => setTimeout(resolveTimer, 100));
+  }
+}
 
 /**
  * Creates the dashboard's first admin through POST /api/v1/auth/bootstrap with a random
@@ -94,6 +127,9 @@ async function main(): Promise<void> {
     const dashboard = `dashboard ${stack.controlPlane.httpUrl}/ — log in as ${DEMO_ADMIN_EMAIL} with the password in ${adminPasswordFile}`;
     console.log(`  ${stamp()}  ${admin === 'created' ? 'first admin created;' : 'first admin exists;'} ${dashboard}`);
 
+    const revision = await publishDemoPolicy(stack.api);
+    console.log(`  ${stamp()}  central policy "demo baseline" published as revision ${revision}; the worker applied it`);
+
     console.log(`\n${bold('Ticket')}: ${DEMO_TICKET.title}`);
     const created = await stack.api.createFixJob({ repoAlias: DEMO_REPO_ALIAS, baseRef: DEMO_BRANCH_BASE, ticket: DEMO_TICKET });
     console.log(`  ${stamp()}  job ${created.id} created through POST /api/v1/jobs\n`);
@@ -129,9 +165,9 @@ async function main(): Promise<void> {
     console.log(`Logs: ${stack.dirs.logs}`);
     exitCode = job.status === 'SUCCEEDED' ? 0 : 1;
 
-    if (keep) {
-      console.log(`\nStill running (Ctrl-C to stop): REST ${stack.controlPlane.httpUrl}/api/docs, worker config ${stack.worker.configPath}`);
-      console.log(`Dashboard: ${stack.controlPlane.httpUrl}/ — log in as ${DEMO_ADMIN_EMAIL} with the password in ${adminPasswordFile}`);
+    if (!once) {
+      console.log(`\n${bold(`Dashboard: ${stack.controlPlane.httpUrl}/`)} — log in as ${DEMO_ADMIN_EMAIL} with the password in ${adminPasswordFile}`);
+      console.log(`Still running (Ctrl-C to stop): REST ${stack.controlPlane.httpUrl}/api/docs, worker config ${stack.worker.configPath}`);
       console.log(`Admin API token: in ${stack.adminTokenFile} (send it as 'Authorization: Bearer …')`);
       await new Promise<void>((resolveSignal) => {
         process.once('SIGINT', resolveSignal);

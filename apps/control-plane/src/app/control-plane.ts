@@ -1,6 +1,6 @@
 import { ConsoleLogger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { openDataAccess, type DataAccess } from '@airlock/data-access';
 import { AppModule } from './app.module';
 import { FirstStartService } from './bootstrap/first-start.service';
@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './common/clock';
 import { apiBodyReader } from './common/json-body.reader';
 import { requestValidationPipe } from './common/request-validation';
 import type { AppConfig } from './config/app-config';
+import { dashboardHandler } from './dashboard/dashboard.handler';
 import { JOB_DISPATCHER, type JobDispatcher } from './dispatch/job-dispatcher';
 import { LeaseReaperService, systemScheduler, type Scheduler } from './dispatch/lease-reaper.service';
 import { WorkerSessionRegistry } from './dispatch/worker-session.registry';
@@ -36,6 +37,33 @@ export interface ControlPlaneOverrides {
   readonly scheduler?: Scheduler;
 }
 
+/** Routes and validation of the REST API; what its OpenAPI document describes depends on them. */
+export function configureRestApi(app: INestApplication): void {
+  app.setGlobalPrefix('api/v1');
+  app.useGlobalPipes(requestValidationPipe());
+}
+
+/**
+ * The OpenAPI document of the REST API, keys sorted so the document is the same however
+ * routes were registered. The one builder for both the served /api/docs-json and
+ * `npm run api:generate` (scripts/openapi.ts), so the two cannot differ.
+ */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const openApi = new DocumentBuilder()
+    .setTitle('Airlock control plane')
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API token (alt_…)' })
+    .build();
+  return sortKeysDeep(SwaggerModule.createDocument(app, openApi));
+}
+
+function sortKeysDeep<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(sortKeysDeep) as T;
+  if (typeof value !== 'object' || value === null) return value;
+  const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(entries.map(([key, child]) => [key, sortKeysDeep(child)])) as T;
+}
+
 /**
  * Opens the database (embedded when no URL) and applies migrations, establishes first-start
  * state and signing keys, then serves REST and the worker gateway.
@@ -53,15 +81,11 @@ export async function startControlPlane(config: AppConfig, overrides: ControlPla
       // bodyParser: false, because apiBodyReader reads every body (JSON only, bounded).
       { logger, abortOnError: false, forceCloseConnections: true, bodyParser: false },
     );
+    app.use(dashboardHandler(config.dashboardDir, logger));
     app.use(apiBodyReader());
-    app.setGlobalPrefix('api/v1');
-    app.useGlobalPipes(requestValidationPipe());
-    const openApi = new DocumentBuilder()
-      .setTitle('Airlock control plane')
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API token (alt_…)' })
-      .build();
-    SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app!, openApi), { jsonDocumentUrl: 'api/docs-json' });
+    configureRestApi(app);
+    const documented = app;
+    SwaggerModule.setup('api/docs', app, () => buildOpenApiDocument(documented), { jsonDocumentUrl: 'api/docs-json' });
 
     const { bootstrapToken } = await app.get(FirstStartService).ensureDefaults();
     await app.get(SigningKeyService).load();

@@ -1,0 +1,450 @@
+import { useCallback, useEffect, useState } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
+import { api, type Schemas } from '../api/client';
+import { problemOf, unreachableProblem, type ApiProblem } from '../api/problems';
+import { useHasScope } from '../auth/session';
+import { useLiveEvent } from '../live/live-events';
+import { formatCount, formatDuration, formatTime, humanize, shortId } from '../ui/format';
+import { ACTIVE_JOB_STATUSES, RETRYABLE_JOB_STATUSES, StatusBadge } from '../ui/job-status';
+import { readJobResult, type JobResultView } from './job-result';
+import { PhaseTimeline } from './phase-timeline-view';
+
+type JobDetail = Schemas['JobDetailResponse'];
+
+type DetailState =
+  | { readonly kind: 'loading' }
+  | { readonly kind: 'loaded'; readonly job: JobDetail }
+  | { readonly kind: 'failed'; readonly problem: ApiProblem };
+
+/** `/jobs/:jobId`: one job — its state, phase timeline, attempts and metadata-only result — updated live. */
+export function JobDetailPage() {
+  const { jobId = '' } = useParams();
+  const [state, setState] = useState<DetailState>({ kind: 'loading' });
+  const [reloads, setReloads] = useState(0);
+  const reload = useCallback(() => setReloads((n) => n + 1), []);
+
+  useEffect(() => {
+    let current = true;
+    api.GET('/api/v1/jobs/{id}', { params: { path: { id: jobId } } }).then(
+      ({ data, response, error }) => {
+        if (!current) return;
+        setState(data ? { kind: 'loaded', job: data } : { kind: 'failed', problem: problemOf(response, error) });
+      },
+      () => current && setState({ kind: 'failed', problem: unreachableProblem() }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [jobId, reloads]);
+
+  // A different job: show loading, not the last one's data under the new address.
+  useEffect(() => setState({ kind: 'loading' }), [jobId]);
+
+  useLiveEvent('job.changed', (event) => event.jobId === jobId && reload());
+  useLiveEvent('resync', reload);
+
+  if (state.kind === 'loading') {
+    return (
+      <>
+        <title>Job — Airlock</title>
+        <h1 tabIndex={-1}>Job {shortId(jobId)}</h1>
+        <p aria-busy="true">Loading…</p>
+      </>
+    );
+  }
+  if (state.kind === 'failed') {
+    return (
+      <>
+        <title>Job — Airlock</title>
+        <h1 tabIndex={-1}>Job {shortId(jobId)}</h1>
+        <p className="form-problem" role="alert">
+          {state.problem.status === 404 ? 'No such job in this organisation.' : state.problem.message}
+        </p>
+        <p>
+          <Link to="/jobs">Back to the jobs</Link>
+        </p>
+      </>
+    );
+  }
+  return <JobDetailView job={state.job} onChanged={reload} />;
+}
+
+function JobDetailView({ job, onChanged }: { readonly job: JobDetail; readonly onChanged: () => void }) {
+  const result = readJobResult(job.result);
+  const active = ACTIVE_JOB_STATUSES.includes(job.status);
+  return (
+    <>
+      <title>{`Job ${shortId(job.id)} — Airlock`}</title>
+      <p className="breadcrumb">
+        <Link to="/jobs">Jobs</Link> <span aria-hidden="true">/</span>
+      </p>
+      <div className="page-heading">
+        <h1 tabIndex={-1}>
+          Job <span className="mono">{shortId(job.id)}</span>
+        </h1>
+        <StatusBadge status={job.status} />
+        <JobActions job={job} onChanged={onChanged} />
+      </div>
+      {job.implausible.length > 0 ? (
+        <div className="warning" role="note">
+          <p>
+            <strong>
+              <span aria-hidden="true">⚠ </span>Implausible result.
+            </strong>{' '}
+            The figures the worker reported cannot all be true of this attempt; they are kept as reported and left out of analytics.
+          </p>
+          <ul>
+            {job.implausible.map((reason) => (
+              <li key={reason} className="mono">
+                {reason}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      <JobSummary job={job} />
+      <section aria-labelledby="timeline-heading">
+        <h2 id="timeline-heading">Phases</h2>
+        <PhaseTimeline events={job.events} liveAttempt={active ? job.currentAttempt : null} />
+      </section>
+      <AttemptsTable attempts={job.attempts} />
+      {result ? <ResultCounts result={result} /> : null}
+      <details className="events">
+        <summary>All events ({job.events.length})</summary>
+        <EventsTable events={job.events} />
+      </details>
+    </>
+  );
+}
+
+function JobSummary({ job }: { readonly job: JobDetail }) {
+  const finishedIn = job.finishedAt ? Date.parse(job.finishedAt) - Date.parse(job.createdAt) : null;
+  return (
+    <dl className="summary">
+      <div>
+        <dt>Job id</dt>
+        <dd className="mono">{job.id}</dd>
+      </div>
+      <div>
+        <dt>Kind</dt>
+        <dd>{job.kind}</dd>
+      </div>
+      <div>
+        <dt>Repository</dt>
+        <dd>{job.repoAlias ?? '—'}</dd>
+      </div>
+      <div>
+        <dt>Base ref</dt>
+        <dd className="mono">{job.baseRef ?? '—'}</dd>
+      </div>
+      <div>
+        <dt>Attempt</dt>
+        <dd>
+          {job.currentAttempt} of at most {job.maxAttempts}
+        </dd>
+      </div>
+      <div>
+        <dt>Failure</dt>
+        <dd>{job.failureCode ? <span className="mono">{job.failureCode}</span> : '—'}</dd>
+      </div>
+      {job.retryOfJobId ? (
+        <div>
+          <dt>Retry of</dt>
+          <dd>
+            <Link to={`/jobs/${job.retryOfJobId}`} className="mono">
+              {shortId(job.retryOfJobId)}
+            </Link>
+          </dd>
+        </div>
+      ) : null}
+      <div>
+        <dt>Created</dt>
+        <dd>{formatTime(job.createdAt)}</dd>
+      </div>
+      <div>
+        <dt>Updated</dt>
+        <dd>{formatTime(job.updatedAt)}</dd>
+      </div>
+      {job.cancelRequestedAt ? (
+        <div>
+          <dt>Cancel requested</dt>
+          <dd>{formatTime(job.cancelRequestedAt)}</dd>
+        </div>
+      ) : null}
+      <div>
+        <dt>Finished</dt>
+        <dd>
+          {formatTime(job.finishedAt)}
+          {finishedIn !== null ? ` (${formatDuration(finishedIn)} after creation)` : ''}
+        </dd>
+      </div>
+    </dl>
+  );
+}
+
+/** Cancel while the job may still run, retry once it failed or was cancelled; only for jobs:write. */
+function JobActions({ job, onChanged }: { readonly job: JobDetail; readonly onChanged: () => void }) {
+  const canWrite = useHasScope('jobs:write');
+  const navigate = useNavigate();
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ readonly text: string; readonly problem: boolean } | null>(null);
+  if (!canWrite) return null;
+
+  const act = async (action: 'cancel' | 'retry') => {
+    setBusy(true);
+    setMessage(null);
+    try {
+      const path = { params: { path: { id: job.id } } };
+      const { data, response, error } = action === 'cancel' ? await api.POST('/api/v1/jobs/{id}/cancel', path) : await api.POST('/api/v1/jobs/{id}/retry', path);
+      if (!data) {
+        setMessage({ text: problemOf(response, error).message, problem: true });
+        return;
+      }
+      if (action === 'retry') {
+        navigate(`/jobs/${data.id}`);
+        return;
+      }
+      setMessage({ text: response.status === 202 ? 'Cancel requested: the job ends when its worker stops.' : 'Cancelled.', problem: false });
+      onChanged();
+    } catch {
+      setMessage({ text: unreachableProblem().message, problem: true });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="job-actions">
+      {ACTIVE_JOB_STATUSES.includes(job.status) ? (
+        <button type="button" className="danger" disabled={busy || job.cancelRequestedAt !== null} onClick={() => void act('cancel')}>
+          {job.cancelRequestedAt !== null ? 'Cancel requested' : 'Cancel job'}
+        </button>
+      ) : null}
+      {RETRYABLE_JOB_STATUSES.includes(job.status) ? (
+        <button type="button" disabled={busy} onClick={() => void act('retry')}>
+          Retry job
+        </button>
+      ) : null}
+      <p role="status" className={message?.problem ? 'form-problem' : 'form-success'}>
+        {message?.text}
+      </p>
+    </div>
+  );
+}
+
+function AttemptsTable({ attempts }: { readonly attempts: JobDetail['attempts'] }) {
+  return (
+    <section aria-labelledby="attempts-heading">
+      <h2 id="attempts-heading">Attempts</h2>
+      {attempts.length === 0 ? (
+        <p className="muted">Not dispatched yet.</p>
+      ) : (
+        <div className="table-scroll">
+          <table className="data-table">
+            <thead>
+              <tr>
+                <th scope="col" className="numeric">
+                  #
+                </th>
+                <th scope="col">Worker</th>
+                <th scope="col">Status</th>
+                <th scope="col">Dispatched</th>
+                <th scope="col">Acknowledged</th>
+                <th scope="col">Finished</th>
+                <th scope="col">Failure</th>
+              </tr>
+            </thead>
+            <tbody>
+              {attempts.map((attempt) => (
+                <tr key={attempt.number}>
+                  <td className="numeric">{attempt.number}</td>
+                  <td className="mono" title={attempt.workerId}>
+                    {shortId(attempt.workerId)}
+                  </td>
+                  <td>
+                    <StatusBadge status={attempt.status} />
+                  </td>
+                  <td className="nowrap">{formatTime(attempt.dispatchedAt)}</td>
+                  <td className="nowrap">{formatTime(attempt.ackedAt)}</td>
+                  <td className="nowrap">{formatTime(attempt.finishedAt)}</td>
+                  <td>{attempt.failureCode ? <span className="mono">{attempt.failureCode}</span> : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function Figure({ label, value, secondary = false }: { readonly label: string; readonly value: string; readonly secondary?: boolean }) {
+  return (
+    <div className={secondary ? 'figure secondary' : 'figure'}>
+      <dt>{label}</dt>
+      <dd>{value}</dd>
+    </div>
+  );
+}
+
+/** The result's counts: never code, paths or text; the worker sends only these. */
+function ResultCounts({ result }: { readonly result: JobResultView }) {
+  const { tokens, verification, change, policy } = result;
+  return (
+    <section aria-labelledby="result-heading">
+      <h2 id="result-heading">Result</h2>
+      <p className="muted">
+        {result.outcome ? humanize(result.outcome, 'JOB_OUTCOME_') : 'No outcome reported'}
+        {result.failedPhase ? ` in ${humanize(result.failedPhase, 'PHASE_').toLowerCase()}` : ''}
+        {result.metadataLevel ? ` · metadata level ${humanize(result.metadataLevel, 'METADATA_LEVEL_').toLowerCase()}` : ''}
+      </p>
+      <div className="figures-grid">
+        <div>
+          <h3>Tokens</h3>
+          {tokens ? (
+            <dl className="figures">
+              <Figure label="Requests" value={formatCount(tokens.requests)} />
+              <Figure label="Prompt tokens" value={formatCount(tokens.promptTokens)} />
+              <Figure label="Completion tokens" value={formatCount(tokens.completionTokens)} />
+              {result.contextFiles !== null ? <Figure label="Context files" value={formatCount(result.contextFiles)} secondary /> : null}
+            </dl>
+          ) : (
+            <p className="muted">Not reported.</p>
+          )}
+        </div>
+        <div>
+          <h3>Verification</h3>
+          {verification ? (
+            <dl className="figures">
+              <Figure label="Failing before" value={verification.baseTestsRan ? `${verification.failingBefore} of ${verification.testsBefore}` : 'not run'} />
+              <Figure label="Failing after" value={verification.testsRan ? `${verification.failingAfter} of ${verification.testsAfter}` : 'not run'} />
+              <Figure label="Tests fixed" value={formatCount(verification.testsFixed)} />
+              <Figure label="Tests regressed" value={formatCount(verification.testsRegressed)} />
+              <Figure label="Agent test runs" value={formatCount(verification.agentTestRuns)} secondary />
+              <Figure label="Reproduction test added" value={verification.reproductionAdded ? 'yes' : 'no'} secondary />
+            </dl>
+          ) : (
+            <p className="muted">Not reported.</p>
+          )}
+        </div>
+        <div>
+          <h3>Change</h3>
+          {change ? (
+            <dl className="figures">
+              <Figure label="Files changed" value={formatCount(change.filesChanged)} secondary />
+              <Figure label="Lines added" value={formatCount(change.linesAdded)} secondary />
+              <Figure label="Lines removed" value={formatCount(change.linesRemoved)} secondary />
+              <Figure label="Edits applied" value={`${change.editsApplied} of ${change.editsProposed}`} secondary />
+            </dl>
+          ) : (
+            <p className="muted">Not reported.</p>
+          )}
+        </div>
+      </div>
+      <h3>Policy decisions</h3>
+      {policy === null ? (
+        <p className="muted">Not reported.</p>
+      ) : policy.rules.length === 0 ? (
+        <p className="muted">No rule fired (central policy revision {policy.revision}).</p>
+      ) : (
+        <div className="table-scroll">
+          <table className="data-table">
+            <caption className="table-note">
+              Central policy revision {policy.revision}
+              {policy.shadowRevision > 0 ? `, shadow revision ${policy.shadowRevision}` : ''}
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Rule</th>
+                <th scope="col">Level</th>
+                <th scope="col">Outcome</th>
+                <th scope="col" className="numeric">
+                  Times
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {policy.rules.map((rule) => (
+                <tr key={`${rule.rule}/${rule.level}/${rule.outcome}`}>
+                  <td className="mono">{rule.rule}</td>
+                  <td>{humanize(rule.level)}</td>
+                  <td>{humanize(rule.outcome)}</td>
+                  <td className="numeric">{rule.count}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {result.modelUsage.length > 0 ? (
+        <>
+          <h3>Models</h3>
+          <div className="table-scroll">
+            <table className="data-table">
+              <thead>
+                <tr>
+                  <th scope="col">Endpoint</th>
+                  <th scope="col">Model</th>
+                  <th scope="col" className="numeric">
+                    Requests
+                  </th>
+                  <th scope="col" className="numeric">
+                    Prompt tokens
+                  </th>
+                  <th scope="col" className="numeric">
+                    Completion tokens
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {result.modelUsage.map((usage) => (
+                  <tr key={usage.endpointIndex}>
+                    <td>
+                      {usage.endpoint}
+                      {usage.endpointIndex > 0 ? <span className="muted"> (fallback)</span> : null}
+                    </td>
+                    <td className="mono">{usage.model}</td>
+                    <td className="numeric">{formatCount(usage.requests)}</td>
+                    <td className="numeric">{formatCount(usage.promptTokens)}</td>
+                    <td className="numeric">{formatCount(usage.completionTokens)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function EventsTable({ events }: { readonly events: JobDetail['events'] }) {
+  return (
+    <div className="table-scroll">
+      <table className="data-table">
+        <thead>
+          <tr>
+            <th scope="col">At</th>
+            <th scope="col" className="numeric">
+              Attempt
+            </th>
+            <th scope="col">Event</th>
+            <th scope="col">Phase</th>
+            <th scope="col">Failure</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.map((event, index) => (
+            <tr key={index}>
+              <td className="nowrap">{formatTime(event.at)}</td>
+              <td className="numeric">{event.attempt ?? '—'}</td>
+              <td>{humanize(event.type)}</td>
+              <td>{event.phase ? humanize(event.phase, 'PHASE_') : '—'}</td>
+              <td>{event.failureCode ? <span className="mono">{event.failureCode}</span> : '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
