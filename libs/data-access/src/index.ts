@@ -12,6 +12,10 @@ export {
   type CreateUserOutcome,
   type CreateFirstAdminOutcome,
   type UpdateUserOutcome,
+  type OidcIdentity,
+  type OidcAccount,
+  type LinkOidcIdentityOutcome,
+  type CreateOidcUserOutcome,
 } from './repositories/user.repository';
 export { UserSessionRepository, MAX_LIVE_SESSIONS_PER_USER, type SessionGrant, type SessionMethod } from './repositories/user-session.repository';
 export {

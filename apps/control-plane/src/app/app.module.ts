@@ -6,6 +6,10 @@ import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
 import { LoginRateLimiter } from './auth/login-rate-limiter';
+import { OidcAttemptCookies } from './auth/oidc/oidc-attempt-cookie';
+import { OidcClient } from './auth/oidc/oidc-client';
+import { OidcLoginService } from './auth/oidc/oidc-login.service';
+import { OidcController } from './auth/oidc/oidc.controller';
 import { PasswordHasher } from './auth/password-hasher';
 import { SessionCookies } from './auth/session-cookie';
 import { SessionService } from './auth/session.service';
@@ -56,6 +60,7 @@ export class AppModule {
       controllers: [
         HealthController,
         AuthController,
+        OidcController,
         UsersController,
         ApiTokensController,
         EnrollmentTokensController,
@@ -82,6 +87,9 @@ export class AppModule {
         SessionService,
         LoginRateLimiter,
         AuthService,
+        OidcClient,
+        OidcAttemptCookies,
+        OidcLoginService,
         UsersService,
         ApiTokensService,
         SigningKeyService,

@@ -75,6 +75,18 @@ export const ROUTE_SAMPLES: Readonly<Record<string, RouteSample>> = {
     otherTenant: 'own-data',
     cannotSucceed: 'every tenant of the matrix has its first admin already',
   },
+  'GET /api/v1/auth/oidc/login': {
+    access: 'public',
+    path: () => '/api/v1/auth/oidc/login?next=/jobs',
+    otherTenant: 'own-data',
+    cannotSucceed: 'the matrix control plane has no single sign-on (OIDC_NOT_CONFIGURED); oidc.integration-spec.ts signs in through a real identity provider',
+  },
+  'GET /api/v1/auth/oidc/callback': {
+    access: 'public',
+    path: () => '/api/v1/auth/oidc/callback?code=matrix-code&state=matrix-state',
+    otherTenant: 'own-data',
+    cannotSucceed: 'the matrix control plane has no single sign-on (OIDC_NOT_CONFIGURED)',
+  },
   'GET /api/docs': { access: 'public', path: () => '/api/docs', otherTenant: 'own-data' },
   'GET /api/docs-json': { access: 'public', path: () => '/api/docs-json', otherTenant: 'own-data' },
   'GET /api/docs-yaml': { access: 'public', path: () => '/api/docs-yaml', otherTenant: 'own-data' },

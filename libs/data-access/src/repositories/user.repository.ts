@@ -39,6 +39,34 @@ export interface UserChanges {
   readonly disabled?: boolean;
 }
 
+/** Who a person is at an OpenID Connect identity provider: unique together, across tenants. */
+export interface OidcIdentity {
+  readonly issuer: string;
+  readonly subject: string;
+}
+
+/** What a single sign-on needs to know of a person. */
+export interface OidcAccount {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly email: string;
+  readonly displayName: string;
+  readonly role: Role;
+  readonly disabledAt: Date | null;
+  /** The identity the person is linked to; null until their first single sign-on. */
+  readonly oidcIssuer: string | null;
+  readonly oidcSubject: string | null;
+}
+
+export type LinkOidcIdentityOutcome =
+  | { readonly kind: 'LINKED'; readonly user: OidcAccount }
+  /** The person was linked (to any identity) meanwhile: nothing changed. */
+  | { readonly kind: 'ALREADY_LINKED' }
+  /** Another person holds this identity already: nothing changed. */
+  | { readonly kind: 'IDENTITY_TAKEN' };
+
+export type CreateOidcUserOutcome = { readonly kind: 'CREATED'; readonly user: OidcAccount } | { readonly kind: 'EMAIL_TAKEN' } | { readonly kind: 'IDENTITY_TAKEN' };
+
 export type CreateUserOutcome = { readonly kind: 'CREATED'; readonly user: UserView } | { readonly kind: 'EMAIL_TAKEN' };
 export type CreateFirstAdminOutcome = CreateUserOutcome | { readonly kind: 'ALREADY_BOOTSTRAPPED' };
 export type UpdateUserOutcome =
@@ -71,6 +99,17 @@ const CREDENTIALS_SELECT = {
   disabledAt: true,
 } as const satisfies Prisma.UserSelect;
 
+const OIDC_ACCOUNT_SELECT = {
+  id: true,
+  tenantId: true,
+  email: true,
+  displayName: true,
+  role: true,
+  disabledAt: true,
+  oidcIssuer: true,
+  oidcSubject: true,
+} as const satisfies Prisma.UserSelect;
+
 class EmailTaken extends Error {
   override readonly name = 'EmailTaken';
 }
@@ -82,6 +121,15 @@ function toView(row: Prisma.UserGetPayload<{ select: typeof VIEW_SELECT }>): Use
 
 function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+class OidcIdentityTaken extends Error {
+  override readonly name = 'OidcIdentityTaken';
+}
+
+/** The person as the audit log names them when they act on their own account (their first single sign-on). */
+function selfActor(user: OidcAccount, sourceIp: string | null): AuditActor {
+  return { kind: 'USER', id: user.id, name: user.displayName, sourceIp };
 }
 
 /**
@@ -99,6 +147,113 @@ export class UserRepository {
 
   async findCredentials(tenantId: string, userId: string): Promise<UserCredentials | null> {
     return this.db.user.findFirst({ where: { id: userId, tenantId }, select: CREDENTIALS_SELECT });
+  }
+
+  /** The person linked to this identity-provider account, in whichever tenant. */
+  async findByOidcIdentity(identity: OidcIdentity): Promise<OidcAccount | null> {
+    return this.db.user.findUnique({ where: { oidcIssuer_oidcSubject: { oidcIssuer: identity.issuer, oidcSubject: identity.subject } }, select: OIDC_ACCOUNT_SELECT });
+  }
+
+  /** The person with this (normalised) email, as a single sign-on matches a verified email. */
+  async findOidcAccountByEmail(email: string): Promise<OidcAccount | null> {
+    return this.db.user.findUnique({ where: { email }, select: OIDC_ACCOUNT_SELECT });
+  }
+
+  /**
+   * Links a person not yet linked to any identity to this one, audited as user.oidc-linked
+   * with the person as actor (their own sign-in proved the identity and the email). Only a
+   * person linked to nothing is changed, so a concurrent link is never overwritten.
+   */
+  async linkOidcIdentityAudited(input: { userId: string; tenantId: string; identity: OidcIdentity; sourceIp: string | null; now: Date }): Promise<LinkOidcIdentityOutcome> {
+    const { tenantId, identity, now } = input;
+    try {
+      return await this.db.$transaction(async (tx) => {
+        await lockTenantAdminActions(tx, tenantId);
+        const linked = await tx.user.updateMany({
+          where: { id: input.userId, tenantId, oidcIssuer: null, oidcSubject: null },
+          data: { oidcIssuer: identity.issuer, oidcSubject: identity.subject },
+        });
+        if (linked.count === 0) return { kind: 'ALREADY_LINKED' as const };
+        const user = await tx.user.findUniqueOrThrow({ where: { id: input.userId }, select: OIDC_ACCOUNT_SELECT });
+        await appendAuditEntry(
+          tx,
+          tenantId,
+          selfActor(user, input.sourceIp),
+          { action: 'user.oidc-linked', target: `user:${user.id}`, details: { issuer: identity.issuer, subject: identity.subject } },
+          now,
+        );
+        return { kind: 'LINKED' as const, user };
+      });
+    } catch (error) {
+      // The update changes no email: a unique violation can only be the identity's index.
+      if (isUniqueViolation(error)) return { kind: 'IDENTITY_TAKEN' };
+      throw error;
+    }
+  }
+
+  /**
+   * Creates a person on their first single sign-on (no password; they sign in by OIDC only),
+   * linked to their identity and audited as user.created (email, role, method oidc) with the
+   * person as actor. The unique indexes decide races on the email or the identity.
+   */
+  async createFromOidcAudited(input: {
+    tenantId: string;
+    email: string;
+    displayName: string;
+    role: Role;
+    identity: OidcIdentity;
+    sourceIp: string | null;
+    now: Date;
+  }): Promise<CreateOidcUserOutcome> {
+    const { tenantId, identity, now } = input;
+    try {
+      return await this.db.$transaction(async (tx) => {
+        await lockTenantAdminActions(tx, tenantId);
+        if (await tx.user.findUnique({ where: { email: input.email }, select: { id: true } })) throw new EmailTaken();
+        const identityHolder = await tx.user.findUnique({
+          where: { oidcIssuer_oidcSubject: { oidcIssuer: identity.issuer, oidcSubject: identity.subject } },
+          select: { id: true },
+        });
+        if (identityHolder) throw new OidcIdentityTaken();
+        const user = await tx.user.create({
+          data: {
+            tenantId,
+            email: input.email,
+            displayName: input.displayName,
+            role: input.role,
+            passwordHash: null,
+            oidcIssuer: identity.issuer,
+            oidcSubject: identity.subject,
+            createdAt: now,
+            lastLoginAt: now,
+          },
+          select: OIDC_ACCOUNT_SELECT,
+        });
+        await appendAuditEntry(
+          tx,
+          tenantId,
+          selfActor(user, input.sourceIp),
+          { action: 'user.created', target: `user:${user.id}`, details: { email: user.email, role: user.role, method: 'oidc' } },
+          now,
+        );
+        return { kind: 'CREATED' as const, user };
+      });
+    } catch (error) {
+      if (error instanceof OidcIdentityTaken) return { kind: 'IDENTITY_TAKEN' };
+      if (error instanceof EmailTaken) return { kind: 'EMAIL_TAKEN' };
+      // Lost a race the tenant's lock does not serialise (emails and identities are unique
+      // across tenants): which index refused it is told by who holds the identity now.
+      if (isUniqueViolation(error)) return (await this.findByOidcIdentity(identity)) ? { kind: 'IDENTITY_TAKEN' } : { kind: 'EMAIL_TAKEN' };
+      throw error;
+    }
+  }
+
+  /**
+   * A single sign-on: records when, and nothing else. The count of wrong passwords and a
+   * lock stay: they guard the password, which this sign-in did not prove.
+   */
+  async recordOidcLogin(userId: string, now: Date): Promise<void> {
+    await this.db.user.update({ where: { id: userId }, data: { lastLoginAt: now } });
   }
 
   /** Whether the tenant has any user at all (the bootstrap route works only while it has none). */

@@ -9,10 +9,12 @@ export interface TestOidcClient {
   readonly redirect_uris: readonly string[];
 }
 
-/** A person who can sign in at the identity provider, by login name. */
+/**
+ * A person who can sign in at the identity provider, by login name. The login name is also
+ * their subject (`sub`): oidc-provider's development login form makes what is typed the
+ * account id, and the account id the subject, so no other subject can be given.
+ */
 export interface TestOidcAccount {
-  /** The subject identifier; the login name when absent. */
-  readonly sub?: string;
   readonly claims: { readonly email?: string; readonly email_verified?: boolean; readonly name?: string };
 }
 
@@ -32,6 +34,11 @@ const START_TIMEOUT_MS = 20_000;
 export async function startTestIdentityProvider(options: {
   readonly clients: readonly TestOidcClient[];
   readonly accounts: Readonly<Record<string, TestOidcAccount>>;
+  /**
+   * The port to listen on (default: one the system picks). A test that starts a relying party
+   * before its provider (a provider that is down, then up) fixes the issuer URL this way.
+   */
+  readonly port?: number;
 }): Promise<TestIdentityProvider> {
   const child = spawn(process.execPath, [path.join(__dirname, 'identity-provider.process.mjs')], {
     env: { ...process.env, AIRLOCK_TEST_IDP_CONFIG: JSON.stringify(options) },

@@ -64,15 +64,15 @@ export class SessionResponse {
 }
 
 export class OidcProviderResponse {
-  @ApiProperty({ example: 'Log in with Okta' }) displayName!: string;
-  @ApiProperty({ description: 'Where the browser goes to start an OIDC login' }) loginUrl!: string;
+  @ApiProperty({ example: 'Okta', description: 'The identity provider\'s name, as the button says "Sign in with …" (AIRLOCK_OIDC_DISPLAY_NAME)' }) displayName!: string;
+  @ApiProperty({ example: '/api/v1/auth/oidc/login', description: 'Where the browser goes to start a single sign-on; add ?next=<path> to land there afterwards' }) loginUrl!: string;
 }
 
 export class AuthProvidersResponse {
   @ApiProperty({ description: 'Whether email and password logins are offered (always true)' })
   password!: boolean;
 
-  @ApiProperty({ type: OidcProviderResponse, nullable: true, description: 'The single sign-on provider; null while none is configured' })
+  @ApiProperty({ type: OidcProviderResponse, nullable: true, description: 'The single sign-on provider; null while none is configured (listed also while it cannot be reached)' })
   oidc!: OidcProviderResponse | null;
 
   @ApiProperty({ description: 'True until the first admin is created with POST /api/v1/auth/bootstrap' })

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataAccess, type AuditActor } from '@airlock/data-access';
 import { FirstStartService } from '../bootstrap/first-start.service';
 import { CLOCK, type Clock } from '../common/clock';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EmailTakenError } from '../people/email-taken.error';
 import { AccountDisabledError } from './account-disabled.error';
 import { AccountLockedError } from './account-locked.error';
@@ -15,13 +16,16 @@ import { hashSecretToken } from './secret-token';
 import { SessionService, type OpenedSession } from './session.service';
 import { UnauthenticatedError } from './unauthenticated.error';
 
+/** Where the login page's single sign-on button leads (OidcController). */
+export const OIDC_LOGIN_PATH = '/api/v1/auth/oidc/login';
+
 /** Wrong passwords in a row that lock an account, and for how long (kept in the database, so across replicas). */
 export const ACCOUNT_LOCKOUT = { maxFailures: 5, lockMs: 15 * 60_000 } as const;
 
 /** The login providers the login page offers. */
 export interface AuthProviders {
   readonly password: true;
-  /** Filled once single sign-on is configured; none is yet. */
+  /** The identity provider's button, when single sign-on is configured (AIRLOCK_OIDC_ISSUER); null otherwise. */
   readonly oidc: { readonly displayName: string; readonly loginUrl: string } | null;
   readonly needsBootstrap: boolean;
 }
@@ -43,11 +47,17 @@ export class AuthService {
     private readonly sessions: SessionService,
     private readonly firstStart: FirstStartService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /**
+   * What the login page offers. Single sign-on is listed whenever it is configured, also while
+   * the identity provider cannot be reached: its login then says so (OIDC_UNAVAILABLE).
+   */
   async providers(): Promise<AuthProviders> {
     if (!this.defaultTenantBootstrapped) this.defaultTenantBootstrapped = await this.data.users.anyForTenant(this.firstStart.defaultTenantId());
-    return { password: true, oidc: null, needsBootstrap: !this.defaultTenantBootstrapped };
+    const oidc = this.config.oidc ? { displayName: this.config.oidc.displayName, loginUrl: OIDC_LOGIN_PATH } : null;
+    return { password: true, oidc, needsBootstrap: !this.defaultTenantBootstrapped };
   }
 
   /**

@@ -178,3 +178,95 @@ describe('loadAppConfig: dashboard sessions and the public URL', () => {
     },
   );
 });
+
+describe('loadAppConfig: single sign-on (OIDC)', () => {
+  let dir: string;
+  let secretFile: string;
+  const CLIENT_SECRET = 'oidc-client-secret-never-echoed';
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'airlock-app-config-oidc-'));
+    secretFile = join(dir, 'client-secret');
+    writeFileSync(secretFile, `  ${CLIENT_SECRET}\n`);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const complete = () => ({
+    AIRLOCK_PUBLIC_URL: 'https://airlock.example.com',
+    AIRLOCK_OIDC_ISSUER: 'https://login.example.com/realms/acme',
+    AIRLOCK_OIDC_CLIENT_ID: 'airlock',
+    AIRLOCK_OIDC_CLIENT_SECRET_FILE: secretFile,
+  });
+
+  it('is off without the variables', () => {
+    expect(loadAppConfig({}).oidc).toBeUndefined();
+  });
+
+  it('reads the client secret once, trimmed, defaults the rest, and never serialises the secret', () => {
+    const oidc = loadAppConfig(complete()).oidc;
+    expect(oidc).toMatchObject({
+      issuer: 'https://login.example.com/realms/acme',
+      insecureLoopbackIssuer: false,
+      clientId: 'airlock',
+      clientSecret: CLIENT_SECRET,
+      clientSecretFile: secretFile,
+      displayName: 'single sign-on',
+      newUserRole: null,
+      redirectUri: 'https://airlock.example.com/api/v1/auth/oidc/callback',
+    });
+    expect(JSON.stringify({ oidc })).not.toContain(CLIENT_SECRET);
+    expect(JSON.parse(JSON.stringify(oidc))).toMatchObject({ clientId: 'airlock', clientSecretFile: secretFile });
+  });
+
+  it('takes a display name and the role of people created on their first sign-in', () => {
+    const oidc = loadAppConfig({ ...complete(), AIRLOCK_OIDC_DISPLAY_NAME: ' Okta ', AIRLOCK_OIDC_NEW_USER_ROLE: 'VIEWER' }).oidc;
+    expect(oidc).toMatchObject({ displayName: 'Okta', newUserRole: 'VIEWER' });
+    expect(problemsOf({ ...complete(), AIRLOCK_OIDC_NEW_USER_ROLE: 'OWNER' })).toEqual([
+      'AIRLOCK_OIDC_NEW_USER_ROLE: expected one of VIEWER, MANAGER, ADMIN, or unset so that only people an admin created can sign in',
+    ]);
+    expect(problemsOf({ ...complete(), AIRLOCK_OIDC_DISPLAY_NAME: 'Okta\nor not' })).toEqual([expect.stringMatching(/^AIRLOCK_OIDC_DISPLAY_NAME: expected 1\.\.60 characters on one line/)]);
+  });
+
+  it('is all or nothing, naming what is missing', () => {
+    expect(problemsOf({ AIRLOCK_PUBLIC_URL: 'https://airlock.example.com', AIRLOCK_OIDC_ISSUER: 'https://login.example.com' })).toEqual([
+      expect.stringMatching(/^AIRLOCK_OIDC_CLIENT_ID: expected a value as well, since AIRLOCK_OIDC_ISSUER is set/),
+      expect.stringMatching(/^AIRLOCK_OIDC_CLIENT_SECRET_FILE: expected a value as well, since AIRLOCK_OIDC_ISSUER is set/),
+    ]);
+    expect(problemsOf({ AIRLOCK_PUBLIC_URL: 'https://airlock.example.com', AIRLOCK_OIDC_CLIENT_ID: 'airlock', AIRLOCK_OIDC_CLIENT_SECRET_FILE: secretFile })).toEqual([
+      expect.stringMatching(/^AIRLOCK_OIDC_ISSUER: expected a value as well, since AIRLOCK_OIDC_CLIENT_ID and AIRLOCK_OIDC_CLIENT_SECRET_FILE are set/),
+    ]);
+    expect(problemsOf({ AIRLOCK_OIDC_NEW_USER_ROLE: 'VIEWER' })).toEqual([expect.stringMatching(/^AIRLOCK_OIDC_NEW_USER_ROLE: has no effect without single sign-on/)]);
+  });
+
+  it('needs the public URL, which the redirect URI is made of', () => {
+    const { AIRLOCK_PUBLIC_URL: _unset, ...withoutPublicUrl } = complete();
+    expect(problemsOf(withoutPublicUrl)).toEqual([expect.stringMatching(/^AIRLOCK_PUBLIC_URL: expected the URL browsers reach the control plane at, since single sign-on is set up/)]);
+  });
+
+  it('takes plain http only for an issuer on a loopback address', () => {
+    for (const issuer of ['http://127.0.0.1:9000', 'http://localhost:9000/realms/lab', 'http://[::1]:9000']) {
+      expect(loadAppConfig({ ...complete(), AIRLOCK_OIDC_ISSUER: issuer }).oidc).toMatchObject({ issuer, insecureLoopbackIssuer: true });
+    }
+    for (const issuer of ['http://login.example.com', 'http://10.0.0.5', 'login.example.com', 'https://login.example.com/?tenant=1', 'https://user:pw@login.example.com', 'https://login.example.com#x']) {
+      expect(problemsOf({ ...complete(), AIRLOCK_OIDC_ISSUER: issuer })).toEqual([expect.stringMatching(/^AIRLOCK_OIDC_ISSUER: expected an absolute https:\/\/ URL without query, fragment or credentials/)]);
+    }
+  });
+
+  it('refuses a client secret file that is missing, empty or not one line, without printing it', () => {
+    const empty = join(dir, 'empty');
+    writeFileSync(empty, '\n');
+    const twoLines = join(dir, 'two-lines');
+    writeFileSync(twoLines, `${CLIENT_SECRET}\nsecond line\n`);
+    expect(problemsOf({ ...complete(), AIRLOCK_OIDC_CLIENT_SECRET_FILE: join(dir, 'missing') })).toEqual([
+      expect.stringMatching(/^AIRLOCK_OIDC_CLIENT_SECRET_FILE: expected a readable file holding the client secret \(ENOENT/),
+    ]);
+    expect(problemsOf({ ...complete(), AIRLOCK_OIDC_CLIENT_SECRET_FILE: empty })).toEqual([expect.stringMatching(/^AIRLOCK_OIDC_CLIENT_SECRET_FILE: expected the client secret on one line/)]);
+    const problems = problemsOf({ ...complete(), AIRLOCK_OIDC_CLIENT_SECRET_FILE: twoLines });
+    expect(problems).toEqual([expect.stringMatching(/^AIRLOCK_OIDC_CLIENT_SECRET_FILE: expected the client secret on one line/)]);
+    expect(problems.join()).not.toContain(CLIENT_SECRET);
+  });
+
+  it('refuses a client id with spaces', () => {
+    expect(problemsOf({ ...complete(), AIRLOCK_OIDC_CLIENT_ID: 'air lock' })).toEqual([expect.stringMatching(/^AIRLOCK_OIDC_CLIENT_ID: expected the client id/)]);
+  });
+});

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '@airlock/duration';
 import { ID_PATTERNS } from '@airlock/protocol';
+import type { Role } from '@airlock/data-access';
+import { ROLES } from '../auth/access';
 import { InvalidConfigError } from './invalid-config.error';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
@@ -60,6 +62,8 @@ export interface AppConfig {
   readonly publicUrl: string | undefined;
   /** Dashboard sessions (docs/access.md). */
   readonly sessions: SessionConfig;
+  /** Single sign-on with an OpenID Connect identity provider; undefined when not configured. */
+  readonly oidc: OidcConfig | undefined;
   readonly logLevel: (typeof LOG_LEVELS)[number];
 }
 
@@ -69,6 +73,29 @@ export interface SessionConfig {
   readonly ttlMs: number;
   /** A session unused this long ends (AIRLOCK_SESSION_IDLE_TIMEOUT). */
   readonly idleTimeoutMs: number;
+}
+
+/**
+ * Single sign-on (docs/access.md): the identity provider, this control plane's client at it,
+ * and who may come in. `toJSON` hides the client secret so that logging the config can never
+ * print it.
+ */
+export interface OidcConfig {
+  /** The issuer identifier as configured (AIRLOCK_OIDC_ISSUER); discovery reads `<issuer>/.well-known/openid-configuration`. */
+  readonly issuer: string;
+  /** The issuer is plain http on a loopback address: allowed for tests and labs only. */
+  readonly insecureLoopbackIssuer: boolean;
+  readonly clientId: string;
+  /** Read once from AIRLOCK_OIDC_CLIENT_SECRET_FILE at boot, surrounding whitespace removed. */
+  readonly clientSecret: string;
+  readonly clientSecretFile: string;
+  /** What the login page's button says after "Sign in with". */
+  readonly displayName: string;
+  /** The role a first sign-in with a verified email gets; null: only people an admin created may sign in. */
+  readonly newUserRole: Role | null;
+  /** Where the identity provider sends the browser back: `<AIRLOCK_PUBLIC_URL>/api/v1/auth/oidc/callback`. */
+  readonly redirectUri: string;
+  toJSON(): Omit<OidcConfig, 'clientSecret' | 'toJSON'>;
 }
 
 /**
@@ -134,6 +161,36 @@ const publicUrl = z.string().transform((text, ctx) => {
   return url.origin;
 });
 
+/** The path of the callback the identity provider redirects to, under the public URL. */
+export const OIDC_CALLBACK_PATH = '/api/v1/auth/oidc/callback';
+
+/** Plain http is accepted for an issuer on one of these hosts only: nothing crosses a network. */
+const LOOPBACK_HOSTNAMES: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+const OIDC_ISSUER_EXPECTATION =
+  'expected an absolute https:// URL without query, fragment or credentials, e.g. https://login.example.com/realms/acme (http:// only on 127.0.0.1, localhost or [::1], for tests and labs)';
+
+const oidcIssuer = z.string().transform((text, ctx) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  const allowedScheme = url && (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTNAMES.has(url.hostname)));
+  if (!url || !allowedScheme || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '' || /[?#]$/.test(text)) {
+    ctx.addIssue({ code: 'custom', message: OIDC_ISSUER_EXPECTATION });
+    return z.NEVER;
+  }
+  // Kept as written: the provider's metadata must name exactly this issuer.
+  return { issuer: text, insecureLoopbackIssuer: url.protocol === 'http:' };
+});
+
+/** Longest client secret file read; real ones are well under a hundred characters. */
+const MAX_OIDC_CLIENT_SECRET_BYTES = 4_096;
+const MAX_OIDC_DISPLAY_NAME_LENGTH = 60;
+const OIDC_NEW_USER_ROLES = [...ROLES].reverse() as readonly Role[];
+
 // Variables whose values must never appear in an error message.
 const SECRET_VARIABLES: ReadonlySet<string> = new Set(['DATABASE_URL']);
 
@@ -177,6 +234,24 @@ const environmentSchema = z.object({
   AIRLOCK_PUBLIC_URL: publicUrl.optional(),
   AIRLOCK_SESSION_TTL: duration(300_000, 2_592_000_000).default(43_200_000),
   AIRLOCK_SESSION_IDLE_TIMEOUT: duration(60_000, 86_400_000).default(1_800_000),
+  AIRLOCK_OIDC_ISSUER: oidcIssuer.optional(),
+  AIRLOCK_OIDC_CLIENT_ID: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, 'expected the client id the identity provider gave this control plane (1..255 visible ASCII characters, no spaces)')
+    .optional(),
+  AIRLOCK_OIDC_CLIENT_SECRET_FILE: z.string().min(1, 'expected a file path').optional(),
+  AIRLOCK_OIDC_DISPLAY_NAME: z
+    .string()
+    .transform((text) => text.trim())
+    .pipe(
+      z
+        .string()
+        .min(1, `expected 1..${MAX_OIDC_DISPLAY_NAME_LENGTH} characters on one line`)
+        .max(MAX_OIDC_DISPLAY_NAME_LENGTH, `expected 1..${MAX_OIDC_DISPLAY_NAME_LENGTH} characters on one line`)
+        .regex(/^[^\p{Cc}]+$/u, `expected 1..${MAX_OIDC_DISPLAY_NAME_LENGTH} characters on one line`),
+    )
+    .optional(),
+  AIRLOCK_OIDC_NEW_USER_ROLE: z.enum(OIDC_NEW_USER_ROLES as [Role, ...Role[]], { message: `expected one of ${OIDC_NEW_USER_ROLES.join(', ')}, or unset so that only people an admin created can sign in` }).optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('log'),
 });
 
@@ -207,6 +282,7 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>)
     throw new InvalidConfigError(['AIRLOCK_SESSION_IDLE_TIMEOUT: expected a duration no longer than AIRLOCK_SESSION_TTL, which ends every session anyway']);
   }
   const tls = loadGrpcTls(vars.AIRLOCK_GRPC_TLS_CERT_FILE, vars.AIRLOCK_GRPC_TLS_KEY_FILE);
+  const oidc = loadOidc(vars);
   return {
     databaseUrl: vars.DATABASE_URL,
     dataDir: path.resolve(vars.AIRLOCK_DATA_DIR),
@@ -231,6 +307,7 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>)
     dashboardDir: path.resolve(vars.AIRLOCK_DASHBOARD_DIR),
     publicUrl: vars.AIRLOCK_PUBLIC_URL,
     sessions: { ttlMs: vars.AIRLOCK_SESSION_TTL, idleTimeoutMs: vars.AIRLOCK_SESSION_IDLE_TIMEOUT },
+    oidc,
     logLevel: vars.LOG_LEVEL,
   };
 }
@@ -275,6 +352,62 @@ function loadGrpcTls(certFile: string | undefined, keyFile: string | undefined):
   if (problems.length > 0 || !certChainPem || !privateKeyPem) throw new InvalidConfigError(problems);
   const files = { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) };
   return { ...files, certChainPem, privateKeyPem, toJSON: () => files };
+}
+
+/**
+ * Single sign-on is all or nothing: the issuer, the client id and the client secret file
+ * together, and the public URL the identity provider sends people back to. A partial setup
+ * is a start-up error naming what is missing rather than a login button that cannot work.
+ * The secret is read here, once; problems name the file, never what is in it.
+ */
+function loadOidc(vars: z.infer<typeof environmentSchema>): OidcConfig | undefined {
+  const required = {
+    AIRLOCK_OIDC_ISSUER: vars.AIRLOCK_OIDC_ISSUER,
+    AIRLOCK_OIDC_CLIENT_ID: vars.AIRLOCK_OIDC_CLIENT_ID,
+    AIRLOCK_OIDC_CLIENT_SECRET_FILE: vars.AIRLOCK_OIDC_CLIENT_SECRET_FILE,
+  };
+  const set = Object.entries(required).filter(([, value]) => value !== undefined).map(([name]) => name);
+  const optionalSet = ['AIRLOCK_OIDC_DISPLAY_NAME', 'AIRLOCK_OIDC_NEW_USER_ROLE'].filter((name) => vars[name as keyof typeof vars] !== undefined);
+  if (set.length === 0) {
+    if (optionalSet.length > 0) {
+      throw new InvalidConfigError(optionalSet.map((name) => `${name}: has no effect without single sign-on; set AIRLOCK_OIDC_ISSUER, AIRLOCK_OIDC_CLIENT_ID and AIRLOCK_OIDC_CLIENT_SECRET_FILE too, or unset it`));
+    }
+    return undefined;
+  }
+  const missing = Object.keys(required).filter((name) => !set.includes(name));
+  const problems = missing.map((name) => `${name}: expected a value as well, since ${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set (single sign-on needs the issuer, the client id and the client secret file)`);
+  if (vars.AIRLOCK_PUBLIC_URL === undefined) {
+    problems.push(`AIRLOCK_PUBLIC_URL: expected the URL browsers reach the control plane at, since single sign-on is set up: the identity provider sends people back to <AIRLOCK_PUBLIC_URL>${OIDC_CALLBACK_PATH}`);
+  }
+  const { AIRLOCK_OIDC_ISSUER: issuer, AIRLOCK_OIDC_CLIENT_ID: clientId, AIRLOCK_OIDC_CLIENT_SECRET_FILE: secretFile } = required;
+  const clientSecret = secretFile === undefined ? undefined : readClientSecret(secretFile, problems);
+  if (problems.length > 0 || !issuer || !clientId || !secretFile || clientSecret === undefined || vars.AIRLOCK_PUBLIC_URL === undefined) throw new InvalidConfigError(problems);
+  const visible = {
+    issuer: issuer.issuer,
+    insecureLoopbackIssuer: issuer.insecureLoopbackIssuer,
+    clientId,
+    clientSecretFile: path.resolve(secretFile),
+    displayName: vars.AIRLOCK_OIDC_DISPLAY_NAME ?? 'single sign-on',
+    newUserRole: vars.AIRLOCK_OIDC_NEW_USER_ROLE ?? null,
+    redirectUri: `${vars.AIRLOCK_PUBLIC_URL}${OIDC_CALLBACK_PATH}`,
+  };
+  return { ...visible, clientSecret, toJSON: () => visible };
+}
+
+function readClientSecret(file: string, problems: string[]): string | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    problems.push(`AIRLOCK_OIDC_CLIENT_SECRET_FILE: expected a readable file holding the client secret (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}: ${file})`);
+    return undefined;
+  }
+  const secret = bytes.length <= MAX_OIDC_CLIENT_SECRET_BYTES ? bytes.toString('utf8').trim() : '';
+  if (secret === '' || /[\r\n]/.test(secret)) {
+    problems.push(`AIRLOCK_OIDC_CLIENT_SECRET_FILE: expected the client secret on one line, 1..${MAX_OIDC_CLIENT_SECRET_BYTES} bytes, in ${file}`);
+    return undefined;
+  }
+  return secret;
 }
 
 function readPem(variable: string, file: string, problems: string[]): Buffer | undefined {
