@@ -101,5 +101,32 @@ export {
   type AuditLogFilter,
   type AuditLogPage,
 } from './repositories/admin-audit.repository';
+export {
+  AnalyticsRepository,
+  DEFAULT_ANALYTICS_SETTINGS,
+  nextDay,
+  type AnalyticsAggregates,
+  type AnalyticsReadOptions,
+  type AnalyticsScope,
+  type AnalyticsSettingsChange,
+  type AnalyticsSettingsValues,
+  type AnalyticsSettingsView,
+  type CohortCounts,
+  type CohortDay,
+  type CohortSlice,
+  type FleetDay,
+  type ModelPrice,
+  type OutcomeCounts,
+  type PolicyDecisionCounts,
+  type SpendTokensDay,
+  type TokenUsageDay,
+} from './repositories/analytics.repository';
+export {
+  HISTOGRAM_CEILING_MS,
+  HISTOGRAM_FLOOR_MS,
+  HISTOGRAM_MAX_ESTIMATE_FACTOR,
+  histogramPercentileMs,
+  histogramsByMetric,
+} from './repositories/analytics-histogram';
 export { isDatabaseUnavailableError } from './database-availability';
 export type { Role, JobStatus, JobKind, AttemptStatus, JobEventType, WorkerStatus, PolicyScope, PolicyMode, PolicyRevisionChange } from '@prisma/client';

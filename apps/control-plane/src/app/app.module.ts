@@ -1,6 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { DataAccess } from '@airlock/data-access';
+import { AnalyticsController } from './analytics/analytics.controller';
+import { AnalyticsService } from './analytics/analytics.service';
 import { AuditLogController } from './audit/audit-log.controller';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
@@ -71,6 +73,7 @@ export class AppModule {
         PoliciesController,
         PolicyController,
         AuditLogController,
+        AnalyticsController,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: options.config },
@@ -95,6 +98,7 @@ export class AppModule {
         SigningKeyService,
         EnrollmentService,
         JobsService,
+        AnalyticsService,
         EventStreamService,
         PoliciesService,
         PolicyDistributor,
