@@ -1,6 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
+import { BrowserRouter, Route, Routes } from 'react-router';
 import { AppShell } from './app/app-shell';
 import { NotFoundPage } from './app/not-found-page';
 import { RequireSession } from './app/require-session';
@@ -13,6 +13,7 @@ import { AuditPage } from './audit/audit-page';
 import { PolicyRoutes } from './policies/policy-routes';
 import { PeopleRoutes } from './people/people-routes';
 import { AccountPage } from './account/account-page';
+import { AnalyticsRoute, StartPageRedirect } from './analytics/analytics-routes';
 import './styles.css';
 
 // Declarative routing: the screens load their own data, so the data router (loaders,
@@ -32,7 +33,8 @@ createRoot(root).render(
               </RequireSession>
             }
           >
-            <Route index element={<Navigate to="/jobs" replace />} />
+            <Route index element={<StartPageRedirect />} />
+            <Route path="/analytics" element={<AnalyticsRoute />} />
             <Route path="/jobs" element={<JobsPage />} />
             <Route path="/jobs/:jobId" element={<JobDetailPage />} />
             <Route path="/fleet/*" element={<FleetRoutes />} />

@@ -1031,7 +1031,7 @@ export interface components {
         AttemptStatus: "DISPATCHED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "REJECTED" | "LEASE_EXPIRED" | "CANCELLED";
         AuditEntryResponse: {
             /**
-             * @description What was done; docs/audit-log.md lists every action
+             * @description What was done, e.g. policy.published or worker.revoked (docs/audit-log.md lists every action)
              * @example policy.published
              */
             action: string;
@@ -1348,7 +1348,7 @@ export interface components {
             delivered: number;
             /** @description Delivered although their tests did not pass: an advisory or switched-off tests-must-pass let them through */
             deliveredWithoutTestsPassed: number;
-            /** @description Created jobs no worker has taken yet: they have no pool, so a pool filter leaves them out */
+            /** @description Created jobs no worker has run or turned down yet: they have no pool, so a pool filter leaves them out */
             notYetDispatched: number;
             /** @description Of those, jobs an attempt of which reached RUNNING */
             ran: number;
@@ -1914,7 +1914,10 @@ export interface components {
             title: string;
         };
         TimeResponse: {
+            /** @description Durations of fix jobs (noop jobs are probes without phases), on the day they finished */
             attribution: components["schemas"]["AnalyticsAttribution"];
+            /** @description False when the request filters by both repoAlias and pool: durations are kept per repository and per pool, not per pair, so no percentile is given */
+            percentilesAvailable: boolean;
             /** @description Per phase the results report, in the order a fix job runs them */
             phases: components["schemas"]["PhasePercentilesResponse"][];
             /** @description Created → first dispatched to a worker, of finished jobs that were dispatched */

@@ -6,6 +6,7 @@ import { humanize } from '../ui/format';
 
 /** The screens that exist, in the order the navigation lists them. */
 const SCREENS: ReadonlyArray<{ readonly path: string; readonly label: string; readonly scope?: Scope }> = [
+  { path: '/analytics', label: 'Analytics', scope: 'analytics:read' },
   { path: '/jobs', label: 'Jobs' },
   { path: '/fleet', label: 'Fleet', scope: 'fleet:read' },
   { path: '/policies', label: 'Policies', scope: 'policy:read' },

@@ -75,7 +75,7 @@ export class AuditEntryResponse {
   @ApiProperty({ enum: ['USER', 'API_TOKEN'] }) actorKind!: string;
   @ApiProperty({ format: 'uuid', description: 'The user or API token that acted' }) actorId!: string;
   @ApiProperty({ description: "The user's or token's name when it acted" }) actorName!: string;
-  @ApiProperty({ example: 'policy.published', description: 'What was done; docs/audit-log.md lists every action' })
+  @ApiProperty({ example: 'policy.published', description: 'What was done, e.g. policy.published or worker.revoked (docs/audit-log.md lists every action)' })
   action!: string;
   @ApiProperty({ example: 'policy:6f1d2c3b-4a59-4e8f-9b7a-0c1d2e3f4a5b' }) target!: string;
   @ApiProperty({ type: Object, description: 'A small object about the action; never a secret' }) details!: object;
