@@ -49,8 +49,9 @@ describe('the dashboard in a browser', () => {
     await page.getByLabel('Password').fill(admin.password);
     await page.getByRole('button', { name: 'Create admin and sign in' }).click();
 
-    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
-    expect(new URL(page.url()).pathname).toBe('/jobs');
+    // Home leads an admin, who reads analytics, to the managers' screen first.
+    await page.getByRole('heading', { name: 'Analytics', level: 1 }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/analytics');
     const header = page.getByRole('banner');
     await expect(header.getByText(admin.displayName).isVisible()).resolves.toBe(true);
     await expect(header.getByText('Admin', { exact: true }).isVisible()).resolves.toBe(true);

@@ -37,9 +37,13 @@ function singleSignOnHref(loginUrl: string, next: string): string {
   return `${loginUrl}${loginUrl.includes('?') ? '&' : '?'}next=${encodeURIComponent(next)}`;
 }
 
-/** Where to go after signing in: a path of this app only, never another site. */
+/**
+ * Where to go after signing in: a path of this app only, never another site. Without one, the
+ * home route, which leads each person to the first screen their role reads (analytics for
+ * managers and admins).
+ */
 function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') ? next : '/jobs';
+  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') ? next : '/';
 }
 
 /**
