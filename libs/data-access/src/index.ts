@@ -77,6 +77,7 @@ export {
   type PolicyVersionDetail,
   type PolicySlot,
   type PolicyLayerRef,
+  type RevisionLayer,
   type PublishedLayer,
   type CurrentPolicy,
   type PolicyRevisionView,

@@ -114,6 +114,29 @@ describe('policies', () => {
     expect(await data.policies.findRevision(tenantId, 4)).toMatchObject({ change: 'WITHDRAWN', version: 2, layers: [{ ...TENANT_ENFORCE, policyId, version: 2 }] });
   });
 
+  it("reads the layers of any revision with their versions' documents, and nothing for a revision not reached", async () => {
+    const { tenantId, actor } = await tenantWithAdmin();
+    const policyId = await createdPolicy(tenantId, actor);
+    await data.policies.addVersion({ tenantId, policyId, document: documentWith(5), comment: null, actor, now: new Date() });
+    const pool: PolicySlot = { scope: 'POOL', key: 'gpu', mode: 'ENFORCE' };
+    await data.policies.publish({ tenantId, policyId, version: 1, slot: TENANT_ENFORCE, actor, now: new Date(), check: acceptAll });
+    await data.policies.publish({ tenantId, policyId, version: 2, slot: pool, actor, now: new Date(), check: acceptAll });
+    await data.policies.withdraw({ tenantId, slot: pool, actor, now: new Date() });
+    await data.policies.withdraw({ tenantId, slot: TENANT_ENFORCE, actor, now: new Date() });
+
+    expect(await data.policies.revisionLayers(tenantId, 1)).toEqual([{ ...TENANT_ENFORCE, policyId, version: 1, document: documentWith(10) }]);
+    expect(await data.policies.revisionLayers(tenantId, 2)).toEqual([
+      { ...TENANT_ENFORCE, policyId, version: 1, document: documentWith(10) },
+      { ...pool, policyId, version: 2, document: documentWith(5) },
+    ]);
+    // Everything withdrawn: the revision exists, with no layer.
+    expect(await data.policies.revisionLayers(tenantId, 4)).toEqual([]);
+    expect(await data.policies.revisionLayers(tenantId, 5)).toBeNull();
+    expect(await data.policies.revisionLayers(tenantId, 0)).toBeNull();
+    const stranger = await tenantWithAdmin();
+    expect(await data.policies.revisionLayers(stranger.tenantId, 2)).toBeNull();
+  });
+
   it('rolls a publish back, revision and audit entry included, when the layer check refuses it', async () => {
     const { tenantId, actor } = await tenantWithAdmin();
     const policyId = await createdPolicy(tenantId, actor);

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { createDatabase, startPostgresCluster, type PostgresCluster } from '@airlock/testing';
 import { parsePostgresUrl } from '@airlock/data-access';
+import { LIMIT_CEILINGS } from '@airlock/policy';
 import { decodeInstructionPayload, type WorkerGatewayClient } from '@airlock/protocol';
 import { createApiToken, createTenantWithAdminToken } from '../test-support/tenant.fixture';
 import { ROLE_SCOPES } from './auth/access';
@@ -465,6 +466,133 @@ describe('policy decisions', () => {
       policy: { revision: 1, shadowRevision: 0, decisions: [{ rule: 'max-files-changed', level: 'MANDATORY', outcome: 'BLOCKED' }, { rule: 'secrets', level: 'ADVISORY', outcome: 'RECORDED' }] },
     });
     worker.close();
+  });
+});
+
+describe('results judged by the central policy they ran under', () => {
+  interface JobBody {
+    id: string;
+    status: string;
+    implausible: string[];
+  }
+  interface WorkerBody {
+    id: string;
+    implausibleResults: number;
+    lastImplausibleAt: string | null;
+  }
+
+  const fixJob = { kind: 'fix', repoAlias: 'web', baseRef: 'main', ticket: { title: 'Fix the off-by-one' } };
+  /** A change of 5 files, and a token budget whose one-request overshoot (2 × budget + the largest answer) the test crosses. */
+  const TOKEN_BUDGET = 50_000;
+  const TOKENS_PAST_BUDGET = 2 * TOKEN_BUDGET + LIMIT_CEILINGS.answerTokens + 1;
+  const limitsDocument = documentWith({ 'max-files-changed': { max: 3 }, 'inference-token-budget': { max: TOKEN_BUDGET } });
+  let policiesCreated = 0;
+
+  /** A worker that applies every bundle at once, enrolled with a token naming `pool` when given. */
+  async function applyingWorker(token: string, options: { labels?: string[]; pool?: string } = {}): Promise<TestWorker> {
+    const worker = new TestWorker(client);
+    const enrollment = await api<{ token: string }>(token, 'POST', '/enrollment-tokens', options.pool ? { pool: options.pool } : {});
+    await worker.enroll(enrollment.body.token);
+    worker.applyBundlesOnArrival();
+    await worker.connect({ labels: options.labels ?? [] });
+    await eventually(() => worker.received.find((f) => f.frame === 'welcome'), 'welcome');
+    return worker;
+  }
+
+  /** Publishes version 1 of a new policy holding `document` into `slot`, and waits until every worker applied it. */
+  async function publishApplied(token: string, document: unknown, slot: Body, workers: TestWorker[]): Promise<number> {
+    policiesCreated += 1;
+    const policy = await createPolicy(token, `limits-${policiesCreated}`, document);
+    const { revision } = await publish(token, policy.id, 1, slot);
+    for (const worker of workers) await eventually(() => (worker.appliedRevision === revision ? true : undefined), `revision ${revision} applied`);
+    return revision;
+  }
+
+  /** A fix job given to `worker` alone (only it holds a credit), acknowledged. */
+  async function jobRunningOn(token: string, worker: TestWorker): Promise<string> {
+    const jobId = (await api<JobBody>(token, 'POST', '/jobs', fixJob)).body.id;
+    const before = worker.instructions().length;
+    worker.send({ credit: { credits: 1 } });
+    await eventually(() => (worker.instructions().length === before + 1 ? true : undefined), 'the instruction');
+    worker.send({ ack: { attempt: { jobId, attempt: 1 } } });
+    await eventually(async () => ((await api<JobBody>(token, 'GET', `/jobs/${jobId}`)).body.status === 'RUNNING' ? true : undefined), 'RUNNING');
+    return jobId;
+  }
+
+  /** Reports a delivered change of `filesChanged` files and `totalTokens` tokens under `revision`, and returns the job as recorded. */
+  async function reportSucceeded(token: string, worker: TestWorker, jobId: string, figures: { revision: number; filesChanged: number; totalTokens: number }): Promise<JobBody> {
+    const acks = worker.resultAcks().length;
+    worker.send({
+      result: {
+        attempt: { jobId, attempt: 1 },
+        outcome: 'JOB_OUTCOME_SUCCEEDED',
+        failureCode: 'FAILURE_CODE_UNSPECIFIED',
+        failedPhase: 'PHASE_UNSPECIFIED',
+        phaseDurations: [{ phase: 'PHASE_TEST', durationMs: 100 }],
+        tokens: { requests: 3, promptTokens: figures.totalTokens - 500, completionTokens: 500 },
+        change: { filesChanged: figures.filesChanged, linesAdded: 12, linesRemoved: 4, editsProposed: figures.filesChanged, editsApplied: figures.filesChanged },
+        verification: { testsRan: true, testExitCode: 0 },
+        changeMac: Buffer.alloc(32, 0xab),
+        metadataLevel: 'METADATA_LEVEL_STANDARD',
+        policy: { revision: figures.revision, shadowRevision: 0, decisions: [] },
+      },
+    });
+    await eventually(() => (worker.resultAcks().length === acks + 1 ? true : undefined), 'result ack');
+    expect(worker.resultAcks()[acks]?.disposition).toBe('RESULT_DISPOSITION_RECORDED');
+    return (await api<JobBody>(token, 'GET', `/jobs/${jobId}`)).body;
+  }
+
+  const workerIn = async (token: string, worker: TestWorker) => (await api<WorkerBody[]>(token, 'GET', '/workers')).body.find((entry) => entry.id === worker.workerId);
+
+  it("flags a delivered change or a token count past the revision's limits, counts it on the worker, and judges revision 0 by the ceilings", async () => {
+    const { token } = await newTenant();
+    const worker = await applyingWorker(token);
+    const revision = await publishApplied(token, limitsDocument, { scope: 'tenant', mode: 'enforce' }, [worker]);
+
+    const tooLarge = await reportSucceeded(token, worker, await jobRunningOn(token, worker), { revision, filesChanged: 5, totalTokens: 20_000 });
+    expect(tooLarge).toMatchObject({ status: 'SUCCEEDED', implausible: ['change-exceeds-job-limits'] });
+    const tooManyTokens = await reportSucceeded(token, worker, await jobRunningOn(token, worker), { revision, filesChanged: 3, totalTokens: TOKENS_PAST_BUDGET });
+    expect(tooManyTokens.implausible).toEqual(['tokens-exceed-job-budget']);
+    const listed = await workerIn(token, worker);
+    expect(listed).toMatchObject({ implausibleResults: 2 });
+    expect(listed?.lastImplausibleAt).not.toBeNull();
+
+    // The same figures with no central policy in force: only the ceilings bound them.
+    const underLocalPolicy = await reportSucceeded(token, worker, await jobRunningOn(token, worker), { revision: 0, filesChanged: 5, totalTokens: TOKENS_PAST_BUDGET });
+    expect(underLocalPolicy.implausible).toEqual([]);
+    // And under a revision the tenant never reached.
+    const underUnknownRevision = await reportSucceeded(token, worker, await jobRunningOn(token, worker), { revision: revision + 5, filesChanged: 5, totalTokens: TOKENS_PAST_BUDGET });
+    expect(underUnknownRevision.implausible).toEqual([]);
+    // Within the limits: plausible.
+    expect((await reportSucceeded(token, worker, await jobRunningOn(token, worker), { revision, filesChanged: 3, totalTokens: TOKENS_PAST_BUDGET - 1 })).implausible).toEqual([]);
+    expect(await workerIn(token, worker)).toMatchObject({ implausibleResults: 2 });
+    worker.close();
+  });
+
+  it('is not bound by a shadow layer', async () => {
+    const { token } = await newTenant();
+    const worker = await applyingWorker(token);
+    const revision = await publishApplied(token, limitsDocument, { scope: 'tenant', mode: 'shadow' }, [worker]);
+    const job = await reportSucceeded(token, worker, await jobRunningOn(token, worker), { revision, filesChanged: 5, totalTokens: TOKENS_PAST_BUDGET });
+    expect(job.implausible).toEqual([]);
+    expect(await workerIn(token, worker)).toMatchObject({ implausibleResults: 0 });
+    worker.close();
+  });
+
+  it("binds by a pool layer only the workers of that pool, by label or by the enrollment token's pool", async () => {
+    const { token } = await newTenant();
+    const labelled = await applyingWorker(token, { labels: ['gpu'] });
+    const enrolledInPool = await applyingWorker(token, { pool: 'gpu' });
+    const elsewhere = await applyingWorker(token, { labels: ['cpu'] });
+    const workers = [labelled, enrolledInPool, elsewhere];
+    const revision = await publishApplied(token, limitsDocument, { scope: 'pool', key: 'gpu', mode: 'enforce' }, workers);
+
+    const implausible: string[][] = [];
+    for (const worker of workers) {
+      implausible.push((await reportSucceeded(token, worker, await jobRunningOn(token, worker), { revision, filesChanged: 5, totalTokens: 20_000 })).implausible);
+    }
+    expect(implausible).toEqual([['change-exceeds-job-limits'], ['change-exceeds-job-limits'], []]);
+    for (const worker of workers) worker.close();
   });
 });
 

@@ -243,8 +243,12 @@ const ACTIVE_JOB_STATUSES: JobStatus[] = ['DISPATCHED', 'RUNNING'];
 const RETRYABLE_JOB_STATUSES: JobStatus[] = ['FAILED', 'CANCELLED'];
 const ACTIVE_ATTEMPT_STATUSES: AttemptStatus[] = ['DISPATCHED', 'RUNNING'];
 
-/** Reasons a result's figures cannot be true of its attempt, e.g. `durations-exceed-wall-time`; none when plausible. */
-export type ResultJudge = (attempt: { readonly dispatchedAt: Date }) => readonly string[];
+/**
+ * Reasons a result's figures cannot be true of its attempt, e.g. `durations-exceed-wall-time`;
+ * none when plausible. Given when the attempt was dispatched and the job's repository alias
+ * (null for a task without one), read under the job's lock.
+ */
+export type ResultJudge = (attempt: { readonly dispatchedAt: Date; readonly repoAlias: string | null }) => readonly string[];
 
 const SUMMARY_SELECT = {
   id: true,
@@ -596,7 +600,7 @@ export class JobRepository {
         where: { jobId_attempt: { jobId: ref.jobId, attempt: ref.attempt } },
         data: { status, failureCode: result.failureCode, finishedAt: now },
       });
-      const implausible = [...judge({ dispatchedAt: attempt.dispatchedAt })];
+      const implausible = [...judge({ dispatchedAt: attempt.dispatchedAt, repoAlias: job.repoAlias })];
       await tx.job.update({
         where: { id: ref.jobId },
         data: { status, failureCode: result.failureCode, result: result as unknown as Prisma.InputJsonObject, resultImplausible: implausible, finishedAt: now, updatedAt: now },
@@ -733,6 +737,8 @@ export function terminalStatusFor(outcome: string): 'SUCCEEDED' | 'FAILED' | 'CA
 
 interface LockedJob {
   readonly tenantId: string;
+  /** Null for a task without a repository (noop). */
+  readonly repoAlias: string | null;
   readonly createdAt: Date;
   readonly status: JobStatus;
   readonly currentAttempt: number;
@@ -746,7 +752,7 @@ interface LockedJob {
  */
 async function lockJob(tx: DatabaseTransaction, jobId: string): Promise<LockedJob | null> {
   const rows = await tx.$queryRaw<LockedJob[]>`
-    SELECT "tenantId"::text AS "tenantId", "createdAt", "status"::text AS "status", "currentAttempt", "maxAttempts", "cancelRequestedAt"
+    SELECT "tenantId"::text AS "tenantId", "repoAlias", "createdAt", "status"::text AS "status", "currentAttempt", "maxAttempts", "cancelRequestedAt"
     FROM "Job" WHERE "id" = ${jobId}::uuid FOR UPDATE`;
   return rows[0] ?? null;
 }

@@ -52,6 +52,11 @@ export interface PublishedLayer extends PolicyLayerRef {
   readonly publishedByName: string;
 }
 
+/** A layer in force after some revision, with its version's document as stored. */
+export interface RevisionLayer extends PolicyLayerRef {
+  readonly document: unknown;
+}
+
 /** A tenant's policy as it stands: its revision (0: never published) and every layer in force. */
 export interface CurrentPolicy {
   readonly revision: number;
@@ -274,6 +279,29 @@ export class PolicyRepository {
     return { ...rest, policyId: version.policyId, version: version.number, layers: layers as unknown as PolicyLayerRef[] };
   }
 
+  /**
+   * The layers in force after `revision`, each with its version's document, in the order the
+   * revision lists them; null when the tenant never reached that revision. One query: the
+   * revision's layer list joined with the versions it names. Revisions and versions are
+   * never changed once written, so the answer for a revision that exists is final.
+   */
+  async revisionLayers(tenantId: string, revision: number): Promise<RevisionLayer[] | null> {
+    // A revision with no layer (everything withdrawn) still gives one row, with no layer in it.
+    const rows = await this.db.$queryRaw<RevisionLayerRow[]>`
+      SELECT entry.layer->>'scope' AS "scope", entry.layer->>'key' AS "key", entry.layer->>'mode' AS "mode",
+             entry.layer->>'policyId' AS "policyId", (entry.layer->>'version')::int AS "version", ver."document"
+      FROM "PolicyRevision" rev
+      LEFT JOIN LATERAL jsonb_array_elements(rev."layers") WITH ORDINALITY AS entry(layer, position) ON true
+      LEFT JOIN "PolicyVersion" ver
+        ON ver."tenantId" = rev."tenantId" AND ver."policyId" = (entry.layer->>'policyId')::uuid AND ver."number" = (entry.layer->>'version')::int
+      WHERE rev."tenantId" = ${tenantId}::uuid AND rev."revision" = ${revision}
+      ORDER BY entry.position`;
+    if (rows.length === 0) return null;
+    return rows.flatMap(({ scope, key, mode, policyId, version, document }) =>
+      scope === null || key === null || mode === null || policyId === null || version === null ? [] : [{ scope, key, mode, policyId, version, document }],
+    );
+  }
+
   /** Policy decisions of the tenant's jobs, newest first. */
   async listDecisions(tenantId: string, filter: { jobId?: string; rule?: string; limit: number }): Promise<PolicyDecisionView[]> {
     return this.db.policyDecision.findMany({
@@ -283,6 +311,17 @@ export class PolicyRepository {
       select: { jobId: true, attempt: true, rule: true, level: true, outcome: true, revision: true, shadowRevision: true, at: true },
     });
   }
+}
+
+/** One row of `revisionLayers`' query: all null for a revision without layers. */
+interface RevisionLayerRow {
+  readonly scope: PolicyScope | null;
+  readonly key: string | null;
+  readonly mode: PolicyMode | null;
+  readonly policyId: string | null;
+  readonly version: number | null;
+  /** Null only if the version were missing, which the versions' immutability rules out. */
+  readonly document: unknown;
 }
 
 /** Increments the tenant's revision counter (its row stays locked until commit) and returns the new value. */

@@ -1,6 +1,6 @@
 import type { JobResultMetadata } from '@airlock/data-access';
 import { LIMIT_CEILINGS } from '@airlock/policy';
-import { DURATION_SLACK_MS, judgeResult, MAX_PLAUSIBLE_JOB_TOKENS } from './result-plausibility';
+import { DURATION_SLACK_MS, judgeResult, MAX_PLAUSIBLE_JOB_TOKENS, maxPlausibleTokens, type JobLimits } from './result-plausibility';
 
 const dispatchedAt = new Date('2026-11-30T10:00:00.000Z');
 const receivedAt = new Date(dispatchedAt.getTime() + 60_000);
@@ -29,7 +29,15 @@ function result(overrides: Partial<JobResultMetadata> = {}): JobResultMetadata {
   };
 }
 
-const judged = (overrides: Partial<JobResultMetadata>) => judgeResult(result(overrides), receivedAt)({ dispatchedAt });
+const judged = (overrides: Partial<JobResultMetadata>) => judgeResult(result(overrides), receivedAt)({ dispatchedAt, repoAlias: 'web' });
+
+/** Judged under central limits, as the lookup gives them for the job's repository. */
+const judgedUnder = (limits: JobLimits, overrides: Partial<JobResultMetadata>, repoAlias: string | null = 'web') =>
+  judgeResult(result(overrides), receivedAt, () => limits)({ dispatchedAt, repoAlias });
+
+const centralLimits: JobLimits = { filesChanged: 3, linesChanged: 100, jobTokens: 50_000 };
+const change = (filesChanged: number, linesAdded: number, linesRemoved = 0) => ({ filesChanged, linesAdded, linesRemoved, editsProposed: filesChanged, editsApplied: filesChanged });
+const tokens = (total: number) => ({ requests: 4, promptTokens: total - 1_000, completionTokens: 1_000 });
 
 describe('judgeResult', () => {
   it('finds nothing wrong with a result its attempt could have measured', () => {
@@ -52,6 +60,37 @@ describe('judgeResult', () => {
     expect(judged({ change: huge })).toEqual(['change-exceeds-every-limit']);
     expect(judged({ change: { ...huge, filesChanged: 1, linesAdded: LIMIT_CEILINGS.linesChanged + 1 } })).toEqual(['change-exceeds-every-limit']);
     expect(judged({ change: huge, outcome: 'JOB_OUTCOME_FAILED', failureCode: 'CHANGE_TOO_LARGE', failedPhase: 'PHASE_APPLY' })).toEqual([]);
+  });
+
+  it("refuses a delivered change larger than the central policy's limits allow, and not one at them or a refused one", () => {
+    expect(judgedUnder(centralLimits, { change: change(3, 60, 40) })).toEqual([]);
+    expect(judgedUnder(centralLimits, { change: change(4, 1) })).toEqual(['change-exceeds-job-limits']);
+    expect(judgedUnder(centralLimits, { change: change(1, 60, 41) })).toEqual(['change-exceeds-job-limits']);
+    const refused = { outcome: 'JOB_OUTCOME_FAILED', failureCode: 'CHANGE_TOO_LARGE', failedPhase: 'PHASE_APPLY' } as const;
+    expect(judgedUnder(centralLimits, { ...refused, change: change(5, 500) })).toEqual([]);
+  });
+
+  it("refuses more tokens than the central budget lets a job spend (past it by one request), whatever the outcome", () => {
+    const bound = maxPlausibleTokens(centralLimits.jobTokens);
+    expect(bound).toBe(2 * 50_000 + LIMIT_CEILINGS.answerTokens);
+    expect(judgedUnder(centralLimits, { tokens: tokens(bound) })).toEqual([]);
+    expect(judgedUnder(centralLimits, { tokens: tokens(bound + 1) })).toEqual(['tokens-exceed-job-budget']);
+    expect(judgedUnder(centralLimits, { tokens: tokens(bound + 1), outcome: 'JOB_OUTCOME_FAILED', failureCode: 'TOKEN_BUDGET_EXHAUSTED', failedPhase: 'PHASE_INFERENCE' })).toEqual([
+      'tokens-exceed-job-budget',
+    ]);
+  });
+
+  it("names a figure past every limit by the ceiling's reason alone", () => {
+    const huge = change(LIMIT_CEILINGS.filesChanged + 1, 1);
+    expect(judgedUnder(centralLimits, { change: huge, tokens: tokens(MAX_PLAUSIBLE_JOB_TOKENS + 1) })).toEqual(['tokens-exceed-every-budget', 'change-exceeds-every-limit']);
+  });
+
+  it('judges by the limits of the job\'s own repository, a task without one by those without a repository layer', () => {
+    const byRepository = (repoAlias: string | null): JobLimits => (repoAlias === 'strict' ? { ...centralLimits, filesChanged: 1 } : centralLimits);
+    const judge = judgeResult(result({ change: change(2, 10) }), receivedAt, byRepository);
+    expect(judge({ dispatchedAt, repoAlias: 'strict' })).toEqual(['change-exceeds-job-limits']);
+    expect(judge({ dispatchedAt, repoAlias: 'web' })).toEqual([]);
+    expect(judge({ dispatchedAt, repoAlias: null })).toEqual([]);
   });
 
   it('names every reason that holds', () => {

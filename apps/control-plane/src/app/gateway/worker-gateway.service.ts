@@ -10,6 +10,7 @@ import { EnrollmentService } from '../enrollment/enrollment.service';
 import { EVENT_BUS, type EventBus } from '../events/event-bus';
 import { PolicyDistributor } from '../policies/policy-distributor';
 import { SigningKeyService } from '../signing/signing-key.service';
+import { CentralJobLimits } from './central-job-limits';
 import { WorkerStreamSession } from './worker-stream.session';
 
 /** How long a worker has to answer the challenge with its Hello. */
@@ -25,6 +26,8 @@ function statusError(code: grpc.status, details: string): ServiceError {
 @Injectable()
 export class WorkerGatewayService {
   private readonly logger = new Logger('WorkerGateway');
+  /** One for every stream, so that a revision read for one worker's result serves the others'. */
+  private readonly jobLimits: CentralJobLimits;
 
   constructor(
     private readonly data: DataAccess,
@@ -36,7 +39,9 @@ export class WorkerGatewayService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(EVENT_BUS) private readonly events: EventBus,
-  ) {}
+  ) {
+    this.jobLimits = new CentralJobLimits(data.policies, this.logger);
+  }
 
   /** The grpc-js implementation object for `server.addService`. */
   implementation(): WorkerGatewayHandlers {
@@ -56,6 +61,7 @@ export class WorkerGatewayService {
           registry: this.registry,
           dispatcher: this.dispatcher,
           policy: this.policy,
+          jobLimits: this.jobLimits,
           events: this.events,
           config: this.config,
           clock: this.clock,

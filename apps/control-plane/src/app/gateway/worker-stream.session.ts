@@ -28,6 +28,7 @@ import type { WorkerSessionHandle, WorkerSessionRegistry } from '../dispatch/wor
 import type { EventBus } from '../events/event-bus';
 import { jobChangedEvent } from '../events/job-changed.event';
 import type { PolicyDistributor } from '../policies/policy-distributor';
+import type { CentralJobLimits } from './central-job-limits';
 import { toJobResultMetadata } from './job-result.mapper';
 import { judgeResult } from './result-plausibility';
 
@@ -37,6 +38,8 @@ export interface WorkerStreamDependencies {
   readonly registry: WorkerSessionRegistry;
   readonly dispatcher: JobDispatcher;
   readonly policy: Pick<PolicyDistributor, 'sendOnConnect'>;
+  /** The limits of the central policy revision a result names, which its figures are judged by. */
+  readonly jobLimits: Pick<CentralJobLimits, 'forWorker'>;
   /** Where job status changes this stream records are announced to the dashboard. */
   readonly events: EventBus;
   readonly config: AppConfig;
@@ -258,7 +261,8 @@ export class WorkerStreamSession implements WorkerSessionHandle {
         const ref = result.attempt!;
         const metadata = toJobResultMetadata(result);
         let implausible: readonly string[] = [];
-        const judge = judgeResult(metadata, now);
+        const jobLimits = await this.deps.jobLimits.forWorker(this.tenantId, metadata.policy?.revision ?? 0, this);
+        const judge = judgeResult(metadata, now, jobLimits);
         const disposition = await data.jobs.recordResult({ workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt }, metadata, now, (attempt) => (implausible = judge(attempt)));
         this.deps.logger.log({ event: 'job_result', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, outcome: result.outcome, disposition });
         if (implausible.length > 0) this.deps.logger.warn({ event: 'implausible_result', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, reasons: implausible.join(',') });

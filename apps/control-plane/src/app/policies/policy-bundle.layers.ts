@@ -1,5 +1,5 @@
-import type { PolicyMode, PolicyScope, PublishedLayer } from '@airlock/data-access';
-import { parseBundleLayers } from '@airlock/policy';
+import type { PolicyLayerRef, PolicyMode, PolicyScope, PublishedLayer } from '@airlock/data-access';
+import { parseBundleLayers, type BundleLayer, type BundleLayers, type PolicyDocument } from '@airlock/policy';
 import { WIRE_LIMITS } from '@airlock/protocol';
 
 /** Scopes and modes as the API, the documents and the bundle spell them. */
@@ -23,8 +23,14 @@ export function layersForWorker<Layer extends { readonly scope: PolicyScope; rea
   return layers.filter((layer) => layer.scope !== 'POOL' || pools.includes(layer.key));
 }
 
+/** A layer with its document: as stored (unknown), or already read by libs/policy's schema. */
+type LayerWithDocument<Document> = PolicyLayerRef & { readonly document: Document };
+
+/** A bundle layer whose document is as the caller holds it. */
+type BundleLayerWith<Document> = Omit<BundleLayer, 'document'> & { document: Document };
+
 /** A layer as libs/policy's bundle schema has it (`bundleLayerSchema`). */
-function toBundleLayer(layer: PublishedLayer): Record<string, unknown> {
+function toBundleLayer<Document>(layer: LayerWithDocument<Document>): BundleLayerWith<Document> {
   return {
     scope: SCOPE_NAMES[layer.scope],
     ...(layer.scope === 'TENANT' ? {} : { key: layer.key }),
@@ -38,6 +44,17 @@ function toBundleLayer(layer: PublishedLayer): Record<string, unknown> {
 /** The `layers_json` of a bundle carrying these layers. */
 export function bundleLayersJson(layers: readonly PublishedLayer[]): string {
   return JSON.stringify({ layers: layers.map(toBundleLayer) });
+}
+
+/**
+ * The layers of the bundle one worker gets (layersForWorker over its pools), documents already
+ * read by libs/policy's schema: what the worker hands `selectLayers`.
+ */
+export function workerBundleLayers(
+  layers: readonly LayerWithDocument<PolicyDocument>[],
+  worker: { readonly labels: readonly string[]; readonly pool: string | null },
+): BundleLayers {
+  return { layers: layersForWorker(layers, workerPools(worker)).map(toBundleLayer) };
 }
 
 /**
