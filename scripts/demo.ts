@@ -41,6 +41,19 @@ const DEMO_POLICY = {
 };
 const POLICY_APPLIED_TIMEOUT_MS = 15_000;
 
+/**
+ * Illustrative assumptions for the analytics screen, so the demo job shows a cost and hours
+ * saved rather than zeros; a manager replaces them under Analytics → Settings.
+ */
+const DEMO_ANALYTICS_SETTINGS = {
+  currency: 'USD',
+  pricePer1kTokens: 0.002,
+  modelPrices: [],
+  monthlyBudget: 500,
+  hoursSavedPerDeliveredChange: { fix: 1.5, noop: 0 },
+  minimumGroupSize: 5,
+};
+
 /** Publishes DEMO_POLICY to the tenant and waits until every connected worker applied it. */
 async function publishDemoPolicy(api: ControlPlaneApiClient): Promise<number> {
   const created = await api.request<{ id?: string; message?: string }>('POST', '/policies', { name: 'demo baseline', document: DEMO_POLICY });
@@ -129,6 +142,9 @@ async function main(): Promise<void> {
 
     const revision = await publishDemoPolicy(stack.api);
     console.log(`  ${stamp()}  central policy "demo baseline" published as revision ${revision}; the worker applied it`);
+    const settings = await stack.api.request<{ message?: string }>('PUT', '/analytics/settings', DEMO_ANALYTICS_SETTINGS);
+    if (settings.status !== 200) throw new Error(`setting the demo's analytics assumptions answered ${settings.status}: ${settings.body.message ?? ''}`);
+    console.log(`  ${stamp()}  analytics assumptions set for the demo: $0.002 per 1k tokens, 1.5 h saved per delivered fix, $500 a month`);
 
     console.log(`\n${bold('Ticket')}: ${DEMO_TICKET.title}`);
     const created = await stack.api.createFixJob({ repoAlias: DEMO_REPO_ALIAS, baseRef: DEMO_BRANCH_BASE, ticket: DEMO_TICKET });
