@@ -4,7 +4,7 @@ import { api } from '../api/client';
 import { fieldProblems } from '../api/problems';
 import { useHasScope } from '../auth/session';
 import { useLiveEvent } from '../live/live-events';
-import { settle, useApiResource } from '../policies/api-resource';
+import { settle, useApiResource } from '../api/api-resource';
 import { FieldError } from '../ui/form';
 import { formatCount } from '../ui/format';
 import { RelativeTime, useNow } from '../ui/relative-time';

@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { api } from '../api/client';
 import { problemOf, unreachableProblem } from '../api/problems';
-import { settle, useApiResource } from '../policies/api-resource';
+import { settle, useApiResource } from '../api/api-resource';
 import { FieldError, FormProblem } from '../ui/form';
 import { formatTime } from '../ui/format';
 import {

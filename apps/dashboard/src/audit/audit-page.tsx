@@ -6,6 +6,7 @@ import { useHasScope } from '../auth/session';
 import { fromLocalInput, toLocalInput } from '../jobs/jobs-query';
 import { FieldError } from '../ui/form';
 import { formatTime } from '../ui/format';
+import { TableRows } from '../ui/table-rows';
 import {
   AUDIT_ACTION_FAMILIES,
   auditExportHref,
@@ -344,21 +345,9 @@ function AuditTable({ state, filters }: { readonly state: LogState; readonly fil
           </tr>
         </thead>
         <tbody>
-          {state.kind === 'loading' ? (
-            <tr>
-              <td colSpan={7} className="empty">
-                Loading…
-              </td>
-            </tr>
-          ) : state.kind === 'loaded' && state.entries.length === 0 ? (
-            <tr>
-              <td colSpan={7} className="empty">
-                No entry matches.
-              </td>
-            </tr>
-          ) : state.kind === 'loaded' ? (
-            state.entries.map((entry) => <AuditRow key={entry.seq} entry={entry} filters={filters} />)
-          ) : null}
+          <TableRows rows={state.kind === 'loaded' ? state.entries : null} awaitingFirstAnswer={state.kind === 'loading'} columns={7} empty="No entry matches.">
+            {(entries) => entries.map((entry) => <AuditRow key={entry.seq} entry={entry} filters={filters} />)}
+          </TableRows>
         </tbody>
       </table>
     </div>

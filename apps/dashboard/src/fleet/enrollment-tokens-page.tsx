@@ -1,14 +1,16 @@
-import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
+import { settle, useApiResource } from '../api/api-resource';
 import { api, type Schemas } from '../api/client';
-import { fieldProblems, problemOf, unreachableProblem, type ApiProblem } from '../api/problems';
+import { fieldProblems, problemOf, unreachableProblem } from '../api/problems';
 import { useHasScope } from '../auth/session';
 import { useLiveEvent } from '../live/live-events';
 import { ConfirmDialog } from '../ui/confirm-dialog';
-import { CopyButton } from '../ui/copy-button';
-import { FieldError, FormProblem } from '../ui/form';
+import { FieldError, FormProblem, ReadProblem } from '../ui/form';
 import { formatTime, shortId } from '../ui/format';
 import { RelativeTime, useNow } from '../ui/relative-time';
+import { ShownOnceToken } from '../ui/shown-once-token';
+import { TableRows } from '../ui/table-rows';
 import {
   createTokenBody,
   DEFAULT_TOKEN_LIFETIME_SECONDS,
@@ -26,33 +28,13 @@ type CreatedToken = Schemas['EnrollmentTokenResponse'];
 // Tokens expire without an event: their state is read again now and then.
 const EXPIRY_REFRESH_MS = 30_000;
 
-type TokensState =
-  | { readonly kind: 'loading' }
-  | { readonly kind: 'loaded'; readonly tokens: readonly EnrollmentToken[] }
-  | { readonly kind: 'failed'; readonly problem: ApiProblem };
-
 /** `/fleet/enrollment-tokens`: the one-time tokens that enrol workers — create, list, revoke unused ones. */
 export function EnrollmentTokensPage() {
   const canWrite = useHasScope('fleet:write');
-  const [state, setState] = useState<TokensState>({ kind: 'loading' });
-  const [reloads, setReloads] = useState(0);
+  const tokens = useApiResource('enrollment-tokens', () => settle(api.GET('/api/v1/enrollment-tokens')));
   const [created, setCreated] = useState<CreatedToken | null>(null);
   const [outcome, setOutcome] = useState<string | null>(null);
-  const reload = useCallback(() => setReloads((n) => n + 1), []);
-
-  useEffect(() => {
-    let current = true;
-    api.GET('/api/v1/enrollment-tokens').then(
-      ({ data, response, error }) => {
-        if (!current) return;
-        setState((previous) => (data ? { kind: 'loaded', tokens: data } : previous.kind === 'loaded' ? previous : { kind: 'failed', problem: problemOf(response, error) }));
-      },
-      () => current && setState((previous) => (previous.kind === 'loaded' ? previous : { kind: 'failed', problem: unreachableProblem() })),
-    );
-    return () => {
-      current = false;
-    };
-  }, [reloads]);
+  const { reload } = tokens;
 
   useEffect(() => {
     const timer = window.setInterval(reload, EXPIRY_REFRESH_MS);
@@ -83,20 +65,17 @@ export function EnrollmentTokensPage() {
         />
       ) : null}
       {created ? <NewTokenPanel token={created} onDismiss={() => setCreated(null)} /> : null}
-      {state.kind === 'failed' ? (
-        <p className="form-problem" role="alert">
-          {state.problem.message}
-        </p>
-      ) : null}
+      <ReadProblem problem={tokens.problem} />
       <p role="status" className="form-success action-outcome">
         {outcome}
       </p>
       <TokensTable
-        state={state}
+        tokens={tokens.data}
+        awaitingFirstAnswer={tokens.awaitingFirstAnswer}
         canWrite={canWrite}
         onRevoked={(revoked) => {
           setOutcome(`Enrollment token ${shortId(revoked.id)} is revoked: it enrols nothing from now on.`);
-          setState((current) => (current.kind === 'loaded' ? { ...current, tokens: current.tokens.map((token) => (token.id === revoked.id ? revoked : token)) } : current));
+          tokens.update((shown) => shown.map((token) => (token.id === revoked.id ? revoked : token)));
         }}
       />
     </>
@@ -198,55 +177,37 @@ function NewTokenPanel({ token, onDismiss }: { readonly token: CreatedToken; rea
       <h2 id={`${id}-heading`} ref={heading} tabIndex={-1}>
         Enrollment token {shortId(token.id)} created
       </h2>
-      <p className="warning-line">
-        <strong>
-          <span aria-hidden="true">⚠ </span>Copy it now: you will not see this token again.
-        </strong>{' '}
-        Only its hash is kept. Hand it to the worker&apos;s operator over a channel you trust.
-      </p>
-      <dl className="secrets">
-        <div>
-          <dt>Token</dt>
-          <dd>
-            <code className="secret" data-secret="token">
-              {token.token}
-            </code>
-            <CopyButton text={token.token} label="Copy token" />
-          </dd>
-        </div>
-        <div>
-          <dt>On the worker&apos;s host, run</dt>
-          <dd>
-            <code className="secret" data-secret="command">
-              {command}
-            </code>
-            <CopyButton text={command} label="Copy command" />
-          </dd>
-        </div>
-      </dl>
-      <p>
-        Usable until {formatTime(token.expiresAt)}.
-        {token.pool ? (
-          <>
-            {' '}
-            The worker joins pool <code>{token.pool}</code> and applies that pool&apos;s policy layers; only enrolling it anew moves it to
-            another pool.
-          </>
-        ) : null}
-      </p>
-      <button type="button" className="secondary" onClick={onDismiss}>
-        I have copied it — hide the token
-      </button>
+      <ShownOnceToken
+        token={token.token}
+        keepAdvice="Hand it to the worker's operator over a channel you trust."
+        usage={{ label: "On the worker's host, run", command }}
+        dismissLabel="I have copied it — hide the token"
+        dismissClassName="secondary"
+        onDismiss={onDismiss}
+      >
+        <p>
+          Usable until {formatTime(token.expiresAt)}.
+          {token.pool ? (
+            <>
+              {' '}
+              The worker joins pool <code>{token.pool}</code> and applies that pool&apos;s policy layers; only enrolling it anew moves it to
+              another pool.
+            </>
+          ) : null}
+        </p>
+      </ShownOnceToken>
     </section>
   );
 }
 
 function TokensTable({
-  state,
+  tokens,
+  awaitingFirstAnswer,
   canWrite,
   onRevoked,
 }: {
-  readonly state: TokensState;
+  readonly tokens: readonly EnrollmentToken[] | null;
+  readonly awaitingFirstAnswer: boolean;
   readonly canWrite: boolean;
   readonly onRevoked: (token: EnrollmentToken) => void;
 }) {
@@ -255,7 +216,7 @@ function TokensTable({
   const columns = canWrite ? 7 : 6;
   return (
     <div className="table-scroll">
-      <table className="data-table tokens-table" aria-labelledby={captionId} aria-busy={state.kind === 'loading'}>
+      <table className="data-table tokens-table" aria-labelledby={captionId} aria-busy={awaitingFirstAnswer}>
         <caption id={captionId} className="visually-hidden">
           Enrollment tokens, newest first
         </caption>
@@ -271,59 +232,49 @@ function TokensTable({
           </tr>
         </thead>
         <tbody>
-          {state.kind === 'loading' ? (
-            <tr>
-              <td colSpan={columns} className="empty">
-                Loading…
-              </td>
-            </tr>
-          ) : state.kind === 'loaded' && state.tokens.length === 0 ? (
-            <tr>
-              <td colSpan={columns} className="empty">
-                No enrollment token yet.
-              </td>
-            </tr>
-          ) : state.kind === 'loaded' ? (
-            state.tokens.map((token) => (
-              <tr key={token.id} data-token-id={token.id}>
-                <th scope="row" className="mono" title={token.id}>
-                  {shortId(token.id)}
-                </th>
-                <td>
-                  <span className={`status status-${TOKEN_STATE_TONE[token.state]}`} data-token-state={token.state}>
-                    {TOKEN_STATE_LABEL[token.state]}
-                  </span>
-                </td>
-                <td className="mono">{token.pool ?? <span className="muted">none</span>}</td>
-                <td>
-                  <span className="nowrap">{formatTime(token.createdAt)}</span>
-                  <span className="muted cell-note">by {token.createdByName ?? 'an earlier record'}</span>
-                </td>
-                <td>
-                  {token.state === 'ACTIVE' || token.state === 'EXPIRED' ? (
-                    <RelativeTime iso={token.expiresAt} now={now} />
-                  ) : (
-                    <span className="muted nowrap">{formatTime(token.expiresAt)}</span>
-                  )}
-                </td>
-                <td>
-                  {token.workerId ? (
-                    <>
-                      <Link to={`/fleet/workers/${token.workerId}`} className="mono">
-                        {shortId(token.workerId)}
-                      </Link>
-                      <span className="muted cell-note">{formatTime(token.usedAt)}</span>
-                    </>
-                  ) : token.revokedAt ? (
-                    <span className="muted">revoked {formatTime(token.revokedAt)}</span>
-                  ) : (
-                    <span className="muted">—</span>
-                  )}
-                </td>
-                {canWrite ? <td>{token.state === 'ACTIVE' ? <RevokeTokenButton token={token} onRevoked={onRevoked} /> : null}</td> : null}
-              </tr>
-            ))
-          ) : null}
+          <TableRows rows={tokens} awaitingFirstAnswer={awaitingFirstAnswer} columns={columns} empty="No enrollment token yet.">
+            {(rows) =>
+              rows.map((token) => (
+                <tr key={token.id} data-token-id={token.id}>
+                  <th scope="row" className="mono" title={token.id}>
+                    {shortId(token.id)}
+                  </th>
+                  <td>
+                    <span className={`status status-${TOKEN_STATE_TONE[token.state]}`} data-token-state={token.state}>
+                      {TOKEN_STATE_LABEL[token.state]}
+                    </span>
+                  </td>
+                  <td className="mono">{token.pool ?? <span className="muted">none</span>}</td>
+                  <td>
+                    <span className="nowrap">{formatTime(token.createdAt)}</span>
+                    <span className="muted cell-note">by {token.createdByName ?? 'an earlier record'}</span>
+                  </td>
+                  <td>
+                    {token.state === 'ACTIVE' || token.state === 'EXPIRED' ? (
+                      <RelativeTime iso={token.expiresAt} now={now} />
+                    ) : (
+                      <span className="muted nowrap">{formatTime(token.expiresAt)}</span>
+                    )}
+                  </td>
+                  <td>
+                    {token.workerId ? (
+                      <>
+                        <Link to={`/fleet/workers/${token.workerId}`} className="mono">
+                          {shortId(token.workerId)}
+                        </Link>
+                        <span className="muted cell-note">{formatTime(token.usedAt)}</span>
+                      </>
+                    ) : token.revokedAt ? (
+                      <span className="muted">revoked {formatTime(token.revokedAt)}</span>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
+                  {canWrite ? <td>{token.state === 'ACTIVE' ? <RevokeTokenButton token={token} onRevoked={onRevoked} /> : null}</td> : null}
+                </tr>
+              ))
+            }
+          </TableRows>
         </tbody>
       </table>
     </div>

@@ -1,12 +1,14 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { Link } from 'react-router';
+import { settle, useApiResource } from '../api/api-resource';
 import { api } from '../api/client';
-import { problemOf, unreachableProblem, type ApiProblem } from '../api/problems';
 import { useHasScope } from '../auth/session';
 import { useLiveEvent } from '../live/live-events';
 import { CopyButton } from '../ui/copy-button';
+import { ReadProblem } from '../ui/form';
 import { formatTime } from '../ui/format';
 import { RelativeTime, useNow } from '../ui/relative-time';
+import { TableRows } from '../ui/table-rows';
 import { FleetNav, WorkerStatusBadge } from './fleet-parts';
 import { WorkerActions, type ActionOutcome } from './worker-actions';
 import { shortDigest, workerLabel, workerPools, workerState, type Worker, type WorkerDetail, type WorkerState } from './worker-view';
@@ -16,11 +18,6 @@ const RELOAD_DEBOUNCE_MS = 300;
 // No event marks a heartbeat, so "last heard from" is read again now and then.
 const HEARTBEAT_REFRESH_MS = 30_000;
 
-type FleetState =
-  | { readonly kind: 'loading' }
-  | { readonly kind: 'loaded'; readonly workers: readonly Worker[] }
-  | { readonly kind: 'failed'; readonly problem: ApiProblem };
-
 /** Drops the trust view's extra fields, so a worker an action returned can replace its row. */
 function summaryOf(detail: WorkerDetail): Worker {
   const { metadataLevel: _level, allowedFields: _fields, policy: _policy, ...summary } = detail;
@@ -29,30 +26,16 @@ function summaryOf(detail: WorkerDetail): Worker {
 
 /** `/fleet`: every worker of the organisation, its state, version, pools, load and policy, updated live. */
 export function FleetPage() {
-  const [state, setState] = useState<FleetState>({ kind: 'loading' });
-  const [reloads, setReloads] = useState(0);
+  // A failed re-read keeps the table it had and says why above it.
+  const workers = useApiResource('workers', () => settle(api.GET('/api/v1/workers')));
   const [outcome, setOutcome] = useState<ActionOutcome | null>(null);
   const reloadTimer = useRef<number | undefined>(undefined);
-
-  useEffect(() => {
-    let current = true;
-    api.GET('/api/v1/workers').then(
-      ({ data, response, error }) => {
-        if (!current) return;
-        // A failed re-read keeps the table it had and says why above it.
-        setState((previous) => (data ? { kind: 'loaded', workers: data } : previous.kind === 'loaded' ? previous : { kind: 'failed', problem: problemOf(response, error) }));
-      },
-      () => current && setState((previous) => (previous.kind === 'loaded' ? previous : { kind: 'failed', problem: unreachableProblem() })),
-    );
-    return () => {
-      current = false;
-    };
-  }, [reloads]);
+  const { reload, update } = workers;
 
   const reloadSoon = useCallback(() => {
     window.clearTimeout(reloadTimer.current);
-    reloadTimer.current = window.setTimeout(() => setReloads((n) => n + 1), RELOAD_DEBOUNCE_MS);
-  }, []);
+    reloadTimer.current = window.setTimeout(reload, RELOAD_DEBOUNCE_MS);
+  }, [reload]);
   useEffect(() => () => window.clearTimeout(reloadTimer.current), []);
   useEffect(() => {
     const timer = window.setInterval(reloadSoon, HEARTBEAT_REFRESH_MS);
@@ -64,9 +47,10 @@ export function FleetPage() {
   useLiveEvent('job.changed', reloadSoon);
   useLiveEvent('resync', reloadSoon);
 
-  const replaceWorker = useCallback((updated: WorkerDetail) => {
-    setState((current) => (current.kind === 'loaded' ? { ...current, workers: current.workers.map((worker) => (worker.id === updated.id ? summaryOf(updated) : worker)) } : current));
-  }, []);
+  const replaceWorker = useCallback(
+    (updated: WorkerDetail) => update((shown) => shown.map((worker) => (worker.id === updated.id ? summaryOf(updated) : worker))),
+    [update],
+  );
 
   return (
     <>
@@ -75,19 +59,15 @@ export function FleetPage() {
         <h1 tabIndex={-1}>Fleet</h1>
       </div>
       <FleetNav />
-      {state.kind === 'failed' ? (
-        <p className="form-problem" role="alert">
-          {state.problem.message}
-        </p>
-      ) : null}
-      {state.kind === 'loaded' ? <FleetSummary workers={state.workers} /> : null}
+      <ReadProblem problem={workers.problem} />
+      {workers.data ? <FleetSummary workers={workers.data} /> : null}
       <p role="status" className="form-success action-outcome">
         {outcome && !outcome.problem ? outcome.text : null}
       </p>
       <p role="alert" className="form-problem action-outcome">
         {outcome?.problem ? outcome.text : null}
       </p>
-      <WorkersTable state={state} onChanged={replaceWorker} onOutcome={setOutcome} />
+      <WorkersTable workers={workers.data} awaitingFirstAnswer={workers.awaitingFirstAnswer} onChanged={replaceWorker} onOutcome={setOutcome} />
     </>
   );
 }
@@ -113,11 +93,13 @@ function FleetSummary({ workers }: { readonly workers: readonly Worker[] }) {
 }
 
 function WorkersTable({
-  state,
+  workers,
+  awaitingFirstAnswer,
   onChanged,
   onOutcome,
 }: {
-  readonly state: FleetState;
+  readonly workers: readonly Worker[] | null;
+  readonly awaitingFirstAnswer: boolean;
   readonly onChanged: (updated: WorkerDetail) => void;
   readonly onOutcome: (outcome: ActionOutcome) => void;
 }) {
@@ -127,7 +109,7 @@ function WorkersTable({
   const columns = canWrite ? 10 : 9;
   return (
     <div className="table-scroll">
-      <table className="data-table fleet-table" aria-labelledby={captionId} aria-busy={state.kind === 'loading'}>
+      <table className="data-table fleet-table" aria-labelledby={captionId} aria-busy={awaitingFirstAnswer}>
         <caption id={captionId} className="visually-hidden">
           Workers, oldest enrollment first
         </caption>
@@ -150,21 +132,18 @@ function WorkersTable({
           </tr>
         </thead>
         <tbody>
-          {state.kind === 'loading' ? (
-            <tr>
-              <td colSpan={columns} className="empty">
-                Loading…
-              </td>
-            </tr>
-          ) : state.kind === 'loaded' && state.workers.length === 0 ? (
-            <tr>
-              <td colSpan={columns} className="empty">
+          <TableRows
+            rows={workers}
+            awaitingFirstAnswer={awaitingFirstAnswer}
+            columns={columns}
+            empty={
+              <>
                 No worker has enrolled yet. Create an enrollment token under <Link to="/fleet/enrollment-tokens">Enrollment tokens</Link> to enrol one.
-              </td>
-            </tr>
-          ) : state.kind === 'loaded' ? (
-            state.workers.map((worker) => <WorkerRow key={worker.id} worker={worker} now={now} canWrite={canWrite} onChanged={onChanged} onOutcome={onOutcome} />)
-          ) : null}
+              </>
+            }
+          >
+            {(rows) => rows.map((worker) => <WorkerRow key={worker.id} worker={worker} now={now} canWrite={canWrite} onChanged={onChanged} onOutcome={onOutcome} />)}
+          </TableRows>
         </tbody>
       </table>
     </div>

@@ -1,9 +1,11 @@
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
+import { settle, useApiResource } from '../api/api-resource';
 import { api } from '../api/client';
-import { problemOf, unreachableProblem, type ApiProblem } from '../api/problems';
+import type { ApiProblem } from '../api/problems';
 import { useLiveEvent } from '../live/live-events';
 import { CopyButton } from '../ui/copy-button';
+import { ReadProblem } from '../ui/form';
 import { formatTime, humanize, shortId } from '../ui/format';
 import { RelativeTime, useNow } from '../ui/relative-time';
 import { WorkerStatusBadge } from './fleet-parts';
@@ -13,11 +15,6 @@ import { METADATA_LEVEL_LABEL, TREATMENT_LABEL, workerLabel, workerPools, type W
 // No event marks a heartbeat, so "last heard from" is read again now and then.
 const HEARTBEAT_REFRESH_MS = 30_000;
 
-type WorkerState =
-  | { readonly kind: 'loading' }
-  | { readonly kind: 'loaded'; readonly worker: WorkerDetail }
-  | { readonly kind: 'failed'; readonly problem: ApiProblem };
-
 /**
  * `/fleet/workers/:workerId`: one worker and its trust view — what it may send at its metadata
  * level, field by field, and the central policy it applied — for a security team to hold
@@ -25,26 +22,10 @@ type WorkerState =
  */
 export function WorkerPage() {
   const { workerId = '' } = useParams();
-  const [state, setState] = useState<WorkerState>({ kind: 'loading' });
-  const [reloads, setReloads] = useState(0);
-  const reload = useCallback(() => setReloads((n) => n + 1), []);
+  // Keyed by the id: another worker shows loading, not the last one's facts under the new address.
+  const worker = useApiResource(workerId, () => settle(api.GET('/api/v1/workers/{id}', { params: { path: { id: workerId } } })));
+  const { reload } = worker;
 
-  useEffect(() => {
-    let current = true;
-    api.GET('/api/v1/workers/{id}', { params: { path: { id: workerId } } }).then(
-      ({ data, response, error }) => {
-        if (!current) return;
-        setState((previous) => (data ? { kind: 'loaded', worker: data } : previous.kind === 'loaded' && previous.worker.id === workerId ? previous : { kind: 'failed', problem: problemOf(response, error) }));
-      },
-      () => current && setState((previous) => (previous.kind === 'loaded' ? previous : { kind: 'failed', problem: unreachableProblem() })),
-    );
-    return () => {
-      current = false;
-    };
-  }, [workerId, reloads]);
-
-  // Another worker: show loading, not the last one's facts under the new address.
-  useEffect(() => setState({ kind: 'loading' }), [workerId]);
   useEffect(() => {
     const timer = window.setInterval(reload, HEARTBEAT_REFRESH_MS);
     return () => window.clearInterval(timer);
@@ -53,7 +34,7 @@ export function WorkerPage() {
   useLiveEvent('worker.changed', (event) => event.workerId === workerId && reload());
   useLiveEvent('resync', reload);
 
-  if (state.kind !== 'loaded') {
+  if (!worker.data) {
     return (
       <>
         <title>Worker — Airlock</title>
@@ -61,20 +42,29 @@ export function WorkerPage() {
           <Link to="/fleet">Fleet</Link> <span aria-hidden="true">/</span>
         </p>
         <h1 tabIndex={-1}>Worker {shortId(workerId)}</h1>
-        {state.kind === 'loading' ? (
-          <p aria-busy="true">Loading…</p>
-        ) : (
+        {worker.problem ? (
           <p className="form-problem" role="alert">
-            {state.problem.status === 404 ? 'No such worker in this organisation.' : state.problem.message}
+            {worker.status === 404 ? 'No such worker in this organisation.' : worker.problem.message}
           </p>
+        ) : (
+          <p aria-busy="true">Loading…</p>
         )}
       </>
     );
   }
-  return <WorkerTrustView worker={state.worker} onChanged={(worker) => setState({ kind: 'loaded', worker })} />;
+  return <WorkerTrustView worker={worker.data} problem={worker.problem} onChanged={(changed) => worker.update(() => changed)} />;
 }
 
-function WorkerTrustView({ worker, onChanged }: { readonly worker: WorkerDetail; readonly onChanged: (worker: WorkerDetail) => void }) {
+function WorkerTrustView({
+  worker,
+  problem,
+  onChanged,
+}: {
+  readonly worker: WorkerDetail;
+  /** Why the last re-read failed: the facts shown are those read before. */
+  readonly problem: ApiProblem | null;
+  readonly onChanged: (worker: WorkerDetail) => void;
+}) {
   const [outcome, setOutcome] = useState<ActionOutcome | null>(null);
   const name = workerLabel(worker);
   return (
@@ -98,6 +88,7 @@ function WorkerTrustView({ worker, onChanged }: { readonly worker: WorkerDetail;
       <p role="alert" className="form-problem action-outcome">
         {outcome?.problem ? outcome.text : null}
       </p>
+      <ReadProblem problem={problem} />
       {worker.revoked ? (
         <div className="warning" role="note">
           <p>

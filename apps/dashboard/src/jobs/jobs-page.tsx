@@ -6,6 +6,7 @@ import { useHasScope } from '../auth/session';
 import { useLiveEvent } from '../live/live-events';
 import { formatTime, humanize, shortId } from '../ui/format';
 import { StatusBadge } from '../ui/job-status';
+import { TableRows } from '../ui/table-rows';
 import {
   fromLocalInput,
   isOneOf,
@@ -156,41 +157,31 @@ function JobsTable({ page }: { readonly page: PageState }) {
           </tr>
         </thead>
         <tbody>
-          {page.kind === 'loading' ? (
-            <tr>
-              <td colSpan={9} className="empty">
-                Loading…
-              </td>
-            </tr>
-          ) : page.kind === 'loaded' && page.jobs.length === 0 ? (
-            <tr>
-              <td colSpan={9} className="empty">
-                No jobs match.
-              </td>
-            </tr>
-          ) : page.kind === 'loaded' ? (
-            page.jobs.map((job) => (
-              <tr key={job.id} data-job-id={job.id}>
-                <td>
-                  <Link to={`/jobs/${job.id}`} className="mono">
-                    {shortId(job.id)}
-                  </Link>
-                </td>
-                <td>
-                  <StatusBadge status={job.status} />
-                </td>
-                <td>{job.kind}</td>
-                <td>{job.repoAlias ?? '—'}</td>
-                <td className="mono">{job.baseRef ?? '—'}</td>
-                <td className="numeric">
-                  {job.currentAttempt} / {job.maxAttempts}
-                </td>
-                <td>{job.failureCode ? humanize(job.failureCode) : '—'}</td>
-                <td className="nowrap">{formatTime(job.createdAt)}</td>
-                <td className="nowrap">{formatTime(job.finishedAt)}</td>
-              </tr>
-            ))
-          ) : null}
+          <TableRows rows={page.kind === 'loaded' ? page.jobs : null} awaitingFirstAnswer={page.kind === 'loading'} columns={9} empty="No jobs match.">
+            {(jobs) =>
+              jobs.map((job) => (
+                <tr key={job.id} data-job-id={job.id}>
+                  <td>
+                    <Link to={`/jobs/${job.id}`} className="mono">
+                      {shortId(job.id)}
+                    </Link>
+                  </td>
+                  <td>
+                    <StatusBadge status={job.status} />
+                  </td>
+                  <td>{job.kind}</td>
+                  <td>{job.repoAlias ?? '—'}</td>
+                  <td className="mono">{job.baseRef ?? '—'}</td>
+                  <td className="numeric">
+                    {job.currentAttempt} / {job.maxAttempts}
+                  </td>
+                  <td>{job.failureCode ? humanize(job.failureCode) : '—'}</td>
+                  <td className="nowrap">{formatTime(job.createdAt)}</td>
+                  <td className="nowrap">{formatTime(job.finishedAt)}</td>
+                </tr>
+              ))
+            }
+          </TableRows>
         </tbody>
       </table>
     </div>

@@ -1,11 +1,13 @@
-import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useId, useRef, useState, type FormEvent } from 'react';
+import { settle, useApiResource } from '../api/api-resource';
 import { api } from '../api/client';
-import { fieldProblems, problemOf, unreachableProblem, type ApiProblem } from '../api/problems';
+import { fieldProblems, problemOf, unreachableProblem } from '../api/problems';
 import { useHasScope, useSignedInSession, type Scope } from '../auth/session';
 import { ConfirmDialog } from '../ui/confirm-dialog';
-import { FieldError, FormProblem } from '../ui/form';
+import { FieldError, FormProblem, ReadProblem } from '../ui/form';
 import { formatTime } from '../ui/format';
 import { RelativeTime, useNow } from '../ui/relative-time';
+import { TableRows } from '../ui/table-rows';
 import { inScopeOrder, SCOPE_DESCRIPTION } from './access-labels';
 import {
   apiTokenState,
@@ -21,11 +23,6 @@ import {
 import { NewApiTokenDialog } from './new-api-token-dialog';
 import { ApiTokenStateBadge, NeedsPeopleRead, PeopleNav } from './people-parts';
 
-type TokensState =
-  | { readonly kind: 'loading' }
-  | { readonly kind: 'loaded'; readonly tokens: readonly ApiToken[] }
-  | { readonly kind: 'failed'; readonly problem: ApiProblem };
-
 const DAY_MS = 86_400_000;
 
 /** `/people/api-tokens`: the tokens automation uses; admins (people:write) create and revoke them. */
@@ -36,22 +33,8 @@ export function ApiTokensPage() {
 
 function ApiTokens() {
   const canWrite = useHasScope('people:write');
-  const [state, setState] = useState<TokensState>({ kind: 'loading' });
+  const tokens = useApiResource('api-tokens', () => settle(api.GET('/api/v1/api-tokens')));
   const [outcome, setOutcome] = useState<string | null>(null);
-
-  useEffect(() => {
-    let current = true;
-    api.GET('/api/v1/api-tokens').then(
-      ({ data, response, error }) => {
-        if (!current) return;
-        setState(data ? { kind: 'loaded', tokens: data } : { kind: 'failed', problem: problemOf(response, error) });
-      },
-      () => current && setState({ kind: 'failed', problem: unreachableProblem() }),
-    );
-    return () => {
-      current = false;
-    };
-  }, []);
 
   return (
     <>
@@ -68,24 +51,21 @@ function ApiTokens() {
         <CreateApiTokenForm
           onCreated={(token) => {
             setOutcome(null);
-            setState((current) => (current.kind === 'loaded' ? { ...current, tokens: [token, ...current.tokens] } : current));
+            tokens.update((shown) => [token, ...shown]);
           }}
         />
       ) : null}
-      {state.kind === 'failed' ? (
-        <p className="form-problem" role="alert">
-          {state.problem.message}
-        </p>
-      ) : null}
+      <ReadProblem problem={tokens.problem} />
       <p role="status" className="form-success action-outcome">
         {outcome}
       </p>
       <ApiTokensTable
-        state={state}
+        tokens={tokens.data}
+        awaitingFirstAnswer={tokens.awaitingFirstAnswer}
         canWrite={canWrite}
         onRevoked={(revoked) => {
           setOutcome(`API token “${revoked.name}” is revoked: requests with it are refused from now on.`);
-          setState((current) => (current.kind === 'loaded' ? { ...current, tokens: current.tokens.map((token) => (token.id === revoked.id ? revoked : token)) } : current));
+          tokens.update((shown) => shown.map((token) => (token.id === revoked.id ? revoked : token)));
         }}
       />
     </>
@@ -239,13 +219,23 @@ function CreateApiTokenForm({ onCreated }: { readonly onCreated: (token: ApiToke
   );
 }
 
-function ApiTokensTable({ state, canWrite, onRevoked }: { readonly state: TokensState; readonly canWrite: boolean; readonly onRevoked: (token: ApiToken) => void }) {
+function ApiTokensTable({
+  tokens,
+  awaitingFirstAnswer,
+  canWrite,
+  onRevoked,
+}: {
+  readonly tokens: readonly ApiToken[] | null;
+  readonly awaitingFirstAnswer: boolean;
+  readonly canWrite: boolean;
+  readonly onRevoked: (token: ApiToken) => void;
+}) {
   const captionId = useId();
   const now = useNow();
   const columns = canWrite ? 9 : 8;
   return (
     <div className="table-scroll">
-      <table className="data-table api-tokens-table" aria-labelledby={captionId} aria-busy={state.kind === 'loading'}>
+      <table className="data-table api-tokens-table" aria-labelledby={captionId} aria-busy={awaitingFirstAnswer}>
         <caption id={captionId} className="visually-hidden">
           API tokens, newest first
         </caption>
@@ -263,61 +253,51 @@ function ApiTokensTable({ state, canWrite, onRevoked }: { readonly state: Tokens
           </tr>
         </thead>
         <tbody>
-          {state.kind === 'loading' ? (
-            <tr>
-              <td colSpan={columns} className="empty">
-                Loading…
-              </td>
-            </tr>
-          ) : state.kind === 'loaded' && state.tokens.length === 0 ? (
-            <tr>
-              <td colSpan={columns} className="empty">
-                No API token yet.
-              </td>
-            </tr>
-          ) : state.kind === 'loaded' ? (
-            state.tokens.map((token) => {
-              const tokenState = apiTokenState(token, now);
-              return (
-                <tr key={token.id} data-token-id={token.id} className={tokenState === 'active' ? undefined : 'revoked-row'}>
-                  <th scope="row">{token.name}</th>
-                  <td>
-                    <ApiTokenStateBadge state={tokenState} />
-                  </td>
-                  <td>
-                    <ul className="chips" aria-label={`Scopes of ${token.name}`}>
-                      {inScopeOrder(token.scopes).map((scope) => (
-                        <li key={scope} className="chip mono" title={SCOPE_DESCRIPTION[scope]}>
-                          {scope}
-                        </li>
-                      ))}
-                    </ul>
-                  </td>
-                  <td>{token.createdByName ?? <span className="muted">nobody: the bootstrap token</span>}</td>
-                  <td>
-                    <RelativeTime iso={token.createdAt} now={now} />
-                  </td>
-                  <td>
-                    {token.expiresAt === null ? (
-                      <span className="muted">never</span>
-                    ) : (
-                      <>
-                        <RelativeTime iso={token.expiresAt} now={now} />
-                        {tokenState === 'expired' ? (
-                          <span className="flag cell-note">
-                            <span aria-hidden="true">⚠ </span>expired
-                          </span>
-                        ) : null}
-                      </>
-                    )}
-                  </td>
-                  <td>{token.lastUsedAt ? <RelativeTime iso={token.lastUsedAt} now={now} /> : <span className="muted">never</span>}</td>
-                  <td>{token.revokedAt ? <span className="nowrap">{formatTime(token.revokedAt)}</span> : <span className="muted">—</span>}</td>
-                  {canWrite ? <td>{token.revokedAt === null ? <RevokeApiTokenButton token={token} onRevoked={onRevoked} /> : null}</td> : null}
-                </tr>
-              );
-            })
-          ) : null}
+          <TableRows rows={tokens} awaitingFirstAnswer={awaitingFirstAnswer} columns={columns} empty="No API token yet.">
+            {(rows) =>
+              rows.map((token) => {
+                const tokenState = apiTokenState(token, now);
+                return (
+                  <tr key={token.id} data-token-id={token.id} className={tokenState === 'active' ? undefined : 'revoked-row'}>
+                    <th scope="row">{token.name}</th>
+                    <td>
+                      <ApiTokenStateBadge state={tokenState} />
+                    </td>
+                    <td>
+                      <ul className="chips" aria-label={`Scopes of ${token.name}`}>
+                        {inScopeOrder(token.scopes).map((scope) => (
+                          <li key={scope} className="chip mono" title={SCOPE_DESCRIPTION[scope]}>
+                            {scope}
+                          </li>
+                        ))}
+                      </ul>
+                    </td>
+                    <td>{token.createdByName ?? <span className="muted">nobody: the bootstrap token</span>}</td>
+                    <td>
+                      <RelativeTime iso={token.createdAt} now={now} />
+                    </td>
+                    <td>
+                      {token.expiresAt === null ? (
+                        <span className="muted">never</span>
+                      ) : (
+                        <>
+                          <RelativeTime iso={token.expiresAt} now={now} />
+                          {tokenState === 'expired' ? (
+                            <span className="flag cell-note">
+                              <span aria-hidden="true">⚠ </span>expired
+                            </span>
+                          ) : null}
+                        </>
+                      )}
+                    </td>
+                    <td>{token.lastUsedAt ? <RelativeTime iso={token.lastUsedAt} now={now} /> : <span className="muted">never</span>}</td>
+                    <td>{token.revokedAt ? <span className="nowrap">{formatTime(token.revokedAt)}</span> : <span className="muted">—</span>}</td>
+                    {canWrite ? <td>{token.revokedAt === null ? <RevokeApiTokenButton token={token} onRevoked={onRevoked} /> : null}</td> : null}
+                  </tr>
+                );
+              })
+            }
+          </TableRows>
         </tbody>
       </table>
     </div>

@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef } from 'react';
-import { CopyButton } from '../ui/copy-button';
 import { formatTime } from '../ui/format';
+import { ShownOnceToken } from '../ui/shown-once-token';
 import { curlExample, type CreatedApiToken } from './api-token-view';
 
 /**
@@ -42,47 +42,25 @@ export function NewApiTokenDialog({ token, onClose }: { readonly token: CreatedA
       }}
     >
       <h2 id={`${id}-title`}>API token “{token.name}” created</h2>
-      <p className="warning-line" id={`${id}-warning`}>
-        <strong>
-          <span aria-hidden="true">⚠ </span>Copy it now: you will not see this token again.
-        </strong>{' '}
-        Only its hash is kept. Store it where the automation reads its secrets.
-      </p>
-      <dl className="secrets">
-        <div>
-          <dt>Token</dt>
-          <dd>
-            <code className="secret" data-secret="token">
-              {token.token}
-            </code>
-            <CopyButton text={token.token} label="Copy token" />
-          </dd>
-        </div>
-        <div>
-          <dt>Try it</dt>
-          <dd>
-            <code className="secret" data-secret="command">
-              {command}
-            </code>
-            <CopyButton text={command} label="Copy command" />
-          </dd>
-        </div>
-      </dl>
-      <p>
-        Scopes: {token.scopes.map((scope, index) => (
-          <span key={scope}>
-            {index > 0 ? ', ' : null}
-            <code>{scope}</code>
-          </span>
-        ))}
-        . {token.expiresAt ? `It stops working at ${formatTime(token.expiresAt)}.` : 'It never expires.'}
-        {token.scopes.includes('jobs:read') ? null : ' The curl above lists jobs, which needs jobs:read: this token will be refused there (403).'}
-      </p>
-      <div className="form-actions">
-        <button type="button" onClick={close}>
-          I have copied it — close
-        </button>
-      </div>
+      <ShownOnceToken
+        token={token.token}
+        keepAdvice="Store it where the automation reads its secrets."
+        usage={{ label: 'Try it', command }}
+        warningId={`${id}-warning`}
+        dismissLabel="I have copied it — close"
+        onDismiss={close}
+      >
+        <p>
+          Scopes: {token.scopes.map((scope, index) => (
+            <span key={scope}>
+              {index > 0 ? ', ' : null}
+              <code>{scope}</code>
+            </span>
+          ))}
+          . {token.expiresAt ? `It stops working at ${formatTime(token.expiresAt)}.` : 'It never expires.'}
+          {token.scopes.includes('jobs:read') ? null : ' The curl above lists jobs, which needs jobs:read: this token will be refused there (403).'}
+        </p>
+      </ShownOnceToken>
     </dialog>
   );
 }

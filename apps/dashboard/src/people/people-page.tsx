@@ -1,18 +1,15 @@
-import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useId, useRef, useState, type FormEvent } from 'react';
+import { settle, useApiResource } from '../api/api-resource';
 import { api } from '../api/client';
-import { fieldProblems, problemOf, unreachableProblem, type ApiProblem } from '../api/problems';
+import { fieldProblems, problemOf, unreachableProblem } from '../api/problems';
 import { useHasScope, useSession, useSignedInSession } from '../auth/session';
 import { ConfirmDialog } from '../ui/confirm-dialog';
-import { FieldError, FormProblem } from '../ui/form';
+import { FieldError, FormProblem, ReadProblem } from '../ui/form';
 import { RelativeTime, useNow } from '../ui/relative-time';
+import { TableRows } from '../ui/table-rows';
 import { isRole, ROLE_DESCRIPTION, ROLE_LABEL, ROLES, type Role } from './access-labels';
 import { NeedsPeopleRead, PeopleNav, PersonStatusBadge } from './people-parts';
 import { generatePassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, personStatus, signInMethod, type Person } from './person-view';
-
-type PeopleState =
-  | { readonly kind: 'loading' }
-  | { readonly kind: 'loaded'; readonly people: readonly Person[] }
-  | { readonly kind: 'failed'; readonly problem: ApiProblem };
 
 /** `/people`: the organisation's people; admins (people:write) add them, change their role, disable and enable them. */
 export function PeoplePage() {
@@ -22,31 +19,14 @@ export function PeoplePage() {
 
 function PeopleDirectory() {
   const canWrite = useHasScope('people:write');
-  const [state, setState] = useState<PeopleState>({ kind: 'loading' });
-  const [reloads, setReloads] = useState(0);
+  // A failed re-read keeps the list on screen; the problem is shown above it.
+  const people = useApiResource('users', () => settle(api.GET('/api/v1/users')));
   const [formOpen, setFormOpen] = useState(false);
   const [outcome, setOutcome] = useState<string | null>(null);
   const addButton = useRef<HTMLButtonElement>(null);
   const formId = useId();
-  const reload = useCallback(() => setReloads((n) => n + 1), []);
 
-  useEffect(() => {
-    let current = true;
-    api.GET('/api/v1/users').then(
-      ({ data, response, error }) => {
-        if (!current) return;
-        // A failed re-read keeps the list on screen; the problem is shown above it.
-        setState((previous) => (data ? { kind: 'loaded', people: data } : previous.kind === 'loaded' ? previous : { kind: 'failed', problem: problemOf(response, error) }));
-      },
-      () => current && setState((previous) => (previous.kind === 'loaded' ? previous : { kind: 'failed', problem: unreachableProblem() })),
-    );
-    return () => {
-      current = false;
-    };
-  }, [reloads]);
-
-  const replacePerson = (changed: Person) =>
-    setState((current) => (current.kind === 'loaded' ? { ...current, people: current.people.map((person) => (person.id === changed.id ? changed : person)) } : current));
+  const replacePerson = (changed: Person) => people.update((shown) => shown.map((person) => (person.id === changed.id ? changed : person)));
 
   return (
     <>
@@ -65,7 +45,7 @@ function PeopleDirectory() {
           id={formId}
           onAdded={(person) => {
             setOutcome(`Added ${person.displayName} (${person.email}) as ${ROLE_LABEL[person.role]}. Give them their first password out of band.`);
-            reload();
+            people.reload();
           }}
           onClose={() => {
             setFormOpen(false);
@@ -73,16 +53,13 @@ function PeopleDirectory() {
           }}
         />
       ) : null}
-      {state.kind === 'failed' ? (
-        <p className="form-problem" role="alert">
-          {state.problem.message}
-        </p>
-      ) : null}
+      <ReadProblem problem={people.problem} />
       <p role="status" className="form-success action-outcome">
         {outcome}
       </p>
       <PeopleTable
-        state={state}
+        people={people.data}
+        awaitingFirstAnswer={people.awaitingFirstAnswer}
         canWrite={canWrite}
         onChanged={(person, said) => {
           replacePerson(person);
@@ -251,11 +228,13 @@ function AddPersonForm({ id: sectionId, onAdded, onClose }: { readonly id: strin
 }
 
 function PeopleTable({
-  state,
+  people,
+  awaitingFirstAnswer,
   canWrite,
   onChanged,
 }: {
-  readonly state: PeopleState;
+  readonly people: readonly Person[] | null;
+  readonly awaitingFirstAnswer: boolean;
   readonly canWrite: boolean;
   readonly onChanged: (person: Person, said: string) => void;
 }) {
@@ -265,7 +244,7 @@ function PeopleTable({
   const columns = canWrite ? 7 : 6;
   return (
     <div className="table-scroll">
-      <table className="data-table people-table" aria-labelledby={captionId} aria-busy={state.kind === 'loading'}>
+      <table className="data-table people-table" aria-labelledby={captionId} aria-busy={awaitingFirstAnswer}>
         <caption id={captionId} className="visually-hidden">
           People of the organisation, oldest first
         </caption>
@@ -281,40 +260,36 @@ function PeopleTable({
           </tr>
         </thead>
         <tbody>
-          {state.kind === 'loading' ? (
-            <tr>
-              <td colSpan={columns} className="empty">
-                Loading…
-              </td>
-            </tr>
-          ) : state.kind === 'loaded' ? (
-            state.people.map((person) => (
-              <tr key={person.id} data-person-id={person.id} data-email={person.email}>
-                <th scope="row">
-                  {person.displayName}
-                  {person.id === self ? <span className="muted"> (you)</span> : null}
-                </th>
-                <td>{person.email}</td>
-                <td>
-                  {canWrite ? (
-                    <RoleChanger key={person.role} person={person} isSelf={person.id === self} onChanged={onChanged} />
-                  ) : (
-                    <span data-role={person.role}>{ROLE_LABEL[person.role]}</span>
-                  )}
-                </td>
-                <td>{person.lastLoginAt ? <RelativeTime iso={person.lastLoginAt} now={now} /> : <span className="muted">never</span>}</td>
-                <td>
-                  <PersonStatusBadge status={personStatus(person)} />
-                </td>
-                <td>{signInMethod(person)}</td>
-                {canWrite ? (
+          <TableRows rows={people} awaitingFirstAnswer={awaitingFirstAnswer} columns={columns}>
+            {(rows) =>
+              rows.map((person) => (
+                <tr key={person.id} data-person-id={person.id} data-email={person.email}>
+                  <th scope="row">
+                    {person.displayName}
+                    {person.id === self ? <span className="muted"> (you)</span> : null}
+                  </th>
+                  <td>{person.email}</td>
                   <td>
-                    <AccessToggle person={person} isSelf={person.id === self} onChanged={onChanged} />
+                    {canWrite ? (
+                      <RoleChanger key={person.role} person={person} isSelf={person.id === self} onChanged={onChanged} />
+                    ) : (
+                      <span data-role={person.role}>{ROLE_LABEL[person.role]}</span>
+                    )}
                   </td>
-                ) : null}
-              </tr>
-            ))
-          ) : null}
+                  <td>{person.lastLoginAt ? <RelativeTime iso={person.lastLoginAt} now={now} /> : <span className="muted">never</span>}</td>
+                  <td>
+                    <PersonStatusBadge status={personStatus(person)} />
+                  </td>
+                  <td>{signInMethod(person)}</td>
+                  {canWrite ? (
+                    <td>
+                      <AccessToggle person={person} isSelf={person.id === self} onChanged={onChanged} />
+                    </td>
+                  ) : null}
+                </tr>
+              ))
+            }
+          </TableRows>
         </tbody>
       </table>
     </div>

@@ -6,7 +6,7 @@ import { useHasScope } from '../auth/session';
 import { useLiveEvent } from '../live/live-events';
 import { ConfirmDialog } from '../ui/confirm-dialog';
 import { formatTime } from '../ui/format';
-import { settle, useApiResource } from './api-resource';
+import { settle, useApiResource } from '../api/api-resource';
 import { countOf, describeMode, describeScope, slotBody } from './policy-labels';
 import { InForceAs, ModeBadge, readCurrentPolicy, ScopeText, type CurrentPolicy, type PolicyLayer } from './policy-parts';
 import { useNavigationNotice } from './navigation-notice';

@@ -1,6 +1,6 @@
 import { useId } from 'react';
 import { api, type Schemas } from '../api/client';
-import { settle, useApiResource } from './api-resource';
+import { settle, useApiResource } from '../api/api-resource';
 import { CHANGE_MARKS, diffValue } from './policy-labels';
 
 type PolicyChange = Schemas['PolicyChangeResponse'];

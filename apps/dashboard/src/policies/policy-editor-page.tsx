@@ -4,7 +4,7 @@ import { api, type Schemas } from '../api/client';
 import { problemOf, unreachableProblem, type ApiProblem } from '../api/problems';
 import { useHasScope } from '../auth/session';
 import { FieldError, FormProblem } from '../ui/form';
-import { settle, useApiResource, type ApiResult } from './api-resource';
+import { settle, useApiResource, type ApiResult } from '../api/api-resource';
 import { JsonEditor, type EditorProblem, type JsonEditorHandle } from './json-editor';
 import { formatJson, parseJsonWithLines, type JsonNode } from './json-text';
 import { noticeState } from './navigation-notice';

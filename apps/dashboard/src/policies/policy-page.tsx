@@ -4,7 +4,7 @@ import { api, type Schemas } from '../api/client';
 import { useHasScope } from '../auth/session';
 import { useLiveEvent } from '../live/live-events';
 import { formatTime } from '../ui/format';
-import { settle, useApiResource } from './api-resource';
+import { settle, useApiResource } from '../api/api-resource';
 import { useNavigationNotice } from './navigation-notice';
 import { comparedVersions } from './compare-query';
 import { PolicyDiffView } from './policy-diff-view';

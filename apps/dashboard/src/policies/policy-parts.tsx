@@ -1,6 +1,6 @@
 import type { Schemas } from '../api/client';
 import { api } from '../api/client';
-import { settle } from './api-resource';
+import { settle } from '../api/api-resource';
 import type { PolicyMode } from './policy-labels';
 
 export type CurrentPolicy = Schemas['CurrentPolicyResponse'];

@@ -3,7 +3,7 @@ import { api } from '../api/client';
 import { useHasScope } from '../auth/session';
 import { useLiveEvent } from '../live/live-events';
 import { formatTime } from '../ui/format';
-import { settle, useApiResource } from './api-resource';
+import { settle, useApiResource } from '../api/api-resource';
 import { policyDocumentText } from './policy-document-text';
 import { InForceAs, readCurrentPolicy } from './policy-parts';
 import { PublishForm } from './publish-form';

@@ -3,7 +3,7 @@ import { Link } from 'react-router';
 import { api, type Schemas } from '../api/client';
 import { useLiveEvent } from '../live/live-events';
 import { formatTime, humanize, shortId } from '../ui/format';
-import { settle, useApiResource } from './api-resource';
+import { settle, useApiResource } from '../api/api-resource';
 import { countOf } from './policy-labels';
 
 type WorkerRollout = Schemas['WorkerRolloutResponse'];

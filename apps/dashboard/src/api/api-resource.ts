@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { problemOf, unreachableProblem, type ApiProblem } from '../api/problems';
+import { problemOf, unreachableProblem, type ApiProblem } from './problems';
 
 /** What a read of the API gave: the body, or the problem to show. */
 export type ApiResult<T> = { readonly ok: true; readonly data: T } | { readonly ok: false; readonly problem: ApiProblem; readonly status: number };
@@ -23,10 +23,17 @@ export interface Resource<T> {
   readonly problem: ApiProblem | null;
   readonly status: number | null;
   readonly loading: boolean;
+  /** No answer yet for the current key: neither data nor a problem to show (a table says "Loading…"). */
+  readonly awaitingFirstAnswer: boolean;
   /** When the data was last read (ms since the epoch). */
   readonly readAt: number | null;
   /** Reads it again, keeping what is shown until the answer comes. */
   reload(): void;
+  /**
+   * Changes the data shown without reading it again, for a write whose answer already says what
+   * changed (a revoked token, a renamed worker). Nothing happens before the data is first read.
+   */
+  update(change: (data: T) => T): void;
 }
 
 const NOTHING = { data: null, problem: null, status: null, readAt: null } as const;
@@ -37,7 +44,7 @@ const NOTHING = { data: null, problem: null, status: null, readAt: null } as con
  * a reload keeps it until the answer replaces it, so a refresh does not blank the page.
  */
 export function useApiResource<T>(key: string, load: () => Promise<ApiResult<T>>): Resource<T> {
-  const [state, setState] = useState<Omit<Resource<T>, 'reload' | 'loading'> & { readonly key: string }>({ ...NOTHING, key });
+  const [state, setState] = useState<Omit<Resource<T>, 'reload' | 'update' | 'loading' | 'awaitingFirstAnswer'> & { readonly key: string }>({ ...NOTHING, key });
   const [loading, setLoading] = useState(true);
   const [reloads, setReloads] = useState(0);
   const latestLoad = useRef(load);
@@ -64,7 +71,17 @@ export function useApiResource<T>(key: string, load: () => Promise<ApiResult<T>>
   }, [key, reloads]);
 
   const reload = useCallback(() => setReloads((n) => n + 1), []);
+  const update = useCallback((change: (data: T) => T) => setState((shown) => (shown.data === null ? shown : { ...shown, data: change(shown.data) })), []);
   // Until the effect has run for a new key, what state holds is the old key's: not shown.
   const shown = state.key === key ? state : { ...NOTHING, key };
-  return { data: shown.data, problem: shown.problem, status: shown.status, readAt: shown.readAt, loading: loading || state.key !== key, reload };
+  return {
+    data: shown.data,
+    problem: shown.problem,
+    status: shown.status,
+    readAt: shown.readAt,
+    loading: loading || state.key !== key,
+    awaitingFirstAnswer: shown.data === null && shown.problem === null,
+    reload,
+    update,
+  };
 }
