@@ -23,6 +23,7 @@ const result = (): JobResult__Output => ({
   policy: { revision: 4, shadowRevision: 0, decisions: [{ rule: 'RULE_MAX_LINES_CHANGED', level: 'RULE_LEVEL_ADVISORY', outcome: 'RULE_OUTCOME_RECORDED' }] },
   metadataLevel: 'METADATA_LEVEL_STANDARD',
   // The primary failed three tries of one request, then answered three more; a fallback answered four.
+  delivery: 'DELIVERY_MERGE_REQUEST_OPENED',
   modelUsage: [
     { endpointIndex: 0, endpoint: 'local-vllm', model: 'Qwen/Qwen2.5-Coder-32B-Instruct', requests: 3, promptTokens: 40_000, completionTokens: 800 },
     { endpointIndex: 2, endpoint: 'spare.ollama', model: 'qwen2.5-coder:7b', requests: 4, promptTokens: 8_213, completionTokens: 224 },
@@ -75,6 +76,7 @@ describe('applyMetadataLevel', () => {
       policy: full.policy,
       metadataLevel: 'METADATA_LEVEL_MINIMAL',
       modelUsage: [],
+      delivery: 'DELIVERY_UNSPECIFIED',
     });
     // Buckets change nothing once the figures are gone.
     expect(applyMetadataLevel(full, { report: 'minimal', buckets: true })).toEqual(applyMetadataLevel(full, { report: 'minimal', buckets: false }));

@@ -1,4 +1,4 @@
-import { MetadataLevel, type JobResult__Output } from '@airlock/protocol';
+import { Delivery, MetadataLevel, type JobResult__Output } from '@airlock/protocol';
 import type { EffectivePolicy } from './effective-policy';
 
 const UINT32_MAX = 0xffff_ffff;
@@ -26,7 +26,8 @@ export function roundDurationMs(ms: number): number {
  *
  * - minimal: the attempt, outcome, failure code, failed phase, phase durations rounded to
  *   100 ms and the policy report; token, change and verification figures, the context
- *   file count, both MACs and the tokens per endpoint and model are left empty.
+ *   file count, both MACs, the tokens per endpoint and model and the delivery kind are left
+ *   empty.
  * - standard: every field, exact.
  * - standard with buckets: every field, but each count and token figure rounded down to 0
  *   or a power of two (those per endpoint each on its own, like the totals), exit codes to
@@ -49,6 +50,7 @@ export function applyMetadataLevel(result: JobResult__Output, metadata: Effectiv
       policy: result.policy,
       metadataLevel: MetadataLevel.METADATA_LEVEL_MINIMAL,
       modelUsage: [],
+      delivery: Delivery.DELIVERY_UNSPECIFIED,
     };
   }
   if (!metadata.buckets) return { ...result, metadataLevel: MetadataLevel.METADATA_LEVEL_STANDARD };

@@ -21,6 +21,7 @@ const fullResult = (): JobResult__Output => ({
   deliveryMac: randomBytes(32),
   policy: { revision: 4, shadowRevision: 5, decisions: [{ rule: 'RULE_MAX_LINES_CHANGED', level: 'RULE_LEVEL_ADVISORY', outcome: 'RULE_OUTCOME_RECORDED' }] },
   metadataLevel: 'METADATA_LEVEL_STANDARD',
+  delivery: 'DELIVERY_OUTBOX',
   modelUsage: [{ endpointIndex: 1, endpoint: 'fallback', model: 'qwen2.5-coder:32b', requests: 3, promptTokens: 20_011, completionTokens: 513 }],
 });
 
@@ -43,8 +44,15 @@ function leafPaths(value: unknown, prefix = ''): string[] {
   return [prefix];
 }
 
+// An enum at its zero value (`…_UNSPECIFIED`) is empty, as proto3 encodes it: not at all.
 const isEmpty = (value: unknown) =>
-  value === undefined || value === null || value === 0 || value === false || value === '' || (Buffer.isBuffer(value) && value.length === 0);
+  value === undefined ||
+  value === null ||
+  value === 0 ||
+  value === false ||
+  value === '' ||
+  (typeof value === 'string' && value.endsWith('_UNSPECIFIED')) ||
+  (Buffer.isBuffer(value) && value.length === 0);
 
 const byField = (fields: readonly ResultFieldDescription[]) => Object.fromEntries(fields.map((entry) => [entry.field, entry]));
 

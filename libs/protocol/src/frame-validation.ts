@@ -8,6 +8,7 @@ import type { PolicyAck__Output } from './generated/airlock/v1/PolicyAck';
 import type { PolicyBundlePayload__Output } from './generated/airlock/v1/PolicyBundlePayload';
 import type { PolicyReport__Output } from './generated/airlock/v1/PolicyReport';
 import type { WorkerFrame__Output } from './generated/airlock/v1/WorkerFrame';
+import { Delivery } from './generated/airlock/v1/Delivery';
 import { FailureCode } from './generated/airlock/v1/FailureCode';
 import { JobOutcome } from './generated/airlock/v1/JobOutcome';
 import { MetadataLevel } from './generated/airlock/v1/MetadataLevel';
@@ -73,6 +74,7 @@ const DISPOSITIONS = knownValues(ResultDisposition, ResultDisposition.RESULT_DIS
 const POLICY_RULES = knownValues(PolicyRule, PolicyRule.POLICY_RULE_UNSPECIFIED);
 const RULE_LEVELS = knownValues(RuleLevel, RuleLevel.RULE_LEVEL_UNSPECIFIED);
 const RULE_OUTCOMES = knownValues(RuleOutcome, RuleOutcome.RULE_OUTCOME_UNSPECIFIED);
+const DELIVERIES = new Set<unknown>(Object.values(Delivery));
 const METADATA_LEVELS = knownValues(MetadataLevel, MetadataLevel.METADATA_LEVEL_UNSPECIFIED);
 const ACK_STATUSES = knownValues(PolicyAckStatus, PolicyAckStatus.POLICY_ACK_STATUS_UNSPECIFIED);
 
@@ -154,6 +156,7 @@ function jobResult(result: JobResult__Output): void {
   if (result.policy != null) policyReport(result.policy);
   oneOf(result.metadataLevel, METADATA_LEVELS, 'result.metadataLevel', 'MetadataLevel');
   modelUsageEntries(result.modelUsage);
+  oneOf(result.delivery, DELIVERIES, 'result.delivery', 'Delivery');
   compliesWithMetadataLevel(result);
   modelUsageAddsUpToTokens(result);
 }
@@ -246,6 +249,7 @@ function compliesWithMetadataLevel(result: JobResult__Output): void {
     for (const [field, value] of figures) check(!value, field, `0 or false at ${level}`);
     check(result.changeMac.length === 0, 'result.changeMac', `empty at ${level}`);
     check(result.deliveryMac.length === 0, 'result.deliveryMac', `empty at ${level}`);
+    check(result.delivery === Delivery.DELIVERY_UNSPECIFIED, 'result.delivery', `DELIVERY_UNSPECIFIED at ${level}`);
     return;
   }
   for (const [field, value] of figures) {

@@ -26,6 +26,7 @@ export {
   type FrameViolation,
 } from './frame-validation';
 
+export { Delivery } from './generated/airlock/v1/Delivery';
 export { FailureCode } from './generated/airlock/v1/FailureCode';
 export { JobOutcome } from './generated/airlock/v1/JobOutcome';
 export { Phase } from './generated/airlock/v1/Phase';

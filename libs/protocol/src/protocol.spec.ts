@@ -82,6 +82,7 @@ describe('frame validation', () => {
       deliveryMac: randomBytes(32),
       policy: null,
       metadataLevel: 'METADATA_LEVEL_STANDARD',
+      delivery: 'DELIVERY_BRANCH',
       modelUsage: [{ endpointIndex: 0, endpoint: 'local', model: 'qwen2.5-coder:7b', requests: 1, promptTokens: 10, completionTokens: 5 }],
       ...overrides,
     },
@@ -293,6 +294,7 @@ describe('job result policy and metadata level', () => {
     deliveryMac: Buffer.alloc(0),
     policy: { revision: 4, shadowRevision: 5, decisions: [{ rule: 'RULE_PROTECTED_PATHS', level: 'RULE_LEVEL_MANDATORY', outcome: 'RULE_OUTCOME_BLOCKED' }] },
     metadataLevel: 'METADATA_LEVEL_MINIMAL',
+    delivery: 'DELIVERY_UNSPECIFIED',
     modelUsage: [],
   });
   const frame = (result: Result): WorkerFrame__Output => ({ frame: 'result', result });
@@ -313,6 +315,12 @@ describe('job result policy and metadata level', () => {
     expect(violationOf(() => validateWorkerFrame(withPolicy({ decisions: [{ ...decision, outcome: 'RULE_OUTCOME_UNSPECIFIED' }] }))).field).toBe('result.policy.decisions[0].outcome');
   });
 
+  it('refuses a delivery kind it does not know', () => {
+    const standard = { ...base(), metadataLevel: 'METADATA_LEVEL_STANDARD' as const };
+    expect(() => validateWorkerFrame(frame({ ...standard, delivery: 'DELIVERY_OUTBOX' }))).not.toThrow();
+    expect(violationOf(() => validateWorkerFrame(frame({ ...standard, delivery: 'DELIVERY_PIGEON' as never })))).toEqual({ field: 'result.delivery', expected: 'a known Delivery' });
+  });
+
   it('refuses a result without a metadata level', () => {
     expect(violationOf(() => validateWorkerFrame(frame({ ...base(), metadataLevel: 'METADATA_LEVEL_UNSPECIFIED' }))).field).toBe('result.metadataLevel');
   });
@@ -329,6 +337,7 @@ describe('job result policy and metadata level', () => {
     ['context files', { contextFiles: 3 }, 'result.contextFiles'],
     ['a change MAC', { changeMac: randomBytes(32) }, 'result.changeMac'],
     ['a delivery MAC', { deliveryMac: randomBytes(32) }, 'result.deliveryMac'],
+    ['where the change went', { delivery: 'DELIVERY_MERGE_REQUEST_OPENED' as const }, 'result.delivery'],
     ['an unrounded duration', { phaseDurations: [{ phase: 'PHASE_TEST' as const, durationMs: 1234 }] }, 'result.phaseDurations[0].durationMs'],
   ])('refuses a minimal result that reports %s', (_what, override, field) => {
     expect(violationOf(() => validateWorkerFrame(frame({ ...base(), ...override }))).field).toBe(field);
@@ -386,6 +395,7 @@ describe('job result model usage', () => {
       deliveryMac: Buffer.alloc(0),
       policy: null,
       metadataLevel: 'METADATA_LEVEL_STANDARD',
+      delivery: 'DELIVERY_UNSPECIFIED',
       modelUsage,
     },
   });

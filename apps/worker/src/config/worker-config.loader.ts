@@ -24,11 +24,35 @@ export interface InferenceEndpointConfig {
   readonly contextWindow?: number | undefined;
 }
 
+/** Where a forge token is read from at each delivery (never the token itself: it is a secret). */
+export type ForgeTokenSource = { readonly env: string; readonly value: string | undefined } | { readonly file: string };
+
+/** The customer's forge a repository's changes are proposed on (GitLab, GitHub Enterprise Server, Gitea/Forgejo). */
+export interface ForgeConfig {
+  readonly type: 'gitlab' | 'github' | 'gitea';
+  /** The REST API root without a trailing slash, e.g. `https://gitlab.corp.example/api/v4`. */
+  readonly apiUrl: string;
+  /** owner/name (GitHub, Gitea); group/…/name or a numeric id (GitLab). */
+  readonly project: string;
+  readonly token: ForgeTokenSource;
+  /** The PEM of the private CA the forge's certificate is checked against; the system's CAs when absent. */
+  readonly caPem?: Buffer | undefined;
+  /** The branch requests target; the job's base branch when absent. */
+  readonly targetBranch?: string | undefined;
+  readonly labels: readonly string[];
+  readonly reviewers: readonly string[];
+  readonly draft: boolean;
+  readonly timeoutMs: number;
+}
+
 /** A catalog entry: what an alias means on this side of the trust boundary. */
 export interface RepositoryConfig {
   readonly alias: string;
   readonly cloneUrl: string;
-  readonly pushUrl: string;
+  /** Where the branch is pushed; without it the change goes only to the delivery outbox. */
+  readonly pushUrl?: string | undefined;
+  /** The forge a merge request is opened on after the push; without it the change also goes to the outbox. */
+  readonly forge?: ForgeConfig | undefined;
   readonly branchPrefix: string;
   /** Branch names or globs (`*` = anything but `/`) a fix may start from; local policy. */
   readonly baseRefs: readonly string[];
@@ -74,6 +98,16 @@ export interface ControlPlaneConfig {
   readonly trustedSigningKeys: WorkerConfigParsed['controlPlane']['trustedSigningKeys'];
 }
 
+/** How changes reach the customer beyond the push. */
+export interface DeliveryConfig {
+  /** Absolute path of the outbox of patch bundles. */
+  readonly outboxDir: string;
+  /** Retries of a forge request after a network error, a 5xx or a rate limit. */
+  readonly maxRetries: number;
+  /** Milliseconds one delivery may wait between retries in all, Retry-After included. */
+  readonly retryBudgetMs: number;
+}
+
 /** The validated worker configuration, with absolute paths and durations in milliseconds. */
 export interface WorkerConfig {
   readonly configFile: string;
@@ -94,6 +128,8 @@ export interface WorkerConfig {
   readonly audit: WorkerConfigParsed['audit'];
   /** Package mirrors setup may reach, its environment, timeout and cache bound (bytes). */
   readonly setup: WorkerConfigParsed['setup'];
+  /** The delivery outbox (absolute path) and the retry bounds of forge requests. */
+  readonly delivery: DeliveryConfig;
   /** Retention of the local job records: `{ maxAge (ms), maxBytes }`. */
   readonly records: WorkerConfigParsed['records'];
   readonly health: WorkerConfigParsed['health'];
@@ -153,30 +189,88 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
     }
     proxy = { url: proxyUrl.replace(/\/$/, ''), credentials };
   }
+  const repositories = config.repositories.map((repo, index) => ({
+    ...repo,
+    cloneUrl: resolveGitLocation(base, repo.cloneUrl),
+    pushUrl: repo.pushUrl === undefined ? undefined : resolveGitLocation(base, repo.pushUrl),
+    forge: repo.forge && resolveForge(repo.forge, `repositories[${index}].forge`, base, env, problems),
+  }));
   if (problems.length > 0) throw new WorkerConfigInvalidError(configFile, problems);
+  const stateDir = resolve(base, config.stateDir);
   return {
     configFile,
     controlPlane: { address: config.controlPlane.address, tls, proxy, trustedSigningKeys: config.controlPlane.trustedSigningKeys },
-    stateDir: resolve(base, config.stateDir),
+    stateDir,
     workspaceDir: resolve(base, config.workspaceDir),
     concurrency: config.concurrency,
     allowNoop: config.allowNoop,
     labels: config.labels,
     policy: config.policy,
     inference: { endpoints, allowedHosts: config.inference.allowedHosts },
-    repositories: config.repositories.map((repo) => ({
-      ...repo,
-      cloneUrl: resolveGitLocation(base, repo.cloneUrl),
-      pushUrl: resolveGitLocation(base, repo.pushUrl),
-    })),
+    repositories,
     sandbox: config.sandbox,
     limits: config.limits,
     audit: config.audit,
     setup: { ...config.setup, mirrors: config.setup.mirrors.map((mirror) => mirror.toLowerCase()) },
+    delivery: {
+      outboxDir: config.delivery.outboxDir === undefined ? resolve(stateDir, 'delivery-outbox') : resolve(base, config.delivery.outboxDir),
+      maxRetries: config.delivery.maxRetries,
+      retryBudgetMs: config.delivery.retryBudget,
+    },
     records: config.records,
     health: config.health,
     host: { path: env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin', lang: env['LANG'] ?? 'C.UTF-8' },
   };
+}
+
+/**
+ * A repository's forge with its paths resolved and its private CA read. The token is only
+ * located here: the variable must be set and the file readable now, so a typo is a config
+ * error, but the file is read again at each delivery so that a rotated token needs no restart.
+ */
+function resolveForge(forge: NonNullable<WorkerConfigParsed['repositories'][number]['forge']>, path: string, base: string, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): ForgeConfig {
+  let token: ForgeTokenSource;
+  if (forge.tokenEnv !== undefined) {
+    token = { env: forge.tokenEnv, value: env[forge.tokenEnv] };
+    if (!env[forge.tokenEnv]) problems.push({ path: `${path}.tokenEnv`, expected: `the environment variable ${forge.tokenEnv} to be set` });
+  } else {
+    const file = resolve(base, forge.tokenFile ?? '');
+    token = { file };
+    try {
+      if (readFileSync(file, 'utf8').trim() === '') problems.push({ path: `${path}.tokenFile`, expected: `a token in ${file} (the file is empty)` });
+    } catch (error) {
+      problems.push({ path: `${path}.tokenFile`, expected: `a readable file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}: ${file})` });
+    }
+  }
+  let caPem: Buffer | undefined;
+  if (forge.caFile !== undefined) {
+    const caFile = resolve(base, forge.caFile);
+    try {
+      caPem = readFileSync(caFile);
+      if (!caPem.includes('-----BEGIN CERTIFICATE-----')) problems.push({ path: `${path}.caFile`, expected: `a PEM certificate (-----BEGIN CERTIFICATE-----) in ${caFile}` });
+    } catch (error) {
+      problems.push({ path: `${path}.caFile`, expected: `a readable PEM file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}: ${caFile})` });
+    }
+  }
+  return {
+    type: forge.type,
+    apiUrl: forge.apiUrl.replace(/\/+$/, ''),
+    project: forge.project,
+    token,
+    caPem,
+    targetBranch: forge.targetBranch,
+    labels: forge.labels,
+    reviewers: forge.reviewers,
+    draft: forge.draft,
+    timeoutMs: forge.timeout,
+  };
+}
+
+/** The token of a forge, read now: from the environment as loaded, or from its file (trimmed). Never log it. */
+export function readForgeToken(source: ForgeTokenSource): string {
+  const token = 'file' in source ? readFileSync(source.file, 'utf8').trim() : (source.value ?? '');
+  if (token === '') throw new Error('file' in source ? `the forge token file ${source.file} is empty` : `the environment variable ${source.env} is not set`);
+  return token;
 }
 
 /** Reads the pinned CA now, so that a wrong path is a config error rather than a failed handshake. */

@@ -148,6 +148,49 @@ const endpoint = z.strictObject({
     ),
 });
 
+/** A forge user name or label as the forges allow them (GitLab, GitHub and Gitea alike): no spaces, commas or control characters. */
+const FORGE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/;
+
+/**
+ * A merge-request target on the customer's own forge. Its token never sits in this file: the
+ * worker reads it from the variable or file named here each time it delivers, so a rotated
+ * token is picked up without a restart, and it never appears in a log line.
+ */
+const forge = z
+  .strictObject({
+    type: z
+      .enum(['gitlab', 'github', 'gitea'])
+      .describe('gitlab (GitLab self-managed, REST v4), github (GitHub Enterprise Server, REST v3) or gitea (Gitea and Forgejo, REST v1).'),
+    apiUrl: z
+      .url({ protocol: /^https?$/, error: 'expected the http(s) URL of the forge\'s REST API, such as https://gitlab.corp.example/api/v4' })
+      .refine((url) => !/[?#]/.test(url) && !/^https?:\/\/[^/]*@/.test(url), 'expected a URL without user:password, query or fragment (the token goes in tokenEnv or tokenFile)')
+      .describe('The REST API root: https://HOST/api/v4 (GitLab), https://HOST/api/v3 (GitHub Enterprise Server), https://HOST/api/v1 (Gitea, Forgejo).'),
+    project: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$|^\d{1,12}$/, 'expected owner/name (GitHub, Gitea), group/…/name or a numeric project id (GitLab)')
+      .describe('The repository on the forge: owner/name for GitHub and Gitea; the full path (group/subgroup/name) or numeric id for GitLab.'),
+    tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'expected an environment variable name').optional().describe('Environment variable holding the API token (exactly one of tokenEnv, tokenFile).'),
+    tokenFile: z.string().min(1, 'expected a file path').optional().describe('File holding the API token, read at each delivery (exactly one of tokenEnv, tokenFile). Relative to this file; keep it 0600.'),
+    caFile: z.string().min(1, 'expected a file path').optional().describe("PEM CA certificate(s) the forge's HTTPS certificate is verified against (a private CA). Default: the system's CAs. Relative to this file."),
+    targetBranch: z
+      .string()
+      .regex(/^(?!-)(?!\/)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?!refs\/)[A-Za-z0-9._/-]{1,200}(?<![./])$/, 'expected a branch name without refs/heads/')
+      .optional()
+      .describe("The branch the request asks to merge into (default: the job's base branch)."),
+    labels: z.array(z.string().regex(FORGE_NAME_PATTERN, 'expected a label name without spaces or commas')).max(20, 'expected at most 20 labels').default([]).describe('Labels put on the request (default []). On Gitea each must exist in the repository.'),
+    reviewers: z.array(z.string().regex(FORGE_NAME_PATTERN, 'expected a user name')).max(10, 'expected at most 10 reviewers').default([]).describe('User names asked to review the request (default []).'),
+    draft: z.boolean().default(false).describe('Open the request as a draft (default false).'),
+    timeout: duration('30s', 'Per-request timeout to the forge API'),
+  })
+  .superRefine((entry, ctx) => {
+    if ((entry.tokenEnv === undefined) === (entry.tokenFile === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['tokenEnv'], message: 'expected exactly one of tokenEnv or tokenFile' });
+    }
+    if (entry.type !== 'gitlab' && /^\d+$/.test(entry.project)) {
+      ctx.addIssue({ code: 'custom', path: ['project'], message: `expected owner/name for a ${entry.type} forge` });
+    }
+  });
+
 /**
  * A base-ref entry: a branch name (without refs/heads/) or a simple glob where `*` matches
  * any characters but `/`. Same shape as a ref on the wire, plus `*`.
@@ -157,7 +200,11 @@ const BASE_REF_PATTERN = /^(?!-)(?!\/)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?!refs\/)[A-
 const repository = z.strictObject({
   alias: z.string().regex(REPO_ALIAS_PATTERN, 'expected an alias matching ^[a-z0-9][a-z0-9._-]{0,62}$').describe('The name the control plane uses for this repository.'),
   cloneUrl: z.string().min(1, 'expected a git URL or path').describe('Where the worker fetches from (any URL git understands, or a local path).'),
-  pushUrl: z.string().min(1, 'expected a git URL or path').describe('Where the worker pushes its branch.'),
+  pushUrl: z
+    .string()
+    .min(1, 'expected a git URL or path')
+    .optional()
+    .describe("Where the worker pushes its branch. Without it the change goes only to the delivery outbox (delivery.outboxDir) as a patch bundle; a forge needs it."),
   branchPrefix: z
     .string()
     .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/, 'expected a branch prefix ending in / such as airlock/')
@@ -173,6 +220,9 @@ const repository = z.strictObject({
   setup: setupSchema
     .optional()
     .describe("How this repository's dependencies are installed; when set, it wins over the setup of the repository's .airlock.yml (same shape)."),
+  forge: forge
+    .optional()
+    .describe('The forge the branch is proposed on as a merge (pull) request. Without it the pushed change is also written to the delivery outbox as a patch bundle.'),
 });
 
 /**
@@ -359,6 +409,22 @@ export const workerConfigSchema = z
       })
       .prefault({})
       .describe("The customer's own record of every job in stateDir/job-records: never sent upstream; read it with `airlock-worker jobs list|show`."),
+    delivery: z
+      .strictObject({
+        outboxDir: z
+          .string()
+          .min(1, 'expected a directory path')
+          .optional()
+          .describe(
+            'Where changes are kept as patch bundles with their record: every change of a repository without a forge, and every change a push or a forge could not take (default stateDir/delivery-outbox). Read it with `airlock-worker outbox list`.',
+          ),
+        maxRetries: z.number().int('expected an integer').min(0, 'expected at least 0').max(10, 'expected at most 10').default(3).describe('Retries of a forge request that failed with a network error, 5xx or a rate limit (default 3).'),
+        retryBudget: boundedDuration('0ms', '30m')
+          .prefault('2m')
+          .describe("How long one delivery may spend waiting between those retries, a forge's Retry-After included; past it the job fails and the change stays in the outbox (default 2m)."),
+      })
+      .prefault({})
+      .describe('How changes reach the customer: the delivery outbox and the retries of forge requests.'),
     health: z
       .strictObject({
         host: z.string().min(1).default('127.0.0.1').describe('Health listener address (default 127.0.0.1).'),
@@ -395,6 +461,9 @@ export const workerConfigSchema = z
     config.repositories.forEach((repo, index) => {
       if (seen.has(repo.alias)) ctx.addIssue({ code: 'custom', path: ['repositories', index, 'alias'], message: 'expected a unique alias (this one appears twice)' });
       seen.add(repo.alias);
+      if (repo.forge !== undefined && repo.pushUrl === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['repositories', index, 'pushUrl'], message: 'expected a pushUrl: a forge request needs the branch pushed first' });
+      }
       // The worker's own output branches hold what a model wrote: they are never a base.
       repo.baseRefs.forEach((baseRef, refIndex) => {
         if (baseRef.toLowerCase().startsWith(repo.branchPrefix.toLowerCase())) {

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { FailureCode, JobOutcome, MetadataLevel, Phase, type JobResult__Output } from '@airlock/protocol';
+import { Delivery, FailureCode, JobOutcome, MetadataLevel, Phase, type JobResult__Output } from '@airlock/protocol';
 import { PolicyDecisions } from './governance/policy-decisions';
 import { EndpointUsageTally } from './inference/endpoint-usage.tally';
 
@@ -7,6 +7,8 @@ import { EndpointUsageTally } from './inference/endpoint-usage.tally';
 export type PhaseName = (typeof Phase)[keyof typeof Phase];
 /** A failure code as the wire carries it. */
 export type FailureCodeName = (typeof FailureCode)[keyof typeof FailureCode];
+/** A delivery kind as the wire carries it. */
+export type DeliveryName = (typeof Delivery)[keyof typeof Delivery];
 
 /** HMAC-SHA256 under the worker's local key: lets the customer match a result to a patch or ref without revealing either. */
 export function keyedMac(key: Buffer, data: Buffer | string): Buffer {
@@ -47,6 +49,8 @@ export class JobResultBuilder {
   contextFiles = 0;
   changeMac: Buffer = Buffer.alloc(0);
   deliveryMac: Buffer = Buffer.alloc(0);
+  /** Where DELIVER put the change: set once it is in the outbox, pushed, or in a merge request. */
+  delivery: DeliveryName = Delivery.DELIVERY_UNSPECIFIED;
   /** The rules that fired on the attempt, with their local details. */
   readonly decisions = new PolicyDecisions();
   /** The revisions the attempt runs under; the result reports no policy until they are set. */
@@ -95,6 +99,7 @@ export class JobResultBuilder {
       policy: this.revisions === undefined ? null : this.decisions.toWire(this.revisions.revision, this.revisions.shadowRevision),
       metadataLevel: MetadataLevel.METADATA_LEVEL_STANDARD,
       modelUsage: this.modelUsage.entries(),
+      delivery: this.delivery,
     };
   }
 }

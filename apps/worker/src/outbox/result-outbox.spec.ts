@@ -19,6 +19,7 @@ const result = (jobId: string): JobResult__Output => ({
   deliveryMac: Buffer.alloc(0),
   policy: null,
   metadataLevel: 'METADATA_LEVEL_STANDARD',
+  delivery: 'DELIVERY_MERGE_REQUEST_OPENED',
   modelUsage: [
     { endpointIndex: 0, endpoint: 'gpu-box', model: 'Qwen/Qwen2.5-Coder-32B-Instruct', requests: 3, promptTokens: 0, completionTokens: 0 },
     { endpointIndex: 1, endpoint: 'cpu-box', model: 'qwen2.5-coder:7b', requests: 1, promptTokens: 321, completionTokens: 54 },

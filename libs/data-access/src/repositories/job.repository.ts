@@ -54,6 +54,12 @@ export interface JobResultMetadata {
    * Absent on results recorded before it was reported, empty at the MINIMAL metadata level.
    */
   readonly modelUsage?: readonly ModelUsageMetadata[];
+  /**
+   * A Delivery name without its prefix (BRANCH, MERGE_REQUEST_OPENED, MERGE_REQUEST_UPDATED,
+   * OUTBOX): where the change went inside the customer's network. Null when nothing was
+   * delivered or at the MINIMAL level; absent on results recorded before it was reported.
+   */
+  readonly delivery?: string | null;
 }
 
 /** What one inference endpoint of the worker answered for one attempt. */

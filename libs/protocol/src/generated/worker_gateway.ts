@@ -50,6 +50,7 @@ export interface ProtoGrpcType {
       ChangeStats: MessageTypeDefinition<_airlock_v1_ChangeStats, _airlock_v1_ChangeStats__Output>
       ControlFrame: MessageTypeDefinition<_airlock_v1_ControlFrame, _airlock_v1_ControlFrame__Output>
       CreditGrant: MessageTypeDefinition<_airlock_v1_CreditGrant, _airlock_v1_CreditGrant__Output>
+      Delivery: EnumTypeDefinition
       Drain: MessageTypeDefinition<_airlock_v1_Drain, _airlock_v1_Drain__Output>
       EnrollRequest: MessageTypeDefinition<_airlock_v1_EnrollRequest, _airlock_v1_EnrollRequest__Output>
       EnrollResponse: MessageTypeDefinition<_airlock_v1_EnrollResponse, _airlock_v1_EnrollResponse__Output>

@@ -1,6 +1,6 @@
 import type { JobResultMetadata, ModelUsageMetadata, PolicyReportMetadata, VerificationMetadata } from '@airlock/data-access';
 import { ruleIdOfWire } from '@airlock/policy';
-import { FailureCode, Phase, type JobResult__Output, type ModelUsage__Output, type PolicyReport__Output, type VerificationStats__Output } from '@airlock/protocol';
+import { Delivery, FailureCode, Phase, type JobResult__Output, type ModelUsage__Output, type PolicyReport__Output, type VerificationStats__Output } from '@airlock/protocol';
 
 const hexOrNull = (mac: Buffer): string | null => (mac.length > 0 ? mac.toString('hex') : null);
 
@@ -30,6 +30,7 @@ export function toJobResultMetadata(result: JobResult__Output): JobResultMetadat
     policy: toPolicyReportMetadata(result.policy),
     metadataLevel: result.metadataLevel,
     modelUsage: result.modelUsage.map(toModelUsageMetadata),
+    delivery: result.delivery === Delivery.DELIVERY_UNSPECIFIED ? null : result.delivery.replace(/^DELIVERY_/, ''),
   };
 }
 

@@ -41,6 +41,7 @@ export class DeliverPhase implements JobPhase {
     const ref = `refs/heads/${branch}`;
     await confirmLease(signal);
     // Forced: a later attempt of the same job replaces the earlier attempt's branch, so there is one branch per job.
+    if (repo.pushUrl === undefined) throw new JobPhaseFailedError(FailureCode.DELIVERY_FAILED, 'the repository has no pushUrl');
     await git(['push', '--force', '--quiet', '--', repo.pushUrl, `HEAD:${ref}`]);
     ctx.report.deliveryMac = keyedMac(this.macKey, ref);
   }

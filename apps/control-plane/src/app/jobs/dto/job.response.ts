@@ -98,7 +98,7 @@ export class JobDetailResponse extends JobResponse {
   @ApiPropertyOptional({
     nullable: true,
     type: Object,
-    description: 'The metadata-only result of the attempt that finished the job (outcome, failure code, phase durations, token counts, change stats, verification, context file count, MACs as hex)',
+    description: 'The metadata-only result of the attempt that finished the job (outcome, failure code, phase durations, token counts, change stats, verification, context file count, MACs as hex, where the change went: delivery BRANCH, MERGE_REQUEST_OPENED, MERGE_REQUEST_UPDATED or OUTBOX)',
   })
   result!: object | null;
   @ApiProperty({

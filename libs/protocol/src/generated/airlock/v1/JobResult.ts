@@ -11,6 +11,7 @@ import type { VerificationStats as _airlock_v1_VerificationStats, VerificationSt
 import type { PolicyReport as _airlock_v1_PolicyReport, PolicyReport__Output as _airlock_v1_PolicyReport__Output } from '../../airlock/v1/PolicyReport';
 import type { MetadataLevel as _airlock_v1_MetadataLevel, MetadataLevel__Output as _airlock_v1_MetadataLevel__Output } from '../../airlock/v1/MetadataLevel';
 import type { ModelUsage as _airlock_v1_ModelUsage, ModelUsage__Output as _airlock_v1_ModelUsage__Output } from '../../airlock/v1/ModelUsage';
+import type { Delivery as _airlock_v1_Delivery, Delivery__Output as _airlock_v1_Delivery__Output } from '../../airlock/v1/Delivery';
 
 export interface JobResult {
   'attempt'?: (_airlock_v1_AttemptRef | null);
@@ -27,6 +28,7 @@ export interface JobResult {
   'policy'?: (_airlock_v1_PolicyReport | null);
   'metadataLevel'?: (_airlock_v1_MetadataLevel);
   'modelUsage'?: (_airlock_v1_ModelUsage)[];
+  'delivery'?: (_airlock_v1_Delivery);
 }
 
 export interface JobResult__Output {
@@ -44,4 +46,5 @@ export interface JobResult__Output {
   'policy': (_airlock_v1_PolicyReport__Output | null);
   'metadataLevel': (_airlock_v1_MetadataLevel__Output);
   'modelUsage': (_airlock_v1_ModelUsage__Output)[];
+  'delivery': (_airlock_v1_Delivery__Output);
 }

@@ -1,0 +1,63 @@
+/**
+ * A merge (pull) request on the customer's forge, as the worker knows it. Local only: its
+ * number, link and text never cross to the control plane.
+ */
+export interface MergeRequest {
+  /** GitLab's `iid`, GitHub's and Gitea's `number`: the request's number within its project. */
+  readonly number: number;
+  /** The request's page on the forge, for the local record and a ticket comment. */
+  readonly webUrl: string;
+  readonly state: 'open' | 'closed' | 'merged';
+}
+
+/** What the worker asks the forge for: written inside the network, from local config and the job. */
+export interface MergeRequestDraft {
+  readonly sourceBranch: string;
+  readonly targetBranch: string;
+  /** One line; each forge's client adds its own draft marker when `draft` is set. */
+  readonly title: string;
+  /** Markdown: the ticket, a summary of the change, the tests run and their result. */
+  readonly body: string;
+  readonly labels: readonly string[];
+  /** User names; each client resolves them to what its forge's API takes. */
+  readonly reviewers: readonly string[];
+  readonly draft: boolean;
+}
+
+/**
+ * One forge's REST API, as much of it as delivery needs. Every method throws a ForgeError
+ * naming what went wrong; the transport has already retried what retrying helps.
+ */
+export interface ForgeClient {
+  /** The open request whose source is `sourceBranch` in the configured project, if any. */
+  findOpen(sourceBranch: string, signal: AbortSignal): Promise<MergeRequest | undefined>;
+  /** Opens a request; ForgeError `conflict` when the forge already has one for the branch. */
+  open(draft: MergeRequestDraft, signal: AbortSignal): Promise<MergeRequest>;
+  /** Replaces an open request's title, body and labels, and asks the draft's reviewers. */
+  update(number: number, draft: MergeRequestDraft, signal: AbortSignal): Promise<MergeRequest>;
+}
+
+/**
+ * How a forge request failed, as delivery acts on it:
+ * - `unavailable`: unreachable, timed out, or 5xx after the retries;
+ * - `auth`: the token was refused (401, or 403 that is not a rate limit);
+ * - `rate-limited`: still limited when the retry budget ran out;
+ * - `conflict`: the request already exists (GitLab 409, GitHub 422, Gitea 409);
+ * - `not-found`: the project, request or user is unknown to the forge (404);
+ * - `refused`: any other 4xx — the forge refused the request itself.
+ */
+export type ForgeFailure = 'unavailable' | 'auth' | 'rate-limited' | 'conflict' | 'not-found' | 'refused';
+
+/** A failed forge request. Its message is local only: it may name the forge's host and project. */
+export class ForgeError extends Error {
+  override readonly name = 'ForgeError';
+
+  constructor(
+    readonly failure: ForgeFailure,
+    message: string,
+    /** The HTTP status, when the forge answered at all. */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,327 @@
+import { execFileSync } from 'node:child_process';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** The forges the double speaks for. Forgejo speaks Gitea's API. */
+export type ForgeFlavour = 'gitlab' | 'github' | 'gitea';
+
+/** A merge (pull) request the double holds, in one shape for every flavour. */
+export interface StoredMergeRequest {
+  /** The forge-wide id (GitLab `id`, GitHub and Gitea `id`). */
+  readonly id: number;
+  /** The number within its project (GitLab `iid`, GitHub and Gitea `number`). */
+  readonly number: number;
+  readonly project: string;
+  readonly sourceBranch: string;
+  targetBranch: string;
+  title: string;
+  body: string;
+  labels: string[];
+  reviewers: string[];
+  draft: boolean;
+  state: 'open' | 'closed' | 'merged';
+  /** The user whose token opened it. */
+  readonly author: string;
+  readonly createdAt: string;
+  updatedAt: string;
+  mergedAt: string | null;
+  closedAt: string | null;
+}
+
+/** A request the double answered, for tests to assert the exact routes and headers a client used. */
+export interface RecordedForgeRequest {
+  readonly method: string;
+  /** The path without the query. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: unknown;
+  readonly status: number;
+}
+
+/** A status the double answers instead of routing, for the next requests. */
+export interface InjectedAnswer {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: unknown;
+}
+
+/** What one request hands a route. */
+export interface ForgeRouteContext {
+  readonly params: readonly string[];
+  readonly query: URLSearchParams;
+  readonly body: unknown;
+  readonly headers: IncomingHttpHeaders;
+  /** The user the request's token belongs to. */
+  readonly user: string;
+  readonly state: ForgeState;
+  /** `http://127.0.0.1:PORT`: where links (pagination, web URLs) point. */
+  readonly origin: string;
+}
+
+export interface ForgeRouteAnswer {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface ForgeRoute {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Matched against the path below the API prefix; capture groups become `params` (URL-decoded). */
+  readonly pattern: RegExp;
+  /** The forge's documentation of the route, cited by the tests. */
+  readonly docs: string;
+  handle(context: ForgeRouteContext): ForgeRouteAnswer;
+}
+
+/** One flavour's API: its prefix, how it reads a token, how it refuses one, and its routes. */
+export interface ForgeApi {
+  readonly flavour: ForgeFlavour;
+  /** `/api/v4` (GitLab), `/api/v3` (GitHub Enterprise Server), `/api/v1` (Gitea). */
+  readonly prefix: string;
+  /** The token the request carries in this forge's own header scheme, or undefined. */
+  tokenOf(headers: IncomingHttpHeaders): string | undefined;
+  /** The forge's documented answer to a missing or unknown token. */
+  unauthorized(): ForgeRouteAnswer;
+  /** The forge's documented answer to an unknown route or object. */
+  notFound(): ForgeRouteAnswer;
+  readonly routes: readonly ForgeRoute[];
+}
+
+export interface ForgeStateOptions {
+  /** Project path (`group/name`, `owner/name`) → the bare repository behind it. */
+  readonly projects: Readonly<Record<string, string>>;
+  /** Token → the user it belongs to. */
+  readonly tokens: Readonly<Record<string, string>>;
+  /** User names the forge knows (token owners are added); reviewers must be among them. */
+  readonly users?: readonly string[];
+  /** Labels that exist in every project (Gitea asks for label ids, so they must exist). */
+  readonly labels?: readonly string[];
+  /** Items per page when the client does not ask (small, so pagination is exercised). */
+  readonly defaultPageSize?: number;
+}
+
+/**
+ * The forge's data: projects backed by real bare repositories, users, labels and merge
+ * requests. Shared by every flavour's routes; tests read and change it directly to
+ * simulate what humans do on the forge (merge, close, review).
+ */
+export class ForgeState {
+  readonly mergeRequests: StoredMergeRequest[] = [];
+  readonly users: string[];
+  readonly labels: string[];
+  readonly defaultPageSize: number;
+  private nextId = 1;
+
+  constructor(readonly options: ForgeStateOptions) {
+    this.users = [...new Set([...(options.users ?? []), ...Object.values(options.tokens)])];
+    this.labels = [...(options.labels ?? [])];
+    this.defaultPageSize = options.defaultPageSize ?? 2;
+  }
+
+  /** The user a token belongs to, if the forge knows it. */
+  userOf(token: string | undefined): string | undefined {
+    return token === undefined ? undefined : this.options.tokens[token];
+  }
+
+  hasProject(project: string): boolean {
+    return this.options.projects[project] !== undefined;
+  }
+
+  /** The commit a branch of a project points at, read from its bare repository; undefined if it has no such branch. */
+  branchHead(project: string, branch: string): string | undefined {
+    const gitDir = this.options.projects[project];
+    if (gitDir === undefined) return undefined;
+    try {
+      return execFileSync('git', ['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], { encoding: 'utf8' }).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stores a new request, numbered on from the project's last one. */
+  addMergeRequest(fields: Omit<StoredMergeRequest, 'id' | 'number' | 'createdAt' | 'updatedAt' | 'mergedAt' | 'closedAt' | 'state'>): StoredMergeRequest {
+    const now = new Date().toISOString();
+    const number = this.mergeRequests.filter((mr) => mr.project === fields.project).length + 1;
+    const stored: StoredMergeRequest = { ...fields, id: this.nextId++, number, state: 'open', createdAt: now, updatedAt: now, mergedAt: null, closedAt: null };
+    this.mergeRequests.push(stored);
+    return stored;
+  }
+
+  mergeRequest(project: string, number: number): StoredMergeRequest | undefined {
+    return this.mergeRequests.find((mr) => mr.project === project && mr.number === number);
+  }
+
+  /** Marks a request touched now. */
+  touch(mr: StoredMergeRequest): void {
+    mr.updatedAt = new Date().toISOString();
+  }
+}
+
+/**
+ * One page of `items` as the forges page: `page` (1-based) and the page size parameter the
+ * flavour names; answers the slice and the headers every flavour sends — `Link` with
+ * rel="next"/"prev"/"first"/"last", and the flavour's own totals (GitLab `X-Page`,
+ * `X-Per-Page`, `X-Next-Page`, `X-Total`; Gitea `X-Total-Count`).
+ */
+export function paginate<T>(items: readonly T[], context: ForgeRouteContext, api: Pick<ForgeApi, 'flavour' | 'prefix'>, path: string): { body: T[]; headers: Record<string, string> } {
+  const sizeParam = api.flavour === 'gitea' ? 'limit' : 'per_page';
+  const page = Math.max(1, Number(context.query.get('page') ?? '1') || 1);
+  const size = Math.min(100, Math.max(1, Number(context.query.get(sizeParam) ?? String(context.state.defaultPageSize)) || context.state.defaultPageSize));
+  const lastPage = Math.max(1, Math.ceil(items.length / size));
+  const linkTo = (target: number) => {
+    const query = new URLSearchParams(context.query);
+    query.set('page', String(target));
+    query.set(sizeParam, String(size));
+    return `<${context.origin}${api.prefix}${path}?${query.toString()}>`;
+  };
+  const links = [
+    ...(page < lastPage ? [`${linkTo(page + 1)}; rel="next"`] : []),
+    ...(page > 1 ? [`${linkTo(page - 1)}; rel="prev"`] : []),
+    `${linkTo(1)}; rel="first"`,
+    `${linkTo(lastPage)}; rel="last"`,
+  ];
+  const headers: Record<string, string> = { link: links.join(', ') };
+  if (api.flavour === 'gitlab') {
+    Object.assign(headers, { 'x-page': String(page), 'x-per-page': String(size), 'x-next-page': page < lastPage ? String(page + 1) : '', 'x-total': String(items.length), 'x-total-pages': String(lastPage) });
+  }
+  if (api.flavour === 'gitea') headers['x-total-count'] = String(items.length);
+  return { body: items.slice((page - 1) * size, page * size), headers };
+}
+
+/** A running forge double. */
+export interface ForgeDouble {
+  readonly flavour: ForgeFlavour;
+  /** The REST API root the worker is configured with, e.g. `http://127.0.0.1:PORT/api/v4`. */
+  readonly apiUrl: string;
+  readonly origin: string;
+  readonly state: ForgeState;
+  /** Every request answered, in order. */
+  readonly requests: RecordedForgeRequest[];
+  /** Answers the next `count` requests with `answer` instead of routing them (a 503, a 429 with Retry-After…). */
+  injectAnswers(count: number, answer: InjectedAnswer): void;
+  /** Down: every connection is reset at once, as a forge that is down or unreachable; up again with `up()`. */
+  down(): void;
+  up(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * A small forge of ours that speaks the real REST routes, headers, pagination and error
+ * bodies of one forge (the flavour's `ForgeApi`), backed by real bare git repositories.
+ * No real GitLab, GitHub Enterprise Server or Gitea can be installed here; this is what the
+ * worker's forge clients are tested against.
+ */
+export async function startForgeDouble(api: ForgeApi, stateOptions: ForgeStateOptions): Promise<ForgeDouble> {
+  const state = new ForgeState(stateOptions);
+  const requests: RecordedForgeRequest[] = [];
+  const injected: InjectedAnswer[] = [];
+  const sockets = new Set<Socket>();
+  let isDown = false;
+  let origin = '';
+
+  const server: Server = createServer((req, res) => {
+    if (isDown) {
+      req.socket.destroy();
+      return;
+    }
+    void readBody(req)
+      .then((raw) => answer(req, res, raw))
+      .catch(() => respond(res, { status: 400, body: { message: 'malformed request body' } }));
+  });
+  server.on('connection', (socket) => {
+    if (isDown) socket.destroy();
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  const answer = (req: IncomingMessage, res: ServerResponse, raw: string): void => {
+    const url = new URL(req.url ?? '/', origin);
+    let body: unknown;
+    if (raw !== '') {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        record(req, url, raw, 400);
+        respond(res, { status: 400, body: { message: 'Problems parsing JSON' } });
+        return;
+      }
+    }
+    const result = route(req, url, body);
+    record(req, url, body, result.status);
+    respond(res, result);
+  };
+
+  const route = (req: IncomingMessage, url: URL, body: unknown): ForgeRouteAnswer => {
+    const injectedAnswer = injected.shift();
+    if (injectedAnswer !== undefined) return injectedAnswer;
+    const user = state.userOf(api.tokenOf(req.headers));
+    if (user === undefined) return api.unauthorized();
+    if (!url.pathname.startsWith(`${api.prefix}/`)) return api.notFound();
+    const path = url.pathname.slice(api.prefix.length);
+    for (const candidate of api.routes) {
+      if (candidate.method !== req.method) continue;
+      const match = candidate.pattern.exec(path);
+      if (match === null) continue;
+      return candidate.handle({ params: match.slice(1).map((param) => decodeURIComponent(param ?? '')), query: url.searchParams, body, headers: req.headers, user, state, origin });
+    }
+    return api.notFound();
+  };
+
+  const record = (req: IncomingMessage, url: URL, body: unknown, status: number) => {
+    requests.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, body, status });
+  };
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the forge double did not bind a TCP port');
+  origin = `http://127.0.0.1:${address.port}`;
+
+  return {
+    flavour: api.flavour,
+    apiUrl: `${origin}${api.prefix}`,
+    origin,
+    state,
+    requests,
+    injectAnswers: (count, injectedAnswer) => {
+      for (let i = 0; i < count; i += 1) injected.push(injectedAnswer);
+    },
+    down: () => {
+      isDown = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    up: () => {
+      isDown = false;
+    },
+    stop: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error('request body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function respond(res: ServerResponse, result: ForgeRouteAnswer): void {
+  const payload = result.body === undefined ? '' : JSON.stringify(result.body);
+  res.writeHead(result.status, { ...(payload === '' ? {} : { 'content-type': 'application/json; charset=utf-8' }), ...result.headers });
+  res.end(payload);
+}

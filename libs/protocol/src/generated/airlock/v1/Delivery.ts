@@ -1,0 +1,23 @@
+// Original file: proto/airlock/v1/worker_gateway.proto
+
+export const Delivery = {
+  DELIVERY_UNSPECIFIED: 'DELIVERY_UNSPECIFIED',
+  DELIVERY_BRANCH: 'DELIVERY_BRANCH',
+  DELIVERY_MERGE_REQUEST_OPENED: 'DELIVERY_MERGE_REQUEST_OPENED',
+  DELIVERY_MERGE_REQUEST_UPDATED: 'DELIVERY_MERGE_REQUEST_UPDATED',
+  DELIVERY_OUTBOX: 'DELIVERY_OUTBOX',
+} as const;
+
+export type Delivery =
+  | 'DELIVERY_UNSPECIFIED'
+  | 0
+  | 'DELIVERY_BRANCH'
+  | 1
+  | 'DELIVERY_MERGE_REQUEST_OPENED'
+  | 2
+  | 'DELIVERY_MERGE_REQUEST_UPDATED'
+  | 3
+  | 'DELIVERY_OUTBOX'
+  | 4
+
+export type Delivery__Output = typeof Delivery[keyof typeof Delivery]
