@@ -441,6 +441,8 @@ export function validateInstructionPayload(payload: InstructionPayload__Output):
       const title = fix.ticket?.title ?? '';
       check(title.trim().length > 0 && title.length <= WIRE_LIMITS.maxTicketTitleChars && !/[\r\n]/.test(title), 'payload.fix.ticket.title', `one line of 1..${WIRE_LIMITS.maxTicketTitleChars} characters`);
       check(Buffer.byteLength(fix.ticket?.description ?? '', 'utf8') <= WIRE_LIMITS.maxTicketDescriptionBytes, 'payload.fix.ticket.description', `at most ${WIRE_LIMITS.maxTicketDescriptionBytes} bytes`);
+      if (fix.deliveryJobId !== '') matches(fix.deliveryJobId, ID_PATTERNS.uuid, 'payload.fix.deliveryJobId', 'a UUID, or empty');
+      uintInRange(fix.deliveryGeneration, 0, WIRE_LIMITS.maxDeliveryGeneration, 'payload.fix.deliveryGeneration');
       return;
     }
     case 'noop':

@@ -32,6 +32,8 @@ export const WIRE_LIMITS = {
   /** Decisions in one JobResult's PolicyReport. */
   maxPolicyDecisions: 48,
   maxTicketTitleChars: 200,
+  /** Re-runs one chain of jobs may have: the control plane refuses a re-run past it. */
+  maxDeliveryGeneration: 1000,
   maxTicketDescriptionBytes: 16 * 1024,
   maxBaseRefChars: 200,
   maxCapacity: 64,

@@ -57,6 +57,8 @@ export class ForgeError extends Error {
     message: string,
     /** The HTTP status, when the forge answered at all. */
     readonly status?: number,
+    /** The forge's error body as JSON, for a client that must read it (GitHub says "already exists" in a 422). Local only. */
+    readonly body?: unknown,
   ) {
     super(message);
   }

@@ -125,7 +125,8 @@ export class ForgeHttp {
           return { status: response.statusCode, headers: response.headers, body: (text === '' ? undefined : parseJson(text, `${this.options.forge} ${where}`)) as T };
         }
         const kind = this.classify(response.statusCode, response.headers);
-        failure = new ForgeError(kind, `${this.options.forge} answered ${response.statusCode} to ${where}${errorDetail(text)}`, response.statusCode);
+        const errorBody = parseErrorBody(text);
+        failure = new ForgeError(kind, `${this.options.forge} answered ${response.statusCode} to ${where}${errorDetail(errorBody)}`, response.statusCode, errorBody);
         retryAfterMs = kind === 'rate-limited' ? retryAfterOf(response.headers, Date.now()) : undefined;
       } catch (error) {
         if (error instanceof ForgeError) throw error;
@@ -193,14 +194,18 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
-/** The forge's own error message, short: GitLab `message`/`error`, GitHub and Gitea `message`. Local logs only. */
-function errorDetail(text: string): string {
+function parseErrorBody(text: string): unknown {
   try {
-    const body = JSON.parse(text) as { message?: unknown; error?: unknown };
-    const message = body.message ?? body.error;
-    const detail = typeof message === 'string' ? message : JSON.stringify(message);
-    return detail === undefined ? '' : `: ${detail.slice(0, 300)}`;
+    return JSON.parse(text);
   } catch {
-    return '';
+    return undefined;
   }
+}
+
+/** The forge's own error message, short: GitLab `message`/`error`, GitHub and Gitea `message`. Local logs only. */
+function errorDetail(body: unknown): string {
+  if (body === null || typeof body !== 'object') return '';
+  const { message, error } = body as { message?: unknown; error?: unknown };
+  const detail = typeof (message ?? error) === 'string' ? (message ?? error) as string : JSON.stringify(message ?? error);
+  return detail === undefined ? '' : `: ${detail.slice(0, 300)}`;
 }

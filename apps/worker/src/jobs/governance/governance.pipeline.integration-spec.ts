@@ -119,7 +119,7 @@ async function runAttempt(options: {
   const result = await pipeline.run({
     jobId,
     attempt: 1,
-    task: { repoAlias: 'demo', baseRef: options.baseRef ?? 'main', ticket: TICKET },
+    task: { repoAlias: 'demo', baseRef: options.baseRef ?? 'main', deliveryJobId: '', deliveryGeneration: 0, ticket: TICKET },
     repo: { alias: 'demo', cloneUrl: origin, pushUrl: origin, branchPrefix: 'airlock/', baseRefs: ['main'] },
     policy: governedJobPolicy(options.policy),
     signal: new AbortController().signal,

@@ -157,7 +157,7 @@ async function runAttempt(scenario: Scenario = {}): Promise<Run> {
   const result = await pipeline.run({
     jobId,
     attempt: 1,
-    task: { repoAlias: 'demo', baseRef: scenario.baseRef ?? 'main', ticket: TICKET },
+    task: { repoAlias: 'demo', baseRef: scenario.baseRef ?? 'main', deliveryJobId: '', deliveryGeneration: 0, ticket: TICKET },
     repo,
     policy: scenario.policy ?? localJobPolicy(),
     signal: attempt.signal,

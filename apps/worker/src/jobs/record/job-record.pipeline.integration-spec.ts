@@ -83,7 +83,7 @@ async function runAttempt(answer: string, options: { readonly recordsUnwritable?
   const result = await pipeline.run({
     jobId,
     attempt: 1,
-    task: { repoAlias: 'demo', baseRef: 'main', ticket: TICKET },
+    task: { repoAlias: 'demo', baseRef: 'main', deliveryJobId: '', deliveryGeneration: 0, ticket: TICKET },
     repo: { alias: 'demo', cloneUrl: origin, pushUrl: origin, branchPrefix: 'airlock/', baseRefs: ['main'] },
     policy: localJobPolicy(),
     signal: new AbortController().signal,

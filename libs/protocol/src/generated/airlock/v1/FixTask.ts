@@ -6,10 +6,14 @@ export interface FixTask {
   'repoAlias'?: (string);
   'baseRef'?: (string);
   'ticket'?: (_airlock_v1_Ticket | null);
+  'deliveryJobId'?: (string);
+  'deliveryGeneration'?: (number);
 }
 
 export interface FixTask__Output {
   'repoAlias': (string);
   'baseRef': (string);
   'ticket': (_airlock_v1_Ticket__Output | null);
+  'deliveryJobId': (string);
+  'deliveryGeneration': (number);
 }
