@@ -19,7 +19,13 @@ import {
 
 const fixPayload = () => ({
   ...instructionHeader(),
-  fix: { repoAlias: 'payments-api', baseRef: 'main', ticket: { title: 'Fix rounding', description: 'Totals are off by one cent.' } },
+  fix: {
+    repoAlias: 'payments-api',
+    baseRef: 'main',
+    ticket: { title: 'Fix rounding', description: 'Totals are off by one cent.' },
+    deliveryJobId: '0b6f6a4e-5d3c-4f0e-9a57-1c2d3e4f5a6b',
+    deliveryGeneration: 2,
+  },
 });
 
 function violationOf(action: () => void): { field: string; expected: string } {
@@ -40,6 +46,14 @@ describe('instruction payload codec', () => {
     expect(decoded).toMatchObject({ ...payload, task: 'fix' });
     expect(encodeInstructionPayload(decoded)).toEqual(bytes);
     expect(() => validateInstructionPayload(decoded)).not.toThrow();
+  });
+
+  it('names a malformed delivery chain', () => {
+    const withChain = (deliveryJobId: string, deliveryGeneration: number) =>
+      decodeInstructionPayload(encodeInstructionPayload({ ...fixPayload(), fix: { ...fixPayload().fix, deliveryJobId, deliveryGeneration } }));
+    expect(() => validateInstructionPayload(withChain('', 0))).not.toThrow();
+    expect(violationOf(() => validateInstructionPayload(withChain('../main', 0))).field).toBe('payload.fix.deliveryJobId');
+    expect(violationOf(() => validateInstructionPayload(withChain('0b6f6a4e-5d3c-4f0e-9a57-1c2d3e4f5a6b', 1001))).field).toBe('payload.fix.deliveryGeneration');
   });
 
   it('refuses bytes that are not a payload', () => {
