@@ -52,3 +52,4 @@ export {
   type ScriptedTurn,
   type ConversationKind,
 } from './replay';
+export * from './forge';

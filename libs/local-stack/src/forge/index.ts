@@ -1,0 +1,15 @@
+export {
+  startForgeDouble,
+  paginate,
+  ForgeState,
+  type ForgeApi,
+  type ForgeDouble,
+  type ForgeFlavour,
+  type ForgeRoute,
+  type ForgeRouteAnswer,
+  type ForgeRouteContext,
+  type ForgeStateOptions,
+  type InjectedAnswer,
+  type RecordedForgeRequest,
+  type StoredMergeRequest,
+} from './forge-double';
