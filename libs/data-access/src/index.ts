@@ -49,6 +49,8 @@ export {
   type JobListPosition,
   type JobPage,
   type JobRetry,
+  type DispatchTask,
+  MAX_RERUNS_PER_CHAIN,
   type JobTask,
   type JobResultMetadata,
   type ModelUsageMetadata,

@@ -475,8 +475,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Retry a failed or cancelled job
-         * @description Queues a new job with the same task and maxAttempts as a FAILED or CANCELLED job; its retryOfJobId names the original, which stays as it ended. Each request creates another job.
+         * Re-run a finished job
+         * @description Queues a new job with the same task and maxAttempts as a SUCCEEDED, FAILED or CANCELLED job; its retryOfJobId names the original, which stays as it ended. The re-run delivers to the branch and merge request of its chain's first job, so it updates that request rather than opening a second one, and the worker never lets an older attempt overwrite a newer one there. Each request creates another job.
          */
         post: operations["JobsController_retry"];
         delete?: never;
@@ -1462,7 +1462,7 @@ export interface components {
             kind: components["schemas"]["JobKind"];
             maxAttempts: number;
             repoAlias?: string | null;
-            /** @description The metadata-only result of the attempt that finished the job (outcome, failure code, phase durations, token counts, change stats, verification, context file count, MACs as hex) */
+            /** @description The metadata-only result of the attempt that finished the job (outcome, failure code, phase durations, token counts, change stats, verification, context file count, MACs as hex, where the change went: delivery BRANCH, MERGE_REQUEST_OPENED, MERGE_REQUEST_UPDATED or OUTBOX) */
             result?: Record<string, never> | null;
             /**
              * Format: uuid
@@ -1495,7 +1495,7 @@ export interface components {
          * @description A FailureCode name (CANCELLED for a cancelled job), or LEASE_EXPIRED
          * @enum {string}
          */
-        JobFailureCode: "INSTRUCTION_MALFORMED" | "INSTRUCTION_UNKNOWN_KEY" | "INSTRUCTION_BAD_SIGNATURE" | "INSTRUCTION_WRONG_AUDIENCE" | "INSTRUCTION_WRONG_TENANT" | "INSTRUCTION_NOT_YET_VALID" | "INSTRUCTION_EXPIRED" | "INSTRUCTION_REPLAYED" | "REPO_ALIAS_UNKNOWN" | "TASK_FORBIDDEN_BY_POLICY" | "WORKSPACE_FAILED" | "REPO_CONFIG_INVALID" | "CONTEXT_EMPTY" | "INFERENCE_UNAVAILABLE" | "INFERENCE_FAILED" | "MODEL_OUTPUT_UNUSABLE" | "PATCH_APPLY_FAILED" | "PATCH_EMPTY" | "TESTS_FAILED" | "TESTS_TIMED_OUT" | "DELIVERY_FAILED" | "BRANCH_NOT_ALLOWED" | "CANCELLED" | "WORKER_SHUTDOWN" | "INTERNAL" | "JOB_TIMED_OUT" | "WORKER_AT_CAPACITY" | "ATTEMPT_ALREADY_SEEN" | "LEASE_UNCONFIRMED" | "AUDIT_LOG_UNAVAILABLE" | "SETUP_FAILED" | "SETUP_TIMED_OUT" | "TESTS_NOT_RUNNABLE" | "TESTS_REGRESSED" | "REPRODUCTION_MISSING" | "AGENT_TURNS_EXHAUSTED" | "TOKEN_BUDGET_EXHAUSTED" | "CHANGE_TOO_LARGE" | "AGENT_TIME_EXHAUSTED" | "PROMPT_TRUNCATED" | "POLICY_VIOLATION" | "POLICY_BUNDLE_MALFORMED" | "POLICY_BUNDLE_UNKNOWN_KEY" | "POLICY_BUNDLE_BAD_SIGNATURE" | "POLICY_BUNDLE_WRONG_AUDIENCE" | "POLICY_BUNDLE_WRONG_TENANT" | "POLICY_BUNDLE_NOT_YET_VALID" | "POLICY_BUNDLE_EXPIRED" | "POLICY_BUNDLE_STALE" | "POLICY_BUNDLE_INVALID" | "LEASE_EXPIRED";
+        JobFailureCode: "INSTRUCTION_MALFORMED" | "INSTRUCTION_UNKNOWN_KEY" | "INSTRUCTION_BAD_SIGNATURE" | "INSTRUCTION_WRONG_AUDIENCE" | "INSTRUCTION_WRONG_TENANT" | "INSTRUCTION_NOT_YET_VALID" | "INSTRUCTION_EXPIRED" | "INSTRUCTION_REPLAYED" | "REPO_ALIAS_UNKNOWN" | "TASK_FORBIDDEN_BY_POLICY" | "WORKSPACE_FAILED" | "REPO_CONFIG_INVALID" | "CONTEXT_EMPTY" | "INFERENCE_UNAVAILABLE" | "INFERENCE_FAILED" | "MODEL_OUTPUT_UNUSABLE" | "PATCH_APPLY_FAILED" | "PATCH_EMPTY" | "TESTS_FAILED" | "TESTS_TIMED_OUT" | "DELIVERY_FAILED" | "BRANCH_NOT_ALLOWED" | "CANCELLED" | "WORKER_SHUTDOWN" | "INTERNAL" | "JOB_TIMED_OUT" | "WORKER_AT_CAPACITY" | "ATTEMPT_ALREADY_SEEN" | "LEASE_UNCONFIRMED" | "AUDIT_LOG_UNAVAILABLE" | "SETUP_FAILED" | "SETUP_TIMED_OUT" | "TESTS_NOT_RUNNABLE" | "TESTS_REGRESSED" | "REPRODUCTION_MISSING" | "AGENT_TURNS_EXHAUSTED" | "TOKEN_BUDGET_EXHAUSTED" | "CHANGE_TOO_LARGE" | "AGENT_TIME_EXHAUSTED" | "PROMPT_TRUNCATED" | "POLICY_VIOLATION" | "POLICY_BUNDLE_MALFORMED" | "POLICY_BUNDLE_UNKNOWN_KEY" | "POLICY_BUNDLE_BAD_SIGNATURE" | "POLICY_BUNDLE_WRONG_AUDIENCE" | "POLICY_BUNDLE_WRONG_TENANT" | "POLICY_BUNDLE_NOT_YET_VALID" | "POLICY_BUNDLE_EXPIRED" | "POLICY_BUNDLE_STALE" | "POLICY_BUNDLE_INVALID" | "FORGE_UNAVAILABLE" | "FORGE_AUTH_FAILED" | "FORGE_RATE_LIMITED" | "FORGE_REQUEST_REFUSED" | "BRANCH_PROTECTED" | "DELIVERY_SUPERSEDED" | "LEASE_EXPIRED";
         /** @enum {string} */
         JobKind: "fix" | "noop";
         /**
@@ -3271,7 +3271,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The job has not failed or been cancelled (JOB_NOT_RETRYABLE); the message names its status */
+            /** @description The job has not finished, or its chain holds the most re-runs one chain may have (JOB_NOT_RETRYABLE); the message says which */
             409: {
                 headers: {
                     [name: string]: unknown;

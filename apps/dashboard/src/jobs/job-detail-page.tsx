@@ -149,7 +149,7 @@ function JobSummary({ job }: { readonly job: JobDetail }) {
       </div>
       {job.retryOfJobId ? (
         <div>
-          <dt>Retry of</dt>
+          <dt>Re-run of</dt>
           <dd>
             <Link to={`/jobs/${job.retryOfJobId}`} className="mono">
               {shortId(job.retryOfJobId)}
@@ -182,7 +182,7 @@ function JobSummary({ job }: { readonly job: JobDetail }) {
   );
 }
 
-/** Cancel while the job may still run, retry once it failed or was cancelled; only for jobs:write. */
+/** Cancel while the job may still run, re-run once it finished (it updates the same merge request); only for jobs:write. */
 function JobActions({ job, onChanged }: { readonly job: JobDetail; readonly onChanged: () => void }) {
   const canWrite = useHasScope('jobs:write');
   const navigate = useNavigate();
@@ -222,7 +222,7 @@ function JobActions({ job, onChanged }: { readonly job: JobDetail; readonly onCh
       ) : null}
       {RETRYABLE_JOB_STATUSES.includes(job.status) ? (
         <button type="button" disabled={busy} onClick={() => void act('retry')}>
-          Retry job
+          Re-run job
         </button>
       ) : null}
       <p role="status" className={message?.problem ? 'form-problem' : 'form-success'}>
@@ -287,6 +287,14 @@ function Figure({ label, value, secondary = false }: { readonly label: string; r
   );
 }
 
+/** Where the worker put the change, inside the customer's network: a kind only, never a link. */
+const DELIVERY_LABELS: Readonly<Record<string, string>> = {
+  BRANCH: 'branch pushed',
+  MERGE_REQUEST_OPENED: 'merge request opened',
+  MERGE_REQUEST_UPDATED: 'merge request updated',
+  OUTBOX: "kept in the worker's delivery outbox",
+};
+
 /** The result's counts: never code, paths or text; the worker sends only these. */
 function ResultCounts({ result }: { readonly result: JobResultView }) {
   const { tokens, verification, change, policy } = result;
@@ -296,6 +304,7 @@ function ResultCounts({ result }: { readonly result: JobResultView }) {
       <p className="muted">
         {result.outcome ? humanize(result.outcome, 'JOB_OUTCOME_') : 'No outcome reported'}
         {result.failedPhase ? ` in ${humanize(result.failedPhase, 'PHASE_').toLowerCase()}` : ''}
+        {result.delivery ? ` · ${DELIVERY_LABELS[result.delivery] ?? humanize(result.delivery, '').toLowerCase()}` : ''}
         {result.metadataLevel ? ` · metadata level ${humanize(result.metadataLevel, 'METADATA_LEVEL_').toLowerCase()}` : ''}
       </p>
       <div className="figures-grid">

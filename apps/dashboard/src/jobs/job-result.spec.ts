@@ -36,6 +36,7 @@ const succeeded = {
     ],
   },
   metadataLevel: 'METADATA_LEVEL_STANDARD',
+  delivery: 'MERGE_REQUEST_OPENED',
   modelUsage: [{ endpointIndex: 0, endpoint: 'local-sim', model: 'airlock-sim-coder', requests: 3, promptTokens: 1_200, completionTokens: 300 }],
 };
 
@@ -49,6 +50,7 @@ describe('readJobResult', () => {
       verification: { testsBefore: 3, failingBefore: 1, failingAfter: 0, testsFixed: 1, testsRan: true },
       contextFiles: 2,
       modelUsage: [{ endpoint: 'local-sim', model: 'airlock-sim-coder', requests: 3 }],
+      delivery: 'MERGE_REQUEST_OPENED',
     });
     expect(view?.policy).toEqual({
       revision: 4,
@@ -61,9 +63,9 @@ describe('readJobResult', () => {
   });
 
   it('shows what an older or thinner result lacks as missing, not as zero', () => {
-    const { policy: _policy, modelUsage: _usage, metadataLevel: _level, ...older } = succeeded;
+    const { policy: _policy, modelUsage: _usage, metadataLevel: _level, delivery: _delivery, ...older } = succeeded;
     const view = readJobResult({ ...older, change: { filesChanged: 1 } });
-    expect(view).toMatchObject({ policy: null, modelUsage: [], metadataLevel: null, change: null });
+    expect(view).toMatchObject({ policy: null, modelUsage: [], metadataLevel: null, change: null, delivery: null });
     expect(readJobResult(null)).toBeNull();
     expect(readJobResult('text')).toBeNull();
   });

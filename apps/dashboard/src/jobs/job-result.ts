@@ -20,6 +20,8 @@ export interface JobResultView {
   readonly contextFiles: number | null;
   readonly policy: { readonly revision: number; readonly shadowRevision: number; readonly rules: readonly RuleDecisionCount[] } | null;
   readonly modelUsage: readonly ModelUsageView[];
+  /** Where the change went (BRANCH, MERGE_REQUEST_OPENED, MERGE_REQUEST_UPDATED, OUTBOX); null when nothing was delivered, or not reported. */
+  readonly delivery: string | null;
 }
 
 export interface VerificationView {
@@ -122,5 +124,6 @@ export function readJobResult(result: unknown): JobResultView | null {
     contextFiles: typeof contextFiles === 'number' ? contextFiles : null,
     policy: policyOf(fields['policy']),
     modelUsage: modelUsageOf(fields['modelUsage']),
+    delivery: text(fields['delivery']),
   };
 }

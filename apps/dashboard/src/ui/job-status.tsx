@@ -23,4 +23,4 @@ export function StatusBadge({ status }: { readonly status: string }) {
 }
 
 export const ACTIVE_JOB_STATUSES: readonly string[] = ['QUEUED', 'DISPATCHED', 'RUNNING'];
-export const RETRYABLE_JOB_STATUSES: readonly string[] = ['FAILED', 'CANCELLED'];
+export const RETRYABLE_JOB_STATUSES: readonly string[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];

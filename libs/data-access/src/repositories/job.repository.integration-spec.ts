@@ -1,15 +1,18 @@
 import { createDatabase, startPostgresCluster, type PostgresCluster } from '@airlock/testing';
 import { openDataAccess, type DataAccess } from '../data-access';
-import type { JobListFilter, JobSummary, JobTask } from './job.repository';
+import { Client } from 'pg';
+import { MAX_RERUNS_PER_CHAIN, type JobListFilter, type JobResultMetadata, type JobSummary, type JobTask } from './job.repository';
 
 jest.setTimeout(60_000);
 
 let cluster: PostgresCluster;
 let data: DataAccess;
+let databaseUrl: string;
 
 beforeAll(async () => {
   cluster = await startPostgresCluster();
-  data = await openDataAccess({ kind: 'url', url: await createDatabase(cluster.url, 'job_repository_it') });
+  databaseUrl = await createDatabase(cluster.url, 'job_repository_it');
+  data = await openDataAccess({ kind: 'url', url: databaseUrl });
 });
 
 afterAll(async () => {
@@ -35,6 +38,23 @@ async function enrolledWorker(tenantId: string): Promise<string> {
 
 const fixTask = (repoAlias: string): JobTask => ({ kind: 'FIX', repoAlias, baseRef: 'main', ticketTitle: 'Fix it', ticketDescription: 'details' });
 const at = (iso: string) => new Date(iso);
+
+/** A succeeded result with nothing in it but the outcome. */
+const succeeded = (): JobResultMetadata => ({
+  outcome: 'JOB_OUTCOME_SUCCEEDED',
+  failureCode: null,
+  failedPhase: null,
+  phaseDurations: [],
+  tokens: { requests: 0, promptTokens: 0, completionTokens: 0 },
+  change: { filesChanged: 0, linesAdded: 0, linesRemoved: 0, editsProposed: 0, editsApplied: 0 },
+  verification: {
+    testsRan: false, testExitCode: 0, baseTestsRan: false, baseTestExitCode: 0, baseReportRead: false, reportRead: false,
+    testsBefore: 0, failingBefore: 0, testsAfter: 0, failingAfter: 0, testsFixed: 0, testsRegressed: 0, agentTestRuns: 0, reproductionAdded: false,
+  },
+  contextFiles: 0,
+  changeMac: null,
+  deliveryMac: null,
+});
 
 /** Every job the filter matches, page by page of `pageSize`, following each page's `next`. */
 async function listAllPages(tenantId: string, filter: Omit<JobListFilter, 'limit' | 'olderThan'>, pageSize: number): Promise<{ ids: string[]; pages: number }> {
@@ -144,12 +164,53 @@ describe('JobRepository.createRetry', () => {
     expect(detail?.events.map((event) => event.type)).toEqual(['CREATED', 'QUEUED']);
     // The ticket travels to the new job for the worker's instruction.
     const claim = await data.jobs.claimForDispatch({ jobId: retryId, tenantId, workerId, expectedCurrentAttempt: 0, leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() });
-    expect(claim?.task).toEqual(fixTask('billing'));
+    // It delivers to the original's branch, after it.
+    expect(claim?.task).toEqual({ ...fixTask('billing'), deliveryJobId: original.id, deliveryGeneration: 1 });
     // The original stays as it ended.
     expect(await data.jobs.findForTenant(tenantId, original.id)).toMatchObject({ status: 'FAILED', retryOfJobId: null });
   });
 
-  it('retries a cancelled job, refuses one that has not failed or been cancelled, and finds no job of another tenant', async () => {
+  it('re-runs deliver to the first job of their chain, each one generation after the last made', async () => {
+    const tenantId = await newTenant();
+    const workerId = await enrolledWorker(tenantId);
+    const first = await data.jobs.create(tenantId, fixTask('billing'), 1, new Date());
+    const claimOf = async (jobId: string) =>
+      (await data.jobs.claimForDispatch({ jobId, tenantId, workerId, expectedCurrentAttempt: 0, leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() }))?.task;
+    expect(await claimOf(first.id)).toMatchObject({ deliveryJobId: first.id, deliveryGeneration: 0 });
+    await data.jobs.recordResult({ workerId, jobId: first.id, attempt: 1 }, succeeded(), new Date());
+    expect(await data.jobs.findForTenant(tenantId, first.id)).toMatchObject({ status: 'SUCCEEDED' });
+
+    // A succeeded job may be re-run (to refresh its merge request); so may a re-run, and the same job twice.
+    const rerun = await data.jobs.createRetry(tenantId, first.id, new Date());
+    const rerunId = rerun?.kind === 'CREATED' ? rerun.job.id : '';
+    await data.jobs.requestCancel(tenantId, rerunId, new Date());
+    const rerunOfRerun = await data.jobs.createRetry(tenantId, rerunId, new Date());
+    const secondRerunOfFirst = await data.jobs.createRetry(tenantId, first.id, new Date());
+    const generations = await Promise.all(
+      [rerunOfRerun, secondRerunOfFirst].map(async (retry) => (retry?.kind === 'CREATED' ? claimOf(retry.job.id) : undefined)),
+    );
+    expect(generations).toEqual([
+      expect.objectContaining({ deliveryJobId: first.id, deliveryGeneration: 2 }),
+      expect.objectContaining({ deliveryJobId: first.id, deliveryGeneration: 3 }),
+    ]);
+  });
+
+  it('refuses a re-run past the most one chain may have', async () => {
+    const tenantId = await newTenant();
+    const first = await data.jobs.create(tenantId, { kind: 'NOOP' }, 1, new Date());
+    await data.jobs.requestCancel(tenantId, first.id, new Date());
+    const rerun = await data.jobs.createRetry(tenantId, first.id, new Date());
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      await client.query('UPDATE "Job" SET "deliveryGeneration" = $1 WHERE "id" = $2', [MAX_RERUNS_PER_CHAIN, rerun?.kind === 'CREATED' ? rerun.job.id : '']);
+    } finally {
+      await client.end();
+    }
+    expect(await data.jobs.createRetry(tenantId, first.id, new Date())).toEqual({ kind: 'CHAIN_TOO_LONG', maxReruns: MAX_RERUNS_PER_CHAIN });
+  });
+
+  it('retries a cancelled job, refuses one that has not finished, and finds no job of another tenant', async () => {
     const tenantId = await newTenant();
     const cancelled = await data.jobs.create(tenantId, { kind: 'NOOP' }, 3, new Date());
     await data.jobs.requestCancel(tenantId, cancelled.id, new Date());

@@ -7,6 +7,16 @@ export type JobTask =
   | { readonly kind: 'FIX'; readonly repoAlias: string; readonly baseRef: string; readonly ticketTitle: string; readonly ticketDescription: string }
   | { readonly kind: 'NOOP' };
 
+/** A task as dispatched: a fix also names the re-run chain it delivers to. */
+export type DispatchTask =
+  | (Extract<JobTask, { kind: 'FIX' }> & {
+      /** The first job of the re-run chain, whose branch and merge request this job delivers to (the job itself for a first job). */
+      readonly deliveryJobId: string;
+      /** 0 for a first job, one more per re-run in the chain. */
+      readonly deliveryGeneration: number;
+    })
+  | Extract<JobTask, { kind: 'NOOP' }>;
+
 /** What the worker's test runs showed, as counts (see VerificationStats in the proto). */
 export interface VerificationMetadata {
   readonly testsRan: boolean;
@@ -165,12 +175,17 @@ export interface JobPage {
 }
 
 /**
- * What asking to retry a job did. `CREATED`: a new queued job with the same task, naming the
- * original. `NOT_RETRYABLE`: the original has not failed or been cancelled (`status` says what it is).
+ * What asking to re-run a job did. `CREATED`: a new queued job with the same task, naming the
+ * original. `NOT_RETRYABLE`: the original has not finished (`status` says what it is).
+ * `CHAIN_TOO_LONG`: its chain already holds the most re-runs one chain may have.
  */
 export type JobRetry =
   | { readonly kind: 'CREATED'; readonly job: JobSummary }
-  | { readonly kind: 'NOT_RETRYABLE'; readonly status: JobStatus };
+  | { readonly kind: 'NOT_RETRYABLE'; readonly status: JobStatus }
+  | { readonly kind: 'CHAIN_TOO_LONG'; readonly maxReruns: number };
+
+/** Re-runs one chain may hold: the wire contract's bound on FixTask.delivery_generation. */
+export const MAX_RERUNS_PER_CHAIN = 1000;
 
 /** A job waiting for a worker. */
 export interface QueuedJobRef {
@@ -185,7 +200,7 @@ export interface DispatchClaim {
   readonly jobId: string;
   readonly tenantId: string;
   readonly attempt: number;
-  readonly task: JobTask;
+  readonly task: DispatchTask;
 }
 
 /** Names one attempt of one job. */
@@ -245,8 +260,11 @@ const TERMINAL_JOB_STATUSES: JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const ACTIVE_JOB_STATUSES: JobStatus[] = ['DISPATCHED', 'RUNNING'];
-/** A job that ended like this may be retried as a new job. */
-const RETRYABLE_JOB_STATUSES: JobStatus[] = ['FAILED', 'CANCELLED'];
+/**
+ * A job that ended like this may be re-run as a new job: a failed or cancelled one to try
+ * again, a succeeded one to refresh its merge request (the re-run delivers to the same one).
+ */
+const RETRYABLE_JOB_STATUSES: JobStatus[] = ['FAILED', 'CANCELLED', 'SUCCEEDED'];
 const ACTIVE_ATTEMPT_STATUSES: AttemptStatus[] = ['DISPATCHED', 'RUNNING'];
 
 /**
@@ -359,10 +377,16 @@ export class JobRepository {
     return this.db.$transaction(async (tx) => {
       const original = await tx.job.findFirst({
         where: { id: jobId, tenantId },
-        select: { status: true, kind: true, repoAlias: true, baseRef: true, ticketTitle: true, ticketDescription: true, maxAttempts: true },
+        select: { status: true, kind: true, repoAlias: true, baseRef: true, ticketTitle: true, ticketDescription: true, maxAttempts: true, deliveryJobId: true },
       });
       if (!original) return null;
       if (!RETRYABLE_JOB_STATUSES.includes(original.status)) return { kind: 'NOT_RETRYABLE', status: original.status };
+      // The chain's first job is locked so that two re-runs asked at once get two generations.
+      const deliveryJobId = original.deliveryJobId ?? jobId;
+      await lockJob(tx, deliveryJobId);
+      const latest = await tx.job.aggregate({ where: { tenantId, deliveryJobId }, _max: { deliveryGeneration: true } });
+      const deliveryGeneration = (latest._max.deliveryGeneration ?? 0) + 1;
+      if (deliveryGeneration > MAX_RERUNS_PER_CHAIN) return { kind: 'CHAIN_TOO_LONG', maxReruns: MAX_RERUNS_PER_CHAIN };
       const job = await tx.job.create({
         data: {
           tenantId,
@@ -373,6 +397,8 @@ export class JobRepository {
           ticketDescription: original.ticketDescription,
           maxAttempts: original.maxAttempts,
           retryOfJobId: jobId,
+          deliveryJobId,
+          deliveryGeneration,
           createdAt: now,
         },
         select: SUMMARY_SELECT,
@@ -432,11 +458,19 @@ export class JobRepository {
       await tx.jobEvent.create({ data: { tenantId: input.tenantId, jobId: input.jobId, attempt, type: 'DISPATCHED', at: input.now } });
       const job = await tx.job.findUniqueOrThrow({
         where: { id: input.jobId },
-        select: { kind: true, repoAlias: true, baseRef: true, ticketTitle: true, ticketDescription: true },
+        select: { kind: true, repoAlias: true, baseRef: true, ticketTitle: true, ticketDescription: true, deliveryJobId: true, deliveryGeneration: true },
       });
-      const task: JobTask =
+      const task: DispatchTask =
         job.kind === 'FIX'
-          ? { kind: 'FIX', repoAlias: job.repoAlias ?? '', baseRef: job.baseRef ?? '', ticketTitle: job.ticketTitle ?? '', ticketDescription: job.ticketDescription ?? '' }
+          ? {
+              kind: 'FIX',
+              repoAlias: job.repoAlias ?? '',
+              baseRef: job.baseRef ?? '',
+              ticketTitle: job.ticketTitle ?? '',
+              ticketDescription: job.ticketDescription ?? '',
+              deliveryJobId: job.deliveryJobId ?? input.jobId,
+              deliveryGeneration: job.deliveryGeneration,
+            }
           : { kind: 'NOOP' };
       return { jobId: input.jobId, tenantId: input.tenantId, attempt, task };
     });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { DispatchClaim, JobTask } from '@airlock/data-access';
+import type { DispatchClaim, DispatchTask, JobTask } from '@airlock/data-access';
 import {
   FrameValidationError,
   WIRE_LIMITS,
@@ -26,8 +26,8 @@ export function buildInstructionPayload(claim: DispatchClaim, workerId: string, 
     policyRef: '',
   };
   if (claim.task.kind === 'NOOP') return { ...base, noop: {} };
-  const { repoAlias, baseRef, ticketTitle, ticketDescription } = claim.task;
-  return { ...base, fix: { repoAlias, baseRef, ticket: { title: ticketTitle, description: ticketDescription } } };
+  const { repoAlias, baseRef, ticketTitle, ticketDescription, deliveryJobId, deliveryGeneration } = claim.task;
+  return { ...base, fix: { repoAlias, baseRef, ticket: { title: ticketTitle, description: ticketDescription }, deliveryJobId, deliveryGeneration } };
 }
 
 // Stand-ins for what exists only at dispatch: the job's id and the worker it goes to.
@@ -44,7 +44,9 @@ const TASK_FIELD_PREFIX = 'payload.fix.';
  * Returns the problem with the API's field name (`ticket.title`), or null.
  */
 export function undispatchableTaskProblem(task: JobTask, tenantId: string, now: Date, ttlMs: number): FrameViolation | null {
-  const payload = buildInstructionPayload({ jobId: PLACEHOLDER_JOB_ID, tenantId, attempt: 1, task }, PLACEHOLDER_WORKER_ID, now, ttlMs);
+  // A new job is the first of its chain: it delivers to its own branch.
+  const dispatched: DispatchTask = task.kind === 'FIX' ? { ...task, deliveryJobId: PLACEHOLDER_JOB_ID, deliveryGeneration: 0 } : task;
+  const payload = buildInstructionPayload({ jobId: PLACEHOLDER_JOB_ID, tenantId, attempt: 1, task: dispatched }, PLACEHOLDER_WORKER_ID, now, ttlMs);
   try {
     const bytes = encodeInstructionPayload(payload);
     if (bytes.length > WIRE_LIMITS.maxInstructionPayloadBytes) {

@@ -41,3 +41,20 @@ describe('toJobResultMetadata: tokens per endpoint and model', () => {
     expect(toJobResultMetadata(minimal)).toMatchObject({ metadataLevel: 'METADATA_LEVEL_MINIMAL', modelUsage: [], tokens: { requests: 0, promptTokens: 0, completionTokens: 0 } });
   });
 });
+
+describe('toJobResultMetadata: where the change went', () => {
+  it.each([
+    ['DELIVERY_BRANCH', 'BRANCH'],
+    ['DELIVERY_MERGE_REQUEST_OPENED', 'MERGE_REQUEST_OPENED'],
+    ['DELIVERY_MERGE_REQUEST_UPDATED', 'MERGE_REQUEST_UPDATED'],
+    ['DELIVERY_OUTBOX', 'OUTBOX'],
+  ] as const)('stores %s as %s', (delivery, stored) => {
+    expect(toJobResultMetadata(received({ ...succeeded(), delivery })).delivery).toBe(stored);
+  });
+
+  it('stores null when nothing was delivered, from a worker older than the field, and at the minimal level', () => {
+    expect(toJobResultMetadata(received(succeeded())).delivery).toBeNull();
+    const minimal = received({ attempt: { jobId: randomUUID(), attempt: 1 }, outcome: 'JOB_OUTCOME_FAILED', failureCode: 'FORGE_UNAVAILABLE', metadataLevel: 'METADATA_LEVEL_MINIMAL' });
+    expect(toJobResultMetadata(minimal)).toMatchObject({ failureCode: 'FORGE_UNAVAILABLE', delivery: null });
+  });
+});

@@ -1,11 +1,15 @@
 import { DomainError } from '../common/domain.error';
 
-/** Only a job that ended FAILED or CANCELLED may be retried; this one has not. */
+/** A job may be re-run only once it has finished, and a chain only so many times. */
 export class JobNotRetryableError extends DomainError {
   override readonly name = 'JobNotRetryableError';
   readonly code = 'JOB_NOT_RETRYABLE';
 
-  constructor(jobId: string, status: string) {
-    super(`job ${jobId} is ${status}; only a FAILED or CANCELLED job can be retried`);
+  static unfinished(jobId: string, status: string): JobNotRetryableError {
+    return new JobNotRetryableError(`job ${jobId} is ${status}; only a finished job (SUCCEEDED, FAILED or CANCELLED) can be re-run`);
+  }
+
+  static chainTooLong(jobId: string, maxReruns: number): JobNotRetryableError {
+    return new JobNotRetryableError(`job ${jobId} belongs to a chain that already has ${maxReruns} re-runs, the most one chain may have`);
   }
 }

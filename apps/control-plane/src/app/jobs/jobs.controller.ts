@@ -124,14 +124,15 @@ export class JobsController {
   @Post(':id/retry')
   @RequireScope('jobs:write')
   @ApiOperation({
-    summary: 'Retry a failed or cancelled job',
+    summary: 'Re-run a finished job',
     description:
-      'Queues a new job with the same task and maxAttempts as a FAILED or CANCELLED job; its retryOfJobId names the original, which stays as it ended. ' +
+      'Queues a new job with the same task and maxAttempts as a SUCCEEDED, FAILED or CANCELLED job; its retryOfJobId names the original, which stays as it ended. ' +
+      "The re-run delivers to the branch and merge request of its chain's first job, so it updates that request rather than opening a second one, and the worker never lets an older attempt overwrite a newer one there. " +
       'Each request creates another job.',
   })
   @ApiCreatedResponse({ type: JobResponse, description: 'The new, QUEUED job' })
   @ApiNotFoundResponse({ type: ErrorResponse, description: 'No such job in the caller\'s tenant' })
-  @ApiConflictResponse({ type: ErrorResponse, description: 'The job has not failed or been cancelled (JOB_NOT_RETRYABLE); the message names its status' })
+  @ApiConflictResponse({ type: ErrorResponse, description: 'The job has not finished, or its chain holds the most re-runs one chain may have (JOB_NOT_RETRYABLE); the message says which' })
   async retry(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string): Promise<JobResponse> {
     return toJobResponse(await this.jobs.retry(principal.tenantId, id));
   }

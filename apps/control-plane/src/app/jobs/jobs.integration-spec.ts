@@ -1,6 +1,6 @@
 import type { JobStatus } from '@airlock/data-access';
 import { createDatabase, startPostgresCluster, type PostgresCluster } from '@airlock/testing';
-import type { WorkerGatewayClient } from '@airlock/protocol';
+import { decodeInstructionPayload, type WorkerGatewayClient } from '@airlock/protocol';
 import { createApiToken, createTenantWithAdminToken } from '../../test-support/tenant.fixture';
 import { testAppConfig } from '../../test-support/test-app-config';
 import { eventually, gatewayClient, TestWorker } from '../../test-support/test-worker';
@@ -225,20 +225,22 @@ describe('POST /api/v1/jobs/:id/retry', () => {
     expect((await api<JobDetailResponse>(token, 'GET', `/jobs/${retried.body.id}`)).body).toMatchObject({ retryOfJobId: originalId, events: [{ type: 'CREATED' }, { type: 'QUEUED' }] });
     expect((await api<JobDetailResponse>(token, 'GET', `/jobs/${originalId}`)).body).toMatchObject({ status: 'CANCELLED', retryOfJobId: null });
 
-    // The retry is dispatched like any job, with the original's ticket.
+    // The retry is dispatched like any job, with the original's ticket, to the original's branch, after it.
     const worker = await connectedWorker(token);
     await nextInstruction(worker);
     expect(await events.until(retried.body.id, ['QUEUED', 'DISPATCHED'])).toEqual(['QUEUED', 'DISPATCHED']);
+    const payload = decodeInstructionPayload(worker.instructions().at(-1)!.payload);
+    expect(payload).toMatchObject({ jobId: retried.body.id, fix: { ticket: { title: 'Fix the off-by-one' }, deliveryJobId: originalId, deliveryGeneration: 1 } });
     worker.close();
   });
 
-  it('answers 409 JOB_NOT_RETRYABLE naming the status of a job that has not failed or been cancelled', async () => {
+  it('answers 409 JOB_NOT_RETRYABLE naming the status of a job that has not finished', async () => {
     const { token } = await newTenant();
     const jobId = await createJob(token);
     const refused = await api(token, 'POST', `/jobs/${jobId}/retry`);
     expect(refused).toMatchObject({
       status: 409,
-      body: { statusCode: 409, code: 'JOB_NOT_RETRYABLE', message: `job ${jobId} is QUEUED; only a FAILED or CANCELLED job can be retried` },
+      body: { statusCode: 409, code: 'JOB_NOT_RETRYABLE', message: `job ${jobId} is QUEUED; only a finished job (SUCCEEDED, FAILED or CANCELLED) can be re-run` },
     });
   });
 

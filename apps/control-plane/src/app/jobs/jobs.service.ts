@@ -47,13 +47,15 @@ export class JobsService {
   }
 
   /**
-   * Queues a new job with the task and maxAttempts of a FAILED or CANCELLED one, naming it as
-   * the job it retries. The original stays as it ended.
+   * Queues a new job with the task and maxAttempts of a finished one, naming it as the job it
+   * re-runs. The original stays as it ended; the re-run delivers to the branch and merge
+   * request of its chain's first job, so it updates that request rather than opening another.
    */
   async retry(tenantId: string, jobId: string): Promise<JobSummary> {
     const retry = await this.data.jobs.createRetry(tenantId, jobId, this.clock.now());
     if (!retry) throw new JobNotFoundError(jobId);
-    if (retry.kind === 'NOT_RETRYABLE') throw new JobNotRetryableError(jobId, retry.status);
+    if (retry.kind === 'NOT_RETRYABLE') throw JobNotRetryableError.unfinished(jobId, retry.status);
+    if (retry.kind === 'CHAIN_TOO_LONG') throw JobNotRetryableError.chainTooLong(jobId, retry.maxReruns);
     this.logger.log({ event: 'job_retried', jobId: retry.job.id, retryOfJobId: jobId, tenantId });
     this.queued(retry.job);
     return retry.job;
