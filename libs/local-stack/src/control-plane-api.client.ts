@@ -91,6 +91,11 @@ export class ControlPlaneApiClient {
     return this.request<JobView>('POST', `/jobs/${id}/cancel`);
   }
 
+  /** Re-runs a finished job as a new one, which delivers to the same branch and merge request. */
+  rerunJob(id: string): Promise<JobView> {
+    return this.expectOk('POST', `/jobs/${id}/retry`);
+  }
+
   job(id: string): Promise<JobView> {
     return this.expectOk('GET', `/jobs/${id}`);
   }

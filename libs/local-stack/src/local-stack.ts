@@ -6,6 +6,8 @@ import { createDemoRepository } from './demo-repository';
 import { writeDemoScenarios } from './demo-scenarios';
 import { startGitServer, type GitServer } from './git-server';
 import type { ManagedProcess } from './managed-process';
+import { startDemoForge, type DemoForgeOptions } from './forge/demo-forge';
+import type { ForgeDouble } from './forge/forge-double';
 import { createThrowawayCertificates } from './throwaway-ca.factory';
 import { launchProgram } from './workspace-programs';
 
@@ -54,6 +56,10 @@ export interface LocalStackOptions {
   readonly workerPolicy?: Readonly<Record<string, unknown>>;
   /** The worker's `labels`: the pools central policy can be published to. */
   readonly workerLabels?: readonly string[];
+  /** A forge double in front of the demo repository: the worker opens its merge requests there. */
+  readonly forge?: DemoForgeOptions;
+  /** Extra environment for the first worker only (e.g. a PATH with a git of the test's). */
+  readonly firstWorkerEnv?: NodeJS.ProcessEnv;
 }
 
 export interface WorkerHandle {
@@ -68,6 +74,8 @@ export interface LocalStack {
   readonly dirs: { readonly git: string; readonly logs: string; readonly scenarios: string; readonly worker: string };
   readonly gitServer: GitServer;
   readonly demoRepositoryPath: string;
+  /** The forge double in front of the demo repository, when the options asked for one. */
+  readonly forge: ForgeDouble | undefined;
   readonly inference: { readonly process: ManagedProcess; readonly url: string };
   readonly controlPlane: {
     readonly process: ManagedProcess;
@@ -115,7 +123,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const extraRepositories = (await options.prepareRepositories?.(dirs.git)) ?? [];
     const gitServer = await startGitServer(dirs.git, dirs.logs);
     started.push(gitServer);
-    say(`git server      ${gitServer.urlOf('demo-billing.git')} (the customer's forge)`);
+    say(`git server      ${gitServer.urlOf('demo-billing.git')} (the customer's git server)`);
+    const forge = options.forge && (await startDemoForge(options.forge, demoRepositoryPath, dirs.worker));
+    if (forge) {
+      started.push(forge.double);
+      say(`forge           ${forge.double.apiUrl} (${options.forge?.flavour ?? ''} API double: merge requests)`);
+    }
 
     writeDemoScenarios(dirs.scenarios, { canary: options.canary });
     options.writeScenarios?.(dirs.scenarios);
@@ -170,7 +183,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           allowNoop: options.allowNoop ?? false,
           inference: { endpoints: options.inferenceEndpoints?.(inferenceUrl) ?? [{ name: 'local-sim', baseUrl: inferenceUrl, model: 'airlock-sim-coder' }] },
           repositories: [
-            { alias: DEMO_REPO_ALIAS, cloneUrl: gitServer.urlOf('demo-billing.git'), pushUrl: gitServer.urlOf('demo-billing.git'), branchPrefix: 'airlock/' },
+            {
+              alias: DEMO_REPO_ALIAS,
+              cloneUrl: gitServer.urlOf('demo-billing.git'),
+              pushUrl: gitServer.urlOf('demo-billing.git'),
+              branchPrefix: 'airlock/',
+              ...(forge ? { forge: forge.workerConfig } : {}),
+            },
             ...extraRepositories.map(({ alias, name }) => ({ alias, cloneUrl: gitServer.urlOf(name), pushUrl: gitServer.urlOf(name), branchPrefix: 'airlock/' })),
           ],
           ...(options.workerSetup ? { setup: { mirrors: [...options.workerSetup.mirrors], env: { ...options.workerSetup.env } } } : {}),
@@ -186,27 +205,28 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (enroll.exitCode !== 0) throw new Error(`worker enroll exited with ${enroll.exitCode}; see ${join(dirs.logs, `${label}-enroll.log`)}`);
       return { configPath, ...workerDirs };
     };
-    const startWorker = async (label: string, enrolled: Omit<WorkerHandle, 'process'>): Promise<WorkerHandle> => {
-      const workerProcess = launchProgram({ program: 'worker', args: ['run', '--config', enrolled.configPath], logDir: dirs.logs, label });
+    const startWorker = async (label: string, enrolled: Omit<WorkerHandle, 'process'>, env?: NodeJS.ProcessEnv): Promise<WorkerHandle> => {
+      const workerProcess = launchProgram({ program: 'worker', args: ['run', '--config', enrolled.configPath], logDir: dirs.logs, label, ...(env ? { env } : {}) });
       started.push(workerProcess);
       await workerProcess.waitForEvent((e) => e.event === 'worker-ready', READY_TIMEOUT_MS);
       return { process: workerProcess, ...enrolled };
     };
     const firstWorker = await enrollWorker('worker', dirs.worker, options.workerStateDir);
-    const worker = await startWorker('worker', firstWorker);
+    const worker = await startWorker('worker', firstWorker, options.firstWorkerEnv);
     say(`worker          enrolled and connected (customer side, pinned signing key ${signingKeys[0]?.keyId ?? '?'})`);
 
     const stack: LocalStack = {
       dirs,
       gitServer,
       demoRepositoryPath,
+      forge: forge?.double,
       inference: { process: inferenceProcess, url: inferenceUrl },
       controlPlane: { process: controlPlaneProcess, httpUrl, grpcAddress, grpcCaFile: certificates?.caFile },
       api,
       adminTokenFile: tokenFile,
       worker,
       restartWorker: async () => {
-        stack.worker = await startWorker('worker', firstWorker);
+        stack.worker = await startWorker('worker', firstWorker, options.firstWorkerEnv);
         return stack.worker;
       },
       addWorker: async (label) => startWorker(label, await enrollWorker(label, join(options.baseDir, label))),

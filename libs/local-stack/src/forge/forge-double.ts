@@ -152,6 +152,43 @@ export class ForgeState {
     return this.mergeRequests.find((mr) => mr.project === project && mr.number === number);
   }
 
+  /** The open request of a project from `sourceBranch` into `targetBranch`: every forge refuses to open a second one. */
+  openMergeRequest(project: string, sourceBranch: string, targetBranch: string): StoredMergeRequest | undefined {
+    return this.mergeRequests.find((mr) => mr.project === project && mr.state === 'open' && mr.sourceBranch === sourceBranch && mr.targetBranch === targetBranch);
+  }
+
+  /** Creates the labels the forge lacks, as GitLab and GitHub do for a label a request is given by name. */
+  addLabels(names: readonly string[]): void {
+    for (const name of names) if (!this.labels.includes(name)) this.labels.push(name);
+  }
+
+  // Ids as the forges number them, from 1: in the order the double was given projects, users
+  // (token owners last) and labels. An unknown name has id 0, an unknown id no name.
+
+  projectId(project: string): number {
+    return Object.keys(this.options.projects).indexOf(project) + 1;
+  }
+
+  projectWithId(id: number): string | undefined {
+    return Object.keys(this.options.projects)[id - 1];
+  }
+
+  userId(user: string): number {
+    return this.users.indexOf(user) + 1;
+  }
+
+  userWithId(id: number): string | undefined {
+    return this.users[id - 1];
+  }
+
+  labelId(label: string): number {
+    return this.labels.indexOf(label) + 1;
+  }
+
+  labelWithId(id: number): string | undefined {
+    return this.labels[id - 1];
+  }
+
   /** Marks a request touched now. */
   touch(mr: StoredMergeRequest): void {
     mr.updatedAt = new Date().toISOString();
@@ -162,7 +199,7 @@ export class ForgeState {
  * One page of `items` as the forges page: `page` (1-based) and the page size parameter the
  * flavour names; answers the slice and the headers every flavour sends — `Link` with
  * rel="next"/"prev"/"first"/"last", and the flavour's own totals (GitLab `X-Page`,
- * `X-Per-Page`, `X-Next-Page`, `X-Total`; Gitea `X-Total-Count`).
+ * `X-Per-Page`, `X-Next-Page`, `X-Prev-Page`, `X-Total`; Gitea `X-Total-Count`).
  */
 export function paginate<T>(items: readonly T[], context: ForgeRouteContext, api: Pick<ForgeApi, 'flavour' | 'prefix'>, path: string): { body: T[]; headers: Record<string, string> } {
   const sizeParam = api.flavour === 'gitea' ? 'limit' : 'per_page';
@@ -183,10 +220,31 @@ export function paginate<T>(items: readonly T[], context: ForgeRouteContext, api
   ];
   const headers: Record<string, string> = { link: links.join(', ') };
   if (api.flavour === 'gitlab') {
-    Object.assign(headers, { 'x-page': String(page), 'x-per-page': String(size), 'x-next-page': page < lastPage ? String(page + 1) : '', 'x-total': String(items.length), 'x-total-pages': String(lastPage) });
+    Object.assign(headers, { 'x-page': String(page), 'x-per-page': String(size), 'x-next-page': page < lastPage ? String(page + 1) : '', 'x-prev-page': page > 1 ? String(page - 1) : '', 'x-total': String(items.length), 'x-total-pages': String(lastPage) });
   }
   if (api.flavour === 'gitea') headers['x-total-count'] = String(items.length);
   return { body: items.slice((page - 1) * size, page * size), headers };
+}
+
+/** A request body as an object of fields, or undefined when it is not one (an array, a string, null, nothing). */
+export function objectBody(body: unknown): Record<string, unknown> | undefined {
+  return body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+}
+
+/** A timestamp as GitHub (ISO 8601 in UTC) and Gitea (RFC 3339) write it: to the second. GitLab keeps the milliseconds. */
+export function timestampToSecond(iso: string | null): string | null {
+  return iso === null ? null : iso.replace(/\.\d+Z$/, 'Z');
+}
+
+/** The owner of an `owner/name` project (GitHub, Gitea). */
+export function ownerOf(project: string): string {
+  return project.slice(0, project.indexOf('/'));
+}
+
+/** The `head` of a pull request as GitHub and Gitea take it: a branch of the project itself, or `owner:branch`. */
+export function headOf(head: string, project: string): { readonly owner: string; readonly branch: string } {
+  const colon = head.indexOf(':');
+  return colon === -1 ? { owner: ownerOf(project), branch: head } : { owner: head.slice(0, colon), branch: head.slice(colon + 1) };
 }
 
 /** A running forge double. */

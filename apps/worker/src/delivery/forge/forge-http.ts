@@ -112,12 +112,13 @@ export class ForgeHttp {
     for (let retry = 0; ; retry += 1) {
       let failure: ForgeError;
       let retryAfterMs: number | undefined;
+      const headers = this.headers();
       try {
         const response = await request(url, {
           method,
           dispatcher: this.dispatcher,
           signal: options.signal,
-          headers: { accept: 'application/json', ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...this.options.headers() },
+          headers: { accept: 'application/json', ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
           ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
         });
         const text = await readBounded(response.body, MAX_RESPONSE_BYTES);
@@ -138,6 +139,20 @@ export class ForgeHttp {
       if (retry >= this.options.maxRetries || this.waitedMs + waitMs > this.options.retryBudgetMs) throw failure;
       this.waitedMs += waitMs;
       await (this.options.sleep ?? sleepFor)(waitMs, options.signal);
+    }
+  }
+
+  /**
+   * The request headers, the token's among them. A token that cannot be read (its file gone,
+   * its variable empty) is the operator's to fix, not the network's: an `auth` failure that
+   * is never retried. The message names where the token should be, never the token.
+   */
+  private headers(): Record<string, string> {
+    try {
+      return this.options.headers();
+    } catch (error) {
+      if (error instanceof ForgeError) throw error;
+      throw new ForgeError('auth', `the ${this.options.forge} token could not be read: ${(error as Error).message}`);
     }
   }
 

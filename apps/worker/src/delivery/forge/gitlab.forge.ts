@@ -1,0 +1,141 @@
+import type { DeliveryConfig, ForgeConfig } from '../../config/worker-config.loader';
+import { isHttpUrl, isPositiveInteger, isRecord } from './forge-answers';
+import { type ForgeClient, ForgeError, type MergeRequest, type MergeRequestDraft } from './forge-client';
+import { ForgeHttp, type ForgeHttpOptions } from './forge-http';
+import { headerSafeToken } from './forge-token';
+
+/** The title prefixes GitLab reads as "draft" (it has no draft field to set): https://docs.gitlab.com/user/project/merge_requests/drafts/ */
+const DRAFT_TITLE = /^\s*(\[draft\]|\(draft\)|draft:)/i;
+const DRAFT_PREFIX = 'Draft: ';
+/** GitLab refuses a longer title (400); cut here so that a long ticket title still opens a request. */
+const MAX_TITLE_CHARS = 255;
+
+/** GitLab's states; `locked` is the short moment of a merge under way, still open. */
+const STATES: Readonly<Record<string, MergeRequest['state']>> = { opened: 'open', locked: 'open', closed: 'closed', merged: 'merged' };
+
+/** A merge request as this client reads GitLab's answer, checked. */
+interface GitLabMergeRequest {
+  readonly request: MergeRequest;
+  readonly sourceBranch: string;
+  readonly targetBranch: string;
+  readonly reviewerIds: readonly number[];
+}
+
+/**
+ * Merge requests on GitLab self-managed through its REST API v4
+ * (https://docs.gitlab.com/api/merge_requests/), authenticated with `PRIVATE-TOKEN`. Draft
+ * is the `Draft: ` title prefix; reviewers are resolved from user names to the ids GitLab
+ * takes. Every answer is checked before it is believed.
+ */
+export class GitLabForge implements ForgeClient {
+  private readonly http: ForgeHttp;
+  private readonly mergeRequestsPath: string;
+
+  constructor(
+    private readonly config: ForgeConfig,
+    delivery: Pick<DeliveryConfig, 'maxRetries' | 'retryBudgetMs'>,
+    options: { readonly sleep?: ForgeHttpOptions['sleep'] } = {},
+  ) {
+    // A full path travels as one URL-encoded segment (`group%2Fsub%2Fname`); a numeric id is unchanged.
+    this.mergeRequestsPath = `/projects/${encodeURIComponent(config.project)}/merge_requests`;
+    this.http = new ForgeHttp({
+      forge: 'GitLab',
+      apiUrl: config.apiUrl,
+      // Read per request, so that a rotated token needs no restart.
+      headers: () => ({ 'PRIVATE-TOKEN': headerSafeToken('GitLab', config.token) }),
+      caPem: config.caPem,
+      timeoutMs: config.timeoutMs,
+      maxRetries: delivery.maxRetries,
+      retryBudgetMs: delivery.retryBudgetMs,
+      ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
+    });
+  }
+
+  /**
+   * The open request from `sourceBranch`, newest first. GitLab allows one open request per
+   * source and target, so with a configured target branch only a request to it counts: one
+   * from the same branch to another target is someone else's.
+   */
+  async findOpen(sourceBranch: string, signal: AbortSignal): Promise<MergeRequest | undefined> {
+    const listed = await this.http.getAll<unknown>(this.mergeRequestsPath, { query: { state: 'opened', source_branch: sourceBranch }, signal });
+    return listed
+      .map((item) => parseMergeRequest(item, 'listed'))
+      .find((mr) => mr.request.state === 'open' && mr.sourceBranch === sourceBranch && (this.config.targetBranch === undefined || mr.targetBranch === this.config.targetBranch))?.request;
+  }
+
+  /** Opens the request; GitLab answers 409 when one is open for the same source and target, which the transport reports as `conflict`. */
+  async open(draft: MergeRequestDraft, signal: AbortSignal): Promise<MergeRequest> {
+    const reviewerIds = await this.userIdsOf(draft.reviewers, signal);
+    const response = await this.http.request<unknown>('POST', this.mergeRequestsPath, {
+      body: { source_branch: draft.sourceBranch, target_branch: draft.targetBranch, title: titleOf(draft), description: draft.body, labels: labelsOf(draft.labels), reviewer_ids: reviewerIds },
+      signal,
+    });
+    return parseMergeRequest(response.body, 'created').request;
+  }
+
+  /**
+   * Replaces the title (with its draft prefix), description and labels. GitLab replaces
+   * reviewers wholesale, so the draft's are added to those already asked: a reviewer a
+   * human added stays.
+   */
+  async update(number: number, draft: MergeRequestDraft, signal: AbortSignal): Promise<MergeRequest> {
+    if (!isPositiveInteger(number)) throw new ForgeError('refused', `${number} is not a GitLab merge request iid`);
+    const path = `${this.mergeRequestsPath}/${number}`;
+    const body: Record<string, unknown> = { title: titleOf(draft), description: draft.body, labels: labelsOf(draft.labels) };
+    if (draft.reviewers.length > 0) {
+      const current = parseMergeRequest((await this.http.request<unknown>('GET', path, { signal })).body, 'read');
+      body['reviewer_ids'] = [...new Set([...current.reviewerIds, ...(await this.userIdsOf(draft.reviewers, signal))])];
+    }
+    const updated = parseMergeRequest((await this.http.request<unknown>('PUT', path, { body, signal })).body, 'updated');
+    if (updated.request.number !== number) throw new ForgeError('refused', `GitLab answered the update of !${number} with !${updated.request.number}`);
+    return updated.request;
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+
+  /** GitLab takes reviewers by id; a name it does not know is the operator's mistake, named so it can be fixed. */
+  private async userIdsOf(usernames: readonly string[], signal: AbortSignal): Promise<number[]> {
+    const ids: number[] = [];
+    for (const username of new Set(usernames)) {
+      const { body } = await this.http.request<unknown>('GET', '/users', { query: { username }, signal });
+      if (!Array.isArray(body)) throw new ForgeError('refused', 'GitLab answered a user lookup with something other than a list');
+      // GitLab matches user names case-insensitively, and so does this.
+      const user: unknown = body.find((candidate) => isRecord(candidate) && typeof candidate['username'] === 'string' && candidate['username'].toLowerCase() === username.toLowerCase());
+      if (user === undefined) throw new ForgeError('refused', `GitLab has no user named ${username} to ask for a review: check the forge's reviewers in the worker config`);
+      const id = (user as Record<string, unknown>)['id'];
+      if (!isPositiveInteger(id)) throw new ForgeError('refused', `GitLab answered the user lookup of ${username} without a valid id`);
+      ids.push(id);
+    }
+    return ids;
+  }
+}
+
+function titleOf(draft: MergeRequestDraft): string {
+  const title = draft.draft && !DRAFT_TITLE.test(draft.title) ? `${DRAFT_PREFIX}${draft.title}` : draft.title;
+  // By code points, as GitLab counts characters, so that no character is cut in half.
+  const characters = Array.from(title);
+  return characters.length > MAX_TITLE_CHARS ? characters.slice(0, MAX_TITLE_CHARS).join('') : title;
+}
+
+/** GitLab takes labels as one comma-separated string, so a comma inside a name would split it into two labels. */
+function labelsOf(labels: readonly string[]): string {
+  const withComma = labels.find((label) => label.includes(','));
+  if (withComma !== undefined) throw new ForgeError('refused', `the GitLab label "${withComma}" has a comma, which GitLab reads as two labels`);
+  return labels.join(',');
+}
+
+/** GitLab's merge request JSON, checked for the fields this client relies on. */
+function parseMergeRequest(json: unknown, what: string): GitLabMergeRequest {
+  const refuse = (problem: string) => new ForgeError('refused', `GitLab answered a ${what} merge request ${problem}`);
+  if (!isRecord(json)) throw refuse('that is not an object');
+  const { iid, web_url: webUrl, state, source_branch: sourceBranch, target_branch: targetBranch, reviewers } = json;
+  if (!isPositiveInteger(iid)) throw refuse('without a valid iid');
+  if (!isHttpUrl(webUrl)) throw refuse('whose web_url is not an http(s) URL');
+  const mapped = typeof state === 'string' ? STATES[state] : undefined;
+  if (mapped === undefined) throw refuse('in an unknown state');
+  if (typeof sourceBranch !== 'string' || typeof targetBranch !== 'string') throw refuse('without its source and target branches');
+  const reviewerIds = Array.isArray(reviewers) ? reviewers.flatMap((reviewer) => (isRecord(reviewer) && isPositiveInteger(reviewer['id']) ? [reviewer['id']] : [])) : [];
+  return { request: { number: iid, webUrl, state: mapped }, sourceBranch, targetBranch, reviewerIds };
+}

@@ -1,0 +1,296 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { type ForgeApi, type ForgeRouteAnswer, type ForgeRouteContext, type ForgeState, headOf, objectBody, ownerOf, paginate, type StoredMergeRequest, timestampToSecond } from './forge-double';
+
+/** GitHub Enterprise Server 3.14's REST documentation, which every route below follows. */
+const DOCS_ROOT = 'https://docs.github.com/en/enterprise-server@3.14/rest';
+
+/** The documentation page of each route and convention the double speaks, for the routes' `docs` and the tests that cite them. */
+export const GITHUB_DOCS = {
+  listPulls: `${DOCS_ROOT}/pulls/pulls#list-pull-requests`,
+  getPull: `${DOCS_ROOT}/pulls/pulls#get-a-pull-request`,
+  createPull: `${DOCS_ROOT}/pulls/pulls#create-a-pull-request`,
+  updatePull: `${DOCS_ROOT}/pulls/pulls#update-a-pull-request`,
+  setLabels: `${DOCS_ROOT}/issues/labels#set-labels-for-an-issue`,
+  requestReviewers: `${DOCS_ROOT}/pulls/review-requests#request-reviewers-for-a-pull-request`,
+  pagination: `${DOCS_ROOT}/using-the-rest-api/using-pagination-in-the-rest-api`,
+  rateLimits: `${DOCS_ROOT}/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit`,
+  troubleshooting: `${DOCS_ROOT}/using-the-rest-api/troubleshooting-the-rest-api`,
+} as const;
+
+const PREFIX = '/api/v3';
+/** What GitHub puts in `documentation_url` of answers that belong to no one route. */
+const GENERIC_DOCUMENTATION_URL = 'https://docs.github.com/enterprise-server@3.14/rest';
+
+const REPO = '/repos/([^/]+)/([^/]+)';
+
+type GitHubPullJson = Record<string, unknown>;
+
+/**
+ * GitHub Enterprise Server's REST API v3 for the forge double: pull requests, the labels
+ * they take through the issues API (every pull request is an issue), and review requests.
+ * Answers carry GitHub's field names and error bodies, so the worker's GitHub client is
+ * tested against the shapes the real forge sends.
+ */
+export const githubApi: ForgeApi = {
+  flavour: 'github',
+  prefix: PREFIX,
+  tokenOf: tokenOfAuthorization,
+  unauthorized: () => ({ status: 401, body: { message: 'Bad credentials', documentation_url: GENERIC_DOCUMENTATION_URL } }),
+  notFound: () => notFound(GENERIC_DOCUMENTATION_URL),
+  routes: [
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${REPO}/pulls$`),
+      docs: GITHUB_DOCS.listPulls,
+      handle: (context) => inRepository(context, GITHUB_DOCS.listPulls, (project) => listPulls(context, project)),
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^${REPO}/pulls$`),
+      docs: GITHUB_DOCS.createPull,
+      handle: (context) => inRepository(context, GITHUB_DOCS.createPull, (project) => createPull(context, project)),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${REPO}/pulls/(\\d+)$`),
+      docs: GITHUB_DOCS.getPull,
+      handle: (context) => withPull(context, GITHUB_DOCS.getPull, (pull) => ({ status: 200, body: pullJson(pull, context, { single: true }) })),
+    },
+    {
+      method: 'PATCH',
+      pattern: new RegExp(`^${REPO}/pulls/(\\d+)$`),
+      docs: GITHUB_DOCS.updatePull,
+      handle: (context) => withPull(context, GITHUB_DOCS.updatePull, (pull) => updatePull(context, pull)),
+    },
+    {
+      method: 'PUT',
+      pattern: new RegExp(`^${REPO}/issues/(\\d+)/labels$`),
+      docs: GITHUB_DOCS.setLabels,
+      handle: (context) => withPull(context, GITHUB_DOCS.setLabels, (pull) => setLabels(context, pull)),
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^${REPO}/pulls/(\\d+)/requested_reviewers$`),
+      docs: GITHUB_DOCS.requestReviewers,
+      handle: (context) => withPull(context, GITHUB_DOCS.requestReviewers, (pull) => requestReviewers(context, pull)),
+    },
+  ],
+};
+
+/** GitHub takes `Authorization: Bearer <token>` and the older `Authorization: token <token>`. */
+function tokenOfAuthorization(headers: IncomingHttpHeaders): string | undefined {
+  return /^(?:Bearer|token)\s+(\S+)$/i.exec(headers.authorization ?? '')?.[1];
+}
+
+function notFound(documentationUrl: string): ForgeRouteAnswer {
+  return { status: 404, body: { message: 'Not Found', documentation_url: documentationUrl } };
+}
+
+/** A 422 as GitHub words a refused field: `Validation Failed` with one entry per problem. */
+function validationFailed(documentationUrl: string, ...errors: Record<string, string>[]): ForgeRouteAnswer {
+  return { status: 422, body: { message: 'Validation Failed', errors, documentation_url: documentationUrl } };
+}
+
+/** A 422 for a request body that does not fit the route's schema, as GitHub words it. */
+function invalidRequest(documentationUrl: string, problem: string): ForgeRouteAnswer {
+  return { status: 422, body: { message: `Invalid request.\n\n${problem}`, documentation_url: documentationUrl } };
+}
+
+/** A repository the token cannot see is answered 404, as GitHub does for private repositories. */
+function inRepository(context: ForgeRouteContext, documentationUrl: string, handle: (project: string) => ForgeRouteAnswer): ForgeRouteAnswer {
+  const project = `${context.params[0]}/${context.params[1]}`;
+  return context.state.hasProject(project) ? handle(project) : notFound(documentationUrl);
+}
+
+function withPull(context: ForgeRouteContext, documentationUrl: string, handle: (pull: StoredMergeRequest) => ForgeRouteAnswer): ForgeRouteAnswer {
+  return inRepository(context, documentationUrl, (project) => {
+    const pull = context.state.mergeRequest(project, Number(context.params[2]));
+    return pull === undefined ? notFound(documentationUrl) : handle(pull);
+  });
+}
+
+/**
+ * `state` (open, closed, all; open by default), `head` and `base` filters, `sort`
+ * (created or updated) and `direction` (desc by default for created, else asc), paged.
+ * A `head` without its `owner:` is ignored rather than refused, as GitHub does (the filter
+ * is documented as `user:ref-name`; x-motemen/git-pr-release#48 was bitten by it).
+ */
+function listPulls(context: ForgeRouteContext, project: string): ForgeRouteAnswer {
+  const { query } = context;
+  const wanted = query.get('state') ?? 'open';
+  const head = query.get('head');
+  const headFilter = head !== null && head.includes(':') ? head : undefined;
+  const base = query.get('base');
+  const sort = query.get('sort') === 'updated' ? 'updated' : 'created';
+  const ascending = (query.get('direction') ?? (sort === 'created' ? 'desc' : 'asc')) === 'asc';
+  const pulls = context.state.mergeRequests
+    .filter((pull) => pull.project === project)
+    .filter((pull) => wanted === 'all' || (wanted === 'closed' ? pull.state !== 'open' : pull.state === 'open'))
+    .filter((pull) => headFilter === undefined || headLabel(pull).toLowerCase() === headFilter.toLowerCase())
+    .filter((pull) => base === null || pull.targetBranch === base)
+    .sort((a, b) => {
+      const order = (sort === 'created' ? a.createdAt.localeCompare(b.createdAt) : a.updatedAt.localeCompare(b.updatedAt)) || a.number - b.number;
+      return ascending ? order : -order;
+    });
+  const page = paginate(pulls, context, githubApi, `/repos/${project}/pulls`);
+  return { status: 200, body: page.body.map((pull) => pullJson(pull, context, { single: false })), headers: page.headers };
+}
+
+/**
+ * Opens a pull request: `title`, `head` (a branch of this repository, optionally as
+ * `owner:branch`), `base`, `body`, `draft`. A missing branch is a 422 naming the field; an
+ * open request with the same head and base is the 422 "A pull request already exists"
+ * (the same head may be proposed to another base).
+ */
+function createPull(context: ForgeRouteContext, project: string): ForgeRouteAnswer {
+  const docs = GITHUB_DOCS.createPull;
+  const body = objectBody(context.body);
+  if (body === undefined) return invalidRequest(docs, 'The request body must be a JSON object.');
+  for (const field of ['head', 'base'] as const) if (body[field] === undefined) return invalidRequest(docs, `"${field}" wasn't supplied.`);
+  const typeProblem = wrongType(body, { title: 'string', head: 'string', base: 'string', body: 'string', draft: 'boolean' });
+  if (typeProblem !== undefined) return invalidRequest(docs, typeProblem);
+  const { title, head, base } = body as { title?: string; head: string; base: string };
+  if (title === undefined || title.trim() === '') return validationFailed(docs, { resource: 'PullRequest', field: 'title', code: 'missing_field' });
+  const owner = ownerOf(project);
+  const { owner: headOwner, branch: headBranch } = headOf(head, project);
+  // The double holds no forks: a head in another owner's repository is a branch it cannot find.
+  if (headOwner.toLowerCase() !== owner.toLowerCase() || context.state.branchHead(project, headBranch) === undefined) {
+    return validationFailed(docs, { resource: 'PullRequest', field: 'head', code: 'invalid' });
+  }
+  if (context.state.branchHead(project, base) === undefined) return validationFailed(docs, { resource: 'PullRequest', field: 'base', code: 'invalid' });
+  const existing = context.state.openMergeRequest(project, headBranch, base);
+  if (existing !== undefined) {
+    return validationFailed(docs, { resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${owner}:${headBranch}.` });
+  }
+  const pull = context.state.addMergeRequest({
+    project,
+    sourceBranch: headBranch,
+    targetBranch: base,
+    title,
+    body: typeof body['body'] === 'string' ? body['body'] : '',
+    labels: [],
+    reviewers: [],
+    draft: body['draft'] === true,
+    author: context.user,
+  });
+  return { status: 201, body: pullJson(pull, context, { single: true }), headers: { location: apiUrlOf(context, pull) } };
+}
+
+/**
+ * Edits `title` and `body`. Draft is not editable: GitHub's REST API cannot change it after
+ * creation and ignores the key, as it ignores any it does not take. The other documented
+ * fields (`state`, `base`, `maintainer_can_modify`) are not modelled: the worker never sends them.
+ */
+function updatePull(context: ForgeRouteContext, pull: StoredMergeRequest): ForgeRouteAnswer {
+  const docs = GITHUB_DOCS.updatePull;
+  const body = objectBody(context.body);
+  if (body === undefined) return invalidRequest(docs, 'The request body must be a JSON object.');
+  const typeProblem = wrongType(body, { title: 'string', body: 'string' });
+  if (typeProblem !== undefined) return invalidRequest(docs, typeProblem);
+  const { title, body: text } = body as { title?: string; body?: string };
+  if (title !== undefined) pull.title = title;
+  if (text !== undefined) pull.body = text;
+  context.state.touch(pull);
+  return { status: 200, body: pullJson(pull, context, { single: true }) };
+}
+
+/**
+ * Replaces the labels of the pull request's issue with `{"labels": [names]}` (or a bare
+ * array of names, which GitHub also takes); a label the repository lacks is created, as
+ * GitHub does. Answers the issue's labels.
+ */
+function setLabels(context: ForgeRouteContext, pull: StoredMergeRequest): ForgeRouteAnswer {
+  const docs = GITHUB_DOCS.setLabels;
+  const names = Array.isArray(context.body) ? context.body : objectBody(context.body)?.['labels'];
+  if (!Array.isArray(names) || !names.every((name): name is string => typeof name === 'string' && name.trim() !== '')) {
+    return invalidRequest(docs, "For 'properties/labels', the value is not an array of label names.");
+  }
+  context.state.addLabels(names);
+  pull.labels = [...new Set(names)];
+  context.state.touch(pull);
+  return { status: 200, body: pull.labels.map((name) => labelJson(context.state, name)) };
+}
+
+/**
+ * Asks users (`reviewers`, logins) or teams (`team_reviewers`) to review; they are added to
+ * those already asked. Someone the repository does not know, or the request's author, is
+ * refused with GitHub's 422 messages. Answers the pull request, 201.
+ */
+function requestReviewers(context: ForgeRouteContext, pull: StoredMergeRequest): ForgeRouteAnswer {
+  const docs = GITHUB_DOCS.requestReviewers;
+  const body = objectBody(context.body);
+  const reviewers = body?.['reviewers'] ?? [];
+  const teams = body?.['team_reviewers'] ?? [];
+  const isNameList = (value: unknown): value is string[] => Array.isArray(value) && value.every((name) => typeof name === 'string');
+  if (body === undefined || !isNameList(reviewers) || !isNameList(teams)) return invalidRequest(docs, 'Expected "reviewers" and "team_reviewers" to be arrays of names.');
+  if (reviewers.length === 0 && teams.length === 0) return invalidRequest(docs, 'No subschema in "anyOf" matched: "reviewers" or "team_reviewers" must be supplied.');
+  // Logins are case-insensitive on GitHub; the double knows no teams.
+  const known = reviewers.map((login) => context.state.users.find((user) => user.toLowerCase() === login.toLowerCase()));
+  if (teams.length > 0 || known.some((user) => user === undefined)) {
+    return {
+      status: 422,
+      body: {
+        message: `Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the ${pull.project} repository.`,
+        documentation_url: docs,
+      },
+    };
+  }
+  if (known.some((user) => user === pull.author)) return { status: 422, body: { message: 'Review cannot be requested from pull request author.', documentation_url: docs } };
+  for (const user of known as string[]) if (!pull.reviewers.includes(user)) pull.reviewers.push(user);
+  context.state.touch(pull);
+  return { status: 201, body: pullJson(pull, context, { single: false }) };
+}
+
+/** GitHub's schema message for the first field present with the wrong JSON type, if any. */
+function wrongType(body: Record<string, unknown>, types: Readonly<Record<string, 'string' | 'boolean'>>): string | undefined {
+  for (const [field, type] of Object.entries(types)) {
+    const value = body[field];
+    if (value !== undefined && value !== null && typeof value !== type) return `For 'properties/${field}', ${JSON.stringify(value)} is not a ${type}.`;
+  }
+  return undefined;
+}
+
+function headLabel(pull: StoredMergeRequest): string {
+  return `${ownerOf(pull.project)}:${pull.sourceBranch}`;
+}
+
+function apiUrlOf(context: ForgeRouteContext, pull: StoredMergeRequest): string {
+  return `${context.origin}${PREFIX}/repos/${pull.project}/pulls/${pull.number}`;
+}
+
+function labelJson(state: ForgeState, name: string): Record<string, unknown> {
+  return { id: state.labelId(name), name, color: 'ededed', default: false, description: null };
+}
+
+/**
+ * A pull request as GitHub answers it: the list's fields, and on the single-request GET
+ * (and create, update) also `merged` and the other fields only it carries.
+ */
+function pullJson(pull: StoredMergeRequest, context: ForgeRouteContext, { single }: { readonly single: boolean }): GitHubPullJson {
+  const owner = ownerOf(pull.project);
+  const repo = { full_name: pull.project, name: pull.project.slice(owner.length + 1), owner: { login: owner } };
+  const branch = (ref: string) => ({ label: `${owner}:${ref}`, ref, sha: context.state.branchHead(pull.project, ref) ?? null, user: { login: owner }, repo });
+  const json: GitHubPullJson = {
+    url: apiUrlOf(context, pull),
+    id: pull.id,
+    html_url: `${context.origin}/${pull.project}/pull/${pull.number}`,
+    issue_url: `${context.origin}${PREFIX}/repos/${pull.project}/issues/${pull.number}`,
+    number: pull.number,
+    state: pull.state === 'open' ? 'open' : 'closed',
+    locked: false,
+    title: pull.title,
+    user: { login: pull.author, type: 'User' },
+    body: pull.body === '' ? null : pull.body,
+    labels: pull.labels.map((name) => labelJson(context.state, name)),
+    requested_reviewers: pull.reviewers.map((login) => ({ login, type: 'User' })),
+    requested_teams: [],
+    created_at: timestampToSecond(pull.createdAt),
+    updated_at: timestampToSecond(pull.updatedAt),
+    closed_at: timestampToSecond(pull.closedAt),
+    merged_at: timestampToSecond(pull.mergedAt),
+    draft: pull.draft,
+    head: branch(pull.sourceBranch),
+    base: branch(pull.targetBranch),
+  };
+  return single ? { ...json, merged: pull.state === 'merged', mergeable: null, merged_by: null } : json;
+}
