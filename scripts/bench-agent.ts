@@ -345,7 +345,7 @@ async function benchSetup(bench: Bench): Promise<void> {
       const worktree = worktreeWithLockfile();
       const repo: RepositoryConfig = { alias: 'bench', cloneUrl: '/nowhere', pushUrl: '/nowhere', branchPrefix: 'airlock/', baseRefs: ['main'], setup: SETUP };
       const ctx = new JobContext(
-        { jobId: `setup-${jobs}`, attempt: 1, task: { repoAlias: 'bench', baseRef: 'main', deliveryJobId: '', deliveryGeneration: 0, ticket: null }, repo, policy, signal: NEVER, progress: () => undefined, confirmLease: () => Promise.resolve() },
+        { jobId: `setup-${jobs}`, attempt: 1, task: { repoAlias: 'bench', baseRef: 'main', ticketRef: '', deliveryJobId: '', deliveryGeneration: 0, ticket: null }, repo, policy, signal: NEVER, progress: () => undefined, confirmLease: () => Promise.resolve() },
         bench.logger,
         NO_RECORD,
       );

@@ -51,6 +51,7 @@ export function applyMetadataLevel(result: JobResult__Output, metadata: Effectiv
       metadataLevel: MetadataLevel.METADATA_LEVEL_MINIMAL,
       modelUsage: [],
       delivery: Delivery.DELIVERY_UNSPECIFIED,
+      ticketRefMac: Buffer.alloc(0),
     };
   }
   if (!metadata.buckets) return { ...result, metadataLevel: MetadataLevel.METADATA_LEVEL_STANDARD };

@@ -7,7 +7,7 @@ import { evaluateTaskAdmission } from './task-admission';
 const fix = (repoAlias: string, baseRef = 'main'): InstructionPayload__Output => ({
   ...instructionHeader(),
   task: 'fix',
-  fix: { repoAlias, baseRef, deliveryJobId: '', deliveryGeneration: 0, ticket: { title: 'Fix rounding', description: '' } },
+  fix: { repoAlias, baseRef, ticketRef: '', deliveryJobId: '', deliveryGeneration: 0, ticket: { title: 'Fix rounding', description: '' } },
 });
 const noop = (): InstructionPayload__Output => ({ ...instructionHeader(), task: 'noop', noop: {} });
 

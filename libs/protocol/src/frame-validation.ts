@@ -9,6 +9,8 @@ import type { PolicyBundlePayload__Output } from './generated/airlock/v1/PolicyB
 import type { PolicyReport__Output } from './generated/airlock/v1/PolicyReport';
 import type { WorkerFrame__Output } from './generated/airlock/v1/WorkerFrame';
 import { Delivery } from './generated/airlock/v1/Delivery';
+import type { DeliveryOutcome__Output } from './generated/airlock/v1/DeliveryOutcome';
+import { MergeRequestState } from './generated/airlock/v1/MergeRequestState';
 import { FailureCode } from './generated/airlock/v1/FailureCode';
 import { JobOutcome } from './generated/airlock/v1/JobOutcome';
 import { MetadataLevel } from './generated/airlock/v1/MetadataLevel';
@@ -75,6 +77,7 @@ const POLICY_RULES = knownValues(PolicyRule, PolicyRule.POLICY_RULE_UNSPECIFIED)
 const RULE_LEVELS = knownValues(RuleLevel, RuleLevel.RULE_LEVEL_UNSPECIFIED);
 const RULE_OUTCOMES = knownValues(RuleOutcome, RuleOutcome.RULE_OUTCOME_UNSPECIFIED);
 const DELIVERIES = new Set<unknown>(Object.values(Delivery));
+const MERGE_REQUEST_STATES = knownValues(MergeRequestState, MergeRequestState.MERGE_REQUEST_STATE_UNSPECIFIED);
 const METADATA_LEVELS = knownValues(MetadataLevel, MetadataLevel.METADATA_LEVEL_UNSPECIFIED);
 const ACK_STATUSES = knownValues(PolicyAckStatus, PolicyAckStatus.POLICY_ACK_STATUS_UNSPECIFIED);
 
@@ -153,6 +156,7 @@ function jobResult(result: JobResult__Output): void {
   verificationStats(result.verification);
   bytesOfLength(result.changeMac, [0, WIRE_LIMITS.macBytes], 'result.changeMac');
   bytesOfLength(result.deliveryMac, [0, WIRE_LIMITS.macBytes], 'result.deliveryMac');
+  bytesOfLength(result.ticketRefMac, [0, WIRE_LIMITS.macBytes], 'result.ticketRefMac');
   if (result.policy != null) policyReport(result.policy);
   oneOf(result.metadataLevel, METADATA_LEVELS, 'result.metadataLevel', 'MetadataLevel');
   modelUsageEntries(result.modelUsage);
@@ -250,6 +254,7 @@ function compliesWithMetadataLevel(result: JobResult__Output): void {
     check(result.changeMac.length === 0, 'result.changeMac', `empty at ${level}`);
     check(result.deliveryMac.length === 0, 'result.deliveryMac', `empty at ${level}`);
     check(result.delivery === Delivery.DELIVERY_UNSPECIFIED, 'result.delivery', `DELIVERY_UNSPECIFIED at ${level}`);
+    check(result.ticketRefMac.length === 0, 'result.ticketRefMac', `empty at ${level}`);
     return;
   }
   for (const [field, value] of figures) {
@@ -306,7 +311,7 @@ function workerLabels(labels: readonly string[]): void {
   check(new Set(labels).size === labels.length, 'hello.labels', 'no label twice');
 }
 
-const WORKER_FRAME_MEMBERS = ['hello', 'credit', 'ack', 'rejected', 'progress', 'heartbeat', 'result', 'policyAck'] as const;
+const WORKER_FRAME_MEMBERS = ['hello', 'credit', 'ack', 'rejected', 'progress', 'heartbeat', 'result', 'policyAck', 'deliveryOutcome'] as const;
 const CONTROL_FRAME_MEMBERS = ['challenge', 'welcome', 'instruction', 'cancel', 'resultAck', 'drain', 'leaseRenewal', 'policyBundle'] as const;
 
 /**
@@ -372,8 +377,41 @@ export function validateWorkerFrame(frame: WorkerFrame__Output): void {
     case 'policyAck':
       policyAck(frame.policyAck!);
       return;
+    case 'deliveryOutcome':
+      deliveryOutcome(frame.deliveryOutcome!);
+      return;
     default:
-      fail('frame', 'one of hello, credit, ack, rejected, progress, heartbeat, result, policyAck');
+      fail('frame', 'one of hello, credit, ack, rejected, progress, heartbeat, result, policyAck, deliveryOutcome');
+  }
+}
+
+const SECONDS_PER_HOUR = 3600;
+
+/**
+ * What became of a delivered change: states, counts and durations that agree with each other
+ * and with the level they were reported at.
+ */
+function deliveryOutcome(outcome: DeliveryOutcome__Output): void {
+  matches(outcome.deliveryJobId, ID_PATTERNS.uuid, 'deliveryOutcome.deliveryJobId', 'a UUID');
+  oneOf(outcome.state, MERGE_REQUEST_STATES, 'deliveryOutcome.state', 'MergeRequestState');
+  oneOf(outcome.metadataLevel, METADATA_LEVELS, 'deliveryOutcome.metadataLevel', 'MetadataLevel');
+  const merged = outcome.state === MergeRequestState.MERGE_REQUEST_STATE_MERGED;
+  check(merged || !outcome.reverted, 'deliveryOutcome.reverted', 'false unless the state is MERGED');
+  check(merged || outcome.mergedAfterS === 0, 'deliveryOutcome.mergedAfterS', '0 unless the state is MERGED');
+  const counts = [
+    ['deliveryOutcome.humanCommits', outcome.humanCommits],
+    ['deliveryOutcome.reviewRounds', outcome.reviewRounds],
+  ] as const;
+  const durations = [
+    ['deliveryOutcome.firstReviewAfterS', outcome.firstReviewAfterS],
+    ['deliveryOutcome.mergedAfterS', outcome.mergedAfterS],
+  ] as const;
+  for (const [field, value] of [...counts, ...durations]) uintInRange(value, 0, UINT32_MAX, field);
+  if (outcome.metadataLevel === MetadataLevel.METADATA_LEVEL_MINIMAL) {
+    for (const [field, value] of [...counts, ...durations]) check(value === 0, field, `0 at ${outcome.metadataLevel}`);
+  } else if (outcome.metadataLevel === MetadataLevel.METADATA_LEVEL_STANDARD_BUCKETED) {
+    for (const [field, value] of counts) check(value === 0 || (value & (value - 1)) === 0, field, `0 or a power of two at ${outcome.metadataLevel}`);
+    for (const [field, value] of durations) check(value % SECONDS_PER_HOUR === 0, field, `whole hours at ${outcome.metadataLevel}`);
   }
 }
 
@@ -439,7 +477,13 @@ export function validateInstructionPayload(payload: InstructionPayload__Output):
       matches(fix.repoAlias, ID_PATTERNS.repoAlias, 'payload.fix.repoAlias', 'a repository alias ([a-z0-9][a-z0-9._-]{0,62})');
       matches(fix.baseRef, ID_PATTERNS.gitRef, 'payload.fix.baseRef', 'a git ref name of at most 200 characters');
       const title = fix.ticket?.title ?? '';
-      check(title.trim().length > 0 && title.length <= WIRE_LIMITS.maxTicketTitleChars && !/[\r\n]/.test(title), 'payload.fix.ticket.title', `one line of 1..${WIRE_LIMITS.maxTicketTitleChars} characters`);
+      if (fix.ticketRef !== '') {
+        // By reference: the worker reads the ticket itself, so no text may come with it.
+        matches(fix.ticketRef, ID_PATTERNS.ticketRef, 'payload.fix.ticketRef', 'a ticket reference <tracker>:<key>, such as jira:PROJ-123');
+        check(title === '' && (fix.ticket?.description ?? '') === '', 'payload.fix.ticket', 'no title or description with a ticket reference');
+      } else {
+        check(title.trim().length > 0 && title.length <= WIRE_LIMITS.maxTicketTitleChars && !/[\r\n]/.test(title), 'payload.fix.ticket.title', `one line of 1..${WIRE_LIMITS.maxTicketTitleChars} characters`);
+      }
       check(Buffer.byteLength(fix.ticket?.description ?? '', 'utf8') <= WIRE_LIMITS.maxTicketDescriptionBytes, 'payload.fix.ticket.description', `at most ${WIRE_LIMITS.maxTicketDescriptionBytes} bytes`);
       if (fix.deliveryJobId !== '') matches(fix.deliveryJobId, ID_PATTERNS.uuid, 'payload.fix.deliveryJobId', 'a UUID, or empty');
       uintInRange(fix.deliveryGeneration, 0, WIRE_LIMITS.maxDeliveryGeneration, 'payload.fix.deliveryGeneration');

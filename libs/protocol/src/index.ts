@@ -27,6 +27,8 @@ export {
 } from './frame-validation';
 
 export { Delivery } from './generated/airlock/v1/Delivery';
+export { MergeRequestState } from './generated/airlock/v1/MergeRequestState';
+export type { DeliveryOutcome, DeliveryOutcome__Output } from './generated/airlock/v1/DeliveryOutcome';
 export { FailureCode } from './generated/airlock/v1/FailureCode';
 export { JobOutcome } from './generated/airlock/v1/JobOutcome';
 export { Phase } from './generated/airlock/v1/Phase';

@@ -70,4 +70,9 @@ export const ID_PATTERNS = {
   // A conservative subset of git's ref-name rules: no "..", no leading "-" or "/",
   // no control characters, spaces or the characters git forbids.
   gitRef: /^(?!-)(?!\/)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)[A-Za-z0-9._/-]{1,200}(?<![./])$/,
+  /**
+   * A ticket named by reference (FixTask.ticket_ref, flowing down only): a tracker's name in
+   * the worker's catalog, a colon, and the ticket's key there (PROJ-123, 42, group/app#42).
+   */
+  ticketRef: /^[a-z0-9][a-z0-9._-]{0,62}:[A-Za-z0-9][A-Za-z0-9._#/-]{0,127}$/,
 } as const;

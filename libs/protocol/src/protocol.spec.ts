@@ -25,6 +25,7 @@ const fixPayload = () => ({
     ticket: { title: 'Fix rounding', description: 'Totals are off by one cent.' },
     deliveryJobId: '0b6f6a4e-5d3c-4f0e-9a57-1c2d3e4f5a6b',
     deliveryGeneration: 2,
+    ticketRef: '',
   },
 });
 
@@ -54,6 +55,20 @@ describe('instruction payload codec', () => {
     expect(() => validateInstructionPayload(withChain('', 0))).not.toThrow();
     expect(violationOf(() => validateInstructionPayload(withChain('../main', 0))).field).toBe('payload.fix.deliveryJobId');
     expect(violationOf(() => validateInstructionPayload(withChain('0b6f6a4e-5d3c-4f0e-9a57-1c2d3e4f5a6b', 1001))).field).toBe('payload.fix.deliveryGeneration');
+  });
+
+  it('takes a ticket by reference only without ticket text, and names a malformed reference', () => {
+    const byReference = (ticketRef: string, ticket: { title: string; description: string }) =>
+      decodeInstructionPayload(encodeInstructionPayload({ ...fixPayload(), fix: { ...fixPayload().fix, ticketRef, ticket } }));
+    const noText = { title: '', description: '' };
+    expect(() => validateInstructionPayload(byReference('jira:PROJ-123', noText))).not.toThrow();
+    expect(() => validateInstructionPayload(byReference('gitlab-issues:group/app#42', noText))).not.toThrow();
+    expect(violationOf(() => validateInstructionPayload(byReference('jira:PROJ-123', { title: 'Fix it', description: '' }))).field).toBe('payload.fix.ticket');
+    for (const malformed of ['PROJ-123', 'Jira:PROJ-1', 'jira:', 'jira:-x', 'jira:PROJ 1', `jira:${'A'.repeat(129)}`]) {
+      expect(violationOf(() => validateInstructionPayload(byReference(malformed, noText))).field).toBe('payload.fix.ticketRef');
+    }
+    // Without a reference the title is required, as before.
+    expect(violationOf(() => validateInstructionPayload(byReference('', noText))).field).toBe('payload.fix.ticket.title');
   });
 
   it('refuses bytes that are not a payload', () => {
@@ -96,6 +111,7 @@ describe('frame validation', () => {
       deliveryMac: randomBytes(32),
       policy: null,
       metadataLevel: 'METADATA_LEVEL_STANDARD',
+      ticketRefMac: Buffer.alloc(0),
       delivery: 'DELIVERY_BRANCH',
       modelUsage: [{ endpointIndex: 0, endpoint: 'local', model: 'qwen2.5-coder:7b', requests: 1, promptTokens: 10, completionTokens: 5 }],
       ...overrides,
@@ -292,6 +308,47 @@ describe('policy frames', () => {
   });
 });
 
+describe('delivery outcome', () => {
+  type Outcome = NonNullable<WorkerFrame__Output['deliveryOutcome']>;
+  const merged = (): Outcome => ({
+    deliveryJobId: randomUUID(),
+    state: 'MERGE_REQUEST_STATE_MERGED',
+    humanCommits: 3,
+    reverted: true,
+    firstReviewAfterS: 5_400,
+    reviewRounds: 2,
+    mergedAfterS: 90_061,
+    final: false,
+    metadataLevel: 'METADATA_LEVEL_STANDARD',
+  });
+  const frame = (deliveryOutcome: Outcome): WorkerFrame__Output => ({ frame: 'deliveryOutcome', deliveryOutcome });
+
+  it('accepts states, counts and durations that agree with each other', () => {
+    expect(() => validateWorkerFrame(frame(merged()))).not.toThrow();
+    expect(() => validateWorkerFrame(frame({ ...merged(), state: 'MERGE_REQUEST_STATE_OPEN', reverted: false, mergedAfterS: 0 }))).not.toThrow();
+  });
+
+  it.each([
+    ['an unknown job id', { deliveryJobId: 'x' }, 'deliveryOutcome.deliveryJobId'],
+    ['no state', { state: 'MERGE_REQUEST_STATE_UNSPECIFIED' as const }, 'deliveryOutcome.state'],
+    ['a revert of a request never merged', { state: 'MERGE_REQUEST_STATE_CLOSED' as const, mergedAfterS: 0 }, 'deliveryOutcome.reverted'],
+    ['a merge time on an open request', { state: 'MERGE_REQUEST_STATE_OPEN' as const, reverted: false }, 'deliveryOutcome.mergedAfterS'],
+    ['no metadata level', { metadataLevel: 'METADATA_LEVEL_UNSPECIFIED' as const }, 'deliveryOutcome.metadataLevel'],
+  ])('refuses %s', (_what, override, field) => {
+    expect(violationOf(() => validateWorkerFrame(frame({ ...merged(), ...override }))).field).toBe(field);
+  });
+
+  it('holds the figures to the level they were reported at', () => {
+    const minimal = { ...merged(), metadataLevel: 'METADATA_LEVEL_MINIMAL' as const };
+    expect(violationOf(() => validateWorkerFrame(frame(minimal))).field).toBe('deliveryOutcome.humanCommits');
+    expect(() => validateWorkerFrame(frame({ ...minimal, humanCommits: 0, reviewRounds: 0, firstReviewAfterS: 0, mergedAfterS: 0 }))).not.toThrow();
+    const bucketed = { ...merged(), metadataLevel: 'METADATA_LEVEL_STANDARD_BUCKETED' as const, humanCommits: 2, firstReviewAfterS: 3_600, mergedAfterS: 86_400 };
+    expect(() => validateWorkerFrame(frame(bucketed))).not.toThrow();
+    expect(violationOf(() => validateWorkerFrame(frame({ ...bucketed, humanCommits: 3 }))).field).toBe('deliveryOutcome.humanCommits');
+    expect(violationOf(() => validateWorkerFrame(frame({ ...bucketed, mergedAfterS: 90_061 }))).field).toBe('deliveryOutcome.mergedAfterS');
+  });
+});
+
 describe('job result policy and metadata level', () => {
   type Result = NonNullable<WorkerFrame__Output['result']>;
   const base = (): Result => ({
@@ -308,6 +365,7 @@ describe('job result policy and metadata level', () => {
     deliveryMac: Buffer.alloc(0),
     policy: { revision: 4, shadowRevision: 5, decisions: [{ rule: 'RULE_PROTECTED_PATHS', level: 'RULE_LEVEL_MANDATORY', outcome: 'RULE_OUTCOME_BLOCKED' }] },
     metadataLevel: 'METADATA_LEVEL_MINIMAL',
+    ticketRefMac: Buffer.alloc(0),
     delivery: 'DELIVERY_UNSPECIFIED',
     modelUsage: [],
   });
@@ -352,6 +410,7 @@ describe('job result policy and metadata level', () => {
     ['a change MAC', { changeMac: randomBytes(32) }, 'result.changeMac'],
     ['a delivery MAC', { deliveryMac: randomBytes(32) }, 'result.deliveryMac'],
     ['where the change went', { delivery: 'DELIVERY_MERGE_REQUEST_OPENED' as const }, 'result.delivery'],
+    ['a ticket digest', { ticketRefMac: randomBytes(32) }, 'result.ticketRefMac'],
     ['an unrounded duration', { phaseDurations: [{ phase: 'PHASE_TEST' as const, durationMs: 1234 }] }, 'result.phaseDurations[0].durationMs'],
   ])('refuses a minimal result that reports %s', (_what, override, field) => {
     expect(violationOf(() => validateWorkerFrame(frame({ ...base(), ...override }))).field).toBe(field);
@@ -409,6 +468,7 @@ describe('job result model usage', () => {
       deliveryMac: Buffer.alloc(0),
       policy: null,
       metadataLevel: 'METADATA_LEVEL_STANDARD',
+      ticketRefMac: Buffer.alloc(0),
       delivery: 'DELIVERY_UNSPECIFIED',
       modelUsage,
     },

@@ -259,6 +259,6 @@ function printable(text: string): string {
 }
 
 /** As `printable`, for text that must stay on one line. */
-function printableLine(text: string): string {
+export function printableLine(text: string): string {
   return printable(text).replace(/\n/g, '\\n').replace(/\t/g, '\\t');
 }

@@ -122,7 +122,7 @@ function admissionViolations(record: JobRecordMetadata, candidate: EffectivePoli
     nonce: Buffer.alloc(0),
     policyRef: '',
     task: 'fix',
-    fix: { repoAlias: record.repoAlias, baseRef: record.baseRef, deliveryJobId: '', deliveryGeneration: 0, ticket: null },
+    fix: { repoAlias: record.repoAlias, baseRef: record.baseRef, ticketRef: '', deliveryJobId: '', deliveryGeneration: 0, ticket: null },
   };
   const admission = evaluateTaskAdmission(payload, candidate);
   // A repository no longer in the catalog is refused by local config, not by the candidate: it counts for no rule.

@@ -17,6 +17,8 @@ import { InstructionGatekeeper } from '../instructions/instruction.gatekeeper';
 import { EditBlockApplier } from '../jobs/edits/edit-block.applier';
 import { InferenceClient } from '../jobs/inference/inference.client';
 import { JobRunner } from '../jobs/job.runner';
+import { DeliveryOutbox } from '../delivery/delivery-outbox';
+import { createForgeClient } from '../delivery/forge/forge.factory';
 import { FixJobPipeline } from '../jobs/pipeline/fix-job.pipeline';
 import { JobRecordStore } from '../jobs/record/job-record.store';
 import { SANDBOX_DISABLED_WARNING, TestSandbox } from '../jobs/sandbox/test-sandbox';
@@ -112,6 +114,11 @@ export async function runCommand(options: { readonly config: string }): Promise<
     records,
     setup: new SetupRunner(new TestCommandRunner(config.host, sandbox, config.limits.killGrace), sandbox, config),
     dependencyCache,
+    delivery: {
+      outbox: new DeliveryOutbox(config.delivery.outboxDir, git),
+      // One client per delivery: its retry budget is that delivery's, and it reads the token anew.
+      forgeClientFor: (forge) => createForgeClient(forge, config.delivery),
+    },
   });
   const client = createWorkerGatewayClient(config.controlPlane);
   const daemon = new WorkerDaemon({

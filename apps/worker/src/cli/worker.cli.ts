@@ -8,6 +8,7 @@ import { auditVerifyCommand } from './audit-verify.command';
 import { doctorCommand } from './doctor.command';
 import { enrollCommand } from './enroll.command';
 import { DEFAULT_LIST_LIMIT, jobsListCommand, jobsShowCommand, positiveInteger } from './jobs.command';
+import { outboxListCommand, outboxShowCommand } from './outbox.command';
 import { policyShowCommand } from './policy.command';
 import { DEFAULT_EVALUATE_LAST, policyEvaluateCommand } from './policy-evaluate.command';
 import { CliExitError, EXIT_CODES } from './exit-codes';
@@ -75,6 +76,19 @@ export function buildWorkerCli(io: CliIo, setExitCode: (code: number) => void): 
     .option('--patch <n>', 'print patch n as recorded (pipe it to git apply)', positiveInteger('--patch', 999))
     .option('--log <name>', 'print a log the phases kept (test, setup, baseline, …)')
     .action(async (id: string, options: { config: string; transcript?: boolean; patch?: number; log?: string }) => setExitCode(jobsShowCommand(id, options, io)));
+  const outbox = program.command('outbox').description('the delivery outbox: changes kept inside the network as patch bundles, with where they went');
+  outbox
+    .command('list')
+    .description('list the entries, newest first, one per delivery branch')
+    .requiredOption('--config <file>', 'worker YAML config')
+    .option('--json', 'print a JSON array instead of a table')
+    .action(wrap((options: { config: string; json?: boolean }) => outboxListCommand(options, io)));
+  outbox
+    .command('show')
+    .description("show the entry of a job's branch: its record and the paths of its bundle, patch and merge request text")
+    .argument('<jobId>', 'the job id (or the id of the first job of its re-run chain)')
+    .requiredOption('--config <file>', 'worker YAML config')
+    .action(async (jobId: string, options: { config: string }) => setExitCode(outboxShowCommand(jobId, options, io)));
   const policy = program.command('policy').description('the policy this worker enforces: its local config, the central bundle in force, and their merge');
   policy
     .command('show')

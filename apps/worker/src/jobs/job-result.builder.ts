@@ -49,6 +49,8 @@ export class JobResultBuilder {
   contextFiles = 0;
   changeMac: Buffer = Buffer.alloc(0);
   deliveryMac: Buffer = Buffer.alloc(0);
+  /** The keyed MAC of the ticket reference, when the ticket was named by one. */
+  ticketRefMac: Buffer = Buffer.alloc(0);
   /** Where DELIVER put the change: set once it is in the outbox, pushed, or in a merge request. */
   delivery: DeliveryName = Delivery.DELIVERY_UNSPECIFIED;
   /** The rules that fired on the attempt, with their local details. */
@@ -100,6 +102,7 @@ export class JobResultBuilder {
       metadataLevel: MetadataLevel.METADATA_LEVEL_STANDARD,
       modelUsage: this.modelUsage.entries(),
       delivery: this.delivery,
+      ticketRefMac: this.ticketRefMac,
     };
   }
 }

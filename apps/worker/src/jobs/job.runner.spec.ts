@@ -18,7 +18,7 @@ describe('JobRunner, for results the fix pipeline does not build', () => {
   });
 
   it('reports a fix on an alias missing from the catalog as INTERNAL at the policy metadata level too', async () => {
-    const fix: InstructionPayload__Output = { ...instructionHeader(), task: 'fix', fix: { repoAlias: 'gone', baseRef: 'main', deliveryJobId: '', deliveryGeneration: 0, ticket: { title: 'Fix it', description: '' } } };
+    const fix: InstructionPayload__Output = { ...instructionHeader(), task: 'fix', fix: { repoAlias: 'gone', baseRef: 'main', ticketRef: '', deliveryJobId: '', deliveryGeneration: 0, ticket: { title: 'Fix it', description: '' } } };
     const result = await run(fix, governedJobPolicy({ centralRules: { 'metadata-level': { report: 'standard', buckets: true } } }));
     expect(result).toMatchObject({ outcome: 'JOB_OUTCOME_FAILED', failureCode: 'INTERNAL', metadataLevel: 'METADATA_LEVEL_STANDARD_BUCKETED', policy: { revision: 1 } });
     expect(() => validateWorkerFrame({ frame: 'result', result })).not.toThrow();

@@ -19,6 +19,7 @@ const result = (jobId: string): JobResult__Output => ({
   deliveryMac: Buffer.alloc(0),
   policy: null,
   metadataLevel: 'METADATA_LEVEL_STANDARD',
+  ticketRefMac: Buffer.alloc(32, 0xcd),
   delivery: 'DELIVERY_MERGE_REQUEST_OPENED',
   modelUsage: [
     { endpointIndex: 0, endpoint: 'gpu-box', model: 'Qwen/Qwen2.5-Coder-32B-Instruct', requests: 3, promptTokens: 0, completionTokens: 0 },
@@ -40,12 +41,12 @@ describe('ResultOutbox', () => {
     expect(outbox.pending()).toEqual([stored]);
   });
 
-  it('gives back a result queued by a worker older than tokens per endpoint with none, so the outbound gate still passes it', () => {
+  it('gives back a result queued by a worker older than tokens per endpoint, delivery kinds and ticket digests with none, so the outbound gate still passes it', () => {
     const jobId = randomUUID();
-    const { modelUsage: _absent, ...older } = result(jobId);
+    const { modelUsage: _usage, delivery: _delivery, ticketRefMac: _ticket, ...older } = result(jobId);
     writeFileSync(join(dir, `${jobId}-1.json`), JSON.stringify({ ...older, changeMac: older.changeMac.toString('hex'), deliveryMac: '' }));
     const [pending] = new ResultOutbox(dir).pending();
-    expect(pending?.modelUsage).toEqual([]);
+    expect(pending).toMatchObject({ modelUsage: [], delivery: 'DELIVERY_UNSPECIFIED', ticketRefMac: Buffer.alloc(0) });
     expect(() => validateWorkerFrame({ frame: 'result', result: pending! })).not.toThrow();
   });
 });

@@ -2,11 +2,16 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import type { JobResult__Output } from '@airlock/protocol';
 
-/** A result as the file holds it; one written by a worker older than model_usage has none. */
-type StoredResult = Omit<JobResult__Output, 'changeMac' | 'deliveryMac' | 'modelUsage'> & {
+/**
+ * A result as the file holds it, MACs as hex; one written by an older worker has no
+ * model_usage, delivery or ticket_ref_mac.
+ */
+type StoredResult = Omit<JobResult__Output, 'changeMac' | 'deliveryMac' | 'ticketRefMac' | 'modelUsage' | 'delivery'> & {
   changeMac: string;
   deliveryMac: string;
+  ticketRefMac?: string;
   modelUsage?: JobResult__Output['modelUsage'];
+  delivery?: JobResult__Output['delivery'];
 };
 
 /**
@@ -22,7 +27,12 @@ export class ResultOutbox {
   /** Stores a result durably; replaces any earlier copy for the same attempt. */
   put(result: JobResult__Output): void {
     const file = this.fileFor(result.attempt?.jobId ?? '', result.attempt?.attempt ?? 0);
-    const stored: StoredResult = { ...result, changeMac: result.changeMac.toString('hex'), deliveryMac: result.deliveryMac.toString('hex') };
+    const stored: StoredResult = {
+      ...result,
+      changeMac: result.changeMac.toString('hex'),
+      deliveryMac: result.deliveryMac.toString('hex'),
+      ticketRefMac: result.ticketRefMac.toString('hex'),
+    };
     const temp = `${file}.tmp`;
     writeFileSync(temp, JSON.stringify(stored), { mode: 0o600 });
     const fd = openSync(temp, 'r');
@@ -49,8 +59,15 @@ export class ResultOutbox {
       .sort()
       .map((name) => {
         const stored = JSON.parse(readFileSync(join(this.dir, name), 'utf8')) as StoredResult;
-        // A result queued before an upgrade still passes the outbound gate: no entries claim nothing.
-        return { ...stored, changeMac: Buffer.from(stored.changeMac, 'hex'), deliveryMac: Buffer.from(stored.deliveryMac, 'hex'), modelUsage: stored.modelUsage ?? [] };
+        // A result queued before an upgrade still passes the outbound gate: absent fields claim nothing.
+        return {
+          ...stored,
+          changeMac: Buffer.from(stored.changeMac, 'hex'),
+          deliveryMac: Buffer.from(stored.deliveryMac, 'hex'),
+          ticketRefMac: Buffer.from(stored.ticketRefMac ?? '', 'hex'),
+          modelUsage: stored.modelUsage ?? [],
+          delivery: stored.delivery ?? 'DELIVERY_UNSPECIFIED',
+        };
       });
   }
 

@@ -7,7 +7,7 @@ import { localEffectivePolicyOf, type LocalPolicyConfig } from './local-policy';
 const fix = (repoAlias: string, baseRef: string): InstructionPayload__Output => ({
   ...instructionHeader(),
   task: 'fix',
-  fix: { repoAlias, baseRef, deliveryJobId: '', deliveryGeneration: 0, ticket: { title: 'Fix rounding', description: '' } },
+  fix: { repoAlias, baseRef, ticketRef: '', deliveryJobId: '', deliveryGeneration: 0, ticket: { title: 'Fix rounding', description: '' } },
 });
 
 const config = (policy: LocalPolicyConfig['policy'] = { maxFixRetries: 2 }): LocalPolicyConfig => ({

@@ -7,6 +7,7 @@ import type { Challenge as _airlock_v1_Challenge, Challenge__Output as _airlock_
 import type { ChangeStats as _airlock_v1_ChangeStats, ChangeStats__Output as _airlock_v1_ChangeStats__Output } from './airlock/v1/ChangeStats';
 import type { ControlFrame as _airlock_v1_ControlFrame, ControlFrame__Output as _airlock_v1_ControlFrame__Output } from './airlock/v1/ControlFrame';
 import type { CreditGrant as _airlock_v1_CreditGrant, CreditGrant__Output as _airlock_v1_CreditGrant__Output } from './airlock/v1/CreditGrant';
+import type { DeliveryOutcome as _airlock_v1_DeliveryOutcome, DeliveryOutcome__Output as _airlock_v1_DeliveryOutcome__Output } from './airlock/v1/DeliveryOutcome';
 import type { Drain as _airlock_v1_Drain, Drain__Output as _airlock_v1_Drain__Output } from './airlock/v1/Drain';
 import type { EnrollRequest as _airlock_v1_EnrollRequest, EnrollRequest__Output as _airlock_v1_EnrollRequest__Output } from './airlock/v1/EnrollRequest';
 import type { EnrollResponse as _airlock_v1_EnrollResponse, EnrollResponse__Output as _airlock_v1_EnrollResponse__Output } from './airlock/v1/EnrollResponse';
@@ -51,6 +52,7 @@ export interface ProtoGrpcType {
       ControlFrame: MessageTypeDefinition<_airlock_v1_ControlFrame, _airlock_v1_ControlFrame__Output>
       CreditGrant: MessageTypeDefinition<_airlock_v1_CreditGrant, _airlock_v1_CreditGrant__Output>
       Delivery: EnumTypeDefinition
+      DeliveryOutcome: MessageTypeDefinition<_airlock_v1_DeliveryOutcome, _airlock_v1_DeliveryOutcome__Output>
       Drain: MessageTypeDefinition<_airlock_v1_Drain, _airlock_v1_Drain__Output>
       EnrollRequest: MessageTypeDefinition<_airlock_v1_EnrollRequest, _airlock_v1_EnrollRequest__Output>
       EnrollResponse: MessageTypeDefinition<_airlock_v1_EnrollResponse, _airlock_v1_EnrollResponse__Output>
@@ -64,6 +66,7 @@ export interface ProtoGrpcType {
       JobOutcome: EnumTypeDefinition
       JobResult: MessageTypeDefinition<_airlock_v1_JobResult, _airlock_v1_JobResult__Output>
       LeaseRenewal: MessageTypeDefinition<_airlock_v1_LeaseRenewal, _airlock_v1_LeaseRenewal__Output>
+      MergeRequestState: EnumTypeDefinition
       MetadataLevel: EnumTypeDefinition
       ModelUsage: MessageTypeDefinition<_airlock_v1_ModelUsage, _airlock_v1_ModelUsage__Output>
       NoopTask: MessageTypeDefinition<_airlock_v1_NoopTask, _airlock_v1_NoopTask__Output>

@@ -37,6 +37,9 @@ export interface ForgeClient {
   update(number: number, draft: MergeRequestDraft, signal: AbortSignal): Promise<MergeRequest>;
 }
 
+/** A forge client as delivery gets one per repository and delivery: closed when the delivery is done. */
+export type ClosableForgeClient = ForgeClient & { close(): Promise<void> };
+
 /**
  * How a forge request failed, as delivery acts on it:
  * - `unavailable`: unreachable, timed out, or 5xx after the retries;

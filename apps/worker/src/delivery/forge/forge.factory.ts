@@ -1,11 +1,8 @@
 import type { DeliveryConfig, ForgeConfig } from '../../config/worker-config.loader';
-import type { ForgeClient } from './forge-client';
+import type { ClosableForgeClient } from './forge-client';
 import { GiteaForge } from './gitea.forge';
 import { GitHubForge } from './github.forge';
 import { GitLabForge } from './gitlab.forge';
-
-/** A forge client for one delivery, closed when the delivery is done. */
-export type ClosableForgeClient = ForgeClient & { close(): Promise<void> };
 
 /**
  * The client of a repository's forge. One per delivery: its retry budget covers that

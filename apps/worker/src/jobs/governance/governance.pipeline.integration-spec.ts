@@ -9,6 +9,8 @@ import { GitRunner } from '../../git/git-runner';
 import { JsonLogger } from '../../logging/json-logger';
 import { createBareRepo, git } from '../../testing/git-fixture.mock';
 import { SCRIPTED_ENDPOINT, scriptedUsage, TEST_AGENT_LIMITS, textAnswer, toolBlock } from '../../testing/scripted-model.mock';
+import { DeliveryOutbox } from '../../delivery/delivery-outbox';
+import { InMemoryForge } from '../../delivery/in-memory-forge.mock';
 import { EditBlockApplier } from '../edits/edit-block.applier';
 import type { ChatAnswer, ChatRequest, ConversationMessage, ToolCall } from '../inference/conversation';
 import { FixJobPipeline } from '../pipeline/fix-job.pipeline';
@@ -114,12 +116,14 @@ async function runAttempt(options: {
     records: new JobRecordStore(stateDir, { maxAge: 3_600_000, maxBytes: 64 * 1024 * 1024 }, logger),
     setup: new SetupRunner(new TestCommandRunner(host, sandbox), sandbox, { setup: { mirrors: [], env: {}, timeout: 20_000 } }),
     dependencyCache: new DependencyCache(join(workspaceDir, 'dependency-cache'), 1024 ** 3, host),
+    // The repository has a push URL and no forge: the branch, and a copy in the outbox.
+    delivery: { outbox: new DeliveryOutbox(join(root, 'delivery-outbox'), gitRunner), forgeClientFor: () => new InMemoryForge() },
   });
   const jobId = randomUUID();
   const result = await pipeline.run({
     jobId,
     attempt: 1,
-    task: { repoAlias: 'demo', baseRef: options.baseRef ?? 'main', deliveryJobId: '', deliveryGeneration: 0, ticket: TICKET },
+    task: { repoAlias: 'demo', baseRef: options.baseRef ?? 'main', ticketRef: '', deliveryJobId: '', deliveryGeneration: 0, ticket: TICKET },
     repo: { alias: 'demo', cloneUrl: origin, pushUrl: origin, branchPrefix: 'airlock/', baseRefs: ['main'] },
     policy: governedJobPolicy(options.policy),
     signal: new AbortController().signal,

@@ -5,8 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ContextEngine } from '@airlock/context-engine';
-import { FailureCode, JobOutcome, Phase, PhaseState, validateWorkerFrame, type JobResult__Output } from '@airlock/protocol';
-import type { RepositoryConfig } from '../../config/worker-config.loader';
+import { protectBranches } from '@airlock/local-stack';
+import { Delivery, FailureCode, JobOutcome, Phase, PhaseState, validateWorkerFrame, type JobResult__Output } from '@airlock/protocol';
+import type { ForgeConfig, RepositoryConfig } from '../../config/worker-config.loader';
+import { DeliveryOutbox } from '../../delivery/delivery-outbox';
+import { ForgeError } from '../../delivery/forge/forge-client';
+import { InMemoryForge } from '../../delivery/in-memory-forge.mock';
 import { GitRunner } from '../../git/git-runner';
 import { JsonLogger } from '../../logging/json-logger';
 import type { JobPolicy } from '../../policy/job-policy';
@@ -59,6 +63,21 @@ const FILES: Readonly<Record<string, string>> = {
 const TICKET = { title: 'Fix add in calculator', description: 'add returns the difference of a and b instead of their sum' };
 const editBlock = (path: string, search: string, replace: string) => `${path}\n<<<<<<< SEARCH\n${search}\n=======\n${replace}\n>>>>>>> REPLACE\n`;
 const FIX = editBlock('src/calculator.js', '  return a - b;', '  return a + b;');
+const FORGE: ForgeConfig = {
+  type: 'gitlab',
+  apiUrl: 'https://gitlab.corp.example/api/v4',
+  project: 'group/demo',
+  token: { env: 'AIRLOCK_FORGE_TOKEN', value: 'glpat-test' },
+  labels: ['airlock'],
+  reviewers: ['alice'],
+  draft: false,
+  timeoutMs: 5_000,
+};
+/** The repository with FORGE, whose client is `forge`, failing its first request with `failure` when one is given. */
+const onForge = (forge: InMemoryForge, failure?: ForgeError): Scenario => ({
+  repo: () => ({ forge: FORGE }),
+  forge: failure === undefined ? forge : forge.intercept('findOpen', failure),
+});
 
 /** Handles a row's scripts get on the running attempt. */
 interface Attempt {
@@ -85,6 +104,10 @@ interface Scenario {
   /** The daemon's lease guard; by default the lease is confirmed. */
   readonly confirmLease?: (attempt: Attempt) => Promise<void>;
   readonly onProgress?: (phase: PhaseName, state: string, attempt: Attempt) => void;
+  /** What happens on the git server before the attempt starts (a hook, a commit on the job's branch). */
+  readonly prepareOrigin?: (origin: string, jobId: string) => void;
+  /** The client of the repository's forge, when the scenario gives the repository one. */
+  readonly forge?: InMemoryForge;
 }
 
 const answer = (content: string, usage?: { promptTokens: number }): Promise<ChatAnswer> => Promise.resolve(textAnswer(content, usage));
@@ -150,14 +173,16 @@ async function runAttempt(scenario: Scenario = {}): Promise<Run> {
     records: new JobRecordStore(stateDir, { maxAge: 3_600_000, maxBytes: 64 * 1024 * 1024 }, logger),
     setup: new SetupRunner(new TestCommandRunner(host, setupSandbox), setupSandbox, { setup: { mirrors: [], env: {}, timeout: 20_000 } }),
     dependencyCache: new DependencyCache(join(workspaceDir, 'dependency-cache'), 1024 ** 3, host),
+    delivery: { outbox: new DeliveryOutbox(join(root, 'delivery-outbox'), gitRunner), forgeClientFor: () => scenario.forge ?? new InMemoryForge() },
   });
   const jobId = randomUUID();
+  scenario.prepareOrigin?.(origin, jobId);
   const events: string[] = [];
   const repo: RepositoryConfig = { alias: 'demo', cloneUrl: origin, pushUrl: origin, branchPrefix: 'airlock/', baseRefs: ['main', 'develop'], ...scenario.repo?.({ root }) };
   const result = await pipeline.run({
     jobId,
     attempt: 1,
-    task: { repoAlias: 'demo', baseRef: scenario.baseRef ?? 'main', deliveryJobId: '', deliveryGeneration: 0, ticket: TICKET },
+    task: { repoAlias: 'demo', baseRef: scenario.baseRef ?? 'main', ticketRef: '', deliveryJobId: '', deliveryGeneration: 0, ticket: TICKET },
     repo,
     policy: scenario.policy ?? localJobPolicy(),
     signal: attempt.signal,
@@ -177,9 +202,11 @@ interface Row {
   readonly raised: string;
   readonly how: string;
   readonly scenario: Scenario;
+  /** Whether the job's branch is on the git server afterwards: pushed before the forge failed, or a person's. */
+  readonly branchAfter?: boolean;
 }
 
-const row = (code: FailureCodeName, phase: PhaseName, raised: string, how: string, scenario: Scenario): Row => ({ code, phase, raised, how, scenario });
+const row = (code: FailureCodeName, phase: PhaseName, raised: string, how: string, scenario: Scenario, branchAfter = false): Row => ({ code, phase, raised, how, scenario, branchAfter });
 
 /** Failure code → the phase that produces it, and how. A code may have more than one row. */
 const TABLE: readonly Row[] = [
@@ -279,9 +306,31 @@ const TABLE: readonly Row[] = [
   row(FailureCode.AUDIT_LOG_UNAVAILABLE, Phase.PHASE_DELIVER, 'JobPhaseFailedError', 'the lease guard could not record its heartbeat', {
     confirmLease: () => Promise.reject(new JobPhaseFailedError(FailureCode.AUDIT_LOG_UNAVAILABLE, 'heartbeat not recorded')),
   }),
-  row(FailureCode.DELIVERY_FAILED, Phase.PHASE_DELIVER, 'GitCommandFailedError', 'the push is refused (the phase default)', {
+  row(FailureCode.DELIVERY_FAILED, Phase.PHASE_DELIVER, 'GitCommandFailedError', 'the push URL does not answer (the phase default)', {
     repo: ({ root }) => ({ pushUrl: join(root, 'no-such-remote.git') }),
   }),
+  row(FailureCode.BRANCH_PROTECTED, Phase.PHASE_DELIVER, 'JobPhaseFailedError', "a protection rule refuses the push (GitLab's message from a pre-receive hook)", {
+    prepareOrigin: (origin) => protectBranches(origin, 'airlock/*', 'gitlab'),
+  }),
+  row(
+    FailureCode.DELIVERY_SUPERSEDED,
+    Phase.PHASE_DELIVER,
+    'JobPhaseFailedError',
+    "a person's commit is the branch tip",
+    { prepareOrigin: (origin, jobId) => git(origin, 'update-ref', `refs/heads/airlock/${jobId}`, 'main') },
+    true,
+  ),
+  row(FailureCode.FORGE_UNAVAILABLE, Phase.PHASE_DELIVER, 'JobPhaseFailedError', 'the forge does not answer', onForge(new InMemoryForge(), new ForgeError('unavailable', 'connect ECONNREFUSED')), true),
+  row(FailureCode.FORGE_AUTH_FAILED, Phase.PHASE_DELIVER, 'JobPhaseFailedError', "the forge refuses the worker's token", onForge(new InMemoryForge(), new ForgeError('auth', '401 Unauthorized', 401)), true),
+  row(FailureCode.FORGE_RATE_LIMITED, Phase.PHASE_DELIVER, 'JobPhaseFailedError', 'the forge still rate limits past the retry budget', onForge(new InMemoryForge(), new ForgeError('rate-limited', '429', 429)), true),
+  row(
+    FailureCode.FORGE_REQUEST_REFUSED,
+    Phase.PHASE_DELIVER,
+    'JobPhaseFailedError',
+    'the forge refuses the request (an unknown target branch)',
+    onForge(new InMemoryForge().intercept('open', new ForgeError('refused', '422 target branch does not exist', 422))),
+    true,
+  ),
   // Aborts: the abort's reason wins over whatever the interrupted work threw.
   row(FailureCode.CANCELLED, Phase.PHASE_INFERENCE, 'Error', 'a Cancel arrives while the model thinks', {
     model: (attempt) => {
@@ -328,6 +377,12 @@ const PIPELINE_FAILURE_CODES: readonly FailureCodeName[] = [
   FailureCode.REPRODUCTION_MISSING,
   FailureCode.DELIVERY_FAILED,
   FailureCode.BRANCH_NOT_ALLOWED,
+  FailureCode.BRANCH_PROTECTED,
+  FailureCode.DELIVERY_SUPERSEDED,
+  FailureCode.FORGE_UNAVAILABLE,
+  FailureCode.FORGE_AUTH_FAILED,
+  FailureCode.FORGE_RATE_LIMITED,
+  FailureCode.FORGE_REQUEST_REFUSED,
   FailureCode.CANCELLED,
   FailureCode.WORKER_SHUTDOWN,
   FailureCode.JOB_TIMED_OUT,
@@ -349,8 +404,8 @@ describe('FixJobPipeline: each failure code, from the phase that produces it (re
     expect([...new Set(TABLE.map((row) => row.code))].sort()).toEqual([...PIPELINE_FAILURE_CODES].sort());
   });
 
-  it.each(TABLE)('$code from $phase: $how', async ({ code, phase, raised, scenario }) => {
-    const { result, events, origin, workspaceDir, failures } = await runAttempt(scenario);
+  it.each(TABLE)('$code from $phase: $how', async ({ code, phase, raised, scenario, branchAfter }) => {
+    const { result, events, origin, jobId, workspaceDir, failures } = await runAttempt(scenario);
     expect({ failureCode: result.failureCode, failedPhase: result.failedPhase, outcome: result.outcome }).toEqual({
       failureCode: code,
       failedPhase: phase,
@@ -359,8 +414,8 @@ describe('FixJobPipeline: each failure code, from the phase that produces it (re
     expect(events.at(-1)).toBe(`${phase} ${PhaseState.PHASE_STATE_FAILED}`);
     expect(failures.map((line) => ({ phase: line['phase'], failureCode: line['failureCode'], raised: errorName(line['error']) }))).toEqual([{ phase, failureCode: code, raised }]);
     expect(result.phaseDurations.at(-1)?.phase).toBe(phase);
-    // Nothing delivered, and the worktree is gone, however the attempt failed.
-    expect(git(origin, 'for-each-ref', '--format=%(refname)').trim()).toBe('refs/heads/main');
+    // No branch but where the push got through (or a person's was there), and the worktree is gone, however the attempt failed.
+    expect(git(origin, 'for-each-ref', '--format=%(refname)').trim().split('\n')).toEqual([...(branchAfter ? [`refs/heads/airlock/${jobId}`] : []), 'refs/heads/main']);
     expect(readdirSync(join(workspaceDir, 'jobs'))).toEqual([]);
   });
 });
@@ -377,6 +432,7 @@ describe('FixJobPipeline: what the result reports (real git)', () => {
       modelUsage: [{ ...SCRIPTED_ENDPOINT, requests: 1, promptTokens: 100, completionTokens: 20 }],
       change: { filesChanged: 1, linesAdded: 1, linesRemoved: 1, editsProposed: 1, editsApplied: 1 },
       verification: { testsRan: true, testExitCode: 0, baseTestsRan: true, baseTestExitCode: 1, baseReportRead: false, reportRead: false, reproductionAdded: false },
+      delivery: Delivery.DELIVERY_BRANCH,
     });
     expect(result.contextFiles).toBeGreaterThan(0);
     expect(events).toEqual(phases.flatMap((phase) => [`${phase} ${PhaseState.PHASE_STATE_STARTED}`, `${phase} ${PhaseState.PHASE_STATE_COMPLETED}`]));
@@ -386,6 +442,17 @@ describe('FixJobPipeline: what the result reports (real git)', () => {
     expect(git(origin, 'show', `airlock/${jobId}:src/calculator.js`)).toContain('return a + b;');
     expect(git(origin, 'log', '-1', '--format=%an <%ae>', `airlock/${jobId}`).trim()).toBe('Airlock <airlock@localhost>');
     expect(readdirSync(join(workspaceDir, 'jobs'))).toEqual([]);
+  });
+
+  it('opens a merge request for the pushed branch on the repository\'s forge, and says so', async () => {
+    const forge = new InMemoryForge();
+    const { result, jobId } = await runAttempt(onForge(forge));
+    expect(result).toMatchObject({ outcome: JobOutcome.JOB_OUTCOME_SUCCEEDED, delivery: Delivery.DELIVERY_MERGE_REQUEST_OPENED, deliveryMac: keyedMac(MAC_KEY, `refs/heads/airlock/${jobId}`) });
+    expect(forge.requests.map((request) => request.draft)).toEqual([
+      expect.objectContaining({ sourceBranch: `airlock/${jobId}`, targetBranch: 'main', title: TICKET.title, labels: ['airlock'], reviewers: ['alice'], draft: false }),
+    ]);
+    expect(forge.closed).toBe(true);
+    expect(() => validateWorkerFrame({ frame: 'result', result })).not.toThrow();
   });
 
   it('reports that the tests did not run when the test command does not exist, and asks the model nothing', async () => {

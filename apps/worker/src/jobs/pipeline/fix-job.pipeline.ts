@@ -11,7 +11,7 @@ import { AgentPhase } from '../phases/agent.phase';
 import { ApplyPhase } from '../phases/apply.phase';
 import { BaselinePhase } from '../phases/baseline.phase';
 import { ContextPhase, type ContextWindowSource } from '../phases/context.phase';
-import { DeliverPhase } from '../phases/deliver.phase';
+import { DeliverPhase, type DeliveryDependencies } from '../phases/deliver.phase';
 import { SetupPhase } from '../phases/setup.phase';
 import { TestPhase } from '../phases/test.phase';
 import { WorkspacePhase } from '../phases/workspace.phase';
@@ -62,6 +62,8 @@ export interface FixJobDependencies {
   readonly setup: Pick<SetupRunner, 'run'>;
   /** SETUP's cache of what those commands produced (`<workspaceDir>/dependency-cache`). */
   readonly dependencyCache: Pick<DependencyCache, 'keyFor' | 'restore' | 'store'>;
+  /** DELIVER's delivery outbox (`delivery.outboxDir`) and the client of a repository's forge. */
+  readonly delivery: DeliveryDependencies;
 }
 
 /**
@@ -71,7 +73,7 @@ export interface FixJobDependencies {
  * the change, compared with BASELINE), DELIVER, in this order, each in its own file under
  * `jobs/phases/`, run by the PhaseRunner, under the policy the job was admitted under
  * (`request.policy`): governance on the change in INFERENCE and APPLY, the verification
- * rules in TEST. Nothing is pushed unless the change passes its governance and its
+ * rules in TEST. Nothing is delivered unless the change passes its governance and its
  * verification; the worktree is always removed afterwards.
  */
 export class FixJobPipeline {
@@ -97,7 +99,7 @@ export class FixJobPipeline {
       }),
       new ApplyPhase(deps.git, deps.macKey),
       new TestPhase(suites, deps.git),
-      new DeliverPhase(deps.git, deps.macKey),
+      new DeliverPhase(deps.git, deps.macKey, deps.delivery),
     ];
   }
 

@@ -35,7 +35,7 @@ export function fakeJobContext(
     {
       jobId: 'job-1',
       attempt: 2,
-      task: { repoAlias: 'demo', baseRef: 'main', deliveryJobId: '', deliveryGeneration: 0, ticket: options.ticket ?? { title: 'Fix add', description: '' } },
+      task: { repoAlias: 'demo', baseRef: 'main', ticketRef: '', deliveryJobId: '', deliveryGeneration: 0, ticket: options.ticket ?? { title: 'Fix add', description: '' } },
       repo: { alias: 'demo', cloneUrl: '/nowhere', pushUrl: '/nowhere', branchPrefix: 'airlock/', baseRefs: ['main'] },
       policy: options.policy ?? localJobPolicy(),
       signal: options.signal ?? new AbortController().signal,

@@ -9,6 +9,8 @@ import { GitRunner } from '../../git/git-runner';
 import { JsonLogger } from '../../logging/json-logger';
 import { localJobPolicy } from '../../policy/local-job-policy.mock';
 import { createBareRepo, git } from '../../testing/git-fixture.mock';
+import { DeliveryOutbox } from '../../delivery/delivery-outbox';
+import { InMemoryForge } from '../../delivery/in-memory-forge.mock';
 import { EditBlockApplier } from '../edits/edit-block.applier';
 import { FixJobPipeline } from '../pipeline/fix-job.pipeline';
 import { TestSandbox } from '../sandbox/test-sandbox';
@@ -78,12 +80,14 @@ async function runAttempt(answer: string, options: { readonly recordsUnwritable?
     // The repository declares no setup: SETUP has nothing to do.
     setup: new SetupRunner(new TestCommandRunner(host, new TestSandbox('none', { dirs: [], files: [] })), new TestSandbox('none', { dirs: [], files: [] }), { setup: { mirrors: [], env: {}, timeout: 20_000 } }),
     dependencyCache: new DependencyCache(join(workspaceDir, 'dependency-cache'), 1024 ** 3, host),
+    // The repository has a push URL and no forge: the branch, and a copy in the outbox.
+    delivery: { outbox: new DeliveryOutbox(join(root, 'delivery-outbox'), gitRunner), forgeClientFor: () => new InMemoryForge() },
   });
   const jobId = randomUUID();
   const result = await pipeline.run({
     jobId,
     attempt: 1,
-    task: { repoAlias: 'demo', baseRef: 'main', deliveryJobId: '', deliveryGeneration: 0, ticket: TICKET },
+    task: { repoAlias: 'demo', baseRef: 'main', ticketRef: '', deliveryJobId: '', deliveryGeneration: 0, ticket: TICKET },
     repo: { alias: 'demo', cloneUrl: origin, pushUrl: origin, branchPrefix: 'airlock/', baseRefs: ['main'] },
     policy: localJobPolicy(),
     signal: new AbortController().signal,

@@ -58,6 +58,10 @@ export const FailureCode = {
   FORGE_REQUEST_REFUSED: 'FORGE_REQUEST_REFUSED',
   BRANCH_PROTECTED: 'BRANCH_PROTECTED',
   DELIVERY_SUPERSEDED: 'DELIVERY_SUPERSEDED',
+  TRACKER_UNKNOWN: 'TRACKER_UNKNOWN',
+  TICKET_NOT_FOUND: 'TICKET_NOT_FOUND',
+  TRACKER_UNAVAILABLE: 'TRACKER_UNAVAILABLE',
+  TRACKER_AUTH_FAILED: 'TRACKER_AUTH_FAILED',
 } as const;
 
 export type FailureCode =
@@ -175,5 +179,13 @@ export type FailureCode =
   | 64
   | 'DELIVERY_SUPERSEDED'
   | 65
+  | 'TRACKER_UNKNOWN'
+  | 66
+  | 'TICKET_NOT_FOUND'
+  | 67
+  | 'TRACKER_UNAVAILABLE'
+  | 68
+  | 'TRACKER_AUTH_FAILED'
+  | 69
 
 export type FailureCode__Output = typeof FailureCode[keyof typeof FailureCode]

@@ -8,6 +8,7 @@ export interface FixTask {
   'ticket'?: (_airlock_v1_Ticket | null);
   'deliveryJobId'?: (string);
   'deliveryGeneration'?: (number);
+  'ticketRef'?: (string);
 }
 
 export interface FixTask__Output {
@@ -16,4 +17,5 @@ export interface FixTask__Output {
   'ticket': (_airlock_v1_Ticket__Output | null);
   'deliveryJobId': (string);
   'deliveryGeneration': (number);
+  'ticketRef': (string);
 }

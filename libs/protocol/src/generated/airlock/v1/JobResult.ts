@@ -29,6 +29,7 @@ export interface JobResult {
   'metadataLevel'?: (_airlock_v1_MetadataLevel);
   'modelUsage'?: (_airlock_v1_ModelUsage)[];
   'delivery'?: (_airlock_v1_Delivery);
+  'ticketRefMac'?: (Buffer | Uint8Array | string);
 }
 
 export interface JobResult__Output {
@@ -47,4 +48,5 @@ export interface JobResult__Output {
   'metadataLevel': (_airlock_v1_MetadataLevel__Output);
   'modelUsage': (_airlock_v1_ModelUsage__Output)[];
   'delivery': (_airlock_v1_Delivery__Output);
+  'ticketRefMac': (Buffer);
 }

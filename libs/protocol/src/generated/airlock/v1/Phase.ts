@@ -11,6 +11,7 @@ export const Phase = {
   PHASE_DELIVER: 'PHASE_DELIVER',
   PHASE_SETUP: 'PHASE_SETUP',
   PHASE_BASELINE: 'PHASE_BASELINE',
+  PHASE_TICKET: 'PHASE_TICKET',
 } as const;
 
 export type Phase =
@@ -34,5 +35,7 @@ export type Phase =
   | 8
   | 'PHASE_BASELINE'
   | 9
+  | 'PHASE_TICKET'
+  | 10
 
 export type Phase__Output = typeof Phase[keyof typeof Phase]

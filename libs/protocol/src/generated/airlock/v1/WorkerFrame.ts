@@ -8,6 +8,7 @@ import type { ProgressEvent as _airlock_v1_ProgressEvent, ProgressEvent__Output 
 import type { Heartbeat as _airlock_v1_Heartbeat, Heartbeat__Output as _airlock_v1_Heartbeat__Output } from '../../airlock/v1/Heartbeat';
 import type { JobResult as _airlock_v1_JobResult, JobResult__Output as _airlock_v1_JobResult__Output } from '../../airlock/v1/JobResult';
 import type { PolicyAck as _airlock_v1_PolicyAck, PolicyAck__Output as _airlock_v1_PolicyAck__Output } from '../../airlock/v1/PolicyAck';
+import type { DeliveryOutcome as _airlock_v1_DeliveryOutcome, DeliveryOutcome__Output as _airlock_v1_DeliveryOutcome__Output } from '../../airlock/v1/DeliveryOutcome';
 
 export interface WorkerFrame {
   'hello'?: (_airlock_v1_Hello | null);
@@ -18,7 +19,8 @@ export interface WorkerFrame {
   'heartbeat'?: (_airlock_v1_Heartbeat | null);
   'result'?: (_airlock_v1_JobResult | null);
   'policyAck'?: (_airlock_v1_PolicyAck | null);
-  'frame'?: "hello"|"credit"|"ack"|"rejected"|"progress"|"heartbeat"|"result"|"policyAck";
+  'deliveryOutcome'?: (_airlock_v1_DeliveryOutcome | null);
+  'frame'?: "hello"|"credit"|"ack"|"rejected"|"progress"|"heartbeat"|"result"|"policyAck"|"deliveryOutcome";
 }
 
 export interface WorkerFrame__Output {
@@ -30,5 +32,6 @@ export interface WorkerFrame__Output {
   'heartbeat'?: (_airlock_v1_Heartbeat__Output | null);
   'result'?: (_airlock_v1_JobResult__Output | null);
   'policyAck'?: (_airlock_v1_PolicyAck__Output | null);
-  'frame'?: "hello"|"credit"|"ack"|"rejected"|"progress"|"heartbeat"|"result"|"policyAck";
+  'deliveryOutcome'?: (_airlock_v1_DeliveryOutcome__Output | null);
+  'frame'?: "hello"|"credit"|"ack"|"rejected"|"progress"|"heartbeat"|"result"|"policyAck"|"deliveryOutcome";
 }
