@@ -131,6 +131,8 @@ async function main(): Promise<void> {
   const stack = await startLocalStack({
     baseDir,
     canary,
+    // The customer's forge: a double of ours speaking GitLab's REST API, so the fix ends as a merge request.
+    forge: { flavour: 'gitlab', labels: ['airlock'], reviewers: ['alice'] },
     onProgress: (line) => console.log(`  ${stamp()}  ${line}`),
   });
   let exitCode = 1;
@@ -168,10 +170,14 @@ async function main(): Promise<void> {
       null,
       2,
     );
+    const mergeRequest = stack.forge?.state.mergeRequests.find((request) => request.sourceBranch === branch);
+    if (mergeRequest) {
+      customerSide = `Merge request !${mergeRequest.number} "${mergeRequest.title}" (${mergeRequest.sourceBranch} → ${mergeRequest.targetBranch}, labels ${mergeRequest.labels.join(', ')}, reviewer ${mergeRequest.reviewers.join(', ')})\n\n${customerSide}`;
+    }
     console.log(`\n${bold(`Job ${job.status}`)}\n`);
     console.log(
       sideBySide(
-        `CUSTOMER SIDE — branch ${branch} on your own git server`,
+        `CUSTOMER SIDE — branch ${branch} on your own git server and forge`,
         customerSide,
         'CONTROL PLANE SIDE — all Airlock holds about this job',
         controlPlaneSide,
