@@ -147,12 +147,15 @@ describe('the dashboard in a browser', () => {
     const result = page.getByRole('region', { name: 'Result' });
     expect(await result.textContent()).toMatch(/Failing before\s*1 of 3/);
     expect(await result.textContent()).toMatch(/Failing after\s*0 of 3/);
-    // A finished job offers neither cancel nor retry: it succeeded.
-    expect(await page.getByRole('button', { name: /Cancel job|Retry job/ }).count()).toBe(0);
+    // The demo repository has no forge: the branch was pushed and the change kept in the outbox.
+    expect(await result.textContent()).toContain('branch pushed');
+    // A finished job cannot be cancelled, only re-run (which would update the same branch).
+    expect(await page.getByRole('button', { name: 'Cancel job' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Re-run job' }).count()).toBe(1);
     await saveScreenshot(page, 'job-detail');
   });
 
-  it('retries a failed job from its page and follows the retry live to its end', async () => {
+  it('re-runs a failed job from its page and follows the re-run live to its end', async () => {
     const broken = await stack.api.createFixJob({ repoAlias: DEMO_REPO_ALIAS, baseRef: DEMO_BRANCH_BASE, ticket: DEMO_BROKEN_FIX_TICKET });
     expect((await stack.api.waitForTerminalJob(broken.id, 120_000)).status).toBe('FAILED');
     await page.goto(`/jobs/${broken.id}`);
@@ -160,9 +163,9 @@ describe('the dashboard in a browser', () => {
     expect(await page.locator('table.timeline tr[data-state="failed"]').getAttribute('data-phase')).toBe('PHASE_TEST');
     expect(await page.getByRole('button', { name: 'Cancel job' }).count()).toBe(0);
 
-    await page.getByRole('button', { name: 'Retry job' }).click();
+    await page.getByRole('button', { name: 'Re-run job' }).click();
     await page.waitForURL((url) => url.pathname.startsWith('/jobs/') && !url.pathname.endsWith(broken.id));
-    const retryOf = page.locator('dt', { hasText: 'Retry of' }).locator('xpath=following-sibling::dd[1]');
+    const retryOf = page.locator('dt', { hasText: 'Re-run of' }).locator('xpath=following-sibling::dd[1]');
     expect(await retryOf.getByRole('link').getAttribute('href')).toBe(`/jobs/${broken.id}`);
     // The same broken fix fails again; the page follows it there without a reload.
     await page.locator('.page-heading [data-status="FAILED"]').waitFor({ timeout: 150_000 });
