@@ -1,5 +1,6 @@
 /** The kinds of task a worker can be allowed to run. */
-export type TaskKind = 'fix' | 'noop';
+/** What an instruction may ask a worker to do (InstructionPayload.task). */
+export type TaskKind = 'fix' | 'noop' | 'review' | 'index';
 
 /**
  * Which branches a fix on one repository may start from. The base ref decides which

@@ -23,6 +23,7 @@ const result = (): JobResult__Output => ({
   policy: { revision: 4, shadowRevision: 0, decisions: [{ rule: 'RULE_MAX_LINES_CHANGED', level: 'RULE_LEVEL_ADVISORY', outcome: 'RULE_OUTCOME_RECORDED' }] },
   metadataLevel: 'METADATA_LEVEL_STANDARD',
   // The primary failed three tries of one request, then answered three more; a fallback answered four.
+  review: null,
   ticketRefMac: Buffer.alloc(32, 0x5c),
   delivery: 'DELIVERY_MERGE_REQUEST_OPENED',
   modelUsage: [
@@ -79,6 +80,7 @@ describe('applyMetadataLevel', () => {
       modelUsage: [],
       delivery: 'DELIVERY_UNSPECIFIED',
       ticketRefMac: Buffer.alloc(0),
+      review: null,
     });
     // Buckets change nothing once the figures are gone.
     expect(applyMetadataLevel(full, { report: 'minimal', buckets: true })).toEqual(applyMetadataLevel(full, { report: 'minimal', buckets: false }));

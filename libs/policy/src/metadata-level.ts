@@ -26,8 +26,8 @@ export function roundDurationMs(ms: number): number {
  *
  * - minimal: the attempt, outcome, failure code, failed phase, phase durations rounded to
  *   100 ms and the policy report; token, change and verification figures, the context
- *   file count, both MACs, the tokens per endpoint and model and the delivery kind are left
- *   empty.
+ *   file count, both MACs, the tokens per endpoint and model, the delivery kind, the ticket
+ *   digest and the review counts are left empty.
  * - standard: every field, exact.
  * - standard with buckets: every field, but each count and token figure rounded down to 0
  *   or a power of two (those per endpoint each on its own, like the totals), exit codes to
@@ -52,6 +52,7 @@ export function applyMetadataLevel(result: JobResult__Output, metadata: Effectiv
       modelUsage: [],
       delivery: Delivery.DELIVERY_UNSPECIFIED,
       ticketRefMac: Buffer.alloc(0),
+      review: null,
     };
   }
   if (!metadata.buckets) return { ...result, metadataLevel: MetadataLevel.METADATA_LEVEL_STANDARD };
@@ -84,6 +85,13 @@ export function applyMetadataLevel(result: JobResult__Output, metadata: Effectiv
       reportRead: verification.reportRead,
     },
     contextFiles: bucketCount(result.contextFiles),
+    review: result.review && {
+      critical: bucketCount(result.review.critical),
+      major: bucketCount(result.review.major),
+      minor: bucketCount(result.review.minor),
+      info: bucketCount(result.review.info),
+      dropped: bucketCount(result.review.dropped),
+    },
     metadataLevel: MetadataLevel.METADATA_LEVEL_STANDARD_BUCKETED,
     modelUsage: result.modelUsage.map((entry) => ({
       endpointIndex: entry.endpointIndex,

@@ -134,7 +134,7 @@ const timeBudget = z
 /** Every rule of a policy document, each optional: a rule left out says nothing (the other layers and local policy decide). */
 export const policyRulesSchema = z.strictObject({
   'job-kinds': z.strictObject({
-    allowed: list(z.enum(['fix', 'noop'], { error: 'expected fix or noop' }), 2, 'job kinds'),
+    allowed: list(z.enum(['fix', 'noop', 'review', 'index'], { error: 'expected fix, noop, review or index' }), 4, 'job kinds'),
   }),
   repositories: z.strictObject({
     allowed: list(z.string().regex(ALIAS_GLOB, 'expected a repository alias or a glob of one ([a-z0-9._-], * and ?)'), 500, 'aliases'),

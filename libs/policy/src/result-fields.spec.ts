@@ -21,6 +21,7 @@ const fullResult = (): JobResult__Output => ({
   deliveryMac: randomBytes(32),
   policy: { revision: 4, shadowRevision: 5, decisions: [{ rule: 'RULE_MAX_LINES_CHANGED', level: 'RULE_LEVEL_ADVISORY', outcome: 'RULE_OUTCOME_RECORDED' }] },
   metadataLevel: 'METADATA_LEVEL_STANDARD',
+  review: { critical: 1, major: 3, minor: 5, info: 9, dropped: 2 },
   ticketRefMac: Buffer.alloc(32, 0x5c),
   delivery: 'DELIVERY_OUTBOX',
   modelUsage: [{ endpointIndex: 1, endpoint: 'fallback', model: 'qwen2.5-coder:32b', requests: 3, promptTokens: 20_011, completionTokens: 513 }],

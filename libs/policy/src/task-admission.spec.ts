@@ -2,6 +2,7 @@ import { instructionHeader } from '@airlock/testing';
 import type { InstructionPayload__Output } from '@airlock/protocol';
 import { localEffectivePolicy, mergePolicy, type EffectivePolicy } from './effective-policy';
 import { parsePolicyDocument, type PolicyDocumentInput } from './policy-document';
+import type { TaskKind } from './local-policy';
 import { evaluateTaskAdmission } from './task-admission';
 
 const fix = (repoAlias: string, baseRef = 'main'): InstructionPayload__Output => ({
@@ -10,9 +11,11 @@ const fix = (repoAlias: string, baseRef = 'main'): InstructionPayload__Output =>
   fix: { repoAlias, baseRef, ticketRef: '', deliveryJobId: '', deliveryGeneration: 0, ticket: { title: 'Fix rounding', description: '' } },
 });
 const noop = (): InstructionPayload__Output => ({ ...instructionHeader(), task: 'noop', noop: {} });
+const review = (repoAlias: string): InstructionPayload__Output => ({ ...instructionHeader(), task: 'review', review: { repoAlias, target: 'mergeRequest', mergeRequest: 7 } });
+const index = (repoAlias: string, ref: string): InstructionPayload__Output => ({ ...instructionHeader(), task: 'index', index: { repoAlias, ref } });
 
-const local = localEffectivePolicy({
-  allowedTaskKinds: ['fix', 'noop'],
+const LOCAL_INPUT = {
+  allowedTaskKinds: ['fix', 'noop'] as TaskKind[],
   repoAliases: ['payments-api', 'billing'],
   baseRefRules: new Map([
     ['payments-api', { allowed: ['main', 'release/*'], forbiddenPrefixes: ['airlock/'] }],
@@ -23,7 +26,14 @@ const local = localEffectivePolicy({
   maxChangedLines: 2_000,
   maxJobTokens: 200_000,
   agentTimeoutMs: 1_200_000,
-});
+};
+const local = localEffectivePolicy(LOCAL_INPUT);
+
+function parseOrThrow(rules: PolicyDocumentInput['rules']) {
+  const parsed = parsePolicyDocument({ schemaVersion: 1, rules });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+  return parsed.value;
+}
 
 function under(rules: PolicyDocumentInput['rules']): EffectivePolicy {
   const parsed = parsePolicyDocument({ schemaVersion: 1, rules });
@@ -32,6 +42,29 @@ function under(rules: PolicyDocumentInput['rules']): EffectivePolicy {
 }
 
 const forbiddenBy = (rule: string) => ({ allowed: false, failureCode: 'TASK_FORBIDDEN_BY_POLICY', rules: [rule] });
+
+describe('evaluateTaskAdmission: review and index tasks', () => {
+  const withKinds = localEffectivePolicy({ ...LOCAL_INPUT, allowedTaskKinds: ['fix', 'review', 'index'] });
+
+  it('allows them on a catalogued repository when local policy allows their kind', () => {
+    expect(evaluateTaskAdmission(review('billing'), withKinds)).toEqual({ allowed: true });
+    expect(evaluateTaskAdmission(index('payments-api', 'release/3'), withKinds)).toEqual({ allowed: true });
+  });
+
+  it('refuses an unknown alias, a kind local policy does not allow, and an index of a ref no fix may start from', () => {
+    expect(evaluateTaskAdmission(review('elsewhere'), withKinds)).toEqual({ allowed: false, failureCode: 'REPO_ALIAS_UNKNOWN', rules: [] });
+    expect(evaluateTaskAdmission(review('billing'), local)).toEqual(forbiddenBy('job-kinds'));
+    expect(evaluateTaskAdmission(index('billing', 'main'), local)).toEqual(forbiddenBy('job-kinds'));
+    expect(evaluateTaskAdmission(index('billing', 'develop'), withKinds)).toEqual(forbiddenBy('base-refs'));
+    expect(evaluateTaskAdmission(index('billing', 'airlock/x'), withKinds)).toEqual(forbiddenBy('base-refs'));
+  });
+
+  it('lets central policy narrow them by kind and repository', () => {
+    const narrowed = mergePolicy(withKinds, [parseOrThrow({ 'job-kinds': { allowed: ['fix', 'index'] }, repositories: { allowed: ['payments-*'] } })]).effective;
+    expect(evaluateTaskAdmission(review('payments-api'), narrowed)).toEqual(forbiddenBy('job-kinds'));
+    expect(evaluateTaskAdmission(index('billing', 'main'), narrowed)).toEqual(forbiddenBy('repositories'));
+  });
+});
 
 describe('evaluateTaskAdmission', () => {
   it('allows a fix and a noop that local policy alone allows', () => {

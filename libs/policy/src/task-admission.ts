@@ -30,6 +30,26 @@ export function evaluateTaskAdmission(payload: InstructionPayload__Output, polic
     }
     case 'noop':
       return policy.jobKinds.includes('noop') ? { allowed: true } : forbiddenBy('job-kinds');
+    case 'review': {
+      // A review reads the request's change and posts comments: no test command, so no base-ref rule.
+      const repoAlias = payload.review?.repoAlias;
+      if (repoAlias === undefined || !policy.repositories.catalog.includes(repoAlias)) {
+        return { allowed: false, failureCode: FailureCode.REPO_ALIAS_UNKNOWN, rules: [] };
+      }
+      if (!isRepositoryAllowed(policy, repoAlias)) return forbiddenBy('repositories');
+      return policy.jobKinds.includes('review') ? { allowed: true } : forbiddenBy('job-kinds');
+    }
+    case 'index': {
+      const repoAlias = payload.index?.repoAlias;
+      if (repoAlias === undefined || !policy.repositories.catalog.includes(repoAlias)) {
+        return { allowed: false, failureCode: FailureCode.REPO_ALIAS_UNKNOWN, rules: [] };
+      }
+      if (!isRepositoryAllowed(policy, repoAlias)) return forbiddenBy('repositories');
+      if (!policy.jobKinds.includes('index')) return forbiddenBy('job-kinds');
+      // An index is of a ref fix jobs may start from: the same rule keeps arbitrary refs out.
+      if (!isBaseRefAllowedByPolicy(policy, repoAlias, payload.index?.ref ?? '')) return forbiddenBy('base-refs');
+      return { allowed: true };
+    }
     default:
       return forbiddenBy('job-kinds');
   }

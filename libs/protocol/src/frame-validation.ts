@@ -157,6 +157,9 @@ function jobResult(result: JobResult__Output): void {
   bytesOfLength(result.changeMac, [0, WIRE_LIMITS.macBytes], 'result.changeMac');
   bytesOfLength(result.deliveryMac, [0, WIRE_LIMITS.macBytes], 'result.deliveryMac');
   bytesOfLength(result.ticketRefMac, [0, WIRE_LIMITS.macBytes], 'result.ticketRefMac');
+  if (result.review != null) {
+    for (const [name, count] of Object.entries(result.review)) uintInRange(count, 0, WIRE_LIMITS.maxReviewComments, `result.review.${name}`);
+  }
   if (result.policy != null) policyReport(result.policy);
   oneOf(result.metadataLevel, METADATA_LEVELS, 'result.metadataLevel', 'MetadataLevel');
   modelUsageEntries(result.modelUsage);
@@ -255,6 +258,7 @@ function compliesWithMetadataLevel(result: JobResult__Output): void {
     check(result.deliveryMac.length === 0, 'result.deliveryMac', `empty at ${level}`);
     check(result.delivery === Delivery.DELIVERY_UNSPECIFIED, 'result.delivery', `DELIVERY_UNSPECIFIED at ${level}`);
     check(result.ticketRefMac.length === 0, 'result.ticketRefMac', `empty at ${level}`);
+    check(result.review == null, 'result.review', `null at ${level}`);
     return;
   }
   for (const [field, value] of figures) {
@@ -267,7 +271,7 @@ function compliesWithMetadataLevel(result: JobResult__Output): void {
 /** Every count, token figure, exit code and flag of a result, by field path. */
 function resultFigures(result: JobResult__Output): Array<[string, number | boolean]> {
   const figures: Array<[string, number | boolean]> = [['result.contextFiles', result.contextFiles]];
-  const groups = { tokens: result.tokens, change: result.change, verification: result.verification };
+  const groups = { tokens: result.tokens, change: result.change, verification: result.verification, review: result.review };
   for (const [group, stats] of Object.entries(groups)) {
     if (stats == null) continue;
     for (const [name, value] of Object.entries(stats)) figures.push([`result.${group}.${name}`, value as number | boolean]);
@@ -491,8 +495,20 @@ export function validateInstructionPayload(payload: InstructionPayload__Output):
     }
     case 'noop':
       return;
+    case 'review': {
+      const review = payload.review!;
+      matches(review.repoAlias, ID_PATTERNS.repoAlias, 'payload.review.repoAlias', 'a repository alias ([a-z0-9][a-z0-9._-]{0,62})');
+      if (review.target === 'mergeRequest') uintInRange(review.mergeRequest, 1, WIRE_LIMITS.maxMergeRequestNumber, 'payload.review.mergeRequest');
+      else if (review.target === 'branch') matches(review.branch, ID_PATTERNS.gitRef, 'payload.review.branch', 'a git ref name of at most 200 characters');
+      else fail('payload.review.target', 'one of mergeRequest, branch');
+      return;
+    }
+    case 'index':
+      matches(payload.index!.repoAlias, ID_PATTERNS.repoAlias, 'payload.index.repoAlias', 'a repository alias ([a-z0-9][a-z0-9._-]{0,62})');
+      matches(payload.index!.ref, ID_PATTERNS.gitRef, 'payload.index.ref', 'a git ref name of at most 200 characters');
+      return;
     default:
-      fail('payload.task', 'one of fix, noop');
+      fail('payload.task', 'one of fix, noop, review, index');
   }
 }
 

@@ -48,6 +48,9 @@ export type { SigningPublicKey, SigningPublicKey__Output } from './generated/air
 export type { SignedInstruction, SignedInstruction__Output } from './generated/airlock/v1/SignedInstruction';
 export type { InstructionPayload, InstructionPayload__Output } from './generated/airlock/v1/InstructionPayload';
 export type { FixTask, FixTask__Output } from './generated/airlock/v1/FixTask';
+export type { ReviewTask, ReviewTask__Output } from './generated/airlock/v1/ReviewTask';
+export type { IndexTask, IndexTask__Output } from './generated/airlock/v1/IndexTask';
+export type { ReviewStats, ReviewStats__Output } from './generated/airlock/v1/ReviewStats';
 export type { JobResult, JobResult__Output } from './generated/airlock/v1/JobResult';
 export type { ModelUsage, ModelUsage__Output } from './generated/airlock/v1/ModelUsage';
 export type { Hello, Hello__Output } from './generated/airlock/v1/Hello';

@@ -34,6 +34,10 @@ export const WIRE_LIMITS = {
   maxTicketTitleChars: 200,
   /** Re-runs one chain of jobs may have: the control plane refuses a re-run past it. */
   maxDeliveryGeneration: 1000,
+  /** The largest merge request number a review task may name (a forge's 32-bit signed id). */
+  maxMergeRequestNumber: 2 ** 31 - 1,
+  /** Review comments one result may count, per severity. */
+  maxReviewComments: 10_000,
   maxTicketDescriptionBytes: 16 * 1024,
   maxBaseRefChars: 200,
   maxCapacity: 64,

@@ -71,6 +71,22 @@ describe('instruction payload codec', () => {
     expect(violationOf(() => validateInstructionPayload(byReference('', noText))).field).toBe('payload.fix.ticket.title');
   });
 
+  it('checks a review task by target and an index task by ref', () => {
+    const header = () => {
+      const { fix: _fix, ...rest } = fixPayload();
+      return rest;
+    };
+    const decoded = (payload: Parameters<typeof encodeInstructionPayload>[0]) => decodeInstructionPayload(encodeInstructionPayload(payload));
+    expect(() => validateInstructionPayload(decoded({ ...header(), review: { repoAlias: 'payments-api', mergeRequest: 42 } }))).not.toThrow();
+    expect(() => validateInstructionPayload(decoded({ ...header(), review: { repoAlias: 'payments-api', branch: 'feature/rounding' } }))).not.toThrow();
+    expect(violationOf(() => validateInstructionPayload(decoded({ ...header(), review: { repoAlias: 'payments-api' } }))).field).toBe('payload.review.target');
+    expect(violationOf(() => validateInstructionPayload(decoded({ ...header(), review: { repoAlias: 'payments-api', branch: '--upload-pack=x' } }))).field).toBe('payload.review.branch');
+    expect(violationOf(() => validateInstructionPayload(decoded({ ...header(), review: { repoAlias: 'Payments', mergeRequest: 1 } }))).field).toBe('payload.review.repoAlias');
+    expect(violationOf(() => validateInstructionPayload(decoded({ ...header(), review: { repoAlias: 'payments-api', mergeRequest: 2 ** 31 } }))).field).toBe('payload.review.mergeRequest');
+    expect(() => validateInstructionPayload(decoded({ ...header(), index: { repoAlias: 'payments-api', ref: 'main' } }))).not.toThrow();
+    expect(violationOf(() => validateInstructionPayload(decoded({ ...header(), index: { repoAlias: 'payments-api', ref: '../etc' } }))).field).toBe('payload.index.ref');
+  });
+
   it('refuses bytes that are not a payload', () => {
     expect(() => decodeInstructionPayload(Buffer.from([0xff, 0xff, 0xff]))).toThrow(/does not decode/);
   });
@@ -111,6 +127,7 @@ describe('frame validation', () => {
       deliveryMac: randomBytes(32),
       policy: null,
       metadataLevel: 'METADATA_LEVEL_STANDARD',
+      review: null,
       ticketRefMac: Buffer.alloc(0),
       delivery: 'DELIVERY_BRANCH',
       modelUsage: [{ endpointIndex: 0, endpoint: 'local', model: 'qwen2.5-coder:7b', requests: 1, promptTokens: 10, completionTokens: 5 }],
@@ -365,6 +382,7 @@ describe('job result policy and metadata level', () => {
     deliveryMac: Buffer.alloc(0),
     policy: { revision: 4, shadowRevision: 5, decisions: [{ rule: 'RULE_PROTECTED_PATHS', level: 'RULE_LEVEL_MANDATORY', outcome: 'RULE_OUTCOME_BLOCKED' }] },
     metadataLevel: 'METADATA_LEVEL_MINIMAL',
+    review: null,
     ticketRefMac: Buffer.alloc(0),
     delivery: 'DELIVERY_UNSPECIFIED',
     modelUsage: [],
@@ -411,6 +429,7 @@ describe('job result policy and metadata level', () => {
     ['a delivery MAC', { deliveryMac: randomBytes(32) }, 'result.deliveryMac'],
     ['where the change went', { delivery: 'DELIVERY_MERGE_REQUEST_OPENED' as const }, 'result.delivery'],
     ['a ticket digest', { ticketRefMac: randomBytes(32) }, 'result.ticketRefMac'],
+    ['review counts', { review: { critical: 0, major: 0, minor: 0, info: 0, dropped: 0 } }, 'result.review'],
     ['an unrounded duration', { phaseDurations: [{ phase: 'PHASE_TEST' as const, durationMs: 1234 }] }, 'result.phaseDurations[0].durationMs'],
   ])('refuses a minimal result that reports %s', (_what, override, field) => {
     expect(violationOf(() => validateWorkerFrame(frame({ ...base(), ...override }))).field).toBe(field);
@@ -468,6 +487,7 @@ describe('job result model usage', () => {
       deliveryMac: Buffer.alloc(0),
       policy: null,
       metadataLevel: 'METADATA_LEVEL_STANDARD',
+      review: null,
       ticketRefMac: Buffer.alloc(0),
       delivery: 'DELIVERY_UNSPECIFIED',
       modelUsage,

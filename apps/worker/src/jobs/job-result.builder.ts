@@ -51,6 +51,8 @@ export class JobResultBuilder {
   deliveryMac: Buffer = Buffer.alloc(0);
   /** The keyed MAC of the ticket reference, when the ticket was named by one. */
   ticketRefMac: Buffer = Buffer.alloc(0);
+  /** A review task's comments by severity; null for every other task. */
+  review: { critical: number; major: number; minor: number; info: number; dropped: number } | null = null;
   /** Where DELIVER put the change: set once it is in the outbox, pushed, or in a merge request. */
   delivery: DeliveryName = Delivery.DELIVERY_UNSPECIFIED;
   /** The rules that fired on the attempt, with their local details. */
@@ -103,6 +105,7 @@ export class JobResultBuilder {
       modelUsage: this.modelUsage.entries(),
       delivery: this.delivery,
       ticketRefMac: this.ticketRefMac,
+      review: this.review && { ...this.review },
     };
   }
 }

@@ -19,6 +19,7 @@ const result = (jobId: string): JobResult__Output => ({
   deliveryMac: Buffer.alloc(0),
   policy: null,
   metadataLevel: 'METADATA_LEVEL_STANDARD',
+  review: { critical: 0, major: 1, minor: 2, info: 0, dropped: 0 },
   ticketRefMac: Buffer.alloc(32, 0xcd),
   delivery: 'DELIVERY_MERGE_REQUEST_OPENED',
   modelUsage: [
@@ -43,10 +44,10 @@ describe('ResultOutbox', () => {
 
   it('gives back a result queued by a worker older than tokens per endpoint, delivery kinds and ticket digests with none, so the outbound gate still passes it', () => {
     const jobId = randomUUID();
-    const { modelUsage: _usage, delivery: _delivery, ticketRefMac: _ticket, ...older } = result(jobId);
+    const { modelUsage: _usage, delivery: _delivery, ticketRefMac: _ticket, review: _review, ...older } = result(jobId);
     writeFileSync(join(dir, `${jobId}-1.json`), JSON.stringify({ ...older, changeMac: older.changeMac.toString('hex'), deliveryMac: '' }));
     const [pending] = new ResultOutbox(dir).pending();
-    expect(pending).toMatchObject({ modelUsage: [], delivery: 'DELIVERY_UNSPECIFIED', ticketRefMac: Buffer.alloc(0) });
+    expect(pending).toMatchObject({ modelUsage: [], delivery: 'DELIVERY_UNSPECIFIED', ticketRefMac: Buffer.alloc(0), review: null });
     expect(() => validateWorkerFrame({ frame: 'result', result: pending! })).not.toThrow();
   });
 });

@@ -4,14 +4,15 @@ import type { JobResult__Output } from '@airlock/protocol';
 
 /**
  * A result as the file holds it, MACs as hex; one written by an older worker has no
- * model_usage, delivery or ticket_ref_mac.
+ * model_usage, delivery, ticket_ref_mac or review.
  */
-type StoredResult = Omit<JobResult__Output, 'changeMac' | 'deliveryMac' | 'ticketRefMac' | 'modelUsage' | 'delivery'> & {
+type StoredResult = Omit<JobResult__Output, 'changeMac' | 'deliveryMac' | 'ticketRefMac' | 'modelUsage' | 'delivery' | 'review'> & {
   changeMac: string;
   deliveryMac: string;
   ticketRefMac?: string;
   modelUsage?: JobResult__Output['modelUsage'];
   delivery?: JobResult__Output['delivery'];
+  review?: JobResult__Output['review'];
 };
 
 /**
@@ -67,6 +68,7 @@ export class ResultOutbox {
           ticketRefMac: Buffer.from(stored.ticketRefMac ?? '', 'hex'),
           modelUsage: stored.modelUsage ?? [],
           delivery: stored.delivery ?? 'DELIVERY_UNSPECIFIED',
+          review: stored.review ?? null,
         };
       });
   }

@@ -14,6 +14,7 @@ import type { EnrollResponse as _airlock_v1_EnrollResponse, EnrollResponse__Outp
 import type { FixTask as _airlock_v1_FixTask, FixTask__Output as _airlock_v1_FixTask__Output } from './airlock/v1/FixTask';
 import type { Heartbeat as _airlock_v1_Heartbeat, Heartbeat__Output as _airlock_v1_Heartbeat__Output } from './airlock/v1/Heartbeat';
 import type { Hello as _airlock_v1_Hello, Hello__Output as _airlock_v1_Hello__Output } from './airlock/v1/Hello';
+import type { IndexTask as _airlock_v1_IndexTask, IndexTask__Output as _airlock_v1_IndexTask__Output } from './airlock/v1/IndexTask';
 import type { InstructionAck as _airlock_v1_InstructionAck, InstructionAck__Output as _airlock_v1_InstructionAck__Output } from './airlock/v1/InstructionAck';
 import type { InstructionPayload as _airlock_v1_InstructionPayload, InstructionPayload__Output as _airlock_v1_InstructionPayload__Output } from './airlock/v1/InstructionPayload';
 import type { InstructionRejected as _airlock_v1_InstructionRejected, InstructionRejected__Output as _airlock_v1_InstructionRejected__Output } from './airlock/v1/InstructionRejected';
@@ -27,6 +28,8 @@ import type { PolicyBundlePayload as _airlock_v1_PolicyBundlePayload, PolicyBund
 import type { PolicyReport as _airlock_v1_PolicyReport, PolicyReport__Output as _airlock_v1_PolicyReport__Output } from './airlock/v1/PolicyReport';
 import type { ProgressEvent as _airlock_v1_ProgressEvent, ProgressEvent__Output as _airlock_v1_ProgressEvent__Output } from './airlock/v1/ProgressEvent';
 import type { ResultAck as _airlock_v1_ResultAck, ResultAck__Output as _airlock_v1_ResultAck__Output } from './airlock/v1/ResultAck';
+import type { ReviewStats as _airlock_v1_ReviewStats, ReviewStats__Output as _airlock_v1_ReviewStats__Output } from './airlock/v1/ReviewStats';
+import type { ReviewTask as _airlock_v1_ReviewTask, ReviewTask__Output as _airlock_v1_ReviewTask__Output } from './airlock/v1/ReviewTask';
 import type { RuleDecision as _airlock_v1_RuleDecision, RuleDecision__Output as _airlock_v1_RuleDecision__Output } from './airlock/v1/RuleDecision';
 import type { SignedInstruction as _airlock_v1_SignedInstruction, SignedInstruction__Output as _airlock_v1_SignedInstruction__Output } from './airlock/v1/SignedInstruction';
 import type { SignedPolicyBundle as _airlock_v1_SignedPolicyBundle, SignedPolicyBundle__Output as _airlock_v1_SignedPolicyBundle__Output } from './airlock/v1/SignedPolicyBundle';
@@ -60,6 +63,7 @@ export interface ProtoGrpcType {
       FixTask: MessageTypeDefinition<_airlock_v1_FixTask, _airlock_v1_FixTask__Output>
       Heartbeat: MessageTypeDefinition<_airlock_v1_Heartbeat, _airlock_v1_Heartbeat__Output>
       Hello: MessageTypeDefinition<_airlock_v1_Hello, _airlock_v1_Hello__Output>
+      IndexTask: MessageTypeDefinition<_airlock_v1_IndexTask, _airlock_v1_IndexTask__Output>
       InstructionAck: MessageTypeDefinition<_airlock_v1_InstructionAck, _airlock_v1_InstructionAck__Output>
       InstructionPayload: MessageTypeDefinition<_airlock_v1_InstructionPayload, _airlock_v1_InstructionPayload__Output>
       InstructionRejected: MessageTypeDefinition<_airlock_v1_InstructionRejected, _airlock_v1_InstructionRejected__Output>
@@ -81,6 +85,8 @@ export interface ProtoGrpcType {
       ProgressEvent: MessageTypeDefinition<_airlock_v1_ProgressEvent, _airlock_v1_ProgressEvent__Output>
       ResultAck: MessageTypeDefinition<_airlock_v1_ResultAck, _airlock_v1_ResultAck__Output>
       ResultDisposition: EnumTypeDefinition
+      ReviewStats: MessageTypeDefinition<_airlock_v1_ReviewStats, _airlock_v1_ReviewStats__Output>
+      ReviewTask: MessageTypeDefinition<_airlock_v1_ReviewTask, _airlock_v1_ReviewTask__Output>
       RuleDecision: MessageTypeDefinition<_airlock_v1_RuleDecision, _airlock_v1_RuleDecision__Output>
       RuleLevel: EnumTypeDefinition
       RuleOutcome: EnumTypeDefinition

@@ -183,6 +183,7 @@ function resultAt(jobId: string, attempt: number, level: { report: 'minimal' | '
     deliveryMac: Buffer.alloc(0),
     policy: { revision: 0, shadowRevision: 0, decisions: [] },
     metadataLevel: 'METADATA_LEVEL_UNSPECIFIED',
+    review: null,
     ticketRefMac: Buffer.alloc(0),
     delivery: 'DELIVERY_BRANCH',
     modelUsage: [],

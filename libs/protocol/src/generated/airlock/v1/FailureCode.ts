@@ -62,6 +62,8 @@ export const FailureCode = {
   TICKET_NOT_FOUND: 'TICKET_NOT_FOUND',
   TRACKER_UNAVAILABLE: 'TRACKER_UNAVAILABLE',
   TRACKER_AUTH_FAILED: 'TRACKER_AUTH_FAILED',
+  REVIEW_TARGET_NOT_FOUND: 'REVIEW_TARGET_NOT_FOUND',
+  FORGE_NOT_CONFIGURED: 'FORGE_NOT_CONFIGURED',
 } as const;
 
 export type FailureCode =
@@ -187,5 +189,9 @@ export type FailureCode =
   | 68
   | 'TRACKER_AUTH_FAILED'
   | 69
+  | 'REVIEW_TARGET_NOT_FOUND'
+  | 70
+  | 'FORGE_NOT_CONFIGURED'
+  | 71
 
 export type FailureCode__Output = typeof FailureCode[keyof typeof FailureCode]

@@ -12,6 +12,7 @@ import type { PolicyReport as _airlock_v1_PolicyReport, PolicyReport__Output as 
 import type { MetadataLevel as _airlock_v1_MetadataLevel, MetadataLevel__Output as _airlock_v1_MetadataLevel__Output } from '../../airlock/v1/MetadataLevel';
 import type { ModelUsage as _airlock_v1_ModelUsage, ModelUsage__Output as _airlock_v1_ModelUsage__Output } from '../../airlock/v1/ModelUsage';
 import type { Delivery as _airlock_v1_Delivery, Delivery__Output as _airlock_v1_Delivery__Output } from '../../airlock/v1/Delivery';
+import type { ReviewStats as _airlock_v1_ReviewStats, ReviewStats__Output as _airlock_v1_ReviewStats__Output } from '../../airlock/v1/ReviewStats';
 
 export interface JobResult {
   'attempt'?: (_airlock_v1_AttemptRef | null);
@@ -30,6 +31,7 @@ export interface JobResult {
   'modelUsage'?: (_airlock_v1_ModelUsage)[];
   'delivery'?: (_airlock_v1_Delivery);
   'ticketRefMac'?: (Buffer | Uint8Array | string);
+  'review'?: (_airlock_v1_ReviewStats | null);
 }
 
 export interface JobResult__Output {
@@ -49,4 +51,5 @@ export interface JobResult__Output {
   'modelUsage': (_airlock_v1_ModelUsage__Output)[];
   'delivery': (_airlock_v1_Delivery__Output);
   'ticketRefMac': (Buffer);
+  'review': (_airlock_v1_ReviewStats__Output | null);
 }
