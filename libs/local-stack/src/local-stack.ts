@@ -2,11 +2,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ControlPlaneApiClient } from './control-plane-api.client';
-import { createDemoRepository } from './demo-repository';
+import { createDemoRepository, DEMO_TICKET } from './demo-repository';
 import { writeDemoScenarios } from './demo-scenarios';
 import { startGitServer, type GitServer } from './git-server';
 import type { ManagedProcess } from './managed-process';
 import { startDemoForge, type DemoForgeOptions } from './forge/demo-forge';
+import { startDemoTracker, type DemoTrackerOptions } from './forge/demo-tracker';
 import type { ForgeDouble } from './forge/forge-double';
 import { createThrowawayCertificates } from './throwaway-ca.factory';
 import { launchProgram } from './workspace-programs';
@@ -58,8 +59,15 @@ export interface LocalStackOptions {
   readonly workerLabels?: readonly string[];
   /** A forge double in front of the demo repository: the worker opens its merge requests there. */
   readonly forge?: DemoForgeOptions;
+  /**
+   * A tracker double holding DEMO_TICKET under DEMO_TICKET_KEYS[flavour], in every worker's
+   * catalog as DEMO_TRACKER_NAME: jobs may name the ticket by `demoTicketRef(flavour)`.
+   */
+  readonly tracker?: DemoTrackerOptions;
   /** Extra environment for the first worker only (e.g. a PATH with a git of the test's). */
   readonly firstWorkerEnv?: NodeJS.ProcessEnv;
+  /** The workers' `delivery` section (e.g. a short `watch.interval`). */
+  readonly workerDelivery?: Readonly<Record<string, unknown>>;
 }
 
 export interface WorkerHandle {
@@ -76,6 +84,8 @@ export interface LocalStack {
   readonly demoRepositoryPath: string;
   /** The forge double in front of the demo repository, when the options asked for one. */
   readonly forge: ForgeDouble | undefined;
+  /** The tracker double holding the demo ticket, when the options asked for one. */
+  readonly tracker: ForgeDouble | undefined;
   readonly inference: { readonly process: ManagedProcess; readonly url: string };
   readonly controlPlane: {
     readonly process: ManagedProcess;
@@ -128,6 +138,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (forge) {
       started.push(forge.double);
       say(`forge           ${forge.double.apiUrl} (${options.forge?.flavour ?? ''} API double: merge requests)`);
+    }
+    const tracker = options.tracker && (await startDemoTracker(options.tracker, DEMO_TICKET, demoRepositoryPath, dirs.worker));
+    if (tracker) {
+      started.push(tracker.double);
+      say(`tracker         ${tracker.double.apiUrl} (${options.tracker?.flavour ?? ''} API double: the demo ticket)`);
     }
 
     writeDemoScenarios(dirs.scenarios, { canary: options.canary });
@@ -197,6 +212,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           ...(options.workerLimits ? { limits: { ...options.workerLimits } } : {}),
           ...(options.workerPolicy ? { policy: { ...options.workerPolicy } } : {}),
           ...(options.workerLabels ? { labels: [...options.workerLabels] } : {}),
+          ...(tracker ? { trackers: [tracker.workerConfig] } : {}),
+          ...(options.workerDelivery ? { delivery: { ...options.workerDelivery } } : {}),
         }),
       );
       const { token } = await api.createEnrollmentToken();
@@ -220,6 +237,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       gitServer,
       demoRepositoryPath,
       forge: forge?.double,
+      tracker: tracker?.double,
       inference: { process: inferenceProcess, url: inferenceUrl },
       controlPlane: { process: controlPlaneProcess, httpUrl, grpcAddress, grpcCaFile: certificates?.caFile },
       api,

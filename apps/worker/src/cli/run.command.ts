@@ -19,6 +19,14 @@ import { InferenceClient } from '../jobs/inference/inference.client';
 import { JobRunner } from '../jobs/job.runner';
 import { DeliveryOutbox } from '../delivery/delivery-outbox';
 import { createForgeClient } from '../delivery/forge/forge.factory';
+import { DeliveryWatcher } from '../delivery/watch/delivery.watcher';
+import { deliveryWatchListener } from '../delivery/watch/delivery-watch.listener';
+import { DeliveryWatchStore } from '../delivery/watch/delivery-watch.store';
+import { RevertFinder } from '../delivery/watch/revert-finder';
+import { systemClock } from '../daemon/daemon.clock';
+import { ticketCommentListener } from '../tickets/ticket-comment.listener';
+import type { TrackerClientFactory } from '../tickets/ticket-tracker';
+import { createTicketTracker } from '../tickets/tracker.factory';
 import { FixJobPipeline } from '../jobs/pipeline/fix-job.pipeline';
 import { JobRecordStore } from '../jobs/record/job-record.store';
 import { SANDBOX_DISABLED_WARNING, TestSandbox } from '../jobs/sandbox/test-sandbox';
@@ -97,6 +105,9 @@ export async function runCommand(options: { readonly config: string }): Promise<
   // Before any job: what a crashed worker left half-written in the cache's staging goes.
   await dependencyCache.removeStale(logger);
   const inference = new InferenceClient(config.inference.endpoints, logger);
+  const deliveryWatches = new DeliveryWatchStore(join(config.stateDir, 'delivery-watch'), logger);
+  // One tracker client per use (a job's read, a comment): its retry budget is that use's, and it reads the token anew.
+  const trackerClient: TrackerClientFactory = (tracker) => createTicketTracker(tracker, config.delivery);
   const pipeline = new FixJobPipeline({
     config,
     git,
@@ -118,6 +129,11 @@ export async function runCommand(options: { readonly config: string }): Promise<
       outbox: new DeliveryOutbox(config.delivery.outboxDir, git),
       // One client per delivery: its retry budget is that delivery's, and it reads the token anew.
       forgeClientFor: (forge) => createForgeClient(forge, config.delivery),
+      afterMergeRequest: [ticketCommentListener(config.trackers, trackerClient), deliveryWatchListener(deliveryWatches, Date.now)],
+    },
+    trackerFor: (name) => {
+      const tracker = config.trackers.find((entry) => entry.name === name);
+      return tracker && trackerClient(tracker);
     },
   });
   const client = createWorkerGatewayClient(config.controlPlane);
@@ -135,6 +151,18 @@ export async function runCommand(options: { readonly config: string }): Promise<
     attempts,
     jobs: new JobRunner(config.repositories, pipeline),
     readiness: () => readinessChecks(config, inference, sandbox),
+    deliveryWatcher: new DeliveryWatcher({
+      store: deliveryWatches,
+      repositories: config.repositories,
+      // A fresh client per repository and cycle: its retry budget is that cycle's, and it reads the token anew.
+      forgeClientFor: (forge) => createForgeClient(forge, config.delivery),
+      reverts: new RevertFinder(workspace),
+      // The level in force when an outcome is sent: local policy, lowered by the central bundle's layers for the repository.
+      metadataFor: (repoAlias) => policy.forJob(repoAlias).enforced.metadata,
+      options: config.delivery.watch,
+      clock: systemClock,
+      logger,
+    }),
     logger,
   });
   const health = new HealthServer(() => daemon.health());

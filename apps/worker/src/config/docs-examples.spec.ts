@@ -43,6 +43,20 @@ describe('docs/worker.md examples', () => {
     expect(parsed.data?.repositories[0]?.forge).toMatchObject({ type, labels: expect.any(Array) });
   });
 
+  it('has a trackers section, a Jira and a GitLab tracker, that the worker accepts', () => {
+    const [entry] = examples('trackers.yml');
+    expect(entry).toBeDefined();
+    const parsed = workerConfigSchema.safeParse({
+      controlPlane: { address: '127.0.0.1:7443', insecure: true },
+      stateDir: '/var/lib/airlock-worker',
+      workspaceDir: '/var/cache/airlock-worker',
+      inference: { endpoints: [{ name: 'local', baseUrl: 'http://127.0.0.1:8000/v1', model: 'qwen2.5-coder:7b' }] },
+      ...(parse(entry ?? '') as object),
+    });
+    expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
+    expect(parsed.data?.trackers.map((tracker) => tracker.type)).toEqual(['jira', 'gitlab']);
+  });
+
   it('has a TypeScript and a Python .airlock.yml that the worker accepts', () => {
     const repoConfigs = examples('.airlock.yml');
     expect(repoConfigs).toHaveLength(2);

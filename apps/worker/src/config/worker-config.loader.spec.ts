@@ -119,12 +119,50 @@ describe('loadWorkerConfig', () => {
     expect(config.limits.testTimeout).toBe(120_000);
   });
 
+  it('reads the trackers with their defaults, token files resolved against the file and private CA read; none by default', () => {
+    expect(loadWorkerConfig(join(fixtures, 'ok', 'minimal.yml'), env).trackers).toEqual([]);
+    const [jira, gitlab, ...others] = loadWorkerConfig(join(fixtures, 'ok', 'trackers.yml'), env).trackers;
+    expect(others).toEqual([]);
+    expect(jira).toEqual({
+      name: 'jira',
+      type: 'jira',
+      apiUrl: 'https://jira.corp.example/jira',
+      token: { file: join(fixtures, 'secrets', 'tracker-token') },
+      caPem: readFileSync(join(fixtures, 'certs', 'ca.pem')),
+      timeoutMs: 30_000,
+      comment: true,
+    });
+    expect(gitlab).toEqual({
+      name: 'ops',
+      type: 'gitlab',
+      apiUrl: 'https://gitlab.corp.example/api/v4',
+      project: 'platform/ops',
+      token: { file: join(fixtures, 'secrets', 'tracker-token') },
+      caPem: undefined,
+      timeoutMs: 10_000,
+      comment: false,
+    });
+  });
+
+  it("takes a tracker's token from the variable named, and never echoes the token or a URL's password", () => {
+    const file = join(tmpdir(), `airlock-config-tracker-env-${process.pid}.yml`);
+    writeFileSync(file, `${readFileSync(join(fixtures, 'ok', 'minimal.yml'), 'utf8')}\ntrackers:\n  - { name: jira, type: jira, apiUrl: 'https://jira.corp.example', tokenEnv: AIRLOCK_JIRA_TOKEN }\n`);
+    expect(loadWorkerConfig(file, { ...env, AIRLOCK_JIRA_TOKEN: 'jira-pat-never-echoed' }).trackers[0]?.token).toEqual({ env: 'AIRLOCK_JIRA_TOKEN', value: 'jira-pat-never-echoed' });
+    expect(refusalOf(file).problems).toEqual([{ path: 'trackers[0].tokenEnv', expected: 'the environment variable AIRLOCK_JIRA_TOKEN to be set' }]);
+    expect(refusalOf(join(fixtures, 'not-ok', 'tracker-credentials-in-url.yml')).message).not.toContain('sk-secret-value-never-echoed');
+  });
+
   it.each(readdirSync(join(fixtures, 'not-ok')))('refuses not-ok/%s naming the field', (name) => {
     const file = join(fixtures, 'not-ok', name);
     const expectedPath = /^# expect: (.+)$/m.exec(readFileSync(file, 'utf8'))?.[1];
     const error = refusalOf(file);
     expect(error.problems.map((p) => p.path)).toContain(expectedPath);
     expect(error.message).not.toContain('sk-secret-value-never-echoed');
+  });
+
+  it('reads delivery.watch in milliseconds: every 10 minutes, a 14-day revert window and a 30-day age limit unless told', () => {
+    expect(loadWorkerConfig(join(fixtures, 'ok', 'minimal.yml'), env).delivery.watch).toEqual({ intervalMs: 600_000, revertWindowMs: 336 * 3_600_000, maxAgeMs: 720 * 3_600_000 });
+    expect(loadWorkerConfig(join(fixtures, 'ok', 'delivery-watch.yml'), env).delivery.watch).toEqual({ intervalMs: 30_000, revertWindowMs: 72 * 3_600_000, maxAgeMs: 240 * 3_600_000 });
   });
 
   it('resolves controlPlane.tls.caFile against the file and reads the CA', () => {

@@ -24,7 +24,7 @@ export interface InferenceEndpointConfig {
   readonly contextWindow?: number | undefined;
 }
 
-/** Where a forge token is read from at each delivery (never the token itself: it is a secret). */
+/** Where a forge's or a tracker's token is read from at each request (never the token itself: it is a secret). */
 export type ForgeTokenSource = { readonly env: string; readonly value: string | undefined } | { readonly file: string };
 
 /** The customer's forge a repository's changes are proposed on (GitLab, GitHub Enterprise Server, Gitea/Forgejo). */
@@ -44,6 +44,30 @@ export interface ForgeConfig {
   readonly draft: boolean;
   readonly timeoutMs: number;
 }
+
+/**
+ * An issue tracker a ticket may be named in (FixTask.ticket_ref `<name>:<key>`), read inside
+ * the network: Jira Data Center/Server (REST API 2) or GitLab issues (REST API v4).
+ */
+export type TrackerConfig = {
+  /** The tracker part of a ticket reference. */
+  readonly name: string;
+  /** Jira: its base URL (the REST API is under `/rest/api/2`); GitLab: the REST API root. No trailing slash. */
+  readonly apiUrl: string;
+  readonly token: ForgeTokenSource;
+  /** The PEM of the private CA the tracker's certificate is checked against; the system's CAs when absent. */
+  readonly caPem?: Buffer | undefined;
+  readonly timeoutMs: number;
+  /** Whether the merge request's link is posted on the ticket once it is opened or updated. */
+  readonly comment: boolean;
+} & (
+  | { readonly type: 'jira' }
+  | {
+      readonly type: 'gitlab';
+      /** The project whose issues the keys (iids) name: its full path or numeric id. */
+      readonly project: string;
+    }
+);
 
 /** A catalog entry: what an alias means on this side of the trust boundary. */
 export interface RepositoryConfig {
@@ -106,6 +130,8 @@ export interface DeliveryConfig {
   readonly maxRetries: number;
   /** Milliseconds one delivery may wait between retries in all, Retry-After included. */
   readonly retryBudgetMs: number;
+  /** The watch of what became of each merge request: how often it is polled, the revert window and the age limit, in milliseconds. */
+  readonly watch: { readonly intervalMs: number; readonly revertWindowMs: number; readonly maxAgeMs: number };
 }
 
 /** The validated worker configuration, with absolute paths and durations in milliseconds. */
@@ -122,6 +148,8 @@ export interface WorkerConfig {
   readonly policy: WorkerConfigParsed['policy'];
   readonly inference: { readonly endpoints: readonly InferenceEndpointConfig[]; readonly allowedHosts: readonly string[] };
   readonly repositories: readonly RepositoryConfig[];
+  /** The issue trackers a job may name its ticket in (`<name>:<key>`). */
+  readonly trackers: readonly TrackerConfig[];
   readonly sandbox: SandboxConfig;
   readonly limits: WorkerConfigParsed['limits'];
   /** Rotation and retention of the egress audit log: `{ maxSegmentBytes, maxSegments }`, bytes as a number. */
@@ -195,6 +223,7 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
     pushUrl: repo.pushUrl === undefined ? undefined : resolveGitLocation(base, repo.pushUrl),
     forge: repo.forge && resolveForge(repo.forge, `repositories[${index}].forge`, base, env, problems),
   }));
+  const trackers = config.trackers.map((tracker, index) => resolveTracker(tracker, `trackers[${index}]`, base, env, problems));
   if (problems.length > 0) throw new WorkerConfigInvalidError(configFile, problems);
   const stateDir = resolve(base, config.stateDir);
   return {
@@ -208,6 +237,7 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
     policy: config.policy,
     inference: { endpoints, allowedHosts: config.inference.allowedHosts },
     repositories,
+    trackers,
     sandbox: config.sandbox,
     limits: config.limits,
     audit: config.audit,
@@ -216,6 +246,7 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
       outboxDir: config.delivery.outboxDir === undefined ? resolve(stateDir, 'delivery-outbox') : resolve(base, config.delivery.outboxDir),
       maxRetries: config.delivery.maxRetries,
       retryBudgetMs: config.delivery.retryBudget,
+      watch: { intervalMs: config.delivery.watch.interval, revertWindowMs: config.delivery.watch.revertWindow, maxAgeMs: config.delivery.watch.maxAge },
     },
     records: config.records,
     health: config.health,
@@ -223,41 +254,14 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
   };
 }
 
-/**
- * A repository's forge with its paths resolved and its private CA read. The token is only
- * located here: the variable must be set and the file readable now, so a typo is a config
- * error, but the file is read again at each delivery so that a rotated token needs no restart.
- */
+/** A repository's forge with its token located (see locateToken) and its private CA read. */
 function resolveForge(forge: NonNullable<WorkerConfigParsed['repositories'][number]['forge']>, path: string, base: string, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): ForgeConfig {
-  let token: ForgeTokenSource;
-  if (forge.tokenEnv !== undefined) {
-    token = { env: forge.tokenEnv, value: env[forge.tokenEnv] };
-    if (!env[forge.tokenEnv]) problems.push({ path: `${path}.tokenEnv`, expected: `the environment variable ${forge.tokenEnv} to be set` });
-  } else {
-    const file = resolve(base, forge.tokenFile ?? '');
-    token = { file };
-    try {
-      if (readFileSync(file, 'utf8').trim() === '') problems.push({ path: `${path}.tokenFile`, expected: `a token in ${file} (the file is empty)` });
-    } catch (error) {
-      problems.push({ path: `${path}.tokenFile`, expected: `a readable file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}: ${file})` });
-    }
-  }
-  let caPem: Buffer | undefined;
-  if (forge.caFile !== undefined) {
-    const caFile = resolve(base, forge.caFile);
-    try {
-      caPem = readFileSync(caFile);
-      if (!caPem.includes('-----BEGIN CERTIFICATE-----')) problems.push({ path: `${path}.caFile`, expected: `a PEM certificate (-----BEGIN CERTIFICATE-----) in ${caFile}` });
-    } catch (error) {
-      problems.push({ path: `${path}.caFile`, expected: `a readable PEM file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}: ${caFile})` });
-    }
-  }
   return {
     type: forge.type,
     apiUrl: forge.apiUrl.replace(/\/+$/, ''),
     project: forge.project,
-    token,
-    caPem,
+    token: locateToken(forge, path, base, env, problems),
+    caPem: readPrivateCa(forge.caFile, path, base, problems),
     targetBranch: forge.targetBranch,
     labels: forge.labels,
     reviewers: forge.reviewers,
@@ -266,10 +270,57 @@ function resolveForge(forge: NonNullable<WorkerConfigParsed['repositories'][numb
   };
 }
 
-/** The token of a forge, read now: from the environment as loaded, or from its file (trimmed). Never log it. */
+/** A tracker with its token located and its private CA read, as a forge's are. */
+function resolveTracker(tracker: WorkerConfigParsed['trackers'][number], path: string, base: string, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): TrackerConfig {
+  const shared = {
+    name: tracker.name,
+    apiUrl: tracker.apiUrl.replace(/\/+$/, ''),
+    token: locateToken(tracker, path, base, env, problems),
+    caPem: readPrivateCa(tracker.caFile, path, base, problems),
+    timeoutMs: tracker.timeout,
+    comment: tracker.comment,
+  };
+  // The schema requires a project of a GitLab tracker; `?? ''` only satisfies the type.
+  return tracker.type === 'gitlab' ? { ...shared, type: 'gitlab', project: tracker.project ?? '' } : { ...shared, type: 'jira' };
+}
+
+/**
+ * Where a forge's or a tracker's token is read from. Only located here: the variable must be
+ * set and the file readable now, so that a typo is a config error, but the file is read again
+ * at each request so that a rotated token needs no restart.
+ */
+function locateToken(entry: { readonly tokenEnv?: string | undefined; readonly tokenFile?: string | undefined }, path: string, base: string, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): ForgeTokenSource {
+  if (entry.tokenEnv !== undefined) {
+    if (!env[entry.tokenEnv]) problems.push({ path: `${path}.tokenEnv`, expected: `the environment variable ${entry.tokenEnv} to be set` });
+    return { env: entry.tokenEnv, value: env[entry.tokenEnv] };
+  }
+  const file = resolve(base, entry.tokenFile ?? '');
+  try {
+    if (readFileSync(file, 'utf8').trim() === '') problems.push({ path: `${path}.tokenFile`, expected: `a token in ${file} (the file is empty)` });
+  } catch (error) {
+    problems.push({ path: `${path}.tokenFile`, expected: `a readable file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}: ${file})` });
+  }
+  return { file };
+}
+
+/** The PEM of a private CA a forge's or tracker's certificate is checked against, read now; undefined for the system's CAs. */
+function readPrivateCa(caFile: string | undefined, path: string, base: string, problems: ConfigProblem[]): Buffer | undefined {
+  if (caFile === undefined) return undefined;
+  const file = resolve(base, caFile);
+  try {
+    const caPem = readFileSync(file);
+    if (!caPem.includes('-----BEGIN CERTIFICATE-----')) problems.push({ path: `${path}.caFile`, expected: `a PEM certificate (-----BEGIN CERTIFICATE-----) in ${file}` });
+    return caPem;
+  } catch (error) {
+    problems.push({ path: `${path}.caFile`, expected: `a readable PEM file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}: ${file})` });
+    return undefined;
+  }
+}
+
+/** The token of a forge or a tracker, read now: from the environment as loaded, or from its file (trimmed). Never log it. */
 export function readForgeToken(source: ForgeTokenSource): string {
   const token = 'file' in source ? readFileSync(source.file, 'utf8').trim() : (source.value ?? '');
-  if (token === '') throw new Error('file' in source ? `the forge token file ${source.file} is empty` : `the environment variable ${source.env} is not set`);
+  if (token === '') throw new Error('file' in source ? `the token file ${source.file} is empty` : `the environment variable ${source.env} is not set`);
   return token;
 }
 

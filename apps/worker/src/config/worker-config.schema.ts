@@ -148,6 +148,19 @@ const endpoint = z.strictObject({
     ),
 });
 
+/** The http(s) root of a REST API (a forge's, a tracker's): no user:password, query or fragment, since the token goes in tokenEnv or tokenFile. */
+const restApiUrl = (error: string) =>
+  z
+    .url({ protocol: /^https?$/, error })
+    .refine((url) => !/[?#]/.test(url) && !/^https?:\/\/[^/]*@/.test(url), 'expected a URL without user:password, query or fragment (the token goes in tokenEnv or tokenFile)');
+
+/** A forge's or a tracker's token is named in exactly one place: an environment variable or a file. */
+function requireOneTokenSource(entry: { readonly tokenEnv?: string | undefined; readonly tokenFile?: string | undefined }, ctx: z.core.$RefinementCtx): void {
+  if ((entry.tokenEnv === undefined) === (entry.tokenFile === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['tokenEnv'], message: 'expected exactly one of tokenEnv or tokenFile' });
+  }
+}
+
 /** A forge user name or label as the forges allow them (GitLab, GitHub and Gitea alike): no spaces, commas or control characters. */
 const FORGE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/;
 
@@ -161,9 +174,7 @@ const forge = z
     type: z
       .enum(['gitlab', 'github', 'gitea'])
       .describe('gitlab (GitLab self-managed, REST v4), github (GitHub Enterprise Server, REST v3) or gitea (Gitea and Forgejo, REST v1).'),
-    apiUrl: z
-      .url({ protocol: /^https?$/, error: 'expected the http(s) URL of the forge\'s REST API, such as https://gitlab.corp.example/api/v4' })
-      .refine((url) => !/[?#]/.test(url) && !/^https?:\/\/[^/]*@/.test(url), 'expected a URL without user:password, query or fragment (the token goes in tokenEnv or tokenFile)')
+    apiUrl: restApiUrl("expected the http(s) URL of the forge's REST API, such as https://gitlab.corp.example/api/v4")
       .describe('The REST API root: https://HOST/api/v4 (GitLab), https://HOST/api/v3 (GitHub Enterprise Server), https://HOST/api/v1 (Gitea, Forgejo).'),
     project: z
       .string()
@@ -183,11 +194,48 @@ const forge = z
     timeout: duration('30s', 'Per-request timeout to the forge API'),
   })
   .superRefine((entry, ctx) => {
-    if ((entry.tokenEnv === undefined) === (entry.tokenFile === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['tokenEnv'], message: 'expected exactly one of tokenEnv or tokenFile' });
-    }
+    requireOneTokenSource(entry, ctx);
     if (entry.type !== 'gitlab' && /^\d+$/.test(entry.project)) {
       ctx.addIssue({ code: 'custom', path: ['project'], message: `expected owner/name for a ${entry.type} forge` });
+    }
+  });
+
+/** Trackers a config may list: a catalog of a few, like the repositories'. */
+export const MAX_TRACKERS = 16;
+
+/**
+ * An issue tracker a job may name its ticket in, as FixTask.ticket_ref `<name>:<key>`: the
+ * worker reads the ticket there itself, so its text never passes through the control plane.
+ * Its token is kept as a forge's: named here, read anew at each request, never logged.
+ */
+const tracker = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(REPO_ALIAS_PATTERN, 'expected a name matching ^[a-z0-9][a-z0-9._-]{0,62}$')
+      .describe('The tracker as ticket references name it: the part before the colon of <name>:<key>.'),
+    type: z.enum(['jira', 'gitlab']).describe('jira (Jira Data Center or Server, REST API 2) or gitlab (GitLab issues, REST API v4).'),
+    apiUrl: restApiUrl("expected the http(s) URL of the tracker, such as https://jira.corp.example or https://gitlab.corp.example/api/v4").describe(
+      'Jira: its base URL, https://HOST or with its context path, https://HOST/jira (the REST API is under /rest/api/2). GitLab: the REST API root, https://HOST/api/v4.',
+    ),
+    project: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$|^\d{1,12}$/, 'expected group/…/name or a numeric project id')
+      .optional()
+      .describe('GitLab only, and required there: the project whose issues the keys name, by full path (group/subgroup/name) or numeric id; a key is then the issue\'s number (iid), such as 42. A Jira key names its own project (PROJ-123).'),
+    tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'expected an environment variable name').optional().describe('Environment variable holding the API token (exactly one of tokenEnv, tokenFile).'),
+    tokenFile: z.string().min(1, 'expected a file path').optional().describe('File holding the API token, read at each request (exactly one of tokenEnv, tokenFile). Relative to this file; keep it 0600.'),
+    caFile: z.string().min(1, 'expected a file path').optional().describe("PEM CA certificate(s) the tracker's HTTPS certificate is verified against (a private CA). Default: the system's CAs. Relative to this file."),
+    timeout: duration('30s', 'Per-request timeout to the tracker API'),
+    comment: z.boolean().default(false).describe("Post the merge request's link on the ticket once the worker opened or updated it (default false)."),
+  })
+  .superRefine((entry, ctx) => {
+    requireOneTokenSource(entry, ctx);
+    if (entry.type === 'gitlab' && entry.project === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['project'], message: 'expected the GitLab project whose issues the keys name (group/name or a numeric id)' });
+    }
+    if (entry.type === 'jira' && entry.project !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['project'], message: 'expected no project for a jira tracker (a Jira key names its own project)' });
     }
   });
 
@@ -295,6 +343,18 @@ export const workerConfigSchema = z
       allowedHosts: z.array(z.string().min(1)).default([]).describe('Extra host names counted as local besides loopback and private addresses (default []).'),
     }),
     repositories: z.array(repository).default([]).describe('The local catalog: alias → URLs. Aliases must be unique (default []).'),
+    trackers: z
+      .array(tracker)
+      .max(MAX_TRACKERS, `expected at most ${MAX_TRACKERS} trackers`)
+      .default([])
+      .superRefine((trackers, ctx) => {
+        const seen = new Set<string>();
+        trackers.forEach((entry, index) => {
+          if (seen.has(entry.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: 'expected a unique name (this one appears twice)' });
+          seen.add(entry.name);
+        });
+      })
+      .describe(`The issue trackers jobs may name their ticket in, as <name>:<key>; the worker reads the ticket there, inside the network. Names must be unique (at most ${MAX_TRACKERS}, default []).`),
     sandbox: z
       .strictObject({
         mode: z
@@ -422,9 +482,21 @@ export const workerConfigSchema = z
         retryBudget: boundedDuration('0ms', '30m')
           .prefault('2m')
           .describe("How long one delivery may spend waiting between those retries, a forge's Retry-After included; past it the job fails and the change stays in the outbox (default 2m)."),
+        watch: z
+          .strictObject({
+            interval: boundedDuration('1s', '24h').prefault('10m').describe('How often each watched merge request is read from its forge (default 10m, from 1s to 24h).'),
+            revertWindow: boundedDuration('1m', '8760h')
+              .prefault('336h')
+              .describe('After a merge, how long a revert on the target branch still counts; the outcome is final after it (default 336h, 14 days).'),
+            maxAge: boundedDuration('1h', '8760h')
+              .prefault('720h')
+              .describe('How long a request still open is watched, and how long an ended watch is kept (default 720h, 30 days).'),
+          })
+          .prefault({})
+          .describe('What became of each merge request the worker opened: states, counts and durations sent upstream at the metadata level in force, never a name or a link.'),
       })
       .prefault({})
-      .describe('How changes reach the customer: the delivery outbox and the retries of forge requests.'),
+      .describe('How changes reach the customer: the delivery outbox, the retries of forge requests, and the watch of what became of each merge request.'),
     health: z
       .strictObject({
         host: z.string().min(1).default('127.0.0.1').describe('Health listener address (default 127.0.0.1).'),

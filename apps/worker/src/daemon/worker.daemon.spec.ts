@@ -12,6 +12,7 @@ import { CentralPolicyStore, POLICY_BUNDLE_FILE } from '../policy/central-policy
 import { localJobPolicy } from '../policy/local-job-policy.mock';
 import { PolicyBundleHandler } from '../policy/policy-bundle.handler';
 import { WorkerPolicy } from '../policy/worker-policy';
+import type { OutcomeChannel } from '../delivery/watch/delivery.watcher';
 import { CapturedLog } from './captured-log.mock';
 import { DAEMON_EXIT_CODES, type DaemonExit } from './daemon.exit';
 import { FakeGateway, FakeOutboundGate } from './fake-gateway.mock';
@@ -20,7 +21,7 @@ import { ManualClock, settle } from './manual-clock.mock';
 import type { CheckResult } from './readiness.checks';
 import { REFUSAL_BUDGET } from './instruction.admission';
 import { IDENTITY_REFUSAL_LIMIT } from './session.loop';
-import { WorkerDaemon } from './worker.daemon';
+import { WorkerDaemon, type WorkerDaemonDependencies } from './worker.daemon';
 
 /** The documented defaults, from the config schema itself rather than a copy of them. */
 const LIMITS: WorkerConfig['limits'] = workerConfigSchema.shape.limits.parse(undefined);
@@ -66,7 +67,7 @@ describe('WorkerDaemon in process, against a fake control plane at the stream se
   let exit: DaemonExit | undefined;
   let stateDir: string;
 
-  const start = (concurrency = 2) => {
+  const start = (concurrency = 2, deliveryWatcher?: WorkerDaemonDependencies['deliveryWatcher']) => {
     const envelope = { trustedKeys: new Map([[signingKey.keyId, signingKey.publicKey]]), workerId, tenantId, clock: () => clock.now(), maxClockSkewMs: 30_000, maxValidityWindowMs: 3_600_000 };
     const bundleVerifier = new PolicyBundleVerifier(envelope);
     const bundles = CentralPolicyStore.open(join(stateDir, POLICY_BUNDLE_FILE), bundleVerifier);
@@ -85,6 +86,7 @@ describe('WorkerDaemon in process, against a fake control plane at the stream se
       attempts: { has: (jobId, attempt) => attempts.has(`${jobId}-${attempt}`), record: (jobId, attempt) => void attempts.add(`${jobId}-${attempt}`) },
       jobs: runner,
       readiness: () => Promise.resolve(readiness),
+      deliveryWatcher,
       logger: log.logger,
       clock,
       random: () => 0.5,
@@ -376,6 +378,37 @@ describe('WorkerDaemon in process, against a fake control plane at the stream se
     expect(outbox.results.get(`${running}-1`)?.failureCode).toBe(FailureCode.WORKER_SHUTDOWN);
     expect(log.events('fatal')).toHaveLength(1);
     expect(daemon.health().state).toBe('FAILED');
+  });
+
+  it('runs the delivery watcher on its stream until it stops, and tells it of every Welcome', async () => {
+    const outcome = { deliveryJobId: randomUUID(), state: 'MERGE_REQUEST_STATE_OPEN', humanCommits: 0, reverted: false, firstReviewAfterS: 0, reviewRounds: 0, mergedAfterS: 0, final: false, metadataLevel: 'METADATA_LEVEL_MINIMAL' } as const;
+    let stopped: AbortSignal | undefined;
+    let channel: OutcomeChannel | undefined;
+    let welcomes = 0;
+    start(2, {
+      run: (on, signal) => {
+        [channel, stopped] = [on, signal];
+        return Promise.resolve();
+      },
+      // As the watcher does after a Welcome: send what may not have arrived.
+      welcomed: () => {
+        welcomes += 1;
+        channel?.send({ frame: 'deliveryOutcome', deliveryOutcome: outcome });
+      },
+    });
+    await ready();
+    expect(welcomes).toBe(1);
+    expect(gateway.sent('deliveryOutcome')).toEqual([outcome]);
+
+    gateway.current.finish();
+    await clock.advance(125);
+    expect(welcomes).toBe(2);
+    expect(gateway.sent('deliveryOutcome')).toEqual([outcome, outcome]);
+    expect(stopped?.aborted).toBe(false);
+
+    daemon.requestShutdown('SIGTERM');
+    await settle();
+    expect(stopped?.aborted).toBe(true);
   });
 
   it('publishes on /healthz when it was last welcomed and when a heartbeat last left', async () => {

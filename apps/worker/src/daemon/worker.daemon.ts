@@ -2,6 +2,7 @@ import { PolicyAckStatus, type PolicyAck__Output, type SignedInstruction__Output
 import type { WorkerConfig } from '../config/worker-config.loader';
 import type { ConnectStreamOpener } from '../gateway/gateway.session';
 import type { OutboundGate } from '../gateway/outbound.gate';
+import type { DeliveryWatcher } from '../delivery/watch/delivery.watcher';
 import type { HealthSnapshot } from '../health/health.server';
 import type { WorkerIdentity } from '../identity/worker-identity.store';
 import type { AttemptLedger } from '../instructions/attempt-ledger';
@@ -43,6 +44,8 @@ export interface WorkerDaemonDependencies {
   readonly attempts: Pick<AttemptLedger, 'has' | 'record'>;
   readonly jobs: Pick<JobRunner, 'run'>;
   readonly readiness: () => Promise<CheckResult[]>;
+  /** Watches what became of delivered merge requests, sending on the daemon's stream while it runs. */
+  readonly deliveryWatcher?: Pick<DeliveryWatcher, 'run' | 'welcomed'>;
   readonly logger: Logger;
   /** Wall clock, monotonic clock and timers; the process's own unless a test drives time. */
   readonly clock?: DaemonClock;
@@ -172,6 +175,8 @@ export class WorkerDaemon {
   async run(): Promise<DaemonExit> {
     this.becomeReady().catch((error: unknown) => this.shutdown.fail(error));
     this.session.run().catch((error: unknown) => this.shutdown.fail(error));
+    // What became of past deliveries is a report, not the daemon's work: a watcher that breaks is logged, and jobs go on.
+    this.deps.deliveryWatcher?.run(this.session, this.stopping.signal).catch((error: unknown) => this.deps.logger.error('delivery-watch-stopped', { error: error as Error }));
     return this.exited;
   }
 
@@ -216,6 +221,7 @@ export class WorkerDaemon {
       this.deps.logger.info('result-resent', { jobId: result.attempt?.jobId, attempt: result.attempt?.attempt });
       this.session.send({ frame: 'result', result });
     }
+    this.deps.deliveryWatcher?.welcomed();
     this.announceIfReady();
   }
 

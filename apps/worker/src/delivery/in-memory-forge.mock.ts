@@ -1,5 +1,4 @@
-import { ForgeError, type MergeRequest, type MergeRequestDraft } from './forge/forge-client';
-import type { ClosableForgeClient } from './forge/forge-client';
+import { ForgeError, type MergeRequest, type MergeRequestDraft, type MergeRequestPublishing } from './forge/forge-client';
 
 /** A merge request the in-memory forge holds, with the draft it was last given. */
 export interface HeldMergeRequest extends MergeRequest {
@@ -17,7 +16,7 @@ type Interception = ForgeError | ((forge: InMemoryForge) => void);
  * makes the next call of a method fail with a ForgeError, or lets something happen on the
  * forge just before it, such as another delivery opening the request.
  */
-export class InMemoryForge implements ClosableForgeClient {
+export class InMemoryForge implements MergeRequestPublishing {
   readonly requests: HeldMergeRequest[] = [];
   /** Every call, in order, by method name. */
   readonly calls: ForgeMethod[] = [];

@@ -1,7 +1,7 @@
 import { FailureCode } from '@airlock/protocol';
 import { JobPhaseFailedError } from '../jobs/job-phase-failed.error';
 import type { FailureCodeName } from '../jobs/job-result.builder';
-import { type ForgeClient, ForgeError, type ForgeFailure, type MergeRequest, type MergeRequestDraft } from './forge/forge-client';
+import { ForgeError, type ForgeFailure, type MergeRequest, type MergeRequestDraft, type MergeRequestPublishing } from './forge/forge-client';
 
 /** What the forge holds after a delivery: the branch's request, opened now or updated. */
 export interface PublishedMergeRequest {
@@ -45,7 +45,7 @@ export function forgeFailureCode(failure: ForgeFailure): FailureCodeName {
  * MergeRequestNotPublishedError with the code for its kind; its message, which may name the
  * forge's host and project, stays in the local log.
  */
-export async function publishMergeRequest(forge: ForgeClient, draft: MergeRequestDraft, signal: AbortSignal): Promise<PublishedMergeRequest> {
+export async function publishMergeRequest(forge: MergeRequestPublishing, draft: MergeRequestDraft, signal: AbortSignal): Promise<PublishedMergeRequest> {
   let existing: MergeRequest | undefined;
   try {
     existing = await forge.findOpen(draft.sourceBranch, signal);

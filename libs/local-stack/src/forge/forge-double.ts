@@ -1,9 +1,42 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** The forges the double speaks for. Forgejo speaks Gitea's API. */
 export type ForgeFlavour = 'gitlab' | 'github' | 'gitea';
+
+/**
+ * The issue trackers the double speaks for besides the forges (whose issues GitLab's own API
+ * serves). Kept apart from ForgeFlavour, which names forges that host git repositories.
+ */
+export type TrackerFlavour = 'jira';
+
+/** A comment on an issue (a Jira comment, a GitLab note). */
+export interface StoredIssueComment {
+  /** Numbered across the double, from 1. */
+  readonly id: number;
+  /** The user whose token posted it. */
+  readonly author: string;
+  readonly body: string;
+  readonly createdAt: string;
+}
+
+/** An issue (a ticket) the double holds, in one shape for Jira and GitLab. */
+export interface StoredIssue {
+  /** Numbered across the double, from 1: Jira's issue id, GitLab's forge-wide `id`. */
+  readonly id: number;
+  /** Jira's project key (`PROJ`), GitLab's project path. */
+  readonly project: string;
+  /** Jira's issue key (`PROJ-123`), GitLab's issue number within its project (`iid`, as text). */
+  readonly key: string;
+  title: string;
+  /** null: none written (Jira answers null; GitLab too). */
+  description: string | null;
+  readonly comments: StoredIssueComment[];
+}
 
 /** A merge (pull) request the double holds, in one shape for every flavour. */
 export interface StoredMergeRequest {
@@ -26,6 +59,35 @@ export interface StoredMergeRequest {
   updatedAt: string;
   mergedAt: string | null;
   closedAt: string | null;
+  /** The merge commit `mergeRequestMerged` made on the target branch; absent until then. */
+  mergeCommitSha?: string;
+}
+
+/** What a person's review said, in one shape for every flavour; each flavour's routes answer it in its own words. */
+export type StoredReviewKind = 'approved' | 'changes-requested' | 'commented';
+
+/** A review of a request, added by a test with `ForgeState.addReview`. */
+export interface StoredReview {
+  /** Numbered across the forge, from 1. */
+  readonly id: number;
+  readonly project: string;
+  /** The request's number within its project. */
+  readonly number: number;
+  readonly author: string;
+  readonly kind: StoredReviewKind;
+  readonly at: string;
+  readonly body: string;
+}
+
+/** A commit of a request, read from the project's bare repository. */
+export interface StoredCommit {
+  readonly sha: string;
+  readonly authorName: string;
+  readonly authorEmail: string;
+  readonly authoredAt: string;
+  readonly committedAt: string;
+  /** The full message, trailers included. */
+  readonly message: string;
 }
 
 /** A request the double answered, for tests to assert the exact routes and headers a client used. */
@@ -76,7 +138,7 @@ export interface ForgeRoute {
 
 /** One flavour's API: its prefix, how it reads a token, how it refuses one, and its routes. */
 export interface ForgeApi {
-  readonly flavour: ForgeFlavour;
+  readonly flavour: ForgeFlavour | TrackerFlavour;
   /** `/api/v4` (GitLab), `/api/v3` (GitHub Enterprise Server), `/api/v1` (Gitea). */
   readonly prefix: string;
   /** The token the request carries in this forge's own header scheme, or undefined. */
@@ -108,6 +170,8 @@ export interface ForgeStateOptions {
  */
 export class ForgeState {
   readonly mergeRequests: StoredMergeRequest[] = [];
+  /** Reviews added with `addReview`, in the order they were added. */
+  readonly reviews: StoredReview[] = [];
   readonly users: string[];
   readonly labels: string[];
   readonly defaultPageSize: number;
@@ -193,7 +257,115 @@ export class ForgeState {
   touch(mr: StoredMergeRequest): void {
     mr.updatedAt = new Date().toISOString();
   }
+
+  /** Issues (tickets), for the trackers' routes: Jira's, and GitLab's issues. Tests add them with `addIssue`. */
+  readonly issues: StoredIssue[] = [];
+  private nextIssueId = 1;
+  private nextCommentId = 1;
+
+  /** Stores an issue under `key` in `project`, without comments. */
+  addIssue(fields: Pick<StoredIssue, 'project' | 'key' | 'title' | 'description'>): StoredIssue {
+    const issue: StoredIssue = { ...fields, id: this.nextIssueId++, comments: [] };
+    this.issues.push(issue);
+    return issue;
+  }
+
+  /** The issue of `project` under `key`, if any. */
+  issue(project: string, key: string): StoredIssue | undefined {
+    return this.issues.find((issue) => issue.project === project && issue.key === key);
+  }
+
+  /** Adds a comment by `author` to `issue`, as posted now. */
+  addIssueComment(issue: StoredIssue, author: string, body: string): StoredIssueComment {
+    const comment: StoredIssueComment = { id: this.nextCommentId++, author, body, createdAt: new Date().toISOString() };
+    issue.comments.push(comment);
+    return comment;
+  }
+
+  // What people do on the forge, for tests: merge, close and review a request. Each changes
+  // the state (and, for a merge, the bare repository) as the forge itself would.
+
+  /**
+   * The request's commits, newest first, as `git log <target>..<source>` lists them in the
+   * bare repository with their full messages. Once merged, those between the merge commit's
+   * two parents: the forges keep listing what was merged after the target moved on.
+   */
+  mergeRequestCommits(mr: StoredMergeRequest): StoredCommit[] {
+    const gitDir = this.gitDirOf(mr.project);
+    const range = mr.mergeCommitSha === undefined ? `refs/heads/${mr.targetBranch}..refs/heads/${mr.sourceBranch}` : `${mr.mergeCommitSha}^1..${mr.mergeCommitSha}^2`;
+    // Fields end with NUL and commits with RS (0x1e), which no message field holds.
+    const log = execFileSync('git', ['--git-dir', gitDir, 'log', '--format=%H%x00%an%x00%ae%x00%aI%x00%cI%x00%B%x1e', range, '--'], { encoding: 'utf8' });
+    return log
+      .split('\x1e')
+      .map((entry) => entry.replace(/^\n/, ''))
+      .filter((entry) => entry !== '')
+      .map((entry) => {
+        const [sha = '', authorName = '', authorEmail = '', authoredAt = '', committedAt = '', message = ''] = entry.split('\0');
+        return { sha, authorName, authorEmail, authoredAt: new Date(authoredAt).toISOString(), committedAt: new Date(committedAt).toISOString(), message };
+      });
+  }
+
+  /** The request's reviews, oldest first. */
+  reviewsOf(mr: StoredMergeRequest): StoredReview[] {
+    return this.reviews.filter((review) => review.project === mr.project && review.number === mr.number);
+  }
+
+  /**
+   * Merges an open request as a person would press Merge: the source branch is really merged
+   * into the target in the bare repository (a temporary clone, `git merge --no-ff`, a push),
+   * and the request becomes `merged` at `at` (now by default) with that merge commit.
+   */
+  mergeRequestMerged(project: string, number: number, options: { readonly at?: string } = {}): StoredMergeRequest {
+    const mr = this.openRequestNumbered(project, number);
+    const work = mkdtempSync(join(tmpdir(), 'airlock-forge-merge-'));
+    try {
+      const git = (...args: string[]) => execFileSync('git', args, { cwd: work, encoding: 'utf8', env: { ...process.env, ...MERGER_IDENTITY } }).trim();
+      git('clone', '--quiet', '--branch', mr.targetBranch, '--', this.gitDirOf(project), '.');
+      git('merge', '--no-ff', '--quiet', '-m', `Merge branch '${mr.sourceBranch}' into '${mr.targetBranch}'`, `refs/remotes/origin/${mr.sourceBranch}`);
+      mr.mergeCommitSha = git('rev-parse', '--verify', 'HEAD^{commit}');
+      git('push', '--quiet', 'origin', `HEAD:refs/heads/${mr.targetBranch}`);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    mr.state = 'merged';
+    mr.mergedAt = options.at ?? new Date().toISOString();
+    this.touch(mr);
+    return mr;
+  }
+
+  /** Closes an open request without merging it, at `at` (now by default). */
+  closeMergeRequest(project: string, number: number, options: { readonly at?: string } = {}): StoredMergeRequest {
+    const mr = this.openRequestNumbered(project, number);
+    mr.state = 'closed';
+    mr.closedAt = options.at ?? new Date().toISOString();
+    this.touch(mr);
+    return mr;
+  }
+
+  /** A review by `author`, a user the forge knows, at `at` (now by default). */
+  addReview(project: string, number: number, review: { readonly author: string; readonly kind: StoredReviewKind; readonly at?: string; readonly body?: string }): StoredReview {
+    if (this.mergeRequest(project, number) === undefined) throw new Error(`the forge double has no request ${number} in ${project}`);
+    if (!this.users.includes(review.author)) throw new Error(`the forge double knows no user ${review.author}`);
+    const stored: StoredReview = { id: this.reviews.length + 1, project, number, author: review.author, kind: review.kind, at: review.at ?? new Date().toISOString(), body: review.body ?? '' };
+    this.reviews.push(stored);
+    return stored;
+  }
+
+  private openRequestNumbered(project: string, number: number): StoredMergeRequest {
+    const mr = this.mergeRequest(project, number);
+    if (mr === undefined || mr.state !== 'open') throw new Error(`the forge double has no open request ${number} in ${project}`);
+    return mr;
+  }
+
+  private gitDirOf(project: string): string {
+    const gitDir = this.options.projects[project];
+    if (gitDir === undefined) throw new Error(`the forge double has no project ${project}`);
+    return gitDir;
+  }
 }
+
+/** Who merge commits made by the double are by: the forge itself, as GitLab's and Gitea's own merges are. */
+const MERGER_IDENTITY = { GIT_AUTHOR_NAME: 'Forge Double', GIT_AUTHOR_EMAIL: 'forge@localhost', GIT_COMMITTER_NAME: 'Forge Double', GIT_COMMITTER_EMAIL: 'forge@localhost' };
 
 /**
  * One page of `items` as the forges page: `page` (1-based) and the page size parameter the
@@ -249,7 +421,7 @@ export function headOf(head: string, project: string): { readonly owner: string;
 
 /** A running forge double. */
 export interface ForgeDouble {
-  readonly flavour: ForgeFlavour;
+  readonly flavour: ForgeFlavour | TrackerFlavour;
   /** The REST API root the worker is configured with, e.g. `http://127.0.0.1:PORT/api/v4`. */
   readonly apiUrl: string;
   readonly origin: string;

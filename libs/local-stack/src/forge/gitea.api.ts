@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type ForgeApi, type ForgeRouteAnswer, type ForgeRouteContext, type ForgeState, headOf, objectBody, ownerOf, paginate, type StoredMergeRequest, timestampToSecond } from './forge-double';
+import { type ForgeApi, type ForgeRouteAnswer, type ForgeRouteContext, type ForgeState, headOf, objectBody, ownerOf, paginate, type StoredMergeRequest, type StoredReviewKind, timestampToSecond } from './forge-double';
 
 /** Gitea 1.22's API reference (one Swagger page; Forgejo serves the same API), which every route below follows. */
 const API_REFERENCE = 'https://docs.gitea.com/api/1.22/';
@@ -12,6 +12,9 @@ export const GITEA_DOCS = {
   editPull: `${API_REFERENCE}#tag/repository/operation/repoEditPullRequest`,
   requestReviewers: `${API_REFERENCE}#tag/repository/operation/repoCreatePullReviewRequests`,
   listLabels: `${API_REFERENCE}#tag/issue/operation/issueListLabels`,
+  currentUser: `${API_REFERENCE}#tag/user/operation/userGetCurrent`,
+  pullCommits: `${API_REFERENCE}#tag/repository/operation/repoGetPullRequestCommits`,
+  listPullReviews: `${API_REFERENCE}#tag/repository/operation/repoListPullReviews`,
   /** Authentication (`Authorization: token …`) and pagination (`Link`, `X-Total-Count`). */
   apiUsage: 'https://docs.gitea.com/1.22/development/api-usage',
   forgejoApiUsage: 'https://forgejo.org/docs/latest/user/api-usage/',
@@ -82,6 +85,24 @@ export const giteaApi: ForgeApi = {
       pattern: new RegExp(`^${REPO}/labels$`),
       docs: GITEA_DOCS.listLabels,
       handle: (context) => inRepository(context, (project) => listLabels(context, project)),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/user$/,
+      docs: GITEA_DOCS.currentUser,
+      handle: (context) => ({ status: 200, body: userJson(context, context.user) }),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${REPO}/pulls/(\\d+)/commits$`),
+      docs: GITEA_DOCS.pullCommits,
+      handle: (context) => withPull(context, (pull) => listCommits(context, pull)),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${REPO}/pulls/(\\d+)/reviews$`),
+      docs: GITEA_DOCS.listPullReviews,
+      handle: (context) => withPull(context, (pull) => listReviews(context, pull)),
     },
   ],
 };
@@ -366,7 +387,7 @@ function pullJson(pull: StoredMergeRequest, context: ForgeRouteContext): GiteaJs
     mergeable: pull.state === 'open',
     merged: pull.state === 'merged',
     merged_at: timestampToSecond(pull.mergedAt),
-    merge_commit_sha: null,
+    merge_commit_sha: pull.mergeCommitSha ?? null,
     merged_by: null,
     allow_maintainer_edit: false,
     base: branch(pull.targetBranch),
@@ -374,7 +395,8 @@ function pullJson(pull: StoredMergeRequest, context: ForgeRouteContext): GiteaJs
     due_date: null,
     created_at: timestampToSecond(pull.createdAt),
     updated_at: timestampToSecond(pull.updatedAt),
-    closed_at: timestampToSecond(pull.closedAt),
+    // A merged pull request's issue is closed too, at the moment it was merged.
+    closed_at: timestampToSecond(pull.closedAt ?? pull.mergedAt),
     pin_order: 0,
   };
 }
@@ -398,4 +420,40 @@ function reviewJson(id: number, reviewer: string, pull: StoredMergeRequest, cont
     html_url: `${htmlUrl}#issuecomment-${id}`,
     pull_request_url: htmlUrl,
   };
+}
+
+/**
+ * The pull request's commits, newest first as `git log` gives them to Gitea, paged with
+ * `page` and `limit`. `verification` and `files` (both on by default) only add fields the
+ * double leaves out, since they cost Gitea work its callers may skip.
+ */
+function listCommits(context: ForgeRouteContext, pull: StoredMergeRequest): ForgeRouteAnswer {
+  const commits = context.state.mergeRequestCommits(pull).map((commit) => {
+    const apiUrl = `${context.origin}${PREFIX}${repositoryPath(pull.project)}/git/commits/${commit.sha}`;
+    const person = (date: string) => ({ name: commit.authorName, email: commit.authorEmail, date: timestampToSecond(date) });
+    return {
+      url: apiUrl,
+      sha: commit.sha,
+      created: timestampToSecond(commit.committedAt),
+      html_url: `${context.origin}/${pull.project}/commit/${commit.sha}`,
+      commit: { url: apiUrl, author: person(commit.authoredAt), committer: person(commit.committedAt), message: commit.message },
+      author: null,
+      committer: null,
+      parents: [],
+    };
+  });
+  const page = paginate(commits, context, giteaApi, `${repositoryPath(pull.project)}/pulls/${pull.number}/commits`);
+  return { status: 200, body: page.body, headers: page.headers };
+}
+
+const REVIEW_STATES: Readonly<Record<StoredReviewKind, string>> = { approved: 'APPROVED', 'changes-requested': 'REQUEST_CHANGES', commented: 'COMMENT' };
+
+/** The pull request's submitted reviews, oldest first, paged. */
+function listReviews(context: ForgeRouteContext, pull: StoredMergeRequest): ForgeRouteAnswer {
+  const reviews = context.state.reviewsOf(pull).map((review) => {
+    const at = timestampToSecond(review.at);
+    return { ...reviewJson(review.id, review.author, pull, context), state: REVIEW_STATES[review.kind], body: review.body, submitted_at: at, updated_at: at };
+  });
+  const page = paginate(reviews, context, giteaApi, `${repositoryPath(pull.project)}/pulls/${pull.number}/reviews`);
+  return { status: 200, body: page.body, headers: page.headers };
 }

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type ForgeApi, type ForgeRouteAnswer, type ForgeRouteContext, type ForgeState, headOf, objectBody, ownerOf, paginate, type StoredMergeRequest, timestampToSecond } from './forge-double';
+import { type ForgeApi, type ForgeRouteAnswer, type ForgeRouteContext, type ForgeState, headOf, objectBody, ownerOf, paginate, type StoredMergeRequest, type StoredReviewKind, timestampToSecond } from './forge-double';
 
 /** GitHub Enterprise Server 3.14's REST documentation, which every route below follows. */
 const DOCS_ROOT = 'https://docs.github.com/en/enterprise-server@3.14/rest';
@@ -15,6 +15,9 @@ export const GITHUB_DOCS = {
   pagination: `${DOCS_ROOT}/using-the-rest-api/using-pagination-in-the-rest-api`,
   rateLimits: `${DOCS_ROOT}/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit`,
   troubleshooting: `${DOCS_ROOT}/using-the-rest-api/troubleshooting-the-rest-api`,
+  authenticatedUser: `${DOCS_ROOT}/users/users#get-the-authenticated-user`,
+  listPullCommits: `${DOCS_ROOT}/pulls/pulls#list-commits-on-a-pull-request`,
+  listPullReviews: `${DOCS_ROOT}/pulls/reviews#list-reviews-for-a-pull-request`,
 } as const;
 
 const PREFIX = '/api/v3';
@@ -73,6 +76,24 @@ export const githubApi: ForgeApi = {
       pattern: new RegExp(`^${REPO}/pulls/(\\d+)/requested_reviewers$`),
       docs: GITHUB_DOCS.requestReviewers,
       handle: (context) => withPull(context, GITHUB_DOCS.requestReviewers, (pull) => requestReviewers(context, pull)),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/user$/,
+      docs: GITHUB_DOCS.authenticatedUser,
+      handle: (context) => ({ status: 200, body: { login: context.user, id: context.state.userId(context.user), type: 'User', site_admin: false, html_url: `${context.origin}/${context.user}` } }),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${REPO}/pulls/(\\d+)/commits$`),
+      docs: GITHUB_DOCS.listPullCommits,
+      handle: (context) => withPull(context, GITHUB_DOCS.listPullCommits, (pull) => listCommits(context, pull)),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${REPO}/pulls/(\\d+)/reviews$`),
+      docs: GITHUB_DOCS.listPullReviews,
+      handle: (context) => withPull(context, GITHUB_DOCS.listPullReviews, (pull) => listReviews(context, pull)),
     },
   ],
 };
@@ -286,11 +307,60 @@ function pullJson(pull: StoredMergeRequest, context: ForgeRouteContext, { single
     requested_teams: [],
     created_at: timestampToSecond(pull.createdAt),
     updated_at: timestampToSecond(pull.updatedAt),
-    closed_at: timestampToSecond(pull.closedAt),
+    // A merged pull request is closed too, at the moment it was merged.
+    closed_at: timestampToSecond(pull.closedAt ?? pull.mergedAt),
     merged_at: timestampToSecond(pull.mergedAt),
+    merge_commit_sha: pull.mergeCommitSha ?? null,
     draft: pull.draft,
     head: branch(pull.sourceBranch),
     base: branch(pull.targetBranch),
   };
   return single ? { ...json, merged: pull.state === 'merged', mergeable: null, merged_by: null } : json;
+}
+
+/** GitHub lists at most this many commits of a pull request, however many pages are asked for. */
+const MAX_PULL_COMMITS = 250;
+
+/** The pull request's commits, oldest first as GitHub lists them, at most 250, paged. */
+function listCommits(context: ForgeRouteContext, pull: StoredMergeRequest): ForgeRouteAnswer {
+  const commits = context.state
+    .mergeRequestCommits(pull)
+    .reverse()
+    .slice(0, MAX_PULL_COMMITS)
+    .map((commit) => ({
+      sha: commit.sha,
+      commit: {
+        author: { name: commit.authorName, email: commit.authorEmail, date: timestampToSecond(commit.authoredAt) },
+        committer: { name: commit.authorName, email: commit.authorEmail, date: timestampToSecond(commit.committedAt) },
+        message: commit.message,
+        comment_count: 0,
+      },
+      url: `${context.origin}${PREFIX}/repos/${pull.project}/commits/${commit.sha}`,
+      html_url: `${context.origin}/${pull.project}/commit/${commit.sha}`,
+      author: null,
+      committer: null,
+      parents: [],
+    }));
+  const page = paginate(commits, context, githubApi, `/repos/${pull.project}/pulls/${pull.number}/commits`);
+  return { status: 200, body: page.body, headers: page.headers };
+}
+
+const REVIEW_STATES: Readonly<Record<StoredReviewKind, string>> = { approved: 'APPROVED', 'changes-requested': 'CHANGES_REQUESTED', commented: 'COMMENTED' };
+
+/** The pull request's submitted reviews, oldest first, paged. */
+function listReviews(context: ForgeRouteContext, pull: StoredMergeRequest): ForgeRouteAnswer {
+  const htmlUrl = `${context.origin}/${pull.project}/pull/${pull.number}`;
+  const reviews = context.state.reviewsOf(pull).map((review) => ({
+    id: review.id,
+    user: { login: review.author, id: context.state.userId(review.author), type: 'User' },
+    body: review.body,
+    state: REVIEW_STATES[review.kind],
+    html_url: `${htmlUrl}#pullrequestreview-${review.id}`,
+    pull_request_url: apiUrlOf(context, pull),
+    author_association: 'COLLABORATOR',
+    submitted_at: timestampToSecond(review.at),
+    commit_id: context.state.branchHead(pull.project, pull.sourceBranch) ?? null,
+  }));
+  const page = paginate(reviews, context, githubApi, `/repos/${pull.project}/pulls/${pull.number}/reviews`);
+  return { status: 200, body: page.body, headers: page.headers };
 }

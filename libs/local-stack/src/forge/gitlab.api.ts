@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type ForgeApi, type ForgeRouteAnswer, type ForgeRouteContext, type ForgeState, objectBody, paginate, type StoredMergeRequest } from './forge-double';
+import { type ForgeApi, type ForgeRouteAnswer, type ForgeRouteContext, type ForgeState, objectBody, paginate, type StoredIssue, type StoredMergeRequest, type StoredReview } from './forge-double';
 
 /** GitLab's REST API v4 documentation, which every route and answer below follows. */
 export const GITLAB_DOCS = {
@@ -9,11 +9,17 @@ export const GITLAB_DOCS = {
   updateMergeRequest: 'https://docs.gitlab.com/api/merge_requests/#update-mr',
   drafts: 'https://docs.gitlab.com/user/project/merge_requests/drafts/#mark-merge-requests-as-drafts',
   listUsers: 'https://docs.gitlab.com/api/users/#list-users',
+  singleProjectIssue: 'https://docs.gitlab.com/api/issues/#single-project-issue',
+  createIssueNote: 'https://docs.gitlab.com/api/notes/#create-new-issue-note',
   authentication: 'https://docs.gitlab.com/api/rest/authentication/#personalprojectgroup-access-tokens',
   pagination: 'https://docs.gitlab.com/api/rest/#pagination-link-header',
   paginationHeaders: 'https://docs.gitlab.com/api/rest/#other-pagination-headers',
   statusCodes: 'https://docs.gitlab.com/api/rest/troubleshooting/#status-codes',
   rateLimitHeaders: 'https://docs.gitlab.com/administration/settings/user_and_ip_rate_limits/#response-headers',
+  currentUser: 'https://docs.gitlab.com/api/users/#retrieve-the-current-user',
+  mergeRequestCommits: 'https://docs.gitlab.com/api/merge_requests/#get-single-mr-commits',
+  mergeRequestNotes: 'https://docs.gitlab.com/api/notes/#list-all-merge-request-notes',
+  mergeRequestApprovals: 'https://docs.gitlab.com/api/merge_request_approvals/#retrieve-approval-state-for-a-merge-request',
 } as const;
 
 /** A project as the path names it: its numeric id or its URL-encoded full path (`group%2Fsub%2Fname`). */
@@ -91,6 +97,42 @@ export const gitlabApi: ForgeApi = {
       pattern: /^\/users$/,
       docs: GITLAB_DOCS.listUsers,
       handle: listUsers,
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${PROJECT}/issues/(\\d+)$`),
+      docs: GITLAB_DOCS.singleProjectIssue,
+      handle: (context) => withIssue(context, (issue) => ({ status: 200, body: issueJson(issue, context) })),
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^${PROJECT}/issues/(\\d+)/notes$`),
+      docs: GITLAB_DOCS.createIssueNote,
+      handle: (context) => withIssue(context, (issue) => createIssueNote(context, issue)),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/user$/,
+      docs: GITLAB_DOCS.currentUser,
+      handle: (context) => ({ status: 200, body: userJson(context, context.user) }),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${PROJECT}/merge_requests/(\\d+)/commits$`),
+      docs: GITLAB_DOCS.mergeRequestCommits,
+      handle: (context) => withMergeRequest(context, (mr) => listCommits(context, mr)),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${PROJECT}/merge_requests/(\\d+)/notes$`),
+      docs: GITLAB_DOCS.mergeRequestNotes,
+      handle: (context) => withMergeRequest(context, (mr) => listNotes(context, mr)),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${PROJECT}/merge_requests/(\\d+)/approvals$`),
+      docs: GITLAB_DOCS.mergeRequestApprovals,
+      handle: (context) => withMergeRequest(context, (mr) => ({ status: 200, body: approvalsJson(context, mr) })),
     },
   ],
 };
@@ -272,6 +314,65 @@ function listUsers(context: ForgeRouteContext): ForgeRouteAnswer {
   return { status: 200, body: page.body.map((user) => userJson(context, user)), headers: page.headers };
 }
 
+/** An issue of the project by its number (`iid`); GitLab answers an unknown one as it does an unknown merge request. */
+function withIssue(context: ForgeRouteContext, handle: (issue: StoredIssue) => ForgeRouteAnswer): ForgeRouteAnswer {
+  return inProject(context, (project) => {
+    const issue = context.state.issue(project, String(Number(context.params[1])));
+    return issue === undefined ? { status: 404, body: { message: '404 Not found' } } : handle(issue);
+  });
+}
+
+/** `POST …/issues/:iid/notes` with `body`: 201 and the note. A missing or mistyped body is Grape's 400 `error`; a blank one the model's, by field. */
+function createIssueNote(context: ForgeRouteContext, issue: StoredIssue): ForgeRouteAnswer {
+  const body = objectBody(context.body) ?? {};
+  if (body['body'] === undefined) return parameterError('body is missing');
+  if (typeof body['body'] !== 'string') return parameterError('body is invalid');
+  if (body['body'].trim() === '') return validationError('note', "can't be blank");
+  const note = context.state.addIssueComment(issue, context.user, body['body']);
+  return {
+    status: 201,
+    body: {
+      id: note.id,
+      type: null,
+      body: note.body,
+      attachment: null,
+      author: userJson(context, note.author),
+      created_at: note.createdAt,
+      updated_at: note.createdAt,
+      system: false,
+      noteable_id: issue.id,
+      noteable_type: 'Issue',
+      noteable_iid: Number(issue.key),
+      project_id: context.state.projectId(issue.project),
+      resolvable: false,
+      confidential: false,
+      internal: false,
+    },
+  };
+}
+
+/** An issue as GitLab answers it, with the fields a client may read where GitLab puts them. */
+function issueJson(issue: StoredIssue, context: ForgeRouteContext): GitLabJson {
+  const iid = Number(issue.key);
+  return {
+    id: issue.id,
+    iid,
+    project_id: context.state.projectId(issue.project),
+    title: issue.title,
+    description: issue.description,
+    state: 'opened',
+    labels: [],
+    assignees: [],
+    type: 'ISSUE',
+    issue_type: 'issue',
+    confidential: false,
+    discussion_locked: null,
+    user_notes_count: issue.comments.length,
+    web_url: `${context.origin}/${issue.project}/-/issues/${iid}`,
+    references: { short: `#${iid}`, relative: `#${iid}`, full: `${issue.project}#${iid}` },
+  };
+}
+
 function stateOf(mr: StoredMergeRequest): 'opened' | 'closed' | 'merged' {
   return mr.state === 'open' ? 'opened' : mr.state;
 }
@@ -309,7 +410,7 @@ function mergeRequestJson(mr: StoredMergeRequest, context: ForgeRouteContext): G
     merge_when_pipeline_succeeds: false,
     detailed_merge_status: mr.draft ? 'draft_status' : 'mergeable',
     sha: context.state.branchHead(mr.project, mr.sourceBranch) ?? null,
-    merge_commit_sha: null,
+    merge_commit_sha: mr.mergeCommitSha ?? null,
     squash_commit_sha: null,
     user_notes_count: 0,
     should_remove_source_branch: null,
@@ -317,5 +418,102 @@ function mergeRequestJson(mr: StoredMergeRequest, context: ForgeRouteContext): G
     squash: false,
     web_url: `${context.origin}/${mr.project}/-/merge_requests/${mr.number}`,
     references: { short: `!${mr.number}`, relative: `!${mr.number}`, full: `${mr.project}!${mr.number}` },
+  };
+}
+
+/** The request's commits from its bare repository, newest first as GitLab lists them, paged. */
+function listCommits(context: ForgeRouteContext, mr: StoredMergeRequest): ForgeRouteAnswer {
+  const commits = context.state.mergeRequestCommits(mr).map((commit) => ({
+    id: commit.sha,
+    short_id: commit.sha.slice(0, 8),
+    created_at: commit.committedAt,
+    parent_ids: [],
+    title: commit.message.split('\n', 1)[0] ?? '',
+    message: commit.message,
+    author_name: commit.authorName,
+    author_email: commit.authorEmail,
+    authored_date: commit.authoredAt,
+    committer_name: commit.authorName,
+    committer_email: commit.authorEmail,
+    committed_date: commit.committedAt,
+    trailers: {},
+    extended_trailers: {},
+    web_url: `${context.origin}/${mr.project}/-/commit/${commit.sha}`,
+  }));
+  const page = paginate(commits, context, gitlabApi, `/projects/${encodeURIComponent(context.params[0] ?? '')}/merge_requests/${mr.number}/commits`);
+  return { status: 200, body: page.body, headers: page.headers };
+}
+
+/**
+ * The request's notes, newest first unless `sort=asc`, paged. GitLab has no review objects:
+ * a review's comment is a person's note (`system: false`), and an approval or a request for
+ * changes also leaves a system note (`system: true`) that GitLab writes in the person's name.
+ */
+function listNotes(context: ForgeRouteContext, mr: StoredMergeRequest): ForgeRouteAnswer {
+  const sort = context.query.get('sort') ?? 'desc';
+  if (sort !== 'asc' && sort !== 'desc') return parameterError('sort does not have a valid value');
+  const orderBy = context.query.get('order_by') ?? 'created_at';
+  if (orderBy !== 'created_at' && orderBy !== 'updated_at') return parameterError('order_by does not have a valid value');
+  const notes = context.state.reviewsOf(mr).flatMap((review) => notesOf(context, mr, review));
+  notes.sort((a, b) => String(a['created_at']).localeCompare(String(b['created_at'])) || Number(a['id']) - Number(b['id']));
+  if (sort === 'desc') notes.reverse();
+  const page = paginate(notes, context, gitlabApi, `/projects/${encodeURIComponent(context.params[0] ?? '')}/merge_requests/${mr.number}/notes`);
+  return { status: 200, body: page.body, headers: page.headers };
+}
+
+/** The notes one review leaves: ids 2n−1 for its system note, 2n for its comment, so that each is unique. */
+function notesOf(context: ForgeRouteContext, mr: StoredMergeRequest, review: StoredReview): GitLabJson[] {
+  const note = (id: number, body: string, system: boolean): GitLabJson => ({
+    id,
+    type: null,
+    body,
+    attachment: null,
+    author: userJson(context, review.author),
+    created_at: review.at,
+    updated_at: review.at,
+    system,
+    noteable_id: mr.id,
+    noteable_type: 'MergeRequest',
+    project_id: context.state.projectId(mr.project),
+    resolvable: false,
+    confidential: false,
+    internal: false,
+    noteable_iid: mr.number,
+    commands_changes: {},
+  });
+  const systemNote = note(review.id * 2 - 1, review.kind === 'approved' ? 'approved this merge request' : 'requested changes', true);
+  const comment = note(review.id * 2, review.body === '' ? 'Looks good to me.' : review.body, false);
+  if (review.kind === 'approved') return review.body === '' ? [systemNote] : [systemNote, comment];
+  return review.kind === 'changes-requested' ? [systemNote, comment] : [comment];
+}
+
+/** The request's approval state: each person who approved, once, with `approved_at` as GitLab 17 and later add it. */
+function approvalsJson(context: ForgeRouteContext, mr: StoredMergeRequest): GitLabJson {
+  const approvals = new Map<string, StoredReview>();
+  for (const review of context.state.reviewsOf(mr)) if (review.kind === 'approved' && !approvals.has(review.author)) approvals.set(review.author, review);
+  return {
+    id: mr.id,
+    iid: mr.number,
+    project_id: context.state.projectId(mr.project),
+    title: mr.title,
+    description: mr.body,
+    state: stateOf(mr),
+    created_at: mr.createdAt,
+    updated_at: mr.updatedAt,
+    merge_status: 'can_be_merged',
+    approved: approvals.size > 0,
+    approvals_required: 0,
+    approvals_left: 0,
+    require_password_to_approve: false,
+    approved_by: [...approvals.values()].map((review) => ({ user: userJson(context, review.author), approved_at: review.at })),
+    suggested_approvers: [],
+    approvers: [],
+    approver_groups: [],
+    user_has_approved: approvals.has(context.user),
+    user_can_approve: !approvals.has(context.user),
+    approval_rules_left: [],
+    has_approval_rules: false,
+    merge_request_approvers_available: false,
+    multiple_approval_rules_available: false,
   };
 }

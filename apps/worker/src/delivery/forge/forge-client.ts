@@ -24,11 +24,43 @@ export interface MergeRequestDraft {
   readonly draft: boolean;
 }
 
+/** A commit of a merge request, as the forge lists it. Local only, like everything the forge says. */
+export interface MergeRequestCommit {
+  readonly sha: string;
+  /** The full message, trailers included. */
+  readonly message: string;
+}
+
+/** What a review said; GitLab has no review objects, so there each person's note is a `commented` review. */
+export type MergeRequestReviewKind = 'approved' | 'changes-requested' | 'commented';
+
+/** A review of a merge request by one user: an approval, a request for changes, or comments. */
+export interface MergeRequestReview {
+  /** The reviewer's user name (GitLab `username`, GitHub and Gitea `login`). */
+  readonly author: string;
+  /** When it was given, in epoch milliseconds; undefined when the forge does not say (approvals on GitLab before `approved_at`). */
+  readonly at: number | undefined;
+  readonly kind: MergeRequestReviewKind;
+}
+
 /**
- * One forge's REST API, as much of it as delivery needs. Every method throws a ForgeError
- * naming what went wrong; the transport has already retried what retrying helps.
+ * What became of a merge request, as its forge tells it: what the delivery watch reads to
+ * count reviews and people's commits. Times are epoch milliseconds. Local only: never sent.
  */
-export interface ForgeClient {
+export interface MergeRequestActivity {
+  readonly state: MergeRequest['state'];
+  readonly createdAt: number;
+  readonly mergedAt?: number | undefined;
+  readonly closedAt?: number | undefined;
+  readonly targetBranch: string;
+  /** The commit the merge made on the target branch (a merge, squash or rebased commit), once merged, when the forge says. */
+  readonly mergeCommitSha?: string | undefined;
+  readonly commits: readonly MergeRequestCommit[];
+  readonly reviews: readonly MergeRequestReview[];
+}
+
+/** What delivery asks of a forge: the branch's request, found, opened or updated. */
+export interface MergeRequestPublishing {
   /** The open request whose source is `sourceBranch` in the configured project, if any. */
   findOpen(sourceBranch: string, signal: AbortSignal): Promise<MergeRequest | undefined>;
   /** Opens a request; ForgeError `conflict` when the forge already has one for the branch. */
@@ -37,7 +69,19 @@ export interface ForgeClient {
   update(number: number, draft: MergeRequestDraft, signal: AbortSignal): Promise<MergeRequest>;
 }
 
-/** A forge client as delivery gets one per repository and delivery: closed when the delivery is done. */
+/**
+ * One forge's REST API, as much of it as delivery and the delivery watch need. Every method
+ * throws a ForgeError naming what went wrong; the transport has already retried what
+ * retrying helps.
+ */
+export interface ForgeClient extends MergeRequestPublishing {
+  /** The user name of the token's own user: the worker's bot, whose reviews and notes are not people's. */
+  currentUser(signal: AbortSignal): Promise<string>;
+  /** The request's state, times, commits and reviews, every listing read to its end (within the transport's page bound). */
+  activity(number: number, signal: AbortSignal): Promise<MergeRequestActivity>;
+}
+
+/** A forge client as delivery and the delivery watch get one: per delivery, or per watch cycle, and closed after it. */
 export type ClosableForgeClient = ForgeClient & { close(): Promise<void> };
 
 /**

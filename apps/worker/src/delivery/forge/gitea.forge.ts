@@ -1,6 +1,6 @@
 import type { DeliveryConfig, ForgeConfig } from '../../config/worker-config.loader';
-import { isHttpUrl, isPositiveInteger, isRecord } from './forge-answers';
-import { type ForgeClient, ForgeError, type MergeRequest, type MergeRequestDraft } from './forge-client';
+import { isCommitSha, isHttpUrl, isPositiveInteger, isRecord, isUserName, timeOf } from './forge-answers';
+import { type ForgeClient, ForgeError, type MergeRequest, type MergeRequestActivity, type MergeRequestCommit, type MergeRequestDraft, type MergeRequestReview, type MergeRequestReviewKind } from './forge-client';
 import { ForgeHttp, type ForgeHttpOptions } from './forge-http';
 import { headerSafeToken } from './forge-token';
 
@@ -10,6 +10,13 @@ import { headerSafeToken } from './forge-token';
  * of the defaults (https://docs.gitea.com/1.22/usage/pull-request#work-in-progress-pull-requests).
  */
 const DRAFT_PREFIX = 'WIP: ';
+/** Items per page of the listings the delivery watch reads: Gitea's default `[api] MAX_RESPONSE_ITEMS`. */
+const PAGE_SIZE = 50;
+/**
+ * The review states that are a person's submitted review; PENDING (not submitted) and
+ * REQUEST_REVIEW (someone was asked, nothing said yet) are left out, as are dismissed reviews.
+ */
+const REVIEW_KINDS: Readonly<Record<string, MergeRequestReviewKind>> = { APPROVED: 'approved', REQUEST_CHANGES: 'changes-requested', COMMENT: 'commented' };
 
 /** A pull request as delivery reads it from Gitea's answers, checked. */
 interface GiteaPull {
@@ -92,6 +99,28 @@ export class GiteaForge implements ForgeClient {
     return updated.mergeRequest;
   }
 
+  /** The token's user (https://docs.gitea.com/api/1.22/#tag/user/operation/userGetCurrent). */
+  async currentUser(signal: AbortSignal): Promise<string> {
+    const { body } = await this.http.request<unknown>('GET', '/user', { signal });
+    const login = isRecord(body) ? body['login'] : undefined;
+    if (!isUserName(login)) throw new ForgeError('refused', "Gitea's answer for the token's user has no valid `login`");
+    return login;
+  }
+
+  /**
+   * The pull request, its commits (https://docs.gitea.com/api/1.22/#tag/repository/operation/repoGetPullRequestCommits,
+   * without the signature checks and file lists Gitea would otherwise compute) and its reviews
+   * (https://docs.gitea.com/api/1.22/#tag/repository/operation/repoListPullReviews).
+   */
+  async activity(number: number, signal: AbortSignal): Promise<MergeRequestActivity> {
+    if (!isPositiveInteger(number)) throw new ForgeError('refused', `a Gitea pull request number is a positive integer, not ${number}`);
+    const path = `${this.repository}/pulls/${number}`;
+    const request = readActivity((await this.http.request<unknown>('GET', path, { signal })).body, `pull request ${number}`);
+    const commits = (await this.http.getAll<unknown>(`${path}/commits`, { query: { limit: PAGE_SIZE, verification: false, files: false }, signal })).map(readCommit);
+    const reviews = (await this.http.getAll<unknown>(`${path}/reviews`, { query: { limit: PAGE_SIZE }, signal })).flatMap(readReview);
+    return { ...request, commits, reviews };
+  }
+
   /** Closes the client's connections. */
   async close(): Promise<void> {
     await this.http.close();
@@ -157,4 +186,34 @@ function readPull(value: unknown, what: string): GiteaPull {
 function readLabel(value: unknown): { readonly id: number; readonly name: string } {
   if (!isRecord(value) || !isPositiveInteger(value['id']) || typeof value['name'] !== 'string') throw new ForgeError('refused', "Gitea's answer for a listed label has no positive integer `id` and string `name`");
   return { id: value['id'], name: value['name'] };
+}
+
+/** The pull request's state, times and base branch from Gitea's answer, checked. */
+function readActivity(value: unknown, what: string): Omit<MergeRequestActivity, 'commits' | 'reviews'> {
+  const { mergeRequest } = readPull(value, what);
+  const pull = value as Record<string, unknown>;
+  const base = pull['base'] as Record<string, unknown>;
+  const createdAt = timeOf(pull['created_at']);
+  if (typeof base['ref'] !== 'string' || createdAt === undefined) throw new ForgeError('refused', `Gitea's answer for ${what} has no \`base.ref\` and valid \`created_at\``);
+  const mergeCommitSha = mergeRequest.state === 'merged' && isCommitSha(pull['merge_commit_sha']) ? pull['merge_commit_sha'] : undefined;
+  return { state: mergeRequest.state, createdAt, mergedAt: timeOf(pull['merged_at']), closedAt: timeOf(pull['closed_at']), targetBranch: base['ref'], mergeCommitSha };
+}
+
+function readCommit(value: unknown): MergeRequestCommit {
+  const message = isRecord(value) && isRecord(value['commit']) ? value['commit']['message'] : undefined;
+  if (!isRecord(value) || !isCommitSha(value['sha']) || typeof message !== 'string') throw new ForgeError('refused', "Gitea's answer for a pull request's commit has no valid `sha` and `commit.message`");
+  return { sha: value['sha'], message };
+}
+
+/** A submitted review, or none for a pending, requested or dismissed one. */
+function readReview(value: unknown): MergeRequestReview[] {
+  const refuse = (problem: string) => new ForgeError('refused', `Gitea's answer for a pull request's review ${problem}`);
+  if (!isRecord(value) || typeof value['state'] !== 'string') throw refuse('has no `state`');
+  const kind = REVIEW_KINDS[value['state']];
+  if (kind === undefined || value['dismissed'] === true) return [];
+  const login = isRecord(value['user']) ? value['user']['login'] : undefined;
+  if (!isUserName(login)) throw refuse('has no valid `user.login`');
+  const at = timeOf(value['submitted_at']);
+  if (at === undefined) throw refuse('has no valid `submitted_at`');
+  return [{ author: login, at, kind }];
 }

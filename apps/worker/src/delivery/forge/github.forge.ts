@@ -1,12 +1,16 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { DeliveryConfig, ForgeConfig } from '../../config/worker-config.loader';
-import { isHttpUrl, isPositiveInteger, isRecord } from './forge-answers';
-import { type ForgeClient, ForgeError, type MergeRequest, type MergeRequestDraft } from './forge-client';
+import { isCommitSha, isHttpUrl, isPositiveInteger, isRecord, isUserName, timeOf } from './forge-answers';
+import { type ForgeClient, ForgeError, type MergeRequest, type MergeRequestActivity, type MergeRequestCommit, type MergeRequestDraft, type MergeRequestReview, type MergeRequestReviewKind } from './forge-client';
 import { ForgeHttp, type ForgeHttpOptions, headerValue } from './forge-http';
 import { headerSafeToken } from './forge-token';
 
 /** The REST API version the client is written for; GitHub Enterprise Server takes it from 3.9 on. */
 const API_VERSION = '2022-11-28';
+/** Items per page of the listings the delivery watch reads: GitHub's largest page. */
+const PAGE_SIZE = 100;
+/** The review states that are a person's submitted review; PENDING (not submitted) and DISMISSED are left out. */
+const REVIEW_KINDS: Readonly<Record<string, MergeRequestReviewKind>> = { APPROVED: 'approved', CHANGES_REQUESTED: 'changes-requested', COMMENTED: 'commented' };
 
 /** A pull request as far as the client reads GitHub's answer, checked field by field. */
 interface GitHubPull {
@@ -93,6 +97,28 @@ export class GitHubForge implements ForgeClient {
     await this.setLabels(number, draft.labels, signal);
     await this.requestReviewers(pull, draft.reviewers, signal);
     return pull.request;
+  }
+
+  /** The token's user (https://docs.github.com/en/enterprise-server@3.14/rest/users/users#get-the-authenticated-user). */
+  async currentUser(signal: AbortSignal): Promise<string> {
+    const { body } = await this.call(() => this.http.request<unknown>('GET', '/user', { signal }));
+    const login = isRecord(body) ? body['login'] : undefined;
+    if (!isUserName(login)) throw new ForgeError('refused', 'GitHub answered GET /user without a valid login');
+    return login;
+  }
+
+  /**
+   * The pull request, its commits (…/pulls/pulls#list-commits-on-a-pull-request: GitHub lists
+   * at most 250) and its submitted reviews (…/pulls/reviews#list-reviews-for-a-pull-request).
+   */
+  async activity(number: number, signal: AbortSignal): Promise<MergeRequestActivity> {
+    if (!isPositiveInteger(number)) throw new ForgeError('refused', `a GitHub pull request number is a positive integer, not ${number}`);
+    const path = `${this.repositoryPath}/pulls/${number}`;
+    const pull = (await this.call(() => this.http.request<unknown>('GET', path, { signal }))).body;
+    const request = parseActivity(pull, `GET ${path}`);
+    const commits = (await this.call(() => this.http.getAll<unknown>(`${path}/commits`, { query: { per_page: PAGE_SIZE }, signal }))).map((commit) => parseCommit(commit, `GET ${path}/commits`));
+    const reviews = (await this.call(() => this.http.getAll<unknown>(`${path}/reviews`, { query: { per_page: PAGE_SIZE }, signal }))).flatMap((review) => parseReview(review, `GET ${path}/reviews`));
+    return { ...request, commits, reviews };
   }
 
   /** Closes the client's connections. */
@@ -199,4 +225,34 @@ function branchOf(value: unknown): { ref: string; label: string } | undefined {
   if (!isRecord(value)) return undefined;
   const { ref, label } = value;
   return typeof ref === 'string' && ref !== '' && typeof label === 'string' ? { ref, label } : undefined;
+}
+
+/** The pull request's state, times and base from GitHub's single-request JSON, checked. */
+function parseActivity(value: unknown, where: string): Omit<MergeRequestActivity, 'commits' | 'reviews'> {
+  const { request, baseRef } = parsePull(value, where);
+  const pull = value as Record<string, unknown>;
+  const createdAt = timeOf(pull['created_at']);
+  if (createdAt === undefined) throw new ForgeError('refused', `GitHub answered ${where} with a pull request without a valid created_at`);
+  // Once merged, merge_commit_sha is the merge, squash or rebased commit on the base; before, a test merge nobody sees.
+  const mergeCommitSha = request.state === 'merged' && isCommitSha(pull['merge_commit_sha']) ? pull['merge_commit_sha'] : undefined;
+  return { state: request.state, createdAt, mergedAt: timeOf(pull['merged_at']), closedAt: timeOf(pull['closed_at']), targetBranch: baseRef, mergeCommitSha };
+}
+
+function parseCommit(value: unknown, where: string): MergeRequestCommit {
+  const message = isRecord(value) && isRecord(value['commit']) ? value['commit']['message'] : undefined;
+  if (!isRecord(value) || !isCommitSha(value['sha']) || typeof message !== 'string') throw new ForgeError('refused', `GitHub answered ${where} with a commit without a valid sha and message`);
+  return { sha: value['sha'], message };
+}
+
+/** A submitted review, or none for a pending or dismissed one. */
+function parseReview(value: unknown, where: string): MergeRequestReview[] {
+  const refuse = (problem: string) => new ForgeError('refused', `GitHub answered ${where} with a review ${problem}`);
+  if (!isRecord(value) || typeof value['state'] !== 'string') throw refuse('without a state');
+  const kind = REVIEW_KINDS[value['state']];
+  if (kind === undefined) return [];
+  const login = isRecord(value['user']) ? value['user']['login'] : undefined;
+  if (!isUserName(login)) throw refuse('without a valid user');
+  const at = timeOf(value['submitted_at']);
+  if (at === undefined) throw refuse('without a valid submitted_at');
+  return [{ author: login, at, kind }];
 }

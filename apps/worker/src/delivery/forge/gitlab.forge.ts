@@ -1,6 +1,6 @@
 import type { DeliveryConfig, ForgeConfig } from '../../config/worker-config.loader';
-import { isHttpUrl, isPositiveInteger, isRecord } from './forge-answers';
-import { type ForgeClient, ForgeError, type MergeRequest, type MergeRequestDraft } from './forge-client';
+import { isCommitSha, isHttpUrl, isPositiveInteger, isRecord, isUserName, timeOf } from './forge-answers';
+import { type ForgeClient, ForgeError, type MergeRequest, type MergeRequestActivity, type MergeRequestCommit, type MergeRequestDraft, type MergeRequestReview } from './forge-client';
 import { ForgeHttp, type ForgeHttpOptions } from './forge-http';
 import { headerSafeToken } from './forge-token';
 
@@ -12,6 +12,9 @@ const MAX_TITLE_CHARS = 255;
 
 /** GitLab's states; `locked` is the short moment of a merge under way, still open. */
 const STATES: Readonly<Record<string, MergeRequest['state']>> = { opened: 'open', locked: 'open', closed: 'closed', merged: 'merged' };
+
+/** Items per page of the listings the delivery watch reads: GitLab's largest page. */
+const PAGE_SIZE = 100;
 
 /** A merge request as this client reads GitLab's answer, checked. */
 interface GitLabMergeRequest {
@@ -91,8 +94,55 @@ export class GitLabForge implements ForgeClient {
     return updated.request;
   }
 
+  /** The token's user (https://docs.gitlab.com/api/users/#retrieve-the-current-user). */
+  async currentUser(signal: AbortSignal): Promise<string> {
+    const { body } = await this.http.request<unknown>('GET', '/user', { signal });
+    const username = isRecord(body) ? body['username'] : undefined;
+    if (!isUserName(username)) throw new ForgeError('refused', 'GitLab answered GET /user without a valid username');
+    return username;
+  }
+
+  /**
+   * The request (https://docs.gitlab.com/api/merge_requests/#get-single-mr), its commits
+   * (…/commits), its notes (https://docs.gitlab.com/api/notes/#list-all-merge-request-notes)
+   * and its approvals (https://docs.gitlab.com/api/merge_request_approvals/). GitLab has no
+   * review objects: each note a person wrote (`system: false`) counts as a review with
+   * comments, and each approval as an approval; system notes ("approved this merge request",
+   * "requested changes") only repeat what those say.
+   */
+  async activity(number: number, signal: AbortSignal): Promise<MergeRequestActivity> {
+    if (!isPositiveInteger(number)) throw new ForgeError('refused', `${number} is not a GitLab merge request iid`);
+    const path = `${this.mergeRequestsPath}/${number}`;
+    const request = parseActivity((await this.http.request<unknown>('GET', path, { signal })).body);
+    const commits = (await this.http.getAll<unknown>(`${path}/commits`, { query: { per_page: PAGE_SIZE }, signal })).map(parseCommit);
+    const notes = await this.http.getAll<unknown>(`${path}/notes`, { query: { per_page: PAGE_SIZE, sort: 'asc', order_by: 'created_at' }, signal });
+    const comments = notes.flatMap(parsePersonsNote);
+    return { ...request, commits, reviews: [...comments, ...(await this.approvals(path, signal))] };
+  }
+
   async close(): Promise<void> {
     await this.http.close();
+  }
+
+  /**
+   * Who approved, with `approved_at` where GitLab gives it (newer versions; older ones say who
+   * but not when). A GitLab without the approvals API answers 404: no approvals to count.
+   */
+  private async approvals(path: string, signal: AbortSignal): Promise<MergeRequestReview[]> {
+    let body: unknown;
+    try {
+      body = (await this.http.request<unknown>('GET', `${path}/approvals`, { signal })).body;
+    } catch (error) {
+      if (error instanceof ForgeError && error.failure === 'not-found') return [];
+      throw error;
+    }
+    const approvedBy = isRecord(body) ? body['approved_by'] : undefined;
+    if (!Array.isArray(approvedBy)) throw new ForgeError('refused', "GitLab answered a merge request's approvals without an approved_by list");
+    return approvedBy.map((approval: unknown) => {
+      const username = isRecord(approval) && isRecord(approval['user']) ? approval['user']['username'] : undefined;
+      if (!isUserName(username)) throw new ForgeError('refused', "GitLab answered a merge request's approvals with an approval without a valid user");
+      return { author: username, at: isRecord(approval) ? timeOf(approval['approved_at']) : undefined, kind: 'approved' };
+    });
   }
 
   /** GitLab takes reviewers by id; a name it does not know is the operator's mistake, named so it can be fixed. */
@@ -138,4 +188,36 @@ function parseMergeRequest(json: unknown, what: string): GitLabMergeRequest {
   if (typeof sourceBranch !== 'string' || typeof targetBranch !== 'string') throw refuse('without its source and target branches');
   const reviewerIds = Array.isArray(reviewers) ? reviewers.flatMap((reviewer) => (isRecord(reviewer) && isPositiveInteger(reviewer['id']) ? [reviewer['id']] : [])) : [];
   return { request: { number: iid, webUrl, state: mapped }, sourceBranch, targetBranch, reviewerIds };
+}
+
+/** The request's state, times and target from GitLab's merge request JSON, checked. */
+function parseActivity(json: unknown): Omit<MergeRequestActivity, 'commits' | 'reviews'> {
+  const refuse = (problem: string) => new ForgeError('refused', `GitLab answered a read merge request ${problem}`);
+  const { request, targetBranch } = parseMergeRequest(json, 'read');
+  const fields = json as Record<string, unknown>;
+  const createdAt = timeOf(fields['created_at']);
+  if (createdAt === undefined) throw refuse('without a valid created_at');
+  const mergedAt = timeOf(fields['merged_at']);
+  if (request.state === 'merged' && mergedAt === undefined) throw refuse('merged without a valid merged_at');
+  // A squash with fast-forward merges leaves no merge commit, only the squash commit on the target.
+  const mergeCommit = [fields['merge_commit_sha'], fields['squash_commit_sha']].find(isCommitSha);
+  return { state: request.state, createdAt, mergedAt, closedAt: timeOf(fields['closed_at']), targetBranch, mergeCommitSha: mergeCommit };
+}
+
+/** A commit of the request's listing: GitLab names its sha `id`. */
+function parseCommit(json: unknown): MergeRequestCommit {
+  if (!isRecord(json) || !isCommitSha(json['id']) || typeof json['message'] !== 'string') throw new ForgeError('refused', "GitLab answered a merge request's commits with one without a valid id and message");
+  return { sha: json['id'], message: json['message'] };
+}
+
+/** A note a person wrote, as a review with comments; none for a system note. */
+function parsePersonsNote(json: unknown): MergeRequestReview[] {
+  const refuse = (problem: string) => new ForgeError('refused', `GitLab answered a merge request's notes with one ${problem}`);
+  if (!isRecord(json) || typeof json['system'] !== 'boolean') throw refuse('without a system flag');
+  if (json['system']) return [];
+  const username = isRecord(json['author']) ? json['author']['username'] : undefined;
+  if (!isUserName(username)) throw refuse('without a valid author');
+  const at = timeOf(json['created_at']);
+  if (at === undefined) throw refuse('without a valid created_at');
+  return [{ author: username, at, kind: 'commented' }];
 }

@@ -4,7 +4,7 @@ import { BranchPusher, deliveryTrailers } from '../../delivery/branch-pusher';
 import type { DeliveryOutbox, DeliveryOutboxRecord } from '../../delivery/delivery-outbox';
 import { type DeliveryTarget, deliveryTargetOf } from '../../delivery/delivery-target';
 import { type MergeRequestText, mergeRequestText, mergeRequestTitle, parseNumstat } from '../../delivery/merge-request.body';
-import type { ClosableForgeClient, MergeRequest } from '../../delivery/forge/forge-client';
+import type { MergeRequest, MergeRequestPublishing } from '../../delivery/forge/forge-client';
 import { MergeRequestNotPublishedError, type PublishedMergeRequest, publishMergeRequest } from '../../delivery/merge-request.publisher';
 import type { GitRunner } from '../../git/git-runner';
 import { JobError } from '../job.error';
@@ -33,7 +33,7 @@ export type MergeRequestListener = (ctx: JobContext, delivery: PublishedDelivery
 export interface DeliveryDependencies {
   readonly outbox: Pick<DeliveryOutbox, 'put'>;
   /** A client for the repository's forge; DELIVER closes it when the delivery is done. */
-  forgeClientFor(forge: ForgeConfig): ClosableForgeClient;
+  forgeClientFor(forge: ForgeConfig): MergeRequestPublishing & { close(): Promise<void> };
   /** Called in order after the merge request was opened or updated. */
   readonly afterMergeRequest?: readonly MergeRequestListener[];
 }

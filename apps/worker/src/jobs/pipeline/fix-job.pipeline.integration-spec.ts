@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ContextEngine } from '@airlock/context-engine';
-import { protectBranches } from '@airlock/local-stack';
+import { type ForgeDouble, jiraApi, protectBranches, startForgeDouble } from '@airlock/local-stack';
 import { Delivery, FailureCode, JobOutcome, Phase, PhaseState, validateWorkerFrame, type JobResult__Output } from '@airlock/protocol';
-import type { ForgeConfig, RepositoryConfig } from '../../config/worker-config.loader';
+import type { ForgeConfig, RepositoryConfig, TrackerConfig } from '../../config/worker-config.loader';
 import { DeliveryOutbox } from '../../delivery/delivery-outbox';
 import { ForgeError } from '../../delivery/forge/forge-client';
 import { InMemoryForge } from '../../delivery/in-memory-forge.mock';
@@ -16,6 +16,8 @@ import { JsonLogger } from '../../logging/json-logger';
 import type { JobPolicy } from '../../policy/job-policy';
 import { localJobPolicy } from '../../policy/local-job-policy.mock';
 import { FakeInferenceServer } from '../../testing/fake-inference-server.mock';
+import { ticketCommentListener } from '../../tickets/ticket-comment.listener';
+import { createTicketTracker } from '../../tickets/tracker.factory';
 import { createBareRepo, git } from '../../testing/git-fixture.mock';
 import { SCRIPTED_ENDPOINT, TEST_AGENT_LIMITS, textAnswer, toolBlock } from '../../testing/scripted-model.mock';
 import { EditBlockApplier } from '../edits/edit-block.applier';
@@ -63,6 +65,27 @@ const FILES: Readonly<Record<string, string>> = {
 const TICKET = { title: 'Fix add in calculator', description: 'add returns the difference of a and b instead of their sum' };
 const editBlock = (path: string, search: string, replace: string) => `${path}\n<<<<<<< SEARCH\n${search}\n=======\n${replace}\n>>>>>>> REPLACE\n`;
 const FIX = editBlock('src/calculator.js', '  return a - b;', '  return a + b;');
+/** The ticket on the Jira double, for rows that name theirs by reference: CALC-1. */
+const TRACKED_TICKET = { title: 'Sums come out as differences', description: 'The calculator subtracts when asked to add: add(2, 3) gives -1.' };
+const JIRA_TOKEN = 'jira-pat-pipeline-spec';
+/** The Jira double those rows read their ticket from: one for the file, started before any row runs. */
+let jira: ForgeDouble;
+beforeAll(async () => {
+  jira = await startForgeDouble(jiraApi, { projects: {}, tokens: { [JIRA_TOKEN]: 'airlock-bot' } });
+  jira.state.addIssue({ project: 'CALC', key: 'CALC-1', ...TRACKED_TICKET });
+});
+afterAll(() => jira.stop());
+/** The worker's Jira tracker `jira`, on the double. */
+const jiraTracker = (overrides: { readonly token?: string; readonly comment?: boolean } = {}): TrackerConfig => ({
+  name: 'jira',
+  type: 'jira',
+  apiUrl: jira.origin,
+  token: { env: 'AIRLOCK_JIRA_TOKEN', value: overrides.token ?? JIRA_TOKEN },
+  timeoutMs: 5_000,
+  comment: overrides.comment ?? false,
+});
+/** A row whose task names its ticket by `ticketRef`, with the worker's Jira tracker in its catalog. */
+const byReference = (ticketRef: string, tracker: () => TrackerConfig = () => jiraTracker()): Scenario => ({ ticketRef, trackers: () => [tracker()] });
 const FORGE: ForgeConfig = {
   type: 'gitlab',
   apiUrl: 'https://gitlab.corp.example/api/v4',
@@ -108,6 +131,12 @@ interface Scenario {
   readonly prepareOrigin?: (origin: string, jobId: string) => void;
   /** The client of the repository's forge, when the scenario gives the repository one. */
   readonly forge?: InMemoryForge;
+  /** The ticket named by reference instead of typed in; the task then carries no ticket text. */
+  readonly ticketRef?: string;
+  /** The worker's trackers (none by default); a function, since the Jira double starts after the rows are written. */
+  readonly trackers?: () => readonly TrackerConfig[];
+  /** What happens on the tracker before the attempt starts (an outage). */
+  readonly prepareTracker?: (tracker: ForgeDouble) => void;
 }
 
 const answer = (content: string, usage?: { promptTokens: number }): Promise<ChatAnswer> => Promise.resolve(textAnswer(content, usage));
@@ -159,6 +188,9 @@ async function runAttempt(scenario: Scenario = {}): Promise<Run> {
   const workspace = new WorkspaceManager(workspaceDir, gitRunner, logger);
   await workspace.removeStale(); // as the daemon does at start: creates jobs/ and mirrors/
   const setupSandbox = scenario.sandbox ?? new TestSandbox('none', { dirs: [], files: [] });
+  const trackers = scenario.trackers?.() ?? [];
+  // As run.command builds them, but never retrying: a retry would wait out its back-off.
+  const trackerClient = (tracker: TrackerConfig) => createTicketTracker(tracker, { maxRetries: 0, retryBudgetMs: 0 });
   const pipeline = new FixJobPipeline({
     config: { stateDir, limits: { maxContextFiles: 8, maxContextBytes: 200 * 1024, maxModelTokens: 1024, testTimeout: 20_000, ...TEST_AGENT_LIMITS, ...scenario.limits } },
     git: gitRunner,
@@ -173,16 +205,25 @@ async function runAttempt(scenario: Scenario = {}): Promise<Run> {
     records: new JobRecordStore(stateDir, { maxAge: 3_600_000, maxBytes: 64 * 1024 * 1024 }, logger),
     setup: new SetupRunner(new TestCommandRunner(host, setupSandbox), setupSandbox, { setup: { mirrors: [], env: {}, timeout: 20_000 } }),
     dependencyCache: new DependencyCache(join(workspaceDir, 'dependency-cache'), 1024 ** 3, host),
-    delivery: { outbox: new DeliveryOutbox(join(root, 'delivery-outbox'), gitRunner), forgeClientFor: () => scenario.forge ?? new InMemoryForge() },
+    delivery: {
+      outbox: new DeliveryOutbox(join(root, 'delivery-outbox'), gitRunner),
+      forgeClientFor: () => scenario.forge ?? new InMemoryForge(),
+      afterMergeRequest: [ticketCommentListener(trackers, trackerClient)],
+    },
+    trackerFor: (name) => {
+      const tracker = trackers.find((entry) => entry.name === name);
+      return tracker && trackerClient(tracker);
+    },
   });
   const jobId = randomUUID();
   scenario.prepareOrigin?.(origin, jobId);
+  scenario.prepareTracker?.(jira);
   const events: string[] = [];
   const repo: RepositoryConfig = { alias: 'demo', cloneUrl: origin, pushUrl: origin, branchPrefix: 'airlock/', baseRefs: ['main', 'develop'], ...scenario.repo?.({ root }) };
   const result = await pipeline.run({
     jobId,
     attempt: 1,
-    task: { repoAlias: 'demo', baseRef: scenario.baseRef ?? 'main', ticketRef: '', deliveryJobId: '', deliveryGeneration: 0, ticket: TICKET },
+    task: { repoAlias: 'demo', baseRef: scenario.baseRef ?? 'main', ticketRef: scenario.ticketRef ?? '', deliveryJobId: '', deliveryGeneration: 0, ticket: scenario.ticketRef === undefined ? TICKET : null },
     repo,
     policy: scenario.policy ?? localJobPolicy(),
     signal: attempt.signal,
@@ -210,6 +251,14 @@ const row = (code: FailureCodeName, phase: PhaseName, raised: string, how: strin
 
 /** Failure code → the phase that produces it, and how. A code may have more than one row. */
 const TABLE: readonly Row[] = [
+  row(FailureCode.TRACKER_UNKNOWN, Phase.PHASE_TICKET, 'JobPhaseFailedError', 'the reference names a tracker the catalog does not have', byReference('youtrack:CALC-1')),
+  row(FailureCode.TICKET_NOT_FOUND, Phase.PHASE_TICKET, 'TrackerError', 'the tracker has no such ticket (404)', byReference('jira:CALC-404')),
+  row(FailureCode.TICKET_NOT_FOUND, Phase.PHASE_TICKET, 'TrackerError', 'the key is not a Jira key: refused before any request', byReference('jira:calc-1')),
+  row(FailureCode.TRACKER_AUTH_FAILED, Phase.PHASE_TICKET, 'TrackerError', "the tracker refuses the worker's token (401)", byReference('jira:CALC-1', () => jiraTracker({ token: 'jira-pat-revoked' }))),
+  row(FailureCode.TRACKER_UNAVAILABLE, Phase.PHASE_TICKET, 'TrackerError', 'the tracker answers 503 and the retries are spent', {
+    ...byReference('jira:CALC-1'),
+    prepareTracker: (tracker) => tracker.injectAnswers(1, { status: 503 }),
+  }),
   row(FailureCode.WORKSPACE_FAILED, Phase.PHASE_WORKSPACE, 'BaseRefNotFoundError', 'the base branch does not exist', { baseRef: 'develop' }),
   row(FailureCode.WORKSPACE_FAILED, Phase.PHASE_WORKSPACE, 'GitCommandFailedError', 'the clone URL does not answer (the phase default)', {
     repo: ({ root }) => ({ cloneUrl: join(root, 'no-such-repo.git') }),
@@ -354,6 +403,10 @@ const TABLE: readonly Row[] = [
 
 /** The codes the fix pipeline can end an attempt with: each needs a row above. */
 const PIPELINE_FAILURE_CODES: readonly FailureCodeName[] = [
+  FailureCode.TRACKER_UNKNOWN,
+  FailureCode.TICKET_NOT_FOUND,
+  FailureCode.TRACKER_AUTH_FAILED,
+  FailureCode.TRACKER_UNAVAILABLE,
   FailureCode.WORKSPACE_FAILED,
   FailureCode.REPO_CONFIG_INVALID,
   FailureCode.SETUP_FAILED,
@@ -439,6 +492,8 @@ describe('FixJobPipeline: what the result reports (real git)', () => {
     expect(result.phaseDurations.map((entry) => entry.phase)).toEqual(phases);
     expect(result.deliveryMac).toEqual(keyedMac(MAC_KEY, `refs/heads/airlock/${jobId}`));
     expect(result.changeMac).toHaveLength(32);
+    // A typed ticket names no reference: nothing to match it by.
+    expect(result.ticketRefMac).toEqual(Buffer.alloc(0));
     expect(git(origin, 'show', `airlock/${jobId}:src/calculator.js`)).toContain('return a + b;');
     expect(git(origin, 'log', '-1', '--format=%an <%ae>', `airlock/${jobId}`).trim()).toBe('Airlock <airlock@localhost>');
     expect(readdirSync(join(workspaceDir, 'jobs'))).toEqual([]);
@@ -452,6 +507,33 @@ describe('FixJobPipeline: what the result reports (real git)', () => {
       expect.objectContaining({ sourceBranch: `airlock/${jobId}`, targetBranch: 'main', title: TICKET.title, labels: ['airlock'], reviewers: ['alice'], draft: false }),
     ]);
     expect(forge.closed).toBe(true);
+    expect(() => validateWorkerFrame({ frame: 'result', result })).not.toThrow();
+  });
+
+  it("reads a ticket named by reference first: the model, the commit and the merge request get the tracker's text, the result the reference's MAC, the ticket a comment", async () => {
+    const forge = new InMemoryForge();
+    const prompts: string[] = [];
+    const { result, events, origin, jobId, workspaceDir } = await runAttempt({
+      ...onForge(forge),
+      ...byReference('jira:CALC-1', () => jiraTracker({ comment: true })),
+      model: (_attempt, request) => {
+        prompts.push(request.messages.map((message) => message.content).join('\n'));
+        return answer(FIX);
+      },
+    });
+    const phases = [Phase.PHASE_TICKET, Phase.PHASE_WORKSPACE, Phase.PHASE_SETUP, Phase.PHASE_BASELINE, Phase.PHASE_CONTEXT, Phase.PHASE_INFERENCE, Phase.PHASE_APPLY, Phase.PHASE_TEST, Phase.PHASE_DELIVER];
+    expect(result).toMatchObject({ outcome: JobOutcome.JOB_OUTCOME_SUCCEEDED, delivery: Delivery.DELIVERY_MERGE_REQUEST_OPENED, ticketRefMac: keyedMac(MAC_KEY, 'jira:CALC-1') });
+    expect(events).toEqual(phases.flatMap((phase) => [`${phase} ${PhaseState.PHASE_STATE_STARTED}`, `${phase} ${PhaseState.PHASE_STATE_COMPLETED}`]));
+    expect(result.phaseDurations.map((entry) => entry.phase)).toEqual(phases);
+    expect(prompts[0]).toContain(TRACKED_TICKET.title);
+    expect(prompts[0]).toContain(TRACKED_TICKET.description);
+    expect(git(origin, 'log', '-1', '--format=%s', `airlock/${jobId}`).trim()).toBe(TRACKED_TICKET.title);
+    const [request] = forge.requests;
+    expect(request?.draft.title).toBe(TRACKED_TICKET.title);
+    expect(request?.draft.body).toContain(TRACKED_TICKET.description);
+    expect(jira.state.issue('CALC', 'CALC-1')?.comments.map((comment) => comment.body)).toEqual([`Airlock opened a merge request for this ticket: ${request?.webUrl ?? ''}`]);
+    const transcript = readFileSync(join(dirname(workspaceDir), 'state', 'job-records', `${jobId}-1`, 'transcript.jsonl'), 'utf8');
+    expect(transcript).toContain(`ticket: jira:CALC-1 read from tracker jira: ${TRACKED_TICKET.title}`);
     expect(() => validateWorkerFrame({ frame: 'result', result })).not.toThrow();
   });
 

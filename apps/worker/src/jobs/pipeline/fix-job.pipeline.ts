@@ -14,6 +14,7 @@ import { ContextPhase, type ContextWindowSource } from '../phases/context.phase'
 import { DeliverPhase, type DeliveryDependencies } from '../phases/deliver.phase';
 import { SetupPhase } from '../phases/setup.phase';
 import { TestPhase } from '../phases/test.phase';
+import { TicketPhase, type TrackerLookup } from '../phases/ticket.phase';
 import { WorkspacePhase } from '../phases/workspace.phase';
 import type { JobRecordStore } from '../record/job-record.store';
 import type { DependencyCache } from '../setup/dependency-cache';
@@ -64,10 +65,13 @@ export interface FixJobDependencies {
   readonly dependencyCache: Pick<DependencyCache, 'keyFor' | 'restore' | 'store'>;
   /** DELIVER's delivery outbox (`delivery.outboxDir`) and the client of a repository's forge. */
   readonly delivery: DeliveryDependencies;
+  /** TICKET's client of the tracker a ticket reference names; without it, no tracker is known (TRACKER_UNKNOWN). */
+  readonly trackerFor?: TrackerLookup;
 }
 
 /**
- * The fix job: WORKSPACE (mirror, worktree, `.airlock.yml`), SETUP (dependencies),
+ * The fix job: TICKET (only for a ticket named by reference: read from the customer's
+ * tracker), WORKSPACE (mirror, worktree, `.airlock.yml`), SETUP (dependencies),
  * BASELINE (the tests at the base commit), CONTEXT, INFERENCE (the agent loop: the model
  * reads, edits and runs the tests with the worker's tools), APPLY, TEST (the tests on
  * the change, compared with BASELINE), DELIVER, in this order, each in its own file under
@@ -78,6 +82,8 @@ export interface FixJobDependencies {
  */
 export class FixJobPipeline {
   private readonly phases: readonly JobPhase[];
+  /** Run first, and only for a task that names its ticket by reference: a typed ticket's job keeps exactly the phases above. */
+  private readonly ticketPhase: TicketPhase;
 
   constructor(
     private readonly deps: FixJobDependencies,
@@ -101,6 +107,7 @@ export class FixJobPipeline {
       new TestPhase(suites, deps.git),
       new DeliverPhase(deps.git, deps.macKey, deps.delivery),
     ];
+    this.ticketPhase = new TicketPhase(deps.trackerFor ?? (() => undefined), deps.macKey);
   }
 
   /**
@@ -115,7 +122,8 @@ export class FixJobPipeline {
     const ctx = new JobContext(request, logger, record);
     ctx.report.underPolicy(policy.revision, policy.shadowRevision);
     if (policy.shadow !== undefined) recordShadowAdmission(ctx, policy.shadow);
-    const exact = await this.runner.runAll(this.phases, ctx);
+    const phases = task.ticketRef === '' ? this.phases : [this.ticketPhase, ...this.phases];
+    const exact = await this.runner.runAll(phases, ctx);
     // Ends the record: the last patch's final verdict is `delivered` or the failure code.
     record.end(exact, { revision: policy.revision, shadowRevision: policy.shadowRevision, decisions: ctx.report.decisions.all });
     return applyMetadataLevel(exact, policy.enforced.metadata);

@@ -22,8 +22,10 @@ export function fakeJobContext(
     readonly signal?: AbortSignal;
     readonly progress?: ProgressListener;
     readonly record?: JobRecorder;
-    /** @default `{ title: 'Fix add', description: '' }` */
+    /** @default `{ title: 'Fix add', description: '' }`, unless the ticket is named by `ticketRef` */
     readonly ticket?: { readonly title: string; readonly description: string };
+    /** A ticket named by reference, `<tracker>:<key>`: the task then carries no ticket text, as on the wire. */
+    readonly ticketRef?: string;
     /** @default the local policy of a worker with the config's defaults */
     readonly policy?: JobPolicy;
   } = {},
@@ -35,7 +37,14 @@ export function fakeJobContext(
     {
       jobId: 'job-1',
       attempt: 2,
-      task: { repoAlias: 'demo', baseRef: 'main', ticketRef: '', deliveryJobId: '', deliveryGeneration: 0, ticket: options.ticket ?? { title: 'Fix add', description: '' } },
+      task: {
+        repoAlias: 'demo',
+        baseRef: 'main',
+        ticketRef: options.ticketRef ?? '',
+        deliveryJobId: '',
+        deliveryGeneration: 0,
+        ticket: options.ticketRef === undefined ? (options.ticket ?? { title: 'Fix add', description: '' }) : null,
+      },
       repo: { alias: 'demo', cloneUrl: '/nowhere', pushUrl: '/nowhere', branchPrefix: 'airlock/', baseRefs: ['main'] },
       policy: options.policy ?? localJobPolicy(),
       signal: options.signal ?? new AbortController().signal,

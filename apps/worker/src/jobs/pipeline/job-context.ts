@@ -37,6 +37,8 @@ export interface FixJobRequest {
 
 /** What a phase hands on to the phases after it; each entry is provided once, by the phase named. */
 export interface JobState {
+  /** TICKET: the ticket read from the customer's tracker, bounded, when the task named it by reference. */
+  readonly ticket: { readonly title: string; readonly description: string };
   /** WORKSPACE: the attempt's worktree and the commit it starts from. */
   readonly workspace: JobWorkspace;
   /** WORKSPACE: the repository's `.airlock.yml`, read from the pristine checkout before any edit. */
@@ -78,9 +80,13 @@ export class JobContext {
     return this.request.signal;
   }
 
-  /** The ticket's title and description (empty strings when the instruction left them out). */
+  /**
+   * The ticket's title and description: as TICKET read them from the tracker when the task
+   * named the ticket by reference, else as the instruction carried them (empty strings when it
+   * left them out).
+   */
   get ticket(): { readonly title: string; readonly description: string } {
-    return { title: this.request.task.ticket?.title ?? '', description: this.request.task.ticket?.description ?? '' };
+    return this.state.ticket ?? { title: this.request.task.ticket?.title ?? '', description: this.request.task.ticket?.description ?? '' };
   }
 
   /** Hands `value` on to later phases. */

@@ -66,13 +66,7 @@ export class WorkspaceManager {
     const worktree = join(this.jobsDir, jobKey);
     return this.lock.run(repo.alias, async () => {
       const git = (args: string[], timeoutMs: number, input?: string) => this.git.run(args, { cwd: mirror, signal, timeoutMs, ...(input === undefined ? {} : { input }) });
-      if (!existsSync(mirror)) {
-        // Not `clone --mirror`: that copies every namespace (refs/pull/*, refs/tags/*, …) and
-        // records a `+refs/*:refs/*` refspec. An empty bare repository plus the fetch below
-        // holds branches only.
-        await mkdir(this.mirrorsDir, { recursive: true });
-        await this.git.run(['init', '--bare', '--quiet', '--', mirror], { cwd: this.mirrorsDir, signal, timeoutMs: 60_000 });
-      }
+      await this.ensureMirror(mirror, signal);
       // Branches only, pruned; no tags (not even auto-followed ones).
       await git(['fetch', '--prune', '--no-tags', '--quiet', '--', repo.cloneUrl, '+refs/heads/*:refs/heads/*'], FETCH_TIMEOUT_MS);
       await this.dropRefsOutsideHeads(git);
@@ -89,6 +83,35 @@ export class WorkspaceManager {
       await git(['worktree', 'add', '--detach', '--quiet', worktree, baseCommit], FETCH_TIMEOUT_MS);
       return { worktree, baseCommit };
     });
+  }
+
+  /**
+   * Fetches the one branch `branch` into the repository's mirror, then lets `read` run git in
+   * the mirror, both under the alias's lock: the delivery watch reads a target branch's
+   * history there after a merge. Nothing is checked out and nothing leaves the host but the
+   * fetch from the repository's own clone URL. A branch name git would not take is refused.
+   */
+  async readBranch<T>(repo: RepositoryConfig, branch: string, signal: AbortSignal, read: (git: (args: readonly string[]) => Promise<string>) => Promise<T>): Promise<T> {
+    const mirror = join(this.mirrorsDir, `${repo.alias}.git`);
+    return this.lock.run(repo.alias, async () => {
+      const git = async (args: readonly string[], timeoutMs = 60_000) => (await this.git.run([...args], { cwd: mirror, signal, timeoutMs })).stdout;
+      await this.ensureMirror(mirror, signal);
+      // The name comes from the forge: git checks that it is a branch name (none starts with `-`).
+      await git(['check-ref-format', '--branch', branch]);
+      await git(['fetch', '--no-tags', '--quiet', '--', repo.cloneUrl, `+refs/heads/${branch}:refs/heads/${branch}`], FETCH_TIMEOUT_MS);
+      return read(git);
+    });
+  }
+
+  /**
+   * A bare repository for the mirror, made when there is none. Not `clone --mirror`: that
+   * copies every namespace (refs/pull/*, refs/tags/*, …) and records a `+refs/*:refs/*`
+   * refspec. An empty bare repository plus the fetches of branches holds branches only.
+   */
+  private async ensureMirror(mirror: string, signal: AbortSignal): Promise<void> {
+    if (existsSync(mirror)) return;
+    await mkdir(this.mirrorsDir, { recursive: true });
+    await this.git.run(['init', '--bare', '--quiet', '--', mirror], { cwd: this.mirrorsDir, signal, timeoutMs: 60_000 });
   }
 
   /**
