@@ -6,6 +6,7 @@ import { parsePostgresUrl } from './postgres/postgres-connection';
 import { AdminAuditRepository } from './repositories/admin-audit.repository';
 import { AnalyticsRepository } from './repositories/analytics.repository';
 import { ApiTokenRepository } from './repositories/api-token.repository';
+import { DeliveryOutcomeRepository } from './repositories/delivery-outcome.repository';
 import { EnrollmentRepository } from './repositories/enrollment.repository';
 import { JobRepository } from './repositories/job.repository';
 import { PolicyRepository } from './repositories/policy.repository';
@@ -29,6 +30,7 @@ export class DataAccess {
   readonly workers: WorkerRepository;
   readonly signingKeys: SigningKeyRepository;
   readonly jobs: JobRepository;
+  readonly deliveryOutcomes: DeliveryOutcomeRepository;
   readonly policies: PolicyRepository;
   readonly audit: AdminAuditRepository;
   readonly analytics: AnalyticsRepository;
@@ -47,6 +49,7 @@ export class DataAccess {
     this.workers = new WorkerRepository(client);
     this.signingKeys = new SigningKeyRepository(client);
     this.jobs = new JobRepository(client);
+    this.deliveryOutcomes = new DeliveryOutcomeRepository(client);
     this.policies = new PolicyRepository(client);
     this.audit = new AdminAuditRepository(client);
     this.analytics = new AnalyticsRepository(client);

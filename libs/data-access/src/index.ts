@@ -72,6 +72,13 @@ export {
   type LeaseExpiry,
 } from './repositories/job.repository';
 export {
+  DeliveryOutcomeRepository,
+  type DeliveryOutcomeRecording,
+  type DeliveryOutcomeReport,
+  type DeliveryOutcomeView,
+  type MergeRequestStateName,
+} from './repositories/delivery-outcome.repository';
+export {
   PolicyRepository,
   type PolicySummary,
   type PolicyVersionSummary,
@@ -118,6 +125,7 @@ export {
   type CohortDay,
   type CohortSlice,
   type FleetDay,
+  type MergeRequestCounts,
   type ModelPrice,
   type OutcomeCounts,
   type PolicyDecisionCounts,

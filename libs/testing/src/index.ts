@@ -3,3 +3,4 @@ export { findFreePort, waitForTcpListener } from './loopback-port';
 export { instructionHeader } from './instruction-header.fixture';
 export { CAN_MOUNT_TMPFS, mountSmallTmpfs, fillUntilFull, type SmallTmpfs } from './tmpfs';
 export { startTestIdentityProvider, signInAtIdentityProvider, type TestIdentityProvider, type TestOidcAccount, type TestOidcClient } from './oidc/identity-provider';
+export { findInDatabase } from './database-scan';

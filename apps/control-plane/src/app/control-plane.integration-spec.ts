@@ -122,7 +122,7 @@ describe('REST API', () => {
     expect(badAlias.status).toBe(400);
     expect(badAlias.body).toEqual({ statusCode: 400, code: 'INVALID_REQUEST', message: expect.stringMatching(/^repoAlias: expected a repository alias matching/) });
     const missingTicket = await api(token, 'POST', '/jobs', { kind: 'fix', repoAlias: 'demo', baseRef: 'main' });
-    expect(missingTicket.body.message).toBe('ticket: expected an object (required for a fix job)');
+    expect(missingTicket.body.message).toBe('ticket: expected an object (required for a fix job, unless ticketRef names the ticket)');
     const extra = await api(token, 'POST', '/jobs', { ...fixJob, command: 'rm -rf /' });
     expect(extra.body.message).toBe('command: unknown property');
     const twoLineTitle = await api(token, 'POST', '/jobs', { ...fixJob, ticket: { title: 'a\nb' } });

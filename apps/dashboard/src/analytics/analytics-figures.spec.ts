@@ -4,6 +4,7 @@ import {
   describeFunnel,
   describeGrouping,
   describeLeftOut,
+  describeMergeRequests,
   describeSuccessSlices,
   formatHours,
   formatMoney,
@@ -136,5 +137,45 @@ describe('refreshing after jobs end', () => {
     expect(refreshDelayMs(null, 10_000, 5_000)).toBe(0);
     expect(refreshDelayMs(1_000, 10_000, 5_000)).toBe(0);
     expect(refreshDelayMs(8_000, 10_000, 5_000)).toBe(3_000);
+  });
+});
+
+describe('describeMergeRequests', () => {
+  const mergeRequests: AnalyticsReport['mergeRequests'] = {
+    attribution: 'creation-day',
+    reported: 8,
+    open: 2,
+    merged: 5,
+    closedUnmerged: 1,
+    reverted: 1,
+    withFigures: 6,
+    reworkedByPeople: 3,
+    timeToFirstReview: { count: 4, p50S: 19_800, p90S: 86_400 },
+    timeToMerge: { count: 4, p50S: 172_800, p90S: 259_200 },
+  };
+
+  it('puts the median wait for a first review up front, with what it is taken over', () => {
+    const words = describeMergeRequests(mergeRequests);
+    expect(words.firstReviewWait).toBe('5 h 30 min');
+    expect(words.firstReviewNote).toBe(
+      "Median from opening to a person's first review, over 4 reviewed requests; 90th percentile 24 h 00 min. 2 requests reported at the minimal level, without times or counts.",
+    );
+    expect(words.outcomes).toEqual([
+      { label: 'Reported', value: '8' },
+      { label: 'Still open', value: '2 (25%)' },
+      { label: 'Merged', value: '5 (62.5%)' },
+      { label: 'Closed unmerged', value: '1 (12.5%)' },
+      { label: 'Reverted after merging', value: '1 (12.5%)' },
+      { label: 'Reworked by people', value: '3 of 6 with counts' },
+    ]);
+    expect(words.mergeNote).toBe('Median time to merge 48 h 00 min, over 4 merged requests.');
+  });
+
+  it('says when nothing was reported or reviewed rather than showing zero waits', () => {
+    const none = describeMergeRequests({ ...mergeRequests, reported: 0, open: 0, merged: 0, closedUnmerged: 0, reverted: 0, withFigures: 0, reworkedByPeople: 0, timeToFirstReview: { count: 0, p50S: null, p90S: null }, timeToMerge: { count: 0, p50S: null, p90S: null } });
+    expect(none).toMatchObject({ firstReviewWait: '—', firstReviewNote: 'No worker reported on a merge request of the jobs created in this range.', mergeNote: 'No merge with a reported time in this range.' });
+    expect(none.outcomes[1]).toEqual({ label: 'Still open', value: '0 (—)' });
+    const unreviewed = describeMergeRequests({ ...mergeRequests, reported: 6, timeToFirstReview: { count: 0, p50S: null, p90S: null } });
+    expect(unreviewed.firstReviewNote).toBe('None of the 6 requests reported with times was reviewed by a person yet.');
   });
 });

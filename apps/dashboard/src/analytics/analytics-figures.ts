@@ -164,6 +164,42 @@ export function describeBudget(budget: AnalyticsReport['budget']): BudgetWords {
   };
 }
 
+/** The merge requests card's words: the median wait for a first review up front, the rest as shares of what was reported. */
+export interface MergeRequestWords {
+  /** The median wait from opening to a person's first review, or "—" when no request was reviewed. */
+  readonly firstReviewWait: string;
+  readonly firstReviewNote: string;
+  /** One line per outcome: what it is and how many of the reported requests. */
+  readonly outcomes: readonly { readonly label: string; readonly value: string }[];
+  readonly mergeNote: string;
+}
+
+/** A wait in seconds, as the analytics show durations. */
+const formatSeconds = (seconds: number | null): string => formatPercentile(seconds === null ? null : seconds * 1_000);
+
+export function describeMergeRequests(mergeRequests: AnalyticsReport['mergeRequests']): MergeRequestWords {
+  const { reported, withFigures, timeToFirstReview: review, timeToMerge: merge } = mergeRequests;
+  const ofReported = (count: number) => `${formatCount(count)} (${formatRate(share(count, reported))})`;
+  let firstReviewNote: string;
+  if (reported === 0) firstReviewNote = 'No worker reported on a merge request of the jobs created in this range.';
+  else if (review.count === 0) firstReviewNote = `None of the ${countOf(withFigures, 'request')} reported with times was reviewed by a person yet.`;
+  else firstReviewNote = `Median from opening to a person's first review, over ${countOf(review.count, 'reviewed request')}; 90th percentile ${formatSeconds(review.p90S)}.`;
+  const minimalOnly = reported - withFigures;
+  return {
+    firstReviewWait: formatSeconds(review.p50S),
+    firstReviewNote: minimalOnly > 0 ? `${firstReviewNote} ${countOf(minimalOnly, 'request')} reported at the minimal level, without times or counts.` : firstReviewNote,
+    outcomes: [
+      { label: 'Reported', value: formatCount(reported) },
+      { label: 'Still open', value: ofReported(mergeRequests.open) },
+      { label: 'Merged', value: ofReported(mergeRequests.merged) },
+      { label: 'Closed unmerged', value: ofReported(mergeRequests.closedUnmerged) },
+      { label: 'Reverted after merging', value: ofReported(mergeRequests.reverted) },
+      { label: 'Reworked by people', value: `${formatCount(mergeRequests.reworkedByPeople)} of ${formatCount(withFigures)} with counts` },
+    ],
+    mergeNote: merge.count === 0 ? 'No merge with a reported time in this range.' : `Median time to merge ${formatSeconds(merge.p50S)}, over ${countOf(merge.count, 'merged request')}.`,
+  };
+}
+
 /** How many results were left out for being implausible: said even when none were, so the reader knows it was checked. */
 export function describeLeftOut(leftOut: AnalyticsReport['leftOut']): string {
   if (leftOut.implausibleCreated + leftOut.implausibleFinished === 0) return 'No implausible result was left out of these figures.';

@@ -14,6 +14,7 @@ import {
   describeBudget,
   describeGrouping,
   describeLeftOut,
+  describeMergeRequests,
   describeReportFilters,
   formatHours,
   formatMoney,
@@ -417,6 +418,38 @@ function FallbackFigure({ fallback }: { readonly fallback: AnalyticsReport['mode
   );
 }
 
+/**
+ * What became of the delivered changes on the customer's forge, as the workers watching them
+ * reported. The wait for a person's first review leads: agent-made changes tend to wait
+ * longer for one than people's, and that wait, not the agent, often decides time to merge.
+ */
+function MergeRequests({ mergeRequests }: { readonly mergeRequests: AnalyticsReport['mergeRequests'] }) {
+  const words = describeMergeRequests(mergeRequests);
+  return (
+    <section aria-labelledby="analytics-merge-requests-heading" className="analytics-merge-requests">
+      <h2 id="analytics-merge-requests-heading">Merge requests</h2>
+      <p className="muted">
+        For jobs created in the range, as the workers watching their merge requests last reported. Agent-made changes wait longer for a first review: that wait often
+        decides how soon a fix lands.
+      </p>
+      <dl className="headline-cards">
+        <HeadlineCard figure="first-review-wait" label="Median wait for a first review" value={words.firstReviewWait}>
+          {words.firstReviewNote}
+        </HeadlineCard>
+      </dl>
+      <dl className="secondary-figures">
+        {words.outcomes.map((outcome) => (
+          <div key={outcome.label}>
+            <dt>{outcome.label}</dt>
+            <dd>{outcome.value}</dd>
+          </div>
+        ))}
+      </dl>
+      <p className="muted">{words.mergeNote}</p>
+    </section>
+  );
+}
+
 /** Lines changed: counted, shown small and last, never a headline — a good fix is often a small one. */
 function SecondaryFigures({ secondary }: { readonly secondary: AnalyticsReport['secondary'] }) {
   return (
@@ -475,6 +508,8 @@ function Report({ report, refreshing, canWrite }: { readonly report: AnalyticsRe
       </details>
 
       <HeadlineCards report={report} canWrite={canWrite} />
+
+      <MergeRequests mergeRequests={report.mergeRequests} />
 
       <FunnelChart funnel={report.funnel} kindFilter={report.filters.kind} />
 

@@ -476,7 +476,7 @@ export interface paths {
         put?: never;
         /**
          * Re-run a finished job
-         * @description Queues a new job with the same task and maxAttempts as a SUCCEEDED, FAILED or CANCELLED job; its retryOfJobId names the original, which stays as it ended. The re-run delivers to the branch and merge request of its chain's first job, so it updates that request rather than opening a second one, and the worker never lets an older attempt overwrite a newer one there. Each request creates another job.
+         * @description Queues a new job with the same task and maxAttempts as a SUCCEEDED, FAILED or CANCELLED job; its retryOfJobId names the original, which stays as it ended. The re-run delivers to the branch and merge request of its chain's first job, so it updates that request rather than opening a second one, and the worker never lets an older attempt overwrite a newer one there. A job that named its ticket by reference lost the reference when it ended: the body names it again as ticketRef (400 without it; 400 with it for a typed ticket). Each request creates another job.
          */
         post: operations["JobsController_retry"];
         delete?: never;
@@ -925,6 +925,8 @@ export interface components {
             hoursSaved: components["schemas"]["HoursSavedResponse"];
             /** @description Jobs kept out of every figure because their result is implausible */
             leftOut: components["schemas"]["LeftOutResponse"];
+            /** @description What became of the delivered changes' merge requests on the customer's forge, as workers reported it */
+            mergeRequests: components["schemas"]["MergeRequestsResponse"];
             /** @description Breakdown slices with fewer jobs are merged into "(other)" */
             minimumGroupSize: number;
             models: components["schemas"]["ModelsResponse"];
@@ -1204,8 +1206,13 @@ export interface components {
             kind: "fix" | "noop";
             /** @description Required for fix; the alias in the worker's local catalog */
             repoAlias?: string;
-            /** @description Required for fix */
+            /** @description Required for fix unless ticketRef names the ticket */
             ticket?: components["schemas"]["TicketDto"];
+            /**
+             * @description For fix, instead of ticket: the ticket named by reference, <tracker>:<key>, the tracker as the workers' catalogs name it. The worker reads the ticket from the tracker itself, so its text never reaches the control plane; the reference is held only until the job ends.
+             * @example jira:PROJ-123
+             */
+            ticketRef?: string;
         };
         CreatePolicyDto: {
             /**
@@ -1268,6 +1275,44 @@ export interface components {
             /** @description Changes delivered that day */
             delivered: number;
             idleSlotHours: number;
+        };
+        DeliveryOutcomeResponse: {
+            /**
+             * Format: uuid
+             * @description The chain's first job, whose merge request every re-run of the chain updates
+             */
+            deliveryJobId: string;
+            /** @description The worker stopped watching (closed, merged and past its revert window, or too old): the outcome will not change */
+            final: boolean;
+            /**
+             * Format: date-time
+             * @description When the first report of the chain arrived
+             */
+            firstReportedAt: string;
+            /** @description Seconds from opening to the first review by a person, meaningful when reviewRounds is above 0 (a first review may round to 0); 0 at the minimal level */
+            firstReviewAfterS: number;
+            /** @description Commits on the request's branch that no Airlock attempt made: people reworking the change (0 at the minimal level, which does not send it) */
+            humanCommits: number;
+            /** @description Seconds from opening to merge; 0 unless MERGED (and at the minimal level) */
+            mergedAfterS: number;
+            /** @description How much the report says: minimal sends the state, reverted and final only; standard with buckets rounds counts down to 0 or a power of two and durations down to the hour */
+            metadataLevel: components["schemas"]["MetadataLevel"];
+            /** @description The merged change was reverted on its target branch within the worker's revert window */
+            reverted: boolean;
+            /** @description Reviews by people: approvals, requests for changes and reviews with comments */
+            reviewRounds: number;
+            /** @description CLOSED: closed without being merged */
+            state: components["schemas"]["MergeRequestState"];
+            /**
+             * Format: date-time
+             * @description When the report shown arrived
+             */
+            updatedAt: string;
+            /**
+             * Format: uuid
+             * @description The worker whose report this is (one that ran an attempt of the chain)
+             */
+            workerId: string;
         };
         EnrollmentTokenResponse: {
             /** Format: date-time */
@@ -1449,6 +1494,8 @@ export interface components {
             createdAt: string;
             /** @description The attempt that owns the job; 0 before the first dispatch */
             currentAttempt: number;
+            /** @description What became of the merge request of the job's re-run chain (its first job's, which a re-run updates), as a worker last reported it; null before any report */
+            deliveryOutcome: components["schemas"]["DeliveryOutcomeResponse"] | null;
             /** @description The job's history, oldest first */
             events: components["schemas"]["JobEventResponse"][];
             /** @description A FailureCode name (CANCELLED for a cancelled job), or LEASE_EXPIRED */
@@ -1470,6 +1517,15 @@ export interface components {
              */
             retryOfJobId: string | null;
             status: components["schemas"]["JobStatus"];
+            /** @description The ticket was named by reference (ticketRef): the worker reads it from the customer's tracker, and its text never reaches the control plane */
+            ticketByReference: boolean;
+            /**
+             * @description The ticket reference while the job may still be dispatched; null once the job ended (erased then), and for a typed ticket
+             * @example jira:PROJ-123
+             */
+            ticketRef: string | null;
+            /** @description The worker's HMAC-SHA256 of the ticket reference under its own key, lowercase hex: what is kept of the reference once the job ended. Null until a result brings one (never at the minimal metadata level) */
+            ticketRefMac: string | null;
             /** Format: date-time */
             updatedAt: string;
         };
@@ -1495,14 +1551,14 @@ export interface components {
          * @description A FailureCode name (CANCELLED for a cancelled job), or LEASE_EXPIRED
          * @enum {string}
          */
-        JobFailureCode: "INSTRUCTION_MALFORMED" | "INSTRUCTION_UNKNOWN_KEY" | "INSTRUCTION_BAD_SIGNATURE" | "INSTRUCTION_WRONG_AUDIENCE" | "INSTRUCTION_WRONG_TENANT" | "INSTRUCTION_NOT_YET_VALID" | "INSTRUCTION_EXPIRED" | "INSTRUCTION_REPLAYED" | "REPO_ALIAS_UNKNOWN" | "TASK_FORBIDDEN_BY_POLICY" | "WORKSPACE_FAILED" | "REPO_CONFIG_INVALID" | "CONTEXT_EMPTY" | "INFERENCE_UNAVAILABLE" | "INFERENCE_FAILED" | "MODEL_OUTPUT_UNUSABLE" | "PATCH_APPLY_FAILED" | "PATCH_EMPTY" | "TESTS_FAILED" | "TESTS_TIMED_OUT" | "DELIVERY_FAILED" | "BRANCH_NOT_ALLOWED" | "CANCELLED" | "WORKER_SHUTDOWN" | "INTERNAL" | "JOB_TIMED_OUT" | "WORKER_AT_CAPACITY" | "ATTEMPT_ALREADY_SEEN" | "LEASE_UNCONFIRMED" | "AUDIT_LOG_UNAVAILABLE" | "SETUP_FAILED" | "SETUP_TIMED_OUT" | "TESTS_NOT_RUNNABLE" | "TESTS_REGRESSED" | "REPRODUCTION_MISSING" | "AGENT_TURNS_EXHAUSTED" | "TOKEN_BUDGET_EXHAUSTED" | "CHANGE_TOO_LARGE" | "AGENT_TIME_EXHAUSTED" | "PROMPT_TRUNCATED" | "POLICY_VIOLATION" | "POLICY_BUNDLE_MALFORMED" | "POLICY_BUNDLE_UNKNOWN_KEY" | "POLICY_BUNDLE_BAD_SIGNATURE" | "POLICY_BUNDLE_WRONG_AUDIENCE" | "POLICY_BUNDLE_WRONG_TENANT" | "POLICY_BUNDLE_NOT_YET_VALID" | "POLICY_BUNDLE_EXPIRED" | "POLICY_BUNDLE_STALE" | "POLICY_BUNDLE_INVALID" | "FORGE_UNAVAILABLE" | "FORGE_AUTH_FAILED" | "FORGE_RATE_LIMITED" | "FORGE_REQUEST_REFUSED" | "BRANCH_PROTECTED" | "DELIVERY_SUPERSEDED" | "LEASE_EXPIRED";
+        JobFailureCode: "INSTRUCTION_MALFORMED" | "INSTRUCTION_UNKNOWN_KEY" | "INSTRUCTION_BAD_SIGNATURE" | "INSTRUCTION_WRONG_AUDIENCE" | "INSTRUCTION_WRONG_TENANT" | "INSTRUCTION_NOT_YET_VALID" | "INSTRUCTION_EXPIRED" | "INSTRUCTION_REPLAYED" | "REPO_ALIAS_UNKNOWN" | "TASK_FORBIDDEN_BY_POLICY" | "WORKSPACE_FAILED" | "REPO_CONFIG_INVALID" | "CONTEXT_EMPTY" | "INFERENCE_UNAVAILABLE" | "INFERENCE_FAILED" | "MODEL_OUTPUT_UNUSABLE" | "PATCH_APPLY_FAILED" | "PATCH_EMPTY" | "TESTS_FAILED" | "TESTS_TIMED_OUT" | "DELIVERY_FAILED" | "BRANCH_NOT_ALLOWED" | "CANCELLED" | "WORKER_SHUTDOWN" | "INTERNAL" | "JOB_TIMED_OUT" | "WORKER_AT_CAPACITY" | "ATTEMPT_ALREADY_SEEN" | "LEASE_UNCONFIRMED" | "AUDIT_LOG_UNAVAILABLE" | "SETUP_FAILED" | "SETUP_TIMED_OUT" | "TESTS_NOT_RUNNABLE" | "TESTS_REGRESSED" | "REPRODUCTION_MISSING" | "AGENT_TURNS_EXHAUSTED" | "TOKEN_BUDGET_EXHAUSTED" | "CHANGE_TOO_LARGE" | "AGENT_TIME_EXHAUSTED" | "PROMPT_TRUNCATED" | "POLICY_VIOLATION" | "POLICY_BUNDLE_MALFORMED" | "POLICY_BUNDLE_UNKNOWN_KEY" | "POLICY_BUNDLE_BAD_SIGNATURE" | "POLICY_BUNDLE_WRONG_AUDIENCE" | "POLICY_BUNDLE_WRONG_TENANT" | "POLICY_BUNDLE_NOT_YET_VALID" | "POLICY_BUNDLE_EXPIRED" | "POLICY_BUNDLE_STALE" | "POLICY_BUNDLE_INVALID" | "FORGE_UNAVAILABLE" | "FORGE_AUTH_FAILED" | "FORGE_RATE_LIMITED" | "FORGE_REQUEST_REFUSED" | "BRANCH_PROTECTED" | "DELIVERY_SUPERSEDED" | "TRACKER_UNKNOWN" | "TICKET_NOT_FOUND" | "TRACKER_UNAVAILABLE" | "TRACKER_AUTH_FAILED" | "LEASE_EXPIRED";
         /** @enum {string} */
         JobKind: "fix" | "noop";
         /**
          * @description On PHASE_STARTED, PHASE_COMPLETED and PHASE_FAILED only
          * @enum {string}
          */
-        JobPhase: "PHASE_VERIFY" | "PHASE_WORKSPACE" | "PHASE_CONTEXT" | "PHASE_INFERENCE" | "PHASE_APPLY" | "PHASE_TEST" | "PHASE_DELIVER" | "PHASE_SETUP" | "PHASE_BASELINE";
+        JobPhase: "PHASE_VERIFY" | "PHASE_WORKSPACE" | "PHASE_CONTEXT" | "PHASE_INFERENCE" | "PHASE_APPLY" | "PHASE_TEST" | "PHASE_DELIVER" | "PHASE_SETUP" | "PHASE_BASELINE" | "PHASE_TICKET";
         JobResponse: {
             baseRef?: string | null;
             /**
@@ -1529,6 +1585,15 @@ export interface components {
              */
             retryOfJobId: string | null;
             status: components["schemas"]["JobStatus"];
+            /** @description The ticket was named by reference (ticketRef): the worker reads it from the customer's tracker, and its text never reaches the control plane */
+            ticketByReference: boolean;
+            /**
+             * @description The ticket reference while the job may still be dispatched; null once the job ended (erased then), and for a typed ticket
+             * @example jira:PROJ-123
+             */
+            ticketRef: string | null;
+            /** @description The worker's HMAC-SHA256 of the ticket reference under its own key, lowercase hex: what is kept of the reference once the job ended. Null until a result brings one (never at the minimal metadata level) */
+            ticketRefMac: string | null;
             /** Format: date-time */
             updatedAt: string;
         };
@@ -1563,6 +1628,31 @@ export interface components {
              */
             password: string;
         };
+        MergeRequestsResponse: {
+            /** @description Each re-run chain counts on the UTC day its first job was created; filters apply to that job (its pool as the other figures' pool) */
+            attribution: components["schemas"]["AnalyticsAttribution"];
+            /** @description Closed without being merged */
+            closedUnmerged: number;
+            merged: number;
+            open: number;
+            /** @description Chains whose merge request a worker reported on (its last report counts) */
+            reported: number;
+            /** @description Merged, then reverted on the target branch within the worker's revert window */
+            reverted: number;
+            /** @description Requests people pushed commits of their own onto, reworking the change */
+            reworkedByPeople: number;
+            /** @description Opening → first review by a person, over the requests a person reviewed */
+            timeToFirstReview: components["schemas"]["SecondsPercentilesResponse"];
+            /** @description Opening → merge, over the merged requests */
+            timeToMerge: components["schemas"]["SecondsPercentilesResponse"];
+            /** @description Chains reported at a metadata level that sends counts and durations (the minimal level sends states only): reworkedByPeople and the times count these alone */
+            withFigures: number;
+        };
+        /**
+         * @description CLOSED: closed without being merged
+         * @enum {string}
+         */
+        MergeRequestState: "OPEN" | "MERGED" | "CLOSED";
         /**
          * @description How much a worker reports in a result (docs/security.md, "Choosing a level")
          * @enum {string}
@@ -1820,6 +1910,13 @@ export interface components {
          * @enum {string}
          */
         ResultFieldTreatment: "EXACT" | "NOT_SENT" | "POWER_OF_TWO" | "ROUNDED_100_MS" | "ZERO_OR_ONE" | "FIXED" | "ALTERED";
+        RetryJobDto: {
+            /**
+             * @description Required when the job named its ticket by reference: the control plane erased the reference when the job ended, so the re-run names it again. Refused for a job whose ticket was typed in (the re-run reuses its text).
+             * @example jira:PROJ-123
+             */
+            ticketRef?: string;
+        };
         RevisionHistoryResponse: {
             /**
              * Format: uuid
@@ -1852,6 +1949,14 @@ export interface components {
             filesChanged: number;
             linesAdded: number;
             linesRemoved: number;
+        };
+        SecondsPercentilesResponse: {
+            /** @description Requests the times are taken over */
+            count: number;
+            /** @description Median, seconds, as a worker reported it (nearest rank); null when count is 0 */
+            p50S: number | null;
+            /** @description 90th percentile, seconds (nearest rank); null when count is 0 */
+            p90S: number | null;
         };
         SessionResponse: {
             /** @description Send it as X-CSRF-Token on every request that changes something (any method but GET, HEAD, OPTIONS) */
@@ -3242,7 +3347,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RetryJobDto"];
+            };
+        };
         responses: {
             /** @description The new, QUEUED job */
             201: {

@@ -1,12 +1,15 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, type Schemas } from '../api/client';
-import { problemOf, unreachableProblem, type ApiProblem } from '../api/problems';
+import { fieldProblems, problemOf, unreachableProblem, type ApiProblem } from '../api/problems';
 import { useHasScope } from '../auth/session';
 import { useLiveEvent } from '../live/live-events';
 import { formatCount, formatDuration, formatTime, humanize, shortId } from '../ui/format';
+import { FieldError } from '../ui/form';
 import { ACTIVE_JOB_STATUSES, RETRYABLE_JOB_STATUSES, StatusBadge } from '../ui/job-status';
+import { readDeliveryOutcome } from './delivery-outcome';
 import { readJobResult, type JobResultView } from './job-result';
+import { DIGEST_PREFIX_CHARS, ticketOf } from './job-ticket';
 import { PhaseTimeline } from './phase-timeline-view';
 
 type JobDetail = Schemas['JobDetailResponse'];
@@ -109,6 +112,7 @@ function JobDetailView({ job, onChanged }: { readonly job: JobDetail; readonly o
       </section>
       <AttemptsTable attempts={job.attempts} />
       {result ? <ResultCounts result={result} /> : null}
+      <OnTheForge job={job} result={result} />
       <details className="events">
         <summary>All events ({job.events.length})</summary>
         <EventsTable events={job.events} />
@@ -137,6 +141,7 @@ function JobSummary({ job }: { readonly job: JobDetail }) {
         <dt>Base ref</dt>
         <dd className="mono">{job.baseRef ?? '—'}</dd>
       </div>
+      <TicketSummary job={job} />
       <div>
         <dt>Attempt</dt>
         <dd>
@@ -182,32 +187,73 @@ function JobSummary({ job }: { readonly job: JobDetail }) {
   );
 }
 
+/**
+ * Where a ticket title would be: a typed ticket's text is never shown (the control plane
+ * returns none); a ticket named by reference shows the reference while the job holds it,
+ * then the start of the worker's digest of it.
+ */
+function TicketSummary({ job }: { readonly job: JobDetail }) {
+  const ticket = ticketOf(job);
+  if (ticket.kind !== 'reference') return null;
+  return (
+    <div>
+      <dt>Ticket</dt>
+      <dd>
+        Ticket by reference
+        {ticket.reference !== null ? (
+          <>
+            : <span className="mono">{ticket.reference}</span> <span className="muted">(held until the job ends)</span>
+          </>
+        ) : null}
+        {ticket.digest !== null ? (
+          <>
+            <br />
+            Digest{' '}
+            <span className="mono" title={`The worker's keyed digest of the reference, first ${DIGEST_PREFIX_CHARS} hex characters: it matches jobs to tickets, and says nothing of the ticket`}>
+              {ticket.digest}
+            </span>
+          </>
+        ) : null}
+      </dd>
+    </div>
+  );
+}
+
 /** Cancel while the job may still run, re-run once it finished (it updates the same merge request); only for jobs:write. */
 function JobActions({ job, onChanged }: { readonly job: JobDetail; readonly onChanged: () => void }) {
   const canWrite = useHasScope('jobs:write');
   const navigate = useNavigate();
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ readonly text: string; readonly problem: boolean } | null>(null);
+  // A ticket named by reference was erased when the job ended: a re-run asks for it again.
+  const [askingReference, setAskingReference] = useState(false);
   if (!canWrite) return null;
 
-  const act = async (action: 'cancel' | 'retry') => {
+  /** Does it; says why not (the API's message), or null when done. */
+  const act = async (action: 'cancel' | 'retry', ticketRef?: string): Promise<string | null> => {
     setBusy(true);
     setMessage(null);
     try {
       const path = { params: { path: { id: job.id } } };
-      const { data, response, error } = action === 'cancel' ? await api.POST('/api/v1/jobs/{id}/cancel', path) : await api.POST('/api/v1/jobs/{id}/retry', path);
+      const { data, response, error } =
+        action === 'cancel'
+          ? await api.POST('/api/v1/jobs/{id}/cancel', path)
+          : await api.POST('/api/v1/jobs/{id}/retry', { ...path, ...(ticketRef === undefined ? {} : { body: { ticketRef } }) });
       if (!data) {
-        setMessage({ text: problemOf(response, error).message, problem: true });
-        return;
+        const refused = problemOf(response, error).message;
+        setMessage({ text: refused, problem: true });
+        return refused;
       }
       if (action === 'retry') {
         navigate(`/jobs/${data.id}`);
-        return;
+        return null;
       }
       setMessage({ text: response.status === 202 ? 'Cancel requested: the job ends when its worker stops.' : 'Cancelled.', problem: false });
       onChanged();
+      return null;
     } catch {
       setMessage({ text: unreachableProblem().message, problem: true });
+      return unreachableProblem().message;
     } finally {
       setBusy(false);
     }
@@ -220,15 +266,64 @@ function JobActions({ job, onChanged }: { readonly job: JobDetail; readonly onCh
           {job.cancelRequestedAt !== null ? 'Cancel requested' : 'Cancel job'}
         </button>
       ) : null}
-      {RETRYABLE_JOB_STATUSES.includes(job.status) ? (
-        <button type="button" disabled={busy} onClick={() => void act('retry')}>
+      {RETRYABLE_JOB_STATUSES.includes(job.status) && !askingReference ? (
+        <button type="button" disabled={busy} onClick={() => (job.ticketByReference ? setAskingReference(true) : void act('retry'))}>
           Re-run job
         </button>
       ) : null}
+      {askingReference ? <RerunByReference busy={busy} onRerun={(ticketRef) => act('retry', ticketRef)} onClose={() => setAskingReference(false)} /> : null}
+      {/* While the reference is asked for, its form shows the API's answer under its input. */}
       <p role="status" className={message?.problem ? 'form-problem' : 'form-success'}>
-        {message?.text}
+        {askingReference ? null : message?.text}
       </p>
     </div>
+  );
+}
+
+/**
+ * Asks for the ticket reference a re-run needs: the control plane kept only the worker's digest
+ * of the original's. The API's problem with it is shown under the input.
+ */
+function RerunByReference({ busy, onRerun, onClose }: { readonly busy: boolean; readonly onRerun: (ticketRef: string) => Promise<string | null>; readonly onClose: () => void }) {
+  const id = useId();
+  const [reference, setReference] = useState('');
+  const [problem, setProblem] = useState<string | undefined>(undefined);
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    setProblem(undefined);
+    const refused = await onRerun(reference.trim());
+    if (refused === null) return;
+    const split = fieldProblems(refused, ['ticketRef']);
+    setProblem(split.byField['ticketRef'] ?? split.other.join('; '));
+  };
+  return (
+    <form className="rerun-reference" onSubmit={(event) => void submit(event)} aria-label="Re-run with a ticket reference">
+      <div className="field">
+        <label htmlFor={`${id}-ticketRef`}>Ticket reference</label>
+        <input
+          id={`${id}-ticketRef`}
+          value={reference}
+          onChange={(event) => setReference(event.target.value)}
+          required
+          autoFocus
+          autoComplete="off"
+          spellCheck={false}
+          placeholder="e.g. jira:PROJ-123"
+          aria-describedby={`${id}-hint${problem ? ` ${id}-ticketRef-error` : ''}`}
+          aria-invalid={problem ? true : undefined}
+        />
+        <p className="field-hint" id={`${id}-hint`}>
+          The reference was erased when this job ended; name the ticket again.
+        </p>
+        <FieldError id={`${id}-ticketRef-error`} problem={problem} />
+      </div>
+      <button type="submit" disabled={busy}>
+        Re-run job
+      </button>
+      <button type="button" className="secondary" onClick={onClose}>
+        Cancel
+      </button>
+    </form>
   );
 }
 
@@ -423,6 +518,59 @@ function ResultCounts({ result }: { readonly result: JobResultView }) {
           </div>
         </>
       ) : null}
+    </section>
+  );
+}
+
+/** Deliveries that leave a merge request for a worker to watch. */
+const MERGE_REQUEST_DELIVERIES: readonly string[] = ['MERGE_REQUEST_OPENED', 'MERGE_REQUEST_UPDATED'];
+
+/**
+ * What became of the change's merge request on the customer's forge, as the worker watching it
+ * last reported: states, counts and times only, never a title, a name or a link.
+ */
+function OnTheForge({ job, result }: { readonly job: JobDetail; readonly result: JobResultView | null }) {
+  const outcome = job.deliveryOutcome;
+  if (outcome === null) {
+    const openedRequest = result?.delivery != null && MERGE_REQUEST_DELIVERIES.includes(result.delivery);
+    return openedRequest ? (
+      <ForgeSection>
+        <p className="muted">No report yet: the worker watching the merge request reports when it changes.</p>
+      </ForgeSection>
+    ) : null;
+  }
+  const view = readDeliveryOutcome(outcome, job.id);
+  return (
+    <ForgeSection>
+      <p className="muted">
+        Last reported {formatTime(outcome.updatedAt)}.
+        {view.chainFirstJobId !== null ? (
+          <>
+            {' '}
+            The merge request of this job&apos;s chain, which job{' '}
+            <Link to={`/jobs/${view.chainFirstJobId}`} className="mono">
+              {shortId(view.chainFirstJobId)}
+            </Link>{' '}
+            opened and every re-run updates.
+          </>
+        ) : null}
+      </p>
+      <dl className="figures">
+        {view.figures.map((figure) => (
+          <Figure key={figure.label} label={figure.label} value={figure.value} />
+        ))}
+        <Figure label="Final" value={view.final ? 'yes: the worker stopped watching' : 'no: still watched'} />
+      </dl>
+      {view.levelNote !== null ? <p className="table-note">{view.levelNote}</p> : null}
+    </ForgeSection>
+  );
+}
+
+function ForgeSection({ children }: { readonly children: ReactNode }) {
+  return (
+    <section aria-labelledby="forge-heading">
+      <h2 id="forge-heading">On the forge</h2>
+      {children}
     </section>
   );
 }

@@ -19,7 +19,9 @@ import {
   writeJobsSearch,
   type JobFilters,
 } from './jobs-query';
+import { ticketOf } from './job-ticket';
 import { NewFixJobForm } from './new-fix-job-form';
+import { TicketLabel } from './ticket-label';
 
 type Job = Schemas['JobResponse'];
 
@@ -129,7 +131,7 @@ export function JobsPage() {
 }
 
 function pickSummary(job: Schemas['JobDetailResponse']): Job {
-  const { attempts: _attempts, events: _events, result: _result, implausible: _implausible, ...summary } = job;
+  const { attempts: _attempts, events: _events, result: _result, implausible: _implausible, deliveryOutcome: _deliveryOutcome, ...summary } = job;
   return summary;
 }
 
@@ -148,6 +150,7 @@ function JobsTable({ page }: { readonly page: PageState }) {
             <th scope="col">Kind</th>
             <th scope="col">Repository</th>
             <th scope="col">Base ref</th>
+            <th scope="col">Ticket</th>
             <th scope="col" className="numeric">
               Attempt
             </th>
@@ -157,7 +160,7 @@ function JobsTable({ page }: { readonly page: PageState }) {
           </tr>
         </thead>
         <tbody>
-          <TableRows rows={page.kind === 'loaded' ? page.jobs : null} awaitingFirstAnswer={page.kind === 'loading'} columns={9} empty="No jobs match.">
+          <TableRows rows={page.kind === 'loaded' ? page.jobs : null} awaitingFirstAnswer={page.kind === 'loading'} columns={10} empty="No jobs match.">
             {(jobs) =>
               jobs.map((job) => (
                 <tr key={job.id} data-job-id={job.id}>
@@ -172,6 +175,9 @@ function JobsTable({ page }: { readonly page: PageState }) {
                   <td>{job.kind}</td>
                   <td>{job.repoAlias ?? '—'}</td>
                   <td className="mono">{job.baseRef ?? '—'}</td>
+                  <td>
+                    <TicketLabel ticket={ticketOf(job)} />
+                  </td>
                   <td className="numeric">
                     {job.currentAttempt} / {job.maxAttempts}
                   </td>

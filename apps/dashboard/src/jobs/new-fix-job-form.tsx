@@ -4,20 +4,32 @@ import { api, type Schemas } from '../api/client';
 import { fieldProblems, problemOf, unreachableProblem } from '../api/problems';
 import { FieldError, FormProblem } from '../ui/form';
 import { shortId } from '../ui/format';
+import { fixJobRequest, type FixJobFields, type TicketSource } from './job-ticket';
 
 /** The form's fields by the names the API's 400 messages use for them. */
-const FIELDS = ['repoAlias', 'baseRef', 'ticket.title', 'ticket.description'] as const;
+const FIELDS = ['repoAlias', 'baseRef', 'ticket.title', 'ticket.description', 'ticketRef'] as const;
 type Field = (typeof FIELDS)[number];
 
-const EMPTY: Readonly<Record<Field, string>> = { repoAlias: '', baseRef: 'main', 'ticket.title': '', 'ticket.description': '' };
+const EMPTY: FixJobFields = { repoAlias: '', baseRef: 'main', 'ticket.title': '', 'ticket.description': '', ticketRef: '' };
+
+const TICKET_SOURCES: readonly { readonly value: TicketSource; readonly label: string; readonly hint: string }[] = [
+  { value: 'typed', label: 'Type the ticket', hint: 'Its title and description travel to the worker in the signed instruction.' },
+  {
+    value: 'reference',
+    label: 'Ticket reference',
+    hint: "Name it as <tracker>:<key>, e.g. jira:PROJ-123: the worker reads it from your own tracker, and its text never reaches Airlock.",
+  },
+];
 
 /**
  * Hands a ticket to the fleet: repository alias (as the workers' catalogs name it), base ref,
- * and the ticket. The server's 400 names the field; its problem is shown under that input.
+ * and the ticket, typed in or named by reference. The server's 400 names the field; its
+ * problem is shown under that input.
  */
 export function NewFixJobForm({ id: sectionId, onCreated, onClose }: { readonly id: string; readonly onCreated: (job: Schemas['JobResponse']) => void; readonly onClose: () => void }) {
   const id = useId();
-  const [fields, setFields] = useState<Record<Field, string>>({ ...EMPTY });
+  const [fields, setFields] = useState<FixJobFields>({ ...EMPTY });
+  const [ticketSource, setTicketSource] = useState<TicketSource>('typed');
   const [byField, setByField] = useState<Readonly<Record<string, string>>>({});
   const [problem, setProblem] = useState<string | null>(null);
   const [created, setCreated] = useState<Schemas['JobResponse'] | null>(null);
@@ -30,14 +42,7 @@ export function NewFixJobForm({ id: sectionId, onCreated, onClose }: { readonly 
     setByField({});
     setCreated(null);
     try {
-      const { data, response, error } = await api.POST('/api/v1/jobs', {
-        body: {
-          kind: 'fix',
-          repoAlias: fields.repoAlias.trim(),
-          baseRef: fields.baseRef.trim(),
-          ticket: { title: fields['ticket.title'], description: fields['ticket.description'] },
-        },
-      });
+      const { data, response, error } = await api.POST('/api/v1/jobs', { body: fixJobRequest(fields, ticketSource) });
       if (data) {
         setCreated(data);
         setFields((current) => ({ ...EMPTY, repoAlias: current.repoAlias, baseRef: current.baseRef }));
@@ -77,16 +82,46 @@ export function NewFixJobForm({ id: sectionId, onCreated, onClose }: { readonly 
           <input {...input('baseRef')} required autoComplete="off" spellCheck={false} />
           <FieldError id={`${id}-baseRef-error`} problem={byField['baseRef']} />
         </div>
-        <div className="field wide">
-          <label htmlFor={`${id}-ticket.title`}>Ticket title</label>
-          <input {...input('ticket.title')} required autoComplete="off" maxLength={200} />
-          <FieldError id={`${id}-ticket.title-error`} problem={byField['ticket.title']} />
-        </div>
-        <div className="field wide">
-          <label htmlFor={`${id}-ticket.description`}>Ticket description</label>
-          <textarea {...input('ticket.description')} rows={5} />
-          <FieldError id={`${id}-ticket.description-error`} problem={byField['ticket.description']} />
-        </div>
+        <fieldset className="wide ticket-source">
+          <legend>Ticket</legend>
+          {TICKET_SOURCES.map((option) => (
+            <div className="choice" key={option.value}>
+              <input
+                type="radio"
+                id={`${id}-source-${option.value}`}
+                name={`${id}-source`}
+                value={option.value}
+                checked={ticketSource === option.value}
+                onChange={() => setTicketSource(option.value)}
+                aria-describedby={`${id}-source-${option.value}-hint`}
+              />
+              <label htmlFor={`${id}-source-${option.value}`}>{option.label}</label>
+              <span className="field-hint" id={`${id}-source-${option.value}-hint`}>
+                {option.hint}
+              </span>
+            </div>
+          ))}
+        </fieldset>
+        {ticketSource === 'reference' ? (
+          <div className="field wide">
+            <label htmlFor={`${id}-ticketRef`}>Ticket reference</label>
+            <input {...input('ticketRef')} required autoComplete="off" spellCheck={false} placeholder="e.g. jira:PROJ-123" />
+            <FieldError id={`${id}-ticketRef-error`} problem={byField['ticketRef']} />
+          </div>
+        ) : (
+          <>
+            <div className="field wide">
+              <label htmlFor={`${id}-ticket.title`}>Ticket title</label>
+              <input {...input('ticket.title')} required autoComplete="off" maxLength={200} />
+              <FieldError id={`${id}-ticket.title-error`} problem={byField['ticket.title']} />
+            </div>
+            <div className="field wide">
+              <label htmlFor={`${id}-ticket.description`}>Ticket description</label>
+              <textarea {...input('ticket.description')} rows={5} />
+              <FieldError id={`${id}-ticket.description-error`} problem={byField['ticket.description']} />
+            </div>
+          </>
+        )}
         <FormProblem id={`${id}-problem`} problem={problem} />
         <div className="form-actions wide">
           <button type="submit" disabled={busy}>

@@ -93,6 +93,37 @@ export interface FleetDay {
 }
 
 /**
+ * What workers last reported of the merge requests of re-run chains whose first job was
+ * created in the scope (DeliveryOutcome). State and `reverted` come at every metadata level;
+ * counts and durations not at MINIMAL, so rework, reviews and times count only the chains
+ * reported `withFigures`. Times are nearest-rank percentiles of the seconds reported.
+ */
+export interface MergeRequestCounts {
+  /** Chains with an outcome reported. */
+  readonly reported: number;
+  readonly open: number;
+  readonly merged: number;
+  /** Closed without being merged. */
+  readonly closedUnmerged: number;
+  /** Merged, then reverted within the worker's revert window. */
+  readonly reverted: number;
+  /** Chains reported at a level that sends counts and durations. */
+  readonly withFigures: number;
+  /** Of those, requests people pushed commits onto. */
+  readonly reworkedByPeople: number;
+  /** Of those, requests a person reviewed. */
+  readonly reviewed: number;
+  /** Seconds from opening to the first human review, over the reviewed requests; null when none was. */
+  readonly firstReviewP50S: number | null;
+  readonly firstReviewP90S: number | null;
+  /** Of those with figures, merged requests (whose time to merge is known). */
+  readonly mergedWithFigures: number;
+  /** Seconds from opening to merge, over mergedWithFigures; null when none. */
+  readonly mergeP50S: number | null;
+  readonly mergeP90S: number | null;
+}
+
+/**
  * Every sum an analytics report is built from, for one scope. The same shape comes from the
  * rollups (`aggregate`) and from scanning the jobs table (`aggregateByScanning`), so the two
  * can be compared figure by figure. Lists are sorted by their keys.
@@ -116,6 +147,8 @@ export interface AnalyticsAggregates {
   readonly policy: readonly PolicyDecisionCounts[];
   /** Slot time per day, open connections and running attempts counted up to `now`. */
   readonly fleet: readonly FleetDay[];
+  /** Kept in no rollup: read from the outcomes table by both ways of reading. */
+  readonly mergeRequests: MergeRequestCounts;
 }
 
 /** A price that overrides the tenant's for one model. */
@@ -177,7 +210,7 @@ export class AnalyticsRepository {
   /** The figures of a scope, read from the rollups only. */
   async aggregate(scope: AnalyticsScope, options: AnalyticsReadOptions): Promise<AnalyticsAggregates> {
     const periods = periodsCovering(scope.from, scope.to);
-    const [cohortByDay, cohortByRepository, cohortByPool, cohortByModel, outcome, histogram, deliveredByKind, deliveredByDay, tokens, spendTokens, policy, fleet] =
+    const [cohortByDay, cohortByRepository, cohortByPool, cohortByModel, outcome, histogram, deliveredByKind, deliveredByDay, tokens, spendTokens, policy, fleet, mergeRequests] =
       await Promise.all([
         this.cohortRows(scope, null),
         this.cohortRows(scope, 'repoAlias'),
@@ -191,6 +224,7 @@ export class AnalyticsRepository {
         this.spendTokens(scope.tenantId, options.spendFrom, options.spendTo),
         this.policyRows(scope),
         this.fleetDays(scope, options.now, 'rollup'),
+        this.mergeRequestCounts(scope),
       ]);
     return {
       cohortByDay: cohortByDay.map(({ key, ...counts }) => ({ day: key, ...counts })),
@@ -205,6 +239,7 @@ export class AnalyticsRepository {
       spendTokens,
       policy,
       fleet,
+      mergeRequests,
     };
   }
 
@@ -279,7 +314,7 @@ export class AnalyticsRepository {
                               GROUP BY 1, 2) AS t)
       ) AS document`;
     const document = scanned.document;
-    const fleet = await this.fleetDays(scope, options.now, 'scan');
+    const [fleet, mergeRequests] = await Promise.all([this.fleetDays(scope, options.now, 'scan'), this.mergeRequestCounts(scope)]);
     const slices = (dimension: string): CohortSlice[] => sortByKey(document.cohort.filter((row) => row.dimension === dimension).map(toCohortSlice));
     return {
       cohortByDay: slices('day').map(({ key, ...counts }) => ({ day: key, ...counts })),
@@ -298,6 +333,7 @@ export class AnalyticsRepository {
       spendTokens: sortSpend(document.spendTokens.map((row) => ({ day: row.day, model: row.model, tokens: Number(row.tokens) }))),
       policy: sortPolicy(document.policy.map(toPolicyCounts)),
       fleet,
+      mergeRequests,
     };
   }
 
@@ -430,6 +466,53 @@ export class AnalyticsRepository {
         AND "day" BETWEEN ${scope.from}::date AND ${scope.to}::date
       GROUP BY 1, 2, 3`;
     return sortPolicy(rows);
+  }
+
+  /**
+   * The merge requests of the chains whose first job was created in the scope's days and
+   * matches its filters (its repository and kind; its pool as the rollups keep it). A plain
+   * query over the outcomes: there is one row per chain, and no rollup of them.
+   */
+  private async mergeRequestCounts(scope: AnalyticsScope): Promise<MergeRequestCounts> {
+    const withFigures = Prisma.sql`o."metadataLevel" <> 'METADATA_LEVEL_MINIMAL'`;
+    const [row] = await this.db.$queryRaw<[Record<keyof MergeRequestCounts, number | null>]>`
+      SELECT count(*)::int AS "reported",
+             count(*) FILTER (WHERE o."state" = 'OPEN')::int AS "open",
+             count(*) FILTER (WHERE o."state" = 'MERGED')::int AS "merged",
+             count(*) FILTER (WHERE o."state" = 'CLOSED')::int AS "closedUnmerged",
+             count(*) FILTER (WHERE o."reverted")::int AS "reverted",
+             count(*) FILTER (WHERE ${withFigures})::int AS "withFigures",
+             count(*) FILTER (WHERE ${withFigures} AND o."humanCommits" > 0)::int AS "reworkedByPeople",
+             count(*) FILTER (WHERE ${withFigures} AND o."reviewRounds" > 0)::int AS "reviewed",
+             percentile_disc(0.5) WITHIN GROUP (ORDER BY o."firstReviewAfterS") FILTER (WHERE ${withFigures} AND o."reviewRounds" > 0) AS "firstReviewP50S",
+             percentile_disc(0.9) WITHIN GROUP (ORDER BY o."firstReviewAfterS") FILTER (WHERE ${withFigures} AND o."reviewRounds" > 0) AS "firstReviewP90S",
+             count(*) FILTER (WHERE ${withFigures} AND o."state" = 'MERGED')::int AS "mergedWithFigures",
+             percentile_disc(0.5) WITHIN GROUP (ORDER BY o."mergedAfterS") FILTER (WHERE ${withFigures} AND o."state" = 'MERGED') AS "mergeP50S",
+             percentile_disc(0.9) WITHIN GROUP (ORDER BY o."mergedAfterS") FILTER (WHERE ${withFigures} AND o."state" = 'MERGED') AS "mergeP90S"
+      FROM "DeliveryOutcome" AS o
+      JOIN "Job" AS j ON j."id" = o."deliveryJobId" AND j."tenantId" = o."tenantId"
+      WHERE o."tenantId" = ${scope.tenantId}::uuid
+        AND j."createdAt" >= ${`${scope.from}T00:00:00Z`}::timestamptz AND j."createdAt" < ${`${nextDay(scope.to)}T00:00:00Z`}::timestamptz
+        ${scope.repoAlias === undefined ? Prisma.empty : Prisma.sql`AND j."repoAlias" = ${scope.repoAlias}`}
+        ${scope.kind === undefined ? Prisma.empty : Prisma.sql`AND j."kind" = ${scope.kind}::"JobKind"`}
+        ${scope.pool === undefined ? Prisma.empty : Prisma.sql`AND EXISTS (SELECT 1 FROM "AnalyticsJobState" AS s WHERE s."jobId" = j."id" AND s."pool" = ${scope.pool})`}`;
+    const count = (name: keyof MergeRequestCounts): number => Number(row[name] ?? 0);
+    const seconds = (name: keyof MergeRequestCounts): number | null => (row[name] === null ? null : Number(row[name]));
+    return {
+      reported: count('reported'),
+      open: count('open'),
+      merged: count('merged'),
+      closedUnmerged: count('closedUnmerged'),
+      reverted: count('reverted'),
+      withFigures: count('withFigures'),
+      reworkedByPeople: count('reworkedByPeople'),
+      reviewed: count('reviewed'),
+      firstReviewP50S: seconds('firstReviewP50S'),
+      firstReviewP90S: seconds('firstReviewP90S'),
+      mergedWithFigures: count('mergedWithFigures'),
+      mergeP50S: seconds('mergeP50S'),
+      mergeP90S: seconds('mergeP90S'),
+    };
   }
 
   /**

@@ -36,7 +36,9 @@ async function enrolledWorker(tenantId: string): Promise<string> {
   return worker!.workerId;
 }
 
-const fixTask = (repoAlias: string): JobTask => ({ kind: 'FIX', repoAlias, baseRef: 'main', ticketTitle: 'Fix it', ticketDescription: 'details' });
+const fixTask = (repoAlias: string): JobTask => ({ kind: 'FIX', repoAlias, baseRef: 'main', ticketTitle: 'Fix it', ticketDescription: 'details', ticketRef: null });
+/** A fix task whose ticket is named by reference: the reference, and no text. */
+const byReference = (ticketRef: string): JobTask => ({ kind: 'FIX', repoAlias: 'billing', baseRef: 'main', ticketTitle: '', ticketDescription: '', ticketRef });
 const at = (iso: string) => new Date(iso);
 
 /** A succeeded result with nothing in it but the outcome. */
@@ -233,5 +235,125 @@ describe('JobRepository lease expiry', () => {
     expect(await data.jobs.expireLease({ jobId: job.id, attempt: 1 }, new Date())).toMatchObject({ requeued: true, status: 'QUEUED' });
     await data.jobs.claimForDispatch({ jobId: job.id, tenantId, workerId, expectedCurrentAttempt: 1, leaseExpiresAt: expiredLease, now: new Date() });
     expect(await data.jobs.expireLease({ jobId: job.id, attempt: 2 }, new Date())).toMatchObject({ requeued: false, cancelled: false, status: 'FAILED' });
+  });
+});
+
+describe('a ticket named by reference', () => {
+  const REFERENCE = 'jira:PROJ-4711';
+  const DIGEST = '5e'.repeat(32);
+  const lease = () => new Date(Date.now() + 60_000);
+  const claim = (tenantId: string, workerId: string, jobId: string, expectedCurrentAttempt = 0, leaseExpiresAt = lease()) =>
+    data.jobs.claimForDispatch({ jobId, tenantId, workerId, expectedCurrentAttempt, leaseExpiresAt, now: new Date() });
+  const referenceOf = async (tenantId: string, jobId: string) => {
+    const job = await data.jobs.findForTenant(tenantId, jobId);
+    return { status: job?.status, ticketByReference: job?.ticketByReference, ticketRef: job?.ticketRef, ticketRefMac: job?.ticketRefMac };
+  };
+  /** The stored ticket text of a job, which no read model returns. */
+  const storedText = async (jobId: string) => {
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      return (await client.query('SELECT "ticketTitle", "ticketDescription" FROM "Job" WHERE "id" = $1', [jobId])).rows[0];
+    } finally {
+      await client.end();
+    }
+  };
+
+  it('is stored without text and dispatched as the reference while the job may still run', async () => {
+    const tenantId = await newTenant();
+    const workerId = await enrolledWorker(tenantId);
+    const job = await data.jobs.create(tenantId, byReference(REFERENCE), 2, new Date());
+    expect(job).toMatchObject({ ticketByReference: true, ticketRef: REFERENCE, ticketRefMac: null });
+    expect(await storedText(job.id)).toEqual({ ticketTitle: null, ticketDescription: null });
+    expect((await claim(tenantId, workerId, job.id))?.task).toMatchObject({ kind: 'FIX', ticketTitle: '', ticketDescription: '', ticketRef: REFERENCE });
+    // A typed ticket has no reference.
+    const typed = await data.jobs.create(tenantId, fixTask('billing'), 2, new Date());
+    expect(typed).toMatchObject({ ticketByReference: false, ticketRef: null });
+    expect((await claim(tenantId, workerId, typed.id))?.task).toMatchObject({ ticketTitle: 'Fix it', ticketRef: null });
+  });
+
+  it("is erased when a result ends the job, which keeps the worker's digest instead, on the job and in its result", async () => {
+    const tenantId = await newTenant();
+    const workerId = await enrolledWorker(tenantId);
+    const job = await data.jobs.create(tenantId, byReference(REFERENCE), 2, new Date());
+    await claim(tenantId, workerId, job.id);
+    expect(await data.jobs.recordResult({ workerId, jobId: job.id, attempt: 1 }, { ...succeeded(), ticketRefMac: DIGEST }, new Date())).toBe('RECORDED');
+    expect(await referenceOf(tenantId, job.id)).toEqual({ status: 'SUCCEEDED', ticketByReference: true, ticketRef: null, ticketRefMac: DIGEST });
+    expect((await data.jobs.findForTenant(tenantId, job.id))?.result?.ticketRefMac).toBe(DIGEST);
+  });
+
+  it('is erased when a cancel ends the job: queued at once, running by its result or by its lease running out', async () => {
+    const tenantId = await newTenant();
+    const workerId = await enrolledWorker(tenantId);
+    const queued = await data.jobs.create(tenantId, byReference(REFERENCE), 2, new Date());
+    expect((await data.jobs.requestCancel(tenantId, queued.id, new Date()))?.kind).toBe('CANCELLED');
+    expect(await referenceOf(tenantId, queued.id)).toMatchObject({ status: 'CANCELLED', ticketRef: null });
+
+    const running = await data.jobs.create(tenantId, byReference(REFERENCE), 2, new Date());
+    await claim(tenantId, workerId, running.id);
+    expect((await data.jobs.requestCancel(tenantId, running.id, new Date()))?.kind).toBe('CANCEL_REQUESTED');
+    // Only asked: the job may still run, so the reference stays until the worker reports.
+    expect(await referenceOf(tenantId, running.id)).toMatchObject({ status: 'DISPATCHED', ticketRef: REFERENCE });
+    const cancelled = { ...succeeded(), outcome: 'JOB_OUTCOME_CANCELLED', failureCode: 'CANCELLED' };
+    expect(await data.jobs.recordResult({ workerId, jobId: running.id, attempt: 1 }, cancelled, new Date())).toBe('RECORDED');
+    expect(await referenceOf(tenantId, running.id)).toMatchObject({ status: 'CANCELLED', ticketRef: null, ticketRefMac: null });
+
+    const abandoned = await data.jobs.create(tenantId, byReference(REFERENCE), 2, new Date());
+    await claim(tenantId, workerId, abandoned.id, 0, new Date(Date.now() - 1_000));
+    await data.jobs.requestCancel(tenantId, abandoned.id, new Date());
+    expect(await data.jobs.expireLease({ jobId: abandoned.id, attempt: 1 }, new Date())).toMatchObject({ cancelled: true, status: 'CANCELLED' });
+    expect(await referenceOf(tenantId, abandoned.id)).toMatchObject({ status: 'CANCELLED', ticketRef: null });
+  });
+
+  it('stays while a lost lease requeues the job, and is erased when the last attempt runs out', async () => {
+    const tenantId = await newTenant();
+    const workerId = await enrolledWorker(tenantId);
+    const job = await data.jobs.create(tenantId, byReference(REFERENCE), 2, new Date());
+    const expired = new Date(Date.now() - 1_000);
+    await claim(tenantId, workerId, job.id, 0, expired);
+    expect(await data.jobs.expireLease({ jobId: job.id, attempt: 1 }, new Date())).toMatchObject({ requeued: true });
+    expect(await referenceOf(tenantId, job.id)).toMatchObject({ status: 'QUEUED', ticketRef: REFERENCE });
+    await claim(tenantId, workerId, job.id, 1, expired);
+    expect(await data.jobs.expireLease({ jobId: job.id, attempt: 2 }, new Date())).toMatchObject({ requeued: false, status: 'FAILED' });
+    expect(await referenceOf(tenantId, job.id)).toMatchObject({ status: 'FAILED', ticketRef: null });
+  });
+
+  it('is erased when the worker refuses the instruction, and when a full worker turns away the last attempt', async () => {
+    const tenantId = await newTenant();
+    const workerId = await enrolledWorker(tenantId);
+    const refused = await data.jobs.create(tenantId, byReference(REFERENCE), 2, new Date());
+    await claim(tenantId, workerId, refused.id);
+    expect(await data.jobs.recordRejection({ workerId, jobId: refused.id, attempt: 1 }, 'TASK_FORBIDDEN_BY_POLICY', new Date())).toBe(true);
+    expect(await referenceOf(tenantId, refused.id)).toMatchObject({ status: 'FAILED', ticketRef: null });
+
+    const turnedAway = await data.jobs.create(tenantId, byReference(REFERENCE), 1, new Date());
+    await claim(tenantId, workerId, turnedAway.id);
+    expect(await data.jobs.requeueTurnedAway({ workerId, jobId: turnedAway.id, attempt: 1 }, 'WORKER_AT_CAPACITY', new Date())).toMatchObject({ requeued: false, status: 'FAILED' });
+    expect(await referenceOf(tenantId, turnedAway.id)).toMatchObject({ status: 'FAILED', ticketRef: null });
+
+    const cancelledWhileTurnedAway = await data.jobs.create(tenantId, byReference(REFERENCE), 2, new Date());
+    await claim(tenantId, workerId, cancelledWhileTurnedAway.id);
+    await data.jobs.requestCancel(tenantId, cancelledWhileTurnedAway.id, new Date());
+    expect(await data.jobs.requeueTurnedAway({ workerId, jobId: cancelledWhileTurnedAway.id, attempt: 1 }, 'WORKER_AT_CAPACITY', new Date())).toMatchObject({ cancelled: true });
+    expect(await referenceOf(tenantId, cancelledWhileTurnedAway.id)).toMatchObject({ status: 'CANCELLED', ticketRef: null });
+  });
+
+  it('must be named again by a re-run, and may not be given to a re-run of a typed ticket', async () => {
+    const tenantId = await newTenant();
+    const workerId = await enrolledWorker(tenantId);
+    const original = await data.jobs.create(tenantId, byReference(REFERENCE), 2, new Date());
+    await data.jobs.requestCancel(tenantId, original.id, new Date());
+    expect(await data.jobs.createRetry(tenantId, original.id, new Date())).toEqual({ kind: 'TICKET_REF_REQUIRED' });
+    const rerun = await data.jobs.createRetry(tenantId, original.id, new Date(), 'jira:PROJ-4712');
+    expect(rerun).toMatchObject({ kind: 'CREATED', job: { ticketByReference: true, ticketRef: 'jira:PROJ-4712', retryOfJobId: original.id } });
+    const rerunId = rerun?.kind === 'CREATED' ? rerun.job.id : '';
+    expect((await claim(tenantId, workerId, rerunId))?.task).toMatchObject({ ticketRef: 'jira:PROJ-4712', ticketTitle: '', deliveryJobId: original.id, deliveryGeneration: 1 });
+
+    const typed = await data.jobs.create(tenantId, fixTask('billing'), 2, new Date());
+    await data.jobs.requestCancel(tenantId, typed.id, new Date());
+    expect(await data.jobs.createRetry(tenantId, typed.id, new Date(), REFERENCE)).toEqual({ kind: 'TICKET_REF_UNEXPECTED' });
+    // The status is the first thing a re-run is refused for.
+    const unfinished = await data.jobs.create(tenantId, byReference(REFERENCE), 2, new Date());
+    expect(await data.jobs.createRetry(tenantId, unfinished.id, new Date())).toEqual({ kind: 'NOT_RETRYABLE', status: 'QUEUED' });
   });
 });

@@ -1,10 +1,22 @@
 import type { AttemptStatus, JobEventType, JobKind, JobStatus, Prisma } from '@prisma/client';
 import type { DatabaseClient, DatabaseTransaction } from '../database-client';
 import { syncJobAnalytics } from './analytics-rollup';
+import { DELIVERY_OUTCOME_SELECT, toDeliveryOutcomeView, type DeliveryOutcomeView } from './delivery-outcome.repository';
 
-/** What a job asks a worker to do. `fix` carries the ticket; `noop` carries nothing. */
+/**
+ * What a job asks a worker to do. `fix` carries the ticket: its text, or, with `ticketRef`
+ * ("<tracker>:<key>"), a reference the worker reads it by (the title and description then
+ * empty); `noop` carries nothing.
+ */
 export type JobTask =
-  | { readonly kind: 'FIX'; readonly repoAlias: string; readonly baseRef: string; readonly ticketTitle: string; readonly ticketDescription: string }
+  | {
+      readonly kind: 'FIX';
+      readonly repoAlias: string;
+      readonly baseRef: string;
+      readonly ticketTitle: string;
+      readonly ticketDescription: string;
+      readonly ticketRef: string | null;
+    }
   | { readonly kind: 'NOOP' };
 
 /** A task as dispatched: a fix also names the re-run chain it delivers to. */
@@ -54,6 +66,11 @@ export interface JobResultMetadata {
   /** Lowercase hex, or null when the worker sent none. */
   readonly changeMac: string | null;
   readonly deliveryMac: string | null;
+  /**
+   * The worker's HMAC of the ticket reference, lowercase hex; null when the ticket was typed
+   * in, or at the MINIMAL level; absent on results recorded before it was reported.
+   */
+  readonly ticketRefMac?: string | null;
   /** The policy in force and the rules that fired; absent on results recorded before central policy. */
   readonly policy?: PolicyReportMetadata;
   /** A MetadataLevel name: how much the worker reported; absent on results recorded before central policy. */
@@ -132,6 +149,12 @@ export interface JobSummary {
   readonly cancelRequestedAt: Date | null;
   /** The job this one retries, or null for an original. */
   readonly retryOfJobId: string | null;
+  /** The ticket was named by reference rather than typed in. */
+  readonly ticketByReference: boolean;
+  /** The reference while the job may still be dispatched; null once it ended (and for a typed ticket). */
+  readonly ticketRef: string | null;
+  /** The worker's HMAC of the reference, lowercase hex, once a result brought one. */
+  readonly ticketRefMac: string | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly finishedAt: Date | null;
@@ -144,6 +167,8 @@ export interface JobDetail extends JobSummary {
   readonly resultImplausible: readonly string[];
   readonly attempts: readonly JobAttemptView[];
   readonly events: readonly JobEventView[];
+  /** What became of the merge request of the job's re-run chain, as a worker last reported it; null before any report. */
+  readonly deliveryOutcome: DeliveryOutcomeView | null;
 }
 
 /** Where a page of jobs ends: the last job's creation time and id (jobs are listed newest first, id breaking ties). */
@@ -177,11 +202,16 @@ export interface JobPage {
 /**
  * What asking to re-run a job did. `CREATED`: a new queued job with the same task, naming the
  * original. `NOT_RETRYABLE`: the original has not finished (`status` says what it is).
+ * `TICKET_REF_REQUIRED`: the original named its ticket by reference, erased when it ended, and
+ * the request did not name it again. `TICKET_REF_UNEXPECTED`: the request named a reference,
+ * but the original's ticket was typed in (the re-run reuses its text).
  * `CHAIN_TOO_LONG`: its chain already holds the most re-runs one chain may have.
  */
 export type JobRetry =
   | { readonly kind: 'CREATED'; readonly job: JobSummary }
   | { readonly kind: 'NOT_RETRYABLE'; readonly status: JobStatus }
+  | { readonly kind: 'TICKET_REF_REQUIRED' }
+  | { readonly kind: 'TICKET_REF_UNEXPECTED' }
   | { readonly kind: 'CHAIN_TOO_LONG'; readonly maxReruns: number };
 
 /** Re-runs one chain may hold: the wire contract's bound on FixTask.delivery_generation. */
@@ -257,6 +287,14 @@ export const LEASE_EXPIRED_FAILURE_CODE = 'LEASE_EXPIRED';
 export const CANCELLED_FAILURE_CODE = 'CANCELLED';
 
 const TERMINAL_JOB_STATUSES: JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+
+/**
+ * Part of the data of every update that ends a job. A ticket reference is held only while the
+ * job may still be dispatched (FixTask.ticket_ref), so it goes in the transaction that makes
+ * the job terminal; what stays is the worker's digest of it (ticketRefMac).
+ */
+const ERASE_TICKET_REFERENCE = { ticketRef: null } as const satisfies Prisma.JobUpdateInput;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const ACTIVE_JOB_STATUSES: JobStatus[] = ['DISPATCHED', 'RUNNING'];
@@ -286,6 +324,9 @@ const SUMMARY_SELECT = {
   failureCode: true,
   cancelRequestedAt: true,
   retryOfJobId: true,
+  ticketByReference: true,
+  ticketRef: true,
+  ticketRefMac: true,
   createdAt: true,
   updatedAt: true,
   finishedAt: true,
@@ -307,9 +348,7 @@ export class JobRepository {
           tenantId,
           maxAttempts,
           createdAt: now,
-          ...(task.kind === 'FIX'
-            ? { kind: 'FIX', repoAlias: task.repoAlias, baseRef: task.baseRef, ticketTitle: task.ticketTitle, ticketDescription: task.ticketDescription }
-            : { kind: 'NOOP' }),
+          ...(task.kind === 'FIX' ? { kind: 'FIX', repoAlias: task.repoAlias, baseRef: task.baseRef, ...storedTicket(task) } : { kind: 'NOOP' }),
         },
         select: SUMMARY_SELECT,
       });
@@ -329,6 +368,7 @@ export class JobRepository {
       where: { id: jobId, tenantId },
       select: {
         ...SUMMARY_SELECT,
+        deliveryJobId: true,
         result: true,
         resultImplausible: true,
         attempts: {
@@ -339,7 +379,9 @@ export class JobRepository {
       },
     });
     if (!job) return null;
-    return { ...job, result: job.result as unknown as JobResultMetadata | null };
+    const { deliveryJobId, ...detail } = job;
+    const outcome = await this.db.deliveryOutcome.findFirst({ where: { deliveryJobId: deliveryJobId ?? jobId, tenantId }, select: DELIVERY_OUTCOME_SELECT });
+    return { ...detail, result: job.result as unknown as JobResultMetadata | null, deliveryOutcome: outcome ? toDeliveryOutcomeView(outcome) : null };
   }
 
   /**
@@ -369,18 +411,32 @@ export class JobRepository {
   }
 
   /**
-   * Creates a new queued job with the task and maxAttempts of a FAILED or CANCELLED one,
-   * naming it as the job it retries. Null when the tenant has no such job. A job may be
-   * retried more than once; each retry is a job of its own.
+   * Creates a new queued job with the task and maxAttempts of a finished one, naming it as the
+   * job it retries. A ticket named by reference was erased when the original ended, so
+   * `ticketRef` names it again; it is refused for a typed ticket, whose text the re-run
+   * reuses. Null when the tenant has no such job. A job may be retried more than once; each
+   * retry is a job of its own.
    */
-  async createRetry(tenantId: string, jobId: string, now: Date): Promise<JobRetry | null> {
+  async createRetry(tenantId: string, jobId: string, now: Date, ticketRef: string | null = null): Promise<JobRetry | null> {
     return this.db.$transaction(async (tx) => {
       const original = await tx.job.findFirst({
         where: { id: jobId, tenantId },
-        select: { status: true, kind: true, repoAlias: true, baseRef: true, ticketTitle: true, ticketDescription: true, maxAttempts: true, deliveryJobId: true },
+        select: {
+          status: true,
+          kind: true,
+          repoAlias: true,
+          baseRef: true,
+          ticketTitle: true,
+          ticketDescription: true,
+          ticketByReference: true,
+          maxAttempts: true,
+          deliveryJobId: true,
+        },
       });
       if (!original) return null;
       if (!RETRYABLE_JOB_STATUSES.includes(original.status)) return { kind: 'NOT_RETRYABLE', status: original.status };
+      if (original.ticketByReference && ticketRef === null) return { kind: 'TICKET_REF_REQUIRED' };
+      if (!original.ticketByReference && ticketRef !== null) return { kind: 'TICKET_REF_UNEXPECTED' };
       // The chain's first job is locked so that two re-runs asked at once get two generations.
       const deliveryJobId = original.deliveryJobId ?? jobId;
       await lockJob(tx, deliveryJobId);
@@ -395,6 +451,8 @@ export class JobRepository {
           baseRef: original.baseRef,
           ticketTitle: original.ticketTitle,
           ticketDescription: original.ticketDescription,
+          ticketByReference: original.ticketByReference,
+          ticketRef,
           maxAttempts: original.maxAttempts,
           retryOfJobId: jobId,
           deliveryJobId,
@@ -458,7 +516,7 @@ export class JobRepository {
       await tx.jobEvent.create({ data: { tenantId: input.tenantId, jobId: input.jobId, attempt, type: 'DISPATCHED', at: input.now } });
       const job = await tx.job.findUniqueOrThrow({
         where: { id: input.jobId },
-        select: { kind: true, repoAlias: true, baseRef: true, ticketTitle: true, ticketDescription: true, deliveryJobId: true, deliveryGeneration: true },
+        select: { kind: true, repoAlias: true, baseRef: true, ticketTitle: true, ticketDescription: true, ticketRef: true, deliveryJobId: true, deliveryGeneration: true },
       });
       const task: DispatchTask =
         job.kind === 'FIX'
@@ -468,6 +526,7 @@ export class JobRepository {
               baseRef: job.baseRef ?? '',
               ticketTitle: job.ticketTitle ?? '',
               ticketDescription: job.ticketDescription ?? '',
+              ticketRef: job.ticketRef,
               deliveryJobId: job.deliveryJobId ?? input.jobId,
               deliveryGeneration: job.deliveryGeneration,
             }
@@ -503,7 +562,7 @@ export class JobRepository {
     return this.db.$transaction(async (tx) => {
       const job = await rejectLiveAttempt(tx, ref, failureCode, now);
       if (!job) return false;
-      await tx.job.update({ where: { id: ref.jobId }, data: { status: 'FAILED', failureCode, finishedAt: now, updatedAt: now } });
+      await tx.job.update({ where: { id: ref.jobId }, data: { status: 'FAILED', failureCode, finishedAt: now, updatedAt: now, ...ERASE_TICKET_REFERENCE } });
       if (policyRules.length > 0) {
         const worker = await tx.worker.findUniqueOrThrow({ where: { id: ref.workerId }, select: { policyRevision: true } });
         await tx.policyDecision.createMany({
@@ -589,7 +648,7 @@ export class JobRepository {
       if (locked.status === 'QUEUED') {
         const job = await tx.job.update({
           where: { id: jobId },
-          data: { status: 'CANCELLED', failureCode: CANCELLED_FAILURE_CODE, cancelRequestedAt: now, finishedAt: now, updatedAt: now },
+          data: { status: 'CANCELLED', failureCode: CANCELLED_FAILURE_CODE, cancelRequestedAt: now, finishedAt: now, updatedAt: now, ...ERASE_TICKET_REFERENCE },
           select: SUMMARY_SELECT,
         });
         await tx.jobEvent.createMany({
@@ -643,7 +702,16 @@ export class JobRepository {
       const implausible = [...judge({ dispatchedAt: attempt.dispatchedAt, repoAlias: job.repoAlias })];
       await tx.job.update({
         where: { id: ref.jobId },
-        data: { status, failureCode: result.failureCode, result: result as unknown as Prisma.InputJsonObject, resultImplausible: implausible, finishedAt: now, updatedAt: now },
+        data: {
+          status,
+          failureCode: result.failureCode,
+          result: result as unknown as Prisma.InputJsonObject,
+          resultImplausible: implausible,
+          ticketRefMac: result.ticketRefMac ?? null,
+          finishedAt: now,
+          updatedAt: now,
+          ...ERASE_TICKET_REFERENCE,
+        },
       });
       if (implausible.length > 0) {
         await tx.worker.update({ where: { id: ref.workerId }, data: { implausibleResults: { increment: 1 }, lastImplausibleAt: now } });
@@ -752,7 +820,7 @@ async function requeueOrEnd(tx: DatabaseTransaction, job: LockedJob, ref: Attemp
   if (job.cancelRequestedAt !== null) {
     await tx.job.update({
       where: { id: ref.jobId },
-      data: { status: 'CANCELLED', failureCode: CANCELLED_FAILURE_CODE, finishedAt: now, updatedAt: now },
+      data: { status: 'CANCELLED', failureCode: CANCELLED_FAILURE_CODE, finishedAt: now, updatedAt: now, ...ERASE_TICKET_REFERENCE },
     });
     await tx.jobEvent.create({ data: { ...base, type: 'CANCELLED', failureCode: CANCELLED_FAILURE_CODE } });
     return { ...outcome, requeued: false, cancelled: true, status: 'CANCELLED' };
@@ -762,10 +830,16 @@ async function requeueOrEnd(tx: DatabaseTransaction, job: LockedJob, ref: Attemp
     await tx.job.update({ where: { id: ref.jobId }, data: { status: 'QUEUED', updatedAt: now } });
     await tx.jobEvent.create({ data: { ...base, type: 'REQUEUED' } });
   } else {
-    await tx.job.update({ where: { id: ref.jobId }, data: { status: 'FAILED', failureCode, finishedAt: now, updatedAt: now } });
+    await tx.job.update({ where: { id: ref.jobId }, data: { status: 'FAILED', failureCode, finishedAt: now, updatedAt: now, ...ERASE_TICKET_REFERENCE } });
     await tx.jobEvent.create({ data: { ...base, type: 'FAILED', failureCode } });
   }
   return { ...outcome, requeued, cancelled: false, status: requeued ? 'QUEUED' : 'FAILED' };
+}
+
+/** How a fix task's ticket is stored: its text, or, named by reference, the reference alone (no text). */
+function storedTicket(task: Extract<JobTask, { kind: 'FIX' }>): Pick<Prisma.JobCreateInput, 'ticketTitle' | 'ticketDescription' | 'ticketByReference' | 'ticketRef'> {
+  if (task.ticketRef !== null) return { ticketByReference: true, ticketRef: task.ticketRef, ticketTitle: null, ticketDescription: null };
+  return { ticketByReference: false, ticketRef: null, ticketTitle: task.ticketTitle, ticketDescription: task.ticketDescription };
 }
 
 /** The status a job ends in when its current attempt's result has this JobOutcome name. */

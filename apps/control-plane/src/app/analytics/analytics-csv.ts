@@ -13,7 +13,7 @@ export interface CsvSection {
  * JSON route returns, so the two cannot disagree.
  */
 export function analyticsCsvSections(report: AnalyticsReportResponse): CsvSection[] {
-  const { range, filters, leftOut, funnel, successRate, time, models, cost, budget, policy, hoursSaved, fleet, secondary } = report;
+  const { range, filters, leftOut, funnel, successRate, time, models, cost, budget, policy, hoursSaved, fleet, secondary, mergeRequests } = report;
   return [
     {
       title: 'report',
@@ -94,6 +94,43 @@ export function analyticsCsvSections(report: AnalyticsReportResponse): CsvSectio
       title: 'secondary',
       columns: ['deliveredChanges', 'linesAdded', 'linesRemoved', 'filesChanged'],
       rows: [[secondary.deliveredChanges, secondary.linesAdded, secondary.linesRemoved, secondary.filesChanged]],
+    },
+    {
+      title: 'merge requests',
+      columns: [
+        'attribution',
+        'reported',
+        'open',
+        'merged',
+        'closedUnmerged',
+        'reverted',
+        'withFigures',
+        'reworkedByPeople',
+        'firstReviewCount',
+        'firstReviewP50S',
+        'firstReviewP90S',
+        'mergeCount',
+        'mergeP50S',
+        'mergeP90S',
+      ],
+      rows: [
+        [
+          mergeRequests.attribution,
+          mergeRequests.reported,
+          mergeRequests.open,
+          mergeRequests.merged,
+          mergeRequests.closedUnmerged,
+          mergeRequests.reverted,
+          mergeRequests.withFigures,
+          mergeRequests.reworkedByPeople,
+          mergeRequests.timeToFirstReview.count,
+          mergeRequests.timeToFirstReview.p50S,
+          mergeRequests.timeToFirstReview.p90S,
+          mergeRequests.timeToMerge.count,
+          mergeRequests.timeToMerge.p50S,
+          mergeRequests.timeToMerge.p90S,
+        ],
+      ],
     },
     {
       title: 'daily',

@@ -72,6 +72,21 @@ describe('the CSV export', () => {
       spendTokens: [],
       policy: [],
       fleet: [],
+      mergeRequests: {
+        reported: 0,
+        open: 0,
+        merged: 0,
+        closedUnmerged: 0,
+        reverted: 0,
+        withFigures: 0,
+        reworkedByPeople: 0,
+        reviewed: 0,
+        firstReviewP50S: null,
+        firstReviewP90S: null,
+        mergedWithFigures: 0,
+        mergeP50S: null,
+        mergeP90S: null,
+      },
     };
     const report = buildAnalyticsReport({
       range: { from: '2026-12-01', to: '2026-12-01' },
@@ -83,6 +98,6 @@ describe('the CSV export', () => {
     const csv = renderAnalyticsCsv(report);
     expect(csv).toContain('model usage\r\nendpoint,model,other,mergedSlices,jobs,requests,promptTokens,completionTokens,cost\r\n\'=cmd,"a,""b""",false,1,1,1,1000,0,0\r\n');
     expect(csv.endsWith('\r\n')).toBe(true);
-    expect(csv.split('\r\n\r\n')).toHaveLength(14);
+    expect(csv.split('\r\n\r\n')).toHaveLength(15);
   });
 });

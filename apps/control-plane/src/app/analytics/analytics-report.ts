@@ -9,6 +9,7 @@ import {
   type AnalyticsSettingsValues,
   type CohortSlice,
   type JobKind,
+  type MergeRequestCounts,
   type PolicyDecisionCounts,
 } from '@airlock/data-access';
 import { JOB_KINDS } from '../jobs/dto/create-job.dto';
@@ -141,8 +142,24 @@ export function buildAnalyticsReport(input: AnalyticsReportInput): AnalyticsRepo
       utilisation: onlineMs > 0 ? round(busyMs / onlineMs, 4) : null,
     },
     secondary: { deliveredChanges: outcome.delivered, linesAdded: outcome.linesAdded, linesRemoved: outcome.linesRemoved, filesChanged: outcome.filesChanged },
+    mergeRequests: mergeRequestFigures(aggregates.mergeRequests),
     daily,
     notes: notesFor(input),
+  };
+}
+
+function mergeRequestFigures(counts: MergeRequestCounts): AnalyticsReportResponse['mergeRequests'] {
+  return {
+    attribution: 'creation-day',
+    reported: counts.reported,
+    open: counts.open,
+    merged: counts.merged,
+    closedUnmerged: counts.closedUnmerged,
+    reverted: counts.reverted,
+    withFigures: counts.withFigures,
+    reworkedByPeople: counts.reworkedByPeople,
+    timeToFirstReview: { count: counts.reviewed, p50S: counts.firstReviewP50S, p90S: counts.firstReviewP90S },
+    timeToMerge: { count: counts.mergedWithFigures, p50S: counts.mergeP50S, p90S: counts.mergeP90S },
   };
 }
 
@@ -151,6 +168,7 @@ function notesFor(input: AnalyticsReportInput): string[] {
   const notes = [
     'The funnel and success rates count each job on the day it was created; time, models, cost, policy, hours saved and lines count it on the day it finished; fleet figures count slot time on the day it was spent (docs/analytics.md).',
     'The budget is tenant-wide: no filter applies to it.',
+    "Merge requests count each re-run chain once, on the day its first job was created, as its workers last reported it; the minimal metadata level reports states only, so rework and times count the chains reported with figures.",
   ];
   if (filters.pool !== undefined) {
     notes.push(`Pool ${filters.pool}: a job has a pool once a worker took it, so "created" counts only jobs a worker of this pool took; jobs no worker took yet are left out.`);

@@ -615,6 +615,47 @@ describe('analytics kept current as jobs change', () => {
     worker.close();
   });
 
+  it('counts the merge requests workers report of the chains created in the range, by repository, in the JSON and the CSV', async () => {
+    setClock('2026-07-06T08:00:00Z');
+    const { token } = await newTenant();
+    const worker = await connectedWorker(token, 'alpha');
+    let seq = 0;
+    const outcome = async (deliveryJobId: string, changes: Partial<NonNullable<WorkerFrame['deliveryOutcome']>>) => {
+      // No answer comes to an outcome; the answer to the heartbeat sent after it says it was handled.
+      seq += 1;
+      worker.send({ deliveryOutcome: { deliveryJobId, state: 'MERGE_REQUEST_STATE_OPEN', metadataLevel: 'METADATA_LEVEL_STANDARD_BUCKETED', ...changes } });
+      worker.send({ heartbeat: { running: [], freeSlots: 4, seq } });
+      await eventually(() => worker.received.find((frame) => frame.leaseRenewal?.heartbeatSeq === seq), 'the heartbeat answer');
+    };
+    const merged = await runJob(token, worker, { repoAlias: 'web' });
+    await outcome(merged.jobId, { state: 'MERGE_REQUEST_STATE_MERGED', humanCommits: 2, firstReviewAfterS: 7_200, reviewRounds: 2, mergedAfterS: 86_400, final: true });
+    const waiting = await runJob(token, worker, { repoAlias: 'web' });
+    await outcome(waiting.jobId, { firstReviewAfterS: 3_600, reviewRounds: 1 });
+    const closed = await runJob(token, worker, { repoAlias: 'api' });
+    await outcome(closed.jobId, { state: 'MERGE_REQUEST_STATE_CLOSED', final: true });
+
+    const json = await report(token, 'from=2026-07-01&to=2026-07-06');
+    expect(json.mergeRequests).toEqual({
+      attribution: 'creation-day',
+      reported: 3,
+      open: 1,
+      merged: 1,
+      closedUnmerged: 1,
+      reverted: 0,
+      withFigures: 3,
+      reworkedByPeople: 1,
+      timeToFirstReview: { count: 2, p50S: 3_600, p90S: 7_200 },
+      timeToMerge: { count: 1, p50S: 86_400, p90S: 86_400 },
+    });
+    expect((await report(token, 'from=2026-07-01&to=2026-07-06&repoAlias=api')).mergeRequests).toMatchObject({ reported: 1, closedUnmerged: 1, timeToFirstReview: { count: 0, p50S: null } });
+    expect((await report(token, 'from=2026-07-07&to=2026-07-08')).mergeRequests.reported).toBe(0);
+
+    const csv = await fetch(`${controlPlane.httpUrl}/api/v1/analytics/export.csv?from=2026-07-01&to=2026-07-06`, { headers: { authorization: `Bearer ${token}` } });
+    const section = parseCsvSections(await csv.text()).get('merge requests');
+    expect(section?.rows).toEqual([['creation-day', '3', '1', '1', '1', '0', '3', '1', '2', '3600', '7200', '1', '86400', '86400']]);
+    worker.close();
+  });
+
   it("never counts another tenant's jobs", async () => {
     setClock('2026-11-02T08:00:00Z');
     const mine = await newTenant();

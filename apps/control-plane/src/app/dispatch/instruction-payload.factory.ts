@@ -26,8 +26,10 @@ export function buildInstructionPayload(claim: DispatchClaim, workerId: string, 
     policyRef: '',
   };
   if (claim.task.kind === 'NOOP') return { ...base, noop: {} };
-  const { repoAlias, baseRef, ticketTitle, ticketDescription, deliveryJobId, deliveryGeneration } = claim.task;
-  return { ...base, fix: { repoAlias, baseRef, ticket: { title: ticketTitle, description: ticketDescription }, deliveryJobId, deliveryGeneration } };
+  const { repoAlias, baseRef, ticketTitle, ticketDescription, ticketRef, deliveryJobId, deliveryGeneration } = claim.task;
+  // A ticket named by reference travels as the reference alone (its task has no text): the worker reads it from the tracker.
+  const ticket = { title: ticketTitle, description: ticketDescription };
+  return { ...base, fix: { repoAlias, baseRef, ticket, ticketRef: ticketRef ?? '', deliveryJobId, deliveryGeneration } };
 }
 
 // Stand-ins for what exists only at dispatch: the job's id and the worker it goes to.
@@ -41,7 +43,7 @@ const TASK_FIELD_PREFIX = 'payload.fix.';
  * Builds the instruction the task would become at its first dispatch and runs it through
  * the same encode, size and validation steps as signing does, so a job that could never
  * be dispatched is refused when it is created rather than failing after every claim.
- * Returns the problem with the API's field name (`ticket.title`), or null.
+ * Returns the problem with the API's field name (`ticket.title`, `ticketRef`), or null.
  */
 export function undispatchableTaskProblem(task: JobTask, tenantId: string, now: Date, ttlMs: number): FrameViolation | null {
   // A new job is the first of its chain: it delivers to its own branch.

@@ -58,3 +58,11 @@ describe('toJobResultMetadata: where the change went', () => {
     expect(toJobResultMetadata(minimal)).toMatchObject({ failureCode: 'FORGE_UNAVAILABLE', delivery: null });
   });
 });
+
+describe('toJobResultMetadata: the ticket reference digest', () => {
+  it('stores the 32 bytes as lowercase hex, and null when the worker sent none', () => {
+    const digest = Buffer.alloc(32, 0xab);
+    expect(toJobResultMetadata(received({ ...succeeded(), ticketRefMac: digest })).ticketRefMac).toBe('ab'.repeat(32));
+    expect(toJobResultMetadata(received(succeeded())).ticketRefMac).toBeNull();
+  });
+});

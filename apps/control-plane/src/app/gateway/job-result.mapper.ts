@@ -27,6 +27,7 @@ export function toJobResultMetadata(result: JobResult__Output): JobResultMetadat
     contextFiles: result.contextFiles,
     changeMac: hexOrNull(result.changeMac),
     deliveryMac: hexOrNull(result.deliveryMac),
+    ticketRefMac: hexOrNull(result.ticketRefMac),
     policy: toPolicyReportMetadata(result.policy),
     metadataLevel: result.metadataLevel,
     modelUsage: result.modelUsage.map(toModelUsageMetadata),

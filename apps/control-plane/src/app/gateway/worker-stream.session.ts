@@ -15,6 +15,7 @@ import {
   validateWorkerFrame,
   type AttemptRef__Output,
   type ControlFrame,
+  type DeliveryOutcome__Output,
   type Hello__Output,
   type PolicyAck__Output,
   type PolicyRule,
@@ -29,6 +30,7 @@ import type { EventBus } from '../events/event-bus';
 import { jobChangedEvent } from '../events/job-changed.event';
 import type { PolicyDistributor } from '../policies/policy-distributor';
 import type { CentralJobLimits } from './central-job-limits';
+import { toDeliveryOutcomeReport } from './delivery-outcome.mapper';
 import { toJobResultMetadata } from './job-result.mapper';
 import { judgeResult } from './result-plausibility';
 
@@ -273,6 +275,35 @@ export class WorkerStreamSession implements WorkerSessionHandle {
       case 'policyAck':
         await this.recordPolicyAck(frame.policyAck!, now);
         return;
+      case 'deliveryOutcome':
+        // Like a result: refused when the worker was revoked meanwhile.
+        if (!(await this.stillAccepted(now))) return;
+        await this.recordDeliveryOutcome(frame.deliveryOutcome!, now);
+        return;
+    }
+  }
+
+  /**
+   * Stores what the worker saw of a merge request it delivered to, unless the chain is not of
+   * its tenant or never ran on it (the frame has no answer, so a refusal is only logged), or a
+   * final outcome is stored already. A stored one is announced as a change of the chain's first job.
+   */
+  private async recordDeliveryOutcome(outcome: DeliveryOutcome__Output, now: Date): Promise<void> {
+    const { data, logger } = this.deps;
+    const recording = await data.deliveryOutcomes.record({ workerId: this.workerId, tenantId: this.tenantId }, toDeliveryOutcomeReport(outcome), now);
+    const fields = { workerId: this.workerId, deliveryJobId: outcome.deliveryJobId, state: outcome.state, final: outcome.final };
+    switch (recording.kind) {
+      case 'RECORDED':
+        logger.log({ event: 'delivery_outcome_recorded', ...fields });
+        this.deps.events.publish(jobChangedEvent(this.tenantId, outcome.deliveryJobId, recording.jobStatus, now));
+        return;
+      case 'ALREADY_FINAL':
+        logger.log({ event: 'delivery_outcome_after_final_ignored', ...fields });
+        return;
+      case 'UNKNOWN_CHAIN':
+      case 'NOT_RUN_BY_WORKER':
+      case 'OUT_OF_RANGE':
+        logger.warn({ event: 'delivery_outcome_dropped', reason: recording.kind, ...fields });
     }
   }
 

@@ -3,6 +3,7 @@ import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNotFoundResponse,
@@ -17,6 +18,7 @@ import { CreateJobDto } from './dto/create-job.dto';
 import { JobDetailResponse, JobResponse, toJobDetailResponse, toJobResponse } from './dto/job.response';
 import { parseIsoTimestamp } from './dto/iso-timestamp';
 import { DEFAULT_PAGE_SIZE, ListJobsQuery } from './dto/list-jobs.query';
+import { RetryJobDto } from './dto/retry-job.dto';
 import { decodeJobListCursor, encodeJobListCursor } from './job-list-cursor';
 import { JobsService } from './jobs.service';
 
@@ -128,12 +130,15 @@ export class JobsController {
     description:
       'Queues a new job with the same task and maxAttempts as a SUCCEEDED, FAILED or CANCELLED job; its retryOfJobId names the original, which stays as it ended. ' +
       "The re-run delivers to the branch and merge request of its chain's first job, so it updates that request rather than opening a second one, and the worker never lets an older attempt overwrite a newer one there. " +
+      'A job that named its ticket by reference lost the reference when it ended: the body names it again as ticketRef (400 without it; 400 with it for a typed ticket). ' +
       'Each request creates another job.',
   })
+  @ApiBody({ type: RetryJobDto, required: false })
   @ApiCreatedResponse({ type: JobResponse, description: 'The new, QUEUED job' })
   @ApiNotFoundResponse({ type: ErrorResponse, description: 'No such job in the caller\'s tenant' })
   @ApiConflictResponse({ type: ErrorResponse, description: 'The job has not finished, or its chain holds the most re-runs one chain may have (JOB_NOT_RETRYABLE); the message says which' })
-  async retry(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string): Promise<JobResponse> {
-    return toJobResponse(await this.jobs.retry(principal.tenantId, id));
+  async retry(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string, @Body() body: RetryJobDto): Promise<JobResponse> {
+    // A request without a body is validated, and arrives here, as an empty one.
+    return toJobResponse(await this.jobs.retry(principal.tenantId, id, body));
   }
 }

@@ -1,5 +1,6 @@
+import { randomInt } from 'node:crypto';
 import type { JobStatus } from '@airlock/data-access';
-import { createDatabase, startPostgresCluster, type PostgresCluster } from '@airlock/testing';
+import { createDatabase, findInDatabase, startPostgresCluster, type PostgresCluster } from '@airlock/testing';
 import { decodeInstructionPayload, type WorkerGatewayClient } from '@airlock/protocol';
 import { createApiToken, createTenantWithAdminToken } from '../../test-support/tenant.fixture';
 import { testAppConfig } from '../../test-support/test-app-config';
@@ -12,6 +13,7 @@ import type { JobDetailResponse, JobResponse } from './dto/job.response';
 jest.setTimeout(60_000);
 
 let cluster: PostgresCluster;
+let databaseUrl: string;
 let controlPlane: RunningControlPlane;
 let client: WorkerGatewayClient;
 let tenantCounter = 0;
@@ -19,8 +21,9 @@ const unsubscribers: (() => void)[] = [];
 
 beforeAll(async () => {
   cluster = await startPostgresCluster();
+  databaseUrl = await createDatabase(cluster.url, 'jobs_api_it');
   controlPlane = await startControlPlane(
-    testAppConfig(await createDatabase(cluster.url, 'jobs_api_it'), { AIRLOCK_LEASE_TTL: '1s', AIRLOCK_HEARTBEAT_INTERVAL: '200ms', AIRLOCK_MAX_ATTEMPTS: '2' }),
+    testAppConfig(databaseUrl, { AIRLOCK_LEASE_TTL: '1s', AIRLOCK_HEARTBEAT_INTERVAL: '200ms', AIRLOCK_MAX_ATTEMPTS: '2' }),
     { clock: strictlyIncreasingClock() },
   );
   client = gatewayClient(controlPlane.grpcAddress);
@@ -204,7 +207,7 @@ describe('job.changed events', () => {
     const worker = await connectedWorker(token);
     worker.send({ credit: { credits: 1 } });
     // Stored before creation checked instructions: no ticket title. The queue picks it up on its next resync.
-    const job = await controlPlane.dataAccess.jobs.create(tenantId, { kind: 'FIX', repoAlias: 'demo', baseRef: 'main', ticketTitle: '', ticketDescription: '' }, 2, new Date());
+    const job = await controlPlane.dataAccess.jobs.create(tenantId, { kind: 'FIX', repoAlias: 'demo', baseRef: 'main', ticketTitle: '', ticketDescription: '', ticketRef: null }, 2, new Date());
     expect(await events.until(job.id, ['DISPATCHED', 'FAILED'])).toEqual(['DISPATCHED', 'FAILED']);
     worker.close();
   });
@@ -364,5 +367,97 @@ describe('GET /api/v1/jobs/:id', () => {
       'FAILED',
     ]);
     worker.close();
+  });
+});
+
+describe('a ticket named by reference', () => {
+  /** A reference no other scenario uses, so a scan of the whole database finds only this one's. */
+  const uniqueReference = () => `jira:PROJ-${randomInt(1_000_000, 9_999_999)}`;
+  const byReference = (ticketRef: string) => ({ kind: 'fix', repoAlias: 'billing', baseRef: 'main', ticketRef });
+
+  it('travels to the worker as the reference alone, and is in no table once the job ended, where its digest stays', async () => {
+    const { token } = await newTenant();
+    const reference = uniqueReference();
+    const created = await api<JobResponse>(token, 'POST', '/jobs', byReference(reference));
+    expect(created).toMatchObject({ status: 201, body: { kind: 'fix', ticketByReference: true, ticketRef: reference, ticketRefMac: null } });
+    const jobId = created.body.id;
+
+    const worker = await connectedWorker(token);
+    await nextInstruction(worker);
+    const payload = decodeInstructionPayload(worker.instructions().at(-1)!.payload);
+    expect(payload).toMatchObject({ jobId, fix: { ticketRef: reference, ticket: { title: '', description: '' }, deliveryJobId: jobId } });
+    // The scan finds the reference while the job holds it: its finding nothing later means something.
+    expect((await findInDatabase(databaseUrl, reference)).map((hit) => hit.split(':')[0])).toEqual(['Job']);
+
+    const digest = Buffer.alloc(32, 0x3c);
+    worker.send({ ack: { attempt: { jobId, attempt: 1 } } });
+    const finished = result(jobId, 1, 'JOB_OUTCOME_SUCCEEDED');
+    worker.send({ result: { ...finished.result, ticketRefMac: digest } });
+    await eventually(() => (worker.resultAcks().length === 1 ? true : undefined), 'the result ack');
+
+    const detail = await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`);
+    expect(detail.body).toMatchObject({ status: 'SUCCEEDED', ticketByReference: true, ticketRef: null, ticketRefMac: digest.toString('hex'), result: { ticketRefMac: digest.toString('hex') } });
+    expect((await api<JobResponse[]>(token, 'GET', '/jobs')).body).toEqual([expect.objectContaining({ id: jobId, ticketRef: null, ticketRefMac: digest.toString('hex') })]);
+    expect(await findInDatabase(databaseUrl, reference)).toEqual([]);
+    worker.close();
+  });
+
+  it('is in no table once a cancel ended the queued job', async () => {
+    const { token } = await newTenant();
+    const reference = uniqueReference();
+    const jobId = await createJob(token, byReference(reference));
+    expect((await api(token, 'POST', `/jobs/${jobId}/cancel`)).status).toBe(200);
+    expect((await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body).toMatchObject({ status: 'CANCELLED', ticketByReference: true, ticketRef: null, ticketRefMac: null });
+    expect(await findInDatabase(databaseUrl, reference)).toEqual([]);
+  });
+
+  it('is refused with 400 naming ticketRef when malformed or given beside a typed ticket; one of the two is required', async () => {
+    const { token } = await newTenant();
+    expect(await api(token, 'POST', '/jobs', byReference('PROJ-123'))).toMatchObject({
+      status: 400,
+      body: { code: 'INVALID_JOB_REQUEST', message: 'ticketRef: expected a ticket reference <tracker>:<key>, such as jira:PROJ-123 (in the instruction a worker would receive)' },
+    });
+    expect(await api(token, 'POST', '/jobs', { ...byReference('jira:PROJ-123'), ticket: { title: 'Fix it' } })).toMatchObject({
+      status: 400,
+      body: { code: 'INVALID_REQUEST', message: 'ticketRef: expected absent when ticket is given: name the ticket by reference or type it in, not both' },
+    });
+    expect(await api(token, 'POST', '/jobs', { kind: 'fix', repoAlias: 'billing', baseRef: 'main' })).toMatchObject({
+      status: 400,
+      body: { code: 'INVALID_REQUEST', message: 'ticket: expected an object (required for a fix job, unless ticketRef names the ticket)' },
+    });
+    expect((await api(token, 'POST', '/jobs', { kind: 'noop', ticketRef: 'jira:PROJ-123' })).status).toBe(400);
+    expect((await api<JobResponse[]>(token, 'GET', '/jobs')).body).toEqual([]);
+  });
+
+  it('must be named again to re-run a job whose reference was erased, and is refused for a typed ticket', async () => {
+    const { token } = await newTenant();
+    const originalId = await createJob(token, byReference(uniqueReference()));
+    await api(token, 'POST', `/jobs/${originalId}/cancel`);
+    const required = `ticketRef: expected the ticket reference (required): job ${originalId} named its ticket by reference, which the control plane erased when the job ended`;
+    expect(await api(token, 'POST', `/jobs/${originalId}/retry`)).toMatchObject({ status: 400, body: { code: 'INVALID_REQUEST', message: required } });
+    expect(await api(token, 'POST', `/jobs/${originalId}/retry`, {})).toMatchObject({ status: 400, body: { message: required } });
+    expect(await api(token, 'POST', `/jobs/${originalId}/retry`, { ticketRef: 'not a reference' })).toMatchObject({
+      status: 400,
+      body: { code: 'INVALID_REQUEST', message: 'ticketRef: expected a ticket reference <tracker>:<key>, such as jira:PROJ-123' },
+    });
+
+    const again = uniqueReference();
+    const rerun = await api<JobResponse>(token, 'POST', `/jobs/${originalId}/retry`, { ticketRef: again });
+    expect(rerun).toMatchObject({ status: 201, body: { retryOfJobId: originalId, ticketByReference: true, ticketRef: again } });
+    const worker = await connectedWorker(token);
+    await nextInstruction(worker);
+    expect(decodeInstructionPayload(worker.instructions().at(-1)!.payload)).toMatchObject({
+      jobId: rerun.body.id,
+      fix: { ticketRef: again, ticket: { title: '' }, deliveryJobId: originalId, deliveryGeneration: 1 },
+    });
+    worker.close();
+
+    const typedId = await createJob(token, fixJob('billing'));
+    await api(token, 'POST', `/jobs/${typedId}/cancel`);
+    expect(await api(token, 'POST', `/jobs/${typedId}/retry`, { ticketRef: again })).toMatchObject({
+      status: 400,
+      body: { code: 'INVALID_REQUEST', message: `ticketRef: expected absent: job ${typedId} has its ticket typed in, and the re-run reuses that text` },
+    });
+    expect((await api(token, 'POST', `/jobs/${typedId}/retry`)).status).toBe(201);
   });
 });

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataAccess, type JobDetail, type JobListFilter, type JobPage, type JobSummary, type JobTask } from '@airlock/data-access';
 import { CLOCK, type Clock } from '../common/clock';
+import { InvalidRequestError } from '../common/invalid-request.error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { undispatchableTaskProblem } from '../dispatch/instruction-payload.factory';
 import { JOB_DISPATCHER, type JobDispatcher } from '../dispatch/job-dispatcher';
@@ -8,6 +9,7 @@ import { WorkerSessionRegistry } from '../dispatch/worker-session.registry';
 import { EVENT_BUS, type EventBus } from '../events/event-bus';
 import { jobChangedEvent } from '../events/job-changed.event';
 import type { CreateJobDto } from './dto/create-job.dto';
+import type { RetryJobDto } from './dto/retry-job.dto';
 import { InvalidJobRequestError } from './invalid-job-request.error';
 import { JobAlreadyFinishedError } from './job-already-finished.error';
 import { JobNotFoundError } from './job-not-found.error';
@@ -50,12 +52,21 @@ export class JobsService {
    * Queues a new job with the task and maxAttempts of a finished one, naming it as the job it
    * re-runs. The original stays as it ended; the re-run delivers to the branch and merge
    * request of its chain's first job, so it updates that request rather than opening another.
+   * A ticket named by reference was erased when the original ended: the request names it again.
    */
-  async retry(tenantId: string, jobId: string): Promise<JobSummary> {
-    const retry = await this.data.jobs.createRetry(tenantId, jobId, this.clock.now());
+  async retry(tenantId: string, jobId: string, request: RetryJobDto): Promise<JobSummary> {
+    const retry = await this.data.jobs.createRetry(tenantId, jobId, this.clock.now(), request.ticketRef ?? null);
     if (!retry) throw new JobNotFoundError(jobId);
     if (retry.kind === 'NOT_RETRYABLE') throw JobNotRetryableError.unfinished(jobId, retry.status);
     if (retry.kind === 'CHAIN_TOO_LONG') throw JobNotRetryableError.chainTooLong(jobId, retry.maxReruns);
+    if (retry.kind === 'TICKET_REF_REQUIRED') {
+      throw new InvalidRequestError([
+        `ticketRef: expected the ticket reference (required): job ${jobId} named its ticket by reference, which the control plane erased when the job ended`,
+      ]);
+    }
+    if (retry.kind === 'TICKET_REF_UNEXPECTED') {
+      throw new InvalidRequestError([`ticketRef: expected absent: job ${jobId} has its ticket typed in, and the re-run reuses that text`]);
+    }
     this.logger.log({ event: 'job_retried', jobId: retry.job.id, retryOfJobId: jobId, tenantId });
     this.queued(retry.job);
     return retry.job;
@@ -108,8 +119,9 @@ export class JobsService {
 }
 
 /**
- * The stored task of a validated request. CreateJobDto guarantees the fix fields; were one
- * missing all the same, the empty string fails the dispatchability check in `create`.
+ * The stored task of a validated request. CreateJobDto guarantees the fix fields and a ticket
+ * or its reference; were one missing all the same, the empty string fails the dispatchability
+ * check in `create`.
  */
 function taskOf(request: CreateJobDto): JobTask {
   if (request.kind === 'noop') return { kind: 'NOOP' };
@@ -119,5 +131,6 @@ function taskOf(request: CreateJobDto): JobTask {
     baseRef: request.baseRef ?? '',
     ticketTitle: request.ticket?.title ?? '',
     ticketDescription: request.ticket?.description ?? '',
+    ticketRef: request.ticketRef ?? null,
   };
 }

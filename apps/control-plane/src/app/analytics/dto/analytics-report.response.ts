@@ -199,6 +199,29 @@ export class SecondaryResponse {
   @ApiProperty() filesChanged!: number;
 }
 
+export class SecondsPercentilesResponse {
+  @ApiProperty({ description: 'Requests the times are taken over' }) count!: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'Median, seconds, as a worker reported it (nearest rank); null when count is 0' }) p50S!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: '90th percentile, seconds (nearest rank); null when count is 0' }) p90S!: number | null;
+}
+
+export class MergeRequestsResponse {
+  @ApiProperty({ ...ATTRIBUTION, description: "Each re-run chain counts on the UTC day its first job was created; filters apply to that job (its pool as the other figures' pool)" })
+  attribution!: Attribution;
+  @ApiProperty({ description: 'Chains whose merge request a worker reported on (its last report counts)' }) reported!: number;
+  @ApiProperty() open!: number;
+  @ApiProperty() merged!: number;
+  @ApiProperty({ description: 'Closed without being merged' }) closedUnmerged!: number;
+  @ApiProperty({ description: "Merged, then reverted on the target branch within the worker's revert window" }) reverted!: number;
+  @ApiProperty({
+    description: 'Chains reported at a metadata level that sends counts and durations (the minimal level sends states only): reworkedByPeople and the times count these alone',
+  })
+  withFigures!: number;
+  @ApiProperty({ description: 'Requests people pushed commits of their own onto, reworking the change' }) reworkedByPeople!: number;
+  @ApiProperty({ type: SecondsPercentilesResponse, description: 'Opening → first review by a person, over the requests a person reviewed' }) timeToFirstReview!: SecondsPercentilesResponse;
+  @ApiProperty({ type: SecondsPercentilesResponse, description: 'Opening → merge, over the merged requests' }) timeToMerge!: SecondsPercentilesResponse;
+}
+
 export class DailyPointResponse {
   @ApiProperty({ format: 'date' }) date!: string;
   @ApiProperty({ description: 'Jobs created that day' }) created!: number;
@@ -225,6 +248,8 @@ export class AnalyticsReportResponse {
   @ApiProperty({ type: HoursSavedResponse }) hoursSaved!: HoursSavedResponse;
   @ApiProperty({ type: FleetResponse }) fleet!: FleetResponse;
   @ApiProperty({ type: SecondaryResponse, description: 'Lines changed: a secondary count, never a measure of value' }) secondary!: SecondaryResponse;
+  @ApiProperty({ type: MergeRequestsResponse, description: "What became of the delivered changes' merge requests on the customer's forge, as workers reported it" })
+  mergeRequests!: MergeRequestsResponse;
   @ApiProperty({ type: [DailyPointResponse], description: 'One point per day of the range, for charts' }) daily!: DailyPointResponse[];
   @ApiProperty({ type: [String], description: 'How this request\'s filters apply to the figures, in words' }) notes!: string[];
 }

@@ -23,7 +23,7 @@ describe('CreateJobDto', () => {
       expect.arrayContaining([
         'repoAlias: expected a string (required for a fix job)',
         'baseRef: expected a string (required for a fix job)',
-        'ticket: expected an object (required for a fix job)',
+        'ticket: expected an object (required for a fix job, unless ticketRef names the ticket)',
       ]),
     );
   });
@@ -37,7 +37,7 @@ describe('CreateJobDto', () => {
   it('refuses a ticket that is not an object, even an array of valid tickets', async () => {
     expect(await problems({ ...fix, ticket: [{ title: 'x' }] })).toEqual(['ticket: expected an object']);
     expect(await problems({ ...fix, ticket: 'Fix it' })).toEqual(['ticket: expected an object']);
-    expect(await problems({ ...fix, ticket: null })).toEqual(['ticket: expected an object (required for a fix job)']);
+    expect(await problems({ ...fix, ticket: null })).toEqual(['ticket: expected an object (required for a fix job, unless ticketRef names the ticket)']);
   });
 
   it('refuses text PostgreSQL cannot store: NUL characters and unpaired surrogates', async () => {
@@ -55,6 +55,16 @@ describe('CreateJobDto', () => {
     expect(await problems({ ...fix, ticket: { title: 5 } })).toEqual(['ticket.title: expected a string']);
     expect(await problems({ ...fix, kind: null })).toEqual(['kind: expected one of fix, noop']);
     expect(await problems({ ...fix, ticket: { title: 't', description: null } })).toEqual(['ticket.description: expected a string']);
+  });
+
+  it('takes the ticket by reference instead of typed in, never both and never neither', async () => {
+    const { ticket: _ticket, ...withoutTicket } = fix;
+    expect(await problems({ ...withoutTicket, ticketRef: 'jira:PROJ-123' })).toEqual([]);
+    expect(await problems({ ...fix, ticketRef: 'jira:PROJ-123' })).toEqual(['ticketRef: expected absent when ticket is given: name the ticket by reference or type it in, not both']);
+    expect(await problems(withoutTicket)).toEqual(['ticket: expected an object (required for a fix job, unless ticketRef names the ticket)']);
+    expect(await problems({ ...withoutTicket, ticketRef: 42 })).toEqual(['ticketRef: expected a string']);
+    expect(await problems({ ...withoutTicket, ticketRef: '' })).toEqual(['ticketRef: expected a ticket reference <tracker>:<key>, such as jira:PROJ-123']);
+    expect(await problems({ kind: 'noop', ticketRef: 'jira:PROJ-123' })).toEqual(['ticketRef: expected absent: a noop job has no repoAlias, baseRef or ticket']);
   });
 
   it('refuses repository and ticket fields on a noop job', async () => {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsObject, IsString, Length, Matches, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsObject, IsString, Length, Matches, MinLength, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
 import { ID_PATTERNS, WIRE_LIMITS } from '@airlock/protocol';
 import { HasNoNulCharacter, IsWellFormedUnicode, MaxUtf8Bytes, OptionalProperty } from '../../common/request-validation';
 
@@ -13,6 +13,12 @@ const isFixJob = (dto: CreateJobDto) => (dto.kind ?? 'fix') === 'fix';
 /** Checks a fix-only field whenever it is present (a noop job must not have it) or required. */
 const presentOrRequiredForFix = (dto: CreateJobDto, value: unknown) => value !== undefined || isFixJob(dto);
 
+/** The ticket is required of a fix job that does not name it by reference. */
+const ticketPresentOrRequired = (dto: CreateJobDto, value: unknown) => value !== undefined || (isFixJob(dto) && dto.ticketRef === undefined);
+
+/** What a ticket reference looks like, as the wire contract's pattern (ID_PATTERNS.ticketRef) has it. */
+export const TICKET_REF_EXPECTATION = 'expected a ticket reference <tracker>:<key>, such as jira:PROJ-123';
+
 /** Refuses the field on a noop job, which carries no repository and no ticket. */
 function AbsentForNoop(): PropertyDecorator {
   return ValidateBy({
@@ -20,6 +26,17 @@ function AbsentForNoop(): PropertyDecorator {
     validator: {
       validate: (value: unknown, args) => value === undefined || (args?.object as CreateJobDto).kind !== 'noop',
       defaultMessage: () => 'expected absent: a noop job has no repoAlias, baseRef or ticket',
+    },
+  });
+}
+
+/** Refuses a ticket reference alongside a typed ticket: a job's ticket is one or the other. */
+function AbsentWithTicket(): PropertyDecorator {
+  return ValidateBy({
+    name: 'absentWithTicket',
+    validator: {
+      validate: (value: unknown, args) => value === undefined || (args?.object as CreateJobDto).ticket === undefined,
+      defaultMessage: () => 'expected absent when ticket is given: name the ticket by reference or type it in, not both',
     },
   });
 }
@@ -69,12 +86,27 @@ export class CreateJobDto {
   @ValidateIf(presentOrRequiredForFix)
   baseRef?: string;
 
-  @ApiPropertyOptional({ type: TicketDto, description: 'Required for fix' })
+  @ApiPropertyOptional({ type: TicketDto, description: 'Required for fix unless ticketRef names the ticket' })
   @ValidateNested()
   @Type(() => TicketDto)
   @IsObject({ message: 'expected an object' })
   @AbsentForNoop()
-  @IsDefined({ message: 'expected an object (required for a fix job)' })
-  @ValidateIf(presentOrRequiredForFix)
+  @IsDefined({ message: 'expected an object (required for a fix job, unless ticketRef names the ticket)' })
+  @ValidateIf(ticketPresentOrRequired)
   ticket?: TicketDto;
+
+  // Its format is the wire contract's, checked with the instruction it becomes (undispatchableTaskProblem).
+  @ApiPropertyOptional({
+    pattern: ID_PATTERNS.ticketRef.source,
+    example: 'jira:PROJ-123',
+    description:
+      "For fix, instead of ticket: the ticket named by reference, <tracker>:<key>, the tracker as the workers' catalogs name it. " +
+      'The worker reads the ticket from the tracker itself, so its text never reaches the control plane; the reference is held only until the job ends.',
+  })
+  @MinLength(1, { message: TICKET_REF_EXPECTATION })
+  @IsString({ message: 'expected a string' })
+  @AbsentWithTicket()
+  @AbsentForNoop()
+  @OptionalProperty()
+  ticketRef?: string;
 }

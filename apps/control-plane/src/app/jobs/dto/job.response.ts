@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { AttemptStatus, JobDetail, JobEventType, JobEventView, JobSummary } from '@airlock/data-access';
+import type { AttemptStatus, DeliveryOutcomeView, JobDetail, JobEventType, JobEventView, JobSummary, MergeRequestStateName } from '@airlock/data-access';
 import { LEASE_EXPIRED_FAILURE_CODE } from '@airlock/data-access';
+import { REPORTED_METADATA_LEVELS } from '@airlock/policy';
 import { FailureCode, Phase } from '@airlock/protocol';
 import { JOB_KINDS, type JobKindName } from './create-job.dto';
 import { JOB_STATUSES } from './list-jobs.query';
@@ -25,6 +26,9 @@ export const JOB_EVENT_TYPES = [
   'CANCELLED',
 ] as const satisfies readonly JobEventType[];
 
+/** A merge request's state as a worker reports it (airlock.v1 MergeRequestState, without its prefix and UNSPECIFIED). */
+export const MERGE_REQUEST_STATES = ['OPEN', 'MERGED', 'CLOSED'] as const satisfies readonly MergeRequestStateName[];
+
 /** The phases a worker reports (airlock.v1 Phase, without UNSPECIFIED). */
 export const JOB_PHASES = Object.values(Phase).filter((phase) => phase !== Phase.PHASE_UNSPECIFIED);
 
@@ -35,8 +39,10 @@ export const JOB_FAILURE_CODES = [...Object.values(FailureCode).filter((code) =>
 type Missing<All, Listed> = Exclude<All, Listed> extends never ? true : Exclude<All, Listed>;
 const everyEventTypeListed: Missing<JobEventType, (typeof JOB_EVENT_TYPES)[number]> = true;
 const everyAttemptStatusListed: Missing<AttemptStatus, (typeof ATTEMPT_STATUSES)[number]> = true;
+const everyMergeRequestStateListed: Missing<MergeRequestStateName, (typeof MERGE_REQUEST_STATES)[number]> = true;
 void everyEventTypeListed;
 void everyAttemptStatusListed;
+void everyMergeRequestStateListed;
 
 export class JobResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
@@ -57,6 +63,17 @@ export class JobResponse {
   cancelRequestedAt!: Date | null;
   @ApiProperty({ nullable: true, type: String, format: 'uuid', description: 'The job this one retries (POST /jobs/{id}/retry), or null for an original' })
   retryOfJobId!: string | null;
+  @ApiProperty({ description: "The ticket was named by reference (ticketRef): the worker reads it from the customer's tracker, and its text never reaches the control plane" })
+  ticketByReference!: boolean;
+  @ApiProperty({ nullable: true, type: String, example: 'jira:PROJ-123', description: 'The ticket reference while the job may still be dispatched; null once the job ended (erased then), and for a typed ticket' })
+  ticketRef!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    pattern: '^[0-9a-f]{64}$',
+    description: "The worker's HMAC-SHA256 of the ticket reference under its own key, lowercase hex: what is kept of the reference once the job ended. Null until a result brings one (never at the minimal metadata level)",
+  })
+  ticketRefMac!: string | null;
   @ApiProperty() createdAt!: Date;
   @ApiProperty() updatedAt!: Date;
   @ApiPropertyOptional({ nullable: true, type: Date }) finishedAt!: Date | null;
@@ -92,6 +109,28 @@ export class JobEventResponse {
   durationMs!: number | null;
 }
 
+/** What became of the merge request of a job's re-run chain, as the worker last reported it: states, counts and durations only. */
+export class DeliveryOutcomeResponse {
+  @ApiProperty({ format: 'uuid', description: "The chain's first job, whose merge request every re-run of the chain updates" }) deliveryJobId!: string;
+  @ApiProperty({ enum: MERGE_REQUEST_STATES, enumName: 'MergeRequestState', description: 'CLOSED: closed without being merged' }) state!: MergeRequestStateName;
+  @ApiProperty({ description: 'Commits on the request\'s branch that no Airlock attempt made: people reworking the change (0 at the minimal level, which does not send it)' })
+  humanCommits!: number;
+  @ApiProperty({ description: 'The merged change was reverted on its target branch within the worker\'s revert window' }) reverted!: boolean;
+  @ApiProperty({ description: 'Seconds from opening to the first review by a person, meaningful when reviewRounds is above 0 (a first review may round to 0); 0 at the minimal level' }) firstReviewAfterS!: number;
+  @ApiProperty({ description: 'Reviews by people: approvals, requests for changes and reviews with comments' }) reviewRounds!: number;
+  @ApiProperty({ description: 'Seconds from opening to merge; 0 unless MERGED (and at the minimal level)' }) mergedAfterS!: number;
+  @ApiProperty({ description: 'The worker stopped watching (closed, merged and past its revert window, or too old): the outcome will not change' }) final!: boolean;
+  @ApiProperty({
+    enum: REPORTED_METADATA_LEVELS,
+    enumName: 'MetadataLevel',
+    description: 'How much the report says: minimal sends the state, reverted and final only; standard with buckets rounds counts down to 0 or a power of two and durations down to the hour',
+  })
+  metadataLevel!: string;
+  @ApiProperty({ format: 'uuid', description: 'The worker whose report this is (one that ran an attempt of the chain)' }) workerId!: string;
+  @ApiProperty({ description: 'When the first report of the chain arrived' }) firstReportedAt!: Date;
+  @ApiProperty({ description: 'When the report shown arrived' }) updatedAt!: Date;
+}
+
 export class JobDetailResponse extends JobResponse {
   @ApiProperty({ type: [JobAttemptResponse] }) attempts!: JobAttemptResponse[];
   @ApiProperty({ type: [JobEventResponse], description: 'The job\'s history, oldest first' }) events!: JobEventResponse[];
@@ -107,6 +146,12 @@ export class JobDetailResponse extends JobResponse {
       'Why the result cannot be true of its attempt, e.g. durations-exceed-wall-time or tokens-exceed-every-budget; empty when plausible. Such a result is kept as reported, and left out of analytics.',
   })
   implausible!: string[];
+  @ApiProperty({
+    nullable: true,
+    type: DeliveryOutcomeResponse,
+    description: "What became of the merge request of the job's re-run chain (its first job's, which a re-run updates), as a worker last reported it; null before any report",
+  })
+  deliveryOutcome!: DeliveryOutcomeResponse | null;
 }
 
 export function toJobResponse(job: JobSummary): JobResponse {
@@ -121,6 +166,9 @@ export function toJobResponse(job: JobSummary): JobResponse {
     failureCode: job.failureCode,
     cancelRequestedAt: job.cancelRequestedAt,
     retryOfJobId: job.retryOfJobId,
+    ticketByReference: job.ticketByReference,
+    ticketRef: job.ticketRef,
+    ticketRefMac: job.ticketRefMac,
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
     finishedAt: job.finishedAt,
@@ -134,6 +182,24 @@ export function toJobDetailResponse(job: JobDetail): JobDetailResponse {
     events: withPhaseDurations(job.events),
     result: job.result,
     implausible: [...job.resultImplausible],
+    deliveryOutcome: job.deliveryOutcome === null ? null : toDeliveryOutcomeResponse(job.deliveryOutcome),
+  };
+}
+
+function toDeliveryOutcomeResponse(outcome: DeliveryOutcomeView): DeliveryOutcomeResponse {
+  return {
+    deliveryJobId: outcome.deliveryJobId,
+    state: outcome.state,
+    humanCommits: outcome.humanCommits,
+    reverted: outcome.reverted,
+    firstReviewAfterS: outcome.firstReviewAfterS,
+    reviewRounds: outcome.reviewRounds,
+    mergedAfterS: outcome.mergedAfterS,
+    final: outcome.final,
+    metadataLevel: outcome.metadataLevel,
+    workerId: outcome.workerId,
+    firstReportedAt: outcome.firstReportedAt,
+    updatedAt: outcome.updatedAt,
   };
 }
 

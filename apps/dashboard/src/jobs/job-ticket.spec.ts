@@ -1,0 +1,26 @@
+import { fixJobRequest, ticketOf } from './job-ticket';
+
+const job = { kind: 'fix' as const, ticketByReference: true, ticketRef: 'jira:PROJ-123', ticketRefMac: null };
+
+describe('ticketOf', () => {
+  it('shows a reference while the job holds it, then the first 12 hex characters of the digest', () => {
+    expect(ticketOf(job)).toEqual({ kind: 'reference', reference: 'jira:PROJ-123', digest: null });
+    expect(ticketOf({ ...job, ticketRef: null, ticketRefMac: '0123456789abcdef'.repeat(4) })).toEqual({ kind: 'reference', reference: null, digest: '0123456789ab' });
+    // Ended without a digest (cancelled, or the minimal metadata level): the reference is gone, nothing replaces it.
+    expect(ticketOf({ ...job, ticketRef: null })).toEqual({ kind: 'reference', reference: null, digest: null });
+  });
+
+  it('tells a typed ticket from none at all', () => {
+    expect(ticketOf({ ...job, ticketByReference: false, ticketRef: null })).toEqual({ kind: 'typed' });
+    expect(ticketOf({ ...job, kind: 'noop', ticketByReference: false, ticketRef: null })).toEqual({ kind: 'none' });
+  });
+});
+
+describe('fixJobRequest', () => {
+  const fields = { repoAlias: ' billing ', baseRef: 'main ', 'ticket.title': 'Fix it', 'ticket.description': 'details', ticketRef: ' jira:PROJ-7 ' };
+
+  it('sends the typed ticket, or the reference alone, never both', () => {
+    expect(fixJobRequest(fields, 'typed')).toEqual({ kind: 'fix', repoAlias: 'billing', baseRef: 'main', ticket: { title: 'Fix it', description: 'details' } });
+    expect(fixJobRequest(fields, 'reference')).toEqual({ kind: 'fix', repoAlias: 'billing', baseRef: 'main', ticketRef: 'jira:PROJ-7' });
+  });
+});
