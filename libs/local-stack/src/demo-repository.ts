@@ -127,6 +127,26 @@ export function demoFixEdits({ canary }: DemoRepositoryOptions): DemoEdit[] {
   ];
 }
 
+/** A comment of the demo's scripted reviewer, in the shape the worker asks a model for. */
+export interface DemoReviewComment {
+  readonly path: string;
+  readonly line: number;
+  readonly severity: 'critical' | 'major' | 'minor' | 'info';
+  readonly body: string;
+}
+
+/**
+ * What the demo's scripted reviewer says of the demo fix (demoFixEdits) in a review job: a
+ * major comment on the `return` line the fix rewrites (line 9 of src/invoice.js once fixed), a
+ * minor one on the comment line it adds (8), and one on the function's signature (5), which the
+ * fix leaves alone: the worker drops that one and only counts it.
+ */
+export const DEMO_REVIEW_COMMENTS: readonly DemoReviewComment[] = [
+  { path: 'src/invoice.js', line: 9, severity: 'major', body: 'A discount above 100 % makes the total negative: clamp `discountPercent` to 0..100 before subtracting.' },
+  { path: 'src/invoice.js', line: 8, severity: 'minor', body: 'Say why the discount is subtracted rather than who changed the line.' },
+  { path: 'src/invoice.js', line: 5, severity: 'info', body: 'Consider documenting the unit of `discountPercent`.' },
+];
+
 /** The argument that marks the never-ending process the hanging-tests answer starts, so a test can look for it. */
 export function demoHangMarker({ canary }: DemoRepositoryOptions): string {
   return `${canary}-ledger-service`;

@@ -14,13 +14,15 @@ export {
   demoBrokenEdits,
   type DemoEdit,
   demoHangMarker,
+  DEMO_REVIEW_COMMENTS,
+  type DemoReviewComment,
   DEMO_TICKET,
   DEMO_HANGING_TESTS_TICKET,
   DEMO_BROKEN_FIX_TICKET,
   DEMO_SLOW_TICKET,
   DEMO_BRANCH_BASE,
 } from './demo-repository';
-export { writeDemoScenarios, SLOW_SCENARIO_LATENCY_MS } from './demo-scenarios';
+export { writeDemoScenarios, SLOW_SCENARIO_LATENCY_MS, DEMO_REVIEW_PROMPT_OPENING } from './demo-scenarios';
 export { startGitServer, type GitServer } from './git-server';
 export { ManagedProcess, type ManagedProcessOptions, type ProcessEvent } from './managed-process';
 export { launchProgram, WORKSPACE_ROOT, type ProgramName } from './workspace-programs';

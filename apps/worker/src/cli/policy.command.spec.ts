@@ -68,7 +68,7 @@ describe('airlock-worker policy show (the CLI entry, a real bundle file in a tem
     expect(out).toContain('maxFixRetries: 1');
     expect(out).toContain('"max-files-changed":{"max":10,"level":"mandatory"}');
     expect(out).toContain('Central policy: no bundle in force (local policy alone)');
-    expect(out).toContain('Effective policy for payments\n  job-kinds: fix\n  repositories: payments\n');
+    expect(out).toContain('Effective policy for payments\n  job-kinds: fix, review, index\n  repositories: payments\n');
     expect(out).toContain('  max-files-changed (mandatory): 10');
   });
 
@@ -83,8 +83,8 @@ describe('airlock-worker policy show (the CLI entry, a real bundle file in a tem
     expect(exitCode).toBe(EXIT_CODES.ok);
     expect(out).toMatch(new RegExp(`Central policy: revision 7, signed by ${signer.keyId}, issued \\S+, expires \\S+\\n`));
     expect(out).toMatch(new RegExp(`  tenant +enforce +policy ${policyId} version 3\\n  repository web +enforce +policy ${policyId} version 1\\n  repository payments +shadow`));
-    expect(out).toContain('Effective policy of the worker (tenant and pool layers)\n  job-kinds: fix\n  repositories: payments, web\n');
-    expect(out).toContain('Effective policy for web\n  job-kinds: fix\n  repositories: (none)\n');
+    expect(out).toContain('Effective policy of the worker (tenant and pool layers)\n  job-kinds: fix, review, index\n  repositories: payments, web\n');
+    expect(out).toContain('Effective policy for web\n  job-kinds: fix, review, index\n  repositories: (none)\n');
     expect(out).toContain('  max-files-changed (mandatory): 5');
     expect(out).toContain('  in shadow (revision 7, stops nothing):\n    max-lines-changed (mandatory): 40');
 
@@ -118,7 +118,7 @@ describe('airlock-worker policy show (the CLI entry, a real bundle file in a tem
     expect(out).toContain('  labels: gpu\n');
     expect(out).toContain('Pools (their pool layers apply here): gpu, eu (enrolled)\n');
     // eu (enrolled) and gpu (a label) both apply; us, a pool this worker is not in, does not.
-    expect(out).toContain('Effective policy of the worker (tenant and pool layers)\n  job-kinds: fix\n  repositories: payments\n');
+    expect(out).toContain('Effective policy of the worker (tenant and pool layers)\n  job-kinds: fix, review, index\n  repositories: payments\n');
     expect(out).toContain('  max-files-changed (mandatory): 4');
     const json = JSON.parse((await policy('--json')).out) as { local: { labels: string[] }; enrolledPool: string | null; pools: string[] };
     expect(json).toMatchObject({ local: { labels: ['gpu'] }, enrolledPool: 'eu', pools: ['gpu', 'eu'] });

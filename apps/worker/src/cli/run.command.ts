@@ -28,6 +28,8 @@ import { ticketCommentListener } from '../tickets/ticket-comment.listener';
 import type { TrackerClientFactory } from '../tickets/ticket-tracker';
 import { createTicketTracker } from '../tickets/tracker.factory';
 import { FixJobPipeline } from '../jobs/pipeline/fix-job.pipeline';
+import { IndexJobPipeline } from '../jobs/pipeline/index-job.pipeline';
+import { ReviewJobPipeline } from '../jobs/pipeline/review-job.pipeline';
 import { JobRecordStore } from '../jobs/record/job-record.store';
 import { SANDBOX_DISABLED_WARNING, TestSandbox } from '../jobs/sandbox/test-sandbox';
 import { DependencyCache } from '../jobs/setup/dependency-cache';
@@ -108,12 +110,14 @@ export async function runCommand(options: { readonly config: string }): Promise<
   const deliveryWatches = new DeliveryWatchStore(join(config.stateDir, 'delivery-watch'), logger);
   // One tracker client per use (a job's read, a comment): its retry budget is that use's, and it reads the token anew.
   const trackerClient: TrackerClientFactory = (tracker) => createTicketTracker(tracker, config.delivery);
+  // Under workspaceDir, which the sandbox hides from the repository's commands like the mirrors. One
+  // for fixes and index jobs alike: an index job caches what fixes at that commit then find.
+  const contextEngine = new ContextEngine({ cacheDir: join(config.workspaceDir, 'context-index'), git });
   const pipeline = new FixJobPipeline({
     config,
     git,
     workspace,
-    // Under workspaceDir, which the sandbox hides from the repository's commands like the mirrors.
-    contextEngine: new ContextEngine({ cacheDir: join(config.workspaceDir, 'context-index'), git }),
+    contextEngine,
     // The first endpoint's configured window, as the one normally answering; undefined → the default.
     // The configured window, else what the server says (asked once per endpoint, never failing a job).
     contextWindow: (signal, endpoints) => inference.contextWindow(signal, endpoints),
@@ -149,7 +153,21 @@ export async function runCommand(options: { readonly config: string }): Promise<
     outbox: new ResultOutbox(join(config.stateDir, 'outbox')),
     gatekeeper: new InstructionGatekeeper(verifier, policy),
     attempts,
-    jobs: new JobRunner(config.repositories, pipeline),
+    jobs: new JobRunner(config.repositories, {
+      fix: pipeline,
+      review: new ReviewJobPipeline({
+        config,
+        git,
+        workspace,
+        contextWindow: (signal, endpoints) => inference.contextWindow(signal, endpoints),
+        inference,
+        // One client per review: its retry budget is that review's, and it reads the token anew.
+        forgeClientFor: (forge) => createForgeClient(forge, config.delivery),
+        logger,
+        records,
+      }),
+      index: new IndexJobPipeline({ workspace, contextEngine, logger, records }),
+    }),
     readiness: () => readinessChecks(config, inference, sandbox),
     deliveryWatcher: new DeliveryWatcher({
       store: deliveryWatches,

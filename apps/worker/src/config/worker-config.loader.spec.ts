@@ -32,6 +32,7 @@ describe('loadWorkerConfig', () => {
     expect(config.stateDir).toBe(join(fixtures, 'ok', 'state'));
     expect(config.concurrency).toBe(1);
     expect(config.allowNoop).toBe(false);
+    expect(config.jobKinds).toEqual(['fix', 'review', 'index']);
     expect(config.limits).toEqual({
       maxContextFiles: 8,
       maxContextBytes: 200 * 1024,
@@ -40,6 +41,7 @@ describe('loadWorkerConfig', () => {
       maxJobTokens: 500_000,
       agentTimeout: 1_200_000,
       maxAgentTestRuns: 10,
+      maxReviewComments: 30,
       maxChangedFiles: 25,
       maxChangedLines: 2_000,
       testTimeout: 300_000,
@@ -81,6 +83,11 @@ describe('loadWorkerConfig', () => {
     const file = join(tmpdir(), `airlock-config-baserefs-${process.pid}.yml`);
     writeFileSync(file, `${readFileSync(join(fixtures, 'ok', 'minimal.yml'), 'utf8')}\nrepositories:\n  - { alias: demo, cloneUrl: ./a.git, pushUrl: ./a.git }\n`);
     expect(loadWorkerConfig(file, env).repositories[0]?.baseRefs).toEqual(['main', 'master']);
+  });
+
+  it('reads the job kinds the worker runs besides noop', () => {
+    expect(loadWorkerConfig(join(fixtures, 'ok', 'full.yml'), env)).toMatchObject({ allowNoop: true, jobKinds: ['fix', 'review'] });
+    expect(refusalOf(join(fixtures, 'not-ok', 'job-kinds-unknown.yml')).problems).toEqual([{ path: 'jobKinds[1]', expected: 'one of fix, review, index' }]);
   });
 
   it('reads the pools and the local policy, with its rules parsed as a policy document parses them', () => {

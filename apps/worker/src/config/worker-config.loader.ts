@@ -5,7 +5,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { type ConfigProblem, WorkerConfigInvalidError } from './worker-config-invalid.error';
 import type { SetupConfig } from '../jobs/repo-config/repo-config.schema';
-import { type WorkerConfigParsed, workerConfigSchema } from './worker-config.schema';
+import { type WorkerConfigParsed, workerConfigSchema, type WorkerJobKind } from './worker-config.schema';
 
 /** An inference endpoint with its API key resolved from the environment (a secret: never logged). */
 export interface InferenceEndpointConfig {
@@ -142,6 +142,8 @@ export interface WorkerConfig {
   readonly workspaceDir: string;
   readonly concurrency: number;
   readonly allowNoop: boolean;
+  /** The task kinds the worker runs besides noop (which `allowNoop` adds): its local policy's job-kinds. */
+  readonly jobKinds: readonly WorkerJobKind[];
   /** The pools this worker belongs to (Hello.labels): pool-scoped central policy layers apply by them. */
   readonly labels: readonly string[];
   /** Local policy rules (`rules`, the last word over central policy) and `maxFixRetries`. */
@@ -233,6 +235,7 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
     workspaceDir: resolve(base, config.workspaceDir),
     concurrency: config.concurrency,
     allowNoop: config.allowNoop,
+    jobKinds: config.jobKinds,
     labels: config.labels,
     policy: config.policy,
     inference: { endpoints, allowedHosts: config.inference.allowedHosts },

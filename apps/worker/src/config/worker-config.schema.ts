@@ -67,6 +67,10 @@ const proxyUrl = z
   )
   .describe('HTTP CONNECT proxy the control-plane channel goes through, http://host:port. Only the control-plane gRPC channel uses it; inference and git do not.');
 
+/** The task kinds a worker's `jobKinds` may list; noop is `allowNoop`'s. */
+export const WORKER_JOB_KINDS = ['fix', 'review', 'index'] as const;
+export type WorkerJobKind = (typeof WORKER_JOB_KINDS)[number];
+
 /** A repository alias as the control plane knows it (same shape as the wire contract). */
 export const REPO_ALIAS_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
@@ -309,7 +313,19 @@ export const workerConfigSchema = z
     stateDir: z.string().min(1, 'expected a directory path').describe('Identity, nonce store, outbox, egress audit log and HMAC key.'),
     workspaceDir: z.string().min(1, 'expected a directory path').describe('Bare mirrors and per-job worktrees.'),
     concurrency: z.number().int('expected an integer').min(1, 'expected at least 1').max(64, 'expected at most 64').default(1).describe('Jobs run at once, 1..64 (default 1).'),
-    allowNoop: z.boolean().default(false).describe('Accept noop tasks (health probes, benchmarks) (default false).'),
+    allowNoop: z.boolean().default(false).describe('Accept noop tasks (health probes, benchmarks) besides jobKinds (default false).'),
+    jobKinds: z
+      .array(z.enum(WORKER_JOB_KINDS, { error: `expected one of ${WORKER_JOB_KINDS.join(', ')}` }))
+      .min(1, 'expected at least one job kind (fix, review or index)')
+      .prefault([...WORKER_JOB_KINDS])
+      .superRefine((kinds, ctx) => {
+        kinds.forEach((kind, index) => {
+          if (kinds.indexOf(kind) !== index) ctx.addIssue({ code: 'custom', path: [index], message: 'expected a unique job kind (this one appears twice)' });
+        });
+      })
+      .describe(
+        'The task kinds this worker runs besides noop: fix (change the code for a ticket and deliver it), review (comment on a merge request on the repository\'s forge), index (build the context index of a base branch ahead of fixes). Central policy may narrow them, never widen them (default [fix, review, index]).',
+      ),
     labels: z
       .array(z.string().regex(WORKER_LABEL_PATTERN, 'expected a pool label matching ^[a-z0-9][a-z0-9._-]{0,62}$'))
       .max(MAX_WORKER_LABELS, `expected at most ${MAX_WORKER_LABELS} labels (a worker belongs to at most ${WIRE_LIMITS.maxWorkerLabels} pools; one is kept for the pool its enrollment token names)`)
@@ -386,6 +402,13 @@ export const workerConfigSchema = z
           .default(500_000)
           .describe('Prompt and completion tokens one job may spend across all its requests; past it the job fails TOKEN_BUDGET_EXHAUSTED (default 500000).'),
         agentTimeout: duration('20m', 'Wall time the agent loop may take in one job (AGENT_TIME_EXHAUSTED past it)'),
+        maxReviewComments: z
+          .number()
+          .int('expected an integer')
+          .min(1, 'expected at least 1')
+          .max(200, 'expected at most 200')
+          .default(30)
+          .describe("Comments one review job may post on a merge request; the model's comments past it are dropped and counted as such (default 30, 1..200)."),
         maxAgentTestRuns: z.number().int().min(0).max(100).default(10).describe('Test runs the model may ask for in one job (default 10).'),
         maxChangedFiles: z.number().int().min(1).max(LIMIT_CEILINGS.filesChanged).default(25).describe('Files one change may touch; a larger change fails CHANGE_TOO_LARGE (default 25).'),
         maxChangedLines: z.number().int().min(1).max(LIMIT_CEILINGS.linesChanged).default(2_000).describe('Lines one change may add and remove in all; a larger change fails CHANGE_TOO_LARGE (default 2000).'),

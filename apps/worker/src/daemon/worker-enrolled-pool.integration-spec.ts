@@ -111,7 +111,7 @@ describe('a worker enrolled into a pool its config does not list', () => {
     expect(shown.status).toBe(EXIT_CODES.ok);
     expect(shown.stdout).toContain('Pools (their pool layers apply here): gpu (enrolled)\n');
     // The gpu layer forbids legacy; had the eu layer applied too, demo would be forbidden as well.
-    expect(shown.stdout).toContain('Effective policy of the worker (tenant and pool layers)\n  job-kinds: fix\n  repositories: demo\n');
+    expect(shown.stdout).toContain('Effective policy of the worker (tenant and pool layers)\n  job-kinds: fix, review, index\n  repositories: demo\n');
     const view = JSON.parse((await runWorkerCli('policy', 'show', '--config', configFile, '--json')).stdout) as { local: { labels: string[] }; enrolledPool: string | null; pools: string[] };
     expect(view).toMatchObject({ local: { labels: [] }, enrolledPool: 'gpu', pools: ['gpu'] });
   });

@@ -20,7 +20,7 @@ describe('InstructionGatekeeper', () => {
   const workerId = randomUUID();
   const tenantId = randomUUID();
   const local = localEffectivePolicy({
-    allowedTaskKinds: ['fix', 'noop'],
+    allowedTaskKinds: ['fix', 'noop', 'review', 'index'],
     repoAliases: ['payments', 'web'],
     baseRefRules: new Map([
       ['payments', { allowed: ['main', 'release/*'], forbiddenPrefixes: ['airlock/'] }],
@@ -35,7 +35,7 @@ describe('InstructionGatekeeper', () => {
   let current: AppliedPolicyBundle | undefined;
   let gatekeeper: InstructionGatekeeper;
 
-  const instruction = (task: Pick<InstructionPayload, 'fix' | 'noop'>) =>
+  const instruction = (task: Pick<InstructionPayload, 'fix' | 'noop' | 'review' | 'index'>) =>
     signInstruction({ jobId: randomUUID(), attempt: 1, tenantId, audience: workerId, issuedAtMs: NOW_MS, expiresAtMs: NOW_MS + 60_000, nonce: randomBytes(16), policyRef: '', ...task }, signer);
   const fixOn = (repoAlias: string, baseRef = 'main') => instruction({ fix: { repoAlias, baseRef, ticket: { title: 'Fix it', description: '' } } });
 
@@ -82,5 +82,17 @@ describe('InstructionGatekeeper', () => {
   it('refuses an alias the central repositories rule leaves out', () => {
     current = inForce(2, [{ scope: 'tenant', policyId: randomUUID(), version: 1, mode: 'enforce', document: { schemaVersion: 1, rules: { repositories: { allowed: ['web'] } } } }]);
     expect(gatekeeper.check(fixOn('payments'))).toMatchObject({ ok: false, failureCode: 'TASK_FORBIDDEN_BY_POLICY', rules: ['RULE_REPOSITORIES'] });
+  });
+
+  it("applies a repository's layers to the review and index tasks that name it, as to its fixes", () => {
+    current = inForce(3, [
+      { scope: 'repository', key: 'payments', policyId: randomUUID(), version: 1, mode: 'enforce', document: { schemaVersion: 1, rules: { 'job-kinds': { allowed: ['fix'] } } } },
+    ]);
+    const review = (repoAlias: string) => instruction({ review: { repoAlias, mergeRequest: 4 } });
+    const index = (repoAlias: string) => instruction({ index: { repoAlias, ref: 'main' } });
+    expect(gatekeeper.check(review('payments'))).toMatchObject({ ok: false, failureCode: 'TASK_FORBIDDEN_BY_POLICY', rules: ['RULE_JOB_KINDS'] });
+    expect(gatekeeper.check(index('payments'))).toMatchObject({ ok: false, failureCode: 'TASK_FORBIDDEN_BY_POLICY', rules: ['RULE_JOB_KINDS'] });
+    expect(gatekeeper.check(review('web'))).toMatchObject({ ok: true, policy: { revision: 3 } });
+    expect(gatekeeper.check(index('web'))).toMatchObject({ ok: true, policy: { revision: 3 } });
   });
 });

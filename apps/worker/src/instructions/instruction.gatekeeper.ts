@@ -37,11 +37,25 @@ export class InstructionGatekeeper {
     const { payload } = verified;
     // One snapshot: the policy admission decides by is the policy the job runs under,
     // whatever bundle arrives while it runs.
-    const policy = this.policy.forJob(payload.task === 'fix' ? payload.fix?.repoAlias : undefined);
+    const policy = this.policy.forJob(repoAliasOf(payload));
     const admission = evaluateTaskAdmission(payload, policy.enforced);
     if (!admission.allowed) {
       return { ok: false, failureCode: admission.failureCode, attempt: { jobId: payload.jobId, attempt: payload.attempt }, rules: wireRulesOf(admission.rules) };
     }
     return { ok: true, payload, policy };
+  }
+}
+
+/** The repository a task names, whose layers of central policy apply to it; none for a noop. */
+export function repoAliasOf(payload: InstructionPayload__Output): string | undefined {
+  switch (payload.task) {
+    case 'fix':
+      return payload.fix?.repoAlias;
+    case 'review':
+      return payload.review?.repoAlias;
+    case 'index':
+      return payload.index?.repoAlias;
+    default:
+      return undefined;
   }
 }

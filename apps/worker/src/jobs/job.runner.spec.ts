@@ -4,11 +4,11 @@ import { governedJobPolicy } from './governance/governed-job-policy.mock';
 import { JobRunner } from './job.runner';
 
 const noop = (): InstructionPayload__Output => ({ ...instructionHeader(), task: 'noop', noop: {} });
-const pipeline = { run: () => Promise.reject(new Error('a noop never reaches the fix pipeline')) };
+const unreachable = { run: () => Promise.reject(new Error('a noop never reaches a pipeline')) };
 const run = (payload: InstructionPayload__Output, policy = governedJobPolicy()) =>
-  new JobRunner([], pipeline).run(payload, policy, new AbortController().signal, () => undefined, () => Promise.resolve());
+  new JobRunner([], { fix: unreachable, review: unreachable, index: unreachable }).run(payload, policy, new AbortController().signal, () => undefined, () => Promise.resolve());
 
-describe('JobRunner, for results the fix pipeline does not build', () => {
+describe('JobRunner', () => {
   it('names the policy revision a noop ran under and reports it at the policy metadata level', async () => {
     const policy = governedJobPolicy({ centralRules: { 'metadata-level': { report: 'minimal', buckets: false } }, revision: 7 });
     const result = await run(noop(), policy);
@@ -26,5 +26,23 @@ describe('JobRunner, for results the fix pipeline does not build', () => {
 
   it('stays at the standard level with local policy alone', async () => {
     expect(await run(noop())).toMatchObject({ metadataLevel: 'METADATA_LEVEL_STANDARD', policy: { revision: 0 } });
+  });
+
+  it('hands a review and an index task to their own pipelines, with the repository the task names', async () => {
+    const calls: string[] = [];
+    const pipeline = (kind: string) => ({
+      run: (request: { readonly repo: { readonly alias: string }; readonly task: unknown }) => {
+        calls.push(`${kind} ${request.repo.alias} ${JSON.stringify(request.task)}`);
+        return Promise.reject(new Error('stop here'));
+      },
+    });
+    const repositories = [{ alias: 'web', cloneUrl: '/r/w.git', branchPrefix: 'airlock/', baseRefs: ['main'] }];
+    const runner = new JobRunner(repositories, { fix: pipeline('fix'), review: pipeline('review'), index: pipeline('index') });
+    const runTask = (payload: InstructionPayload__Output) => runner.run(payload, governedJobPolicy(), new AbortController().signal, () => undefined, () => Promise.resolve()).catch(() => undefined);
+    await runTask({ ...instructionHeader(), task: 'review', review: { repoAlias: 'web', target: 'mergeRequest', mergeRequest: 3 } });
+    await runTask({ ...instructionHeader(), task: 'index', index: { repoAlias: 'web', ref: 'main' } });
+    expect(calls).toEqual(['review web {"repoAlias":"web","target":"mergeRequest","mergeRequest":3}', 'index web {"repoAlias":"web","ref":"main"}']);
+    const unknown = await runner.run({ ...instructionHeader(), task: 'review', review: { repoAlias: 'gone', target: 'branch', branch: 'x' } }, governedJobPolicy(), new AbortController().signal, () => undefined, () => Promise.resolve());
+    expect(unknown).toMatchObject({ outcome: 'JOB_OUTCOME_FAILED', failureCode: 'INTERNAL' });
   });
 });

@@ -10,8 +10,13 @@ const fix = (repoAlias: string, baseRef: string): InstructionPayload__Output => 
   fix: { repoAlias, baseRef, ticketRef: '', deliveryJobId: '', deliveryGeneration: 0, ticket: { title: 'Fix rounding', description: '' } },
 });
 
-const config = (policy: LocalPolicyConfig['policy'] = { maxFixRetries: 2 }): LocalPolicyConfig => ({
-  allowNoop: false,
+const review = (repoAlias: string): InstructionPayload__Output => ({ ...instructionHeader(), task: 'review', review: { repoAlias, target: 'mergeRequest', mergeRequest: 7 } });
+const index = (repoAlias: string, ref: string): InstructionPayload__Output => ({ ...instructionHeader(), task: 'index', index: { repoAlias, ref } });
+const noop = (): InstructionPayload__Output => ({ ...instructionHeader(), task: 'noop', noop: {} });
+const forbiddenByJobKinds = { allowed: false, failureCode: 'TASK_FORBIDDEN_BY_POLICY', rules: ['job-kinds'] };
+
+const config = (policy: LocalPolicyConfig['policy'] = { maxFixRetries: 2 }, kinds: Pick<LocalPolicyConfig, 'allowNoop' | 'jobKinds'> = { allowNoop: false, jobKinds: ['fix', 'review', 'index'] }): LocalPolicyConfig => ({
+  ...kinds,
   inference: { endpoints: [], allowedHosts: [] },
   limits: workerConfigSchema.shape.limits.parse(undefined),
   policy,
@@ -29,7 +34,7 @@ describe('localEffectivePolicyOf', () => {
       payments: { allowed: ['main', 'master'], forbiddenPrefixes: ['airlock/'] },
       web: { allowed: ['*', 'release/*'], forbiddenPrefixes: ['bots/'] },
     });
-    expect(policy).toMatchObject({ jobKinds: ['fix'], maxFilesChanged: { max: 25 }, maxLinesChanged: { max: 2_000 }, inferenceTokenBudget: 500_000 });
+    expect(policy).toMatchObject({ jobKinds: ['fix', 'review', 'index'], maxFilesChanged: { max: 25 }, maxLinesChanged: { max: 2_000 }, inferenceTokenBudget: 500_000 });
   });
 
   it.each([
@@ -52,5 +57,22 @@ describe('localEffectivePolicyOf', () => {
     expect(evaluateTaskAdmission(fix('payments', 'main'), narrowed)).toEqual({ allowed: false, failureCode: 'TASK_FORBIDDEN_BY_POLICY', rules: ['repositories'] });
     expect(evaluateTaskAdmission(fix('web', 'main'), narrowed)).toEqual({ allowed: true });
     expect(narrowed.maxFilesChanged.max).toBe(25);
+  });
+
+  it('admits the kinds jobKinds lists, noop only with allowNoop, and refuses the others by job-kinds', () => {
+    expect(evaluateTaskAdmission(review('payments'), policy)).toEqual({ allowed: true });
+    expect(evaluateTaskAdmission(index('payments', 'main'), policy)).toEqual({ allowed: true });
+    expect(evaluateTaskAdmission(noop(), policy)).toEqual(forbiddenByJobKinds);
+
+    const fixOnly = localEffectivePolicyOf(config(undefined, { allowNoop: true, jobKinds: ['fix'] }));
+    expect(fixOnly.jobKinds).toEqual(['fix', 'noop']);
+    expect(evaluateTaskAdmission(fix('payments', 'main'), fixOnly)).toEqual({ allowed: true });
+    expect(evaluateTaskAdmission(noop(), fixOnly)).toEqual({ allowed: true });
+    expect(evaluateTaskAdmission(review('payments'), fixOnly)).toEqual(forbiddenByJobKinds);
+    expect(evaluateTaskAdmission(index('payments', 'main'), fixOnly)).toEqual(forbiddenByJobKinds);
+
+    const reviewOnly = localEffectivePolicyOf(config(undefined, { allowNoop: false, jobKinds: ['review'] }));
+    expect(evaluateTaskAdmission(fix('payments', 'main'), reviewOnly)).toEqual(forbiddenByJobKinds);
+    expect(evaluateTaskAdmission(review('payments'), reviewOnly)).toEqual({ allowed: true });
   });
 });

@@ -2,12 +2,12 @@ import { localEffectivePolicy, type EffectivePolicy, type LocalPolicyInput } fro
 import type { WorkerConfig } from '../config/worker-config.loader';
 
 /** The parts of a worker config that make its local policy. */
-export type LocalPolicyConfig = Pick<WorkerConfig, 'allowNoop' | 'repositories' | 'inference' | 'limits' | 'policy'>;
+export type LocalPolicyConfig = Pick<WorkerConfig, 'allowNoop' | 'jobKinds' | 'repositories' | 'inference' | 'limits' | 'policy'>;
 
 /** What the worker config says, as `localEffectivePolicy` takes it. */
 export function localPolicyInputOf(config: LocalPolicyConfig): LocalPolicyInput {
   return {
-    allowedTaskKinds: config.allowNoop ? ['fix', 'noop'] : ['fix'],
+    allowedTaskKinds: config.allowNoop ? [...config.jobKinds, 'noop'] : [...config.jobKinds],
     repoAliases: config.repositories.map((repo) => repo.alias),
     // The worker's own output (branchPrefix) is never a base, whatever baseRefs say.
     baseRefRules: new Map(config.repositories.map((repo) => [repo.alias, { allowed: [...repo.baseRefs], forbiddenPrefixes: [repo.branchPrefix] }])),

@@ -1,8 +1,8 @@
 import { FailureCode } from '@airlock/protocol';
 import type { DeliveryConfig, TrackerConfig } from '../config/worker-config.loader';
 import { isPositiveInteger, isRecord } from '../delivery/forge/forge-answers';
-import { ForgeHttp, type ForgeHttpOptions } from '../delivery/forge/forge-http';
-import { headerSafeToken } from '../delivery/forge/forge-token';
+import type { ForgeHttp, ForgeHttpOptions } from '../delivery/forge/forge-http';
+import { gitLabHttp } from '../delivery/forge/gitlab-http';
 import { type TicketTracker, type TrackedTicket, TrackerError } from './ticket-tracker';
 
 /** A GitLab issue's number within its project (`iid`). */
@@ -26,17 +26,7 @@ export class GitLabIssueTracker implements TicketTracker {
   ) {
     // A full path travels as one URL-encoded segment (`group%2Fsub%2Fname`); a numeric id is unchanged.
     this.issuesPath = `/projects/${encodeURIComponent(config.project)}/issues`;
-    this.http = new ForgeHttp({
-      forge: 'GitLab',
-      apiUrl: config.apiUrl,
-      // Read per request, so that a rotated token needs no restart.
-      headers: () => ({ 'PRIVATE-TOKEN': headerSafeToken('GitLab', config.token) }),
-      caPem: config.caPem,
-      timeoutMs: config.timeoutMs,
-      maxRetries: retries.maxRetries,
-      retryBudgetMs: retries.retryBudgetMs,
-      ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
-    });
+    this.http = gitLabHttp(config, retries, options);
   }
 
   async read(key: string, signal: AbortSignal): Promise<TrackedTicket> {

@@ -46,6 +46,12 @@ export interface StoredMergeRequest {
   readonly number: number;
   readonly project: string;
   readonly sourceBranch: string;
+  /**
+   * The project the source branch lives in, when it is not `project`: a fork's request. Tests
+   * add such requests directly (the double opens none through its routes), with the fork among
+   * the double's projects.
+   */
+  readonly sourceProject?: string;
   targetBranch: string;
   title: string;
   body: string;
@@ -77,6 +83,38 @@ export interface StoredReview {
   readonly kind: StoredReviewKind;
   readonly at: string;
   readonly body: string;
+}
+
+/**
+ * A comment the token's user posted on a request: on a line of its diff (`path` and `line`), or
+ * on the request as a whole (both null: GitLab's summary note). Tests read what a review posted here.
+ */
+export interface StoredReviewComment {
+  /** Numbered across the forge, from 1. */
+  readonly id: number;
+  readonly project: string;
+  /** The request's number within its project. */
+  readonly number: number;
+  readonly author: string;
+  /** The review it was posted with (GitHub, Gitea: `StoredReview.id`); null for GitLab's threads and notes, which belong to no review. */
+  readonly reviewId: number | null;
+  readonly path: string | null;
+  /** The line on the new side of the diff (GitLab `new_line`, GitHub `line` on the RIGHT side, Gitea `new_position`). */
+  readonly line: number | null;
+  /** The commit the line is numbered in. */
+  readonly commitId: string | null;
+  readonly body: string;
+  readonly at: string;
+}
+
+/** One file of a diff as a forge checks a review position against it: the lines of its new side. */
+export interface DiffFileLines {
+  /** Its path before the change (the same as the new path unless renamed; `/dev/null` for a new file). */
+  readonly oldPath: string;
+  /** New-side lines the change added. */
+  readonly added: ReadonlySet<number>;
+  /** New-side lines inside a hunk: the added ones and their context. */
+  readonly inHunk: ReadonlySet<number>;
 }
 
 /** A commit of a request, read from the project's bare repository. */
@@ -201,6 +239,75 @@ export class ForgeState {
     } catch {
       return undefined;
     }
+  }
+
+  /** The project a request's source branch lives in: its own, or a fork's. */
+  sourceProjectOf(mr: StoredMergeRequest): string {
+    return mr.sourceProject ?? mr.project;
+  }
+
+  /** The commit at the tip of a request's source branch, in the project it lives in. */
+  headOf(mr: StoredMergeRequest): string | undefined {
+    return this.branchHead(this.sourceProjectOf(mr), mr.sourceBranch);
+  }
+
+  /**
+   * The commits a request's diff is computed between, as GitLab's `diff_refs` name them: the
+   * merge base of target and source (`base_sha`), the target's tip (`start_sha`) and the
+   * source's tip (`head_sha`). Undefined for a fork's request or a branch the repository lacks.
+   */
+  diffRefsOf(mr: StoredMergeRequest): { readonly baseSha: string; readonly startSha: string; readonly headSha: string } | undefined {
+    if (this.sourceProjectOf(mr) !== mr.project) return undefined;
+    const headSha = this.headOf(mr);
+    const startSha = this.branchHead(mr.project, mr.targetBranch);
+    if (headSha === undefined || startSha === undefined) return undefined;
+    const baseSha = execFileSync('git', ['--git-dir', this.gitDirOf(mr.project), 'merge-base', startSha, headSha], { encoding: 'utf8' }).trim();
+    return { baseSha, startSha, headSha };
+  }
+
+  /**
+   * Each file of `git diff base head` in a project's bare repository (renames followed), with
+   * the new-side lines a review comment may be placed on: what the forges check a position
+   * against.
+   */
+  diffLines(project: string, baseSha: string, headSha: string): ReadonlyMap<string, DiffFileLines> {
+    const diff = execFileSync('git', ['-c', 'core.quotePath=false', '--git-dir', this.gitDirOf(project), 'diff', '--no-color', '--no-ext-diff', '--find-renames', '-U3', baseSha, headSha, '--'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    return parseDiffLines(diff);
+  }
+
+  /** Whether `sha` names a commit of the project's repository. */
+  hasCommit(project: string, sha: string): boolean {
+    try {
+      execFileSync('git', ['--git-dir', this.gitDirOf(project), 'cat-file', '-e', `${sha}^{commit}`], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** How many lines a file has at a commit, or undefined when the commit has no such file. */
+  lineCountAt(project: string, commit: string, path: string): number | undefined {
+    try {
+      const text = execFileSync('git', ['--git-dir', this.gitDirOf(project), 'cat-file', 'blob', `${commit}:${path}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      return text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Comments the token's users posted on requests, in the order they were posted: what a review left. */
+  readonly reviewComments: StoredReviewComment[] = [];
+
+  /** Stores a comment posted now on a request. */
+  addReviewComment(fields: Omit<StoredReviewComment, 'id' | 'at'>): StoredReviewComment {
+    const stored: StoredReviewComment = { ...fields, id: this.reviewComments.length + 1, at: new Date().toISOString() };
+    this.reviewComments.push(stored);
+    return stored;
+  }
+
+  /** The comments posted on a request, oldest first. */
+  reviewCommentsOf(mr: StoredMergeRequest): StoredReviewComment[] {
+    return this.reviewComments.filter((comment) => comment.project === mr.project && comment.number === mr.number);
   }
 
   /** Stores a new request, numbered on from the project's last one. */
@@ -362,6 +469,43 @@ export class ForgeState {
     if (gitDir === undefined) throw new Error(`the forge double has no project ${project}`);
     return gitDir;
   }
+}
+
+/**
+ * The files of a unified diff (`git diff`, renames followed) with the new-side lines of each
+ * hunk: added (`+`) and context (` `). A deleted file has none.
+ */
+export function parseDiffLines(diff: string): Map<string, DiffFileLines> {
+  const files = new Map<string, DiffFileLines>();
+  let current: { oldPath: string; added: Set<number>; inHunk: Set<number> } | undefined;
+  let oldPath = '';
+  let line = 0;
+  let inHunk = false;
+  for (const text of diff.split('\n')) {
+    if (text.startsWith('diff --git ')) {
+      current = undefined;
+      inHunk = false;
+    } else if (!inHunk && text.startsWith('--- ')) {
+      oldPath = text === '--- /dev/null' ? '/dev/null' : text.slice(6);
+    } else if (!inHunk && text.startsWith('+++ ')) {
+      if (text === '+++ /dev/null') continue;
+      current = { oldPath, added: new Set(), inHunk: new Set() };
+      files.set(text.slice(6), current);
+    } else if (text.startsWith('@@ ')) {
+      line = Number(/^@@ -\d+(?:,\d+)? \+(\d+)/.exec(text)?.[1] ?? '0');
+      inHunk = current !== undefined;
+    } else if (inHunk && current !== undefined) {
+      if (text.startsWith('+')) {
+        current.added.add(line);
+        current.inHunk.add(line);
+        line += 1;
+      } else if (text.startsWith(' ')) {
+        current.inHunk.add(line);
+        line += 1;
+      }
+    }
+  }
+  return files;
 }
 
 /** Who merge commits made by the double are by: the forge itself, as GitLab's and Gitea's own merges are. */

@@ -15,6 +15,7 @@ export const GITEA_DOCS = {
   currentUser: `${API_REFERENCE}#tag/user/operation/userGetCurrent`,
   pullCommits: `${API_REFERENCE}#tag/repository/operation/repoGetPullRequestCommits`,
   listPullReviews: `${API_REFERENCE}#tag/repository/operation/repoListPullReviews`,
+  createPullReview: `${API_REFERENCE}#tag/repository/operation/repoCreatePullReview`,
   /** Authentication (`Authorization: token …`) and pagination (`Link`, `X-Total-Count`). */
   apiUsage: 'https://docs.gitea.com/1.22/development/api-usage',
   forgejoApiUsage: 'https://forgejo.org/docs/latest/user/api-usage/',
@@ -97,6 +98,12 @@ export const giteaApi: ForgeApi = {
       pattern: new RegExp(`^${REPO}/pulls/(\\d+)/commits$`),
       docs: GITEA_DOCS.pullCommits,
       handle: (context) => withPull(context, (pull) => listCommits(context, pull)),
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^${REPO}/pulls/(\\d+)/reviews$`),
+      docs: GITEA_DOCS.createPullReview,
+      handle: (context) => withPull(context, (pull) => createReview(context, pull)),
     },
     {
       method: 'GET',
@@ -360,9 +367,11 @@ function htmlUrlOf(context: ForgeRouteContext, pull: StoredMergeRequest): string
 /** A pull request as Gitea's `convert.ToAPIPullRequest` writes it; a merged one is `closed` with `merged: true`. */
 function pullJson(pull: StoredMergeRequest, context: ForgeRouteContext): GiteaJson {
   const { state } = context;
-  const repoId = state.projectId(pull.project);
-  const repo = { id: repoId, name: pull.project.slice(pull.project.indexOf('/') + 1), full_name: pull.project, html_url: `${context.origin}/${pull.project}` };
-  const branch = (ref: string) => ({ label: ref, ref, sha: state.branchHead(pull.project, ref) ?? '', repo_id: repoId, repo });
+  const branch = (project: string, ref: string) => {
+    const repoId = state.projectId(project);
+    const repo = { id: repoId, name: project.slice(project.indexOf('/') + 1), full_name: project, html_url: `${context.origin}/${project}` };
+    return { label: ref, ref, sha: state.branchHead(project, ref) ?? '', repo_id: repoId, repo };
+  };
   const htmlUrl = htmlUrlOf(context, pull);
   return {
     id: pull.id,
@@ -390,8 +399,8 @@ function pullJson(pull: StoredMergeRequest, context: ForgeRouteContext): GiteaJs
     merge_commit_sha: pull.mergeCommitSha ?? null,
     merged_by: null,
     allow_maintainer_edit: false,
-    base: branch(pull.targetBranch),
-    head: branch(pull.sourceBranch),
+    base: branch(pull.project, pull.targetBranch),
+    head: branch(state.sourceProjectOf(pull), pull.sourceBranch),
     due_date: null,
     created_at: timestampToSecond(pull.createdAt),
     updated_at: timestampToSecond(pull.updatedAt),
@@ -447,6 +456,62 @@ function listCommits(context: ForgeRouteContext, pull: StoredMergeRequest): Forg
 }
 
 const REVIEW_STATES: Readonly<Record<StoredReviewKind, string>> = { approved: 'APPROVED', 'changes-requested': 'REQUEST_CHANGES', commented: 'COMMENT' };
+/** The events a review may be submitted with, and the kind of review each makes; any other event leaves it pending. */
+const REVIEW_EVENTS: Readonly<Record<string, StoredReviewKind>> = { APPROVED: 'approved', REQUEST_CHANGES: 'changes-requested', COMMENT: 'commented' };
+
+/**
+ * Submits a review (`CreatePullReviewOptions`: `body`, `commit_id`, `event`, `comments` of
+ * `{path, body, new_position, old_position}`), as Gitea's handler does: the event first —
+ * COMMENT needs a body or a comment, REQUEST_CHANGES a body, and the poster may neither approve
+ * nor reject their own (422); `commit_id` defaults to the head. Each comment is placed on
+ * `new_position` (or, when `old_position` is set, that line of the old side) and Gitea blames
+ * that line at the head: a path the head lacks is let through (Gitea's own "FIXME validate
+ * treePath"), a line past the end of the file fails the blame, a 500. A closed request takes
+ * no review (422). Answers 200 and the review. Any other event leaves the review pending,
+ * which the double does not model (422, saying so).
+ */
+function createReview(context: ForgeRouteContext, pull: StoredMergeRequest): ForgeRouteAnswer {
+  const form = bindForm(context.body, 'CreatePullReviewOptions', [
+    { field: 'Body', json: 'body', type: 'string' },
+    { field: 'CommitID', json: 'commit_id', type: 'string' },
+    { field: 'Event', json: 'event', type: 'string' },
+  ]);
+  if ('answer' in form) return form.answer;
+  const rawComments = objectBody(context.body)?.['comments'] ?? [];
+  if (!Array.isArray(rawComments)) return apiError(422, `[]: json: cannot unmarshal ${jsonKind(rawComments)} into Go struct field CreatePullReviewOptions.comments of type []structs.CreatePullReviewComment`);
+  const comments: Array<{ readonly path: string; readonly body: string; readonly line: number }> = [];
+  for (const raw of rawComments) {
+    const fields = objectBody(raw);
+    if (fields === undefined) return apiError(422, `[]: json: cannot unmarshal ${jsonKind(raw)} into Go struct field CreatePullReviewOptions.comments of type structs.CreatePullReviewComment`);
+    for (const [json, goType] of [['path', 'string'], ['body', 'string'], ['new_position', 'int64'], ['old_position', 'int64']] as const) {
+      const value = fields[json];
+      const fits = value === undefined || value === null || (goType === 'string' ? typeof value === 'string' : Number.isSafeInteger(value));
+      if (!fits) return apiError(422, `[]: json: cannot unmarshal ${jsonKind(value)} into Go struct field CreatePullReviewComment.comments.${json} of type ${goType}`);
+    }
+    const oldLine = Number(fields['old_position'] ?? 0);
+    comments.push({ path: String(fields['path'] ?? ''), body: String(fields['body'] ?? ''), line: oldLine > 0 ? -oldLine : Number(fields['new_position'] ?? 0) });
+  }
+  const body = typeof form.values['body'] === 'string' ? form.values['body'] : '';
+  const event = typeof form.values['event'] === 'string' ? form.values['event'] : '';
+  const kind = REVIEW_EVENTS[event];
+  if (kind === undefined) return apiError(422, 'the forge double does not model pending reviews: send an event of APPROVED, REQUEST_CHANGES or COMMENT');
+  if (kind !== 'commented' && pull.author === context.user) return apiError(422, `${kind === 'approved' ? 'approve' : 'reject'} your own pull is not allowed`);
+  if (kind === 'commented' && body.trim() === '' && comments.length === 0) return apiError(422, 'review event COMMENT requires a body or a comment');
+  if (kind === 'changes-requested' && body.trim() === '') return apiError(422, 'review event REQUEST_CHANGES requires a body');
+  const commitId = typeof form.values['commit_id'] === 'string' && form.values['commit_id'] !== '' ? form.values['commit_id'] : context.state.headOf(pull);
+  if (commitId === undefined) return apiError(500, 'GetRefCommitID: the head branch is gone');
+  for (const comment of comments) {
+    const lines = comment.line > 0 ? context.state.lineCountAt(pull.project, commitId, comment.path) : undefined;
+    if (lines !== undefined && comment.line > lines) return apiError(500, `LineBlame[${pull.sourceBranch}, ${comment.path}, ${comment.line}]: fatal: file ${comment.path} has only ${lines} lines`);
+  }
+  if (pull.state !== 'open') return apiError(422, "can't submit review for a closed or merged PR");
+  const review = context.state.addReview(pull.project, pull.number, { author: context.user, kind, body });
+  for (const comment of comments) {
+    context.state.addReviewComment({ project: pull.project, number: pull.number, author: context.user, reviewId: review.id, path: comment.path, line: comment.line, commitId, body: comment.body });
+  }
+  const at = timestampToSecond(review.at);
+  return { status: 200, body: { ...reviewJson(review.id, review.author, pull, context), state: REVIEW_STATES[kind], body, commit_id: commitId, comments_count: comments.length, submitted_at: at, updated_at: at } };
+}
 
 /** The pull request's submitted reviews, oldest first, paged. */
 function listReviews(context: ForgeRouteContext, pull: StoredMergeRequest): ForgeRouteAnswer {

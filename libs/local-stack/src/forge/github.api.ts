@@ -1,5 +1,18 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type ForgeApi, type ForgeRouteAnswer, type ForgeRouteContext, type ForgeState, headOf, objectBody, ownerOf, paginate, type StoredMergeRequest, type StoredReviewKind, timestampToSecond } from './forge-double';
+import {
+  type ForgeApi,
+  type ForgeRouteAnswer,
+  type ForgeRouteContext,
+  type ForgeState,
+  headOf,
+  objectBody,
+  ownerOf,
+  paginate,
+  type StoredMergeRequest,
+  type StoredReview,
+  type StoredReviewKind,
+  timestampToSecond,
+} from './forge-double';
 
 /** GitHub Enterprise Server 3.14's REST documentation, which every route below follows. */
 const DOCS_ROOT = 'https://docs.github.com/en/enterprise-server@3.14/rest';
@@ -18,6 +31,7 @@ export const GITHUB_DOCS = {
   authenticatedUser: `${DOCS_ROOT}/users/users#get-the-authenticated-user`,
   listPullCommits: `${DOCS_ROOT}/pulls/pulls#list-commits-on-a-pull-request`,
   listPullReviews: `${DOCS_ROOT}/pulls/reviews#list-reviews-for-a-pull-request`,
+  createPullReview: `${DOCS_ROOT}/pulls/reviews#create-a-review-for-a-pull-request`,
 } as const;
 
 const PREFIX = '/api/v3';
@@ -88,6 +102,12 @@ export const githubApi: ForgeApi = {
       pattern: new RegExp(`^${REPO}/pulls/(\\d+)/commits$`),
       docs: GITHUB_DOCS.listPullCommits,
       handle: (context) => withPull(context, GITHUB_DOCS.listPullCommits, (pull) => listCommits(context, pull)),
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^${REPO}/pulls/(\\d+)/reviews$`),
+      docs: GITHUB_DOCS.createPullReview,
+      handle: (context) => withPull(context, GITHUB_DOCS.createPullReview, (pull) => createReview(context, pull)),
     },
     {
       method: 'GET',
@@ -271,8 +291,9 @@ function wrongType(body: Record<string, unknown>, types: Readonly<Record<string,
   return undefined;
 }
 
+/** `owner:branch` of the head: a fork's owner for a fork's request. */
 function headLabel(pull: StoredMergeRequest): string {
-  return `${ownerOf(pull.project)}:${pull.sourceBranch}`;
+  return `${ownerOf(pull.sourceProject ?? pull.project)}:${pull.sourceBranch}`;
 }
 
 function apiUrlOf(context: ForgeRouteContext, pull: StoredMergeRequest): string {
@@ -288,9 +309,11 @@ function labelJson(state: ForgeState, name: string): Record<string, unknown> {
  * (and create, update) also `merged` and the other fields only it carries.
  */
 function pullJson(pull: StoredMergeRequest, context: ForgeRouteContext, { single }: { readonly single: boolean }): GitHubPullJson {
-  const owner = ownerOf(pull.project);
-  const repo = { full_name: pull.project, name: pull.project.slice(owner.length + 1), owner: { login: owner } };
-  const branch = (ref: string) => ({ label: `${owner}:${ref}`, ref, sha: context.state.branchHead(pull.project, ref) ?? null, user: { login: owner }, repo });
+  const branch = (project: string, ref: string) => {
+    const owner = ownerOf(project);
+    const repo = { full_name: project, name: project.slice(owner.length + 1), owner: { login: owner } };
+    return { label: `${owner}:${ref}`, ref, sha: context.state.branchHead(project, ref) ?? null, user: { login: owner }, repo };
+  };
   const json: GitHubPullJson = {
     url: apiUrlOf(context, pull),
     id: pull.id,
@@ -312,8 +335,8 @@ function pullJson(pull: StoredMergeRequest, context: ForgeRouteContext, { single
     merged_at: timestampToSecond(pull.mergedAt),
     merge_commit_sha: pull.mergeCommitSha ?? null,
     draft: pull.draft,
-    head: branch(pull.sourceBranch),
-    base: branch(pull.targetBranch),
+    head: branch(context.state.sourceProjectOf(pull), pull.sourceBranch),
+    base: branch(pull.project, pull.targetBranch),
   };
   return single ? { ...json, merged: pull.state === 'merged', mergeable: null, merged_by: null } : json;
 }
@@ -346,21 +369,82 @@ function listCommits(context: ForgeRouteContext, pull: StoredMergeRequest): Forg
 }
 
 const REVIEW_STATES: Readonly<Record<StoredReviewKind, string>> = { approved: 'APPROVED', 'changes-requested': 'CHANGES_REQUESTED', commented: 'COMMENTED' };
+/** The events a review may be submitted with, and the kind of review each makes. */
+const REVIEW_EVENTS: Readonly<Record<string, StoredReviewKind>> = { APPROVE: 'approved', REQUEST_CHANGES: 'changes-requested', COMMENT: 'commented' };
 
-/** The pull request's submitted reviews, oldest first, paged. */
-function listReviews(context: ForgeRouteContext, pull: StoredMergeRequest): ForgeRouteAnswer {
-  const htmlUrl = `${context.origin}/${pull.project}/pull/${pull.number}`;
-  const reviews = context.state.reviewsOf(pull).map((review) => ({
+/** GitHub's 422 for a review it cannot place: `Unprocessable Entity` with what could not be resolved. */
+function unprocessable(problem: string): ForgeRouteAnswer {
+  return { status: 422, body: { message: 'Unprocessable Entity', errors: [problem], documentation_url: GITHUB_DOCS.createPullReview } };
+}
+
+/**
+ * Submits a review of the pull request: `commit_id` (the head by default), `event` (APPROVE,
+ * REQUEST_CHANGES or COMMENT), `body`, and `comments`, each `{path, line, side, body}` on a line
+ * of the diff between the merge base and `commit_id` — RIGHT (the default) for the new side,
+ * where a line inside a hunk (added or context) may be commented on. A path the diff lacks, or a
+ * line outside its hunks, is GitHub's 422; so is a body missing where the event needs one, and
+ * an approval or a request for changes by the pull request's author. Answers 200 and the
+ * review. Without `event` GitHub keeps the review PENDING, which the double does not model
+ * (422, saying so); nor does it model `position`, `start_line` or LEFT-side comments.
+ */
+function createReview(context: ForgeRouteContext, pull: StoredMergeRequest): ForgeRouteAnswer {
+  const docs = GITHUB_DOCS.createPullReview;
+  const body = objectBody(context.body);
+  if (body === undefined) return invalidRequest(docs, 'The request body must be a JSON object.');
+  const typeProblem = wrongType(body, { commit_id: 'string', body: 'string', event: 'string' });
+  if (typeProblem !== undefined) return invalidRequest(docs, typeProblem);
+  const event = body['event'];
+  if (event === undefined) return invalidRequest(docs, 'The forge double does not model pending reviews: send an event.');
+  const kind = REVIEW_EVENTS[String(event)];
+  if (kind === undefined) return invalidRequest(docs, `For 'properties/event', ${JSON.stringify(event)} is not one of ["APPROVE", "REQUEST_CHANGES", "COMMENT"].`);
+  const comments = body['comments'] ?? [];
+  if (!Array.isArray(comments)) return invalidRequest(docs, `For 'properties/comments', ${JSON.stringify(comments)} is not an array.`);
+  const text = typeof body['body'] === 'string' ? body['body'] : '';
+  if (kind === 'changes-requested' && text.trim() === '') return unprocessable('Body is required when using REQUEST_CHANGES');
+  if (kind === 'commented' && text.trim() === '' && comments.length === 0) return unprocessable('Body is required when using COMMENT without comments');
+  if (kind !== 'commented' && pull.author === context.user) return unprocessable(kind === 'approved' ? 'Can not approve your own pull request' : 'Can not request changes on your own pull request');
+  const refs = context.state.diffRefsOf(pull);
+  const commitId = typeof body['commit_id'] === 'string' ? body['commit_id'] : refs?.headSha;
+  if (refs === undefined || commitId === undefined || !context.state.hasCommit(pull.project, commitId)) return unprocessable('No commit found for SHA: ' + String(commitId));
+  const diff = context.state.diffLines(pull.project, refs.baseSha, commitId);
+  const placed: Array<{ readonly path: string; readonly line: number; readonly body: string }> = [];
+  for (const [index, comment] of comments.entries()) {
+    const fields = objectBody(comment);
+    if (fields === undefined || typeof fields['path'] !== 'string' || typeof fields['body'] !== 'string') return invalidRequest(docs, `For 'items/${index}', a comment needs a path and a body.`);
+    if (fields['position'] !== undefined || fields['start_line'] !== undefined || (fields['side'] !== undefined && fields['side'] !== 'RIGHT')) {
+      return invalidRequest(docs, `For 'items/${index}', the forge double models single-line comments on the RIGHT side only.`);
+    }
+    if (!Number.isSafeInteger(fields['line'])) return invalidRequest(docs, `For 'items/${index}', ${JSON.stringify(fields['line'])} is not an integer line.`);
+    const file = diff.get(fields['path']);
+    if (file === undefined) return unprocessable('Path could not be resolved');
+    if (!file.inHunk.has(fields['line'] as number)) return unprocessable('Line could not be resolved');
+    placed.push({ path: fields['path'], line: fields['line'] as number, body: fields['body'] });
+  }
+  const review = context.state.addReview(pull.project, pull.number, { author: context.user, kind, body: text });
+  for (const comment of placed) {
+    context.state.addReviewComment({ project: pull.project, number: pull.number, author: context.user, reviewId: review.id, path: comment.path, line: comment.line, commitId, body: comment.body });
+  }
+  return { status: 200, body: reviewJson(context, pull, review, commitId) };
+}
+
+/** A review as GitHub answers it, listed or just submitted. */
+function reviewJson(context: ForgeRouteContext, pull: StoredMergeRequest, review: StoredReview, commitId: string | null): Record<string, unknown> {
+  return {
     id: review.id,
     user: { login: review.author, id: context.state.userId(review.author), type: 'User' },
     body: review.body,
     state: REVIEW_STATES[review.kind],
-    html_url: `${htmlUrl}#pullrequestreview-${review.id}`,
+    html_url: `${context.origin}/${pull.project}/pull/${pull.number}#pullrequestreview-${review.id}`,
     pull_request_url: apiUrlOf(context, pull),
     author_association: 'COLLABORATOR',
     submitted_at: timestampToSecond(review.at),
-    commit_id: context.state.branchHead(pull.project, pull.sourceBranch) ?? null,
-  }));
+    commit_id: commitId,
+  };
+}
+
+/** The pull request's submitted reviews, oldest first, paged. */
+function listReviews(context: ForgeRouteContext, pull: StoredMergeRequest): ForgeRouteAnswer {
+  const reviews = context.state.reviewsOf(pull).map((review) => reviewJson(context, pull, review, context.state.headOf(pull) ?? null));
   const page = paginate(reviews, context, githubApi, `/repos/${pull.project}/pulls/${pull.number}/reviews`);
   return { status: 200, body: page.body, headers: page.headers };
 }

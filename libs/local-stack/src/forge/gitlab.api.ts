@@ -1,5 +1,17 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type ForgeApi, type ForgeRouteAnswer, type ForgeRouteContext, type ForgeState, objectBody, paginate, type StoredIssue, type StoredMergeRequest, type StoredReview } from './forge-double';
+import { createHash } from 'node:crypto';
+import {
+  type ForgeApi,
+  type ForgeRouteAnswer,
+  type ForgeRouteContext,
+  type ForgeState,
+  objectBody,
+  paginate,
+  type StoredIssue,
+  type StoredMergeRequest,
+  type StoredReview,
+  type StoredReviewComment,
+} from './forge-double';
 
 /** GitLab's REST API v4 documentation, which every route and answer below follows. */
 export const GITLAB_DOCS = {
@@ -20,6 +32,8 @@ export const GITLAB_DOCS = {
   mergeRequestCommits: 'https://docs.gitlab.com/api/merge_requests/#get-single-mr-commits',
   mergeRequestNotes: 'https://docs.gitlab.com/api/notes/#list-all-merge-request-notes',
   mergeRequestApprovals: 'https://docs.gitlab.com/api/merge_request_approvals/#retrieve-approval-state-for-a-merge-request',
+  createDiffThread: 'https://docs.gitlab.com/api/discussions/#create-a-new-thread-in-the-merge-request-diff',
+  createMergeRequestNote: 'https://docs.gitlab.com/api/notes/#create-new-merge-request-note',
 } as const;
 
 /** A project as the path names it: its numeric id or its URL-encoded full path (`group%2Fsub%2Fname`). */
@@ -127,6 +141,18 @@ export const gitlabApi: ForgeApi = {
       pattern: new RegExp(`^${PROJECT}/merge_requests/(\\d+)/notes$`),
       docs: GITLAB_DOCS.mergeRequestNotes,
       handle: (context) => withMergeRequest(context, (mr) => listNotes(context, mr)),
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^${PROJECT}/merge_requests/(\\d+)/discussions$`),
+      docs: GITLAB_DOCS.createDiffThread,
+      handle: (context) => withMergeRequest(context, (mr) => createDiffThread(context, mr)),
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^${PROJECT}/merge_requests/(\\d+)/notes$`),
+      docs: GITLAB_DOCS.createMergeRequestNote,
+      handle: (context) => withMergeRequest(context, (mr) => createMergeRequestNote(context, mr)),
     },
     {
       method: 'GET',
@@ -384,6 +410,7 @@ function userJson(context: ForgeRouteContext, username: string): GitLabJson {
 /** A merge request as GitLab answers it, with the fields a client may read where GitLab puts them. */
 function mergeRequestJson(mr: StoredMergeRequest, context: ForgeRouteContext): GitLabJson {
   const projectId = context.state.projectId(mr.project);
+  const diffRefs = context.state.diffRefsOf(mr);
   return {
     id: mr.id,
     iid: mr.number,
@@ -401,7 +428,7 @@ function mergeRequestJson(mr: StoredMergeRequest, context: ForgeRouteContext): G
     assignees: [],
     assignee: null,
     reviewers: mr.reviewers.map((user) => userJson(context, user)),
-    source_project_id: projectId,
+    source_project_id: context.state.projectId(context.state.sourceProjectOf(mr)),
     target_project_id: projectId,
     labels: mr.labels,
     draft: mr.draft,
@@ -409,7 +436,8 @@ function mergeRequestJson(mr: StoredMergeRequest, context: ForgeRouteContext): G
     milestone: null,
     merge_when_pipeline_succeeds: false,
     detailed_merge_status: mr.draft ? 'draft_status' : 'mergeable',
-    sha: context.state.branchHead(mr.project, mr.sourceBranch) ?? null,
+    sha: context.state.headOf(mr) ?? null,
+    diff_refs: diffRefs === undefined ? null : { base_sha: diffRefs.baseSha, head_sha: diffRefs.headSha, start_sha: diffRefs.startSha },
     merge_commit_sha: mr.mergeCommitSha ?? null,
     squash_commit_sha: null,
     user_notes_count: 0,
@@ -454,7 +482,7 @@ function listNotes(context: ForgeRouteContext, mr: StoredMergeRequest): ForgeRou
   if (sort !== 'asc' && sort !== 'desc') return parameterError('sort does not have a valid value');
   const orderBy = context.query.get('order_by') ?? 'created_at';
   if (orderBy !== 'created_at' && orderBy !== 'updated_at') return parameterError('order_by does not have a valid value');
-  const notes = context.state.reviewsOf(mr).flatMap((review) => notesOf(context, mr, review));
+  const notes = [...context.state.reviewsOf(mr).flatMap((review) => notesOf(context, mr, review)), ...context.state.reviewCommentsOf(mr).map((comment) => postedNoteJson(context, mr, comment))];
   notes.sort((a, b) => String(a['created_at']).localeCompare(String(b['created_at'])) || Number(a['id']) - Number(b['id']));
   if (sort === 'desc') notes.reverse();
   const page = paginate(notes, context, gitlabApi, `/projects/${encodeURIComponent(context.params[0] ?? '')}/merge_requests/${mr.number}/notes`);
@@ -516,4 +544,99 @@ function approvalsJson(context: ForgeRouteContext, mr: StoredMergeRequest): GitL
     merge_request_approvers_available: false,
     multiple_approval_rules_available: false,
   };
+}
+
+/** Ids of the notes a token's user posted, apart from those `notesOf` derives from reviews (2n−1, 2n): from a million on. */
+const POSTED_NOTE_IDS = 1_000_000;
+
+/** A note the token's user posted: a thread's diff note (with its position) or a note on the request. */
+function postedNoteJson(context: ForgeRouteContext, mr: StoredMergeRequest, comment: StoredReviewComment): GitLabJson {
+  const diffRefs = context.state.diffRefsOf(mr);
+  return {
+    id: POSTED_NOTE_IDS + comment.id,
+    type: comment.path === null ? null : 'DiffNote',
+    body: comment.body,
+    attachment: null,
+    author: userJson(context, comment.author),
+    created_at: comment.at,
+    updated_at: comment.at,
+    system: false,
+    noteable_id: mr.id,
+    noteable_type: 'MergeRequest',
+    project_id: context.state.projectId(mr.project),
+    resolvable: comment.path !== null,
+    ...(comment.path === null ? {} : { resolved: false, resolved_by: null }),
+    confidential: false,
+    internal: false,
+    noteable_iid: mr.number,
+    commands_changes: {},
+    ...(comment.path === null || diffRefs === undefined
+      ? {}
+      : {
+          position: {
+            base_sha: diffRefs.baseSha,
+            start_sha: diffRefs.startSha,
+            head_sha: comment.commitId,
+            new_path: comment.path,
+            position_type: 'text',
+            old_line: null,
+            new_line: comment.line,
+          },
+        }),
+  };
+}
+
+/** GitLab's answer to a position no line of the request's diff has: the note fails its model validation. */
+const INVALID_POSITION: ForgeRouteAnswer = {
+  status: 400,
+  body: { message: '400 Bad request - Note {:line_code=>["can\'t be blank", "must be a valid line code"], :position=>["is incomplete"]}' },
+};
+
+/**
+ * `POST …/merge_requests/:iid/discussions` with `body` and a text `position`: a thread on a
+ * line of the diff. Grape requires `body` and, in `position`, `position_type` (text, image or
+ * file), `base_sha`, `start_sha` and `head_sha`. The note is then positioned as GitLab does:
+ * the shas must be the request's `diff_refs`, a position with `new_line` alone must be a line
+ * the change added in `new_path`, and `old_path`, when given, the file's path before the
+ * change (a new file's own), else the note fails validation (400). Answers 201 and the
+ * discussion with its diff note.
+ */
+function createDiffThread(context: ForgeRouteContext, mr: StoredMergeRequest): ForgeRouteAnswer {
+  const body = objectBody(context.body) ?? {};
+  if (body['body'] === undefined) return parameterError('body is missing');
+  if (typeof body['body'] !== 'string') return parameterError('body is invalid');
+  const position = body['position'] === undefined ? undefined : objectBody(body['position']);
+  if (body['position'] !== undefined && position === undefined) return parameterError('position is invalid');
+  if (position === undefined) return parameterError('the forge double models diff threads only: position is missing');
+  const required = ['position_type', 'base_sha', 'start_sha', 'head_sha'] as const;
+  const missing = required.filter((field) => position[field] === undefined);
+  if (missing.length > 0) return parameterError(missing.map((field) => `position[${field}] is missing`).join(', '));
+  if (!['text', 'image', 'file'].includes(String(position['position_type']))) return parameterError('position[position_type] does not have a valid value');
+  if (position['position_type'] !== 'text') return parameterError('the forge double models text positions only');
+  if (body['body'].trim() === '') return validationError('note', "can't be blank");
+  const refs = context.state.diffRefsOf(mr);
+  const newPath = position['new_path'];
+  const newLine = position['new_line'];
+  const oldLine = position['old_line'];
+  if (refs === undefined || position['base_sha'] !== refs.baseSha || position['start_sha'] !== refs.startSha || position['head_sha'] !== refs.headSha) return INVALID_POSITION;
+  if (typeof newPath !== 'string' || typeof newLine !== 'number' || (oldLine !== undefined && oldLine !== null)) return INVALID_POSITION;
+  const file = context.state.diffLines(mr.project, refs.baseSha, refs.headSha).get(newPath);
+  if (file === undefined || !file.added.has(newLine)) return INVALID_POSITION;
+  // GitLab names a new file's old path after its new one; a renamed file's old path is where it came from.
+  const oldPath = file.oldPath === '/dev/null' ? newPath : file.oldPath;
+  if (position['old_path'] !== undefined && position['old_path'] !== oldPath) return INVALID_POSITION;
+  const comment = context.state.addReviewComment({ project: mr.project, number: mr.number, author: context.user, reviewId: null, path: newPath, line: newLine, commitId: refs.headSha, body: body['body'] });
+  const note = postedNoteJson(context, mr, comment);
+  const discussionId = createHash('sha1').update(`discussion-${comment.id}`).digest('hex');
+  return { status: 201, body: { id: discussionId, individual_note: false, notes: [note] } };
+}
+
+/** `POST …/merge_requests/:iid/notes` with `body`: 201 and the note, on the request as a whole. Checked as an issue's note is. */
+function createMergeRequestNote(context: ForgeRouteContext, mr: StoredMergeRequest): ForgeRouteAnswer {
+  const body = objectBody(context.body) ?? {};
+  if (body['body'] === undefined) return parameterError('body is missing');
+  if (typeof body['body'] !== 'string') return parameterError('body is invalid');
+  if (body['body'].trim() === '') return validationError('note', "can't be blank");
+  const comment = context.state.addReviewComment({ project: mr.project, number: mr.number, author: context.user, reviewId: null, path: null, line: null, commitId: null, body: body['body'] });
+  return { status: 201, body: postedNoteJson(context, mr, comment) };
 }

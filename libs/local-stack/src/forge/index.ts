@@ -15,6 +15,7 @@ export {
   type StoredCommit,
   type StoredReview,
   type StoredReviewKind,
+  type StoredReviewComment,
 } from './forge-double';
 export { githubApi, GITHUB_DOCS } from './github.api';
 export { gitlabApi, GITLAB_DOCS } from './gitlab.api';

@@ -70,11 +70,62 @@ export interface MergeRequestPublishing {
 }
 
 /**
- * One forge's REST API, as much of it as delivery and the delivery watch need. Every method
- * throws a ForgeError naming what went wrong; the transport has already retried what
- * retrying helps.
+ * A merge request as a review job reads it: where its change comes from and goes to, and the
+ * commit under review. Local only, like everything the forge says.
  */
-export interface ForgeClient extends MergeRequestPublishing {
+export interface MergeRequestHead {
+  readonly request: MergeRequest;
+  readonly title: string;
+  /** The request's description; empty when it has none. */
+  readonly description: string;
+  readonly sourceBranch: string;
+  readonly targetBranch: string;
+  /** The commit at the tip of the source branch, as the forge last saw it: what is reviewed. */
+  readonly headSha: string;
+  /** False for a request from another repository (a fork), whose branch the worker's mirror does not have. */
+  readonly fromSameRepository: boolean;
+}
+
+/** A review comment on one line the change added or modified, on the new side of the diff. */
+export interface ReviewLineComment {
+  /** The file's path at the head commit. */
+  readonly path: string;
+  /** The file's path before the change, when the change renamed it; GitLab positions name both. */
+  readonly oldPath?: string | undefined;
+  /** 1-based line number in the file at the head commit. */
+  readonly line: number;
+  /** Markdown. */
+  readonly body: string;
+}
+
+/** What a review posts: its comments on the lines of the head commit, and a summary. */
+export interface ReviewDraft {
+  /** The commit the comments' lines are numbered in; the forge places them against it. */
+  readonly headSha: string;
+  /** Markdown: one note on the request as a whole. */
+  readonly summary: string;
+  readonly comments: readonly ReviewLineComment[];
+}
+
+/** What a review job asks of a forge: the request to review, and a place for its comments. */
+export interface MergeRequestReviewing {
+  /** The open request whose source is `sourceBranch` in the configured project, if any. */
+  findOpen(sourceBranch: string, signal: AbortSignal): Promise<MergeRequest | undefined>;
+  /** The request numbered `number`: ForgeError `not-found` when the forge has none. */
+  getMergeRequest(number: number, signal: AbortSignal): Promise<MergeRequestHead>;
+  /**
+   * Posts the comments, each on its line of `draft.headSha`, and the summary, as the token's
+   * user. A forge that refuses a position (a line outside the diff) fails with `refused`.
+   */
+  postReview(number: number, draft: ReviewDraft, signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * One forge's REST API, as much of it as delivery, the delivery watch and reviews need.
+ * Every method throws a ForgeError naming what went wrong; the transport has already retried
+ * what retrying helps.
+ */
+export interface ForgeClient extends MergeRequestPublishing, MergeRequestReviewing {
   /** The user name of the token's own user: the worker's bot, whose reviews and notes are not people's. */
   currentUser(signal: AbortSignal): Promise<string>;
   /** The request's state, times, commits and reviews, every listing read to its end (within the transport's page bound). */

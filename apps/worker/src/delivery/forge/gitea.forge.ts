@@ -1,6 +1,17 @@
 import type { DeliveryConfig, ForgeConfig } from '../../config/worker-config.loader';
 import { isCommitSha, isHttpUrl, isPositiveInteger, isRecord, isUserName, timeOf } from './forge-answers';
-import { type ForgeClient, ForgeError, type MergeRequest, type MergeRequestActivity, type MergeRequestCommit, type MergeRequestDraft, type MergeRequestReview, type MergeRequestReviewKind } from './forge-client';
+import {
+  type ForgeClient,
+  ForgeError,
+  type MergeRequest,
+  type MergeRequestActivity,
+  type MergeRequestCommit,
+  type MergeRequestDraft,
+  type MergeRequestHead,
+  type MergeRequestReview,
+  type MergeRequestReviewKind,
+  type ReviewDraft,
+} from './forge-client';
 import { ForgeHttp, type ForgeHttpOptions } from './forge-http';
 import { headerSafeToken } from './forge-token';
 
@@ -119,6 +130,47 @@ export class GiteaForge implements ForgeClient {
     const commits = (await this.http.getAll<unknown>(`${path}/commits`, { query: { limit: PAGE_SIZE, verification: false, files: false }, signal })).map(readCommit);
     const reviews = (await this.http.getAll<unknown>(`${path}/reviews`, { query: { limit: PAGE_SIZE }, signal })).flatMap(readReview);
     return { ...request, commits, reviews };
+  }
+
+  /** The pull request (https://docs.gitea.com/api/1.22/#tag/repository/operation/repoGetPullRequest) with its head commit; a fork's head is in another repository. */
+  async getMergeRequest(number: number, signal: AbortSignal): Promise<MergeRequestHead> {
+    if (!isPositiveInteger(number)) throw new ForgeError('refused', `a Gitea pull request number is a positive integer, not ${number}`);
+    const what = `pull request ${number}`;
+    const { body } = await this.http.request<unknown>('GET', `${this.repository}/pulls/${number}`, { signal });
+    const pull = readPull(body, what);
+    const fields = body as Record<string, unknown>;
+    const refuse = (problem: string) => new ForgeError('refused', `Gitea's answer for ${what} ${problem}`);
+    const head = fields['head'] as Record<string, unknown>;
+    const base = fields['base'] as Record<string, unknown>;
+    if (typeof fields['title'] !== 'string') throw refuse('has no `title`');
+    const description = fields['body'] ?? '';
+    if (typeof description !== 'string') throw refuse('has a `body` that is not text');
+    if (!isCommitSha(head['sha'])) throw refuse('has no valid `head.sha`');
+    if (typeof base['ref'] !== 'string') throw refuse('has no `base.ref`');
+    return {
+      request: pull.mergeRequest,
+      title: fields['title'],
+      description,
+      sourceBranch: pull.headBranch,
+      targetBranch: base['ref'],
+      headSha: head['sha'],
+      fromSameRepository: pull.headRepositoryId === pull.baseRepositoryId,
+    };
+  }
+
+  /**
+   * One review with every comment (https://docs.gitea.com/api/1.22/#tag/repository/operation/repoCreatePullReview):
+   * `event: COMMENT`, the summary as its body, each comment on its line of the head commit
+   * (`new_position`).
+   */
+  async postReview(number: number, draft: ReviewDraft, signal: AbortSignal): Promise<void> {
+    if (!isPositiveInteger(number)) throw new ForgeError('refused', `a Gitea pull request number is a positive integer, not ${number}`);
+    const comments = draft.comments.map((comment) => ({ path: comment.path, body: comment.body, new_position: comment.line }));
+    const { body } = await this.http.request<unknown>('POST', `${this.repository}/pulls/${number}/reviews`, {
+      body: { commit_id: draft.headSha, event: 'COMMENT', body: draft.summary, comments },
+      signal,
+    });
+    if (!isRecord(body) || !isPositiveInteger(body['id'])) throw new ForgeError('refused', `Gitea's answer for the review of pull request ${number} has no positive integer \`id\``);
   }
 
   /** Closes the client's connections. */

@@ -1,7 +1,18 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { DeliveryConfig, ForgeConfig } from '../../config/worker-config.loader';
 import { isCommitSha, isHttpUrl, isPositiveInteger, isRecord, isUserName, timeOf } from './forge-answers';
-import { type ForgeClient, ForgeError, type MergeRequest, type MergeRequestActivity, type MergeRequestCommit, type MergeRequestDraft, type MergeRequestReview, type MergeRequestReviewKind } from './forge-client';
+import {
+  type ForgeClient,
+  ForgeError,
+  type MergeRequest,
+  type MergeRequestActivity,
+  type MergeRequestCommit,
+  type MergeRequestDraft,
+  type MergeRequestHead,
+  type MergeRequestReview,
+  type MergeRequestReviewKind,
+  type ReviewDraft,
+} from './forge-client';
 import { ForgeHttp, type ForgeHttpOptions, headerValue } from './forge-http';
 import { headerSafeToken } from './forge-token';
 
@@ -119,6 +130,49 @@ export class GitHubForge implements ForgeClient {
     const commits = (await this.call(() => this.http.getAll<unknown>(`${path}/commits`, { query: { per_page: PAGE_SIZE }, signal }))).map((commit) => parseCommit(commit, `GET ${path}/commits`));
     const reviews = (await this.call(() => this.http.getAll<unknown>(`${path}/reviews`, { query: { per_page: PAGE_SIZE }, signal }))).flatMap((review) => parseReview(review, `GET ${path}/reviews`));
     return { ...request, commits, reviews };
+  }
+
+  /**
+   * The pull request (…/pulls/pulls#get-a-pull-request) with its head commit; its head is in
+   * this repository when the head's repository is the base's (a fork's is another, or null
+   * once the fork was deleted).
+   */
+  async getMergeRequest(number: number, signal: AbortSignal): Promise<MergeRequestHead> {
+    if (!isPositiveInteger(number)) throw new ForgeError('refused', `a GitHub pull request number is a positive integer, not ${number}`);
+    const where = `GET ${this.repositoryPath}/pulls/${number}`;
+    const body = (await this.call(() => this.http.request<unknown>('GET', `${this.repositoryPath}/pulls/${number}`, { signal }))).body;
+    const pull = parsePull(body, where);
+    const fields = body as Record<string, unknown>;
+    const refuse = (problem: string) => new ForgeError('refused', `GitHub answered ${where} with a pull request ${problem}`);
+    if (typeof fields['title'] !== 'string') throw refuse('without a title');
+    const description = fields['body'] ?? '';
+    if (typeof description !== 'string') throw refuse('whose body is not text');
+    const head = fields['head'] as Record<string, unknown>;
+    if (!isCommitSha(head['sha'])) throw refuse('without a head sha');
+    const repositoryOf = (side: unknown) => (isRecord(side) && isRecord(side['repo']) && typeof side['repo']['full_name'] === 'string' ? side['repo']['full_name'].toLowerCase() : undefined);
+    const baseRepository = repositoryOf(fields['base']);
+    return {
+      request: pull.request,
+      title: fields['title'],
+      description,
+      sourceBranch: pull.headRef,
+      targetBranch: pull.baseRef,
+      headSha: head['sha'],
+      fromSameRepository: baseRepository !== undefined && repositoryOf(head) === baseRepository,
+    };
+  }
+
+  /**
+   * One review with every comment (…/pulls/reviews#create-a-review-for-a-pull-request):
+   * `event: COMMENT` neither approves nor requests changes; each comment names its line on the
+   * new side (`side: RIGHT`) of `commit_id`, which GitHub refuses (422) outside the diff.
+   */
+  async postReview(number: number, draft: ReviewDraft, signal: AbortSignal): Promise<void> {
+    if (!isPositiveInteger(number)) throw new ForgeError('refused', `a GitHub pull request number is a positive integer, not ${number}`);
+    const path = `${this.repositoryPath}/pulls/${number}/reviews`;
+    const comments = draft.comments.map((comment) => ({ path: comment.path, line: comment.line, side: 'RIGHT', body: comment.body }));
+    const { body } = await this.call(() => this.http.request<unknown>('POST', path, { body: { commit_id: draft.headSha, event: 'COMMENT', body: draft.summary, comments }, signal }));
+    if (!isRecord(body) || !isPositiveInteger(body['id'])) throw new ForgeError('refused', `GitHub answered POST ${path} without the review's id`);
   }
 
   /** Closes the client's connections. */

@@ -1,8 +1,18 @@
 import type { DeliveryConfig, ForgeConfig } from '../../config/worker-config.loader';
 import { isCommitSha, isHttpUrl, isPositiveInteger, isRecord, isUserName, timeOf } from './forge-answers';
-import { type ForgeClient, ForgeError, type MergeRequest, type MergeRequestActivity, type MergeRequestCommit, type MergeRequestDraft, type MergeRequestReview } from './forge-client';
-import { ForgeHttp, type ForgeHttpOptions } from './forge-http';
-import { headerSafeToken } from './forge-token';
+import {
+  type ForgeClient,
+  ForgeError,
+  type MergeRequest,
+  type MergeRequestActivity,
+  type MergeRequestCommit,
+  type MergeRequestDraft,
+  type MergeRequestHead,
+  type MergeRequestReview,
+  type ReviewDraft,
+} from './forge-client';
+import type { ForgeHttp, ForgeHttpOptions } from './forge-http';
+import { gitLabHttp } from './gitlab-http';
 
 /** The title prefixes GitLab reads as "draft" (it has no draft field to set): https://docs.gitlab.com/user/project/merge_requests/drafts/ */
 const DRAFT_TITLE = /^\s*(\[draft\]|\(draft\)|draft:)/i;
@@ -41,17 +51,7 @@ export class GitLabForge implements ForgeClient {
   ) {
     // A full path travels as one URL-encoded segment (`group%2Fsub%2Fname`); a numeric id is unchanged.
     this.mergeRequestsPath = `/projects/${encodeURIComponent(config.project)}/merge_requests`;
-    this.http = new ForgeHttp({
-      forge: 'GitLab',
-      apiUrl: config.apiUrl,
-      // Read per request, so that a rotated token needs no restart.
-      headers: () => ({ 'PRIVATE-TOKEN': headerSafeToken('GitLab', config.token) }),
-      caPem: config.caPem,
-      timeoutMs: config.timeoutMs,
-      maxRetries: delivery.maxRetries,
-      retryBudgetMs: delivery.retryBudgetMs,
-      ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
-    });
+    this.http = gitLabHttp(config, delivery, options);
   }
 
   /**
@@ -118,6 +118,53 @@ export class GitLabForge implements ForgeClient {
     const notes = await this.http.getAll<unknown>(`${path}/notes`, { query: { per_page: PAGE_SIZE, sort: 'asc', order_by: 'created_at' }, signal });
     const comments = notes.flatMap(parsePersonsNote);
     return { ...request, commits, reviews: [...comments, ...(await this.approvals(path, signal))] };
+  }
+
+  /** The request, with its head commit and whether its source branch is in this project (https://docs.gitlab.com/api/merge_requests/#get-single-mr). */
+  async getMergeRequest(number: number, signal: AbortSignal): Promise<MergeRequestHead> {
+    if (!isPositiveInteger(number)) throw new ForgeError('refused', `${number} is not a GitLab merge request iid`);
+    const json = (await this.http.request<unknown>('GET', `${this.mergeRequestsPath}/${number}`, { signal })).body;
+    const { request, sourceBranch, targetBranch } = parseMergeRequest(json, 'read');
+    const fields = json as Record<string, unknown>;
+    const refuse = (problem: string) => new ForgeError('refused', `GitLab answered a read merge request ${problem}`);
+    if (typeof fields['title'] !== 'string') throw refuse('without a title');
+    const description = fields['description'] ?? '';
+    if (typeof description !== 'string') throw refuse('whose description is not text');
+    if (!isCommitSha(fields['sha'])) throw refuse('without the commit sha of its source branch');
+    const { source_project_id: sourceProject, target_project_id: targetProject } = fields;
+    if (!isPositiveInteger(sourceProject) || !isPositiveInteger(targetProject)) throw refuse('without its source and target project ids');
+    return { request, title: fields['title'], description, sourceBranch, targetBranch, headSha: fields['sha'], fromSameRepository: sourceProject === targetProject };
+  }
+
+  /**
+   * GitLab has no review object: each comment is a thread on the diff
+   * (https://docs.gitlab.com/api/discussions/#create-a-new-thread-in-the-merge-request-diff),
+   * positioned by the request's current diff refs on a line the change added (`new_line`
+   * alone), and the summary is one note on the request
+   * (https://docs.gitlab.com/api/notes/#create-new-merge-request-note), posted last. The diff
+   * refs are read first: a request whose head moved past `draft.headSha` is refused
+   * (`conflict`), since the lines were numbered in the older commit.
+   */
+  async postReview(number: number, draft: ReviewDraft, signal: AbortSignal): Promise<void> {
+    if (!isPositiveInteger(number)) throw new ForgeError('refused', `${number} is not a GitLab merge request iid`);
+    const path = `${this.mergeRequestsPath}/${number}`;
+    const refs = parseDiffRefs((await this.http.request<unknown>('GET', path, { signal })).body);
+    if (refs.head_sha !== draft.headSha) throw new ForgeError('conflict', `GitLab's !${number} moved on to ${refs.head_sha} since ${draft.headSha} was reviewed`);
+    let posted = 0;
+    try {
+      for (const comment of draft.comments) {
+        const position = { position_type: 'text', ...refs, old_path: comment.oldPath ?? comment.path, new_path: comment.path, new_line: comment.line };
+        const { body } = await this.http.request<unknown>('POST', `${path}/discussions`, { body: { body: comment.body, position }, signal });
+        if (!isRecord(body) || typeof body['id'] !== 'string') throw new ForgeError('refused', 'GitLab answered a new thread without its id');
+        posted += 1;
+      }
+      const { body } = await this.http.request<unknown>('POST', `${path}/notes`, { body: { body: draft.summary }, signal });
+      if (!isRecord(body) || !isPositiveInteger(body['id'])) throw new ForgeError('refused', 'GitLab answered a new note without its id');
+    } catch (error) {
+      // The threads already posted stay on the request: say how many, for the local log.
+      if (error instanceof ForgeError && posted > 0) throw new ForgeError(error.failure, `${error.message} (after ${posted} of ${draft.comments.length} comments were posted)`, error.status, error.body);
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
@@ -220,4 +267,13 @@ function parsePersonsNote(json: unknown): MergeRequestReview[] {
   const at = timeOf(json['created_at']);
   if (at === undefined) throw refuse('without a valid created_at');
   return [{ author: username, at, kind: 'commented' }];
+}
+
+/** The shas GitLab positions a diff comment by (`diff_refs` of the request: merge base, target tip, head), checked. */
+function parseDiffRefs(json: unknown): { readonly base_sha: string; readonly start_sha: string; readonly head_sha: string } {
+  const refs = isRecord(json) ? json['diff_refs'] : undefined;
+  if (!isRecord(refs) || !isCommitSha(refs['base_sha']) || !isCommitSha(refs['start_sha']) || !isCommitSha(refs['head_sha'])) {
+    throw new ForgeError('refused', 'GitLab answered a read merge request without its diff_refs (base_sha, start_sha, head_sha)');
+  }
+  return { base_sha: refs['base_sha'], start_sha: refs['start_sha'], head_sha: refs['head_sha'] };
 }

@@ -1,23 +1,27 @@
 import { FailureCode, Phase } from '@airlock/protocol';
-import type { JobContext } from '../pipeline/job-context';
+import type { AttemptContext, AttemptRequest, FixJobRequest, WorkspaceState } from '../pipeline/job-context';
 import type { JobPhase } from '../pipeline/phase';
 import { readRepoConfig } from '../repo-config/repo-config.reader';
 import type { WorkspaceManager } from '../workspace/workspace.manager';
 
 /**
  * WORKSPACE: updates the repository's mirror, checks the base branch out in a fresh
- * worktree (removed when the attempt ends), and reads `.airlock.yml` from it.
+ * worktree (removed when the attempt ends), and reads `.airlock.yml` from it. The branch is
+ * the task's: a fix's base ref, an index task's ref (`baseRefOf`).
  * Fails REPO_CONFIG_INVALID for a missing or bad `.airlock.yml`, otherwise WORKSPACE_FAILED.
  */
-export class WorkspacePhase implements JobPhase {
+export class WorkspacePhase<R extends AttemptRequest = FixJobRequest> implements JobPhase<AttemptContext<R, WorkspaceState>> {
   readonly name = Phase.PHASE_WORKSPACE;
   readonly defaultFailure = FailureCode.WORKSPACE_FAILED;
 
-  constructor(private readonly workspaces: Pick<WorkspaceManager, 'prepare' | 'release'>) {}
+  constructor(
+    private readonly workspaces: Pick<WorkspaceManager, 'prepare' | 'release'>,
+    private readonly baseRefOf: (request: R) => string,
+  ) {}
 
-  async run(ctx: JobContext): Promise<void> {
-    const { repo, task, signal } = ctx.request;
-    const workspace = await this.workspaces.prepare(repo, task.baseRef, ctx.jobKey, signal);
+  async run(ctx: AttemptContext<R, WorkspaceState>): Promise<void> {
+    const { repo, signal } = ctx.request;
+    const workspace = await this.workspaces.prepare(repo, this.baseRefOf(ctx.request), ctx.jobKey, signal);
     ctx.onRelease(() => this.workspaces.release(repo, ctx.jobKey));
     ctx.provide('workspace', workspace);
     ctx.record.baseCommit(workspace.baseCommit);

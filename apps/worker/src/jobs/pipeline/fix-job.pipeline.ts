@@ -1,6 +1,6 @@
 import type { ContextEngine } from '@airlock/context-engine';
-import { applyMetadataLevel, evaluateTaskAdmission, type EffectivePolicy } from '@airlock/policy';
-import type { InstructionPayload__Output, JobResult__Output } from '@airlock/protocol';
+import { applyMetadataLevel } from '@airlock/policy';
+import type { JobResult__Output } from '@airlock/protocol';
 import type { WorkerConfig } from '../../config/worker-config.loader';
 import type { GitRunner } from '../../git/git-runner';
 import type { Logger } from '../../logging/json-logger';
@@ -25,6 +25,7 @@ import type { WorkspaceManager } from '../workspace/workspace.manager';
 import { type FixJobRequest, JobContext } from './job-context';
 import type { JobPhase } from './phase';
 import { PhaseRunner } from './phase-runner';
+import { recordShadowAdmission } from './shadow-admission';
 
 // The daemon's vocabulary for a job, importable from the pipeline it drives.
 export { ABORT_REASON, abortFailureCode } from './phase-runner';
@@ -91,7 +92,7 @@ export class FixJobPipeline {
   ) {
     const suites = new TestSuiteRunner(deps.testRunner, deps.config);
     this.phases = [
-      new WorkspacePhase(deps.workspace),
+      new WorkspacePhase<FixJobRequest>(deps.workspace, (request) => request.task.baseRef),
       new SetupPhase(deps.setup, deps.dependencyCache, deps.config),
       new BaselinePhase(suites, deps.git),
       new ContextPhase({ engine: deps.contextEngine, contextWindow: deps.contextWindow, limits: deps.config.limits }),
@@ -121,26 +122,11 @@ export class FixJobPipeline {
     const record = this.deps.records.openAttempt({ jobId, attempt, repoAlias: repo.alias, baseRef: task.baseRef, ticketTitle: task.ticket?.title ?? '' }, logger);
     const ctx = new JobContext(request, logger, record);
     ctx.report.underPolicy(policy.revision, policy.shadowRevision);
-    if (policy.shadow !== undefined) recordShadowAdmission(ctx, policy.shadow);
+    if (policy.shadow !== undefined) recordShadowAdmission(ctx, policy.shadow, { task: 'fix', fix: task });
     const phases = task.ticketRef === '' ? this.phases : [this.ticketPhase, ...this.phases];
     const exact = await this.runner.runAll(phases, ctx);
     // Ends the record: the last patch's final verdict is `delivered` or the failure code.
     record.end(exact, { revision: policy.revision, shadowRevision: policy.shadowRevision, decisions: ctx.report.decisions.all });
     return applyMetadataLevel(exact, policy.enforced.metadata);
-  }
-}
-
-/**
- * Whether the shadow policy would have let this task run at all: the enforced policy did (the
- * job was admitted), so each rule the shadow version refuses it by would have blocked.
- */
-function recordShadowAdmission(ctx: JobContext, shadow: EffectivePolicy): void {
-  const { jobId, attempt, task } = ctx.request;
-  // Admission reads the task only; the envelope's fields were checked when the instruction was.
-  const payload: InstructionPayload__Output = { jobId, attempt, tenantId: '', audience: '', issuedAtMs: 0, expiresAtMs: 0, nonce: Buffer.alloc(0), policyRef: '', task: 'fix', fix: task };
-  const admission = evaluateTaskAdmission(payload, shadow);
-  if (admission.allowed) return;
-  for (const rule of admission.rules) {
-    ctx.report.decisions.add({ rule, level: 'mandatory', outcome: 'shadow-would-block', policy: 'shadow', detail: `the shadow policy would not have admitted this task (${admission.failureCode})` });
   }
 }

@@ -21,11 +21,10 @@ export type ProgressListener = (phase: PhaseName, state: (typeof PhaseState)[key
  */
 export type LeaseGuard = (signal: AbortSignal) => Promise<void>;
 
-/** One attempt of a fix task, as the daemon hands it over. */
-export interface FixJobRequest {
+/** One attempt of a task on a repository, as the daemon hands it over: what every kind of job shares. */
+export interface AttemptRequest {
   readonly jobId: string;
   readonly attempt: number;
-  readonly task: FixTask__Output;
   readonly repo: RepositoryConfig;
   /** The policy the instruction was admitted under: the job runs under it to the end. */
   readonly policy: JobPolicy;
@@ -33,6 +32,11 @@ export interface FixJobRequest {
   readonly signal: AbortSignal;
   readonly progress: ProgressListener;
   readonly confirmLease: LeaseGuard;
+}
+
+/** One attempt of a fix task. */
+export interface FixJobRequest extends AttemptRequest {
+  readonly task: FixTask__Output;
 }
 
 /** What a phase hands on to the phases after it; each entry is provided once, by the phase named. */
@@ -54,19 +58,19 @@ export interface JobState {
 }
 
 /**
- * Everything the phases of one attempt share: the request, the metadata result being
- * built, a logger bound to the attempt, what earlier phases produced, and what must be
- * released when the attempt ends however it ends.
+ * Everything the phases of one attempt share, whatever its task: the request, the metadata
+ * result being built, a logger bound to the attempt, what earlier phases produced (`S`: each
+ * kind of job has its own), and what must be released when the attempt ends however it ends.
  */
-export class JobContext {
+export class AttemptContext<R extends AttemptRequest = AttemptRequest, S extends object = object> {
   /** `<jobId>-<attempt>`: names the attempt's worktree and log files. */
   readonly jobKey: string;
   readonly report: JobResultBuilder;
-  private readonly state: { -readonly [K in keyof JobState]?: JobState[K] } = {};
+  protected readonly state: { -readonly [K in keyof S]?: S[K] } = {};
   private readonly releases: Array<() => Promise<void>> = [];
 
   constructor(
-    readonly request: FixJobRequest,
+    readonly request: R,
     /** Local only: it may name files, hosts and commands. */
     readonly logger: Logger,
     /** The customer's local record of the attempt (prompts, answers, patches and their verdicts); best effort, never throws. */
@@ -80,25 +84,16 @@ export class JobContext {
     return this.request.signal;
   }
 
-  /**
-   * The ticket's title and description: as TICKET read them from the tracker when the task
-   * named the ticket by reference, else as the instruction carried them (empty strings when it
-   * left them out).
-   */
-  get ticket(): { readonly title: string; readonly description: string } {
-    return this.state.ticket ?? { title: this.request.task.ticket?.title ?? '', description: this.request.task.ticket?.description ?? '' };
-  }
-
   /** Hands `value` on to later phases. */
-  provide<K extends keyof JobState>(key: K, value: JobState[K]): void {
+  provide<K extends keyof S>(key: K, value: S[K]): void {
     this.state[key] = value;
   }
 
   /** What an earlier phase provided; throws if none did, i.e. the phases are out of order. */
-  need<K extends keyof JobState>(key: K): JobState[K] {
+  need<K extends keyof S>(key: K): S[K] {
     const value = this.state[key];
-    if (value === undefined) throw new Error(`job state '${key}' is needed before any phase provided it`);
-    return value;
+    if (value === undefined) throw new Error(`job state '${String(key)}' is needed before any phase provided it`);
+    return value as S[K];
   }
 
   /** Registers work to undo when the attempt ends (a worktree to remove); run last first. */
@@ -115,5 +110,20 @@ export class JobContext {
         this.logger.warn('job-release-failed', { error: error instanceof Error ? error : String(error) });
       }
     }
+  }
+}
+
+/** What WORKSPACE hands on, whichever job checked the repository out at a base branch. */
+export type WorkspaceState = Pick<JobState, 'workspace' | 'repoConfig'>;
+
+/** The context of a fix attempt: its phases share JobState, and the ticket. */
+export class JobContext extends AttemptContext<FixJobRequest, JobState> {
+  /**
+   * The ticket's title and description: as TICKET read them from the tracker when the task
+   * named the ticket by reference, else as the instruction carried them (empty strings when it
+   * left them out).
+   */
+  get ticket(): { readonly title: string; readonly description: string } {
+    return this.state.ticket ?? { title: this.request.task.ticket?.title ?? '', description: this.request.task.ticket?.description ?? '' };
   }
 }

@@ -1,7 +1,7 @@
 import { FailureCode, PhaseState, type JobResult__Output } from '@airlock/protocol';
 import { JobError } from '../job.error';
 import type { FailureCodeName, PhaseName } from '../job-result.builder';
-import type { JobContext } from './job-context';
+import type { AttemptContext } from './job-context';
 import type { JobPhase } from './phase';
 
 /** Why a job's AbortSignal fired; decides between CANCELLED and WORKER_SHUTDOWN. */
@@ -35,7 +35,7 @@ export class PhaseRunner {
    * the failure code and the phase that failed. What the phases registered for release (the
    * worktree) is released before it returns, however the attempt ended.
    */
-  async runAll(phases: readonly JobPhase[], ctx: JobContext): Promise<JobResult__Output> {
+  async runAll<C extends AttemptContext>(phases: readonly JobPhase<C>[], ctx: C): Promise<JobResult__Output> {
     try {
       for (const phase of phases) {
         const outcome = await this.run(phase, ctx);
@@ -49,7 +49,7 @@ export class PhaseRunner {
   }
 
   /** Runs one phase. Never throws. */
-  async run(phase: JobPhase, ctx: JobContext): Promise<PhaseOutcome> {
+  async run<C extends AttemptContext>(phase: JobPhase<C>, ctx: C): Promise<PhaseOutcome> {
     const started = this.now();
     this.notify(ctx, phase.name, PhaseState.PHASE_STATE_STARTED);
     try {
@@ -77,7 +77,7 @@ export class PhaseRunner {
   }
 
   /** A progress event that cannot be reported is lost, not the attempt: the result still counts. */
-  private notify(ctx: JobContext, phase: PhaseName, state: (typeof PhaseState)[keyof typeof PhaseState]): void {
+  private notify(ctx: AttemptContext, phase: PhaseName, state: (typeof PhaseState)[keyof typeof PhaseState]): void {
     try {
       ctx.request.progress(phase, state);
     } catch (error) {
@@ -86,7 +86,7 @@ export class PhaseRunner {
   }
 }
 
-function failureCodeOf(phase: JobPhase, error: unknown, signal: AbortSignal): FailureCodeName {
+function failureCodeOf(phase: Pick<JobPhase<AttemptContext>, 'defaultFailure'>, error: unknown, signal: AbortSignal): FailureCodeName {
   // Checked first: an aborted git call or model request fails with its own error, but the
   // reason the job stopped is the abort.
   if (signal.aborted) return abortFailureCode(signal.reason);

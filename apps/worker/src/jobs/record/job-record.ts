@@ -117,6 +117,14 @@ export const jobRecordSchema = z.object({
 });
 export type JobRecordMetadata = z.infer<typeof jobRecordSchema>;
 
+/** A review comment as the record keeps it. */
+export interface ReviewedLine {
+  readonly path: string;
+  readonly line: number;
+  readonly severity: string;
+  readonly body: string;
+}
+
 /** A chat message as the model was sent it. */
 export interface TranscriptMessage {
   readonly role: string;
@@ -140,6 +148,21 @@ export type TranscriptEntryInput =
   | { readonly kind: 'tool-call'; readonly endpoint?: string | undefined; readonly callId: string; readonly tool: string; readonly arguments: unknown }
   | { readonly kind: 'tool-result'; readonly callId: string; readonly tool: string; readonly content: string; readonly isError?: boolean | undefined }
   | { readonly kind: 'note'; readonly text: string }
+  | {
+      /** A review's answer as checked: the comments kept, and each entry dropped with why (by its place in the answer). */
+      readonly kind: 'review-checked';
+      readonly comments: readonly ReviewedLine[];
+      readonly dropped: ReadonlyArray<{ readonly index: number; readonly reason: string }>;
+    }
+  | {
+      /** What a review posted on the forge: the request, the commit its lines are numbered in, the summary and the comments. */
+      readonly kind: 'review-posted';
+      readonly mergeRequest: number;
+      readonly webUrl: string;
+      readonly headSha: string;
+      readonly summary: string;
+      readonly comments: readonly ReviewedLine[];
+    }
   | {
       readonly kind: 'policy-review';
       /** 1 for the first candidate the agent loop was about to end with. */

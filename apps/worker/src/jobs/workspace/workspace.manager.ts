@@ -6,6 +6,7 @@ import type { RepositoryConfig } from '../../config/worker-config.loader';
 import type { GitRunner } from '../../git/git-runner';
 import type { Logger } from '../../logging/json-logger';
 import { BaseRefNotFoundError } from './base-ref-not-found.error';
+import { ReviewWorkspaceError } from './review-workspace.error';
 import { KeyedLock } from './keyed.lock';
 
 /** A job's checkout: where it is and which commit it started from. */
@@ -13,6 +14,17 @@ export interface JobWorkspace {
   readonly worktree: string;
   readonly baseCommit: string;
 }
+
+/** A review's checkout: the worktree at the merge request's head, and where the change starts. */
+export interface ReviewWorkspace {
+  readonly worktree: string;
+  readonly headCommit: string;
+  /** The merge base of the head and the target branch's tip. */
+  readonly mergeBase: string;
+}
+
+/** Runs git in a repository's mirror. */
+type MirrorGit = (args: string[], timeoutMs: number, input?: string) => Promise<{ readonly stdout: string }>;
 
 const FETCH_TIMEOUT_MS = 10 * 60_000;
 
@@ -65,11 +77,8 @@ export class WorkspaceManager {
     const mirror = join(this.mirrorsDir, `${repo.alias}.git`);
     const worktree = join(this.jobsDir, jobKey);
     return this.lock.run(repo.alias, async () => {
-      const git = (args: string[], timeoutMs: number, input?: string) => this.git.run(args, { cwd: mirror, signal, timeoutMs, ...(input === undefined ? {} : { input }) });
-      await this.ensureMirror(mirror, signal);
-      // Branches only, pruned; no tags (not even auto-followed ones).
-      await git(['fetch', '--prune', '--no-tags', '--quiet', '--', repo.cloneUrl, '+refs/heads/*:refs/heads/*'], FETCH_TIMEOUT_MS);
-      await this.dropRefsOutsideHeads(git);
+      const git = this.mirrorGit(mirror, signal);
+      await this.updateMirror(repo, mirror, git, signal);
       let baseCommit: string;
       try {
         // show-ref --verify takes the exact ref name: no DWIM search through other namespaces.
@@ -83,6 +92,57 @@ export class WorkspaceManager {
       await git(['worktree', 'add', '--detach', '--quiet', worktree, baseCommit], FETCH_TIMEOUT_MS);
       return { worktree, baseCommit };
     });
+  }
+
+  /**
+   * Updates the mirror and checks out a merge request's head commit `headSha` in a fresh
+   * worktree (removed with `release`), for a review: the request's change is what `headSha`
+   * adds to its merge base with `targetBranch`, which is returned too. The branches and the
+   * commit are the forge's word, so each is checked here: git must take both names as branch
+   * names, both branches must be in the repository, and `headSha` must be on `sourceBranch` as
+   * just fetched (its tip, or behind it when someone pushed since the forge was read). Any
+   * branch may be reviewed, the worker's own included: nothing of it is run, only read.
+   */
+  async prepareReview(repo: RepositoryConfig, request: { readonly sourceBranch: string; readonly targetBranch: string; readonly headSha: string }, jobKey: string, signal: AbortSignal): Promise<ReviewWorkspace> {
+    const mirror = join(this.mirrorsDir, `${repo.alias}.git`);
+    const worktree = join(this.jobsDir, jobKey);
+    return this.lock.run(repo.alias, async () => {
+      const git = this.mirrorGit(mirror, signal);
+      await this.updateMirror(repo, mirror, git, signal);
+      const tipOf = async (branch: string): Promise<string> => {
+        try {
+          await git(['check-ref-format', '--branch', branch], 30_000);
+          const { stdout } = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `refs/heads/${branch}^{commit}`], 30_000);
+          return stdout.trim();
+        } catch {
+          throw new ReviewWorkspaceError(`the merge request's branch ${JSON.stringify(branch)} is not a branch of the repository`);
+        }
+      };
+      const sourceTip = await tipOf(request.sourceBranch);
+      const targetTip = await tipOf(request.targetBranch);
+      if (!/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(request.headSha)) throw new ReviewWorkspaceError('the merge request\'s head is not a commit id');
+      try {
+        await git(['merge-base', '--is-ancestor', request.headSha, sourceTip], 60_000);
+      } catch {
+        throw new ReviewWorkspaceError(`the merge request's head ${request.headSha} is not on its branch as fetched (force-pushed since?)`);
+      }
+      const { stdout: mergeBase } = await git(['merge-base', request.headSha, targetTip], 60_000);
+      await rm(worktree, { recursive: true, force: true });
+      await git(['worktree', 'add', '--detach', '--quiet', worktree, request.headSha], FETCH_TIMEOUT_MS);
+      return { worktree, headCommit: request.headSha, mergeBase: mergeBase.trim() };
+    });
+  }
+
+  /** git in the mirror, bounded in time and cancelled with the job. */
+  private mirrorGit(mirror: string, signal: AbortSignal): MirrorGit {
+    return (args, timeoutMs, input) => this.git.run(args, { cwd: mirror, signal, timeoutMs, ...(input === undefined ? {} : { input }) });
+  }
+
+  /** Makes the mirror if needed and fetches every branch into it, pruned: branches only, no tags (not even auto-followed ones). */
+  private async updateMirror(repo: RepositoryConfig, mirror: string, git: MirrorGit, signal: AbortSignal): Promise<void> {
+    await this.ensureMirror(mirror, signal);
+    await git(['fetch', '--prune', '--no-tags', '--quiet', '--', repo.cloneUrl, '+refs/heads/*:refs/heads/*'], FETCH_TIMEOUT_MS);
+    await this.dropRefsOutsideHeads(git);
   }
 
   /**
@@ -119,7 +179,7 @@ export class WorkspaceManager {
    * with `+refs/*:refs/*` — so that no tag, pull-request ref or pushed-elsewhere namespace
    * survives in the cache.
    */
-  private async dropRefsOutsideHeads(git: (args: string[], timeoutMs: number, input?: string) => Promise<{ stdout: string }>): Promise<void> {
+  private async dropRefsOutsideHeads(git: MirrorGit): Promise<void> {
     const { stdout } = await git(['for-each-ref', '--format=%(refname)'], 60_000);
     const stale = stdout.split('\n').filter((ref) => ref !== '' && !ref.startsWith('refs/heads/'));
     if (stale.length === 0) return;
