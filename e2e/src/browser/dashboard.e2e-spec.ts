@@ -103,7 +103,7 @@ describe('the dashboard in a browser', () => {
     // A reload would drop this mark: its survival shows the row changed through the event stream.
     await page.evaluate('window.airlockNoReloadMark = true');
 
-    await page.getByRole('button', { name: 'New fix job' }).click();
+    await page.getByRole('button', { name: 'New job' }).click();
     const form = page.getByRole('region', { name: 'New fix job' });
     await form.getByLabel('Repository alias').fill(DEMO_REPO_ALIAS);
     await form.getByLabel('Base ref').fill(DEMO_BRANCH_BASE);

@@ -52,6 +52,8 @@ export {
   type DispatchTask,
   MAX_RERUNS_PER_CHAIN,
   type JobTask,
+  type ReviewTarget,
+  type ReviewMetadata,
   type JobResultMetadata,
   type ModelUsageMetadata,
   type PolicyReportMetadata,
@@ -114,7 +116,10 @@ export {
 export {
   AnalyticsRepository,
   DEFAULT_ANALYTICS_SETTINGS,
+  FUNNEL_KINDS,
+  HOURS_SAVED_KINDS,
   nextDay,
+  type HoursSavedKind,
   type AnalyticsAggregates,
   type AnalyticsReadOptions,
   type AnalyticsScope,
@@ -129,6 +134,7 @@ export {
   type ModelPrice,
   type OutcomeCounts,
   type PolicyDecisionCounts,
+  type ReviewCounts,
   type SpendTokensDay,
   type TokenUsageDay,
 } from './repositories/analytics.repository';

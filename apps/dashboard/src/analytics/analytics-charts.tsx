@@ -39,7 +39,8 @@ export function FunnelChart({ funnel, kindFilter }: { readonly funnel: Analytics
     label: stage.ofPrevious === null ? formatCount(stage.count) : `${formatCount(stage.count)} · ${formatRate(stage.ofPrevious)} of the stage before`,
   }));
   const notes: string[] = [];
-  if (kindFilter !== 'fix') notes.push('Tests passed and delivered count fix jobs only: a noop job is a probe that changes nothing.');
+  if (kindFilter === null) notes.push('Fix and noop jobs: review and index jobs change nothing, and are counted here only when the job kind filter asks for them.');
+  if (kindFilter !== 'fix') notes.push('Tests passed and delivered count fix jobs only: noop, review and index jobs change nothing.');
   if (funnel.deliveredWithoutTestsPassed > 0) {
     notes.push(`${countOf(funnel.deliveredWithoutTestsPassed, 'change')} delivered although the tests did not pass: an advisory or switched-off tests-must-pass rule let them through.`);
   }

@@ -5,6 +5,7 @@ import {
   describeGrouping,
   describeLeftOut,
   describeMergeRequests,
+  describeReviews,
   describeSuccessSlices,
   formatHours,
   formatMoney,
@@ -177,5 +178,35 @@ describe('describeMergeRequests', () => {
     expect(none.outcomes[1]).toEqual({ label: 'Still open', value: '0 (—)' });
     const unreviewed = describeMergeRequests({ ...mergeRequests, reported: 6, timeToFirstReview: { count: 0, p50S: null, p90S: null } });
     expect(unreviewed.firstReviewNote).toBe('None of the 6 requests reported with times was reviewed by a person yet.');
+  });
+});
+
+describe('describeReviews', () => {
+  const reviews: AnalyticsReport['reviews'] = {
+    attribution: 'finish-day',
+    finished: 4,
+    succeeded: 3,
+    withCounts: 3,
+    commentsPosted: { critical: 1, major: 4, minor: 1_200, info: 0 },
+    commentsDropped: 2,
+  };
+
+  it('says how many reviews ran and what their comments said, by severity, then those not posted', () => {
+    const words = describeReviews(reviews);
+    expect(words.summary).toBe('4 reviews finished, 3 of them posting 1,205 comments on merge requests.');
+    expect(words.figures).toEqual([
+      { label: 'Critical', value: '1' },
+      { label: 'Major', value: '4' },
+      { label: 'Minor', value: '1,200' },
+      { label: 'Info', value: '0' },
+      { label: 'Not posted', value: '2' },
+    ]);
+    expect(words.note).toBe('1 review reported no counts (the minimal metadata level, or a review that failed): the comments are of the other 3.');
+  });
+
+  it('says so when no review finished', () => {
+    const none = describeReviews({ ...reviews, finished: 0, succeeded: 0, withCounts: 0, commentsPosted: { critical: 0, major: 0, minor: 0, info: 0 }, commentsDropped: 0 });
+    expect(none.summary).toBe('No review job finished in this range.');
+    expect(none.note).toBeNull();
   });
 });

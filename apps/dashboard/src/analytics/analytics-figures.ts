@@ -200,6 +200,36 @@ export function describeMergeRequests(mergeRequests: AnalyticsReport['mergeReque
   };
 }
 
+/** The review jobs of the range in words: how many ran, and what their comments said by severity. */
+export interface ReviewWords {
+  readonly summary: string;
+  /** Comments by severity, then those not posted. */
+  readonly figures: readonly { readonly label: string; readonly value: string }[];
+  /** What the counts cover, when not every review reported them. */
+  readonly note: string | null;
+}
+
+export function describeReviews(reviews: AnalyticsReport['reviews']): ReviewWords {
+  const { finished, succeeded, withCounts, commentsPosted: posted } = reviews;
+  const total = posted.critical + posted.major + posted.minor + posted.info;
+  const summary =
+    finished === 0
+      ? 'No review job finished in this range.'
+      : `${countOf(finished, 'review')} finished, ${formatCount(succeeded)} of them posting ${countOf(total, 'comment')} on merge requests.`;
+  const withoutCounts = finished - withCounts;
+  return {
+    summary,
+    figures: [
+      { label: 'Critical', value: formatCount(posted.critical) },
+      { label: 'Major', value: formatCount(posted.major) },
+      { label: 'Minor', value: formatCount(posted.minor) },
+      { label: 'Info', value: formatCount(posted.info) },
+      { label: 'Not posted', value: formatCount(reviews.commentsDropped) },
+    ],
+    note: withoutCounts > 0 ? `${countOf(withoutCounts, 'review')} reported no counts (the minimal metadata level, or a review that failed): the comments are of the other ${formatCount(withCounts)}.` : null,
+  };
+}
+
 /** How many results were left out for being implausible: said even when none were, so the reader knows it was checked. */
 export function describeLeftOut(leftOut: AnalyticsReport['leftOut']): string {
   if (leftOut.implausibleCreated + leftOut.implausibleFinished === 0) return 'No implausible result was left out of these figures.';

@@ -15,6 +15,7 @@ import {
   describeGrouping,
   describeLeftOut,
   describeMergeRequests,
+  describeReviews,
   describeReportFilters,
   formatHours,
   formatMoney,
@@ -450,6 +451,28 @@ function MergeRequests({ mergeRequests }: { readonly mergeRequests: AnalyticsRep
   );
 }
 
+/** Review jobs and what their comments said, by severity: counts only, as the workers reported them. */
+function Reviews({ reviews }: { readonly reviews: AnalyticsReport['reviews'] }) {
+  const words = describeReviews(reviews);
+  return (
+    <section aria-labelledby="analytics-reviews-heading" className="analytics-reviews">
+      <h2 id="analytics-reviews-heading">Reviews</h2>
+      <p className="muted">
+        Review jobs that finished in the range. The comments are posted on your forge; only their counts reach Airlock. {words.summary}
+      </p>
+      <dl className="secondary-figures">
+        {words.figures.map((figure) => (
+          <div key={figure.label}>
+            <dt>{figure.label}</dt>
+            <dd>{figure.value}</dd>
+          </div>
+        ))}
+      </dl>
+      {words.note !== null ? <p className="muted">{words.note}</p> : null}
+    </section>
+  );
+}
+
 /** Lines changed: counted, shown small and last, never a headline — a good fix is often a small one. */
 function SecondaryFigures({ secondary }: { readonly secondary: AnalyticsReport['secondary'] }) {
   return (
@@ -510,6 +533,8 @@ function Report({ report, refreshing, canWrite }: { readonly report: AnalyticsRe
       <HeadlineCards report={report} canWrite={canWrite} />
 
       <MergeRequests mergeRequests={report.mergeRequests} />
+
+      <Reviews reviews={report.reviews} />
 
       <FunnelChart funnel={report.funnel} kindFilter={report.filters.kind} />
 

@@ -9,7 +9,7 @@ export type RangePresetDays = (typeof RANGE_PRESET_DAYS)[number];
 /** What the page shows with nothing in the address; the API's own default is the same 30 days. */
 export const DEFAULT_RANGE_DAYS: RangePresetDays = 30;
 
-export const ANALYTICS_KIND_OPTIONS = ['fix', 'noop'] as const satisfies readonly Schemas['JobKind'][];
+export const ANALYTICS_KIND_OPTIONS = ['fix', 'review', 'index', 'noop'] as const satisfies readonly Schemas['JobKind'][];
 type AnalyticsKindOption = (typeof ANALYTICS_KIND_OPTIONS)[number];
 
 /**

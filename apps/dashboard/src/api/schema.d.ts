@@ -476,7 +476,7 @@ export interface paths {
         put?: never;
         /**
          * Re-run a finished job
-         * @description Queues a new job with the same task and maxAttempts as a SUCCEEDED, FAILED or CANCELLED job; its retryOfJobId names the original, which stays as it ended. The re-run delivers to the branch and merge request of its chain's first job, so it updates that request rather than opening a second one, and the worker never lets an older attempt overwrite a newer one there. A job that named its ticket by reference lost the reference when it ended: the body names it again as ticketRef (400 without it; 400 with it for a typed ticket). Each request creates another job.
+         * @description Queues a new job with the same task and maxAttempts as a SUCCEEDED, FAILED or CANCELLED job; its retryOfJobId names the original, which stays as it ended. The re-run delivers to the branch and merge request of its chain's first job, so it updates that request rather than opening a second one, and the worker never lets an older attempt overwrite a newer one there. A review or index job delivers nothing: its re-run reviews the same merge request, or indexes the same ref, again. A job that named its ticket by reference lost the reference when it ended: the body names it again as ticketRef (400 without it; 400 with it for a typed ticket or a job without one). Each request creates another job.
          */
         post: operations["JobsController_retry"];
         delete?: never;
@@ -874,7 +874,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description Each job counts on the UTC day it was created, at the furthest stage it reached
+         * @description Each job counts on the UTC day it was created, at the furthest stage it reached. Fix and noop jobs: review and index jobs deliver no change by design and count here only when the kind filter asks for them
          * @enum {string}
          */
         AnalyticsAttribution: "creation-day" | "finish-day" | "slot-time-day";
@@ -934,6 +934,8 @@ export interface components {
             notes: string[];
             policy: components["schemas"]["PolicyFrictionResponse"];
             range: components["schemas"]["AnalyticsRangeResponse"];
+            /** @description Review jobs and the comments they posted, as counts by severity */
+            reviews: components["schemas"]["ReviewsResponse"];
             /** @description Lines changed: a secondary count, never a measure of value */
             secondary: components["schemas"]["SecondaryResponse"];
             successRate: components["schemas"]["SuccessRateResponse"];
@@ -1199,12 +1201,22 @@ export interface components {
         CreateJobDto: {
             /** @description Required for fix; branch or tag to start from */
             baseRef?: string;
+            /** @description For review, instead of mergeRequest: a branch of the repository whose open merge request is reviewed */
+            branch?: string;
             /**
+             * @description fix: change the repository for a ticket and deliver it; review: review a merge request and post the comments on the forge (only their counts come back); index: build the repository's context index at a ref ahead of fix jobs; noop: a probe that runs nothing
              * @default fix
              * @enum {string}
              */
-            kind: "fix" | "noop";
-            /** @description Required for fix; the alias in the worker's local catalog */
+            kind: "fix" | "noop" | "review" | "index";
+            /**
+             * @description For review, unless branch is given: the merge request's number on the repository's forge (GitLab iid, GitHub and Gitea number)
+             * @example 42
+             */
+            mergeRequest?: number;
+            /** @description Required for index: the branch or tag whose context index is built, one the worker's config allows fix jobs to start from */
+            ref?: string;
+            /** @description Required for fix, review and index; the alias in the worker's local catalog */
             repoAlias?: string;
             /** @description Required for fix unless ticketRef names the ticket */
             ticket?: components["schemas"]["TicketDto"];
@@ -1268,7 +1280,7 @@ export interface components {
             busySlotHours: number;
             /** @description Cost of the tokens of jobs that finished that day */
             cost: number;
-            /** @description Jobs created that day */
+            /** @description Jobs created that day, of the kinds the funnel counts */
             created: number;
             /** Format: date */
             date: string;
@@ -1385,7 +1397,7 @@ export interface components {
             utilisation: number | null;
         };
         FunnelResponse: {
-            /** @description Each job counts on the UTC day it was created, at the furthest stage it reached */
+            /** @description Each job counts on the UTC day it was created, at the furthest stage it reached. Fix and noop jobs: review and index jobs deliver no change by design and count here only when the kind filter asks for them */
             attribution: components["schemas"]["AnalyticsAttribution"];
             /** @description Jobs created (with a pool filter: only jobs a worker of that pool took) */
             created: number;
@@ -1427,6 +1439,7 @@ export interface components {
             hours: number;
             /** @description The assumption a manager set */
             hoursPerDeliveredChange: number;
+            /** @description fix or noop, the kinds a manager sets an assumption for: review and index jobs deliver no change */
             kind: components["schemas"]["JobKind"];
         };
         HoursSavedDto: {
@@ -1484,7 +1497,10 @@ export interface components {
         };
         JobDetailResponse: {
             attempts: components["schemas"]["JobAttemptResponse"][];
+            /** @description A fix job's branch or tag to start from; null for other kinds */
             baseRef?: string | null;
+            /** @description A review job's branch whose open merge request it reviews, when it names one; null otherwise */
+            branch: string | null;
             /**
              * Format: date-time
              * @description When a cancel was requested (POST /jobs/{id}/cancel), or null
@@ -1508,8 +1524,13 @@ export interface components {
             implausible: string[];
             kind: components["schemas"]["JobKind"];
             maxAttempts: number;
+            /** @description A review job's merge request number on the forge, when it names one; null otherwise */
+            mergeRequest: number | null;
+            /** @description An index job's branch or tag whose context index it builds; null for other kinds */
+            ref: string | null;
+            /** @description The repository alias; null for a noop job */
             repoAlias?: string | null;
-            /** @description The metadata-only result of the attempt that finished the job (outcome, failure code, phase durations, token counts, change stats, verification, context file count, MACs as hex, where the change went: delivery BRANCH, MERGE_REQUEST_OPENED, MERGE_REQUEST_UPDATED or OUTBOX) */
+            /** @description The metadata-only result of the attempt that finished the job (outcome, failure code, phase durations, token counts, change stats, verification, context file count, MACs as hex, where the change went: delivery BRANCH, MERGE_REQUEST_OPENED, MERGE_REQUEST_UPDATED or OUTBOX; for a review, review: the comments posted by severity {critical, major, minor, info} and those not posted {dropped}, null at the minimal metadata level, each count rounded down to 0 or a power of two at standard with buckets) */
             result?: Record<string, never> | null;
             /**
              * Format: uuid
@@ -1553,14 +1574,17 @@ export interface components {
          */
         JobFailureCode: "INSTRUCTION_MALFORMED" | "INSTRUCTION_UNKNOWN_KEY" | "INSTRUCTION_BAD_SIGNATURE" | "INSTRUCTION_WRONG_AUDIENCE" | "INSTRUCTION_WRONG_TENANT" | "INSTRUCTION_NOT_YET_VALID" | "INSTRUCTION_EXPIRED" | "INSTRUCTION_REPLAYED" | "REPO_ALIAS_UNKNOWN" | "TASK_FORBIDDEN_BY_POLICY" | "WORKSPACE_FAILED" | "REPO_CONFIG_INVALID" | "CONTEXT_EMPTY" | "INFERENCE_UNAVAILABLE" | "INFERENCE_FAILED" | "MODEL_OUTPUT_UNUSABLE" | "PATCH_APPLY_FAILED" | "PATCH_EMPTY" | "TESTS_FAILED" | "TESTS_TIMED_OUT" | "DELIVERY_FAILED" | "BRANCH_NOT_ALLOWED" | "CANCELLED" | "WORKER_SHUTDOWN" | "INTERNAL" | "JOB_TIMED_OUT" | "WORKER_AT_CAPACITY" | "ATTEMPT_ALREADY_SEEN" | "LEASE_UNCONFIRMED" | "AUDIT_LOG_UNAVAILABLE" | "SETUP_FAILED" | "SETUP_TIMED_OUT" | "TESTS_NOT_RUNNABLE" | "TESTS_REGRESSED" | "REPRODUCTION_MISSING" | "AGENT_TURNS_EXHAUSTED" | "TOKEN_BUDGET_EXHAUSTED" | "CHANGE_TOO_LARGE" | "AGENT_TIME_EXHAUSTED" | "PROMPT_TRUNCATED" | "POLICY_VIOLATION" | "POLICY_BUNDLE_MALFORMED" | "POLICY_BUNDLE_UNKNOWN_KEY" | "POLICY_BUNDLE_BAD_SIGNATURE" | "POLICY_BUNDLE_WRONG_AUDIENCE" | "POLICY_BUNDLE_WRONG_TENANT" | "POLICY_BUNDLE_NOT_YET_VALID" | "POLICY_BUNDLE_EXPIRED" | "POLICY_BUNDLE_STALE" | "POLICY_BUNDLE_INVALID" | "FORGE_UNAVAILABLE" | "FORGE_AUTH_FAILED" | "FORGE_RATE_LIMITED" | "FORGE_REQUEST_REFUSED" | "BRANCH_PROTECTED" | "DELIVERY_SUPERSEDED" | "TRACKER_UNKNOWN" | "TICKET_NOT_FOUND" | "TRACKER_UNAVAILABLE" | "TRACKER_AUTH_FAILED" | "REVIEW_TARGET_NOT_FOUND" | "FORGE_NOT_CONFIGURED" | "LEASE_EXPIRED";
         /** @enum {string} */
-        JobKind: "fix" | "noop";
+        JobKind: "fix" | "noop" | "review" | "index";
         /**
          * @description On PHASE_STARTED, PHASE_COMPLETED and PHASE_FAILED only
          * @enum {string}
          */
         JobPhase: "PHASE_VERIFY" | "PHASE_WORKSPACE" | "PHASE_CONTEXT" | "PHASE_INFERENCE" | "PHASE_APPLY" | "PHASE_TEST" | "PHASE_DELIVER" | "PHASE_SETUP" | "PHASE_BASELINE" | "PHASE_TICKET";
         JobResponse: {
+            /** @description A fix job's branch or tag to start from; null for other kinds */
             baseRef?: string | null;
+            /** @description A review job's branch whose open merge request it reviews, when it names one; null otherwise */
+            branch: string | null;
             /**
              * Format: date-time
              * @description When a cancel was requested (POST /jobs/{id}/cancel), or null
@@ -1578,6 +1602,11 @@ export interface components {
             id: string;
             kind: components["schemas"]["JobKind"];
             maxAttempts: number;
+            /** @description A review job's merge request number on the forge, when it names one; null otherwise */
+            mergeRequest: number | null;
+            /** @description An index job's branch or tag whose context index it builds; null for other kinds */
+            ref: string | null;
+            /** @description The repository alias; null for a noop job */
             repoAlias?: string | null;
             /**
              * Format: uuid
@@ -1917,6 +1946,26 @@ export interface components {
              */
             ticketRef?: string;
         };
+        ReviewCommentsResponse: {
+            critical: number;
+            info: number;
+            major: number;
+            minor: number;
+        };
+        ReviewsResponse: {
+            /** @description Each review job counts on the UTC day it finished */
+            attribution: components["schemas"]["AnalyticsAttribution"];
+            /** @description Comments the workers did not post: on a line the change does not touch, or past their limit */
+            commentsDropped: number;
+            /** @description Comments posted on the merge requests, by the severity the model gave them. At standard with buckets each review's counts are rounded down to 0 or a power of two, so sums are lower bounds */
+            commentsPosted: components["schemas"]["ReviewCommentsResponse"];
+            /** @description Review jobs that finished (succeeded, failed or cancelled) */
+            finished: number;
+            /** @description Of those, reviews that succeeded: their comments were posted */
+            succeeded: number;
+            /** @description Reviews whose result counted their comments: the minimal metadata level sends none, so the counts below are of these alone */
+            withCounts: number;
+        };
         RevisionHistoryResponse: {
             /**
              * Format: uuid
@@ -1984,6 +2033,7 @@ export interface components {
             publicKey: string;
         };
         SuccessRateResponse: {
+            /** @description Of the jobs the funnel counts: review and index jobs only when the kind filter asks for them */
             attribution: components["schemas"]["AnalyticsAttribution"];
             /** @description By the model that answered most of the job's tokens. "(not finished)": known once the job ends; "(no result)": it ended without one; "(unreported)": its result names no model */
             byModel: components["schemas"]["SuccessSliceResponse"][];

@@ -8,7 +8,8 @@ import { formatCount, formatDuration, formatTime, humanize, shortId } from '../u
 import { FieldError } from '../ui/form';
 import { ACTIVE_JOB_STATUSES, RETRYABLE_JOB_STATUSES, StatusBadge } from '../ui/job-status';
 import { readDeliveryOutcome } from './delivery-outcome';
-import { readJobResult, type JobResultView } from './job-result';
+import { readJobResult, reviewFigures, type JobResultView } from './job-result';
+import { jobTargetOf } from './job-target';
 import { DIGEST_PREFIX_CHARS, ticketOf } from './job-ticket';
 import { PhaseTimeline } from './phase-timeline-view';
 
@@ -111,7 +112,7 @@ function JobDetailView({ job, onChanged }: { readonly job: JobDetail; readonly o
         <PhaseTimeline events={job.events} liveAttempt={active ? job.currentAttempt : null} />
       </section>
       <AttemptsTable attempts={job.attempts} />
-      {result ? <ResultCounts result={result} /> : null}
+      {result ? <ResultCounts kind={job.kind} result={result} /> : null}
       <OnTheForge job={job} result={result} />
       <details className="events">
         <summary>All events ({job.events.length})</summary>
@@ -123,6 +124,7 @@ function JobDetailView({ job, onChanged }: { readonly job: JobDetail; readonly o
 
 function JobSummary({ job }: { readonly job: JobDetail }) {
   const finishedIn = job.finishedAt ? Date.parse(job.finishedAt) - Date.parse(job.createdAt) : null;
+  const target = jobTargetOf(job);
   return (
     <dl className="summary">
       <div>
@@ -137,10 +139,12 @@ function JobSummary({ job }: { readonly job: JobDetail }) {
         <dt>Repository</dt>
         <dd>{job.repoAlias ?? '—'}</dd>
       </div>
-      <div>
-        <dt>Base ref</dt>
-        <dd className="mono">{job.baseRef ?? '—'}</dd>
-      </div>
+      {target ? (
+        <div>
+          <dt>{target.label}</dt>
+          <dd className="mono">{target.value}</dd>
+        </div>
+      ) : null}
       <TicketSummary job={job} />
       <div>
         <dt>Attempt</dt>
@@ -390,9 +394,16 @@ const DELIVERY_LABELS: Readonly<Record<string, string>> = {
   OUTBOX: "kept in the worker's delivery outbox",
 };
 
-/** The result's counts: never code, paths or text; the worker sends only these. */
-function ResultCounts({ result }: { readonly result: JobResultView }) {
+/** What each kind of job is for, where its result has no change to show. */
+const READ_ONLY_KIND_NOTES: Readonly<Partial<Record<JobDetail['kind'], string>>> = {
+  review: 'A review posts its comments on the merge request, on your forge: only their counts reach Airlock. It changes and delivers nothing.',
+  index: "An index job builds the repository's context index at its ref, ahead of fix jobs: it changes and delivers nothing.",
+};
+
+/** The result's counts: never code, paths or text; the worker sends only these. A review or index job has no tests or change to count. */
+function ResultCounts({ kind, result }: { readonly kind: JobDetail['kind']; readonly result: JobResultView }) {
   const { tokens, verification, change, policy } = result;
+  const readOnlyNote = READ_ONLY_KIND_NOTES[kind];
   return (
     <section aria-labelledby="result-heading">
       <h2 id="result-heading">Result</h2>
@@ -402,7 +413,9 @@ function ResultCounts({ result }: { readonly result: JobResultView }) {
         {result.delivery ? ` · ${DELIVERY_LABELS[result.delivery] ?? humanize(result.delivery, '').toLowerCase()}` : ''}
         {result.metadataLevel ? ` · metadata level ${humanize(result.metadataLevel, 'METADATA_LEVEL_').toLowerCase()}` : ''}
       </p>
+      {readOnlyNote ? <p className="muted">{readOnlyNote}</p> : null}
       <div className="figures-grid">
+        {kind === 'review' ? <ReviewComments review={result.review} /> : null}
         <div>
           <h3>Tokens</h3>
           {tokens ? (
@@ -416,34 +429,38 @@ function ResultCounts({ result }: { readonly result: JobResultView }) {
             <p className="muted">Not reported.</p>
           )}
         </div>
-        <div>
-          <h3>Verification</h3>
-          {verification ? (
-            <dl className="figures">
-              <Figure label="Failing before" value={verification.baseTestsRan ? `${verification.failingBefore} of ${verification.testsBefore}` : 'not run'} />
-              <Figure label="Failing after" value={verification.testsRan ? `${verification.failingAfter} of ${verification.testsAfter}` : 'not run'} />
-              <Figure label="Tests fixed" value={formatCount(verification.testsFixed)} />
-              <Figure label="Tests regressed" value={formatCount(verification.testsRegressed)} />
-              <Figure label="Agent test runs" value={formatCount(verification.agentTestRuns)} secondary />
-              <Figure label="Reproduction test added" value={verification.reproductionAdded ? 'yes' : 'no'} secondary />
-            </dl>
-          ) : (
-            <p className="muted">Not reported.</p>
-          )}
-        </div>
-        <div>
-          <h3>Change</h3>
-          {change ? (
-            <dl className="figures">
-              <Figure label="Files changed" value={formatCount(change.filesChanged)} secondary />
-              <Figure label="Lines added" value={formatCount(change.linesAdded)} secondary />
-              <Figure label="Lines removed" value={formatCount(change.linesRemoved)} secondary />
-              <Figure label="Edits applied" value={`${change.editsApplied} of ${change.editsProposed}`} secondary />
-            </dl>
-          ) : (
-            <p className="muted">Not reported.</p>
-          )}
-        </div>
+        {readOnlyNote ? null : (
+          <>
+            <div>
+              <h3>Verification</h3>
+              {verification ? (
+                <dl className="figures">
+                  <Figure label="Failing before" value={verification.baseTestsRan ? `${verification.failingBefore} of ${verification.testsBefore}` : 'not run'} />
+                  <Figure label="Failing after" value={verification.testsRan ? `${verification.failingAfter} of ${verification.testsAfter}` : 'not run'} />
+                  <Figure label="Tests fixed" value={formatCount(verification.testsFixed)} />
+                  <Figure label="Tests regressed" value={formatCount(verification.testsRegressed)} />
+                  <Figure label="Agent test runs" value={formatCount(verification.agentTestRuns)} secondary />
+                  <Figure label="Reproduction test added" value={verification.reproductionAdded ? 'yes' : 'no'} secondary />
+                </dl>
+              ) : (
+                <p className="muted">Not reported.</p>
+              )}
+            </div>
+            <div>
+              <h3>Change</h3>
+              {change ? (
+                <dl className="figures">
+                  <Figure label="Files changed" value={formatCount(change.filesChanged)} secondary />
+                  <Figure label="Lines added" value={formatCount(change.linesAdded)} secondary />
+                  <Figure label="Lines removed" value={formatCount(change.linesRemoved)} secondary />
+                  <Figure label="Edits applied" value={`${change.editsApplied} of ${change.editsProposed}`} secondary />
+                </dl>
+              ) : (
+                <p className="muted">Not reported.</p>
+              )}
+            </div>
+          </>
+        )}
       </div>
       <h3>Policy decisions</h3>
       {policy === null ? (
@@ -519,6 +536,24 @@ function ResultCounts({ result }: { readonly result: JobResultView }) {
         </>
       ) : null}
     </section>
+  );
+}
+
+/** A review's comments by severity, and those not posted; counts only, never their text or where they were. */
+function ReviewComments({ review }: { readonly review: JobResultView['review'] }) {
+  return (
+    <div>
+      <h3>Review comments</h3>
+      {review ? (
+        <dl className="figures">
+          {reviewFigures(review).map((figure) => (
+            <Figure key={figure.label} label={figure.label} value={formatCount(figure.value)} secondary={!figure.posted} />
+          ))}
+        </dl>
+      ) : (
+        <p className="muted">Not reported: the minimal metadata level sends no counts, and a review that failed posted none.</p>
+      )}
+    </div>
   );
 }
 

@@ -1,4 +1,4 @@
-import { readJobResult } from './job-result';
+import { readJobResult, reviewFigures } from './job-result';
 
 const succeeded = {
   outcome: 'JOB_OUTCOME_SUCCEEDED',
@@ -65,8 +65,31 @@ describe('readJobResult', () => {
   it('shows what an older or thinner result lacks as missing, not as zero', () => {
     const { policy: _policy, modelUsage: _usage, metadataLevel: _level, delivery: _delivery, ...older } = succeeded;
     const view = readJobResult({ ...older, change: { filesChanged: 1 } });
-    expect(view).toMatchObject({ policy: null, modelUsage: [], metadataLevel: null, change: null, delivery: null });
+    expect(view).toMatchObject({ policy: null, modelUsage: [], metadataLevel: null, change: null, delivery: null, review: null });
     expect(readJobResult(null)).toBeNull();
     expect(readJobResult('text')).toBeNull();
+  });
+});
+
+describe('a review result', () => {
+  const review = { critical: 1, major: 2, minor: 8, info: 0, dropped: 3 };
+
+  it('reads the comments by severity, and lists them most severe first, then those not posted', () => {
+    const view = readJobResult({ ...succeeded, delivery: null, review });
+    expect(view?.review).toEqual(review);
+    expect(reviewFigures(review)).toEqual([
+      { label: 'Critical', value: 1, posted: true },
+      { label: 'Major', value: 2, posted: true },
+      { label: 'Minor', value: 8, posted: true },
+      { label: 'Info', value: 0, posted: true },
+      { label: 'Not posted', value: 3, posted: false },
+    ]);
+  });
+
+  it('has no counts at the minimal level, nor when a count is missing or not a number', () => {
+    expect(readJobResult({ ...succeeded, review: null, metadataLevel: 'METADATA_LEVEL_MINIMAL' })?.review).toBeNull();
+    const { dropped: _dropped, ...partial } = review;
+    expect(readJobResult({ ...succeeded, review: partial })?.review).toBeNull();
+    expect(readJobResult({ ...succeeded, review: { ...review, major: '2' } })?.review).toBeNull();
   });
 });

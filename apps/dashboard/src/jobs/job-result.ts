@@ -1,6 +1,6 @@
 /**
  * The metadata-only result of a job as the dashboard shows it. The API types it as a plain
- * object (its fields grew over releases: policy, metadataLevel and modelUsage are absent on
+ * object (its fields grew over releases: policy, metadataLevel, modelUsage and review are absent on
  * older results, and a worker at the MINIMAL metadata level reports less), so each field is
  * read for what it is, and a missing one is shown as missing rather than as zero.
  */
@@ -22,6 +22,17 @@ export interface JobResultView {
   readonly modelUsage: readonly ModelUsageView[];
   /** Where the change went (BRANCH, MERGE_REQUEST_OPENED, MERGE_REQUEST_UPDATED, OUTBOX); null when nothing was delivered, or not reported. */
   readonly delivery: string | null;
+  /** A review's comments by severity; null for other kinds, at the MINIMAL metadata level, and when the review posted nothing. */
+  readonly review: ReviewCountsView | null;
+}
+
+/** The comments a review posted, by the severity the model gave them, and those the worker did not post. */
+export interface ReviewCountsView {
+  readonly critical: number;
+  readonly major: number;
+  readonly minor: number;
+  readonly info: number;
+  readonly dropped: number;
 }
 
 export interface VerificationView {
@@ -125,5 +136,17 @@ export function readJobResult(result: unknown): JobResultView | null {
     policy: policyOf(fields['policy']),
     modelUsage: modelUsageOf(fields['modelUsage']),
     delivery: text(fields['delivery']),
+    review: numbers(fields['review'], ['critical', 'major', 'minor', 'info', 'dropped'] as const),
   };
+}
+
+/** A review's counts as the job page lists them: the comments posted, most severe first, then those not posted. */
+export function reviewFigures(review: ReviewCountsView): readonly { readonly label: string; readonly value: number; readonly posted: boolean }[] {
+  return [
+    { label: 'Critical', value: review.critical, posted: true },
+    { label: 'Major', value: review.major, posted: true },
+    { label: 'Minor', value: review.minor, posted: true },
+    { label: 'Info', value: review.info, posted: true },
+    { label: 'Not posted', value: review.dropped, posted: false },
+  ];
 }

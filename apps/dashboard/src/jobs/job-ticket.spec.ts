@@ -1,4 +1,4 @@
-import { fixJobRequest, ticketOf } from './job-ticket';
+import { ticketOf } from './job-ticket';
 
 const job = { kind: 'fix' as const, ticketByReference: true, ticketRef: 'jira:PROJ-123', ticketRefMac: null };
 
@@ -13,14 +13,5 @@ describe('ticketOf', () => {
   it('tells a typed ticket from none at all', () => {
     expect(ticketOf({ ...job, ticketByReference: false, ticketRef: null })).toEqual({ kind: 'typed' });
     expect(ticketOf({ ...job, kind: 'noop', ticketByReference: false, ticketRef: null })).toEqual({ kind: 'none' });
-  });
-});
-
-describe('fixJobRequest', () => {
-  const fields = { repoAlias: ' billing ', baseRef: 'main ', 'ticket.title': 'Fix it', 'ticket.description': 'details', ticketRef: ' jira:PROJ-7 ' };
-
-  it('sends the typed ticket, or the reference alone, never both', () => {
-    expect(fixJobRequest(fields, 'typed')).toEqual({ kind: 'fix', repoAlias: 'billing', baseRef: 'main', ticket: { title: 'Fix it', description: 'details' } });
-    expect(fixJobRequest(fields, 'reference')).toEqual({ kind: 'fix', repoAlias: 'billing', baseRef: 'main', ticketRef: 'jira:PROJ-7' });
   });
 });

@@ -24,22 +24,3 @@ export function ticketOf(job: Pick<Schemas['JobResponse'], 'kind' | 'ticketByRef
   if (!job.ticketByReference) return { kind: 'typed' };
   return { kind: 'reference', reference: job.ticketRef, digest: job.ticketRefMac === null ? null : job.ticketRefMac.slice(0, DIGEST_PREFIX_CHARS) };
 }
-
-/** Where the new-fix-job form takes the ticket from: typed into it, or named by reference. */
-export type TicketSource = 'typed' | 'reference';
-
-/** What the new-fix-job form holds, by the names the API's 400 messages use. */
-export interface FixJobFields {
-  readonly repoAlias: string;
-  readonly baseRef: string;
-  readonly 'ticket.title': string;
-  readonly 'ticket.description': string;
-  readonly ticketRef: string;
-}
-
-/** The body of POST /jobs for the form: the ticket or its reference, never both (the API refuses both). */
-export function fixJobRequest(fields: FixJobFields, source: TicketSource): Schemas['CreateJobDto'] {
-  const target = { kind: 'fix' as const, repoAlias: fields.repoAlias.trim(), baseRef: fields.baseRef.trim() };
-  if (source === 'reference') return { ...target, ticketRef: fields.ticketRef.trim() };
-  return { ...target, ticket: { title: fields['ticket.title'], description: fields['ticket.description'] } };
-}

@@ -20,7 +20,8 @@ import {
   type JobFilters,
 } from './jobs-query';
 import { ticketOf } from './job-ticket';
-import { NewFixJobForm } from './new-fix-job-form';
+import { jobTargetOf } from './job-target';
+import { NewJobForm } from './new-job-form';
 import { TicketLabel } from './ticket-label';
 
 type Job = Schemas['JobResponse'];
@@ -101,12 +102,12 @@ export function JobsPage() {
         <h1 tabIndex={-1}>Jobs</h1>
         {canWrite ? (
           <button type="button" ref={newJobButton} onClick={() => setFormOpen((open) => !open)} aria-expanded={formOpen} aria-controls={newJobFormId}>
-            New fix job
+            New job
           </button>
         ) : null}
       </div>
       {canWrite && formOpen ? (
-        <NewFixJobForm
+        <NewJobForm
           id={newJobFormId}
           onCreated={() => before === null && reloadSoon()}
           onClose={() => {
@@ -149,7 +150,7 @@ function JobsTable({ page }: { readonly page: PageState }) {
             <th scope="col">Status</th>
             <th scope="col">Kind</th>
             <th scope="col">Repository</th>
-            <th scope="col">Base ref</th>
+            <th scope="col">Target</th>
             <th scope="col">Ticket</th>
             <th scope="col" className="numeric">
               Attempt
@@ -174,7 +175,7 @@ function JobsTable({ page }: { readonly page: PageState }) {
                   </td>
                   <td>{job.kind}</td>
                   <td>{job.repoAlias ?? '—'}</td>
-                  <td className="mono">{job.baseRef ?? '—'}</td>
+                  <td className="mono">{jobTargetOf(job)?.cell ?? '—'}</td>
                   <td>
                     <TicketLabel ticket={ticketOf(job)} />
                   </td>

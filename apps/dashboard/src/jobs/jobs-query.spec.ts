@@ -8,6 +8,11 @@ describe('the jobs screen URL', () => {
     expect(readJobsSearch(search)).toEqual({ filters, before: 'abc123' });
   });
 
+  it('keeps the review and index kinds', () => {
+    expect(readJobsSearch(new URLSearchParams('kind=review')).filters.kind).toBe('review');
+    expect(jobListQuery({ ...NO_FILTERS, kind: 'index' }, null, 50)).toEqual({ limit: 50, kind: 'index' });
+  });
+
   it('ignores a status or kind the API does not have, rather than asking for a 400', () => {
     expect(readJobsSearch(new URLSearchParams('status=DONE&kind=deploy')).filters).toEqual(NO_FILTERS);
   });

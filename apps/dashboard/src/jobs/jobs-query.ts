@@ -4,7 +4,7 @@ import type { Schemas } from '../api/client';
 export type JobListQuery = NonNullable<paths['/api/v1/jobs']['get']['parameters']['query']>;
 
 export const JOB_STATUS_OPTIONS = ['QUEUED', 'DISPATCHED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const satisfies readonly Schemas['JobStatus'][];
-export const JOB_KIND_OPTIONS = ['fix', 'noop'] as const satisfies readonly Schemas['JobKind'][];
+export const JOB_KIND_OPTIONS = ['fix', 'review', 'index', 'noop'] as const satisfies readonly Schemas['JobKind'][];
 
 type JobStatusOption = (typeof JOB_STATUS_OPTIONS)[number];
 type JobKindOption = (typeof JOB_KIND_OPTIONS)[number];

@@ -2,6 +2,7 @@ import { Prisma, type AnalyticsSettings, type JobKind } from '@prisma/client';
 import type { DatabaseClient } from '../database-client';
 import { appendAuditEntry, lockTenantAdminActions, type AuditActor, type AuditDetails } from './admin-audit.repository';
 import { ALL_VALUES, splitAcrossUtcDays } from './analytics-rollup';
+import type { ReviewMetadata } from './job.repository';
 
 /** Which jobs a request covers: a tenant, UTC days `from`..`to` (inclusive, `YYYY-MM-DD`), and optional filters. */
 export interface AnalyticsScope {
@@ -124,6 +125,24 @@ export interface MergeRequestCounts {
 }
 
 /**
+ * The review jobs that finished in the scope (finish day), and the comments they counted. The
+ * counts come from the results reported with figures: the MINIMAL level sends none, and
+ * STANDARD_BUCKETED rounds each count down to 0 or a power of two, so sums are lower bounds.
+ */
+export interface ReviewCounts {
+  readonly finished: number;
+  readonly succeeded: number;
+  /** Of the finished reviews, those whose result carried comment counts. */
+  readonly withCounts: number;
+  /** Comments posted, by severity, and comments the worker did not post. */
+  readonly critical: number;
+  readonly major: number;
+  readonly minor: number;
+  readonly info: number;
+  readonly dropped: number;
+}
+
+/**
  * Every sum an analytics report is built from, for one scope. The same shape comes from the
  * rollups (`aggregate`) and from scanning the jobs table (`aggregateByScanning`), so the two
  * can be compared figure by figure. Lists are sorted by their keys.
@@ -149,6 +168,8 @@ export interface AnalyticsAggregates {
   readonly fleet: readonly FleetDay[];
   /** Kept in no rollup: read from the outcomes table by both ways of reading. */
   readonly mergeRequests: MergeRequestCounts;
+  /** Kept in no rollup: read from the review jobs' results by both ways of reading. */
+  readonly reviews: ReviewCounts;
 }
 
 /** A price that overrides the tenant's for one model. */
@@ -165,7 +186,7 @@ export interface AnalyticsSettingsValues {
   readonly modelPrices: readonly ModelPrice[];
   /** Per calendar month (UTC); null: none. */
   readonly monthlyBudget: number | null;
-  readonly hoursSavedPerDeliveredChange: Readonly<Record<JobKind, number>>;
+  readonly hoursSavedPerDeliveredChange: Readonly<Record<HoursSavedKind, number>>;
   readonly minimumGroupSize: number;
 }
 
@@ -190,7 +211,20 @@ export interface AnalyticsSettingsChange {
   readonly changedFields: readonly string[];
 }
 
-const JOB_KINDS: readonly JobKind[] = ['FIX', 'NOOP'];
+/**
+ * The job kinds a manager sets hours saved per delivered change for. Review and index jobs
+ * deliver no change by design, so no assumption is asked for them.
+ */
+export type HoursSavedKind = Extract<JobKind, 'FIX' | 'NOOP'>;
+export const HOURS_SAVED_KINDS: readonly HoursSavedKind[] = ['FIX', 'NOOP'];
+
+/**
+ * The kinds the funnel and the success rates count when no kind is asked for. Review and
+ * index jobs run but never deliver a change by design: counting them would only sink the
+ * success rate of the fixes. Noop probes count as they always have (they run, never deliver).
+ * A kind filter counts the jobs of that kind, whatever it is.
+ */
+export const FUNNEL_KINDS: readonly JobKind[] = ['FIX', 'NOOP'];
 
 // Bits of the grain, as GROUPING() numbers the dimensions (the first is the highest bit).
 const COHORT_BITS = { kind: 8, repoAlias: 4, pool: 2, model: 1 } as const;
@@ -210,7 +244,7 @@ export class AnalyticsRepository {
   /** The figures of a scope, read from the rollups only. */
   async aggregate(scope: AnalyticsScope, options: AnalyticsReadOptions): Promise<AnalyticsAggregates> {
     const periods = periodsCovering(scope.from, scope.to);
-    const [cohortByDay, cohortByRepository, cohortByPool, cohortByModel, outcome, histogram, deliveredByKind, deliveredByDay, tokens, spendTokens, policy, fleet, mergeRequests] =
+    const [cohortByDay, cohortByRepository, cohortByPool, cohortByModel, outcome, histogram, deliveredByKind, deliveredByDay, tokens, spendTokens, policy, fleet, mergeRequests, reviews] =
       await Promise.all([
         this.cohortRows(scope, null),
         this.cohortRows(scope, 'repoAlias'),
@@ -225,6 +259,7 @@ export class AnalyticsRepository {
         this.policyRows(scope),
         this.fleetDays(scope, options.now, 'rollup'),
         this.mergeRequestCounts(scope),
+        this.reviewCounts(scope),
       ]);
     return {
       cohortByDay: cohortByDay.map(({ key, ...counts }) => ({ day: key, ...counts })),
@@ -240,6 +275,7 @@ export class AnalyticsRepository {
       policy,
       fleet,
       mergeRequests,
+      reviews,
     };
   }
 
@@ -255,6 +291,7 @@ export class AnalyticsRepository {
     const spendFromAt = `${options.spendFrom}T00:00:00Z`;
     const spendToAt = `${nextDay(options.spendTo)}T00:00:00Z`;
     const matches = Prisma.sql`true ${optionalEquals('kind', scope.kind)} ${optionalEquals('repoAlias', scope.repoAlias)} ${optionalEquals('pool', scope.pool)}`;
+    const funnelKind = scope.kind === undefined ? Prisma.sql`"kind" = ANY(${[...FUNNEL_KINDS]}::text[])` : Prisma.sql`true`;
     // One pass over the jobs: the scope's (filtered) and the budget's (tenant-wide) alike.
     const [scanned] = await this.db.$queryRaw<[{ document: ScannedDocument }]>`
       WITH f AS MATERIALIZED (
@@ -262,7 +299,7 @@ export class AnalyticsRepository {
                "createdAt" >= ${fromAt}::timestamptz AND "createdAt" < ${toAt}::timestamptz AS "createdInScope",
                "finishedAt" >= ${fromAt}::timestamptz AND "finishedAt" < ${toAt}::timestamptz AS "finishedInScope",
                "finishedAt" >= ${spendFromAt}::timestamptz AND "finishedAt" < ${spendToAt}::timestamptz AS "finishedInSpend",
-               ${matches} AS "matches",
+               ${matches} AS "matches", ${funnelKind} AS "funnelKind",
                "ran", "testsPassed", "delivered", "hasModelUsage", "usedFallback", "linesAdded", "linesRemoved", "filesChanged", "histogramKeys", "usage", "decisions"
         FROM "AnalyticsJobFacts"
         WHERE "tenantId" = ${scope.tenantId}::uuid
@@ -270,7 +307,7 @@ export class AnalyticsRepository {
                OR ("finishedAt" >= ${fromAt}::timestamptz AND "finishedAt" < ${toAt}::timestamptz)
                OR ("finishedAt" >= ${spendFromAt}::timestamptz AND "finishedAt" < ${spendToAt}::timestamptz))
       ),
-      cohort AS (SELECT * FROM f WHERE "createdInScope" AND "matches"),
+      cohort AS (SELECT * FROM f WHERE "createdInScope" AND "matches" AND "funnelKind"),
       finished AS (SELECT * FROM f WHERE "finishedInScope" AND "terminal" AND "matches"),
       plausible AS (SELECT * FROM finished WHERE NOT "implausible"),
       spend AS (SELECT * FROM f WHERE "finishedInSpend" AND "terminal" AND NOT "implausible")
@@ -314,7 +351,7 @@ export class AnalyticsRepository {
                               GROUP BY 1, 2) AS t)
       ) AS document`;
     const document = scanned.document;
-    const [fleet, mergeRequests] = await Promise.all([this.fleetDays(scope, options.now, 'scan'), this.mergeRequestCounts(scope)]);
+    const [fleet, mergeRequests, reviews] = await Promise.all([this.fleetDays(scope, options.now, 'scan'), this.mergeRequestCounts(scope), this.reviewCounts(scope)]);
     const slices = (dimension: string): CohortSlice[] => sortByKey(document.cohort.filter((row) => row.dimension === dimension).map(toCohortSlice));
     return {
       cohortByDay: slices('day').map(({ key, ...counts }) => ({ day: key, ...counts })),
@@ -334,6 +371,7 @@ export class AnalyticsRepository {
       policy: sortPolicy(document.policy.map(toPolicyCounts)),
       fleet,
       mergeRequests,
+      reviews,
     };
   }
 
@@ -376,7 +414,7 @@ export class AnalyticsRepository {
   }
 
   private async cohortRows(scope: AnalyticsScope, free: Exclude<Dimension, 'kind'> | null): Promise<CohortSlice[]> {
-    const fixed = cubeSelection(COHORT_BITS, { kind: scope.kind, repoAlias: scope.repoAlias, pool: scope.pool, model: undefined }, free);
+    const fixed = cubeSelection(COHORT_BITS, { kind: scope.kind ?? FUNNEL_KINDS, repoAlias: scope.repoAlias, pool: scope.pool, model: undefined }, free);
     const groupColumn = free === null ? Prisma.sql`"day"::text` : Prisma.raw(`"${free}"`);
     const rows = await this.db.$queryRaw<CohortRow[]>`
       SELECT ${groupColumn} AS "key", sum("created")::int AS "created", sum("ran")::int AS "ran", sum("testsPassed")::int AS "testsPassed",
@@ -403,7 +441,7 @@ export class AnalyticsRepository {
   private async durationHistogram(scope: AnalyticsScope, periods: Periods): Promise<Record<string, number> | null> {
     if (scope.repoAlias !== undefined && scope.pool !== undefined) return null;
     // Durations are kept for fix jobs only: the kind filter either keeps all of them or none.
-    if (scope.kind === 'NOOP') return {};
+    if (scope.kind !== undefined && scope.kind !== 'FIX') return {};
     const fixed = cubeSelection(DURATION_BITS, { repoAlias: scope.repoAlias, pool: scope.pool }, null);
     const rows = await this.db.$queryRaw<{ key: string; count: number }[]>`
       SELECT h.key, sum(h.value::bigint)::float8 AS "count"
@@ -516,6 +554,29 @@ export class AnalyticsRepository {
   }
 
   /**
+   * The review jobs that finished in the scope's days and match its filters, with the comment
+   * counts of their results. A plain query over the jobs, by the index on kind and finish
+   * time: there is no rollup of review counts. Implausible results are left out, as everywhere.
+   */
+  private async reviewCounts(scope: AnalyticsScope): Promise<ReviewCounts> {
+    const none: ReviewCounts = { finished: 0, succeeded: 0, withCounts: 0, critical: 0, major: 0, minor: 0, info: 0, dropped: 0 };
+    if (scope.kind !== undefined && scope.kind !== 'REVIEW') return none;
+    const count = (severity: keyof ReviewMetadata) => Prisma.sql`COALESCE(sum((j."result"->'review'->>${severity})::bigint), 0)::float8`;
+    const [row] = await this.db.$queryRaw<[Record<keyof ReviewCounts, number>]>`
+      SELECT count(*)::int AS "finished",
+             count(*) FILTER (WHERE j."status" = 'SUCCEEDED')::int AS "succeeded",
+             count(*) FILTER (WHERE jsonb_typeof(j."result"->'review') = 'object')::int AS "withCounts",
+             ${count('critical')} AS "critical", ${count('major')} AS "major", ${count('minor')} AS "minor", ${count('info')} AS "info", ${count('dropped')} AS "dropped"
+      FROM "Job" AS j
+      WHERE j."tenantId" = ${scope.tenantId}::uuid AND j."kind" = 'REVIEW'
+        AND j."finishedAt" >= ${`${scope.from}T00:00:00Z`}::timestamptz AND j."finishedAt" < ${`${nextDay(scope.to)}T00:00:00Z`}::timestamptz
+        AND j."status" IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND cardinality(j."resultImplausible") = 0
+        ${scope.repoAlias === undefined ? Prisma.empty : Prisma.sql`AND j."repoAlias" = ${scope.repoAlias}`}
+        ${scope.pool === undefined ? Prisma.empty : Prisma.sql`AND EXISTS (SELECT 1 FROM "AnalyticsJobState" AS s WHERE s."jobId" = j."id" AND s."pool" = ${scope.pool})`}`;
+    return row;
+  }
+
+  /**
    * Slot time per day of the scope's pool ('*': every pool). Busy time comes from the rollup
    * (`rollup`) or from the attempts table (`scan`); online time always from the rollup. Both
    * add what is still open at `now`: connections not yet closed, attempts not yet ended.
@@ -584,23 +645,32 @@ interface ScannedDocument {
   readonly spendTokens: { readonly day: string; readonly model: string; readonly tokens: number | string }[];
 }
 
-/** Which rows of a cube to read: the grain, and an equality for every dimension that is not free. */
+/**
+ * Which rows of a cube to read: the grain, and a condition for every dimension that is not
+ * free. A dimension is matched to one value, or to a set of values (read value by value, its
+ * bit clear, and summed by the caller's grouping), or, left undefined, read as "all" ('*').
+ */
 function cubeSelection<D extends string>(
   bits: Readonly<Record<D, number>>,
-  values: Readonly<Record<NoInfer<D>, string | undefined>>,
+  values: Readonly<Record<NoInfer<D>, string | readonly string[] | undefined>>,
   free: NoInfer<D> | null,
 ): { grain: number; conditions: Prisma.Sql } {
   let grain = 0;
   const conditions: Prisma.Sql[] = [];
   for (const dimension of Object.keys(bits) as D[]) {
     const value = values[dimension];
+    const column = Prisma.raw(`"${dimension}"`);
+    if (typeof value === 'object') {
+      conditions.push(Prisma.sql`AND ${column} = ANY(${[...value]}::text[])`);
+      continue;
+    }
     // A free dimension is read value by value (its bit stays clear); only a filter narrows it.
     if (dimension === free) {
-      if (value !== undefined) conditions.push(Prisma.sql`AND ${Prisma.raw(`"${dimension}"`)} = ${value}`);
+      if (value !== undefined) conditions.push(Prisma.sql`AND ${column} = ${value}`);
       continue;
     }
     if (value === undefined) grain |= bits[dimension];
-    conditions.push(Prisma.sql`AND ${Prisma.raw(`"${dimension}"`)} = ${value ?? ALL_VALUES}`);
+    conditions.push(Prisma.sql`AND ${column} = ${value ?? ALL_VALUES}`);
   }
   return { grain, conditions: Prisma.join(conditions, ' ') };
 }
@@ -722,7 +792,7 @@ function toPolicyCounts(row: Record<keyof PolicyDecisionCounts, string | number>
 }
 
 function toSettingsView(row: AnalyticsSettings): AnalyticsSettingsView {
-  const hours = (row.hoursSavedPerChange ?? {}) as Partial<Record<JobKind, unknown>>;
+  const hours = (row.hoursSavedPerChange ?? {}) as Partial<Record<HoursSavedKind, unknown>>;
   const prices = Array.isArray(row.modelPrices) ? row.modelPrices : [];
   return {
     currency: row.currency,
@@ -733,7 +803,7 @@ function toSettingsView(row: AnalyticsSettings): AnalyticsSettingsView {
       return typeof model === 'string' && typeof pricePer1kTokens === 'number' ? [{ model, pricePer1kTokens }] : [];
     }),
     monthlyBudget: row.monthlyBudget === null ? null : row.monthlyBudget.toNumber(),
-    hoursSavedPerDeliveredChange: Object.fromEntries(JOB_KINDS.map((kind) => [kind, typeof hours[kind] === 'number' ? hours[kind] : 0])) as Record<JobKind, number>,
+    hoursSavedPerDeliveredChange: Object.fromEntries(HOURS_SAVED_KINDS.map((kind) => [kind, typeof hours[kind] === 'number' ? hours[kind] : 0])) as Record<HoursSavedKind, number>,
     minimumGroupSize: row.minimumGroupSize,
     updatedAt: row.updatedAt,
   };
@@ -751,7 +821,7 @@ function changedSettings(before: AnalyticsSettingsValues, after: AnalyticsSettin
   if (before.pricePer1kTokens !== after.pricePer1kTokens) note('pricePer1kTokens', after.pricePer1kTokens);
   if (JSON.stringify(before.modelPrices) !== JSON.stringify(after.modelPrices)) note('modelPrices', after.modelPrices.length);
   if (before.monthlyBudget !== after.monthlyBudget) note('monthlyBudget', after.monthlyBudget);
-  for (const kind of JOB_KINDS) {
+  for (const kind of HOURS_SAVED_KINDS) {
     if (before.hoursSavedPerDeliveredChange[kind] !== after.hoursSavedPerDeliveredChange[kind]) {
       note(`hoursSavedPerDeliveredChange.${kind}`, after.hoursSavedPerDeliveredChange[kind]);
     }

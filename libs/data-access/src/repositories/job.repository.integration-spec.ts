@@ -351,9 +351,57 @@ describe('a ticket named by reference', () => {
 
     const typed = await data.jobs.create(tenantId, fixTask('billing'), 2, new Date());
     await data.jobs.requestCancel(tenantId, typed.id, new Date());
-    expect(await data.jobs.createRetry(tenantId, typed.id, new Date(), REFERENCE)).toEqual({ kind: 'TICKET_REF_UNEXPECTED' });
+    expect(await data.jobs.createRetry(tenantId, typed.id, new Date(), REFERENCE)).toEqual({ kind: 'TICKET_REF_UNEXPECTED', ticket: 'TYPED' });
     // The status is the first thing a re-run is refused for.
     const unfinished = await data.jobs.create(tenantId, byReference(REFERENCE), 2, new Date());
     expect(await data.jobs.createRetry(tenantId, unfinished.id, new Date())).toEqual({ kind: 'NOT_RETRYABLE', status: 'QUEUED' });
+  });
+});
+
+describe('review and index jobs', () => {
+  const reviewOf = (target: { mergeRequest: number } | { branch: string }): JobTask => ({ kind: 'REVIEW', repoAlias: 'billing', target });
+  const indexOf = (ref: string): JobTask => ({ kind: 'INDEX', repoAlias: 'billing', ref });
+  const claim = async (tenantId: string, workerId: string, jobId: string) =>
+    data.jobs.claimForDispatch({ jobId, tenantId, workerId, expectedCurrentAttempt: 0, leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() });
+
+  it('are stored with their target and dispatched as the task they were created with', async () => {
+    const tenantId = await newTenant();
+    const workerId = await enrolledWorker(tenantId);
+    const byNumber = await data.jobs.create(tenantId, reviewOf({ mergeRequest: 2 ** 31 - 1 }), 2, new Date());
+    const byBranch = await data.jobs.create(tenantId, reviewOf({ branch: 'feature/login' }), 2, new Date());
+    const index = await data.jobs.create(tenantId, indexOf('release/2.0'), 2, new Date());
+    expect(byNumber).toMatchObject({ kind: 'REVIEW', repoAlias: 'billing', baseRef: null, reviewMergeRequest: 2 ** 31 - 1, reviewBranch: null, ticketByReference: false });
+    expect(byBranch).toMatchObject({ kind: 'REVIEW', reviewMergeRequest: null, reviewBranch: 'feature/login' });
+    // An index job keeps its ref where a fix keeps its base ref.
+    expect(index).toMatchObject({ kind: 'INDEX', baseRef: 'release/2.0', reviewMergeRequest: null, reviewBranch: null });
+
+    expect((await claim(tenantId, workerId, byNumber.id))?.task).toEqual({ kind: 'REVIEW', repoAlias: 'billing', target: { mergeRequest: 2 ** 31 - 1 } });
+    expect((await claim(tenantId, workerId, byBranch.id))?.task).toEqual({ kind: 'REVIEW', repoAlias: 'billing', target: { branch: 'feature/login' } });
+    expect((await claim(tenantId, workerId, index.id))?.task).toEqual({ kind: 'INDEX', repoAlias: 'billing', ref: 'release/2.0' });
+    expect((await data.jobs.listForTenant(tenantId, { limit: 10, kind: 'REVIEW' })).jobs.map((job) => job.id).sort()).toEqual([byNumber.id, byBranch.id].sort());
+    expect((await data.jobs.listForTenant(tenantId, { limit: 10, kind: 'INDEX' })).jobs.map((job) => job.id)).toEqual([index.id]);
+  });
+
+  it('keep the review counts of their result', async () => {
+    const tenantId = await newTenant();
+    const workerId = await enrolledWorker(tenantId);
+    const job = await data.jobs.create(tenantId, reviewOf({ mergeRequest: 9 }), 2, new Date());
+    await claim(tenantId, workerId, job.id);
+    const review = { critical: 1, major: 0, minor: 4, info: 2, dropped: 1 };
+    expect(await data.jobs.recordResult({ workerId, jobId: job.id, attempt: 1 }, { ...succeeded(), review }, new Date())).toBe('RECORDED');
+    expect(await data.jobs.findForTenant(tenantId, job.id)).toMatchObject({ status: 'SUCCEEDED', result: { review } });
+  });
+
+  it('are re-run with the same target and no delivery of their own, and take no ticket reference', async () => {
+    const tenantId = await newTenant();
+    const workerId = await enrolledWorker(tenantId);
+    for (const task of [reviewOf({ mergeRequest: 9 }), reviewOf({ branch: 'feature/login' }), indexOf('main')]) {
+      const original = await data.jobs.create(tenantId, task, 2, new Date());
+      await data.jobs.requestCancel(tenantId, original.id, new Date());
+      expect(await data.jobs.createRetry(tenantId, original.id, new Date(), 'jira:PROJ-1')).toEqual({ kind: 'TICKET_REF_UNEXPECTED', ticket: 'NONE' });
+      const rerun = await data.jobs.createRetry(tenantId, original.id, new Date());
+      expect(rerun).toMatchObject({ kind: 'CREATED', job: { kind: task.kind, retryOfJobId: original.id, ticketByReference: false } });
+      expect((await claim(tenantId, workerId, rerun?.kind === 'CREATED' ? rerun.job.id : ''))?.task).toEqual(task);
+    }
   });
 });

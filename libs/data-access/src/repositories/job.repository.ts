@@ -6,7 +6,9 @@ import { DELIVERY_OUTCOME_SELECT, toDeliveryOutcomeView, type DeliveryOutcomeVie
 /**
  * What a job asks a worker to do. `fix` carries the ticket: its text, or, with `ticketRef`
  * ("<tracker>:<key>"), a reference the worker reads it by (the title and description then
- * empty); `noop` carries nothing.
+ * empty); `review` names a merge request of the repository, by number or by the branch whose
+ * open request it is; `index` names the ref whose context index the worker builds; `noop`
+ * carries nothing.
  */
 export type JobTask =
   | {
@@ -17,9 +19,17 @@ export type JobTask =
       readonly ticketDescription: string;
       readonly ticketRef: string | null;
     }
+  | { readonly kind: 'REVIEW'; readonly repoAlias: string; readonly target: ReviewTarget }
+  | { readonly kind: 'INDEX'; readonly repoAlias: string; readonly ref: string }
   | { readonly kind: 'NOOP' };
 
-/** A task as dispatched: a fix also names the re-run chain it delivers to. */
+/** The merge request a review job reviews: its number on the forge, or a branch whose open request it is. */
+export type ReviewTarget = { readonly mergeRequest: number } | { readonly branch: string };
+
+/**
+ * A task as dispatched: a fix also names the re-run chain it delivers to. The other kinds
+ * deliver nothing, so their chain (kept on the job all the same) never reaches the worker.
+ */
 export type DispatchTask =
   | (Extract<JobTask, { kind: 'FIX' }> & {
       /** The first job of the re-run chain, whose branch and merge request this job delivers to (the job itself for a first job). */
@@ -27,7 +37,18 @@ export type DispatchTask =
       /** 0 for a first job, one more per re-run in the chain. */
       readonly deliveryGeneration: number;
     })
-  | Extract<JobTask, { kind: 'NOOP' }>;
+  | Exclude<JobTask, { kind: 'FIX' }>;
+
+/** A review's comments by severity as the worker counted them (ReviewStats in the proto). */
+export interface ReviewMetadata {
+  /** Comments posted on the merge request, by the severity the model gave them. */
+  readonly critical: number;
+  readonly major: number;
+  readonly minor: number;
+  readonly info: number;
+  /** Comments not posted: on a line the change does not touch, or past the worker's limit. */
+  readonly dropped: number;
+}
 
 /** What the worker's test runs showed, as counts (see VerificationStats in the proto). */
 export interface VerificationMetadata {
@@ -87,6 +108,11 @@ export interface JobResultMetadata {
    * delivered or at the MINIMAL level; absent on results recorded before it was reported.
    */
   readonly delivery?: string | null;
+  /**
+   * A review job's comments by severity. Null for other kinds, at the MINIMAL level, and when
+   * the review ended before posting; absent on results recorded before reviews existed.
+   */
+  readonly review?: ReviewMetadata | null;
 }
 
 /** What one inference endpoint of the worker answered for one attempt. */
@@ -140,7 +166,12 @@ export interface JobSummary {
   readonly tenantId: string;
   readonly kind: JobKind;
   readonly repoAlias: string | null;
+  /** A fix job's ref to start from; an index job's ref to index. */
   readonly baseRef: string | null;
+  /** A review job's merge request number, when it names one (else its branch). */
+  readonly reviewMergeRequest: number | null;
+  /** A review job's branch whose open merge request it reviews, when it names one. */
+  readonly reviewBranch: string | null;
   readonly status: JobStatus;
   readonly currentAttempt: number;
   readonly maxAttempts: number;
@@ -204,14 +235,15 @@ export interface JobPage {
  * original. `NOT_RETRYABLE`: the original has not finished (`status` says what it is).
  * `TICKET_REF_REQUIRED`: the original named its ticket by reference, erased when it ended, and
  * the request did not name it again. `TICKET_REF_UNEXPECTED`: the request named a reference,
- * but the original's ticket was typed in (the re-run reuses its text).
+ * but the original's ticket was typed in (`TYPED`: the re-run reuses its text), or the
+ * original has no ticket at all (`NONE`: a review, index or noop job).
  * `CHAIN_TOO_LONG`: its chain already holds the most re-runs one chain may have.
  */
 export type JobRetry =
   | { readonly kind: 'CREATED'; readonly job: JobSummary }
   | { readonly kind: 'NOT_RETRYABLE'; readonly status: JobStatus }
   | { readonly kind: 'TICKET_REF_REQUIRED' }
-  | { readonly kind: 'TICKET_REF_UNEXPECTED' }
+  | { readonly kind: 'TICKET_REF_UNEXPECTED'; readonly ticket: 'TYPED' | 'NONE' }
   | { readonly kind: 'CHAIN_TOO_LONG'; readonly maxReruns: number };
 
 /** Re-runs one chain may hold: the wire contract's bound on FixTask.delivery_generation. */
@@ -318,6 +350,8 @@ const SUMMARY_SELECT = {
   kind: true,
   repoAlias: true,
   baseRef: true,
+  reviewMergeRequest: true,
+  reviewBranch: true,
   status: true,
   currentAttempt: true,
   maxAttempts: true,
@@ -348,7 +382,7 @@ export class JobRepository {
           tenantId,
           maxAttempts,
           createdAt: now,
-          ...(task.kind === 'FIX' ? { kind: 'FIX', repoAlias: task.repoAlias, baseRef: task.baseRef, ...storedTicket(task) } : { kind: 'NOOP' }),
+          ...storedTask(task),
         },
         select: SUMMARY_SELECT,
       });
@@ -414,8 +448,9 @@ export class JobRepository {
    * Creates a new queued job with the task and maxAttempts of a finished one, naming it as the
    * job it retries. A ticket named by reference was erased when the original ended, so
    * `ticketRef` names it again; it is refused for a typed ticket, whose text the re-run
-   * reuses. Null when the tenant has no such job. A job may be retried more than once; each
-   * retry is a job of its own.
+   * reuses, and for a job without a ticket. Null when the tenant has no such job. A job may be
+   * retried more than once; each retry is a job of its own. Review and index jobs deliver
+   * nothing, but are numbered in their chain all the same: harmless, and one rule for all.
    */
   async createRetry(tenantId: string, jobId: string, now: Date, ticketRef: string | null = null): Promise<JobRetry | null> {
     return this.db.$transaction(async (tx) => {
@@ -426,6 +461,8 @@ export class JobRepository {
           kind: true,
           repoAlias: true,
           baseRef: true,
+          reviewMergeRequest: true,
+          reviewBranch: true,
           ticketTitle: true,
           ticketDescription: true,
           ticketByReference: true,
@@ -436,7 +473,7 @@ export class JobRepository {
       if (!original) return null;
       if (!RETRYABLE_JOB_STATUSES.includes(original.status)) return { kind: 'NOT_RETRYABLE', status: original.status };
       if (original.ticketByReference && ticketRef === null) return { kind: 'TICKET_REF_REQUIRED' };
-      if (!original.ticketByReference && ticketRef !== null) return { kind: 'TICKET_REF_UNEXPECTED' };
+      if (!original.ticketByReference && ticketRef !== null) return { kind: 'TICKET_REF_UNEXPECTED', ticket: original.kind === 'FIX' ? 'TYPED' : 'NONE' };
       // The chain's first job is locked so that two re-runs asked at once get two generations.
       const deliveryJobId = original.deliveryJobId ?? jobId;
       await lockJob(tx, deliveryJobId);
@@ -449,6 +486,8 @@ export class JobRepository {
           kind: original.kind,
           repoAlias: original.repoAlias,
           baseRef: original.baseRef,
+          reviewMergeRequest: original.reviewMergeRequest,
+          reviewBranch: original.reviewBranch,
           ticketTitle: original.ticketTitle,
           ticketDescription: original.ticketDescription,
           ticketByReference: original.ticketByReference,
@@ -514,23 +553,8 @@ export class JobRepository {
         },
       });
       await tx.jobEvent.create({ data: { tenantId: input.tenantId, jobId: input.jobId, attempt, type: 'DISPATCHED', at: input.now } });
-      const job = await tx.job.findUniqueOrThrow({
-        where: { id: input.jobId },
-        select: { kind: true, repoAlias: true, baseRef: true, ticketTitle: true, ticketDescription: true, ticketRef: true, deliveryJobId: true, deliveryGeneration: true },
-      });
-      const task: DispatchTask =
-        job.kind === 'FIX'
-          ? {
-              kind: 'FIX',
-              repoAlias: job.repoAlias ?? '',
-              baseRef: job.baseRef ?? '',
-              ticketTitle: job.ticketTitle ?? '',
-              ticketDescription: job.ticketDescription ?? '',
-              ticketRef: job.ticketRef,
-              deliveryJobId: job.deliveryJobId ?? input.jobId,
-              deliveryGeneration: job.deliveryGeneration,
-            }
-          : { kind: 'NOOP' };
+      const job = await tx.job.findUniqueOrThrow({ where: { id: input.jobId }, select: DISPATCH_TASK_SELECT });
+      const task = dispatchTaskOf(job, input.jobId);
       return { jobId: input.jobId, tenantId: input.tenantId, attempt, task };
     });
   }
@@ -836,10 +860,66 @@ async function requeueOrEnd(tx: DatabaseTransaction, job: LockedJob, ref: Attemp
   return { ...outcome, requeued, cancelled: false, status: requeued ? 'QUEUED' : 'FAILED' };
 }
 
-/** How a fix task's ticket is stored: its text, or, named by reference, the reference alone (no text). */
-function storedTicket(task: Extract<JobTask, { kind: 'FIX' }>): Pick<Prisma.JobCreateInput, 'ticketTitle' | 'ticketDescription' | 'ticketByReference' | 'ticketRef'> {
-  if (task.ticketRef !== null) return { ticketByReference: true, ticketRef: task.ticketRef, ticketTitle: null, ticketDescription: null };
-  return { ticketByReference: false, ticketRef: null, ticketTitle: task.ticketTitle, ticketDescription: task.ticketDescription };
+/** The columns a task is stored in: a fix's ticket as its text or, named by reference, the reference alone (no text). */
+function storedTask(task: JobTask): Pick<Prisma.JobUncheckedCreateInput, 'kind' | 'repoAlias' | 'baseRef' | 'reviewMergeRequest' | 'reviewBranch' | 'ticketTitle' | 'ticketDescription' | 'ticketByReference' | 'ticketRef'> {
+  switch (task.kind) {
+    case 'FIX': {
+      const ticket =
+        task.ticketRef !== null
+          ? { ticketByReference: true, ticketRef: task.ticketRef, ticketTitle: null, ticketDescription: null }
+          : { ticketByReference: false, ticketRef: null, ticketTitle: task.ticketTitle, ticketDescription: task.ticketDescription };
+      return { kind: 'FIX', repoAlias: task.repoAlias, baseRef: task.baseRef, ...ticket };
+    }
+    case 'REVIEW':
+      return 'mergeRequest' in task.target
+        ? { kind: 'REVIEW', repoAlias: task.repoAlias, reviewMergeRequest: task.target.mergeRequest }
+        : { kind: 'REVIEW', repoAlias: task.repoAlias, reviewBranch: task.target.branch };
+    case 'INDEX':
+      return { kind: 'INDEX', repoAlias: task.repoAlias, baseRef: task.ref };
+    case 'NOOP':
+      return { kind: 'NOOP' };
+  }
+}
+
+const DISPATCH_TASK_SELECT = {
+  kind: true,
+  repoAlias: true,
+  baseRef: true,
+  reviewMergeRequest: true,
+  reviewBranch: true,
+  ticketTitle: true,
+  ticketDescription: true,
+  ticketRef: true,
+  deliveryJobId: true,
+  deliveryGeneration: true,
+} as const satisfies Prisma.JobSelect;
+
+/**
+ * The task of a stored job as its instruction carries it. A column a task needs but lacks (a
+ * row written by hand, or before it was checked) becomes an empty value, which the
+ * instruction's validation refuses, failing the job at dispatch instead of here.
+ */
+function dispatchTaskOf(job: Prisma.JobGetPayload<{ select: typeof DISPATCH_TASK_SELECT }>, jobId: string): DispatchTask {
+  const repoAlias = job.repoAlias ?? '';
+  switch (job.kind) {
+    case 'FIX':
+      return {
+        kind: 'FIX',
+        repoAlias,
+        baseRef: job.baseRef ?? '',
+        ticketTitle: job.ticketTitle ?? '',
+        ticketDescription: job.ticketDescription ?? '',
+        ticketRef: job.ticketRef,
+        deliveryJobId: job.deliveryJobId ?? jobId,
+        deliveryGeneration: job.deliveryGeneration,
+      };
+    case 'REVIEW':
+      return { kind: 'REVIEW', repoAlias, target: job.reviewMergeRequest !== null ? { mergeRequest: job.reviewMergeRequest } : { branch: job.reviewBranch ?? '' } };
+    case 'INDEX':
+      return { kind: 'INDEX', repoAlias, ref: job.baseRef ?? '' };
+    case 'NOOP':
+      return { kind: 'NOOP' };
+  }
 }
 
 /** The status a job ends in when its current attempt's result has this JobOutcome name. */

@@ -13,7 +13,7 @@ export interface CsvSection {
  * JSON route returns, so the two cannot disagree.
  */
 export function analyticsCsvSections(report: AnalyticsReportResponse): CsvSection[] {
-  const { range, filters, leftOut, funnel, successRate, time, models, cost, budget, policy, hoursSaved, fleet, secondary, mergeRequests } = report;
+  const { range, filters, leftOut, funnel, successRate, time, models, cost, budget, policy, hoursSaved, fleet, secondary, mergeRequests, reviews } = report;
   return [
     {
       title: 'report',
@@ -129,6 +129,23 @@ export function analyticsCsvSections(report: AnalyticsReportResponse): CsvSectio
           mergeRequests.timeToMerge.count,
           mergeRequests.timeToMerge.p50S,
           mergeRequests.timeToMerge.p90S,
+        ],
+      ],
+    },
+    {
+      title: 'reviews',
+      columns: ['attribution', 'finished', 'succeeded', 'withCounts', 'critical', 'major', 'minor', 'info', 'dropped'],
+      rows: [
+        [
+          reviews.attribution,
+          reviews.finished,
+          reviews.succeeded,
+          reviews.withCounts,
+          reviews.commentsPosted.critical,
+          reviews.commentsPosted.major,
+          reviews.commentsPosted.minor,
+          reviews.commentsPosted.info,
+          reviews.commentsDropped,
         ],
       ],
     },

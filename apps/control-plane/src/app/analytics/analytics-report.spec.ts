@@ -87,6 +87,7 @@ describe('the CSV export', () => {
         mergeP50S: null,
         mergeP90S: null,
       },
+      reviews: { finished: 3, succeeded: 2, withCounts: 2, critical: 1, major: 4, minor: 8, info: 2, dropped: 1 },
     };
     const report = buildAnalyticsReport({
       range: { from: '2026-12-01', to: '2026-12-01' },
@@ -97,7 +98,9 @@ describe('the CSV export', () => {
     });
     const csv = renderAnalyticsCsv(report);
     expect(csv).toContain('model usage\r\nendpoint,model,other,mergedSlices,jobs,requests,promptTokens,completionTokens,cost\r\n\'=cmd,"a,""b""",false,1,1,1,1000,0,0\r\n');
+    expect(csv).toContain('reviews\r\nattribution,finished,succeeded,withCounts,critical,major,minor,info,dropped\r\nfinish-day,3,2,2,1,4,8,2,1\r\n');
+    expect(report.reviews).toEqual({ attribution: 'finish-day', finished: 3, succeeded: 2, withCounts: 2, commentsPosted: { critical: 1, major: 4, minor: 8, info: 2 }, commentsDropped: 1 });
     expect(csv.endsWith('\r\n')).toBe(true);
-    expect(csv.split('\r\n\r\n')).toHaveLength(15);
+    expect(csv.split('\r\n\r\n')).toHaveLength(16);
   });
 });

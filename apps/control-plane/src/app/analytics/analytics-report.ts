@@ -4,6 +4,7 @@ import {
   HISTOGRAM_MAX_ESTIMATE_FACTOR,
   histogramPercentileMs,
   histogramsByMetric,
+  HOURS_SAVED_KINDS,
   nextDay,
   type AnalyticsAggregates,
   type AnalyticsSettingsValues,
@@ -11,8 +12,9 @@ import {
   type JobKind,
   type MergeRequestCounts,
   type PolicyDecisionCounts,
+  type ReviewCounts,
 } from '@airlock/data-access';
-import { JOB_KINDS } from '../jobs/dto/create-job.dto';
+import { jobKindName } from '../jobs/dto/create-job.dto';
 import type {
   AnalyticsReportResponse,
   DailyPointResponse,
@@ -64,11 +66,10 @@ export function buildAnalyticsReport(input: AnalyticsReportInput): AnalyticsRepo
   const usageSlices = modelUsageSlices(aggregates, priceOf);
   const totalCost = aggregates.tokens.reduce((sum, row) => sum + costOf(row.promptTokens + row.completionTokens, priceOf(row.model)), 0);
   const deliveredByKind = new Map(aggregates.deliveredByKind.map((row) => [row.kind, row.delivered]));
-  const hoursByKind = JOB_KINDS.map((name) => {
-    const kind = name.toUpperCase() as JobKind;
+  const hoursByKind = HOURS_SAVED_KINDS.map((kind) => {
     const deliveredChanges = deliveredByKind.get(kind) ?? 0;
     const hoursPerDeliveredChange = settings.hoursSavedPerDeliveredChange[kind];
-    return { kind: name, deliveredChanges, hoursPerDeliveredChange, hours: round(deliveredChanges * hoursPerDeliveredChange, 2) };
+    return { kind: jobKindName(kind), deliveredChanges, hoursPerDeliveredChange, hours: round(deliveredChanges * hoursPerDeliveredChange, 2) };
   });
   const daily = dailyPoints(input, priceOf);
   const onlineMs = aggregates.fleet.reduce((sum, day) => sum + day.onlineSlotMs, 0);
@@ -81,7 +82,7 @@ export function buildAnalyticsReport(input: AnalyticsReportInput): AnalyticsRepo
     filters: {
       repoAlias: filters.repoAlias ?? null,
       pool: filters.pool ?? null,
-      kind: filters.kind === undefined ? null : filters.kind === 'FIX' ? 'fix' : 'noop',
+      kind: filters.kind === undefined ? null : jobKindName(filters.kind),
     },
     currency: settings.currency,
     minimumGroupSize: minimum,
@@ -143,6 +144,7 @@ export function buildAnalyticsReport(input: AnalyticsReportInput): AnalyticsRepo
     },
     secondary: { deliveredChanges: outcome.delivered, linesAdded: outcome.linesAdded, linesRemoved: outcome.linesRemoved, filesChanged: outcome.filesChanged },
     mergeRequests: mergeRequestFigures(aggregates.mergeRequests),
+    reviews: reviewFigures(aggregates.reviews),
     daily,
     notes: notesFor(input),
   };
@@ -163,6 +165,17 @@ function mergeRequestFigures(counts: MergeRequestCounts): AnalyticsReportRespons
   };
 }
 
+function reviewFigures(counts: ReviewCounts): AnalyticsReportResponse['reviews'] {
+  return {
+    attribution: 'finish-day',
+    finished: counts.finished,
+    succeeded: counts.succeeded,
+    withCounts: counts.withCounts,
+    commentsPosted: { critical: counts.critical, major: counts.major, minor: counts.minor, info: counts.info },
+    commentsDropped: counts.dropped,
+  };
+}
+
 function notesFor(input: AnalyticsReportInput): string[] {
   const { filters } = input;
   const notes = [
@@ -176,7 +189,11 @@ function notesFor(input: AnalyticsReportInput): string[] {
   if (input.aggregates.histogram === null) {
     notes.push('Durations are kept per repository and per pool, not per pair: with both filters no percentile is given; drop one of them.');
   }
+  if (filters.kind === undefined) {
+    notes.push('The funnel and success rates count fix and noop jobs: review and index jobs deliver no change by design, and count there only when the kind filter asks for them.');
+  }
   if (filters.kind === 'NOOP') notes.push('Durations are of fix jobs: a noop job is a probe without phases.');
+  if (filters.kind === 'REVIEW' || filters.kind === 'INDEX') notes.push(`Durations and delivered changes are of fix jobs: ${filters.kind === 'REVIEW' ? 'a review' : 'an index'} job changes nothing.`);
   if (filters.repoAlias !== undefined || filters.kind !== undefined) {
     notes.push('Fleet utilisation is not filtered by repository or job kind: slot time belongs to workers.');
   }

@@ -97,8 +97,17 @@ async function connectedWorker(token: string, pool: string | null, capacity = 4)
   return worker;
 }
 
-async function createJob(token: string, kind: 'fix' | 'noop', repoAlias = 'web'): Promise<string> {
-  const body = kind === 'noop' ? { kind } : { kind, repoAlias, baseRef: 'main', ticket: { title: 'Fix the off-by-one' } };
+type Kind = 'fix' | 'noop' | 'review' | 'index';
+
+const JOB_BODIES: Readonly<Record<Kind, (repoAlias: string) => object>> = {
+  fix: (repoAlias) => ({ kind: 'fix', repoAlias, baseRef: 'main', ticket: { title: 'Fix the off-by-one' } }),
+  noop: () => ({ kind: 'noop' }),
+  review: (repoAlias) => ({ kind: 'review', repoAlias, mergeRequest: 17 }),
+  index: (repoAlias) => ({ kind: 'index', repoAlias, ref: 'main' }),
+};
+
+async function createJob(token: string, kind: Kind, repoAlias = 'web'): Promise<string> {
+  const body = JOB_BODIES[kind](repoAlias);
   const created = await api<{ id: string }>(token, 'POST', '/jobs', body);
   expect(created.status).toBe(201);
   return created.body.id;
@@ -145,6 +154,8 @@ interface ResultScript {
   readonly tokensOnly?: { readonly requests: number; readonly promptTokens: number; readonly completionTokens: number };
   readonly lines?: readonly [number, number];
   readonly decisions?: readonly [RuleId, 'MANDATORY' | 'ADVISORY', 'BLOCKED' | 'CORRECTED' | 'RECORDED' | 'SHADOW_WOULD_BLOCK'][];
+  /** A review's comment counts: the result of a review job, which changes, tests and delivers nothing. */
+  readonly review?: { readonly critical: number; readonly major: number; readonly minor: number; readonly info: number; readonly dropped: number };
 }
 
 /** A fix job's result as a worker reports it: delivered (succeeded), refused by its tests, cancelled, or a success without a delivery. */
@@ -158,6 +169,19 @@ function resultFrame(jobId: string, attempt: number, script: ResultScript): Work
   };
   const passed = outcome !== 'tests-failed';
   const [linesAdded, linesRemoved] = script.lines ?? [12, 4];
+  if (script.review !== undefined) {
+    return {
+      result: {
+        attempt: { jobId, attempt },
+        outcome: 'JOB_OUTCOME_SUCCEEDED',
+        phaseDurations: (script.phases ?? [['PHASE_INFERENCE', 1_000]]).map(([phase, durationMs]) => ({ phase: phase as 'PHASE_INFERENCE', durationMs })),
+        tokens,
+        modelUsage: usage.map((entry) => ({ ...entry })),
+        review: { ...script.review },
+        metadataLevel: 'METADATA_LEVEL_STANDARD',
+      },
+    };
+  }
   return {
     result: {
       attempt: { jobId, attempt },
@@ -203,13 +227,13 @@ function resultFrame(jobId: string, attempt: number, script: ResultScript): Work
 }
 
 /**
- * Runs one fix (or noop) job through a worker on the control plane's clock: created now,
+ * Runs one job (a fix unless `kind` says otherwise) through a worker on the control plane's clock: created now,
  * dispatched after `queueMs`, acked, and its result recorded `runMs` after dispatch.
  */
 async function runJob(
   token: string,
   worker: TestWorker,
-  options: { kind?: 'fix' | 'noop'; repoAlias?: string; queueMs?: number; runMs?: number; result?: ResultScript },
+  options: { kind?: Kind; repoAlias?: string; queueMs?: number; runMs?: number; result?: ResultScript },
 ): Promise<{ jobId: string; createdAt: number; finishedAt: number }> {
   const createdAt = nowMs;
   const jobId = await createJob(token, options.kind ?? 'fix', options.repoAlias);
@@ -368,6 +392,52 @@ describe('analytics kept current as jobs change', () => {
     expect(none.funnel).toMatchObject({ created: 0, ran: 0, delivered: 0 });
     alpha.close();
     beta.close();
+  });
+
+  it('counts review and index jobs in cost and tokens, never as delivered changes, and sums the review comments', async () => {
+    setClock('2026-04-13T10:00:00Z');
+    const { token } = await newTenant();
+    await putSettings(token);
+    const worker = await connectedWorker(token, 'alpha');
+    await runJob(token, worker, { repoAlias: 'web', result: { usage: [QWEN] } });
+    await runJob(token, worker, { repoAlias: 'web', result: { outcome: 'tests-failed', usage: [QWEN] } });
+    const fixesOnly = await report(token, 'from=2026-04-13&to=2026-04-13');
+    await runJob(token, worker, { kind: 'review', repoAlias: 'web', result: { usage: [QWEN], review: { critical: 1, major: 2, minor: 3, info: 4, dropped: 5 } } });
+    await runJob(token, worker, { kind: 'review', repoAlias: 'api', result: { usage: [LLAMA_FALLBACK], review: { critical: 0, major: 1, minor: 0, info: 2, dropped: 0 } } });
+    await runJob(token, worker, { kind: 'index', repoAlias: 'web', result: { outcome: 'no-change' } });
+    const day = 'from=2026-04-13&to=2026-04-13';
+
+    const all = await report(token, day);
+    // The change figures are the fixes' alone, as before the reviews and the index ran.
+    expect(all.funnel).toEqual(fixesOnly.funnel);
+    expect(all.successRate).toEqual(fixesOnly.successRate);
+    expect(all.funnel).toMatchObject({ created: 2, ran: 2, delivered: 1 });
+    expect(all.successRate).toMatchObject({ ran: 2, delivered: 1, successRate: 0.5 });
+    expect(all.time.timeToChange.count).toBe(1);
+    expect(all.time.queueWait.count).toBe(2);
+    expect(all.hoursSaved).toMatchObject({ hours: 2, deliveredChanges: 1 });
+    expect(all.secondary.deliveredChanges).toBe(1);
+    expect(all.daily).toEqual([expect.objectContaining({ created: 2, delivered: 1 })]);
+    // Cost and tokens count every kind: 3 × 4,000 qwen tokens and 1,000 llama tokens at 0.5 per 1,000.
+    expect(all.cost).toMatchObject({ total: 6.5, jobsFinished: 5, deliveredChanges: 1 });
+    expect(all.models.usage).toEqual(expect.arrayContaining([expect.objectContaining({ model: 'qwen-coder', jobs: 3 }), expect.objectContaining({ model: 'llama', jobs: 1 })]));
+    expect(all.reviews).toEqual({ attribution: 'finish-day', finished: 2, succeeded: 2, withCounts: 2, commentsPosted: { critical: 1, major: 3, minor: 3, info: 6 }, commentsDropped: 5 });
+    expect(all.notes.join(' ')).toContain('review and index jobs deliver no change by design');
+
+    const reviews = await report(token, `${day}&kind=review`);
+    expect(reviews.filters.kind).toBe('review');
+    expect(reviews.funnel).toMatchObject({ created: 2, ran: 2, testsPassed: 0, delivered: 0 });
+    expect(reviews.cost).toMatchObject({ total: 2.5, jobsFinished: 2, deliveredChanges: 0, perDeliveredChange: null });
+    expect(reviews.time.queueWait.count).toBe(0);
+    expect(reviews.reviews.finished).toBe(2);
+    expect((await report(token, `${day}&kind=review&repoAlias=api`)).reviews).toMatchObject({ finished: 1, commentsPosted: { critical: 0, major: 1, minor: 0, info: 2 } });
+    expect((await report(token, `${day}&kind=review&pool=beta`)).reviews.finished).toBe(0);
+    expect((await report(token, `${day}&kind=fix`)).reviews.finished).toBe(0);
+    const index = await report(token, `${day}&kind=index`);
+    expect(index.funnel).toMatchObject({ created: 1, ran: 1, delivered: 0 });
+    expect(index.cost).toMatchObject({ jobsFinished: 1, total: 0 });
+    expect(index.notes.join(' ')).toContain('an index job changes nothing');
+    worker.close();
   });
 
   it('merges breakdown slices smaller than the minimum group size, never showing one alone', async () => {
@@ -533,6 +603,8 @@ describe('analytics kept current as jobs change', () => {
     advance(20 * 3_600_000);
     await runJob(token, alpha, { kind: 'noop', result: { outcome: 'no-change' } });
     await runJob(token, alpha, { runMs: 2_000, result: { phases: [['PHASE_TEST', 50_000]], usage: [QWEN] } });
+    await runJob(token, plain, { kind: 'review', result: { usage: [QWEN], review: { critical: 2, major: 0, minor: 1, info: 0, dropped: 3 } } });
+    await runJob(token, alpha, { kind: 'index', repoAlias: 'api', result: { outcome: 'no-change' } });
     // Lease expired on a worker of one pool, then run to the end on another.
     const moved = await createJob(token, 'fix', 'web');
     await dispatchTo(alpha, moved);
@@ -569,8 +641,10 @@ describe('analytics kept current as jobs change', () => {
     const options = { now: clock.now(), spendFrom: '2026-09-01', spendTo: '2026-09-08' };
     const fromRollups = await controlPlane.dataAccess.analytics.aggregate(scope, options);
     expect(fromRollups.cohortByDay.length).toBe(2);
+    expect(fromRollups.reviews).toMatchObject({ finished: 1, withCounts: 1, critical: 2, minor: 1, dropped: 3 });
     expect(await controlPlane.dataAccess.analytics.aggregateByScanning(scope, options)).toEqual(fromRollups);
-    for (const filter of [{ pool: 'alpha' }, { repoAlias: 'web' }, { kind: 'FIX' as const }, { kind: 'NOOP' as const }, { pool: '(none)' }, { repoAlias: 'web', pool: 'alpha' }]) {
+    const filters = [{ pool: 'alpha' }, { repoAlias: 'web' }, { kind: 'FIX' as const }, { kind: 'NOOP' as const }, { kind: 'REVIEW' as const }, { kind: 'INDEX' as const }];
+    for (const filter of [...filters, { pool: '(none)' }, { repoAlias: 'web', pool: 'alpha' }, { kind: 'REVIEW' as const, pool: '(none)' }]) {
       expect(await controlPlane.dataAccess.analytics.aggregateByScanning({ ...scope, ...filter }, options)).toEqual(await controlPlane.dataAccess.analytics.aggregate({ ...scope, ...filter }, options));
     }
     alpha.close();
@@ -685,7 +759,7 @@ describe('analytics kept current as jobs change', () => {
       ['from=2024-12-01', 'from: expected at most 400 days before to (2026-12-15)'],
       ['repoAlias=Web!', 'repoAlias: expected a repository alias matching ^[a-z0-9][a-z0-9._-]{0,62}$'],
       ['pool=GPU', 'pool: expected a pool label matching ^[a-z0-9][a-z0-9._-]{0,62}$'],
-      ['kind=refactor', 'kind: expected one of fix, noop'],
+      ['kind=refactor', 'kind: expected one of fix, noop, review, index'],
       ['model=qwen', 'model: unknown property'],
     ];
     for (const [query, message] of cases) {

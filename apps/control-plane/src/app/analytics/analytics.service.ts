@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataAccess, type AnalyticsScope, type AnalyticsSettingsView, type AuditActor, type JobKind } from '@airlock/data-access';
+import { DataAccess, type AnalyticsScope, type AnalyticsSettingsView, type AuditActor } from '@airlock/data-access';
 import { CLOCK, type Clock } from '../common/clock';
+import { storedJobKind } from '../jobs/dto/create-job.dto';
 import { InvalidRequestError } from '../common/invalid-request.error';
 import { addDays, buildAnalyticsReport, dayOf, daysBetween, spendWindow } from './analytics-report';
 import type { AnalyticsQuery } from './dto/analytics-query';
@@ -32,7 +33,7 @@ export class AnalyticsService {
     const filters = {
       ...(query.repoAlias !== undefined ? { repoAlias: query.repoAlias } : {}),
       ...(query.pool !== undefined ? { pool: query.pool } : {}),
-      ...(query.kind !== undefined ? { kind: query.kind.toUpperCase() as JobKind } : {}),
+      ...(query.kind !== undefined ? { kind: storedJobKind(query.kind) } : {}),
     };
     const scope: AnalyticsScope = { tenantId, ...range, ...filters };
     const [settings, aggregates] = await Promise.all([this.data.analytics.getSettings(tenantId), this.data.analytics.aggregate(scope, { now, ...spendWindow(now) })]);

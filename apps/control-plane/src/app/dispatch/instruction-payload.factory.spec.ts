@@ -57,6 +57,31 @@ describe('undispatchableTaskProblem', () => {
     expect(buildInstructionPayload(typed, randomUUID(), now, 600_000).fix).toMatchObject({ ticketRef: '', ticket: { title: 'Fix the off-by-one' } });
   });
 
+  it('builds a review with one target, and an index with its ref, each as the worker validates it', () => {
+    const claim = (task: DispatchTask) => ({ jobId: randomUUID(), tenantId, attempt: 1, task });
+    const byNumber = buildInstructionPayload(claim({ kind: 'REVIEW', repoAlias: 'demo', target: { mergeRequest: 42 } }), randomUUID(), now, 600_000);
+    expect(byNumber.review).toEqual({ repoAlias: 'demo', mergeRequest: 42 });
+    expect(byNumber.fix).toBeUndefined();
+    const byBranch = buildInstructionPayload(claim({ kind: 'REVIEW', repoAlias: 'demo', target: { branch: 'feature/login' } }), randomUUID(), now, 600_000);
+    expect(byBranch.review).toEqual({ repoAlias: 'demo', branch: 'feature/login' });
+    expect(buildInstructionPayload(claim({ kind: 'INDEX', repoAlias: 'demo', ref: 'release/2.0' }), randomUUID(), now, 600_000).index).toEqual({ repoAlias: 'demo', ref: 'release/2.0' });
+  });
+
+  it('passes review and index tasks a worker would accept, and names the API field of one it would refuse', () => {
+    const review = (target: { mergeRequest: number } | { branch: string }, repoAlias = 'demo'): JobTask => ({ kind: 'REVIEW', repoAlias, target });
+    const index = (ref: string, repoAlias = 'demo'): JobTask => ({ kind: 'INDEX', repoAlias, ref });
+    expect(undispatchableTaskProblem(review({ mergeRequest: 1 }), tenantId, now, 600_000)).toBeNull();
+    expect(undispatchableTaskProblem(review({ mergeRequest: WIRE_LIMITS.maxMergeRequestNumber }), tenantId, now, 600_000)).toBeNull();
+    expect(undispatchableTaskProblem(review({ branch: 'feature/login' }), tenantId, now, 600_000)).toBeNull();
+    expect(undispatchableTaskProblem(index('main'), tenantId, now, 600_000)).toBeNull();
+
+    expect(undispatchableTaskProblem(review({ mergeRequest: 0 }), tenantId, now, 600_000)?.field).toBe('mergeRequest');
+    expect(undispatchableTaskProblem(review({ branch: 'a..b' }), tenantId, now, 600_000)).toEqual({ field: 'branch', expected: 'a git ref name of at most 200 characters' });
+    expect(undispatchableTaskProblem(review({ branch: 'main' }, 'Not An Alias'), tenantId, now, 600_000)?.field).toBe('repoAlias');
+    expect(undispatchableTaskProblem(index('-main'), tenantId, now, 600_000)).toEqual({ field: 'ref', expected: 'a git ref name of at most 200 characters' });
+    expect(undispatchableTaskProblem(index('main', ''), tenantId, now, 600_000)?.field).toBe('repoAlias');
+  });
+
   it('treats a problem outside the task as a bug, not as bad input', () => {
     expect(() => undispatchableTaskProblem({ kind: 'NOOP' }, 'not-a-tenant-id', now, 600_000)).toThrow(/payload\.tenantId/);
   });

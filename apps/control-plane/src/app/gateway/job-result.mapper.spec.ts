@@ -66,3 +66,24 @@ describe('toJobResultMetadata: the ticket reference digest', () => {
     expect(toJobResultMetadata(received(succeeded())).ticketRefMac).toBeNull();
   });
 });
+
+describe('toJobResultMetadata: review counts', () => {
+  it('stores the comments of a review by severity, and those not posted', () => {
+    const review = { critical: 1, major: 3, minor: 7, info: 2, dropped: 4 };
+    const stored = toJobResultMetadata(received({ ...succeeded(), review }));
+    expect(stored.review).toEqual(review);
+    // A review posts comments and changes nothing: no change, no test run, no delivery.
+    expect(stored).toMatchObject({ change: { filesChanged: 0, linesAdded: 0 }, verification: { testsRan: false }, delivery: null, deliveryMac: null });
+  });
+
+  it('stores the counts as the worker bucketed them, zeros included', () => {
+    const review = { critical: 0, major: 2, minor: 8, info: 0, dropped: 0 };
+    expect(toJobResultMetadata(received({ ...succeeded(), tokens: { requests: 4, promptTokens: 512, completionTokens: 128 }, review, metadataLevel: 'METADATA_LEVEL_STANDARD_BUCKETED' })).review).toEqual(review);
+  });
+
+  it('stores null for another task, a worker older than the field, and at the minimal level', () => {
+    expect(toJobResultMetadata(received(succeeded())).review).toBeNull();
+    const minimal = received({ attempt: { jobId: randomUUID(), attempt: 1 }, outcome: 'JOB_OUTCOME_FAILED', failureCode: 'REVIEW_TARGET_NOT_FOUND', metadataLevel: 'METADATA_LEVEL_MINIMAL' });
+    expect(toJobResultMetadata(minimal)).toMatchObject({ failureCode: 'REVIEW_TARGET_NOT_FOUND', review: null });
+  });
+});

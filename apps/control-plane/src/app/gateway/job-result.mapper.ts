@@ -1,6 +1,6 @@
-import type { JobResultMetadata, ModelUsageMetadata, PolicyReportMetadata, VerificationMetadata } from '@airlock/data-access';
+import type { JobResultMetadata, ModelUsageMetadata, PolicyReportMetadata, ReviewMetadata, VerificationMetadata } from '@airlock/data-access';
 import { ruleIdOfWire } from '@airlock/policy';
-import { Delivery, FailureCode, Phase, type JobResult__Output, type ModelUsage__Output, type PolicyReport__Output, type VerificationStats__Output } from '@airlock/protocol';
+import { Delivery, FailureCode, Phase, type JobResult__Output, type ModelUsage__Output, type PolicyReport__Output, type ReviewStats__Output, type VerificationStats__Output } from '@airlock/protocol';
 
 const hexOrNull = (mac: Buffer): string | null => (mac.length > 0 ? mac.toString('hex') : null);
 
@@ -32,7 +32,17 @@ export function toJobResultMetadata(result: JobResult__Output): JobResultMetadat
     metadataLevel: result.metadataLevel,
     modelUsage: result.modelUsage.map(toModelUsageMetadata),
     delivery: result.delivery === Delivery.DELIVERY_UNSPECIFIED ? null : result.delivery.replace(/^DELIVERY_/, ''),
+    review: toReviewMetadata(result.review),
   };
+}
+
+/**
+ * A review's comment counts, or null: for other tasks, at the MINIMAL level, and from a worker
+ * older than the field. validateWorkerFrame held each count to WIRE_LIMITS.maxReviewComments.
+ */
+function toReviewMetadata(stats: ReviewStats__Output | null): ReviewMetadata | null {
+  if (stats === null) return null;
+  return { critical: stats.critical, major: stats.major, minor: stats.minor, info: stats.info, dropped: stats.dropped };
 }
 
 /**

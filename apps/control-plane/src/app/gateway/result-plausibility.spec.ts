@@ -44,6 +44,15 @@ describe('judgeResult', () => {
     expect(judged({})).toEqual([]);
   });
 
+  it('finds nothing wrong with a review or index result for running no tests and changing nothing', () => {
+    const noTests = { ...result().verification, testsRan: false, baseTestsRan: false, testsBefore: 0, failingBefore: 0, testsAfter: 0, failingAfter: 0, testsFixed: 0, agentTestRuns: 0 };
+    const readOnly = { change: change(0, 0), verification: noTests, phaseDurations: [{ phase: 'PHASE_INFERENCE', durationMs: 30_000 }] };
+    expect(judged({ ...readOnly, review: { critical: 1, major: 2, minor: 3, info: 4, dropped: 5 } })).toEqual([]);
+    expect(judged({ ...readOnly, tokens: { requests: 0, promptTokens: 0, completionTokens: 0 }, phaseDurations: [{ phase: 'PHASE_CONTEXT', durationMs: 50_000 }] })).toEqual([]);
+    // Its durations and tokens are held to its attempt like any other's.
+    expect(judged({ ...readOnly, phaseDurations: [{ phase: 'PHASE_INFERENCE', durationMs: 3_600_000 }] })).toEqual(['durations-exceed-wall-time']);
+  });
+
   it('refuses phases that took longer than the attempt has existed, beyond the rounding slack', () => {
     expect(judged({ phaseDurations: [{ phase: 'PHASE_TEST', durationMs: 60_000 + DURATION_SLACK_MS }] })).toEqual([]);
     expect(judged({ phaseDurations: [{ phase: 'PHASE_TEST', durationMs: 40_000 }, { phase: 'PHASE_INFERENCE', durationMs: 22_000 }] })).toEqual(['durations-exceed-wall-time']);

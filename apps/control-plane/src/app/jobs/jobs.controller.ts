@@ -14,7 +14,7 @@ import {
 import { CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { ErrorResponse } from '../common/error.response';
 import { uuidParam } from '../common/request-validation';
-import { CreateJobDto } from './dto/create-job.dto';
+import { CreateJobDto, storedJobKind } from './dto/create-job.dto';
 import { JobDetailResponse, JobResponse, toJobDetailResponse, toJobResponse } from './dto/job.response';
 import { parseIsoTimestamp } from './dto/iso-timestamp';
 import { DEFAULT_PAGE_SIZE, ListJobsQuery } from './dto/list-jobs.query';
@@ -80,7 +80,7 @@ export class JobsController {
     const page = await this.jobs.list(principal.tenantId, {
       limit: query.limit ?? DEFAULT_PAGE_SIZE,
       ...(query.status ? { status: query.status } : {}),
-      ...(query.kind ? { kind: query.kind === 'fix' ? 'FIX' : 'NOOP' } : {}),
+      ...(query.kind ? { kind: storedJobKind(query.kind) } : {}),
       ...(query.repoAlias !== undefined ? { repoAlias: query.repoAlias } : {}),
       ...(createdFrom ? { createdFrom } : {}),
       ...(createdTo ? { createdTo } : {}),
@@ -130,7 +130,8 @@ export class JobsController {
     description:
       'Queues a new job with the same task and maxAttempts as a SUCCEEDED, FAILED or CANCELLED job; its retryOfJobId names the original, which stays as it ended. ' +
       "The re-run delivers to the branch and merge request of its chain's first job, so it updates that request rather than opening a second one, and the worker never lets an older attempt overwrite a newer one there. " +
-      'A job that named its ticket by reference lost the reference when it ended: the body names it again as ticketRef (400 without it; 400 with it for a typed ticket). ' +
+      'A review or index job delivers nothing: its re-run reviews the same merge request, or indexes the same ref, again. ' +
+      'A job that named its ticket by reference lost the reference when it ended: the body names it again as ticketRef (400 without it; 400 with it for a typed ticket or a job without one). ' +
       'Each request creates another job.',
   })
   @ApiBody({ type: RetryJobDto, required: false })

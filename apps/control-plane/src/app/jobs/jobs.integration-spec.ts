@@ -259,6 +259,96 @@ describe('POST /api/v1/jobs/:id/retry', () => {
   });
 });
 
+describe('review and index jobs', () => {
+  const reviewByNumber = { kind: 'review', repoAlias: 'billing', mergeRequest: 42 };
+  const reviewByBranch = { kind: 'review', repoAlias: 'billing', branch: 'feature/login' };
+  const indexJob = { kind: 'index', repoAlias: 'billing', ref: 'release/2.0' };
+
+  it('are created with their target, and their instruction carries the task a worker validates', async () => {
+    const { token } = await newTenant();
+    const byNumber = await api<JobResponse>(token, 'POST', '/jobs', reviewByNumber);
+    expect(byNumber).toMatchObject({ status: 201, body: { kind: 'review', repoAlias: 'billing', mergeRequest: 42, branch: null, baseRef: null, ref: null, ticketByReference: false } });
+    const byBranch = await api<JobResponse>(token, 'POST', '/jobs', reviewByBranch);
+    expect(byBranch.body).toMatchObject({ kind: 'review', mergeRequest: null, branch: 'feature/login', ref: null });
+    const index = await api<JobResponse>(token, 'POST', '/jobs', indexJob);
+    expect(index).toMatchObject({ status: 201, body: { kind: 'index', repoAlias: 'billing', ref: 'release/2.0', baseRef: null, mergeRequest: null, branch: null } });
+
+    const worker = await connectedWorker(token);
+    for (let i = 0; i < 3; i += 1) await nextInstruction(worker);
+    const payloads = worker.instructions().map((instruction) => decodeInstructionPayload(instruction.payload));
+    const payloadOf = (jobId: string) => payloads.find((payload) => payload.jobId === jobId);
+    expect(payloadOf(byNumber.body.id)).toMatchObject({ task: 'review', review: { repoAlias: 'billing', target: 'mergeRequest', mergeRequest: 42 } });
+    expect(payloadOf(byBranch.body.id)).toMatchObject({ task: 'review', review: { repoAlias: 'billing', target: 'branch', branch: 'feature/login' } });
+    expect(payloadOf(index.body.id)).toMatchObject({ task: 'index', index: { repoAlias: 'billing', ref: 'release/2.0' } });
+    // Nothing of a fix rides along: no ticket, no delivery chain.
+    for (const payload of payloads) expect(payload.fix).toBeUndefined();
+    worker.close();
+  });
+
+  it('record a review result with its comments by severity, and show an index job plainly', async () => {
+    const { token } = await newTenant();
+    const worker = await connectedWorker(token);
+    const reviewId = await createJob(token, reviewByNumber);
+    await nextInstruction(worker);
+    worker.send({ ack: { attempt: { jobId: reviewId, attempt: 1 } } });
+    const review = { critical: 1, major: 2, minor: 5, info: 3, dropped: 4 };
+    worker.send({ result: { ...result(reviewId, 1, 'JOB_OUTCOME_SUCCEEDED').result, review } });
+    const indexId = await createJob(token, indexJob);
+    await nextInstruction(worker);
+    worker.send(result(indexId, 1, 'JOB_OUTCOME_SUCCEEDED'));
+    await eventually(() => (worker.resultAcks().length === 2 ? true : undefined), 'both result acks');
+
+    const reviewed = (await api<JobDetailResponse>(token, 'GET', `/jobs/${reviewId}`)).body;
+    expect(reviewed).toMatchObject({ kind: 'review', status: 'SUCCEEDED', mergeRequest: 42, implausible: [], result: { review } });
+    const indexed = (await api<JobDetailResponse>(token, 'GET', `/jobs/${indexId}`)).body;
+    // Neither tests nor a change: nothing implausible about that.
+    expect(indexed).toMatchObject({ kind: 'index', status: 'SUCCEEDED', ref: 'release/2.0', implausible: [], result: { review: null }, deliveryOutcome: null });
+    worker.close();
+  });
+
+  it('are refused with 400 naming the field: a missing or doubled target, a malformed ref, a field of another kind', async () => {
+    const { token } = await newTenant();
+    const refused = async (body: object) => {
+      const response = await api<{ code: string; message: string }>(token, 'POST', '/jobs', body);
+      expect(response.status).toBe(400);
+      return response.body.message;
+    };
+    expect(await refused({ kind: 'review', repoAlias: 'billing' })).toBe('mergeRequest: expected an integer (required for a review job, unless branch names its merge request)');
+    expect(await refused({ ...reviewByNumber, branch: 'main' })).toBe('branch: expected absent when mergeRequest is given: name the merge request by number or by branch, not both');
+    expect(await refused({ ...reviewByNumber, mergeRequest: 2 ** 31 })).toBe('mergeRequest: expected an integer in 1..2147483647');
+    expect(await refused({ ...reviewByBranch, branch: 'feature..login' })).toBe('branch: expected a git ref name of at most 200 characters');
+    expect(await refused({ ...indexJob, ref: undefined })).toBe('ref: expected a string (required for an index job)');
+    expect(await refused({ ...indexJob, ref: '-main' })).toBe('ref: expected a git ref name of at most 200 characters');
+    expect(await refused({ ...indexJob, baseRef: 'main' })).toBe('baseRef: expected absent: an index job has no baseRef');
+    expect(await refused({ ...reviewByNumber, ticket: { title: 'Review it' } })).toBe('ticket: expected absent: a review job has no ticket');
+    expect((await api<JobResponse[]>(token, 'GET', '/jobs')).body).toEqual([]);
+  });
+
+  it('are re-run with the same target, and refuse a ticket reference', async () => {
+    const { token } = await newTenant();
+    const reviewId = await createJob(token, reviewByBranch);
+    const indexId = await createJob(token, indexJob);
+    await api(token, 'POST', `/jobs/${reviewId}/cancel`);
+    await api(token, 'POST', `/jobs/${indexId}/cancel`);
+    expect(await api(token, 'POST', `/jobs/${reviewId}/retry`, { ticketRef: 'jira:PROJ-1' })).toMatchObject({
+      status: 400,
+      body: { code: 'INVALID_REQUEST', message: `ticketRef: expected absent: job ${reviewId} has no ticket` },
+    });
+    const rerunReview = await api<JobResponse>(token, 'POST', `/jobs/${reviewId}/retry`);
+    expect(rerunReview).toMatchObject({ status: 201, body: { kind: 'review', branch: 'feature/login', mergeRequest: null, retryOfJobId: reviewId } });
+    const rerunIndex = await api<JobResponse>(token, 'POST', `/jobs/${indexId}/retry`);
+    expect(rerunIndex).toMatchObject({ status: 201, body: { kind: 'index', ref: 'release/2.0', retryOfJobId: indexId } });
+
+    const worker = await connectedWorker(token);
+    await nextInstruction(worker);
+    await nextInstruction(worker);
+    const tasks = worker.instructions().map((instruction) => decodeInstructionPayload(instruction.payload));
+    expect(tasks.find((payload) => payload.jobId === rerunReview.body.id)).toMatchObject({ review: { repoAlias: 'billing', branch: 'feature/login' } });
+    expect(tasks.find((payload) => payload.jobId === rerunIndex.body.id)).toMatchObject({ index: { repoAlias: 'billing', ref: 'release/2.0' } });
+    worker.close();
+  });
+});
+
 describe('GET /api/v1/jobs', () => {
   it('filters by kind, repository alias, status and creation time', async () => {
     const { token } = await newTenant();
@@ -278,6 +368,18 @@ describe('GET /api/v1/jobs', () => {
     expect(await ids(`createdFrom=${encodeURIComponent(created)}`)).toEqual([noop, payments]);
     expect(await ids(`createdTo=${encodeURIComponent(created)}`)).toEqual([billing]);
     expect(await ids('createdFrom=2000-01-01T00:00:00%2B01:00&createdTo=2000-01-02T00:00:00Z')).toEqual([]);
+  });
+
+  it('filters by the review and index kinds, each job with its target', async () => {
+    const { token } = await newTenant();
+    const fix = await createJob(token, fixJob('billing'));
+    const review = await createJob(token, { kind: 'review', repoAlias: 'billing', mergeRequest: 7 });
+    const index = await createJob(token, { kind: 'index', repoAlias: 'billing', ref: 'main' });
+    const listed = async (query: string) => (await api<JobResponse[]>(token, 'GET', `/jobs?${query}`)).body;
+    expect((await listed('')).map((job) => job.id)).toEqual([index, review, fix]);
+    expect(await listed('kind=review')).toEqual([expect.objectContaining({ id: review, kind: 'review', mergeRequest: 7, branch: null })]);
+    expect(await listed('kind=index')).toEqual([expect.objectContaining({ id: index, kind: 'index', ref: 'main', baseRef: null })]);
+    expect((await listed('kind=fix&repoAlias=billing')).map((job) => [job.id, job.baseRef, job.ref])).toEqual([[fix, 'main', null]]);
   });
 
   it('pages with the X-Next-Cursor header, absent on the last page', async () => {
@@ -306,7 +408,7 @@ describe('GET /api/v1/jobs', () => {
       expect(response.body.code).toBe('INVALID_REQUEST');
       return response.body.message;
     };
-    expect(await message('kind=FIXX')).toBe('kind: expected one of fix, noop');
+    expect(await message('kind=FIXX')).toBe('kind: expected one of fix, noop, review, index');
     expect(await message('repoAlias=Not%20An%20Alias')).toMatch(/^repoAlias: expected a repository alias matching/);
     expect(await message('createdFrom=2026-02-30T00:00:00Z')).toBe('createdFrom: expected an ISO 8601 timestamp with a time zone, e.g. 2026-12-01T00:00:00Z');
     expect(await message('createdTo=2026-12-01T10:00:00')).toBe('createdTo: expected an ISO 8601 timestamp with a time zone, e.g. 2026-12-01T00:00:00Z');

@@ -53,6 +53,8 @@ export class JobsService {
    * re-runs. The original stays as it ended; the re-run delivers to the branch and merge
    * request of its chain's first job, so it updates that request rather than opening another.
    * A ticket named by reference was erased when the original ended: the request names it again.
+   * A review or index job is re-run with the same target; it delivers nothing, so its chain
+   * only numbers the re-runs.
    */
   async retry(tenantId: string, jobId: string, request: RetryJobDto): Promise<JobSummary> {
     const retry = await this.data.jobs.createRetry(tenantId, jobId, this.clock.now(), request.ticketRef ?? null);
@@ -65,7 +67,11 @@ export class JobsService {
       ]);
     }
     if (retry.kind === 'TICKET_REF_UNEXPECTED') {
-      throw new InvalidRequestError([`ticketRef: expected absent: job ${jobId} has its ticket typed in, and the re-run reuses that text`]);
+      throw new InvalidRequestError([
+        retry.ticket === 'TYPED'
+          ? `ticketRef: expected absent: job ${jobId} has its ticket typed in, and the re-run reuses that text`
+          : `ticketRef: expected absent: job ${jobId} has no ticket`,
+      ]);
     }
     this.logger.log({ event: 'job_retried', jobId: retry.job.id, retryOfJobId: jobId, tenantId });
     this.queued(retry.job);
@@ -119,18 +125,30 @@ export class JobsService {
 }
 
 /**
- * The stored task of a validated request. CreateJobDto guarantees the fix fields and a ticket
- * or its reference; were one missing all the same, the empty string fails the dispatchability
- * check in `create`.
+ * The stored task of a validated request. CreateJobDto guarantees each kind's fields (a fix's
+ * ticket or its reference, a review's merge request or branch); were one missing all the
+ * same, the empty value fails the dispatchability check in `create`.
  */
 function taskOf(request: CreateJobDto): JobTask {
-  if (request.kind === 'noop') return { kind: 'NOOP' };
-  return {
-    kind: 'FIX',
-    repoAlias: request.repoAlias ?? '',
-    baseRef: request.baseRef ?? '',
-    ticketTitle: request.ticket?.title ?? '',
-    ticketDescription: request.ticket?.description ?? '',
-    ticketRef: request.ticketRef ?? null,
-  };
+  switch (request.kind ?? 'fix') {
+    case 'noop':
+      return { kind: 'NOOP' };
+    case 'review':
+      return {
+        kind: 'REVIEW',
+        repoAlias: request.repoAlias ?? '',
+        target: request.mergeRequest !== undefined ? { mergeRequest: request.mergeRequest } : { branch: request.branch ?? '' },
+      };
+    case 'index':
+      return { kind: 'INDEX', repoAlias: request.repoAlias ?? '', ref: request.ref ?? '' };
+    case 'fix':
+      return {
+        kind: 'FIX',
+        repoAlias: request.repoAlias ?? '',
+        baseRef: request.baseRef ?? '',
+        ticketTitle: request.ticket?.title ?? '',
+        ticketDescription: request.ticket?.description ?? '',
+        ticketRef: request.ticketRef ?? null,
+      };
+  }
 }

@@ -30,7 +30,12 @@ export class LeftOutResponse {
 }
 
 export class FunnelResponse {
-  @ApiProperty({ ...ATTRIBUTION, description: 'Each job counts on the UTC day it was created, at the furthest stage it reached' }) attribution!: Attribution;
+  @ApiProperty({
+    ...ATTRIBUTION,
+    description:
+      'Each job counts on the UTC day it was created, at the furthest stage it reached. Fix and noop jobs: review and index jobs deliver no change by design and count here only when the kind filter asks for them',
+  })
+  attribution!: Attribution;
   @ApiProperty({ description: 'Jobs created (with a pool filter: only jobs a worker of that pool took)' }) created!: number;
   @ApiProperty({ description: 'Of those, jobs an attempt of which reached RUNNING' }) ran!: number;
   @ApiProperty({ description: 'Fix jobs whose tests ran on the change and passed (docs/analytics.md)' }) testsPassed!: number;
@@ -52,7 +57,7 @@ export class SuccessSliceResponse {
 }
 
 export class SuccessRateResponse {
-  @ApiProperty({ ...ATTRIBUTION }) attribution!: Attribution;
+  @ApiProperty({ ...ATTRIBUTION, description: 'Of the jobs the funnel counts: review and index jobs only when the kind filter asks for them' }) attribution!: Attribution;
   @ApiProperty() ran!: number;
   @ApiProperty() delivered!: number;
   @ApiProperty({ type: Number, nullable: true, description: 'delivered / ran; null when none ran' }) successRate!: number | null;
@@ -168,7 +173,8 @@ export class PolicyFrictionResponse {
 }
 
 export class HoursSavedByKindResponse {
-  @ApiProperty({ enum: JOB_KINDS, enumName: 'JobKind' }) kind!: JobKindName;
+  @ApiProperty({ enum: JOB_KINDS, enumName: 'JobKind', description: 'fix or noop, the kinds a manager sets an assumption for: review and index jobs deliver no change' })
+  kind!: JobKindName;
   @ApiProperty() deliveredChanges!: number;
   @ApiProperty({ description: 'The assumption a manager set' }) hoursPerDeliveredChange!: number;
   @ApiProperty() hours!: number;
@@ -222,9 +228,32 @@ export class MergeRequestsResponse {
   @ApiProperty({ type: SecondsPercentilesResponse, description: 'Opening → merge, over the merged requests' }) timeToMerge!: SecondsPercentilesResponse;
 }
 
+export class ReviewCommentsResponse {
+  @ApiProperty() critical!: number;
+  @ApiProperty() major!: number;
+  @ApiProperty() minor!: number;
+  @ApiProperty() info!: number;
+}
+
+export class ReviewsResponse {
+  @ApiProperty({ ...ATTRIBUTION, description: 'Each review job counts on the UTC day it finished' }) attribution!: Attribution;
+  @ApiProperty({ description: 'Review jobs that finished (succeeded, failed or cancelled)' }) finished!: number;
+  @ApiProperty({ description: 'Of those, reviews that succeeded: their comments were posted' }) succeeded!: number;
+  @ApiProperty({
+    description: 'Reviews whose result counted their comments: the minimal metadata level sends none, so the counts below are of these alone',
+  })
+  withCounts!: number;
+  @ApiProperty({
+    type: ReviewCommentsResponse,
+    description: 'Comments posted on the merge requests, by the severity the model gave them. At standard with buckets each review\'s counts are rounded down to 0 or a power of two, so sums are lower bounds',
+  })
+  commentsPosted!: ReviewCommentsResponse;
+  @ApiProperty({ description: 'Comments the workers did not post: on a line the change does not touch, or past their limit' }) commentsDropped!: number;
+}
+
 export class DailyPointResponse {
   @ApiProperty({ format: 'date' }) date!: string;
-  @ApiProperty({ description: 'Jobs created that day' }) created!: number;
+  @ApiProperty({ description: 'Jobs created that day, of the kinds the funnel counts' }) created!: number;
   @ApiProperty({ description: 'Changes delivered that day' }) delivered!: number;
   @ApiProperty({ description: 'Cost of the tokens of jobs that finished that day' }) cost!: number;
   @ApiProperty() busySlotHours!: number;
@@ -250,6 +279,7 @@ export class AnalyticsReportResponse {
   @ApiProperty({ type: SecondaryResponse, description: 'Lines changed: a secondary count, never a measure of value' }) secondary!: SecondaryResponse;
   @ApiProperty({ type: MergeRequestsResponse, description: "What became of the delivered changes' merge requests on the customer's forge, as workers reported it" })
   mergeRequests!: MergeRequestsResponse;
+  @ApiProperty({ type: ReviewsResponse, description: 'Review jobs and the comments they posted, as counts by severity' }) reviews!: ReviewsResponse;
   @ApiProperty({ type: [DailyPointResponse], description: 'One point per day of the range, for charts' }) daily!: DailyPointResponse[];
   @ApiProperty({ type: [String], description: 'How this request\'s filters apply to the figures, in words' }) notes!: string[];
 }

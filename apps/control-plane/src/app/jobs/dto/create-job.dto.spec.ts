@@ -18,7 +18,7 @@ describe('CreateJobDto', () => {
   it('names the field and what it expects', async () => {
     expect(await problems({ ...fix, repoAlias: '-bad' })).toEqual(['repoAlias: expected a repository alias matching ^[a-z0-9][a-z0-9._-]{0,62}$']);
     expect(await problems({ ...fix, baseRef: 'a..b' })).toEqual(['baseRef: expected a git ref name of at most 200 characters']);
-    expect(await problems({ ...fix, kind: 'deploy' })).toEqual(['kind: expected one of fix, noop']);
+    expect(await problems({ ...fix, kind: 'deploy' })).toEqual(['kind: expected one of fix, noop, review, index']);
     expect(await problems({ kind: 'fix' })).toEqual(
       expect.arrayContaining([
         'repoAlias: expected a string (required for a fix job)',
@@ -53,7 +53,7 @@ describe('CreateJobDto', () => {
   it('reports the type before the format, and null as a wrong type rather than absent', async () => {
     expect(await problems({ ...fix, repoAlias: 5 })).toEqual(['repoAlias: expected a string']);
     expect(await problems({ ...fix, ticket: { title: 5 } })).toEqual(['ticket.title: expected a string']);
-    expect(await problems({ ...fix, kind: null })).toEqual(['kind: expected one of fix, noop']);
+    expect(await problems({ ...fix, kind: null })).toEqual(['kind: expected one of fix, noop, review, index']);
     expect(await problems({ ...fix, ticket: { title: 't', description: null } })).toEqual(['ticket.description: expected a string']);
   });
 
@@ -64,13 +64,58 @@ describe('CreateJobDto', () => {
     expect(await problems(withoutTicket)).toEqual(['ticket: expected an object (required for a fix job, unless ticketRef names the ticket)']);
     expect(await problems({ ...withoutTicket, ticketRef: 42 })).toEqual(['ticketRef: expected a string']);
     expect(await problems({ ...withoutTicket, ticketRef: '' })).toEqual(['ticketRef: expected a ticket reference <tracker>:<key>, such as jira:PROJ-123']);
-    expect(await problems({ kind: 'noop', ticketRef: 'jira:PROJ-123' })).toEqual(['ticketRef: expected absent: a noop job has no repoAlias, baseRef or ticket']);
+    expect(await problems({ kind: 'noop', ticketRef: 'jira:PROJ-123' })).toEqual(['ticketRef: expected absent: a noop job has no ticketRef']);
   });
 
   it('refuses repository and ticket fields on a noop job', async () => {
     expect(await problems({ kind: 'noop', repoAlias: 'demo', ticket: {} })).toEqual([
-      'repoAlias: expected absent: a noop job has no repoAlias, baseRef or ticket',
-      'ticket: expected absent: a noop job has no repoAlias, baseRef or ticket',
+      'repoAlias: expected absent: a noop job has no repoAlias',
+      'ticket: expected absent: a noop job has no ticket',
     ]);
+  });
+});
+
+describe('CreateJobDto: review and index jobs', () => {
+  it('accepts a review of a merge request by number or by branch, and an index of a ref', async () => {
+    expect(await problems({ kind: 'review', repoAlias: 'demo', mergeRequest: 42 })).toEqual([]);
+    expect(await problems({ kind: 'review', repoAlias: 'demo', mergeRequest: 2 ** 31 - 1 })).toEqual([]);
+    expect(await problems({ kind: 'review', repoAlias: 'demo', branch: 'feature/login' })).toEqual([]);
+    expect(await problems({ kind: 'index', repoAlias: 'demo', ref: 'release/1.2' })).toEqual([]);
+  });
+
+  it('asks a review for exactly one of mergeRequest and branch', async () => {
+    expect(await problems({ kind: 'review', repoAlias: 'demo' })).toEqual(['mergeRequest: expected an integer (required for a review job, unless branch names its merge request)']);
+    expect(await problems({ kind: 'review', repoAlias: 'demo', mergeRequest: 42, branch: 'main' })).toEqual([
+      'branch: expected absent when mergeRequest is given: name the merge request by number or by branch, not both',
+    ]);
+  });
+
+  it('names the field and what it expects', async () => {
+    for (const mergeRequest of [0, -1, 2 ** 31, 1.5, '42', true, null]) {
+      expect(await problems({ kind: 'review', repoAlias: 'demo', mergeRequest })).toEqual([
+        mergeRequest === null ? 'mergeRequest: expected an integer (required for a review job, unless branch names its merge request)' : 'mergeRequest: expected an integer in 1..2147483647',
+      ]);
+    }
+    expect(await problems({ kind: 'review', repoAlias: 'demo', branch: 'a..b' })).toEqual(['branch: expected a git ref name of at most 200 characters']);
+    expect(await problems({ kind: 'review', repoAlias: 'demo', branch: 7 })).toEqual(['branch: expected a string']);
+    expect(await problems({ kind: 'review', mergeRequest: 1 })).toEqual(['repoAlias: expected a string (required for a review job)']);
+    expect(await problems({ kind: 'index', repoAlias: 'demo' })).toEqual(['ref: expected a string (required for an index job)']);
+    expect(await problems({ kind: 'index', ref: 'main' })).toEqual(['repoAlias: expected a string (required for an index job)']);
+    expect(await problems({ kind: 'index', repoAlias: 'demo', ref: 'b'.repeat(201) })).toEqual(['ref: expected a git ref name of at most 200 characters']);
+  });
+
+  it("refuses the fields of other kinds: a fix's ticket on a review, a review's target on an index or a fix", async () => {
+    expect(await problems({ kind: 'review', repoAlias: 'demo', mergeRequest: 1, baseRef: 'main', ticket: { title: 'x' }, ticketRef: 'jira:A-1', ref: 'main' })).toEqual([
+      'baseRef: expected absent: a review job has no baseRef',
+      'ticket: expected absent: a review job has no ticket',
+      'ticketRef: expected absent: a review job has no ticketRef',
+      'ref: expected absent: a review job has no ref',
+    ]);
+    expect(await problems({ kind: 'index', repoAlias: 'demo', ref: 'main', baseRef: 'main', mergeRequest: 1 })).toEqual([
+      'baseRef: expected absent: an index job has no baseRef',
+      'mergeRequest: expected absent: an index job has no mergeRequest',
+    ]);
+    expect(await problems({ ...fix, branch: 'main', ref: 'main' })).toEqual(['branch: expected absent: a fix job has no branch', 'ref: expected absent: a fix job has no ref']);
+    expect(await problems({ kind: 'noop', mergeRequest: 1 })).toEqual(['mergeRequest: expected absent: a noop job has no mergeRequest']);
   });
 });

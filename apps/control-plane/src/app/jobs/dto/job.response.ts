@@ -3,7 +3,7 @@ import type { AttemptStatus, DeliveryOutcomeView, JobDetail, JobEventType, JobEv
 import { LEASE_EXPIRED_FAILURE_CODE } from '@airlock/data-access';
 import { REPORTED_METADATA_LEVELS } from '@airlock/policy';
 import { FailureCode, Phase } from '@airlock/protocol';
-import { JOB_KINDS, type JobKindName } from './create-job.dto';
+import { JOB_KINDS, jobKindName, type JobKindName } from './create-job.dto';
 import { JOB_STATUSES } from './list-jobs.query';
 
 export const ATTEMPT_STATUSES = ['DISPATCHED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'REJECTED', 'LEASE_EXPIRED', 'CANCELLED'] as const satisfies readonly AttemptStatus[];
@@ -47,8 +47,14 @@ void everyMergeRequestStateListed;
 export class JobResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ enum: JOB_KINDS, enumName: 'JobKind' }) kind!: JobKindName;
-  @ApiPropertyOptional({ nullable: true, type: String }) repoAlias!: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String }) baseRef!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'The repository alias; null for a noop job' }) repoAlias!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'A fix job\'s branch or tag to start from; null for other kinds' }) baseRef!: string | null;
+  @ApiProperty({ nullable: true, type: 'integer', description: "A review job's merge request number on the forge, when it names one; null otherwise" })
+  mergeRequest!: number | null;
+  @ApiProperty({ nullable: true, type: String, description: "A review job's branch whose open merge request it reviews, when it names one; null otherwise" })
+  branch!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "An index job's branch or tag whose context index it builds; null for other kinds" })
+  ref!: string | null;
   @ApiProperty({ enum: JOB_STATUSES, enumName: 'JobStatus' }) status!: string;
   @ApiProperty({ description: 'The attempt that owns the job; 0 before the first dispatch' }) currentAttempt!: number;
   @ApiProperty() maxAttempts!: number;
@@ -137,7 +143,10 @@ export class JobDetailResponse extends JobResponse {
   @ApiPropertyOptional({
     nullable: true,
     type: Object,
-    description: 'The metadata-only result of the attempt that finished the job (outcome, failure code, phase durations, token counts, change stats, verification, context file count, MACs as hex, where the change went: delivery BRANCH, MERGE_REQUEST_OPENED, MERGE_REQUEST_UPDATED or OUTBOX)',
+    description:
+      'The metadata-only result of the attempt that finished the job (outcome, failure code, phase durations, token counts, change stats, verification, context file count, MACs as hex, ' +
+      'where the change went: delivery BRANCH, MERGE_REQUEST_OPENED, MERGE_REQUEST_UPDATED or OUTBOX; for a review, review: the comments posted by severity {critical, major, minor, info} ' +
+      'and those not posted {dropped}, null at the minimal metadata level, each count rounded down to 0 or a power of two at standard with buckets)',
   })
   result!: object | null;
   @ApiProperty({
@@ -157,9 +166,13 @@ export class JobDetailResponse extends JobResponse {
 export function toJobResponse(job: JobSummary): JobResponse {
   return {
     id: job.id,
-    kind: job.kind === 'FIX' ? 'fix' : 'noop',
+    kind: jobKindName(job.kind),
     repoAlias: job.repoAlias,
-    baseRef: job.baseRef,
+    // An index job keeps its ref where a fix keeps its base ref; the API names each for what it is.
+    baseRef: job.kind === 'FIX' ? job.baseRef : null,
+    mergeRequest: job.reviewMergeRequest,
+    branch: job.reviewBranch,
+    ref: job.kind === 'INDEX' ? job.baseRef : null,
     status: job.status,
     currentAttempt: job.currentAttempt,
     maxAttempts: job.maxAttempts,
