@@ -2,16 +2,22 @@ import type { DatabaseTransaction } from '../database-client';
 
 /**
  * Keeps the analytics rollups current, inside the transaction of the change that moves
- * them: JobRepository calls `syncJobAnalytics` at the end of every job transition and
- * WorkerRepository the session functions when a worker connects or goes away. Nothing here
- * scans jobs: each call reads the facts of one job (the AnalyticsJobFacts view, the same
- * definition the rebuild reads) and the contribution it has in the rollups now
+ * them: JobRepository syncs the jobs of every job transition (`syncJobsAnalytics` for the
+ * transitions it commits together, `syncJobAnalytics` for one) and WorkerRepository calls
+ * the session functions when a worker connects or goes away. Nothing here scans jobs: a sync
+ * reads the facts of the jobs it is given (analytics_job_facts: the AnalyticsJobFacts view
+ * the rebuild reads too) and the contribution each has in the rollups now
  * (AnalyticsJobState), and adds the difference.
  *
- * Rows are written one table after another in a fixed order (cohort, outcome, durations,
- * tokens, policy, fleet, then the job's state) and, within a table, in key order, so two
- * transitions of different jobs that meet on a shared row (every job adds to the
- * tenant-wide '*' rows of its day) wait for each other instead of deadlocking.
+ * Rows that transactions share (every job adds to the tenant-wide '*' rows of its day) are
+ * locked in one global order, so two transactions that meet on them wait for each other
+ * instead of deadlocking: each writer here writes a table with one statement, the tables
+ * in a fixed order (cohort, outcome, durations, tokens, policy, fleet, then the jobs'
+ * states) and each statement's rows in key order, tenant first. What the jobs of a batch
+ * add to the same row is summed first (one INSERT … ON CONFLICT cannot touch a row twice).
+ * That holds for a transaction that calls one writer once: one that synced its jobs one
+ * call each would write the union of their rows out of order, so a transaction syncs all
+ * its jobs with one `syncJobsAnalytics`.
  */
 
 /** The two-key advisory lock class of a tenant's analytics ("ANLY"): writers take it shared, a rebuild exclusive. */
@@ -62,20 +68,23 @@ interface AttemptFact {
   readonly pool: string;
 }
 
-interface StateRow {
+/** What a job contributes to the rollups: its AnalyticsJobState row without its ids. */
+interface StateRow extends CohortCounters {
   readonly pool: string;
   readonly model: string;
-  readonly created: number;
-  readonly ran: number;
-  readonly testsPassed: number;
-  readonly delivered: number;
-  readonly deliveredUntested: number;
-  readonly implausible: number;
   readonly finished: boolean;
   readonly busyThroughAttempt: number;
 }
 
+/** A job's AnalyticsJobState row as a sync writes it. */
+interface JobState extends StateRow {
+  readonly jobId: string;
+  readonly tenantId: string;
+}
+
 interface JobFactsRow {
+  readonly tenantId: string;
+  readonly jobId: string;
   readonly kind: string;
   readonly repoAlias: string;
   readonly status: string;
@@ -107,59 +116,195 @@ interface CohortContribution {
   readonly counters: CohortCounters;
 }
 
+/** A job to sync, with the tenant it belongs to. */
+export interface AnalyticsJobRef {
+  readonly tenantId: string;
+  readonly jobId: string;
+}
+
 /**
  * Brings the job's contribution to the tenant's rollups up to date with its current state:
  * call it in the transaction of every change of the job (creation, ack, result, rejection,
  * lease expiry, cancel). A call that finds nothing new writes nothing but the job's state.
  */
 export async function syncJobAnalytics(tx: DatabaseTransaction, tenantId: string, jobId: string): Promise<void> {
-  // Shared: transitions of the tenant's jobs go on together, but never while a rebuild runs.
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock_shared(${ANALYTICS_LOCK_CLASS}::int4, hashtext(${tenantId}::uuid::text))`;
-  const rows = await tx.$queryRaw<JobFactsRow[]>`
-    SELECT f."kind", f."repoAlias", f."status", f."terminal", f."implausible", f."createdDay"::text AS "createdDay", f."finishedDay"::text AS "finishedDay",
+  await syncJobsAnalytics(tx, [{ tenantId, jobId }]);
+}
+
+/**
+ * Brings the contributions of many jobs (of any tenants) up to date in one transaction, with
+ * exactly the effect of `syncJobAnalytics` for each in turn: for the transitions committed
+ * together. It reads the jobs' facts with one query and writes each table with one
+ * statement, in the order the file's header explains. A job listed twice is synced once; a
+ * job that does not exist (in its tenant) is left out.
+ */
+export async function syncJobsAnalytics(tx: DatabaseTransaction, jobs: readonly AnalyticsJobRef[]): Promise<void> {
+  if (jobs.length === 0) return;
+  await lockTenantsAnalyticsShared(tx, jobs.map((job) => job.tenantId));
+  const changes = new RollupChanges();
+  for (const facts of await readJobFacts(tx, jobs)) addJobChanges(changes, facts);
+  await writeCohortDeltas(tx, changes.cohort.rows());
+  await writeOutcomeDeltas(tx, changes.outcome.rows());
+  await writeDurationDeltas(tx, changes.durations.rows());
+  await writeTokenDeltas(tx, changes.tokens.rows());
+  await writePolicyDeltas(tx, changes.policy.rows());
+  await writeFleetDeltas(tx, changes.fleet.rows());
+  await writeJobStates(tx, changes.jobStates);
+}
+
+/**
+ * Shared: transitions of a tenant's jobs go on together, but never while a rebuild (which
+ * takes the lock exclusive) runs. One statement takes the locks of all the tenants, in tenant
+ * order: a batch then never holds one tenant's lock while it waits for a lower one, so two
+ * batches queued behind rebuilds of different tenants cannot wait for each other.
+ */
+async function lockTenantsAnalyticsShared(tx: DatabaseTransaction, tenantIds: readonly string[]): Promise<void> {
+  // DISTINCT keeps the subquery from being merged into the outer query, so its ORDER BY is the order the locks are taken in.
+  await tx.$executeRaw`
+    SELECT pg_advisory_xact_lock_shared(${ANALYTICS_LOCK_CLASS}::int4, hashtext(t.tenant_id::text))
+    FROM (SELECT DISTINCT u.tenant_id FROM unnest(${tenantIds}::uuid[]) AS u(tenant_id) ORDER BY u.tenant_id) AS t`;
+}
+
+/** The facts of the jobs, each with its state (null before its first sync); a job listed twice comes once. */
+async function readJobFacts(tx: DatabaseTransaction, jobs: readonly AnalyticsJobRef[]): Promise<JobFactsRow[]> {
+  return tx.$queryRaw<JobFactsRow[]>`
+    SELECT f."tenantId"::text AS "tenantId", f."jobId"::text AS "jobId",
+           f."kind", f."repoAlias", f."status", f."terminal", f."implausible", f."createdDay"::text AS "createdDay", f."finishedDay"::text AS "finishedDay",
            f."ran", f."pool", f."model", f."testsPassed", f."delivered", f."hasModelUsage", f."usedFallback",
            f."linesAdded"::float8 AS "linesAdded", f."linesRemoved"::float8 AS "linesRemoved", f."filesChanged"::float8 AS "filesChanged",
            f."histogramKeys", f."usage", f."decisions", f."endedAttempts",
            CASE WHEN s."jobId" IS NULL THEN NULL ELSE to_jsonb(s) END AS "state"
-    FROM analytics_job_facts(${jobId}::uuid, ${tenantId}::uuid) AS f
+    FROM (SELECT DISTINCT i.job_id, i.tenant_id FROM unnest(${jobs.map((job) => job.jobId)}::uuid[], ${jobs.map((job) => job.tenantId)}::uuid[]) AS i(job_id, tenant_id)) AS i
+    CROSS JOIN LATERAL analytics_job_facts(i.job_id, i.tenant_id) AS f
     LEFT JOIN "AnalyticsJobState" AS s ON s."jobId" = f."jobId"`;
-  const facts = rows[0];
-  if (!facts) return;
-  const state = facts.state;
+}
+
+/** The key columns a cube rollup row shares with every other: its tenant, grain and dimension values. */
+interface CubeKey {
+  readonly tenantId: string;
+  readonly grain: number;
+  readonly dimensions: readonly string[];
+}
+
+/** (kind, repoAlias, pool, model) on a creation day. */
+interface CohortKey extends CubeKey {
+  readonly day: string;
+}
+
+/** (kind, repoAlias, pool) in a finish day or month. */
+interface OutcomeKey extends CubeKey {
+  readonly period: string;
+  readonly start: string;
+}
+
+/** (repoAlias, pool) in a finish day or month. */
+type DurationKey = OutcomeKey;
+
+/** (kind, repoAlias, pool) on a finish day. */
+interface TokenKey extends CubeKey {
+  readonly day: string;
+  readonly endpoint: string;
+  readonly model: string;
+}
+
+/** (kind, repoAlias, pool) on a finish day. */
+interface PolicyKey extends CubeKey {
+  readonly day: string;
+  readonly rule: string;
+  readonly level: string;
+  readonly outcome: string;
+}
+
+/** A pool (or '*') on a UTC day. */
+interface FleetKey {
+  readonly tenantId: string;
+  readonly pool: string;
+  readonly day: string;
+}
+
+type TokenCount = 'jobs' | 'requests' | 'promptTokens' | 'completionTokens';
+type PolicyCount = 'decisions' | 'jobs' | 'ruleJobs';
+type SlotTimeColumn = 'busyMs' | 'onlineSlotMs';
+
+/** A rollup row's key and what a sync adds to its counts. */
+interface RowDelta<Key, Count extends string> {
+  readonly key: Key;
+  readonly counts: Record<Count, number>;
+}
+
+/**
+ * What a sync adds to the rows of one rollup table, summed per row over all its jobs: one
+ * INSERT … ON CONFLICT DO UPDATE cannot touch a row twice, and the jobs of a batch share
+ * rows. A histogram's buckets are counts like any other, so two histograms merge bucket by
+ * bucket.
+ */
+class RowDeltas<Key extends object, Count extends string> {
+  private readonly byKey = new Map<string, RowDelta<Key, Count>>();
+
+  add(key: Key, counts: Readonly<Record<Count, number>>): void {
+    // Every key of a table is built by the same code, so its properties come in the same order.
+    const id = JSON.stringify(key);
+    const row = this.byKey.get(id);
+    if (!row) {
+      this.byKey.set(id, { key, counts: { ...counts } });
+      return;
+    }
+    for (const name of Object.keys(counts) as Count[]) row.counts[name] = (row.counts[name] ?? 0) + counts[name];
+  }
+
+  rows(): RowDelta<Key, Count>[] {
+    return [...this.byKey.values()];
+  }
+}
+
+/** Everything a sync writes: the rollup deltas of all its jobs, and their states. */
+class RollupChanges {
+  readonly cohort = new RowDeltas<CohortKey, keyof CohortCounters>();
+  readonly outcome = new RowDeltas<OutcomeKey, keyof OutcomeFigures>();
+  /** Keyed by `<metric>.<bucket>`: the count of jobs that fell in the bucket. */
+  readonly durations = new RowDeltas<DurationKey, string>();
+  readonly tokens = new RowDeltas<TokenKey, TokenCount>();
+  readonly policy = new RowDeltas<PolicyKey, PolicyCount>();
+  readonly fleet = new RowDeltas<FleetKey, SlotTimeColumn>();
+  readonly jobStates: JobState[] = [];
+}
+
+/** Adds what syncing one job changes: moves its cohort counts, adds its finish once, its newly ended attempts, and its new state. */
+function addJobChanges(changes: RollupChanges, facts: JobFactsRow): void {
+  const { tenantId, state } = facts;
 
   const desired = cohortContribution(facts);
-  const applied: CohortContribution | null = state ? { pool: state.pool, model: state.model, counters: pickCohortCounters(state) } : null;
-  await addCohortDeltas(tx, tenantId, facts.createdDay, cohortDeltas(facts, applied, desired));
+  if (state) addCohortContribution(changes.cohort, facts, { pool: state.pool, model: state.model, counters: state }, -1);
+  addCohortContribution(changes.cohort, facts, desired, 1);
 
   const finishing = facts.terminal && facts.finishedDay !== null && !(state?.finished ?? false);
   if (finishing && facts.finishedDay !== null) {
     const dimensions = [facts.kind, facts.repoAlias, facts.pool] as const;
-    await addOutcome(tx, tenantId, dimensions, facts.finishedDay, outcomeOf(facts));
+    addOutcome(changes.outcome, tenantId, dimensions, facts.finishedDay, outcomeOf(facts));
     // Durations are of fix jobs: a noop job is a probe without phases.
-    if (!facts.implausible && facts.kind === 'FIX') await addDurations(tx, tenantId, [facts.repoAlias, facts.pool], facts.finishedDay, facts.histogramKeys);
+    if (!facts.implausible && facts.kind === 'FIX') addDurations(changes.durations, tenantId, [facts.repoAlias, facts.pool], facts.finishedDay, facts.histogramKeys);
     if (!facts.implausible) {
-      await addTokens(tx, tenantId, dimensions, facts.finishedDay, facts.usage);
-      await addDecisions(tx, tenantId, dimensions, facts.finishedDay, facts.decisions);
+      addTokens(changes.tokens, tenantId, dimensions, facts.finishedDay, facts.usage);
+      addDecisions(changes.policy, tenantId, dimensions, facts.finishedDay, facts.decisions);
     }
   }
 
   const busyThrough = state?.busyThroughAttempt ?? 0;
   const newlyEnded = facts.endedAttempts.filter((attempt) => attempt.attempt > busyThrough);
-  await addFleetTime(
-    tx,
-    tenantId,
-    newlyEnded.map((attempt) => ({ pool: attempt.pool, fromMs: attempt.fromMs, untilMs: attempt.untilMs, slots: 1, column: 'busyMs' as const })),
+  addSlotTime(
+    changes.fleet,
+    newlyEnded.map((attempt) => ({ tenantId, pool: attempt.pool, fromMs: attempt.fromMs, untilMs: attempt.untilMs, slots: 1, column: 'busyMs' as const })),
   );
 
-  const stateData = {
+  changes.jobStates.push({
+    jobId: facts.jobId,
     tenantId,
     pool: desired.pool,
     model: desired.model,
     ...desired.counters,
     finished: (state?.finished ?? false) || finishing,
     busyThroughAttempt: Math.max(busyThrough, ...newlyEnded.map((attempt) => attempt.attempt)),
-  };
-  await tx.analyticsJobState.upsert({ where: { jobId }, create: { jobId, ...stateData }, update: stateData });
+  });
 }
 
 /**
@@ -179,23 +324,6 @@ function cohortContribution(facts: JobFactsRow): CohortContribution {
   return { pool: facts.pool, model: facts.model, counters };
 }
 
-function pickCohortCounters(state: StateRow): CohortCounters {
-  return {
-    created: state.created,
-    ran: state.ran,
-    testsPassed: state.testsPassed,
-    delivered: state.delivered,
-    deliveredUntested: state.deliveredUntested,
-    implausible: state.implausible,
-  };
-}
-
-interface CubeRow<Counters> {
-  readonly grain: number;
-  readonly dimensions: readonly string[];
-  readonly counters: Counters;
-}
-
 /**
  * Every row of the cube a set of dimension values adds to: the values themselves (grain 0)
  * and each combination with some replaced by '*'. The grain's bits follow SQL's GROUPING():
@@ -210,38 +338,38 @@ export function cubeOf(values: readonly string[]): { grain: number; dimensions: 
 }
 
 /**
- * What moving a job from `applied` to `desired` changes in the cohort rollup: the applied
- * counters taken off every cube row of its old key, the desired added to those of its new
- * one. Rows where both cancel out are left out.
+ * Adds (sign 1) or takes off (sign -1) a cohort contribution on every cube row of its key, on
+ * the job's creation day. A sync takes off what the job's state says it applied and adds what
+ * it should contribute now, so a job that moved (a pool or model learnt later) leaves its old
+ * rows and joins its new ones.
  */
-function cohortDeltas(facts: JobFactsRow, applied: CohortContribution | null, desired: CohortContribution): CubeRow<CohortCounters>[] {
-  const deltas = new Map<string, { grain: number; dimensions: string[]; counters: Record<keyof CohortCounters, number> }>();
-  const add = (contribution: CohortContribution, sign: 1 | -1): void => {
-    for (const row of cubeOf([facts.kind, facts.repoAlias, contribution.pool, contribution.model])) {
-      const key = JSON.stringify([row.grain, ...row.dimensions]);
-      const entry = deltas.get(key) ?? { ...row, counters: { created: 0, ran: 0, testsPassed: 0, delivered: 0, deliveredUntested: 0, implausible: 0 } };
-      for (const counter of COHORT_COUNTERS) entry.counters[counter] += sign * contribution.counters[counter];
-      deltas.set(key, entry);
-    }
-  };
-  if (applied) add(applied, -1);
-  add(desired, 1);
-  return [...deltas.values()].filter((row) => COHORT_COUNTERS.some((counter) => row.counters[counter] !== 0));
+function addCohortContribution(deltas: RowDeltas<CohortKey, keyof CohortCounters>, facts: JobFactsRow, contribution: CohortContribution, sign: 1 | -1): void {
+  const counts = Object.fromEntries(COHORT_COUNTERS.map((counter) => [counter, sign * contribution.counters[counter]])) as Record<keyof CohortCounters, number>;
+  for (const row of cubeOf([facts.kind, facts.repoAlias, contribution.pool, contribution.model])) {
+    deltas.add({ tenantId: facts.tenantId, grain: row.grain, dimensions: row.dimensions, day: facts.createdDay }, counts);
+  }
 }
 
+/** The values of one dimension of cube rows, as a column. */
+function dimensionColumn(rows: readonly RowDelta<CubeKey, string>[], index: number): string[] {
+  return rows.map((row) => row.key.dimensions[index] ?? ALL_VALUES);
+}
 
-async function addCohortDeltas(tx: DatabaseTransaction, tenantId: string, day: string, rows: readonly CubeRow<CohortCounters>[]): Promise<void> {
+async function writeCohortDeltas(tx: DatabaseTransaction, deltas: readonly RowDelta<CohortKey, keyof CohortCounters>[]): Promise<void> {
+  // Where what jobs left and what they joined cancel out there is nothing to add: the row is left alone rather than locked.
+  const rows = deltas.filter((row) => COHORT_COUNTERS.some((counter) => row.counts[counter] !== 0));
   if (rows.length === 0) return;
-  const dimension = (index: number) => rows.map((row) => row.dimensions[index] ?? ALL_VALUES);
-  const counter = (name: keyof CohortCounters) => rows.map((row) => row.counters[name]);
+  const counter = (name: keyof CohortCounters) => rows.map((row) => row.counts[name]);
   await tx.$executeRaw`
     INSERT INTO "AnalyticsCohortRollup" AS r ("tenantId", "grain", "kind", "repoAlias", "pool", "model", "day", "created", "ran", "testsPassed", "delivered", "deliveredUntested", "implausible")
-    SELECT ${tenantId}::uuid, v.grain, v.kind, v.repo, v.pool, v.model, ${day}::date, v.created, v.ran, v.tests, v.delivered, v.untested, v.implausible
-    FROM unnest(${rows.map((row) => row.grain)}::int[], ${dimension(0)}::text[], ${dimension(1)}::text[], ${dimension(2)}::text[], ${dimension(3)}::text[],
+    SELECT v.tenant, v.grain, v.kind, v.repo, v.pool, v.model, v.day, v.created, v.ran, v.tests, v.delivered, v.untested, v.implausible
+    FROM unnest(${rows.map((row) => row.key.tenantId)}::uuid[], ${rows.map((row) => row.key.grain)}::int[],
+                ${dimensionColumn(rows, 0)}::text[], ${dimensionColumn(rows, 1)}::text[], ${dimensionColumn(rows, 2)}::text[], ${dimensionColumn(rows, 3)}::text[],
+                ${rows.map((row) => row.key.day)}::date[],
                 ${counter('created')}::int[], ${counter('ran')}::int[], ${counter('testsPassed')}::int[], ${counter('delivered')}::int[],
                 ${counter('deliveredUntested')}::int[], ${counter('implausible')}::int[])
-         AS v(grain, kind, repo, pool, model, created, ran, tests, delivered, untested, implausible)
-    ORDER BY v.grain, v.kind, v.repo, v.pool, v.model
+         AS v(tenant, grain, kind, repo, pool, model, day, created, ran, tests, delivered, untested, implausible)
+    ORDER BY v.tenant, v.grain, v.kind, v.repo, v.pool, v.model, v.day
     ON CONFLICT ("tenantId", "grain", "kind", "repoAlias", "pool", "model", "day") DO UPDATE SET
       "created" = r."created" + EXCLUDED."created",
       "ran" = r."ran" + EXCLUDED."ran",
@@ -266,7 +394,6 @@ interface OutcomeFigures {
   readonly linesRemoved: number;
   readonly filesChanged: number;
 }
-
 
 /** A finished job's outcome figures; one whose result is implausible counts as that alone. */
 function outcomeOf(facts: JobFactsRow): OutcomeFigures {
@@ -312,25 +439,36 @@ export function monthStartOf(day: string): string {
   return `${day.slice(0, 7)}-01`;
 }
 
-async function addOutcome(tx: DatabaseTransaction, tenantId: string, values: readonly string[], finishedDay: string, figures: OutcomeFigures): Promise<void> {
-  const rows = cubeOf(values).flatMap((row) => [
-    { ...row, period: 'day', start: finishedDay },
-    { ...row, period: 'month', start: monthStartOf(finishedDay) },
-  ]);
-  const dimension = (index: number) => rows.map((row) => row.dimensions[index] ?? ALL_VALUES);
-  const counter = (name: keyof OutcomeFigures) => rows.map(() => figures[name]);
+/** The periods a finish day counts in: the day itself and its month. */
+function finishPeriods(finishedDay: string): { period: string; start: string }[] {
+  return [
+    { period: 'day', start: finishedDay },
+    { period: 'month', start: monthStartOf(finishedDay) },
+  ];
+}
+
+function addOutcome(deltas: RowDeltas<OutcomeKey, keyof OutcomeFigures>, tenantId: string, values: readonly string[], finishedDay: string, figures: OutcomeFigures): void {
+  for (const row of cubeOf(values)) {
+    for (const { period, start } of finishPeriods(finishedDay)) deltas.add({ tenantId, grain: row.grain, dimensions: row.dimensions, period, start }, figures);
+  }
+}
+
+async function writeOutcomeDeltas(tx: DatabaseTransaction, rows: readonly RowDelta<OutcomeKey, keyof OutcomeFigures>[]): Promise<void> {
+  if (rows.length === 0) return;
+  const counter = (name: keyof OutcomeFigures) => rows.map((row) => row.counts[name]);
   await tx.$executeRaw`
     INSERT INTO "AnalyticsOutcomeRollup" AS r ("tenantId", "grain", "kind", "repoAlias", "pool", "period", "start", "finished", "succeeded", "failed", "cancelled",
       "delivered", "testsPassed", "implausible", "jobsWithModelUsage", "jobsWithFallback", "linesAdded", "linesRemoved", "filesChanged")
-    SELECT ${tenantId}::uuid, v.grain, v.kind, v.repo, v.pool, v.period, v.start::date, v.finished, v.succeeded, v.failed, v.cancelled,
+    SELECT v.tenant, v.grain, v.kind, v.repo, v.pool, v.period, v.start, v.finished, v.succeeded, v.failed, v.cancelled,
       v.delivered, v.tests, v.implausible, v.usage, v.fallback, v.added, v.removed, v.files
-    FROM unnest(${rows.map((row) => row.grain)}::int[], ${dimension(0)}::text[], ${dimension(1)}::text[], ${dimension(2)}::text[],
-                ${rows.map((row) => row.period)}::text[], ${rows.map((row) => row.start)}::text[],
+    FROM unnest(${rows.map((row) => row.key.tenantId)}::uuid[], ${rows.map((row) => row.key.grain)}::int[],
+                ${dimensionColumn(rows, 0)}::text[], ${dimensionColumn(rows, 1)}::text[], ${dimensionColumn(rows, 2)}::text[],
+                ${rows.map((row) => row.key.period)}::text[], ${rows.map((row) => row.key.start)}::date[],
                 ${counter('finished')}::int[], ${counter('succeeded')}::int[], ${counter('failed')}::int[], ${counter('cancelled')}::int[],
                 ${counter('delivered')}::int[], ${counter('testsPassed')}::int[], ${counter('implausible')}::int[], ${counter('jobsWithModelUsage')}::int[],
                 ${counter('jobsWithFallback')}::int[], ${counter('linesAdded')}::bigint[], ${counter('linesRemoved')}::bigint[], ${counter('filesChanged')}::bigint[])
-         AS v(grain, kind, repo, pool, period, start, finished, succeeded, failed, cancelled, delivered, tests, implausible, usage, fallback, added, removed, files)
-    ORDER BY v.grain, v.kind, v.repo, v.pool, v.period, v.start
+         AS v(tenant, grain, kind, repo, pool, period, start, finished, succeeded, failed, cancelled, delivered, tests, implausible, usage, fallback, added, removed, files)
+    ORDER BY v.tenant, v.grain, v.kind, v.repo, v.pool, v.period, v.start
     ON CONFLICT ("tenantId", "grain", "kind", "repoAlias", "pool", "period", "start") DO UPDATE SET
       "finished" = r."finished" + EXCLUDED."finished",
       "succeeded" = r."succeeded" + EXCLUDED."succeeded",
@@ -354,39 +492,51 @@ async function addOutcome(tx: DatabaseTransaction, tenantId: string, values: rea
 export const DURATION_GRAINS = [1, 2, 3] as const;
 
 /** Adds a finished fix job's durations (`<metric>.<bucket>` keys) to the histograms of its day and month. */
-async function addDurations(tx: DatabaseTransaction, tenantId: string, values: readonly [string, string], finishedDay: string, keys: readonly string[]): Promise<void> {
+function addDurations(deltas: RowDeltas<DurationKey, string>, tenantId: string, values: readonly [string, string], finishedDay: string, keys: readonly string[]): void {
   if (keys.length === 0) return;
   const histogram: Record<string, number> = {};
   for (const key of keys) histogram[key] = (histogram[key] ?? 0) + 1;
-  const rows = cubeOf(values)
-    .filter((row) => (DURATION_GRAINS as readonly number[]).includes(row.grain))
-    .flatMap((row) => [
-      { ...row, period: 'day', start: finishedDay },
-      { ...row, period: 'month', start: monthStartOf(finishedDay) },
-    ]);
+  for (const row of cubeOf(values).filter((cubeRow) => (DURATION_GRAINS as readonly number[]).includes(cubeRow.grain))) {
+    for (const { period, start } of finishPeriods(finishedDay)) deltas.add({ tenantId, grain: row.grain, dimensions: row.dimensions, period, start }, histogram);
+  }
+}
+
+async function writeDurationDeltas(tx: DatabaseTransaction, rows: readonly RowDelta<DurationKey, string>[]): Promise<void> {
+  if (rows.length === 0) return;
   await tx.$executeRaw`
     INSERT INTO "AnalyticsDurationRollup" AS r ("tenantId", "grain", "repoAlias", "pool", "period", "start", "histogram")
-    SELECT ${tenantId}::uuid, v.grain, v.repo, v.pool, v.period, v.start::date, ${JSON.stringify(histogram)}::jsonb
-    FROM unnest(${rows.map((row) => row.grain)}::int[], ${rows.map((row) => row.dimensions[0] ?? ALL_VALUES)}::text[], ${rows.map((row) => row.dimensions[1] ?? ALL_VALUES)}::text[],
-                ${rows.map((row) => row.period)}::text[], ${rows.map((row) => row.start)}::text[])
-         AS v(grain, repo, pool, period, start)
-    ORDER BY v.grain, v.repo, v.pool, v.period, v.start
+    SELECT v.tenant, v.grain, v.repo, v.pool, v.period, v.start, v.histogram
+    FROM unnest(${rows.map((row) => row.key.tenantId)}::uuid[], ${rows.map((row) => row.key.grain)}::int[], ${dimensionColumn(rows, 0)}::text[], ${dimensionColumn(rows, 1)}::text[],
+                ${rows.map((row) => row.key.period)}::text[], ${rows.map((row) => row.key.start)}::date[], ${rows.map((row) => JSON.stringify(row.counts))}::jsonb[])
+         AS v(tenant, grain, repo, pool, period, start, histogram)
+    ORDER BY v.tenant, v.grain, v.repo, v.pool, v.period, v.start
     ON CONFLICT ("tenantId", "grain", "repoAlias", "pool", "period", "start") DO UPDATE SET
       "histogram" = analytics_add_counts(r."histogram", EXCLUDED."histogram")`;
 }
 
-async function addTokens(tx: DatabaseTransaction, tenantId: string, values: readonly string[], day: string, usage: readonly UsageFact[]): Promise<void> {
-  if (usage.length === 0) return;
-  const rows = cubeOf(values).flatMap((row) => usage.map((entry) => ({ ...row, entry })));
-  const dimension = (index: number) => rows.map((row) => row.dimensions[index] ?? ALL_VALUES);
+function addTokens(deltas: RowDeltas<TokenKey, TokenCount>, tenantId: string, values: readonly string[], day: string, usage: readonly UsageFact[]): void {
+  for (const row of cubeOf(values)) {
+    for (const entry of usage) {
+      deltas.add(
+        { tenantId, grain: row.grain, dimensions: row.dimensions, day, endpoint: entry.endpoint, model: entry.model },
+        { jobs: 1, requests: entry.requests, promptTokens: entry.promptTokens, completionTokens: entry.completionTokens },
+      );
+    }
+  }
+}
+
+async function writeTokenDeltas(tx: DatabaseTransaction, rows: readonly RowDelta<TokenKey, TokenCount>[]): Promise<void> {
+  if (rows.length === 0) return;
+  const counter = (name: TokenCount) => rows.map((row) => row.counts[name]);
   await tx.$executeRaw`
     INSERT INTO "AnalyticsTokenRollup" AS r ("tenantId", "grain", "kind", "repoAlias", "pool", "day", "endpoint", "model", "jobs", "requests", "promptTokens", "completionTokens")
-    SELECT ${tenantId}::uuid, v.grain, v.kind, v.repo, v.pool, ${day}::date, v.endpoint, v.model, 1, v.requests, v.prompt, v.completion
-    FROM unnest(${rows.map((row) => row.grain)}::int[], ${dimension(0)}::text[], ${dimension(1)}::text[], ${dimension(2)}::text[],
-                ${rows.map((row) => row.entry.endpoint)}::text[], ${rows.map((row) => row.entry.model)}::text[], ${rows.map((row) => row.entry.requests)}::bigint[],
-                ${rows.map((row) => row.entry.promptTokens)}::bigint[], ${rows.map((row) => row.entry.completionTokens)}::bigint[])
-         AS v(grain, kind, repo, pool, endpoint, model, requests, prompt, completion)
-    ORDER BY v.grain, v.kind, v.repo, v.pool, v.endpoint, v.model
+    SELECT v.tenant, v.grain, v.kind, v.repo, v.pool, v.day, v.endpoint, v.model, v.jobs, v.requests, v.prompt, v.completion
+    FROM unnest(${rows.map((row) => row.key.tenantId)}::uuid[], ${rows.map((row) => row.key.grain)}::int[],
+                ${dimensionColumn(rows, 0)}::text[], ${dimensionColumn(rows, 1)}::text[], ${dimensionColumn(rows, 2)}::text[], ${rows.map((row) => row.key.day)}::date[],
+                ${rows.map((row) => row.key.endpoint)}::text[], ${rows.map((row) => row.key.model)}::text[],
+                ${counter('jobs')}::int[], ${counter('requests')}::bigint[], ${counter('promptTokens')}::bigint[], ${counter('completionTokens')}::bigint[])
+         AS v(tenant, grain, kind, repo, pool, day, endpoint, model, jobs, requests, prompt, completion)
+    ORDER BY v.tenant, v.grain, v.kind, v.repo, v.pool, v.day, v.endpoint, v.model
     ON CONFLICT ("tenantId", "grain", "kind", "repoAlias", "pool", "day", "endpoint", "model") DO UPDATE SET
       "jobs" = r."jobs" + EXCLUDED."jobs",
       "requests" = r."requests" + EXCLUDED."requests",
@@ -394,31 +544,43 @@ async function addTokens(tx: DatabaseTransaction, tenantId: string, values: read
       "completionTokens" = r."completionTokens" + EXCLUDED."completionTokens"`;
 }
 
-async function addDecisions(tx: DatabaseTransaction, tenantId: string, values: readonly string[], day: string, decisions: readonly DecisionFact[]): Promise<void> {
-  if (decisions.length === 0) return;
-  const rows = cubeOf(values).flatMap((row) => decisions.map((decision) => ({ ...row, decision })));
-  const dimension = (index: number) => rows.map((row) => row.dimensions[index] ?? ALL_VALUES);
+function addDecisions(deltas: RowDeltas<PolicyKey, PolicyCount>, tenantId: string, values: readonly string[], day: string, decisions: readonly DecisionFact[]): void {
+  for (const row of cubeOf(values)) {
+    for (const decision of decisions) {
+      deltas.add(
+        { tenantId, grain: row.grain, dimensions: row.dimensions, day, rule: decision.rule, level: decision.level, outcome: decision.outcome },
+        { decisions: decision.count, jobs: 1, ruleJobs: decision.firstOfRule ? 1 : 0 },
+      );
+    }
+  }
+}
+
+async function writePolicyDeltas(tx: DatabaseTransaction, rows: readonly RowDelta<PolicyKey, PolicyCount>[]): Promise<void> {
+  if (rows.length === 0) return;
+  const counter = (name: PolicyCount) => rows.map((row) => row.counts[name]);
   await tx.$executeRaw`
     INSERT INTO "AnalyticsPolicyRollup" AS r ("tenantId", "grain", "kind", "repoAlias", "pool", "day", "rule", "level", "outcome", "decisions", "jobs", "ruleJobs")
-    SELECT ${tenantId}::uuid, v.grain, v.kind, v.repo, v.pool, ${day}::date, v.rule, v.level, v.outcome, v.decisions, 1, v.rule_jobs
-    FROM unnest(${rows.map((row) => row.grain)}::int[], ${dimension(0)}::text[], ${dimension(1)}::text[], ${dimension(2)}::text[],
-                ${rows.map((row) => row.decision.rule)}::text[], ${rows.map((row) => row.decision.level)}::text[], ${rows.map((row) => row.decision.outcome)}::text[],
-                ${rows.map((row) => row.decision.count)}::int[], ${rows.map((row) => (row.decision.firstOfRule ? 1 : 0))}::int[])
-         AS v(grain, kind, repo, pool, rule, level, outcome, decisions, rule_jobs)
-    ORDER BY v.grain, v.kind, v.repo, v.pool, v.rule, v.level, v.outcome
+    SELECT v.tenant, v.grain, v.kind, v.repo, v.pool, v.day, v.rule, v.level, v.outcome, v.decisions, v.jobs, v.rule_jobs
+    FROM unnest(${rows.map((row) => row.key.tenantId)}::uuid[], ${rows.map((row) => row.key.grain)}::int[],
+                ${dimensionColumn(rows, 0)}::text[], ${dimensionColumn(rows, 1)}::text[], ${dimensionColumn(rows, 2)}::text[], ${rows.map((row) => row.key.day)}::date[],
+                ${rows.map((row) => row.key.rule)}::text[], ${rows.map((row) => row.key.level)}::text[], ${rows.map((row) => row.key.outcome)}::text[],
+                ${counter('decisions')}::int[], ${counter('jobs')}::int[], ${counter('ruleJobs')}::int[])
+         AS v(tenant, grain, kind, repo, pool, day, rule, level, outcome, decisions, jobs, rule_jobs)
+    ORDER BY v.tenant, v.grain, v.kind, v.repo, v.pool, v.day, v.rule, v.level, v.outcome
     ON CONFLICT ("tenantId", "grain", "kind", "repoAlias", "pool", "day", "rule", "level", "outcome") DO UPDATE SET
       "decisions" = r."decisions" + EXCLUDED."decisions",
       "jobs" = r."jobs" + EXCLUDED."jobs",
       "ruleJobs" = r."ruleJobs" + EXCLUDED."ruleJobs"`;
 }
 
-/** Slot time held from `fromMs` to `untilMs` (epoch milliseconds) by `slots` slots of a pool. */
+/** Slot time held from `fromMs` to `untilMs` (epoch milliseconds) by `slots` slots of a tenant's pool. */
 interface SlotTime {
+  readonly tenantId: string;
   readonly pool: string;
   readonly fromMs: number;
   readonly untilMs: number;
   readonly slots: number;
-  readonly column: 'busyMs' | 'onlineSlotMs';
+  readonly column: SlotTimeColumn;
 }
 
 /** The milliseconds of [fromMs, untilMs) that fall on each UTC day, as `YYYY-MM-DD`. */
@@ -433,29 +595,56 @@ export function splitAcrossUtcDays(fromMs: number, untilMs: number): { day: stri
 }
 
 /** Adds slot time to the fleet rollup, split across UTC days, on its pool's row and on the '*' row. */
-async function addFleetTime(tx: DatabaseTransaction, tenantId: string, times: readonly SlotTime[]): Promise<void> {
-  const totals = new Map<string, { pool: string; day: string; busyMs: number; onlineSlotMs: number }>();
+function addSlotTime(deltas: RowDeltas<FleetKey, SlotTimeColumn>, times: readonly SlotTime[]): void {
   for (const time of times) {
     for (const segment of splitAcrossUtcDays(time.fromMs, time.untilMs)) {
-      for (const pool of [time.pool, ALL_VALUES]) {
-        const key = `${pool}\u0000${segment.day}`;
-        const total = totals.get(key) ?? { pool, day: segment.day, busyMs: 0, onlineSlotMs: 0 };
-        total[time.column] += segment.ms * time.slots;
-        totals.set(key, total);
-      }
+      const counts = { busyMs: 0, onlineSlotMs: 0 };
+      counts[time.column] = segment.ms * time.slots;
+      for (const pool of [time.pool, ALL_VALUES]) deltas.add({ tenantId: time.tenantId, pool, day: segment.day }, counts);
     }
   }
-  const rows = [...totals.values()];
+}
+
+async function writeFleetDeltas(tx: DatabaseTransaction, rows: readonly RowDelta<FleetKey, SlotTimeColumn>[]): Promise<void> {
   if (rows.length === 0) return;
   await tx.$executeRaw`
     INSERT INTO "AnalyticsFleetRollup" AS r ("tenantId", "pool", "day", "busyMs", "onlineSlotMs")
-    SELECT ${tenantId}::uuid, v.pool, v.day::date, v.busy, v.online
-    FROM unnest(${rows.map((row) => row.pool)}::text[], ${rows.map((row) => row.day)}::text[], ${rows.map((row) => row.busyMs)}::bigint[], ${rows.map((row) => row.onlineSlotMs)}::bigint[])
-         AS v(pool, day, busy, online)
-    ORDER BY v.pool, v.day
+    SELECT v.tenant, v.pool, v.day, v.busy, v.online
+    FROM unnest(${rows.map((row) => row.key.tenantId)}::uuid[], ${rows.map((row) => row.key.pool)}::text[], ${rows.map((row) => row.key.day)}::date[],
+                ${rows.map((row) => row.counts.busyMs)}::bigint[], ${rows.map((row) => row.counts.onlineSlotMs)}::bigint[])
+         AS v(tenant, pool, day, busy, online)
+    ORDER BY v.tenant, v.pool, v.day
     ON CONFLICT ("tenantId", "pool", "day") DO UPDATE SET
       "busyMs" = r."busyMs" + EXCLUDED."busyMs",
       "onlineSlotMs" = r."onlineSlotMs" + EXCLUDED."onlineSlotMs"`;
+}
+
+/** Records what the jobs contribute now in their AnalyticsJobState rows: the last table a sync writes, in job order. */
+async function writeJobStates(tx: DatabaseTransaction, states: readonly JobState[]): Promise<void> {
+  if (states.length === 0) return;
+  const counter = (name: keyof CohortCounters) => states.map((state) => state[name]);
+  await tx.$executeRaw`
+    INSERT INTO "AnalyticsJobState" AS s ("jobId", "tenantId", "pool", "model", "created", "ran", "testsPassed", "delivered", "deliveredUntested", "implausible", "finished", "busyThroughAttempt")
+    SELECT v.job, v.tenant, v.pool, v.model, v.created, v.ran, v.tests, v.delivered, v.untested, v.implausible, v.finished, v.busy_through
+    FROM unnest(${states.map((state) => state.jobId)}::uuid[], ${states.map((state) => state.tenantId)}::uuid[],
+                ${states.map((state) => state.pool)}::text[], ${states.map((state) => state.model)}::text[],
+                ${counter('created')}::int[], ${counter('ran')}::int[], ${counter('testsPassed')}::int[], ${counter('delivered')}::int[],
+                ${counter('deliveredUntested')}::int[], ${counter('implausible')}::int[],
+                ${states.map((state) => state.finished)}::boolean[], ${states.map((state) => state.busyThroughAttempt)}::int[])
+         AS v(job, tenant, pool, model, created, ran, tests, delivered, untested, implausible, finished, busy_through)
+    ORDER BY v.job
+    ON CONFLICT ("jobId") DO UPDATE SET
+      "tenantId" = EXCLUDED."tenantId",
+      "pool" = EXCLUDED."pool",
+      "model" = EXCLUDED."model",
+      "created" = EXCLUDED."created",
+      "ran" = EXCLUDED."ran",
+      "testsPassed" = EXCLUDED."testsPassed",
+      "delivered" = EXCLUDED."delivered",
+      "deliveredUntested" = EXCLUDED."deliveredUntested",
+      "implausible" = EXCLUDED."implausible",
+      "finished" = EXCLUDED."finished",
+      "busyThroughAttempt" = EXCLUDED."busyThroughAttempt"`;
 }
 
 /** The pool label a worker is counted under when its enrollment token named none. */
@@ -508,12 +697,12 @@ export async function closeAllWorkerSessions(tx: DatabaseTransaction): Promise<v
   await addSessionTime(tx, closed);
 }
 
+/** Adds the slot time of closed sessions, of any tenants, to the fleet rollup with one statement. */
 async function addSessionTime(tx: DatabaseTransaction, closed: readonly ClosedSession[]): Promise<void> {
-  const byTenant = new Map<string, SlotTime[]>();
-  for (const session of closed) {
-    const times = byTenant.get(session.tenantId) ?? [];
-    times.push({ pool: session.pool, fromMs: session.sinceMs, untilMs: session.untilMs, slots: session.capacity, column: 'onlineSlotMs' });
-    byTenant.set(session.tenantId, times);
-  }
-  for (const tenantId of [...byTenant.keys()].sort()) await addFleetTime(tx, tenantId, byTenant.get(tenantId) ?? []);
+  const fleet = new RowDeltas<FleetKey, SlotTimeColumn>();
+  addSlotTime(
+    fleet,
+    closed.map((session) => ({ tenantId: session.tenantId, pool: session.pool, fromMs: session.sinceMs, untilMs: session.untilMs, slots: session.capacity, column: 'onlineSlotMs' as const })),
+  );
+  await writeFleetDeltas(tx, fleet.rows());
 }
