@@ -34,7 +34,7 @@ async function enrolledWorker(tenantId: string): Promise<string> {
 /** A noop job claimed by the worker as attempt `expectedCurrentAttempt + 1`, its lease running until `leaseExpiresAt`. */
 async function claimedJob(tenantId: string, workerId: string, leaseExpiresAt: Date, maxAttempts = 3): Promise<string> {
   const job = await data.jobs.create(tenantId, { kind: 'NOOP' }, maxAttempts, new Date());
-  const claim = await data.jobs.claimForDispatch({ jobId: job.id, tenantId, workerId, expectedCurrentAttempt: 0, leaseExpiresAt, now: new Date() });
+  const claim = await data.jobs.claimQueued({ tenantId, workerId, candidates: [{ jobId: job.id, expectedCurrentAttempt: 0 }], leaseExpiresAt, now: new Date() }).then((claims) => claims[0] ?? null);
   expect(claim?.attempt).toBe(1);
   return job.id;
 }
@@ -70,14 +70,7 @@ describe('data access', () => {
     const job = await data.jobs.create(tenant.id, { kind: 'NOOP' }, 3, new Date());
     const claims = await Promise.all(
       enrolled.map((worker) =>
-        data.jobs.claimForDispatch({
-          jobId: job.id,
-          tenantId: tenant.id,
-          workerId: worker!.workerId,
-          expectedCurrentAttempt: 0,
-          leaseExpiresAt: new Date(Date.now() + 60_000),
-          now: new Date(),
-        }),
+        data.jobs.claimQueued({ tenantId: tenant.id, workerId: worker!.workerId, candidates: [{ jobId: job.id, expectedCurrentAttempt: 0 }], leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() }).then((claims) => claims[0] ?? null),
       ),
     );
     expect(claims.filter((claim) => claim !== null)).toHaveLength(1);
@@ -89,7 +82,7 @@ describe('data access', () => {
     const worker = await data.enrollment.enroll({ tokenHash: 'f'.repeat(64), publicKey: Buffer.alloc(32, 3), version: '1.0.0', now: new Date() });
     const job = await data.jobs.create(tenant.id, { kind: 'NOOP' }, 1, new Date());
     const past = new Date(Date.now() - 1_000);
-    await data.jobs.claimForDispatch({ jobId: job.id, tenantId: tenant.id, workerId: worker!.workerId, expectedCurrentAttempt: 0, leaseExpiresAt: past, now: past });
+    await data.jobs.claimQueued({ tenantId: tenant.id, workerId: worker!.workerId, candidates: [{ jobId: job.id, expectedCurrentAttempt: 0 }], leaseExpiresAt: past, now: past }).then((claims) => claims[0] ?? null);
     const result = {
       outcome: 'JOB_OUTCOME_SUCCEEDED', failureCode: null, failedPhase: null, phaseDurations: [],
       tokens: { requests: 0, promptTokens: 0, completionTokens: 0 },
@@ -168,7 +161,7 @@ describe('cancel', () => {
     const job = await data.jobs.create(tenant.id, { kind: 'NOOP' }, 3, new Date());
     const cancellation = await data.jobs.requestCancel(tenant.id, job.id, new Date());
     expect(cancellation).toMatchObject({ kind: 'CANCELLED', job: { status: 'CANCELLED', failureCode: 'CANCELLED', cancelRequestedAt: expect.any(Date) } });
-    const claim = await data.jobs.claimForDispatch({ jobId: job.id, tenantId: tenant.id, workerId: worker, expectedCurrentAttempt: 0, leaseExpiresAt: new Date(), now: new Date() });
+    const claim = await data.jobs.claimQueued({ tenantId: tenant.id, workerId: worker, candidates: [{ jobId: job.id, expectedCurrentAttempt: 0 }], leaseExpiresAt: new Date(), now: new Date() }).then((claims) => claims[0] ?? null);
     expect(claim).toBeNull();
     expect(await data.jobs.listQueued(10_000)).not.toContainEqual(expect.objectContaining({ jobId: job.id }));
     expect(await data.jobs.requestCancel(tenant.id, job.id, new Date())).toMatchObject({ kind: 'ALREADY_FINISHED', job: { status: 'CANCELLED' } });

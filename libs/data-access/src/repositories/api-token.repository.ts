@@ -40,9 +40,13 @@ const VIEW_SELECT = {
 // lastUsedAt is informational; refreshing it at most once a minute keeps reads from
 // turning every API request into a write.
 const LAST_USED_RESOLUTION_MS = 60_000;
+const MAX_TOKENS_REMEMBERED = 10_000;
 
 /** API tokens for automation. Only the SHA-256 of a token is stored. */
 export class ApiTokenRepository {
+  /** When this process last refreshed each token's lastUsedAt, so a busy token is not written on every request. */
+  private readonly lastUsedRefreshedAt = new Map<string, number>();
+
   constructor(private readonly db: DatabaseClient) {}
 
   async create(input: {
@@ -69,11 +73,23 @@ export class ApiTokenRepository {
       select: { id: true, name: true, tenantId: true, scopes: true, expiresAt: true, revokedAt: true },
     });
     if (!token || token.revokedAt || (token.expiresAt && token.expiresAt.getTime() <= now.getTime())) return null;
-    await this.db.apiToken.updateMany({
-      where: { id: token.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now.getTime() - LAST_USED_RESOLUTION_MS) } }] },
-      data: { lastUsedAt: now },
-    });
+    if (this.lastUsedRefreshDue(token.id, now)) {
+      await this.db.apiToken.updateMany({
+        where: { id: token.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now.getTime() - LAST_USED_RESOLUTION_MS) } }] },
+        data: { lastUsedAt: now },
+      });
+    }
     return { tokenId: token.id, name: token.name, tenantId: token.tenantId, scopes: token.scopes };
+  }
+
+  /** Whether this process should write the token's lastUsedAt now (it did not within the resolution), noting that it does. */
+  private lastUsedRefreshDue(tokenId: string, now: Date): boolean {
+    const refreshedAt = this.lastUsedRefreshedAt.get(tokenId);
+    if (refreshedAt !== undefined && now.getTime() - refreshedAt < LAST_USED_RESOLUTION_MS) return false;
+    // Bounded: tokens are few, but a long run could see many come and go.
+    if (this.lastUsedRefreshedAt.size >= MAX_TOKENS_REMEMBERED) this.lastUsedRefreshedAt.clear();
+    this.lastUsedRefreshedAt.set(tokenId, now.getTime());
+    return true;
   }
 
   /** The tenant's tokens, newest first, at most `limit`, revoked and expired ones included. */

@@ -56,7 +56,7 @@ const succeeded: JobResultMetadata = {
 /** A fix job the worker ran to a delivered result, created at `createdAt`. */
 async function deliveredJob(tenantId: string, workerId: string, options: { createdAt?: Date; repoAlias?: string } = {}): Promise<string> {
   const job = await data.jobs.create(tenantId, fixTask(options.repoAlias), 1, options.createdAt ?? new Date());
-  await data.jobs.claimForDispatch({ jobId: job.id, tenantId, workerId, expectedCurrentAttempt: 0, leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() });
+  await data.jobs.claimQueued({ tenantId, workerId, candidates: [{ jobId: job.id, expectedCurrentAttempt: 0 }], leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() }).then((claims) => claims[0] ?? null);
   expect(await data.jobs.recordResult({ workerId, jobId: job.id, attempt: 1 }, succeeded, new Date())).toBe('RECORDED');
   return job.id;
 }
@@ -100,9 +100,9 @@ describe('DeliveryOutcomeRepository.record', () => {
     const firstId = await deliveredJob(tenantId, first);
     const rerun = await data.jobs.createRetry(tenantId, firstId, new Date());
     const rerunId = rerun?.kind === 'CREATED' ? rerun.job.id : '';
-    await data.jobs.claimForDispatch({ jobId: rerunId, tenantId, workerId: second, expectedCurrentAttempt: 0, leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() });
+    await data.jobs.claimQueued({ tenantId, workerId: second, candidates: [{ jobId: rerunId, expectedCurrentAttempt: 0 }], leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() }).then((claims) => claims[0] ?? null);
     expect(await data.deliveryOutcomes.record({ workerId: second, tenantId }, openRequest(firstId), new Date())).toEqual({ kind: 'NOT_RUN_BY_WORKER' });
-    await data.jobs.recordAck({ workerId: second, jobId: rerunId, attempt: 1 }, new Date());
+    await data.jobs.recordAcks([{ workerId: second, jobId: rerunId, attempt: 1 }], new Date());
     expect(await data.deliveryOutcomes.record({ workerId: second, tenantId }, openRequest(firstId), new Date())).toEqual({ kind: 'RECORDED', jobStatus: 'SUCCEEDED' });
   });
 
@@ -118,7 +118,7 @@ describe('DeliveryOutcomeRepository.record', () => {
     expect(await data.deliveryOutcomes.record({ workerId: bystander, tenantId }, openRequest(firstId), new Date())).toEqual({ kind: 'NOT_RUN_BY_WORKER' });
     // Refused instructions do not count: the attempt never ran there.
     const refusedId = (await data.jobs.create(tenantId, fixTask(), 1, new Date())).id;
-    await data.jobs.claimForDispatch({ jobId: refusedId, tenantId, workerId: bystander, expectedCurrentAttempt: 0, leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() });
+    await data.jobs.claimQueued({ tenantId, workerId: bystander, candidates: [{ jobId: refusedId, expectedCurrentAttempt: 0 }], leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() }).then((claims) => claims[0] ?? null);
     await data.jobs.recordRejection({ workerId: bystander, jobId: refusedId, attempt: 1 }, 'REPO_ALIAS_UNKNOWN', new Date());
     expect(await data.deliveryOutcomes.record({ workerId: bystander, tenantId }, openRequest(refusedId), new Date())).toEqual({ kind: 'NOT_RUN_BY_WORKER' });
 

@@ -110,7 +110,7 @@ describe('WorkerRepository', () => {
     const workerId = await enrolledWorker(tenantId);
     const job = await data.jobs.create(tenantId, { kind: 'NOOP' }, 3, new Date());
     const farAway = new Date(Date.now() + 3_600_000);
-    await data.jobs.claimForDispatch({ jobId: job.id, tenantId, workerId, expectedCurrentAttempt: 0, leaseExpiresAt: farAway, now: new Date() });
+    await data.jobs.claimQueued({ tenantId, workerId, candidates: [{ jobId: job.id, expectedCurrentAttempt: 0 }], leaseExpiresAt: farAway, now: new Date() }).then((claims) => claims[0] ?? null);
     expect(await data.workers.endLeasesOfRevoked(workerId, new Date())).toEqual([]);
     expect((await data.workers.findForTenant(tenantId, workerId))?.activeAttempts).toBe(1);
 
@@ -148,7 +148,7 @@ describe('WorkerRepository', () => {
     expect(await data.workers.findForTenant(tenantId, workerId)).toMatchObject({ lastResultMetadataLevel: null, appliedRevisionLayers: [], localPolicyDigest: null });
 
     const job = await data.jobs.create(tenantId, { kind: 'NOOP' }, 3, new Date());
-    await data.jobs.claimForDispatch({ jobId: job.id, tenantId, workerId, expectedCurrentAttempt: 0, leaseExpiresAt: inAMinute(), now: new Date() });
+    await data.jobs.claimQueued({ tenantId, workerId, candidates: [{ jobId: job.id, expectedCurrentAttempt: 0 }], leaseExpiresAt: inAMinute(), now: new Date() }).then((claims) => claims[0] ?? null);
     await data.jobs.recordResult(
       { workerId, jobId: job.id, attempt: 1 },
       {

@@ -152,7 +152,7 @@ describe('JobRepository.createRetry', () => {
     const tenantId = await newTenant();
     const workerId = await enrolledWorker(tenantId);
     const original = await data.jobs.create(tenantId, fixTask('billing'), 2, at('2026-12-04T09:00:00Z'));
-    await data.jobs.claimForDispatch({ jobId: original.id, tenantId, workerId, expectedCurrentAttempt: 0, leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() });
+    await data.jobs.claimQueued({ tenantId, workerId, candidates: [{ jobId: original.id, expectedCurrentAttempt: 0 }], leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() }).then((claims) => claims[0] ?? null);
     expect(await data.jobs.recordRejection({ workerId, jobId: original.id, attempt: 1 }, 'REPO_ALIAS_UNKNOWN', new Date())).toBe(true);
 
     const now = at('2026-12-04T10:00:00Z');
@@ -165,7 +165,7 @@ describe('JobRepository.createRetry', () => {
     const detail = await data.jobs.findForTenant(tenantId, retryId);
     expect(detail?.events.map((event) => event.type)).toEqual(['CREATED', 'QUEUED']);
     // The ticket travels to the new job for the worker's instruction.
-    const claim = await data.jobs.claimForDispatch({ jobId: retryId, tenantId, workerId, expectedCurrentAttempt: 0, leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() });
+    const claim = await data.jobs.claimQueued({ tenantId, workerId, candidates: [{ jobId: retryId, expectedCurrentAttempt: 0 }], leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() }).then((claims) => claims[0] ?? null);
     // It delivers to the original's branch, after it.
     expect(claim?.task).toEqual({ ...fixTask('billing'), deliveryJobId: original.id, deliveryGeneration: 1 });
     // The original stays as it ended.
@@ -177,7 +177,7 @@ describe('JobRepository.createRetry', () => {
     const workerId = await enrolledWorker(tenantId);
     const first = await data.jobs.create(tenantId, fixTask('billing'), 1, new Date());
     const claimOf = async (jobId: string) =>
-      (await data.jobs.claimForDispatch({ jobId, tenantId, workerId, expectedCurrentAttempt: 0, leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() }))?.task;
+      (await data.jobs.claimQueued({ tenantId, workerId, candidates: [{ jobId: jobId, expectedCurrentAttempt: 0 }], leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() }).then((claims) => claims[0] ?? null))?.task;
     expect(await claimOf(first.id)).toMatchObject({ deliveryJobId: first.id, deliveryGeneration: 0 });
     await data.jobs.recordResult({ workerId, jobId: first.id, attempt: 1 }, succeeded(), new Date());
     expect(await data.jobs.findForTenant(tenantId, first.id)).toMatchObject({ status: 'SUCCEEDED' });
@@ -231,9 +231,9 @@ describe('JobRepository lease expiry', () => {
     const workerId = await enrolledWorker(tenantId);
     const job = await data.jobs.create(tenantId, { kind: 'NOOP' }, 2, new Date());
     const expiredLease = new Date(Date.now() - 1_000);
-    await data.jobs.claimForDispatch({ jobId: job.id, tenantId, workerId, expectedCurrentAttempt: 0, leaseExpiresAt: expiredLease, now: new Date() });
+    await data.jobs.claimQueued({ tenantId, workerId, candidates: [{ jobId: job.id, expectedCurrentAttempt: 0 }], leaseExpiresAt: expiredLease, now: new Date() }).then((claims) => claims[0] ?? null);
     expect(await data.jobs.expireLease({ jobId: job.id, attempt: 1 }, new Date())).toMatchObject({ requeued: true, status: 'QUEUED' });
-    await data.jobs.claimForDispatch({ jobId: job.id, tenantId, workerId, expectedCurrentAttempt: 1, leaseExpiresAt: expiredLease, now: new Date() });
+    await data.jobs.claimQueued({ tenantId, workerId, candidates: [{ jobId: job.id, expectedCurrentAttempt: 1 }], leaseExpiresAt: expiredLease, now: new Date() }).then((claims) => claims[0] ?? null);
     expect(await data.jobs.expireLease({ jobId: job.id, attempt: 2 }, new Date())).toMatchObject({ requeued: false, cancelled: false, status: 'FAILED' });
   });
 });
@@ -243,7 +243,7 @@ describe('a ticket named by reference', () => {
   const DIGEST = '5e'.repeat(32);
   const lease = () => new Date(Date.now() + 60_000);
   const claim = (tenantId: string, workerId: string, jobId: string, expectedCurrentAttempt = 0, leaseExpiresAt = lease()) =>
-    data.jobs.claimForDispatch({ jobId, tenantId, workerId, expectedCurrentAttempt, leaseExpiresAt, now: new Date() });
+    data.jobs.claimQueued({ tenantId, workerId, candidates: [{ jobId: jobId, expectedCurrentAttempt: expectedCurrentAttempt }], leaseExpiresAt, now: new Date() }).then((claims) => claims[0] ?? null);
   const referenceOf = async (tenantId: string, jobId: string) => {
     const job = await data.jobs.findForTenant(tenantId, jobId);
     return { status: job?.status, ticketByReference: job?.ticketByReference, ticketRef: job?.ticketRef, ticketRefMac: job?.ticketRefMac };
@@ -362,7 +362,7 @@ describe('review and index jobs', () => {
   const reviewOf = (target: { mergeRequest: number } | { branch: string }): JobTask => ({ kind: 'REVIEW', repoAlias: 'billing', target });
   const indexOf = (ref: string): JobTask => ({ kind: 'INDEX', repoAlias: 'billing', ref });
   const claim = async (tenantId: string, workerId: string, jobId: string) =>
-    data.jobs.claimForDispatch({ jobId, tenantId, workerId, expectedCurrentAttempt: 0, leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() });
+    data.jobs.claimQueued({ tenantId, workerId, candidates: [{ jobId: jobId, expectedCurrentAttempt: 0 }], leaseExpiresAt: new Date(Date.now() + 60_000), now: new Date() }).then((claims) => claims[0] ?? null);
 
   it('are stored with their target and dispatched as the task they were created with', async () => {
     const tenantId = await newTenant();
@@ -403,5 +403,72 @@ describe('review and index jobs', () => {
       expect(rerun).toMatchObject({ kind: 'CREATED', job: { kind: task.kind, retryOfJobId: original.id, ticketByReference: false } });
       expect((await claim(tenantId, workerId, rerun?.kind === 'CREATED' ? rerun.job.id : ''))?.task).toEqual(task);
     }
+  });
+});
+
+describe('group commit of dispatch, acks and results', () => {
+  const lease = () => new Date(Date.now() + 60_000);
+  const queueNoops = async (tenantId: string, count: number) => {
+    const jobs: string[] = [];
+    for (let index = 0; index < count; index += 1) jobs.push((await data.jobs.create(tenantId, { kind: 'NOOP' }, 3, new Date())).id);
+    return jobs;
+  };
+  const candidatesOf = (jobIds: readonly string[]) => jobIds.map((jobId) => ({ jobId, expectedCurrentAttempt: 0 }));
+
+  it('claims a batch with one statement, leaving out what moved on, and never gives one job to two concurrent claims', async () => {
+    const tenantId = await newTenant();
+    const [first, second] = [await enrolledWorker(tenantId), await enrolledWorker(tenantId)];
+    const jobIds = await queueNoops(tenantId, 40);
+    await data.jobs.requestCancel(tenantId, jobIds[0]!, new Date()); // no longer queued
+    const otherTenantJob = (await queueNoops(await newTenant(), 1))[0]!;
+
+    const reversed = [...jobIds].reverse();
+    const [byFirst, bySecond] = await Promise.all([
+      data.jobs.claimQueued({ tenantId, workerId: first, candidates: candidatesOf([...jobIds, otherTenantJob, 'not-a-uuid']), leaseExpiresAt: lease(), now: new Date() }),
+      data.jobs.claimQueued({ tenantId, workerId: second, candidates: candidatesOf(reversed), leaseExpiresAt: lease(), now: new Date() }),
+    ]);
+    const claimedIds = [...byFirst, ...bySecond].map((claim) => claim.jobId);
+    expect(new Set(claimedIds).size).toBe(claimedIds.length);
+    expect([...claimedIds].sort()).toEqual(jobIds.slice(1).sort());
+    expect(byFirst.every((claim) => claim.attempt === 1 && claim.task.kind === 'NOOP')).toBe(true);
+    // The answer keeps the candidates' order.
+    expect(byFirst.map((claim) => claim.jobId)).toEqual(jobIds.filter((jobId) => byFirst.some((claim) => claim.jobId === jobId)));
+
+    const detail = await data.jobs.findForTenant(tenantId, jobIds[1]!);
+    expect(detail?.status).toBe('DISPATCHED');
+    expect(detail?.attempts.map((attempt) => [attempt.attempt, attempt.status])).toEqual([[1, 'DISPATCHED']]);
+    expect(detail?.events.map((event) => event.type)).toEqual(['CREATED', 'QUEUED', 'DISPATCHED']);
+    // A candidate at an attempt the job is no longer at is stale.
+    expect(await data.jobs.claimQueued({ tenantId, workerId: first, candidates: candidatesOf([jobIds[1]!]), leaseExpiresAt: lease(), now: new Date() })).toEqual([]);
+  });
+
+  it('records a batch of acks in one transaction: only the current attempt of the worker that holds it, each once', async () => {
+    const tenantId = await newTenant();
+    const [worker, stranger] = [await enrolledWorker(tenantId), await enrolledWorker(tenantId)];
+    const jobIds = await queueNoops(tenantId, 3);
+    await data.jobs.claimQueued({ tenantId, workerId: worker, candidates: candidatesOf(jobIds), leaseExpiresAt: lease(), now: new Date() });
+    const ref = (jobId: string, attempt = 1, workerId = worker) => ({ workerId, jobId, attempt });
+
+    const recorded = await data.jobs.recordAcks([ref(jobIds[0]!), ref(jobIds[1]!, 1, stranger), ref(jobIds[2]!, 2), ref(jobIds[0]!), ref(jobIds[1]!)], new Date());
+    expect(recorded).toEqual([true, false, false, false, true]);
+    const statuses = await Promise.all(jobIds.map(async (jobId) => (await data.jobs.findForTenant(tenantId, jobId))?.status));
+    expect(statuses).toEqual(['RUNNING', 'RUNNING', 'DISPATCHED']);
+    // Again: nothing is DISPATCHED any more, so nothing is recorded twice.
+    expect(await data.jobs.recordAcks([ref(jobIds[0]!)], new Date())).toEqual([false]);
+    const events = (await data.jobs.findForTenant(tenantId, jobIds[0]!))?.events.map((event) => event.type);
+    expect(events?.filter((type) => type === 'ACKED')).toHaveLength(1);
+  });
+
+  it('records a batch of results with the disposition each would get alone', async () => {
+    const tenantId = await newTenant();
+    const worker = await enrolledWorker(tenantId);
+    const jobIds = await queueNoops(tenantId, 2);
+    await data.jobs.claimQueued({ tenantId, workerId: worker, candidates: candidatesOf(jobIds), leaseExpiresAt: lease(), now: new Date() });
+    const item = (jobId: string, attempt = 1) => ({ ref: { workerId: worker, jobId, attempt }, result: succeeded() });
+
+    const dispositions = await data.jobs.recordResults([item(jobIds[0]!), item(jobIds[0]!), item(jobIds[1]!, 7), item(jobIds[1]!)], new Date());
+    expect(dispositions).toEqual(['RECORDED', 'DUPLICATE', 'UNKNOWN_ATTEMPT', 'RECORDED']);
+    const statuses = await Promise.all(jobIds.map(async (jobId) => (await data.jobs.findForTenant(tenantId, jobId))?.status));
+    expect(statuses).toEqual(['SUCCEEDED', 'SUCCEEDED']);
   });
 });

@@ -1,6 +1,7 @@
-import type { AttemptStatus, JobEventType, JobKind, JobStatus, Prisma } from '@prisma/client';
+import { randomUUID } from 'node:crypto';
+import type { AttemptStatus, Job, JobEventType, JobKind, JobStatus, Prisma } from '@prisma/client';
 import type { DatabaseClient, DatabaseTransaction } from '../database-client';
-import { syncJobAnalytics } from './analytics-rollup';
+import { syncJobAnalytics, syncJobsAnalytics } from './analytics-rollup';
 import { DELIVERY_OUTCOME_SELECT, toDeliveryOutcomeView, type DeliveryOutcomeView } from './delivery-outcome.repository';
 
 /**
@@ -257,6 +258,20 @@ export interface QueuedJobRef {
   readonly createdAt: Date;
 }
 
+/** One job for `JobRepository.createMany`. */
+export interface JobToCreate {
+  readonly tenantId: string;
+  readonly task: JobTask;
+  readonly maxAttempts: number;
+}
+
+/** A job a dispatcher believes queued, at the attempt it saw (see `JobRepository.claimQueued`). */
+export interface QueuedCandidate {
+  readonly jobId: string;
+  /** The job's attempt as the dispatcher saw it queued; the claim creates attempt + 1. */
+  readonly expectedCurrentAttempt: number;
+}
+
 /** A job that one dispatcher won for one worker, with what the instruction needs. */
 export interface DispatchClaim {
   readonly jobId: string;
@@ -376,26 +391,32 @@ export class JobRepository {
   constructor(private readonly db: DatabaseClient) {}
 
   async create(tenantId: string, task: JobTask, maxAttempts: number, now: Date): Promise<JobSummary> {
+    const [job] = await this.createMany([{ tenantId, task, maxAttempts }], now);
+    return job!;
+  }
+
+  /**
+   * Queues several jobs, of one tenant or many, in one transaction (group commit: the jobs
+   * that API requests create together are committed together): one statement for the jobs,
+   * one for their events, and one analytics update for all. Answers in the order given.
+   */
+  async createMany(jobs: readonly JobToCreate[], now: Date): Promise<JobSummary[]> {
+    if (jobs.length === 0) return [];
+    const rows = jobs.map(({ tenantId, task, maxAttempts }) => ({ id: randomUUID(), tenantId, maxAttempts, createdAt: now, ...storedTask(task) }));
     return this.db.$transaction(async (tx) => {
-      const job = await tx.job.create({
-        data: {
-          tenantId,
-          maxAttempts,
-          createdAt: now,
-          ...storedTask(task),
-        },
-        select: SUMMARY_SELECT,
-      });
+      const created = await tx.job.createManyAndReturn({ data: rows, select: SUMMARY_SELECT });
       await tx.jobEvent.createMany({
-        data: [
-          { tenantId, jobId: job.id, type: 'CREATED', at: now },
-          { tenantId, jobId: job.id, type: 'QUEUED', at: now },
-        ],
+        data: rows.flatMap((row) => [
+          { tenantId: row.tenantId, jobId: row.id, type: 'CREATED' as const, at: now },
+          { tenantId: row.tenantId, jobId: row.id, type: 'QUEUED' as const, at: now },
+        ]),
       });
-      await syncJobAnalytics(tx, tenantId, job.id);
-      return job;
+      await syncJobsAnalytics(tx, rows.map((row) => ({ tenantId: row.tenantId, jobId: row.id })));
+      const byId = new Map(created.map((job) => [job.id, job]));
+      return rows.map((row) => byId.get(row.id)!);
     });
   }
+
 
   async findForTenant(tenantId: string, jobId: string): Promise<JobDetail | null> {
     const job = await this.db.job.findFirst({
@@ -523,56 +544,97 @@ export class JobRepository {
   }
 
   /**
-   * Claims a queued job for a worker as the next attempt. Only the caller whose expected
-   * attempt still matches wins; everyone else gets null.
+   * Claims queued jobs of one tenant for a worker, each as its next attempt, in one
+   * statement: the candidates still QUEUED at the attempt the caller saw and not locked by
+   * another claim (`FOR UPDATE SKIP LOCKED`, so concurrent dispatchers on any replica pass
+   * each other instead of queueing) become DISPATCHED with an attempt row and an event.
+   * Candidates that moved on (claimed elsewhere, cancelled, of another tenant) are left out;
+   * the result keeps the candidates' order.
    */
-  async claimForDispatch(input: {
-    jobId: string;
+  async claimQueued(input: {
     tenantId: string;
     workerId: string;
-    expectedCurrentAttempt: number;
+    candidates: readonly QueuedCandidate[];
     leaseExpiresAt: Date;
     now: Date;
-  }): Promise<DispatchClaim | null> {
-    return this.db.$transaction(async (tx) => {
-      const attempt = input.expectedCurrentAttempt + 1;
-      const won = await tx.job.updateMany({
-        where: { id: input.jobId, tenantId: input.tenantId, status: 'QUEUED', currentAttempt: input.expectedCurrentAttempt },
-        data: { status: 'DISPATCHED', currentAttempt: attempt, updatedAt: input.now },
-      });
-      if (won.count !== 1) return null;
-      await tx.jobAttempt.create({
-        data: {
-          tenantId: input.tenantId,
-          jobId: input.jobId,
-          attempt,
-          workerId: input.workerId,
-          status: 'DISPATCHED',
-          leaseExpiresAt: input.leaseExpiresAt,
-          dispatchedAt: input.now,
-        },
-      });
-      await tx.jobEvent.create({ data: { tenantId: input.tenantId, jobId: input.jobId, attempt, type: 'DISPATCHED', at: input.now } });
-      const job = await tx.job.findUniqueOrThrow({ where: { id: input.jobId }, select: DISPATCH_TASK_SELECT });
-      const task = dispatchTaskOf(job, input.jobId);
-      return { jobId: input.jobId, tenantId: input.tenantId, attempt, task };
+  }): Promise<DispatchClaim[]> {
+    const candidates = uniqueCandidates(input.candidates);
+    if (candidates.length === 0) return [];
+    const rows = await this.db.$queryRaw<ClaimedJobRow[]>`
+      WITH candidate AS (
+        SELECT c."jobId", c."expectedAttempt"
+        FROM unnest(${candidates.map((c) => c.jobId)}::uuid[], ${candidates.map((c) => c.expectedCurrentAttempt)}::int[]) AS c("jobId", "expectedAttempt")
+      ), picked AS (
+        SELECT j."id" FROM "Job" AS j JOIN candidate AS c ON c."jobId" = j."id" AND c."expectedAttempt" = j."currentAttempt"
+        WHERE j."tenantId" = ${input.tenantId}::uuid AND j."status" = 'QUEUED'
+        ORDER BY j."id"
+        FOR UPDATE OF j SKIP LOCKED
+      ), won AS (
+        UPDATE "Job" AS j SET "status" = 'DISPATCHED', "currentAttempt" = j."currentAttempt" + 1, "updatedAt" = ${input.now}::timestamptz
+        FROM picked WHERE j."id" = picked."id"
+        RETURNING j."id" AS "jobId", j."tenantId", j."currentAttempt" AS "attempt", j."kind"::text AS "kind", j."repoAlias", j."baseRef",
+                  j."reviewMergeRequest", j."reviewBranch", j."ticketTitle", j."ticketDescription", j."ticketRef", j."deliveryJobId", j."deliveryGeneration"
+      ), attempts AS (
+        INSERT INTO "JobAttempt" ("id", "tenantId", "jobId", "attempt", "workerId", "status", "leaseExpiresAt", "dispatchedAt")
+        SELECT gen_random_uuid(), won."tenantId", won."jobId", won."attempt", ${input.workerId}::uuid, 'DISPATCHED'::"AttemptStatus",
+               ${input.leaseExpiresAt}::timestamptz, ${input.now}::timestamptz
+        FROM won
+      ), events AS (
+        INSERT INTO "JobEvent" ("tenantId", "jobId", "attempt", "type", "at")
+        SELECT won."tenantId", won."jobId", won."attempt", 'DISPATCHED'::"JobEventType", ${input.now}::timestamptz FROM won
+      )
+      SELECT * FROM won`;
+    const byJob = new Map(rows.map((row) => [row.jobId, row]));
+    return candidates.flatMap((candidate) => {
+      const row = byJob.get(candidate.jobId);
+      return row ? [{ jobId: row.jobId, tenantId: row.tenantId, attempt: row.attempt, task: dispatchTaskOf(row, row.jobId) }] : [];
     });
   }
 
-  /** The worker verified the instruction and started: attempt and job become RUNNING. */
-  async recordAck(ref: WorkerAttemptRef, now: Date): Promise<boolean> {
-    return this.db.$transaction(async (tx) => {
-      const job = await lockJob(tx, ref.jobId);
-      if (!job || job.currentAttempt !== ref.attempt) return false;
-      const acked = await tx.jobAttempt.updateMany({
-        where: { jobId: ref.jobId, attempt: ref.attempt, workerId: ref.workerId, status: 'DISPATCHED' },
-        data: { status: 'RUNNING', ackedAt: now },
-      });
-      if (acked.count !== 1) return false;
-      await tx.job.updateMany({ where: { id: ref.jobId, status: 'DISPATCHED' }, data: { status: 'RUNNING', updatedAt: now } });
-      await tx.jobEvent.create({ data: { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: 'ACKED', at: now } });
-      await syncJobAnalytics(tx, job.tenantId, ref.jobId);
-      return true;
+  /**
+   * Workers verified instructions and started: each listed attempt that is its job's current
+   * attempt, on the worker that reports it and still DISPATCHED, becomes RUNNING with its
+   * job, in one transaction for the whole list (group commit: the acks that arrive together
+   * are committed together). Jobs are locked in id order, so two such transactions cannot
+   * deadlock. Answers, for each listed ref in order, whether it was recorded.
+   */
+  async recordAcks(refs: readonly WorkerAttemptRef[], now: Date): Promise<boolean[]> {
+    const candidates = uniqueWorkerAttempts(refs).filter((ref) => UUID.test(ref.jobId) && UUID.test(ref.workerId));
+    if (candidates.length === 0) return refs.map(() => false);
+    const acked = await this.db.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<AckedAttempt[]>`
+        WITH listed AS (
+          SELECT l."jobId", l."attempt", l."workerId"
+          FROM unnest(${candidates.map((ref) => ref.jobId)}::uuid[], ${candidates.map((ref) => ref.attempt)}::int[], ${candidates.map((ref) => ref.workerId)}::uuid[])
+               AS l("jobId", "attempt", "workerId")
+        ), locked AS (
+          SELECT j."id", listed."attempt", listed."workerId" FROM "Job" AS j JOIN listed ON listed."jobId" = j."id" AND listed."attempt" = j."currentAttempt"
+          ORDER BY j."id"
+          FOR UPDATE OF j
+        ), acked AS (
+          UPDATE "JobAttempt" AS a SET "status" = 'RUNNING', "ackedAt" = ${now}::timestamptz
+          FROM locked
+          WHERE a."jobId" = locked."id" AND a."attempt" = locked."attempt" AND a."workerId" = locked."workerId" AND a."status" = 'DISPATCHED'
+          RETURNING a."jobId", a."attempt", a."workerId", a."tenantId"
+        ), running AS (
+          UPDATE "Job" AS j SET "status" = 'RUNNING', "updatedAt" = ${now}::timestamptz
+          FROM acked WHERE j."id" = acked."jobId" AND j."status" = 'DISPATCHED'
+        ), events AS (
+          INSERT INTO "JobEvent" ("tenantId", "jobId", "attempt", "type", "at")
+          SELECT acked."tenantId", acked."jobId", acked."attempt", 'ACKED'::"JobEventType", ${now}::timestamptz FROM acked
+        )
+        SELECT "jobId", "attempt", "workerId", "tenantId" FROM acked`;
+      await syncJobsAnalytics(tx, rows);
+      return rows;
+    });
+    const recorded = new Set(acked.map(workerAttemptKey));
+    // A ref listed twice is recorded once: its first listing.
+    const answered = new Set<string>();
+    return refs.map((ref) => {
+      const key = workerAttemptKey(ref);
+      const first = !answered.has(key);
+      answered.add(key);
+      return first && recorded.has(key);
     });
   }
 
@@ -706,63 +768,41 @@ export class JobRepository {
    * counted on its worker.
    */
   async recordResult(ref: WorkerAttemptRef, result: JobResultMetadata, now: Date, judge: ResultJudge = () => []): Promise<ResultDispositionName> {
+    const [disposition] = await this.recordResults([{ ref, result, judge }], now);
+    return disposition!;
+  }
+
+  /**
+   * Records several results as `recordResult` would, one after another, in one transaction
+   * (group commit: the results that arrive together are committed together). Their jobs are
+   * locked first, in id order, so two such transactions cannot deadlock; the analytics of all
+   * that were recorded are brought up to date at the end. Answers one disposition per item,
+   * in order; a job listed twice is judged the second time as the first left it.
+   */
+  async recordResults(items: readonly ResultToRecord[], now: Date): Promise<ResultDispositionName[]> {
+    if (items.length === 0) return [];
     return this.db.$transaction(async (tx) => {
-      const job = await lockJob(tx, ref.jobId);
-      const attempt = job
-        ? await tx.jobAttempt.findUnique({ where: { jobId_attempt: { jobId: ref.jobId, attempt: ref.attempt } }, select: { status: true, workerId: true, dispatchedAt: true } })
-        : null;
-      if (!job || !attempt || attempt.workerId !== ref.workerId) return 'UNKNOWN_ATTEMPT';
-      if (attempt.status === 'SUCCEEDED' || attempt.status === 'FAILED' || attempt.status === 'CANCELLED') return 'DUPLICATE';
-      const current = job.currentAttempt === ref.attempt && ACTIVE_JOB_STATUSES.includes(job.status) && ACTIVE_ATTEMPT_STATUSES.includes(attempt.status);
-      if (!current) {
-        await tx.jobEvent.create({ data: { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: 'STALE_RESULT_REJECTED', at: now } });
-        return 'STALE_ATTEMPT';
-      }
-      const status = terminalStatusFor(result.outcome);
-      await tx.jobAttempt.update({
-        where: { jobId_attempt: { jobId: ref.jobId, attempt: ref.attempt } },
-        data: { status, failureCode: result.failureCode, finishedAt: now },
-      });
-      const implausible = [...judge({ dispatchedAt: attempt.dispatchedAt, repoAlias: job.repoAlias })];
-      await tx.job.update({
-        where: { id: ref.jobId },
-        data: {
-          status,
-          failureCode: result.failureCode,
-          result: result as unknown as Prisma.InputJsonObject,
-          resultImplausible: implausible,
-          ticketRefMac: result.ticketRefMac ?? null,
-          finishedAt: now,
-          updatedAt: now,
-          ...ERASE_TICKET_REFERENCE,
-        },
-      });
-      if (implausible.length > 0) {
-        await tx.worker.update({ where: { id: ref.workerId }, data: { implausibleResults: { increment: 1 }, lastImplausibleAt: now } });
-      }
-      await tx.jobEvent.create({
-        data: { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: 'RESULT_RECORDED', failureCode: result.failureCode, at: now },
-      });
-      const report = result.policy;
-      if (report && report.decisions.length > 0) {
-        await tx.policyDecision.createMany({
-          data: report.decisions.map((decision) => ({
-            tenantId: job.tenantId,
-            jobId: ref.jobId,
-            attempt: ref.attempt,
-            rule: decision.rule,
-            level: decision.level,
-            outcome: decision.outcome,
-            revision: report.revision,
-            shadowRevision: report.shadowRevision,
-            at: now,
-          })),
-        });
-      }
-      await syncJobAnalytics(tx, job.tenantId, ref.jobId);
-      return 'RECORDED';
+      const listed = items.filter((item) => UUID.test(item.ref.jobId));
+      const rows =
+        listed.length === 0
+          ? []
+          : await tx.$queryRaw<ResultTargetRow[]>`
+              WITH listed AS (
+                SELECT DISTINCT l."jobId", l."attempt" FROM unnest(${listed.map((item) => item.ref.jobId)}::uuid[], ${listed.map((item) => item.ref.attempt)}::int[]) AS l("jobId", "attempt")
+              )
+              SELECT j."id" AS "jobId", j."tenantId", j."repoAlias", j."status"::text AS "jobStatus", j."currentAttempt",
+                     listed."attempt", a."status"::text AS "attemptStatus", a."workerId", a."dispatchedAt"
+              FROM "Job" AS j JOIN listed ON listed."jobId" = j."id"
+              LEFT JOIN "JobAttempt" AS a ON a."jobId" = listed."jobId" AND a."attempt" = listed."attempt"
+              ORDER BY j."id"
+              FOR UPDATE OF j`;
+      const plan = planResults(items, rows, now);
+      await writeResults(tx, plan, now);
+      await syncJobsAnalytics(tx, plan.recorded);
+      return plan.dispositions;
     });
   }
+
 
   /** Attempts whose lease ran out before `now`, oldest first. */
   async findExpiredLeases(now: Date, limit: number): Promise<{ jobId: string; attempt: number; workerId: string }[]> {
@@ -812,6 +852,136 @@ export class JobRepository {
       return outcome;
     });
   }
+}
+
+/** One result for `JobRepository.recordResults`: the attempt that reports it, what it says, and what judges its figures. */
+export interface ResultToRecord {
+  readonly ref: WorkerAttemptRef;
+  readonly result: JobResultMetadata;
+  readonly judge?: ResultJudge;
+}
+
+/** A job and one attempt of it a result names, as `recordResults` reads them under the job's lock. */
+interface ResultTargetRow {
+  readonly jobId: string;
+  readonly tenantId: string;
+  readonly repoAlias: string | null;
+  readonly jobStatus: JobStatus;
+  readonly currentAttempt: number;
+  readonly attempt: number;
+  /** Null when the job has no such attempt. */
+  readonly attemptStatus: AttemptStatus | null;
+  readonly workerId: string | null;
+  readonly dispatchedAt: Date | null;
+}
+
+/** What `recordResults` writes, decided result by result before any write. */
+interface ResultWrites {
+  readonly dispositions: ResultDispositionName[];
+  readonly recorded: { tenantId: string; jobId: string }[];
+  readonly attempts: { jobId: string; attempt: number; status: JobStatus; failureCode: string | null }[];
+  readonly jobs: { jobId: string; status: JobStatus; failureCode: string | null; result: string; implausible: string; ticketRefMac: string | null }[];
+  readonly events: { tenantId: string; jobId: string; attempt: number; type: JobEventType; failureCode: string | null }[];
+  readonly implausibleByWorker: Map<string, number>;
+  readonly decisions: Prisma.PolicyDecisionCreateManyInput[];
+}
+
+/**
+ * Applies the fencing rules of `recordResult` to each result in turn: only the job's current,
+ * still-active attempt of the worker that reports it is recorded; the same attempt again is a
+ * duplicate; an older or fenced attempt is stale. A result sees the state the ones before it
+ * in the list left, so a job listed twice is judged as it would be one transaction later.
+ */
+function planResults(items: readonly ResultToRecord[], rows: readonly ResultTargetRow[], now: Date): ResultWrites {
+  const state = new Map(rows.map((row) => [attemptKey(row), { ...row }]));
+  const writes: ResultWrites = { dispositions: [], recorded: [], attempts: [], jobs: [], events: [], implausibleByWorker: new Map(), decisions: [] };
+  for (const { ref, result, judge = () => [] } of items) {
+    const target = state.get(attemptKey(ref));
+    if (!target || target.attemptStatus === null || target.workerId !== ref.workerId) {
+      writes.dispositions.push('UNKNOWN_ATTEMPT');
+      continue;
+    }
+    if (target.attemptStatus === 'SUCCEEDED' || target.attemptStatus === 'FAILED' || target.attemptStatus === 'CANCELLED') {
+      writes.dispositions.push('DUPLICATE');
+      continue;
+    }
+    const job = [...state.values()].filter((row) => row.jobId === ref.jobId);
+    const current = target.currentAttempt === ref.attempt && ACTIVE_JOB_STATUSES.includes(target.jobStatus) && ACTIVE_ATTEMPT_STATUSES.includes(target.attemptStatus);
+    if (!current) {
+      writes.events.push({ tenantId: target.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: 'STALE_RESULT_REJECTED', failureCode: null });
+      writes.dispositions.push('STALE_ATTEMPT');
+      continue;
+    }
+    const status = terminalStatusFor(result.outcome);
+    const implausible = [...judge({ dispatchedAt: target.dispatchedAt!, repoAlias: target.repoAlias })];
+    writes.attempts.push({ jobId: ref.jobId, attempt: ref.attempt, status, failureCode: result.failureCode });
+    writes.jobs.push({
+      jobId: ref.jobId,
+      status,
+      failureCode: result.failureCode,
+      result: JSON.stringify(result),
+      implausible: JSON.stringify(implausible),
+      ticketRefMac: result.ticketRefMac ?? null,
+    });
+    if (implausible.length > 0) writes.implausibleByWorker.set(ref.workerId, (writes.implausibleByWorker.get(ref.workerId) ?? 0) + 1);
+    writes.events.push({ tenantId: target.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: 'RESULT_RECORDED', failureCode: result.failureCode });
+    const report = result.policy;
+    for (const decision of report?.decisions ?? []) {
+      writes.decisions.push({
+        tenantId: target.tenantId,
+        jobId: ref.jobId,
+        attempt: ref.attempt,
+        rule: decision.rule,
+        level: decision.level,
+        outcome: decision.outcome,
+        revision: report!.revision,
+        shadowRevision: report!.shadowRevision,
+        at: now,
+      });
+    }
+    writes.recorded.push({ tenantId: target.tenantId, jobId: ref.jobId });
+    target.attemptStatus = status;
+    for (const row of job) row.jobStatus = status;
+    writes.dispositions.push('RECORDED');
+  }
+  return writes;
+}
+
+/** Writes what `planResults` decided: one statement per table, whatever the number of results. */
+async function writeResults(tx: DatabaseTransaction, writes: ResultWrites, now: Date): Promise<void> {
+  const { attempts, jobs, events, implausibleByWorker, decisions } = writes;
+  if (attempts.length > 0) {
+    await tx.$executeRaw`
+      UPDATE "JobAttempt" AS a SET "status" = v."status"::"AttemptStatus", "failureCode" = v."failureCode", "finishedAt" = ${now}::timestamptz
+      FROM unnest(${attempts.map((row) => row.jobId)}::uuid[], ${attempts.map((row) => row.attempt)}::int[], ${attempts.map((row) => row.status)}::text[],
+                  ${attempts.map((row) => row.failureCode)}::text[]) AS v("jobId", "attempt", "status", "failureCode")
+      WHERE a."jobId" = v."jobId" AND a."attempt" = v."attempt"`;
+  }
+  if (jobs.length > 0) {
+    // Each job's ticket reference goes with it: what stays is the worker's digest (ticketRefMac).
+    await tx.$executeRaw`
+      UPDATE "Job" AS j SET "status" = v."status"::"JobStatus", "failureCode" = v."failureCode", "result" = v."result",
+             "resultImplausible" = ARRAY(SELECT jsonb_array_elements_text(v."implausible")), "ticketRefMac" = v."ticketRefMac", "ticketRef" = NULL,
+             "finishedAt" = ${now}::timestamptz, "updatedAt" = ${now}::timestamptz
+      FROM unnest(${jobs.map((row) => row.jobId)}::uuid[], ${jobs.map((row) => row.status)}::text[], ${jobs.map((row) => row.failureCode)}::text[],
+                  ${jobs.map((row) => row.result)}::jsonb[], ${jobs.map((row) => row.implausible)}::jsonb[], ${jobs.map((row) => row.ticketRefMac)}::text[])
+           AS v("jobId", "status", "failureCode", "result", "implausible", "ticketRefMac")
+      WHERE j."id" = v."jobId"`;
+  }
+  if (implausibleByWorker.size > 0) {
+    await tx.$executeRaw`
+      UPDATE "Worker" AS w SET "implausibleResults" = w."implausibleResults" + v."count", "lastImplausibleAt" = ${now}::timestamptz
+      FROM unnest(${[...implausibleByWorker.keys()]}::uuid[], ${[...implausibleByWorker.values()]}::int[]) AS v("workerId", "count")
+      WHERE w."id" = v."workerId"`;
+  }
+  if (events.length > 0) {
+    await tx.$executeRaw`
+      INSERT INTO "JobEvent" ("tenantId", "jobId", "attempt", "type", "failureCode", "at")
+      SELECT v."tenantId", v."jobId", v."attempt", v."type"::"JobEventType", v."failureCode", ${now}::timestamptz
+      FROM unnest(${events.map((row) => row.tenantId)}::uuid[], ${events.map((row) => row.jobId)}::uuid[], ${events.map((row) => row.attempt)}::int[],
+                  ${events.map((row) => row.type)}::text[], ${events.map((row) => row.failureCode)}::text[]) AS v("tenantId", "jobId", "attempt", "type", "failureCode")`;
+  }
+  if (decisions.length > 0) await tx.policyDecision.createMany({ data: decisions });
 }
 
 /**
@@ -881,25 +1051,21 @@ function storedTask(task: JobTask): Pick<Prisma.JobUncheckedCreateInput, 'kind' 
   }
 }
 
-const DISPATCH_TASK_SELECT = {
-  kind: true,
-  repoAlias: true,
-  baseRef: true,
-  reviewMergeRequest: true,
-  reviewBranch: true,
-  ticketTitle: true,
-  ticketDescription: true,
-  ticketRef: true,
-  deliveryJobId: true,
-  deliveryGeneration: true,
-} as const satisfies Prisma.JobSelect;
+/** The columns a dispatched task is read from. */
+type DispatchTaskColumns = Pick<
+  Job,
+  'kind' | 'repoAlias' | 'baseRef' | 'reviewMergeRequest' | 'reviewBranch' | 'ticketTitle' | 'ticketDescription' | 'ticketRef' | 'deliveryJobId' | 'deliveryGeneration'
+>;
+
+/** A row `claimQueued` won: the job's new attempt and the columns of its task. */
+type ClaimedJobRow = DispatchTaskColumns & { readonly jobId: string; readonly tenantId: string; readonly attempt: number };
 
 /**
  * The task of a stored job as its instruction carries it. A column a task needs but lacks (a
  * row written by hand, or before it was checked) becomes an empty value, which the
  * instruction's validation refuses, failing the job at dispatch instead of here.
  */
-function dispatchTaskOf(job: Prisma.JobGetPayload<{ select: typeof DISPATCH_TASK_SELECT }>, jobId: string): DispatchTask {
+function dispatchTaskOf(job: DispatchTaskColumns, jobId: string): DispatchTask {
   const repoAlias = job.repoAlias ?? '';
   switch (job.kind) {
     case 'FIX':
@@ -954,6 +1120,27 @@ async function lockJob(tx: DatabaseTransaction, jobId: string): Promise<LockedJo
 const attemptKey = (ref: AttemptRef): string => `${ref.jobId}#${ref.attempt}`;
 
 /** The list without repeats, first occurrence kept: a worker listing an attempt twice owns it once. */
+/** The candidates without repeats or non-UUID ids (PostgreSQL would refuse to compare those), first occurrence kept. */
+function uniqueCandidates(candidates: readonly QueuedCandidate[]): QueuedCandidate[] {
+  const seen = new Set<string>();
+  return candidates.filter((candidate) => UUID.test(candidate.jobId) && !seen.has(candidate.jobId) && Boolean(seen.add(candidate.jobId)));
+}
+
+const workerAttemptKey = (ref: WorkerAttemptRef): string => `${ref.workerId}#${ref.jobId}#${ref.attempt}`;
+
+function uniqueWorkerAttempts(refs: readonly WorkerAttemptRef[]): WorkerAttemptRef[] {
+  const seen = new Set<string>();
+  return refs.filter((ref) => !seen.has(workerAttemptKey(ref)) && Boolean(seen.add(workerAttemptKey(ref))));
+}
+
+/** A row of an ack `recordAcks` recorded. */
+interface AckedAttempt {
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly workerId: string;
+  readonly tenantId: string;
+}
+
 function uniqueAttempts(attempts: readonly AttemptRef[]): AttemptRef[] {
   const seen = new Set<string>();
   return attempts.flatMap((ref) => {
