@@ -11,34 +11,48 @@ import { WorkerSessionRegistry, type WorkerSessionHandle } from './worker-sessio
 const tenantId = randomUUID();
 const signer = generateSigningKeyPair();
 
-/** Claims succeed once per job, each after the test releases it, so enqueues can interleave. */
+interface ClaimInput {
+  readonly tenantId: string;
+  readonly workerId: string;
+  readonly candidates: readonly { jobId: string; expectedCurrentAttempt: number }[];
+}
+
+/** Claims succeed once per job, each batch after the test releases it, so enqueues can interleave. */
 class ControlledJobs {
   readonly claimed: string[] = [];
+  /** Every claim statement, in the order they were made, with how many claims had finished when it was made. */
+  readonly batches: (ClaimInput & { finishedBefore: number })[] = [];
+  private finished = 0;
   private readonly pending: Array<() => void> = [];
 
-  claimForDispatch = async (input: { jobId: string; expectedCurrentAttempt: number }) => {
+  claimQueued = async (input: ClaimInput) => {
+    this.batches.push({ ...input, finishedBefore: this.finished });
     await new Promise<void>((resolve) => this.pending.push(resolve));
-    if (this.claimed.includes(input.jobId)) return null;
-    this.claimed.push(input.jobId);
-    return { jobId: input.jobId, tenantId, attempt: input.expectedCurrentAttempt + 1, task: { kind: 'NOOP' as const } };
+    this.finished += 1;
+    return input.candidates.flatMap((candidate) => {
+      if (this.claimed.includes(candidate.jobId)) return [];
+      this.claimed.push(candidate.jobId);
+      return [{ jobId: candidate.jobId, tenantId: input.tenantId, attempt: candidate.expectedCurrentAttempt + 1, task: { kind: 'NOOP' as const } }];
+    });
   };
 
   listQueued = async () => [];
 
-  /** Lets every claim waiting so far finish, then yields so the dispatcher moves on. */
+  /** Lets every claim waiting so far finish, then yields so the dispatcher moves on, until none is waiting. */
   async releaseAll(): Promise<void> {
-    while (this.pending.length > 0) {
+    do {
+      await new Promise((resolve) => setImmediate(resolve));
       this.pending.splice(0).forEach((release) => release());
       await new Promise((resolve) => setImmediate(resolve));
-    }
+    } while (this.pending.length > 0);
   }
 }
 
-function session(credits: number): WorkerSessionHandle & { sent: ControlFrame[] } {
+function session(credits: number, ofTenant = tenantId): WorkerSessionHandle & { sent: ControlFrame[] } {
   const sent: ControlFrame[] = [];
   return {
     workerId: randomUUID(),
-    tenantId,
+    tenantId: ofTenant,
     credits,
     labels: [],
     pool: null,
@@ -51,7 +65,7 @@ function session(credits: number): WorkerSessionHandle & { sent: ControlFrame[] 
   };
 }
 
-const job = (createdAtMs: number): DispatchableJob => ({ jobId: randomUUID(), tenantId, currentAttempt: 0, createdAt: new Date(createdAtMs) });
+const job = (createdAtMs: number, ofTenant = tenantId): DispatchableJob => ({ jobId: randomUUID(), tenantId: ofTenant, currentAttempt: 0, createdAt: new Date(createdAtMs) });
 
 /** A dispatcher over the given fake job repository and a real session registry. */
 function dispatcherOver(jobs: object, registry: WorkerSessionRegistry): InProcessJobDispatcher {
@@ -109,12 +123,13 @@ describe('InProcessJobDispatcher', () => {
     const rejections: { jobId: string; attempt: number; failureCode: string }[] = [];
     const jobs = {
       // A job stored before creation validated its instruction: a fix task with no ticket title.
-      claimForDispatch: async (input: { jobId: string; expectedCurrentAttempt: number }) => ({
-        jobId: input.jobId,
-        tenantId,
-        attempt: input.expectedCurrentAttempt + 1,
-        task: { kind: 'FIX' as const, repoAlias: 'demo', baseRef: 'main', ticketTitle: '', ticketDescription: '' },
-      }),
+      claimQueued: async (input: ClaimInput) =>
+        input.candidates.map((candidate) => ({
+          jobId: candidate.jobId,
+          tenantId,
+          attempt: candidate.expectedCurrentAttempt + 1,
+          task: { kind: 'FIX' as const, repoAlias: 'demo', baseRef: 'main', ticketTitle: '', ticketDescription: '' },
+        })),
       recordRejection: async (ref: { jobId: string; attempt: number }, failureCode: string) => {
         rejections.push({ jobId: ref.jobId, attempt: ref.attempt, failureCode });
         return true;
@@ -132,5 +147,90 @@ describe('InProcessJobDispatcher', () => {
     expect(rejections).toEqual([{ jobId: broken.jobId, attempt: 1, failureCode: 'INSTRUCTION_MALFORMED' }]);
     expect(worker.sent).toEqual([]);
     expect(worker.credits).toBe(1);
+  });
+
+  it('claims up to the worker\'s credits with one statement, oldest jobs first', async () => {
+    const jobs = new ControlledJobs();
+    const registry = new WorkerSessionRegistry();
+    const worker = session(3);
+    const dispatcher = dispatcherOver(jobs, registry);
+    const queued = [job(4_000), job(1_000), job(3_000), job(2_000), job(5_000)];
+    for (const entry of queued) dispatcher.enqueue(entry);
+    registry.register(worker);
+    dispatcher.capacityAvailable();
+    await jobs.releaseAll();
+
+    expect(jobs.batches).toHaveLength(1);
+    expect(jobs.batches[0]!.candidates.map((candidate) => candidate.jobId)).toEqual([queued[1]!.jobId, queued[3]!.jobId, queued[2]!.jobId]);
+    expect(worker.sent).toHaveLength(3);
+    expect(worker.credits).toBe(0);
+  });
+
+  it('serves a tenant\'s single job in the first round while another tenant has thousands queued', async () => {
+    const jobs = new ControlledJobs();
+    const registry = new WorkerSessionRegistry();
+    const [busyTenant, quietTenant] = [randomUUID(), randomUUID()];
+    const [busyWorker, quietWorker] = [session(8, busyTenant), session(1, quietTenant)];
+    const dispatcher = dispatcherOver(jobs, registry);
+    for (let index = 0; index < 10_000; index += 1) dispatcher.enqueue(job(index, busyTenant));
+    const single = job(20_000, quietTenant);
+    dispatcher.enqueue(single);
+    registry.register(busyWorker);
+    registry.register(quietWorker);
+    dispatcher.capacityAvailable();
+    await jobs.releaseAll();
+
+    expect(jobs.batches.map((batch) => [batch.tenantId, batch.candidates.length, batch.finishedBefore])).toEqual([
+      [busyTenant, 8, 0],
+      [quietTenant, 1, 0],
+    ]);
+    expect(quietWorker.sent).toHaveLength(1);
+  });
+
+  it('delays a tenant\'s job by at most the one dispatch in flight when another tenant\'s burst is being served', async () => {
+    const jobs = new ControlledJobs();
+    const registry = new WorkerSessionRegistry();
+    const [busyTenant, quietTenant] = [randomUUID(), randomUUID()];
+    const [busyWorker, quietWorker] = [session(10_000, busyTenant), session(1, quietTenant)];
+    registry.register(busyWorker);
+    registry.register(quietWorker);
+    const dispatcher = dispatcherOver(jobs, registry);
+    for (let index = 0; index < 10_000; index += 1) dispatcher.enqueue(job(index, busyTenant));
+    dispatcher.enqueue(job(20_000, quietTenant));
+    await jobs.releaseAll();
+
+    const quietBatch = jobs.batches.find((batch) => batch.tenantId === quietTenant);
+    expect(quietBatch?.finishedBefore).toBeLessThanOrEqual(1);
+    expect(quietWorker.sent).toHaveLength(1);
+    expect(busyWorker.sent).toHaveLength(10_000);
+  });
+
+  it('puts a batch back in line when its claim fails, and sends nothing', async () => {
+    let calls = 0;
+    const claimed: string[][] = [];
+    const jobs = {
+      claimQueued: async (input: ClaimInput) => {
+        calls += 1;
+        if (calls === 1) throw Object.assign(new Error('connection refused'), { name: 'DatabaseUnavailable' });
+        claimed.push(input.candidates.map((candidate) => candidate.jobId));
+        return input.candidates.map((candidate) => ({ jobId: candidate.jobId, tenantId, attempt: 1, task: { kind: 'NOOP' as const } }));
+      },
+      listQueued: async () => [],
+    };
+    const registry = new WorkerSessionRegistry();
+    const worker = session(2);
+    const dispatcher = dispatcherOver(jobs, registry);
+    const [first, second] = [job(1_000), job(2_000)];
+    dispatcher.enqueue(first!);
+    dispatcher.enqueue(second!);
+    registry.register(worker);
+    dispatcher.capacityAvailable();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect([calls, worker.sent.length, worker.credits]).toEqual([1, 0, 2]);
+
+    dispatcher.capacityAvailable();
+    await dispatcher.stop();
+    expect(claimed).toEqual([[first!.jobId, second!.jobId]]);
+    expect(worker.sent).toHaveLength(2);
   });
 });

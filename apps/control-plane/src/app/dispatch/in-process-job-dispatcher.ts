@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataAccess } from '@airlock/data-access';
+import { DataAccess, type DispatchClaim } from '@airlock/data-access';
 import { signInstruction } from '@airlock/envelope';
 import { FailureCode, FrameValidationError, InstructionPayloadDecodeError, type SignedInstruction__Output } from '@airlock/protocol';
 import { CLOCK, type Clock } from '../common/clock';
@@ -12,18 +12,27 @@ import type { DispatchableJob, JobDispatcher } from './job-dispatcher';
 import { leaseExpiresAt } from './lease';
 import { WorkerSessionRegistry, type WorkerSessionHandle } from './worker-session.registry';
 
-// Enough to refill the queue of a busy installation; more is picked up on the next start.
+// Enough to refill the queue of a busy installation; more is picked up on the next resync.
 const REBUILD_LIMIT = 10_000;
+/** The most jobs one claim statement takes for one worker. */
+export const MAX_CLAIM_BATCH = 64;
 
 /**
  * The single-process dispatcher: per-tenant queues in memory (oldest job first), rebuilt
  * from PostgreSQL at start. PostgreSQL stays the record: a dispatch only counts once its
  * conditional claim of the job commits, so a stale queue entry is harmless.
+ *
+ * Tenants are served in rounds: each round gives every tenant with queued jobs and a worker
+ * with credits one batch (up to that worker's credits, claimed by one statement), the
+ * batches of a round in flight together. So a tenant's burst of thousands of jobs delays
+ * another tenant's single job by at most one dispatch, and one statement commits a batch.
  */
 @Injectable()
 export class InProcessJobDispatcher implements JobDispatcher {
   private readonly logger = new Logger(InProcessJobDispatcher.name);
+  /** Per tenant, oldest first; the Map's order is the round-robin order (a served tenant moves to the back). */
   private readonly queues = new Map<string, DispatchableJob[]>();
+  /** Jobs queued here or in a claim in flight, so a repeated enqueue of either is ignored. */
   private readonly queuedIds = new Set<string>();
   private pumping: Promise<void> | null = null;
   private pumpAgain = false;
@@ -51,13 +60,16 @@ export class InProcessJobDispatcher implements JobDispatcher {
 
   enqueue(job: DispatchableJob): void {
     if (this.queuedIds.has(job.jobId)) return;
+    this.insert(job);
+    this.capacityAvailable();
+  }
+
+  private insert(job: DispatchableJob): void {
     const queue = this.queues.get(job.tenantId) ?? [];
     // Keep creation order, so a requeued job goes before younger ones.
-    const index = queue.findIndex((other) => other.createdAt.getTime() > job.createdAt.getTime());
-    queue.splice(index === -1 ? queue.length : index, 0, job);
+    queue.splice(insertionIndex(queue, job), 0, job);
     this.queues.set(job.tenantId, queue);
     this.queuedIds.add(job.jobId);
-    this.capacityAvailable();
   }
 
   capacityAvailable(): void {
@@ -80,46 +92,63 @@ export class InProcessJobDispatcher implements JobDispatcher {
     await this.pumping;
   }
 
-  /** Hands queued jobs to sessions with credits until one side runs out. */
+  /** Serves rounds until no tenant has both queued jobs and a worker with credits, or a claim failed. */
   private async pump(): Promise<void> {
-    for (const [tenantId, queue] of this.queues) {
-      let session = this.sessions.withCredit(tenantId);
-      while (session && queue.length > 0 && !this.stopped) {
-        const job = queue[0]!;
-        // Reserve the credit before any await, so concurrent work never overspends it.
-        session.credits -= 1;
-        let outcome: 'sent' | 'gone' | 'retry';
-        try {
-          outcome = await this.dispatch(job, session);
-        } catch (error) {
-          this.logger.error({ event: 'dispatch_failed', jobId: job.jobId, error: (error as Error).name });
-          outcome = 'retry';
-        }
-        if (outcome !== 'sent') session.credits += 1;
-        if (outcome === 'retry') break;
-        // By identity, not position: an older job enqueued during the await above sorts in
-        // front of this one, and shifting the head would drop it from the queue.
-        queue.splice(queue.indexOf(job), 1);
-        this.queuedIds.delete(job.jobId);
-        session = this.sessions.withCredit(tenantId);
+    while (!this.stopped) {
+      const batches: Promise<boolean>[] = [];
+      for (const [tenantId, queue] of [...this.queues]) {
+        const session = this.sessions.withCredit(tenantId);
+        if (!session) continue;
+        // Taken off the queue and the credits reserved before any await, so concurrent work never overspends either.
+        const batch = queue.splice(0, Math.min(session.credits, MAX_CLAIM_BATCH));
+        session.credits -= batch.length;
+        this.queues.delete(tenantId);
+        if (queue.length > 0) this.queues.set(tenantId, queue);
+        batches.push(this.dispatchBatch(batch, session));
       }
-      if (queue.length === 0) this.queues.delete(tenantId);
+      if (batches.length === 0) return;
+      // A failed claim (the database away) stops the pump; the next capacity event or resync restarts it.
+      if ((await Promise.all(batches)).includes(false)) return;
     }
   }
 
-  private async dispatch(job: DispatchableJob, session: WorkerSessionHandle): Promise<'sent' | 'gone'> {
+  /** Claims the batch for the session's worker and sends the instructions; false when the claim failed and the batch went back to the queue. */
+  private async dispatchBatch(batch: readonly DispatchableJob[], session: WorkerSessionHandle): Promise<boolean> {
     const now = this.clock.now();
-    const claim = await this.data.jobs.claimForDispatch({
-      jobId: job.jobId,
-      tenantId: job.tenantId,
-      workerId: session.workerId,
-      expectedCurrentAttempt: job.currentAttempt,
-      leaseExpiresAt: leaseExpiresAt(now, this.config.leaseTtlMs),
-      now,
-    });
-    // Another dispatcher (or a cancel) moved the job on: this queue entry was stale.
-    if (!claim) return 'gone';
-    this.events.publish(jobChangedEvent(claim.tenantId, claim.jobId, 'DISPATCHED', now));
+    let claims: DispatchClaim[];
+    try {
+      claims = await this.data.jobs.claimQueued({
+        tenantId: session.tenantId,
+        workerId: session.workerId,
+        candidates: batch.map((job) => ({ jobId: job.jobId, expectedCurrentAttempt: job.currentAttempt })),
+        leaseExpiresAt: leaseExpiresAt(now, this.config.leaseTtlMs),
+        now,
+      });
+    } catch (error) {
+      this.logger.error({ event: 'dispatch_failed', jobs: batch.length, error: (error as Error).name });
+      session.credits += batch.length;
+      // Back in line without waking the pump: it stops, and a later event retries.
+      for (const job of batch) this.insert(job);
+      return false;
+    }
+    // Candidates not claimed were stale (claimed elsewhere, cancelled): PostgreSQL no longer holds them as queued.
+    for (const job of batch) this.queuedIds.delete(job.jobId);
+    let sent = 0;
+    for (const claim of claims) {
+      this.events.publish(jobChangedEvent(claim.tenantId, claim.jobId, 'DISPATCHED', now));
+      try {
+        if (await this.sendInstruction(claim, session, now)) sent += 1;
+      } catch (error) {
+        // The attempt stays DISPATCHED unsent: its lease expires and the reaper queues the job again.
+        this.logger.error({ event: 'dispatch_failed', jobId: claim.jobId, attempt: claim.attempt, error: (error as Error).name });
+      }
+    }
+    session.credits += batch.length - sent;
+    return true;
+  }
+
+  /** Signs and sends one claimed attempt; false when it could never be sent and was failed instead. */
+  private async sendInstruction(claim: DispatchClaim, session: WorkerSessionHandle, now: Date): Promise<boolean> {
     let instruction: SignedInstruction__Output;
     try {
       instruction = signInstruction(buildInstructionPayload(claim, session.workerId, now, this.config.instructionTtlMs), this.signingKeys.currentSigner());
@@ -131,12 +160,26 @@ export class InProcessJobDispatcher implements JobDispatcher {
       const failed = await this.data.jobs.recordRejection({ workerId: session.workerId, jobId: claim.jobId, attempt: claim.attempt }, FailureCode.INSTRUCTION_MALFORMED, now);
       if (failed) this.events.publish(jobChangedEvent(claim.tenantId, claim.jobId, 'FAILED', now));
       this.logger.error({ event: 'job_undispatchable', jobId: claim.jobId, attempt: claim.attempt, field: error instanceof FrameValidationError ? error.violation.field : null });
-      return 'gone';
+      return false;
     }
     // If the stream closed meanwhile the attempt stays DISPATCHED; its lease expires and
     // the reaper queues the job again. Nothing is lost, it is only late.
     const delivered = session.send({ instruction });
     this.logger.log({ event: 'job_dispatched', jobId: claim.jobId, attempt: claim.attempt, workerId: session.workerId, delivered });
-    return 'sent';
+    return true;
   }
+}
+
+/** Where a job goes in a queue kept oldest first (by creation, then id): after every job not younger. */
+function insertionIndex(queue: readonly DispatchableJob[], job: DispatchableJob): number {
+  let low = 0;
+  let high = queue.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const other = queue[middle]!;
+    const older = other.createdAt.getTime() < job.createdAt.getTime() || (other.createdAt.getTime() === job.createdAt.getTime() && other.jobId <= job.jobId);
+    if (older) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }

@@ -1,8 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataAccess } from '@airlock/data-access';
+import { DataAccess, type ResultDispositionName, type ResultToRecord, type WorkerAttemptRef } from '@airlock/data-access';
 import { ID_PATTERNS, WIRE_LIMITS, type WorkerGatewayHandlers } from '@airlock/protocol';
 import { CLOCK, type Clock } from '../common/clock';
+import { GroupCommit } from '../common/group-commit';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { JOB_DISPATCHER, type JobDispatcher } from '../dispatch/job-dispatcher';
 import { WorkerSessionRegistry } from '../dispatch/worker-session.registry';
@@ -12,6 +13,9 @@ import { PolicyDistributor } from '../policies/policy-distributor';
 import { SigningKeyService } from '../signing/signing-key.service';
 import { CentralJobLimits } from './central-job-limits';
 import { WorkerStreamSession } from './worker-stream.session';
+
+/** The most acks, or results, one transaction records; a busier gateway commits the rest in the next. */
+const MAX_FRAMES_PER_COMMIT = 256;
 
 /** How long a worker has to answer the challenge with its Hello. */
 export const HELLO_TIMEOUT_MS = 10_000;
@@ -28,6 +32,10 @@ export class WorkerGatewayService {
   private readonly logger = new Logger('WorkerGateway');
   /** One for every stream, so that a revision read for one worker's result serves the others'. */
   private readonly jobLimits: CentralJobLimits;
+  /** The acks of every stream, committed in groups. */
+  private readonly acks: GroupCommit<WorkerAttemptRef, boolean>;
+  /** The results of every stream, committed in groups. */
+  private readonly results: GroupCommit<ResultToRecord, ResultDispositionName>;
 
   constructor(
     private readonly data: DataAccess,
@@ -41,6 +49,8 @@ export class WorkerGatewayService {
     @Inject(EVENT_BUS) private readonly events: EventBus,
   ) {
     this.jobLimits = new CentralJobLimits(data.policies, this.logger);
+    this.acks = new GroupCommit((refs) => data.jobs.recordAcks(refs, clock.now()), MAX_FRAMES_PER_COMMIT);
+    this.results = new GroupCommit((items) => data.jobs.recordResults(items, clock.now()), MAX_FRAMES_PER_COMMIT);
   }
 
   /** The grpc-js implementation object for `server.addService`. */
@@ -58,6 +68,8 @@ export class WorkerGatewayService {
       Connect: (call) => {
         new WorkerStreamSession(call, {
           data: this.data,
+          acks: this.acks,
+          results: this.results,
           registry: this.registry,
           dispatcher: this.dispatcher,
           policy: this.policy,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '@nestjs/common';
-import { terminalStatusFor, type DataAccess } from '@airlock/data-access';
+import { terminalStatusFor, type DataAccess, type ResultDispositionName, type ResultToRecord, type WorkerAttemptRef } from '@airlock/data-access';
 import { verifyHelloSignature } from '@airlock/envelope';
 import { ruleIdOfWire } from '@airlock/policy';
 import {
@@ -17,11 +17,13 @@ import {
   type ControlFrame,
   type DeliveryOutcome__Output,
   type Hello__Output,
+  type JobResult__Output,
   type PolicyAck__Output,
   type PolicyRule,
   type WorkerFrame__Output,
 } from '@airlock/protocol';
 import type { Clock } from '../common/clock';
+import type { GroupCommit } from '../common/group-commit';
 import type { AppConfig } from '../config/app-config';
 import type { JobDispatcher } from '../dispatch/job-dispatcher';
 import { leaseExpiresAt } from '../dispatch/lease';
@@ -37,6 +39,10 @@ import { judgeResult } from './result-plausibility';
 /** Everything a stream session needs from the rest of the control plane. */
 export interface WorkerStreamDependencies {
   readonly data: DataAccess;
+  /** Records acks of every stream group-committed (DataAccess.jobs.recordAcks): true for each ack recorded. */
+  readonly acks: Pick<GroupCommit<WorkerAttemptRef, boolean>, 'submit'>;
+  /** Records results of every stream group-committed (DataAccess.jobs.recordResults). */
+  readonly results: Pick<GroupCommit<ResultToRecord, ResultDispositionName>, 'submit'>;
   readonly registry: WorkerSessionRegistry;
   readonly dispatcher: JobDispatcher;
   readonly policy: Pick<PolicyDistributor, 'sendOnConnect'>;
@@ -51,6 +57,9 @@ export interface WorkerStreamDependencies {
 }
 
 type WorkerStreamCall = grpc.ServerDuplexStream<WorkerFrame__Output, ControlFrame>;
+
+/** Frames of different jobs one stream handles at once, at most (a worker's slots are far fewer). */
+const MAX_FRAMES_IN_FLIGHT = 256;
 
 /** AWAITING_HELLO → READY → CLOSED; a frame that does not fit the state ends the stream. */
 type StreamState = 'AWAITING_HELLO' | 'READY' | 'CLOSED';
@@ -78,16 +87,21 @@ export class WorkerStreamSession implements WorkerSessionHandle {
   private state: StreamState = 'AWAITING_HELLO';
   private readonly challengeNonce = randomBytes(WIRE_LIMITS.challengeNonceBytes);
   private readonly helloTimer: NodeJS.Timeout;
-  private processing: Promise<void> = Promise.resolve();
+  /** Every frame being handled or waiting its turn. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** The last frame that names no job: later frames wait for it. */
+  private barrier: Promise<void> = Promise.resolve();
+  /** Per job, the last of its frames received, so the next one waits for it. */
+  private readonly lastFrameOfJob = new Map<string, Promise<void>>();
+  /** A touch of the worker's row in flight, shared by the results that need one meanwhile. */
+  private standingCheck: Promise<boolean> | null = null;
 
   constructor(
     private readonly call: WorkerStreamCall,
     private readonly deps: WorkerStreamDependencies,
   ) {
     this.helloTimer = setTimeout(() => this.fail(grpc.status.DEADLINE_EXCEEDED, 'no hello before the challenge timed out'), deps.helloTimeoutMs);
-    call.on('data', (frame: WorkerFrame__Output) => {
-      this.processing = this.processing.then(() => this.handle(frame));
-    });
+    call.on('data', (frame: WorkerFrame__Output) => this.receive(frame));
     call.on('end', () => this.close('stream ended by the worker'));
     call.on('error', () => this.cleanUp());
     call.on('cancelled', () => this.cleanUp());
@@ -108,8 +122,8 @@ export class WorkerStreamSession implements WorkerSessionHandle {
 
   async revoke(): Promise<void> {
     this.refuseRevoked();
-    // Frames already queued see the stream closed and do nothing; wait for the one in flight.
-    await this.processing;
+    // Frames still waiting see the stream closed and do nothing; wait for those in flight.
+    await Promise.all([...this.inFlight]);
   }
 
   /** Ends the stream with the refusal that tells the worker it was revoked, so it stops instead of reconnecting. */
@@ -171,23 +185,99 @@ export class WorkerStreamSession implements WorkerSessionHandle {
   }
 
   private async handle(frame: WorkerFrame__Output): Promise<void> {
-    if (this.state === 'CLOSED') return;
-    try {
-      validateWorkerFrame(frame);
-    } catch (error) {
-      if (error instanceof FrameValidationError) {
-        // The field name and expectation only: the value may be anything the worker sent.
-        this.deps.logger.warn({ event: 'invalid_worker_frame', workerId: this.workerId || null, field: error.violation.field });
-        this.fail(grpc.status.INVALID_ARGUMENT, error.message);
-        return;
-      }
-      throw error;
-    }
+    if (this.state === 'CLOSED' || !this.admit(frame)) return;
     try {
       await this.dispatchFrame(frame);
     } catch (error) {
       this.deps.logger.error({ event: 'worker_frame_failed', workerId: this.workerId || null, frame: frame.frame ?? null, error: (error as Error).name });
       this.fail(grpc.status.INTERNAL, 'the control plane could not process the frame');
+    }
+  }
+
+  /**
+   * Queues a frame for handling. Frames of one job are handled in arrival order (an ack is
+   * recorded before the result that follows it); frames of different jobs are handled
+   * concurrently, so the acks and results of a worker's slots are group-committed together
+   * instead of one transaction after another. Credits are taken at once. Any other frame that
+   * names no job (Hello, heartbeat, policy ack, delivery outcome), and any frame before the
+   * stream is ready, waits for every frame before it, and every frame after it waits for it.
+   */
+  private receive(frame: WorkerFrame__Output): void {
+    if (this.state === 'READY' && frame.frame === 'credit') {
+      // Credits touch no record, so nothing before them need finish first: handled at once,
+      // they let the dispatcher refill the worker's slots while its results are committed.
+      void this.handle(frame);
+      return;
+    }
+    // Past the bound, frames are handled one after another again: a worker naming thousands of jobs cannot fan out without limit.
+    const jobId = this.state === 'READY' && this.inFlight.size < MAX_FRAMES_IN_FLIGHT ? jobOfFrame(frame) : null;
+    let task: Promise<void>;
+    if (jobId === null) {
+      const before = [...this.inFlight];
+      task = Promise.all(before).then(() => this.handle(frame));
+      this.barrier = task;
+    } else {
+      const previous = this.lastFrameOfJob.get(jobId);
+      task = (previous ? Promise.all([previous, this.barrier]) : this.barrier).then(() => this.handle(frame));
+      this.lastFrameOfJob.set(jobId, task);
+      void task.then(() => {
+        if (this.lastFrameOfJob.get(jobId) === task) this.lastFrameOfJob.delete(jobId);
+      });
+    }
+    this.inFlight.add(task);
+    void task.then(() => this.inFlight.delete(task));
+  }
+
+  private async recordAck(ref: AttemptRef__Output): Promise<void> {
+    const recorded = await this.deps.acks.submit({ workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt });
+    this.deps.logger.log({ event: 'instruction_acked', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, recorded });
+    if (recorded) this.deps.events.publish(jobChangedEvent(this.tenantId, ref.jobId, 'RUNNING', this.deps.clock.now()));
+  }
+
+  /**
+   * Records a result and answers it with a ResultAck. Refused, unacknowledged, when the
+   * worker was revoked meanwhile (on another replica, say): it keeps the result and sends it
+   * again.
+   */
+  private async recordResult(result: JobResult__Output, now: Date): Promise<void> {
+    if (!(await this.stillAcceptedShared(now))) return;
+    const ref = { workerId: this.workerId, jobId: result.attempt!.jobId, attempt: result.attempt!.attempt };
+    const metadata = toJobResultMetadata(result);
+    const jobLimits = await this.deps.jobLimits.forWorker(this.tenantId, metadata.policy?.revision ?? 0, this);
+    const judgeFigures = judgeResult(metadata, now, jobLimits);
+    let implausible: readonly string[] = [];
+    const disposition = await this.deps.results.submit({ ref, result: metadata, judge: (attempt) => (implausible = judgeFigures(attempt)) });
+    this.deps.logger.log({ event: 'job_result', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, outcome: result.outcome, disposition });
+    if (implausible.length > 0) this.deps.logger.warn({ event: 'implausible_result', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, reasons: implausible.join(',') });
+    if (disposition === 'RECORDED') this.deps.events.publish(jobChangedEvent(this.tenantId, ref.jobId, terminalStatusFor(metadata.outcome), now));
+    this.send({ resultAck: { attempt: { jobId: ref.jobId, attempt: ref.attempt }, disposition: ResultDisposition[`RESULT_DISPOSITION_${disposition}`] } });
+  }
+
+  /**
+   * `stillAccepted` for results handled concurrently: they share the worker's touch in
+   * flight instead of each updating its row (which they would do one after another).
+   */
+  private stillAcceptedShared(now: Date): Promise<boolean> {
+    if (!this.standingCheck) {
+      const check = this.stillAccepted(now).finally(() => {
+        if (this.standingCheck === check) this.standingCheck = null;
+      });
+      this.standingCheck = check;
+    }
+    return this.standingCheck;
+  }
+
+  /** Checks a frame against the closed schema; a frame that fails ends the stream (false). */
+  private admit(frame: WorkerFrame__Output): boolean {
+    try {
+      validateWorkerFrame(frame);
+      return true;
+    } catch (error) {
+      if (!(error instanceof FrameValidationError)) throw error;
+      // The field name and expectation only: the value may be anything the worker sent.
+      this.deps.logger.warn({ event: 'invalid_worker_frame', workerId: this.workerId || null, field: error.violation.field });
+      this.fail(grpc.status.INVALID_ARGUMENT, error.message);
+      return false;
     }
   }
 
@@ -211,13 +301,12 @@ export class WorkerStreamSession implements WorkerSessionHandle {
         this.credits = Math.min(this.capacity, this.credits + frame.credit!.credits);
         this.deps.dispatcher.capacityAvailable();
         return;
-      case 'ack': {
-        const ref = frame.ack!.attempt!;
-        const recorded = await data.jobs.recordAck({ workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt }, now);
-        this.deps.logger.log({ event: 'instruction_acked', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, recorded });
-        if (recorded) this.deps.events.publish(jobChangedEvent(this.tenantId, ref.jobId, 'RUNNING', now));
+      case 'ack':
+        await this.recordAck(frame.ack!.attempt!);
         return;
-      }
+      case 'result':
+        await this.recordResult(frame.result!, now);
+        return;
       case 'rejected': {
         const { attempt: ref, failureCode, rules } = frame.rejected!;
         if (!ref) {
@@ -256,22 +345,6 @@ export class WorkerStreamSession implements WorkerSessionHandle {
         if (!(await this.stillAccepted(now))) return;
         await this.renewLeases(frame.heartbeat!.seq, frame.heartbeat!.running, now);
         return;
-      case 'result': {
-        // Refused, unacknowledged, when the worker was revoked meanwhile (on another replica, say).
-        if (!(await this.stillAccepted(now))) return;
-        const result = frame.result!;
-        const ref = result.attempt!;
-        const metadata = toJobResultMetadata(result);
-        let implausible: readonly string[] = [];
-        const jobLimits = await this.deps.jobLimits.forWorker(this.tenantId, metadata.policy?.revision ?? 0, this);
-        const judge = judgeResult(metadata, now, jobLimits);
-        const disposition = await data.jobs.recordResult({ workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt }, metadata, now, (attempt) => (implausible = judge(attempt)));
-        this.deps.logger.log({ event: 'job_result', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, outcome: result.outcome, disposition });
-        if (implausible.length > 0) this.deps.logger.warn({ event: 'implausible_result', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, reasons: implausible.join(',') });
-        if (disposition === 'RECORDED') this.deps.events.publish(jobChangedEvent(this.tenantId, ref.jobId, terminalStatusFor(metadata.outcome), now));
-        this.send({ resultAck: { attempt: { jobId: ref.jobId, attempt: ref.attempt }, disposition: ResultDisposition[`RESULT_DISPOSITION_${disposition}`] } });
-        return;
-      }
       case 'policyAck':
         await this.recordPolicyAck(frame.policyAck!, now);
         return;
@@ -409,4 +482,10 @@ export class WorkerStreamSession implements WorkerSessionHandle {
 /** Rule ids of validated wire rules (validateWorkerFrame admits known rules only). */
 function ruleIds(rules: readonly PolicyRule[]): string[] {
   return rules.flatMap((rule) => ruleIdOfWire(rule) ?? []);
+}
+
+/** The job a frame reports on (ack, progress, rejection, result), or null for a frame of the stream as a whole. */
+function jobOfFrame(frame: WorkerFrame__Output): string | null {
+  const attempt = frame.ack?.attempt ?? frame.progress?.attempt ?? frame.rejected?.attempt ?? frame.result?.attempt;
+  return typeof attempt?.jobId === 'string' ? attempt.jobId : null;
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataAccess, type JobDetail, type JobListFilter, type JobPage, type JobSummary, type JobTask } from '@airlock/data-access';
+import { DataAccess, type JobDetail, type JobListFilter, type JobPage, type JobSummary, type JobTask, type JobToCreate } from '@airlock/data-access';
 import { CLOCK, type Clock } from '../common/clock';
+import { GroupCommit } from '../common/group-commit';
 import { InvalidRequestError } from '../common/invalid-request.error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { undispatchableTaskProblem } from '../dispatch/instruction-payload.factory';
@@ -21,6 +22,9 @@ import { JobNotRetryableError } from './job-not-retryable.error';
  */
 export type CancelOutcome = { readonly kind: 'CANCELLED' | 'CANCEL_REQUESTED'; readonly job: JobSummary };
 
+/** The most jobs one transaction creates; a busier API commits the rest in the next. */
+const MAX_JOBS_PER_COMMIT = 256;
+
 /**
  * Creating, reading, cancelling and retrying jobs; every call is scoped to the caller's
  * tenant. Each status change made here is announced as `job.changed` once it committed.
@@ -28,6 +32,8 @@ export type CancelOutcome = { readonly kind: 'CANCELLED' | 'CANCEL_REQUESTED'; r
 @Injectable()
 export class JobsService {
   private readonly logger = new Logger(JobsService.name);
+  /** Jobs that API requests create at about the same time, committed together. */
+  private readonly creations: GroupCommit<JobToCreate, JobSummary>;
 
   constructor(
     private readonly data: DataAccess,
@@ -36,14 +42,16 @@ export class JobsService {
     @Inject(JOB_DISPATCHER) private readonly dispatcher: JobDispatcher,
     private readonly sessions: WorkerSessionRegistry,
     @Inject(EVENT_BUS) private readonly events: EventBus,
-  ) {}
+  ) {
+    this.creations = new GroupCommit((jobs) => data.jobs.createMany(jobs, clock.now()), MAX_JOBS_PER_COMMIT);
+  }
 
   async create(tenantId: string, request: CreateJobDto): Promise<JobSummary> {
     const now = this.clock.now();
     const task = taskOf(request);
     const problem = undispatchableTaskProblem(task, tenantId, now, this.config.instructionTtlMs);
     if (problem) throw new InvalidJobRequestError(problem.field, problem.expected);
-    const job = await this.data.jobs.create(tenantId, task, this.config.maxAttempts, now);
+    const job = await this.creations.submit({ tenantId, task, maxAttempts: this.config.maxAttempts });
     this.queued(job);
     return job;
   }
