@@ -4,9 +4,11 @@
 # repository test commands in a bwrap sandbox), openssl (the demo and the tests make a
 # throwaway private CA for TLS on the worker gateway) and, for the tests only, PostgreSQL (they
 # start their own throwaway cluster from its binaries; the demo embeds PostgreSQL), tinyproxy
-# (the worker's control-plane channel is tested through a real HTTP CONNECT proxy) and chromium
-# (the dashboard's browser tests drive Debian's build through playwright-core).
-# Usage: ensure-system-packages.sh [tests|demo]   (default: tests)
+# (the worker's control-plane channel is tested through a real HTTP CONNECT proxy), chromium
+# (the dashboard's browser tests drive Debian's build through playwright-core) and nats-server
+# (replicas of the control plane share work through NATS JetStream); for the benchmarks,
+# PostgreSQL, nats-server and redis-server (BullMQ, one of the queues dispatch is compared with).
+# Usage: ensure-system-packages.sh [tests|demo|bench]   (default: tests)
 # Only acts as root with apt-get; otherwise says what to install.
 set -euo pipefail
 purpose=${1:-tests}
@@ -15,6 +17,13 @@ if [ "$purpose" = tests ]; then
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
   command -v tinyproxy >/dev/null || missing+=(tinyproxy)
   command -v chromium >/dev/null || missing+=(chromium)
+fi
+if [ "$purpose" = tests ] || [ "$purpose" = bench ]; then
+  command -v nats-server >/dev/null || missing+=(nats-server)
+fi
+if [ "$purpose" = bench ]; then
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+  command -v redis-server >/dev/null || missing+=(redis-server)
 fi
 command -v git >/dev/null || missing+=(git)
 command -v bwrap >/dev/null || missing+=(bubblewrap)
