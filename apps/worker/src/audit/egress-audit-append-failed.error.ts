@@ -1,7 +1,8 @@
 /**
- * Raised by `EgressAuditLog.append` when a line could not be recorded. The log is left as
- * it was before the call (a partly written line is cut off again), so the chain stays intact
- * and the frame must not be sent.
+ * Raised by `EgressAuditLog.write`, `commit` and `append` when lines could not be recorded.
+ * The file is left ending with a whole line (a partly written line is cut off again; a
+ * failed commit cuts off the lines it could not make durable), so the chain stays intact,
+ * and the frames concerned must not be sent.
  */
 export class EgressAuditAppendFailedError extends Error {
   override readonly name = 'EgressAuditAppendFailedError';

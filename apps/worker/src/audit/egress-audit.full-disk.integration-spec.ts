@@ -10,6 +10,8 @@ import { verifyEgressAuditTrail } from './egress-audit.verifier';
 
 const describeOnTmpfs = CAN_MOUNT_TMPFS ? describe : describe.skip;
 const credit = (credits: number) => ({ frame: 'credit', credit: { credits } }) as WorkerFrame__Output;
+/** Resolves after the gate's flush of this tick (commit, then the stream), both being setImmediate callbacks. */
+const endOfTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describeOnTmpfs(`egress audit log on a real 64 KiB tmpfs${CAN_MOUNT_TMPFS ? '' : ' (skipped: mounting a tmpfs needs root)'}`, () => {
   let tmpfs: SmallTmpfs;
@@ -46,12 +48,14 @@ describeOnTmpfs(`egress audit log on a real 64 KiB tmpfs${CAN_MOUNT_TMPFS ? '' :
     rmSync(directory, { recursive: true, force: true });
   });
 
-  it('on ENOSPC leaves the file unchanged and the gate unhealthy without throwing; once space is freed both recover', () => {
+  it('on ENOSPC leaves the file unchanged and the gate unhealthy without throwing; once space is freed both recover', async () => {
     const audit = openLog(path, { logger: logger() });
     const gate = new OutboundGate(audit, logger());
     const sent: WorkerFrame__Output[] = [];
     gate.attach({ write: (frame) => sent.push(frame) });
     for (let i = 1; i <= 3; i += 1) expect(gate.send(credit(i))).toBe(true);
+    await endOfTick();
+    expect(sent).toHaveLength(3);
 
     const filler = join(directory, 'filler');
     fillUntilFull(filler);
@@ -63,6 +67,9 @@ describeOnTmpfs(`egress audit log on a real 64 KiB tmpfs${CAN_MOUNT_TMPFS ? '' :
       refused = !gate.send(credit(1 + (attempt % 60)));
     }
     expect(refused).toBe(true);
+    expect(readFileSync(path)).toEqual(before);
+    // The lines written before the refusal are committed and their frames sent; the log stays unhealthy.
+    await endOfTick();
     expect(readFileSync(path)).toEqual(before);
     expect(gate.auditHealthy).toBe(false);
     expect(gate.auditProblem).toBe('ENOSPC');
@@ -77,6 +84,7 @@ describeOnTmpfs(`egress audit log on a real 64 KiB tmpfs${CAN_MOUNT_TMPFS ? '' :
 
     rmSync(filler);
     expect(gate.send(credit(7))).toBe(true);
+    await endOfTick();
     expect(gate.auditHealthy).toBe(true);
     expect(gate.auditProblem).toBeUndefined();
     expect(sent).toHaveLength(recorded + 1);
@@ -84,7 +92,7 @@ describeOnTmpfs(`egress audit log on a real 64 KiB tmpfs${CAN_MOUNT_TMPFS ? '' :
     expect(verifyEgressAuditTrail(path)).toMatchObject({ ok: true, frames: recorded + 1, lastSeq: recorded + 1 });
   });
 
-  it('opens with a torn tail on a full disk, unhealthy instead of dead, and moves the tail aside once space is back', () => {
+  it('opens with a torn tail on a full disk, unhealthy instead of dead, and moves the tail aside once space is back', async () => {
     const seed = openLog(path);
     for (let i = 1; i <= 3; i += 1) seed.append('credit', credit(i));
     seed.close();
@@ -102,6 +110,7 @@ describeOnTmpfs(`egress audit log on a real 64 KiB tmpfs${CAN_MOUNT_TMPFS ? '' :
 
     rmSync(filler);
     expect(gate.send(credit(4))).toBe(true);
+    await endOfTick();
     expect(gate.auditHealthy).toBe(true);
     const quarantined = join(directory, 'egress-audit.torn-seq4-1700000000000.part');
     expect(audit.quarantinedTail).toEqual({ file: quarantined, bytes: 22 });

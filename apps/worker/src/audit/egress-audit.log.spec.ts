@@ -155,6 +155,133 @@ describe('EgressAuditLog on a failing disk', () => {
   });
 });
 
+describe('EgressAuditLog group commit', () => {
+  let directory: string;
+  let path: string;
+  let disk: FaultyFileSystem;
+  const open = (options: EgressAuditLogOptions = {}) => EgressAuditLog.open(path, { fileSystem: disk, now: () => 1_700_000_000_000, ...options });
+  /** The file calls made from now on, by name. */
+  const callsFrom = () => {
+    const start = disk.calls.length;
+    return () => disk.calls.slice(start);
+  };
+  const fsyncs = (calls: string[]) => calls.filter((call) => call === 'fsyncSync').length;
+
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'airlock-audit-commit-'));
+    path = join(directory, 'egress-audit.jsonl');
+    disk = new FaultyFileSystem();
+  });
+
+  afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+  it('writes lines without fsync, and commits them all with one', () => {
+    const log = open();
+    const calls = callsFrom();
+    expect([1, 2, 3].map((freeSlots) => log.write('heartbeat', heartbeat(freeSlots)))).toEqual([1, 2, 3]);
+    expect(fsyncs(calls())).toBe(0);
+    log.commit();
+    expect(fsyncs(calls())).toBe(1);
+    log.commit();
+    expect(fsyncs(calls())).toBe(1);
+    log.close();
+    expect(verifyEgressAuditTrail(path)).toMatchObject({ ok: true, frames: 3 });
+  });
+
+  it('cuts a failed commit back to the last durable line, and continues the chain from there', () => {
+    const log = open();
+    log.append('heartbeat', heartbeat(1));
+    const durable = readFileSync(path);
+    log.write('heartbeat', heartbeat(2));
+    log.write('heartbeat', heartbeat(3));
+    disk.fail('fsyncSync', 'EIO');
+
+    expect(() => log.commit()).toThrow(expect.objectContaining({ code: 'EGRESS_AUDIT_APPEND_FAILED', reason: 'EIO' }) as Error);
+    expect(readFileSync(path)).toEqual(durable);
+    expect(log.lastSeq).toBe(1);
+    expect(log.healthy).toBe(false);
+    expect(log.problem).toBe('EIO');
+
+    expect(log.write('heartbeat', heartbeat(4))).toBe(2);
+    log.commit();
+    expect(log.healthy).toBe(true);
+    log.close();
+    expect(verifyEgressAuditTrail(path)).toMatchObject({ ok: true, frames: 2, lastSeq: 2, unterminatedTail: undefined });
+  });
+
+  it('keeps the lines written before a failed write for their commit, but stays unhealthy until a later line is committed', () => {
+    const log = open();
+    log.write('heartbeat', heartbeat(1));
+    disk.fail('writeSync', 'ENOSPC', { partialBytes: 30 });
+    expect(() => log.write('heartbeat', heartbeat(2))).toThrow(expect.objectContaining({ reason: 'ENOSPC' }) as Error);
+
+    log.commit();
+    expect(verifyEgressAuditTrail(path)).toMatchObject({ ok: true, frames: 1, unterminatedTail: undefined });
+    // The commit made the earlier line durable; the disk still refused the newer one.
+    expect(log.healthy).toBe(false);
+
+    disk.heal();
+    expect(log.append('heartbeat', heartbeat(2))).toBe(2);
+    expect(log.healthy).toBe(true);
+    log.close();
+  });
+
+  it('fsyncs the lines awaiting their commit before rotating, so a closed segment is complete', () => {
+    const log = open({ maxSegmentBytes: 1000 });
+    const calls = callsFrom();
+    for (let i = 1; i <= 12; i += 1) log.write('heartbeat', heartbeat(i));
+    const made = calls();
+    const rename = made.indexOf('renameSync');
+    expect(rename).toBeGreaterThan(0);
+    expect(made.slice(made.lastIndexOf('writeSync', rename), rename)).toContain('fsyncSync');
+    log.commit();
+    log.close();
+    expect(existsSync(join(directory, 'egress-audit.000001.jsonl'))).toBe(true);
+    expect(verifyEgressAuditTrail(path)).toMatchObject({ ok: true, frames: 12, lastSeq: 12 });
+  });
+
+  it('fails the whole batch when a rotation could not fsync its lines, and rotates on a later write', () => {
+    const log = open({ maxSegmentBytes: 1000 });
+    log.append('heartbeat', heartbeat(0));
+    const durable = readFileSync(path);
+    disk.fail('fsyncSync', 'EIO');
+    // Writes do not fsync, until the one that makes the rotation due: its fsync of the lines before it fails.
+    let written = 0;
+    let failure: unknown;
+    while (failure === undefined && written < 20) {
+      try {
+        log.write('heartbeat', heartbeat(written));
+        written += 1;
+      } catch (error) {
+        failure = error;
+      }
+    }
+    expect(failure).toMatchObject({ reason: 'EIO' });
+    expect(written).toBeGreaterThan(0);
+    expect(readFileSync(path)).toEqual(durable);
+    expect(existsSync(join(directory, 'egress-audit.000001.jsonl'))).toBe(false);
+    // Nothing is left to fsync, but the lines the batch wrote are gone: its frames must not be sent.
+    expect(() => log.commit()).toThrow(expect.objectContaining({ reason: 'EIO' }) as Error);
+    expect(log.lastSeq).toBe(1);
+
+    for (let i = 1; i <= 12; i += 1) expect(log.append('heartbeat', heartbeat(i))).toBe(i + 1);
+    expect(log.healthy).toBe(true);
+    log.close();
+    expect(existsSync(join(directory, 'egress-audit.000001.jsonl'))).toBe(true);
+    expect(verifyEgressAuditTrail(path)).toMatchObject({ ok: true, frames: 13, lastSeq: 13 });
+  });
+
+  it('commits what was written before closing', () => {
+    const log = open();
+    log.write('heartbeat', heartbeat(1));
+    const calls = callsFrom();
+    log.close();
+    expect(calls().slice(0, 2)).toEqual(['fsyncSync', 'closeSync']);
+    expect(() => log.commit()).not.toThrow();
+    expect(verifyEgressAuditTrail(path)).toMatchObject({ ok: true, frames: 1 });
+  });
+});
+
 describe('EgressAuditLog torn tail at open', () => {
   let directory: string;
   let path: string;

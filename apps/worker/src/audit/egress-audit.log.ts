@@ -52,32 +52,56 @@ export interface QuarantinedTail {
 
 interface ActiveFileState {
   readonly head: ChainPoint;
-  readonly committedBytes: number;
+  readonly completeBytes: number;
   readonly tornTail: Buffer | undefined;
+}
+
+/** Why the lines of a batch were discarded before its `commit`: the fsync that failed. */
+interface UncommittedLoss {
+  readonly code: string;
+  readonly cause: unknown;
 }
 
 /**
  * The hash-chained, append-only record of every frame the worker sent upstream. Each line is
  * `{"seq","time","type","frame","prevHash","hash"}` where `hash` is SHA-256 over the
- * previous hash followed by the line's text up to (not including) `,"hash"`. Each append is
- * fsync'd before the frame is written to the stream, so nothing leaves unrecorded.
+ * previous hash followed by the line's text up to (not including) `,"hash"`. A line is
+ * fsync'd before its frame is written to the stream, so nothing leaves unrecorded.
  *
- * An append is all or nothing: if the disk refuses part of a line (ENOSPC, EIO), the file is
- * cut back to its previous length before `append` throws, so the chain stays intact and the
- * next append, once the disk allows it, continues it. A tail that a crash or power loss left
- * unterminated is not part of the chain (its frame was never sent); `open` moves it to a file
- * of its own beside the log instead of failing. Any other damage is an
- * `EgressAuditLogCorruptError`, since hiding it could hide tampering.
+ * Lines are group-committed: `write` adds a line without fsync, `commit` fsyncs every line
+ * written since the last commit at once (the outbound gate commits once per event-loop tick,
+ * then sends that tick's frames). `append` is a batch of one: write, then commit.
+ *
+ * A write is all or nothing: if the disk refuses part of a line (ENOSPC, EIO), the file is
+ * cut back to the end of the last whole line before `write` throws, so the chain stays
+ * intact and the next write, once the disk allows it, continues it. A commit is all or
+ * nothing too: if the fsync fails, the lines of the batch may not be on disk, so the file is
+ * cut back to what the last successful fsync covered and the chain continues from there.
+ *
+ * A tail that a crash or power loss left unterminated is not part of the chain (its frame
+ * was never sent); `open` moves it to a file of its own beside the log instead of failing.
+ * Any other damage is an `EgressAuditLogCorruptError`, since hiding it could hide tampering.
  *
  * The log rotates by size (see `EgressAuditLogOptions`) into numbered segments that form one
  * chain: a new active file's first line has the previous segment's last hash as `prevHash`.
  */
 export class EgressAuditLog {
   private fd: number | undefined;
-  /** Bytes of the active file that hold complete lines; anything after them is not part of the chain. */
-  private committedBytes: number;
-  /** A failed append could not cut its partial line off again: the next append does it first. */
-  private partialLineLeft = false;
+  /** Bytes of the active file that hold complete lines (fsync'd or not); anything after them is not part of the chain. */
+  private writtenBytes: number;
+  /** Bytes of the active file known to be on disk: a failed fsync cuts the file back to this. */
+  private syncedBytes: number;
+  /** The chain's end at `syncedBytes`, where it continues after a failed fsync. */
+  private syncedHead: ChainPoint;
+  /** A failed cut could not remove bytes past `writtenBytes`: the next write cuts them off first. */
+  private strayBytesLeft = false;
+  /**
+   * Lines written since the last `commit` were discarded by a failed fsync outside it (a
+   * rotation's, or `close`'s): that commit must fail, though nothing may be left to fsync.
+   */
+  private uncommittedLoss: UncommittedLoss | undefined;
+  /** The latest write failed: a commit of earlier lines does not make the log healthy again. */
+  private lastWriteFailed = false;
   private tornTail: Buffer | undefined;
   private tornTailSavedAs: string | undefined;
   private quarantined: QuarantinedTail | undefined;
@@ -94,7 +118,10 @@ export class EgressAuditLog {
     active: ActiveFileState | undefined,
   ) {
     this.fd = fd;
-    this.committedBytes = active?.committedBytes ?? 0;
+    // What the active file held at open was written by an earlier run: treated as durable.
+    this.writtenBytes = active?.completeBytes ?? 0;
+    this.syncedBytes = this.writtenBytes;
+    this.syncedHead = head;
     this.tornTail = active?.tornTail;
   }
 
@@ -160,7 +187,11 @@ export class EgressAuditLog {
     return log;
   }
 
-  /** False while the log cannot record (a failed append, or open could not finish for lack of space); true again after the next successful append. */
+  /**
+   * False while the log cannot record: after a write or a commit failed, or when open could
+   * not finish for lack of space. True again once a commit makes a line durable that was
+   * written after the failure.
+   */
   get healthy(): boolean {
     return this.problemCode === undefined;
   }
@@ -170,7 +201,7 @@ export class EgressAuditLog {
     return this.problemCode;
   }
 
-  /** The seq of the last recorded line (0 for an empty log). */
+  /** The seq of the last line written (0 for an empty log); it may await its commit. */
   get lastSeq(): number {
     return this.head.seq;
   }
@@ -181,12 +212,27 @@ export class EgressAuditLog {
   }
 
   /**
-   * Appends one frame and returns its sequence number, after the line is fsync'd.
+   * Appends one frame and returns its sequence number, after the line is fsync'd: a write
+   * and a commit. Any line written before it and not yet committed is committed with it.
    *
    * @throws EgressAuditAppendFailedError when the line could not be recorded; the file is
-   *   then as it was before the call and the frame must not be sent.
+   *   then as the last commit left it and the frame must not be sent.
    */
   append(type: string, frame: unknown): number {
+    const seq = this.write(type, frame);
+    this.commit();
+    return seq;
+  }
+
+  /**
+   * Writes one frame's line, without fsync, and returns its sequence number. Its frame may
+   * be sent only after a `commit` that covers it returned.
+   *
+   * @throws EgressAuditAppendFailedError when the line could not be written; the file then
+   *   ends with the last whole line, as before the call, and the lines written earlier
+   *   still await their commit.
+   */
+  write(type: string, frame: unknown): number {
     if (this.closed) throw new EgressAuditAppendFailedError('CLOSED');
     const line = auditLineOf(this.head, new Date(this.settings.now()).toISOString(), type, frameToJson(frame));
     const bytes = Buffer.from(line.text, 'utf8');
@@ -196,17 +242,47 @@ export class EgressAuditLog {
       this.prepareActiveFile(bytes.length);
       this.writeLine(bytes);
     } catch (error) {
+      this.lastWriteFailed = true;
       this.problemCode = errnoCodeOf(error);
       throw new EgressAuditAppendFailedError(this.problemCode, { cause: error });
     }
     this.head = line.point;
-    this.committedBytes += bytes.length;
-    this.problemCode = undefined;
+    this.writtenBytes += bytes.length;
+    this.lastWriteFailed = false;
     return line.point.seq;
   }
 
-  /** Closes the active file; `append` fails afterwards. */
+  /**
+   * Makes every line written since the last commit durable with one fsync (none when there
+   * is nothing to commit). Their frames may be sent once it returns.
+   *
+   * @throws EgressAuditAppendFailedError when the fsync failed, or when lines of this batch
+   *   were already lost to a failed fsync before (a rotation's, or `close`'s). None of its frames
+   *   may be sent then: the file is cut back to what the last successful fsync covered, and
+   *   the next write continues the chain from there.
+   */
+  commit(): void {
+    const syncing = this.writtenBytes > this.syncedBytes;
+    // A batch that lost lines fails as a whole: what it wrote after the loss goes too.
+    if (this.uncommittedLoss === undefined) this.syncWritten();
+    else this.discardUnsynced();
+    const loss = this.uncommittedLoss;
+    if (loss === undefined) {
+      if (syncing && !this.lastWriteFailed) this.problemCode = undefined;
+      return;
+    }
+    this.uncommittedLoss = undefined;
+    this.problemCode = loss.code;
+    throw new EgressAuditAppendFailedError(loss.code, { cause: loss.cause });
+  }
+
+  /**
+   * Commits what was written since the last commit, then closes the active file; writes fail
+   * afterwards. A failed commit here is kept for the next `commit` to report, as the frames
+   * waiting for it must not be sent.
+   */
   close(): void {
+    if (this.fd !== undefined) this.syncWritten();
     this.closed = true;
     if (this.fd === undefined) return;
     const fd = this.fd;
@@ -218,11 +294,11 @@ export class EgressAuditLog {
   private prepareActiveFile(lineBytes: number): void {
     if (this.fd === undefined) this.openActiveFile();
     this.moveTornTailAside();
-    if (this.partialLineLeft) {
-      this.cutBackToCommitted(this.activeFd());
-      this.partialLineLeft = false;
+    if (this.strayBytesLeft) {
+      this.fileSystem.ftruncateSync(this.activeFd(), this.writtenBytes);
+      this.strayBytesLeft = false;
     }
-    if (this.committedBytes > 0 && this.committedBytes + lineBytes > this.settings.maxSegmentBytes) this.rotate();
+    if (this.writtenBytes > 0 && this.writtenBytes + lineBytes > this.settings.maxSegmentBytes) this.rotate();
   }
 
   private writeLine(bytes: Buffer): void {
@@ -233,20 +309,52 @@ export class EgressAuditLog {
         if (written <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
         offset += written;
       }
-      this.fileSystem.fsyncSync(fd);
     } catch (error) {
+      // No fsync: the next commit makes the cut durable with the lines after it, and a crash
+      // before that leaves at worst an unterminated tail, which open moves aside.
       try {
-        this.cutBackToCommitted(fd);
+        this.fileSystem.ftruncateSync(fd, this.writtenBytes);
       } catch {
-        // Nothing may be appended after a partial line: the next append cuts it off first.
-        this.partialLineLeft = true;
+        // Nothing may be written after a partial line: the next write cuts it off first.
+        this.strayBytesLeft = true;
       }
       throw error;
     }
   }
 
-  private cutBackToCommitted(fd: number): void {
-    this.fileSystem.ftruncateSync(fd, this.committedBytes);
+  /**
+   * fsyncs the lines written since the last fsync. When that fails they may not be on disk,
+   * so they are discarded, and the loss is returned and kept for `commit` to report.
+   */
+  private syncWritten(): UncommittedLoss | undefined {
+    if (this.writtenBytes === this.syncedBytes) return undefined;
+    try {
+      this.fileSystem.fsyncSync(this.activeFd());
+    } catch (error) {
+      const loss = { code: errnoCodeOf(error), cause: error };
+      this.uncommittedLoss ??= loss;
+      this.discardUnsynced();
+      return loss;
+    }
+    this.syncedBytes = this.writtenBytes;
+    this.syncedHead = this.head;
+    return undefined;
+  }
+
+  /** Cuts the lines not yet fsync'd off the file, and takes the chain back to the last durable line. */
+  private discardUnsynced(): void {
+    if (this.writtenBytes === this.syncedBytes) return;
+    this.writtenBytes = this.syncedBytes;
+    this.head = this.syncedHead;
+    try {
+      this.truncateDurably(this.activeFd(), this.syncedBytes);
+    } catch {
+      this.strayBytesLeft = true;
+    }
+  }
+
+  private truncateDurably(fd: number, length: number): void {
+    this.fileSystem.ftruncateSync(fd, length);
     this.fileSystem.fsyncSync(fd);
   }
 
@@ -258,7 +366,8 @@ export class EgressAuditLog {
   private openActiveFile(): void {
     const fd = this.fileSystem.openSync(this.files.activePath, 'a+', 0o600);
     try {
-      this.committedBytes = this.fileSystem.fstatSync(fd).size;
+      this.writtenBytes = this.fileSystem.fstatSync(fd).size;
+      this.syncedBytes = this.writtenBytes;
       // Lines fsync'd into a file whose directory entry is lost would be lost with it.
       fsyncDirectory(this.fileSystem, this.files.directory);
     } catch (error) {
@@ -278,7 +387,7 @@ export class EgressAuditLog {
     if (tail === undefined) return;
     const fd = this.activeFd();
     if (this.tornTailSavedAs === undefined) this.tornTailSavedAs = this.writeQuarantineFile(tail);
-    this.cutBackToCommitted(fd);
+    this.truncateDurably(fd, this.writtenBytes);
     this.tornTail = undefined;
     this.quarantined = { file: this.tornTailSavedAs, bytes: tail.length };
     this.settings.logger.warn('egress-audit-tail-quarantined', { file: this.tornTailSavedAs, bytes: tail.length, afterSeq: this.head.seq });
@@ -323,8 +432,11 @@ export class EgressAuditLog {
   /**
    * Closes the active file and renames it to the next segment number; the next line goes to
    * a new active file and chains on as if nothing happened (the head is kept in memory).
+   * Lines still awaiting their commit are fsync'd first: a closed segment is never torn.
    */
   private rotate(): void {
+    const loss = this.syncWritten();
+    if (loss !== undefined) throw loss.cause;
     const fd = this.activeFd();
     const newest = this.files.listSegments(this.fileSystem).at(-1);
     const target = this.files.segmentPath((newest?.number ?? 0) + 1);
@@ -388,7 +500,7 @@ function readActiveFile(fileSystem: AuditFileSystem, fd: number, path: string, p
   if (scan.tail.kind === 'oversized') {
     throw new EgressAuditLogCorruptError(path, `line ${scan.lines + 1}`, `unterminated and longer than any audit line (${MAX_AUDIT_LINE_BYTES} bytes), so not an interrupted append`);
   }
-  return { head: head ?? GENESIS_POINT, committedBytes: scan.endOfLastLine, tornTail: scan.tail.kind === 'unterminated' ? scan.tail.bytes : undefined };
+  return { head: head ?? GENESIS_POINT, completeBytes: scan.endOfLastLine, tornTail: scan.tail.kind === 'unterminated' ? scan.tail.bytes : undefined };
 }
 
 /** The chain's end in the newest closed segment, which the active file continues. */

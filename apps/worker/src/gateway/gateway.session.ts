@@ -104,8 +104,9 @@ export class GatewaySession {
 
   /** Half-closes the stream (the graceful end of a drain). */
   close(): void {
-    this.call.end();
+    // Detaching first flushes what the gate still queues for this stream, while it can take it.
     this.gate.attach(undefined);
+    this.call.end();
   }
 
   /**
