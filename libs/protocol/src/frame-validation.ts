@@ -21,6 +21,8 @@ import { PolicyRule } from './generated/airlock/v1/PolicyRule';
 import { ResultDisposition } from './generated/airlock/v1/ResultDisposition';
 import { RuleLevel } from './generated/airlock/v1/RuleLevel';
 import { RuleOutcome } from './generated/airlock/v1/RuleOutcome';
+import { VersionStatus } from './generated/airlock/v1/VersionStatus';
+import type { VersionNotice__Output } from './generated/airlock/v1/VersionNotice';
 
 /** Why a frame was refused: the field's path and what it should have been. Never its value. */
 export interface FrameViolation {
@@ -419,6 +421,30 @@ function deliveryOutcome(outcome: DeliveryOutcome__Output): void {
   }
 }
 
+/** The latest instant a JavaScript Date holds, in Unix seconds. */
+const MAX_UNIX_SECONDS = 8_640_000_000_000;
+
+/**
+ * What a Welcome says of the worker's version. A status this worker does not know (one a
+ * newer control plane added) is let through, to be ignored: refusing the Welcome for it
+ * would keep the worker from ever connecting. The fields are held to their shapes anyway,
+ * and a DEPRECATED notice must say what to upgrade to and when support ends.
+ */
+function versionNotice(notice: VersionNotice__Output): void {
+  const deprecated = notice.status === VersionStatus.VERSION_STATUS_DEPRECATED;
+  check(
+    (notice.recommendedVersion === '' && !deprecated) || ID_PATTERNS.semver.test(notice.recommendedVersion),
+    'welcome.versionNotice.recommendedVersion',
+    deprecated ? 'a semantic version' : 'empty or a semantic version',
+  );
+  const endOfSupport = notice.endOfSupportAtS;
+  check(
+    Number.isSafeInteger(endOfSupport) && endOfSupport >= (deprecated ? 1 : 0) && endOfSupport <= MAX_UNIX_SECONDS,
+    'welcome.versionNotice.endOfSupportAtS',
+    deprecated ? `Unix seconds in 1..${MAX_UNIX_SECONDS}` : `0 or Unix seconds up to ${MAX_UNIX_SECONDS}`,
+  );
+}
+
 /** Checks a control plane → worker frame before the worker acts on it. */
 export function validateControlFrame(frame: ControlFrame__Output): void {
   onlyNamedMember(frame as unknown as Record<string, unknown>, CONTROL_FRAME_MEMBERS);
@@ -429,6 +455,7 @@ export function validateControlFrame(frame: ControlFrame__Output): void {
     case 'welcome':
       uintInRange(frame.welcome!.heartbeatIntervalMs, 100, 600_000, 'welcome.heartbeatIntervalMs');
       uintInRange(frame.welcome!.leaseTtlMs, 200, 3_600_000, 'welcome.leaseTtlMs');
+      if (frame.welcome!.versionNotice) versionNotice(frame.welcome!.versionNotice);
       return;
     case 'instruction': {
       const instruction = frame.instruction!;

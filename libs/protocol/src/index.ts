@@ -13,7 +13,14 @@ export {
   PolicyBundlePayloadDecodeError,
 } from './policy-bundle-payload.codec';
 export { helloChallengeMessage } from './hello-challenge';
-export { WORKER_REVOKED_REFUSAL, isWorkerRevokedRefusal } from './worker-refusal';
+export {
+  WORKER_REVOKED_REFUSAL,
+  isWorkerRevokedRefusal,
+  WORKER_VERSION_REFUSAL,
+  workerVersionRefusalMetadata,
+  readWorkerVersionRefusal,
+  type WorkerVersionRefusal,
+} from './worker-refusal';
 export { policyBundleSignedMessage } from './policy-bundle-message';
 export {
   validateWorkerFrame,
@@ -39,6 +46,9 @@ export { RuleLevel as WireRuleLevel } from './generated/airlock/v1/RuleLevel';
 export { RuleOutcome } from './generated/airlock/v1/RuleOutcome';
 export { MetadataLevel } from './generated/airlock/v1/MetadataLevel';
 export { PolicyAckStatus } from './generated/airlock/v1/PolicyAckStatus';
+export { VersionStatus } from './generated/airlock/v1/VersionStatus';
+export type { VersionNotice, VersionNotice__Output } from './generated/airlock/v1/VersionNotice';
+export type { Welcome, Welcome__Output } from './generated/airlock/v1/Welcome';
 export type { AttemptRef, AttemptRef__Output } from './generated/airlock/v1/AttemptRef';
 export type { ControlFrame, ControlFrame__Output } from './generated/airlock/v1/ControlFrame';
 export type { WorkerFrame, WorkerFrame__Output } from './generated/airlock/v1/WorkerFrame';

@@ -12,7 +12,11 @@ import {
   validateInstructionPayload,
   validatePolicyBundlePayload,
   validateWorkerFrame,
+  VersionStatus,
+  workerGatewayServiceDefinition,
+  type ControlFrame__Output,
   type PolicyAck__Output,
+  type VersionNotice__Output,
   type PolicyBundlePayload__Output,
   type WorkerFrame__Output,
 } from './index';
@@ -593,5 +597,41 @@ describe('job result model usage', () => {
     ])('refuses %s', (_what, tokens, field) => {
       expect(violationOf(() => validateWorkerFrame(bucketedFrame(floored, tokens))).field).toBe(field);
     });
+  });
+});
+
+describe('the Welcome and its version notice', () => {
+  const welcome = (versionNotice: VersionNotice__Output | null): ControlFrame__Output => ({
+    frame: 'welcome',
+    welcome: { heartbeatIntervalMs: 1_000, leaseTtlMs: 10_000, versionNotice },
+  });
+  const deprecated = { status: VersionStatus.VERSION_STATUS_DEPRECATED, recommendedVersion: '0.4.0', endOfSupportAtS: 1_790_000_000 };
+  const connect = workerGatewayServiceDefinition()['Connect']!;
+
+  it('accepts a Welcome without a notice, and one telling a deprecated worker what to upgrade to and when support ends', () => {
+    expect(() => validateControlFrame(welcome(null))).not.toThrow();
+    expect(() => validateControlFrame(welcome(deprecated))).not.toThrow();
+  });
+
+  it('carries the notice over the wire, end of support as a number of seconds', () => {
+    const bytes = connect.responseSerialize({ welcome: { heartbeatIntervalMs: 1_000, leaseTtlMs: 10_000, versionNotice: deprecated } });
+    const decoded = connect.responseDeserialize(bytes) as ControlFrame__Output;
+    expect(decoded).toMatchObject({ frame: 'welcome', welcome: { versionNotice: deprecated } });
+    expect((connect.responseDeserialize(connect.responseSerialize({ welcome: { heartbeatIntervalMs: 1_000, leaseTtlMs: 10_000 } })) as ControlFrame__Output).welcome?.versionNotice).toBeNull();
+  });
+
+  it.each([
+    ['no version to upgrade to', { ...deprecated, recommendedVersion: '' }, 'welcome.versionNotice.recommendedVersion'],
+    ['a version that is not one', { ...deprecated, recommendedVersion: 'latest; rm -rf /' }, 'welcome.versionNotice.recommendedVersion'],
+    ['no end of support', { ...deprecated, endOfSupportAtS: 0 }, 'welcome.versionNotice.endOfSupportAtS'],
+    ['an end of support past what a date holds', { ...deprecated, endOfSupportAtS: 8_640_000_000_001 }, 'welcome.versionNotice.endOfSupportAtS'],
+  ])('refuses a deprecation notice with %s', (_what, notice, field) => {
+    expect(violationOf(() => validateControlFrame(welcome(notice))).field).toBe(field);
+  });
+
+  it('lets through a status a newer control plane added, for the worker to ignore, its fields still held to their shapes', () => {
+    const unknown = { status: 7 as unknown as VersionNotice__Output['status'], recommendedVersion: '', endOfSupportAtS: 0 };
+    expect(() => validateControlFrame(welcome(unknown))).not.toThrow();
+    expect(violationOf(() => validateControlFrame(welcome({ ...unknown, recommendedVersion: 'x' }))).field).toBe('welcome.versionNotice.recommendedVersion');
   });
 });

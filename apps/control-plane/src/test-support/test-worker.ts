@@ -58,8 +58,8 @@ export class TestWorker {
 
   constructor(private readonly client: WorkerGatewayClient) {}
 
-  async enroll(enrollmentToken: string): Promise<EnrollResponse__Output> {
-    const response = await enroll(this.client, { enrollmentToken, workerPublicKey: this.key.publicKey, workerVersion: '0.1.0' });
+  async enroll(enrollmentToken: string, workerVersion = '0.1.0'): Promise<EnrollResponse__Output> {
+    const response = await enroll(this.client, { enrollmentToken, workerPublicKey: this.key.publicKey, workerVersion });
     this.workerId = response.workerId;
     this.tenantId = response.tenantId;
     this.trustedKeys = new Map(response.signingKeys.map((key) => [key.keyId, key.publicKey]));
@@ -69,10 +69,10 @@ export class TestWorker {
   /**
    * Opens a stream (again, after `close`, to play a reconnect) and answers its challenge;
    * `signWith` lets a test sign with a wrong key, `running` lists attempts still running,
-   * `labels` names the worker's pools (kept for later reconnects). The Hello reports
-   * `appliedRevision` as the policy revision in force.
+   * `labels` names the worker's pools (kept for later reconnects), `version` the worker
+   * version (0.1.0 unless given). The Hello reports `appliedRevision` as the policy revision in force.
    */
-  async connect(options: { capacity?: number; signWith?: string; running?: AttemptRef[]; labels?: string[] } = {}): Promise<void> {
+  async connect(options: { capacity?: number; signWith?: string; running?: AttemptRef[]; labels?: string[]; version?: string } = {}): Promise<void> {
     if (options.labels) this.labels = options.labels;
     const stream = this.client.Connect();
     this.stream = stream;
@@ -88,7 +88,7 @@ export class TestWorker {
       hello: {
         workerId: this.workerId,
         challengeSignature: helloSignature(options.signWith ?? this.key.privateKeyPem, this.workerId, challenge.nonce),
-        workerVersion: '0.1.0',
+        workerVersion: options.version ?? '0.1.0',
         capacity: options.capacity ?? 4,
         running: options.running ?? [],
         localPolicyDigest: Buffer.alloc(32, 7),

@@ -1913,7 +1913,7 @@ export interface components {
             layer: components["schemas"]["PolicyLayerResponse"];
             /** @description The new revision of the tenant's policy */
             revision: number;
-            /** @description Connected workers of the tenant this control-plane process sent the new bundle to (workers connected elsewhere, or offline, get it when they next connect) */
+            /** @description Connected workers of the tenant the control-plane replica that took the request sent the new bundle to. Other replicas send it to the workers connected to them, not counted here; an offline worker gets it when it next connects */
             sentToConnectedWorkers: number;
         };
         ResultFieldResponse: {
@@ -2113,7 +2113,7 @@ export interface components {
         WithdrawResponse: {
             /** @description The new revision of the tenant's policy */
             revision: number;
-            /** @description Connected workers of the tenant this control-plane process sent the new bundle to (workers connected elsewhere, or offline, get it when they next connect) */
+            /** @description Connected workers of the tenant the control-plane replica that took the request sent the new bundle to. Other replicas send it to the workers connected to them, not counted here; an offline worker gets it when it next connects */
             sentToConnectedWorkers: number;
             /** @description The layer taken out of force */
             withdrawn: components["schemas"]["LayerRefResponse"];
@@ -2143,6 +2143,11 @@ export interface components {
              * @description Since when it drains
              */
             drainingAt: string | null;
+            /**
+             * Format: date-time
+             * @description With DEPRECATED: when support for that version ends and its Hello is refused; null otherwise
+             */
+            endOfSupport: string | null;
             /** Format: date-time */
             enrolledAt: string;
             /** Format: uuid */
@@ -2188,7 +2193,9 @@ export interface components {
              * @example 0.1.0
              */
             version: string;
-            /** @description Whether that version is inside the window this control plane supports (AIRLOCK_WORKER_MIN_VERSION and later) */
+            /** @description Where a worker version stands in the window the control plane supports (docs/fleet.md): SUPPORTED; DEPRECATED, accepted until endOfSupport; TOO_OLD or TOO_NEW, refused at the Hello (FAILED_PRECONDITION, naming the version to install) */
+            versionStatus: components["schemas"]["WorkerVersionStatus"];
+            /** @description Whether a Hello with that version is accepted now: versionStatus SUPPORTED or DEPRECATED */
             versionSupported: boolean;
         };
         WorkerPolicyResponse: {
@@ -2214,6 +2221,11 @@ export interface components {
              * @description Since when it drains
              */
             drainingAt: string | null;
+            /**
+             * Format: date-time
+             * @description With DEPRECATED: when support for that version ends and its Hello is refused; null otherwise
+             */
+            endOfSupport: string | null;
             /** Format: date-time */
             enrolledAt: string;
             /** Format: uuid */
@@ -2256,7 +2268,9 @@ export interface components {
              * @example 0.1.0
              */
             version: string;
-            /** @description Whether that version is inside the window this control plane supports (AIRLOCK_WORKER_MIN_VERSION and later) */
+            /** @description Where a worker version stands in the window the control plane supports (docs/fleet.md): SUPPORTED; DEPRECATED, accepted until endOfSupport; TOO_OLD or TOO_NEW, refused at the Hello (FAILED_PRECONDITION, naming the version to install) */
+            versionStatus: components["schemas"]["WorkerVersionStatus"];
+            /** @description Whether a Hello with that version is accepted now: versionStatus SUPPORTED or DEPRECATED */
             versionSupported: boolean;
         };
         WorkerRolloutResponse: {
@@ -2283,6 +2297,11 @@ export interface components {
         };
         /** @enum {string} */
         WorkerStatus: "ONLINE" | "OFFLINE";
+        /**
+         * @description Where a worker version stands in the window the control plane supports (docs/fleet.md): SUPPORTED; DEPRECATED, accepted until endOfSupport; TOO_OLD or TOO_NEW, refused at the Hello (FAILED_PRECONDITION, naming the version to install)
+         * @enum {string}
+         */
+        WorkerVersionStatus: "SUPPORTED" | "DEPRECATED" | "TOO_OLD" | "TOO_NEW";
     };
     responses: never;
     parameters: never;

@@ -17,6 +17,12 @@ export const EXIT_CODES = {
    * restarting alone will not help, so supervisors should not restart on this code.
    */
   identityRefused: DAEMON_EXIT_CODES.identityRefused,
+  /**
+   * The control plane refused the worker's version: older (or newer) than the window it
+   * supports. Install the version it named (logged, and printed on stderr); restarting alone
+   * will not help, so supervisors should not restart on this code.
+   */
+  versionRefused: DAEMON_EXIT_CODES.versionRefused,
   /** A second signal, or the drain deadline, forced the daemon to stop. */
   forced: DAEMON_EXIT_CODES.forced,
 } as const;

@@ -1,7 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { Metadata, status } from '@grpc/grpc-js';
 import { verifyHelloSignature } from '@airlock/envelope';
-import { FrameValidationError, ResultDisposition, WORKER_REVOKED_REFUSAL, validateWorkerFrame, type ControlFrame__Output, type WorkerFrame__Output } from '@airlock/protocol';
+import {
+  FrameValidationError,
+  ResultDisposition,
+  WORKER_REVOKED_REFUSAL,
+  WORKER_VERSION_REFUSAL,
+  validateWorkerFrame,
+  workerVersionRefusalMetadata,
+  type ControlFrame__Output,
+  type VersionNotice__Output,
+  type WorkerFrame__Output,
+} from '@airlock/protocol';
 import type { ConnectStream, ConnectStreamOpener } from '../gateway/gateway.session';
 import type { FrameSink } from '../gateway/outbound.gate';
 
@@ -9,17 +19,22 @@ type Listener = (value?: unknown) => void;
 
 /** How the fake control plane answers each new stream. */
 export interface FakeGatewayScript {
-  /** The Welcome after a Hello whose signature checks out. */
-  welcome: { heartbeatIntervalMs: number; leaseTtlMs: number };
+  /** The Welcome after a Hello whose signature checks out (no version notice unless it names one). */
+  welcome: { heartbeatIntervalMs: number; leaseTtlMs: number; versionNotice?: VersionNotice__Output | null };
   /** End every new stream with this status after the Hello instead of welcoming (e.g. UNAUTHENTICATED). */
   refuseHelloWith: number | undefined;
   /** End every new stream after the Hello the way a control plane refuses a revoked worker. */
   revokedAtHello: boolean;
+  /** End every new stream after the Hello the way a control plane refuses a worker version outside its window. */
+  versionRefusedAtHello: VersionRefusalTrailers | undefined;
   /** Answer each Hello and Heartbeat with a LeaseRenewal of every attempt it lists, as the real one does. */
   renewLeases: boolean;
   /** Answer each JobResult with a ResultAck. */
   ackResults: boolean;
 }
+
+/** What a version refusal's trailers say (WORKER_VERSION_REFUSAL). */
+export type VersionRefusalTrailers = Parameters<typeof workerVersionRefusalMetadata>[0];
 
 /**
  * One `Connect` call as the worker sees it, played in process (temporal's mock native
@@ -76,6 +91,11 @@ export class FakeControlStream implements ConnectStream {
     this.fail(WORKER_REVOKED_REFUSAL.status, trailers);
   }
 
+  /** Ends the call the way a control plane refuses a worker version outside its window (WORKER_VERSION_REFUSAL). */
+  refuseVersion(refusal: VersionRefusalTrailers): void {
+    this.fail(WORKER_VERSION_REFUSAL.status, workerVersionRefusalMetadata(refusal));
+  }
+
   /** Ends the call cleanly from the control plane's side. */
   finish(): void {
     this.emit('end', undefined, true);
@@ -105,6 +125,7 @@ export class FakeGateway {
     welcome: { heartbeatIntervalMs: 1_000, leaseTtlMs: 10_000 },
     refuseHelloWith: undefined,
     revokedAtHello: false,
+    versionRefusedAtHello: undefined,
     renewLeases: true,
     ackResults: true,
   };
@@ -155,11 +176,15 @@ export class FakeGateway {
         stream.revoke();
         return;
       }
+      if (ok && this.script.versionRefusedAtHello) {
+        stream.refuseVersion(this.script.versionRefusedAtHello);
+        return;
+      }
       if (!ok || this.script.refuseHelloWith !== undefined) {
         stream.fail(this.script.refuseHelloWith ?? status.UNAUTHENTICATED);
         return;
       }
-      stream.send({ frame: 'welcome', welcome: { ...this.script.welcome } });
+      stream.send({ frame: 'welcome', welcome: { versionNotice: null, ...this.script.welcome } });
       if (this.script.renewLeases) stream.send({ frame: 'leaseRenewal', leaseRenewal: { heartbeatSeq: 0, renewed: hello.running } });
     }
     if (frame.frame === 'heartbeat' && this.script.renewLeases) {

@@ -45,7 +45,7 @@ describe('FrameRouter', () => {
 
   it('routes no handshake frame and no empty frame (the session never lets them through after Welcome)', () => {
     router.route({ frame: 'challenge', challenge: { nonce: Buffer.alloc(32) } });
-    router.route({ frame: 'welcome', welcome: { heartbeatIntervalMs: 1_000, leaseTtlMs: 10_000 } });
+    router.route({ frame: 'welcome', welcome: { heartbeatIntervalMs: 1_000, leaseTtlMs: 10_000, versionNotice: null } });
     router.route({});
     expect(routed).toEqual([]);
   });

@@ -8,6 +8,7 @@ import { LeaseTracker } from './lease.tracker';
 import { ManualClock, settle } from './manual-clock.mock';
 import { IDENTITY_REFUSAL_LIMIT, MIN_HEARTBEAT_INTERVAL_MS, SessionLoop, heartbeatIntervalFor } from './session.loop';
 import { WorkerIdentityRefusedError } from './worker-identity-refused.error';
+import { WorkerVersionRefusedError } from './worker-version-refused.error';
 
 describe('SessionLoop', () => {
   const key = generateSigningKeyPair();
@@ -240,6 +241,92 @@ describe('SessionLoop', () => {
     expect(error).toMatchObject({ name: 'WorkerIdentityRefusedError', revoked: true });
     expect(connects()).toBe(1);
     done = Promise.resolve();
+  });
+
+  const tooOld = { versionStatus: 'too-old', supportedVersions: '>=1.3.0 <2.0.0', upgradeTo: '1.4.0' } as const;
+
+  it('stops at its first Hello refused for its version, logging its version, the versions supported and the one to upgrade to', async () => {
+    gateway.script.versionRefusedAtHello = tooOld;
+    build();
+    const error = await done.then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(WorkerVersionRefusedError);
+    expect((error as WorkerVersionRefusedError).message).toBe(
+      "the control plane refused this worker's version 1.2.3 as too old: it supports >=1.3.0 <2.0.0. Upgrade the worker to 1.4.0, then start it again.",
+    );
+    expect(events('worker-version-refused')).toEqual([
+      expect.objectContaining({ status: status.FAILED_PRECONDITION, version: '1.2.3', versionStatus: 'too-old', supportedVersions: '>=1.3.0 <2.0.0', upgradeTo: '1.4.0' }),
+    ]);
+    await clock.advance(60_000);
+    expect(connects()).toBe(1);
+    expect(events('identity-refused')).toEqual([]);
+    done = Promise.resolve();
+  });
+
+  it('stops at once when its stream is ended refusing its version (its support ended), and names a control plane too old for it', async () => {
+    build();
+    await settle();
+    expect(loop.connected).toBe(true);
+    const outcome = done.then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    gateway.current.refuseVersion({ versionStatus: 'too-new', supportedVersions: '>=0.1.0 <1.0.0', upgradeTo: '0.9.0' });
+    await clock.advance(60_000);
+    expect(((await outcome) as WorkerVersionRefusedError).message).toBe(
+      "the control plane refused this worker's version 1.2.3 as newer than it supports (>=0.1.0 <1.0.0). Install worker 0.9.0 on this host, or upgrade the control plane first, then start the worker again.",
+    );
+    expect(connects()).toBe(1);
+    done = Promise.resolve();
+  });
+
+  it('takes FAILED_PRECONDITION without the version refusal for a failure that may pass, and reconnects', async () => {
+    build();
+    await settle();
+    gateway.current.fail(status.FAILED_PRECONDITION);
+    await clock.advance(15_000);
+    expect(connects()).toBe(2);
+    expect(loop.connected).toBe(true);
+    expect(events('worker-version-refused')).toEqual([]);
+  });
+
+  it('warns once on each Welcome that deprecates its version, with the end of support and the version to upgrade to', async () => {
+    const endOfSupport = Date.parse('2026-07-01T00:00:00Z');
+    gateway.script.welcome = { ...gateway.script.welcome, versionNotice: { status: 'VERSION_STATUS_DEPRECATED', recommendedVersion: '1.4.0', endOfSupportAtS: endOfSupport / 1000 } };
+    build();
+    await settle();
+    expect(loop.connected).toBe(true);
+    await clock.advance(5_000);
+    expect(events('worker-version-deprecated')).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        version: '1.2.3',
+        endOfSupport: '2026-07-01T00:00:00.000Z',
+        recommendedVersion: '1.4.0',
+        action: 'upgrade this worker to 1.4.0 before 2026-07-01T00:00:00.000Z: from then on the control plane refuses version 1.2.3',
+      }),
+    ]);
+    gateway.current.finish();
+    await settle();
+    await clock.advance(125);
+    await settle();
+    expect(connects()).toBe(2);
+    expect(events('worker-version-deprecated')).toHaveLength(2);
+  });
+
+  it('says nothing of its version on a Welcome without a notice, or with a status it does not know', async () => {
+    build();
+    await settle();
+    gateway.script.welcome = { ...gateway.script.welcome, versionNotice: { status: 9 as unknown as 'VERSION_STATUS_DEPRECATED', recommendedVersion: '', endOfSupportAtS: 0 } };
+    gateway.current.finish();
+    await settle();
+    await clock.advance(125);
+    await settle();
+    expect(connects()).toBe(2);
+    expect(loop.connected).toBe(true);
+    expect(events('worker-version-deprecated')).toEqual([]);
   });
 
   it('takes PERMISSION_DENIED without the revocation trailer for a refusal that may pass, and reconnects', async () => {

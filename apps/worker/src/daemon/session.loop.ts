@@ -1,5 +1,5 @@
 import { helloSignature } from '@airlock/envelope';
-import type { ControlFrame__Output, Hello__Output, WorkerFrame__Output } from '@airlock/protocol';
+import { VersionStatus, type ControlFrame__Output, type Hello__Output, type VersionNotice__Output, type WorkerFrame__Output } from '@airlock/protocol';
 import { GatewaySession, type ConnectStreamOpener, type SessionEnd, type SessionGate } from '../gateway/gateway.session';
 import type { OutboundGate } from '../gateway/outbound.gate';
 import { ReconnectBackoff, jittered } from '../gateway/reconnect.backoff';
@@ -8,6 +8,7 @@ import type { Logger } from '../logging/json-logger';
 import { sleep, type ClockTimer, type DaemonClock } from './daemon.clock';
 import type { LeaseTracker } from './lease.tracker';
 import { IDENTITY_REFUSAL_STATUSES, WorkerIdentityRefusedError } from './worker-identity-refused.error';
+import { WorkerVersionRefusedError } from './worker-version-refused.error';
 
 /**
  * The control plane picks the heartbeat interval, but each heartbeat is an audit-log line
@@ -89,7 +90,9 @@ export interface SessionLoopDependencies {
  *
  * `run` resolves once `stop` is called, and rejects with a WorkerIdentityRefusedError when
  * the control plane refused the worker's identity IDENTITY_REFUSAL_LIMIT times in a row, or
- * once when it said the worker was revoked: the one failure reconnecting cannot cure.
+ * once when it said the worker was revoked: the one failure reconnecting cannot cure — or
+ * with a WorkerVersionRefusedError the first time it refuses the worker's version, which
+ * reconnecting does not change either.
  */
 export class SessionLoop {
   private readonly backoff: ReconnectBackoff;
@@ -138,7 +141,7 @@ export class SessionLoop {
     return this.lastHeartbeatSentAt;
   }
 
-  /** Connects and reconnects until `stop`; rejects only with a WorkerIdentityRefusedError. */
+  /** Connects and reconnects until `stop`; rejects only with a WorkerIdentityRefusedError or a WorkerVersionRefusedError. */
   async run(): Promise<void> {
     while (!this.stopping.signal.aborted) {
       this.throttledNow = false;
@@ -150,6 +153,7 @@ export class SessionLoop {
       this.heartbeatTimer?.cancel();
       this.handlers.streamEnded();
       if (this.stopping.signal.aborted) return;
+      this.stopOnVersionRefusal(end);
       this.countIdentityRefusal(end);
       // A session that got to Welcome was healthy: the next failure starts from a short delay
       // again — unless it was dropped for flooding us with refusals, which must cost time.
@@ -202,7 +206,7 @@ export class SessionLoop {
         this.deps.leases.streamStarted();
         return this.helloFor(nonce);
       },
-      welcomed: (heartbeatIntervalMs: number, leaseTtlMs: number) => this.onWelcome(heartbeatIntervalMs, leaseTtlMs),
+      welcomed: (heartbeatIntervalMs: number, leaseTtlMs: number, versionNotice: VersionNotice__Output | null) => this.onWelcome(heartbeatIntervalMs, leaseTtlMs, versionNotice),
       frame: (frame: ControlFrame__Output) => this.handlers.frame(frame),
       malformedInstruction: () => this.handlers.malformedInstruction(),
       malformedPolicyBundle: () => this.handlers.malformedPolicyBundle(),
@@ -225,7 +229,7 @@ export class SessionLoop {
     };
   }
 
-  private onWelcome(requestedHeartbeatMs: number, leaseTtlMs: number): void {
+  private onWelcome(requestedHeartbeatMs: number, leaseTtlMs: number, versionNotice: VersionNotice__Output | null): void {
     this.welcomedNow = true;
     this.identityRefusals = 0;
     this.lastWelcomedAt = this.deps.clock.now();
@@ -233,6 +237,7 @@ export class SessionLoop {
     this.deps.leases.welcomed(leaseTtlMs);
     const heartbeatIntervalMs = heartbeatIntervalFor(requestedHeartbeatMs, leaseTtlMs);
     this.deps.logger.info('welcomed', { heartbeatIntervalMs, requestedHeartbeatMs, leaseTtlMs, running: this.handlers.running().length });
+    this.warnIfDeprecated(versionNotice);
     this.handlers.welcomed();
     this.scheduleHeartbeat(heartbeatIntervalMs);
   }
@@ -256,6 +261,35 @@ export class SessionLoop {
     if (!this.send({ frame: 'heartbeat', heartbeat: { running: this.handlers.running(), freeSlots: this.handlers.freeSlots(), seq } })) return;
     this.lastHeartbeatSentAt = this.deps.clock.now();
     this.handlers.heartbeatSent();
+  }
+
+  /**
+   * Warns, once for each Welcome that says so, that the control plane deprecated this
+   * worker's version: when it stops accepting it, and what to upgrade to. A status this
+   * worker does not know (from a newer control plane) is ignored.
+   */
+  private warnIfDeprecated(notice: VersionNotice__Output | null): void {
+    if (notice?.status !== VersionStatus.VERSION_STATUS_DEPRECATED) return;
+    const endOfSupport = new Date(notice.endOfSupportAtS * 1000).toISOString();
+    const { version } = this.deps;
+    this.deps.logger.warn('worker-version-deprecated', {
+      version,
+      endOfSupport,
+      recommendedVersion: notice.recommendedVersion,
+      action: `upgrade this worker to ${notice.recommendedVersion} before ${endOfSupport}: from then on the control plane refuses version ${version}`,
+    });
+  }
+
+  /**
+   * Stops at the first refusal of the worker's version, mid-stream (its support ended) or at
+   * the Hello: reconnecting does not change the version, and the refusal names what to install.
+   */
+  private stopOnVersionRefusal(end: SessionEnd): void {
+    if (!end.versionRefusal) return;
+    const error = new WorkerVersionRefusedError(this.deps.version, end.versionRefusal);
+    const { versionStatus, supportedVersions, upgradeTo } = end.versionRefusal;
+    this.deps.logger.error('worker-version-refused', { status: end.status, version: this.deps.version, versionStatus, supportedVersions, upgradeTo, action: error.message });
+    throw error;
   }
 
   /**

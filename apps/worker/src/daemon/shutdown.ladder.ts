@@ -6,6 +6,7 @@ import { DAEMON_EXIT_CODES, type DaemonExit } from './daemon.exit';
 import type { JobSlots } from './job.slots';
 import type { WorkerLifecycle } from './worker-lifecycle';
 import { WorkerIdentityRefusedError } from './worker-identity-refused.error';
+import { WorkerVersionRefusedError } from './worker-version-refused.error';
 
 /** How often a drain looks whether the last results were acknowledged. */
 const RESULT_ACK_POLL_MS = 100;
@@ -144,6 +145,7 @@ export class ShutdownLadder {
 
 function exitFor(error: unknown): DaemonExit {
   if (error instanceof WorkerIdentityRefusedError) return { exitCode: DAEMON_EXIT_CODES.identityRefused, failure: error.message };
+  if (error instanceof WorkerVersionRefusedError) return { exitCode: DAEMON_EXIT_CODES.versionRefused, failure: error.message };
   const cause = asError(error);
   return { exitCode: DAEMON_EXIT_CODES.failed, failure: `the worker daemon failed unexpectedly, a bug: ${cause.stack ?? `${cause.name}: ${cause.message}`}` };
 }

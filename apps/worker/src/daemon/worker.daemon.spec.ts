@@ -364,6 +364,23 @@ describe('WorkerDaemon in process, against a fake control plane at the stream se
     expect(log.events('worker-revoked')).toHaveLength(1);
   });
 
+  it(`stops with exit ${DAEMON_EXIT_CODES.versionRefused} at once, reconnecting no more, when the control plane refuses its version`, async () => {
+    start();
+    await ready();
+    const jobId = await dispatch();
+    gateway.script.versionRefusedAtHello = { versionStatus: 'too-old', supportedVersions: '>=1.1.0 <2.0.0', upgradeTo: '1.2.0' };
+    gateway.current.finish(); // a control plane restarted with a raised minimum
+    for (let step = 0; step < 100 && exit === undefined; step += 1) await clock.advance(1_000);
+    expect(exit?.exitCode).toBe(DAEMON_EXIT_CODES.versionRefused);
+    expect(exit?.failure).toBe("the control plane refused this worker's version 1.0.0 as too old: it supports >=1.1.0 <2.0.0. Upgrade the worker to 1.2.0, then start it again.");
+    expect(gateway.streams).toHaveLength(2);
+    expect(daemon.lifecycle.state).toBe('FAILED');
+    expect(outbox.results.get(`${jobId}-1`)?.failureCode).toBe(FailureCode.WORKER_SHUTDOWN);
+    expect(log.events('worker-version-refused')).toEqual([expect.objectContaining({ level: 'error', version: '1.0.0', supportedVersions: '>=1.1.0 <2.0.0', upgradeTo: '1.2.0' })]);
+    await clock.advance(60_000);
+    expect(gateway.streams).toHaveLength(2);
+  });
+
   it('sends an unexpected throw down the fatal path: logged, the running job aborted and kept in the outbox, exit 1', async () => {
     start();
     await ready();

@@ -204,6 +204,29 @@ describe('worker daemon against a real gRPC control plane, inference server and 
     expect(worker!.allEvents().some((line) => line.event === 'stopped')).toBe(true);
   });
 
+  it('warns on a Welcome that deprecates its version, and stops at once when its version is refused: exit 6, naming the version to upgrade to', async () => {
+    const welcome = controlPlane.welcome;
+    controlPlane.welcome = { ...welcome, versionNotice: { status: 'VERSION_STATUS_DEPRECATED', recommendedVersion: '0.9.0', endOfSupportAtS: 1_900_000_000 } };
+    try {
+      worker = launchProgram({ program: 'worker', args: ['run', '--config', configFile], logDir: dir });
+      const deprecated = await worker.waitForEvent((e) => e.event === 'worker-version-deprecated', 60_000);
+      expect(deprecated).toMatchObject({ level: 'warn', recommendedVersion: '0.9.0', endOfSupport: new Date(1_900_000_000_000).toISOString() });
+      const hellos = controlPlane.helloVerdicts.length;
+      controlPlane.refuseWorkerVersion({ versionStatus: 'too-old', supportedVersions: '>=0.9.0 <1.0.0', upgradeTo: '0.9.0' });
+      const refused = await worker.waitForEvent((e) => e.event === 'worker-version-refused', 30_000);
+      expect(refused).toMatchObject({ level: 'error', version: deprecated['version'], versionStatus: 'too-old', supportedVersions: '>=0.9.0 <1.0.0', upgradeTo: '0.9.0' });
+      const fatal = await worker.waitForEvent((e) => e.event === 'fatal', 30_000);
+      expect(fatal).toMatchObject({ exitCode: 6, error: { name: 'WorkerVersionRefusedError', message: expect.stringMatching(/refused this worker's version .* as too old: it supports >=0\.9\.0 <1\.0\.0\. Upgrade the worker to 0\.9\.0/) } });
+      await worker.waitForExit();
+      expect(worker.exitCode).toBe(6);
+      // It gave up on the refusal itself, without trying the control plane again.
+      expect(controlPlane.helloVerdicts).toHaveLength(hellos);
+    } finally {
+      controlPlane.welcome = welcome;
+      controlPlane.versionRefusal = undefined;
+    }
+  });
+
   it('stops at once when the control plane revokes it: exit 5, and a log line telling the operator to enroll it anew', async () => {
     worker = launchProgram({ program: 'worker', args: ['run', '--config', configFile], logDir: dir });
     await worker.waitForEvent((e) => e.event === 'welcomed', 60_000);

@@ -1,5 +1,15 @@
 import type { Metadata } from '@grpc/grpc-js';
-import { FrameValidationError, isWorkerRevokedRefusal, validateControlFrame, type ControlFrame__Output, type Hello__Output, type WorkerFrame } from '@airlock/protocol';
+import {
+  FrameValidationError,
+  isWorkerRevokedRefusal,
+  readWorkerVersionRefusal,
+  validateControlFrame,
+  type ControlFrame__Output,
+  type Hello__Output,
+  type VersionNotice__Output,
+  type WorkerFrame,
+  type WorkerVersionRefusal,
+} from '@airlock/protocol';
 import type { Logger } from '../logging/json-logger';
 import type { OutboundGate } from './outbound.gate';
 
@@ -34,8 +44,8 @@ export interface SessionTimers {
 export interface SessionHandlers {
   /** Builds the Hello answering a challenge nonce. */
   hello(nonce: Buffer): Hello__Output;
-  /** The control plane accepted the Hello. */
-  welcomed(heartbeatIntervalMs: number, leaseTtlMs: number): void;
+  /** The control plane accepted the Hello; `versionNotice` is set when it deprecates the worker's version. */
+  welcomed(heartbeatIntervalMs: number, leaseTtlMs: number, versionNotice: VersionNotice__Output | null): void;
   /** A frame after Welcome that passed validation. */
   frame(frame: ControlFrame__Output): void;
   /** An instruction frame that failed validation: refused as INSTRUCTION_MALFORMED. */
@@ -57,6 +67,8 @@ export interface SessionEnd {
   readonly status?: number;
   /** The control plane said this worker is revoked (WORKER_REVOKED_REFUSAL): final, whatever came before. */
   readonly revoked?: boolean;
+  /** The control plane refused this worker's version (WORKER_VERSION_REFUSAL), and said what to install. */
+  readonly versionRefusal?: WorkerVersionRefusal;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 15_000;
@@ -96,9 +108,16 @@ export class GatewaySession {
     this.handshakeTimer = timers.after(HANDSHAKE_TIMEOUT_MS, () => this.abandon('handshake-timeout'));
     this.gate.attach({ write: (frame) => this.call.write(frame) });
     this.call.on('data', (frame: ControlFrame__Output) => this.receive(frame));
-    this.call.on('error', (error) =>
-      this.finish({ welcomed: this.stage === 'open', reason: `status ${error.code}`, status: error.code, ...(isWorkerRevokedRefusal(error) ? { revoked: true } : {}) }),
-    );
+    this.call.on('error', (error) => {
+      const versionRefusal = readWorkerVersionRefusal(error);
+      this.finish({
+        welcomed: this.stage === 'open',
+        reason: `status ${error.code}`,
+        status: error.code,
+        ...(isWorkerRevokedRefusal(error) ? { revoked: true } : {}),
+        ...(versionRefusal ? { versionRefusal } : {}),
+      });
+    });
     this.call.on('end', () => this.finish({ welcomed: this.stage === 'open', reason: 'ended' }));
   }
 
@@ -156,7 +175,7 @@ export class GatewaySession {
     } else if (this.stage === 'welcome' && frame.frame === 'welcome') {
       this.stage = 'open';
       this.handshakeTimer.cancel();
-      this.handlers.welcomed(frame.welcome!.heartbeatIntervalMs, frame.welcome!.leaseTtlMs);
+      this.handlers.welcomed(frame.welcome!.heartbeatIntervalMs, frame.welcome!.leaseTtlMs, frame.welcome!.versionNotice ?? null);
     } else if (this.stage === 'open' && frame.frame !== 'challenge' && frame.frame !== 'welcome') {
       this.handlers.frame(frame);
     } else {

@@ -4,12 +4,15 @@ import { generateSigningKeyPair, signInstruction, verifyHelloSignature, type Sig
 import {
   ResultDisposition,
   WORKER_REVOKED_REFUSAL,
+  WORKER_VERSION_REFUSAL,
   workerGatewayServiceDefinition,
+  workerVersionRefusalMetadata,
   type ControlFrame,
   type EnrollRequest__Output,
   type EnrollResponse,
   type InstructionPayload,
   type SignedInstruction__Output,
+  type Welcome,
   type WorkerFrame__Output,
 } from '@airlock/protocol';
 
@@ -28,7 +31,12 @@ export class FakeControlPlane {
   readonly helloVerdicts: boolean[] = [];
   autoAckResults = true;
   /** What the Welcome of the next stream says. */
-  welcome = { heartbeatIntervalMs: 500, leaseTtlMs: 5_000 };
+  welcome: Welcome = { heartbeatIntervalMs: 500, leaseTtlMs: 5_000 };
+  /**
+   * Set by `refuseWorkerVersion`: every Hello is refused as the real control plane refuses a
+   * version outside its window (WORKER_VERSION_REFUSAL). Unset it to accept the worker again.
+   */
+  versionRefusal: Parameters<typeof workerVersionRefusalMetadata>[0] | undefined;
   /** Answer each Hello and Heartbeat with a LeaseRenewal of every attempt it lists, as the real one does. */
   renewLeases = true;
   /** The pool the next enrollment answers, as the token would name it ('': none). */
@@ -73,6 +81,13 @@ export class FakeControlPlane {
   revokeWorker(): void {
     this.revoked = true;
     if (this.stream) refuseAsRevoked(this.stream);
+    this.stream = undefined;
+  }
+
+  /** Refuses the worker's version as the real control plane does: its current stream ends with the refusal, and so does every later Hello. */
+  refuseWorkerVersion(refusal: Parameters<typeof workerVersionRefusalMetadata>[0]): void {
+    this.versionRefusal = refusal;
+    if (this.stream) refuseVersion(this.stream, refusal);
     this.stream = undefined;
   }
 
@@ -130,6 +145,10 @@ export class FakeControlPlane {
           refuseAsRevoked(stream);
           return;
         }
+        if (ok && this.versionRefusal) {
+          refuseVersion(stream, this.versionRefusal);
+          return;
+        }
         if (!ok) {
           stream.emit('error', { code: grpc.status.UNAUTHENTICATED });
           return;
@@ -151,6 +170,10 @@ export class FakeControlPlane {
     stream.on('end', () => stream.end());
     stream.write({ challenge: { nonce } });
   }
+}
+
+function refuseVersion(stream: Stream, refusal: Parameters<typeof workerVersionRefusalMetadata>[0]): void {
+  stream.emit('error', { code: WORKER_VERSION_REFUSAL.status, details: 'worker version refused', metadata: workerVersionRefusalMetadata(refusal) });
 }
 
 function refuseAsRevoked(stream: Stream): void {

@@ -37,6 +37,7 @@ import type { SigningPublicKey as _airlock_v1_SigningPublicKey, SigningPublicKey
 import type { Ticket as _airlock_v1_Ticket, Ticket__Output as _airlock_v1_Ticket__Output } from './airlock/v1/Ticket';
 import type { TokenUsage as _airlock_v1_TokenUsage, TokenUsage__Output as _airlock_v1_TokenUsage__Output } from './airlock/v1/TokenUsage';
 import type { VerificationStats as _airlock_v1_VerificationStats, VerificationStats__Output as _airlock_v1_VerificationStats__Output } from './airlock/v1/VerificationStats';
+import type { VersionNotice as _airlock_v1_VersionNotice, VersionNotice__Output as _airlock_v1_VersionNotice__Output } from './airlock/v1/VersionNotice';
 import type { Welcome as _airlock_v1_Welcome, Welcome__Output as _airlock_v1_Welcome__Output } from './airlock/v1/Welcome';
 import type { WorkerFrame as _airlock_v1_WorkerFrame, WorkerFrame__Output as _airlock_v1_WorkerFrame__Output } from './airlock/v1/WorkerFrame';
 import type { WorkerGatewayClient as _airlock_v1_WorkerGatewayClient, WorkerGatewayDefinition as _airlock_v1_WorkerGatewayDefinition } from './airlock/v1/WorkerGateway';
@@ -96,6 +97,8 @@ export interface ProtoGrpcType {
       Ticket: MessageTypeDefinition<_airlock_v1_Ticket, _airlock_v1_Ticket__Output>
       TokenUsage: MessageTypeDefinition<_airlock_v1_TokenUsage, _airlock_v1_TokenUsage__Output>
       VerificationStats: MessageTypeDefinition<_airlock_v1_VerificationStats, _airlock_v1_VerificationStats__Output>
+      VersionNotice: MessageTypeDefinition<_airlock_v1_VersionNotice, _airlock_v1_VersionNotice__Output>
+      VersionStatus: EnumTypeDefinition
       Welcome: MessageTypeDefinition<_airlock_v1_Welcome, _airlock_v1_Welcome__Output>
       WorkerFrame: MessageTypeDefinition<_airlock_v1_WorkerFrame, _airlock_v1_WorkerFrame__Output>
       WorkerGateway: SubtypeConstructor<typeof grpc.Client, _airlock_v1_WorkerGatewayClient> & { service: _airlock_v1_WorkerGatewayDefinition }

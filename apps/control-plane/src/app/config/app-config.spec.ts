@@ -57,8 +57,8 @@ describe('loadAppConfig', () => {
   });
 
   it('supports workers from the first release unless told otherwise, and takes a semantic version as the oldest supported', () => {
-    expect(loadAppConfig({}).workerMinVersion).toBe('0.1.0');
-    expect(loadAppConfig({ AIRLOCK_WORKER_MIN_VERSION: '0.3.0-rc.1' }).workerMinVersion).toBe('0.3.0-rc.1');
+    expect(loadAppConfig({}).workerVersions.minimum).toBe('0.1.0');
+    expect(loadAppConfig({ AIRLOCK_WORKER_MIN_VERSION: '0.3.0-rc.1', AIRLOCK_WORKER_RECOMMENDED_VERSION: '0.3.0' }).workerVersions.minimum).toBe('0.3.0-rc.1');
     expect(problemsOf({ AIRLOCK_WORKER_MIN_VERSION: 'v0.3' })).toEqual([
       'AIRLOCK_WORKER_MIN_VERSION: expected a worker version like 0.1.0 (major.minor.patch, an optional -pre-release)',
     ]);
@@ -268,5 +268,91 @@ describe('loadAppConfig: single sign-on (OIDC)', () => {
 
   it('refuses a client id with spaces', () => {
     expect(problemsOf({ ...complete(), AIRLOCK_OIDC_CLIENT_ID: 'air lock' })).toEqual([expect.stringMatching(/^AIRLOCK_OIDC_CLIENT_ID: expected the client id/)]);
+  });
+});
+
+describe('loadAppConfig: the supported worker version window', () => {
+  const window = (env: Record<string, string>, controlPlaneVersion = '0.4.2') => loadAppConfig(env, controlPlaneVersion).workerVersions;
+  const problems = (env: Record<string, string>, controlPlaneVersion = '0.4.2'): readonly string[] => {
+    try {
+      loadAppConfig(env, controlPlaneVersion);
+    } catch (error) {
+      if (error instanceof InvalidConfigError) return error.problems;
+      throw error;
+    }
+    throw new Error('expected the configuration to be rejected');
+  };
+
+  it("defaults to the first release up to the control plane's next major, recommending the control plane's own version, with no deprecation", () => {
+    expect(window({})).toEqual({ minimum: '0.1.0', maximum: '1.0.0', recommended: '0.4.2', deprecation: null });
+    expect(window({}, '2.3.0-rc.1')).toMatchObject({ maximum: '3.0.0', recommended: '2.3.0-rc.1' });
+  });
+
+  it("reads this repository's version as the control plane's when none is given", () => {
+    const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+    expect(loadAppConfig({}).workerVersions.recommended).toBe(version);
+  });
+
+  it('takes every bound and a deprecation until an instant', () => {
+    expect(
+      window({
+        AIRLOCK_WORKER_MIN_VERSION: '0.2.0',
+        AIRLOCK_WORKER_MAX_VERSION: '0.9.0',
+        AIRLOCK_WORKER_RECOMMENDED_VERSION: '0.5.1',
+        AIRLOCK_WORKER_DEPRECATED_BELOW: '0.4.0',
+        AIRLOCK_WORKER_END_OF_SUPPORT: '2026-07-01',
+      }),
+    ).toEqual({ minimum: '0.2.0', maximum: '0.9.0', recommended: '0.5.1', deprecation: { below: '0.4.0', endOfSupport: new Date('2026-07-01T00:00:00Z') } });
+    const at = (value: string) => window({ AIRLOCK_WORKER_DEPRECATED_BELOW: '0.3.0', AIRLOCK_WORKER_END_OF_SUPPORT: value }).deprecation?.endOfSupport.toISOString();
+    expect(at('2026-07-01T12:30:00Z')).toBe('2026-07-01T12:30:00.000Z');
+    expect(at('2026-07-01T12:30+02:00')).toBe('2026-07-01T10:30:00.000Z');
+    expect(at('2028-02-29')).toBe('2028-02-29T00:00:00.000Z');
+  });
+
+  it('names each malformed variable and what it expects', () => {
+    expect(problems({ AIRLOCK_WORKER_MAX_VERSION: '1.0.0-rc.1', AIRLOCK_WORKER_RECOMMENDED_VERSION: 'latest', AIRLOCK_WORKER_DEPRECATED_BELOW: 'v0.3', AIRLOCK_WORKER_END_OF_SUPPORT: 'next July' })).toEqual([
+      expect.stringMatching(/^AIRLOCK_WORKER_MAX_VERSION: expected a release version like 1\.0\.0 \(major\.minor\.patch, no pre-release\)/),
+      'AIRLOCK_WORKER_RECOMMENDED_VERSION: expected a worker version like 0.1.0 (major.minor.patch, an optional -pre-release)',
+      'AIRLOCK_WORKER_DEPRECATED_BELOW: expected a worker version like 0.1.0 (major.minor.patch, an optional -pre-release)',
+      expect.stringMatching(/^AIRLOCK_WORKER_END_OF_SUPPORT: expected an ISO 8601 date, 2026-07-01/),
+    ]);
+  });
+
+  it.each(['2026-02-30', '2026-13-01', '2026-07-01T24:00:00Z', '2026-07-01T12:00:00', '2026-07-01 12:00Z', '01/07/2026'])('refuses %s as the end of support', (value) => {
+    expect(problems({ AIRLOCK_WORKER_DEPRECATED_BELOW: '0.3.0', AIRLOCK_WORKER_END_OF_SUPPORT: value })).toEqual([expect.stringMatching(/^AIRLOCK_WORKER_END_OF_SUPPORT: expected an ISO 8601 date/)]);
+  });
+
+  it('refuses a maximum that leaves no version in the window', () => {
+    expect(problems({ AIRLOCK_WORKER_MIN_VERSION: '0.5.0', AIRLOCK_WORKER_MAX_VERSION: '0.5.0', AIRLOCK_WORKER_RECOMMENDED_VERSION: '0.5.0' })).toEqual([
+      expect.stringMatching(/^AIRLOCK_WORKER_MAX_VERSION: expected a version above AIRLOCK_WORKER_MIN_VERSION \(0\.5\.0\)/),
+      expect.stringMatching(/^AIRLOCK_WORKER_RECOMMENDED_VERSION: expected a version the window accepts/),
+    ]);
+    expect(problems({ AIRLOCK_WORKER_MIN_VERSION: '1.0.0-rc.1', AIRLOCK_WORKER_RECOMMENDED_VERSION: '1.0.0-rc.1' })).toEqual([
+      expect.stringMatching(/^AIRLOCK_WORKER_MAX_VERSION: expected a version above AIRLOCK_WORKER_MIN_VERSION \(1\.0\.0-rc\.1\).*1\.0\.0, unset, it is the major release after this control plane's version 0\.4\.2/),
+      expect.stringMatching(/^AIRLOCK_WORKER_RECOMMENDED_VERSION: expected a version the window accepts/),
+    ]);
+  });
+
+  it('wants the deprecation bound and its end of support together, the bound inside the window', () => {
+    expect(problems({ AIRLOCK_WORKER_DEPRECATED_BELOW: '0.3.0' })).toEqual([expect.stringMatching(/^AIRLOCK_WORKER_END_OF_SUPPORT: expected a value as well, since AIRLOCK_WORKER_DEPRECATED_BELOW is set/)]);
+    expect(problems({ AIRLOCK_WORKER_END_OF_SUPPORT: '2026-07-01' })).toEqual([expect.stringMatching(/^AIRLOCK_WORKER_DEPRECATED_BELOW: expected a value as well, since AIRLOCK_WORKER_END_OF_SUPPORT is set/)]);
+    expect(problems({ AIRLOCK_WORKER_DEPRECATED_BELOW: '0.1.0', AIRLOCK_WORKER_END_OF_SUPPORT: '2026-07-01' })).toEqual([
+      expect.stringMatching(/^AIRLOCK_WORKER_DEPRECATED_BELOW: expected a version above AIRLOCK_WORKER_MIN_VERSION \(0\.1\.0\)/),
+    ]);
+    expect(problems({ AIRLOCK_WORKER_DEPRECATED_BELOW: '1.0.0', AIRLOCK_WORKER_END_OF_SUPPORT: '2026-07-01' })).toEqual([
+      expect.stringMatching(/^AIRLOCK_WORKER_DEPRECATED_BELOW: expected a version below AIRLOCK_WORKER_MAX_VERSION \(1\.0\.0\)/),
+      expect.stringMatching(/^AIRLOCK_WORKER_RECOMMENDED_VERSION: expected a version the window accepts without deprecation, from AIRLOCK_WORKER_DEPRECATED_BELOW \(1\.0\.0\)/),
+    ]);
+  });
+
+  it('wants a recommended version the window accepts without deprecation, saying when it is the default', () => {
+    expect(problems({ AIRLOCK_WORKER_MIN_VERSION: '0.5.0' })).toEqual([
+      "AIRLOCK_WORKER_RECOMMENDED_VERSION: expected a version the window accepts without deprecation, from AIRLOCK_WORKER_MIN_VERSION (0.5.0) and below AIRLOCK_WORKER_MAX_VERSION (1.0.0) (unset, it is this control plane's version, 0.4.2; set it)",
+    ]);
+    expect(problems({ AIRLOCK_WORKER_DEPRECATED_BELOW: '0.4.2-rc.1', AIRLOCK_WORKER_END_OF_SUPPORT: '2026-07-01', AIRLOCK_WORKER_RECOMMENDED_VERSION: '0.4.1' })).toEqual([
+      'AIRLOCK_WORKER_RECOMMENDED_VERSION: expected a version the window accepts without deprecation, from AIRLOCK_WORKER_DEPRECATED_BELOW (0.4.2-rc.1) and below AIRLOCK_WORKER_MAX_VERSION (1.0.0) (0.4.1 is not)',
+    ]);
+    expect(problems({ AIRLOCK_WORKER_RECOMMENDED_VERSION: '1.0.0-rc.1' })).toEqual([expect.stringMatching(/^AIRLOCK_WORKER_RECOMMENDED_VERSION: expected a version the window accepts/)]);
+    expect(window({ AIRLOCK_WORKER_MIN_VERSION: '0.5.0', AIRLOCK_WORKER_RECOMMENDED_VERSION: '0.5.0' }).recommended).toBe('0.5.0');
   });
 });

@@ -6,7 +6,9 @@ import { parseDuration } from '@airlock/duration';
 import { ID_PATTERNS } from '@airlock/protocol';
 import type { Role } from '@airlock/data-access';
 import { ROLES } from '../auth/access';
+import type { WorkerVersionWindow } from '../workers/worker-version';
 import { InvalidConfigError } from './invalid-config.error';
+import { loadWorkerVersionWindow, readControlPlaneVersion, workerVersionVariables } from './worker-version-window';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
 
@@ -35,11 +37,12 @@ export interface AppConfig {
   readonly instructionTtlMs: number;
   readonly maxAttempts: number;
   /**
-   * The oldest worker version this control plane supports (AIRLOCK_WORKER_MIN_VERSION): a
-   * worker below it is shown outside the supported window. It still connects; refusing it
-   * is left to the operator.
+   * The worker versions this control plane accepts at the Hello (docs/fleet.md, "The supported
+   * version window"): AIRLOCK_WORKER_MIN_VERSION, _MAX_VERSION (excluded), _RECOMMENDED_VERSION,
+   * and an optional deprecation (_DEPRECATED_BELOW until _END_OF_SUPPORT). A worker outside
+   * is refused with the version to install; a deprecated one is welcomed with a notice.
    */
-  readonly workerMinVersion: string;
+  readonly workerVersions: WorkerVersionWindow;
   /** The dashboard's live event streams (GET /api/v1/events). */
   readonly eventStreams: EventStreamConfig;
   /**
@@ -220,6 +223,7 @@ const environmentSchema = z.object({
     .string()
     .regex(ID_PATTERNS.semver, 'expected a worker version like 0.1.0 (major.minor.patch, an optional -pre-release)')
     .default(DEFAULT_WORKER_MIN_VERSION),
+  ...workerVersionVariables,
   AIRLOCK_EVENTS_HEARTBEAT: duration(100, 60_000).default(15_000),
   AIRLOCK_EVENTS_MAX_LIFETIME: duration(1_000, 86_400_000).default(3_600_000),
   AIRLOCK_EVENTS_MAX_STREAMS: z
@@ -257,9 +261,10 @@ const environmentSchema = z.object({
 
 /**
  * Reads and validates the environment. Fails fast with every problem at once, each naming
- * the variable and what it expects, and never echoing a secret's value.
+ * the variable and what it expects, and never echoing a secret's value. `controlPlaneVersion`
+ * (package.json's) gives the worker version window its defaults.
  */
-export function loadAppConfig(env: Readonly<Record<string, string | undefined>>): AppConfig {
+export function loadAppConfig(env: Readonly<Record<string, string | undefined>>, controlPlaneVersion = readControlPlaneVersion()): AppConfig {
   // An empty variable counts as unset, as shells and compose files often leave them so.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = environmentSchema.safeParse(present);
@@ -283,6 +288,7 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>)
   }
   const tls = loadGrpcTls(vars.AIRLOCK_GRPC_TLS_CERT_FILE, vars.AIRLOCK_GRPC_TLS_KEY_FILE);
   const oidc = loadOidc(vars);
+  const workerVersions = loadWorkerVersionWindow(vars, controlPlaneVersion);
   return {
     databaseUrl: vars.DATABASE_URL,
     dataDir: path.resolve(vars.AIRLOCK_DATA_DIR),
@@ -297,7 +303,7 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>)
     heartbeatIntervalMs: vars.AIRLOCK_HEARTBEAT_INTERVAL,
     instructionTtlMs: vars.AIRLOCK_INSTRUCTION_TTL,
     maxAttempts: vars.AIRLOCK_MAX_ATTEMPTS,
-    workerMinVersion: vars.AIRLOCK_WORKER_MIN_VERSION,
+    workerVersions,
     eventStreams: {
       heartbeatIntervalMs: vars.AIRLOCK_EVENTS_HEARTBEAT,
       maxLifetimeMs: vars.AIRLOCK_EVENTS_MAX_LIFETIME,

@@ -35,6 +35,7 @@ import type { CentralJobLimits } from './central-job-limits';
 import { toDeliveryOutcomeReport } from './delivery-outcome.mapper';
 import { toJobResultMetadata } from './job-result.mapper';
 import { judgeResult } from './result-plausibility';
+import { judgeHelloVersion, versionRefusal, type WorkerVersionRefusalVerdict } from './worker-version.gate';
 
 /** Everything a stream session needs from the rest of the control plane. */
 export interface WorkerStreamDependencies {
@@ -57,6 +58,9 @@ export interface WorkerStreamDependencies {
 }
 
 type WorkerStreamCall = grpc.ServerDuplexStream<WorkerFrame__Output, ControlFrame>;
+
+/** The longest a Node.js timer waits; an end of support further away is waited for in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Frames of different jobs one stream handles at once, at most (a worker's slots are far fewer). */
 const MAX_FRAMES_IN_FLIGHT = 256;
@@ -87,6 +91,8 @@ export class WorkerStreamSession implements WorkerSessionHandle {
   private state: StreamState = 'AWAITING_HELLO';
   private readonly challengeNonce = randomBytes(WIRE_LIMITS.challengeNonceBytes);
   private readonly helloTimer: NodeJS.Timeout;
+  /** A deprecated worker's stream ends when its support does. */
+  private endOfSupportTimer: NodeJS.Timeout | undefined;
   /** Every frame being handled or waiting its turn. */
   private readonly inFlight = new Set<Promise<void>>();
   /** The last frame that names no job: later frames wait for it. */
@@ -146,6 +152,7 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     const wasReady = this.state === 'READY';
     this.state = 'CLOSED';
     clearTimeout(this.helloTimer);
+    clearTimeout(this.endOfSupportTimer);
     this.credits = 0;
     if (wasReady && this.deps.registry.unregister(this)) {
       // Leases, not disconnects, decide when a job goes back to the queue.
@@ -411,6 +418,29 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     }
   }
 
+  /** Ends the stream refusing the worker's version (WORKER_VERSION_REFUSAL), logged with the window. */
+  private refuseVersion(refusal: WorkerVersionRefusalVerdict): void {
+    this.deps.logger.warn({ event: 'worker_version_refused', workerId: this.workerId, tenantId: this.tenantId, ...refusal.logFields });
+    this.fail(refusal.status, refusal.details, refusal.trailers);
+  }
+
+  /**
+   * Ends a deprecated worker's stream when its support ends, refused as too old: a stream
+   * opened before the date would otherwise keep taking work past it (its next Hello is refused).
+   */
+  private refuseAtEndOfSupport(version: string, endOfSupport: Date): void {
+    if (this.state === 'CLOSED') return;
+    const remainingMs = endOfSupport.getTime() - this.deps.clock.now().getTime();
+    this.endOfSupportTimer = setTimeout(
+      () => {
+        if (remainingMs > MAX_TIMER_MS) return this.refuseAtEndOfSupport(version, endOfSupport);
+        this.refuseVersion(versionRefusal(version, 'TOO_OLD', this.deps.config.workerVersions, endOfSupport));
+      },
+      Math.min(Math.max(remainingMs, 0), MAX_TIMER_MS),
+    );
+    this.endOfSupportTimer.unref();
+  }
+
   private async acceptHello(hello: Hello__Output): Promise<void> {
     const { data, clock, config } = this.deps;
     const worker = await data.workers.findIdentity(hello.workerId);
@@ -425,6 +455,12 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     this.tenantId = worker.tenantId;
     if (worker.revoked) {
       this.refuseRevoked();
+      return;
+    }
+    // Only now, the signature checked: a caller that cannot sign learns nothing of the window.
+    const versionVerdict = judgeHelloVersion(hello.workerVersion, config.workerVersions, now);
+    if (versionVerdict.refusal) {
+      this.refuseVersion(versionVerdict.refusal);
       return;
     }
     this.capacity = hello.capacity;
@@ -459,7 +495,8 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     }
     this.draining = standing === 'DRAINING';
     this.publishWorkerChange('CONNECTED', now);
-    this.send({ welcome: { heartbeatIntervalMs: config.heartbeatIntervalMs, leaseTtlMs: config.leaseTtlMs } });
+    this.send({ welcome: { heartbeatIntervalMs: config.heartbeatIntervalMs, leaseTtlMs: config.leaseTtlMs, versionNotice: versionVerdict.notice } });
+    if (versionVerdict.judgement.status === 'DEPRECATED') this.refuseAtEndOfSupport(hello.workerVersion, versionVerdict.judgement.endOfSupport);
     // Attempts still running from before a reconnect keep their leases (the Hello counts as
     // heartbeat 0); the ones fenced meanwhile are cancelled before they can deliver.
     await this.renewLeases(0, hello.running, now);
@@ -475,6 +512,8 @@ export class WorkerStreamSession implements WorkerSessionHandle {
       pool: this.pool,
       draining: this.draining,
       policyRevision: hello.policyRevision,
+      version: hello.workerVersion,
+      versionStatus: versionVerdict.judgement.status,
     });
   }
 }

@@ -23,8 +23,15 @@ beforeAll(async () => {
   cluster = await startPostgresCluster();
   const databaseUrl = await createDatabase(cluster.url, 'fleet_it');
   // Leases far longer than any test: a job back in the queue was put there by a revocation, not by a lease running out.
+  // The test workers' 0.1.0 is deprecated (not refused), so that the fleet view shows every standing of a version.
   controlPlane = await startControlPlane(
-    testAppConfig(databaseUrl, { AIRLOCK_LEASE_TTL: '10m', AIRLOCK_HEARTBEAT_INTERVAL: '1s', AIRLOCK_WORKER_MIN_VERSION: '0.2.0' }),
+    testAppConfig(databaseUrl, {
+      AIRLOCK_LEASE_TTL: '10m',
+      AIRLOCK_HEARTBEAT_INTERVAL: '1s',
+      AIRLOCK_WORKER_DEPRECATED_BELOW: '0.2.0',
+      AIRLOCK_WORKER_END_OF_SUPPORT: '2999-01-01',
+      AIRLOCK_WORKER_RECOMMENDED_VERSION: '0.2.0',
+    }),
   );
   client = gatewayClient(controlPlane.grpcAddress);
   sql = new pg.Client(parsePostgresUrl(databaseUrl));
@@ -88,6 +95,8 @@ interface WorkerBody {
   revokedAt: string | null;
   version: string;
   versionSupported: boolean;
+  versionStatus: string;
+  endOfSupport: string | null;
   labels: string[];
   pool: string | null;
   capacity: number;
@@ -413,18 +422,23 @@ describe('draining a worker', () => {
 });
 
 describe('the fleet read model', () => {
-  it('shows each worker outside or inside the supported version window, its pools, load and policy digest', async () => {
+  it('shows where the version of each worker stands in the supported window, its pools, load and policy digest', async () => {
     const tenant = await newTenant();
     const current = await connectedWorker(tenant, { labels: ['eu'], pool: 'gpu', credits: 2 });
     await runningJobOn(tenant, current);
     const newer = await enroll(client, { enrollmentToken: (await createToken(tenant)).token, workerPublicKey: randomBytes(32), workerVersion: '0.2.0' });
     const candidate = await enroll(client, { enrollmentToken: (await createToken(tenant)).token, workerPublicKey: randomBytes(32), workerVersion: '0.2.0-rc.1' });
+    const ancient = await enroll(client, { enrollmentToken: (await createToken(tenant)).token, workerPublicKey: randomBytes(32), workerVersion: '0.0.9' });
+    const future = await enroll(client, { enrollmentToken: (await createToken(tenant)).token, workerPublicKey: randomBytes(32), workerVersion: '1.0.0' });
 
     const workers = (await api<WorkerBody[]>(tenant.token, 'GET', '/workers')).body;
-    expect(workers.map((worker) => [worker.id, worker.version, worker.versionSupported])).toEqual([
-      [current.workerId, '0.1.0', false],
-      [newer.workerId, '0.2.0', true],
-      [candidate.workerId, '0.2.0-rc.1', false],
+    const endOfSupport = '2999-01-01T00:00:00.000Z';
+    expect(workers.map((worker) => [worker.id, worker.version, worker.versionSupported, worker.versionStatus, worker.endOfSupport])).toEqual([
+      [current.workerId, '0.1.0', true, 'DEPRECATED', endOfSupport],
+      [newer.workerId, '0.2.0', true, 'SUPPORTED', null],
+      [candidate.workerId, '0.2.0-rc.1', true, 'DEPRECATED', endOfSupport],
+      [ancient.workerId, '0.0.9', false, 'TOO_OLD', null],
+      [future.workerId, '1.0.0', false, 'TOO_NEW', null],
     ]);
     expect(workers[0]).toMatchObject({
       status: 'ONLINE',

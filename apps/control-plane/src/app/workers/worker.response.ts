@@ -5,6 +5,7 @@ import type { WorkerStatus } from '@airlock/data-access';
 import { REPORTED_METADATA_LEVELS, type ReportedMetadataLevel, type ResultFieldTreatment } from '@airlock/policy';
 import { OptionalProperty } from '../common/request-validation';
 import { POLICY_MODES, POLICY_SCOPES, type PolicyModeName, type PolicyScopeName } from '../policies/dto/publish-policy.dto';
+import { WORKER_VERSION_STATUSES, type WorkerVersionStatus } from './worker-version';
 
 export const WORKER_STATUSES = ['ONLINE', 'OFFLINE'] as const satisfies readonly WorkerStatus[];
 export const RESULT_FIELD_TREATMENTS = ['EXACT', 'NOT_SENT', 'POWER_OF_TWO', 'ROUNDED_100_MS', 'ZERO_OR_ONE', 'FIXED', 'ALTERED'] as const satisfies readonly ResultFieldTreatment[];
@@ -34,8 +35,19 @@ export class WorkerResponse {
   @ApiProperty({ description: 'An admin revoked it: its stream was ended and every Hello is refused; final' }) revoked!: boolean;
   @ApiProperty({ type: Date, nullable: true }) revokedAt!: Date | null;
   @ApiProperty({ example: '0.1.0', description: 'The version of its last Hello (its enrollment, before it connected)' }) version!: string;
-  @ApiProperty({ description: 'Whether that version is inside the window this control plane supports (AIRLOCK_WORKER_MIN_VERSION and later)' })
+  @ApiProperty({ description: 'Whether a Hello with that version is accepted now: versionStatus SUPPORTED or DEPRECATED' })
   versionSupported!: boolean;
+  @ApiProperty({
+    enum: WORKER_VERSION_STATUSES,
+    enumName: 'WorkerVersionStatus',
+    // Copied into the shared enum's schema, so it speaks of a worker version in general.
+    description:
+      "Where a worker version stands in the window the control plane supports (docs/fleet.md): SUPPORTED; DEPRECATED, accepted until endOfSupport; " +
+      'TOO_OLD or TOO_NEW, refused at the Hello (FAILED_PRECONDITION, naming the version to install)',
+  })
+  versionStatus!: WorkerVersionStatus;
+  @ApiProperty({ type: Date, nullable: true, description: 'With DEPRECATED: when support for that version ends and its Hello is refused; null otherwise' })
+  endOfSupport!: Date | null;
   @ApiProperty({ type: [String], description: 'The pools of its last Hello, as its config names them' }) labels!: string[];
   @ApiProperty({ type: String, nullable: true, description: 'The pool its enrollment token named; its pool layers reach it like those of its labels' })
   pool!: string | null;

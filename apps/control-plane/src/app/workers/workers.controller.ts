@@ -14,10 +14,11 @@ import { describeResultFields, isReportedMetadataLevel } from '@airlock/policy';
 import { CurrentActor, CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { ErrorResponse } from '../common/error.response';
 import { uuidParam } from '../common/request-validation';
+import { CLOCK, type Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { layersForWorker, MODE_NAMES, SCOPE_NAMES, workerPools } from '../policies/policy-bundle.layers';
 import { DEFAULT_WORKERS_LISTED, ListWorkersQuery, WorkerDetailResponse, WorkerResponse } from './worker.response';
-import { isWorkerVersionSupported } from './worker-version';
+import { isAcceptedVersionStatus, judgeWorkerVersion } from './worker-version';
 import { WorkersService } from './workers.service';
 
 const NOT_FOUND = { type: ErrorResponse, description: "No such worker in the caller's tenant (WORKER_NOT_FOUND)" };
@@ -30,6 +31,7 @@ export class WorkersController {
   constructor(
     private readonly workers: WorkersService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Get()
@@ -105,6 +107,7 @@ export class WorkersController {
   }
 
   private toResponse(worker: WorkerSummary): WorkerResponse {
+    const version = judgeWorkerVersion(worker.version, this.config.workerVersions, this.clock.now());
     return {
       id: worker.id,
       name: worker.name,
@@ -114,7 +117,9 @@ export class WorkersController {
       revoked: worker.revokedAt !== null,
       revokedAt: worker.revokedAt,
       version: worker.version,
-      versionSupported: isWorkerVersionSupported(worker.version, this.config.workerMinVersion),
+      versionSupported: isAcceptedVersionStatus(version.status),
+      versionStatus: version.status,
+      endOfSupport: version.status === 'DEPRECATED' ? version.endOfSupport : null,
       labels: [...worker.labels],
       pool: worker.pool,
       capacity: worker.capacity,

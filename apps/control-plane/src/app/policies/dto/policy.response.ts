@@ -61,7 +61,8 @@ export class CurrentPolicyResponse {
 export class PolicyRevisionResponse {
   @ApiProperty({ description: 'The new revision of the tenant\'s policy' }) revision!: number;
   @ApiProperty({
-    description: 'Connected workers of the tenant this control-plane process sent the new bundle to (workers connected elsewhere, or offline, get it when they next connect)',
+    description:
+      'Connected workers of the tenant the control-plane replica that took the request sent the new bundle to. Other replicas send it to the workers connected to them, not counted here; an offline worker gets it when it next connects',
   })
   sentToConnectedWorkers!: number;
 }
