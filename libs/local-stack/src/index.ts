@@ -1,4 +1,5 @@
-export { startLocalStack, DEMO_REPO_ALIAS, type LocalStack, type LocalStackOptions, type WorkerHandle } from './local-stack';
+export { startLocalStack, DEMO_REPO_ALIAS, type ControlPlaneReplica, type LocalStack, type LocalStackOptions, type WorkerHandle } from './local-stack';
+export { startTcpBalancer, type TcpBalancer, type BalancerBackend } from './tcp-balancer';
 export {
   ControlPlaneApiClient,
   TERMINAL_JOB_STATUSES,

@@ -10,6 +10,7 @@ import { startDemoForge, type DemoForgeOptions } from './forge/demo-forge';
 import { startDemoTracker, type DemoTrackerOptions } from './forge/demo-tracker';
 import type { ForgeDouble } from './forge/forge-double';
 import { createThrowawayCertificates } from './throwaway-ca.factory';
+import { startTcpBalancer } from './tcp-balancer';
 import { launchProgram } from './workspace-programs';
 
 /** The repository alias the demo repository has in the worker's catalog. */
@@ -68,6 +69,23 @@ export interface LocalStackOptions {
   readonly firstWorkerEnv?: NodeJS.ProcessEnv;
   /** The workers' `delivery` section (e.g. a short `watch.interval`). */
   readonly workerDelivery?: Readonly<Record<string, unknown>>;
+  /**
+   * Several control-plane replicas sharing `databaseUrl` (required then) and a NATS server,
+   * behind one gRPC and one HTTP address (a TCP balancer, as a load balancer would be in
+   * production). Absent: one control plane, everything in process.
+   */
+  readonly replicas?: { readonly count: number; readonly natsUrl: string };
+}
+
+/** One control-plane replica of a stack started with `replicas`. */
+export interface ControlPlaneReplica {
+  readonly index: number;
+  /** The running process; replaced by `restart`. */
+  readonly process: ManagedProcess;
+  /** SIGKILL: as when its host fails. Its streams drop; the balancer sends new connections elsewhere. */
+  kill(): Promise<void>;
+  /** Starts it again (new ports behind the same balancer). */
+  restart(): Promise<void>;
 }
 
 export interface WorkerHandle {
@@ -88,7 +106,10 @@ export interface LocalStack {
   readonly tracker: ForgeDouble | undefined;
   readonly inference: { readonly process: ManagedProcess; readonly url: string };
   readonly controlPlane: {
+    /** The first replica's process (the only one unless `replicas` asked for more). */
     readonly process: ManagedProcess;
+    /** Every replica; one unless `replicas` asked for more. */
+    readonly replicas: readonly ControlPlaneReplica[];
     readonly httpUrl: string;
     readonly grpcAddress: string;
     /** The CA the worker pins for the gateway's certificate; undefined when plain text. */
@@ -155,28 +176,70 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const tokenFile = join(dirs.controlPlane, 'bootstrap-admin-token');
     const certificates = options.grpcTls === false ? undefined : await createThrowawayCertificates(dirs.tls);
-    const controlPlaneProcess = launchProgram({
-      program: 'control-plane',
-      logDir: dirs.logs,
-      env: {
-        ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { DATABASE_URL: undefined }),
-        AIRLOCK_DATA_DIR: dirs.controlPlane,
-        AIRLOCK_HTTP_PORT: '0',
-        AIRLOCK_GRPC_PORT: '0',
-        AIRLOCK_BOOTSTRAP_TOKEN_FILE: tokenFile,
-        ...(certificates ? { AIRLOCK_GRPC_TLS_CERT_FILE: certificates.certFile, AIRLOCK_GRPC_TLS_KEY_FILE: certificates.keyFile } : {}),
-        ...(options.leaseTtl ? { AIRLOCK_LEASE_TTL: options.leaseTtl } : {}),
-        ...(options.heartbeatInterval ? { AIRLOCK_HEARTBEAT_INTERVAL: options.heartbeatInterval } : {}),
-        ...options.controlPlaneEnv,
+    if (options.replicas && !options.databaseUrl) throw new Error('replicas share one PostgreSQL: give databaseUrl');
+    const launchReplica = async (index: number): Promise<{ process: ManagedProcess; httpUrl: string; grpcAddress: string }> => {
+      const replicaProcess = launchProgram({
+        program: 'control-plane',
+        logDir: dirs.logs,
+        label: index === 0 ? 'control-plane' : `control-plane-${index}`,
+        env: {
+          ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { DATABASE_URL: undefined }),
+          ...(options.replicas ? { AIRLOCK_NATS_URL: options.replicas.natsUrl } : {}),
+          AIRLOCK_DATA_DIR: dirs.controlPlane,
+          AIRLOCK_HTTP_PORT: '0',
+          AIRLOCK_GRPC_PORT: '0',
+          AIRLOCK_BOOTSTRAP_TOKEN_FILE: tokenFile,
+          ...(certificates ? { AIRLOCK_GRPC_TLS_CERT_FILE: certificates.certFile, AIRLOCK_GRPC_TLS_KEY_FILE: certificates.keyFile } : {}),
+          ...(options.leaseTtl ? { AIRLOCK_LEASE_TTL: options.leaseTtl } : {}),
+          ...(options.heartbeatInterval ? { AIRLOCK_HEARTBEAT_INTERVAL: options.heartbeatInterval } : {}),
+          ...options.controlPlaneEnv,
+        },
+      });
+      started.push(replicaProcess);
+      const ready = await replicaProcess.waitForEvent((e) => e.event === 'ready', READY_TIMEOUT_MS);
+      if (ready['grpcTls'] !== (certificates !== undefined)) throw new Error(`the control plane reported grpcTls ${String(ready['grpcTls'])}, not ${certificates !== undefined}`);
+      return { process: replicaProcess, httpUrl: String(ready['httpUrl']), grpcAddress: String(ready['grpcAddress']) };
+    };
+    // One after another: the first makes the first-start state (tenant, token, signing key) the others find.
+    const running: ({ process: ManagedProcess; httpUrl: string; grpcAddress: string } | null)[] = [];
+    for (let index = 0; index < (options.replicas?.count ?? 1); index += 1) running.push(await launchReplica(index));
+    const first = running[0]!;
+    let httpUrl = first.httpUrl;
+    let grpcAddress = first.grpcAddress;
+    if (options.replicas) {
+      const backendOf = (address: string) => {
+        const url = new URL(address.includes('://') ? address : `tcp://${address}`);
+        return { host: url.hostname, port: Number(url.port) };
+      };
+      const grpcBalancer = await startTcpBalancer(() => running.map((replica) => replica && backendOf(replica.grpcAddress)));
+      const httpBalancer = await startTcpBalancer(() => running.map((replica) => replica && backendOf(replica.httpUrl)));
+      started.push(grpcBalancer, httpBalancer);
+      grpcAddress = `${backendOf(first.grpcAddress).host}:${grpcBalancer.port}`;
+      httpUrl = `http://127.0.0.1:${httpBalancer.port}`;
+    }
+    const replicas: ControlPlaneReplica[] = running.map((_, index) => ({
+      index,
+      get process() {
+        return running[index]?.process ?? first.process;
       },
-    });
-    started.push(controlPlaneProcess);
-    const ready = await controlPlaneProcess.waitForEvent((e) => e.event === 'ready', READY_TIMEOUT_MS);
-    const httpUrl = String(ready['httpUrl']);
-    const grpcAddress = String(ready['grpcAddress']);
+      async kill() {
+        const replica = running[index];
+        running[index] = null;
+        if (!replica) return;
+        replica.process.signal('SIGKILL');
+        await replica.process.waitForExit();
+      },
+      async restart() {
+        await this.kill();
+        running[index] = await launchReplica(index);
+      },
+    }));
+    const controlPlaneProcess = first.process;
     const api = new ControlPlaneApiClient(httpUrl, readFileSync(tokenFile, 'utf8').trim());
-    if (ready['grpcTls'] !== (certificates !== undefined)) throw new Error(`the control plane reported grpcTls ${String(ready['grpcTls'])}, not ${certificates !== undefined}`);
-    say(`control plane   ${httpUrl} (REST, OpenAPI at /api/docs), gRPC ${grpcAddress} (${certificates ? 'TLS, throwaway private CA' : 'plain text'})`);
+    say(
+      `control plane   ${httpUrl} (REST, OpenAPI at /api/docs), gRPC ${grpcAddress} (${certificates ? 'TLS, throwaway private CA' : 'plain text'})` +
+        (options.replicas ? `, ${options.replicas.count} replicas behind one address, NATS ${options.replicas.natsUrl}` : ''),
+    );
 
     const signingKeys = await api.signingKeys();
     /** Writes a worker's config and enrolls it; the worker's files live under `home` unless `stateDir` says otherwise. */
@@ -239,7 +302,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       forge: forge?.double,
       tracker: tracker?.double,
       inference: { process: inferenceProcess, url: inferenceUrl },
-      controlPlane: { process: controlPlaneProcess, httpUrl, grpcAddress, grpcCaFile: certificates?.caFile },
+      controlPlane: { process: controlPlaneProcess, replicas, httpUrl, grpcAddress, grpcCaFile: certificates?.caFile },
       api,
       adminTokenFile: tokenFile,
       worker,

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { DataAccess } from '@airlock/data-access';
 import { AnalyticsController } from './analytics/analytics.controller';
@@ -19,7 +20,9 @@ import { FirstStartService } from './bootstrap/first-start.service';
 import { CLOCK, type Clock } from './common/clock';
 import { DomainErrorFilter } from './common/domain-error.filter';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
+import { BatchDispatch } from './dispatch/batch-dispatch';
 import { InProcessJobDispatcher } from './dispatch/in-process-job-dispatcher';
+import { NatsJobDispatcher } from './dispatch/nats-job-dispatcher';
 import { JOB_DISPATCHER } from './dispatch/job-dispatcher';
 import { LeaseReaperService, SCHEDULER, type Scheduler } from './dispatch/lease-reaper.service';
 import { WorkerSessionRegistry } from './dispatch/worker-session.registry';
@@ -29,8 +32,13 @@ import { EVENT_BUS } from './events/event-bus';
 import { EventStreamService } from './events/event-stream.service';
 import { EventsController } from './events/events.controller';
 import { InProcessEventBus } from './events/in-process-event-bus';
+import { NatsEventBus } from './events/nats-event-bus';
+import { FLEET_COMMANDS } from './fleet/fleet-commands';
+import { InProcessFleetCommands } from './fleet/in-process-fleet-commands';
+import { NatsFleetCommands } from './fleet/nats-fleet-commands';
 import { WorkerGatewayService } from './gateway/worker-gateway.service';
 import { HealthController } from './health/health.controller';
+import { NATS_CONNECTION, REPLICA_ID } from './nats/nats-connection';
 import { JobsController } from './jobs/jobs.controller';
 import { JobsService } from './jobs/jobs.service';
 import { ApiTokensController } from './people/api-tokens.controller';
@@ -52,6 +60,13 @@ export interface AppModuleOptions {
   readonly dataAccess: DataAccess;
   readonly clock: Clock;
   readonly scheduler: Scheduler;
+  /** This process among the replicas (random per start). */
+  readonly replicaId: string;
+  /**
+   * The NATS connection replicas share (AIRLOCK_NATS_URL), or null for the single-process
+   * default: it decides which adapter serves dispatch, fleet commands and live events.
+   */
+  readonly nats: NatsConnection | null;
 }
 
 @Module({})
@@ -82,8 +97,20 @@ export class AppModule {
         { provide: SCHEDULER, useValue: options.scheduler },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: DomainErrorFilter },
-        { provide: JOB_DISPATCHER, useClass: InProcessJobDispatcher },
-        { provide: EVENT_BUS, useClass: InProcessEventBus },
+        { provide: REPLICA_ID, useValue: options.replicaId },
+        ...(options.nats
+          ? [
+              { provide: NATS_CONNECTION, useValue: options.nats },
+              { provide: JOB_DISPATCHER, useClass: NatsJobDispatcher },
+              { provide: EVENT_BUS, useClass: NatsEventBus },
+              { provide: FLEET_COMMANDS, useClass: NatsFleetCommands },
+            ]
+          : [
+              { provide: JOB_DISPATCHER, useClass: InProcessJobDispatcher },
+              { provide: EVENT_BUS, useClass: InProcessEventBus },
+              { provide: FLEET_COMMANDS, useClass: InProcessFleetCommands },
+            ]),
+        BatchDispatch,
         FirstStartService,
         PasswordHasher,
         SessionCookies,

@@ -1,6 +1,7 @@
 import { ConsoleLogger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { openDataAccess, type DataAccess } from '@airlock/data-access';
 import { AppModule } from './app.module';
 import { FirstStartService } from './bootstrap/first-start.service';
@@ -14,6 +15,7 @@ import { LeaseReaperService, systemScheduler, type Scheduler } from './dispatch/
 import { WorkerSessionRegistry } from './dispatch/worker-session.registry';
 import { WorkerGatewayService } from './gateway/worker-gateway.service';
 import { WorkerGatewayStrategy } from './gateway/worker-gateway.strategy';
+import { connectToNats, newReplicaId } from './nats/nats-connection';
 import { SigningKeyService } from './signing/signing-key.service';
 
 const LOG_LEVEL_ORDER = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
@@ -73,10 +75,13 @@ export async function startControlPlane(config: AppConfig, overrides: ControlPla
   const dataAccess = await openDataAccess(
     config.databaseUrl ? { kind: 'url', url: config.databaseUrl } : { kind: 'embedded', dataDir: config.dataDir },
   );
+  const replicaId = newReplicaId();
   let app: INestApplication | undefined;
+  let nats: NatsConnection | null = null;
   try {
+    nats = config.natsServers.length > 0 ? await connectToNats(config.natsServers, replicaId, logger) : null;
     app = await NestFactory.create(
-      AppModule.register({ config, dataAccess, clock: overrides.clock ?? systemClock, scheduler: overrides.scheduler ?? systemScheduler }),
+      AppModule.register({ config, dataAccess, clock: overrides.clock ?? systemClock, scheduler: overrides.scheduler ?? systemScheduler, replicaId, nats }),
       // forceCloseConnections: idle keep-alive HTTP connections must not hold up shutdown.
       // bodyParser: false, because apiBodyReader reads every body (JSON only, bounded).
       { logger, abortOnError: false, forceCloseConnections: true, bodyParser: false },
@@ -89,8 +94,9 @@ export async function startControlPlane(config: AppConfig, overrides: ControlPla
 
     const { bootstrapToken } = await app.get(FirstStartService).ensureDefaults();
     await app.get(SigningKeyService).load();
-    // Whatever the last run left, no worker stream is open now.
-    await dataAccess.workers.markAllOffline();
+    // Alone, no worker stream is open now, whatever the last run left. With other replicas,
+    // theirs are: the lease reaper marks offline only the workers no replica hears from.
+    if (!nats) await dataAccess.workers.markAllOffline();
     const dispatcher = app.get<JobDispatcher>(JOB_DISPATCHER);
     await dispatcher.start();
 
@@ -117,11 +123,13 @@ export async function startControlPlane(config: AppConfig, overrides: ControlPla
         await running.close();
         // Closing the gateway ended every stream; their workers' offline marks are still being written.
         await sessions.writesSettled();
+        await nats?.drain();
         await dataAccess.close();
       },
     };
   } catch (error) {
     await app?.close().catch(() => undefined);
+    await nats?.close().catch(() => undefined);
     await dataAccess.close();
     throw error;
   }

@@ -87,6 +87,22 @@ describe('EnrollmentRepository', () => {
 });
 
 describe('WorkerRepository', () => {
+  it('marks offline only the online workers no replica heard from since the cutoff, and online again one heard from later', async () => {
+    const tenantId = await newTenant();
+    const [silent, heard] = [await enrolledWorker(tenantId), await enrolledWorker(tenantId)];
+    const longAgo = new Date(Date.now() - 120_000);
+    await data.workers.markOnline(silent, hello(longAgo));
+    await data.workers.markOnline(heard, hello(longAgo));
+    await data.workers.touch(heard, new Date());
+
+    expect(await data.workers.markStaleOffline(new Date(Date.now() - 60_000))).toBeGreaterThanOrEqual(1);
+    const statusOf = async (workerId: string) => (await data.workers.findForTenant(tenantId, workerId))?.status;
+    expect([await statusOf(silent), await statusOf(heard)]).toEqual(['OFFLINE', 'ONLINE']);
+    // Heard from again (its stream was only paused): online again.
+    await data.workers.touch(silent, new Date());
+    expect(await statusOf(silent)).toBe('ONLINE');
+  });
+
   it('leaves a revoked worker offline whatever its Hello says, and tells heartbeats it is revoked', async () => {
     const tenantId = await newTenant();
     const workerId = await enrolledWorker(tenantId, 'gpu');

@@ -532,16 +532,26 @@ export class JobRepository {
     });
   }
 
-  /** Queued jobs, oldest first: the state an in-process queue is rebuilt from. */
-  async listQueued(limit: number): Promise<QueuedJobRef[]> {
+  /** Queued jobs, oldest first, of every tenant or of one: the state a queue is rebuilt from. */
+  async listQueued(limit: number, tenantId?: string): Promise<QueuedJobRef[]> {
     const jobs = await this.db.job.findMany({
-      where: { status: 'QUEUED' },
+      where: { status: 'QUEUED', ...(tenantId ? { tenantId } : {}) },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
       take: limit,
       select: { id: true, tenantId: true, currentAttempt: true, createdAt: true },
     });
     return jobs.map((job) => ({ jobId: job.id, tenantId: job.tenantId, currentAttempt: job.currentAttempt, createdAt: job.createdAt }));
   }
+
+  /**
+   * How many jobs each tenant holds QUEUED that were queued before `before` (created or
+   * requeued then): what a delivery path that lost nothing must still hold for them.
+   */
+  async countQueuedByTenant(before: Date): Promise<Map<string, number>> {
+    const rows = await this.db.job.groupBy({ by: ['tenantId'], where: { status: 'QUEUED', updatedAt: { lt: before } }, _count: { _all: true } });
+    return new Map(rows.map((row) => [row.tenantId, row._count._all]));
+  }
+
 
   /**
    * Claims queued jobs of one tenant for a worker, each as its next attempt, in one

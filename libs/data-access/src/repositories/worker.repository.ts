@@ -249,7 +249,12 @@ export class WorkerRepository {
    * (another replica, or while the stream was being opened).
    */
   async touch(workerId: string, now: Date): Promise<WorkerStanding> {
-    const [touched] = await this.db.worker.updateManyAndReturn({ where: { id: workerId, revokedAt: null }, data: { lastSeenAt: now }, select: { drainingAt: true } });
+    // ONLINE too: a stream whose worker paused past the staleness sweep is online again once heard from.
+    const [touched] = await this.db.worker.updateManyAndReturn({
+      where: { id: workerId, revokedAt: null },
+      data: { lastSeenAt: now, status: 'ONLINE' },
+      select: { drainingAt: true },
+    });
     if (!touched) return 'REVOKED';
     return touched.drainingAt === null ? 'ACTIVE' : 'DRAINING';
   }
@@ -317,7 +322,27 @@ export class WorkerRepository {
     });
   }
 
-  /** Marks every worker offline: at start no stream is open, whatever the last run left. */
+  /**
+   * Marks offline the workers marked online that no replica has heard from since `before`:
+   * their stream was on a replica that died (its own close never ran). Each one's online time
+   * is counted up to when it was last heard from. Returns how many; at most `limit` a call.
+   */
+  async markStaleOffline(before: Date, limit = 100): Promise<number> {
+    return this.db.$transaction(async (tx) => {
+      const stale = await tx.$queryRaw<{ id: string; lastSeenAt: Date }[]>`
+        SELECT "id", "lastSeenAt" FROM "Worker"
+        WHERE "status" = 'ONLINE' AND "lastSeenAt" < ${before}::timestamptz
+        ORDER BY "id" LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED`;
+      for (const worker of stale) {
+        await tx.worker.update({ where: { id: worker.id }, data: { status: 'OFFLINE' } });
+        await closeWorkerSession(tx, worker.id, worker.lastSeenAt);
+      }
+      return stale.length;
+    });
+  }
+
+  /** Marks every worker offline: at start of the single process no stream is open, whatever the last run left. */
   async markAllOffline(): Promise<void> {
     await this.db.$transaction(async (tx) => {
       // Connections the last run never saw end are counted up to each worker's last heartbeat (analytics).

@@ -23,6 +23,12 @@ export const DEFAULT_WORKER_MIN_VERSION = '0.1.0';
 export interface AppConfig {
   /** Absent: the control plane serves an embedded PostgreSQL with data under dataDir. */
   readonly databaseUrl: string | undefined;
+  /**
+   * The NATS servers (AIRLOCK_NATS_URL, comma-separated nats:// URLs) that replicas share:
+   * queued jobs go out through JetStream, worker commands and live events over core NATS
+   * (docs/scaling.md). Empty: one process, everything in memory.
+   */
+  readonly natsServers: readonly string[];
   readonly dataDir: string;
   readonly http: { readonly host: string; readonly port: number };
   readonly grpc: {
@@ -195,12 +201,17 @@ const MAX_OIDC_DISPLAY_NAME_LENGTH = 60;
 const OIDC_NEW_USER_ROLES = [...ROLES].reverse() as readonly Role[];
 
 // Variables whose values must never appear in an error message.
-const SECRET_VARIABLES: ReadonlySet<string> = new Set(['DATABASE_URL']);
+// A NATS URL may carry a user and password (nats://user:password@host:port).
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['DATABASE_URL', 'AIRLOCK_NATS_URL']);
 
 const environmentSchema = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\/.+\/[^/?]+/, 'expected a postgresql://user:password@host:port/database URL')
+    .optional(),
+  AIRLOCK_NATS_URL: z
+    .string()
+    .regex(/^nats:\/\/[^\s/]+(,nats:\/\/[^\s/]+)*$/, 'expected nats://host:port, or several separated by commas')
     .optional(),
   AIRLOCK_DATA_DIR: z.string().min(1, 'expected a directory path').default('./.airlock/control-plane'),
   AIRLOCK_HTTP_HOST: host.default('127.0.0.1'),
@@ -291,6 +302,7 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>,
   const workerVersions = loadWorkerVersionWindow(vars, controlPlaneVersion);
   return {
     databaseUrl: vars.DATABASE_URL,
+    natsServers: vars.AIRLOCK_NATS_URL?.split(',') ?? [],
     dataDir: path.resolve(vars.AIRLOCK_DATA_DIR),
     http: { host: vars.AIRLOCK_HTTP_HOST, port: vars.AIRLOCK_HTTP_PORT },
     grpc: {

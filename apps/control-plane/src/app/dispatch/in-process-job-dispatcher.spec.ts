@@ -4,6 +4,7 @@ import { generateSigningKeyPair } from '@airlock/envelope';
 import type { ControlFrame } from '@airlock/protocol';
 import type { AppConfig } from '../config/app-config';
 import type { SigningKeyService } from '../signing/signing-key.service';
+import { BatchDispatch } from './batch-dispatch';
 import { InProcessJobDispatcher } from './in-process-job-dispatcher';
 import type { DispatchableJob } from './job-dispatcher';
 import { WorkerSessionRegistry, type WorkerSessionHandle } from './worker-session.registry';
@@ -69,14 +70,15 @@ const job = (createdAtMs: number, ofTenant = tenantId): DispatchableJob => ({ jo
 
 /** A dispatcher over the given fake job repository and a real session registry. */
 function dispatcherOver(jobs: object, registry: WorkerSessionRegistry): InProcessJobDispatcher {
-  return new InProcessJobDispatcher(
-    { jobs } as unknown as DataAccess,
-    registry,
+  const data = { jobs } as unknown as DataAccess;
+  const batches = new BatchDispatch(
+    data,
     { currentSigner: () => ({ keyId: signer.keyId, privateKeyPem: signer.privateKeyPem }) } as unknown as SigningKeyService,
     { leaseTtlMs: 30_000, instructionTtlMs: 600_000 } as AppConfig,
     { now: () => new Date(1_700_000_000_000) },
     { publish: () => undefined, subscribe: () => () => undefined },
   );
+  return new InProcessJobDispatcher(data, registry, batches);
 }
 
 describe('InProcessJobDispatcher', () => {

@@ -1,21 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataAccess, type DispatchClaim } from '@airlock/data-access';
-import { signInstruction } from '@airlock/envelope';
-import { FailureCode, FrameValidationError, InstructionPayloadDecodeError, type SignedInstruction__Output } from '@airlock/protocol';
-import { CLOCK, type Clock } from '../common/clock';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EVENT_BUS, type EventBus } from '../events/event-bus';
-import { jobChangedEvent } from '../events/job-changed.event';
-import { SigningKeyService } from '../signing/signing-key.service';
-import { buildInstructionPayload } from './instruction-payload.factory';
+import { Injectable, Logger } from '@nestjs/common';
+import { DataAccess } from '@airlock/data-access';
+import { BatchDispatch, MAX_CLAIM_BATCH } from './batch-dispatch';
 import type { DispatchableJob, JobDispatcher } from './job-dispatcher';
-import { leaseExpiresAt } from './lease';
 import { WorkerSessionRegistry, type WorkerSessionHandle } from './worker-session.registry';
 
 // Enough to refill the queue of a busy installation; more is picked up on the next resync.
 const REBUILD_LIMIT = 10_000;
-/** The most jobs one claim statement takes for one worker. */
-export const MAX_CLAIM_BATCH = 64;
 
 /**
  * The single-process dispatcher: per-tenant queues in memory (oldest job first), rebuilt
@@ -41,10 +31,7 @@ export class InProcessJobDispatcher implements JobDispatcher {
   constructor(
     private readonly data: DataAccess,
     private readonly sessions: WorkerSessionRegistry,
-    private readonly signingKeys: SigningKeyService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(EVENT_BUS) private readonly events: EventBus,
+    private readonly batches: BatchDispatch,
   ) {}
 
   async start(): Promise<void> {
@@ -114,58 +101,14 @@ export class InProcessJobDispatcher implements JobDispatcher {
 
   /** Claims the batch for the session's worker and sends the instructions; false when the claim failed and the batch went back to the queue. */
   private async dispatchBatch(batch: readonly DispatchableJob[], session: WorkerSessionHandle): Promise<boolean> {
-    const now = this.clock.now();
-    let claims: DispatchClaim[];
-    try {
-      claims = await this.data.jobs.claimQueued({
-        tenantId: session.tenantId,
-        workerId: session.workerId,
-        candidates: batch.map((job) => ({ jobId: job.jobId, expectedCurrentAttempt: job.currentAttempt })),
-        leaseExpiresAt: leaseExpiresAt(now, this.config.leaseTtlMs),
-        now,
-      });
-    } catch (error) {
-      this.logger.error({ event: 'dispatch_failed', jobs: batch.length, error: (error as Error).name });
-      session.credits += batch.length;
+    const outcome = await this.batches.claimAndSend(batch, session);
+    if (outcome.kind === 'FAILED') {
       // Back in line without waking the pump: it stops, and a later event retries.
       for (const job of batch) this.insert(job);
       return false;
     }
     // Candidates not claimed were stale (claimed elsewhere, cancelled): PostgreSQL no longer holds them as queued.
     for (const job of batch) this.queuedIds.delete(job.jobId);
-    let sent = 0;
-    for (const claim of claims) {
-      this.events.publish(jobChangedEvent(claim.tenantId, claim.jobId, 'DISPATCHED', now));
-      try {
-        if (await this.sendInstruction(claim, session, now)) sent += 1;
-      } catch (error) {
-        // The attempt stays DISPATCHED unsent: its lease expires and the reaper queues the job again.
-        this.logger.error({ event: 'dispatch_failed', jobId: claim.jobId, attempt: claim.attempt, error: (error as Error).name });
-      }
-    }
-    session.credits += batch.length - sent;
-    return true;
-  }
-
-  /** Signs and sends one claimed attempt; false when it could never be sent and was failed instead. */
-  private async sendInstruction(claim: DispatchClaim, session: WorkerSessionHandle, now: Date): Promise<boolean> {
-    let instruction: SignedInstruction__Output;
-    try {
-      instruction = signInstruction(buildInstructionPayload(claim, session.workerId, now, this.config.instructionTtlMs), this.signingKeys.currentSigner());
-    } catch (error) {
-      if (!(error instanceof FrameValidationError || error instanceof InstructionPayloadDecodeError)) throw error;
-      // A job stored before creation checked its instruction (one with no ticket title,
-      // say) can never be sent: fail it now, as a worker refusing it would, instead of
-      // leaving the claimed attempt to expire and be retried to no end.
-      const failed = await this.data.jobs.recordRejection({ workerId: session.workerId, jobId: claim.jobId, attempt: claim.attempt }, FailureCode.INSTRUCTION_MALFORMED, now);
-      if (failed) this.events.publish(jobChangedEvent(claim.tenantId, claim.jobId, 'FAILED', now));
-      this.logger.error({ event: 'job_undispatchable', jobId: claim.jobId, attempt: claim.attempt, field: error instanceof FrameValidationError ? error.violation.field : null });
-      return false;
-    }
-    // If the stream closed meanwhile the attempt stays DISPATCHED; its lease expires and
-    // the reaper queues the job again. Nothing is lost, it is only late.
-    const delivered = session.send({ instruction });
-    this.logger.log({ event: 'job_dispatched', jobId: claim.jobId, attempt: claim.attempt, workerId: session.workerId, delivered });
     return true;
   }
 }

@@ -4,9 +4,9 @@ import { CLOCK, type Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EVENT_BUS, type EventBus } from '../events/event-bus';
 import { jobChangedEvent } from '../events/job-changed.event';
+import { FLEET_COMMANDS, type FleetCommands } from '../fleet/fleet-commands';
 import { JOB_DISPATCHER, type JobDispatcher } from './job-dispatcher';
 import { nextReaperDelayMs } from './lease';
-import { WorkerSessionRegistry } from './worker-session.registry';
 
 /** Timer functions, injected so tests can drive the reaper without waiting. */
 export interface Scheduler {
@@ -44,7 +44,7 @@ export class LeaseReaperService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(SCHEDULER) private readonly scheduler: Scheduler,
-    private readonly sessions: WorkerSessionRegistry,
+    @Inject(FLEET_COMMANDS) private readonly fleet: FleetCommands,
     @Inject(EVENT_BUS) private readonly events: EventBus,
   ) {}
 
@@ -74,7 +74,8 @@ export class LeaseReaperService {
         this.events.publish(jobChangedEvent(expiry.tenantId, expiry.jobId, expiry.status, now));
         // The fenced attempt may still be running on a worker that only missed heartbeats:
         // tell it to stop, so it does not go on to push over the next attempt's branch.
-        this.sessions.sessionOf(ref.workerId)?.send({ cancel: { attempt: { jobId: expiry.jobId, attempt: expiry.attempt } } });
+        // Not awaited: with NATS away each command waits out its timeout, and the sweep must not.
+        void this.fleet.cancelAttempt(ref.workerId, { jobId: expiry.jobId, attempt: expiry.attempt });
         if (expiry.requeued) {
           this.dispatcher.enqueue({ jobId: expiry.jobId, tenantId: expiry.tenantId, currentAttempt: expiry.attempt, createdAt: expiry.jobCreatedAt });
         }
@@ -84,6 +85,9 @@ export class LeaseReaperService {
     // The same periodic sweep re-reads the queue from the database, so a queued job that
     // the in-memory queue lost waits at most one sweep.
     await this.dispatcher.resync();
+    // A worker whose stream was on a replica that died stays marked online until here.
+    const stale = await this.data.workers.markStaleOffline(new Date(now.getTime() - this.config.leaseTtlMs - this.config.heartbeatIntervalMs));
+    if (stale > 0) this.logger.warn({ event: 'stale_workers_marked_offline', workers: stale });
     return expiredCount;
   }
 

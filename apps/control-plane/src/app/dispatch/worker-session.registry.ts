@@ -33,10 +33,17 @@ export interface WorkerSessionHandle {
   revoke(): Promise<void>;
 }
 
+/** A change in which workers' streams this process holds: it began to hold one, or holds none any more. */
+export type WorkerSessionChange = 'registered' | 'unregistered';
+
+/** Told of every WorkerSessionChange, synchronously; must not throw. */
+export type WorkerSessionListener = (change: WorkerSessionChange, workerId: string) => void;
+
 /** The authenticated worker streams this process holds, one per worker. */
 @Injectable()
 export class WorkerSessionRegistry {
   private readonly sessions = new Map<string, WorkerSessionHandle>();
+  private readonly listeners = new Set<WorkerSessionListener>();
   /** Database writes sessions started on their own (a closing stream marking its worker offline). */
   private readonly pendingWrites = new Set<Promise<unknown>>();
 
@@ -44,6 +51,7 @@ export class WorkerSessionRegistry {
   register(session: WorkerSessionHandle): void {
     const previous = this.sessions.get(session.workerId);
     this.sessions.set(session.workerId, session);
+    this.notify('registered', session.workerId);
     previous?.close('superseded by a newer stream of the same worker');
   }
 
@@ -51,7 +59,24 @@ export class WorkerSessionRegistry {
   unregister(session: WorkerSessionHandle): boolean {
     if (this.sessions.get(session.workerId) !== session) return false;
     this.sessions.delete(session.workerId);
+    this.notify('unregistered', session.workerId);
     return true;
+  }
+
+  /**
+   * Tells the listener which workers' streams this process holds, so that commands for a
+   * worker can be routed to the replica holding it: first 'registered' for every stream held
+   * now (streams may open before the listener's owner starts), then each change as it
+   * happens. 'registered' repeats when a newer stream of a worker replaces the older one;
+   * 'unregistered' comes only once no stream of the worker is left. Returns the function
+   * that stops the listener.
+   */
+  onChange(listener: WorkerSessionListener): () => void {
+    this.listeners.add(listener);
+    for (const workerId of this.sessions.keys()) listener('registered', workerId);
+    return () => {
+      this.listeners.delete(listener);
+    };
   }
 
   /** The tenant's session with the most credits left, draining ones passed over, or undefined if none has any. */
@@ -77,6 +102,13 @@ export class WorkerSessionRegistry {
     if (!session) return false;
     session.draining = draining;
     return true;
+  }
+
+  /** The tenants with a stream on this process that takes work and has credits left. */
+  tenantsWithCredit(): Set<string> {
+    const tenants = new Set<string>();
+    for (const session of this.sessions.values()) if (!session.draining && session.credits > 0) tenants.add(session.tenantId);
+    return tenants;
   }
 
   /** The tenant's open streams on this process. */
@@ -110,5 +142,9 @@ export class WorkerSessionRegistry {
   /** Resolves once every tracked write has settled, those started meanwhile included. */
   async writesSettled(): Promise<void> {
     while (this.pendingWrites.size > 0) await Promise.all([...this.pendingWrites]);
+  }
+
+  private notify(change: WorkerSessionChange, workerId: string): void {
+    for (const listener of this.listeners) listener(change, workerId);
   }
 }

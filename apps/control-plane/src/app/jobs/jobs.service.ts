@@ -6,9 +6,9 @@ import { InvalidRequestError } from '../common/invalid-request.error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { undispatchableTaskProblem } from '../dispatch/instruction-payload.factory';
 import { JOB_DISPATCHER, type JobDispatcher } from '../dispatch/job-dispatcher';
-import { WorkerSessionRegistry } from '../dispatch/worker-session.registry';
 import { EVENT_BUS, type EventBus } from '../events/event-bus';
 import { jobChangedEvent } from '../events/job-changed.event';
+import { FLEET_COMMANDS, type FleetCommands } from '../fleet/fleet-commands';
 import type { CreateJobDto } from './dto/create-job.dto';
 import type { RetryJobDto } from './dto/retry-job.dto';
 import { InvalidJobRequestError } from './invalid-job-request.error';
@@ -18,7 +18,7 @@ import { JobNotRetryableError } from './job-not-retryable.error';
 
 /**
  * What a cancel did: `CANCELLED` — the job was queued and is now terminal;
- * `CANCEL_REQUESTED` — a worker holds it and was told to stop (if connected here).
+ * `CANCEL_REQUESTED` — a worker holds it and was told to stop (if connected).
  */
 export type CancelOutcome = { readonly kind: 'CANCELLED' | 'CANCEL_REQUESTED'; readonly job: JobSummary };
 
@@ -40,7 +40,7 @@ export class JobsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(JOB_DISPATCHER) private readonly dispatcher: JobDispatcher,
-    private readonly sessions: WorkerSessionRegistry,
+    @Inject(FLEET_COMMANDS) private readonly fleet: FleetCommands,
     @Inject(EVENT_BUS) private readonly events: EventBus,
   ) {
     this.creations = new GroupCommit((jobs) => data.jobs.createMany(jobs, clock.now()), MAX_JOBS_PER_COMMIT);
@@ -104,8 +104,8 @@ export class JobsService {
 
   /**
    * Cancels a queued job at once; for a dispatched or running one, records the request and
-   * tells the worker holding the current attempt to stop it, if its stream is open on this
-   * process. Otherwise the worker learns it from its next heartbeat's answer, or the
+   * tells the worker holding the current attempt to stop it, if its stream is open on any
+   * replica. Otherwise the worker learns it from its next heartbeat's answer, or the
    * attempt's lease runs out and the lease reaper ends the job CANCELLED.
    */
   async cancel(tenantId: string, jobId: string): Promise<CancelOutcome> {
@@ -122,7 +122,7 @@ export class JobsService {
       case 'CANCEL_REQUESTED': {
         const { workerId, attempt } = cancellation.attempt;
         // Sent again on a repeated request: harmless, and it reaches a worker that reconnected since.
-        const delivered = this.sessions.sessionOf(workerId)?.send({ cancel: { attempt: { jobId, attempt } } }) ?? false;
+        const delivered = await this.fleet.cancelAttempt(workerId, { jobId, attempt });
         this.logger.log({ event: 'job_cancel_requested', jobId, tenantId, attempt, workerId, delivered });
         // Only the first request changes the job; a repeat records nothing new.
         if (cancellation.job.cancelRequestedAt?.getTime() === now.getTime()) this.events.publish(jobChangedEvent(tenantId, jobId, cancellation.job.status, now));

@@ -14,11 +14,11 @@ import {
   type WorkerPolicyState,
 } from '@airlock/data-access';
 import { CLOCK, type Clock } from '../common/clock';
+import { FLEET_COMMANDS, type FleetCommands } from '../fleet/fleet-commands';
 import type { PolicySlotDto } from './dto/publish-policy.dto';
 import { PolicyBundleTooLargeError } from './policy-bundle-too-large.error';
 import { bundleLayersJson, bundleLayersProblem, largestBundleLayers } from './policy-bundle.layers';
 import { diffPolicyDocuments, type PolicyChange } from './policy-diff';
-import { PolicyDistributor } from './policy-distributor';
 import { validatedPolicyDocument } from './policy-document.input';
 import { PolicyLayerNotFoundError } from './policy-layer-not-found.error';
 import { PolicyNameTakenError } from './policy-name-taken.error';
@@ -26,7 +26,11 @@ import { PolicyNotFoundError } from './policy-not-found.error';
 import { PolicyRevisionNotFoundError } from './policy-revision-not-found.error';
 import { PolicyVersionNotFoundError } from './policy-version-not-found.error';
 
-/** A publish or withdraw: the revision it made and how many connected workers were sent its bundle here. */
+/**
+ * A publish or withdraw: the revision it made and how many connected workers this replica
+ * sent its bundle to. With several replicas each pushes to the workers it holds; the others'
+ * sends are not counted.
+ */
 export interface RevisionOutcome {
   readonly revision: number;
   readonly sentToConnectedWorkers: number;
@@ -53,7 +57,7 @@ export class PoliciesService {
 
   constructor(
     private readonly data: DataAccess,
-    private readonly distributor: PolicyDistributor,
+    @Inject(FLEET_COMMANDS) private readonly fleet: FleetCommands,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -153,12 +157,13 @@ export class PoliciesService {
   }
 
   /**
-   * The change is committed whatever happens here: a worker that misses the push gets the
-   * bundle when it next connects, so a failure is logged, not answered as an error.
+   * Has every replica push the new bundle to the tenant's workers it holds. The change is
+   * committed whatever happens here: a worker that misses the push gets the bundle when it
+   * next connects, so a failure is logged, not answered as an error.
    */
   private async push(tenantId: string): Promise<number> {
     try {
-      return await this.distributor.pushCurrent(tenantId);
+      return await this.fleet.pushPolicy(tenantId);
     } catch (error) {
       this.logger.error({ event: 'policy_push_failed', tenantId, error: (error as Error).name });
       return 0;

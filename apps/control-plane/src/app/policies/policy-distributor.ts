@@ -17,11 +17,10 @@ export const POLICY_BUNDLE_TTL_MS = 15 * 60_000;
  * Signs and sends each worker the bundle of its tenant's current policy revision: the
  * layers that apply to it, addressed to it, signed with the control plane's current key.
  *
- * Sends go only to the streams this process holds (WorkerSessionRegistry). With several
- * replicas, a worker connected to another one gets a publish's bundle only when it next
- * connects (its Hello names an older revision); routing "policy changed" to every replica
- * (NATS, with the dispatcher) is the seam left here: `pushCurrent` is what each replica
- * would run on that signal.
+ * Sends go only to the streams this process holds (WorkerSessionRegistry). A publish
+ * reaches every replica through FleetCommands.pushPolicy, and each runs `pushCurrent` for
+ * its own streams (NatsFleetCommands carries the signal over NATS); a worker that missed it
+ * gets the bundle when it next connects, as its Hello names an older revision.
  */
 @Injectable()
 export class PolicyDistributor {

@@ -2,17 +2,17 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataAccess, type AuditActor, type WorkerDetail, type WorkerSummary } from '@airlock/data-access';
 import { CLOCK, type Clock } from '../common/clock';
 import { JOB_DISPATCHER, type JobDispatcher } from '../dispatch/job-dispatcher';
-import { WorkerSessionRegistry } from '../dispatch/worker-session.registry';
 import { EVENT_BUS, type EventBus } from '../events/event-bus';
 import { jobChangedEvent } from '../events/job-changed.event';
+import { FLEET_COMMANDS, type FleetCommands } from '../fleet/fleet-commands';
 import { WorkerNotFoundError } from './worker-not-found.error';
 import { WorkerRevokedError } from './worker-revoked.error';
 
 /**
  * The fleet as admins steer it: revoke a worker for good, or drain it and end the drain.
  * Each change is audited in its own transaction (libs/data-access), then carried out on the
- * worker's stream if this process holds it; a stream on another replica learns it at its
- * next heartbeat, and every Hello reads it.
+ * worker's stream by the replica holding it (FleetCommands); a stream the command missed
+ * learns it at its next heartbeat, and every Hello reads it.
  */
 @Injectable()
 export class WorkersService {
@@ -20,7 +20,7 @@ export class WorkersService {
 
   constructor(
     private readonly data: DataAccess,
-    private readonly sessions: WorkerSessionRegistry,
+    @Inject(FLEET_COMMANDS) private readonly fleet: FleetCommands,
     @Inject(JOB_DISPATCHER) private readonly dispatcher: JobDispatcher,
     @Inject(EVENT_BUS) private readonly events: EventBus,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -37,7 +37,7 @@ export class WorkersService {
   }
 
   /**
-   * Revokes the worker (audited worker.revoked): its stream here ends at once with the
+   * Revokes the worker (audited worker.revoked): its stream ends at once with the
    * refusal that tells it so, every later Hello is refused the same way, and the attempts
    * it still held go back to the queue now, as if their leases had run out. Final; revoking
    * again answers the same, and finishes a revocation a crash interrupted.
@@ -47,7 +47,7 @@ export class WorkersService {
     const outcome = await this.data.workers.revoke({ tenantId, workerId, actor, now });
     if (!outcome) throw new WorkerNotFoundError(workerId);
     // Its stream first, and what it was processing: after this no heartbeat of it renews a lease.
-    const streamEnded = await this.sessions.revoke(workerId);
+    const streamEnded = await this.fleet.revoke(workerId);
     const requeued = await this.requeueAttemptsOf(workerId);
     if (outcome.kind === 'REVOKED') {
       this.logger.warn({ event: 'worker_revoked', tenantId, workerId, actorKind: actor.kind, actorId: actor.id, streamEnded, attemptsEnded: requeued });
@@ -72,10 +72,10 @@ export class WorkersService {
     if (!outcome) throw new WorkerNotFoundError(workerId);
     if (outcome.kind === 'REVOKED') throw new WorkerRevokedError(workerId, draining ? 'drained' : 'undrained');
     // Also when UNCHANGED: a stream registered while the database said otherwise is put right.
-    const connectedHere = this.sessions.setDraining(workerId, draining);
-    if (!draining && connectedHere) this.dispatcher.capacityAvailable();
+    // Undrained, the stream's credits count again: the fleet command wakes the dispatcher where the stream is.
+    const connected = await this.fleet.setDraining(workerId, draining);
     if (outcome.kind === 'CHANGED') {
-      this.logger.log({ event: draining ? 'worker_drained' : 'worker_undrained', tenantId, workerId, actorKind: actor.kind, actorId: actor.id, connectedHere });
+      this.logger.log({ event: draining ? 'worker_drained' : 'worker_undrained', tenantId, workerId, actorKind: actor.kind, actorId: actor.id, connected });
       this.events.publish({ type: 'worker.changed', tenantId, workerId, change: draining ? 'DRAINING' : 'UNDRAINED', at: now.toISOString() });
     }
     return this.get(tenantId, workerId);

@@ -1,0 +1,95 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataAccess, type DispatchClaim } from '@airlock/data-access';
+import { signInstruction } from '@airlock/envelope';
+import { FailureCode, FrameValidationError, InstructionPayloadDecodeError, type SignedInstruction__Output } from '@airlock/protocol';
+import { CLOCK, type Clock } from '../common/clock';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EVENT_BUS, type EventBus } from '../events/event-bus';
+import { jobChangedEvent } from '../events/job-changed.event';
+import { SigningKeyService } from '../signing/signing-key.service';
+import { buildInstructionPayload } from './instruction-payload.factory';
+import type { DispatchableJob } from './job-dispatcher';
+import { leaseExpiresAt } from './lease';
+import type { WorkerSessionHandle } from './worker-session.registry';
+
+/** The most jobs one claim statement takes for one worker. */
+export const MAX_CLAIM_BATCH = 64;
+
+/**
+ * What a batch dispatch did: `claimed` were won for the worker (the rest were stale: claimed
+ * elsewhere or cancelled, no longer queued in PostgreSQL); `failed` when the claim itself
+ * failed (the database away) and nothing changed.
+ */
+export type BatchDispatchOutcome = { readonly kind: 'DONE'; readonly claimed: number; readonly sent: number } | { readonly kind: 'FAILED' };
+
+/**
+ * The step every dispatcher shares: claim a batch of one tenant's queued jobs for one worker
+ * with one statement, then sign and send each won attempt's instruction on its stream. The
+ * session's credits are the caller's to reserve before (one per job in the batch); what the
+ * batch did not use is given back here.
+ */
+@Injectable()
+export class BatchDispatch {
+  private readonly logger = new Logger('Dispatch');
+
+  constructor(
+    private readonly data: DataAccess,
+    private readonly signingKeys: SigningKeyService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(EVENT_BUS) private readonly events: EventBus,
+  ) {}
+
+  /** Claims the batch for the session's worker and sends the instructions; credits reserved for the batch and not used go back to the session. */
+  async claimAndSend(batch: readonly DispatchableJob[], session: WorkerSessionHandle): Promise<BatchDispatchOutcome> {
+    const now = this.clock.now();
+    let claims: DispatchClaim[];
+    try {
+      claims = await this.data.jobs.claimQueued({
+        tenantId: session.tenantId,
+        workerId: session.workerId,
+        candidates: batch.map((job) => ({ jobId: job.jobId, expectedCurrentAttempt: job.currentAttempt })),
+        leaseExpiresAt: leaseExpiresAt(now, this.config.leaseTtlMs),
+        now,
+      });
+    } catch (error) {
+      this.logger.error({ event: 'dispatch_failed', jobs: batch.length, error: (error as Error).name });
+      session.credits += batch.length;
+      return { kind: 'FAILED' };
+    }
+    let sent = 0;
+    for (const claim of claims) {
+      this.events.publish(jobChangedEvent(claim.tenantId, claim.jobId, 'DISPATCHED', now));
+      try {
+        if (await this.sendInstruction(claim, session, now)) sent += 1;
+      } catch (error) {
+        // The attempt stays DISPATCHED unsent: its lease expires and the reaper queues the job again.
+        this.logger.error({ event: 'dispatch_failed', jobId: claim.jobId, attempt: claim.attempt, error: (error as Error).name });
+      }
+    }
+    session.credits += batch.length - sent;
+    return { kind: 'DONE', claimed: claims.length, sent };
+  }
+
+  /** Signs and sends one claimed attempt; false when it could never be sent and was failed instead. */
+  private async sendInstruction(claim: DispatchClaim, session: WorkerSessionHandle, now: Date): Promise<boolean> {
+    let instruction: SignedInstruction__Output;
+    try {
+      instruction = signInstruction(buildInstructionPayload(claim, session.workerId, now, this.config.instructionTtlMs), this.signingKeys.currentSigner());
+    } catch (error) {
+      if (!(error instanceof FrameValidationError || error instanceof InstructionPayloadDecodeError)) throw error;
+      // A job stored before creation checked its instruction (one with no ticket title,
+      // say) can never be sent: fail it now, as a worker refusing it would, instead of
+      // leaving the claimed attempt to expire and be retried to no end.
+      const failed = await this.data.jobs.recordRejection({ workerId: session.workerId, jobId: claim.jobId, attempt: claim.attempt }, FailureCode.INSTRUCTION_MALFORMED, now);
+      if (failed) this.events.publish(jobChangedEvent(claim.tenantId, claim.jobId, 'FAILED', now));
+      this.logger.error({ event: 'job_undispatchable', jobId: claim.jobId, attempt: claim.attempt, field: error instanceof FrameValidationError ? error.violation.field : null });
+      return false;
+    }
+    // If the stream closed meanwhile the attempt stays DISPATCHED; its lease expires and
+    // the reaper queues the job again. Nothing is lost, it is only late.
+    const delivered = session.send({ instruction });
+    this.logger.log({ event: 'job_dispatched', jobId: claim.jobId, attempt: claim.attempt, workerId: session.workerId, delivered });
+    return true;
+  }
+}
