@@ -8,9 +8,9 @@ import { createDatabase, startNatsServer, startPostgresCluster, type NatsServer,
 /**
  * Exactly one end for every job, under every fault: three control-plane replicas behind one
  * address share a real PostgreSQL and a real nats-server; workers take a steady stream of
- * no-op jobs while, in turn, a replica is killed, NATS restarts, PostgreSQL restarts, a worker
- * is cut off past its lease and comes back, a worker is killed mid-job, and NATS restarts with
- * its JetStream store wiped. Afterwards every job the producer created, and every job in the
+ * no-op jobs while, in turn, a replica is killed, a replica is drained (SIGTERM), NATS
+ * restarts, PostgreSQL restarts, a worker is cut off past its lease and comes back, a worker
+ * is killed mid-job, and NATS restarts with its JetStream store wiped. Afterwards every job the producer created, and every job in the
  * database, has exactly one terminal state and at most one recorded result.
  */
 const WORKERS = 4;
@@ -81,6 +81,11 @@ describe('three replicas on NATS JetStream under faults', () => {
       await stack.controlPlane.replicas[1]!.kill();
       await sleep(2_000);
       await stack.controlPlane.replicas[1]!.restart();
+    });
+    await phase('a replica drained (SIGTERM), then started again', async () => {
+      await stack.controlPlane.replicas[2]!.drain();
+      await sleep(1_000);
+      await stack.controlPlane.replicas[2]!.restart();
     });
     await phase('NATS restarted (store kept)', () => nats.restart());
     await phase('PostgreSQL restarted', async () => {

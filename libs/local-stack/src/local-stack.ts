@@ -84,6 +84,8 @@ export interface ControlPlaneReplica {
   readonly process: ManagedProcess;
   /** SIGKILL: as when its host fails. Its streams drop; the balancer sends new connections elsewhere. */
   kill(): Promise<void>;
+  /** SIGTERM: the replica drains (ends its streams, finishes what it was recording) and exits. */
+  drain(): Promise<void>;
   /** Starts it again (new ports behind the same balancer). */
   restart(): Promise<void>;
 }
@@ -228,6 +230,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         if (!replica) return;
         replica.process.signal('SIGKILL');
         await replica.process.waitForExit();
+      },
+      async drain() {
+        const replica = running[index];
+        running[index] = null;
+        await replica?.process.stop();
       },
       async restart() {
         await this.kill();
