@@ -48,7 +48,8 @@ const unusedDataAccess = new Proxy(
 async function generate(): Promise<{ document: string; schema: string }> {
   const config = loadAppConfig({ LOG_LEVEL: 'fatal' });
   const app = await NestFactory.create(
-    AppModule.register({ config, dataAccess: unusedDataAccess, clock: systemClock, scheduler: systemScheduler }),
+    // The document is the same whichever adapters serve dispatch: the single-process ones.
+    AppModule.register({ config, dataAccess: unusedDataAccess, clock: systemClock, scheduler: systemScheduler, replicaId: 'openapi', nats: null }),
     { preview: true, logger: false, abortOnError: false },
   );
   try {

@@ -67,11 +67,21 @@ function runPostgresBinary(binary: string, args: string[]): Promise<void> {
   });
 }
 
+export interface PostgresClusterOptions {
+  /**
+   * Run as a production server does: fsync and synchronous_commit on, and initdb's files
+   * flushed, so a commit is on disk when it returns (for benchmarks that compare durable
+   * queues). Default false: fsync off, which tests do not need and which makes them faster.
+   */
+  readonly durable?: boolean;
+}
+
 /**
  * Creates and starts a real PostgreSQL cluster in a temporary directory on a free
  * 127.0.0.1 port, for integration tests. Never a fixed port, never an embedded engine.
  */
-export async function startPostgresCluster(): Promise<PostgresCluster> {
+export async function startPostgresCluster(options: PostgresClusterOptions = {}): Promise<PostgresCluster> {
+  const durable = options.durable === true;
   const bin = await findPostgresBinDir();
   const root = await mkdtemp(path.join(tmpdir(), 'airlock-pg-'));
   const dataDir = path.join(root, 'data');
@@ -85,10 +95,11 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   await chmod(root, 0o700);
 
   await runPostgresBinary(path.join(bin, 'initdb'), [
-    '-D', dataDir, '-U', SUPERUSER, '--pwfile', passwordFile, '-A', 'scram-sha-256', '-E', 'UTF8', '--no-sync',
+    '-D', dataDir, '-U', SUPERUSER, '--pwfile', passwordFile, '-A', 'scram-sha-256', '-E', 'UTF8', ...(durable ? [] : ['--no-sync']),
   ]);
   const port = await findFreePort();
-  const serverOptions = `-c listen_addresses=127.0.0.1 -p ${port} -k ${root} -c fsync=off -c max_connections=200`;
+  const durability = durable ? '-c fsync=on -c synchronous_commit=on' : '-c fsync=off';
+  const serverOptions = `-c listen_addresses=127.0.0.1 -p ${port} -k ${root} ${durability} -c max_connections=200`;
   const pgCtl = path.join(bin, 'pg_ctl');
   const runPgCtlStart = () => runPostgresBinary(pgCtl, ['-D', dataDir, '-o', serverOptions, '-l', path.join(root, 'server.log'), '-w', 'start']);
   // Immediate mode: clients see their connections cut, as when the database host fails.
