@@ -163,7 +163,7 @@ describe('cancel', () => {
     expect(cancellation).toMatchObject({ kind: 'CANCELLED', job: { status: 'CANCELLED', failureCode: 'CANCELLED', cancelRequestedAt: expect.any(Date) } });
     const claim = await data.jobs.claimQueued({ tenantId: tenant.id, workerId: worker, candidates: [{ jobId: job.id, expectedCurrentAttempt: 0 }], leaseExpiresAt: new Date(), now: new Date() }).then((claims) => claims[0] ?? null);
     expect(claim).toBeNull();
-    expect(await data.jobs.listQueued(10_000)).not.toContainEqual(expect.objectContaining({ jobId: job.id }));
+    expect(await data.jobs.listQueued(10_000, new Date())).not.toContainEqual(expect.objectContaining({ jobId: job.id }));
     expect(await data.jobs.requestCancel(tenant.id, job.id, new Date())).toMatchObject({ kind: 'ALREADY_FINISHED', job: { status: 'CANCELLED' } });
   });
 
@@ -214,6 +214,6 @@ describe('cancel', () => {
     expect(job).toMatchObject({ status: 'CANCELLED', failureCode: 'CANCELLED', currentAttempt: 1 });
     expect(job?.attempts).toEqual([expect.objectContaining({ attempt: 1, status: 'LEASE_EXPIRED' })]);
     expect(job?.events.map((event) => event.type)).toEqual(['CREATED', 'QUEUED', 'DISPATCHED', 'CANCEL_REQUESTED', 'LEASE_EXPIRED', 'CANCELLED']);
-    expect(await data.jobs.listQueued(10_000)).not.toContainEqual(expect.objectContaining({ jobId }));
+    expect(await data.jobs.listQueued(10_000, new Date())).not.toContainEqual(expect.objectContaining({ jobId }));
   });
 });

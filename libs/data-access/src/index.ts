@@ -75,6 +75,7 @@ export {
   type ResultDispositionName,
   type ResultJudge,
   type LeaseExpiry,
+  type AttemptBackoff,
 } from './repositories/job.repository';
 export {
   DeliveryOutcomeRepository,

@@ -236,6 +236,26 @@ describe('JobRepository lease expiry', () => {
     await data.jobs.claimQueued({ tenantId, workerId, candidates: [{ jobId: job.id, expectedCurrentAttempt: 1 }], leaseExpiresAt: expiredLease, now: new Date() }).then((claims) => claims[0] ?? null);
     expect(await data.jobs.expireLease({ jobId: job.id, attempt: 2 }, new Date())).toMatchObject({ requeued: false, cancelled: false, status: 'FAILED' });
   });
+
+  it('holds a requeued job back until its backoff ends: no claim, no resync, no count before then', async () => {
+    const tenantId = await newTenant();
+    const workerId = await enrolledWorker(tenantId);
+    const job = await data.jobs.create(tenantId, { kind: 'NOOP' }, 3, new Date());
+    const now = new Date();
+    await data.jobs.claimQueued({ tenantId, workerId, candidates: [{ jobId: job.id, expectedCurrentAttempt: 0 }], leaseExpiresAt: new Date(now.getTime() - 1_000), now });
+    const notBefore = new Date(now.getTime() + 30_000);
+    const expiry = await data.jobs.expireLease({ jobId: job.id, attempt: 1 }, now, (attempt) => (attempt === 1 ? notBefore : null));
+    expect(expiry).toMatchObject({ requeued: true, status: 'QUEUED', notBefore });
+
+    const claim = (at: Date) => data.jobs.claimQueued({ tenantId, workerId, candidates: [{ jobId: job.id, expectedCurrentAttempt: 1 }], leaseExpiresAt: new Date(at.getTime() + 60_000), now: at });
+    const listed = async (at: Date) => (await data.jobs.listQueued(10_000, at, tenantId)).map((queued) => queued.jobId);
+    expect(await listed(now)).toEqual([]);
+    expect((await data.jobs.countQueuedByTenant(new Date(now.getTime() + 1_000))).get(tenantId)).toBeUndefined();
+    expect(await claim(now)).toEqual([]);
+    const later = new Date(notBefore.getTime() + 1);
+    expect(await listed(later)).toEqual([job.id]);
+    expect((await claim(later)).map((won) => won.attempt)).toEqual([2]);
+  });
 });
 
 describe('a ticket named by reference', () => {

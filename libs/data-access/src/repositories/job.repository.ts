@@ -325,7 +325,14 @@ export interface LeaseExpiry {
   readonly status: JobStatus;
   /** When the job was created, so a requeued job keeps its place in line. */
   readonly jobCreatedAt: Date;
+  /** A requeued job is not dispatched before this (its attempts back off); null: at once. */
+  readonly notBefore: Date | null;
 }
+
+/** When a job whose attempt `attempt` lost its lease at `now` may be dispatched again; null for at once. */
+export type AttemptBackoff = (attempt: number, now: Date) => Date | null;
+
+const NO_BACKOFF: AttemptBackoff = () => null;
 
 /** The failure code of a job whose every attempt lost its lease. */
 export const LEASE_EXPIRED_FAILURE_CODE = 'LEASE_EXPIRED';
@@ -532,10 +539,13 @@ export class JobRepository {
     });
   }
 
-  /** Queued jobs, oldest first, of every tenant or of one: the state a queue is rebuilt from. */
-  async listQueued(limit: number, tenantId?: string): Promise<QueuedJobRef[]> {
+  /**
+   * Queued jobs that are dispatchable at `now` (not backing off), oldest first, of every
+   * tenant or of one: the state a queue is rebuilt from.
+   */
+  async listQueued(limit: number, now: Date, tenantId?: string): Promise<QueuedJobRef[]> {
     const jobs = await this.db.job.findMany({
-      where: { status: 'QUEUED', ...(tenantId ? { tenantId } : {}) },
+      where: { status: 'QUEUED', OR: [{ notBefore: null }, { notBefore: { lte: now } }], ...(tenantId ? { tenantId } : {}) },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
       take: limit,
       select: { id: true, tenantId: true, currentAttempt: true, createdAt: true },
@@ -545,10 +555,15 @@ export class JobRepository {
 
   /**
    * How many jobs each tenant holds QUEUED that were queued before `before` (created or
-   * requeued then): what a delivery path that lost nothing must still hold for them.
+   * requeued then) and were dispatchable by then: what a delivery path that lost nothing
+   * must still hold for them.
    */
   async countQueuedByTenant(before: Date): Promise<Map<string, number>> {
-    const rows = await this.db.job.groupBy({ by: ['tenantId'], where: { status: 'QUEUED', updatedAt: { lt: before } }, _count: { _all: true } });
+    const rows = await this.db.job.groupBy({
+      by: ['tenantId'],
+      where: { status: 'QUEUED', updatedAt: { lt: before }, OR: [{ notBefore: null }, { notBefore: { lt: before } }] },
+      _count: { _all: true },
+    });
     return new Map(rows.map((row) => [row.tenantId, row._count._all]));
   }
 
@@ -577,6 +592,7 @@ export class JobRepository {
       ), picked AS (
         SELECT j."id" FROM "Job" AS j JOIN candidate AS c ON c."jobId" = j."id" AND c."expectedAttempt" = j."currentAttempt"
         WHERE j."tenantId" = ${input.tenantId}::uuid AND j."status" = 'QUEUED'
+          AND (j."notBefore" IS NULL OR j."notBefore" <= ${input.now}::timestamptz)
         ORDER BY j."id"
         FOR UPDATE OF j SKIP LOCKED
       ), won AS (
@@ -830,7 +846,7 @@ export class JobRepository {
    * requested (the worker may be gone for good, so nobody else would end it). Returns null
    * when a heartbeat or a result got there first.
    */
-  async expireLease(ref: AttemptRef, now: Date): Promise<LeaseExpiry | null> {
+  async expireLease(ref: AttemptRef, now: Date, backoff: AttemptBackoff = NO_BACKOFF): Promise<LeaseExpiry | null> {
     return this.db.$transaction(async (tx) => {
       const job = await lockJob(tx, ref.jobId);
       if (!job) return null;
@@ -840,7 +856,7 @@ export class JobRepository {
       });
       if (expired.count !== 1) return null;
       await tx.jobEvent.create({ data: { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, type: 'LEASE_EXPIRED', at: now } });
-      const expiry = await requeueOrEnd(tx, job, ref, now, LEASE_EXPIRED_FAILURE_CODE);
+      const expiry = await requeueOrEnd(tx, job, ref, now, LEASE_EXPIRED_FAILURE_CODE, backoff(ref.attempt, now));
       await syncJobAnalytics(tx, job.tenantId, ref.jobId);
       return expiry;
     });
@@ -857,7 +873,8 @@ export class JobRepository {
     return this.db.$transaction(async (tx) => {
       const job = await rejectLiveAttempt(tx, ref, failureCode, now);
       if (!job) return null;
-      const outcome = await requeueOrEnd(tx, job, ref, now, failureCode);
+      // Nothing against the job: it is dispatchable again at once.
+      const outcome = await requeueOrEnd(tx, job, ref, now, failureCode, null);
       await syncJobAnalytics(tx, job.tenantId, ref.jobId);
       return outcome;
     });
@@ -1015,9 +1032,9 @@ async function rejectLiveAttempt(tx: DatabaseTransaction, ref: WorkerAttemptRef,
  * CANCELLED (a cancel was asked for) or FAILED with `failureCode` (no attempts left). A job
  * the attempt no longer owns is left as it is.
  */
-async function requeueOrEnd(tx: DatabaseTransaction, job: LockedJob, ref: AttemptRef, now: Date, failureCode: string): Promise<LeaseExpiry> {
+async function requeueOrEnd(tx: DatabaseTransaction, job: LockedJob, ref: AttemptRef, now: Date, failureCode: string, notBefore: Date | null): Promise<LeaseExpiry> {
   const base = { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, at: now };
-  const outcome = { jobId: ref.jobId, tenantId: job.tenantId, attempt: ref.attempt, jobCreatedAt: job.createdAt };
+  const outcome = { jobId: ref.jobId, tenantId: job.tenantId, attempt: ref.attempt, jobCreatedAt: job.createdAt, notBefore: null };
   if (job.currentAttempt !== ref.attempt || !ACTIVE_JOB_STATUSES.includes(job.status)) {
     return { ...outcome, requeued: false, cancelled: false, status: job.status };
   }
@@ -1031,13 +1048,13 @@ async function requeueOrEnd(tx: DatabaseTransaction, job: LockedJob, ref: Attemp
   }
   const requeued = ref.attempt < job.maxAttempts;
   if (requeued) {
-    await tx.job.update({ where: { id: ref.jobId }, data: { status: 'QUEUED', updatedAt: now } });
+    await tx.job.update({ where: { id: ref.jobId }, data: { status: 'QUEUED', updatedAt: now, notBefore } });
     await tx.jobEvent.create({ data: { ...base, type: 'REQUEUED' } });
   } else {
     await tx.job.update({ where: { id: ref.jobId }, data: { status: 'FAILED', failureCode, finishedAt: now, updatedAt: now, ...ERASE_TICKET_REFERENCE } });
     await tx.jobEvent.create({ data: { ...base, type: 'FAILED', failureCode } });
   }
-  return { ...outcome, requeued, cancelled: false, status: requeued ? 'QUEUED' : 'FAILED' };
+  return { ...outcome, requeued, cancelled: false, status: requeued ? 'QUEUED' : 'FAILED', notBefore: requeued ? notBefore : null };
 }
 
 /** The columns a task is stored in: a fix's ticket as its text or, named by reference, the reference alone (no text). */

@@ -43,6 +43,12 @@ export interface AppConfig {
   readonly instructionTtlMs: number;
   readonly maxAttempts: number;
   /**
+   * How long a job whose attempt lost its lease waits before it is dispatched again: the
+   * base (AIRLOCK_ATTEMPT_BACKOFF) doubled for each attempt used, at most
+   * AIRLOCK_ATTEMPT_BACKOFF_MAX, ±20 % jitter. A base of 0 requeues at once.
+   */
+  readonly attemptBackoff: { readonly baseMs: number; readonly maxMs: number };
+  /**
    * The worker versions this control plane accepts at the Hello (docs/fleet.md, "The supported
    * version window"): AIRLOCK_WORKER_MIN_VERSION, _MAX_VERSION (excluded), _RECOMMENDED_VERSION,
    * and an optional deprecation (_DEPRECATED_BELOW until _END_OF_SUPPORT). A worker outside
@@ -229,6 +235,8 @@ const environmentSchema = z.object({
     .transform(Number)
     .refine((n) => n >= 1 && n <= 20, 'expected an integer from 1 to 20')
     .default(3),
+  AIRLOCK_ATTEMPT_BACKOFF: duration(0, 600_000).default(2_000),
+  AIRLOCK_ATTEMPT_BACKOFF_MAX: duration(0, 3_600_000).default(120_000),
   AIRLOCK_BOOTSTRAP_TOKEN_FILE: z.string().min(1, 'expected a file path').optional(),
   AIRLOCK_WORKER_MIN_VERSION: z
     .string()
@@ -315,6 +323,7 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>,
     heartbeatIntervalMs: vars.AIRLOCK_HEARTBEAT_INTERVAL,
     instructionTtlMs: vars.AIRLOCK_INSTRUCTION_TTL,
     maxAttempts: vars.AIRLOCK_MAX_ATTEMPTS,
+    attemptBackoff: { baseMs: vars.AIRLOCK_ATTEMPT_BACKOFF, maxMs: vars.AIRLOCK_ATTEMPT_BACKOFF_MAX },
     workerVersions,
     eventStreams: {
       heartbeatIntervalMs: vars.AIRLOCK_EVENTS_HEARTBEAT,

@@ -78,7 +78,7 @@ function dispatcherOver(jobs: object, registry: WorkerSessionRegistry): InProces
     { now: () => new Date(1_700_000_000_000) },
     { publish: () => undefined, subscribe: () => () => undefined },
   );
-  return new InProcessJobDispatcher(data, registry, batches);
+  return new InProcessJobDispatcher(data, registry, batches, { now: () => new Date(1_700_000_000_000) });
 }
 
 describe('InProcessJobDispatcher', () => {
@@ -234,5 +234,23 @@ describe('InProcessJobDispatcher', () => {
     await dispatcher.stop();
     expect(claimed).toEqual([[first!.jobId, second!.jobId]]);
     expect(worker.sent).toHaveLength(2);
+  });
+
+  it('holds a job that backs off out of the queue until its time, then dispatches it', async () => {
+    const jobs = new ControlledJobs();
+    const registry = new WorkerSessionRegistry();
+    const worker = session(2);
+    registry.register(worker);
+    const dispatcher = dispatcherOver(jobs, registry);
+    const backingOff = { ...job(1_000), currentAttempt: 1, notBefore: new Date(1_700_000_000_000 + 100) };
+    dispatcher.enqueue(backingOff);
+    dispatcher.enqueue(backingOff); // a repeat while it waits is the same job
+    await jobs.releaseAll();
+    expect(jobs.batches).toEqual([]);
+
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await jobs.releaseAll();
+    expect(jobs.batches.map((batch) => batch.candidates)).toEqual([[{ jobId: backingOff.jobId, expectedCurrentAttempt: 1 }]]);
+    await dispatcher.stop();
   });
 });

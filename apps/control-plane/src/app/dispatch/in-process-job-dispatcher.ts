@@ -1,5 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataAccess } from '@airlock/data-access';
+import { CLOCK, type Clock } from '../common/clock';
 import { BatchDispatch, MAX_CLAIM_BATCH } from './batch-dispatch';
 import type { DispatchableJob, JobDispatcher } from './job-dispatcher';
 import { WorkerSessionRegistry, type WorkerSessionHandle } from './worker-session.registry';
@@ -28,10 +29,14 @@ export class InProcessJobDispatcher implements JobDispatcher {
   private pumpAgain = false;
   private stopped = false;
 
+  /** Jobs backing off, each entering the queue when its time comes. */
+  private readonly delayed = new Map<string, NodeJS.Timeout>();
+
   constructor(
     private readonly data: DataAccess,
     private readonly sessions: WorkerSessionRegistry,
     private readonly batches: BatchDispatch,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async start(): Promise<void> {
@@ -40,13 +45,23 @@ export class InProcessJobDispatcher implements JobDispatcher {
   }
 
   async resync(): Promise<number> {
-    const queued = await this.data.jobs.listQueued(REBUILD_LIMIT);
+    const queued = await this.data.jobs.listQueued(REBUILD_LIMIT, this.clock.now());
     for (const job of queued) this.enqueue(job);
     return queued.length;
   }
 
   enqueue(job: DispatchableJob): void {
-    if (this.queuedIds.has(job.jobId)) return;
+    if (this.queuedIds.has(job.jobId) || this.delayed.has(job.jobId) || this.stopped) return;
+    const waitMs = (job.notBefore?.getTime() ?? 0) - this.clock.now().getTime();
+    if (waitMs > 0) {
+      const timer = setTimeout(() => {
+        this.delayed.delete(job.jobId);
+        this.enqueue({ ...job, notBefore: null });
+      }, waitMs);
+      timer.unref();
+      this.delayed.set(job.jobId, timer);
+      return;
+    }
     this.insert(job);
     this.capacityAvailable();
   }
@@ -76,6 +91,8 @@ export class InProcessJobDispatcher implements JobDispatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const timer of this.delayed.values()) clearTimeout(timer);
+    this.delayed.clear();
     await this.pumping;
   }
 

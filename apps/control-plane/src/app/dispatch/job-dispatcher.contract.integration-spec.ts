@@ -67,7 +67,7 @@ async function natsReplica(): Promise<Replica> {
 
 function inProcessReplica(): Replica {
   const registry = new WorkerSessionRegistry();
-  return { registry, dispatcher: new InProcessJobDispatcher(data, registry, batchDispatch()) };
+  return { registry, dispatcher: new InProcessJobDispatcher(data, registry, batchDispatch(), { now: () => new Date() }) };
 }
 
 let workerKeyByte = 0;

@@ -5,6 +5,8 @@ export interface DispatchableJob {
   /** The attempt the job is at now; the dispatch that wins creates attempt + 1. */
   readonly currentAttempt: number;
   readonly createdAt: Date;
+  /** Not to be dispatched before this (its attempts back off); absent or null: at once. */
+  readonly notBefore?: Date | null;
 }
 
 /**

@@ -6,7 +6,7 @@ import { EVENT_BUS, type EventBus } from '../events/event-bus';
 import { jobChangedEvent } from '../events/job-changed.event';
 import { FLEET_COMMANDS, type FleetCommands } from '../fleet/fleet-commands';
 import { JOB_DISPATCHER, type JobDispatcher } from './job-dispatcher';
-import { nextReaperDelayMs } from './lease';
+import { attemptNotBefore, nextReaperDelayMs } from './lease';
 
 /** Timer functions, injected so tests can drive the reaper without waiting. */
 export interface Scheduler {
@@ -67,7 +67,7 @@ export class LeaseReaperService {
     for (;;) {
       const expired = await this.data.jobs.findExpiredLeases(now, SWEEP_BATCH);
       for (const ref of expired) {
-        const expiry = await this.data.jobs.expireLease(ref, now);
+        const expiry = await this.data.jobs.expireLease(ref, now, (attempt, at) => attemptNotBefore(attempt, at, this.config.attemptBackoff, this.scheduler.random()));
         if (!expiry) continue;
         expiredCount += 1;
         this.logger.warn({ event: 'lease_expired', jobId: expiry.jobId, attempt: expiry.attempt, requeued: expiry.requeued, cancelled: expiry.cancelled });
@@ -77,7 +77,7 @@ export class LeaseReaperService {
         // Not awaited: with NATS away each command waits out its timeout, and the sweep must not.
         void this.fleet.cancelAttempt(ref.workerId, { jobId: expiry.jobId, attempt: expiry.attempt });
         if (expiry.requeued) {
-          this.dispatcher.enqueue({ jobId: expiry.jobId, tenantId: expiry.tenantId, currentAttempt: expiry.attempt, createdAt: expiry.jobCreatedAt });
+          this.dispatcher.enqueue({ jobId: expiry.jobId, tenantId: expiry.tenantId, currentAttempt: expiry.attempt, createdAt: expiry.jobCreatedAt, notBefore: expiry.notBefore });
         }
       }
       if (expired.length < SWEEP_BATCH) break;

@@ -69,6 +69,8 @@ export class NatsJobDispatcher implements JobDispatcher {
   private readonly pulls = new Map<string, TenantPulls>();
   private readonly consumersReady = new Set<string>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Publishes waiting for a job's backoff to end. */
+  private readonly delayed = new Set<NodeJS.Timeout>();
   /** Pull requests waiting for messages, ended at stop instead of waiting out their expiry. */
   private readonly openPulls = new Set<ConsumerMessages>();
   private reconcileRound = 0;
@@ -92,12 +94,27 @@ export class NatsJobDispatcher implements JobDispatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const timer of this.delayed) clearTimeout(timer);
+    this.delayed.clear();
     for (const pull of this.openPulls) pull.stop();
     await Promise.allSettled([...this.inFlight]);
   }
 
   enqueue(job: DispatchableJob): void {
-    this.track(this.publish(job, `${job.jobId}:${job.currentAttempt}`));
+    if (this.stopped) return;
+    const waitMs = (job.notBefore?.getTime() ?? 0) - this.clock.now().getTime();
+    if (waitMs <= 0) {
+      this.track(this.publish(job, `${job.jobId}:${job.currentAttempt}`));
+      return;
+    }
+    // Published when its backoff ends; should this replica stop first, the reconciler of any
+    // replica publishes it once it is due.
+    const timer = setTimeout(() => {
+      this.delayed.delete(timer);
+      this.enqueue({ ...job, notBefore: null });
+    }, waitMs);
+    timer.unref();
+    this.delayed.add(timer);
   }
 
   capacityAvailable(): void {
@@ -123,7 +140,7 @@ export class NatsJobDispatcher implements JobDispatcher {
       total += count;
       const inStream = held[jobSubjectOf(tenantId)] ?? 0;
       if (inStream >= count) continue;
-      const jobs = await this.data.jobs.listQueued(RECONCILE_LIMIT, tenantId);
+      const jobs = await this.data.jobs.listQueued(RECONCILE_LIMIT, this.clock.now(), tenantId);
       // A message id of this round: the lost message's id may still sit in the duplicate window.
       await Promise.all(jobs.map((job) => this.publish(job, `${job.jobId}:${job.currentAttempt}:r${this.reconcileRound}`)));
       this.logger.warn({ event: 'dispatch_stream_reconciled', tenantId, queuedInDatabase: count, heldInStream: inStream, published: jobs.length });
