@@ -17,8 +17,7 @@
  * timestamps are read from its tables with SQL after each run; nothing polls the REST API.
  */
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
@@ -26,6 +25,7 @@ import * as grpc from '@grpc/grpc-js';
 import pg from 'pg';
 import { createThrowawayCertificates, startLocalStack, type LocalStack } from '@airlock/local-stack';
 import { createDatabase, startPostgresCluster } from '@airlock/testing';
+import { cpuSeconds, postgresCpuSeconds, serverOnPort } from './bench-process';
 import { summarise, type Summary } from './bench-summary';
 import {
   measureBullMq,
@@ -114,44 +114,6 @@ async function grpcPingPong(pings: number, tls?: FloorTls): Promise<number[]> {
   return samples;
 }
 
-const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-/** /proc/<pid>/stat fields after the command name: [state, ppid, …]; undefined when the process is gone. */
-function procStat(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU seconds a process used (user + system), with its reaped children's when `withChildren`. */
-function cpuSeconds(pid: number, withChildren = false): number {
-  const fields = procStat(pid);
-  if (!fields) return 0;
-  // utime, stime, cutime, cstime are fields 14–17 of stat, 12–15 here (after pid and comm).
-  const ticks = Number(fields[11]) + Number(fields[12]) + (withChildren ? Number(fields[13]) + Number(fields[14]) : 0);
-  return ticks / CLOCK_TICKS_PER_SECOND;
-}
-
-/**
- * CPU seconds of the PostgreSQL server listening on `port`: the postmaster with the backends
- * it reaped, plus every live child (backends, WAL writer, checkpointer…).
- */
-function postgresCpuSeconds(port: number): number {
-  const pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
-  const postmaster = pids.find((pid) => {
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      return argv[0]?.endsWith('/postgres') === true && argv.includes('-p') && argv[argv.indexOf('-p') + 1] === String(port);
-    } catch {
-      return false;
-    }
-  });
-  if (postmaster === undefined) return NaN;
-  return pids.reduce((sum, pid) => (procStat(pid)?.[1] === String(postmaster) ? sum + cpuSeconds(pid) : sum), cpuSeconds(postmaster, true));
-}
 
 /** CPU seconds used so far by each process of the Airlock path. */
 interface CpuSnapshot {
@@ -167,7 +129,7 @@ function cpuSnapshot(stack: LocalStack, postgresPort: number): CpuSnapshot {
   return {
     controlPlane: cpuSeconds(stack.controlPlane.process.pid ?? -1),
     worker: cpuSeconds(stack.worker.process.pid ?? -1),
-    postgres: postgresCpuSeconds(postgresPort),
+    postgres: postgresCpuSeconds(serverOnPort('/postgres', postgresPort)),
     benchmark: (usage.user + usage.system) / 1e6,
     at: performance.now(),
   };
