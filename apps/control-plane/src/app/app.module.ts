@@ -30,6 +30,7 @@ import { EnrollmentTokensController } from './enrollment/enrollment-tokens.contr
 import { EnrollmentService } from './enrollment/enrollment.service';
 import { EVENT_BUS } from './events/event-bus';
 import { EventStreamService } from './events/event-stream.service';
+import { DispatchLimitsController } from './dispatch/dispatch-limits.controller';
 import { EventsController } from './events/events.controller';
 import { InProcessEventBus } from './events/in-process-event-bus';
 import { NatsEventBus } from './events/nats-event-bus';
@@ -84,6 +85,7 @@ export class AppModule {
         WorkersController,
         SigningKeysController,
         JobsController,
+        DispatchLimitsController,
         EventsController,
         PoliciesController,
         PolicyController,

@@ -160,6 +160,13 @@ export const ROUTE_SAMPLES: Readonly<Record<string, RouteSample>> = {
   // Fleet
   'GET /api/v1/workers': { access: 'fleet:read', path: () => '/api/v1/workers', otherTenant: 'own-data' },
   'GET /api/v1/workers/:id': { access: 'fleet:read', path: (ids) => `/api/v1/workers/${ids.drainedWorkerId}`, otherTenant: 'not-found' },
+  'GET /api/v1/dispatch-limits': { access: 'fleet:read', path: () => '/api/v1/dispatch-limits', otherTenant: 'own-data' },
+  'PUT /api/v1/dispatch-limits': {
+    access: 'fleet:write',
+    path: () => '/api/v1/dispatch-limits',
+    body: () => ({ maxRunningJobs: null, pools: [] }),
+    otherTenant: 'own-data',
+  },
   'POST /api/v1/workers/:id/revoke': { access: 'fleet:write', path: (ids) => `/api/v1/workers/${ids.revokedWorkerId}/revoke`, otherTenant: 'not-found' },
   'POST /api/v1/workers/:id/drain': { access: 'fleet:write', path: (ids) => `/api/v1/workers/${ids.drainedWorkerId}/drain`, otherTenant: 'not-found' },
   'POST /api/v1/workers/:id/undrain': { access: 'fleet:write', path: (ids) => `/api/v1/workers/${ids.drainedWorkerId}/undrain`, otherTenant: 'not-found' },

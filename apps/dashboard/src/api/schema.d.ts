@@ -329,6 +329,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dispatch-limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's running-jobs limits
+         * @description The most jobs dispatched or running at once: of the tenant, and of each pool that has a limit of its own.
+         */
+        get: operations["DispatchLimitsController_get"];
+        /**
+         * Replace the tenant's running-jobs limits
+         * @description Every field is required. A queued job is dispatched only while the tenant, and the pool it is targeted at, are below their limits; jobs already running keep running when a limit is lowered. Audited as dispatch.limits-changed.
+         */
+        put: operations["DispatchLimitsController_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/enrollment-tokens": {
         parameters: {
             query?: never;
@@ -1214,6 +1238,13 @@ export interface components {
              * @example 42
              */
             mergeRequest?: number;
+            /**
+             * @description The worker pool that is to run the job: only a worker enrolled in the pool, or naming it among its labels, is given it. Absent: any worker of the tenant
+             * @example gpu
+             */
+            pool?: string;
+            /** @description Higher first: a queued job is dispatched before the tenant's queued jobs of lower priority, and after older ones of the same. 5 when absent */
+            priority?: number;
             /** @description Required for index: the branch or tag whose context index is built, one the worker's config allows fix jobs to start from */
             ref?: string;
             /** @description Required for fix, review and index; the alias in the worker's local catalog */
@@ -1325,6 +1356,15 @@ export interface components {
              * @description The worker whose report this is (one that ran an attempt of the chain)
              */
             workerId: string;
+        };
+        DispatchLimitsDto: {
+            /**
+             * @description The most of the tenant's jobs dispatched or running at once; null: no limit
+             * @example 20
+             */
+            maxRunningJobs: number | null;
+            /** @description Limits of particular pools, counting the jobs targeted at each; [] for none */
+            pools: components["schemas"]["PoolLimitDto"][];
         };
         EnrollmentTokenResponse: {
             /** Format: date-time */
@@ -1526,6 +1566,10 @@ export interface components {
             maxAttempts: number;
             /** @description A review job's merge request number on the forge, when it names one; null otherwise */
             mergeRequest: number | null;
+            /** @description The worker pool that is to run the job (a worker enrolled in it or naming it among its labels); null: any worker of the tenant */
+            pool: string | null;
+            /** @description Higher first; among equal priorities the older job is dispatched first */
+            priority: number;
             /** @description An index job's branch or tag whose context index it builds; null for other kinds */
             ref: string | null;
             /** @description The repository alias; null for a noop job */
@@ -1604,6 +1648,10 @@ export interface components {
             maxAttempts: number;
             /** @description A review job's merge request number on the forge, when it names one; null otherwise */
             mergeRequest: number | null;
+            /** @description The worker pool that is to run the job (a worker enrolled in it or naming it among its labels); null: any worker of the tenant */
+            pool: string | null;
+            /** @description Higher first; among equal priorities the older job is dispatched first */
+            priority: number;
             /** @description An index job's branch or tag whose context index it builds; null for other kinds */
             ref: string | null;
             /** @description The repository alias; null for a noop job */
@@ -1908,6 +1956,15 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             number: number;
+        };
+        PoolLimitDto: {
+            /** @description The most jobs targeted at the pool dispatched or running at once */
+            maxRunningJobs: number;
+            /**
+             * @description A worker pool, as jobs name it (POST /jobs pool)
+             * @example gpu
+             */
+            pool: string;
         };
         PublishResponse: {
             layer: components["schemas"]["PolicyLayerResponse"];
@@ -3034,6 +3091,84 @@ export interface operations {
             };
             /** @description No live session (UNAUTHENTICATED); API tokens are refused too */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    DispatchLimitsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DispatchLimitsDto"];
+                };
+            };
+            /** @description The request is malformed; the message names each field and what was expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Reading needs fleet:read, changing the limits fleet:write (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    DispatchLimitsController_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DispatchLimitsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DispatchLimitsDto"];
+                };
+            };
+            /** @description The request is malformed; the message names each field and what was expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Reading needs fleet:read, changing the limits fleet:write (FORBIDDEN) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createDatabase, startPostgresCluster, type PostgresCluster } from '@airlock/testing';
 import { openDataAccess, type DataAccess } from '../data-access';
 import { Client } from 'pg';
@@ -248,9 +249,9 @@ describe('JobRepository lease expiry', () => {
     expect(expiry).toMatchObject({ requeued: true, status: 'QUEUED', notBefore });
 
     const claim = (at: Date) => data.jobs.claimQueued({ tenantId, workerId, candidates: [{ jobId: job.id, expectedCurrentAttempt: 1 }], leaseExpiresAt: new Date(at.getTime() + 60_000), now: at });
-    const listed = async (at: Date) => (await data.jobs.listQueued(10_000, at, tenantId)).map((queued) => queued.jobId);
+    const listed = async (at: Date) => (await data.jobs.listQueued(10_000, at, { tenantId, pool: null })).map((queued) => queued.jobId);
     expect(await listed(now)).toEqual([]);
-    expect((await data.jobs.countQueuedByTenant(new Date(now.getTime() + 1_000))).get(tenantId)).toBeUndefined();
+    expect((await data.jobs.countQueuedByPool(new Date(now.getTime() + 1_000))).filter((count) => count.tenantId === tenantId)).toEqual([]);
     expect(await claim(now)).toEqual([]);
     const later = new Date(notBefore.getTime() + 1);
     expect(await listed(later)).toEqual([job.id]);
@@ -490,5 +491,95 @@ describe('group commit of dispatch, acks and results', () => {
     expect(dispositions).toEqual(['RECORDED', 'DUPLICATE', 'UNKNOWN_ATTEMPT', 'RECORDED']);
     const statuses = await Promise.all(jobIds.map(async (jobId) => (await data.jobs.findForTenant(tenantId, jobId))?.status));
     expect(statuses).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+  });
+});
+
+describe('claiming the best queued jobs: pools, priorities and running-jobs limits', () => {
+  const ADMIN = { kind: 'USER' as const, id: randomUUID(), name: 'admin@example.test', sourceIp: null };
+  const lease = () => new Date(Date.now() + 60_000);
+  const queue = async (tenantId: string, pool: string | null, priority: number, count = 1) => {
+    const jobs: string[] = [];
+    for (let index = 0; index < count; index += 1) jobs.push((await data.jobs.create(tenantId, { kind: 'NOOP' }, 3, new Date(Date.now() + index), { pool, priority })).id);
+    return jobs;
+  };
+  const claimNext = (tenantId: string, workerId: string, quotas: { pool: string | null; max: number }[], max: number) =>
+    data.jobs.claimNext({ tenantId, workerId, quotas, max, leaseExpiresAt: lease(), now: new Date() });
+  const finish = async (workerId: string, jobIds: readonly string[]) =>
+    data.jobs.recordResults(
+      jobIds.map((jobId) => ({ ref: { workerId, jobId, attempt: 1 }, result: succeeded() })),
+      new Date(),
+    );
+
+  it('takes the best priority first, the oldest first among equals, and only from the pools it is given', async () => {
+    const tenantId = await newTenant();
+    const workerId = await enrolledWorker(tenantId);
+    const [low] = await queue(tenantId, null, 1);
+    const [oldNormal, youngNormal] = await queue(tenantId, null, 5, 2);
+    const [urgent] = await queue(tenantId, null, 9);
+    const [gpuUrgent] = await queue(tenantId, 'gpu', 9);
+    const [gpuNormal] = await queue(tenantId, 'gpu', 5);
+
+    const untargetedOnly = await claimNext(tenantId, workerId, [{ pool: null, max: 3 }], 3);
+    expect(untargetedOnly).toEqual({ limited: false, claims: [urgent, oldNormal, youngNormal].map((jobId) => expect.objectContaining({ jobId, pool: null, attempt: 1 })) });
+
+    // A worker of the pool takes its jobs and the untargeted ones, best first across both.
+    const withGpu = await claimNext(tenantId, workerId, [{ pool: 'gpu', max: 1 }, { pool: null, max: 5 }], 5);
+    expect(withGpu.claims.map((claim) => [claim.jobId, claim.pool])).toEqual([[gpuUrgent, 'gpu'], [low, null]]);
+    // The pool's quota held its second job back.
+    expect((await data.jobs.findForTenant(tenantId, gpuNormal!))?.status).toBe('QUEUED');
+    expect(await claimNext(tenantId, workerId, [{ pool: 'other', max: 5 }], 5)).toEqual({ claims: [], limited: false });
+  });
+
+  it('never dispatches more of a tenant than its limit, and says the limit held jobs back', async () => {
+    const tenantId = await newTenant();
+    const workerId = await enrolledWorker(tenantId);
+    await queue(tenantId, null, 5, 6);
+    expect(await data.jobs.setDispatchLimits(tenantId, { maxRunningJobs: 2, pools: [] }, ADMIN, new Date())).toEqual({ maxRunningJobs: 2, pools: [] });
+
+    const first = await claimNext(tenantId, workerId, [{ pool: null, max: 8 }], 8);
+    expect(first.claims).toHaveLength(2);
+    expect(first.limited).toBe(true);
+    expect(await claimNext(tenantId, workerId, [{ pool: null, max: 8 }], 8)).toEqual({ claims: [], limited: true });
+
+    await finish(workerId, [first.claims[0]!.jobId]);
+    const next = await claimNext(tenantId, workerId, [{ pool: null, max: 8 }], 8);
+    expect(next.claims).toHaveLength(1);
+
+    // Lifting the limit lets the rest go in one claim.
+    await data.jobs.setDispatchLimits(tenantId, { maxRunningJobs: null, pools: [] }, ADMIN, new Date());
+    expect(await claimNext(tenantId, workerId, [{ pool: null, max: 8 }], 8)).toMatchObject({ limited: false, claims: { length: 3 } });
+  });
+
+  it("limits a pool's jobs without holding back the tenant's other jobs", async () => {
+    const tenantId = await newTenant();
+    const workerId = await enrolledWorker(tenantId);
+    await queue(tenantId, 'gpu', 9, 4);
+    const untargeted = await queue(tenantId, null, 5, 3);
+    await data.jobs.setDispatchLimits(tenantId, { maxRunningJobs: null, pools: [{ pool: 'gpu', maxRunningJobs: 1 }] }, ADMIN, new Date());
+    expect(await data.jobs.dispatchLimits(tenantId)).toEqual({ maxRunningJobs: null, pools: [{ pool: 'gpu', maxRunningJobs: 1 }] });
+
+    const claimed = await claimNext(tenantId, workerId, [{ pool: 'gpu', max: 8 }, { pool: null, max: 8 }], 8);
+    expect(claimed.claims.map((claim) => claim.pool)).toEqual(['gpu', null, null, null]);
+    expect(claimed.claims.slice(1).map((claim) => claim.jobId)).toEqual(untargeted);
+    expect(claimed.limited).toBe(true);
+  });
+
+  it('holds a limit under concurrent claims, and never gives one job to two claims', async () => {
+    const limitedTenant = await newTenant();
+    const freeTenant = await newTenant();
+    await queue(limitedTenant, null, 5, 30);
+    await queue(freeTenant, null, 5, 30);
+    await data.jobs.setDispatchLimits(limitedTenant, { maxRunningJobs: 5, pools: [] }, ADMIN, new Date());
+    const workers = async (tenantId: string) => Promise.all([1, 2, 3, 4, 5, 6].map(() => enrolledWorker(tenantId)));
+    const [limitedWorkers, freeWorkers] = [await workers(limitedTenant), await workers(freeTenant)];
+
+    const outcomes = await Promise.all([
+      ...limitedWorkers.map((workerId) => claimNext(limitedTenant, workerId, [{ pool: null, max: 4 }], 4)),
+      ...freeWorkers.map((workerId) => claimNext(freeTenant, workerId, [{ pool: null, max: 4 }], 4)),
+    ]);
+    const claimedOf = (from: number) => outcomes.slice(from, from + 6).flatMap((outcome) => outcome.claims.map((claim) => claim.jobId));
+    expect(claimedOf(0)).toHaveLength(5);
+    expect(new Set(claimedOf(6)).size).toBe(claimedOf(6).length);
+    expect(claimedOf(6)).toHaveLength(24);
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { AttemptStatus, Job, JobEventType, JobKind, JobStatus, Prisma } from '@prisma/client';
+import { Prisma, type AttemptStatus, type Job, type JobEventType, type JobKind, type JobStatus } from '@prisma/client';
 import type { DatabaseClient, DatabaseTransaction } from '../database-client';
+import { appendAuditEntry, lockTenantAdminActions, type AuditActor } from './admin-audit.repository';
 import { syncJobAnalytics, syncJobsAnalytics } from './analytics-rollup';
 import { DELIVERY_OUTCOME_SELECT, toDeliveryOutcomeView, type DeliveryOutcomeView } from './delivery-outcome.repository';
 
@@ -187,6 +188,10 @@ export interface JobSummary {
   readonly ticketRef: string | null;
   /** The worker's HMAC of the reference, lowercase hex, once a result brought one. */
   readonly ticketRefMac: string | null;
+  /** The worker pool that is to run the job; null: any worker of the tenant. */
+  readonly pool: string | null;
+  /** 0-9, higher first. */
+  readonly priority: number;
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly finishedAt: Date | null;
@@ -254,15 +259,61 @@ export const MAX_RERUNS_PER_CHAIN = 1000;
 export interface QueuedJobRef {
   readonly jobId: string;
   readonly tenantId: string;
+  /** The pool it is targeted at; null: any worker of the tenant. */
+  readonly pool: string | null;
   readonly currentAttempt: number;
-  readonly createdAt: Date;
 }
+
+/** Where a job goes and in which order: the pool that is to run it (null: any worker of the tenant) and its priority. */
+export interface JobPlacement {
+  readonly pool: string | null;
+  /** 0-9, higher first (PRIORITY_RANGE). */
+  readonly priority: number;
+}
+
+/** Job priorities, higher first; a job not given one gets the default. */
+export const PRIORITY_RANGE = { min: 0, max: 9, default: 5 } as const;
+
+/** A job placed with the default priority and no pool. */
+export const DEFAULT_PLACEMENT: JobPlacement = { pool: null, priority: PRIORITY_RANGE.default };
 
 /** One job for `JobRepository.createMany`. */
 export interface JobToCreate {
   readonly tenantId: string;
   readonly task: JobTask;
   readonly maxAttempts: number;
+  readonly placement: JobPlacement;
+}
+
+/** One pool's share of a claim: at most `max` of the tenant's queued jobs targeted at `pool` (null: the untargeted ones). */
+export interface PoolQuota {
+  readonly pool: string | null;
+  readonly max: number;
+}
+
+/** What `JobRepository.claimNext` is to take, and for whom. */
+export interface ClaimRequest {
+  readonly tenantId: string;
+  readonly workerId: string;
+  /** For each pool the worker serves (null: untargeted jobs), the most jobs to take from it. */
+  readonly quotas: readonly PoolQuota[];
+  /** The most jobs in all: the worker's free credits. */
+  readonly max: number;
+  readonly leaseExpiresAt: Date;
+  readonly now: Date;
+}
+
+/** What a claim took, and whether a running-jobs limit held back jobs it could otherwise have taken. */
+export interface ClaimOutcome {
+  readonly claims: DispatchClaim[];
+  readonly limited: boolean;
+}
+
+/** A tenant's limits on the jobs dispatched or running at once: its own, and per pool (jobs targeted at that pool). */
+export interface DispatchLimits {
+  /** Null: no limit. */
+  readonly maxRunningJobs: number | null;
+  readonly pools: readonly { readonly pool: string; readonly maxRunningJobs: number }[];
 }
 
 /** A job a dispatcher believes queued, at the attempt it saw (see `JobRepository.claimQueued`). */
@@ -276,6 +327,8 @@ export interface QueuedCandidate {
 export interface DispatchClaim {
   readonly jobId: string;
   readonly tenantId: string;
+  /** The pool the job was targeted at; null: untargeted. */
+  readonly pool: string | null;
   readonly attempt: number;
   readonly task: DispatchTask;
 }
@@ -323,8 +376,8 @@ export interface LeaseExpiry {
   readonly cancelled: boolean;
   /** The job's status afterwards: QUEUED when requeued, CANCELLED, FAILED, or unchanged when the attempt no longer owned it. */
   readonly status: JobStatus;
-  /** When the job was created, so a requeued job keeps its place in line. */
-  readonly jobCreatedAt: Date;
+  /** The pool the job is targeted at (null: untargeted), so a requeued job goes back to the same queue. */
+  readonly pool: string | null;
   /** A requeued job is not dispatched before this (its attempts back off); null: at once. */
   readonly notBefore: Date | null;
 }
@@ -383,6 +436,8 @@ const SUMMARY_SELECT = {
   ticketByReference: true,
   ticketRef: true,
   ticketRefMac: true,
+  pool: true,
+  priority: true,
   createdAt: true,
   updatedAt: true,
   finishedAt: true,
@@ -397,8 +452,8 @@ const SUMMARY_SELECT = {
 export class JobRepository {
   constructor(private readonly db: DatabaseClient) {}
 
-  async create(tenantId: string, task: JobTask, maxAttempts: number, now: Date): Promise<JobSummary> {
-    const [job] = await this.createMany([{ tenantId, task, maxAttempts }], now);
+  async create(tenantId: string, task: JobTask, maxAttempts: number, now: Date, placement: JobPlacement = DEFAULT_PLACEMENT): Promise<JobSummary> {
+    const [job] = await this.createMany([{ tenantId, task, maxAttempts, placement }], now);
     return job!;
   }
 
@@ -409,7 +464,7 @@ export class JobRepository {
    */
   async createMany(jobs: readonly JobToCreate[], now: Date): Promise<JobSummary[]> {
     if (jobs.length === 0) return [];
-    const rows = jobs.map(({ tenantId, task, maxAttempts }) => ({ id: randomUUID(), tenantId, maxAttempts, createdAt: now, ...storedTask(task) }));
+    const rows = jobs.map(({ tenantId, task, maxAttempts, placement }) => ({ id: randomUUID(), tenantId, maxAttempts, createdAt: now, ...placement, ...storedTask(task) }));
     return this.db.$transaction(async (tx) => {
       const created = await tx.job.createManyAndReturn({ data: rows, select: SUMMARY_SELECT });
       await tx.jobEvent.createMany({
@@ -496,6 +551,8 @@ export class JobRepository {
           ticketByReference: true,
           maxAttempts: true,
           deliveryJobId: true,
+          pool: true,
+          priority: true,
         },
       });
       if (!original) return null;
@@ -521,6 +578,8 @@ export class JobRepository {
           ticketByReference: original.ticketByReference,
           ticketRef,
           maxAttempts: original.maxAttempts,
+          pool: original.pool,
+          priority: original.priority,
           retryOfJobId: jobId,
           deliveryJobId,
           deliveryGeneration,
@@ -541,32 +600,91 @@ export class JobRepository {
 
   /**
    * Queued jobs that are dispatchable at `now` (not backing off), oldest first, of every
-   * tenant or of one: the state a queue is rebuilt from.
+   * tenant or of one tenant's one pool (null: its untargeted jobs): the state a queue is
+   * rebuilt from.
    */
-  async listQueued(limit: number, now: Date, tenantId?: string): Promise<QueuedJobRef[]> {
+  async listQueued(limit: number, now: Date, of?: { readonly tenantId: string; readonly pool: string | null }): Promise<QueuedJobRef[]> {
     const jobs = await this.db.job.findMany({
-      where: { status: 'QUEUED', OR: [{ notBefore: null }, { notBefore: { lte: now } }], ...(tenantId ? { tenantId } : {}) },
+      where: { status: 'QUEUED', OR: [{ notBefore: null }, { notBefore: { lte: now } }], ...(of ? { tenantId: of.tenantId, pool: of.pool } : {}) },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
       take: limit,
-      select: { id: true, tenantId: true, currentAttempt: true, createdAt: true },
+      select: { id: true, tenantId: true, pool: true, currentAttempt: true },
     });
-    return jobs.map((job) => ({ jobId: job.id, tenantId: job.tenantId, currentAttempt: job.currentAttempt, createdAt: job.createdAt }));
+    return jobs.map((job) => ({ jobId: job.id, tenantId: job.tenantId, pool: job.pool, currentAttempt: job.currentAttempt }));
   }
 
   /**
-   * How many jobs each tenant holds QUEUED that were queued before `before` (created or
-   * requeued then) and were dispatchable by then: what a delivery path that lost nothing
-   * must still hold for them.
+   * How many jobs each tenant holds QUEUED for each pool (null: untargeted) that were queued
+   * before `before` (created or requeued then) and were dispatchable by then: what a
+   * delivery path that lost nothing must still hold for them.
    */
-  async countQueuedByTenant(before: Date): Promise<Map<string, number>> {
+  async countQueuedByPool(before: Date): Promise<{ readonly tenantId: string; readonly pool: string | null; readonly queued: number }[]> {
     const rows = await this.db.job.groupBy({
-      by: ['tenantId'],
+      by: ['tenantId', 'pool'],
       where: { status: 'QUEUED', updatedAt: { lt: before }, OR: [{ notBefore: null }, { notBefore: { lt: before } }] },
       _count: { _all: true },
     });
-    return new Map(rows.map((row) => [row.tenantId, row._count._all]));
+    return rows.map((row) => ({ tenantId: row.tenantId, pool: row.pool, queued: row._count._all }));
   }
 
+  /**
+   * Claims the best queued jobs of a tenant for a worker, each as its next attempt: from each
+   * pool the worker serves up to its quota, best priority first and oldest first among equals,
+   * at most `max` in all, skipping jobs another claim holds (`FOR UPDATE SKIP LOCKED`, so the
+   * dispatchers of every replica pass each other instead of queueing).
+   *
+   * A tenant without running-jobs limits is claimed for in one statement. A tenant with limits
+   * (its own, or one of a pool) is claimed for under a per-tenant advisory lock, after counting
+   * what runs: every claim for it takes that lock, so no two claims can both see room for the
+   * last slot. Jobs only ever stop running concurrently, which only makes more room.
+   */
+  async claimNext(request: ClaimRequest): Promise<ClaimOutcome> {
+    const quotas = mergedQuotas(request.quotas);
+    if (quotas.length === 0 || request.max <= 0 || !UUID.test(request.tenantId)) return { claims: [], limited: false };
+    const unlimited = await this.db.$queryRaw<(Partial<ClaimedJobRow> & { limitsApply: boolean | null })[]>`
+      WITH limits AS (
+        SELECT (t."maxRunningJobs" IS NOT NULL OR EXISTS (SELECT 1 FROM "PoolLimit" AS p WHERE p."tenantId" = t."id")) AS "apply"
+        FROM "Tenant" AS t WHERE t."id" = ${request.tenantId}::uuid
+      ), ${claimStatement(bestQueued(request.tenantId, quotas, request.max, request.now, Prisma.sql`NOT COALESCE((SELECT "apply" FROM limits), true)`), request)}
+      SELECT won.*, (SELECT "apply" FROM limits) AS "limitsApply" FROM (SELECT 1) AS one LEFT JOIN won ON true ${BEST_FIRST}`;
+    if (unlimited[0]?.limitsApply !== true) return { claims: claimsOf(unlimited.filter((row): row is ClaimedJobRow & { limitsApply: boolean } => row.jobId != null)), limited: false };
+    return this.db.$transaction(async (tx) => {
+      // One bigint key per tenant: a key space apart from the (int4, int4) keys of the audit lock.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`airlock.claim:${request.tenantId}`}, 0))`;
+      const room = await runningRoom(tx, request.tenantId, quotas);
+      const max = Math.min(request.max, room.tenant);
+      const allowed = quotas.map((quota) => ({ ...quota, max: Math.min(quota.max, quota.pool === null ? Infinity : (room.pools.get(quota.pool) ?? Infinity)) })).filter((quota) => quota.max > 0);
+      const heldBack = max < request.max || allowed.length < quotas.length || allowed.some((quota, index) => quota.max < quotas[index]!.max);
+      if (max <= 0 || allowed.length === 0) return { claims: [], limited: true };
+      const rows = await tx.$queryRaw<ClaimedJobRow[]>`
+        WITH ${claimStatement(bestQueued(request.tenantId, allowed, max, request.now, Prisma.sql`true`), request)}
+        SELECT * FROM won ${BEST_FIRST}`;
+      return { claims: claimsOf(rows), limited: heldBack && rows.length < request.max };
+    });
+  }
+
+  /** The tenant's limits on jobs dispatched or running at once. */
+  async dispatchLimits(tenantId: string): Promise<DispatchLimits> {
+    const tenant = await this.db.tenant.findUnique({ where: { id: tenantId }, select: { maxRunningJobs: true, poolLimits: { select: { pool: true, maxRunningJobs: true }, orderBy: { pool: 'asc' } } } });
+    return { maxRunningJobs: tenant?.maxRunningJobs ?? null, pools: tenant?.poolLimits ?? [] };
+  }
+
+  /**
+   * Replaces the tenant's limits on jobs dispatched or running at once, audited as
+   * `dispatch.limits-changed` in the same transaction. Jobs already running keep running; a
+   * lower limit only holds back what is dispatched next.
+   */
+  async setDispatchLimits(tenantId: string, limits: DispatchLimits, actor: AuditActor, now: Date): Promise<DispatchLimits> {
+    await this.db.$transaction(async (tx) => {
+      await lockTenantAdminActions(tx, tenantId);
+      await tx.tenant.update({ where: { id: tenantId }, data: { maxRunningJobs: limits.maxRunningJobs } });
+      await tx.poolLimit.deleteMany({ where: { tenantId } });
+      await tx.poolLimit.createMany({ data: limits.pools.map((limit) => ({ tenantId, pool: limit.pool, maxRunningJobs: limit.maxRunningJobs, updatedAt: now })) });
+      const pools = [...limits.pools].sort((a, b) => a.pool.localeCompare(b.pool)).map((limit) => `${limit.pool}=${limit.maxRunningJobs}`).join(',');
+      await appendAuditEntry(tx, tenantId, actor, { action: 'dispatch.limits-changed', target: `tenant:${tenantId}`, details: { maxRunningJobs: limits.maxRunningJobs, pools } }, now);
+    });
+    return this.dispatchLimits(tenantId);
+  }
 
   /**
    * Claims queued jobs of one tenant for a worker, each as its next attempt, in one
@@ -585,36 +703,17 @@ export class JobRepository {
   }): Promise<DispatchClaim[]> {
     const candidates = uniqueCandidates(input.candidates);
     if (candidates.length === 0) return [];
-    const rows = await this.db.$queryRaw<ClaimedJobRow[]>`
-      WITH candidate AS (
-        SELECT c."jobId", c."expectedAttempt"
-        FROM unnest(${candidates.map((c) => c.jobId)}::uuid[], ${candidates.map((c) => c.expectedCurrentAttempt)}::int[]) AS c("jobId", "expectedAttempt")
-      ), picked AS (
-        SELECT j."id" FROM "Job" AS j JOIN candidate AS c ON c."jobId" = j."id" AND c."expectedAttempt" = j."currentAttempt"
-        WHERE j."tenantId" = ${input.tenantId}::uuid AND j."status" = 'QUEUED'
-          AND (j."notBefore" IS NULL OR j."notBefore" <= ${input.now}::timestamptz)
-        ORDER BY j."id"
-        FOR UPDATE OF j SKIP LOCKED
-      ), won AS (
-        UPDATE "Job" AS j SET "status" = 'DISPATCHED', "currentAttempt" = j."currentAttempt" + 1, "updatedAt" = ${input.now}::timestamptz
-        FROM picked WHERE j."id" = picked."id"
-        RETURNING j."id" AS "jobId", j."tenantId", j."currentAttempt" AS "attempt", j."kind"::text AS "kind", j."repoAlias", j."baseRef",
-                  j."reviewMergeRequest", j."reviewBranch", j."ticketTitle", j."ticketDescription", j."ticketRef", j."deliveryJobId", j."deliveryGeneration"
-      ), attempts AS (
-        INSERT INTO "JobAttempt" ("id", "tenantId", "jobId", "attempt", "workerId", "status", "leaseExpiresAt", "dispatchedAt")
-        SELECT gen_random_uuid(), won."tenantId", won."jobId", won."attempt", ${input.workerId}::uuid, 'DISPATCHED'::"AttemptStatus",
-               ${input.leaseExpiresAt}::timestamptz, ${input.now}::timestamptz
-        FROM won
-      ), events AS (
-        INSERT INTO "JobEvent" ("tenantId", "jobId", "attempt", "type", "at")
-        SELECT won."tenantId", won."jobId", won."attempt", 'DISPATCHED'::"JobEventType", ${input.now}::timestamptz FROM won
-      )
-      SELECT * FROM won`;
-    const byJob = new Map(rows.map((row) => [row.jobId, row]));
-    return candidates.flatMap((candidate) => {
-      const row = byJob.get(candidate.jobId);
-      return row ? [{ jobId: row.jobId, tenantId: row.tenantId, attempt: row.attempt, task: dispatchTaskOf(row, row.jobId) }] : [];
-    });
+    const picked = Prisma.sql`
+      SELECT j."id" FROM "Job" AS j
+      JOIN unnest(${candidates.map((c) => c.jobId)}::uuid[], ${candidates.map((c) => c.expectedCurrentAttempt)}::int[]) AS c("jobId", "expectedAttempt")
+        ON c."jobId" = j."id" AND c."expectedAttempt" = j."currentAttempt"
+      WHERE j."tenantId" = ${input.tenantId}::uuid AND j."status" = 'QUEUED'
+        AND (j."notBefore" IS NULL OR j."notBefore" <= ${input.now}::timestamptz)
+      ORDER BY j."id"
+      FOR UPDATE OF j SKIP LOCKED`;
+    const rows = await this.db.$queryRaw<ClaimedJobRow[]>`WITH ${claimStatement(picked, input)} SELECT * FROM won`;
+    const byJob = new Map(claimsOf(rows).map((claim) => [claim.jobId, claim]));
+    return candidates.flatMap((candidate) => byJob.get(candidate.jobId) ?? []);
   }
 
   /**
@@ -1034,7 +1133,7 @@ async function rejectLiveAttempt(tx: DatabaseTransaction, ref: WorkerAttemptRef,
  */
 async function requeueOrEnd(tx: DatabaseTransaction, job: LockedJob, ref: AttemptRef, now: Date, failureCode: string, notBefore: Date | null): Promise<LeaseExpiry> {
   const base = { tenantId: job.tenantId, jobId: ref.jobId, attempt: ref.attempt, at: now };
-  const outcome = { jobId: ref.jobId, tenantId: job.tenantId, attempt: ref.attempt, jobCreatedAt: job.createdAt, notBefore: null };
+  const outcome = { jobId: ref.jobId, tenantId: job.tenantId, attempt: ref.attempt, pool: job.pool, notBefore: null };
   if (job.currentAttempt !== ref.attempt || !ACTIVE_JOB_STATUSES.includes(job.status)) {
     return { ...outcome, requeued: false, cancelled: false, status: job.status };
   }
@@ -1085,7 +1184,82 @@ type DispatchTaskColumns = Pick<
 >;
 
 /** A row `claimQueued` won: the job's new attempt and the columns of its task. */
-type ClaimedJobRow = DispatchTaskColumns & { readonly jobId: string; readonly tenantId: string; readonly attempt: number };
+type ClaimedJobRow = DispatchTaskColumns & { readonly jobId: string; readonly tenantId: string; readonly pool: string | null; readonly attempt: number };
+
+const claimsOf = (rows: readonly ClaimedJobRow[]): DispatchClaim[] =>
+  rows.map((row) => ({ jobId: row.jobId, tenantId: row.tenantId, pool: row.pool, attempt: row.attempt, task: dispatchTaskOf(row, row.jobId) }));
+
+/** The order jobs are claimed and sent in: best priority first, oldest first among equals. */
+const BEST_FIRST = Prisma.sql`ORDER BY won."priority" DESC, won."createdAt", won."jobId"`;
+
+/**
+ * The CTEs of a claim, ending in `won`: the jobs `picked` selects (rows it locked, a column
+ * "id") become DISPATCHED as their next attempt, each with its attempt row and event.
+ */
+function claimStatement(picked: Prisma.Sql, claim: { readonly workerId: string; readonly leaseExpiresAt: Date; readonly now: Date }): Prisma.Sql {
+  return Prisma.sql`picked AS (${picked}
+    ), won AS (
+      UPDATE "Job" AS j SET "status" = 'DISPATCHED', "currentAttempt" = j."currentAttempt" + 1, "updatedAt" = ${claim.now}::timestamptz
+      FROM picked WHERE j."id" = picked."id"
+      RETURNING j."id" AS "jobId", j."tenantId", j."pool", j."priority", j."createdAt", j."currentAttempt" AS "attempt", j."kind"::text AS "kind", j."repoAlias", j."baseRef",
+                j."reviewMergeRequest", j."reviewBranch", j."ticketTitle", j."ticketDescription", j."ticketRef", j."deliveryJobId", j."deliveryGeneration"
+    ), attempts AS (
+      INSERT INTO "JobAttempt" ("id", "tenantId", "jobId", "attempt", "workerId", "status", "leaseExpiresAt", "dispatchedAt")
+      SELECT gen_random_uuid(), won."tenantId", won."jobId", won."attempt", ${claim.workerId}::uuid, 'DISPATCHED'::"AttemptStatus",
+             ${claim.leaseExpiresAt}::timestamptz, ${claim.now}::timestamptz
+      FROM won
+    ), events AS (
+      INSERT INTO "JobEvent" ("tenantId", "jobId", "attempt", "type", "at")
+      SELECT won."tenantId", won."jobId", won."attempt", 'DISPATCHED'::"JobEventType", ${claim.now}::timestamptz FROM won
+    )`;
+}
+
+/**
+ * Selects and locks the tenant's best dispatchable queued jobs: per quota, that pool's jobs
+ * (the untargeted ones for a null pool) best priority first and oldest first among equals;
+ * of all those, the best `max`. `condition` is one more filter (the limits check).
+ */
+function bestQueued(tenantId: string, quotas: readonly PoolQuota[], max: number, now: Date, condition: Prisma.Sql): Prisma.Sql {
+  // unnest cannot carry a NULL pool through a text[] parameter: '' stands for it (no pool label is empty).
+  return Prisma.sql`
+    SELECT best."id" FROM unnest(${quotas.map((quota) => quota.pool ?? '')}::text[], ${quotas.map((quota) => quota.max)}::int[]) AS q("pool", "quota")
+    CROSS JOIN LATERAL (
+      SELECT j."id", j."priority", j."createdAt" FROM "Job" AS j
+      WHERE j."tenantId" = ${tenantId}::uuid AND j."status" = 'QUEUED'
+        AND ((q."pool" = '' AND j."pool" IS NULL) OR j."pool" = q."pool")
+        AND (j."notBefore" IS NULL OR j."notBefore" <= ${now}::timestamptz)
+        AND ${condition}
+      ORDER BY j."priority" DESC, j."createdAt", j."id"
+      LIMIT q."quota"
+      FOR UPDATE OF j SKIP LOCKED
+    ) AS best
+    ORDER BY best."priority" DESC, best."createdAt", best."id"
+    LIMIT ${max}`;
+}
+
+/** The quotas with one entry per pool (the larger of repeats) and none empty. */
+function mergedQuotas(quotas: readonly PoolQuota[]): PoolQuota[] {
+  const byPool = new Map<string | null, number>();
+  for (const quota of quotas) if (quota.max > 0) byPool.set(quota.pool, Math.max(byPool.get(quota.pool) ?? 0, Math.floor(quota.max)));
+  return [...byPool].map(([pool, max]) => ({ pool, max }));
+}
+
+/** How many more jobs the tenant, and each of the given pools that has a limit, may have dispatched or running now. */
+async function runningRoom(tx: DatabaseTransaction, tenantId: string, quotas: readonly PoolQuota[]): Promise<{ tenant: number; pools: Map<string, number> }> {
+  const [tenant] = await tx.$queryRaw<{ max: number | null; running: number }[]>`
+    SELECT t."maxRunningJobs" AS "max",
+           (SELECT count(*)::int FROM "Job" AS j WHERE j."tenantId" = t."id" AND j."status" IN ('DISPATCHED', 'RUNNING')) AS "running"
+    FROM "Tenant" AS t WHERE t."id" = ${tenantId}::uuid`;
+  const pools = quotas.flatMap((quota) => (quota.pool === null ? [] : [quota.pool]));
+  const limits = await tx.$queryRaw<{ pool: string; max: number; running: number }[]>`
+    SELECT p."pool", p."maxRunningJobs" AS "max",
+           (SELECT count(*)::int FROM "Job" AS j WHERE j."tenantId" = p."tenantId" AND j."pool" = p."pool" AND j."status" IN ('DISPATCHED', 'RUNNING')) AS "running"
+    FROM "PoolLimit" AS p WHERE p."tenantId" = ${tenantId}::uuid AND p."pool" = ANY(${pools}::text[])`;
+  return {
+    tenant: !tenant ? 0 : tenant.max === null ? Infinity : tenant.max - tenant.running,
+    pools: new Map(limits.map((limit) => [limit.pool, limit.max - limit.running])),
+  };
+}
 
 /**
  * The task of a stored job as its instruction carries it. A column a task needs but lacks (a
@@ -1126,6 +1300,7 @@ interface LockedJob {
   readonly tenantId: string;
   /** Null for a task without a repository (noop). */
   readonly repoAlias: string | null;
+  readonly pool: string | null;
   readonly createdAt: Date;
   readonly status: JobStatus;
   readonly currentAttempt: number;
@@ -1139,7 +1314,7 @@ interface LockedJob {
  */
 async function lockJob(tx: DatabaseTransaction, jobId: string): Promise<LockedJob | null> {
   const rows = await tx.$queryRaw<LockedJob[]>`
-    SELECT "tenantId"::text AS "tenantId", "repoAlias", "createdAt", "status"::text AS "status", "currentAttempt", "maxAttempts", "cancelRequestedAt"
+    SELECT "tenantId"::text AS "tenantId", "repoAlias", "pool", "createdAt", "status"::text AS "status", "currentAttempt", "maxAttempts", "cancelRequestedAt"
     FROM "Job" WHERE "id" = ${jobId}::uuid FOR UPDATE`;
   return rows[0] ?? null;
 }

@@ -613,7 +613,7 @@ describe('analytics kept current as jobs change', () => {
     const expiry = await controlPlane.dataAccess.jobs.expireLease({ jobId: moved, attempt: 1 }, clock.now());
     expect(expiry).toMatchObject({ requeued: true });
     // What the lease reaper does after an expiry it made.
-    controlPlane.app.get<JobDispatcher>(JOB_DISPATCHER).enqueue({ jobId: moved, tenantId, currentAttempt: 1, createdAt: expiry?.jobCreatedAt ?? clock.now() });
+    controlPlane.app.get<JobDispatcher>(JOB_DISPATCHER).enqueue({ jobId: moved, tenantId, pool: expiry?.pool ?? null, currentAttempt: 1 });
     await dispatchTo(plain, moved, 2);
     plain.send({ ack: { attempt: { jobId: moved, attempt: 2 } } });
     await eventually(async () => ((await jobStatus(token, moved)) === 'RUNNING' ? true : undefined), 'second attempt RUNNING');

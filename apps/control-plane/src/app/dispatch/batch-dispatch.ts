@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataAccess, type DispatchClaim } from '@airlock/data-access';
+import { DataAccess, type ClaimOutcome, type DispatchClaim, type PoolQuota } from '@airlock/data-access';
 import { signInstruction } from '@airlock/envelope';
 import { FailureCode, FrameValidationError, InstructionPayloadDecodeError, type SignedInstruction__Output } from '@airlock/protocol';
 import { CLOCK, type Clock } from '../common/clock';
@@ -8,7 +8,6 @@ import { EVENT_BUS, type EventBus } from '../events/event-bus';
 import { jobChangedEvent } from '../events/job-changed.event';
 import { SigningKeyService } from '../signing/signing-key.service';
 import { buildInstructionPayload } from './instruction-payload.factory';
-import type { DispatchableJob } from './job-dispatcher';
 import { leaseExpiresAt } from './lease';
 import type { WorkerSessionHandle } from './worker-session.registry';
 
@@ -16,17 +15,30 @@ import type { WorkerSessionHandle } from './worker-session.registry';
 export const MAX_CLAIM_BATCH = 64;
 
 /**
- * What a batch dispatch did: `claimed` were won for the worker (the rest were stale: claimed
- * elsewhere or cancelled, no longer queued in PostgreSQL); `failed` when the claim itself
- * failed (the database away) and nothing changed.
+ * What a batch dispatch did: `claims` were won for the worker (fewer than asked when fewer
+ * were queued, or `limited`: a running-jobs limit of the tenant or of a pool held some back),
+ * `sent` of them went out; `FAILED` when the claim itself failed (the database away) and
+ * nothing changed.
  */
-export type BatchDispatchOutcome = { readonly kind: 'DONE'; readonly claimed: number; readonly sent: number } | { readonly kind: 'FAILED' };
+export type BatchDispatchOutcome =
+  | { readonly kind: 'DONE'; readonly claims: readonly DispatchClaim[]; readonly sent: number; readonly limited: boolean }
+  | { readonly kind: 'FAILED' };
+
+/** The pools a worker serves: the one its enrollment named and those its Hello listed. */
+export function poolsServedBy(session: Pick<WorkerSessionHandle, 'pool' | 'labels'>): string[] {
+  return [...new Set(session.pool === null ? session.labels : [session.pool, ...session.labels])];
+}
+
+/** Whether the worker may run a job targeted at the pool; an untargeted job (null) goes to every worker. */
+export function servesPool(session: Pick<WorkerSessionHandle, 'pool' | 'labels'>, pool: string | null): boolean {
+  return pool === null || session.pool === pool || session.labels.includes(pool);
+}
 
 /**
- * The step every dispatcher shares: claim a batch of one tenant's queued jobs for one worker
- * with one statement, then sign and send each won attempt's instruction on its stream. The
- * session's credits are the caller's to reserve before (one per job in the batch); what the
- * batch did not use is given back here.
+ * The step every dispatcher shares: claim the best queued jobs of one tenant for one worker
+ * with one statement (per pool up to its quota, best priority first), then sign and send each
+ * won attempt's instruction on its stream. The session's credits are the caller's to reserve
+ * before (`max` of them); what the batch did not use is given back here.
  */
 @Injectable()
 export class BatchDispatch {
@@ -40,25 +52,26 @@ export class BatchDispatch {
     @Inject(EVENT_BUS) private readonly events: EventBus,
   ) {}
 
-  /** Claims the batch for the session's worker and sends the instructions; credits reserved for the batch and not used go back to the session. */
-  async claimAndSend(batch: readonly DispatchableJob[], session: WorkerSessionHandle): Promise<BatchDispatchOutcome> {
+  /** Claims for the session's worker from the pools it serves and sends the instructions; of the `max` credits reserved, those not used go back to the session. */
+  async claimAndSend(session: WorkerSessionHandle, quotas: readonly PoolQuota[], max: number): Promise<BatchDispatchOutcome> {
     const now = this.clock.now();
-    let claims: DispatchClaim[];
+    let claimed: ClaimOutcome;
     try {
-      claims = await this.data.jobs.claimQueued({
+      claimed = await this.data.jobs.claimNext({
         tenantId: session.tenantId,
         workerId: session.workerId,
-        candidates: batch.map((job) => ({ jobId: job.jobId, expectedCurrentAttempt: job.currentAttempt })),
+        quotas: quotas.filter((quota) => servesPool(session, quota.pool)),
+        max,
         leaseExpiresAt: leaseExpiresAt(now, this.config.leaseTtlMs),
         now,
       });
     } catch (error) {
-      this.logger.error({ event: 'dispatch_failed', jobs: batch.length, error: (error as Error).name });
-      session.credits += batch.length;
+      this.logger.error({ event: 'dispatch_failed', tenantId: session.tenantId, error: (error as Error).name });
+      session.credits += max;
       return { kind: 'FAILED' };
     }
     let sent = 0;
-    for (const claim of claims) {
+    for (const claim of claimed.claims) {
       this.events.publish(jobChangedEvent(claim.tenantId, claim.jobId, 'DISPATCHED', now));
       try {
         if (await this.sendInstruction(claim, session, now)) sent += 1;
@@ -67,8 +80,8 @@ export class BatchDispatch {
         this.logger.error({ event: 'dispatch_failed', jobId: claim.jobId, attempt: claim.attempt, error: (error as Error).name });
       }
     }
-    session.credits += batch.length - sent;
-    return { kind: 'DONE', claimed: claims.length, sent };
+    session.credits += max - sent;
+    return { kind: 'DONE', claims: claimed.claims, sent, limited: claimed.limited };
   }
 
   /** Signs and sends one claimed attempt; false when it could never be sent and was failed instead. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DataAccess } from '@airlock/data-access';
+import type { ClaimOutcome, ClaimRequest, DataAccess } from '@airlock/data-access';
 import { generateSigningKeyPair } from '@airlock/envelope';
 import type { ControlFrame } from '@airlock/protocol';
 import type { AppConfig } from '../config/app-config';
@@ -12,29 +12,57 @@ import { WorkerSessionRegistry, type WorkerSessionHandle } from './worker-sessio
 const tenantId = randomUUID();
 const signer = generateSigningKeyPair();
 
-interface ClaimInput {
+type ClaimInput = Pick<ClaimRequest, 'tenantId' | 'workerId' | 'quotas' | 'max'>;
+
+/** A queued job as the fake database holds it. */
+interface StoredJob {
+  readonly jobId: string;
   readonly tenantId: string;
-  readonly workerId: string;
-  readonly candidates: readonly { jobId: string; expectedCurrentAttempt: number }[];
+  readonly pool: string | null;
+  readonly priority: number;
+  readonly createdAtMs: number;
 }
 
-/** Claims succeed once per job, each batch after the test releases it, so enqueues can interleave. */
+const bestFirst = (a: StoredJob, b: StoredJob) => b.priority - a.priority || a.createdAtMs - b.createdAtMs || a.jobId.localeCompare(b.jobId);
+
+/**
+ * The database's side of a claim, as `claimNext` decides it: per quota the best queued jobs
+ * of its pool, the best `max` of those. Each claim waits until the test releases it, so
+ * enqueues can interleave; `limitedTenants` answer as a tenant at its running-jobs limit.
+ */
 class ControlledJobs {
+  readonly queued = new Map<string, StoredJob>();
   readonly claimed: string[] = [];
-  /** Every claim statement, in the order they were made, with how many claims had finished when it was made. */
+  readonly limitedTenants = new Set<string>();
+  /** Every claim, in the order they were made, with how many claims had finished when it was made. */
   readonly batches: (ClaimInput & { finishedBefore: number })[] = [];
   private finished = 0;
   private readonly pending: Array<() => void> = [];
 
-  claimQueued = async (input: ClaimInput) => {
+  /** Stores a queued job and returns it as the dispatcher is told of it. */
+  store(createdAtMs: number, options: { tenantId?: string; pool?: string | null; priority?: number } = {}): DispatchableJob {
+    const stored = { jobId: randomUUID(), tenantId: options.tenantId ?? tenantId, pool: options.pool ?? null, priority: options.priority ?? 5, createdAtMs };
+    this.queued.set(stored.jobId, stored);
+    return { jobId: stored.jobId, tenantId: stored.tenantId, pool: stored.pool, currentAttempt: 0 };
+  }
+
+  claimNext = async (input: ClaimInput): Promise<ClaimOutcome> => {
     this.batches.push({ ...input, finishedBefore: this.finished });
     await new Promise<void>((resolve) => this.pending.push(resolve));
     this.finished += 1;
-    return input.candidates.flatMap((candidate) => {
-      if (this.claimed.includes(candidate.jobId)) return [];
-      this.claimed.push(candidate.jobId);
-      return [{ jobId: candidate.jobId, tenantId: input.tenantId, attempt: candidate.expectedCurrentAttempt + 1, task: { kind: 'NOOP' as const } }];
-    });
+    if (this.limitedTenants.has(input.tenantId)) return { claims: [], limited: true };
+    const candidates = input.quotas.flatMap((quota) =>
+      [...this.queued.values()]
+        .filter((job) => job.tenantId === input.tenantId && job.pool === quota.pool)
+        .sort(bestFirst)
+        .slice(0, quota.max),
+    );
+    const won = candidates.sort(bestFirst).slice(0, input.max);
+    for (const job of won) {
+      this.queued.delete(job.jobId);
+      this.claimed.push(job.jobId);
+    }
+    return { claims: won.map((job) => ({ jobId: job.jobId, tenantId: job.tenantId, pool: job.pool, attempt: 1, task: { kind: 'NOOP' as const } })), limited: false };
   };
 
   listQueued = async () => [];
@@ -49,13 +77,13 @@ class ControlledJobs {
   }
 }
 
-function session(credits: number, ofTenant = tenantId): WorkerSessionHandle & { sent: ControlFrame[] } {
+function session(credits: number, ofTenant = tenantId, labels: string[] = []): WorkerSessionHandle & { sent: ControlFrame[] } {
   const sent: ControlFrame[] = [];
   return {
     workerId: randomUUID(),
     tenantId: ofTenant,
     credits,
-    labels: [],
+    labels,
     pool: null,
     draining: false,
     policyRevision: 0,
@@ -65,8 +93,6 @@ function session(credits: number, ofTenant = tenantId): WorkerSessionHandle & { 
     revoke: async () => undefined,
   };
 }
-
-const job = (createdAtMs: number, ofTenant = tenantId): DispatchableJob => ({ jobId: randomUUID(), tenantId: ofTenant, currentAttempt: 0, createdAt: new Date(createdAtMs) });
 
 /** A dispatcher over the given fake job repository and a real session registry. */
 function dispatcherOver(jobs: object, registry: WorkerSessionRegistry): InProcessJobDispatcher {
@@ -89,10 +115,10 @@ describe('InProcessJobDispatcher', () => {
     registry.register(worker);
     const dispatcher = dispatcherOver(jobs, registry);
 
-    const younger = job(2_000);
-    const older = job(1_000); // committed later than `younger`, but created first
+    const younger = jobs.store(2_000);
+    const older = jobs.store(1_000); // committed later than `younger`, but created first
     dispatcher.enqueue(younger);
-    await new Promise((resolve) => setImmediate(resolve)); // the claim of `younger` is now in flight
+    await new Promise((resolve) => setImmediate(resolve)); // the claim for `younger` is now in flight
     dispatcher.enqueue(older);
     await jobs.releaseAll();
 
@@ -109,8 +135,8 @@ describe('InProcessJobDispatcher', () => {
     registry.register(draining);
     registry.register(other);
     const dispatcher = dispatcherOver(jobs, registry);
-    dispatcher.enqueue(job(1_000));
-    dispatcher.enqueue(job(2_000));
+    dispatcher.enqueue(jobs.store(1_000));
+    dispatcher.enqueue(jobs.store(2_000));
     await jobs.releaseAll();
     expect([draining.sent.length, draining.credits]).toEqual([0, 8]);
     expect(other.sent).toHaveLength(1);
@@ -123,15 +149,13 @@ describe('InProcessJobDispatcher', () => {
 
   it('fails a claimed job whose instruction can never be valid instead of sending or retrying it', async () => {
     const rejections: { jobId: string; attempt: number; failureCode: string }[] = [];
+    const broken = randomUUID();
     const jobs = {
       // A job stored before creation validated its instruction: a fix task with no ticket title.
-      claimQueued: async (input: ClaimInput) =>
-        input.candidates.map((candidate) => ({
-          jobId: candidate.jobId,
-          tenantId,
-          attempt: candidate.expectedCurrentAttempt + 1,
-          task: { kind: 'FIX' as const, repoAlias: 'demo', baseRef: 'main', ticketTitle: '', ticketDescription: '' },
-        })),
+      claimNext: async (): Promise<ClaimOutcome> => ({
+        claims: [{ jobId: broken, tenantId, pool: null, attempt: 1, task: { kind: 'FIX', repoAlias: 'demo', baseRef: 'main', ticketTitle: '', ticketDescription: '', ticketRef: null, deliveryJobId: broken, deliveryGeneration: 0 } }],
+        limited: false,
+      }),
       recordRejection: async (ref: { jobId: string; attempt: number }, failureCode: string) => {
         rejections.push({ jobId: ref.jobId, attempt: ref.attempt, failureCode });
         return true;
@@ -142,54 +166,74 @@ describe('InProcessJobDispatcher', () => {
     const worker = session(1);
     registry.register(worker);
     const dispatcher = dispatcherOver(jobs, registry);
-    const broken = job(1_000);
-    dispatcher.enqueue(broken);
+    dispatcher.enqueue({ jobId: broken, tenantId, pool: null, currentAttempt: 0 });
     await dispatcher.stop(); // waits for the pump in flight
 
-    expect(rejections).toEqual([{ jobId: broken.jobId, attempt: 1, failureCode: 'INSTRUCTION_MALFORMED' }]);
+    expect(rejections).toEqual([{ jobId: broken, attempt: 1, failureCode: 'INSTRUCTION_MALFORMED' }]);
     expect(worker.sent).toEqual([]);
     expect(worker.credits).toBe(1);
   });
 
-  it('claims up to the worker\'s credits with one statement, oldest jobs first', async () => {
+  it("claims up to the worker's credits with one statement, best priority first, then oldest", async () => {
     const jobs = new ControlledJobs();
     const registry = new WorkerSessionRegistry();
     const worker = session(3);
     const dispatcher = dispatcherOver(jobs, registry);
-    const queued = [job(4_000), job(1_000), job(3_000), job(2_000), job(5_000)];
+    const queued = [jobs.store(4_000), jobs.store(1_000), jobs.store(3_000, { priority: 9 }), jobs.store(2_000), jobs.store(5_000)];
     for (const entry of queued) dispatcher.enqueue(entry);
     registry.register(worker);
     dispatcher.capacityAvailable();
     await jobs.releaseAll();
 
-    expect(jobs.batches).toHaveLength(1);
-    expect(jobs.batches[0]!.candidates.map((candidate) => candidate.jobId)).toEqual([queued[1]!.jobId, queued[3]!.jobId, queued[2]!.jobId]);
+    expect(jobs.batches.map((batch) => [batch.max, batch.quotas])).toEqual([[3, [{ pool: null, max: 3 }]]]);
+    expect(jobs.claimed).toEqual([queued[2]!.jobId, queued[1]!.jobId, queued[3]!.jobId]);
     expect(worker.sent).toHaveLength(3);
     expect(worker.credits).toBe(0);
   });
 
-  it('serves a tenant\'s single job in the first round while another tenant has thousands queued', async () => {
+  it('asks for a pool only of a worker that serves it', async () => {
+    const jobs = new ControlledJobs();
+    const registry = new WorkerSessionRegistry();
+    const dispatcher = dispatcherOver(jobs, registry);
+    const [gpuJob, anyJob] = [jobs.store(1_000, { pool: 'gpu' }), jobs.store(2_000)];
+    dispatcher.enqueue(gpuJob);
+    dispatcher.enqueue(anyJob);
+    const plain = session(4);
+    registry.register(plain);
+    dispatcher.capacityAvailable();
+    await jobs.releaseAll();
+    expect(jobs.batches.map((batch) => batch.quotas)).toEqual([[{ pool: null, max: 1 }]]);
+    expect(jobs.claimed).toEqual([anyJob.jobId]);
+
+    const gpu = session(4, tenantId, ['gpu']);
+    registry.register(gpu);
+    dispatcher.capacityAvailable();
+    await jobs.releaseAll();
+    expect(jobs.batches[1]).toMatchObject({ workerId: gpu.workerId, quotas: [{ pool: 'gpu', max: 1 }] });
+    expect(gpu.sent).toHaveLength(1);
+  });
+
+  it("serves a tenant's single job in the first round while another tenant has thousands queued", async () => {
     const jobs = new ControlledJobs();
     const registry = new WorkerSessionRegistry();
     const [busyTenant, quietTenant] = [randomUUID(), randomUUID()];
     const [busyWorker, quietWorker] = [session(8, busyTenant), session(1, quietTenant)];
     const dispatcher = dispatcherOver(jobs, registry);
-    for (let index = 0; index < 10_000; index += 1) dispatcher.enqueue(job(index, busyTenant));
-    const single = job(20_000, quietTenant);
-    dispatcher.enqueue(single);
+    for (let index = 0; index < 10_000; index += 1) dispatcher.enqueue(jobs.store(index, { tenantId: busyTenant }));
+    dispatcher.enqueue(jobs.store(20_000, { tenantId: quietTenant }));
     registry.register(busyWorker);
     registry.register(quietWorker);
     dispatcher.capacityAvailable();
     await jobs.releaseAll();
 
-    expect(jobs.batches.map((batch) => [batch.tenantId, batch.candidates.length, batch.finishedBefore])).toEqual([
+    expect(jobs.batches.map((batch) => [batch.tenantId, batch.max, batch.finishedBefore])).toEqual([
       [busyTenant, 8, 0],
       [quietTenant, 1, 0],
     ]);
     expect(quietWorker.sent).toHaveLength(1);
   });
 
-  it('delays a tenant\'s job by at most the one dispatch in flight when another tenant\'s burst is being served', async () => {
+  it("delays a tenant's job by at most the one dispatch in flight when another tenant's burst is being served", async () => {
     const jobs = new ControlledJobs();
     const registry = new WorkerSessionRegistry();
     const [busyTenant, quietTenant] = [randomUUID(), randomUUID()];
@@ -197,8 +241,8 @@ describe('InProcessJobDispatcher', () => {
     registry.register(busyWorker);
     registry.register(quietWorker);
     const dispatcher = dispatcherOver(jobs, registry);
-    for (let index = 0; index < 10_000; index += 1) dispatcher.enqueue(job(index, busyTenant));
-    dispatcher.enqueue(job(20_000, quietTenant));
+    for (let index = 0; index < 10_000; index += 1) dispatcher.enqueue(jobs.store(index, { tenantId: busyTenant }));
+    dispatcher.enqueue(jobs.store(20_000, { tenantId: quietTenant }));
     await jobs.releaseAll();
 
     const quietBatch = jobs.batches.find((batch) => batch.tenantId === quietTenant);
@@ -207,24 +251,69 @@ describe('InProcessJobDispatcher', () => {
     expect(busyWorker.sent).toHaveLength(10_000);
   });
 
-  it('puts a batch back in line when its claim fails, and sends nothing', async () => {
+  it('passes over a tenant at its running-jobs limit until the next capacity event, serving the others', async () => {
+    const jobs = new ControlledJobs();
+    const registry = new WorkerSessionRegistry();
+    const [limitedTenant, otherTenant] = [randomUUID(), randomUUID()];
+    jobs.limitedTenants.add(limitedTenant);
+    const [limitedWorker, otherWorker] = [session(4, limitedTenant), session(4, otherTenant)];
+    registry.register(limitedWorker);
+    registry.register(otherWorker);
+    const dispatcher = dispatcherOver(jobs, registry);
+    const held = jobs.store(1_000, { tenantId: limitedTenant });
+    dispatcher.enqueue(held);
+    dispatcher.enqueue(jobs.store(2_000, { tenantId: otherTenant }));
+    await jobs.releaseAll();
+    // One try each, no spinning on the limited tenant.
+    expect(jobs.batches.map((batch) => batch.tenantId).sort()).toEqual([limitedTenant, otherTenant].sort());
+    expect([limitedWorker.sent.length, limitedWorker.credits, otherWorker.sent.length]).toEqual([0, 4, 1]);
+
+    // A job of the tenant ended: room again, and the job it held back goes.
+    jobs.limitedTenants.delete(limitedTenant);
+    dispatcher.capacityAvailable();
+    await jobs.releaseAll();
+    expect(jobs.claimed).toContain(held.jobId);
+    expect(limitedWorker.sent).toHaveLength(1);
+  });
+
+  it('forgets the jobs a claim found no longer queued, and claims nothing more for them', async () => {
+    const jobs = new ControlledJobs();
+    const registry = new WorkerSessionRegistry();
+    const worker = session(8);
+    registry.register(worker);
+    const dispatcher = dispatcherOver(jobs, registry);
+    const queued = [jobs.store(1_000), jobs.store(2_000), jobs.store(3_000)];
+    // Claimed elsewhere, or cancelled, before this dispatcher got to them.
+    jobs.queued.delete(queued[1]!.jobId);
+    jobs.queued.delete(queued[2]!.jobId);
+    for (const entry of queued) dispatcher.enqueue(entry);
+    await jobs.releaseAll();
+    expect(jobs.claimed).toEqual([queued[0]!.jobId]);
+    const claims = jobs.batches.length;
+
+    dispatcher.capacityAvailable();
+    await jobs.releaseAll();
+    expect(jobs.batches).toHaveLength(claims);
+    expect(worker.credits).toBe(7);
+  });
+
+  it('keeps the jobs when a claim fails, and sends nothing', async () => {
     let calls = 0;
-    const claimed: string[][] = [];
+    const claimed: number[] = [];
     const jobs = {
-      claimQueued: async (input: ClaimInput) => {
+      claimNext: async (input: ClaimInput): Promise<ClaimOutcome> => {
         calls += 1;
         if (calls === 1) throw Object.assign(new Error('connection refused'), { name: 'DatabaseUnavailable' });
-        claimed.push(input.candidates.map((candidate) => candidate.jobId));
-        return input.candidates.map((candidate) => ({ jobId: candidate.jobId, tenantId, attempt: 1, task: { kind: 'NOOP' as const } }));
+        claimed.push(input.max);
+        return { claims: Array.from({ length: input.max }, () => ({ jobId: randomUUID(), tenantId, pool: null, attempt: 1, task: { kind: 'NOOP' as const } })), limited: false };
       },
       listQueued: async () => [],
     };
     const registry = new WorkerSessionRegistry();
     const worker = session(2);
     const dispatcher = dispatcherOver(jobs, registry);
-    const [first, second] = [job(1_000), job(2_000)];
-    dispatcher.enqueue(first!);
-    dispatcher.enqueue(second!);
+    dispatcher.enqueue({ jobId: randomUUID(), tenantId, pool: null, currentAttempt: 0 });
+    dispatcher.enqueue({ jobId: randomUUID(), tenantId, pool: null, currentAttempt: 0 });
     registry.register(worker);
     dispatcher.capacityAvailable();
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -232,7 +321,7 @@ describe('InProcessJobDispatcher', () => {
 
     dispatcher.capacityAvailable();
     await dispatcher.stop();
-    expect(claimed).toEqual([[first!.jobId, second!.jobId]]);
+    expect(claimed).toEqual([2]);
     expect(worker.sent).toHaveLength(2);
   });
 
@@ -242,7 +331,7 @@ describe('InProcessJobDispatcher', () => {
     const worker = session(2);
     registry.register(worker);
     const dispatcher = dispatcherOver(jobs, registry);
-    const backingOff = { ...job(1_000), currentAttempt: 1, notBefore: new Date(1_700_000_000_000 + 100) };
+    const backingOff = { ...jobs.store(1_000), currentAttempt: 1, notBefore: new Date(1_700_000_000_000 + 100) };
     dispatcher.enqueue(backingOff);
     dispatcher.enqueue(backingOff); // a repeat while it waits is the same job
     await jobs.releaseAll();
@@ -250,7 +339,7 @@ describe('InProcessJobDispatcher', () => {
 
     await new Promise((resolve) => setTimeout(resolve, 150));
     await jobs.releaseAll();
-    expect(jobs.batches.map((batch) => batch.candidates)).toEqual([[{ jobId: backingOff.jobId, expectedCurrentAttempt: 1 }]]);
+    expect(jobs.claimed).toEqual([backingOff.jobId]);
     await dispatcher.stop();
   });
 });

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { openDataAccess, type DataAccess } from '@airlock/data-access';
+import { DEFAULT_PLACEMENT, openDataAccess, type DataAccess, type JobPlacement } from '@airlock/data-access';
 import { generateSigningKeyPair } from '@airlock/envelope';
 import { decodeInstructionPayload, type ControlFrame } from '@airlock/protocol';
 import { createDatabase, startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster } from '@airlock/testing';
@@ -83,14 +83,14 @@ let tenantCounter = 0;
 const newTenant = async (): Promise<string> => (await data.tenants.create(`dispatch-contract-${(tenantCounter += 1)}`)).id;
 
 /** Connects a fake worker to the replica. With `finishAtOnce`, each instruction frees its slot again right away. */
-async function connectWorker(replica: Replica, tenantId: string, credits: number, finishAtOnce = false): Promise<FakeWorker> {
+async function connectWorker(replica: Replica, tenantId: string, credits: number, finishAtOnce = false, labels: string[] = []): Promise<FakeWorker> {
   const workerId = await enrolledWorker(tenantId);
   const instructions: { jobId: string; attempt: number }[] = [];
   const worker: FakeWorker = {
     workerId,
     tenantId,
     credits,
-    labels: [],
+    labels,
     pool: null,
     draining: false,
     policyRevision: 0,
@@ -115,17 +115,22 @@ async function connectWorker(replica: Replica, tenantId: string, credits: number
   return worker;
 }
 
-async function queueJobs(tenantId: string, count: number, dispatchers: readonly JobDispatcher[]): Promise<string[]> {
+async function queueJobs(tenantId: string, count: number, dispatchers: readonly JobDispatcher[], placement: JobPlacement = DEFAULT_PLACEMENT): Promise<string[]> {
   const jobs = await data.jobs.createMany(
-    Array.from({ length: count }, () => ({ tenantId, task: { kind: 'NOOP' as const }, maxAttempts: 3 })),
+    Array.from({ length: count }, () => ({ tenantId, task: { kind: 'NOOP' as const }, maxAttempts: 3, placement })),
     new Date(),
   );
   // As JobsService does: the replica that took the request enqueues; any replica may.
-  jobs.forEach((job, index) =>
-    dispatchers[index % dispatchers.length]!.enqueue({ jobId: job.id, tenantId, currentAttempt: job.currentAttempt, createdAt: job.createdAt }),
-  );
+  jobs.forEach((job, index) => dispatchers[index % dispatchers.length]!.enqueue({ jobId: job.id, tenantId, pool: job.pool, currentAttempt: job.currentAttempt }));
   return jobs.map((job) => job.id);
 }
+
+/** Ends the attempt as a worker refusing it would: the job is terminal, and a running-jobs slot is free again. */
+async function endAttempt(worker: FakeWorker, ref: { jobId: string; attempt: number }): Promise<void> {
+  expect(await data.jobs.recordRejection({ workerId: worker.workerId, ...ref }, 'INSTRUCTION_MALFORMED', new Date())).toBe(true);
+}
+
+const ADMIN = { kind: 'USER' as const, id: '00000000-0000-4000-8000-000000000001', name: 'admin@example.test', sourceIp: null };
 
 async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -210,13 +215,87 @@ describe.each(adapters)('JobDispatcher contract: %s', (_name, startReplicas) => 
 
   it('dispatches a job PostgreSQL holds as queued that the queue never got, after a resync', async () => {
     const tenantId = await newTenant();
-    const [lost] = (await data.jobs.createMany([{ tenantId, task: { kind: 'NOOP' }, maxAttempts: 3 }], new Date(Date.now() - 60_000))).map((job) => job.id);
+    const [lost] = (await data.jobs.createMany([{ tenantId, task: { kind: 'NOOP' }, maxAttempts: 3, placement: DEFAULT_PLACEMENT }], new Date(Date.now() - 60_000))).map((job) => job.id);
     const worker = await connectWorker(replicas[0]!, tenantId, 1);
     // Past the grace a reconciler gives a publish in flight.
     await new Promise((resolve) => setTimeout(resolve, 2_100));
     await replicas[replicas.length - 1]!.dispatcher.resync();
     await eventually(() => worker.instructions.length === 1);
     expect(worker.instructions[0]!.jobId).toBe(lost);
+  });
+
+  it('gives a job targeted at a pool only to a worker of that pool, and untargeted jobs to any', async () => {
+    const tenantId = await newTenant();
+    const dispatchers = replicas.map((replica) => replica.dispatcher);
+    const gpuJobs = await queueJobs(tenantId, 3, dispatchers, { pool: 'gpu.large', priority: 5 });
+    const anyJobs = await queueJobs(tenantId, 3, dispatchers, DEFAULT_PLACEMENT);
+    const plain = await connectWorker(replicas[0]!, tenantId, 8);
+    await eventually(() => plain.instructions.length === 3);
+    const gpu = await connectWorker(replicas[replicas.length - 1]!, tenantId, 8, false, ['gpu.large']);
+    await eventually(() => gpu.instructions.length === 3);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(new Set(plain.instructions.map((ref) => ref.jobId))).toEqual(new Set(anyJobs));
+    expect(new Set(gpu.instructions.map((ref) => ref.jobId))).toEqual(new Set(gpuJobs));
+  });
+
+  it('dispatches a higher-priority job before older ones of lower priority', async () => {
+    const tenantId = await newTenant();
+    const dispatchers = replicas.map((replica) => replica.dispatcher);
+    const routine = await queueJobs(tenantId, 5, dispatchers, { pool: null, priority: 2 });
+    const [urgent] = await queueJobs(tenantId, 1, dispatchers, { pool: null, priority: 9 });
+    // Past the time a publish takes, so every replica could have had every job.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const worker = await connectWorker(replicas[0]!, tenantId, 1);
+    await eventually(() => worker.instructions.length === 1);
+    expect(worker.instructions[0]!.jobId).toBe(urgent);
+    worker.credits += 5;
+    replicas[0]!.dispatcher.capacityAvailable();
+    await eventually(() => worker.instructions.length === 6);
+    // Created together, the routine jobs are equally old: in any order after the urgent one.
+    expect(new Set(worker.instructions.slice(1).map((ref) => ref.jobId))).toEqual(new Set(routine));
+  });
+
+  it("never has more of a tenant's jobs, or of a pool's, dispatched at once than its limit; the rest go as jobs end", async () => {
+    const tenantId = await newTenant();
+    const dispatchers = replicas.map((replica) => replica.dispatcher);
+    await data.jobs.setDispatchLimits(tenantId, { maxRunningJobs: 3, pools: [{ pool: 'gpu', maxRunningJobs: 1 }] }, ADMIN, new Date());
+    const gpuJobs = await queueJobs(tenantId, 3, dispatchers, { pool: 'gpu', priority: 9 });
+    const otherJobs = await queueJobs(tenantId, 4, dispatchers, DEFAULT_PLACEMENT);
+    const workers = await Promise.all(replicas.map((replica) => connectWorker(replica, tenantId, 8, false, ['gpu'])));
+    const sent = () => workers.flatMap((worker) => worker.instructions.map((ref) => ({ worker, ref })));
+    await eventually(() => sent().length === 3);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(sent()).toHaveLength(3);
+    expect(sent().filter(({ ref }) => gpuJobs.includes(ref.jobId))).toHaveLength(1);
+
+    // Each job that ends makes room for one more, until all seven ran; never more than three at once, one of the pool.
+    const ended = new Set<string>();
+    const running = () => sent().filter(({ ref }) => !ended.has(ref.jobId));
+    const isGpu = ({ ref }: { ref: { jobId: string } }) => gpuJobs.includes(ref.jobId);
+    while (ended.size < 7) {
+      expect(running().length).toBeLessThanOrEqual(3);
+      expect(running().filter(isGpu).length).toBeLessThanOrEqual(1);
+      // The pool's job first, so the pool's limit never leaves the tenant's room unused.
+      const { worker, ref } = running().find(isGpu) ?? running()[0]!;
+      await endAttempt(worker, ref);
+      ended.add(ref.jobId);
+      worker.credits += 1;
+      for (const dispatcher of dispatchers) dispatcher.capacityAvailable();
+      const expected = Math.min(7, ended.size + 3);
+      await eventually(() => sent().length === expected);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sent()).toHaveLength(7);
+    expect(new Set(sent().map(({ ref }) => ref.jobId))).toEqual(new Set([...gpuJobs, ...otherJobs]));
+  });
+
+  it('dispatches to hundreds of one-slot workers on one replica', async () => {
+    const tenantId = await newTenant();
+    const workers: FakeWorker[] = [];
+    for (let index = 0; index < 600; index += 1) workers.push(await connectWorker(replicas[0]!, tenantId, 1));
+    const jobIds = await queueJobs(tenantId, 600, replicas.map((replica) => replica.dispatcher));
+    await eventually(() => workers.every((worker) => worker.instructions.length === 1), 30_000);
+    expect(new Set(workers.map((worker) => worker.instructions[0]!.jobId))).toEqual(new Set(jobIds));
   });
 });
 

@@ -2,9 +2,10 @@
 export interface DispatchableJob {
   readonly jobId: string;
   readonly tenantId: string;
-  /** The attempt the job is at now; the dispatch that wins creates attempt + 1. */
+  /** The worker pool it is targeted at; null: any worker of the tenant. */
+  readonly pool: string | null;
+  /** The attempt the job is at now (a requeued job's is the one that ended): with the id, what makes one enqueue unique. */
   readonly currentAttempt: number;
-  readonly createdAt: Date;
   /** Not to be dispatched before this (its attempts back off); absent or null: at once. */
   readonly notBefore?: Date | null;
 }

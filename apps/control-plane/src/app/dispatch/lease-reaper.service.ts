@@ -77,7 +77,7 @@ export class LeaseReaperService {
         // Not awaited: with NATS away each command waits out its timeout, and the sweep must not.
         void this.fleet.cancelAttempt(ref.workerId, { jobId: expiry.jobId, attempt: expiry.attempt });
         if (expiry.requeued) {
-          this.dispatcher.enqueue({ jobId: expiry.jobId, tenantId: expiry.tenantId, currentAttempt: expiry.attempt, createdAt: expiry.jobCreatedAt, notBefore: expiry.notBefore });
+          this.dispatcher.enqueue({ jobId: expiry.jobId, tenantId: expiry.tenantId, pool: expiry.pool, currentAttempt: expiry.attempt, notBefore: expiry.notBefore });
         }
       }
       if (expired.length < SWEEP_BATCH) break;

@@ -4,15 +4,22 @@ import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, t
 import { DataAccess } from '@airlock/data-access';
 import { CLOCK, type Clock } from '../common/clock';
 import { NATS_CONNECTION } from '../nats/nats-connection';
-import { BatchDispatch, MAX_CLAIM_BATCH } from './batch-dispatch';
+import { BatchDispatch, MAX_CLAIM_BATCH, poolsServedBy, servesPool } from './batch-dispatch';
 import type { DispatchableJob, JobDispatcher } from './job-dispatcher';
 import { WorkerSessionRegistry, type WorkerSessionHandle } from './worker-session.registry';
 
-/** The JetStream stream queued jobs travel through, one subject per tenant. */
+/** The JetStream stream queued jobs travel through, one subject per tenant and pool. */
 export const JOB_STREAM = 'AIRLOCK_JOBS';
-export const jobSubjectOf = (tenantId: string): string => `airlock.jobs.${tenantId}`;
-/** One durable pull consumer per tenant, shared by every replica: each message goes to one of them. */
-export const jobConsumerOf = (tenantId: string): string => `jobs-${tenantId}`;
+
+/**
+ * A pool as one subject token: no pool label contains '~' or starts with '_' (they match
+ * [a-z0-9][a-z0-9._-]*), so '.' (a subject separator) becomes '~', and '_any' stands for the
+ * untargeted jobs.
+ */
+const poolToken = (pool: string | null): string => (pool === null ? '_any' : pool.replaceAll('.', '~'));
+export const jobSubjectOf = (tenantId: string, pool: string | null): string => `airlock.jobs.${tenantId}.${poolToken(pool)}`;
+/** One durable pull consumer per tenant and pool, shared by every replica: each message goes to one of them. */
+export const jobConsumerOf = (tenantId: string, pool: string | null): string => `jobs-${tenantId}-${poolToken(pool)}`;
 
 const NANOS_PER_MS = 1_000_000;
 /** A message a replica took but neither acked nor gave back (it died) goes to another after this. */
@@ -21,56 +28,66 @@ const ACK_WAIT_MS = 10_000;
 const DUPLICATE_WINDOW_MS = 120_000;
 /** How long one pull request waits for messages; a replica with credits pulls again when it ends. */
 const PULL_EXPIRES_MS = 5_000;
+/** How long a tenant a running-jobs limit holds back is left alone (its messages given back for this long) before the next try. */
+const LIMITED_PAUSE_MS = 1_000;
+/** Messages that found no worker with credits go back for this long first, so they do not bounce between replicas. */
+const NO_WORKER_DELAY_MS = 250;
 /** How long a job must have been queued before the reconciler expects JetStream to hold it (its publish may be in flight). */
 const RECONCILE_GRACE_MS = 2_000;
-/** The most queued jobs of one tenant one reconcile publishes again. */
+/** The most messages one reconcile publishes for one tenant and pool. */
 const RECONCILE_LIMIT = 10_000;
 const MAX_MESSAGE_BYTES = 1_024;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** What a job message carries: which job, at which attempt, and when it was created (for order). */
+/** What a job message carries: that the tenant has one more queued job for the pool (null: untargeted). */
 interface JobMessage {
-  readonly jobId: string;
   readonly tenantId: string;
-  readonly currentAttempt: number;
-  readonly createdAt: string;
+  readonly pool: string | null;
 }
 
-/** A tenant's pulls on this replica: messages asked for and not yet come, and those come and not yet dispatched. */
-interface TenantPulls {
-  outstanding: number;
-  received: { readonly job: DispatchableJob; readonly message: JsMsg }[];
-  processing: boolean;
+/** One tenant's pool on this replica: the pull in flight, if any, and the messages come and not yet settled. */
+interface PoolPulls {
+  readonly tenantId: string;
+  readonly pool: string | null;
+  fetching: boolean;
+  readonly messages: JsMsg[];
 }
 
 /**
  * The dispatcher for several replicas: queued jobs are distributed through NATS JetStream.
  *
- * Enqueueing publishes the job on its tenant's subject (message id job:attempt, so a repeat
- * within the duplicate window is one message). A replica pulls from a tenant's durable
- * consumer only as many messages as the credits of that tenant's workers whose streams it
- * holds, claims what it got in PostgreSQL with one statement per worker (the same
- * conditional claim as the single-process dispatcher), and acks each message only after the
- * claim committed: a replica that dies between the two leaves the message to be redelivered
- * to another, whose claim finds the job no longer queued and acks it. Every accept is
- * idempotent, keyed by job and attempt.
+ * A message stands for one queued job of a tenant's pool (subject per tenant and pool);
+ * which job a worker gets is PostgreSQL's choice at claim time — best priority first, oldest
+ * first among equals, within the tenant's running-jobs limits — so priorities and limits
+ * hold whichever replica pulls. Enqueueing publishes a message (id job:attempt, so a repeat
+ * within the duplicate window is one message). A replica keeps at most one pull in flight per
+ * tenant and pool, for as many messages as the credits of its streams that serve the pool,
+ * claims with one statement per worker up to the messages it holds of each pool, and acks
+ * one message per job won, only after the claim committed: a replica that dies between the
+ * two leaves its messages to be redelivered to another. Messages the claim found no job for
+ * (the job was cancelled, or claimed through another message) are acked; messages a limit
+ * held back are given back for later.
  *
  * PostgreSQL is the record and JetStream only the delivery path: JetStream can lose
  * acknowledged messages (lazy fsync, a damaged or wiped store), so `resync` — run by every
- * replica's lease reaper — compares, per tenant, what PostgreSQL holds as queued with what
- * the stream holds, and publishes the tenant's queued jobs again when the stream holds
- * fewer. It also recreates the stream after a wiped store.
+ * replica's lease reaper — compares, per tenant and pool, what PostgreSQL holds as queued
+ * with the messages the stream holds, and publishes the difference. It also recreates the
+ * stream after a wiped store.
  */
 @Injectable()
 export class NatsJobDispatcher implements JobDispatcher {
   private readonly logger = new Logger(NatsJobDispatcher.name);
   private readonly js: JetStreamClient;
   private manager: JetStreamManager | null = null;
-  private readonly pulls = new Map<string, TenantPulls>();
+  /** Per subject (tenant and pool). */
+  private readonly pulls = new Map<string, PoolPulls>();
+  /** Tenants whose messages are being claimed for, so one tenant's claims on this replica go one at a time. */
+  private readonly processing = new Set<string>();
+  /** Tenants a running-jobs limit holds back, and until when this replica leaves them alone. */
+  private readonly limitedUntil = new Map<string, number>();
   private readonly consumersReady = new Set<string>();
   private readonly inFlight = new Set<Promise<unknown>>();
-  /** Publishes waiting for a job's backoff to end. */
-  private readonly delayed = new Set<NodeJS.Timeout>();
+  /** Publishes waiting for a job's backoff to end, and pauses of limited tenants. */
+  private readonly timers = new Set<NodeJS.Timeout>();
   /** Pull requests waiting for messages, ended at stop instead of waiting out their expiry. */
   private readonly openPulls = new Set<ConsumerMessages>();
   private reconcileRound = 0;
@@ -94,8 +111,8 @@ export class NatsJobDispatcher implements JobDispatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const timer of this.delayed) clearTimeout(timer);
-    this.delayed.clear();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     for (const pull of this.openPulls) pull.stop();
     await Promise.allSettled([...this.inFlight]);
   }
@@ -104,147 +121,190 @@ export class NatsJobDispatcher implements JobDispatcher {
     if (this.stopped) return;
     const waitMs = (job.notBefore?.getTime() ?? 0) - this.clock.now().getTime();
     if (waitMs <= 0) {
-      this.track(this.publish(job, `${job.jobId}:${job.currentAttempt}`));
+      this.track(this.publish(job.tenantId, job.pool, `${job.jobId}:${job.currentAttempt}`));
       return;
     }
     // Published when its backoff ends; should this replica stop first, the reconciler of any
     // replica publishes it once it is due.
-    const timer = setTimeout(() => {
-      this.delayed.delete(timer);
-      this.enqueue({ ...job, notBefore: null });
-    }, waitMs);
-    timer.unref();
-    this.delayed.add(timer);
+    this.after(waitMs, () => this.enqueue({ ...job, notBefore: null }));
   }
 
   capacityAvailable(): void {
     if (this.stopped) return;
-    for (const tenantId of new Set([...this.sessions.tenantsWithCredit(), ...this.pulls.keys()])) this.pullFor(tenantId);
+    for (const session of this.sessions.withCredits()) {
+      this.pullFor(session.tenantId, null);
+      for (const pool of poolsServedBy(session)) this.pullFor(session.tenantId, pool);
+    }
+    for (const pulls of this.pulls.values()) if (pulls.messages.length > 0) this.scheduleProcessing(pulls.tenantId);
   }
 
   /**
-   * Recreates the stream if it is gone, then, for each tenant whose queued jobs (queued for
-   * longer than a publish takes) outnumber the messages the stream holds for it, publishes
-   * them again. A message for a job that is no longer queued is harmless: its claim finds
-   * nothing and acks it. Returns how many jobs PostgreSQL holds as queued.
+   * Recreates the stream if it is gone, then, for each tenant and pool whose queued jobs
+   * (queued for longer than a publish takes) outnumber the messages the stream holds for it,
+   * publishes the difference. A message too many is harmless: its claim finds no job and acks
+   * it. Returns how many jobs PostgreSQL holds as queued.
    */
   async resync(): Promise<number> {
     await this.ensureStream();
     const manager = await this.jsm();
     const info = await manager.streams.info(JOB_STREAM, { subjects_filter: 'airlock.jobs.>' });
     const held = info.state.subjects ?? {};
-    const queued = await this.data.jobs.countQueuedByTenant(new Date(this.clock.now().getTime() - RECONCILE_GRACE_MS));
+    const queued = await this.data.jobs.countQueuedByPool(new Date(this.clock.now().getTime() - RECONCILE_GRACE_MS));
     this.reconcileRound += 1;
     let total = 0;
-    for (const [tenantId, count] of queued) {
+    for (const { tenantId, pool, queued: count } of queued) {
       total += count;
-      const inStream = held[jobSubjectOf(tenantId)] ?? 0;
+      const subject = jobSubjectOf(tenantId, pool);
+      const inStream = held[subject] ?? 0;
       if (inStream >= count) continue;
-      const jobs = await this.data.jobs.listQueued(RECONCILE_LIMIT, this.clock.now(), tenantId);
-      // A message id of this round: the lost message's id may still sit in the duplicate window.
-      await Promise.all(jobs.map((job) => this.publish(job, `${job.jobId}:${job.currentAttempt}:r${this.reconcileRound}`)));
-      this.logger.warn({ event: 'dispatch_stream_reconciled', tenantId, queuedInDatabase: count, heldInStream: inStream, published: jobs.length });
+      const missing = Math.min(count - inStream, RECONCILE_LIMIT);
+      // Message ids of this round: a lost message's id may still sit in the duplicate window.
+      await Promise.all(Array.from({ length: missing }, (_, index) => this.publish(tenantId, pool, `${subject}:r${this.reconcileRound}:${index}`)));
+      this.logger.warn({ event: 'dispatch_stream_reconciled', tenantId, pool, queuedInDatabase: count, heldInStream: inStream, published: missing });
     }
     this.capacityAvailable();
     return total;
   }
 
-  private async publish(job: DispatchableJob, messageId: string): Promise<void> {
-    const message: JobMessage = { jobId: job.jobId, tenantId: job.tenantId, currentAttempt: job.currentAttempt, createdAt: job.createdAt.toISOString() };
+  private async publish(tenantId: string, pool: string | null, messageId: string): Promise<void> {
+    const message: JobMessage = { tenantId, pool };
     try {
-      await this.js.publish(jobSubjectOf(job.tenantId), JSON.stringify(message), { msgID: messageId });
+      await this.js.publish(jobSubjectOf(tenantId, pool), JSON.stringify(message), { msgID: messageId });
     } catch (error) {
       // PostgreSQL holds the job as queued: the next reconcile publishes it again.
-      this.logger.error({ event: 'dispatch_publish_failed', jobId: job.jobId, error: (error as Error).name });
+      this.logger.error({ event: 'dispatch_publish_failed', tenantId, error: (error as Error).name });
     }
   }
 
-  /** Asks the tenant's consumer for as many messages as this replica's streams of the tenant have credits not yet spoken for. */
-  private pullFor(tenantId: string): void {
-    const pulls = this.pulls.get(tenantId) ?? { outstanding: 0, received: [], processing: false };
-    this.pulls.set(tenantId, pulls);
-    const wanted = Math.min(MAX_CLAIM_BATCH, this.freeCredits(tenantId) - pulls.outstanding - pulls.received.length);
-    if (wanted <= 0 || this.stopped) {
-      if (pulls.outstanding === 0 && pulls.received.length === 0 && !pulls.processing) this.pulls.delete(tenantId);
-      return;
+  /** Asks the pool's consumer, unless a pull is in flight already, for as many messages as this replica's streams serving the pool have credits beyond the messages held. */
+  private pullFor(tenantId: string, pool: string | null): void {
+    const subject = jobSubjectOf(tenantId, pool);
+    let pulls = this.pulls.get(subject);
+    if (!pulls) {
+      pulls = { tenantId, pool, fetching: false, messages: [] };
+      this.pulls.set(subject, pulls);
     }
-    pulls.outstanding += wanted;
-    this.track(this.fetch(tenantId, pulls, wanted));
+    if (pulls.fetching || this.stopped || (this.limitedUntil.get(tenantId) ?? 0) > Date.now()) return;
+    const wanted = Math.min(MAX_CLAIM_BATCH, this.freeCredits(tenantId, pool) - pulls.messages.length);
+    if (wanted <= 0) return;
+    pulls.fetching = true;
+    this.track(this.fetch(pulls, wanted));
   }
 
-  private async fetch(tenantId: string, pulls: TenantPulls, wanted: number): Promise<void> {
-    let arrived = 0;
+  private async fetch(pulls: PoolPulls, wanted: number): Promise<void> {
     let messages: ConsumerMessages | undefined;
     try {
-      await this.ensureConsumer(tenantId);
-      const consumer = await this.js.consumers.get(JOB_STREAM, jobConsumerOf(tenantId));
+      await this.ensureConsumer(pulls.tenantId, pulls.pool);
+      const consumer = await this.js.consumers.get(JOB_STREAM, jobConsumerOf(pulls.tenantId, pulls.pool));
       messages = await consumer.fetch({ max_messages: wanted, expires: PULL_EXPIRES_MS });
       this.openPulls.add(messages);
       for await (const message of messages) {
-        arrived += 1;
-        pulls.outstanding -= 1;
-        const job = parseJobMessage(message, tenantId);
-        if (!job) {
-          this.logger.warn({ event: 'dispatch_message_refused', tenantId });
+        if (!isJobMessageOf(message, pulls)) {
+          this.logger.warn({ event: 'dispatch_message_refused', tenantId: pulls.tenantId });
           message.term();
           continue;
         }
-        pulls.received.push({ job, message });
-        this.scheduleProcessing(tenantId, pulls);
+        pulls.messages.push(message);
+        this.scheduleProcessing(pulls.tenantId);
       }
     } catch (error) {
-      this.consumersReady.delete(tenantId);
-      this.logger.error({ event: 'dispatch_pull_failed', tenantId, error: (error as Error).name });
+      this.consumersReady.delete(jobSubjectOf(pulls.tenantId, pulls.pool));
+      this.logger.error({ event: 'dispatch_pull_failed', tenantId: pulls.tenantId, error: (error as Error).name });
       // Wait a little before pulling again: NATS may be restarting.
       if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, 250));
     } finally {
-      pulls.outstanding -= wanted - arrived;
+      pulls.fetching = false;
       if (messages) this.openPulls.delete(messages);
     }
-    this.pullFor(tenantId);
+    this.pullFor(pulls.tenantId, pulls.pool);
   }
 
-  private scheduleProcessing(tenantId: string, pulls: TenantPulls): void {
-    if (pulls.processing) return;
-    pulls.processing = true;
+  private scheduleProcessing(tenantId: string): void {
+    if (this.processing.has(tenantId)) return;
+    this.processing.add(tenantId);
     // After this tick, so the messages that arrive together are claimed together.
-    setImmediate(() => this.track(this.process(tenantId, pulls)));
+    setImmediate(() => this.track(this.process(tenantId)));
   }
 
-  /** Claims what arrived for the tenant, one batch per worker with credits, then acks each message. */
-  private async process(tenantId: string, pulls: TenantPulls): Promise<void> {
+  /**
+   * Claims for the tenant's messages held here, one batch per worker with credits (from each
+   * pool it serves, up to the messages held of that pool), then settles each message: one
+   * acked per job won; the rest acked when the claim found no more jobs, given back when a
+   * limit held jobs back, or when no worker here can take them any more.
+   */
+  private async process(tenantId: string): Promise<void> {
     try {
-      while (pulls.received.length > 0) {
-        const session = this.sessions.withCredit(tenantId);
+      for (;;) {
+        const held = [...this.pulls.values()].filter((pulls) => pulls.tenantId === tenantId && pulls.messages.length > 0);
+        if (held.length === 0) break;
+        const session = this.workerFor(tenantId, held);
         if (!session) {
-          // The streams that asked went away: let another replica have the jobs now.
-          for (const { message } of pulls.received.splice(0)) message.nak();
+          // The streams that asked went away or are busy: let another replica have the jobs now.
+          for (const pulls of held) for (const message of pulls.messages.splice(0)) message.nak(NO_WORKER_DELAY_MS);
           break;
         }
-        const taken = pulls.received.splice(0, Math.min(session.credits, MAX_CLAIM_BATCH));
-        taken.sort((a, b) => a.job.createdAt.getTime() - b.job.createdAt.getTime());
-        session.credits -= taken.length;
-        const outcome = await this.batches.claimAndSend(
-          taken.map(({ job }) => job),
-          session,
-        );
-        for (const { message } of taken) {
-          // Claimed, or stale (claimed or cancelled already): either way done with. A failed
-          // claim gives the message back after a pause, for this replica or another.
-          if (outcome.kind === 'DONE') message.ack();
-          else message.nak(1_000);
+        const max = Math.min(session.credits, MAX_CLAIM_BATCH);
+        const taken = held.filter((pulls) => servesPool(session, pulls.pool)).map((pulls) => ({ pulls, messages: pulls.messages.splice(0, max) }));
+        const quotas = taken.map(({ pulls, messages }) => ({ pool: pulls.pool, max: messages.length }));
+        const asked = Math.min(max, quotas.reduce((sum, quota) => sum + quota.max, 0));
+        session.credits -= asked;
+        const outcome = await this.batches.claimAndSend(session, quotas, asked);
+        if (outcome.kind === 'FAILED') {
+          // The database is away: give the messages back after a pause, for this replica or another.
+          for (const { messages } of taken) for (const message of messages) message.nak(1_000);
+          break;
+        }
+        for (const { pulls, messages } of taken) {
+          const won = outcome.claims.filter((claim) => claim.pool === pulls.pool).length;
+          for (const message of messages.splice(0, won)) message.ack();
+          if (outcome.limited) for (const message of messages) message.nak(LIMITED_PAUSE_MS);
+          // Fewer jobs than asked and no limit in the way: the pool has no more, these messages were spent elsewhere.
+          else if (outcome.claims.length < asked) for (const message of messages) message.ack();
+          else pulls.messages.unshift(...messages);
+        }
+        if (outcome.limited) {
+          this.pauseLimited(tenantId);
+          for (const pulls of held) for (const message of pulls.messages.splice(0)) message.nak(LIMITED_PAUSE_MS);
+          break;
         }
       }
     } finally {
-      pulls.processing = false;
+      this.processing.delete(tenantId);
     }
-    if (pulls.received.length > 0) this.scheduleProcessing(tenantId, pulls);
-    this.pullFor(tenantId);
+    for (const pulls of this.pulls.values()) if (pulls.tenantId === tenantId) this.pullFor(tenantId, pulls.pool);
   }
 
-  /** Credits of the tenant's streams held here that are not draining. */
-  private freeCredits(tenantId: string): number {
-    return this.sessions.sessionsOfTenant(tenantId).reduce((sum: number, session: WorkerSessionHandle) => sum + (session.draining ? 0 : session.credits), 0);
+  /** Leaves a tenant a limit holds back alone for a while, then tries again: a job of it may have ended on another replica. */
+  private pauseLimited(tenantId: string): void {
+    this.limitedUntil.set(tenantId, Date.now() + LIMITED_PAUSE_MS);
+    this.after(LIMITED_PAUSE_MS, () => {
+      this.limitedUntil.delete(tenantId);
+      this.capacityAvailable();
+    });
+  }
+
+  private after(delayMs: number, run: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      run();
+    }, delayMs);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  /** The tenant's stream held here with the most credits among those, not draining, that serve a pool with messages held. */
+  private workerFor(tenantId: string, held: readonly PoolPulls[]): WorkerSessionHandle | undefined {
+    let best: WorkerSessionHandle | undefined;
+    for (const session of this.sessions.sessionsOfTenant(tenantId)) {
+      if (session.draining || session.credits <= 0 || (best && session.credits <= best.credits)) continue;
+      if (held.some((pulls) => servesPool(session, pulls.pool))) best = session;
+    }
+    return best;
+  }
+
+  /** Credits of the tenant's streams held here that are not draining and serve the pool. */
+  private freeCredits(tenantId: string, pool: string | null): number {
+    return this.sessions.sessionsOfTenant(tenantId).reduce((sum, session) => sum + (session.draining || !servesPool(session, pool) ? 0 : session.credits), 0);
   }
 
   private async jsm(): Promise<JetStreamManager> {
@@ -274,23 +334,24 @@ export class NatsJobDispatcher implements JobDispatcher {
     this.logger.warn({ event: 'dispatch_stream_created', stream: JOB_STREAM });
   }
 
-  private async ensureConsumer(tenantId: string): Promise<void> {
-    if (this.consumersReady.has(tenantId)) return;
+  private async ensureConsumer(tenantId: string, pool: string | null): Promise<void> {
+    const subject = jobSubjectOf(tenantId, pool);
+    if (this.consumersReady.has(subject)) return;
     const manager = await this.jsm();
     try {
-      await manager.consumers.info(JOB_STREAM, jobConsumerOf(tenantId));
+      await manager.consumers.info(JOB_STREAM, jobConsumerOf(tenantId, pool));
     } catch (error) {
       if (!isNotFound(error)) throw error;
       await this.ensureStream();
       await manager.consumers.add(JOB_STREAM, {
-        durable_name: jobConsumerOf(tenantId),
-        filter_subject: jobSubjectOf(tenantId),
+        durable_name: jobConsumerOf(tenantId, pool),
+        filter_subject: subject,
         ack_policy: AckPolicy.Explicit,
         ack_wait: ACK_WAIT_MS * NANOS_PER_MS,
         max_ack_pending: 10_000,
       });
     }
-    this.consumersReady.add(tenantId);
+    this.consumersReady.add(subject);
   }
 
   private track(work: Promise<unknown>): void {
@@ -299,23 +360,17 @@ export class NatsJobDispatcher implements JobDispatcher {
   }
 }
 
-/** A job message of the tenant whose consumer delivered it, checked field by field; null for anything else. */
-function parseJobMessage(message: JsMsg, tenantId: string): DispatchableJob | null {
-  if (message.data.length > MAX_MESSAGE_BYTES) return null;
+/** Whether the message is a job message of the tenant and pool whose consumer delivered it, checked field by field. */
+function isJobMessageOf(message: JsMsg, pulls: PoolPulls): boolean {
+  if (message.data.length > MAX_MESSAGE_BYTES) return false;
   let parsed: unknown;
   try {
     parsed = message.json();
   } catch {
-    return null;
+    return false;
   }
   const candidate = parsed as Partial<JobMessage> | null;
-  if (typeof candidate !== 'object' || candidate === null) return null;
-  const { jobId, currentAttempt, createdAt } = candidate;
-  if (typeof jobId !== 'string' || !UUID.test(jobId) || candidate.tenantId !== tenantId) return null;
-  if (typeof currentAttempt !== 'number' || !Number.isSafeInteger(currentAttempt) || currentAttempt < 0) return null;
-  const created = typeof createdAt === 'string' ? new Date(createdAt) : null;
-  if (!created || Number.isNaN(created.getTime())) return null;
-  return { jobId, tenantId, currentAttempt, createdAt: created };
+  return typeof candidate === 'object' && candidate !== null && candidate.tenantId === pulls.tenantId && candidate.pool === pulls.pool;
 }
 
 function isNotFound(error: unknown): boolean {

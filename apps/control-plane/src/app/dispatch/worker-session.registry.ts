@@ -79,15 +79,6 @@ export class WorkerSessionRegistry {
     };
   }
 
-  /** The tenant's session with the most credits left, draining ones passed over, or undefined if none has any. */
-  withCredit(tenantId: string): WorkerSessionHandle | undefined {
-    let best: WorkerSessionHandle | undefined;
-    for (const session of this.sessions.values()) {
-      if (session.tenantId === tenantId && !session.draining && session.credits > 0 && (!best || session.credits > best.credits)) best = session;
-    }
-    return best;
-  }
-
   /** Ends the worker's stream on this process, if it has one, as revoked; resolves once nothing more from it is processed. */
   async revoke(workerId: string): Promise<boolean> {
     const session = this.sessions.get(workerId);
@@ -104,11 +95,9 @@ export class WorkerSessionRegistry {
     return true;
   }
 
-  /** The tenants with a stream on this process that takes work and has credits left. */
-  tenantsWithCredit(): Set<string> {
-    const tenants = new Set<string>();
-    for (const session of this.sessions.values()) if (!session.draining && session.credits > 0) tenants.add(session.tenantId);
-    return tenants;
+  /** The streams on this process that take work and have credits left. */
+  withCredits(): WorkerSessionHandle[] {
+    return [...this.sessions.values()].filter((session) => !session.draining && session.credits > 0);
   }
 
   /** The tenant's open streams on this process. */

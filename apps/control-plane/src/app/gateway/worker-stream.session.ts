@@ -256,7 +256,11 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     const disposition = await this.deps.results.submit({ ref, result: metadata, judge: (attempt) => (implausible = judgeFigures(attempt)) });
     this.deps.logger.log({ event: 'job_result', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, outcome: result.outcome, disposition });
     if (implausible.length > 0) this.deps.logger.warn({ event: 'implausible_result', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, reasons: implausible.join(',') });
-    if (disposition === 'RECORDED') this.deps.events.publish(jobChangedEvent(this.tenantId, ref.jobId, terminalStatusFor(metadata.outcome), now));
+    if (disposition === 'RECORDED') {
+      this.deps.events.publish(jobChangedEvent(this.tenantId, ref.jobId, terminalStatusFor(metadata.outcome), now));
+      // The job ended: under a running-jobs limit that makes room for another, on any of the tenant's workers.
+      this.deps.dispatcher.capacityAvailable();
+    }
     this.send({ resultAck: { attempt: { jobId: ref.jobId, attempt: ref.attempt }, disposition: ResultDisposition[`RESULT_DISPOSITION_${disposition}`] } });
   }
 
@@ -331,7 +335,7 @@ export class WorkerStreamSession implements WorkerSessionHandle {
           const outcome = await data.jobs.requeueTurnedAway(attemptRef, failureCode, now);
           this.deps.logger.warn({ event: 'instruction_turned_away', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, requeued: outcome?.requeued ?? false });
           if (outcome) this.deps.events.publish(jobChangedEvent(outcome.tenantId, outcome.jobId, outcome.status, now));
-          if (outcome?.requeued) this.deps.dispatcher.enqueue({ jobId: outcome.jobId, tenantId: outcome.tenantId, currentAttempt: outcome.attempt, createdAt: outcome.jobCreatedAt });
+          if (outcome?.requeued) this.deps.dispatcher.enqueue({ jobId: outcome.jobId, tenantId: outcome.tenantId, pool: outcome.pool, currentAttempt: outcome.attempt });
           return;
         }
         const recorded = await data.jobs.recordRejection(attemptRef, failureCode, now, ruleIds(rules));

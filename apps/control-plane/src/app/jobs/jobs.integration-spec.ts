@@ -563,3 +563,76 @@ describe('a ticket named by reference', () => {
     expect((await api(token, 'POST', `/jobs/${typedId}/retry`)).status).toBe(201);
   });
 });
+
+describe('pools, priorities and running-jobs limits', () => {
+  it('sends a job targeted at a pool only to a worker of that pool, the higher priority first', async () => {
+    const { token } = await newTenant();
+    const plain = await connectedWorker(token);
+    const gpu = new TestWorker(client);
+    await gpu.enroll((await api<{ token: string }>(token, 'POST', '/enrollment-tokens', {})).body.token);
+    await gpu.connect({ capacity: 4, labels: ['gpu'] });
+    await eventually(() => gpu.received.find((frame) => frame.frame === 'welcome'), 'welcome');
+
+    const created = await api<JobResponse>(token, 'POST', '/jobs', { kind: 'noop', pool: 'gpu', priority: 2 });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ pool: 'gpu', priority: 2 });
+    const urgent = await createJob(token, { kind: 'noop', pool: 'gpu', priority: 9 });
+    const untargeted = await createJob(token);
+    expect((await api<JobResponse>(token, 'GET', `/jobs/${untargeted}`)).body).toMatchObject({ pool: null, priority: 5 });
+
+    await nextInstruction(plain);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    plain.send({ credit: { credits: 2 } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(plain.instructions().map((instruction) => decodeInstructionPayload(instruction.payload as Uint8Array).jobId)).toEqual([untargeted]);
+
+    await nextInstruction(gpu);
+    expect(decodeInstructionPayload(gpu.instructions()[0]!.payload as Uint8Array).jobId).toBe(urgent);
+    await nextInstruction(gpu);
+    expect(decodeInstructionPayload(gpu.instructions()[1]!.payload as Uint8Array).jobId).toBe(created.body.id);
+    plain.close();
+    gpu.close();
+  });
+
+  it('holds jobs back at the limit, dispatches the next when a job ends, and audits the change of limits', async () => {
+    const { token } = await newTenant();
+    const limits = await api(token, 'PUT', '/dispatch-limits', { maxRunningJobs: 1, pools: [{ pool: 'gpu', maxRunningJobs: 1 }] });
+    expect(limits).toMatchObject({ status: 200, body: { maxRunningJobs: 1, pools: [{ pool: 'gpu', maxRunningJobs: 1 }] } });
+    expect((await api(token, 'GET', '/dispatch-limits')).body).toEqual(limits.body);
+    const audit = await api<{ action: string; details: Record<string, unknown> }[]>(token, 'GET', '/audit-log?action=dispatch.limits-changed');
+    expect(audit.body.map((entry) => [entry.action, entry.details])).toEqual([['dispatch.limits-changed', { maxRunningJobs: 1, pools: 'gpu=1' }]]);
+
+    const worker = await connectedWorker(token, 4);
+    const [first, second] = [await createJob(token), await createJob(token)];
+    worker.send({ credit: { credits: 4 } });
+    await eventually(() => (worker.instructions().length === 1 ? true : undefined), 'the first instruction');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(worker.instructions()).toHaveLength(1);
+    expect(decodeInstructionPayload(worker.instructions()[0]!.payload as Uint8Array).jobId).toBe(first);
+
+    worker.send({ ack: { attempt: { jobId: first, attempt: 1 } } });
+    worker.send(result(first, 1, 'JOB_OUTCOME_SUCCEEDED'));
+    await eventually(() => (worker.instructions().length === 2 ? true : undefined), 'the second instruction, once the first job ended');
+    expect(decodeInstructionPayload(worker.instructions()[1]!.payload as Uint8Array).jobId).toBe(second);
+    worker.close();
+  });
+
+  it('refuses a malformed pool, priority or limit with 400 naming the field', async () => {
+    const { token } = await newTenant();
+    const refused = async (method: string, path: string, body: object) => {
+      const response = await api<{ message: string }>(token, method, path, body);
+      expect(response.status).toBe(400);
+      return response.body.message;
+    };
+    expect(await refused('POST', '/jobs', { kind: 'noop', pool: 'GPU pool' })).toBe('pool: expected a pool label matching ^[a-z0-9][a-z0-9._-]{0,62}$ (lower case, at most 63 characters)');
+    expect(await refused('POST', '/jobs', { kind: 'noop', priority: 10 })).toBe('priority: expected an integer in 0..9');
+    expect(await refused('POST', '/jobs', { kind: 'noop', priority: 1.5 })).toBe('priority: expected an integer in 0..9');
+    expect(await refused('PUT', '/dispatch-limits', { maxRunningJobs: 0, pools: [] })).toBe('maxRunningJobs: expected an integer in 1..100000');
+    expect(await refused('PUT', '/dispatch-limits', { pools: [] })).toBe('maxRunningJobs: expected an integer or null (required)');
+    expect(await refused('PUT', '/dispatch-limits', { maxRunningJobs: null, pools: [{ pool: 'gpu', maxRunningJobs: 2 }, { pool: 'gpu', maxRunningJobs: 3 }] })).toBe(
+      'pools: expected each pool at most once',
+    );
+    expect(await refused('PUT', '/dispatch-limits', { maxRunningJobs: null, pools: [{ pool: 'gpu' }] })).toBe('pools."0".maxRunningJobs: expected an integer (required)');
+    expect((await api(token, 'GET', '/dispatch-limits')).body).toEqual({ maxRunningJobs: null, pools: [] });
+  });
+});

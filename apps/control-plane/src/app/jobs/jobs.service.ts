@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataAccess, type JobDetail, type JobListFilter, type JobPage, type JobSummary, type JobTask, type JobToCreate } from '@airlock/data-access';
+import { DataAccess, PRIORITY_RANGE, type JobDetail, type JobListFilter, type JobPage, type JobSummary, type JobTask, type JobToCreate } from '@airlock/data-access';
 import { CLOCK, type Clock } from '../common/clock';
 import { GroupCommit } from '../common/group-commit';
 import { InvalidRequestError } from '../common/invalid-request.error';
@@ -51,7 +51,8 @@ export class JobsService {
     const task = taskOf(request);
     const problem = undispatchableTaskProblem(task, tenantId, now, this.config.instructionTtlMs);
     if (problem) throw new InvalidJobRequestError(problem.field, problem.expected);
-    const job = await this.creations.submit({ tenantId, task, maxAttempts: this.config.maxAttempts });
+    const placement = { pool: request.pool ?? null, priority: request.priority ?? PRIORITY_RANGE.default };
+    const job = await this.creations.submit({ tenantId, task, maxAttempts: this.config.maxAttempts, placement });
     this.queued(job);
     return job;
   }
@@ -89,7 +90,7 @@ export class JobsService {
   /** Announces a newly queued job and hands it to the dispatcher. */
   private queued(job: JobSummary): void {
     this.events.publish(jobChangedEvent(job.tenantId, job.id, job.status, job.createdAt));
-    this.dispatcher.enqueue({ jobId: job.id, tenantId: job.tenantId, currentAttempt: job.currentAttempt, createdAt: job.createdAt });
+    this.dispatcher.enqueue({ jobId: job.id, tenantId: job.tenantId, pool: job.pool, currentAttempt: job.currentAttempt });
   }
 
   async get(tenantId: string, jobId: string): Promise<JobDetail> {

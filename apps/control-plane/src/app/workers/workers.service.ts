@@ -90,7 +90,7 @@ export class WorkersService {
       if (!expiry) continue;
       this.logger.warn({ event: 'lease_ended_by_revocation', workerId, jobId: expiry.jobId, attempt: expiry.attempt, requeued: expiry.requeued, cancelled: expiry.cancelled });
       this.events.publish(jobChangedEvent(expiry.tenantId, expiry.jobId, expiry.status, now));
-      if (expiry.requeued) this.dispatcher.enqueue({ jobId: expiry.jobId, tenantId: expiry.tenantId, currentAttempt: expiry.attempt, createdAt: expiry.jobCreatedAt });
+      if (expiry.requeued) this.dispatcher.enqueue({ jobId: expiry.jobId, tenantId: expiry.tenantId, pool: expiry.pool, currentAttempt: expiry.attempt });
     }
     return ended.length;
   }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDefined, IsIn, IsInt, IsObject, IsString, Length, Matches, Max, Min, MinLength, ValidateBy, ValidateIf, ValidateNested, type ValidationArguments } from 'class-validator';
-import type { JobKind } from '@airlock/data-access';
+import { PRIORITY_RANGE, type JobKind } from '@airlock/data-access';
 import { ID_PATTERNS, WIRE_LIMITS } from '@airlock/protocol';
 import { HasNoNulCharacter, IsWellFormedUnicode, MaxUtf8Bytes, OptionalProperty } from '../../common/request-validation';
 
@@ -61,6 +61,7 @@ export const TICKET_REF_EXPECTATION = 'expected a ticket reference <tracker>:<ke
 
 const GIT_REF_EXPECTATION = { message: `expected a git ref name of at most ${WIRE_LIMITS.maxBaseRefChars} characters` };
 const MERGE_REQUEST_EXPECTATION = { message: `expected an integer in 1..${WIRE_LIMITS.maxMergeRequestNumber}` };
+const PRIORITY_EXPECTATION = { message: `expected an integer in ${PRIORITY_RANGE.min}..${PRIORITY_RANGE.max}` };
 
 /** Refuses the field on a job whose kind does not take it (FIELDS_OF_KIND): a noop job has no repoAlias, an index job no baseRef. */
 function TakenByKind(): PropertyDecorator {
@@ -209,4 +210,27 @@ export class CreateJobDto {
   @IsDefined({ message: requiredMessage('a string') })
   @ValidateIf(presentOrRequiredFor('index'))
   ref?: string;
+
+  @ApiPropertyOptional({
+    pattern: ID_PATTERNS.workerLabel.source,
+    example: 'gpu',
+    description: 'The worker pool that is to run the job: only a worker enrolled in the pool, or naming it among its labels, is given it. Absent: any worker of the tenant',
+  })
+  @Matches(ID_PATTERNS.workerLabel, { message: `expected a pool label matching ${ID_PATTERNS.workerLabel.source} (lower case, at most 63 characters)` })
+  @IsString({ message: 'expected a string' })
+  @OptionalProperty()
+  pool?: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: PRIORITY_RANGE.min,
+    maximum: PRIORITY_RANGE.max,
+    // No `default` here: the generated client would then require the field.
+    description: `Higher first: a queued job is dispatched before the tenant's queued jobs of lower priority, and after older ones of the same. ${PRIORITY_RANGE.default} when absent`,
+  })
+  @Max(PRIORITY_RANGE.max, PRIORITY_EXPECTATION)
+  @Min(PRIORITY_RANGE.min, PRIORITY_EXPECTATION)
+  @IsInt(PRIORITY_EXPECTATION)
+  @OptionalProperty()
+  priority?: number;
 }

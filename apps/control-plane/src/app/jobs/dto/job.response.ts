@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { AttemptStatus, DeliveryOutcomeView, JobDetail, JobEventType, JobEventView, JobSummary, MergeRequestStateName } from '@airlock/data-access';
-import { LEASE_EXPIRED_FAILURE_CODE } from '@airlock/data-access';
+import { LEASE_EXPIRED_FAILURE_CODE, PRIORITY_RANGE } from '@airlock/data-access';
 import { REPORTED_METADATA_LEVELS } from '@airlock/policy';
 import { FailureCode, Phase } from '@airlock/protocol';
 import { JOB_KINDS, jobKindName, type JobKindName } from './create-job.dto';
@@ -80,6 +80,10 @@ export class JobResponse {
     description: "The worker's HMAC-SHA256 of the ticket reference under its own key, lowercase hex: what is kept of the reference once the job ended. Null until a result brings one (never at the minimal metadata level)",
   })
   ticketRefMac!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The worker pool that is to run the job (a worker enrolled in it or naming it among its labels); null: any worker of the tenant' })
+  pool!: string | null;
+  @ApiProperty({ type: 'integer', minimum: PRIORITY_RANGE.min, maximum: PRIORITY_RANGE.max, description: 'Higher first; among equal priorities the older job is dispatched first' })
+  priority!: number;
   @ApiProperty() createdAt!: Date;
   @ApiProperty() updatedAt!: Date;
   @ApiPropertyOptional({ nullable: true, type: Date }) finishedAt!: Date | null;
@@ -182,6 +186,8 @@ export function toJobResponse(job: JobSummary): JobResponse {
     ticketByReference: job.ticketByReference,
     ticketRef: job.ticketRef,
     ticketRefMac: job.ticketRefMac,
+    pool: job.pool,
+    priority: job.priority,
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
     finishedAt: job.finishedAt,
