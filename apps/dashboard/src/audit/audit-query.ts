@@ -17,6 +17,7 @@ export const AUDIT_ACTION_FAMILIES = [
   { family: 'enrollment-token.', label: 'Enrollment tokens', actions: ['enrollment-token.created', 'enrollment-token.revoked'] },
   { family: 'policy.', label: 'Policies', actions: ['policy.created', 'policy.version.created', 'policy.published', 'policy.withdrawn'] },
   { family: 'analytics.', label: 'Analytics', actions: ['analytics.settings-changed'] },
+  { family: 'dispatch.', label: 'Dispatch', actions: ['dispatch.limits-changed'] },
 ] as const;
 
 const KNOWN_ACTIONS: ReadonlySet<string> = new Set(AUDIT_ACTION_FAMILIES.flatMap((family) => [family.family, ...family.actions]));

@@ -147,6 +147,14 @@ function JobSummary({ job }: { readonly job: JobDetail }) {
       ) : null}
       <TicketSummary job={job} />
       <div>
+        <dt>Pool</dt>
+        <dd className={job.pool ? 'mono' : undefined}>{job.pool ?? 'any worker'}</dd>
+      </div>
+      <div>
+        <dt>Priority</dt>
+        <dd>{job.priority} of 9</dd>
+      </div>
+      <div>
         <dt>Attempt</dt>
         <dd>
           {job.currentAttempt} of at most {job.maxAttempts}

@@ -7,10 +7,10 @@ import { shortId } from '../ui/format';
 import { newJobRequest, type NewJobFields, type NewJobKind, type ReviewTargetSource, type TicketSource } from './new-job-request';
 
 /** The form's fields by the names the API's 400 messages use for them. */
-const FIELDS = ['repoAlias', 'baseRef', 'ticket.title', 'ticket.description', 'ticketRef', 'mergeRequest', 'branch', 'ref'] as const;
+const FIELDS = ['repoAlias', 'baseRef', 'ticket.title', 'ticket.description', 'ticketRef', 'mergeRequest', 'branch', 'ref', 'pool', 'priority'] as const;
 type Field = (typeof FIELDS)[number];
 
-const EMPTY: NewJobFields = { repoAlias: '', baseRef: 'main', 'ticket.title': '', 'ticket.description': '', ticketRef: '', mergeRequest: '', branch: '', ref: 'main' };
+const EMPTY: NewJobFields = { repoAlias: '', baseRef: 'main', 'ticket.title': '', 'ticket.description': '', ticketRef: '', mergeRequest: '', branch: '', ref: 'main', pool: '', priority: '' };
 
 interface Option<Value extends string> {
   readonly value: Value;
@@ -111,7 +111,7 @@ export function NewJobForm({ id: sectionId, onCreated, onClose }: { readonly id:
       if (data) {
         setCreated(data);
         // The repository and refs are often the same for the next job; the ticket and the merge request rarely are.
-        setFields((current) => ({ ...EMPTY, repoAlias: current.repoAlias, baseRef: current.baseRef, ref: current.ref }));
+        setFields((current) => ({ ...EMPTY, repoAlias: current.repoAlias, baseRef: current.baseRef, ref: current.ref, pool: current.pool }));
         onCreated(data);
         return;
       }
@@ -202,6 +202,22 @@ export function NewJobForm({ id: sectionId, onCreated, onClose }: { readonly id:
             <FieldError id={`${id}-ref-error`} problem={byField['ref']} />
           </div>
         ) : null}
+        <div className="field">
+          <label htmlFor={`${id}-pool`}>Worker pool</label>
+          <input {...input('pool')} autoComplete="off" spellCheck={false} placeholder="any worker" aria-describedby={`${id}-pool-hint${byField['pool'] ? ` ${id}-pool-error` : ''}`} />
+          <p className="field-hint" id={`${id}-pool-hint`}>
+            Only a worker of this pool runs the job; empty for any worker.
+          </p>
+          <FieldError id={`${id}-pool-error`} problem={byField['pool']} />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-priority`}>Priority</label>
+          <input {...input('priority')} type="number" min={0} max={9} step={1} inputMode="numeric" autoComplete="off" placeholder="5" aria-describedby={`${id}-priority-hint${byField['priority'] ? ` ${id}-priority-error` : ''}`} />
+          <p className="field-hint" id={`${id}-priority-hint`}>
+            0 to 9, higher first; 5 when empty.
+          </p>
+          <FieldError id={`${id}-priority-error`} problem={byField['priority']} />
+        </div>
         <FormProblem id={`${id}-problem`} problem={problem} />
         <div className="form-actions wide">
           <button type="submit" disabled={busy}>

@@ -9,6 +9,8 @@ const fields: NewJobFields = {
   mergeRequest: ' 42 ',
   branch: ' feature/login ',
   ref: ' release/2.0 ',
+  pool: '',
+  priority: '',
 };
 const typedByNumber: NewJobChoices = { ticketSource: 'typed', reviewTarget: 'mergeRequest' };
 const referenceByBranch: NewJobChoices = { ticketSource: 'reference', reviewTarget: 'branch' };
@@ -31,5 +33,11 @@ describe('newJobRequest', () => {
 
   it("sends an index job's ref alone", () => {
     expect(newJobRequest('index', fields, typedByNumber)).toEqual({ kind: 'index', repoAlias: 'billing', ref: 'release/2.0' });
+  });
+
+  it('sends a pool and a priority only when given, for any kind', () => {
+    expect(newJobRequest('index', { ...fields, pool: ' gpu ', priority: ' 9 ' }, typedByNumber)).toEqual({ kind: 'index', repoAlias: 'billing', ref: 'release/2.0', pool: 'gpu', priority: 9 });
+    expect(newJobRequest('review', { ...fields, pool: '  ', priority: '' }, typedByNumber)).not.toHaveProperty('pool');
+    expect(newJobRequest('fix', { ...fields, priority: '1.5' }, typedByNumber)).toMatchObject({ priority: 1.5 });
   });
 });

@@ -21,6 +21,10 @@ export interface NewJobFields {
   readonly mergeRequest: string;
   readonly branch: string;
   readonly ref: string;
+  /** Empty: any worker of the tenant. */
+  readonly pool: string;
+  /** As typed into a number input; empty: the API's default. */
+  readonly priority: string;
 }
 
 /** The form's choices besides its fields: where a fix's ticket and a review's merge request come from. */
@@ -31,9 +35,17 @@ export interface NewJobChoices {
 
 /**
  * The body of POST /jobs for the form: the fields of its kind only (the API refuses a field of
- * another kind), a fix's ticket or its reference and a review's number or branch, never both.
+ * another kind), a fix's ticket or its reference and a review's number or branch, never both;
+ * the pool and priority of any kind when given.
  */
 export function newJobRequest(kind: NewJobKind, fields: NewJobFields, choices: NewJobChoices): Schemas['CreateJobDto'] {
+  const pool = fields.pool.trim();
+  const priority = fields.priority.trim();
+  // A priority that is not one the API takes goes as it reads, for the API's 400 to name.
+  return { ...taskRequest(kind, fields, choices), ...(pool ? { pool } : {}), ...(priority ? { priority: Number(priority) } : {}) };
+}
+
+function taskRequest(kind: NewJobKind, fields: NewJobFields, choices: NewJobChoices): Schemas['CreateJobDto'] {
   const repoAlias = fields.repoAlias.trim();
   switch (kind) {
     case 'review':
