@@ -4,14 +4,18 @@
  * ping-pong (plain and TLS), and next to the same enqueue → start latency of two queues a
  * team might pick instead, measured in the same run at the same rate: pg-boss on the same
  * PostgreSQL server and BullMQ on Debian's redis-server. Then Airlock's sustained no-op jobs
- * per second end to end with one control-plane replica and one worker.
+ * per second end to end with one control-plane replica and one worker, and with three
+ * replicas behind one TCP balancer sharing a real nats-server, their workers holding the same
+ * worker slots in all (four workers with two slots each).
  *
  * Flags: --rate R jobs per second for the latency rows (default 100); --jobs N measured jobs
  * per latency row (default 2000); --warmup N jobs offered first and left out (default 100);
  * --pings N (default 5000); --burst-rate R (default 1000) and --burst-jobs N (default 3000)
  * for the throughput run, with at most --burst-in-flight N create requests unanswered
- * (default 64); --keep leaves the temporary folder (the stack's logs). Progress goes to
- * stderr, the report to stdout.
+ * (default 64); --replica-workers N (default 4) and --replica-worker-slots N (default 2) for
+ * the three-replica throughput run; --keep leaves the temporary folder (the stacks' logs).
+ * Progress goes to stderr, the report to stdout. A SIGINT or SIGTERM stops every server and
+ * process the run started before it exits.
  *
  * PostgreSQL runs durably (fsync and synchronous_commit on), as in production. Airlock's
  * timestamps are read from its tables with SQL after each run; nothing polls the REST API.
@@ -23,9 +27,9 @@ import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import pg from 'pg';
-import { createThrowawayCertificates, startLocalStack, type LocalStack } from '@airlock/local-stack';
-import { createDatabase, startPostgresCluster } from '@airlock/testing';
-import { cpuSeconds, postgresCpuSeconds, serverOnPort } from './bench-process';
+import { createThrowawayCertificates, startLocalStack, type LocalStack, type WorkerHandle } from '@airlock/local-stack';
+import { createDatabase, startNatsServer, startPostgresCluster } from '@airlock/testing';
+import { cpuSeconds, establishedConnectionsOnPort, postgresCpuSeconds, serverOnPort, stopEverythingOnSignals, stopOnSignal } from './bench-process';
 import { summarise, type Summary } from './bench-summary';
 import {
   measureBullMq,
@@ -53,6 +57,10 @@ const PINGS = flag('pings', 5000);
 const BURST_RATE = flag('burst-rate', 1000);
 const BURST_JOBS = flag('burst-jobs', 3000);
 const BURST_IN_FLIGHT = flag('burst-in-flight', 64);
+/** The three-replica run's workers: by default as many slots in all as the one-replica run's one worker (4 × 2 = 8). */
+const REPLICA_WORKERS = flag('replica-workers', 4);
+const REPLICA_WORKER_SLOTS = flag('replica-worker-slots', WORKER_SLOTS / 4);
+const REPLICAS = 3;
 const KEEP = process.argv.includes('--keep');
 const TERMINAL_STATUSES = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
@@ -115,33 +123,141 @@ async function grpcPingPong(pings: number, tls?: FloorTls): Promise<number[]> {
 }
 
 
+/** What an Airlock stack is made of: control-plane replicas (with NATS past one) and workers. */
+interface AirlockShape {
+  /** Several control-plane replicas behind one address, sharing the database and this nats-server. */
+  readonly replicas?: { readonly count: number; readonly natsUrl: string };
+  readonly workers: number;
+  readonly slotsPerWorker: number;
+}
+
+/** A running Airlock stack as the runs drive it: the processes whose CPU they read, and SQL on its database. */
+interface AirlockSetup {
+  readonly stack: LocalStack;
+  /** Every worker: the stack's first and those added. */
+  readonly workers: readonly WorkerHandle[];
+  readonly db: pg.Client;
+  readonly postgresPort: number;
+  /** The nats-server's port with replicas; undefined with one control plane. */
+  readonly natsPort: number | undefined;
+  /** Ends the SQL connection and stops the stack (every control plane and worker). */
+  stop(): Promise<void>;
+}
+
+/** Starts the stack (the control planes, then the workers one after another) on `databaseUrl`, a database of its own. */
+async function startAirlock(baseDir: string, databaseUrl: string, postgresPort: number, shape: AirlockShape): Promise<AirlockSetup> {
+  const stack = await startLocalStack({
+    baseDir,
+    canary: 'bench',
+    databaseUrl,
+    workerConcurrency: shape.slotsPerWorker,
+    allowNoop: true,
+    controlPlaneEnv: { LOG_LEVEL: 'warn' },
+    ...(shape.replicas ? { replicas: shape.replicas } : {}),
+  });
+  const db = new pg.Client({ connectionString: databaseUrl });
+  // Without a listener, PostgreSQL going away (stopped on a signal, or failing) would throw from an 'error' event; queries reject anyway.
+  db.on('error', () => undefined);
+  const stop = stopOnSignal(async () => {
+    await db.end().catch(() => undefined);
+    await stack.stop();
+  });
+  try {
+    const workers = [stack.worker];
+    // As the replicas e2e test does: each added worker enrolls and dials the one address; the balancer hands its stream to the next replica.
+    for (let index = 1; index < shape.workers; index += 1) workers.push(await stack.addWorker(`worker-${index + 1}`));
+    await db.connect();
+    return { stack, workers, db, postgresPort, natsPort: shape.replicas ? Number(new URL(shape.replicas.natsUrl).port) : undefined, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Each replica's worker streams: the ESTABLISHED connections on its gRPC port (the balancer's, one per worker). */
+function streamsPerReplica(stack: LocalStack): number[] {
+  return stack.controlPlane.replicas.map((replica) => {
+    const ready = replica.process.allEvents().find((event) => event.event === 'ready');
+    return establishedConnectionsOnPort(Number(String(ready?.['grpcAddress'] ?? '').split(':').pop()));
+  });
+}
+
 /** CPU seconds used so far by each process of the Airlock path. */
 interface CpuSnapshot {
-  readonly controlPlane: number;
-  readonly worker: number;
+  /** Each control-plane replica's. */
+  readonly controlPlanes: readonly number[];
+  /** Every worker's, summed. */
+  readonly workers: number;
+  readonly workerCount: number;
+  /** nats-server's (every thread); undefined with one control plane. */
+  readonly nats: number | undefined;
   readonly postgres: number;
   readonly benchmark: number;
   readonly at: number;
 }
 
-function cpuSnapshot(stack: LocalStack, postgresPort: number): CpuSnapshot {
+function cpuSnapshot(setup: AirlockSetup): CpuSnapshot {
   const usage = process.cpuUsage();
   return {
-    controlPlane: cpuSeconds(stack.controlPlane.process.pid ?? -1),
-    worker: cpuSeconds(stack.worker.process.pid ?? -1),
-    postgres: postgresCpuSeconds(serverOnPort('/postgres', postgresPort)),
+    controlPlanes: setup.stack.controlPlane.replicas.map((replica) => cpuSeconds(replica.process.pid ?? -1)),
+    workers: setup.workers.reduce((sum, worker) => sum + cpuSeconds(worker.process.pid ?? -1), 0),
+    workerCount: setup.workers.length,
+    nats: setup.natsPort === undefined ? undefined : cpuSeconds(serverOnPort('nats-server', setup.natsPort) ?? -1),
+    postgres: postgresCpuSeconds(serverOnPort('/postgres', setup.postgresPort)),
     benchmark: (usage.user + usage.system) / 1e6,
     at: performance.now(),
   };
 }
 
-function describeCpu(before: CpuSnapshot, after: CpuSnapshot, jobs: number): string {
-  const wall = (after.at - before.at) / 1000;
-  const part = (name: string, key: Exclude<keyof CpuSnapshot, 'at'>): string => {
-    const used = after[key] - before[key];
-    return `${name} ${used.toFixed(1)} s (${((used / wall) * 100).toFixed(0)}% of a core, ${((used * 1000 * 1000) / jobs).toFixed(0)} ms per 1,000 jobs)`;
+/** CPU seconds each process used between two snapshots, for `jobs` jobs over `wall` seconds. */
+interface CpuUse {
+  readonly jobs: number;
+  readonly wall: number;
+  readonly controlPlanes: readonly number[];
+  /** Summed over the replicas. */
+  readonly controlPlane: number;
+  readonly workers: number;
+  readonly workerCount: number;
+  readonly nats: number | undefined;
+  readonly postgres: number;
+  readonly benchmark: number;
+}
+
+function cpuUse(before: CpuSnapshot, after: CpuSnapshot, jobs: number): CpuUse {
+  const controlPlanes = after.controlPlanes.map((used, index) => used - (before.controlPlanes[index] ?? 0));
+  return {
+    jobs,
+    wall: (after.at - before.at) / 1000,
+    controlPlanes,
+    controlPlane: controlPlanes.reduce((sum, used) => sum + used, 0),
+    workers: after.workers - before.workers,
+    workerCount: after.workerCount,
+    nats: after.nats === undefined || before.nats === undefined ? undefined : after.nats - before.nats,
+    postgres: after.postgres - before.postgres,
+    benchmark: after.benchmark - before.benchmark,
   };
-  return `CPU over ${wall.toFixed(1)} s: ${part('control plane', 'controlPlane')}; ${part('worker', 'worker')}; ${part('PostgreSQL', 'postgres')}; ${part('this benchmark (REST client, SQL)', 'benchmark')}`;
+}
+
+/** Milliseconds of CPU per 1,000 jobs for `seconds` of CPU. */
+const perThousandJobs = (seconds: number, use: CpuUse): number => (seconds * 1000 * 1000) / use.jobs;
+/** Every process's CPU over the run, summed. */
+const totalCpu = (use: CpuUse): number => use.controlPlane + use.workers + (use.nats ?? 0) + use.postgres + use.benchmark;
+
+function describeCpu(use: CpuUse): string {
+  const part = (name: string, used: number, detail = ''): string =>
+    `${name} ${used.toFixed(1)} s (${((used / use.wall) * 100).toFixed(0)}% of a core, ${perThousandJobs(used, use).toFixed(0)} ms per 1,000 jobs${detail})`;
+  const replicated = use.controlPlanes.length > 1;
+  return [
+    `CPU over ${use.wall.toFixed(1)} s: ` +
+      (replicated
+        ? part(`${use.controlPlanes.length} control planes, summed,`, use.controlPlane, `; by replica ${use.controlPlanes.map((used) => used.toFixed(1)).join(' + ')} s`)
+        : part('control plane', use.controlPlane)),
+    use.workerCount > 1 ? part(`${use.workerCount} workers, summed,`, use.workers) : part('worker', use.workers),
+    ...(use.nats === undefined ? [] : [part('nats-server', use.nats)]),
+    part('PostgreSQL', use.postgres),
+    part(replicated ? 'this benchmark (REST client, SQL, the two TCP balancers)' : 'this benchmark (REST client, SQL)', use.benchmark),
+    `all together ${perThousandJobs(totalCpu(use), use).toFixed(0)} ms per 1,000 jobs`,
+  ].join('; ');
 }
 
 /** One Airlock run: its jobs' timestamps as the control plane recorded them. */
@@ -163,7 +279,7 @@ interface AirlockRun {
   readonly finishedPerSecond: number;
   readonly wallSeconds: number;
   /** CPU each process used from the first request to the last job terminal. */
-  readonly cpu: string;
+  readonly cpu: CpuUse;
 }
 
 interface JobTimes {
@@ -179,18 +295,11 @@ interface JobTimes {
  * one is terminal (a COUNT over "Job" every 100 ms), then reads their timestamps with one
  * query: the job's createdAt and finishedAt, its first attempt's dispatchedAt and ackedAt.
  */
-async function runAirlock(
-  stack: LocalStack,
-  db: pg.Client,
-  postgresPort: number,
-  count: number,
-  rate: number,
-  label: string,
-  maxInFlight = Infinity,
-): Promise<AirlockRun> {
+async function runAirlock(setup: AirlockSetup, count: number, rate: number, label: string, maxInFlight = Infinity): Promise<AirlockRun> {
+  const { stack, db } = setup;
   const ids: string[] = [];
   progress(`${label}: ${count} no-op jobs at ${rate}/s`);
-  const cpuBefore = cpuSnapshot(stack, postgresPort);
+  const cpuBefore = cpuSnapshot(setup);
   const { errors, issuedSeconds } = await offerAtRate(
     count,
     rate,
@@ -209,7 +318,7 @@ async function runAirlock(
     (ids.length / Math.min(rate, 50)) * 1000 + 60_000,
     () => `${label}: ${terminal} of ${ids.length} jobs terminal`,
   );
-  const cpu = describeCpu(cpuBefore, cpuSnapshot(stack, postgresPort), ids.length);
+  const cpu = cpuUse(cpuBefore, cpuSnapshot(setup), ids.length);
   const { rows } = await db.query<JobTimes>(
     `SELECT j.status::text AS status, j."createdAt", j."finishedAt", a."dispatchedAt", a."ackedAt"
        FROM "Job" j LEFT JOIN "JobAttempt" a ON a."jobId" = j.id AND a.attempt = 1
@@ -272,27 +381,97 @@ function describeRun(label: string, run: AirlockRun, offeredRate: number): strin
   );
 }
 
+/** The throughput run: BURST_JOBS no-op jobs offered at BURST_RATE, at most BURST_IN_FLIGHT create requests unanswered. */
+const runThroughput = (setup: AirlockSetup, label: string): Promise<AirlockRun> => runAirlock(setup, BURST_JOBS, BURST_RATE, label, BURST_IN_FLIGHT);
+
+/** A throughput run as the report prints it: the stack it ran on, its latency split, `notes`, the run, its CPU and the sustained rate. */
+function throughputSection(title: string, run: AirlockRun, notes: readonly string[]): string[] {
+  return [
+    title,
+    ...table([
+      [`Airlock under load: created → ack recorded, ${BURST_RATE}/s offered`, summarise(run.createdToAcked)],
+      ['  of which created → dispatched', summarise(run.createdToDispatched)],
+      ['  of which dispatched → ack recorded', summarise(run.dispatchedToAcked)],
+      ['  (dispatched → result recorded)', summarise(run.dispatchedToFinished)],
+    ]),
+    ...notes,
+    describeRun('  throughput run', run, BURST_RATE),
+    `    ${describeCpu(run.cpu)}`,
+    `  sustained end to end: ${run.finishedPerSecond.toFixed(0)} no-op jobs/s (${run.offered - run.createFailures} jobs, first created → last finished in ${run.wallSeconds.toFixed(1)} s)`,
+  ];
+}
+
+/** The three-replica runs, and each replica's worker streams at their start and at their end. */
+interface ReplicatedRun {
+  /** The same latency run the one-replica stack had before its throughput run. */
+  readonly latency: AirlockRun;
+  readonly run: AirlockRun;
+  readonly streamsBefore: readonly number[];
+  readonly streamsAfter: readonly number[];
+}
+
+/**
+ * The throughput run again on REPLICAS control-plane replicas behind one TCP balancer,
+ * sharing a database of their own on the same PostgreSQL server and a nats-server started
+ * for this run, with REPLICA_WORKERS workers of REPLICA_WORKER_SLOTS slots. Before the
+ * burst the stack gets what the one-replica stack had before its own: WARMUP jobs, then the
+ * latency run's JOBS, at RATE.
+ */
+async function throughputOnReplicas(clusterUrl: string, postgresPort: number, baseDir: string): Promise<ReplicatedRun> {
+  const nats = await startNatsServer();
+  const stopNats = stopOnSignal(() => nats.stop());
+  let setup: AirlockSetup | undefined;
+  try {
+    const databaseUrl = await createDatabase(clusterUrl, 'bench_dispatch_replicas');
+    progress(`starting the stack: ${REPLICAS} control-plane replicas (NATS ${nats.url}), ${REPLICA_WORKERS} workers with ${REPLICA_WORKER_SLOTS} slots each`);
+    setup = await startAirlock(baseDir, databaseUrl, postgresPort, {
+      replicas: { count: REPLICAS, natsUrl: nats.url },
+      workers: REPLICA_WORKERS,
+      slotsPerWorker: REPLICA_WORKER_SLOTS,
+    });
+    const streamsBefore = streamsPerReplica(setup.stack);
+    progress(`worker streams per replica: ${streamsBefore.join(', ')}`);
+    if (streamsBefore.some((streams) => streams === 0)) {
+      throw new Error(`a replica holds no worker stream (worker streams per replica: ${streamsBefore.join(', ')}); give more --replica-workers`);
+    }
+    if (WARMUP > 0) await runAirlock(setup, WARMUP, RATE, `Airlock, ${REPLICAS} replicas, warm-up`);
+    const latency = await runAirlock(setup, JOBS, RATE, `Airlock, ${REPLICAS} replicas`);
+    const run = await runThroughput(setup, `Airlock throughput, ${REPLICAS} replicas`);
+    return { latency, run, streamsBefore, streamsAfter: streamsPerReplica(setup.stack) };
+  } finally {
+    await setup?.stop();
+    await stopNats();
+  }
+}
+
 async function main(): Promise<void> {
+  stopEverythingOnSignals();
   const began = performance.now();
   const cpuList = cpus();
   const header =
     `bench:dispatch — ${new Date().toISOString().slice(0, 10)}; Node ${process.version}; ${cpuList.length} × ${cpuList[0]?.model.trim() ?? 'unknown CPU'}; ` +
     `load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}\n` +
-    `latency rows: ${JOBS} no-op jobs each at ${RATE}/s after ${WARMUP} warm-up jobs; floor: ${PINGS} ping-pongs; throughput: ${BURST_JOBS} jobs offered at ${BURST_RATE}/s`;
+    `latency rows: ${JOBS} no-op jobs each at ${RATE}/s after ${WARMUP} warm-up jobs; floor: ${PINGS} ping-pongs; throughput: ${BURST_JOBS} jobs offered at ${BURST_RATE}/s, on one replica then on ${REPLICAS}`;
   process.stderr.write(`${header}\n`);
   const baseDir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
-  const certificates = await createThrowawayCertificates(join(baseDir, 'floor-tls'));
-  progress(`floor: ${PINGS} grpc-js ping-pongs, plain text then TLS`);
-  const floor = summarise(await grpcPingPong(PINGS));
-  const floorTls = summarise(
-    await grpcPingPong(PINGS, { ca: readFileSync(certificates.caFile), cert: readFileSync(certificates.certFile), key: readFileSync(certificates.keyFile) }),
-  );
-
-  const cluster = await startPostgresCluster({ durable: true });
-  const admin = new pg.Client({ connectionString: cluster.url });
-  let stack: LocalStack | undefined;
-  let db: pg.Client | undefined;
+  const removeBaseDir = stopOnSignal(async () => {
+    if (KEEP) process.stderr.write(`kept ${baseDir} (the stacks' logs are in logs/ and ${REPLICAS}-replicas/logs/)\n`);
+    else rmSync(baseDir, { recursive: true, force: true });
+  });
+  let stopCluster: (() => Promise<void>) | undefined;
+  let setup: AirlockSetup | undefined;
   try {
+    const certificates = await createThrowawayCertificates(join(baseDir, 'floor-tls'));
+    progress(`floor: ${PINGS} grpc-js ping-pongs, plain text then TLS`);
+    const floor = summarise(await grpcPingPong(PINGS));
+    const floorTls = summarise(
+      await grpcPingPong(PINGS, { ca: readFileSync(certificates.caFile), cert: readFileSync(certificates.certFile), key: readFileSync(certificates.keyFile) }),
+    );
+
+    const cluster = await startPostgresCluster({ durable: true });
+    stopCluster = stopOnSignal(() => cluster.stop());
+    const admin = new pg.Client({ connectionString: cluster.url });
+    admin.on('error', () => undefined);
     await admin.connect();
     const setting = async (name: string): Promise<string> => (await admin.query<{ v: string }>(`SELECT current_setting('${name}') AS v`)).rows[0]!.v;
     const postgres = `PostgreSQL ${await setting('server_version')} (fsync=${await setting('fsync')}, synchronous_commit=${await setting('synchronous_commit')}, wal_sync_method=${await setting('wal_sync_method')})`;
@@ -310,32 +489,21 @@ async function main(): Promise<void> {
     const bullNone = await measureBullMq('none', rateOptions);
 
     const databaseUrl = await createDatabase(cluster.url, 'bench_dispatch');
-    progress('starting the stack: control plane and one worker with 8 slots');
-    stack = await startLocalStack({
-      baseDir,
-      canary: 'bench',
-      databaseUrl,
-      workerConcurrency: WORKER_SLOTS,
-      allowNoop: true,
-      controlPlaneEnv: { LOG_LEVEL: 'warn' },
-    });
-    db = new pg.Client({ connectionString: databaseUrl });
-    await db.connect();
     const postgresPort = Number(new URL(cluster.url).port);
-    if (WARMUP > 0) await runAirlock(stack, db, postgresPort, WARMUP, RATE, 'Airlock warm-up');
-    const airlock = await runAirlock(stack, db, postgresPort, JOBS, RATE, 'Airlock');
-    const burst = await runAirlock(stack, db, postgresPort, BURST_JOBS, BURST_RATE, 'Airlock throughput', BURST_IN_FLIGHT);
-    await db.end();
-    db = undefined;
-    await stack.stop();
-    stack = undefined;
+    progress(`starting the stack: control plane and one worker with ${WORKER_SLOTS} slots`);
+    setup = await startAirlock(baseDir, databaseUrl, postgresPort, { workers: 1, slotsPerWorker: WORKER_SLOTS });
+    if (WARMUP > 0) await runAirlock(setup, WARMUP, RATE, 'Airlock warm-up');
+    const airlock = await runAirlock(setup, JOBS, RATE, 'Airlock');
+    const burst = await runThroughput(setup, 'Airlock throughput');
+    await setup.stop();
+    setup = undefined;
+    const replicated = await throughputOnReplicas(cluster.url, postgresPort, join(baseDir, `${REPLICAS}-replicas`));
 
     const airlockLatency = summarise(airlock.createdToAcked);
     const pgBossPollingLatency = summarise(pgBossPolling.samples);
     const pgBossNotifyLatency = summarise(pgBossNotify.samples);
     const bullAofLatency = summarise(bullAof.samples);
     const bullNoneLatency = summarise(bullNone.samples);
-    const burstLatency = summarise(burst.createdToAcked);
     const pgBoss = `pg-boss ${packageVersion('pg-boss')}`;
     const bull = `BullMQ ${packageVersion('bullmq')}`;
     const out: string[] = [header, `${postgres}; redis-server ${redisServerVersion()}`, ''];
@@ -356,22 +524,33 @@ async function main(): Promise<void> {
         floorTls,
       ),
     );
+    const ratio = (a: number, b: number): string => `${(a / b).toFixed(a / b < 10 ? 2 : 1)}×`;
+    const three = replicated.run;
+    const replicaSlots = REPLICA_WORKERS * REPLICA_WORKER_SLOTS;
+    const streams =
+      `  worker streams per replica (ESTABLISHED connections on each replica's gRPC port): ${replicated.streamsBefore.join(', ')}` +
+      (replicated.streamsAfter.join() === replicated.streamsBefore.join() ? '' : ` at the start, ${replicated.streamsAfter.join(', ')} at the end`) +
+      `; before the burst, as the one-replica stack: ${WARMUP} warm-up jobs, then the latency run, at ${RATE}/s`;
+    const cpuPerThousand = (run: AirlockRun, seconds: (use: CpuUse) => number): string => perThousandJobs(seconds(run.cpu), run.cpu).toFixed(0);
     out.push(
       '',
-      `throughput, one control-plane replica, one worker with ${WORKER_SLOTS} slots:`,
-      ...table([
-        [`Airlock under load: created → ack recorded, ${BURST_RATE}/s offered`, burstLatency],
-        ['  of which created → dispatched', summarise(burst.createdToDispatched)],
-        ['  of which dispatched → ack recorded', summarise(burst.dispatchedToAcked)],
-        ['  (dispatched → result recorded)', summarise(burst.dispatchedToFinished)],
+      ...throughputSection(`throughput, one control-plane replica, one worker with ${WORKER_SLOTS} slots:`, burst, [
+        describeRun('  latency run', airlock, RATE),
+        `    ${describeCpu(airlock.cpu)}`,
       ]),
-      describeRun('  latency run', airlock, RATE),
-      `    ${airlock.cpu}`,
-      describeRun('  throughput run', burst, BURST_RATE),
-      `    ${burst.cpu}`,
-      `  sustained end to end: ${burst.finishedPerSecond.toFixed(0)} no-op jobs/s (${burst.offered - burst.createFailures} jobs, first created → last finished in ${burst.wallSeconds.toFixed(1)} s)`,
+      '',
+      ...throughputSection(
+        `throughput, ${REPLICAS} control-plane replicas behind one TCP balancer sharing PostgreSQL and one nats-server (JetStream), ` +
+          `${REPLICA_WORKERS} workers with ${REPLICA_WORKER_SLOTS} slots each: ${replicaSlots} slots in all, ` +
+          (replicaSlots === WORKER_SLOTS ? 'as the one-replica run has' : `NOT the one-replica run's ${WORKER_SLOTS}: not the same worker capacity`) +
+          ':',
+        three,
+        [streams, describeRun('  latency run', replicated.latency, RATE), `    ${describeCpu(replicated.latency.cpu)}`],
+      ),
+      `  ${REPLICAS} replicas against one: ${ratio(three.finishedPerSecond, burst.finishedPerSecond)} the jobs/s end to end (${three.finishedPerSecond.toFixed(0)} against ${burst.finishedPerSecond.toFixed(0)}); ` +
+        `control-plane CPU per 1,000 jobs ${cpuPerThousand(three, (use) => use.controlPlane)} ms summed over the ${REPLICAS} against ${cpuPerThousand(burst, (use) => use.controlPlane)} ms; ` +
+        `every process together ${cpuPerThousand(three, totalCpu)} against ${cpuPerThousand(burst, totalCpu)} ms per 1,000 jobs`,
     );
-    const ratio = (a: number, b: number): string => `${(a / b).toFixed(a / b < 10 ? 2 : 1)}×`;
     const met = (ok: boolean): string => (ok ? 'met' : 'not met');
     const within5 = airlockLatency.p99 <= 5 && airlockLatency.p99 <= 5 * floorTls.p99;
     out.push(
@@ -380,7 +559,8 @@ async function main(): Promise<void> {
       `  dispatch p99 ≤ 5 ms at ${RATE}/s, within 5× the TLS floor: p99 ${airlockLatency.p99.toFixed(1)} ms, ${ratio(airlockLatency.p99, floorTls.p99)} the floor's p99 — ${met(within5)}`,
       `  ahead of pg-boss at p99 by 50×: pg-boss p99 ÷ Airlock p99 = ${ratio(pgBossPollingLatency.p99, airlockLatency.p99)} polling, ${ratio(pgBossNotifyLatency.p99, airlockLatency.p99)} LISTEN/NOTIFY — ${met(pgBossPollingLatency.p99 >= 50 * airlockLatency.p99)} against polling, ${met(pgBossNotifyLatency.p99 >= 50 * airlockLatency.p99)} against LISTEN/NOTIFY`,
       `  within 2× of BullMQ at p50 and p99: Airlock ÷ BullMQ (AOF fsync always) p50 ${ratio(airlockLatency.p50, bullAofLatency.p50)}, p99 ${ratio(airlockLatency.p99, bullAofLatency.p99)}; (no persistence) p50 ${ratio(airlockLatency.p50, bullNoneLatency.p50)}, p99 ${ratio(airlockLatency.p99, bullNoneLatency.p99)} — ${met(airlockLatency.p50 <= 2 * bullAofLatency.p50 && airlockLatency.p99 <= 2 * bullAofLatency.p99)} (AOF), ${met(airlockLatency.p50 <= 2 * bullNoneLatency.p50 && airlockLatency.p99 <= 2 * bullNoneLatency.p99)} (no persistence)`,
-      `  ≥ 1,000 no-op jobs/s per replica end to end: ${burst.finishedPerSecond.toFixed(0)} jobs/s — ${met(burst.finishedPerSecond >= 1000)}`,
+      `  ≥ 1,000 no-op jobs/s per replica end to end: one replica ${burst.finishedPerSecond.toFixed(0)} jobs/s — ${met(burst.finishedPerSecond >= 1000)}; ` +
+        `${REPLICAS} replicas ${three.finishedPerSecond.toFixed(0)} jobs/s, ${(three.finishedPerSecond / REPLICAS).toFixed(0)} per replica — ${met(three.finishedPerSecond >= 1000 * REPLICAS)}`,
     );
     const early = [
       ['pg-boss polling', pgBossPolling],
@@ -408,6 +588,9 @@ async function main(): Promise<void> {
       `  Every latency row: ${WARMUP} warm-up jobs at the same rate first, left out; jobs offered on a fixed schedule (open loop).`,
       `  Throughput: create requests on the ${BURST_RATE}/s schedule, at most ${BURST_IN_FLIGHT} unanswered at a time (past that the schedule waits);`,
       '    finished/s = jobs ÷ (last finishedAt − first createdAt), from the same SQL timestamps.',
+      `  ${REPLICAS} replicas: the same warm-up, latency run and burst, on a fresh database of the same PostgreSQL server and a`,
+      '    nats-server -js started for the run; the REST requests and the worker streams pass through two TCP balancers in this',
+      '    process (round robin by connection), so "this benchmark" CPU includes moving their bytes.',
       ...(earlyNote.length > 0
         ? [`  jobs whose handler started before their enqueue call had resolved in this process (kept, as negative samples): ${earlyNote.join(', ')}.`]
         : []),
@@ -416,15 +599,14 @@ async function main(): Promise<void> {
     );
     process.stdout.write(`${out.join('\n')}\n`);
   } finally {
-    await db?.end().catch(() => undefined);
-    await stack?.stop();
-    await cluster.stop();
-    if (KEEP) process.stderr.write(`kept ${baseDir} (the stack's logs are in logs/)\n`);
-    else rmSync(baseDir, { recursive: true, force: true });
+    await setup?.stop();
+    await stopCluster?.();
+    await removeBaseDir();
   }
 }
 
 main().catch((error: unknown) => {
+  if (process.exitCode) return void console.error('bench:dispatch stopped on a signal'); // what failed then failed because of the stop
   console.error(`bench:dispatch failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exitCode = 1;
 });

@@ -19,6 +19,7 @@ import { Queue, Worker } from 'bullmq';
 import { PgBoss } from 'pg-boss';
 import { findFreePort, waitForTcpListener } from '@airlock/testing';
 import { Redis } from 'ioredis';
+import { stopOnSignal } from './bench-process';
 
 /** Slots that take jobs at once, as the Airlock worker's `concurrency` in the same benchmark. */
 export const WORKER_SLOTS = 8;
@@ -214,18 +215,21 @@ async function startRedisServer(persistence: RedisPersistence): Promise<RedisSer
     child.once('spawn', resolve);
     child.once('error', (error) => reject(new Error(`redis-server did not start: ${error.message}`)));
   });
-  await waitForTcpListener(port, 10_000, () => !exited);
-  return {
-    port,
-    async stop() {
-      if (!exited) {
-        const gone = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await gone;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  const stop = stopOnSignal(async () => {
+    if (!exited) {
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await gone;
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+  try {
+    await waitForTcpListener(port, 10_000, () => !exited);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { port, stop };
 }
 
 /**
