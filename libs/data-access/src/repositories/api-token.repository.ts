@@ -42,10 +42,15 @@ const VIEW_SELECT = {
 const LAST_USED_RESOLUTION_MS = 60_000;
 const MAX_TOKENS_REMEMBERED = 10_000;
 
+const TOKEN_SELECT = { id: true, name: true, tenantId: true, scopes: true, expiresAt: true, revokedAt: true } as const satisfies Prisma.ApiTokenSelect;
+type TokenRow = Prisma.ApiTokenGetPayload<{ select: typeof TOKEN_SELECT }>;
+
 /** API tokens for automation. Only the SHA-256 of a token is stored. */
 export class ApiTokenRepository {
   /** When this process last refreshed each token's lastUsedAt, so a busy token is not written on every request. */
   private readonly lastUsedRefreshedAt = new Map<string, number>();
+  /** Lookups of a token in flight, by its hash: the requests that arrive meanwhile share the one query. */
+  private readonly lookups = new Map<string, Promise<TokenRow | null>>();
 
   constructor(private readonly db: DatabaseClient) {}
 
@@ -68,10 +73,7 @@ export class ApiTokenRepository {
 
   /** Looks a live (unrevoked, unexpired) token up by its hash and records its use. */
   async authenticate(tokenHash: string, now: Date): Promise<ApiTokenGrant | null> {
-    const token = await this.db.apiToken.findUnique({
-      where: { tokenHash },
-      select: { id: true, name: true, tenantId: true, scopes: true, expiresAt: true, revokedAt: true },
-    });
+    const token = await this.lookup(tokenHash);
     if (!token || token.revokedAt || (token.expiresAt && token.expiresAt.getTime() <= now.getTime())) return null;
     if (this.lastUsedRefreshDue(token.id, now)) {
       await this.db.apiToken.updateMany({
@@ -80,6 +82,22 @@ export class ApiTokenRepository {
       });
     }
     return { tokenId: token.id, name: token.name, tenantId: token.tenantId, scopes: token.scopes };
+  }
+
+  /**
+   * The token's row, read once for all the requests that present it while the read is in
+   * flight: an automation sending many requests at once costs one query, not one each. A
+   * request that joins a read started just before it sees the row as of then, as if it had
+   * arrived a query's time earlier; the next request after the read reads again, so a
+   * revocation is seen from then on.
+   */
+  private lookup(tokenHash: string): Promise<TokenRow | null> {
+    let pending = this.lookups.get(tokenHash);
+    if (!pending) {
+      pending = this.db.apiToken.findUnique({ where: { tokenHash }, select: TOKEN_SELECT }).finally(() => this.lookups.delete(tokenHash));
+      this.lookups.set(tokenHash, pending);
+    }
+    return pending;
   }
 
   /** Whether this process should write the token's lastUsedAt now (it did not within the resolution), noting that it does. */
