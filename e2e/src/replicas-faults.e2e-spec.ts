@@ -17,6 +17,8 @@ const WORKERS = 4;
 const SLOTS_PER_WORKER = 4;
 const JOBS_PER_SECOND = 10;
 const LEASE_TTL_MS = 3_000;
+/** The pool only the worker that is cut off serves. */
+const PARTITIONED_POOL = 'partitioned';
 
 jest.setTimeout(600_000);
 
@@ -44,7 +46,8 @@ describe('three replicas on NATS JetStream under faults', () => {
       controlPlaneEnv: { LOG_LEVEL: 'warn', AIRLOCK_GRPC_KEEPALIVE_TIME: '1s', AIRLOCK_GRPC_KEEPALIVE_TIMEOUT: '1s' },
     });
     workers.push(stack.worker);
-    for (let index = 1; index < WORKERS; index += 1) workers.push(await stack.addWorker(`worker-${index + 1}`));
+    // The second worker is also the one worker of a pool, so that jobs can be sent to it alone while it is cut off.
+    for (let index = 1; index < WORKERS; index += 1) workers.push(await stack.addWorker(`worker-${index + 1}`, index === 1 ? { labels: [PARTITIONED_POOL] } : {}));
   });
 
   afterAll(async () => {
@@ -93,8 +96,13 @@ describe('three replicas on NATS JetStream under faults', () => {
       await sleep(1_000);
       await cluster.startServer();
     });
+    const sentToPartitioned: string[] = [];
     await phase('a worker cut off past its lease, then back', async () => {
       workers[1]!.process.signal('SIGSTOP');
+      // Jobs only it may run, dispatched to it before its stream is seen dead (keepalive, 1-2 s):
+      // each attempt's lease runs out while it is stopped, and the job must go to it again.
+      for (let index = 0; index < 4; index += 1) sentToPartitioned.push((await stack.api.createNoopJob(PARTITIONED_POOL)).id);
+      created.push(...sentToPartitioned);
       await sleep(LEASE_TTL_MS + 2_000);
       workers[1]!.process.signal('SIGCONT');
     });
@@ -131,6 +139,7 @@ describe('three replicas on NATS JetStream under faults', () => {
       const lost = created.filter((id) => !inDatabase.has(id));
       const twice = rows.filter((row) => Number(row.results) > 1);
       const retried = rows.filter((row) => Number(row.attempts) > 1).length;
+      const partitioned = rows.filter((row) => sentToPartitioned.includes(row.id));
       const staleRefused = rows.reduce((sum, row) => sum + Number(row.stale), 0);
       process.stdout.write(
         [
@@ -138,6 +147,7 @@ describe('three replicas on NATS JetStream under faults', () => {
           `jobs in the database: ${rows.length}; by status: ${JSON.stringify(byStatus)}`,
           `still open: ${open}; lost: ${lost.length}; with more than one recorded result: ${twice.length}`,
           `jobs that needed more than one attempt: ${retried}; stale results refused (fenced attempts): ${staleRefused}`,
+          `jobs sent to the cut-off worker's pool: ${partitioned.length}, by status ${JSON.stringify(countBy(partitioned.map((row) => row.status)))}, attempts ${partitioned.map((row) => row.attempts).join(', ')}`,
           '',
         ].join('\n'),
       );
@@ -148,6 +158,9 @@ describe('three replicas on NATS JetStream under faults', () => {
       expect(created.length).toBeGreaterThan(200);
       // No-op jobs fail only by running out of attempts; the faults here should never cost a job that.
       expect(byStatus['SUCCEEDED']).toBe(rows.length);
+      // The partition cost those jobs an attempt each (fenced, then run again once the worker was back), and nothing more.
+      expect(partitioned).toHaveLength(sentToPartitioned.length);
+      expect(partitioned.filter((row) => Number(row.attempts) > 1).length).toBeGreaterThanOrEqual(1);
     } finally {
       await database.end();
     }

@@ -82,8 +82,9 @@ export class ControlPlaneApiClient {
     return this.expectOk('POST', '/jobs', { kind: 'fix', ...input });
   }
 
-  createNoopJob(): Promise<JobView> {
-    return this.expectOk('POST', '/jobs', { kind: 'noop' });
+  /** Creates a no-op job; with `pool`, only a worker of that pool is given it. */
+  createNoopJob(pool?: string): Promise<JobView> {
+    return this.expectOk('POST', '/jobs', { kind: 'noop', ...(pool ? { pool } : {}) });
   }
 
   /** Asks for a job to be cancelled; the caller checks the status (200 ended, 202 requested, 409 already over). */

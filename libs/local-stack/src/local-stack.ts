@@ -123,8 +123,11 @@ export interface LocalStack {
   worker: WorkerHandle;
   /** Starts the worker process again with the same config and identity. */
   restartWorker(): Promise<WorkerHandle>;
-  /** Enrolls and starts one more worker (its own identity, state and workspace) named `label`. */
-  addWorker(label: string): Promise<WorkerHandle>;
+  /**
+   * Enrolls and starts one more worker (its own identity, state and workspace) named `label`;
+   * `labels`, when given, are its pools instead of the stack's `workerLabels`.
+   */
+  addWorker(label: string, options?: { readonly labels?: readonly string[] }): Promise<WorkerHandle>;
   stop(): Promise<void>;
 }
 
@@ -250,7 +253,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const signingKeys = await api.signingKeys();
     /** Writes a worker's config and enrolls it; the worker's files live under `home` unless `stateDir` says otherwise. */
-    const enrollWorker = async (label: string, home: string, stateDir = join(home, 'state')): Promise<Omit<WorkerHandle, 'process'>> => {
+    const enrollWorker = async (label: string, home: string, stateDir = join(home, 'state'), labels = options.workerLabels): Promise<Omit<WorkerHandle, 'process'>> => {
       const workerDirs = { stateDir, workspaceDir: join(home, 'workspace') };
       const configPath = join(home, 'worker.yaml');
       mkdirSync(home, { recursive: true });
@@ -281,7 +284,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           ...(options.sandboxEnv ? { sandbox: { env: { ...options.sandboxEnv } } } : {}),
           ...(options.workerLimits ? { limits: { ...options.workerLimits } } : {}),
           ...(options.workerPolicy ? { policy: { ...options.workerPolicy } } : {}),
-          ...(options.workerLabels ? { labels: [...options.workerLabels] } : {}),
+          ...(labels ? { labels: [...labels] } : {}),
           ...(tracker ? { trackers: [tracker.workerConfig] } : {}),
           ...(options.workerDelivery ? { delivery: { ...options.workerDelivery } } : {}),
         }),
@@ -317,7 +320,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         stack.worker = await startWorker('worker', firstWorker, options.firstWorkerEnv);
         return stack.worker;
       },
-      addWorker: async (label) => startWorker(label, await enrollWorker(label, join(options.baseDir, label))),
+      addWorker: async (label, added) => startWorker(label, await enrollWorker(label, join(options.baseDir, label), undefined, added?.labels ?? options.workerLabels)),
       stop: stopAll,
     };
     return stack;
