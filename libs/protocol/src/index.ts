@@ -20,6 +20,9 @@ export {
   workerVersionRefusalMetadata,
   readWorkerVersionRefusal,
   type WorkerVersionRefusal,
+  GATEWAY_BUSY_REFUSAL,
+  gatewayBusyRefusalMetadata,
+  readGatewayBusyRetryAfterMs,
 } from './worker-refusal';
 export { policyBundleSignedMessage } from './policy-bundle-message';
 export {

@@ -78,3 +78,44 @@ export function readWorkerVersionRefusal(error: { readonly code?: number; readon
     upgradeTo: first(WORKER_VERSION_REFUSAL.upgradeToKey, (value) => ID_PATTERNS.semver.test(value)),
   };
 }
+
+/**
+ * How the control plane turns a Connect away when it already has as many handshakes in
+ * progress as it takes (AIRLOCK_GRPC_MAX_HANDSHAKES): at once, before any Challenge, with
+ * RESOURCE_EXHAUSTED and, in the trailing metadata, `airlock-refusal: gateway-busy` and
+ * `airlock-retry-after-ms`, the milliseconds after which the worker may try again. Nothing
+ * was checked, so nothing is said about the worker: it waits at least that long, spread by
+ * jitter, and connects again (docs/worker-protocol.md).
+ */
+export const GATEWAY_BUSY_REFUSAL = {
+  status: status.RESOURCE_EXHAUSTED,
+  metadataKey: 'airlock-refusal',
+  metadataValue: 'gateway-busy',
+  retryAfterKey: 'airlock-retry-after-ms',
+  /** The longest wait a control plane may ask for; a larger value is read as this. */
+  maxRetryAfterMs: 60_000,
+} as const;
+
+/** The trailing metadata of a busy refusal, asking the worker to wait `retryAfterMs` (a whole number, at most the maximum). */
+export function gatewayBusyRefusalMetadata(retryAfterMs: number): Metadata {
+  if (!Number.isSafeInteger(retryAfterMs) || retryAfterMs < 0 || retryAfterMs > GATEWAY_BUSY_REFUSAL.maxRetryAfterMs) {
+    throw new RangeError(`retryAfterMs: expected a whole number of milliseconds from 0 to ${GATEWAY_BUSY_REFUSAL.maxRetryAfterMs}`);
+  }
+  const metadata = new Metadata();
+  metadata.set(GATEWAY_BUSY_REFUSAL.metadataKey, GATEWAY_BUSY_REFUSAL.metadataValue);
+  metadata.set(GATEWAY_BUSY_REFUSAL.retryAfterKey, String(retryAfterMs));
+  return metadata;
+}
+
+/**
+ * The wait a busy refusal asks for, read from a call's final status: null for any other end,
+ * or a busy refusal whose hint is missing or not a whole number of milliseconds. A hint past
+ * the maximum is read as the maximum, so a control plane cannot park a worker for longer.
+ */
+export function readGatewayBusyRetryAfterMs(error: { readonly code?: number; readonly metadata?: Pick<Metadata, 'get'> }): number | null {
+  if (error.code !== GATEWAY_BUSY_REFUSAL.status) return null;
+  const values = (key: string) => (error.metadata?.get(key) ?? []).filter((value): value is string => typeof value === 'string');
+  if (!values(GATEWAY_BUSY_REFUSAL.metadataKey).includes(GATEWAY_BUSY_REFUSAL.metadataValue)) return null;
+  const hint = values(GATEWAY_BUSY_REFUSAL.retryAfterKey).find((value) => /^\d{1,9}$/.test(value));
+  return hint === undefined ? null : Math.min(Number(hint), GATEWAY_BUSY_REFUSAL.maxRetryAfterMs);
+}

@@ -6,6 +6,8 @@ import {
   ResultDisposition,
   WORKER_REVOKED_REFUSAL,
   WORKER_VERSION_REFUSAL,
+  GATEWAY_BUSY_REFUSAL,
+  gatewayBusyRefusalMetadata,
   validateWorkerFrame,
   workerVersionRefusalMetadata,
   type ControlFrame__Output,
@@ -21,6 +23,8 @@ type Listener = (value?: unknown) => void;
 export interface FakeGatewayScript {
   /** The Welcome after a Hello whose signature checks out (no version notice unless it names one). */
   welcome: { heartbeatIntervalMs: number; leaseTtlMs: number; versionNotice?: VersionNotice__Output | null };
+  /** Refuse every new stream at once, before any Challenge, as a control plane busy with other handshakes does, asking for this many ms. */
+  busyRetryAfterMs: number | undefined;
   /** End every new stream with this status after the Hello instead of welcoming (e.g. UNAUTHENTICATED). */
   refuseHelloWith: number | undefined;
   /** End every new stream after the Hello the way a control plane refuses a revoked worker. */
@@ -123,6 +127,7 @@ export class FakeGateway {
   readonly helloVerdicts: boolean[] = [];
   readonly script: FakeGatewayScript = {
     welcome: { heartbeatIntervalMs: 1_000, leaseTtlMs: 10_000 },
+    busyRetryAfterMs: undefined,
     refuseHelloWith: undefined,
     revokedAtHello: false,
     versionRefusedAtHello: undefined,
@@ -138,7 +143,8 @@ export class FakeGateway {
     const nonce = randomBytes(32);
     this.nonces.set(stream, nonce);
     this.streams.push(stream);
-    stream.send({ frame: 'challenge', challenge: { nonce } });
+    if (this.script.busyRetryAfterMs !== undefined) stream.fail(GATEWAY_BUSY_REFUSAL.status, gatewayBusyRefusalMetadata(this.script.busyRetryAfterMs));
+    else stream.send({ frame: 'challenge', challenge: { nonce } });
     return stream;
   };
 

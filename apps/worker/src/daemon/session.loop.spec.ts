@@ -231,6 +231,28 @@ describe('SessionLoop', () => {
     done = Promise.resolve();
   });
 
+  it('waits at least the retry-after a busy control plane asks for, spread by jitter, and keeps backing off while it is refused', async () => {
+    gateway.script.busyRetryAfterMs = 2_000;
+    build(() => 0.5);
+    await settle();
+    // The hint 2,000 ms plus half of its 20 % spread; the backoff's own 125 ms is shorter.
+    expect(events('disconnected')).toEqual([expect.objectContaining({ reason: `status ${status.RESOURCE_EXHAUSTED}`, retryAfterMs: 2_000, reconnectInMs: 2_200 })]);
+    gateway.script.busyRetryAfterMs = 100;
+    await clock.advance(2_199);
+    expect(connects()).toBe(1);
+    await clock.advance(1);
+    expect(connects()).toBe(2);
+    await settle();
+    // A hint shorter than the backoff (a 500 ms ceiling now, 250 ms at 0.5) waits the backoff.
+    expect(events('disconnected').map((fields) => fields['reconnectInMs'])).toEqual([2_200, 250]);
+    gateway.script.busyRetryAfterMs = undefined;
+    await clock.advance(250);
+    await settle();
+    expect(loop.connected).toBe(true);
+    expect(gateway.sent('hello')).toHaveLength(1);
+    expect(events('identity-refused')).toEqual([]);
+  });
+
   it('stops at its first Hello that the control plane refuses as revoked', async () => {
     gateway.script.revokedAtHello = true;
     build();

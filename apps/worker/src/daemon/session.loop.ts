@@ -158,8 +158,9 @@ export class SessionLoop {
       // A session that got to Welcome was healthy: the next failure starts from a short delay
       // again — unless it was dropped for flooding us with refusals, which must cost time.
       if (end.welcomed && !this.throttledNow) this.backoff.reset();
-      const delay = this.backoff.nextDelayMs();
-      this.deps.logger.warn('disconnected', { reason: end.reason, reconnectInMs: delay });
+      // A busy control plane said when to come back: never sooner.
+      const delay = this.backoff.nextDelayMs(end.retryAfterMs);
+      this.deps.logger.warn('disconnected', { reason: end.reason, reconnectInMs: delay, ...(end.retryAfterMs === undefined ? {} : { retryAfterMs: end.retryAfterMs }) });
       await sleep(this.deps.clock, delay, this.stopping.signal);
     }
   }

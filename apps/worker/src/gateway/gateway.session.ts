@@ -2,6 +2,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import {
   FrameValidationError,
   isWorkerRevokedRefusal,
+  readGatewayBusyRetryAfterMs,
   readWorkerVersionRefusal,
   validateControlFrame,
   type ControlFrame__Output,
@@ -69,6 +70,11 @@ export interface SessionEnd {
   readonly revoked?: boolean;
   /** The control plane refused this worker's version (WORKER_VERSION_REFUSAL), and said what to install. */
   readonly versionRefusal?: WorkerVersionRefusal;
+  /**
+   * The control plane was busy with other handshakes (GATEWAY_BUSY_REFUSAL) and asked for this
+   * many milliseconds before the next try: the reconnect waits at least that long.
+   */
+  readonly retryAfterMs?: number;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 15_000;
@@ -110,12 +116,14 @@ export class GatewaySession {
     this.call.on('data', (frame: ControlFrame__Output) => this.receive(frame));
     this.call.on('error', (error) => {
       const versionRefusal = readWorkerVersionRefusal(error);
+      const retryAfterMs = readGatewayBusyRetryAfterMs(error);
       this.finish({
         welcomed: this.stage === 'open',
         reason: `status ${error.code}`,
         status: error.code,
         ...(isWorkerRevokedRefusal(error) ? { revoked: true } : {}),
         ...(versionRefusal ? { versionRefusal } : {}),
+        ...(retryAfterMs === null ? {} : { retryAfterMs }),
       });
     });
     this.call.on('end', () => this.finish({ welcomed: this.stage === 'open', reason: 'ended' }));

@@ -11,6 +11,14 @@ describe('ReconnectBackoff', () => {
     expect(new ReconnectBackoff(250, 15_000, () => 0).nextDelayMs()).toBe(0);
   });
 
+  it("waits at least a busy control plane's retry-after, spread by up to a fifth of it, or the backoff when that is longer", () => {
+    expect(new ReconnectBackoff(250, 15_000, () => 0).nextDelayMs(3_000)).toBe(3_000);
+    expect(new ReconnectBackoff(250, 15_000, () => 0.999999).nextDelayMs(3_000)).toBe(3_599);
+    const grown = new ReconnectBackoff(250, 15_000, () => 0.999999);
+    for (let failure = 0; failure < 6; failure += 1) grown.nextDelayMs();
+    expect(grown.nextDelayMs(1_000)).toBe(14_999);
+  });
+
   it('spreads a period by ±10%', () => {
     expect(jittered(1000, 0.1, () => 0)).toBe(900);
     expect(jittered(1000, 0.1, () => 1)).toBe(1100);

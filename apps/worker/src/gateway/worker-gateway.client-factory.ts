@@ -1,9 +1,16 @@
 import * as grpc from '@grpc/grpc-js';
 import { WIRE_LIMITS, loadAirlockV1, type WorkerGatewayClient } from '@airlock/protocol';
 import type { ControlPlaneConfig, ControlPlaneProxyConfig } from '../config/worker-config.loader';
+import { RECONNECT_BASE_MS, RECONNECT_CAP_MS } from './reconnect.backoff';
 
-/** Channel options every worker connection uses: keepalive, and the wire size limits. */
+/** Channel options every worker connection uses: keepalive, the wire size limits, and the channel's reconnect backoff. */
 export const WORKER_CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  // The channel backs off its own connection attempts (grpc-js: from 1 s, growing to 120 s)
+  // beneath the worker's reconnect backoff, and a Connect made meanwhile fails at once: held
+  // to the worker's base and cap, a worker whose control plane restarted is not kept away by
+  // a second, longer backoff once it is back.
+  'grpc.initial_reconnect_backoff_ms': RECONNECT_BASE_MS,
+  'grpc.max_reconnect_backoff_ms': RECONNECT_CAP_MS,
   'grpc.keepalive_time_ms': 30_000,
   'grpc.keepalive_timeout_ms': 10_000,
   'grpc.keepalive_permit_without_calls': 1,
