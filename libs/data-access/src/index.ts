@@ -34,6 +34,7 @@ export {
   type WorkerPolicyState,
   type WorkerStanding,
   type WorkerConnection,
+  type HelloRecord,
   type WorkerRevocation,
   type WorkerDrainChange,
   type AppliedPolicyLayer,

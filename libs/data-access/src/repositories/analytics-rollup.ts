@@ -658,28 +658,40 @@ interface ClosedSession {
   readonly untilMs: number;
 }
 
-/**
- * A worker connected: its online time is counted from now, at the capacity and pool it has
- * now. A session still open (a connection whose end was never recorded) is closed first, at now.
- */
-export async function openWorkerSession(tx: DatabaseTransaction, workerId: string, now: Date): Promise<void> {
-  await closeWorkerSession(tx, workerId, now);
-  await tx.$executeRaw`
-    INSERT INTO "AnalyticsWorkerSession" ("workerId", "tenantId", "pool", "capacity", "since")
-    SELECT w."id", w."tenantId", COALESCE(w."pool", ${NO_POOL}), w."capacity", ${now}
-    FROM "Worker" AS w WHERE w."id" = ${workerId}::uuid`;
+/** A worker's connection starting or ending at `at`, for the fleet rollup. */
+export interface WorkerSessionMark {
+  readonly workerId: string;
+  readonly at: Date;
 }
 
 /**
- * A worker went away at `until`: its session's slot time is added to the fleet rollup. A
- * session opened after `until` is a newer connection whose Hello was recorded before this
- * disconnect was, and stays open.
+ * Workers connected: the online time of each is counted from its `at`, at the capacity and
+ * pool it has now. A session still open (a connection whose end was never recorded) is
+ * closed first, at that time. Two statements (and the rollup's) for any number of workers;
+ * each worker at most once.
  */
-export async function closeWorkerSession(tx: DatabaseTransaction, workerId: string, until: Date): Promise<void> {
+export async function openWorkerSessions(tx: DatabaseTransaction, sessions: readonly WorkerSessionMark[]): Promise<void> {
+  if (sessions.length === 0) return;
+  await closeWorkerSessions(tx, sessions);
+  await tx.$executeRaw`
+    INSERT INTO "AnalyticsWorkerSession" ("workerId", "tenantId", "pool", "capacity", "since")
+    SELECT w."id", w."tenantId", COALESCE(w."pool", ${NO_POOL}), w."capacity", v."since"
+    FROM unnest(${sessions.map((session) => session.workerId)}::uuid[], ${sessions.map((session) => session.at.toISOString())}::timestamptz[]) AS v("workerId", "since")
+    JOIN "Worker" AS w ON w."id" = v."workerId"`;
+}
+
+/**
+ * Workers went away, each at its `at`: their sessions' slot time is added to the fleet
+ * rollup. A session opened after that time is a newer connection whose Hello was recorded
+ * before this disconnect was, and stays open. Each worker at most once.
+ */
+export async function closeWorkerSessions(tx: DatabaseTransaction, sessions: readonly WorkerSessionMark[]): Promise<void> {
+  if (sessions.length === 0) return;
   const closed = await tx.$queryRaw<ClosedSession[]>`
-    DELETE FROM "AnalyticsWorkerSession"
-    WHERE "workerId" = ${workerId}::uuid AND "since" <= ${until}
-    RETURNING "tenantId"::text AS "tenantId", "pool", "capacity", analytics_epoch_ms("since")::float8 AS "sinceMs", ${until.getTime()}::float8 AS "untilMs"`;
+    DELETE FROM "AnalyticsWorkerSession" AS s
+    USING unnest(${sessions.map((session) => session.workerId)}::uuid[], ${sessions.map((session) => session.at.toISOString())}::timestamptz[]) AS v("workerId", "until")
+    WHERE s."workerId" = v."workerId" AND s."since" <= v."until"
+    RETURNING s."tenantId"::text AS "tenantId", s."pool", s."capacity", analytics_epoch_ms(s."since")::float8 AS "sinceMs", analytics_epoch_ms(v."until")::float8 AS "untilMs"`;
   await addSessionTime(tx, closed);
 }
 

@@ -1,8 +1,7 @@
 import type { AttemptStatus, PolicyMode, PolicyScope, WorkerStatus } from '@prisma/client';
 import type { DatabaseClient, DatabaseTransaction } from '../database-client';
 import { appendAuditEntry, lockTenantAdminActions, type AuditActor } from './admin-audit.repository';
-import { closeAllWorkerSessions, closeWorkerSession, openWorkerSession } from './analytics-rollup';
-import { toBytesColumn } from './bytes';
+import { closeAllWorkerSessions, closeWorkerSessions, openWorkerSessions } from './analytics-rollup';
 
 /** What the gateway needs to authenticate a worker's Hello. */
 export interface WorkerIdentity {
@@ -18,6 +17,16 @@ export interface WorkerIdentity {
  * work, draining (keeps what it runs, is given nothing new) or revoked (refused from now on).
  */
 export type WorkerStanding = 'ACTIVE' | 'DRAINING' | 'REVOKED';
+
+/** What a Hello says of the worker, as `markOnline` records it. */
+export interface HelloRecord {
+  readonly version: string;
+  readonly capacity: number;
+  readonly localPolicyDigest: Buffer;
+  readonly labels: readonly string[];
+  readonly policyRevision: number;
+  readonly now: Date;
+}
 
 /** What a Hello did: the worker is online (with its enrolled pool and whether it drains), or it is revoked and nothing changed. */
 export type WorkerConnection = { readonly kind: 'ONLINE'; readonly pool: string | null; readonly draining: boolean } | { readonly kind: 'REVOKED' };
@@ -86,6 +95,8 @@ export interface EndedLease {
 }
 
 const ACTIVE_ATTEMPT_STATUSES: AttemptStatus[] = ['DISPATCHED', 'RUNNING'];
+/** A worker id as the database stores it; anything else names no worker (and PostgreSQL would refuse to compare it). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Attempt statuses only a recorded result sets (JobRepository.recordResult). */
 const RESULT_ATTEMPT_STATUSES: AttemptStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
@@ -139,8 +150,16 @@ export class WorkerRepository {
 
   /** Looks a worker up by the id it claims in Hello; its tenant comes from the row. */
   async findIdentity(workerId: string): Promise<WorkerIdentity | null> {
-    const worker = await this.db.worker.findUnique({ where: { id: workerId }, select: { id: true, tenantId: true, publicKey: true, revokedAt: true } });
-    return worker ? { id: worker.id, tenantId: worker.tenantId, publicKey: Buffer.from(worker.publicKey), revoked: worker.revokedAt !== null } : null;
+    const [identity] = await this.findIdentities([workerId]);
+    return identity ?? null;
+  }
+
+  /** `findIdentity` for many ids in one query: an answer for each id, in order (null: no such worker). */
+  async findIdentities(workerIds: readonly string[]): Promise<(WorkerIdentity | null)[]> {
+    const ids = distinctWorkerIds(workerIds);
+    const rows = ids.length === 0 ? [] : await this.db.worker.findMany({ where: { id: { in: ids } }, select: { id: true, tenantId: true, publicKey: true, revokedAt: true } });
+    const found = new Map(rows.map((row) => [row.id, { id: row.id, tenantId: row.tenantId, publicKey: Buffer.from(row.publicKey), revoked: row.revokedAt !== null }]));
+    return workerIds.map((id) => found.get(id) ?? null);
   }
 
   /**
@@ -151,29 +170,58 @@ export class WorkerRepository {
    * left as it is (REVOKED): the row is locked first, so a revocation committing meanwhile
    * is seen.
    */
-  async markOnline(
-    workerId: string,
-    hello: { version: string; capacity: number; localPolicyDigest: Buffer; labels: readonly string[]; policyRevision: number; now: Date },
-  ): Promise<WorkerConnection> {
-    return this.db.$transaction(async (tx) => {
-      const before = await lockWorker(tx, workerId);
-      if (!before || before.revokedAt !== null) return { kind: 'REVOKED' };
-      await tx.worker.update({
-        where: { id: workerId },
-        data: {
-          status: 'ONLINE',
-          version: hello.version,
-          capacity: hello.capacity,
-          localPolicyDigest: toBytesColumn(hello.localPolicyDigest),
-          labels: [...hello.labels],
-          lastSeenAt: hello.now,
-          ...(before.policyRevision === hello.policyRevision ? {} : { policyRevision: hello.policyRevision, policyAppliedAt: null, narrowedRules: [] }),
-        },
-      });
-      // Fleet utilisation counts the slots it brings from now on (analytics).
-      await openWorkerSession(tx, workerId, hello.now);
-      return { kind: 'ONLINE', pool: before.pool, draining: before.drainingAt !== null };
-    });
+  async markOnline(workerId: string, hello: HelloRecord): Promise<WorkerConnection> {
+    const [connection] = await this.markOnlineMany([{ workerId, ...hello }]);
+    return connection!;
+  }
+
+  /**
+   * `markOnline` for many Hellos in one transaction of a fixed number of statements: an
+   * answer for each, in order. A worker named more than once is recorded as its last Hello
+   * says, as if they had been recorded one after another, and each gets the same answer. An
+   * id that names no worker is answered REVOKED, as an unknown worker is.
+   */
+  async markOnlineMany(hellos: readonly (HelloRecord & { readonly workerId: string })[]): Promise<WorkerConnection[]> {
+    const latest = new Map(hellos.filter((hello) => UUID.test(hello.workerId)).map((hello) => [hello.workerId, hello]));
+    const recorded = [...latest.values()].sort((a, b) => (a.workerId < b.workerId ? -1 : 1));
+    const online =
+      recorded.length === 0
+        ? new Map<string, WorkerConnection>()
+        : await this.db.$transaction(async (tx) => {
+            const ids = recorded.map((hello) => hello.workerId);
+            // In id order, as every statement that locks several workers does, so that batches
+            // of several replicas cannot deadlock; a revocation committing meanwhile is seen.
+            await tx.$queryRaw`SELECT 1 FROM "Worker" WHERE "id" = ANY(${ids}::uuid[]) ORDER BY "id" FOR UPDATE`;
+            const rows = await tx.$queryRaw<{ id: string; pool: string | null; draining: boolean }[]>`
+              UPDATE "Worker" AS w SET
+                "status" = 'ONLINE',
+                "version" = v."version",
+                "capacity" = v."capacity",
+                "localPolicyDigest" = decode(v."digest", 'hex'),
+                "labels" = ARRAY(SELECT jsonb_array_elements_text(v."labels")),
+                "lastSeenAt" = v."now",
+                "policyRevision" = v."revision",
+                "policyAppliedAt" = CASE WHEN w."policyRevision" = v."revision" THEN w."policyAppliedAt" END,
+                "narrowedRules" = CASE WHEN w."policyRevision" = v."revision" THEN w."narrowedRules" ELSE '{}'::text[] END
+              FROM unnest(
+                ${ids}::uuid[],
+                ${recorded.map((hello) => hello.version)}::text[],
+                ${recorded.map((hello) => hello.capacity)}::int[],
+                ${recorded.map((hello) => hello.localPolicyDigest.toString('hex'))}::text[],
+                ${recorded.map((hello) => JSON.stringify(hello.labels))}::jsonb[],
+                ${recorded.map((hello) => hello.policyRevision)}::int[],
+                ${recorded.map((hello) => hello.now.toISOString())}::timestamptz[]
+              ) AS v("id", "version", "capacity", "digest", "labels", "revision", "now")
+              WHERE w."id" = v."id" AND w."revokedAt" IS NULL
+              RETURNING w."id"::text AS "id", w."pool", w."drainingAt" IS NOT NULL AS "draining"`;
+            // Fleet utilisation counts the slots each brings from now on (analytics).
+            await openWorkerSessions(
+              tx,
+              rows.map((row) => ({ workerId: row.id, at: latest.get(row.id)!.now })),
+            );
+            return new Map<string, WorkerConnection>(rows.map((row) => [row.id, { kind: 'ONLINE', pool: row.pool, draining: row.draining }]));
+          });
+    return hellos.map((hello) => online.get(hello.workerId) ?? { kind: 'REVOKED' });
   }
 
   /**
@@ -239,7 +287,7 @@ export class WorkerRepository {
     await this.db.$transaction(async (tx) => {
       await tx.worker.updateMany({ where: { id: workerId }, data: { status: 'OFFLINE', lastSeenAt: now } });
       // Its online slot time of this connection goes into fleet utilisation (analytics).
-      await closeWorkerSession(tx, workerId, now);
+      await closeWorkerSessions(tx, [{ workerId, at: now }]);
     });
   }
 
@@ -249,21 +297,43 @@ export class WorkerRepository {
    * (another replica, or while the stream was being opened).
    */
   async touch(workerId: string, now: Date): Promise<WorkerStanding> {
+    const [standing] = await this.touchMany([workerId], now);
+    return standing!;
+  }
+
+  /**
+   * `touch` for many workers in one statement: each is heard from at `now`, and the answer
+   * is each one's standing, in order (an id named twice is answered twice; an unknown one
+   * REVOKED).
+   */
+  async touchMany(workerIds: readonly string[], now: Date): Promise<WorkerStanding[]> {
+    const ids = distinctWorkerIds(workerIds);
     // ONLINE too: a stream whose worker paused past the staleness sweep is online again once heard from.
-    const [touched] = await this.db.worker.updateManyAndReturn({
-      where: { id: workerId, revokedAt: null },
-      data: { lastSeenAt: now, status: 'ONLINE' },
-      select: { drainingAt: true },
-    });
-    if (!touched) return 'REVOKED';
-    return touched.drainingAt === null ? 'ACTIVE' : 'DRAINING';
+    // Locked in id order first, as markOnlineMany locks, so that the two cannot deadlock.
+    const touched =
+      ids.length === 0
+        ? []
+        : await this.db.$queryRaw<{ id: string; draining: boolean }[]>`
+            WITH locked AS (SELECT "id" FROM "Worker" WHERE "id" = ANY(${ids}::uuid[]) AND "revokedAt" IS NULL ORDER BY "id" FOR UPDATE)
+            UPDATE "Worker" AS w SET "lastSeenAt" = ${now}::timestamptz, "status" = 'ONLINE'
+            FROM locked WHERE w."id" = locked."id" AND w."revokedAt" IS NULL
+            RETURNING w."id"::text AS "id", w."drainingAt" IS NOT NULL AS "draining"`;
+    const draining = new Map(touched.map((row) => [row.id, row.draining]));
+    return workerIds.map((id) => standingOf(draining.get(id)));
   }
 
   /** Where the worker stands now (REVOKED for an unknown id), without recording anything. */
   async standing(workerId: string): Promise<WorkerStanding> {
-    const worker = await this.db.worker.findUnique({ where: { id: workerId }, select: { drainingAt: true, revokedAt: true } });
-    if (!worker || worker.revokedAt !== null) return 'REVOKED';
-    return worker.drainingAt === null ? 'ACTIVE' : 'DRAINING';
+    const [standing] = await this.standings([workerId]);
+    return standing!;
+  }
+
+  /** `standing` for many workers in one query, in order. */
+  async standings(workerIds: readonly string[]): Promise<WorkerStanding[]> {
+    const ids = distinctWorkerIds(workerIds);
+    const rows = ids.length === 0 ? [] : await this.db.worker.findMany({ where: { id: { in: ids }, revokedAt: null }, select: { id: true, drainingAt: true } });
+    const draining = new Map(rows.map((row) => [row.id, row.drainingAt !== null]));
+    return workerIds.map((id) => standingOf(draining.get(id)));
   }
 
   /**
@@ -334,10 +404,8 @@ export class WorkerRepository {
         WHERE "status" = 'ONLINE' AND "lastSeenAt" < ${before}::timestamptz
         ORDER BY "id" LIMIT ${limit}
         FOR UPDATE SKIP LOCKED`;
-      for (const worker of stale) {
-        await tx.worker.update({ where: { id: worker.id }, data: { status: 'OFFLINE' } });
-        await closeWorkerSession(tx, worker.id, worker.lastSeenAt);
-      }
+      if (stale.length > 0) await tx.worker.updateMany({ where: { id: { in: stale.map((worker) => worker.id) } }, data: { status: 'OFFLINE' } });
+      await closeWorkerSessions(tx, stale.map((worker) => ({ workerId: worker.id, at: worker.lastSeenAt })));
       return stale.length;
     });
   }
@@ -408,6 +476,17 @@ async function lockWorker(tx: DatabaseTransaction, workerId: string, tenantId?: 
       : await tx.$queryRaw<LockedWorker[]>`
           SELECT "policyRevision", "pool", "drainingAt", "revokedAt" FROM "Worker" WHERE "id" = ${workerId}::uuid AND "tenantId" = ${tenantId}::uuid FOR UPDATE`;
   return rows[0] ?? null;
+}
+
+/** The ids among `workerIds` that can name a worker, each once. */
+function distinctWorkerIds(workerIds: readonly string[]): string[] {
+  return [...new Set(workerIds.filter((id) => UUID.test(id)))];
+}
+
+/** A worker's standing from whether it drains; undefined: revoked, or no such worker. */
+function standingOf(draining: boolean | undefined): WorkerStanding {
+  if (draining === undefined) return 'REVOKED';
+  return draining ? 'DRAINING' : 'ACTIVE';
 }
 
 type SummaryRow = Omit<WorkerSummary, 'localPolicyDigest' | 'activeAttempts'> & { readonly localPolicyDigest: Uint8Array | null };

@@ -21,7 +21,7 @@ describe('loadAppConfig', () => {
     expect(config).toMatchObject({
       databaseUrl: undefined,
       http: { host: '127.0.0.1', port: 8080 },
-      grpc: { host: '127.0.0.1', port: 50051, keepalive: { timeMs: 30_000, timeoutMs: 10_000 } },
+      grpc: { host: '127.0.0.1', port: 50051, keepalive: { timeMs: 30_000, timeoutMs: 10_000 }, maxHandshakes: 512 },
       leaseTtlMs: 30_000,
       heartbeatIntervalMs: 5_000,
       instructionTtlMs: 600_000,
@@ -42,6 +42,13 @@ describe('loadAppConfig', () => {
     const config = loadAppConfig({ AIRLOCK_GRPC_KEEPALIVE_TIME: '2s', AIRLOCK_GRPC_KEEPALIVE_TIMEOUT: '1s' });
     expect(config.grpc.keepalive).toEqual({ timeMs: 2_000, timeoutMs: 1_000 });
     expect(problemsOf({ AIRLOCK_GRPC_KEEPALIVE_TIME: '10ms' })).toEqual([expect.stringMatching(/^AIRLOCK_GRPC_KEEPALIVE_TIME: expected a duration/)]);
+  });
+
+  it('bounds the worker handshakes in progress as told, within 1 to 100000', () => {
+    expect(loadAppConfig({ AIRLOCK_GRPC_MAX_HANDSHAKES: '64' }).grpc.maxHandshakes).toBe(64);
+    for (const value of ['0', '100001', '12.5', 'many']) {
+      expect(problemsOf({ AIRLOCK_GRPC_MAX_HANDSHAKES: value })).toEqual(['AIRLOCK_GRPC_MAX_HANDSHAKES: expected an integer from 1 to 100000']);
+    }
   });
 
   it('names every bad variable and what it expects', () => {

@@ -19,6 +19,16 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as cons
  */
 export const DEFAULT_WORKER_MIN_VERSION = '0.1.0';
 
+/**
+ * The default of AIRLOCK_GRPC_MAX_HANDSHAKES. A handshake holds its slot from Connect to
+ * Welcome, the worker's own part included (slow under a storm: thousands of workers signing
+ * at once), so the bound is on work queued rather than on connections: enough for the
+ * gateway's batches to fill (it records up to 256 Hellos in one transaction) twice over,
+ * while a worker admitted behind all of them is still welcomed within a few seconds, well
+ * inside the 15 s it waits for its Welcome.
+ */
+export const DEFAULT_MAX_HANDSHAKES = 512;
+
 /** The control plane's whole configuration, validated once at boot. */
 export interface AppConfig {
   /** Absent: the control plane serves an embedded PostgreSQL with data under dataDir. */
@@ -37,6 +47,11 @@ export interface AppConfig {
     readonly tls: GrpcTlsConfig | undefined;
     /** How often the gateway pings each worker connection, and how long an answer may take before it is cut off. */
     readonly keepalive: { readonly timeMs: number; readonly timeoutMs: number };
+    /**
+     * Worker handshakes (Connect → Welcome) in progress at most (AIRLOCK_GRPC_MAX_HANDSHAKES);
+     * a Connect past that is refused at once with RESOURCE_EXHAUSTED and a retry-after hint.
+     */
+    readonly maxHandshakes: number;
   };
   readonly leaseTtlMs: number;
   readonly heartbeatIntervalMs: number;
@@ -226,6 +241,12 @@ const environmentSchema = z.object({
   AIRLOCK_GRPC_PORT: port.default(50051),
   AIRLOCK_GRPC_KEEPALIVE_TIME: duration(1_000, 3_600_000).default(30_000),
   AIRLOCK_GRPC_KEEPALIVE_TIMEOUT: duration(1_000, 600_000).default(10_000),
+  AIRLOCK_GRPC_MAX_HANDSHAKES: z
+    .string()
+    .regex(/^\d+$/, 'expected an integer from 1 to 100000')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 100_000, 'expected an integer from 1 to 100000')
+    .default(DEFAULT_MAX_HANDSHAKES),
   AIRLOCK_LEASE_TTL: duration(200, 3_600_000).default(30_000),
   AIRLOCK_HEARTBEAT_INTERVAL: duration(100, 600_000).default(5_000),
   AIRLOCK_INSTRUCTION_TTL: duration(1_000, 3_600_000).default(600_000),
@@ -318,6 +339,7 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>,
       port: vars.AIRLOCK_GRPC_PORT,
       tls,
       keepalive: { timeMs: vars.AIRLOCK_GRPC_KEEPALIVE_TIME, timeoutMs: vars.AIRLOCK_GRPC_KEEPALIVE_TIMEOUT },
+      maxHandshakes: vars.AIRLOCK_GRPC_MAX_HANDSHAKES,
     },
     leaseTtlMs: vars.AIRLOCK_LEASE_TTL,
     heartbeatIntervalMs: vars.AIRLOCK_HEARTBEAT_INTERVAL,

@@ -1,7 +1,8 @@
+import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataAccess, type ResultDispositionName, type ResultToRecord, type WorkerAttemptRef } from '@airlock/data-access';
-import { ID_PATTERNS, WIRE_LIMITS, type WorkerGatewayHandlers } from '@airlock/protocol';
+import { GATEWAY_BUSY_REFUSAL, ID_PATTERNS, WIRE_LIMITS, gatewayBusyRefusalMetadata, type ControlFrame, type WorkerFrame__Output, type WorkerGatewayHandlers } from '@airlock/protocol';
 import { CLOCK, type Clock } from '../common/clock';
 import { GroupCommit } from '../common/group-commit';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -12,6 +13,8 @@ import { EVENT_BUS, type EventBus } from '../events/event-bus';
 import { PolicyDistributor } from '../policies/policy-distributor';
 import { SigningKeyService } from '../signing/signing-key.service';
 import { CentralJobLimits } from './central-job-limits';
+import { HandshakeAdmission, type HandshakeCounts } from './handshake-admission';
+import { WorkerBatches } from './worker-batches';
 import { WorkerStreamSession } from './worker-stream.session';
 
 /** The most acks, or results, one transaction records; a busier gateway commits the rest in the next. */
@@ -19,6 +22,9 @@ const MAX_FRAMES_PER_COMMIT = 256;
 
 /** How long a worker has to answer the challenge with its Hello. */
 export const HELLO_TIMEOUT_MS = 10_000;
+
+/** At most one log line about refused handshakes this often: a storm refuses thousands. */
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
 type ServiceError = Partial<grpc.StatusObject> & Error;
 
@@ -36,6 +42,13 @@ export class WorkerGatewayService {
   private readonly acks: GroupCommit<WorkerAttemptRef, boolean>;
   /** The results of every stream, committed in groups. */
   private readonly results: GroupCommit<ResultToRecord, ResultDispositionName>;
+  /** Bounds the handshakes in progress; the rest are refused at once with a retry-after hint. */
+  private readonly handshakes: HandshakeAdmission;
+  /** The handshakes' and heartbeats' reads and writes of every stream, batched. */
+  private readonly batches: WorkerBatches;
+  /** Refusals not logged yet, and when they were last logged. */
+  private refusalsSinceLog = 0;
+  private refusalsLoggedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly data: DataAccess,
@@ -51,6 +64,13 @@ export class WorkerGatewayService {
     this.jobLimits = new CentralJobLimits(data.policies, this.logger);
     this.acks = new GroupCommit((refs) => data.jobs.recordAcks(refs, clock.now()), MAX_FRAMES_PER_COMMIT);
     this.results = new GroupCommit((items) => data.jobs.recordResults(items, clock.now()), MAX_FRAMES_PER_COMMIT);
+    this.handshakes = new HandshakeAdmission(config.grpc.maxHandshakes);
+    this.batches = new WorkerBatches(data, clock, (steps) => this.handshakes.recordAbandoned(steps));
+  }
+
+  /** What the handshake admission counted (in progress, refused, abandoned), and the handshake steps waiting for a batch. */
+  handshakeCounts(): HandshakeCounts & { readonly stepsWaiting: number } {
+    return { ...this.handshakes.counts(), stepsWaiting: this.batches.handshakeStepsWaiting };
   }
 
   /** The grpc-js implementation object for `server.addService`. */
@@ -66,22 +86,52 @@ export class WorkerGatewayService {
           });
       },
       Connect: (call) => {
-        new WorkerStreamSession(call, {
-          data: this.data,
-          acks: this.acks,
-          results: this.results,
-          registry: this.registry,
-          dispatcher: this.dispatcher,
-          policy: this.policy,
-          jobLimits: this.jobLimits,
-          events: this.events,
-          config: this.config,
-          clock: this.clock,
-          logger: this.logger,
-          helloTimeoutMs: HELLO_TIMEOUT_MS,
-        });
+        const slot = this.handshakes.tryAdmit();
+        if (!slot) return this.refuseBusy(call);
+        new WorkerStreamSession(
+          call,
+          {
+            data: this.data,
+            batches: this.batches,
+            acks: this.acks,
+            results: this.results,
+            registry: this.registry,
+            dispatcher: this.dispatcher,
+            policy: this.policy,
+            jobLimits: this.jobLimits,
+            events: this.events,
+            config: this.config,
+            clock: this.clock,
+            logger: this.logger,
+            helloTimeoutMs: HELLO_TIMEOUT_MS,
+          },
+          slot,
+        );
       },
     };
+  }
+
+  /**
+   * Turns a Connect away at once, before any Challenge (GATEWAY_BUSY_REFUSAL): nothing is
+   * read or checked, and the worker is told when to try again. Logged as a count, at most
+   * every REFUSAL_LOG_INTERVAL_MS.
+   */
+  private refuseBusy(call: grpc.ServerDuplexStream<WorkerFrame__Output, ControlFrame>): void {
+    const retryAfterMs = this.handshakes.retryAfterMs();
+    this.refusalsSinceLog += 1;
+    const now = performance.now();
+    if (now - this.refusalsLoggedAt >= REFUSAL_LOG_INTERVAL_MS) {
+      const { inProgress, limit } = this.handshakes.counts();
+      this.logger.warn({ event: 'worker_handshakes_refused', refusedSinceLastLog: this.refusalsSinceLog, inProgress, limit, retryAfterMs });
+      this.refusalsSinceLog = 0;
+      this.refusalsLoggedAt = now;
+    }
+    // grpc-js turns an 'error' on a server stream into the call's final status.
+    call.emit('error', {
+      code: GATEWAY_BUSY_REFUSAL.status,
+      details: `the control plane has ${this.config.grpc.maxHandshakes} worker handshakes in progress: try again in ${retryAfterMs} ms`,
+      metadata: gatewayBusyRefusalMetadata(retryAfterMs),
+    });
   }
 
   private async enroll(request: { enrollmentToken: string; workerPublicKey: Buffer; workerVersion: string }) {

@@ -32,14 +32,18 @@ import type { EventBus } from '../events/event-bus';
 import { jobChangedEvent } from '../events/job-changed.event';
 import type { PolicyDistributor } from '../policies/policy-distributor';
 import type { CentralJobLimits } from './central-job-limits';
+import type { HandshakeSlot } from './handshake-admission';
 import { toDeliveryOutcomeReport } from './delivery-outcome.mapper';
 import { toJobResultMetadata } from './job-result.mapper';
 import { judgeResult } from './result-plausibility';
+import { ABANDONED, type WorkerBatches } from './worker-batches';
 import { judgeHelloVersion, versionRefusal, type WorkerVersionRefusalVerdict } from './worker-version.gate';
 
 /** Everything a stream session needs from the rest of the control plane. */
 export interface WorkerStreamDependencies {
   readonly data: DataAccess;
+  /** The Hello's and heartbeats' reads and writes of every stream, batched. */
+  readonly batches: Pick<WorkerBatches, 'findIdentity' | 'markOnline' | 'standing' | 'policyRevision' | 'touch' | 'heartbeat'>;
   /** Records acks of every stream group-committed (DataAccess.jobs.recordAcks): true for each ack recorded. */
   readonly acks: Pick<GroupCommit<WorkerAttemptRef, boolean>, 'submit'>;
   /** Records results of every stream group-committed (DataAccess.jobs.recordResults). */
@@ -54,6 +58,7 @@ export interface WorkerStreamDependencies {
   readonly config: AppConfig;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** How long after the Challenge the Hello may come. */
   readonly helloTimeoutMs: number;
 }
 
@@ -101,10 +106,14 @@ export class WorkerStreamSession implements WorkerSessionHandle {
   private readonly lastFrameOfJob = new Map<string, Promise<void>>();
   /** A touch of the worker's row in flight, shared by the results that need one meanwhile. */
   private standingCheck: Promise<boolean> | null = null;
+  /** True once the stream has ended: a handshake step still waiting for its batch is then dropped. */
+  private readonly handshakeAbandoned = (): boolean => this.state === 'CLOSED' || this.call.cancelled || this.call.destroyed;
 
   constructor(
     private readonly call: WorkerStreamCall,
     private readonly deps: WorkerStreamDependencies,
+    /** Its place among the gateway's handshakes in progress, given back when the handshake ends either way. */
+    private readonly handshakeSlot: HandshakeSlot,
   ) {
     this.helloTimer = setTimeout(() => this.fail(grpc.status.DEADLINE_EXCEEDED, 'no hello before the challenge timed out'), deps.helloTimeoutMs);
     call.on('data', (frame: WorkerFrame__Output) => this.receive(frame));
@@ -151,6 +160,7 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     if (this.state === 'CLOSED') return;
     const wasReady = this.state === 'READY';
     this.state = 'CLOSED';
+    this.handshakeSlot.release(false);
     clearTimeout(this.helloTimer);
     clearTimeout(this.endOfSupportTimer);
     this.credits = 0;
@@ -173,10 +183,10 @@ export class WorkerStreamSession implements WorkerSessionHandle {
   /**
    * Where the worker stands, as a heartbeat or result finds it: a revoked worker's stream is
    * ended (false: the frame is not to be processed); a drain or its end decided elsewhere is
-   * taken up.
+   * taken up. A heartbeat's touch lingers to share its batch with other streams' heartbeats.
    */
-  private async stillAccepted(now: Date): Promise<boolean> {
-    const standing = await this.deps.data.workers.touch(this.workerId, now);
+  private async stillAccepted(frame: 'heartbeat' | 'report' = 'report'): Promise<boolean> {
+    const standing = await (frame === 'heartbeat' ? this.deps.batches.heartbeat(this.workerId) : this.deps.batches.touch(this.workerId));
     if (standing === 'REVOKED') {
       this.refuseRevoked();
       return false;
@@ -247,7 +257,7 @@ export class WorkerStreamSession implements WorkerSessionHandle {
    * again.
    */
   private async recordResult(result: JobResult__Output, now: Date): Promise<void> {
-    if (!(await this.stillAcceptedShared(now))) return;
+    if (!(await this.stillAcceptedShared())) return;
     const ref = { workerId: this.workerId, jobId: result.attempt!.jobId, attempt: result.attempt!.attempt };
     const metadata = toJobResultMetadata(result);
     const jobLimits = await this.deps.jobLimits.forWorker(this.tenantId, metadata.policy?.revision ?? 0, this);
@@ -268,9 +278,9 @@ export class WorkerStreamSession implements WorkerSessionHandle {
    * `stillAccepted` for results handled concurrently: they share the worker's touch in
    * flight instead of each updating its row (which they would do one after another).
    */
-  private stillAcceptedShared(now: Date): Promise<boolean> {
+  private stillAcceptedShared(): Promise<boolean> {
     if (!this.standingCheck) {
-      const check = this.stillAccepted(now).finally(() => {
+      const check = this.stillAccepted().finally(() => {
         if (this.standingCheck === check) this.standingCheck = null;
       });
       this.standingCheck = check;
@@ -298,7 +308,14 @@ export class WorkerStreamSession implements WorkerSessionHandle {
         this.fail(grpc.status.UNAUTHENTICATED, 'hello expected as the first frame');
         return;
       }
-      await this.acceptHello(frame.hello);
+      // The worker answered in time: what is left of the handshake is the control plane's work.
+      clearTimeout(this.helloTimer);
+      try {
+        await this.acceptHello(frame.hello);
+      } finally {
+        // Welcomed or not: acceptHello moved the state on (TypeScript's narrowing cannot see past the await).
+        this.handshakeSlot.release((this.state as StreamState) === 'READY');
+      }
       return;
     }
     const { data, clock } = this.deps;
@@ -353,7 +370,7 @@ export class WorkerStreamSession implements WorkerSessionHandle {
       }
       case 'heartbeat':
         // First: a revoked worker's heartbeat must not renew its leases.
-        if (!(await this.stillAccepted(now))) return;
+        if (!(await this.stillAccepted('heartbeat'))) return;
         await this.renewLeases(frame.heartbeat!.seq, frame.heartbeat!.running, now);
         return;
       case 'policyAck':
@@ -361,7 +378,7 @@ export class WorkerStreamSession implements WorkerSessionHandle {
         return;
       case 'deliveryOutcome':
         // Like a result: refused when the worker was revoked meanwhile.
-        if (!(await this.stillAccepted(now))) return;
+        if (!(await this.stillAccepted())) return;
         await this.recordDeliveryOutcome(frame.deliveryOutcome!, now);
         return;
     }
@@ -446,14 +463,14 @@ export class WorkerStreamSession implements WorkerSessionHandle {
   }
 
   private async acceptHello(hello: Hello__Output): Promise<void> {
-    const { data, clock, config } = this.deps;
-    const worker = await data.workers.findIdentity(hello.workerId);
+    const { batches, clock, config } = this.deps;
+    const worker = await batches.findIdentity({ workerId: hello.workerId, abandoned: this.handshakeAbandoned });
+    // Abandoned: the worker gave up while its Hello waited; its stream is closed already.
+    if (worker === ABANDONED || this.state !== 'AWAITING_HELLO') return;
     if (!worker || !verifyHelloSignature(worker.publicKey, hello.workerId, this.challengeNonce, hello.challengeSignature)) {
       this.fail(grpc.status.UNAUTHENTICATED, 'hello not accepted');
       return;
     }
-    clearTimeout(this.helloTimer);
-    if (this.state !== 'AWAITING_HELLO') return;
     const now = clock.now();
     this.workerId = worker.id;
     this.tenantId = worker.tenantId;
@@ -470,21 +487,24 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     this.capacity = hello.capacity;
     this.labels = hello.labels;
     this.policyRevision = hello.policyRevision;
-    const connection = await data.workers.markOnline(worker.id, {
+    const connection = await batches.markOnline({
+      workerId: worker.id,
       version: hello.workerVersion,
       capacity: hello.capacity,
       localPolicyDigest: hello.localPolicyDigest,
       labels: hello.labels,
       policyRevision: hello.policyRevision,
       now,
+      abandoned: this.handshakeAbandoned,
     });
+    if (connection === ABANDONED) return;
     if (connection.kind === 'REVOKED') {
       this.refuseRevoked();
       return;
     }
     this.pool = connection.pool;
     this.draining = connection.draining;
-    if (this.call.cancelled || this.call.destroyed) {
+    if (this.handshakeAbandoned()) {
       this.cleanUp();
       return;
     }
@@ -492,7 +512,7 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     this.deps.registry.register(this);
     // A revocation or drain that committed after markOnline looked for this stream before it
     // was registered, and did not find it: read the worker's standing once more.
-    const standing = await data.workers.standing(worker.id);
+    const standing = await batches.standing(worker.id);
     if (standing === 'REVOKED') {
       this.refuseRevoked();
       return;
@@ -504,8 +524,10 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     // Attempts still running from before a reconnect keep their leases (the Hello counts as
     // heartbeat 0); the ones fenced meanwhile are cancelled before they can deliver.
     await this.renewLeases(0, hello.running, now);
-    // A worker behind its tenant's policy (offline during a publish, or new) gets the current bundle now.
-    await this.deps.policy.sendOnConnect(this);
+    // A worker behind its tenant's policy (offline during a publish, or new) gets the current
+    // bundle now; one that holds the current revision (most, after a restart) costs one
+    // batched read of the revision, not a read of the layers.
+    if ((await batches.policyRevision(worker.tenantId)) > this.policyRevision) await this.deps.policy.sendOnConnect(this);
     this.deps.logger.log({
       event: 'worker_connected',
       workerId: worker.id,
