@@ -5,8 +5,9 @@
  *   every --step more connected idle streams up to --workers, as MiB per 1,000 streams;
  * - its CPU and PostgreSQL's while those streams sit idle and heartbeat;
  * - the control plane killed with SIGKILL and started again: the time until every simulated
- *   worker is welcomed again, each worker's reconnect time, and the errors (apart from the
- *   retries of workers that found no server to answer).
+ *   worker is welcomed again, how many Hellos a second it welcomed, each worker's reconnect
+ *   time, and the errors (apart from the retries of workers that found no server to answer,
+ *   and the Connects the gateway refused at once as busy, counted apart).
  *
  * The fleet (scripts/fleet-simulator.ts) runs in this process: each simulated worker is
  * enrolled for real, holds a real Connect stream over TLS on a channel of its own, and
@@ -21,8 +22,9 @@
  * idle CPU is measured over, with no simulated stream and with all of them (default 15),
  * --enroll-concurrency N (default 16), --heartbeat-interval MS (default 15000, see below),
  * --reconnect-timeout S how long the restart waits for every worker once the control plane
- * is ready (default 45), --replicas (above), --keep leaves the temporary folder (the stack's
- * logs). Progress goes to stderr, the report to stdout. A phase that does not complete in
+ * is ready (default 45), --max-handshakes N the gateway's bound on handshakes in progress
+ * (AIRLOCK_GRPC_MAX_HANDSHAKES, default the control plane's 512), --replicas (above), --keep
+ * leaves the temporary folder (the stack's logs). Progress goes to stderr, the report to stdout. A phase that does not complete in
  * time is reported as such; a ramp that stalls leaves out the phases after it.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -56,6 +58,9 @@ const ENROLL_CONCURRENCY = flag('enroll-concurrency', 16);
  */
 const HEARTBEAT_INTERVAL_MS = flag('heartbeat-interval', 15_000);
 const RECONNECT_TIMEOUT_MS = flag('reconnect-timeout', 45) * 1000;
+/** The control plane's default of AIRLOCK_GRPC_MAX_HANDSHAKES (apps/control-plane/src/app/config/app-config.ts). */
+const DEFAULT_MAX_HANDSHAKES = 512;
+const MAX_HANDSHAKES = flag('max-handshakes', DEFAULT_MAX_HANDSHAKES);
 const KEEP = process.argv.includes('--keep');
 const REPLICATED = process.argv.includes('--replicas');
 
@@ -274,6 +279,8 @@ interface RestartResult {
   readonly retriesBeforeReady: number;
   readonly reconnects: Summary;
   readonly handshakes: Summary;
+  /** The retry-after hints of the busy refusals. */
+  readonly retryAfter: Summary;
   readonly cpu: CpuShares;
   readonly loopDelay: LoopDelay;
   readonly residentMiB: number;
@@ -373,6 +380,7 @@ async function measure(stack: LocalStack, fleetOf: (target: FleetTarget) => Simu
   const restartStart = fleet.counts();
   fleet.takeReconnectSamples();
   fleet.takeHandshakeSamples();
+  fleet.takeRetryAfterSamples();
   fleet.expectCut();
   const killedAt = performance.now();
   await replica.kill();
@@ -411,11 +419,18 @@ async function measure(stack: LocalStack, fleetOf: (target: FleetTarget) => Simu
       retriesBeforeReady: countsBetween(restartStart, atReady).outcomes.unreachable,
       reconnects: summarise(fleet.takeReconnectSamples()),
       handshakes: summarise(fleet.takeHandshakeSamples()),
+      retryAfter: summarise(fleet.takeRetryAfterSamples()),
       cpu: restartCpu,
       loopDelay: restartLoopDelay,
       residentMiB: await settledResidentMiB(controlPlanePid),
     },
   };
+}
+
+/** Streams the ramp connected per second of its steps' connecting time. */
+function rampWelcomesPerSecond(memory: readonly MemoryRow[]): number {
+  const connectMs = memory.reduce((sum, row) => sum + (row.connectMs ?? 0), 0);
+  return memory[memory.length - 1]!.streams / (connectMs / 1000);
 }
 
 /** The report's table rows. */
@@ -464,7 +479,11 @@ function reportRows(run: FleetRun, fleet: SimulatedFleet, withNats: boolean): Ar
     );
   }
   const beforeRestart = idle ? addCounts(run.rampCounts, idle.counts) : run.rampCounts;
-  rows.push(['errors while connecting and idle', thousands(errorsIn(beforeRestart)), `${describeErrors(beforeRestart)}; retries ${thousands(beforeRestart.outcomes.unreachable)}`]);
+  rows.push([
+    'errors while connecting and idle',
+    thousands(errorsIn(beforeRestart)),
+    `${describeErrors(beforeRestart)}; retries ${thousands(beforeRestart.outcomes.unreachable)}; refused as busy ${thousands(beforeRestart.outcomes['refused-busy'])}`,
+  ]);
   if (restart) {
     rows.push(
       ['restart: SIGKILL → control plane ready', seconds(restart.readyMs), 'a new process: started, migrations checked, gRPC and REST listening'],
@@ -474,9 +493,21 @@ function reportRows(run: FleetRun, fleet: SimulatedFleet, withNats: boolean): Ar
         (restart.allBackMs === undefined ? `${thousands(restart.back)} of ${thousands(WORKERS)} back when the benchmark stopped waiting` : `ready → last Welcome ${seconds(restart.allBackMs - restart.readyMs)}`) +
           (restart.backAtMarks.length > 0 ? `; back after ${restart.backAtMarks.map((n, i) => `${seconds((i + 1) * BACK_MARK_MS)}: ${thousands(n)}`).join(', ')}` : ''),
       ],
+      [
+        'restart: Hellos welcomed per second',
+        restart.allBackMs === undefined ? '-' : `${(restart.counts.welcomes / ((restart.allBackMs - restart.readyMs) / 1000)).toFixed(0)}/s`,
+        `${thousands(restart.counts.welcomes)} Welcomes from ready to the last one; the ramp, ${CONNECT_BURST} started at a time and each lot's bundle applied before the next, ${rampWelcomesPerSecond(memory).toFixed(0)}/s`,
+      ],
       ['each worker: stream cut → Welcome again', median(restart.reconnects, seconds), spread(restart.reconnects, seconds)],
       ['Connect → Welcome of the calls that got in', median(restart.handshakes, milliseconds), `${spread(restart.handshakes, milliseconds)}: the server's side of the reconnect`],
       ['errors during the restart', thousands(errorsIn(restart.counts)), describeErrors(restart.counts)],
+      [
+        'refused as busy during the restart',
+        thousands(restart.counts.outcomes['refused-busy']),
+        restart.retryAfter.n === 0
+          ? `none: never more than ${thousands(MAX_HANDSHAKES)} handshakes in progress`
+          : `RESOURCE_EXHAUSTED at once, past ${thousands(MAX_HANDSHAKES)} handshakes in progress; retry-after hint ${median(restart.retryAfter, milliseconds)}, ${spread(restart.retryAfter, milliseconds)}`,
+      ],
       [
         'retries during the restart',
         thousands(restart.counts.outcomes.unreachable),
@@ -534,7 +565,7 @@ async function main(): Promise<void> {
       ...(nats ? { replicas: { count: 1, natsUrl: nats.url } } : {}),
       heartbeatInterval: `${HEARTBEAT_INTERVAL_MS}ms`,
       // A port of its own that the control plane started again binds anew (with --replicas the balancer's port stays).
-      controlPlaneEnv: { LOG_LEVEL: 'warn', ...(nats ? {} : { AIRLOCK_GRPC_PORT: String(await findFreePort()) }) },
+      controlPlaneEnv: { LOG_LEVEL: 'warn', AIRLOCK_GRPC_MAX_HANDSHAKES: String(MAX_HANDSHAKES), ...(nats ? {} : { AIRLOCK_GRPC_PORT: String(await findFreePort()) }) },
     });
     const postmaster = serverOnPort('/postgres', Number(new URL(cluster.url).port));
     const natsPid = nats && serverOnPort('nats-server', Number(new URL(nats.url).port));
@@ -547,7 +578,7 @@ async function main(): Promise<void> {
     const restartCounts = run.restart?.counts;
     const lines: string[] = [
       header,
-      `control plane: ${topology}, gRPC over TLS (ECDSA P-256), LOG_LEVEL=warn; PostgreSQL ${postgresVersion}, durable (fsync, synchronous_commit on)`,
+      `control plane: ${topology}, gRPC over TLS (ECDSA P-256), LOG_LEVEL=warn, at most ${thousands(MAX_HANDSHAKES)} handshakes in progress (AIRLOCK_GRPC_MAX_HANDSHAKES${MAX_HANDSHAKES === DEFAULT_MAX_HANDSHAKES ? ', the default' : ''}); PostgreSQL ${postgresVersion}, durable (fsync, synchronous_commit on)`,
       `heartbeat interval ${thousands(HEARTBEAT_INTERVAL_MS)} ms (AIRLOCK_HEARTBEAT_INTERVAL${HEARTBEAT_INTERVAL_MS === DEFAULT_HEARTBEAT_INTERVAL_MS ? ", the control plane's default" : `, set by the benchmark: the control plane's default is ${thousands(DEFAULT_HEARTBEAT_INTERVAL_MS)} ms`}), ` +
         `lease TTL ${thousands(DEFAULT_LEASE_TTL_MS)} ms (the default)`,
       `fleet: ${thousands(WORKERS)} simulated workers in this process (version ${WORKER_PROFILE.version}, capacity ${WORKER_PROFILE.capacity}, each its own TLS channel), ` +
@@ -561,11 +592,14 @@ async function main(): Promise<void> {
       '  a simulated worker: enrolled for real (its own token and Ed25519 key), one Connect stream over TLS on a channel of its own; the',
       "    worker's own GatewaySession (Challenge → signed Hello → Welcome, frame validation, 15 s handshake timeout), credits after",
       "    Welcome, heartbeats at the Welcome's interval clamped and ±10 % jittered as the worker does, and the worker's ReconnectBackoff",
-      '    (250 ms doubling to 15 s, full jitter, reset after a Welcome). It verifies every bundle and instruction against the keys',
-      '    its enrollment answered with (PolicyBundleVerifier, InstructionVerifier).',
+      "    (250 ms doubling to 15 s, full jitter, reset after a Welcome; never sooner than a busy refusal's retry-after hint plus up to",
+      '    a fifth of it). It verifies every bundle and instruction against the keys its enrollment answered with (PolicyBundleVerifier,',
+      '    InstructionVerifier).',
       '  errors: a connection that ended after the Challenge without a Welcome (refused Hello, handshake timeout, invalid frame), a',
       "    welcomed stream that ended other than by the kill, a bundle or instruction the worker's checks refused, any other frame a",
       '    worker holding no job never expects, an exception in the simulator.',
+      "  refused as busy: Connect calls the gateway refused at once, before any Challenge, with RESOURCE_EXHAUSTED and a retry-after",
+      '    hint (airlock-refusal: gateway-busy), because it had AIRLOCK_GRPC_MAX_HANDSHAKES handshakes in progress: not errors.',
       '  retries: Connect calls that ended UNAVAILABLE before any Challenge — no server answered (nothing listened, the balancer had no',
       '    replica to hand the connection to, or grpc-js failed the call at once while its own connection backoff ran).',
       '  reconnect time: from the moment the worker saw its stream cut to its next Welcome.',

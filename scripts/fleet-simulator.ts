@@ -5,13 +5,15 @@
  *
  * The stream itself is the real worker's: `GatewaySession` from apps/worker runs Challenge →
  * Hello → Welcome, validates every control frame and times out a handshake; reconnects use
- * the worker's `ReconnectBackoff` (exponential, full jitter, reset after a Welcome) and
- * heartbeats go at the worker's clamped interval with its ±10 % jitter. This file lives in
+ * the worker's `ReconnectBackoff` (exponential, full jitter, reset after a Welcome, and never
+ * sooner than a busy control plane's retry-after hint, itself jittered) and heartbeats go
+ * at the worker's clamped interval with its ±10 % jitter. This file lives in
  * scripts/ rather than a library because a library may not import an app.
  *
  * What a simulated worker leaves out is the rest of the daemon: it runs no job, keeps no
- * audit log or outbox, and does not give up after repeated refusals (each one is counted as
- * an error instead). Every policy bundle and instruction it receives is verified as a worker
+ * audit log or outbox, and does not give up after repeated refusals of its Hello (each one
+ * is counted as an error instead; a busy gateway's refusal at Connect is no error, as for a
+ * worker, and is counted apart). Every policy bundle and instruction it receives is verified as a worker
  * verifies it, against the signing keys its enrollment answered with: a failure is an error.
  */
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
@@ -136,10 +138,11 @@ export async function enrollFleet(
 
 /**
  * How one Connect call ended. `unreachable` is a retry (the server was not there to answer);
- * `cut-by-restart` is the stream the benchmark's own kill ended; `closed` is the simulator
- * stopping. The other two are errors.
+ * `refused-busy` is a refusal at once by a control plane with as many handshakes in progress
+ * as it takes (GATEWAY_BUSY_REFUSAL), retried after its hint; `cut-by-restart` is the stream
+ * the benchmark's own kill ended; `closed` is the simulator stopping. The other two are errors.
  */
-export type SessionOutcome = 'unreachable' | 'cut-by-restart' | 'handshake-failed' | 'ended-after-welcome' | 'closed';
+export type SessionOutcome = 'unreachable' | 'refused-busy' | 'cut-by-restart' | 'handshake-failed' | 'ended-after-welcome' | 'closed';
 
 /** Everything the fleet counted since it started; take differences of two snapshots for a phase. */
 export interface FleetCounts {
@@ -161,9 +164,9 @@ export interface FleetCounts {
   readonly heartbeatsAnswered: number;
 }
 
-const NO_OUTCOMES: Record<SessionOutcome, number> = { unreachable: 0, 'cut-by-restart': 0, 'handshake-failed': 0, 'ended-after-welcome': 0, closed: 0 };
+const NO_OUTCOMES: Record<SessionOutcome, number> = { unreachable: 0, 'refused-busy': 0, 'cut-by-restart': 0, 'handshake-failed': 0, 'ended-after-welcome': 0, closed: 0 };
 
-/** Errors among counts: everything but retries, the restart's own cut, and the simulator stopping. */
+/** Errors among counts: everything but retries, busy refusals, the restart's own cut, and the simulator stopping. */
 export function errorsIn(counts: FleetCounts): number {
   return (
     counts.outcomes['handshake-failed'] +
@@ -285,6 +288,7 @@ export class SimulatedFleet {
   readonly workerWarnings = new Breakdown();
   private reconnectSamples: number[] = [];
   private handshakeSamples: number[] = [];
+  private retryAfterSamples: number[] = [];
   private heartbeatSamples: number[] | undefined;
   private latestWelcomeAt = Number.NaN;
 
@@ -344,6 +348,13 @@ export class SimulatedFleet {
     return samples;
   }
 
+  /** The retry-after hints of every busy refusal since the last call. */
+  takeRetryAfterSamples(): number[] {
+    const samples = this.retryAfterSamples;
+    this.retryAfterSamples = [];
+    return samples;
+  }
+
   /** Starts collecting heartbeat → LeaseRenewal round trips. */
   sampleHeartbeats(): void {
     this.heartbeatSamples = [];
@@ -374,8 +385,9 @@ export class SimulatedFleet {
     if (reconnectMs !== undefined) pushBounded(this.reconnectSamples, reconnectMs);
   }
 
-  ended(outcome: SessionOutcome, reason: string): void {
+  ended(outcome: SessionOutcome, reason: string, retryAfterMs: number | undefined): void {
     this.mutableCounts.outcomes[outcome] += 1;
+    if (retryAfterMs !== undefined) pushBounded(this.retryAfterSamples, retryAfterMs);
     if (outcome === 'unreachable') this.retryReasons.add(reason);
     else if (outcome === 'handshake-failed' || outcome === 'ended-after-welcome') this.errorReasons.add(`${outcome}: ${reason}`);
   }
@@ -482,7 +494,8 @@ class SimulatedWorker {
       this.streamEnded(end);
       if (this.stopping.signal.aborted) return;
       if (end.welcomed) this.backoff.reset();
-      await sleep(systemClock, this.backoff.nextDelayMs(), this.stopping.signal);
+      // The worker's rule (SessionLoop): a busy control plane's hint is a floor.
+      await sleep(systemClock, this.backoff.nextDelayMs(end.retryAfterMs), this.stopping.signal);
     }
   }
 
@@ -630,12 +643,13 @@ class SimulatedWorker {
     this.welcomedAt = undefined;
     observed.ended = true;
     const status = end.status === undefined ? end.reason : `${grpc.status[end.status] ?? end.status}: ${observed.details}`;
-    this.fleet.ended(outcomeOf(end, observed, this.stopping.signal.aborted), status);
+    this.fleet.ended(outcomeOf(end, observed, this.stopping.signal.aborted), status, end.retryAfterMs);
   }
 }
 
 function outcomeOf(end: SessionEnd, observed: ObservedCall, stopping: boolean): SessionOutcome {
   if (stopping) return 'closed';
+  if (end.retryAfterMs !== undefined) return 'refused-busy';
   if (end.status === grpc.status.UNAVAILABLE && observed.openAtCut) return 'cut-by-restart';
   // Nothing answered: no TLS session, or the connection closed before the Challenge.
   if (end.status === grpc.status.UNAVAILABLE && !observed.helloSent) return 'unreachable';
