@@ -91,6 +91,7 @@ export class NatsJobDispatcher implements JobDispatcher {
   /** Pull requests waiting for messages, ended at stop instead of waiting out their expiry. */
   private readonly openPulls = new Set<ConsumerMessages>();
   private reconcileRound = 0;
+  private capacityPassScheduled = false;
   private stopped = false;
 
   constructor(
@@ -129,12 +130,28 @@ export class NatsJobDispatcher implements JobDispatcher {
     this.after(waitMs, () => this.enqueue({ ...job, notBefore: null }));
   }
 
+  /**
+   * Looks for work once per tick however many credits arrived in it: a pass visits every
+   * stream with credits, and with thousands of streams reconnecting a pass per credit made
+   * the cost grow with the square of the fleet.
+   */
   capacityAvailable(): void {
+    if (this.stopped || this.capacityPassScheduled) return;
+    this.capacityPassScheduled = true;
+    setImmediate(() => {
+      this.capacityPassScheduled = false;
+      this.pullForCredits();
+    });
+  }
+
+  /** Pulls for every tenant and pool a stream with credits here serves (each once), and claims for the messages held. */
+  private pullForCredits(): void {
     if (this.stopped) return;
+    const wanted = new Map<string, { tenantId: string; pool: string | null }>();
     for (const session of this.sessions.withCredits()) {
-      this.pullFor(session.tenantId, null);
-      for (const pool of poolsServedBy(session)) this.pullFor(session.tenantId, pool);
+      for (const pool of [null, ...poolsServedBy(session)]) wanted.set(jobSubjectOf(session.tenantId, pool), { tenantId: session.tenantId, pool });
     }
+    for (const { tenantId, pool } of wanted.values()) this.pullFor(tenantId, pool);
     for (const pulls of this.pulls.values()) if (pulls.messages.length > 0) this.scheduleProcessing(pulls.tenantId);
   }
 
