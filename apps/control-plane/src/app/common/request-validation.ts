@@ -137,3 +137,14 @@ export function MaxUtf8Bytes(max: number, options?: ValidationOptions): Property
     { message: `expected at most ${max} bytes of UTF-8`, ...options },
   );
 }
+
+/** An array whose entries each name a different `key` (a model, a pool): "expected each <key> at most once". */
+export function HasDistinct(key: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'hasDistinct',
+    validator: {
+      validate: (value: unknown) => !Array.isArray(value) || new Set(value.map((entry: unknown) => (entry as Record<string, unknown> | null)?.[key])).size === value.length,
+      defaultMessage: () => `expected each ${key} at most once`,
+    },
+  });
+}

@@ -1,7 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsNumber, IsObject, IsString, Matches, Max, Min, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsNumber, IsObject, IsString, Matches, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { ID_PATTERNS } from '@airlock/protocol';
+import { HasDistinct } from '../../common/request-validation';
 
 /** The currencies a tenant may count in: ISO 4217 codes as the runtime's ICU knows them. */
 export const CURRENCY_CODES: readonly string[] = Intl.supportedValuesOf('currency');
@@ -18,18 +19,6 @@ const BUDGET_EXPECTATION = { message: `expected null or an amount from 0 to ${MA
 const GROUP_EXPECTATION = { message: `expected an integer from 1 to ${MAX_MINIMUM_GROUP_SIZE}` };
 const MODEL_EXPECTATION = { message: `expected a model name matching ${ID_PATTERNS.modelName.source}` };
 const finite = (maxDecimalPlaces: number) => ({ allowNaN: false, allowInfinity: false, maxDecimalPlaces });
-
-/** No two entries name the same model: which price would count? */
-function HasDistinctModels(): PropertyDecorator {
-  return ValidateBy({
-    name: 'hasDistinctModels',
-    validator: {
-      validate: (value: unknown) =>
-        !Array.isArray(value) || new Set(value.map((entry: unknown) => (entry as { model?: unknown } | null)?.model)).size === value.length,
-      defaultMessage: () => 'expected each model at most once',
-    },
-  });
-}
 
 // Constraints are checked bottom-up (see jobs/dto/create-job.dto.ts).
 export class ModelPriceDto {
@@ -79,7 +68,8 @@ export class AnalyticsSettingsDto {
   pricePer1kTokens!: number;
 
   @ApiProperty({ type: [ModelPriceDto], maxItems: MAX_MODEL_PRICES, description: 'Prices of particular models, overriding pricePer1kTokens' })
-  @HasDistinctModels()
+  // No two entries may name the same model: which price would count?
+  @HasDistinct('model')
   @ValidateNested()
   @Type(() => ModelPriceDto)
   @ArrayMaxSize(MAX_MODEL_PRICES, { message: `expected at most ${MAX_MODEL_PRICES} model prices` })

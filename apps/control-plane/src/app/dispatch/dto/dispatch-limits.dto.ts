@@ -1,7 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsDefined, IsInt, IsString, Matches, Max, Min, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsDefined, IsInt, IsString, Matches, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { ID_PATTERNS } from '@airlock/protocol';
+import { HasDistinct } from '../../common/request-validation';
 
 /** More than any fleet runs at once; a bound so a typo cannot store an absurd figure. */
 export const MAX_RUNNING_JOBS_LIMIT = 100_000;
@@ -9,17 +10,6 @@ export const MAX_RUNNING_JOBS_LIMIT = 100_000;
 export const MAX_POOL_LIMITS = 256;
 
 const LIMIT_EXPECTATION = { message: `expected an integer in 1..${MAX_RUNNING_JOBS_LIMIT}` };
-
-/** Refuses a list naming one pool twice. */
-function HasDistinctPools(): PropertyDecorator {
-  return ValidateBy({
-    name: 'hasDistinctPools',
-    validator: {
-      validate: (value: unknown) => !Array.isArray(value) || new Set(value.map((entry: unknown) => (entry as { pool?: unknown } | null)?.pool)).size === value.length,
-      defaultMessage: () => 'expected each pool at most once',
-    },
-  });
-}
 
 // Constraints are checked bottom-up (see jobs/dto/create-job.dto.ts).
 export class PoolLimitDto {
@@ -48,7 +38,7 @@ export class DispatchLimitsDto {
   maxRunningJobs!: number | null;
 
   @ApiProperty({ type: [PoolLimitDto], maxItems: MAX_POOL_LIMITS, description: 'Limits of particular pools, counting the jobs targeted at each; [] for none' })
-  @HasDistinctPools()
+  @HasDistinct('pool')
   @ValidateNested()
   @Type(() => PoolLimitDto)
   @ArrayMaxSize(MAX_POOL_LIMITS, { message: `expected at most ${MAX_POOL_LIMITS} pool limits` })
