@@ -16,7 +16,7 @@
  * worker, and is counted apart). Every policy bundle and instruction it receives is verified as a worker
  * verifies it, against the signing keys its enrollment answered with: a failure is an error.
  */
-import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { InstructionVerifier, MemoryNonceStore, PolicyBundleVerifier, generateSigningKeyPair } from '@airlock/envelope';
@@ -447,6 +447,8 @@ class SimulatedWorker {
   private sink: FrameSink | undefined;
   private heartbeatTimer: ClockTimer | undefined;
   private heartbeatSeq = 0;
+  /** The simulated egress log's line count, which heartbeats report; it never goes back. */
+  private ledgerSeq = 0;
   private lastHeartbeat: { readonly seq: number; readonly sentAt: number } | undefined;
   /** When its last welcomed stream ended, until the next Welcome. */
   private droppedAt: number | undefined;
@@ -569,7 +571,10 @@ class SimulatedWorker {
         if (this.welcomedAt === undefined) return;
         const seq = ++this.heartbeatSeq;
         this.lastHeartbeat = { seq, sentAt: performance.now() };
-        this.send({ frame: 'heartbeat', heartbeat: { running: [], freeSlots: this.profile.capacity, seq } });
+        // A head as a real worker's audit log would report it: a line count that only grows, across streams too, and a 32-byte hash.
+        const ledgerSeq = ++this.ledgerSeq;
+        const ledgerHead = createHash('sha256').update(`${this.identity.workerId}:${ledgerSeq}`).digest();
+        this.send({ frame: 'heartbeat', heartbeat: { running: [], freeSlots: this.profile.capacity, seq, ledgerSeq, ledgerHead } });
         this.fleet.heartbeatSent();
         this.scheduleHeartbeat(intervalMs);
       } catch (error) {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_BRANCH_BASE, DEMO_BROKEN_FIX_TICKET, DEMO_REPO_ALIAS, DEMO_TICKET, launchProgram, type JobView } from '@airlock/local-stack';
 import { findInDatabase, findInLogs } from './support/canary-scan';
@@ -92,6 +92,18 @@ describe('a fix job crosses the airlock', () => {
     const audit = await runCheck('worker-audit', ['audit', 'verify']);
     expect(audit.output).toMatch(/PASS/);
     expect(audit.exitCode).toBe(0);
+
+    // What the control plane received of the log (the heads its heartbeats reported) checks out against it.
+    const { workerId } = JSON.parse(readFileSync(join(stack.worker.stateDir, 'identity.json'), 'utf8')) as { workerId: string };
+    const heads = await stack.api.request<{ latest: { seq: number } | null; checkpoints: unknown[] }>('GET', `/workers/${workerId}/ledger-heads`);
+    expect(heads.status).toBe(200);
+    expect(heads.body.latest?.seq).toBeGreaterThan(1);
+    expect(heads.body.checkpoints.length).toBeGreaterThanOrEqual(1);
+    const exported = join(stack.dirs.logs, 'ledger-heads.json');
+    writeFileSync(exported, JSON.stringify(heads.body));
+    const against = await runCheck('worker-audit-against', ['audit', 'verify', '--against', exported]);
+    expect(against.output).toMatch(/^PASS reported heads: (\d+) of \1 match the log$/m);
+    expect(against.exitCode).toBe(0);
   });
 
   it('never lets the canary reach the control plane: database, logs, or the worker egress log', async () => {

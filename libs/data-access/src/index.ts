@@ -39,6 +39,9 @@ export {
   type WorkerDrainChange,
   type AppliedPolicyLayer,
   type EndedLease,
+  type LedgerHeadReport,
+  type LedgerHeadVerdict,
+  type LedgerCheckpoint,
 } from './repositories/worker.repository';
 export { SigningKeyRepository, type SigningKeyRecord } from './repositories/signing-key.repository';
 export {

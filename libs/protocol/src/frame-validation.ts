@@ -105,6 +105,12 @@ function bytesOfLength(value: unknown, lengths: readonly number[], field: string
   check(Buffer.isBuffer(value) && lengths.includes(value.length), field, `${lengths.join(' or ')} bytes`);
 }
 
+/** An egress log head: line count and the last line's chain hash, both absent for an empty log. */
+function ledgerHead(seq: unknown, head: unknown): void {
+  check(Number.isSafeInteger(seq) && (seq as number) >= 0, 'heartbeat.ledgerSeq', 'a non-negative safe integer');
+  bytesOfLength(head, [seq === 0 ? 0 : WIRE_LIMITS.sha256Bytes], 'heartbeat.ledgerHead');
+}
+
 function oneOf(value: unknown, allowed: ReadonlySet<unknown>, field: string, what: string): void {
   check(allowed.has(value), field, `a known ${what}`);
 }
@@ -376,6 +382,7 @@ export function validateWorkerFrame(frame: WorkerFrame__Output): void {
       attemptList(frame.heartbeat!.running, 'heartbeat.running');
       uintInRange(frame.heartbeat!.freeSlots, 0, WIRE_LIMITS.maxCapacity, 'heartbeat.freeSlots');
       uintInRange(frame.heartbeat!.seq, 1, WIRE_LIMITS.maxHeartbeatSeq, 'heartbeat.seq');
+      ledgerHead(frame.heartbeat!.ledgerSeq, frame.heartbeat!.ledgerHead);
       return;
     case 'result':
       jobResult(frame.result!);

@@ -185,10 +185,22 @@ describe('frame validation', () => {
     }
   });
 
+  const noLedger = { ledgerSeq: 0, ledgerHead: Buffer.alloc(0) };
+
   it('refuses a heartbeat without a sequence number, since its lease renewal could not be matched to it', () => {
-    const frame: WorkerFrame__Output = { frame: 'heartbeat', heartbeat: { running: [], freeSlots: 1, seq: 0 } };
+    const frame: WorkerFrame__Output = { frame: 'heartbeat', heartbeat: { running: [], freeSlots: 1, seq: 0, ...noLedger } };
     expect(violationOf(() => validateWorkerFrame(frame)).field).toBe('heartbeat.seq');
-    expect(() => validateWorkerFrame({ frame: 'heartbeat', heartbeat: { running: [], freeSlots: 1, seq: 1 } })).not.toThrow();
+    expect(() => validateWorkerFrame({ frame: 'heartbeat', heartbeat: { running: [], freeSlots: 1, seq: 1, ...noLedger } })).not.toThrow();
+  });
+
+  it("takes a heartbeat's egress-log head only as a line number with its 32-byte hash, or neither", () => {
+    const heartbeat = (ledgerSeq: number, ledgerHead: Buffer): WorkerFrame__Output => ({ frame: 'heartbeat', heartbeat: { running: [], freeSlots: 1, seq: 1, ledgerSeq, ledgerHead } });
+    expect(() => validateWorkerFrame(heartbeat(41, Buffer.alloc(32, 9)))).not.toThrow();
+    expect(violationOf(() => validateWorkerFrame(heartbeat(41, Buffer.alloc(0)))).field).toBe('heartbeat.ledgerHead');
+    expect(violationOf(() => validateWorkerFrame(heartbeat(41, Buffer.alloc(33)))).field).toBe('heartbeat.ledgerHead');
+    expect(violationOf(() => validateWorkerFrame(heartbeat(0, Buffer.alloc(32)))).field).toBe('heartbeat.ledgerHead');
+    expect(violationOf(() => validateWorkerFrame(heartbeat(-1, Buffer.alloc(32)))).field).toBe('heartbeat.ledgerSeq');
+    expect(violationOf(() => validateWorkerFrame(heartbeat(2 ** 53, Buffer.alloc(32)))).field).toBe('heartbeat.ledgerSeq');
   });
 
   it('checks every attempt a lease renewal names', () => {

@@ -853,6 +853,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workers/{id}/ledger-heads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the control plane received of the worker's egress audit log
+         * @description The head (last line number and chain hash) of the log each heartbeat reported: the latest, and one every five minutes. Save the answer and run `airlock-worker audit verify --against <file>` on the worker: it proves the local log was neither cut back nor rewritten after each head was reported.
+         */
+        get: operations["WorkersController_ledgerHeads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workers/{id}/revoke": {
         parameters: {
             query?: never;
@@ -1616,7 +1636,7 @@ export interface components {
          * @description A FailureCode name (CANCELLED for a cancelled job), or LEASE_EXPIRED
          * @enum {string}
          */
-        JobFailureCode: "INSTRUCTION_MALFORMED" | "INSTRUCTION_UNKNOWN_KEY" | "INSTRUCTION_BAD_SIGNATURE" | "INSTRUCTION_WRONG_AUDIENCE" | "INSTRUCTION_WRONG_TENANT" | "INSTRUCTION_NOT_YET_VALID" | "INSTRUCTION_EXPIRED" | "INSTRUCTION_REPLAYED" | "REPO_ALIAS_UNKNOWN" | "TASK_FORBIDDEN_BY_POLICY" | "WORKSPACE_FAILED" | "REPO_CONFIG_INVALID" | "CONTEXT_EMPTY" | "INFERENCE_UNAVAILABLE" | "INFERENCE_FAILED" | "MODEL_OUTPUT_UNUSABLE" | "PATCH_APPLY_FAILED" | "PATCH_EMPTY" | "TESTS_FAILED" | "TESTS_TIMED_OUT" | "DELIVERY_FAILED" | "BRANCH_NOT_ALLOWED" | "CANCELLED" | "WORKER_SHUTDOWN" | "INTERNAL" | "JOB_TIMED_OUT" | "WORKER_AT_CAPACITY" | "ATTEMPT_ALREADY_SEEN" | "LEASE_UNCONFIRMED" | "AUDIT_LOG_UNAVAILABLE" | "SETUP_FAILED" | "SETUP_TIMED_OUT" | "TESTS_NOT_RUNNABLE" | "TESTS_REGRESSED" | "REPRODUCTION_MISSING" | "AGENT_TURNS_EXHAUSTED" | "TOKEN_BUDGET_EXHAUSTED" | "CHANGE_TOO_LARGE" | "AGENT_TIME_EXHAUSTED" | "PROMPT_TRUNCATED" | "POLICY_VIOLATION" | "POLICY_BUNDLE_MALFORMED" | "POLICY_BUNDLE_UNKNOWN_KEY" | "POLICY_BUNDLE_BAD_SIGNATURE" | "POLICY_BUNDLE_WRONG_AUDIENCE" | "POLICY_BUNDLE_WRONG_TENANT" | "POLICY_BUNDLE_NOT_YET_VALID" | "POLICY_BUNDLE_EXPIRED" | "POLICY_BUNDLE_STALE" | "POLICY_BUNDLE_INVALID" | "FORGE_UNAVAILABLE" | "FORGE_AUTH_FAILED" | "FORGE_RATE_LIMITED" | "FORGE_REQUEST_REFUSED" | "BRANCH_PROTECTED" | "DELIVERY_SUPERSEDED" | "TRACKER_UNKNOWN" | "TICKET_NOT_FOUND" | "TRACKER_UNAVAILABLE" | "TRACKER_AUTH_FAILED" | "REVIEW_TARGET_NOT_FOUND" | "FORGE_NOT_CONFIGURED" | "LEASE_EXPIRED";
+        JobFailureCode: "INSTRUCTION_MALFORMED" | "INSTRUCTION_UNKNOWN_KEY" | "INSTRUCTION_BAD_SIGNATURE" | "INSTRUCTION_WRONG_AUDIENCE" | "INSTRUCTION_WRONG_TENANT" | "INSTRUCTION_NOT_YET_VALID" | "INSTRUCTION_EXPIRED" | "INSTRUCTION_REPLAYED" | "REPO_ALIAS_UNKNOWN" | "TASK_FORBIDDEN_BY_POLICY" | "WORKSPACE_FAILED" | "REPO_CONFIG_INVALID" | "CONTEXT_EMPTY" | "INFERENCE_UNAVAILABLE" | "INFERENCE_FAILED" | "MODEL_OUTPUT_UNUSABLE" | "PATCH_APPLY_FAILED" | "PATCH_EMPTY" | "TESTS_FAILED" | "TESTS_TIMED_OUT" | "DELIVERY_FAILED" | "BRANCH_NOT_ALLOWED" | "CANCELLED" | "WORKER_SHUTDOWN" | "INTERNAL" | "JOB_TIMED_OUT" | "WORKER_AT_CAPACITY" | "ATTEMPT_ALREADY_SEEN" | "LEASE_UNCONFIRMED" | "AUDIT_LOG_UNAVAILABLE" | "SETUP_FAILED" | "SETUP_TIMED_OUT" | "TESTS_NOT_RUNNABLE" | "TESTS_REGRESSED" | "REPRODUCTION_MISSING" | "AGENT_TURNS_EXHAUSTED" | "TOKEN_BUDGET_EXHAUSTED" | "CHANGE_TOO_LARGE" | "AGENT_TIME_EXHAUSTED" | "PROMPT_TRUNCATED" | "POLICY_VIOLATION" | "POLICY_BUNDLE_MALFORMED" | "POLICY_BUNDLE_UNKNOWN_KEY" | "POLICY_BUNDLE_BAD_SIGNATURE" | "POLICY_BUNDLE_WRONG_AUDIENCE" | "POLICY_BUNDLE_WRONG_TENANT" | "POLICY_BUNDLE_NOT_YET_VALID" | "POLICY_BUNDLE_EXPIRED" | "POLICY_BUNDLE_STALE" | "POLICY_BUNDLE_INVALID" | "FORGE_UNAVAILABLE" | "FORGE_AUTH_FAILED" | "FORGE_RATE_LIMITED" | "FORGE_REQUEST_REFUSED" | "BRANCH_PROTECTED" | "DELIVERY_SUPERSEDED" | "TRACKER_UNKNOWN" | "TICKET_NOT_FOUND" | "TRACKER_UNAVAILABLE" | "TRACKER_AUTH_FAILED" | "REVIEW_TARGET_NOT_FOUND" | "FORGE_NOT_CONFIGURED" | "SANDBOX_CPU_LIMIT" | "SANDBOX_MEMORY_LIMIT" | "SANDBOX_PROCESS_LIMIT" | "SANDBOX_DISK_LIMIT" | "LEASE_EXPIRED";
         /** @enum {string} */
         JobKind: "fix" | "noop" | "review" | "index";
         /**
@@ -1685,6 +1705,17 @@ export interface components {
             /** @enum {string} */
             scope: "tenant" | "pool" | "repository";
             version: number;
+        };
+        LedgerHeadResponse: {
+            /** @description That line's SHA-256 chain hash, hex */
+            head: string;
+            /**
+             * Format: date-time
+             * @description When the control plane received it
+             */
+            receivedAt: string;
+            /** @description The number (seq) of the last line of the log when the heartbeat was sent */
+            seq: number;
         };
         LeftOutResponse: {
             /** @description Jobs created in the range whose result is implausible: in no creation-day figure */
@@ -2254,6 +2285,14 @@ export interface components {
             versionStatus: components["schemas"]["WorkerVersionStatus"];
             /** @description Whether a Hello with that version is accepted now: versionStatus SUPPORTED or DEPRECATED */
             versionSupported: boolean;
+        };
+        WorkerLedgerHeadsResponse: {
+            /** @description One head every five minutes of heartbeats, oldest first; at most the newest 2016 */
+            checkpoints: components["schemas"]["LedgerHeadResponse"][];
+            /** @description The head of its last heartbeat; null before its first */
+            latest: components["schemas"]["LedgerHeadResponse"] | null;
+            /** Format: uuid */
+            workerId: string;
         };
         WorkerPolicyResponse: {
             /**
@@ -4412,6 +4451,45 @@ export interface operations {
             };
             /** @description The worker is revoked (WORKER_REVOKED) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    WorkersController_ledgerHeads: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkerLedgerHeadsResponse"];
+                };
+            };
+            /** @description The request is malformed; the message names each field and what was expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such worker in the caller's tenant (WORKER_NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

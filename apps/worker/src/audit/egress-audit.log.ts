@@ -206,6 +206,15 @@ export class EgressAuditLog {
     return this.head.seq;
   }
 
+  /**
+   * The chain's end as far as it is on disk: the seq and hash of the last committed line
+   * (seq 0 and the genesis hash for an empty log). What a heartbeat reports upstream: a
+   * line that a failed fsync could still take back is never named.
+   */
+  get committedHead(): ChainPoint {
+    return this.syncedHead;
+  }
+
   /** The unterminated tail this log moved aside since it was opened, if any. */
   get quarantinedTail(): QuarantinedTail | undefined {
     return this.quarantined;

@@ -47,8 +47,30 @@ export interface AuditTrailVerdict {
   readonly unterminatedTail: QuarantinedTail | undefined;
   /** Tails moved aside earlier, with their sizes. */
   readonly quarantined: readonly QuarantinedTail[];
-  /** The first break, when `ok` is false. */
+  /** The first break of the chain, if any. */
   readonly broken: AuditBreak | undefined;
+  /** How the log compares with heads the control plane says it received; undefined when none were given. */
+  readonly reportedHeads: ReportedHeadsCheck | undefined;
+}
+
+/**
+ * The log against heads it reported earlier (its seq and chain hash, from the control plane's
+ * export). A head that names a line the log no longer has, past its end, means the log was cut
+ * back after it was reported; one whose hash differs from the line's means the line, or one
+ * before it, was rewritten. Either fails the verdict.
+ */
+export interface ReportedHeadsCheck {
+  readonly reported: number;
+  /** Heads whose line is in the log with that very hash. */
+  readonly matching: number;
+  /** Seqs of heads whose line has another hash: rewritten. */
+  readonly rewritten: readonly number[];
+  /** Seqs of heads past the log's last line: cut back. */
+  readonly beyondEnd: readonly number[];
+  /** Heads older than the oldest line kept (segments removed by retention): not checkable. */
+  readonly beforeRetention: number;
+  /** Heads after a break in the chain: not checked. */
+  readonly afterBreak: number;
 }
 
 /**
@@ -58,7 +80,10 @@ export interface AuditTrailVerdict {
  * active file may end in an unterminated tail, which is reported and not counted. Safe to run
  * beside a running worker: it verifies a snapshot taken when it starts.
  */
-export function verifyEgressAuditTrail(activePath: string, fileSystem: AuditFileSystem = nodeAuditFileSystem): AuditTrailVerdict {
+export function verifyEgressAuditTrail(activePath: string, fileSystem: AuditFileSystem = nodeAuditFileSystem, reportedHeads?: readonly ChainPoint[]): AuditTrailVerdict {
+  const expected = new Map((reportedHeads ?? []).map((head) => [head.seq, head.hash]));
+  let matching = 0;
+  const rewritten: number[] = [];
   const names = new EgressAuditFiles(activePath);
   const snapshot = openSnapshot(fileSystem, names);
   const quarantined = snapshot.quarantined.map((file) => ({ file, bytes: sizeOf(fileSystem, file) }));
@@ -96,6 +121,9 @@ export function verifyEgressAuditTrail(activePath: string, fileSystem: AuditFile
           }
           previous = check.point;
           frames += 1;
+          const reportedHash = expected.get(check.point.seq);
+          if (reportedHash === check.point.hash) matching += 1;
+          else if (reportedHash !== undefined) rewritten.push(check.point.seq);
           return true;
         });
         if (!scan.complete) {
@@ -114,7 +142,27 @@ export function verifyEgressAuditTrail(activePath: string, fileSystem: AuditFile
   } finally {
     if (snapshot.activeFd !== undefined) fileSystem.closeSync(snapshot.activeFd);
   }
-  return { ok: broken === undefined, frames, files, firstSeq, lastSeq: previous?.seq, anchoredAtSeq, unterminatedTail, quarantined, broken };
+  const lastSeq = (previous as ChainPoint | undefined)?.seq;
+  const heads = reportedHeads === undefined ? undefined : compareHeads(reportedHeads, { firstSeq, lastSeq, broken: broken !== undefined, matching, rewritten });
+  const headsHold = heads === undefined || (heads.rewritten.length === 0 && heads.beyondEnd.length === 0);
+  return { ok: broken === undefined && headsHold, frames, files, firstSeq, lastSeq, anchoredAtSeq, unterminatedTail, quarantined, broken, reportedHeads: heads };
+}
+
+/** Sorts the reported heads the scan did not meet: before the oldest line kept, after a break, or past the end. */
+function compareHeads(
+  reported: readonly ChainPoint[],
+  scan: { readonly firstSeq: number | undefined; readonly lastSeq: number | undefined; readonly broken: boolean; readonly matching: number; readonly rewritten: readonly number[] },
+): ReportedHeadsCheck {
+  let beforeRetention = 0;
+  let afterBreak = 0;
+  const beyondEnd: number[] = [];
+  for (const { seq } of reported) {
+    if (scan.firstSeq !== undefined && seq < scan.firstSeq) beforeRetention += 1;
+    else if (scan.lastSeq !== undefined && seq <= scan.lastSeq) continue;
+    else if (scan.broken) afterBreak += 1;
+    else beyondEnd.push(seq);
+  }
+  return { reported: reported.length, matching: scan.matching, rewritten: scan.rewritten, beyondEnd, beforeRetention, afterBreak };
 }
 
 /**

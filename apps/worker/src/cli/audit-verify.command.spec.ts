@@ -2,6 +2,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EgressAuditLog } from '../audit/egress-audit.log';
+import { WorkerIdentityStore } from '../identity/worker-identity.store';
 import { EXIT_CODES } from './exit-codes';
 import { runWorkerCli } from './worker.cli';
 
@@ -97,4 +98,90 @@ describe('airlock-worker audit verify', () => {
     expect(out).toMatch(new RegExp(`^FAIL egress audit log: hash chain broken at line 1 of ${segment} \\(hash does not match the line's content\\); \\d+ frames verified before it\\n$`));
   });
 
+  describe('--against the heads the control plane received', () => {
+    const WORKER_ID = '3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b';
+    const enroll = (workerId = WORKER_ID) => {
+      const store = new WorkerIdentityStore(stateDir);
+      store.savePendingPrivateKey('not read by audit verify');
+      store.saveIdentity(workerId, '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', null);
+    };
+    /** The seq and chain hash of each line of the (single-file) log, as a heartbeat reports them. */
+    const headsOfLog = () =>
+      readFileSync(auditFile, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { seq: number; hash: string })
+        .map(({ seq, hash }) => ({ seq, head: hash, receivedAt: '2026-11-30T12:00:00.000Z' }));
+    const exportOf = (heads: ReturnType<typeof headsOfLog>, workerId = WORKER_ID) => {
+      const file = join(directory, 'ledger-heads.json');
+      writeFileSync(file, JSON.stringify({ workerId, latest: heads[heads.length - 1] ?? null, checkpoints: heads.slice(0, -1) }));
+      return file;
+    };
+    const verifyAgainst = async (file: string) => {
+      let out = '';
+      let err = '';
+      const exitCode = await runWorkerCli(['node', 'airlock-worker', 'audit', 'verify', '--config', configFile, '--against', file], { out: (text) => (out += text), err: (text) => (err += text) });
+      return { exitCode, out, err };
+    };
+    const oneFile = { maxSegmentBytes: 1024 * 1024 };
+
+    beforeEach(() => enroll());
+
+    it('passes when the log still holds every reported head', async () => {
+      frames(20, oneFile);
+      const heads = headsOfLog();
+      const file = exportOf([heads[2]!, heads[9]!, heads[19]!]);
+      frames(5, oneFile);
+      expect(await verifyAgainst(file)).toEqual({
+        exitCode: EXIT_CODES.ok,
+        out: `PASS egress audit log: 25 frames, hash chain intact (${auditFile})\nPASS reported heads: 3 of 3 match the log\n`,
+        err: '',
+      });
+    });
+
+    it('fails a log cut back after a head was reported, though its own chain is intact', async () => {
+      frames(20, oneFile);
+      const file = exportOf([headsOfLog()[19]!]);
+      const kept = readFileSync(auditFile, 'utf8').split('\n').slice(0, 15);
+      writeFileSync(auditFile, `${kept.join('\n')}\n`);
+      const { exitCode, out } = await verifyAgainst(file);
+      expect(exitCode).toBe(EXIT_CODES.failed);
+      expect(out.split('\n').slice(0, 3)).toEqual([
+        `FAIL egress audit log: 15 frames, hash chain intact (${auditFile})`,
+        'FAIL reported heads: 0 of 1 match the log',
+        'FAIL reported head seq 20: the log ends before it: lines were removed after the head was reported',
+      ]);
+    });
+
+    it('fails a log rewritten after a head was reported, though its own chain is intact', async () => {
+      frames(20, oneFile);
+      const file = exportOf([headsOfLog()[9]!]);
+      rmSync(auditFile);
+      const log = EgressAuditLog.open(auditFile, oneFile);
+      for (let i = 1; i <= 20; i += 1) log.append('credit', { frame: 'credit', credit: { credits: 64 - i } });
+      log.close();
+      const { exitCode, out } = await verifyAgainst(file);
+      expect(exitCode).toBe(EXIT_CODES.failed);
+      expect(out).toContain("FAIL reported head seq 10: the log's line 10 has another hash: it, or a line before it, was rewritten after the head was reported\n");
+    });
+
+    it("refuses an export of another worker, or one that is not the control plane's shape, naming what is wrong", async () => {
+      frames(3, oneFile);
+      const other = '11111111-2222-4333-8444-555555555555';
+      expect(await verifyAgainst(exportOf(headsOfLog(), other))).toEqual({
+        exitCode: EXIT_CODES.configInvalid,
+        out: '',
+        err: `--against ${join(directory, 'ledger-heads.json')}: the export is of worker ${other}; this worker is ${WORKER_ID}\n`,
+      });
+      const malformed = join(directory, 'malformed.json');
+      writeFileSync(malformed, JSON.stringify({ workerId: WORKER_ID, latest: { seq: 3, head: 'xyz', receivedAt: '2026-11-30T12:00:00Z' }, checkpoints: [] }));
+      const refused = await verifyAgainst(malformed);
+      expect(refused.exitCode).toBe(EXIT_CODES.configInvalid);
+      expect(refused.err).toBe(`--against ${malformed}: latest.head: a SHA-256 hash in lower-case hex (64 characters)\n`);
+      const twice = join(directory, 'twice.json');
+      const [first] = headsOfLog();
+      writeFileSync(twice, JSON.stringify({ workerId: WORKER_ID, latest: first, checkpoints: [{ ...first, head: 'f'.repeat(64) }] }));
+      expect((await verifyAgainst(twice)).err).toBe(`--against ${twice}: seq 1 is listed twice with different hashes\n`);
+    });
+  });
 });

@@ -58,7 +58,8 @@ export function buildWorkerCli(io: CliIo, setExitCode: (code: number) => void): 
     .command('verify')
     .description('verify the hash chain of the egress audit log')
     .requiredOption('--config <file>', 'worker YAML config')
-    .action(wrap((options: { config: string }) => auditVerifyCommand(options, io.out)));
+    .option('--against <file>', "also check the log against the heads the control plane received (GET /api/v1/workers/{id}/ledger-heads, saved as JSON)")
+    .action(wrap((options: { config: string; against?: string }) => auditVerifyCommand(options, io.out)));
   const jobs = program.command('jobs').description("the local record of every job: never sent upstream, readable while the daemon runs");
   jobs
     .command('list')

@@ -14,6 +14,7 @@ import {
   type VersionNotice__Output,
   type WorkerFrame__Output,
 } from '@airlock/protocol';
+import { type ChainPoint, GENESIS_POINT, auditLineOf } from '../audit/audit-chain';
 import type { ConnectStream, ConnectStreamOpener } from '../gateway/gateway.session';
 import type { FrameSink } from '../gateway/outbound.gate';
 
@@ -211,9 +212,15 @@ export class FakeOutboundGate {
   auditFails = false;
   refusedCount = 0;
   private sink: FrameSink | undefined;
+  /** The chain a real gate's audit log would have: one line per frame sent. */
+  private head: ChainPoint = GENESIS_POINT;
 
   get auditHealthy(): boolean {
     return !this.auditFails;
+  }
+
+  get auditHead(): ChainPoint {
+    return this.head;
   }
 
   attach(sink: FrameSink | undefined): void {
@@ -229,6 +236,7 @@ export class FakeOutboundGate {
       return false;
     }
     if (this.sink === undefined || this.auditFails) return false;
+    this.head = auditLineOf(this.head, new Date(0).toISOString(), frame.frame ?? 'unknown', '{}').point;
     this.sink.write(frame);
     return true;
   }

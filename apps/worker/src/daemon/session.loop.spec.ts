@@ -99,14 +99,19 @@ describe('SessionLoop', () => {
     await clock.advance(999);
     expect(gateway.sent('heartbeat')).toHaveLength(0);
     random = 0; // the next one at the shortest spread: 900 ms
+    // It carries the egress log's head as it was before the heartbeat's own line: the Hello's.
+    const head = gate.auditHead;
+    expect(head.seq).toBeGreaterThan(0);
     await clock.advance(1);
-    expect(gateway.sent('heartbeat')).toEqual([{ seq: 1, running: [], freeSlots: 2 }]);
+    expect(gateway.sent('heartbeat')).toEqual([{ seq: 1, running: [], freeSlots: 2, ledgerSeq: head.seq, ledgerHead: Buffer.from(head.hash, 'hex') }]);
     expect(loop.lastHeartbeatAt).toBe(clock.now());
     await clock.advance(899);
     expect(gateway.sent('heartbeat')).toHaveLength(1);
     random = 1; // the next one at the longest: 1100 ms
     await clock.advance(1);
     expect(gateway.sent('heartbeat').map((beat) => beat.seq)).toEqual([1, 2]);
+    // The second reports a log one line longer at least: the first heartbeat's own line.
+    expect(gateway.sent('heartbeat')[1]!.ledgerSeq).toBeGreaterThan(head.seq);
     await clock.advance(1_099);
     expect(gateway.sent('heartbeat')).toHaveLength(2);
     await clock.advance(1);

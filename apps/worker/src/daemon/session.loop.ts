@@ -64,7 +64,7 @@ export interface SessionLoopHandlers {
 /** Everything the session loop is built from. */
 export interface SessionLoopDependencies {
   readonly connect: ConnectStreamOpener;
-  readonly gate: SessionGate & Pick<OutboundGate, 'auditHealthy'>;
+  readonly gate: SessionGate & Pick<OutboundGate, 'auditHealthy' | 'auditHead'>;
   readonly identity: Pick<WorkerIdentity, 'workerId' | 'privateKeyPem'>;
   readonly version: string;
   readonly capacity: number;
@@ -259,7 +259,10 @@ export class SessionLoop {
   private sendHeartbeat(): void {
     const seq = ++this.heartbeatSeq;
     this.deps.leases.heartbeatSent(seq);
-    if (!this.send({ frame: 'heartbeat', heartbeat: { running: this.handlers.running(), freeSlots: this.handlers.freeSlots(), seq } })) return;
+    // The egress log's head goes with it, so the control plane holds what the log was (a digest, no content).
+    const ledger = this.deps.gate.auditHead;
+    const ledgerHead = ledger.seq === 0 ? Buffer.alloc(0) : Buffer.from(ledger.hash, 'hex');
+    if (!this.send({ frame: 'heartbeat', heartbeat: { running: this.handlers.running(), freeSlots: this.handlers.freeSlots(), seq, ledgerSeq: ledger.seq, ledgerHead } })) return;
     this.lastHeartbeatSentAt = this.deps.clock.now();
     this.handlers.heartbeatSent();
   }

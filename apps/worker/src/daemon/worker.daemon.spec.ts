@@ -433,9 +433,10 @@ describe('WorkerDaemon in process, against a fake control plane at the stream se
     await ready();
     const welcomedAt = new Date(clock.now()).toISOString();
     expect(daemon.health()).toMatchObject({ lastConnectedAt: welcomedAt, lastHeartbeatAt: null });
+    const head = gate.auditHead;
     await clock.advance(1_000);
     expect(daemon.health().lastHeartbeatAt).toBe(new Date(clock.now()).toISOString());
-    expect(gateway.sent('heartbeat')).toEqual([{ seq: 1, running: [], freeSlots: 2 }]);
+    expect(gateway.sent('heartbeat')).toEqual([{ seq: 1, running: [], freeSlots: 2, ledgerSeq: head.seq, ledgerHead: Buffer.from(head.hash, 'hex') }]);
   });
 
   it('delivers only under a lease a renewal shows: a paused worker asks for one, and gives up LEASE_UNCONFIRMED without it', async () => {

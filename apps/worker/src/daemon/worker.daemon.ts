@@ -37,7 +37,7 @@ export interface WorkerDaemonDependencies {
   readonly policyBundles: Pick<PolicyBundleHandler, 'receive' | 'refuseMalformed' | 'revision'>;
   /** Opens the `Connect` stream to the control plane. */
   readonly connect: ConnectStreamOpener;
-  readonly gate: Pick<OutboundGate, 'attach' | 'send' | 'auditHealthy' | 'refusedCount'>;
+  readonly gate: Pick<OutboundGate, 'attach' | 'send' | 'auditHealthy' | 'auditHead' | 'refusedCount'>;
   readonly outbox: Pick<ResultOutbox, 'put' | 'remove' | 'pending'>;
   readonly gatekeeper: Pick<InstructionGatekeeper, 'check'>;
   /** Every attempt accepted here, so none runs twice (see AttemptLedger). */

@@ -1,4 +1,5 @@
 import { FrameValidationError, validateWorkerFrame, type WorkerFrame__Output } from '@airlock/protocol';
+import type { ChainPoint } from '../audit/audit-chain';
 import type { EgressAuditLog } from '../audit/egress-audit.log';
 import { EgressAuditAppendFailedError } from '../audit/egress-audit-append-failed.error';
 import type { Logger } from '../logging/json-logger';
@@ -59,6 +60,11 @@ export class OutboundGate {
   /** Frames refused by the schema check since start. */
   get refusedCount(): number {
     return this.refused;
+  }
+
+  /** The egress audit log's committed head (EgressAuditLog.committedHead), for heartbeats to report. */
+  get auditHead(): ChainPoint {
+    return this.audit.committedHead;
   }
 
   /**

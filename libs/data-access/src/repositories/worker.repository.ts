@@ -145,6 +145,31 @@ export interface WorkerPolicyState {
 }
 
 /** Enrolled workers and their connection state. */
+/** The head of a worker's egress audit log, as one of its heartbeats reported it. */
+export interface LedgerHeadReport {
+  readonly workerId: string;
+  /** The number of the last line written; a new line only ever raises it. */
+  readonly seq: number;
+  /** That line's chain hash (32 bytes). */
+  readonly head: Buffer;
+}
+
+/**
+ * What the control plane made of a reported head, against the latest one it holds:
+ * RECORDED (it moved forward), UNCHANGED (the same head again), REGRESSED (a lower line
+ * number: the log was cut back or replaced), FORKED (the same number with another hash: the
+ * line was rewritten), UNKNOWN (no such worker, or a malformed report). REGRESSED and FORKED
+ * are kept out: the head held stays the last consistent one.
+ */
+export type LedgerHeadVerdict = 'RECORDED' | 'UNCHANGED' | 'REGRESSED' | 'FORKED' | 'UNKNOWN';
+
+/** One checkpoint of a worker's ledger head: what the control plane received, and when. */
+export interface LedgerCheckpoint {
+  readonly seq: number;
+  readonly head: Buffer;
+  readonly receivedAt: Date;
+}
+
 export class WorkerRepository {
   constructor(private readonly db: DatabaseClient) {}
 
@@ -322,6 +347,69 @@ export class WorkerRepository {
     return workerIds.map((id) => standingOf(draining.get(id)));
   }
 
+  /**
+   * Records the egress-log heads that heartbeats reported, many workers in one transaction:
+   * each worker's latest head, and a checkpoint (WorkerLedgerHead) when its last checkpoint
+   * is at least `checkpointEveryMs` old. A head is judged against the latest one held
+   * (see LedgerHeadVerdict); a worker named twice in a batch has its reports judged in order.
+   */
+  async recordLedgerHeads(reports: readonly LedgerHeadReport[], now: Date, checkpointEveryMs: number): Promise<LedgerHeadVerdict[]> {
+    const ids = distinctWorkerIds(reports.map((report) => report.workerId));
+    if (ids.length === 0) return reports.map(() => 'UNKNOWN');
+    return this.db.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<{ id: string; ledgerSeq: bigint | null; ledgerHead: Uint8Array | null; checkpointAt: Date | null }[]>`
+        SELECT w."id"::text AS "id", w."ledgerSeq", w."ledgerHead",
+               (SELECT c."receivedAt" FROM "WorkerLedgerHead" c WHERE c."workerId" = w."id" ORDER BY c."seq" DESC LIMIT 1) AS "checkpointAt"
+        FROM "Worker" w WHERE w."id" = ANY(${ids}::uuid[]) ORDER BY w."id" FOR UPDATE OF w`;
+      const held = new Map<string, { seq: number; head: Buffer | null; checkpointAt: Date | null }>(
+        rows.map((row) => [row.id, { seq: row.ledgerSeq === null ? 0 : Number(row.ledgerSeq), head: row.ledgerHead === null ? null : Buffer.from(row.ledgerHead), checkpointAt: row.checkpointAt }]),
+      );
+      // The newest head of each worker that moved forward, and those due a checkpoint.
+      const moved = new Map<string, LedgerHeadReport>();
+      const checkpoints = new Map<string, LedgerHeadReport>();
+      const verdicts = reports.map((report): LedgerHeadVerdict => {
+        const current = held.get(report.workerId);
+        if (current === undefined || !isLedgerReport(report)) return 'UNKNOWN';
+        if (report.seq < current.seq) return 'REGRESSED';
+        if (report.seq === current.seq) return current.head !== null && current.head.equals(report.head) ? 'UNCHANGED' : 'FORKED';
+        const checkpointDue = current.checkpointAt === null || now.getTime() - current.checkpointAt.getTime() >= checkpointEveryMs;
+        if (checkpointDue) checkpoints.set(report.workerId, report);
+        moved.set(report.workerId, report);
+        held.set(report.workerId, { seq: report.seq, head: report.head, checkpointAt: checkpointDue ? now : current.checkpointAt });
+        return 'RECORDED';
+      });
+      const latest = [...moved.values()];
+      if (latest.length > 0) {
+        await tx.$executeRaw`
+          UPDATE "Worker" AS w SET "ledgerSeq" = m.seq, "ledgerHead" = m.head, "ledgerHeadAt" = ${now}::timestamptz
+          FROM unnest(${latest.map((report) => report.workerId)}::uuid[], ${latest.map((report) => BigInt(report.seq))}::bigint[], ${latest.map((report) => report.head)}::bytea[]) AS m(id, seq, head)
+          WHERE w."id" = m.id`;
+      }
+      const due = [...checkpoints.values()];
+      if (due.length > 0) {
+        await tx.$executeRaw`
+          INSERT INTO "WorkerLedgerHead" ("workerId", "seq", "head", "receivedAt")
+          SELECT c.id, c.seq, c.head, ${now}::timestamptz
+          FROM unnest(${due.map((report) => report.workerId)}::uuid[], ${due.map((report) => BigInt(report.seq))}::bigint[], ${due.map((report) => report.head)}::bytea[]) AS c(id, seq, head)
+          ON CONFLICT DO NOTHING`;
+      }
+      return verdicts;
+    });
+  }
+
+  /**
+   * A worker's ledger checkpoints (oldest first, at most `limit` of the newest) and its latest
+   * head, for the customer to verify their local log against. Null when the tenant has no such worker.
+   */
+  async ledgerHeads(tenantId: string, workerId: string, limit: number): Promise<{ readonly latest: LedgerCheckpoint | null; readonly checkpoints: LedgerCheckpoint[] } | null> {
+    if (!UUID.test(workerId)) return null;
+    const worker = await this.db.worker.findFirst({ where: { id: workerId, tenantId }, select: { ledgerSeq: true, ledgerHead: true, ledgerHeadAt: true } });
+    if (worker === null) return null;
+    const rows = await this.db.workerLedgerHead.findMany({ where: { workerId }, orderBy: { seq: 'desc' }, take: limit });
+    const latest = worker.ledgerSeq !== null && worker.ledgerHead !== null && worker.ledgerHeadAt !== null ? { seq: Number(worker.ledgerSeq), head: Buffer.from(worker.ledgerHead), receivedAt: worker.ledgerHeadAt } : null;
+    return { latest, checkpoints: rows.reverse().map((row) => ({ seq: Number(row.seq), head: Buffer.from(row.head), receivedAt: row.receivedAt })) };
+  }
+
   /** Where the worker stands now (REVOKED for an unknown id), without recording anything. */
   async standing(workerId: string): Promise<WorkerStanding> {
     const [standing] = await this.standings([workerId]);
@@ -481,6 +569,13 @@ async function lockWorker(tx: DatabaseTransaction, workerId: string, tenantId?: 
 /** The ids among `workerIds` that can name a worker, each once. */
 function distinctWorkerIds(workerIds: readonly string[]): string[] {
   return [...new Set(workerIds.filter((id) => UUID.test(id)))];
+}
+
+/** The chain hash of a ledger line: SHA-256, 32 bytes. */
+const LEDGER_HEAD_BYTES = 32;
+
+function isLedgerReport(report: LedgerHeadReport): boolean {
+  return UUID.test(report.workerId) && Number.isSafeInteger(report.seq) && report.seq > 0 && report.head.length === LEDGER_HEAD_BYTES;
 }
 
 /** A worker's standing from whether it drains; undefined: revoked, or no such worker. */

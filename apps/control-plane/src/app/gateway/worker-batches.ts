@@ -1,4 +1,4 @@
-import type { DataAccess, HelloRecord, WorkerConnection, WorkerIdentity, WorkerStanding } from '@airlock/data-access';
+import type { DataAccess, HelloRecord, LedgerHeadReport, LedgerHeadVerdict, WorkerConnection, WorkerIdentity, WorkerStanding } from '@airlock/data-access';
 import type { Clock } from '../common/clock';
 import { GroupCommit } from '../common/group-commit';
 
@@ -11,6 +11,12 @@ export const MAX_WORKERS_PER_BATCH = 256;
  * LeaseRenewal comes this much later, against leases of tens of seconds.
  */
 export const HEARTBEAT_LINGER_MS = 20;
+
+/**
+ * How often a worker's reported egress-log head is kept as a checkpoint (the latest is kept
+ * always): 288 rows a day per worker, each a point its customer can verify the log against.
+ */
+export const LEDGER_CHECKPOINT_EVERY_MS = 5 * 60_000;
 
 /** The outcome of a handshake step skipped because its worker had gone before the batch ran. */
 export const ABANDONED = 'ABANDONED';
@@ -42,6 +48,7 @@ export class WorkerBatches {
   private readonly standings: GroupCommit<string, WorkerStanding>;
   private readonly policyRevisions: GroupCommit<string, number>;
   private readonly touches: GroupCommit<string, WorkerStanding>;
+  private readonly ledgerHeads: GroupCommit<LedgerHeadReport, LedgerHeadVerdict>;
   private stepsWaiting = 0;
   /** The end of the current heartbeats' linger, shared by every heartbeat that arrives during it. */
   private lingering: Promise<void> | null = null;
@@ -63,6 +70,7 @@ export class WorkerBatches {
       return tenantIds.map((tenantId) => byTenant.get(tenantId)!);
     }, MAX_WORKERS_PER_BATCH);
     this.touches = new GroupCommit((workerIds) => data.workers.touchMany(workerIds, clock.now()), MAX_WORKERS_PER_BATCH);
+    this.ledgerHeads = new GroupCommit((reports) => data.workers.recordLedgerHeads(reports, clock.now(), LEDGER_CHECKPOINT_EVERY_MS), MAX_WORKERS_PER_BATCH);
   }
 
   /** Handshake steps (identity lookups, Hellos to record) submitted and not answered yet. */
@@ -113,6 +121,11 @@ export class WorkerBatches {
     });
     await this.lingering;
     return this.touches.submit(workerId);
+  }
+
+  /** The egress-log head a heartbeat reported, judged against the one held (DataAccess.workers.recordLedgerHeads). */
+  ledgerHead(report: LedgerHeadReport): Promise<LedgerHeadVerdict> {
+    return this.ledgerHeads.submit(report);
   }
 
   private async handshakeStep<Outcome>(outcome: Promise<Outcome>): Promise<Outcome> {

@@ -16,6 +16,7 @@ import {
   type AttemptRef__Output,
   type ControlFrame,
   type DeliveryOutcome__Output,
+  type Heartbeat__Output,
   type Hello__Output,
   type JobResult__Output,
   type PolicyAck__Output,
@@ -43,7 +44,7 @@ import { judgeHelloVersion, versionRefusal, type WorkerVersionRefusalVerdict } f
 export interface WorkerStreamDependencies {
   readonly data: DataAccess;
   /** The Hello's and heartbeats' reads and writes of every stream, batched. */
-  readonly batches: Pick<WorkerBatches, 'findIdentity' | 'markOnline' | 'standing' | 'policyRevision' | 'touch' | 'heartbeat'>;
+  readonly batches: Pick<WorkerBatches, 'findIdentity' | 'markOnline' | 'standing' | 'policyRevision' | 'touch' | 'heartbeat' | 'ledgerHead'>;
   /** Records acks of every stream group-committed (DataAccess.jobs.recordAcks): true for each ack recorded. */
   readonly acks: Pick<GroupCommit<WorkerAttemptRef, boolean>, 'submit'>;
   /** Records results of every stream group-committed (DataAccess.jobs.recordResults). */
@@ -371,7 +372,7 @@ export class WorkerStreamSession implements WorkerSessionHandle {
       case 'heartbeat':
         // First: a revoked worker's heartbeat must not renew its leases.
         if (!(await this.stillAccepted('heartbeat'))) return;
-        await this.renewLeases(frame.heartbeat!.seq, frame.heartbeat!.running, now);
+        await Promise.all([this.renewLeases(frame.heartbeat!.seq, frame.heartbeat!.running, now), this.recordLedgerHead(frame.heartbeat!)]);
         return;
       case 'policyAck':
         await this.recordPolicyAck(frame.policyAck!, now);
@@ -381,6 +382,20 @@ export class WorkerStreamSession implements WorkerSessionHandle {
         if (!(await this.stillAccepted())) return;
         await this.recordDeliveryOutcome(frame.deliveryOutcome!, now);
         return;
+    }
+  }
+
+  /**
+   * Keeps the head of the worker's egress audit log that the heartbeat reported. One that
+   * goes back, or names a line already reported with another hash, is not kept: the worker's
+   * log was cut back or rewritten after it reported it, which only its customer can look into
+   * (`airlock-worker audit verify --against`), so it is logged for the operator.
+   */
+  private async recordLedgerHead(heartbeat: Heartbeat__Output): Promise<void> {
+    if (heartbeat.ledgerSeq === 0) return;
+    const verdict = await this.deps.batches.ledgerHead({ workerId: this.workerId, seq: heartbeat.ledgerSeq, head: heartbeat.ledgerHead });
+    if (verdict === 'REGRESSED' || verdict === 'FORKED') {
+      this.deps.logger.warn({ event: 'worker_ledger_inconsistent', workerId: this.workerId, verdict, reportedSeq: heartbeat.ledgerSeq });
     }
   }
 

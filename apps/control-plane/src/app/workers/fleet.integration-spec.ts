@@ -516,3 +516,41 @@ describe('tenancy and scopes', () => {
     expect((await auditActions(owner.tenantId)).map((entry) => entry.action)).toEqual(['enrollment-token.created', 'enrollment-token.created']);
   });
 });
+
+describe("a worker's egress-log heads", () => {
+  interface LedgerHeads {
+    workerId: string;
+    latest: { seq: number; head: string; receivedAt: string } | null;
+    checkpoints: { seq: number; head: string; receivedAt: string }[];
+  }
+  const hashOf = (seq: number, fork = '') => createHash('sha256').update(`line ${seq}${fork}`).digest();
+  const renewals = (worker: TestWorker) => worker.received.filter((frame) => frame.frame === 'leaseRenewal').length;
+  /** Sends a heartbeat and waits for its LeaseRenewal: the head it carried has been judged by then. */
+  const heartbeat = async (worker: TestWorker, seq: number, ledgerSeq: number, ledgerHead: Buffer) => {
+    const before = renewals(worker);
+    worker.send({ heartbeat: { seq, running: [], freeSlots: 0, ledgerSeq, ledgerHead } });
+    await eventually(() => (renewals(worker) > before ? true : undefined), `lease renewal of heartbeat ${seq}`);
+  };
+
+  it('keeps what heartbeats report, refuses a head that goes back or rewrites a line, and answers only its own tenant', async () => {
+    const tenant = await newTenant();
+    const worker = await connectedWorker(tenant);
+    const path = `/workers/${worker.workerId}/ledger-heads`;
+    expect((await api<LedgerHeads>(tenant.token, 'GET', path)).body).toEqual({ workerId: worker.workerId, latest: null, checkpoints: [] });
+
+    await heartbeat(worker, 1, 4, hashOf(4));
+    await heartbeat(worker, 2, 9, hashOf(9));
+    // A head lower than the one held (the log cut back), then the same line with another hash (rewritten): neither is kept.
+    await heartbeat(worker, 3, 6, hashOf(6));
+    await heartbeat(worker, 4, 9, hashOf(9, 'rewritten'));
+
+    const { status, body } = await api<LedgerHeads>(tenant.token, 'GET', path);
+    expect(status).toBe(200);
+    expect(body.latest).toMatchObject({ seq: 9, head: hashOf(9).toString('hex') });
+    // The first head is a checkpoint; the second came within five minutes of it.
+    expect(body.checkpoints).toEqual([{ seq: 4, head: hashOf(4).toString('hex'), receivedAt: expect.any(String) }]);
+    expect(worker.status).toBeNull();
+
+    expect((await api<ErrorBody>((await newTenant()).token, 'GET', path)).body.code).toBe('WORKER_NOT_FOUND');
+  });
+});

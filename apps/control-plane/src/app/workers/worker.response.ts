@@ -115,3 +115,33 @@ export class WorkerDetailResponse extends WorkerResponse {
   allowedFields!: ResultFieldResponse[];
   @ApiProperty({ type: WorkerPolicyResponse }) policy!: WorkerPolicyResponse;
 }
+
+/** The newest ledger checkpoints a worker's export lists: a week of one every five minutes. */
+export const MAX_LEDGER_CHECKPOINTS_LISTED = 2_016;
+
+/** A head of a worker's egress audit log, as its heartbeat reported it: a line number and that line's chain hash. */
+export class LedgerHeadResponse {
+  @ApiProperty({ minimum: 1, description: 'The number (seq) of the last line of the log when the heartbeat was sent' })
+  seq!: number;
+
+  @ApiProperty({ pattern: '^[0-9a-f]{64}$', description: "That line's SHA-256 chain hash, hex" })
+  head!: string;
+
+  @ApiProperty({ format: 'date-time', description: 'When the control plane received it' })
+  receivedAt!: string;
+}
+
+/**
+ * What the control plane received of a worker's egress audit log: the latest head and the
+ * checkpoints kept, oldest first. `airlock-worker audit verify --against <this document>`
+ * proves the local log was neither cut back nor rewritten after each was reported.
+ */
+export class WorkerLedgerHeadsResponse {
+  @ApiProperty({ format: 'uuid' }) workerId!: string;
+
+  @ApiProperty({ type: LedgerHeadResponse, nullable: true, description: 'The head of its last heartbeat; null before its first' })
+  latest!: LedgerHeadResponse | null;
+
+  @ApiProperty({ type: [LedgerHeadResponse], description: `One head every five minutes of heartbeats, oldest first; at most the newest ${MAX_LEDGER_CHECKPOINTS_LISTED}` })
+  checkpoints!: LedgerHeadResponse[];
+}

@@ -9,7 +9,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { AuditActor, WorkerDetail, WorkerSummary } from '@airlock/data-access';
+import type { AuditActor, LedgerCheckpoint, WorkerDetail, WorkerSummary } from '@airlock/data-access';
 import { describeResultFields, isReportedMetadataLevel } from '@airlock/policy';
 import { CurrentActor, CurrentPrincipal, RequireScope, type Principal } from '../auth/principal';
 import { ErrorResponse } from '../common/error.response';
@@ -17,7 +17,15 @@ import { uuidParam } from '../common/request-validation';
 import { CLOCK, type Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { layersForWorker, MODE_NAMES, SCOPE_NAMES, workerPools } from '../policies/policy-bundle.layers';
-import { DEFAULT_WORKERS_LISTED, ListWorkersQuery, WorkerDetailResponse, WorkerResponse } from './worker.response';
+import {
+  DEFAULT_WORKERS_LISTED,
+  LedgerHeadResponse,
+  ListWorkersQuery,
+  MAX_LEDGER_CHECKPOINTS_LISTED,
+  WorkerDetailResponse,
+  WorkerLedgerHeadsResponse,
+  WorkerResponse,
+} from './worker.response';
 import { isAcceptedVersionStatus, judgeWorkerVersion } from './worker-version';
 import { WorkersService } from './workers.service';
 
@@ -55,6 +63,21 @@ export class WorkersController {
   @ApiNotFoundResponse(NOT_FOUND)
   async get(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string): Promise<WorkerDetailResponse> {
     return this.toDetailResponse(await this.workers.get(principal.tenantId, id));
+  }
+
+  @Get(':id/ledger-heads')
+  @RequireScope('fleet:read')
+  @ApiOperation({
+    summary: "What the control plane received of the worker's egress audit log",
+    description:
+      'The head (last line number and chain hash) of the log each heartbeat reported: the latest, and one every five minutes. Save the answer and run ' +
+      '`airlock-worker audit verify --against <file>` on the worker: it proves the local log was neither cut back nor rewritten after each head was reported.',
+  })
+  @ApiOkResponse({ type: WorkerLedgerHeadsResponse })
+  @ApiNotFoundResponse(NOT_FOUND)
+  async ledgerHeads(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string): Promise<WorkerLedgerHeadsResponse> {
+    const { latest, checkpoints } = await this.workers.ledgerHeads(principal.tenantId, id, MAX_LEDGER_CHECKPOINTS_LISTED);
+    return { workerId: id, latest: latest && toLedgerHeadResponse(latest), checkpoints: checkpoints.map(toLedgerHeadResponse) };
   }
 
   @Post(':id/revoke')
@@ -155,4 +178,8 @@ export class WorkersController {
       },
     };
   }
+}
+
+function toLedgerHeadResponse(checkpoint: LedgerCheckpoint): LedgerHeadResponse {
+  return { seq: checkpoint.seq, head: checkpoint.head.toString('hex'), receivedAt: checkpoint.receivedAt.toISOString() };
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataAccess, type AuditActor, type WorkerDetail, type WorkerSummary } from '@airlock/data-access';
+import { DataAccess, type AuditActor, type LedgerCheckpoint, type WorkerDetail, type WorkerSummary } from '@airlock/data-access';
 import { CLOCK, type Clock } from '../common/clock';
 import { JOB_DISPATCHER, type JobDispatcher } from '../dispatch/job-dispatcher';
 import { EVENT_BUS, type EventBus } from '../events/event-bus';
@@ -34,6 +34,13 @@ export class WorkersService {
     const worker = await this.data.workers.findForTenant(tenantId, workerId);
     if (!worker) throw new WorkerNotFoundError(workerId);
     return worker;
+  }
+
+  /** The heads of the worker's egress audit log that its heartbeats reported: the latest, and the newest `limit` checkpoints. */
+  async ledgerHeads(tenantId: string, workerId: string, limit: number): Promise<{ readonly latest: LedgerCheckpoint | null; readonly checkpoints: LedgerCheckpoint[] }> {
+    const heads = await this.data.workers.ledgerHeads(tenantId, workerId, limit);
+    if (!heads) throw new WorkerNotFoundError(workerId);
+    return heads;
   }
 
   /**
