@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { frameToJson } from '../audit/frame-json';
 import { FakeControlPlane } from '../testing/fake-control-plane.mock';
 import { FakeInferenceServer } from '../testing/fake-inference-server.mock';
+import { keyedMac } from '../jobs/job-result.builder';
 import { createBareRepo, git } from '../testing/git-fixture.mock';
 import { launchProgram, type ManagedProcess } from '@airlock/local-stack';
 import { runWorkerCli as cli } from '../testing/worker-process.mock';
@@ -122,7 +123,7 @@ describe('worker daemon against a real gRPC control plane, inference server and 
     expect(result.contextFiles).toBeGreaterThanOrEqual(1);
     expect(result.phaseDurations.map((d) => d.phase)).toEqual([Phase.PHASE_WORKSPACE, Phase.PHASE_SETUP, Phase.PHASE_BASELINE, Phase.PHASE_CONTEXT, Phase.PHASE_INFERENCE, Phase.PHASE_APPLY, Phase.PHASE_TEST, Phase.PHASE_DELIVER]);
     const macKey = readFileSync(join(stateDir, 'mac.key'));
-    expect(result.deliveryMac).toEqual(createHmac('sha256', macKey).update(`refs/heads/airlock/${jobId}`).digest());
+    expect(result.deliveryMac).toEqual(keyedMac(macKey, 'delivery', `refs/heads/airlock/${jobId}`));
     expect(result.changeMac).toHaveLength(32);
     const frames = controlPlane.frames.slice(from);
     expect(frames.find((f) => f.frame === 'ack')?.ack?.attempt).toEqual({ jobId, attempt: 1 });

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import { Delivery, FailureCode, JobOutcome, MetadataLevel, Phase, type JobResult__Output } from '@airlock/protocol';
 import { PolicyDecisions } from './governance/policy-decisions';
 import { EndpointUsageTally } from './inference/endpoint-usage.tally';
@@ -10,9 +10,18 @@ export type FailureCodeName = (typeof FailureCode)[keyof typeof FailureCode];
 /** A delivery kind as the wire carries it. */
 export type DeliveryName = (typeof Delivery)[keyof typeof Delivery];
 
-/** HMAC-SHA256 under the worker's local key: lets the customer match a result to a patch or ref without revealing either. */
-export function keyedMac(key: Buffer, data: Buffer | string): Buffer {
-  return createHmac('sha256', key).update(data).digest();
+/** What a keyed MAC in a result stands for: the change (JobResult.change_mac), the delivered ref (delivery_mac), the ticket reference (ticket_ref_mac). */
+export type MacPurpose = 'change' | 'delivery' | 'ticket-ref';
+
+/**
+ * HMAC-SHA256 under a key derived from the worker's local key for one purpose only (HKDF-SHA256,
+ * its info naming the purpose): lets the customer match a result to a patch, ref or ticket
+ * without revealing it, while a MAC of one kind can never be compared with one of another
+ * kind (a branch name that happens to equal a patch's text gives unrelated MACs).
+ */
+export function keyedMac(key: Buffer, purpose: MacPurpose, data: Buffer | string): Buffer {
+  const purposeKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `airlock/v1/${purpose}-mac`, 32));
+  return createHmac('sha256', purposeKey).update(data).digest();
 }
 
 const clampExitCode = (code: number) => Math.max(0, Math.min(255, code));

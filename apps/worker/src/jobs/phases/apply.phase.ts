@@ -49,7 +49,7 @@ export class ApplyPhase implements JobPhase {
       change.linesAdded += Number(added) || 0; // "-" for binary files
       change.linesRemoved += Number(removed) || 0;
     }
-    ctx.report.changeMac = keyedMac(this.macKey, Buffer.from(patch, 'utf8'));
+    ctx.report.changeMac = keyedMac(this.macKey, 'change', Buffer.from(patch, 'utf8'));
     await judgeFinalChange(ctx, this.git, patch);
   }
 }

@@ -117,7 +117,7 @@ describe('DeliverPhase: push, merge request and delivery outbox (real git)', () 
   it('keeps the change in the outbox alone when the repository has no push URL, and the job succeeds', async () => {
     const delivered = await deliver({ attempt: 1, repo: { pushUrl: undefined } });
     expect(outcome(delivered)).toEqual({ delivery: Delivery.DELIVERY_OUTBOX, failureCode: undefined });
-    expect(delivered.ctx.report.deliveryMac).toEqual(keyedMac(MAC_KEY, REF));
+    expect(delivered.ctx.report.deliveryMac).toEqual(keyedMac(MAC_KEY, 'delivery', REF));
     expect(tip()).toBe('');
     const [listing] = outbox.list();
     expect(listing?.record).toMatchObject({ jobId: FIRST_JOB, attempt: 1, state: 'pending', failureCode: null, commit: delivered.commit, branch: BRANCH });
@@ -171,7 +171,7 @@ describe('DeliverPhase: push, merge request and delivery outbox (real git)', () 
 
     const rerun = await deliver({ jobId: RERUN_JOB, deliveryJobId: FIRST_JOB, generation: 1, attempt: 1, repo: { forge: FORGE } });
     expect(outcome(rerun)).toEqual({ delivery: Delivery.DELIVERY_MERGE_REQUEST_UPDATED, failureCode: undefined });
-    expect(rerun.ctx.report.deliveryMac).toEqual(keyedMac(MAC_KEY, REF));
+    expect(rerun.ctx.report.deliveryMac).toEqual(keyedMac(MAC_KEY, 'delivery', REF));
     expect(tip()).toBe(rerun.commit);
     expect(forge.requests.map((request) => [request.number, request.draft.sourceBranch])).toEqual([[1, BRANCH]]);
     expect(forge.requests[0]?.draft.body).toContain(`Airlock job ${RERUN_JOB}, attempt 1`);
@@ -218,7 +218,7 @@ describe('DeliverPhase: push, merge request and delivery outbox (real git)', () 
     expect(tip()).toBe('');
     expect(forge.calls).toEqual([]);
     expect(records()).toEqual([expect.objectContaining({ state: 'pending', failureCode: FailureCode.BRANCH_PROTECTED, commit: delivered.commit })]);
-    expect(delivered.ctx.report.deliveryMac).toEqual(keyedMac(MAC_KEY, REF));
+    expect(delivered.ctx.report.deliveryMac).toEqual(keyedMac(MAC_KEY, 'delivery', REF));
   });
 
   it('supersedes a stale attempt whose lease check passed: the branch and the outbox keep the newer attempt', async () => {

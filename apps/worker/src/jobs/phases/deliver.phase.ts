@@ -234,6 +234,6 @@ export class DeliverPhase implements JobPhase {
   }
 
   private refMac(target: DeliveryTarget): Buffer {
-    return keyedMac(this.macKey, target.ref);
+    return keyedMac(this.macKey, 'delivery', target.ref);
   }
 }

@@ -53,7 +53,7 @@ describe('TicketPhase, reading a ticket named by reference from a Jira double', 
     expect(outcome).toEqual({ status: 'completed' });
     expect(events).toEqual([`${Phase.PHASE_TICKET} ${PhaseState.PHASE_STATE_STARTED}`, `${Phase.PHASE_TICKET} ${PhaseState.PHASE_STATE_COMPLETED}`]);
     expect(ctx.ticket).toEqual(TICKET);
-    expect(ctx.report.ticketRefMac).toEqual(keyedMac(MAC_KEY, 'jira:PAY-7'));
+    expect(ctx.report.ticketRefMac).toEqual(keyedMac(MAC_KEY, 'ticket-ref', 'jira:PAY-7'));
     expect(transcript).toEqual([{ kind: 'note', text: `ticket: jira:PAY-7 read from tracker jira: ${TICKET.title}` }]);
     expect(logs.find((line) => line['event'] === 'ticket-read')).toMatchObject({ tracker: 'jira', key: 'PAY-7', titleChars: TICKET.title.length });
     expect(handedOut).toEqual([{ closed: true }]);
@@ -96,14 +96,14 @@ describe('TicketPhase, reading a ticket named by reference from a Jira double', 
     const { ctx, outcome, events } = await run('youtrack:PAY-7');
     expect(outcome).toEqual({ status: 'failed', failureCode: FailureCode.TRACKER_UNKNOWN });
     expect(events.at(-1)).toBe(`${Phase.PHASE_TICKET} ${PhaseState.PHASE_STATE_FAILED}`);
-    expect(ctx.report.ticketRefMac).toEqual(keyedMac(MAC_KEY, 'youtrack:PAY-7'));
+    expect(ctx.report.ticketRefMac).toEqual(keyedMac(MAC_KEY, 'ticket-ref', 'youtrack:PAY-7'));
     expect(double.requests).toEqual([]);
   });
 
   it('fails TICKET_NOT_FOUND for a ticket the tracker does not hold, with the MAC set and the typed ticket still empty', async () => {
     const { ctx, outcome } = await run('jira:PAY-404');
     expect(outcome).toEqual({ status: 'failed', failureCode: FailureCode.TICKET_NOT_FOUND });
-    expect(ctx.report.ticketRefMac).toEqual(keyedMac(MAC_KEY, 'jira:PAY-404'));
+    expect(ctx.report.ticketRefMac).toEqual(keyedMac(MAC_KEY, 'ticket-ref', 'jira:PAY-404'));
     expect(ctx.ticket).toEqual({ title: '', description: '' });
     expect(handedOut).toEqual([{ closed: true }]);
   });

@@ -36,7 +36,7 @@ export class TicketPhase implements JobPhase {
 
   async run(ctx: JobContext): Promise<void> {
     const reference = ctx.request.task.ticketRef;
-    ctx.report.ticketRefMac = keyedMac(this.macKey, reference);
+    ctx.report.ticketRefMac = keyedMac(this.macKey, 'ticket-ref', reference);
     const { tracker: name, key } = parseTicketReference(reference);
     const tracker = this.trackerFor(name);
     if (tracker === undefined) throw new JobPhaseFailedError(FailureCode.TRACKER_UNKNOWN, `the worker's config has no tracker named ${JSON.stringify(name)}`);

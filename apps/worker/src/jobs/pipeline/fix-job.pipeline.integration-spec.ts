@@ -490,7 +490,7 @@ describe('FixJobPipeline: what the result reports (real git)', () => {
     expect(result.contextFiles).toBeGreaterThan(0);
     expect(events).toEqual(phases.flatMap((phase) => [`${phase} ${PhaseState.PHASE_STATE_STARTED}`, `${phase} ${PhaseState.PHASE_STATE_COMPLETED}`]));
     expect(result.phaseDurations.map((entry) => entry.phase)).toEqual(phases);
-    expect(result.deliveryMac).toEqual(keyedMac(MAC_KEY, `refs/heads/airlock/${jobId}`));
+    expect(result.deliveryMac).toEqual(keyedMac(MAC_KEY, 'delivery', `refs/heads/airlock/${jobId}`));
     expect(result.changeMac).toHaveLength(32);
     // A typed ticket names no reference: nothing to match it by.
     expect(result.ticketRefMac).toEqual(Buffer.alloc(0));
@@ -502,7 +502,7 @@ describe('FixJobPipeline: what the result reports (real git)', () => {
   it('opens a merge request for the pushed branch on the repository\'s forge, and says so', async () => {
     const forge = new InMemoryForge();
     const { result, jobId } = await runAttempt(onForge(forge));
-    expect(result).toMatchObject({ outcome: JobOutcome.JOB_OUTCOME_SUCCEEDED, delivery: Delivery.DELIVERY_MERGE_REQUEST_OPENED, deliveryMac: keyedMac(MAC_KEY, `refs/heads/airlock/${jobId}`) });
+    expect(result).toMatchObject({ outcome: JobOutcome.JOB_OUTCOME_SUCCEEDED, delivery: Delivery.DELIVERY_MERGE_REQUEST_OPENED, deliveryMac: keyedMac(MAC_KEY, 'delivery', `refs/heads/airlock/${jobId}`) });
     expect(forge.requests.map((request) => request.draft)).toEqual([
       expect.objectContaining({ sourceBranch: `airlock/${jobId}`, targetBranch: 'main', title: TICKET.title, labels: ['airlock'], reviewers: ['alice'], draft: false }),
     ]);
@@ -522,7 +522,7 @@ describe('FixJobPipeline: what the result reports (real git)', () => {
       },
     });
     const phases = [Phase.PHASE_TICKET, Phase.PHASE_WORKSPACE, Phase.PHASE_SETUP, Phase.PHASE_BASELINE, Phase.PHASE_CONTEXT, Phase.PHASE_INFERENCE, Phase.PHASE_APPLY, Phase.PHASE_TEST, Phase.PHASE_DELIVER];
-    expect(result).toMatchObject({ outcome: JobOutcome.JOB_OUTCOME_SUCCEEDED, delivery: Delivery.DELIVERY_MERGE_REQUEST_OPENED, ticketRefMac: keyedMac(MAC_KEY, 'jira:CALC-1') });
+    expect(result).toMatchObject({ outcome: JobOutcome.JOB_OUTCOME_SUCCEEDED, delivery: Delivery.DELIVERY_MERGE_REQUEST_OPENED, ticketRefMac: keyedMac(MAC_KEY, 'ticket-ref', 'jira:CALC-1') });
     expect(events).toEqual(phases.flatMap((phase) => [`${phase} ${PhaseState.PHASE_STATE_STARTED}`, `${phase} ${PhaseState.PHASE_STATE_COMPLETED}`]));
     expect(result.phaseDurations.map((entry) => entry.phase)).toEqual(phases);
     expect(prompts[0]).toContain(TRACKED_TICKET.title);
