@@ -5,8 +5,9 @@
 # throwaway private CA for TLS on the worker gateway) and, for the tests only, PostgreSQL (they
 # start their own throwaway cluster from its binaries; the demo embeds PostgreSQL), tinyproxy
 # (the worker's control-plane channel is tested through a real HTTP CONNECT proxy), chromium
-# (the dashboard's browser tests drive Debian's build through playwright-core) and nats-server
-# (replicas of the control plane share work through NATS JetStream); for the benchmarks,
+# (the dashboard's browser tests drive Debian's build through playwright-core), nats-server
+# (replicas of the control plane share work through NATS JetStream) and strace (the worker egress
+# e2e records every socket the worker and its children open); for the benchmarks,
 # PostgreSQL, nats-server and redis-server (BullMQ, one of the queues dispatch is compared with).
 # Usage: ensure-system-packages.sh [tests|demo|bench]   (default: tests)
 # Only acts as root with apt-get; otherwise says what to install.
@@ -17,6 +18,7 @@ if [ "$purpose" = tests ]; then
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
   command -v tinyproxy >/dev/null || missing+=(tinyproxy)
   command -v chromium >/dev/null || missing+=(chromium)
+  command -v strace >/dev/null || missing+=(strace)
 fi
 if [ "$purpose" = tests ] || [ "$purpose" = bench ]; then
   command -v nats-server >/dev/null || missing+=(nats-server)

@@ -56,3 +56,15 @@ export {
   type ConversationKind,
 } from './replay';
 export * from './forge';
+export {
+  egressTraceWrapper,
+  parseSocketTrace,
+  judgeEgress,
+  summarizeEgress,
+  type SocketTrace,
+  type SocketDestination,
+  type EgressPolicy,
+  type AllowedEndpoint,
+  type AllowedUnixSocket,
+  type EgressVerdict,
+} from './egress-trace';

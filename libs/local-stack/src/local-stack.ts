@@ -67,6 +67,11 @@ export interface LocalStackOptions {
   readonly tracker?: DemoTrackerOptions;
   /** Extra environment for the first worker only (e.g. a PATH with a git of the test's). */
   readonly firstWorkerEnv?: NodeJS.ProcessEnv;
+  /**
+   * Starts the first worker (and its restarts) under a wrapper, given the stack's logs folder:
+   * e.g. strace recording every socket it and its children open. Default: started directly.
+   */
+  readonly firstWorkerWrapper?: (logDir: string) => readonly string[];
   /** The workers' `delivery` section (e.g. a short `watch.interval`). */
   readonly workerDelivery?: Readonly<Record<string, unknown>>;
   /**
@@ -295,14 +300,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (enroll.exitCode !== 0) throw new Error(`worker enroll exited with ${enroll.exitCode}; see ${join(dirs.logs, `${label}-enroll.log`)}`);
       return { configPath, ...workerDirs };
     };
-    const startWorker = async (label: string, enrolled: Omit<WorkerHandle, 'process'>, env?: NodeJS.ProcessEnv): Promise<WorkerHandle> => {
-      const workerProcess = launchProgram({ program: 'worker', args: ['run', '--config', enrolled.configPath], logDir: dirs.logs, label, ...(env ? { env } : {}) });
+    const startWorker = async (label: string, enrolled: Omit<WorkerHandle, 'process'>, env?: NodeJS.ProcessEnv, wrapWith?: readonly string[]): Promise<WorkerHandle> => {
+      const workerProcess = launchProgram({ program: 'worker', args: ['run', '--config', enrolled.configPath], logDir: dirs.logs, label, ...(env ? { env } : {}), ...(wrapWith ? { wrapWith } : {}) });
       started.push(workerProcess);
       await workerProcess.waitForEvent((e) => e.event === 'worker-ready', READY_TIMEOUT_MS);
       return { process: workerProcess, ...enrolled };
     };
     const firstWorker = await enrollWorker('worker', dirs.worker, options.workerStateDir);
-    const worker = await startWorker('worker', firstWorker, options.firstWorkerEnv);
+    const firstWorkerWrapWith = options.firstWorkerWrapper?.(dirs.logs);
+    const worker = await startWorker('worker', firstWorker, options.firstWorkerEnv, firstWorkerWrapWith);
     say(`worker          enrolled and connected (customer side, pinned signing key ${signingKeys[0]?.keyId ?? '?'})`);
 
     const stack: LocalStack = {
@@ -317,7 +323,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       adminTokenFile: tokenFile,
       worker,
       restartWorker: async () => {
-        stack.worker = await startWorker('worker', firstWorker, options.firstWorkerEnv);
+        stack.worker = await startWorker('worker', firstWorker, options.firstWorkerEnv, firstWorkerWrapWith);
         return stack.worker;
       },
       addWorker: async (label, added) => startWorker(label, await enrollWorker(label, join(options.baseDir, label), undefined, added?.labels ?? options.workerLabels)),

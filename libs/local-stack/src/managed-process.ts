@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 /** A JSON event a managed program printed on its own line of stdout. */
@@ -14,6 +14,12 @@ export interface ManagedProcessOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Every line of stdout and stderr is appended here, so a failure can be read afterwards. */
   readonly logFile: string;
+  /**
+   * A program to start the command under, with its arguments up to the command (e.g.
+   * `['strace', '-f', '-o', FILE, '--']`). It must start the command as its one child and end
+   * when that ends. Default: none, the command is started directly.
+   */
+  readonly wrapWith?: readonly string[];
 }
 
 /**
@@ -30,7 +36,9 @@ export class ManagedProcess {
 
   constructor(private readonly options: ManagedProcessOptions) {
     this.log = createWriteStream(options.logFile, { flags: 'a' });
-    this.child = spawn(options.command, [...options.args], {
+    const [wrapper, ...wrapperArgs] = options.wrapWith ?? [];
+    const argv = wrapper === undefined ? [options.command, ...options.args] : [wrapper, ...wrapperArgs, options.command, ...options.args];
+    this.child = spawn(argv[0]!, argv.slice(1), {
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -95,16 +103,19 @@ export class ManagedProcess {
     }
   }
 
-  /** Sends a signal without waiting (SIGKILL for crash tests). */
+  /** Sends a signal without waiting (SIGKILL for crash tests); to the command, not its wrapper. */
   signal(signal: NodeJS.Signals): void {
-    if (!this.exitInfo) this.child.kill(signal);
+    if (!this.exitInfo) this.kill(signal);
   }
 
   /** Asks the process to stop; kills it if it has not exited within the grace period. */
   async stop(graceMs = 10_000): Promise<void> {
     if (!this.exitInfo) {
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+      this.kill('SIGTERM');
+      const timer = setTimeout(() => {
+        this.kill('SIGKILL');
+        this.child.kill('SIGKILL');
+      }, graceMs);
       await this.exited;
       clearTimeout(timer);
     }
@@ -114,6 +125,35 @@ export class ManagedProcess {
   /** Resolves when the process has exited, by itself or by a signal. */
   waitForExit(): Promise<void> {
     return this.exited;
+  }
+
+  /**
+   * Signals the command. Under a wrapper that is the wrapper's child: a tracer such as strace
+   * holds fatal signals back rather than pass them on, so signalling it would stop nothing.
+   */
+  private kill(signal: NodeJS.Signals): void {
+    const wrapped = this.options.wrapWith === undefined ? undefined : this.wrappedPid();
+    if (wrapped === undefined) {
+      this.child.kill(signal);
+      return;
+    }
+    try {
+      process.kill(wrapped, signal);
+    } catch {
+      // It has just exited; the wrapper follows it.
+    }
+  }
+
+  /** The wrapper's one child, as the kernel lists it; undefined before the wrapper has started it. */
+  private wrappedPid(): number | undefined {
+    const pid = this.child.pid;
+    if (pid === undefined) return undefined;
+    try {
+      const first = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0];
+      return first ? Number(first) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private notify(): void {

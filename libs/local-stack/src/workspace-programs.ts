@@ -21,13 +21,15 @@ export interface ProgramLaunch {
   readonly logDir: string;
   /** Name of the log file and of the process in error messages. */
   readonly label?: string;
+  /** A program to start it under (e.g. strace); see ManagedProcessOptions.wrapWith. */
+  readonly wrapWith?: readonly string[];
 }
 
 /**
  * Starts one of the workspace's apps from its TypeScript sources in a process of its own
  * (SWC compiles on load and keeps decorator metadata for NestJS).
  */
-export function launchProgram({ program, args = [], env = {}, logDir, label = program }: ProgramLaunch): ManagedProcess {
+export function launchProgram({ program, args = [], env = {}, logDir, label = program, wrapWith }: ProgramLaunch): ManagedProcess {
   return new ManagedProcess({
     name: label,
     command: process.execPath,
@@ -35,5 +37,6 @@ export function launchProgram({ program, args = [], env = {}, logDir, label = pr
     cwd: WORKSPACE_ROOT,
     env: { ...process.env, SWC_NODE_PROJECT: join(WORKSPACE_ROOT, 'tsconfig.json'), ...env },
     logFile: join(logDir, `${label}.log`),
+    ...(wrapWith ? { wrapWith } : {}),
   });
 }

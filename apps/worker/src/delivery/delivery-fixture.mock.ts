@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
+import { AIRLOCK_GIT_IDENTITY } from '../git/git-runner';
 import { git } from '../testing/git-fixture.mock';
 import { deliveryTrailers } from './branch-pusher';
 import type { DeliveryPosition } from './delivery-target';
 
-const AIRLOCK = { GIT_AUTHOR_NAME: 'Airlock', GIT_AUTHOR_EMAIL: 'airlock@localhost', GIT_COMMITTER_NAME: 'Airlock', GIT_COMMITTER_EMAIL: 'airlock@localhost' };
 
 /**
  * A worktree of a bare mirror of `origin`, detached at `main`, as WORKSPACE prepares one for
@@ -26,7 +26,7 @@ export function commitAttempt(worktree: string, jobId: string, position: Deliver
   writeFileSync(join(worktree, file), `the fix of generation ${position.generation}, attempt ${position.attempt}\n`);
   git(worktree, 'add', '--', file);
   const message = `Fix add\n\nAirlock job ${jobId}, attempt ${position.attempt}\n\n${deliveryTrailers(jobId, position)}`;
-  execFileSync('git', ['commit', '--quiet', '--file=-'], { cwd: worktree, env: { ...process.env, ...AIRLOCK }, input: message });
+  execFileSync('git', ['commit', '--quiet', '--file=-'], { cwd: worktree, env: { ...process.env, ...AIRLOCK_GIT_IDENTITY }, input: message });
   return git(worktree, 'rev-parse', 'HEAD').trim();
 }
 

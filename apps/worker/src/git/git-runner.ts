@@ -41,6 +41,9 @@ function emptyGitHome(): string {
 const MAX_CAPTURE_BYTES = 32 * 1024 * 1024;
 const MAX_STDERR_BYTES = 64 * 1024;
 
+/** Who the worker's commits, and every reflog entry its git writes, are by: `Airlock <airlock@localhost>`. */
+export const AIRLOCK_GIT_IDENTITY = { GIT_AUTHOR_NAME: 'Airlock', GIT_AUTHOR_EMAIL: 'airlock@localhost', GIT_COMMITTER_NAME: 'Airlock', GIT_COMMITTER_EMAIL: 'airlock@localhost' } as const;
+
 /**
  * Runs git with an argv array (never a shell), a timeout, an abort signal and a scrubbed
  * environment: no credential helpers prompting, no inherited GIT_* variables that could
@@ -70,6 +73,10 @@ export class GitRunner {
       GIT_ASKPASS: 'true',
       SSH_ASKPASS: 'true',
       GIT_SSH_COMMAND: 'ssh -oBatchMode=yes',
+      // Every ref git writes gets a reflog entry signed by the committer. Without one, git asks
+      // the system for the user (getpwuid) and the host's canonical name (getaddrinfo): a DNS
+      // query wherever the host name is not in /etc/hosts (seen by e2e/src/worker-egress).
+      ...AIRLOCK_GIT_IDENTITY,
       ...options.env,
     };
     const subcommand = args[0] ?? '';

@@ -14,7 +14,6 @@ import type { JobContext } from '../pipeline/job-context';
 import type { JobPhase } from '../pipeline/phase';
 
 const GIT_TIMEOUT_MS = 300_000;
-const AUTHOR = { GIT_AUTHOR_NAME: 'Airlock', GIT_AUTHOR_EMAIL: 'airlock@localhost', GIT_COMMITTER_NAME: 'Airlock', GIT_COMMITTER_EMAIL: 'airlock@localhost' };
 
 /** What a merge request listener hears once DELIVER opened or updated the branch's request. */
 export interface PublishedDelivery {
@@ -118,7 +117,7 @@ export class DeliverPhase implements JobPhase {
     const { jobId, attempt, task, repo, signal } = ctx.request;
     const target = deliveryTargetOf(jobId, attempt, task, repo.branchPrefix);
     const git = (args: string[], input?: string) =>
-      this.git.run(args, { cwd: worktree, signal, timeoutMs: GIT_TIMEOUT_MS, env: AUTHOR, ...(input === undefined ? {} : { input }) });
+      this.git.run(args, { cwd: worktree, signal, timeoutMs: GIT_TIMEOUT_MS, ...(input === undefined ? {} : { input }) });
     // The prefix comes from the catalog and the key is a UUID the instruction's validation
     // checked; git still has the last word on whether the name is a valid ref.
     try {
