@@ -61,7 +61,10 @@ function findPath(lines: readonly string[], searchIndex: number, lastPath: strin
     const line = (lines[i] ?? '').trim();
     if (line === '' || FENCE.test(line)) continue;
     if (REPLACE.test(line)) return lastPath;
-    const cleaned = line.replace(/^[#*`\s]+|[*`:\s]+$/g, '');
+    // Trailing decoration is matched only from the start of its run (the lookbehind): a bare
+    // `[*`:\s]+$` retries from every character of a long run that is not at the end, which
+    // takes quadratic time, and a model answer can hold such a line.
+    const cleaned = line.replace(/^[#*`\s]+/, '').replace(/(?<![*`:\s])[*`:\s]+$/, '');
     return cleaned === '' ? undefined : cleaned;
   }
   return undefined;

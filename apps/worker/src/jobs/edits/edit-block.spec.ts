@@ -1,6 +1,7 @@
 import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
 import { EditBlockApplier } from './edit-block.applier';
 import { parseEditBlocks } from './edit-block.parser';
 import { EditPathRejectedError } from './edit-path-rejected.error';
@@ -31,6 +32,16 @@ describe('parseEditBlocks', () => {
   it('treats an empty SEARCH as a new file', () => {
     const { blocks } = parseEditBlocks('docs/new.md\n<<<<<<< SEARCH\n=======\n# New\n>>>>>>> REPLACE\n');
     expect(blocks[0]).toEqual({ path: 'docs/new.md', search: [], replace: ['# New'] });
+  });
+
+  it('reads a path line holding a long run of decoration in linear time (it took quadratic time before)', () => {
+    // A run of `*` that does not end the line made the path clean-up regex retry from every
+    // character: 40 000 of them took 1.6 s, a million some seventeen minutes of blocked event
+    // loop. The vm timeout only turns such a hang into a failure; the parse takes milliseconds.
+    const pathLine = `a${'*'.repeat(1_000_000)}b`;
+    const answer = `${pathLine}\n<<<<<<< SEARCH\nold\n=======\nnew\n>>>>>>> REPLACE\n`;
+    const parsed = runInNewContext('parse(answer)', { parse: parseEditBlocks, answer }, { timeout: 10_000 }) as ReturnType<typeof parseEditBlocks>;
+    expect(parsed.blocks).toEqual([{ path: pathLine, search: ['old'], replace: ['new'] }]);
   });
 });
 
