@@ -149,6 +149,9 @@ function attemptList(refs: AttemptRef__Output[], field: string): void {
 
 function jobResult(result: JobResult__Output): void {
   attemptRef(result.attempt, 'result.attempt');
+  // Every number in a JobResult is a uint32 on the wire: protobuf would send a larger or
+  // negative one modulo 2^32, so the control plane would read a figure the worker never reported.
+  everyNumberIsUint32(result, 'result');
   oneOf(result.outcome, OUTCOMES, 'result.outcome', 'JobOutcome');
   if (result.outcome === JobOutcome.JOB_OUTCOME_SUCCEEDED) {
     check(result.failureCode === FailureCode.FAILURE_CODE_UNSPECIFIED, 'result.failureCode', 'FAILURE_CODE_UNSPECIFIED when the outcome is SUCCEEDED');
@@ -174,6 +177,17 @@ function jobResult(result: JobResult__Output): void {
   oneOf(result.delivery, DELIVERIES, 'result.delivery', 'Delivery');
   compliesWithMetadataLevel(result);
   modelUsageAddsUpToTokens(result);
+}
+
+/** Walks a message's fields (nested messages and lists included) and checks each number is a uint32. */
+function everyNumberIsUint32(value: unknown, field: string): void {
+  if (typeof value === 'number') {
+    uintInRange(value, 0, UINT32_MAX, field);
+  } else if (Array.isArray(value)) {
+    value.forEach((entry, index) => everyNumberIsUint32(entry, `${field}[${index}]`));
+  } else if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    for (const [name, entry] of Object.entries(value)) everyNumberIsUint32(entry, `${field}.${name}`);
+  }
 }
 
 /**

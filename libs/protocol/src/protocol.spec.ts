@@ -143,6 +143,12 @@ describe('frame validation', () => {
     expect(() => validateWorkerFrame(result({}))).not.toThrow();
   });
 
+  it('refuses a figure past 32 bits, or negative, which the wire would carry modulo 2^32 (found by fuzzing)', () => {
+    const change = { filesChanged: 1, linesAdded: 2 ** 32, linesRemoved: 1, editsProposed: 1, editsApplied: 1 };
+    expect(violationOf(() => validateWorkerFrame(result({ change })))).toEqual({ field: 'result.change.linesAdded', expected: `an integer in 0..${2 ** 32 - 1}` });
+    expect(violationOf(() => validateWorkerFrame(result({ phaseDurations: [{ phase: 'PHASE_TEST', durationMs: -1 }] }))).field).toBe('result.phaseDurations[0].durationMs');
+  });
+
   it('refuses a failed result without a failure code', () => {
     expect(violationOf(() => validateWorkerFrame(result({ outcome: 'JOB_OUTCOME_FAILED' })))).toEqual({
       field: 'result.failureCode',
