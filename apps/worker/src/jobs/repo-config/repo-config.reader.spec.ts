@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RepoConfigInvalidError } from './repo-config-invalid.error';
-import { REPO_CONFIG_FILE, readRepoConfig } from './repo-config.reader';
+import { MAX_REPO_CONFIG_BYTES, REPO_CONFIG_FILE, readRepoConfig } from './repo-config.reader';
 
 describe('readRepoConfig', () => {
   let worktree: string;
@@ -51,5 +51,18 @@ describe('readRepoConfig', () => {
     const problem = await refusal(read);
     expect(problem.field).toBe(field);
     expect(problem.message).toMatch(message);
+  });
+
+  it('refuses a file larger than any real config, and a symbolic link, before parsing either', async () => {
+    await expect(withConfig(`# ${'x'.repeat(MAX_REPO_CONFIG_BYTES)}\ntest: { command: [npm, test] }\n`)).rejects.toThrow(`.airlock.yml (file): expected at most ${MAX_REPO_CONFIG_BYTES} bytes`);
+    const outside = join(worktree, '..', `outside-${Date.now()}.yml`);
+    writeFileSync(outside, 'test: { command: [npm, test] }\n');
+    try {
+      rmSync(join(worktree, REPO_CONFIG_FILE), { force: true });
+      symlinkSync(outside, join(worktree, REPO_CONFIG_FILE));
+      await expect(readRepoConfig(worktree)).rejects.toThrow('not a symbolic link');
+    } finally {
+      rmSync(outside, { force: true });
+    }
   });
 });
