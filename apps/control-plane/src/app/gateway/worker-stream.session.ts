@@ -71,6 +71,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Frames of different jobs one stream handles at once, at most (a worker's slots are far fewer). */
 const MAX_FRAMES_IN_FLIGHT = 256;
 
+/** Frames a welcomed stream may have waiting to be handled: a worker's slots wait for answers, so far fewer. */
+const MAX_FRAMES_WAITING = 1_024;
+/** Frames a stream may have waiting before its Welcome: a worker sends its Hello and waits for the answer. */
+const MAX_FRAMES_WAITING_BEFORE_WELCOME = 8;
+
 /** AWAITING_HELLO → READY → CLOSED; a frame that does not fit the state ends the stream. */
 type StreamState = 'AWAITING_HELLO' | 'READY' | 'CLOSED';
 
@@ -221,6 +226,13 @@ export class WorkerStreamSession implements WorkerSessionHandle {
    * stream is ready, waits for every frame before it, and every frame after it waits for it.
    */
   private receive(frame: WorkerFrame__Output): void {
+    // Frames arrive as fast as the worker sends them and wait here for the database: unbounded,
+    // a worker that never waits for answers would grow this queue until memory runs out.
+    const maxWaiting = this.state === 'READY' ? MAX_FRAMES_WAITING : MAX_FRAMES_WAITING_BEFORE_WELCOME;
+    if (this.inFlight.size >= maxWaiting) {
+      this.fail(grpc.status.RESOURCE_EXHAUSTED, `${maxWaiting} frames already waiting to be handled on this stream: wait for answers before sending more`);
+      return;
+    }
     if (this.state === 'READY' && frame.frame === 'credit') {
       // Credits touch no record, so nothing before them need finish first: handled at once,
       // they let the dispatcher refill the worker's slots while its results are committed.
