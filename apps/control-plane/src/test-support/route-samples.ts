@@ -160,6 +160,7 @@ export const ROUTE_SAMPLES: Readonly<Record<string, RouteSample>> = {
   // Fleet
   'GET /api/v1/workers': { access: 'fleet:read', path: () => '/api/v1/workers', otherTenant: 'own-data' },
   'GET /api/v1/workers/:id': { access: 'fleet:read', path: (ids) => `/api/v1/workers/${ids.drainedWorkerId}`, otherTenant: 'not-found' },
+  'GET /api/v1/workers/:id/ledger-heads': { access: 'fleet:read', path: (ids) => `/api/v1/workers/${ids.drainedWorkerId}/ledger-heads`, otherTenant: 'not-found' },
   'GET /api/v1/dispatch-limits': { access: 'fleet:read', path: () => '/api/v1/dispatch-limits', otherTenant: 'own-data' },
   'PUT /api/v1/dispatch-limits': {
     access: 'fleet:write',
