@@ -2,6 +2,7 @@ export { generateSigningKeyPair, signingKeyIdOf, rawPublicKeyFromPem, type Signi
 export { signBytes, verifyBytes } from './ed25519-signature';
 export { signInstruction, type InstructionSigningKey } from './instruction-signer';
 export { signPolicyBundle } from './policy-bundle-signer';
+export { signControlFrame, ControlFrameVerifier, type ControlFrameRefusal } from './control-frame-signature';
 export {
   PolicyBundleVerifier,
   type PolicyBundleVerifierOptions,

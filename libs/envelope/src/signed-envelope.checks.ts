@@ -88,7 +88,8 @@ function requireOption(condition: boolean, problem: string): void {
   if (!condition) throw new InvalidVerifierOptionsError(problem);
 }
 
-function importTrustedKeys(trustedKeys: ReadonlyMap<string, Buffer>): ReadonlyMap<string, KeyObject> {
+/** Imports pinned keys (keyId → raw Ed25519 public key), refusing a pin whose id is not its key's. */
+export function importTrustedKeys(trustedKeys: ReadonlyMap<string, Buffer>): ReadonlyMap<string, KeyObject> {
   const imported = new Map<string, KeyObject>();
   for (const [keyId, rawPublicKey] of trustedKeys) {
     let derivedKeyId: string;

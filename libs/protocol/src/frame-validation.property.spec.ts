@@ -134,10 +134,10 @@ const CONTROL_FRAME_SEEDS: readonly ControlFrame__Output[] = [
     welcome: { heartbeatIntervalMs: 1000, leaseTtlMs: 10_000, versionNotice: { status: 'VERSION_STATUS_DEPRECATED', recommendedVersion: '1.5.0', endOfSupportAtS: 1_790_000_000 } },
   },
   { frame: 'instruction', instruction: { payload: bytes(40), signature: bytes(64), keyId: 'sk_0123456789abcdef' } },
-  { frame: 'cancel', cancel: { attempt: ATTEMPT } },
-  { frame: 'resultAck', resultAck: { attempt: ATTEMPT, disposition: 'RESULT_DISPOSITION_RECORDED' } },
-  { frame: 'drain', drain: {} },
-  { frame: 'leaseRenewal', leaseRenewal: { heartbeatSeq: 9, renewed: [ATTEMPT] } },
+  { frame: 'cancel', cancel: { attempt: ATTEMPT, signature: { keyId: 'sk_0123456789abcdef', signature: Buffer.alloc(64, 1) } } },
+  { frame: 'resultAck', resultAck: { attempt: ATTEMPT, disposition: 'RESULT_DISPOSITION_RECORDED', signature: null } },
+  { frame: 'drain', drain: { signature: { keyId: 'sk_0123456789abcdef', signature: Buffer.alloc(64, 2) } } },
+  { frame: 'leaseRenewal', leaseRenewal: { heartbeatSeq: 9, renewed: [ATTEMPT], signature: null } },
   { frame: 'policyBundle', policyBundle: { payload: bytes(100), signature: bytes(64), keyId: 'sk_0123456789abcdef' } },
 ];
 

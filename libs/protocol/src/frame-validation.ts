@@ -1,6 +1,7 @@
 import { ID_PATTERNS, WIRE_LIMITS } from './limits';
 import type { AttemptRef__Output } from './generated/airlock/v1/AttemptRef';
 import type { ControlFrame__Output } from './generated/airlock/v1/ControlFrame';
+import type { FrameSignature__Output } from './generated/airlock/v1/FrameSignature';
 import type { InstructionPayload__Output } from './generated/airlock/v1/InstructionPayload';
 import type { JobResult__Output } from './generated/airlock/v1/JobResult';
 import type { ModelUsage__Output } from './generated/airlock/v1/ModelUsage';
@@ -103,6 +104,16 @@ function uintInRange(value: unknown, min: number, max: number, field: string): v
 
 function bytesOfLength(value: unknown, lengths: readonly number[], field: string): void {
   check(Buffer.isBuffer(value) && lengths.includes(value.length), field, `${lengths.join(' or ')} bytes`);
+}
+
+/**
+ * A control frame's signature, when it has one: its shape only. Whether it verifies, and what
+ * a frame without one means, is the worker's to decide (ControlFrameVerifier in @airlock/envelope).
+ */
+function frameSignature(signature: FrameSignature__Output | null | undefined, field: string): void {
+  if (signature == null) return;
+  matches(signature.keyId, ID_PATTERNS.signingKeyId, `${field}.keyId`, 'a signing key id (sk_ + 16 hex)');
+  bytesOfLength(signature.signature, [WIRE_LIMITS.ed25519SignatureBytes], `${field}.signature`);
 }
 
 /** An egress log head: line count and the last line's chain hash, both absent for an empty log. */
@@ -494,16 +505,20 @@ export function validateControlFrame(frame: ControlFrame__Output): void {
     }
     case 'cancel':
       attemptRef(frame.cancel!.attempt, 'cancel.attempt');
+      frameSignature(frame.cancel!.signature, 'cancel.signature');
       return;
     case 'resultAck':
       attemptRef(frame.resultAck!.attempt, 'resultAck.attempt');
       oneOf(frame.resultAck!.disposition, DISPOSITIONS, 'resultAck.disposition', 'ResultDisposition');
+      frameSignature(frame.resultAck!.signature, 'resultAck.signature');
       return;
     case 'drain':
+      frameSignature(frame.drain!.signature, 'drain.signature');
       return;
     case 'leaseRenewal':
       uintInRange(frame.leaseRenewal!.heartbeatSeq, 0, WIRE_LIMITS.maxHeartbeatSeq, 'leaseRenewal.heartbeatSeq');
       attemptList(frame.leaseRenewal!.renewed, 'leaseRenewal.renewed');
+      frameSignature(frame.leaseRenewal!.signature, 'leaseRenewal.signature');
       return;
     default:
       fail('frame', 'one of challenge, welcome, instruction, cancel, resultAck, drain, leaseRenewal, policyBundle');

@@ -26,6 +26,14 @@ export {
 } from './worker-refusal';
 export { policyBundleSignedMessage } from './policy-bundle-message';
 export {
+  controlFrameSignedMessage,
+  signedControlFrameKind,
+  SIGNED_CONTROL_FRAMES,
+  type ControlFrameBinding,
+  type SignedControlFrame,
+  type SignedControlFrameKind,
+} from './control-frame-message';
+export {
   validateWorkerFrame,
   validateControlFrame,
   validateInstructionPayload,
@@ -54,6 +62,7 @@ export type { VersionNotice, VersionNotice__Output } from './generated/airlock/v
 export type { Welcome, Welcome__Output } from './generated/airlock/v1/Welcome';
 export type { AttemptRef, AttemptRef__Output } from './generated/airlock/v1/AttemptRef';
 export type { ControlFrame, ControlFrame__Output } from './generated/airlock/v1/ControlFrame';
+export type { FrameSignature, FrameSignature__Output } from './generated/airlock/v1/FrameSignature';
 export type { WorkerFrame, WorkerFrame__Output } from './generated/airlock/v1/WorkerFrame';
 export type { EnrollRequest, EnrollRequest__Output } from './generated/airlock/v1/EnrollRequest';
 export type { EnrollResponse, EnrollResponse__Output } from './generated/airlock/v1/EnrollResponse';

@@ -210,7 +210,7 @@ describe('frame validation', () => {
   });
 
   it('checks every attempt a lease renewal names', () => {
-    const renewal = (jobId: string) => ({ frame: 'leaseRenewal' as const, leaseRenewal: { heartbeatSeq: 0, renewed: [{ jobId, attempt: 1 }] } });
+    const renewal = (jobId: string) => ({ frame: 'leaseRenewal' as const, leaseRenewal: { heartbeatSeq: 0, renewed: [{ jobId, attempt: 1 }], signature: null } });
     expect(() => validateControlFrame(renewal(randomUUID()))).not.toThrow();
     expect(violationOf(() => validateControlFrame(renewal('not-a-uuid'))).field).toBe('leaseRenewal.renewed[0].jobId');
   });

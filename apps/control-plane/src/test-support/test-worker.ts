@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { PolicyBundleVerifier, generateSigningKeyPair, helloSignature, type PolicyBundleVerification } from '@airlock/envelope';
+import { ControlFrameVerifier, PolicyBundleVerifier, generateSigningKeyPair, helloSignature, type ControlFrameRefusal, type PolicyBundleVerification } from '@airlock/envelope';
 import { RULE_IDS_TO_WIRE, parseBundleLayers, type BundleLayers, type RuleId } from '@airlock/policy';
 import {
   loadAirlockV1,
@@ -40,10 +40,18 @@ export interface BundleHandling {
   readonly layers?: BundleLayers;
 }
 
-/** A worker played by the test: its own key, a Connect stream, and every frame received. */
+/**
+ * A worker played by the test: its own key, a Connect stream, and every frame received. A
+ * Cancel, ResultAck, Drain or LeaseRenewal is checked on arrival as a worker checks it (its
+ * signature, against the keys pinned at enrollment, for this worker and stream): the refusals
+ * are in `frameRefusals`, and the frame is kept without its signature, so that tests compare
+ * what it says.
+ */
 export class TestWorker {
   readonly key = generateSigningKeyPair();
   readonly received: ControlFrame__Output[] = [];
+  /** Signed kinds of frame whose signature did not verify, with why: a real worker would have dropped them. */
+  readonly frameRefusals: { readonly frame: string; readonly refusal: ControlFrameRefusal }[] = [];
   workerId = '';
   tenantId = '';
   status: grpc.StatusObject | null = null;
@@ -77,7 +85,10 @@ export class TestWorker {
     const stream = this.client.Connect();
     this.stream = stream;
     const receivedBefore = this.received.length;
-    stream.on('data', (frame: ControlFrame__Output) => {
+    let streamNonce: Buffer | undefined;
+    stream.on('data', (signed: ControlFrame__Output) => {
+      if (signed.frame === 'challenge') streamNonce = signed.challenge?.nonce;
+      const frame = this.checkedSignature(signed, streamNonce);
       this.received.push(frame);
       if (this.bundleHandling && frame.frame === 'policyBundle' && frame.policyBundle) this.handleBundle(frame.policyBundle, this.bundleHandling);
     });
@@ -101,6 +112,15 @@ export class TestWorker {
   send(frame: WorkerFrame): void {
     if (!this.stream) throw new Error('not connected');
     this.stream.write(frame);
+  }
+
+  /** Records a signed kind of frame whose signature a worker would refuse, and returns the frame without its signature. */
+  private checkedSignature(frame: ControlFrame__Output, streamNonce: Buffer | undefined): ControlFrame__Output {
+    if (!ControlFrameVerifier.signs(frame)) return frame;
+    const refusal = streamNonce === undefined ? 'MISSING' : new ControlFrameVerifier(this.trustedKeys).refusalOf(frame, { workerId: this.workerId, streamNonce });
+    if (refusal !== null) this.frameRefusals.push({ frame: frame.frame, refusal });
+    const { signature: _signature, ...unsigned } = frame[frame.frame]!;
+    return { ...frame, [frame.frame]: unsigned } as ControlFrame__Output;
   }
 
   instructions(): NonNullable<ControlFrame__Output['instruction']>[] {

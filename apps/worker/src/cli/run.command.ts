@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContextEngine } from '@airlock/context-engine';
-import { FileNonceStore, InstructionVerifier } from '@airlock/envelope';
+import { ControlFrameVerifier, FileNonceStore, InstructionVerifier } from '@airlock/envelope';
 import { localEffectivePolicyDigest } from '@airlock/policy';
 import { EgressAuditLog } from '../audit/egress-audit.log';
 import { loadWorkerConfig } from '../config/worker-config.loader';
@@ -144,6 +144,7 @@ export async function runCommand(options: { readonly config: string }): Promise<
   const daemon = new WorkerDaemon({
     config,
     identity,
+    frameVerifier: new ControlFrameVerifier(pinnedSigningKeys(config)),
     version: workerVersion(),
     policyDigest: localEffectivePolicyDigest(localPolicy, config.inference.allowedHosts),
     labels: pools,

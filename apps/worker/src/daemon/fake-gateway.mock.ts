@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Metadata, status } from '@grpc/grpc-js';
-import { verifyHelloSignature } from '@airlock/envelope';
+import { ControlFrameVerifier, generateSigningKeyPair, signControlFrame, verifyHelloSignature, type SigningKeyPair } from '@airlock/envelope';
 import {
   FrameValidationError,
   ResultDisposition,
@@ -10,6 +10,7 @@ import {
   gatewayBusyRefusalMetadata,
   validateWorkerFrame,
   workerVersionRefusalMetadata,
+  type ControlFrame,
   type ControlFrame__Output,
   type VersionNotice__Output,
   type WorkerFrame__Output,
@@ -55,7 +56,11 @@ export class FakeControlStream implements ConnectStream {
   private closed = false;
   private readonly listeners = new Map<string, Listener[]>();
 
-  constructor(private readonly onWrite: (frame: WorkerFrame__Output, stream: FakeControlStream) => void) {}
+  constructor(
+    private readonly onWrite: (frame: WorkerFrame__Output, stream: FakeControlStream) => void,
+    /** Signs a Cancel, ResultAck, Drain or LeaseRenewal as the control plane does for this stream. */
+    private readonly sign: (frame: ControlFrame__Output) => ControlFrame__Output = (frame) => frame,
+  ) {}
 
   write(frame: WorkerFrame__Output): boolean {
     this.written.push(frame);
@@ -79,8 +84,13 @@ export class FakeControlStream implements ConnectStream {
     return this;
   }
 
-  /** Sends a control frame to the worker. */
+  /** Sends a control frame to the worker, signed for this stream when its kind is signed. */
   send(frame: ControlFrame__Output): void {
+    this.emit('data', this.sign(frame));
+  }
+
+  /** Sends a control frame as it is: an unsigned (or forged) Cancel, ResultAck, Drain or LeaseRenewal. */
+  sendUnsigned(frame: ControlFrame__Output): void {
     this.emit('data', frame);
   }
 
@@ -124,6 +134,8 @@ export class FakeControlStream implements ConnectStream {
  * every stream are in `frames`.
  */
 export class FakeGateway {
+  /** The control plane's signing key, for the worker to pin (`frameVerifier`). */
+  readonly signingKey: SigningKeyPair = generateSigningKeyPair();
   readonly streams: FakeControlStream[] = [];
   readonly helloVerdicts: boolean[] = [];
   readonly script: FakeGatewayScript = {
@@ -137,11 +149,24 @@ export class FakeGateway {
   };
   private readonly nonces = new WeakMap<FakeControlStream, Buffer>();
 
-  constructor(private readonly workerPublicKey: Buffer) {}
+  constructor(
+    private readonly workerPublicKey: Buffer,
+    /** The worker's id, which the frame signatures are bound to. */
+    private readonly workerId: string,
+  ) {}
+
+  /** A verifier of this gateway's frame signatures, as the worker builds one from its pinned keys. */
+  get frameVerifier(): ControlFrameVerifier {
+    return new ControlFrameVerifier(new Map([[this.signingKey.keyId, this.signingKey.publicKey]]));
+  }
 
   readonly connect: ConnectStreamOpener = () => {
-    const stream = new FakeControlStream((frame, from) => this.answer(frame, from));
     const nonce = randomBytes(32);
+    const binding = { workerId: this.workerId, streamNonce: nonce };
+    const stream = new FakeControlStream(
+      (frame, from) => this.answer(frame, from),
+      (frame) => signControlFrame(frame as ControlFrame, this.signingKey, binding) as ControlFrame__Output,
+    );
     this.nonces.set(stream, nonce);
     this.streams.push(stream);
     if (this.script.busyRetryAfterMs !== undefined) stream.fail(GATEWAY_BUSY_REFUSAL.status, gatewayBusyRefusalMetadata(this.script.busyRetryAfterMs));
@@ -192,13 +217,13 @@ export class FakeGateway {
         return;
       }
       stream.send({ frame: 'welcome', welcome: { versionNotice: null, ...this.script.welcome } });
-      if (this.script.renewLeases) stream.send({ frame: 'leaseRenewal', leaseRenewal: { heartbeatSeq: 0, renewed: hello.running } });
+      if (this.script.renewLeases) stream.send({ frame: 'leaseRenewal', leaseRenewal: { heartbeatSeq: 0, renewed: hello.running, signature: null } });
     }
     if (frame.frame === 'heartbeat' && this.script.renewLeases) {
-      stream.send({ frame: 'leaseRenewal', leaseRenewal: { heartbeatSeq: frame.heartbeat!.seq, renewed: frame.heartbeat!.running } });
+      stream.send({ frame: 'leaseRenewal', leaseRenewal: { heartbeatSeq: frame.heartbeat!.seq, renewed: frame.heartbeat!.running, signature: null } });
     }
     if (frame.frame === 'result' && this.script.ackResults) {
-      stream.send({ frame: 'resultAck', resultAck: { attempt: frame.result!.attempt!, disposition: ResultDisposition.RESULT_DISPOSITION_RECORDED } });
+      stream.send({ frame: 'resultAck', resultAck: { attempt: frame.result!.attempt!, disposition: ResultDisposition.RESULT_DISPOSITION_RECORDED, signature: null } });
     }
   }
 }

@@ -21,14 +21,14 @@ describe('FrameRouter', () => {
 
   it('sends each control frame to the handler for its kind, with its member', () => {
     const instruction = { keyId: 'sk_0123456789abcdef', payload: Buffer.from('p'), signature: Buffer.alloc(64) };
-    const ack = { attempt, disposition: ResultDisposition.RESULT_DISPOSITION_DUPLICATE };
-    const renewal = { heartbeatSeq: 4, renewed: [attempt] };
+    const ack = { attempt, disposition: ResultDisposition.RESULT_DISPOSITION_DUPLICATE, signature: null };
+    const renewal = { heartbeatSeq: 4, renewed: [attempt], signature: null };
     const bundle = { keyId: 'sk_0123456789abcdef', payload: Buffer.from('b'), signature: Buffer.alloc(64) };
     const frames: ControlFrame__Output[] = [
       { frame: 'instruction', instruction },
-      { frame: 'cancel', cancel: { attempt } },
+      { frame: 'cancel', cancel: { attempt, signature: null } },
       { frame: 'resultAck', resultAck: ack },
-      { frame: 'drain', drain: {} },
+      { frame: 'drain', drain: { signature: null } },
       { frame: 'leaseRenewal', leaseRenewal: renewal },
       { frame: 'policyBundle', policyBundle: bundle },
     ];

@@ -27,7 +27,7 @@ describe('SessionLoop', () => {
 
   const build = (random = () => 0.5) => {
     loop = new SessionLoop(
-      { connect: gateway.connect, gate, identity, version: '1.2.3', capacity: 2, policyDigest: Buffer.alloc(32, 7), labels: ['gpu', 'eu-west'], policyRevision: () => policyRevision, leases: new LeaseTracker(() => clock.monotonicNow(), (ms, callback) => clock.after(ms, callback)), clock, logger: log.logger, random },
+      { connect: gateway.connect, gate, identity, frameVerifier: gateway.frameVerifier, version: '1.2.3', capacity: 2, policyDigest: Buffer.alloc(32, 7), labels: ['gpu', 'eu-west'], policyRevision: () => policyRevision, leases: new LeaseTracker(() => clock.monotonicNow(), (ms, callback) => clock.after(ms, callback)), clock, logger: log.logger, random },
       {
         running: () => running,
         freeSlots: () => 2 - running.length,
@@ -50,7 +50,7 @@ describe('SessionLoop', () => {
 
   beforeEach(() => {
     clock = new ManualClock();
-    gateway = new FakeGateway(key.publicKey);
+    gateway = new FakeGateway(key.publicKey, identity.workerId);
     gate = new FakeOutboundGate();
     log = new CapturedLog(() => clock.now());
     calls = [];
@@ -396,7 +396,7 @@ describe('SessionLoop', () => {
     await settle();
     const boom = new Error('boom');
     frameThrows = boom;
-    gateway.current.send({ frame: 'drain', drain: {} });
+    gateway.current.send({ frame: 'drain', drain: { signature: null } });
     await settle();
     expect(fatal).toEqual([boom]);
     expect(gateway.current.cancelled).toBe(true);

@@ -1,4 +1,4 @@
-import { helloSignature } from '@airlock/envelope';
+import { helloSignature, type ControlFrameVerifier } from '@airlock/envelope';
 import { VersionStatus, type ControlFrame__Output, type Hello__Output, type VersionNotice__Output, type WorkerFrame__Output } from '@airlock/protocol';
 import { GatewaySession, type ConnectStreamOpener, type SessionEnd, type SessionGate } from '../gateway/gateway.session';
 import type { OutboundGate } from '../gateway/outbound.gate';
@@ -66,6 +66,8 @@ export interface SessionLoopDependencies {
   readonly connect: ConnectStreamOpener;
   readonly gate: SessionGate & Pick<OutboundGate, 'auditHealthy' | 'auditHead'>;
   readonly identity: Pick<WorkerIdentity, 'workerId' | 'privateKeyPem'>;
+  /** Checks the control plane's signature on a Cancel, ResultAck, Drain or LeaseRenewal against the pinned keys. */
+  readonly frameVerifier: Pick<ControlFrameVerifier, 'refusalOf'>;
   readonly version: string;
   readonly capacity: number;
   readonly policyDigest: Buffer;
@@ -102,6 +104,8 @@ export class SessionLoop {
   private welcomedNow = false;
   private throttledNow = false;
   private heartbeatSeq = 0;
+  /** Signed-kind control frames dropped because their signature was missing or did not verify, since start. */
+  private unauthenticated = 0;
   private heartbeatTimer: ClockTimer | undefined;
   private identityRefusals = 0;
   private lastLeaseTtlMs: number | undefined;
@@ -200,15 +204,20 @@ export class SessionLoop {
   }
 
   private sessionHandlers() {
+    // The stream's challenge, which the control plane's frame signatures are bound to.
+    let streamNonce: Buffer | undefined;
     return {
       hello: (nonce: Buffer): Hello__Output => {
+        streamNonce = nonce;
         // The Hello is heartbeat 0 of the stream: its running list renews leases too.
         this.heartbeatSeq = 0;
         this.deps.leases.streamStarted();
         return this.helloFor(nonce);
       },
       welcomed: (heartbeatIntervalMs: number, leaseTtlMs: number, versionNotice: VersionNotice__Output | null) => this.onWelcome(heartbeatIntervalMs, leaseTtlMs, versionNotice),
-      frame: (frame: ControlFrame__Output) => this.handlers.frame(frame),
+      frame: (frame: ControlFrame__Output) => {
+        if (this.authenticated(frame, streamNonce)) this.handlers.frame(frame);
+      },
       malformedInstruction: () => this.handlers.malformedInstruction(),
       malformedPolicyBundle: () => this.handlers.malformedPolicyBundle(),
       failed: (error: unknown) => this.handlers.fatal(error),
@@ -265,6 +274,21 @@ export class SessionLoop {
     if (!this.send({ frame: 'heartbeat', heartbeat: { running: this.handlers.running(), freeSlots: this.handlers.freeSlots(), seq, ledgerSeq: ledger.seq, ledgerHead } })) return;
     this.lastHeartbeatSentAt = this.deps.clock.now();
     this.handlers.heartbeatSent();
+  }
+
+  /**
+   * Whether a frame may be obeyed: a Cancel, ResultAck, Drain or LeaseRenewal only when the
+   * control plane signed it for this worker and this stream. One that is not is dropped and
+   * logged, never obeyed: each is safe to miss (a Cancel comes again at the next heartbeat, a
+   * result without its ack is sent again, a lease not renewed is given up), while a forged
+   * one could stop a job, drop a result, stop the worker or let a fenced attempt deliver.
+   */
+  private authenticated(frame: ControlFrame__Output, streamNonce: Buffer | undefined): boolean {
+    const refusal = streamNonce === undefined ? 'MISSING' : this.deps.frameVerifier.refusalOf(frame, { workerId: this.deps.identity.workerId, streamNonce });
+    if (refusal === null) return true;
+    this.unauthenticated += 1;
+    this.deps.logger.warn('control-frame-unauthenticated', { type: frame.frame ?? null, reason: refusal, dropped: this.unauthenticated });
+    return false;
   }
 
   /**

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { InstructionVerifier, MemoryNonceStore, PolicyBundleVerifier, generateSigningKeyPair, signInstruction, signPolicyBundle } from '@airlock/envelope';
-import { FailureCode, JobOutcome, type InstructionPayload, type JobResult__Output } from '@airlock/protocol';
+import { InstructionVerifier, MemoryNonceStore, PolicyBundleVerifier, generateSigningKeyPair, signControlFrame, signInstruction, signPolicyBundle } from '@airlock/envelope';
+import { FailureCode, JobOutcome, ResultDisposition, type ControlFrame__Output, type InstructionPayload, type JobResult__Output } from '@airlock/protocol';
 import type { WorkerConfig } from '../config/worker-config.loader';
 import { workerConfigSchema } from '../config/worker-config.schema';
 import { InstructionGatekeeper } from '../instructions/instruction.gatekeeper';
@@ -75,6 +75,7 @@ describe('WorkerDaemon in process, against a fake control plane at the stream se
     daemon = new WorkerDaemon({
       config: { concurrency, limits: LIMITS },
       identity: { workerId, privateKeyPem: workerKey.privateKeyPem },
+      frameVerifier: gateway.frameVerifier,
       version: '1.0.0',
       policyDigest: Buffer.alloc(32, 1),
       labels: ['gpu'],
@@ -129,7 +130,7 @@ describe('WorkerDaemon in process, against a fake control plane at the stream se
   beforeEach(() => {
     clock = new ManualClock();
     log = new CapturedLog(() => clock.now());
-    gateway = new FakeGateway(workerKey.publicKey);
+    gateway = new FakeGateway(workerKey.publicKey, workerId);
     gate = new FakeOutboundGate();
     runner = new FakeJobRunner();
     outbox = new MemoryOutbox();
@@ -284,7 +285,7 @@ describe('WorkerDaemon in process, against a fake control plane at the stream se
     start();
     await ready();
     const jobId = await dispatch();
-    gateway.current.send({ frame: 'cancel', cancel: { attempt: { jobId, attempt: 1 } } });
+    gateway.current.send({ frame: 'cancel', cancel: { attempt: { jobId, attempt: 1 }, signature: null } });
     await settle();
     expect(resultsSent().map((result) => [result.attempt?.jobId, result.failureCode])).toEqual([[jobId, FailureCode.CANCELLED]]);
     expect(daemon.lifecycle.state).toBe('READY');
@@ -316,9 +317,42 @@ describe('WorkerDaemon in process, against a fake control plane at the stream se
   it('drains on a Drain from the control plane as on a first signal', async () => {
     start();
     await ready();
-    gateway.current.send({ frame: 'drain', drain: {} });
+    gateway.current.send({ frame: 'drain', drain: { signature: null } });
     await settle();
     expect(exit).toEqual({ exitCode: DAEMON_EXIT_CODES.drained });
+  });
+
+  it('obeys no Drain, Cancel or ResultAck the control plane did not sign for this worker and this stream', async () => {
+    gateway.script.ackResults = false;
+    start();
+    await ready();
+    const jobId = await dispatch();
+    const attempt = { jobId, attempt: 1 };
+    const stranger = generateSigningKeyPair();
+    const otherStream = { workerId, streamNonce: randomBytes(32) };
+    // Unsigned; signed by a key the worker did not pin; signed by its pinned key for another stream.
+    for (const frame of [
+      { frame: 'drain' as const, drain: { signature: null } },
+      signControlFrame({ drain: {} }, stranger, otherStream),
+      signControlFrame({ cancel: { attempt } }, gateway.signingKey, otherStream),
+    ]) {
+      gateway.current.sendUnsigned({ frame: Object.keys(frame).find((key) => key !== 'frame') as 'drain', ...frame } as ControlFrame__Output);
+    }
+    await settle();
+    expect(daemon.lifecycle.state).toBe('RUNNING'); // neither drained nor its job cancelled
+    expect(exit).toBeUndefined();
+    expect(log.events('control-frame-unauthenticated').map((event) => event['reason'])).toEqual(['MISSING', 'UNKNOWN_KEY', 'BAD_SIGNATURE']);
+
+    runner.job(jobId).finish();
+    await settle();
+    expect(resultsSent()).toHaveLength(1);
+    gateway.current.sendUnsigned({ frame: 'resultAck', resultAck: { attempt, disposition: ResultDisposition.RESULT_DISPOSITION_RECORDED, signature: null } });
+    await settle();
+    expect(outbox.results.has(`${jobId}-1`)).toBe(true); // an unsigned ack does not take the result out of the outbox
+
+    gateway.current.send({ frame: 'drain', drain: { signature: null } }); // signed for this stream by the pinned key
+    await settle();
+    expect(daemon.lifecycle.state).toBe('DRAINING');
   });
 
   it('aborts every job on the second signal: WORKER_SHUTDOWN results kept in the outbox, exit 130', async () => {

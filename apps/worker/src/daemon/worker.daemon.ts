@@ -1,3 +1,4 @@
+import type { ControlFrameVerifier } from '@airlock/envelope';
 import { PolicyAckStatus, type PolicyAck__Output, type SignedInstruction__Output } from '@airlock/protocol';
 import type { WorkerConfig } from '../config/worker-config.loader';
 import type { ConnectStreamOpener } from '../gateway/gateway.session';
@@ -29,6 +30,8 @@ import { WorkerLifecycle } from './worker-lifecycle';
 export interface WorkerDaemonDependencies {
   readonly config: Pick<WorkerConfig, 'concurrency' | 'limits'>;
   readonly identity: Pick<WorkerIdentity, 'workerId' | 'privateKeyPem'>;
+  /** Checks the control plane's signature on a Cancel, ResultAck, Drain or LeaseRenewal (the pinned keys). */
+  readonly frameVerifier: Pick<ControlFrameVerifier, 'refusalOf'>;
   readonly version: string;
   readonly policyDigest: Buffer;
   /** The worker's pools (Hello.labels). */
@@ -97,7 +100,7 @@ export class WorkerDaemon {
       (ms, callback) => clock.after(ms, callback),
     );
     this.session = new SessionLoop(
-      { connect: deps.connect, gate, identity: deps.identity, version: deps.version, capacity: config.concurrency, policyDigest: deps.policyDigest, labels: deps.labels, policyRevision: () => deps.policyBundles.revision, leases, clock, logger, random: deps.random },
+      { connect: deps.connect, gate, identity: deps.identity, frameVerifier: deps.frameVerifier, version: deps.version, capacity: config.concurrency, policyDigest: deps.policyDigest, labels: deps.labels, policyRevision: () => deps.policyBundles.revision, leases, clock, logger, random: deps.random },
       {
         running: () => this.slots.refs(),
         freeSlots: () => (this.lifecycle.acceptsWork ? this.credits.freeSlots : 0),

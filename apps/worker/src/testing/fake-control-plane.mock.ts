@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { generateSigningKeyPair, signInstruction, verifyHelloSignature, type SigningKeyPair } from '@airlock/envelope';
+import { generateSigningKeyPair, signControlFrame, signInstruction, verifyHelloSignature, type SigningKeyPair } from '@airlock/envelope';
 import {
   ResultDisposition,
   WORKER_REVOKED_REFUSAL,
@@ -45,6 +45,8 @@ export class FakeControlPlane {
   private revoked = false;
   private workerPublicKey: Buffer | undefined;
   private stream: Stream | undefined;
+  /** The current stream's challenge, which frame signatures are bound to. */
+  private streamNonce: Buffer = Buffer.alloc(0);
   private readonly server = new grpc.Server();
   private waiters: Array<() => void> = [];
   address = '';
@@ -67,10 +69,20 @@ export class FakeControlPlane {
     this.server.forceShutdown();
   }
 
-  /** Sends a frame on the current stream. */
+  /** Sends a frame on the current stream; a Cancel, ResultAck, Drain or LeaseRenewal signed as the real control plane signs it. */
   send(frame: ControlFrame): void {
     if (!this.stream) throw new Error('no worker connected');
+    this.stream.write(this.signed(frame));
+  }
+
+  /** Sends a frame as it is: an unsigned (or forged) Cancel, ResultAck, Drain or LeaseRenewal. */
+  sendUnsigned(frame: ControlFrame): void {
+    if (!this.stream) throw new Error('no worker connected');
     this.stream.write(frame);
+  }
+
+  private signed(frame: ControlFrame): ControlFrame {
+    return signControlFrame(frame, this.signingKey, { workerId: this.workerId, streamNonce: this.streamNonce });
   }
 
   /**
@@ -136,6 +148,7 @@ export class FakeControlPlane {
   private connect(stream: Stream): void {
     const nonce = randomBytes(32);
     this.stream = stream;
+    this.streamNonce = nonce;
     stream.on('data', (frame: WorkerFrame__Output) => {
       this.frames.push(frame);
       if (frame.frame === 'hello') {
@@ -154,13 +167,13 @@ export class FakeControlPlane {
           return;
         }
         stream.write({ welcome: this.welcome });
-        if (this.renewLeases) stream.write({ leaseRenewal: { heartbeatSeq: 0, renewed: frame.hello!.running } });
+        if (this.renewLeases) stream.write(this.signed({ leaseRenewal: { heartbeatSeq: 0, renewed: frame.hello!.running } }));
       }
       if (frame.frame === 'heartbeat' && this.renewLeases) {
-        stream.write({ leaseRenewal: { heartbeatSeq: frame.heartbeat!.seq, renewed: frame.heartbeat!.running } });
+        stream.write(this.signed({ leaseRenewal: { heartbeatSeq: frame.heartbeat!.seq, renewed: frame.heartbeat!.running } }));
       }
       if (frame.frame === 'result' && this.autoAckResults) {
-        stream.write({ resultAck: { attempt: frame.result!.attempt!, disposition: ResultDisposition.RESULT_DISPOSITION_RECORDED } });
+        stream.write(this.signed({ resultAck: { attempt: frame.result!.attempt!, disposition: ResultDisposition.RESULT_DISPOSITION_RECORDED } }));
       }
       const waiters = this.waiters;
       this.waiters = [];

@@ -12,6 +12,7 @@ import type { Drain as _airlock_v1_Drain, Drain__Output as _airlock_v1_Drain__Ou
 import type { EnrollRequest as _airlock_v1_EnrollRequest, EnrollRequest__Output as _airlock_v1_EnrollRequest__Output } from './airlock/v1/EnrollRequest';
 import type { EnrollResponse as _airlock_v1_EnrollResponse, EnrollResponse__Output as _airlock_v1_EnrollResponse__Output } from './airlock/v1/EnrollResponse';
 import type { FixTask as _airlock_v1_FixTask, FixTask__Output as _airlock_v1_FixTask__Output } from './airlock/v1/FixTask';
+import type { FrameSignature as _airlock_v1_FrameSignature, FrameSignature__Output as _airlock_v1_FrameSignature__Output } from './airlock/v1/FrameSignature';
 import type { Heartbeat as _airlock_v1_Heartbeat, Heartbeat__Output as _airlock_v1_Heartbeat__Output } from './airlock/v1/Heartbeat';
 import type { Hello as _airlock_v1_Hello, Hello__Output as _airlock_v1_Hello__Output } from './airlock/v1/Hello';
 import type { IndexTask as _airlock_v1_IndexTask, IndexTask__Output as _airlock_v1_IndexTask__Output } from './airlock/v1/IndexTask';
@@ -62,6 +63,7 @@ export interface ProtoGrpcType {
       EnrollResponse: MessageTypeDefinition<_airlock_v1_EnrollResponse, _airlock_v1_EnrollResponse__Output>
       FailureCode: EnumTypeDefinition
       FixTask: MessageTypeDefinition<_airlock_v1_FixTask, _airlock_v1_FixTask__Output>
+      FrameSignature: MessageTypeDefinition<_airlock_v1_FrameSignature, _airlock_v1_FrameSignature__Output>
       Heartbeat: MessageTypeDefinition<_airlock_v1_Heartbeat, _airlock_v1_Heartbeat__Output>
       Hello: MessageTypeDefinition<_airlock_v1_Hello, _airlock_v1_Hello__Output>
       IndexTask: MessageTypeDefinition<_airlock_v1_IndexTask, _airlock_v1_IndexTask__Output>

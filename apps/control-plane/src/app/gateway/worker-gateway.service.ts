@@ -104,6 +104,7 @@ export class WorkerGatewayService {
             clock: this.clock,
             logger: this.logger,
             helloTimeoutMs: HELLO_TIMEOUT_MS,
+            frameSigner: () => this.signingKeys.currentSigner(),
           },
           slot,
         );

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '@nestjs/common';
 import { terminalStatusFor, type DataAccess, type ResultDispositionName, type ResultToRecord, type WorkerAttemptRef } from '@airlock/data-access';
-import { verifyHelloSignature } from '@airlock/envelope';
+import { signControlFrame, verifyHelloSignature, type InstructionSigningKey } from '@airlock/envelope';
 import { ruleIdOfWire } from '@airlock/policy';
 import {
   FailureCode,
@@ -61,6 +61,8 @@ export interface WorkerStreamDependencies {
   readonly logger: Logger;
   /** How long after the Challenge the Hello may come. */
   readonly helloTimeoutMs: number;
+  /** The key that signs Cancel, ResultAck, Drain and LeaseRenewal for this stream (the instruction-signing key in force). */
+  readonly frameSigner: () => InstructionSigningKey;
 }
 
 type WorkerStreamCall = grpc.ServerDuplexStream<WorkerFrame__Output, ControlFrame>;
@@ -129,9 +131,15 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     this.send({ challenge: { nonce: this.challengeNonce } });
   }
 
+  /**
+   * Writes a frame to the worker. A Cancel, ResultAck, Drain or LeaseRenewal is signed first,
+   * for this worker and this stream's challenge, so that the worker obeys it only if it came
+   * from a holder of a signing key it pinned (FrameSignature in the proto).
+   */
   send(frame: ControlFrame): boolean {
     if (this.state === 'CLOSED' || this.call.writableEnded || this.call.destroyed) return false;
-    return this.call.write(frame) || true;
+    const signed = this.workerId === '' ? frame : signControlFrame(frame, this.deps.frameSigner(), { workerId: this.workerId, streamNonce: this.challengeNonce });
+    return this.call.write(signed) || true;
   }
 
   close(reason: string): void {

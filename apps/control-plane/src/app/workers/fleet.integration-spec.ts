@@ -554,3 +554,27 @@ describe("a worker's egress-log heads", () => {
     expect((await api<ErrorBody>((await newTenant()).token, 'GET', path)).body.code).toBe('WORKER_NOT_FOUND');
   });
 });
+
+describe('control frames a worker obeys only when signed', () => {
+  it('signs every LeaseRenewal, Cancel and ResultAck for the worker and the stream it is sent on', async () => {
+    const tenant = await newTenant();
+    const worker = await connectedWorker(tenant, { credits: 1 });
+    const jobId = await runningJobOn(tenant, worker);
+    const unknownAttempt = { jobId: randomUUID(), attempt: 1 };
+    worker.send({ heartbeat: { seq: 1, running: [{ jobId, attempt: 1 }, unknownAttempt], freeSlots: 0 } });
+    await eventually(() => worker.received.find((frame) => frame.frame === 'cancel'), 'cancel of the attempt the worker was never given');
+    worker.send(resultAt(jobId, 1, { report: 'standard', buckets: false }));
+    await eventually(() => worker.resultAcks()[0], 'result ack');
+
+    // Checked as a worker checks them, against the keys pinned at enrollment: none would be dropped.
+    const signedKinds = worker.received.map((frame) => frame.frame).filter((kind) => kind === 'leaseRenewal' || kind === 'cancel' || kind === 'resultAck');
+    expect(new Set(signedKinds)).toEqual(new Set(['leaseRenewal', 'cancel', 'resultAck']));
+    expect(worker.frameRefusals).toEqual([]);
+
+    // After a reconnect they are signed for the new stream's challenge (the worker checks them against that one).
+    await reconnect(worker);
+    worker.send({ heartbeat: { seq: 1, running: [], freeSlots: 0 } });
+    await eventually(() => (worker.received.filter((frame) => frame.frame === 'leaseRenewal').length >= 3 ? true : undefined), 'renewal on the new stream');
+    expect(worker.frameRefusals).toEqual([]);
+  });
+});
