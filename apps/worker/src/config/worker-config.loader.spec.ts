@@ -2,6 +2,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_AUDIT_ROTATION } from '../audit/egress-audit.log';
+import { DEFAULT_SANDBOX_LIMITS } from '../jobs/sandbox/sandbox-limiter';
 import { WorkerConfigInvalidError } from './worker-config-invalid.error';
 import { loadWorkerConfig } from './worker-config.loader';
 import { DRAIN_GRACE_AFTER_JOB_TIMEOUT_MS, workerConfigJsonSchema } from './worker-config.schema';
@@ -54,7 +55,15 @@ describe('loadWorkerConfig', () => {
     expect(config.inference.endpoints[0]?.timeoutMs).toBe(120_000);
     expect(config.inference.endpoints[0]?.toolCalling).toBe('auto');
     expect(config.health).toEqual({ host: '127.0.0.1', port: 0 });
-    expect(config.sandbox).toEqual({ mode: 'bwrap', env: {} });
+    expect(config.sandbox).toEqual({ mode: 'bwrap', env: {}, limits: DEFAULT_SANDBOX_LIMITS });
+  });
+
+  it('reads sandbox.limits, and refuses a bad one naming the key and the range it expects', () => {
+    expect(loadWorkerConfig(join(fixtures, 'ok', 'full.yml'), env).sandbox.limits).toEqual({ cpuSeconds: 600, memoryMiB: 2048, processes: 512, diskMiB: 4096 });
+    expect(refusalOf(join(fixtures, 'not-ok', 'sandbox-limits-memory-too-small.yml')).problems).toEqual([
+      { path: 'sandbox.limits.memoryMiB', expected: 'a whole number of MiB from 16 to 1048576' },
+    ]);
+    expect(refusalOf(join(fixtures, 'not-ok', 'sandbox-limits-unknown-key.yml')).problems.map((problem) => problem.path)).toEqual(['sandbox.limits']);
   });
 
   it('bounds the egress audit log by default with the values the log itself defaults to (64 MiB segments, 16 kept)', () => {

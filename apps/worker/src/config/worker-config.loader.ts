@@ -89,6 +89,18 @@ export interface SandboxConfig {
   readonly mode: 'bwrap' | 'none';
   /** Variables every setup and test command gets besides PATH, HOME, LANG and CI (none when absent). */
   readonly env?: Readonly<Record<string, string>>;
+  /** What each setup or test command may use (`sandbox.limits`; DEFAULT_SANDBOX_LIMITS when absent). */
+  readonly limits?: SandboxLimits;
+}
+
+/** `sandbox.limits`: per command, enforced by the kernel (see SandboxLimiter). */
+export interface SandboxLimits {
+  readonly cpuSeconds: number;
+  readonly memoryMiB: number;
+  /** Processes and threads at once. */
+  readonly processes: number;
+  /** The largest file a process may write, and the size of the sandbox's /tmp. */
+  readonly diskMiB: number;
 }
 
 /** The few host environment values child processes may inherit (everything else is scrubbed). */

@@ -67,6 +67,43 @@ const proxyUrl = z
   )
   .describe('HTTP CONNECT proxy the control-plane channel goes through, http://host:port. Only the control-plane gRPC channel uses it; inference and git do not.');
 
+/** A whole number within [min, max], with the message naming both. */
+const boundedInt = (min: number, max: number, unit: string) => {
+  const message = `expected a whole number of ${unit} from ${min} to ${max}`;
+  return z.number({ error: message }).int(message).min(min, message).max(max, message);
+};
+
+/**
+ * What each setup or test command may use, enforced by the kernel (docs/worker.md, "Sandbox
+ * limits", says which mechanism applies where). Each command of a setup, and each test run,
+ * gets the whole of it afresh. Only under `mode: bwrap`.
+ */
+const sandboxLimits = z
+  .strictObject({
+    cpuSeconds: boundedInt(1, 86_400, 'seconds')
+      .default(3_600)
+      .describe(
+        'CPU time one command may use, in seconds: all its processes together where a cgroup is available, else each process alone (RLIMIT_CPU). Past it the job fails SANDBOX_CPU_LIMIT (default 3600, 1..86400).',
+      ),
+    memoryMiB: boundedInt(16, 1_048_576, 'MiB')
+      .default(4_096)
+      .describe(
+        "Memory one command may use, in MiB: all its processes together, its /tmp's files included, where a cgroup is available (the kernel's OOM killer ends it: SANDBOX_MEMORY_LIMIT); else each process's data segment alone (RLIMIT_DATA: an allocation fails, which the command reports as it likes) (default 4096, 16..1048576).",
+      ),
+    processes: boundedInt(64, 4_194_304, 'processes')
+      .default(2_048)
+      .describe(
+        "Processes and threads one command may have at once: its own count where a cgroup is available (a fork refused past it: SANDBOX_PROCESS_LIMIT if the command then fails); else RLIMIT_NPROC, which counts every process of the worker's user on the machine and does not bind root (default 2048, 64..4194304).",
+      ),
+    diskMiB: boundedInt(1, 1_048_576, 'MiB')
+      .default(8_192)
+      .describe(
+        'The largest file one command may write, in MiB (RLIMIT_FSIZE: a process writing past it is killed by SIGXFSZ: SANDBOX_DISK_LIMIT), and the size of its /tmp (a tmpfs; full, a write fails with ENOSPC). Not a bound on all it writes to the worktree (default 8192, 1..1048576).',
+      ),
+  })
+  .prefault({})
+  .describe('Kernel-enforced limits of every setup and test command in the sandbox.');
+
 /** The task kinds a worker's `jobKinds` may list; noop is `allowNoop`'s. */
 export const WORKER_JOB_KINDS = ['fix', 'review', 'index'] as const;
 export type WorkerJobKind = (typeof WORKER_JOB_KINDS)[number];
@@ -386,6 +423,7 @@ export const workerConfigSchema = z
           .describe(
             "Variables every setup and test command gets, for toolchains that find themselves through the environment: RUSTUP_HOME, JAVA_HOME, GOROOT… HOME is a throwaway inside the sandbox, so a toolchain under the worker's HOME needs its location here. Not for secrets: the repository's commands see them (default {}).",
           ),
+        limits: sandboxLimits,
       })
       .prefault({}),
     limits: z

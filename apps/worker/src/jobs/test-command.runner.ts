@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { HostEnvironment } from '../config/worker-config.loader';
-import { SANDBOX_STATUS_FD, type SandboxRunOptions, bwrapStartedCommand, type TestSandbox } from './sandbox/test-sandbox';
+import type { LimitedRun, SandboxLimitName } from './sandbox/sandbox-limiter';
+import { SANDBOX_STATUS_FD, type SandboxRunOptions, SandboxUnavailableError, bwrapStartedCommand, type TestSandbox } from './sandbox/test-sandbox';
 
-/** How a test run ended. Output stays on the worker: only `started`, `exitCode` and `timedOut` are reported. */
+/** How a test run ended. Output stays on the worker: only `started`, `exitCode`, `timedOut` and `limit` are reported. */
 export interface TestRunOutcome {
   /**
    * Whether the test command itself started. False when it could not be executed (not
@@ -17,6 +18,8 @@ export interface TestRunOutcome {
   readonly exitCode: number;
   readonly timedOut: boolean;
   readonly aborted: boolean;
+  /** The `sandbox.limits` entry the command ran into, as the kernel tells (see LimitedRun.limitHit); absent when none. */
+  readonly limit?: SandboxLimitName;
 }
 
 /** One test run: the repository's own argv, where, how long, and where its log goes. */
@@ -49,6 +52,10 @@ const MAX_LOG_BYTES = 64 * 1024;
  * command (`bwrapStartedCommand`). A run the runner stopped itself (timeout, cancel) counts
  * as started: bwrap is killed before it can report, but a command bwrap cannot exec makes it
  * exit at once, not run until stopped.
+ *
+ * Under bwrap every run is put under `sandbox.limits` (the sandbox's SandboxLimiter: a cgroup
+ * of its own where the host allows, rlimits in any case), and the outcome says which limit,
+ * if any, ended it; the cgroup is removed, with anything left in it, before the run resolves.
  */
 export class TestCommandRunner {
   /**
@@ -65,10 +72,14 @@ export class TestCommandRunner {
     if (request.argv[0] === undefined) throw new RangeError('empty test command');
     const reportsStart = this.sandbox.mode === 'bwrap';
     // Throws (SandboxUnavailableError) rather than ever falling back to running unsandboxed.
-    const [command, ...args] = this.sandbox.wrap(request.argv, request.cwd, { ...request.sandbox, ...(reportsStart ? { statusFd: SANDBOX_STATUS_FD } : {}) }) as [string, ...string[]];
+    const sandboxed = this.sandbox.wrap(request.argv, request.cwd, { ...request.sandbox, ...(reportsStart ? { statusFd: SANDBOX_STATUS_FD } : {}) });
     const home = await mkdtemp(join(tmpdir(), 'airlock-test-home-'));
+    let limited: LimitedRun | undefined;
     try {
-      return await new Promise<TestRunOutcome>((resolve) => {
+      limited = await this.sandbox.limiter?.start();
+      const [command, ...args] = (limited === undefined ? sandboxed : limited.wrap(sandboxed)) as [string, ...string[]];
+      const watched = limited;
+      const outcome = await new Promise<TestRunOutcome & { readonly status: string }>((resolve) => {
         let tail = Buffer.alloc(0);
         const keep = (chunk: Buffer) => {
           tail = Buffer.concat([tail, chunk]);
@@ -76,6 +87,8 @@ export class TestCommandRunner {
         };
         let timedOut = false;
         let aborted = false;
+        // The CPU watch killed the command: it ran, though bwrap could not report its end.
+        let stoppedAtLimit = false;
         let spawned = false;
         let status = '';
         const child = spawn(command, args, {
@@ -86,6 +99,10 @@ export class TestCommandRunner {
         });
         child.on('spawn', () => {
           spawned = true;
+          watched?.watchCpu(() => {
+            stoppedAtLimit = true;
+            stop();
+          });
         });
         const statusPipe = child.stdio[SANDBOX_STATUS_FD];
         if (statusPipe instanceof Readable) statusPipe.on('data', (chunk: Buffer) => (status += chunk.toString('utf8')));
@@ -122,8 +139,8 @@ export class TestCommandRunner {
           request.signal.removeEventListener('abort', onAbort);
           // Whatever the command left running in its group goes too.
           killGroup('SIGKILL');
-          const started = spawned && (!reportsStart || timedOut || aborted || bwrapStartedCommand(status));
-          const outcome = { started, exitCode, timedOut, aborted };
+          const started = spawned && (!reportsStart || timedOut || aborted || stoppedAtLimit || bwrapStartedCommand(status));
+          const outcome = { started, exitCode, timedOut, aborted, status };
           writeFile(request.logFile, tail).then(
             () => resolve(outcome),
             () => resolve(outcome),
@@ -132,7 +149,14 @@ export class TestCommandRunner {
         child.on('error', () => finish(127));
         child.on('close', (code, signal) => finish(code ?? (signal ? 128 + 9 : 1)));
       });
+      const { status, ...result } = outcome;
+      if (limited === undefined) return result;
+      // The join shell's own exit, before bwrap ever ran: the worker could not put the command in its cgroup.
+      if (limited.inCgroup && status === '' && result.exitCode === 125) throw new SandboxUnavailableError('the command could not join its cgroup');
+      const limit = result.started && !result.aborted ? await limited.limitHit(result.exitCode, request.cwd) : undefined;
+      return limit === undefined ? result : { ...result, limit };
     } finally {
+      await limited?.dispose();
       await rm(home, { recursive: true, force: true });
     }
   }

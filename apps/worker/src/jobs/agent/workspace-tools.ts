@@ -5,6 +5,7 @@ import type { EditBlockApplier, EditOutcome } from '../edits/edit-block.applier'
 import { EditPathRejectedError } from '../edits/edit-path-rejected.error';
 import type { ToolCall } from '../inference/conversation';
 import type { JobContext } from '../pipeline/job-context';
+import { SANDBOX_LIMIT_NAMES } from '../sandbox/sandbox-limiter';
 import { type SuiteRun, isGreen } from '../verification/change-verdict';
 import type { TestSuiteRunner } from '../verification/test-suite.runner';
 import { FINISH_TOOL, REVERT_TOOL } from './agent-tools';
@@ -239,6 +240,7 @@ function describeEdit(outcome: EditOutcome): string {
 async function describeTestRun(run: SuiteRun, baseline: SuiteRun): Promise<string> {
   const lines: string[] = [];
   if (!run.started) lines.push('The test command could not be started.');
+  else if (run.limit !== undefined) lines.push(`The tests ran past the sandbox's ${SANDBOX_LIMIT_NAMES[run.limit]} limit and were stopped (exit ${run.exitCode}).`);
   else if (run.timedOut) lines.push('The tests timed out.');
   else lines.push(isGreen(run) ? `All tests passed (exit ${run.exitCode}).` : `Tests failed (exit ${run.exitCode}).`);
   if (run.report !== undefined) {

@@ -3,6 +3,7 @@ import type { GitRunner } from '../../git/git-runner';
 import { JobPhaseFailedError } from '../job-phase-failed.error';
 import type { JobContext } from '../pipeline/job-context';
 import type { JobPhase } from '../pipeline/phase';
+import { sandboxLimitFailure } from '../sandbox/sandbox-limiter';
 import type { TestSuiteRunner } from '../verification/test-suite.runner';
 
 const GIT_TIMEOUT_MS = 120_000;
@@ -11,7 +12,8 @@ const GIT_TIMEOUT_MS = 120_000;
  * BASELINE: runs the test command at the base commit, before the model sees anything, to
  * learn what fails before the fix (the TEST phase compares against it). Fails
  * TESTS_NOT_RUNNABLE when the runner cannot even start (no change could ever be
- * verified, so no model time is spent) and TESTS_TIMED_OUT. Afterwards the tracked files
+ * verified, so no model time is spent), SANDBOX_*_LIMIT when the run ran past a
+ * `sandbox.limits` entry, and TESTS_TIMED_OUT. Afterwards the tracked files
  * setup or the run rewrote are put back, so the model's edits are the only change.
  */
 export class BaselinePhase implements JobPhase {
@@ -35,6 +37,8 @@ export class BaselinePhase implements JobPhase {
       verification.failingBefore = run.report.failing;
     }
     if (!run.started) throw new JobPhaseFailedError(FailureCode.TESTS_NOT_RUNNABLE, 'the test command could not be started at the base commit');
+    // A limit, then the timeout: a run the kernel cut short says nothing about what fails at base.
+    if (run.limit !== undefined) throw sandboxLimitFailure(run.limit, 'the test command at the base commit');
     if (run.timedOut) throw new JobPhaseFailedError(FailureCode.TESTS_TIMED_OUT, 'the test command timed out at the base commit');
     ctx.provide('baseline', run);
     const { worktree } = ctx.need('workspace');

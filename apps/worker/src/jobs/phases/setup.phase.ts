@@ -14,8 +14,9 @@ import type { SetupRunner } from '../setup/setup.runner';
  * the mirrors) and stores what they produced. Output goes to
  * `<stateDir>/job-logs/<jobKey>.setup.log` only.
  *
- * Fails SETUP_FAILED or SETUP_TIMED_OUT; a broken cache never fails the job (setup runs
- * instead), and anything else is the worker's fault (INTERNAL).
+ * Fails SETUP_FAILED, SETUP_TIMED_OUT, or SANDBOX_CPU_LIMIT / _MEMORY_LIMIT / _PROCESS_LIMIT /
+ * _DISK_LIMIT for a command that ran past `sandbox.limits`; a broken cache never fails the
+ * job (setup runs instead), and anything else is the worker's fault (INTERNAL).
  */
 export class SetupPhase implements JobPhase {
   readonly name = Phase.PHASE_SETUP;

@@ -77,6 +77,20 @@ describe('BaselinePhase and TestPhase', () => {
     expect(result).toMatchObject({ failureCode: FailureCode.TESTS_TIMED_OUT, failedPhase: Phase.PHASE_BASELINE });
   });
 
+  it.each([
+    ['cpu', FailureCode.SANDBOX_CPU_LIMIT],
+    ['memory', FailureCode.SANDBOX_MEMORY_LIMIT],
+    ['processes', FailureCode.SANDBOX_PROCESS_LIMIT],
+    ['disk', FailureCode.SANDBOX_DISK_LIMIT],
+  ] as const)('fails BASELINE, then TEST, with the code of the sandbox limit (%s) the run went past, not TESTS_*', async (limit, code) => {
+    // Timed out as well: the limit is the more precise cause, and wins.
+    const atBase = await runPhases([{ ...red, exitCode: 137, timedOut: true, limit }]);
+    expect(atBase.labels).toEqual(['baseline']);
+    expect(atBase.result).toMatchObject({ failureCode: code, failedPhase: Phase.PHASE_BASELINE });
+    const onChange = await runPhases([red, { ...red, exitCode: 137, limit }]);
+    expect(onChange.result).toMatchObject({ failureCode: code, failedPhase: Phase.PHASE_TEST, verification: { testsRan: true, testExitCode: 137 } });
+  });
+
   it('fails TESTS_FAILED with the exit code when the change leaves the tests red', async () => {
     const { result } = await runPhases([red, { ...red, exitCode: 2 }]);
     expect(result).toMatchObject({ failureCode: FailureCode.TESTS_FAILED, failedPhase: Phase.PHASE_TEST, verification: { testsRan: true, testExitCode: 2 } });

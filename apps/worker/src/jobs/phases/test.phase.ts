@@ -6,6 +6,7 @@ import type { FailureCodeName } from '../job-result.builder';
 import { JobPhaseFailedError } from '../job-phase-failed.error';
 import type { JobContext } from '../pipeline/job-context';
 import type { JobPhase } from '../pipeline/phase';
+import { SANDBOX_LIMIT_FAILURES, SANDBOX_LIMIT_NAMES, sandboxLimitFailure } from '../sandbox/sandbox-limiter';
 import { type SuiteRun, judgeChange, reproducesProblem } from '../verification/change-verdict';
 import { TestFileClassifier } from '../verification/test-files';
 import type { TestSuiteRunner } from '../verification/test-suite.runner';
@@ -27,7 +28,8 @@ interface TestFailure {
  *
  * Then the verification rules of the job's policy: `tests-must-pass` (mandatory and
  * required, as by default) stops a change whose tests fail with TESTS_FAILED,
- * TESTS_REGRESSED or TESTS_TIMED_OUT; advisory, or not required (which only the worker's own
+ * TESTS_REGRESSED, TESTS_TIMED_OUT or the SANDBOX_*_LIMIT code of a `sandbox.limits` entry
+ * the run ran past (the tests' verdict is then unknown, as after a timeout); advisory, or not required (which only the worker's own
  * config can say), it lets the change be delivered — recorded when advisory.
  * `min-tests-run` stops a change on which fewer tests ran than its minimum (or no report
  * said how many) with POLICY_VIOLATION when mandatory, and is recorded when advisory.
@@ -65,6 +67,7 @@ export class TestPhase implements JobPhase {
     let failure: TestFailure | undefined;
     let needsReproduction = false;
     if (!after.started) failure = { code: FailureCode.TESTS_FAILED, reason: 'the test command could not be started on the change' };
+    else if (after.limit !== undefined) failure = { code: SANDBOX_LIMIT_FAILURES[after.limit], reason: `the test command ran past the sandbox's ${SANDBOX_LIMIT_NAMES[after.limit]} limit` };
     else if (after.timedOut) failure = { code: FailureCode.TESTS_TIMED_OUT, reason: 'test command timed out' };
     else {
       const { counts, verdict } = judgeChange(baseline, after);
@@ -126,6 +129,7 @@ export class TestPhase implements JobPhase {
     } finally {
       await git(['restore', '--worktree', '--pathspec-from-file=-', '--pathspec-file-nul'], pathspec);
     }
+    if (withoutFix.limit !== undefined) throw sandboxLimitFailure(withoutFix.limit, "the change's tests without its fix");
     if (!reproducesProblem(withoutFix)) throw new JobPhaseFailedError(FailureCode.REPRODUCTION_MISSING, "the change's tests pass without its fix");
     // testsFixed stays 0: it counts tests that failed at base, and these did not exist there.
     ctx.report.verification.reproductionAdded = true;

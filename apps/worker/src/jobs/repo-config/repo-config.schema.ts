@@ -28,7 +28,7 @@ export const repoPathSchema = z
  * The same shape serves `.airlock.yml` and a worker catalog entry, which wins.
  */
 export const setupSchema = z.strictObject({
-  commands: z.array(argv('a setup command')).min(1).max(32).describe('Run in order in the repository root; the first to fail fails the job with SETUP_FAILED.'),
+  commands: z.array(argv('a setup command')).min(1).max(32).describe('Run in order in the repository root; the first to fail fails the job with SETUP_FAILED (SANDBOX_*_LIMIT when it ran past one of the worker\'s sandbox.limits).'),
   cacheKey: z
     .array(repoPathSchema)
     .max(32)

@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import type { HostEnvironment, SandboxConfig, WorkerConfig } from '../../config/worker-config.loader';
+import type { HostEnvironment, SandboxConfig, SandboxLimits, WorkerConfig } from '../../config/worker-config.loader';
+import { MAX_MASKED_SOCKETS, visibleHostSockets } from './host-sockets';
+import { DEFAULT_SANDBOX_LIMITS, type LimitedRun, SandboxLimiter } from './sandbox-limiter';
 
 /** HOME inside the sandbox: a fresh, empty directory on the sandbox's own /tmp. */
 export const SANDBOX_HOME = '/tmp/airlock-home';
@@ -63,19 +65,29 @@ export interface SandboxRunOptions {
  * worker's config file. It has no network (`--unshare-all`: own net, pid, ipc, uts,
  * cgroup and user namespaces; even loopback is a different one), no capabilities, and it
  * dies with the worker. The worktree is mounted at SANDBOX_WORKTREE, the same path for
- * every job.
+ * every job. Every unix socket bound to a path the command could still see (a database's
+ * under /var/lib, an agent's under HOME, anything under /var/tmp) is masked at each run,
+ * since connect() ignores a read-only mount; the command's /tmp is a tmpfs of
+ * `limits.diskMiB`, and `limiter` puts the command under the rest of `sandbox.limits`.
  */
 export class TestSandbox {
+  /** Applies `sandbox.limits` to each command; undefined with `mode: none`, which limits nothing. */
+  readonly limiter: SandboxLimiter | undefined;
+
   constructor(
     readonly mode: SandboxConfig['mode'],
     private readonly hidden: SandboxHidden,
     /** Variables every command in the sandbox gets (`sandbox.env`: toolchain locations such as RUSTUP_HOME or JAVA_HOME). */
     readonly commandEnv: Readonly<Record<string, string>> = {},
-  ) {}
+    readonly limits: SandboxLimits = DEFAULT_SANDBOX_LIMITS,
+    limiter?: SandboxLimiter,
+  ) {
+    this.limiter = mode === 'none' ? undefined : (limiter ?? new SandboxLimiter(limits));
+  }
 
   /** The sandbox a worker config implies. */
   static fromConfig(config: Pick<WorkerConfig, 'sandbox' | 'stateDir' | 'workspaceDir' | 'configFile' | 'host'>): TestSandbox {
-    return new TestSandbox(config.sandbox.mode, hiddenPathsOf(config), config.sandbox.env ?? {});
+    return new TestSandbox(config.sandbox.mode, hiddenPathsOf(config), config.sandbox.env ?? {}, config.sandbox.limits ?? DEFAULT_SANDBOX_LIMITS);
   }
 
   /**
@@ -107,9 +119,16 @@ export class TestSandbox {
 
   private bwrapOptions(worktree: string, run: SandboxRunOptions): string[] {
     const root = canonical(worktree);
-    const options = ['--unshare-all', '--die-with-parent', '--cap-drop', 'ALL', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
+    const tmpBytes = String(this.limits.diskMiB * 1024 ** 2);
+    const options = ['--unshare-all', '--die-with-parent', '--cap-drop', 'ALL', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--size', tmpBytes, '--tmpfs', '/tmp'];
     const dirs = unique(this.hidden.dirs.map(canonical)).filter((dir) => existsSync(dir));
     if (dirs.includes('/')) throw new SandboxUnavailableError('cannot hide / (stateDir or workspaceDir is the root directory)');
+    // Listed afresh for every command: a daemon may have bound a socket since the last one.
+    const sockets = visibleHostSockets(dirs);
+    if (sockets.length > MAX_MASKED_SOCKETS) {
+      throw new SandboxUnavailableError(`${sockets.length} unix sockets outside /run and the hidden directories, more than the ${MAX_MASKED_SOCKETS} the sandbox masks`);
+    }
+    for (const socket of sockets) options.push('--ro-bind', '/dev/null', socket);
     // Mounts apply in order. A hidden directory holding the worktree (workspaceDir does) is
     // hidden first and the worktree bound back on top; one inside the worktree, after.
     const below = dirs.filter((dir) => dir !== root && isInside(dir, root));
@@ -179,26 +198,34 @@ export function hiddenPathsOf(config: Pick<WorkerConfig, 'stateDir' | 'workspace
 
 /**
  * Proves the sandbox works on this host: runs `true` inside it, set up as for a real test
- * run (a throwaway worktree, bwrap's status pipe), and requires bwrap to report that it
- * started the command — which also turns away a bwrap older than 0.3.2, whose missing
- * `--json-status-fd` would otherwise fail every test run. With `mode: none` it passes with
- * a loud warning instead.
+ * run (a throwaway worktree, bwrap's status pipe, the limits: cgroup, prlimit), and requires
+ * bwrap to report that it started the command — which also turns away a bwrap older than
+ * 0.5.0, whose missing `--size` (0.3.2: `--json-status-fd`) would otherwise fail every test
+ * run. The detail names the limits' mechanism. With `mode: none` it passes with a loud
+ * warning instead.
  */
-export function checkSandbox(sandbox: TestSandbox, host: HostEnvironment): Promise<{ readonly name: string; readonly ok: boolean; readonly detail: string }> {
+export async function checkSandbox(sandbox: TestSandbox, host: HostEnvironment): Promise<{ readonly name: string; readonly ok: boolean; readonly detail: string }> {
   const name = 'sandbox';
   if (sandbox.mode === 'none') {
-    return Promise.resolve({ name, ok: true, detail: SANDBOX_DISABLED_WARNING });
+    return { name, ok: true, detail: SANDBOX_DISABLED_WARNING };
   }
+  const missing = ['bwrap', 'prlimit'].find((program) => !isOnPath(program, host.path));
+  if (missing !== undefined) return { name, ok: false, detail: sandboxBroken(`${missing} not found on PATH`) };
   const worktree = mkdtempSync(join(tmpdir(), 'airlock-sandbox-probe-'));
   let argv: readonly string[];
+  let limited: LimitedRun | undefined;
   try {
-    argv = sandbox.wrap(['true'], worktree, { statusFd: SANDBOX_STATUS_FD });
+    limited = await sandbox.limiter?.start();
+    const wrapped = sandbox.wrap(['true'], worktree, { statusFd: SANDBOX_STATUS_FD });
+    argv = limited === undefined ? wrapped : limited.wrap(wrapped);
   } catch (error) {
+    await limited?.dispose();
     rmSync(worktree, { recursive: true, force: true });
-    return Promise.resolve({ name, ok: false, detail: `bubblewrap sandbox cannot be set up: ${(error as Error).message}` });
+    return { name, ok: false, detail: `bubblewrap sandbox cannot be set up: ${(error as Error).message}` };
   }
+  const limitsDetail = sandbox.limiter === undefined ? '' : `; limits: ${sandbox.limiter.mechanism}`;
   const [command, ...args] = argv as [string, ...string[]];
-  return new Promise((resolve) => {
+  return await new Promise((resolve) => {
     const child = spawn(command, args, { env: { PATH: host.path, LANG: host.lang, HOME: sandbox.homeFor(worktree) }, stdio: ['ignore', 'ignore', 'pipe', 'pipe'], timeout: 10_000 });
     let stderr = '';
     let status = '';
@@ -210,23 +237,41 @@ export function checkSandbox(sandbox: TestSandbox, host: HostEnvironment): Promi
       if (settled) return; // 'error' and 'close' can both fire
       settled = true;
       rmSync(worktree, { recursive: true, force: true });
-      if (why === undefined) {
-        resolve({ name, ok: true, detail: 'bubblewrap works: no network, read-only host, worker state, workspace and config hidden' });
-        return;
-      }
-      resolve({
-        name,
-        ok: false,
-        detail: `bubblewrap sandbox does not work here (${why}); install bubblewrap and allow user namespaces, or set sandbox.mode: none to run test commands unsandboxed (not recommended)`,
-      });
+      const report =
+        why === undefined
+          ? { name, ok: true, detail: `bubblewrap works: no network, read-only host, worker state, workspace and config hidden${limitsDetail}` }
+          : { name, ok: false, detail: sandboxBroken(why) };
+      void (limited?.dispose() ?? Promise.resolve()).then(
+        () => resolve(report),
+        (error: Error) => resolve({ name, ok: false, detail: `the sandbox's cgroup could not be removed: ${error.message}` }),
+      );
     };
-    child.on('error', (error: NodeJS.ErrnoException) => settle(error.code === 'ENOENT' ? 'bwrap not found on PATH' : error.message));
+    child.on('error', (error: NodeJS.ErrnoException) => settle(error.code === 'ENOENT' ? `${command} not found on PATH` : error.message));
     child.on('close', (code, signal) => {
       if (code !== 0) settle(stderr.trim().split('\n')[0] || `bwrap exited ${code ?? signal ?? 'abnormally'}`);
       else if (!bwrapStartedCommand(status)) settle('bwrap did not report starting the command: bubblewrap 0.3.2 or later is needed');
       else settle(undefined);
     });
   });
+}
+
+function sandboxBroken(why: string): string {
+  return `bubblewrap sandbox does not work here (${why}); install bubblewrap 0.5.0 or later and prlimit (util-linux), and allow user namespaces, or set sandbox.mode: none to run test commands unsandboxed (not recommended)`;
+}
+
+/** Whether `program` is an executable file in one of `path`'s directories. */
+function isOnPath(program: string, path: string): boolean {
+  return path
+    .split(delimiter)
+    .filter((dir) => isAbsolute(dir))
+    .some((dir) => {
+      try {
+        accessSync(join(dir, program), constants.X_OK);
+        return statSync(join(dir, program)).isFile();
+      } catch {
+        return false;
+      }
+    });
 }
 
 /** Printed at start and by `doctor` when tests run unsandboxed. */

@@ -6,6 +6,7 @@ import type { WorkerConfig } from '../../config/worker-config.loader';
 import type { Logger } from '../../logging/json-logger';
 import { JobPhaseFailedError } from '../job-phase-failed.error';
 import type { SetupConfig } from '../repo-config/repo-config.schema';
+import { SANDBOX_LIMIT_NAMES, sandboxLimitFailure } from '../sandbox/sandbox-limiter';
 import type { TestSandbox } from '../sandbox/test-sandbox';
 import type { TestCommandRunner } from '../test-command.runner';
 import { EgressProxy, type EgressProxyLimits } from './egress-proxy';
@@ -52,9 +53,10 @@ export interface SetupRunnerConfig {
  * it. Their environment: PATH, a throwaway HOME, LANG, CI=true, the proxy variables and
  * `setup.env` — nothing else of the worker's.
  *
- * Throws JobPhaseFailedError SETUP_FAILED (a command exits non-zero or cannot start) or
- * SETUP_TIMED_OUT (the whole setup outlives its timeout); returns early on abort, for the
- * phase runner to report.
+ * Throws JobPhaseFailedError SETUP_FAILED (a command exits non-zero or cannot start),
+ * SETUP_TIMED_OUT (the whole setup outlives its timeout), or the SANDBOX_*_LIMIT code of the
+ * `sandbox.limits` entry a command ran past (each command has the whole of them); returns
+ * early on abort, for the phase runner to report.
  */
 export class SetupRunner {
   constructor(
@@ -103,8 +105,10 @@ export class SetupRunner {
           sandbox: { egressSocket: join(runDir, 'egress.sock'), programFiles: nodeProgramFiles(nodeProgramArgv(this.relayEntry)), startIn: 'root' },
         });
         const output = await readFile(partLog).catch(() => Buffer.alloc(0));
-        await appendFile(request.logFile, Buffer.concat([output, Buffer.from(`\n[${outcome.timedOut ? 'timed out' : `exit ${outcome.exitCode}`}]\n`)]));
+        const ending = outcome.limit !== undefined ? `${SANDBOX_LIMIT_NAMES[outcome.limit]} limit` : outcome.timedOut ? 'timed out' : `exit ${outcome.exitCode}`;
+        await appendFile(request.logFile, Buffer.concat([output, Buffer.from(`\n[${ending}]\n`)]));
         request.signal.throwIfAborted();
+        if (outcome.limit !== undefined) throw sandboxLimitFailure(outcome.limit, which);
         if (outcome.timedOut) throw new JobPhaseFailedError(FailureCode.SETUP_TIMED_OUT, `setup timed out after ${timeoutMs} ms, in ${which}`);
         if (!outcome.started) throw new JobPhaseFailedError(FailureCode.SETUP_FAILED, `${which} could not start`);
         if (outcome.exitCode !== 0) throw new JobPhaseFailedError(FailureCode.SETUP_FAILED, `${which} exited ${outcome.exitCode}`);

@@ -1,4 +1,5 @@
 import { FailureCode } from '@airlock/protocol';
+import type { SandboxLimitName } from '../sandbox/sandbox-limiter';
 import type { TestReport } from './test-report';
 
 /** One run of the repository's test command, as the verification reads it. */
@@ -7,6 +8,8 @@ export interface SuiteRun {
   readonly started: boolean;
   readonly exitCode: number;
   readonly timedOut: boolean;
+  /** The `sandbox.limits` entry the run ran past (its exit code then is not the tests' verdict); absent when none. */
+  readonly limit?: SandboxLimitName;
   /** The runner's JUnit report, when `.airlock.yml` names one and the run wrote a readable one. */
   readonly report: TestReport | undefined;
   /** The run's local log (the end of its output), when it has one. */
@@ -33,7 +36,7 @@ export type ChangeVerdict =
 
 /** A run in which every test passed: the runner started, finished in time, exited 0 and its report, if any, shows no failure. */
 export function isGreen(run: SuiteRun): boolean {
-  return run.started && !run.timedOut && run.exitCode === 0 && (run.report === undefined || run.report.failing === 0);
+  return run.started && !run.timedOut && run.limit === undefined && run.exitCode === 0 && (run.report === undefined || run.report.failing === 0);
 }
 
 /**

@@ -27,13 +27,13 @@ export class TestSuiteRunner {
     const outcome = await this.tests.run({ argv: test.command, cwd: worktree, timeoutMs: test.timeout ?? this.config.limits.testTimeout, signal: ctx.signal, logFile });
     ctx.signal.throwIfAborted();
     let report: SuiteRun['report'];
-    if (junit.length > 0 && outcome.started && !outcome.timedOut) {
+    if (junit.length > 0 && outcome.started && !outcome.timedOut && outcome.limit === undefined) {
       const read = await readJunitReports(worktree, junit);
       report = read.report;
       // Local only: the problem may name a file of the repository.
       if (read.problem !== undefined) ctx.logger.warn('test-report-unread', { run: label, problem: read.problem });
     }
-    ctx.logger.info('test-run', { run: label, started: outcome.started, exitCode: outcome.exitCode, timedOut: outcome.timedOut, tests: report?.ran, failing: report?.failing });
-    return { started: outcome.started, exitCode: outcome.exitCode, timedOut: outcome.timedOut, report, logFile };
+    ctx.logger.info('test-run', { run: label, started: outcome.started, exitCode: outcome.exitCode, timedOut: outcome.timedOut, limit: outcome.limit, tests: report?.ran, failing: report?.failing });
+    return { started: outcome.started, exitCode: outcome.exitCode, timedOut: outcome.timedOut, ...(outcome.limit === undefined ? {} : { limit: outcome.limit }), report, logFile };
   }
 }
