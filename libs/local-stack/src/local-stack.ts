@@ -1,4 +1,6 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ControlPlaneApiClient } from './control-plane-api.client';
@@ -11,7 +13,7 @@ import { startDemoTracker, type DemoTrackerOptions } from './forge/demo-tracker'
 import type { ForgeDouble } from './forge/forge-double';
 import { createThrowawayCertificates } from './throwaway-ca.factory';
 import { startTcpBalancer } from './tcp-balancer';
-import { launchProgram } from './workspace-programs';
+import { WORKSPACE_ROOT, launchProgram, programCommand } from './workspace-programs';
 
 /** The repository alias the demo repository has in the worker's catalog. */
 export const DEMO_REPO_ALIAS = 'demo-billing';
@@ -80,6 +82,12 @@ export interface LocalStackOptions {
    * production). Absent: one control plane, everything in process.
    */
   readonly replicas?: { readonly count: number; readonly natsUrl: string };
+  /**
+   * Seals the forge's and the tracker's worker tokens in place with `airlock-worker secrets seal`
+   * under a worker KEK (`<worker dir>/worker.kek`, the config's `secrets.kekFile`), as
+   * docs/worker.md#sealed-token-files tells customers to.
+   */
+  readonly sealWorkerTokens?: boolean;
 }
 
 /** One control-plane replica of a stack started with `replicas`. */
@@ -125,6 +133,14 @@ export interface LocalStack {
   readonly api: ControlPlaneApiClient;
   /** Where the control plane wrote its first-start admin API token. */
   readonly adminTokenFile: string;
+  /** Every enrollment token the stack used, in order: secrets a test may look for where they must not be. */
+  readonly enrollmentTokens: readonly string[];
+  /**
+   * The key-encryption keys' files: the control plane's (AIRLOCK_KEK_FILE with an external
+   * database, outside its data directory; the one it generates in it when embedded) and the
+   * worker's (with `sealWorkerTokens`).
+   */
+  readonly kekFiles: { readonly controlPlane: string; readonly worker: string | undefined };
   worker: WorkerHandle;
   /** Starts the worker process again with the same config and identity. */
   restartWorker(): Promise<WorkerHandle>;
@@ -185,6 +201,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     say(`inference       ${inferenceUrl} (inference-sim, OpenAI-compatible)`);
 
     const tokenFile = join(dirs.controlPlane, 'bootstrap-admin-token');
+    // With an external database, a KEK of the operator's kept apart from the data; embedded, the one the control plane generates beside it.
+    const controlPlaneKekFile = options.databaseUrl ? join(options.baseDir, 'control-plane.kek') : join(dirs.controlPlane, 'kek');
+    if (options.databaseUrl && !existsSync(controlPlaneKekFile)) writeFileSync(controlPlaneKekFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
     const certificates = options.grpcTls === false ? undefined : await createThrowawayCertificates(dirs.tls);
     if (options.replicas && !options.databaseUrl) throw new Error('replicas share one PostgreSQL: give databaseUrl');
     const launchReplica = async (index: number): Promise<{ process: ManagedProcess; httpUrl: string; grpcAddress: string }> => {
@@ -199,6 +218,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           AIRLOCK_HTTP_PORT: '0',
           AIRLOCK_GRPC_PORT: '0',
           AIRLOCK_BOOTSTRAP_TOKEN_FILE: tokenFile,
+          ...(options.databaseUrl ? { AIRLOCK_KEK_FILE: controlPlaneKekFile } : {}),
           ...(certificates ? { AIRLOCK_GRPC_TLS_CERT_FILE: certificates.certFile, AIRLOCK_GRPC_TLS_KEY_FILE: certificates.keyFile } : {}),
           ...(options.leaseTtl ? { AIRLOCK_LEASE_TTL: options.leaseTtl } : {}),
           ...(options.heartbeatInterval ? { AIRLOCK_HEARTBEAT_INTERVAL: options.heartbeatInterval } : {}),
@@ -257,6 +277,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
 
     const signingKeys = await api.signingKeys();
+    const enrollmentTokens: string[] = [];
+    const workerKekFile = options.sealWorkerTokens ? join(dirs.worker, 'worker.kek') : undefined;
+    if (workerKekFile && !existsSync(workerKekFile)) writeFileSync(workerKekFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
     /** Writes a worker's config and enrolls it; the worker's files live under `home` unless `stateDir` says otherwise. */
     const enrollWorker = async (label: string, home: string, stateDir = join(home, 'state'), labels = options.workerLabels): Promise<Omit<WorkerHandle, 'process'>> => {
       const workerDirs = { stateDir, workspaceDir: join(home, 'workspace') };
@@ -292,9 +315,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           ...(labels ? { labels: [...labels] } : {}),
           ...(tracker ? { trackers: [tracker.workerConfig] } : {}),
           ...(options.workerDelivery ? { delivery: { ...options.workerDelivery } } : {}),
+          ...(workerKekFile ? { secrets: { kekFile: workerKekFile } } : {}),
         }),
       );
+      if (workerKekFile) sealTokenFiles(configPath, [forge?.workerConfig['tokenFile'], tracker?.workerConfig['tokenFile']], dirs.logs);
       const { token } = await api.createEnrollmentToken();
+      enrollmentTokens.push(token);
       const enroll = launchProgram({ program: 'worker', args: ['enroll', '--config', configPath, '--token', token], logDir: dirs.logs, label: `${label}-enroll` });
       await enroll.waitForExit();
       if (enroll.exitCode !== 0) throw new Error(`worker enroll exited with ${enroll.exitCode}; see ${join(dirs.logs, `${label}-enroll.log`)}`);
@@ -321,6 +347,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       controlPlane: { process: controlPlaneProcess, replicas, httpUrl, grpcAddress, grpcCaFile: certificates?.caFile },
       api,
       adminTokenFile: tokenFile,
+      enrollmentTokens,
+      kekFiles: { controlPlane: controlPlaneKekFile, worker: workerKekFile },
       worker,
       restartWorker: async () => {
         stack.worker = await startWorker('worker', firstWorker, options.firstWorkerEnv, firstWorkerWrapWith);
@@ -333,5 +361,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   } catch (error) {
     await stopAll();
     throw error;
+  }
+}
+
+/**
+ * Seals each plain token file in place: `airlock-worker secrets seal` reads the token on stdin,
+ * as an operator would pipe it, never from its command line. Its output goes to the logs folder
+ * with every other process's.
+ */
+function sealTokenFiles(configPath: string, tokenFiles: readonly unknown[], logDir: string): void {
+  for (const file of tokenFiles) {
+    if (typeof file !== 'string') continue;
+    const token = readFileSync(file, 'utf8');
+    if (token.startsWith('airlock-sealed:')) continue;
+    const { command, args, env } = programCommand('worker', ['secrets', 'seal', '--config', configPath, '--out', file, '--force']);
+    const sealing = spawnSync(command, args, { cwd: WORKSPACE_ROOT, env, input: token, encoding: 'utf8', timeout: 60_000 });
+    writeFileSync(join(logDir, 'worker-secrets-seal.log'), `${sealing.stdout ?? ''}${sealing.stderr ?? ''}`, { flag: 'a' });
+    if (sealing.status !== 0) throw new Error(`airlock-worker secrets seal exited with ${sealing.status}; see ${join(logDir, 'worker-secrets-seal.log')}`);
   }
 }

@@ -25,6 +25,15 @@ export interface ProgramLaunch {
   readonly wrapWith?: readonly string[];
 }
 
+/** How to run one of the workspace's apps from its sources: the command, its arguments and environment. */
+export function programCommand(program: ProgramName, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+  return {
+    command: process.execPath,
+    args: ['-r', '@swc-node/register', join(WORKSPACE_ROOT, PROGRAM_ENTRY_POINTS[program]), ...args],
+    env: { ...process.env, SWC_NODE_PROJECT: join(WORKSPACE_ROOT, 'tsconfig.json'), ...env },
+  };
+}
+
 /**
  * Starts one of the workspace's apps from its TypeScript sources in a process of its own
  * (SWC compiles on load and keeps decorator metadata for NestJS).

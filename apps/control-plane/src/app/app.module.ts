@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { DataAccess } from '@airlock/data-access';
+import type { SecretSealer } from '@airlock/sealed-secrets';
 import { AnalyticsController } from './analytics/analytics.controller';
 import { AnalyticsService } from './analytics/analytics.service';
 import { AuditLogController } from './audit/audit-log.controller';
@@ -52,6 +53,7 @@ import { PolicyController } from './policies/policy.controller';
 import { PolicyDistributor } from './policies/policy-distributor';
 import { SigningKeysController } from './signing/signing-keys.controller';
 import { SigningKeyService } from './signing/signing-key.service';
+import { SECRET_SEALER } from './secrets/secret-sealer.provider';
 import { WorkersController } from './workers/workers.controller';
 import { WorkersService } from './workers/workers.service';
 
@@ -68,6 +70,8 @@ export interface AppModuleOptions {
    * default: it decides which adapter serves dispatch, fleet commands and live events.
    */
   readonly nats: NatsConnection | null;
+  /** Seals the secrets the control plane stores (docs/security.md#secrets-at-rest); null or absent: stored unsealed. */
+  readonly sealer?: SecretSealer | null;
 }
 
 @Module({})
@@ -100,6 +104,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: DomainErrorFilter },
         { provide: REPLICA_ID, useValue: options.replicaId },
+        { provide: SECRET_SEALER, useValue: options.sealer ?? null },
         ...(options.nats
           ? [
               { provide: NATS_CONNECTION, useValue: options.nats },

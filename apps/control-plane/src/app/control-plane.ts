@@ -16,6 +16,7 @@ import { WorkerSessionRegistry } from './dispatch/worker-session.registry';
 import { WorkerGatewayService } from './gateway/worker-gateway.service';
 import { WorkerGatewayStrategy } from './gateway/worker-gateway.strategy';
 import { connectToNats, newReplicaId } from './nats/nats-connection';
+import { openSecretSealer } from './secrets/secret-sealer.provider';
 import { SigningKeyService } from './signing/signing-key.service';
 
 const LOG_LEVEL_ORDER = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
@@ -72,6 +73,11 @@ function sortKeysDeep<T>(value: T): T {
  */
 export async function startControlPlane(config: AppConfig, overrides: ControlPlaneOverrides = {}): Promise<RunningControlPlane> {
   const logger = new ConsoleLogger({ json: true, logLevels: [...LOG_LEVEL_ORDER.slice(0, LOG_LEVEL_ORDER.indexOf(config.logLevel) + 1)] });
+  const { sealer, createdKekFile } = openSecretSealer(config.secretsAtRest);
+  if (createdKekFile && config.secretsAtRest.kind === 'generated-kek') {
+    // The path and the id only. Beside the embedded database it keeps secrets out of a dump of it, not out of a copy of the data directory.
+    logger.warn({ event: 'kek_generated', file: config.secretsAtRest.file, kekId: sealer?.activeKekId, note: 'a KEK beside the database protects nothing against a copy of the data directory; set AIRLOCK_KEK_FILE to a key kept elsewhere (docs/security.md#secrets-at-rest)' }, 'SecretsAtRest');
+  }
   const dataAccess = await openDataAccess(
     config.databaseUrl ? { kind: 'url', url: config.databaseUrl } : { kind: 'embedded', dataDir: config.dataDir },
   );
@@ -81,7 +87,7 @@ export async function startControlPlane(config: AppConfig, overrides: ControlPla
   try {
     nats = config.natsServers.length > 0 ? await connectToNats(config.natsServers, replicaId, logger) : null;
     app = await NestFactory.create(
-      AppModule.register({ config, dataAccess, clock: overrides.clock ?? systemClock, scheduler: overrides.scheduler ?? systemScheduler, replicaId, nats }),
+      AppModule.register({ config, dataAccess, clock: overrides.clock ?? systemClock, scheduler: overrides.scheduler ?? systemScheduler, replicaId, nats, sealer }),
       // forceCloseConnections: idle keep-alive HTTP connections must not hold up shutdown.
       // bodyParser: false, because apiBodyReader reads every body (JSON only, bounded).
       { logger, abortOnError: false, forceCloseConnections: true, bodyParser: false },

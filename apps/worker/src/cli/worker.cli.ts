@@ -13,6 +13,7 @@ import { policyShowCommand } from './policy.command';
 import { DEFAULT_EVALUATE_LAST, policyEvaluateCommand } from './policy-evaluate.command';
 import { CliExitError, EXIT_CODES } from './exit-codes';
 import { runCommand } from './run.command';
+import { secretsSealCommand } from './secrets-seal.command';
 import { workerVersion } from './worker-version';
 
 /** Where the CLI writes: stdout for results, stderr for errors and warnings. */
@@ -104,6 +105,15 @@ export function buildWorkerCli(io: CliIo, setExitCode: (code: number) => void): 
     .requiredOption('--config <file>', 'worker YAML config')
     .option('--last <n>', `evaluate the last n job records (default ${DEFAULT_EVALUATE_LAST})`, positiveInteger('--last', 100_000))
     .action(async (file: string, options: { config: string; last?: number }) => setExitCode(await policyEvaluateCommand(file, options, io)));
+  program
+    .command('secrets')
+    .description('sealed token files: tokens kept encrypted under the key-encryption key of the config section secrets')
+    .command('seal')
+    .description('seal the token read from stdin (never from the command line) into a file to name as a tokenFile')
+    .requiredOption('--config <file>', 'worker YAML config (only its secrets section is read)')
+    .requiredOption('--out <file>', 'the sealed token file to write (0600)')
+    .option('--force', 'replace the file if it exists')
+    .action(wrap((options: { config: string; out: string; force?: boolean }) => secretsSealCommand(options, io)));
   program
     .command('config-schema')
     .description('print the JSON Schema of the worker config file')

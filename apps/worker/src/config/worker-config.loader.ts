@@ -3,9 +3,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { SealedSecretError, type SecretSealer, isSealedValue } from '@airlock/sealed-secrets';
 import { type ConfigProblem, WorkerConfigInvalidError } from './worker-config-invalid.error';
 import type { SetupConfig } from '../jobs/repo-config/repo-config.schema';
 import { type WorkerConfigParsed, workerConfigSchema, type WorkerJobKind } from './worker-config.schema';
+import { WORKER_TOKEN_PURPOSE, openWorkerSealer, sealedTokenProblem } from './worker-secrets';
 
 /** An inference endpoint with its API key resolved from the environment (a secret: never logged). */
 export interface InferenceEndpointConfig {
@@ -25,7 +27,8 @@ export interface InferenceEndpointConfig {
 }
 
 /** Where a forge's or a tracker's token is read from at each request (never the token itself: it is a secret). */
-export type ForgeTokenSource = { readonly env: string; readonly value: string | undefined } | { readonly file: string };
+/** Where a token is read from; `sealer` opens it when it is sealed (docs/worker.md#sealed-token-files). */
+export type ForgeTokenSource = ({ readonly env: string; readonly value: string | undefined } | { readonly file: string }) & { readonly sealer?: SecretSealer | undefined };
 
 /** The customer's forge a repository's changes are proposed on (GitLab, GitHub Enterprise Server, Gitea/Forgejo). */
 export interface ForgeConfig {
@@ -204,6 +207,7 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
   const config = parsed.data;
   const base = dirname(configFile);
   const problems: ConfigProblem[] = [];
+  const sealer = openWorkerSealer(config.secrets, base, env, problems);
   const endpoints = config.inference.endpoints.map((endpoint, index) => {
     const apiKey = endpoint.apiKeyEnv === undefined ? undefined : env[endpoint.apiKeyEnv];
     if (endpoint.apiKeyEnv !== undefined && !apiKey) {
@@ -235,9 +239,9 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
     ...repo,
     cloneUrl: resolveGitLocation(base, repo.cloneUrl),
     pushUrl: repo.pushUrl === undefined ? undefined : resolveGitLocation(base, repo.pushUrl),
-    forge: repo.forge && resolveForge(repo.forge, `repositories[${index}].forge`, base, env, problems),
+    forge: repo.forge && resolveForge(repo.forge, `repositories[${index}].forge`, base, env, problems, sealer),
   }));
-  const trackers = config.trackers.map((tracker, index) => resolveTracker(tracker, `trackers[${index}]`, base, env, problems));
+  const trackers = config.trackers.map((tracker, index) => resolveTracker(tracker, `trackers[${index}]`, base, env, problems, sealer));
   if (problems.length > 0) throw new WorkerConfigInvalidError(configFile, problems);
   const stateDir = resolve(base, config.stateDir);
   return {
@@ -270,12 +274,12 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
 }
 
 /** A repository's forge with its token located (see locateToken) and its private CA read. */
-function resolveForge(forge: NonNullable<WorkerConfigParsed['repositories'][number]['forge']>, path: string, base: string, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): ForgeConfig {
+function resolveForge(forge: NonNullable<WorkerConfigParsed['repositories'][number]['forge']>, path: string, base: string, env: NodeJS.ProcessEnv, problems: ConfigProblem[], sealer: SecretSealer | undefined): ForgeConfig {
   return {
     type: forge.type,
     apiUrl: forge.apiUrl.replace(/\/+$/, ''),
     project: forge.project,
-    token: locateToken(forge, path, base, env, problems),
+    token: locateToken(forge, path, base, env, problems, sealer),
     caPem: readPrivateCa(forge.caFile, path, base, problems),
     targetBranch: forge.targetBranch,
     labels: forge.labels,
@@ -286,11 +290,11 @@ function resolveForge(forge: NonNullable<WorkerConfigParsed['repositories'][numb
 }
 
 /** A tracker with its token located and its private CA read, as a forge's are. */
-function resolveTracker(tracker: WorkerConfigParsed['trackers'][number], path: string, base: string, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): TrackerConfig {
+function resolveTracker(tracker: WorkerConfigParsed['trackers'][number], path: string, base: string, env: NodeJS.ProcessEnv, problems: ConfigProblem[], sealer: SecretSealer | undefined): TrackerConfig {
   const shared = {
     name: tracker.name,
     apiUrl: tracker.apiUrl.replace(/\/+$/, ''),
-    token: locateToken(tracker, path, base, env, problems),
+    token: locateToken(tracker, path, base, env, problems, sealer),
     caPem: readPrivateCa(tracker.caFile, path, base, problems),
     timeoutMs: tracker.timeout,
     comment: tracker.comment,
@@ -304,18 +308,23 @@ function resolveTracker(tracker: WorkerConfigParsed['trackers'][number], path: s
  * set and the file readable now, so that a typo is a config error, but the file is read again
  * at each request so that a rotated token needs no restart.
  */
-function locateToken(entry: { readonly tokenEnv?: string | undefined; readonly tokenFile?: string | undefined }, path: string, base: string, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): ForgeTokenSource {
+function locateToken(entry: { readonly tokenEnv?: string | undefined; readonly tokenFile?: string | undefined }, path: string, base: string, env: NodeJS.ProcessEnv, problems: ConfigProblem[], sealer: SecretSealer | undefined): ForgeTokenSource {
   if (entry.tokenEnv !== undefined) {
     if (!env[entry.tokenEnv]) problems.push({ path: `${path}.tokenEnv`, expected: `the environment variable ${entry.tokenEnv} to be set` });
-    return { env: entry.tokenEnv, value: env[entry.tokenEnv] };
+    const sealedProblem = sealedTokenProblem(env[entry.tokenEnv] ?? '', `the environment variable ${entry.tokenEnv}`, sealer);
+    if (sealedProblem) problems.push({ path: `${path}.tokenEnv`, expected: sealedProblem });
+    return { env: entry.tokenEnv, value: env[entry.tokenEnv], sealer };
   }
   const file = resolve(base, entry.tokenFile ?? '');
   try {
-    if (readFileSync(file, 'utf8').trim() === '') problems.push({ path: `${path}.tokenFile`, expected: `a token in ${file} (the file is empty)` });
+    const token = readFileSync(file, 'utf8').trim();
+    if (token === '') problems.push({ path: `${path}.tokenFile`, expected: `a token in ${file} (the file is empty)` });
+    const sealedProblem = sealedTokenProblem(token, file, sealer);
+    if (sealedProblem) problems.push({ path: `${path}.tokenFile`, expected: sealedProblem });
   } catch (error) {
     problems.push({ path: `${path}.tokenFile`, expected: `a readable file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}: ${file})` });
   }
-  return { file };
+  return { file, sealer };
 }
 
 /** The PEM of a private CA a forge's or tracker's certificate is checked against, read now; undefined for the system's CAs. */
@@ -332,11 +341,22 @@ function readPrivateCa(caFile: string | undefined, path: string, base: string, p
   }
 }
 
-/** The token of a forge or a tracker, read now: from the environment as loaded, or from its file (trimmed). Never log it. */
-export function readForgeToken(source: ForgeTokenSource): string {
+/**
+ * The token of a forge or a tracker, read now: from the environment as loaded, or from its
+ * file (trimmed), opened with the worker's KEK when it is sealed. Never log it.
+ */
+export async function readForgeToken(source: ForgeTokenSource): Promise<string> {
+  const where = 'file' in source ? `the token file ${source.file}` : `the environment variable ${source.env}`;
   const token = 'file' in source ? readFileSync(source.file, 'utf8').trim() : (source.value ?? '');
-  if (token === '') throw new Error('file' in source ? `the token file ${source.file} is empty` : `the environment variable ${source.env} is not set`);
-  return token;
+  if (token === '') throw new Error('file' in source ? `${where} is empty` : `${where} is not set`);
+  if (!isSealedValue(token)) return token;
+  if (!source.sealer) throw new Error(`${where} holds a sealed token, but the worker config has no secrets.kekFile or secrets.kekEnv`);
+  try {
+    return (await source.sealer.unsealText(WORKER_TOKEN_PURPOSE, token)).trim();
+  } catch (error) {
+    if (error instanceof SealedSecretError) throw new Error(`${where} holds a sealed token that does not open: ${error.message}`);
+    throw error;
+  }
 }
 
 /** Reads the pinned CA now, so that a wrong path is a config error rather than a failed handshake. */

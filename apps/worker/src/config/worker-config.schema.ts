@@ -6,6 +6,7 @@ import { ID_PATTERNS, WIRE_LIMITS } from '@airlock/protocol';
 import { byteSizeSchema } from './byte-size.schema';
 import { parseDuration } from '@airlock/duration';
 import { durationSchema } from './duration.schema';
+import { workerSecretsSchema } from './worker-secrets';
 import { setupSchema } from '../jobs/repo-config/repo-config.schema';
 
 const duration = (fallback: string, what: string) =>
@@ -564,6 +565,7 @@ export const workerConfigSchema = z
         port: z.number().int().min(0).max(65535).default(0).describe('Health listener port; 0 picks a free one (default 0).'),
       })
       .prefault({}),
+    secrets: workerSecretsSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const { address, insecure, tls: tlsConfig, proxy, proxyAuthEnv } = config.controlPlane;

@@ -30,7 +30,7 @@ export class JiraTracker implements TicketTracker {
       forge: 'Jira',
       apiUrl: `${config.apiUrl}/rest/api/2`,
       // Read per request, so that a rotated token needs no restart.
-      headers: () => ({ authorization: `Bearer ${headerSafeToken('Jira', config.token)}` }),
+      headers: async () => ({ authorization: `Bearer ${await headerSafeToken('Jira', config.token)}` }),
       caPem: config.caPem,
       timeoutMs: config.timeoutMs,
       maxRetries: retries.maxRetries,

@@ -5,7 +5,11 @@ import { toBytesColumn } from './bytes';
 export interface SigningKeyRecord {
   readonly keyId: string;
   readonly publicKey: Buffer;
-  /** Unsealed PKCS#8 PEM: sealing at rest is a known gap, see the schema. */
+  /**
+   * The PKCS#8 PEM as stored: a sealed value (`airlock-sealed:v1:…`, @airlock/sealed-secrets)
+   * when the control plane has a key-encryption key, the PEM itself otherwise. Opening it is
+   * the control plane's business, not this repository's.
+   */
   readonly privateKeyPem: string;
   readonly createdAt: Date;
 }
@@ -35,5 +39,20 @@ export class SigningKeyRepository {
       await tx.signingKey.create({ data: { keyId: key.keyId, publicKey: toBytesColumn(key.publicKey), privateKeyPem: key.privateKeyPem } });
     });
     return this.listActive();
+  }
+
+  /** The stored private key of every key, retired ones included: what sealing at rest walks over. */
+  async listStoredPrivateKeys(): Promise<{ keyId: string; privateKeyPem: string }[]> {
+    return this.db.signingKey.findMany({ select: { keyId: true, privateKeyPem: true }, orderBy: { createdAt: 'asc' } });
+  }
+
+  /**
+   * Replaces a key's stored private key only if it still is `expected`, and says whether it did.
+   * Replicas booting together each seal or rewrap the same rows: whichever writes first wins,
+   * the others find their compare failing and keep what is there, which opens just as well.
+   */
+  async replaceStoredPrivateKey(keyId: string, expected: string, next: string): Promise<boolean> {
+    const { count } = await this.db.signingKey.updateMany({ where: { keyId, privateKeyPem: expected }, data: { privateKeyPem: next } });
+    return count === 1;
   }
 }

@@ -20,6 +20,8 @@ export interface DemoForgeOptions {
   readonly labels?: readonly string[];
   readonly reviewers?: readonly string[];
   readonly draft?: boolean;
+  /** The API token the worker holds (default: a fresh one per start). */
+  readonly token?: string;
 }
 
 export interface DemoForge {
@@ -33,7 +35,7 @@ export interface DemoForge {
  * with a token for the worker in a file of its own (0600), as a customer would keep it.
  */
 export async function startDemoForge(options: DemoForgeOptions, demoRepositoryPath: string, secretsDir: string): Promise<DemoForge> {
-  const token = `demo-${options.flavour}-token-${process.pid}-${Date.now().toString(36)}`;
+  const token = options.token ?? `demo-${options.flavour}-token-${process.pid}-${Date.now().toString(36)}`;
   const tokenFile = join(secretsDir, `${options.flavour}-token`);
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   const labels = options.labels ?? [];

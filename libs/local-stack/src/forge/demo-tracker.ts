@@ -24,6 +24,8 @@ export interface DemoTrackerOptions {
   readonly flavour: DemoTrackerFlavour;
   /** Whether the worker posts the merge request's link on the ticket (default false). */
   readonly comment?: boolean;
+  /** The API token the worker holds (default: a fresh one per start). */
+  readonly token?: string;
 }
 
 export interface DemoTracker {
@@ -44,7 +46,7 @@ export async function startDemoTracker(
   demoRepositoryPath: string,
   secretsDir: string,
 ): Promise<DemoTracker> {
-  const token = `demo-${options.flavour}-tracker-token-${process.pid}-${Date.now().toString(36)}`;
+  const token = options.token ?? `demo-${options.flavour}-tracker-token-${process.pid}-${Date.now().toString(36)}`;
   const tokenFile = join(secretsDir, `${options.flavour}-tracker-token`);
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   const gitlab = options.flavour === 'gitlab';

@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createThrowawayCertificates, type ThrowawayCertificates } from '@airlock/local-stack';
+import { localKekId } from '@airlock/sealed-secrets';
 import { loadAppConfig } from './app-config';
 import { InvalidConfigError } from './invalid-config.error';
 
@@ -361,5 +363,47 @@ describe('loadAppConfig: the supported worker version window', () => {
     ]);
     expect(problems({ AIRLOCK_WORKER_RECOMMENDED_VERSION: '1.0.0-rc.1' })).toEqual([expect.stringMatching(/^AIRLOCK_WORKER_RECOMMENDED_VERSION: expected a version the window accepts/)]);
     expect(window({ AIRLOCK_WORKER_MIN_VERSION: '0.5.0', AIRLOCK_WORKER_RECOMMENDED_VERSION: '0.5.0' }).recommended).toBe('0.5.0');
+  });
+});
+
+describe('loadAppConfig: secrets at rest (KEK)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'airlock-kek-config-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const kekFile = (name: string, content: string | Buffer = randomBytes(32).toString('hex')): string => {
+    writeFileSync(join(dir, name), content, { mode: 0o600 });
+    return join(dir, name);
+  };
+
+  it('generates a KEK beside the embedded database, and stores unsealed with an external one, when none is configured', () => {
+    expect(loadAppConfig({ AIRLOCK_DATA_DIR: dir }).secretsAtRest).toEqual({ kind: 'generated-kek', file: join(dir, 'kek') });
+    expect(loadAppConfig({ DATABASE_URL: 'postgresql://u:p@db:5432/airlock' }).secretsAtRest).toEqual({ kind: 'unsealed' });
+  });
+
+  it('reads the active KEK and the previous ones, and shows their files and ids only', () => {
+    const [active, previous] = [randomBytes(32), randomBytes(32)];
+    const config = loadAppConfig({ AIRLOCK_KEK_FILE: kekFile('active', active.toString('hex')), AIRLOCK_KEK_PREVIOUS_FILES: `${kekFile('old', previous.toString('base64'))}` });
+
+    expect(config.secretsAtRest.kind).toBe('kek-files');
+    const shown = JSON.stringify(config);
+    expect(shown).toContain(localKekId(active));
+    expect(shown).toContain(localKekId(previous));
+    expect(shown).not.toContain(active.toString('hex'));
+    expect(shown).not.toContain(previous.toString('base64'));
+  });
+
+  it('names the variable and file of each bad KEK, never the content', () => {
+    const short = randomBytes(16).toString('hex');
+    const problems = problemsOf({ AIRLOCK_KEK_FILE: kekFile('short', short), AIRLOCK_KEK_PREVIOUS_FILES: `${kekFile('ok')},${join(dir, 'missing')}` });
+
+    expect(problems).toEqual([
+      expect.stringMatching(/^AIRLOCK_KEK_FILE \(.*short\): expected a key-encryption key of 32 random bytes/),
+      expect.stringMatching(/^AIRLOCK_KEK_PREVIOUS_FILES: expected a readable key-encryption key file \(ENOENT: .*missing\)/),
+    ]);
+    expect(problems.join('\n')).not.toContain(short);
+    expect(problemsOf({ AIRLOCK_KEK_PREVIOUS_FILES: kekFile('old') })).toEqual([expect.stringMatching(/^AIRLOCK_KEK_PREVIOUS_FILES: has no effect without AIRLOCK_KEK_FILE/)]);
   });
 });

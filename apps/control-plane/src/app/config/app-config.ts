@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '@airlock/duration';
 import { ID_PATTERNS } from '@airlock/protocol';
+import { LocalKeyEncryptionKeys, SealedSecretError, readKekFile, type KeyEncryptionKeys } from '@airlock/sealed-secrets';
 import type { Role } from '@airlock/data-access';
 import { ROLES } from '../auth/access';
 import type { WorkerVersionWindow } from '../workers/worker-version';
@@ -94,8 +95,33 @@ export interface AppConfig {
   readonly sessions: SessionConfig;
   /** Single sign-on with an OpenID Connect identity provider; undefined when not configured. */
   readonly oidc: OidcConfig | undefined;
+  /** How secrets the control plane stores (the signing private keys) are sealed at rest. */
+  readonly secretsAtRest: SecretsAtRestConfig;
   readonly logLevel: (typeof LOG_LEVELS)[number];
 }
+
+/**
+ * Where the key-encryption key (KEK) that seals stored secrets comes from
+ * (docs/security.md#secrets-at-rest):
+ * - `kek-files`: AIRLOCK_KEK_FILE (seals and unseals) and AIRLOCK_KEK_PREVIOUS_FILES
+ *   (comma-separated, rotated-out keys that still unseal), read and checked at boot;
+ * - `generated-kek`: neither set and the database embedded: a KEK generated on first start
+ *   in `<AIRLOCK_DATA_DIR>/kek` (0600). It lies beside the database it protects, so it keeps
+ *   the keys out of database dumps and nothing more;
+ * - `unsealed`: neither set and an external database (DATABASE_URL): stored as PEM, with a
+ *   warning at every start, since replicas cannot share a generated file.
+ * `toJSON` shows the files and KEK ids, never a key.
+ */
+export type SecretsAtRestConfig =
+  | {
+      readonly kind: 'kek-files';
+      readonly activeFile: string;
+      readonly previousFiles: readonly string[];
+      readonly keys: KeyEncryptionKeys;
+      toJSON(): { kind: 'kek-files'; activeFile: string; previousFiles: readonly string[]; kekIds: readonly string[] };
+    }
+  | { readonly kind: 'generated-kek'; readonly file: string }
+  | { readonly kind: 'unsealed' };
 
 /** How long a dashboard login lasts. */
 export interface SessionConfig {
@@ -295,6 +321,11 @@ const environmentSchema = z.object({
         .regex(/^[^\p{Cc}]+$/u, `expected 1..${MAX_OIDC_DISPLAY_NAME_LENGTH} characters on one line`),
     )
     .optional(),
+  AIRLOCK_KEK_FILE: z.string().min(1, 'expected a file path').optional(),
+  AIRLOCK_KEK_PREVIOUS_FILES: z
+    .string()
+    .regex(/^[^,]+(,[^,]+)*$/, 'expected file paths separated by commas')
+    .optional(),
   AIRLOCK_OIDC_NEW_USER_ROLE: z.enum(OIDC_NEW_USER_ROLES as [Role, ...Role[]], { message: `expected one of ${OIDC_NEW_USER_ROLES.join(', ')}, or unset so that only people an admin created can sign in` }).optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('log'),
 });
@@ -328,6 +359,7 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>,
   }
   const tls = loadGrpcTls(vars.AIRLOCK_GRPC_TLS_CERT_FILE, vars.AIRLOCK_GRPC_TLS_KEY_FILE);
   const oidc = loadOidc(vars);
+  const secretsAtRest = loadSecretsAtRest(vars);
   const workerVersions = loadWorkerVersionWindow(vars, controlPlaneVersion);
   return {
     databaseUrl: vars.DATABASE_URL,
@@ -357,8 +389,39 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>,
     publicUrl: vars.AIRLOCK_PUBLIC_URL,
     sessions: { ttlMs: vars.AIRLOCK_SESSION_TTL, idleTimeoutMs: vars.AIRLOCK_SESSION_IDLE_TIMEOUT },
     oidc,
+    secretsAtRest,
     logLevel: vars.LOG_LEVEL,
   };
+}
+
+/**
+ * Reads the KEK files now, so that a wrong path or a key of the wrong size stops the start
+ * rather than the first seal. Problems name the variable and the file, never what is in it.
+ */
+function loadSecretsAtRest(vars: z.infer<typeof environmentSchema>): SecretsAtRestConfig {
+  const { AIRLOCK_KEK_FILE: activeFile, AIRLOCK_KEK_PREVIOUS_FILES: previousList } = vars;
+  if (activeFile === undefined) {
+    if (previousList !== undefined) {
+      throw new InvalidConfigError(['AIRLOCK_KEK_PREVIOUS_FILES: has no effect without AIRLOCK_KEK_FILE, the key new values are sealed under; set it too, or unset this one']);
+    }
+    return vars.DATABASE_URL === undefined ? { kind: 'generated-kek', file: path.resolve(vars.AIRLOCK_DATA_DIR, 'kek') } : { kind: 'unsealed' };
+  }
+  const problems: string[] = [];
+  const read = (variable: string, file: string): Buffer | undefined => {
+    try {
+      return readKekFile(file, variable);
+    } catch (error) {
+      if (!(error instanceof SealedSecretError)) throw error;
+      problems.push(error.message);
+      return undefined;
+    }
+  };
+  const files = { activeFile: path.resolve(activeFile), previousFiles: (previousList?.split(',') ?? []).map((file) => path.resolve(file.trim())) };
+  const active = read('AIRLOCK_KEK_FILE', files.activeFile);
+  const previous = files.previousFiles.map((file) => read('AIRLOCK_KEK_PREVIOUS_FILES', file));
+  if (problems.length > 0 || !active) throw new InvalidConfigError(problems);
+  const keys = new LocalKeyEncryptionKeys(active, previous.filter((key): key is Buffer => key !== undefined));
+  return { kind: 'kek-files', ...files, keys, toJSON: () => ({ kind: 'kek-files', ...files, kekIds: keys.kekIds }) };
 }
 
 /**

@@ -19,7 +19,7 @@ export interface ForgeHttpOptions {
   /** The REST API root without a trailing slash. */
   readonly apiUrl: string;
   /** Headers of every request, the token's among them; called per request (a rotated token is read anew). */
-  readonly headers: () => Record<string, string>;
+  readonly headers: () => Promise<Record<string, string>>;
   readonly caPem?: Buffer | undefined;
   readonly timeoutMs: number;
   /** Retries after a network error, a 5xx, or a rate limit. */
@@ -112,7 +112,7 @@ export class ForgeHttp {
     for (let retry = 0; ; retry += 1) {
       let failure: ForgeError;
       let retryAfterMs: number | undefined;
-      const headers = this.headers();
+      const headers = await this.headers();
       try {
         const response = await request(url, {
           method,
@@ -147,9 +147,9 @@ export class ForgeHttp {
    * its variable empty) is the operator's to fix, not the network's: an `auth` failure that
    * is never retried. The message names where the token should be, never the token.
    */
-  private headers(): Record<string, string> {
+  private async headers(): Promise<Record<string, string>> {
     try {
-      return this.options.headers();
+      return await this.options.headers();
     } catch (error) {
       if (error instanceof ForgeError) throw error;
       throw new ForgeError('auth', `the ${this.options.forge} token could not be read: ${(error as Error).message}`);

@@ -55,7 +55,7 @@ export class GiteaForge implements ForgeClient {
       forge: 'Gitea',
       apiUrl: config.apiUrl,
       // Read per request, so that a rotated token file is picked up without a restart.
-      headers: () => ({ authorization: `token ${headerSafeToken('Gitea', config.token)}` }),
+      headers: async () => ({ authorization: `token ${await headerSafeToken('Gitea', config.token)}` }),
       caPem: config.caPem,
       timeoutMs: config.timeoutMs,
       maxRetries: delivery.maxRetries,

@@ -59,7 +59,7 @@ export class GitHubForge implements ForgeClient {
     this.http = new ForgeHttp({
       forge: 'GitHub',
       apiUrl: config.apiUrl,
-      headers: () => ({ authorization: `Bearer ${headerSafeToken('GitHub', config.token)}`, accept: 'application/vnd.github+json', 'x-github-api-version': API_VERSION }),
+      headers: async () => ({ authorization: `Bearer ${await headerSafeToken('GitHub', config.token)}`, accept: 'application/vnd.github+json', 'x-github-api-version': API_VERSION }),
       caPem: config.caPem,
       timeoutMs: config.timeoutMs,
       maxRetries: delivery.maxRetries,

@@ -15,7 +15,7 @@ export function gitLabHttp(endpoint: GitLabEndpoint, retries: Pick<DeliveryConfi
   return new ForgeHttp({
     forge: 'GitLab',
     apiUrl: endpoint.apiUrl,
-    headers: () => ({ 'PRIVATE-TOKEN': headerSafeToken('GitLab', endpoint.token) }),
+    headers: async () => ({ 'PRIVATE-TOKEN': await headerSafeToken('GitLab', endpoint.token) }),
     caPem: endpoint.caPem,
     timeoutMs: endpoint.timeoutMs,
     maxRetries: retries.maxRetries,
