@@ -60,6 +60,8 @@ export interface LocalStackOptions {
   readonly workerPolicy?: Readonly<Record<string, unknown>>;
   /** The worker's `labels`: the pools central policy can be published to. */
   readonly workerLabels?: readonly string[];
+  /** More fields of the demo repository's catalog entry in the worker's config (e.g. branchPrefix, setup); they win over the stack's. */
+  readonly demoCatalogEntry?: Readonly<Record<string, unknown>>;
   /** A forge double in front of the demo repository: the worker opens its merge requests there. */
   readonly forge?: DemoForgeOptions;
   /**
@@ -305,6 +307,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
               pushUrl: gitServer.urlOf('demo-billing.git'),
               branchPrefix: 'airlock/',
               ...(forge ? { forge: forge.workerConfig } : {}),
+              ...options.demoCatalogEntry,
             },
             ...extraRepositories.map(({ alias, name }) => ({ alias, cloneUrl: gitServer.urlOf(name), pushUrl: gitServer.urlOf(name), branchPrefix: 'airlock/' })),
           ],
