@@ -1,4 +1,4 @@
-import { createPrivateKey, randomBytes } from 'node:crypto';
+import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -25,6 +25,8 @@ describe('secrets never reach a log', () => {
       forge: { flavour: 'gitlab', token: forgeToken },
       tracker: { flavour: 'jira', comment: true, token: trackerToken },
       sealWorkerTokens: true,
+      // Mutual TLS too: the client CA's key and the worker's TLS key join the secrets looked for.
+      clientCertificates: 'require',
     });
     const created = await stack.api.request<JobView>('POST', '/jobs', { kind: 'fix', repoAlias: DEMO_REPO_ALIAS, baseRef: DEMO_BRANCH_BASE, ticketRef: demoTicketRef('jira') });
     expect(created.status).toBe(201);
@@ -33,6 +35,13 @@ describe('secrets never reach a log', () => {
 
   afterAll(async () => {
     await stack?.stop();
+  });
+
+  it('runs the job over mutual TLS, with the client certificate the worker got when it enrolled', () => {
+    const certificate = new X509Certificate(readFileSync(join(stack.worker.stateDir, 'tls-cert.pem')));
+    expect(certificate.subject).toMatch(/^CN=[0-9a-f-]{36}\nO=[0-9a-f-]{36}$/);
+    expect(stack.controlPlane.clientCaKeyFile).toBeDefined();
+    expect(job).toMatchObject({ status: 'SUCCEEDED' });
   });
 
   it('runs a job that used both sealed worker tokens', () => {
@@ -104,6 +113,8 @@ async function secretsOfTheRun(stack: E2eStack, tokens: { forgeToken: string; tr
     { name: 'worker KEK', forms: kekForms(stack.kekFiles.worker ?? '') },
     ...signingKeys.map((pem, index) => ({ name: `signing private key ${index + 1}`, forms: privateKeyForms(pem) })),
     { name: 'worker private key', forms: privateKeyForms(readFileSync(join(stack.worker.stateDir, 'worker-key.pem'), 'utf8')) },
+    { name: 'worker TLS key', forms: privateKeyForms(readFileSync(join(stack.worker.stateDir, 'tls-key.pem'), 'utf8')) },
+    { name: 'client CA key', forms: privateKeyForms(readFileSync(stack.controlPlane.clientCaKeyFile!, 'utf8')) },
     { name: 'worker MAC key', forms: [readFileSync(join(stack.worker.stateDir, 'mac.key')).toString('hex'), readFileSync(join(stack.worker.stateDir, 'mac.key')).toString('base64')] },
     { name: 'forge token', forms: [tokens.forgeToken] },
     { name: 'tracker token', forms: [tokens.trackerToken] },

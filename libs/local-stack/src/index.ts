@@ -27,7 +27,7 @@ export { writeDemoScenarios, SLOW_SCENARIO_LATENCY_MS, DEMO_REVIEW_PROMPT_OPENIN
 export { startGitServer, type GitServer } from './git-server';
 export { ManagedProcess, type ManagedProcessOptions, type ProcessEvent } from './managed-process';
 export { launchProgram, WORKSPACE_ROOT, type ProgramName } from './workspace-programs';
-export { createThrowawayCertificates, type ThrowawayCertificates } from './throwaway-ca.factory';
+export { createThrowawayCertificates, createThrowawayClientCa, type ThrowawayCertificates, type ThrowawayClientCa } from './throwaway-ca.factory';
 export { startNpmMirror, configuredNpmRegistry, PUBLIC_NPM_REGISTRY, type NpmMirror, type NpmMirrorOptions } from './npm-mirror';
 export {
   startPythonIndex,

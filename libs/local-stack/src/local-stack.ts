@@ -11,7 +11,7 @@ import type { ManagedProcess } from './managed-process';
 import { startDemoForge, type DemoForgeOptions } from './forge/demo-forge';
 import { startDemoTracker, type DemoTrackerOptions } from './forge/demo-tracker';
 import type { ForgeDouble } from './forge/forge-double';
-import { createThrowawayCertificates } from './throwaway-ca.factory';
+import { createThrowawayCertificates, createThrowawayClientCa } from './throwaway-ca.factory';
 import { startTcpBalancer } from './tcp-balancer';
 import { WORKSPACE_ROOT, launchProgram, programCommand } from './workspace-programs';
 
@@ -36,6 +36,11 @@ export interface LocalStackOptions {
    * deployment runs; false only for tests that need a plain-text loopback gateway.
    */
   readonly grpcTls?: boolean;
+  /**
+   * Mutual TLS on the gateway: a throwaway client CA (AIRLOCK_GRPC_CLIENT_CA_*) in this mode;
+   * the worker gets its client certificate when it enrolls. Default: none.
+   */
+  readonly clientCertificates?: 'issue' | 'require';
   /** Extra environment for the control plane (e.g. LOG_LEVEL). */
   readonly controlPlaneEnv?: NodeJS.ProcessEnv;
   /** Called with a short line as each piece comes up. */
@@ -131,6 +136,8 @@ export interface LocalStack {
     readonly grpcAddress: string;
     /** The CA the worker pins for the gateway's certificate; undefined when plain text. */
     readonly grpcCaFile: string | undefined;
+    /** The client CA's key, with `clientCertificates`: a secret tests may look for where it must not be. */
+    readonly clientCaKeyFile: string | undefined;
   };
   readonly api: ControlPlaneApiClient;
   /** Where the control plane wrote its first-start admin API token. */
@@ -207,6 +214,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const controlPlaneKekFile = options.databaseUrl ? join(options.baseDir, 'control-plane.kek') : join(dirs.controlPlane, 'kek');
     if (options.databaseUrl && !existsSync(controlPlaneKekFile)) writeFileSync(controlPlaneKekFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
     const certificates = options.grpcTls === false ? undefined : await createThrowawayCertificates(dirs.tls);
+    const clientCa = certificates && options.clientCertificates ? await createThrowawayClientCa(join(dirs.tls, 'client-ca')) : undefined;
     if (options.replicas && !options.databaseUrl) throw new Error('replicas share one PostgreSQL: give databaseUrl');
     const launchReplica = async (index: number): Promise<{ process: ManagedProcess; httpUrl: string; grpcAddress: string }> => {
       const replicaProcess = launchProgram({
@@ -222,6 +230,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           AIRLOCK_BOOTSTRAP_TOKEN_FILE: tokenFile,
           ...(options.databaseUrl ? { AIRLOCK_KEK_FILE: controlPlaneKekFile } : {}),
           ...(certificates ? { AIRLOCK_GRPC_TLS_CERT_FILE: certificates.certFile, AIRLOCK_GRPC_TLS_KEY_FILE: certificates.keyFile } : {}),
+          ...(clientCa ? { AIRLOCK_GRPC_CLIENT_CA_CERT_FILE: clientCa.certFile, AIRLOCK_GRPC_CLIENT_CA_KEY_FILE: clientCa.keyFile, AIRLOCK_GRPC_CLIENT_CERTS: options.clientCertificates } : {}),
           ...(options.leaseTtl ? { AIRLOCK_LEASE_TTL: options.leaseTtl } : {}),
           ...(options.heartbeatInterval ? { AIRLOCK_HEARTBEAT_INTERVAL: options.heartbeatInterval } : {}),
           ...options.controlPlaneEnv,
@@ -347,7 +356,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       forge: forge?.double,
       tracker: tracker?.double,
       inference: { process: inferenceProcess, url: inferenceUrl },
-      controlPlane: { process: controlPlaneProcess, replicas, httpUrl, grpcAddress, grpcCaFile: certificates?.caFile },
+      controlPlane: { process: controlPlaneProcess, replicas, httpUrl, grpcAddress, grpcCaFile: certificates?.caFile, clientCaKeyFile: clientCa?.keyFile },
       api,
       adminTokenFile: tokenFile,
       enrollmentTokens,

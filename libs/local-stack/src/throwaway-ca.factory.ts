@@ -54,6 +54,30 @@ export async function createThrowawayCertificates(dir: string, name = 'Airlock t
   return { caFile, certFile, keyFile };
 }
 
+/** PEM files of a throwaway client CA: the gateway's AIRLOCK_GRPC_CLIENT_CA_CERT_FILE and _KEY_FILE. */
+export interface ThrowawayClientCa {
+  readonly certFile: string;
+  /** Its P-256 private key (mode 0600): the gateway issues workers' client certificates with it. */
+  readonly keyFile: string;
+}
+
+/**
+ * Creates, with the `openssl` CLI, a throwaway CA for mutual TLS on the gateway (P-256, CA:TRUE),
+ * for tests and the demo. Unlike the server CA its key is kept: the control plane signs each
+ * enrolling worker's client certificate with it.
+ */
+export async function createThrowawayClientCa(dir: string, name = 'Airlock throwaway worker client CA'): Promise<ThrowawayClientCa> {
+  mkdirSync(dir, { recursive: true });
+  const certFile = join(dir, 'client-ca.pem');
+  const keyFile = join(dir, 'client-ca.key');
+  await openssl([
+    'req', '-x509', ...EC_KEY, '-keyout', keyFile, '-out', certFile, '-days', VALIDITY_DAYS, '-subj', `/CN=${name}`,
+    '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
+  chmodSync(keyFile, 0o600);
+  return { certFile, keyFile };
+}
+
 async function openssl(args: readonly string[]): Promise<void> {
   try {
     await run('openssl', args, { timeout: 30_000 });

@@ -27,7 +27,7 @@ export function gatewayClient(address: string): WorkerGatewayClient {
   return new v1.WorkerGateway(address, grpc.credentials.createInsecure());
 }
 
-export function enroll(client: WorkerGatewayClient, request: { enrollmentToken: string; workerPublicKey: Buffer; workerVersion: string }): Promise<EnrollResponse__Output> {
+export function enroll(client: WorkerGatewayClient, request: { enrollmentToken: string; workerPublicKey: Buffer; workerVersion: string; tlsPublicKey?: Buffer }): Promise<EnrollResponse__Output> {
   return new Promise((resolve, reject) => {
     client.enroll(request, { deadline: Date.now() + 5_000 }, (error, response) => (error || !response ? reject(error) : resolve(response)));
   });
@@ -64,10 +64,11 @@ export class TestWorker {
   private bundleHandling: { narrowed: RuleId[] } | null = null;
   private stream: grpc.ClientDuplexStream<WorkerFrame, ControlFrame__Output> | null = null;
 
-  constructor(private readonly client: WorkerGatewayClient) {}
+  constructor(private client: WorkerGatewayClient) {}
 
-  async enroll(enrollmentToken: string, workerVersion = '0.1.0'): Promise<EnrollResponse__Output> {
-    const response = await enroll(this.client, { enrollmentToken, workerPublicKey: this.key.publicKey, workerVersion });
+  /** Enrolls; with `tlsPublicKey` (DER SPKI of a P-256 key) a gateway with a client CA answers a client certificate. */
+  async enroll(enrollmentToken: string, workerVersion = '0.1.0', tlsPublicKey?: Buffer): Promise<EnrollResponse__Output> {
+    const response = await enroll(this.client, { enrollmentToken, workerPublicKey: this.key.publicKey, workerVersion, ...(tlsPublicKey ? { tlsPublicKey } : {}) });
     this.workerId = response.workerId;
     this.tenantId = response.tenantId;
     this.trustedKeys = new Map(response.signingKeys.map((key) => [key.keyId, key.publicKey]));
@@ -112,6 +113,11 @@ export class TestWorker {
   send(frame: WorkerFrame): void {
     if (!this.stream) throw new Error('not connected');
     this.stream.write(frame);
+  }
+
+  /** Connects through another client from now on (e.g. one that presents a client certificate). */
+  useClient(client: WorkerGatewayClient): void {
+    this.client = client;
   }
 
   /** Records a signed kind of frame whose signature a worker would refuse, and returns the frame without its signature. */

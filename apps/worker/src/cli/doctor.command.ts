@@ -53,7 +53,8 @@ function checkIdentity(config: WorkerConfig): CheckResult {
 }
 
 function checkControlPlane(config: WorkerConfig): Promise<CheckResult> {
-  const client = createWorkerGatewayClient(config.controlPlane);
+  // The enrolled client certificate too: a gateway that requires one would refuse the TLS handshake's Connect without it.
+  const client = createWorkerGatewayClient(config.controlPlane, new WorkerIdentityStore(config.stateDir).loadClientCertificate());
   // The proxy URL never carries credentials (they stay in the env var), so it is safe to print.
   const via = config.controlPlane.proxy ? ` through HTTP CONNECT proxy ${config.controlPlane.proxy.url}` : '';
   return new Promise((resolve) => {

@@ -1,3 +1,4 @@
+import { X509Certificate, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { generateSigningKeyPair } from '@airlock/envelope';
 import { ID_PATTERNS, type EnrollResponse__Output } from '@airlock/protocol';
@@ -35,19 +36,23 @@ export async function enrollCommand(options: EnrollOptions, print: (text: string
   }
   const keyPair = generateSigningKeyPair();
   store.savePendingPrivateKey(keyPair.privateKeyPem);
+  // For mutual TLS: a control plane with a client CA certifies this key; others ignore it.
+  const tlsKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const client = createWorkerGatewayClient(config.controlPlane);
   let response: EnrollResponse__Output;
   try {
     response = await new Promise<EnrollResponse__Output>((resolve, reject) => {
       client.Enroll(
-        { enrollmentToken: options.token, workerPublicKey: keyPair.publicKey, workerVersion: workerVersion() },
+        { enrollmentToken: options.token, workerPublicKey: keyPair.publicKey, workerVersion: workerVersion(), tlsPublicKey: tlsKey.publicKey.export({ format: 'der', type: 'spki' }) },
         { deadline: Date.now() + ENROLL_DEADLINE_MS },
         (error, value) => (error || !value ? reject(error ?? new Error('empty response')) : resolve(value)),
       );
     });
   } catch (error) {
-    const status = (error as grpc.ServiceError).code;
-    throw new CliExitError(EXIT_CODES.controlPlane, `enrollment failed: ${status === undefined ? 'no answer' : grpc.status[status]}`);
+    const { code: status, details } = error as grpc.ServiceError;
+    // FAILED_PRECONDITION and INVALID_ARGUMENT say what to change; the message is the control plane's, about this request.
+    const why = status === grpc.status.FAILED_PRECONDITION || status === grpc.status.INVALID_ARGUMENT ? `: ${details}` : '';
+    throw new CliExitError(EXIT_CODES.controlPlane, `enrollment failed: ${status === undefined ? 'no answer' : grpc.status[status]}${why}`);
   } finally {
     client.close();
   }
@@ -60,12 +65,17 @@ export async function enrollCommand(options: EnrollOptions, print: (text: string
     throw new CliExitError(EXIT_CODES.controlPlane, `enrollment answer malformed: pool: expected empty or a pool label matching ${WORKER_LABEL_PATTERN.source}`);
   }
   const pool = response.pool === '' ? null : response.pool;
+  if (response.clientCertificatePem !== '' && !certifies(response.clientCertificatePem, tlsKey.privateKey, response.workerId)) {
+    throw new CliExitError(EXIT_CODES.controlPlane, 'enrollment answer malformed: clientCertificatePem: expected a certificate of this worker for the TLS key it sent');
+  }
   store.saveIdentity(response.workerId, response.tenantId, pool);
+  store.saveClientCertificate(tlsKey.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), response.clientCertificatePem);
   const keys = response.signingKeys
     .filter((key) => ID_PATTERNS.signingKeyId.test(key.keyId) && key.publicKey.length === 32)
     .map((key) => ({ keyId: key.keyId, publicKey: key.publicKey.toString('base64') }));
   print(`# Enrolled as worker ${response.workerId} (tenant ${response.tenantId}).\n`);
   if (pool !== null) print(`# Enrolled into pool ${pool}: its pool policy layers apply here as if \`labels\` listed it.\n`);
+  if (response.clientCertificatePem !== '') print(`# Client certificate for mutual TLS stored in ${store.tlsCertFile}.\n`);
   print(`# Paste under controlPlane: in ${config.configFile} after checking the key ids with your control-plane admin:\n`);
   print(stringify({ trustedSigningKeys: keys }));
   const pinned = new Set(config.controlPlane.trustedSigningKeys.map((key) => key.keyId));
@@ -73,4 +83,14 @@ export async function enrollCommand(options: EnrollOptions, print: (text: string
     warn('warning: none of these signing keys is pinned in controlPlane.trustedSigningKeys yet; the worker will refuse every instruction until one is.\n');
   }
   return EXIT_CODES.ok;
+}
+
+/** Whether a PEM certificate is for this private key and names this worker (CN). */
+function certifies(certPem: string, privateKey: KeyObject, workerId: string): boolean {
+  try {
+    const certificate = new X509Certificate(certPem);
+    return certificate.checkPrivateKey(privateKey) && certificate.subject.split('\n').includes(`CN=${workerId}`);
+  } catch {
+    return false;
+  }
 }

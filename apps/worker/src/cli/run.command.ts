@@ -140,7 +140,7 @@ export async function runCommand(options: { readonly config: string }): Promise<
       return tracker && trackerClient(tracker);
     },
   });
-  const client = createWorkerGatewayClient(config.controlPlane);
+  const client = createWorkerGatewayClient(config.controlPlane, identityStore.loadClientCertificate());
   const daemon = new WorkerDaemon({
     config,
     identity,

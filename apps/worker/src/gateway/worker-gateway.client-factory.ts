@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { WIRE_LIMITS, loadAirlockV1, type WorkerGatewayClient } from '@airlock/protocol';
 import type { ControlPlaneConfig, ControlPlaneProxyConfig } from '../config/worker-config.loader';
+import type { ClientCertificate } from '../identity/worker-identity.store';
 import { RECONNECT_BASE_MS, RECONNECT_CAP_MS } from './reconnect.backoff';
 
 /** Channel options every worker connection uses: keepalive, the wire size limits, and the channel's reconnect backoff. */
@@ -25,12 +26,16 @@ export const WORKER_CHANNEL_OPTIONS: grpc.ChannelOptions = {
  * pose as it). Without it the channel is plain text, which the config allows only to a
  * loopback address.
  */
-export function createWorkerGatewayClient(controlPlane: Pick<ControlPlaneConfig, 'address' | 'tls'> & { readonly proxy?: ControlPlaneProxyConfig | undefined }): WorkerGatewayClient {
+export function createWorkerGatewayClient(
+  controlPlane: Pick<ControlPlaneConfig, 'address' | 'tls'> & { readonly proxy?: ControlPlaneProxyConfig | undefined },
+  /** The client certificate enrollment brought, presented on every TLS connection (mutual TLS). */
+  clientCertificate?: ClientCertificate,
+): WorkerGatewayClient {
   const { WorkerGateway } = loadAirlockV1();
   const { address, tls, proxy } = controlPlane;
   let options: grpc.ChannelOptions = WORKER_CHANNEL_OPTIONS;
   if (tls?.serverName) options = { ...options, 'grpc.ssl_target_name_override': tls.serverName };
-  const credentials = tls ? grpc.credentials.createSsl(tls.caPem) : grpc.credentials.createInsecure();
+  const credentials = tls ? grpc.credentials.createSsl(tls.caPem, clientCertificate?.keyPem ?? null, clientCertificate?.certPem ?? null) : grpc.credentials.createInsecure();
   // Without a configured proxy the channel connects directly, whatever grpc_proxy, https_proxy or
   // http_proxy the worker inherited: the config file is the one place that decides the route.
   if (!proxy) return new WorkerGateway(address, credentials, { ...options, 'grpc.enable_http_proxy': 0 });

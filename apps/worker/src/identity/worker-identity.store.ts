@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WORKER_LABEL_PATTERN } from '../config/worker-config.schema';
 
@@ -13,6 +13,12 @@ export interface WorkerIdentity {
    */
   readonly pool: string | null;
   readonly privateKeyPem: string;
+}
+
+/** The key and certificate the worker presents to a gateway that uses mutual TLS, both PEM. */
+export interface ClientCertificate {
+  readonly keyPem: Buffer;
+  readonly certPem: Buffer;
 }
 
 /** Raised when `run` or `doctor` finds no enrolled identity in the state directory. */
@@ -79,6 +85,34 @@ export class WorkerIdentityStore {
       throw new WorkerNotEnrolledError(`${this.identityFile}: pool: expected null or a pool label matching ${WORKER_LABEL_PATTERN.source}`);
     }
     return { workerId: parsed.workerId, tenantId: parsed.tenantId, pool, privateKeyPem: readFileSync(this.keyFile, 'utf8') };
+  }
+
+  get tlsKeyFile(): string {
+    return join(this.stateDir, 'tls-key.pem');
+  }
+
+  get tlsCertFile(): string {
+    return join(this.stateDir, 'tls-cert.pem');
+  }
+
+  /**
+   * Keeps the client certificate the control plane issued at enrollment with its key (0600),
+   * or, when it issued none, removes one a previous enrollment left: it names another worker id.
+   */
+  saveClientCertificate(keyPem: string, certPem: string): void {
+    if (certPem === '') {
+      rmSync(this.tlsKeyFile, { force: true });
+      rmSync(this.tlsCertFile, { force: true });
+      return;
+    }
+    writeFileSync(this.tlsKeyFile, keyPem, { mode: 0o600 });
+    writeFileSync(this.tlsCertFile, certPem, { mode: 0o600 });
+  }
+
+  /** The client certificate and its key, when enrollment brought one (mutual TLS); undefined otherwise. */
+  loadClientCertificate(): ClientCertificate | undefined {
+    if (!existsSync(this.tlsCertFile) || !existsSync(this.tlsKeyFile)) return undefined;
+    return { keyPem: readFileSync(this.tlsKeyFile), certPem: readFileSync(this.tlsCertFile) };
   }
 
   /** The HMAC key; throws if missing (it is created at enrollment). */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createThrowawayCertificates, type ThrowawayCertificates } from '@airlock/local-stack';
+import { createThrowawayCertificates, createThrowawayClientCa, type ThrowawayCertificates, type ThrowawayClientCa } from '@airlock/local-stack';
 import { localKekId } from '@airlock/sealed-secrets';
 import { loadAppConfig } from './app-config';
 import { InvalidConfigError } from './invalid-config.error';
@@ -107,7 +107,45 @@ describe('loadAppConfig: worker gateway TLS', () => {
     expect(tls?.certChainPem.toString()).toBe(readFileSync(certs.certFile, 'utf8'));
     expect(tls?.privateKeyPem.toString()).toBe(readFileSync(certs.keyFile, 'utf8'));
     expect(JSON.stringify(tls)).not.toContain('PRIVATE KEY');
-    expect(JSON.parse(JSON.stringify(tls))).toEqual({ certFile: certs.certFile, keyFile: certs.keyFile });
+    expect(JSON.parse(JSON.stringify(tls))).toEqual({ certFile: certs.certFile, keyFile: certs.keyFile, clientCa: null });
+  });
+
+  describe('with a client CA (mutual TLS)', () => {
+    let clientCa: ThrowawayClientCa;
+    const withTls = (vars: Record<string, string>) => ({ AIRLOCK_GRPC_TLS_CERT_FILE: certs.certFile, AIRLOCK_GRPC_TLS_KEY_FILE: certs.keyFile, ...vars });
+
+    beforeAll(async () => {
+      clientCa = await createThrowawayClientCa(join(dir, 'client-ca'));
+    });
+
+    it('reads the CA and its key, requires certificates unless told to issue only, and never serialises the key', () => {
+      const tls = loadAppConfig(withTls({ AIRLOCK_GRPC_CLIENT_CA_CERT_FILE: clientCa.certFile, AIRLOCK_GRPC_CLIENT_CA_KEY_FILE: clientCa.keyFile })).grpc.tls;
+      expect(tls?.clientCa?.mode).toBe('require');
+      expect(JSON.stringify(tls)).not.toContain('PRIVATE KEY');
+      expect(JSON.parse(JSON.stringify(tls)).clientCa).toEqual({ certFile: clientCa.certFile, keyFile: clientCa.keyFile, mode: 'require' });
+      const issuing = loadAppConfig(withTls({ AIRLOCK_GRPC_CLIENT_CA_CERT_FILE: clientCa.certFile, AIRLOCK_GRPC_CLIENT_CA_KEY_FILE: clientCa.keyFile, AIRLOCK_GRPC_CLIENT_CERTS: 'issue' }));
+      expect(issuing.grpc.tls?.clientCa?.mode).toBe('issue');
+    });
+
+    it('refuses half a pair, a mode without a CA, a CA without TLS, a certificate that is no CA and a key of another certificate', () => {
+      expect(problemsOf(withTls({ AIRLOCK_GRPC_CLIENT_CA_CERT_FILE: clientCa.certFile }))).toEqual([
+        expect.stringMatching(/^AIRLOCK_GRPC_CLIENT_CA_KEY_FILE: expected a file path as well, since AIRLOCK_GRPC_CLIENT_CA_CERT_FILE is set/),
+      ]);
+      expect(problemsOf(withTls({ AIRLOCK_GRPC_CLIENT_CERTS: 'require' }))).toEqual([expect.stringMatching(/^AIRLOCK_GRPC_CLIENT_CERTS: has no effect without a client CA/)]);
+      expect(problemsOf({ AIRLOCK_GRPC_CLIENT_CA_CERT_FILE: clientCa.certFile, AIRLOCK_GRPC_CLIENT_CA_KEY_FILE: clientCa.keyFile })).toEqual([
+        expect.stringMatching(/^AIRLOCK_GRPC_CLIENT_CA_CERT_FILE: has no effect without TLS on the gateway/),
+      ]);
+      // The gateway's own certificate is not a CA; its key is not the client CA's.
+      expect(problemsOf(withTls({ AIRLOCK_GRPC_CLIENT_CA_CERT_FILE: certs.certFile, AIRLOCK_GRPC_CLIENT_CA_KEY_FILE: certs.keyFile }))).toEqual([
+        expect.stringMatching(/^AIRLOCK_GRPC_CLIENT_CA_CERT_FILE: expected a CA certificate \(basicConstraints CA:TRUE\)/),
+      ]);
+      expect(problemsOf(withTls({ AIRLOCK_GRPC_CLIENT_CA_CERT_FILE: clientCa.certFile, AIRLOCK_GRPC_CLIENT_CA_KEY_FILE: certs.keyFile }))).toEqual([
+        expect.stringMatching(/^AIRLOCK_GRPC_CLIENT_CA_KEY_FILE: expected the private key of the certificate in AIRLOCK_GRPC_CLIENT_CA_CERT_FILE/),
+      ]);
+      expect(problemsOf(withTls({ AIRLOCK_GRPC_CLIENT_CA_CERT_FILE: clientCa.certFile, AIRLOCK_GRPC_CLIENT_CA_KEY_FILE: clientCa.keyFile, AIRLOCK_GRPC_CLIENT_CERTS: 'maybe' }))).toEqual([
+        expect.stringMatching(/^AIRLOCK_GRPC_CLIENT_CERTS: expected issue or require/),
+      ]);
+    });
   });
 
   it('wants both variables or neither', () => {

@@ -163,7 +163,24 @@ export interface GrpcTlsConfig {
   readonly keyFile: string;
   readonly certChainPem: Buffer;
   readonly privateKeyPem: Buffer;
-  toJSON(): { certFile: string; keyFile: string };
+  /** Mutual TLS: the CA that issues workers' client certificates at enrollment (AIRLOCK_GRPC_CLIENT_CA_*); absent: none. */
+  readonly clientCa: ClientCaConfig | undefined;
+  toJSON(): { certFile: string; keyFile: string; clientCa: { certFile: string; keyFile: string; mode: ClientCertificateMode } | null };
+}
+
+/**
+ * How the gateway uses client certificates: `issue` gives one to every worker that enrolls
+ * and checks one a worker presents (a rollout: workers enrolled before go on without one),
+ * `require` refuses every Connect without a certificate issued to the worker saying Hello.
+ */
+export type ClientCertificateMode = 'issue' | 'require';
+
+export interface ClientCaConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly certPem: Buffer;
+  readonly keyPem: Buffer;
+  readonly mode: ClientCertificateMode;
 }
 
 /** Bounds of the live event streams, so proxies keep them open and a revoked principal does not listen for ever. */
@@ -301,6 +318,9 @@ const environmentSchema = z.object({
   AIRLOCK_DASHBOARD_DIR: z.string().min(1, 'expected a directory path').default('./dist/apps/dashboard'),
   AIRLOCK_GRPC_TLS_CERT_FILE: z.string().min(1, 'expected a file path').optional(),
   AIRLOCK_GRPC_TLS_KEY_FILE: z.string().min(1, 'expected a file path').optional(),
+  AIRLOCK_GRPC_CLIENT_CA_CERT_FILE: z.string().min(1, 'expected a file path').optional(),
+  AIRLOCK_GRPC_CLIENT_CA_KEY_FILE: z.string().min(1, 'expected a file path').optional(),
+  AIRLOCK_GRPC_CLIENT_CERTS: z.enum(['issue', 'require'], { error: 'expected issue or require' }).optional(),
   AIRLOCK_PUBLIC_URL: publicUrl.optional(),
   AIRLOCK_SESSION_TTL: duration(300_000, 2_592_000_000).default(43_200_000),
   AIRLOCK_SESSION_IDLE_TIMEOUT: duration(60_000, 86_400_000).default(1_800_000),
@@ -357,7 +377,7 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>,
   if (vars.AIRLOCK_SESSION_IDLE_TIMEOUT > vars.AIRLOCK_SESSION_TTL) {
     throw new InvalidConfigError(['AIRLOCK_SESSION_IDLE_TIMEOUT: expected a duration no longer than AIRLOCK_SESSION_TTL, which ends every session anyway']);
   }
-  const tls = loadGrpcTls(vars.AIRLOCK_GRPC_TLS_CERT_FILE, vars.AIRLOCK_GRPC_TLS_KEY_FILE);
+  const tls = loadGrpcTls(vars.AIRLOCK_GRPC_TLS_CERT_FILE, vars.AIRLOCK_GRPC_TLS_KEY_FILE, loadClientCa(vars));
   const oidc = loadOidc(vars);
   const secretsAtRest = loadSecretsAtRest(vars);
   const workerVersions = loadWorkerVersionWindow(vars, controlPlaneVersion);
@@ -429,8 +449,11 @@ function loadSecretsAtRest(vars: z.infer<typeof environmentSchema>): SecretsAtRe
  * at the first handshake, that they are PEM and belong together. Problems name the variable
  * and the file, never what is in it (the key file is a secret).
  */
-function loadGrpcTls(certFile: string | undefined, keyFile: string | undefined): GrpcTlsConfig | undefined {
-  if (certFile === undefined && keyFile === undefined) return undefined;
+function loadGrpcTls(certFile: string | undefined, keyFile: string | undefined, clientCa: ClientCaConfig | undefined): GrpcTlsConfig | undefined {
+  if (certFile === undefined && keyFile === undefined) {
+    if (clientCa) throw new InvalidConfigError(['AIRLOCK_GRPC_CLIENT_CA_CERT_FILE: has no effect without TLS on the gateway; set AIRLOCK_GRPC_TLS_CERT_FILE and AIRLOCK_GRPC_TLS_KEY_FILE too']);
+    return undefined;
+  }
   if (certFile === undefined || keyFile === undefined) {
     const [missing, present] = certFile === undefined ? ['AIRLOCK_GRPC_TLS_CERT_FILE', 'AIRLOCK_GRPC_TLS_KEY_FILE'] : ['AIRLOCK_GRPC_TLS_KEY_FILE', 'AIRLOCK_GRPC_TLS_CERT_FILE'];
     throw new InvalidConfigError([`${missing}: expected a file path as well, since ${present} is set (TLS needs both the certificate and its key, or neither)`]);
@@ -463,7 +486,49 @@ function loadGrpcTls(certFile: string | undefined, keyFile: string | undefined):
   }
   if (problems.length > 0 || !certChainPem || !privateKeyPem) throw new InvalidConfigError(problems);
   const files = { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) };
-  return { ...files, certChainPem, privateKeyPem, toJSON: () => files };
+  const clientCaFiles = clientCa ? { certFile: clientCa.certFile, keyFile: clientCa.keyFile, mode: clientCa.mode } : null;
+  return { ...files, certChainPem, privateKeyPem, clientCa, toJSON: () => ({ ...files, clientCa: clientCaFiles }) };
+}
+
+/**
+ * The client CA of mutual TLS (both files or neither; AIRLOCK_GRPC_CLIENT_CERTS only with
+ * them): a certificate with its P-256 private key, which must belong together and be a CA.
+ * Problems name the variable and the file, never what is in it.
+ */
+function loadClientCa(vars: { AIRLOCK_GRPC_CLIENT_CA_CERT_FILE?: string | undefined; AIRLOCK_GRPC_CLIENT_CA_KEY_FILE?: string | undefined; AIRLOCK_GRPC_CLIENT_CERTS?: ClientCertificateMode | undefined }): ClientCaConfig | undefined {
+  const { AIRLOCK_GRPC_CLIENT_CA_CERT_FILE: certFile, AIRLOCK_GRPC_CLIENT_CA_KEY_FILE: keyFile, AIRLOCK_GRPC_CLIENT_CERTS: mode } = vars;
+  if (certFile === undefined && keyFile === undefined) {
+    if (mode !== undefined) throw new InvalidConfigError(['AIRLOCK_GRPC_CLIENT_CERTS: has no effect without a client CA; set AIRLOCK_GRPC_CLIENT_CA_CERT_FILE and AIRLOCK_GRPC_CLIENT_CA_KEY_FILE too']);
+    return undefined;
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    const [missing, present] = certFile === undefined ? ['AIRLOCK_GRPC_CLIENT_CA_CERT_FILE', 'AIRLOCK_GRPC_CLIENT_CA_KEY_FILE'] : ['AIRLOCK_GRPC_CLIENT_CA_KEY_FILE', 'AIRLOCK_GRPC_CLIENT_CA_CERT_FILE'];
+    throw new InvalidConfigError([`${missing}: expected a file path as well, since ${present} is set (the client CA needs its certificate and its key)`]);
+  }
+  const problems: string[] = [];
+  const certPem = readPem('AIRLOCK_GRPC_CLIENT_CA_CERT_FILE', certFile, problems);
+  const keyPem = readPem('AIRLOCK_GRPC_CLIENT_CA_KEY_FILE', keyFile, problems);
+  let certificate: X509Certificate | undefined;
+  let privateKey: KeyObject | undefined;
+  try {
+    certificate = certPem?.includes('-----BEGIN CERTIFICATE-----') ? new X509Certificate(certPem) : undefined;
+  } catch {
+    certificate = undefined;
+  }
+  if (certPem && !certificate) problems.push(`AIRLOCK_GRPC_CLIENT_CA_CERT_FILE: expected a PEM certificate (-----BEGIN CERTIFICATE-----) in ${certFile}`);
+  if (certificate && !certificate.ca) problems.push(`AIRLOCK_GRPC_CLIENT_CA_CERT_FILE: expected a CA certificate (basicConstraints CA:TRUE) in ${certFile}`);
+  try {
+    privateKey = keyPem && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(keyPem.toString('latin1')) ? createPrivateKey(keyPem) : undefined;
+  } catch {
+    privateKey = undefined;
+  }
+  if (keyPem && (!privateKey || privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1')) {
+    problems.push(`AIRLOCK_GRPC_CLIENT_CA_KEY_FILE: expected an unencrypted PEM P-256 (prime256v1) private key in ${keyFile}`);
+  } else if (certificate && privateKey && !certificate.checkPrivateKey(privateKey)) {
+    problems.push(`AIRLOCK_GRPC_CLIENT_CA_KEY_FILE: expected the private key of the certificate in AIRLOCK_GRPC_CLIENT_CA_CERT_FILE (${keyFile} holds another key)`);
+  }
+  if (problems.length > 0 || !certPem || !keyPem) throw new InvalidConfigError(problems);
+  return { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile), certPem, keyPem, mode: mode ?? 'require' };
 }
 
 /**

@@ -15,6 +15,7 @@ import { SigningKeyService } from '../signing/signing-key.service';
 import { CentralJobLimits } from './central-job-limits';
 import { HandshakeAdmission, type HandshakeCounts } from './handshake-admission';
 import { WorkerBatches } from './worker-batches';
+import { ClientCertificateAuthority, MAX_TLS_PUBLIC_KEY_BYTES, TlsPublicKeyInvalidError } from './client-certificate-authority';
 import { WorkerStreamSession } from './worker-stream.session';
 
 /** The most acks, or results, one transaction records; a busier gateway commits the rest in the next. */
@@ -46,6 +47,8 @@ export class WorkerGatewayService {
   private readonly handshakes: HandshakeAdmission;
   /** The handshakes' and heartbeats' reads and writes of every stream, batched. */
   private readonly batches: WorkerBatches;
+  /** The client CA of mutual TLS, when the gateway has one (AIRLOCK_GRPC_CLIENT_CA_*). */
+  private readonly clientCa: Promise<ClientCertificateAuthority> | undefined;
   /** Refusals not logged yet, and when they were last logged. */
   private refusalsSinceLog = 0;
   private refusalsLoggedAt = Number.NEGATIVE_INFINITY;
@@ -66,6 +69,8 @@ export class WorkerGatewayService {
     this.results = new GroupCommit((items) => data.jobs.recordResults(items, clock.now()), MAX_FRAMES_PER_COMMIT);
     this.handshakes = new HandshakeAdmission(config.grpc.maxHandshakes);
     this.batches = new WorkerBatches(data, clock, (steps) => this.handshakes.recordAbandoned(steps));
+    const clientCa = config.grpc.tls?.clientCa;
+    this.clientCa = clientCa && ClientCertificateAuthority.load(clientCa);
   }
 
   /** What the handshake admission counted (in progress, refused, abandoned), and the handshake steps waiting for a batch. */
@@ -105,6 +110,7 @@ export class WorkerGatewayService {
             logger: this.logger,
             helloTimeoutMs: HELLO_TIMEOUT_MS,
             frameSigner: () => this.signingKeys.currentSigner(),
+            clientCa: this.clientCa,
           },
           slot,
         );
@@ -135,7 +141,7 @@ export class WorkerGatewayService {
     });
   }
 
-  private async enroll(request: { enrollmentToken: string; workerPublicKey: Buffer; workerVersion: string }) {
+  private async enroll(request: { enrollmentToken: string; workerPublicKey: Buffer; workerVersion: string; tlsPublicKey: Buffer }) {
     if (!ID_PATTERNS.enrollmentToken.test(request.enrollmentToken)) {
       throw statusError(grpc.status.INVALID_ARGUMENT, 'enrollmentToken: expected aet_ followed by 43 base64url characters');
     }
@@ -145,13 +151,28 @@ export class WorkerGatewayService {
     if (!ID_PATTERNS.semver.test(request.workerVersion)) {
       throw statusError(grpc.status.INVALID_ARGUMENT, 'workerVersion: expected a semantic version');
     }
+    const clientCa = await this.clientCa;
+    if (request.tlsPublicKey.length > MAX_TLS_PUBLIC_KEY_BYTES) throw statusError(grpc.status.INVALID_ARGUMENT, `tlsPublicKey: expected at most ${MAX_TLS_PUBLIC_KEY_BYTES} bytes`);
+    // Checked before the token is spent: a worker that could not connect afterwards would have used it for nothing.
+    if (clientCa?.mode === 'require' && request.tlsPublicKey.length === 0) {
+      throw statusError(grpc.status.FAILED_PRECONDITION, 'tlsPublicKey: this control plane requires client certificates (mutual TLS); upgrade the worker, which sends its TLS key when it enrolls');
+    }
+    if (clientCa && request.tlsPublicKey.length > 0) {
+      try {
+        await clientCa.checkKey(request.tlsPublicKey);
+      } catch (error) {
+        if (error instanceof TlsPublicKeyInvalidError) throw statusError(grpc.status.INVALID_ARGUMENT, error.message);
+        throw error;
+      }
+    }
     const enrolled = await this.enrollment.enroll(request.enrollmentToken, request.workerPublicKey, request.workerVersion);
     // Unknown, used and expired tokens are answered alike: no oracle for token guessing.
     if (!enrolled) throw statusError(grpc.status.UNAUTHENTICATED, 'enrollment token not accepted');
     this.logger.log({ event: 'worker_enrolled', workerId: enrolled.workerId, tenantId: enrolled.tenantId, pool: enrolled.pool });
     // The worker counts the token's pool among its own (proto3: empty string for none), so the
     // pool layers the control plane sends for it are the ones it applies.
-    return { workerId: enrolled.workerId, tenantId: enrolled.tenantId, signingKeys: this.signingKeys.publicKeys(), pool: enrolled.pool ?? '' };
+    const clientCertificatePem = clientCa && request.tlsPublicKey.length > 0 ? await clientCa.issue(enrolled.workerId, enrolled.tenantId, request.tlsPublicKey, this.clock.now()) : '';
+    return { workerId: enrolled.workerId, tenantId: enrolled.tenantId, signingKeys: this.signingKeys.publicKeys(), pool: enrolled.pool ?? '', clientCertificatePem };
   }
 }
 

@@ -10,10 +10,12 @@ import type { WorkerGatewayService } from './worker-gateway.service';
  * the wire limits as message-size caps and keepalive on.
  *
  * With a certificate and key (AIRLOCK_GRPC_TLS_*) it serves TLS, so that ticket text going
- * down and ResultAck/Cancel/Drain frames cannot be read or forged on the path; workers pin
- * the (often private) CA. Without them it serves plain text, which workers accept only on a
- * loopback address. No client certificates: workers prove who they are by signing the
- * Hello challenge with their enrolled key.
+ * down cannot be read on the path; workers pin the (often private) CA. Without them it serves
+ * plain text, which workers accept only on a loopback address. Workers prove who they are by
+ * signing the Hello challenge with their enrolled key; with a client CA (AIRLOCK_GRPC_CLIENT_CA_*)
+ * the handshake also asks for a client certificate, which it checks against that CA but does
+ * not demand (Enroll comes before a worker has one): the stream session decides whether a
+ * Connect without one is refused, and that one presented names the worker saying Hello.
  */
 export class WorkerGatewayStrategy extends Server implements CustomTransportStrategy {
   private readonly server: grpc.Server;
@@ -48,14 +50,25 @@ export class WorkerGatewayStrategy extends Server implements CustomTransportStra
 
   listen(callback: (error?: unknown) => void): void {
     this.server.addService(workerGatewayServiceDefinition(), this.gateway.implementation());
-    const credentials = this.tls
-      ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: this.tls.certChainPem, private_key: this.tls.privateKeyPem }], false)
-      : grpc.ServerCredentials.createInsecure();
+    const credentials = this.serverCredentials();
     this.server.bindAsync(`${this.host}:${this.port}`, credentials, (error, port) => {
       if (error) return callback(error);
       this.boundPort = port;
       callback();
     });
+  }
+
+  private serverCredentials(): grpc.ServerCredentials {
+    if (!this.tls) return grpc.ServerCredentials.createInsecure();
+    const identity = { certificate: this.tls.certChainPem, privateKey: this.tls.privateKeyPem };
+    if (!this.tls.clientCa) return grpc.ServerCredentials.createSsl(null, [{ cert_chain: identity.certificate, private_key: identity.privateKey }], false);
+    // requestCert without rejectUnauthorized: a certificate is asked for and verified against
+    // the client CA when presented, and a call reports it only when it verified.
+    return grpc.experimental.createCertificateProviderServerCredentials(
+      new StaticCertificateProvider(identity, this.tls.clientCa.certPem),
+      new StaticCertificateProvider(identity, this.tls.clientCa.certPem),
+      false,
+    );
   }
 
   async close(): Promise<void> {
@@ -76,4 +89,29 @@ export class WorkerGatewayStrategy extends Server implements CustomTransportStra
   unwrap<T>(): T {
     return this.server as T;
   }
+}
+
+/**
+ * Certificates that never change while the gateway runs (they are read once at boot), as
+ * grpc-js's provider interface wants them. Listeners are answered on the next tick, as grpc-js's
+ * own file watcher answers them: the credentials add their listeners before they register the
+ * server's watcher, so an answer given at once would reach no one.
+ */
+class StaticCertificateProvider implements grpc.experimental.CertificateProvider {
+  constructor(
+    private readonly identity: { readonly certificate: Buffer; readonly privateKey: Buffer },
+    private readonly caCertificate: Buffer,
+  ) {}
+
+  addCaCertificateListener(listener: grpc.experimental.CaCertificateUpdateListener): void {
+    process.nextTick(() => listener({ caCertificate: this.caCertificate }));
+  }
+
+  removeCaCertificateListener(): void {}
+
+  addIdentityCertificateListener(listener: grpc.experimental.IdentityCertificateUpdateListener): void {
+    process.nextTick(() => listener({ certificate: this.identity.certificate, privateKey: this.identity.privateKey }));
+  }
+
+  removeIdentityCertificateListener(): void {}
 }

@@ -37,6 +37,7 @@ import type { HandshakeSlot } from './handshake-admission';
 import { toDeliveryOutcomeReport } from './delivery-outcome.mapper';
 import { toJobResultMetadata } from './job-result.mapper';
 import { judgeResult } from './result-plausibility';
+import type { ClientCertificateAuthority } from './client-certificate-authority';
 import { ABANDONED, type WorkerBatches } from './worker-batches';
 import { judgeHelloVersion, versionRefusal, type WorkerVersionRefusalVerdict } from './worker-version.gate';
 
@@ -63,6 +64,8 @@ export interface WorkerStreamDependencies {
   readonly helloTimeoutMs: number;
   /** The key that signs Cancel, ResultAck, Drain and LeaseRenewal for this stream (the instruction-signing key in force). */
   readonly frameSigner: () => InstructionSigningKey;
+  /** The client CA of mutual TLS, when the gateway has one: a Connect's certificate must name the worker saying Hello. */
+  readonly clientCa?: Promise<ClientCertificateAuthority> | undefined;
 }
 
 type WorkerStreamCall = grpc.ServerDuplexStream<WorkerFrame__Output, ControlFrame>;
@@ -497,6 +500,21 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     this.endOfSupportTimer.unref();
   }
 
+  /**
+   * With mutual TLS, why this Connect's client certificate does not let `workerId` in: none was
+   * presented (when certificates are required), or it names another worker or is not the
+   * client CA's. Null when it is fine, or when the gateway has no client CA.
+   */
+  private async clientCertificateProblem(workerId: string, now: Date): Promise<string | null> {
+    const clientCa = await this.deps.clientCa;
+    if (!clientCa) return null;
+    const peer = this.call.getAuthContext().sslPeerCertificate;
+    if (peer === undefined) return clientCa.mode === 'require' ? 'this control plane requires a client certificate (enroll the worker again to get one)' : null;
+    const named = clientCa.workerOf(peer, now);
+    if ('problem' in named) return named.problem;
+    return named.workerId === workerId ? null : 'the client certificate is for another worker';
+  }
+
   private async acceptHello(hello: Hello__Output): Promise<void> {
     const { batches, clock, config } = this.deps;
     const worker = await batches.findIdentity({ workerId: hello.workerId, abandoned: this.handshakeAbandoned });
@@ -507,6 +525,12 @@ export class WorkerStreamSession implements WorkerSessionHandle {
       return;
     }
     const now = clock.now();
+    const certificateProblem = await this.clientCertificateProblem(worker.id, now);
+    if (certificateProblem !== null) {
+      this.deps.logger.warn({ event: 'worker_client_certificate_refused', workerId: worker.id, problem: certificateProblem });
+      this.fail(grpc.status.UNAUTHENTICATED, `hello not accepted: ${certificateProblem}`);
+      return;
+    }
     this.workerId = worker.id;
     this.tenantId = worker.tenantId;
     if (worker.revoked) {

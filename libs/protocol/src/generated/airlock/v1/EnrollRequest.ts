@@ -5,10 +5,12 @@ export interface EnrollRequest {
   'enrollmentToken'?: (string);
   'workerPublicKey'?: (Buffer | Uint8Array | string);
   'workerVersion'?: (string);
+  'tlsPublicKey'?: (Buffer | Uint8Array | string);
 }
 
 export interface EnrollRequest__Output {
   'enrollmentToken': (string);
   'workerPublicKey': (Buffer);
   'workerVersion': (string);
+  'tlsPublicKey': (Buffer);
 }

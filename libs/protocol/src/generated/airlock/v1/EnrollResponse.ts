@@ -7,6 +7,7 @@ export interface EnrollResponse {
   'tenantId'?: (string);
   'signingKeys'?: (_airlock_v1_SigningPublicKey)[];
   'pool'?: (string);
+  'clientCertificatePem'?: (string);
 }
 
 export interface EnrollResponse__Output {
@@ -14,4 +15,5 @@ export interface EnrollResponse__Output {
   'tenantId': (string);
   'signingKeys': (_airlock_v1_SigningPublicKey__Output)[];
   'pool': (string);
+  'clientCertificatePem': (string);
 }
