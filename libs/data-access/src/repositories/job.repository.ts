@@ -653,8 +653,10 @@ export class JobRepository {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`airlock.claim:${request.tenantId}`}, 0))`;
       const room = await runningRoom(tx, request.tenantId, quotas);
       const max = Math.min(request.max, room.tenant);
-      const allowed = quotas.map((quota) => ({ ...quota, max: Math.min(quota.max, quota.pool === null ? Infinity : (room.pools.get(quota.pool) ?? Infinity)) })).filter((quota) => quota.max > 0);
-      const heldBack = max < request.max || allowed.length < quotas.length || allowed.some((quota, index) => quota.max < quotas[index]!.max);
+      // Each quota cut to its pool's room; a limit held a claim back when it cut any of them.
+      const limitedQuotas = quotas.map((quota) => ({ ...quota, max: Math.min(quota.max, quota.pool === null ? Infinity : (room.pools.get(quota.pool) ?? Infinity)) }));
+      const allowed = limitedQuotas.filter((quota) => quota.max > 0);
+      const heldBack = max < request.max || limitedQuotas.some((quota, index) => quota.max < quotas[index]!.max);
       if (max <= 0 || allowed.length === 0) return { claims: [], limited: true };
       const rows = await tx.$queryRaw<ClaimedJobRow[]>`
         WITH ${claimStatement(bestQueued(request.tenantId, allowed, max, request.now, Prisma.sql`true`), request)}
