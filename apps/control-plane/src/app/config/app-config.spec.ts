@@ -444,4 +444,18 @@ describe('loadAppConfig: secrets at rest (KEK)', () => {
     expect(problems.join('\n')).not.toContain(short);
     expect(problemsOf({ AIRLOCK_KEK_PREVIOUS_FILES: kekFile('old') })).toEqual([expect.stringMatching(/^AIRLOCK_KEK_PREVIOUS_FILES: has no effect without AIRLOCK_KEK_FILE/)]);
   });
+
+  it('takes the active KEK from AIRLOCK_KEK instead of a file, never echoing it, and not both', () => {
+    const active = randomBytes(32);
+    const config = loadAppConfig({ AIRLOCK_KEK: active.toString('hex') });
+    expect(config.secretsAtRest).toMatchObject({ kind: 'kek-files', activeFile: null });
+    expect(JSON.stringify(config)).toContain(localKekId(active));
+    expect(JSON.stringify(config)).not.toContain(active.toString('hex'));
+
+    const tooShort = randomBytes(16).toString('hex');
+    const problems = problemsOf({ AIRLOCK_KEK: tooShort });
+    expect(problems).toEqual([expect.stringMatching(/^AIRLOCK_KEK: expected a key-encryption key of 32 random bytes/)]);
+    expect(problems.join('\n')).not.toContain(tooShort);
+    expect(problemsOf({ AIRLOCK_KEK: active.toString('hex'), AIRLOCK_KEK_FILE: kekFile('both') })).toEqual([expect.stringMatching(/^AIRLOCK_KEK: expected either it or AIRLOCK_KEK_FILE, not both/)]);
+  });
 });

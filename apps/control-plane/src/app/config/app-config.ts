@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '@airlock/duration';
 import { ID_PATTERNS } from '@airlock/protocol';
-import { LocalKeyEncryptionKeys, SealedSecretError, readKekFile, type KeyEncryptionKeys } from '@airlock/sealed-secrets';
+import { LocalKeyEncryptionKeys, SealedSecretError, kekFromEnvironment, readKekFile, type KeyEncryptionKeys } from '@airlock/sealed-secrets';
 import type { Role } from '@airlock/data-access';
 import { ROLES } from '../auth/access';
 import type { WorkerVersionWindow } from '../workers/worker-version';
@@ -103,8 +103,10 @@ export interface AppConfig {
 /**
  * Where the key-encryption key (KEK) that seals stored secrets comes from
  * (docs/security.md#secrets-at-rest):
- * - `kek-files`: AIRLOCK_KEK_FILE (seals and unseals) and AIRLOCK_KEK_PREVIOUS_FILES
- *   (comma-separated, rotated-out keys that still unseal), read and checked at boot;
+ * - `kek-files`: AIRLOCK_KEK_FILE (seals and unseals) — or the key itself in AIRLOCK_KEK, for
+ *   platforms that hand secrets over as variables (`activeFile` is then null) — and
+ *   AIRLOCK_KEK_PREVIOUS_FILES (comma-separated, rotated-out keys that still unseal), read and
+ *   checked at boot;
  * - `generated-kek`: neither set and the database embedded: a KEK generated on first start
  *   in `<AIRLOCK_DATA_DIR>/kek` (0600). It lies beside the database it protects, so it keeps
  *   the keys out of database dumps and nothing more;
@@ -115,10 +117,11 @@ export interface AppConfig {
 export type SecretsAtRestConfig =
   | {
       readonly kind: 'kek-files';
-      readonly activeFile: string;
+      /** Null when the active key came from AIRLOCK_KEK. */
+      readonly activeFile: string | null;
       readonly previousFiles: readonly string[];
       readonly keys: KeyEncryptionKeys;
-      toJSON(): { kind: 'kek-files'; activeFile: string; previousFiles: readonly string[]; kekIds: readonly string[] };
+      toJSON(): { kind: 'kek-files'; activeFile: string | null; previousFiles: readonly string[]; kekIds: readonly string[] };
     }
   | { readonly kind: 'generated-kek'; readonly file: string }
   | { readonly kind: 'unsealed' };
@@ -266,7 +269,7 @@ const OIDC_NEW_USER_ROLES = [...ROLES].reverse() as readonly Role[];
 
 // Variables whose values must never appear in an error message.
 // A NATS URL may carry a user and password (nats://user:password@host:port).
-const SECRET_VARIABLES: ReadonlySet<string> = new Set(['DATABASE_URL', 'AIRLOCK_NATS_URL']);
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['DATABASE_URL', 'AIRLOCK_NATS_URL', 'AIRLOCK_KEK']);
 
 const environmentSchema = z.object({
   DATABASE_URL: z
@@ -342,6 +345,7 @@ const environmentSchema = z.object({
     )
     .optional(),
   AIRLOCK_KEK_FILE: z.string().min(1, 'expected a file path').optional(),
+  AIRLOCK_KEK: z.string().min(1, 'expected a key-encryption key (64 hex characters or base64 of 32 bytes)').optional(),
   AIRLOCK_KEK_PREVIOUS_FILES: z
     .string()
     .regex(/^[^,]+(,[^,]+)*$/, 'expected file paths separated by commas')
@@ -419,25 +423,30 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>,
  * rather than the first seal. Problems name the variable and the file, never what is in it.
  */
 function loadSecretsAtRest(vars: z.infer<typeof environmentSchema>): SecretsAtRestConfig {
-  const { AIRLOCK_KEK_FILE: activeFile, AIRLOCK_KEK_PREVIOUS_FILES: previousList } = vars;
-  if (activeFile === undefined) {
+  const { AIRLOCK_KEK_FILE: activeFile, AIRLOCK_KEK: activeValue, AIRLOCK_KEK_PREVIOUS_FILES: previousList } = vars;
+  if (activeFile !== undefined && activeValue !== undefined) {
+    throw new InvalidConfigError(['AIRLOCK_KEK: expected either it or AIRLOCK_KEK_FILE, not both (the key new values are sealed under is one key)']);
+  }
+  if (activeFile === undefined && activeValue === undefined) {
     if (previousList !== undefined) {
-      throw new InvalidConfigError(['AIRLOCK_KEK_PREVIOUS_FILES: has no effect without AIRLOCK_KEK_FILE, the key new values are sealed under; set it too, or unset this one']);
+      throw new InvalidConfigError(['AIRLOCK_KEK_PREVIOUS_FILES: has no effect without AIRLOCK_KEK_FILE or AIRLOCK_KEK, the key new values are sealed under; set one, or unset this one']);
     }
     return vars.DATABASE_URL === undefined ? { kind: 'generated-kek', file: path.resolve(vars.AIRLOCK_DATA_DIR, 'kek') } : { kind: 'unsealed' };
   }
   const problems: string[] = [];
-  const read = (variable: string, file: string): Buffer | undefined => {
+  const collected = (readKey: () => Buffer): Buffer | undefined => {
     try {
-      return readKekFile(file, variable);
+      return readKey();
     } catch (error) {
       if (!(error instanceof SealedSecretError)) throw error;
       problems.push(error.message);
       return undefined;
     }
   };
-  const files = { activeFile: path.resolve(activeFile), previousFiles: (previousList?.split(',') ?? []).map((file) => path.resolve(file.trim())) };
-  const active = read('AIRLOCK_KEK_FILE', files.activeFile);
+  const read = (variable: string, file: string): Buffer | undefined => collected(() => readKekFile(file, variable));
+  const fromEnvironment = (value: string | undefined): Buffer | undefined => collected(() => kekFromEnvironment('AIRLOCK_KEK', value));
+  const files = { activeFile: activeFile === undefined ? null : path.resolve(activeFile), previousFiles: (previousList?.split(',') ?? []).map((file) => path.resolve(file.trim())) };
+  const active = files.activeFile === null ? fromEnvironment(activeValue) : read('AIRLOCK_KEK_FILE', files.activeFile);
   const previous = files.previousFiles.map((file) => read('AIRLOCK_KEK_PREVIOUS_FILES', file));
   if (problems.length > 0 || !active) throw new InvalidConfigError(problems);
   const keys = new LocalKeyEncryptionKeys(active, previous.filter((key): key is Buffer => key !== undefined));
