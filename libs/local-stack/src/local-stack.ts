@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ControlPlaneApiClient } from './control-plane-api.client';
@@ -333,8 +333,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (workerKekFile) sealTokenFiles(configPath, [forge?.workerConfig['tokenFile'], tracker?.workerConfig['tokenFile']], dirs.logs);
       const { token } = await api.createEnrollmentToken();
       enrollmentTokens.push(token);
-      const enroll = launchProgram({ program: 'worker', args: ['enroll', '--config', configPath, '--token', token], logDir: dirs.logs, label: `${label}-enroll` });
+      // As docs/worker.md tells operators: from a file, never on the command line (ps shows it).
+      const tokenFile = join(home, 'enrollment-token');
+      writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+      const enroll = launchProgram({ program: 'worker', args: ['enroll', '--config', configPath, '--token-file', tokenFile], logDir: dirs.logs, label: `${label}-enroll` });
       await enroll.waitForExit();
+      rmSync(tokenFile, { force: true });
       if (enroll.exitCode !== 0) throw new Error(`worker enroll exited with ${enroll.exitCode}; see ${join(dirs.logs, `${label}-enroll.log`)}`);
       return { configPath, ...workerDirs };
     };

@@ -1,4 +1,5 @@
 import { X509Certificate, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { generateSigningKeyPair } from '@airlock/envelope';
 import { ID_PATTERNS, type EnrollResponse__Output } from '@airlock/protocol';
@@ -15,9 +16,14 @@ const ENROLL_DEADLINE_MS = 15_000;
 /** Options of `enroll`. */
 export interface EnrollOptions {
   readonly config: string;
-  readonly token: string;
-  readonly force?: boolean;
+  /** The token itself, or (exactly one of the two) a file holding it. */
+  readonly token?: string | undefined;
+  readonly tokenFile?: string | undefined;
+  readonly force?: boolean | undefined;
 }
+
+/** A token file holds one short line; anything longer is not a token file. */
+const MAX_TOKEN_FILE_BYTES = 1024;
 
 /**
  * Generates the worker's Ed25519 key locally, exchanges the one-time token and the public
@@ -31,9 +37,7 @@ export async function enrollCommand(options: EnrollOptions, print: (text: string
   if (store.isEnrolled() && !options.force) {
     throw new CliExitError(EXIT_CODES.enrollmentState, `already enrolled (${store.identityFile} exists); pass --force to enroll again with a new key`);
   }
-  if (!ID_PATTERNS.enrollmentToken.test(options.token)) {
-    throw new CliExitError(EXIT_CODES.configInvalid, '--token: expected an enrollment token (aet_ followed by 43 base64url characters)');
-  }
+  const token = enrollmentTokenOf(options);
   const keyPair = generateSigningKeyPair();
   store.savePendingPrivateKey(keyPair.privateKeyPem);
   // For mutual TLS: a control plane with a client CA certifies this key; others ignore it.
@@ -43,7 +47,7 @@ export async function enrollCommand(options: EnrollOptions, print: (text: string
   try {
     response = await new Promise<EnrollResponse__Output>((resolve, reject) => {
       client.Enroll(
-        { enrollmentToken: options.token, workerPublicKey: keyPair.publicKey, workerVersion: workerVersion(), tlsPublicKey: tlsKey.publicKey.export({ format: 'der', type: 'spki' }) },
+        { enrollmentToken: token, workerPublicKey: keyPair.publicKey, workerVersion: workerVersion(), tlsPublicKey: tlsKey.publicKey.export({ format: 'der', type: 'spki' }) },
         { deadline: Date.now() + ENROLL_DEADLINE_MS },
         (error, value) => (error || !value ? reject(error ?? new Error('empty response')) : resolve(value)),
       );
@@ -93,4 +97,27 @@ function certifies(certPem: string, privateKey: KeyObject, workerId: string): bo
   } catch {
     return false;
   }
+}
+
+/** The token from --token or --token-file (exactly one), checked for its shape; errors never quote it. */
+function enrollmentTokenOf(options: EnrollOptions): string {
+  if ((options.token === undefined) === (options.tokenFile === undefined)) {
+    throw new CliExitError(EXIT_CODES.configInvalid, '--token-file: expected exactly one of --token-file or --token');
+  }
+  const [option, token] = options.tokenFile === undefined ? ['--token', options.token ?? ''] : ['--token-file', readTokenFile(options.tokenFile)];
+  if (!ID_PATTERNS.enrollmentToken.test(token)) {
+    throw new CliExitError(EXIT_CODES.configInvalid, `${option}: expected an enrollment token (aet_ followed by 43 base64url characters)`);
+  }
+  return token;
+}
+
+function readTokenFile(file: string): string {
+  let content: Buffer;
+  try {
+    content = readFileSync(file);
+  } catch (error) {
+    throw new CliExitError(EXIT_CODES.configInvalid, `--token-file: expected a readable file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}: ${file})`);
+  }
+  if (content.length > MAX_TOKEN_FILE_BYTES) throw new CliExitError(EXIT_CODES.configInvalid, `--token-file: expected one enrollment token, not ${content.length} bytes (${file})`);
+  return content.toString('utf8').trim();
 }

@@ -40,9 +40,10 @@ export function buildWorkerCli(io: CliIo, setExitCode: (code: number) => void): 
     .command('enroll')
     .description('generate this worker key pair and enroll with a one-time token')
     .requiredOption('--config <file>', 'worker YAML config')
-    .requiredOption('--token <token>', 'one-time enrollment token (aet_…)')
+    .option('--token-file <file>', "a file holding the one-time enrollment token (aet_…): kept out of the command line, which other users' ps shows")
+    .option('--token <token>', 'the one-time enrollment token itself (aet_…); prefer --token-file')
     .option('--force', 'enroll again, replacing the existing identity and key')
-    .action(wrap((options: { config: string; token: string; force?: boolean }) => enrollCommand(options, io.out, io.err)));
+    .action(wrap((options: { config: string; token?: string; tokenFile?: string; force?: boolean }) => enrollCommand(options, io.out, io.err)));
   program
     .command('run')
     .description('run the worker daemon')

@@ -28,10 +28,10 @@ export class WorkerIdentityRefusedError extends Error {
       revoked
         ? `the control plane revoked this worker (${status[grpcStatus] ?? `status ${grpcStatus}`}): an admin revoked worker ${workerId}, ` +
             'and it will never be accepted again. To bring this machine back, enroll it anew with a new token ' +
-            '(airlock-worker enroll --config <file> --token <token> --force), then start it again.'
+            '(airlock-worker enroll --config <file> --token-file <file> --force), then start it again.'
         : `the control plane refused this worker (${status[grpcStatus] ?? `status ${grpcStatus}`}) on ${attempts} consecutive connections: ` +
             `worker ${workerId} is unknown to it or was revoked. Enroll it again with a new token ` +
-            '(airlock-worker enroll --config <file> --token <token> --force), then start it again. ' +
+            '(airlock-worker enroll --config <file> --token-file <file> --force), then start it again. ' +
             "If the control plane's database was just restored, start the worker again once it is back.",
     );
   }
