@@ -25,6 +25,7 @@ export {
 } from './demo-repository';
 export { writeDemoScenarios, SLOW_SCENARIO_LATENCY_MS, DEMO_REVIEW_PROMPT_OPENING } from './demo-scenarios';
 export { startGitServer, type GitServer } from './git-server';
+export { startAuthenticatedGitHttpServer, type AuthenticatedGitHttpServer, type GitHttpRequest } from './git-http-server';
 export { ManagedProcess, type ManagedProcessOptions, type ProcessEvent } from './managed-process';
 export { launchProgram, WORKSPACE_ROOT, type ProgramName } from './workspace-programs';
 export { createThrowawayCertificates, createThrowawayClientCa, type ThrowawayCertificates, type ThrowawayClientCa } from './throwaway-ca.factory';

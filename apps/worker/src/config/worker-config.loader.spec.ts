@@ -28,6 +28,11 @@ describe('loadWorkerConfig', () => {
     expect(config.inference.endpoints.length).toBeGreaterThan(0);
   });
 
+  it('lists every secret file it names, absolute and once, for the sandbox to hide', () => {
+    expect(loadWorkerConfig(join(fixtures, 'ok', 'trackers.yml'), env).secretFiles).toEqual([join(fixtures, 'secrets', 'tracker-token')]);
+    expect(loadWorkerConfig(join(fixtures, 'ok', 'minimal.yml'), env).secretFiles).toEqual([]);
+  });
+
   it('applies defaults, converts durations and resolves relative paths against the file', () => {
     const config = loadWorkerConfig(join(fixtures, 'ok', 'minimal.yml'), env);
     expect(config.stateDir).toBe(join(fixtures, 'ok', 'state'));

@@ -72,6 +72,15 @@ export type TrackerConfig = {
     }
 );
 
+/**
+ * HTTPS credentials the worker presents to a repository's git server: the token is located
+ * here and read at each fetch or push (GitCredentialEnvironment), never held or logged.
+ */
+export interface GitCredentialsConfig {
+  readonly username: string;
+  readonly token: ForgeTokenSource;
+}
+
 /** A catalog entry: what an alias means on this side of the trust boundary. */
 export interface RepositoryConfig {
   readonly alias: string;
@@ -85,6 +94,8 @@ export interface RepositoryConfig {
   readonly baseRefs: readonly string[];
   /** The catalog's setup for this repository; when set it wins over the repository's `.airlock.yml`. */
   readonly setup?: SetupConfig | undefined;
+  /** The worker's own credentials for the http(s) cloneUrl and pushUrl; the host's git configuration when absent. */
+  readonly git?: GitCredentialsConfig | undefined;
 }
 
 /** How the repository's test command is isolated (`none` only for trusted repositories). */
@@ -179,6 +190,12 @@ export interface WorkerConfig {
   readonly records: WorkerConfigParsed['records'];
   readonly health: WorkerConfigParsed['health'];
   readonly host: HostEnvironment;
+  /**
+   * Every file holding a secret the config names — the KEK files and the forge, tracker and git
+   * token files, absolute — so that the sandbox can hide them: a test command sees the host's
+   * file system read-only, and a sealed token beside its KEK is no secret.
+   */
+  readonly secretFiles: readonly string[];
 }
 
 /**
@@ -240,6 +257,7 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
     cloneUrl: resolveGitLocation(base, repo.cloneUrl),
     pushUrl: repo.pushUrl === undefined ? undefined : resolveGitLocation(base, repo.pushUrl),
     forge: repo.forge && resolveForge(repo.forge, `repositories[${index}].forge`, base, env, problems, sealer),
+    git: repo.git && { username: repo.git.username, token: locateToken(repo.git, `repositories[${index}].git`, base, env, problems, sealer) },
   }));
   const trackers = config.trackers.map((tracker, index) => resolveTracker(tracker, `trackers[${index}]`, base, env, problems, sealer));
   if (problems.length > 0) throw new WorkerConfigInvalidError(configFile, problems);
@@ -270,6 +288,7 @@ export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.
     records: config.records,
     health: config.health,
     host: { path: env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin', lang: env['LANG'] ?? 'C.UTF-8' },
+    secretFiles: secretFilesOf(config.secrets, repositories, trackers, base),
   };
 }
 
@@ -304,7 +323,7 @@ function resolveTracker(tracker: WorkerConfigParsed['trackers'][number], path: s
 }
 
 /**
- * Where a forge's or a tracker's token is read from. Only located here: the variable must be
+ * Where a forge's, a tracker's or a repository's git token is read from. Only located here: the variable must be
  * set and the file readable now, so that a typo is a config error, but the file is read again
  * at each request so that a rotated token needs no restart.
  */
@@ -392,4 +411,17 @@ function toProblem(issue: z.core.$ZodIssue): ConfigProblem {
   if (issue.code === 'unrecognized_keys') return { path, expected: `no unknown keys (found ${issue.keys.join(', ')})` };
   if (issue.code === 'invalid_type') return { path, expected: `a ${issue.expected}` };
   return { path, expected: issue.message.replace(/^expected /, '') };
+}
+
+/** The files of `WorkerConfig.secretFiles`: the KEKs' and every token file's, each once. */
+function secretFilesOf(
+  secrets: WorkerConfigParsed['secrets'],
+  repositories: readonly RepositoryConfig[],
+  trackers: readonly TrackerConfig[],
+  base: string,
+): string[] {
+  const kekFiles = secrets === undefined ? [] : [...(secrets.kekFile === undefined ? [] : [secrets.kekFile]), ...secrets.previousKekFiles];
+  const tokenSources = [...repositories.flatMap((repo) => [repo.forge?.token, repo.git?.token]), ...trackers.map((tracker) => tracker.token)];
+  const tokenFiles = tokenSources.flatMap((source) => (source !== undefined && 'file' in source ? [source.file] : []));
+  return [...new Set([...kekFiles.map((file) => resolve(base, file)), ...tokenFiles])];
 }

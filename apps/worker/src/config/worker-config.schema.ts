@@ -242,6 +242,26 @@ const forge = z
     }
   });
 
+/** The user name git credentials go with by default: GitHub requires it with an app's token; GitLab and Gitea take any name with a token. */
+export const DEFAULT_GIT_USERNAME = 'x-access-token';
+
+/**
+ * HTTPS credentials the worker itself presents to a repository's git server, kept as a forge's
+ * token is: named here, read anew (and opened, if sealed) for each fetch or push, never logged,
+ * and handed to git in its environment only, never on its command line.
+ */
+const gitCredentials = z
+  .strictObject({
+    username: z
+      .string()
+      .regex(/^[\x21-\x39\x3b-\x7e]{1,128}$/, 'expected a user name of printable characters without spaces or colons')
+      .default(DEFAULT_GIT_USERNAME)
+      .describe(`User name sent with the token (default ${DEFAULT_GIT_USERNAME}: what GitHub asks with an app or fine-grained token; GitLab and Gitea take any name with a token, GitLab's OAuth tokens want oauth2).`),
+    tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'expected an environment variable name').optional().describe('Environment variable holding the git token or password (exactly one of tokenEnv, tokenFile).'),
+    tokenFile: z.string().min(1, 'expected a file path').optional().describe('File holding the git token or password, plain or sealed, read at each fetch and push (exactly one of tokenEnv, tokenFile). Relative to this file; keep it 0600.'),
+  })
+  .superRefine(requireOneTokenSource);
+
 /** Trackers a config may list: a catalog of a few, like the repositories'. */
 export const MAX_TRACKERS = 16;
 
@@ -313,6 +333,9 @@ const repository = z.strictObject({
   forge: forge
     .optional()
     .describe('The forge the branch is proposed on as a merge (pull) request. Without it the pushed change is also written to the delivery outbox as a patch bundle.'),
+  git: gitCredentials
+    .optional()
+    .describe("HTTPS credentials for cloneUrl and an http(s) pushUrl, sent as a Basic Authorization header to those URLs only. Only with an http(s) cloneUrl. Without it git uses the host's own configuration (credential helper, SSH keys)."),
 });
 
 /**
@@ -596,6 +619,14 @@ export const workerConfigSchema = z
     config.repositories.forEach((repo, index) => {
       if (seen.has(repo.alias)) ctx.addIssue({ code: 'custom', path: ['repositories', index, 'alias'], message: 'expected a unique alias (this one appears twice)' });
       seen.add(repo.alias);
+      if (repo.git !== undefined) {
+        // git:// has no authentication, ssh its own keys: a token there would go nowhere, or the wrong way.
+        const problem = gitCredentialsUrlProblem(repo.cloneUrl);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['repositories', index, 'git'], message: `expected ${problem}` });
+        if (repo.pushUrl !== undefined && /^https?:\/\/[^/]*@/i.test(repo.pushUrl)) {
+          ctx.addIssue({ code: 'custom', path: ['repositories', index, 'pushUrl'], message: 'expected a pushUrl without user@ (the credentials are in git)' });
+        }
+      }
       if (repo.forge !== undefined && repo.pushUrl === undefined) {
         ctx.addIssue({ code: 'custom', path: ['repositories', index, 'pushUrl'], message: 'expected a pushUrl: a forge request needs the branch pushed first' });
       }
@@ -617,6 +648,13 @@ export const workerConfigSchema = z
       }
     });
   });
+
+/** Why `git` credentials cannot go with this cloneUrl, as what is expected instead; undefined when they can. */
+function gitCredentialsUrlProblem(cloneUrl: string): string | undefined {
+  if (!/^https?:\/\//i.test(cloneUrl)) return 'an http(s) cloneUrl: git credentials go only over HTTP(S) (for ssh, use the host\'s SSH keys; git:// has no authentication)';
+  if (/^https?:\/\/[^/]*@/i.test(cloneUrl)) return 'a cloneUrl without user@ (the credentials are in git)';
+  return undefined;
+}
 
 /** The worker config after validation, with durations in milliseconds and paths as written. */
 export type WorkerConfigParsed = z.output<typeof workerConfigSchema>;

@@ -1,5 +1,7 @@
 import { FailureCode } from '@airlock/protocol';
 import { GitCommandFailedError } from '../git/git-command-failed.error';
+import type { GitCredentialsConfig } from '../config/worker-config.loader';
+import { gitCredentialEnvironment } from '../git/git-credentials';
 import type { GitRunner } from '../git/git-runner';
 import { JobPhaseFailedError } from '../jobs/job-phase-failed.error';
 import type { Logger } from '../logging/json-logger';
@@ -31,6 +33,8 @@ export interface BranchPushRequest {
   /** The attempt's worktree, its commit checked out as HEAD. */
   readonly worktree: string;
   readonly pushUrl: string;
+  /** The repository's own git credentials, presented to an http(s) pushUrl by the commands that reach it. */
+  readonly credentials?: GitCredentialsConfig | undefined;
   /** `refs/heads/<branch>`. */
   readonly ref: string;
   readonly position: DeliveryPosition;
@@ -79,7 +83,7 @@ export class BranchPusher {
         this.ensureReplaceable(tip.position, request.position);
       }
       try {
-        await this.runGit(request, ['push', `--force-with-lease=${request.ref}:${observed}`, '--', request.pushUrl, `HEAD:${request.ref}`]);
+        await this.runGit(request, ['push', `--force-with-lease=${request.ref}:${observed}`, '--', request.pushUrl, `HEAD:${request.ref}`], true);
         return tip === undefined ? 'created' : 'replaced';
       } catch (error) {
         // A lost lease is told by observing again rather than by push's porcelain status: GitRunner
@@ -106,11 +110,11 @@ export class BranchPusher {
   /** The branch tip on the git server, fetched into the worktree's repository long enough to read its trailers. */
   private async observe(request: BranchPushRequest): Promise<ObservedTip | undefined> {
     // ls-remote matches patterns by their tail: only the exact ref counts.
-    const listing = await this.runGit(request, ['ls-remote', '--', request.pushUrl, request.ref]);
+    const listing = await this.runGit(request, ['ls-remote', '--', request.pushUrl, request.ref], true);
     const present = listing.split('\n').some((line) => line.split('\t')[1] === request.ref);
     if (!present) return undefined;
     try {
-      await this.runGit(request, ['fetch', '--no-tags', '--no-write-fetch-head', '--quiet', '--', request.pushUrl, `+${request.ref}:${OBSERVED_TIP_REF}`]);
+      await this.runGit(request, ['fetch', '--no-tags', '--no-write-fetch-head', '--quiet', '--', request.pushUrl, `+${request.ref}:${OBSERVED_TIP_REF}`], true);
       const format = `--format=%H%x00%(trailers:key=${TRAILER.generation},valueonly,separator=%x2C)%x00%(trailers:key=${TRAILER.attempt},valueonly,separator=%x2C)`;
       const [commit = '', generation = '', attempt = ''] = (await this.runGit(request, ['log', '-1', format, OBSERVED_TIP_REF, '--'])).trim().split('\0');
       return { commit, position: positionOf(generation.trim(), attempt.trim()) };
@@ -119,10 +123,14 @@ export class BranchPusher {
     }
   }
 
-  /** Runs git in the worktree; a failure's stderr goes to the local log, as the error itself carries no more than the exit. */
-  private async runGit(request: BranchPushRequest, args: string[]): Promise<string> {
+  /**
+   * Runs git in the worktree; a failure's stderr goes to the local log, as the error itself carries no more than the exit.
+   * `remote`: the command reaches pushUrl, and only then gets the repository's git credentials.
+   */
+  private async runGit(request: BranchPushRequest, args: string[], remote = false): Promise<string> {
+    const env = remote ? await gitCredentialEnvironment(request.pushUrl, request.credentials) : {};
     try {
-      return (await this.git.run(args, { cwd: request.worktree, signal: request.signal, timeoutMs: GIT_TIMEOUT_MS })).stdout;
+      return (await this.git.run(args, { cwd: request.worktree, signal: request.signal, timeoutMs: GIT_TIMEOUT_MS, env })).stdout;
     } catch (error) {
       if (error instanceof GitCommandFailedError) {
         request.logger.warn('delivery-git-failed', { command: error.subcommand, reason: error.reason, exitCode: error.exitCode, stderr: withoutUrlCredentials(error.stderrTail) });

@@ -83,7 +83,7 @@ export class DeliverPhase implements JobPhase {
     await confirmLease(signal);
     if (repo.pushUrl === undefined) return this.deliverToOutboxOnly(ctx, delivery);
     try {
-      const outcome = await this.pusher.push({ worktree, pushUrl: repo.pushUrl, ref: target.ref, position: target.position, signal, logger: ctx.logger });
+      const outcome = await this.pusher.push({ worktree, pushUrl: repo.pushUrl, credentials: repo.git, ref: target.ref, position: target.position, signal, logger: ctx.logger });
       ctx.logger.info('delivery-branch-pushed', { branch: target.branch, commit, outcome });
     } catch (error) {
       throw await this.keepFailed(ctx, delivery, 'pending', error);

@@ -127,6 +127,25 @@ describe('TestSandbox with bubblewrap (real bwrap)', () => {
     expect(readFileSync(join(stateDir, 'mac.key'), 'utf8')).toBe(MAC_KEY);
   });
 
+  it('cannot read the KEK or a token file the config names, wherever they lie on the host', async () => {
+    // Outside /tmp, which the sandbox replaces with its own: /var/tmp is in the host's read-only view.
+    const secrets = mkdtempSync(join('/var/tmp', 'airlock-sandbox-secrets-'));
+    const [kekFile, tokenFile] = [join(secrets, 'worker.kek'), join(secrets, 'forge.token')];
+    writeFileSync(kekFile, 'kek-material');
+    writeFileSync(tokenFile, 'airlock-sealed:v1:token-material');
+    const script = `const fs = require('fs');
+      const read = [${JSON.stringify(kekFile)}, ${JSON.stringify(tokenFile)}].filter((f) => { try { return fs.readFileSync(f, 'utf8').length > 0; } catch { return false; } });
+      process.exit(read.length === 0 ? 0 : 1);`;
+    const hiding = new TestCommandRunner(host, TestSandbox.fromConfig({ ...config, secretFiles: [kekFile, tokenFile], sandbox: { mode: 'bwrap' } }));
+    try {
+      expect((await node(hiding, script)).exitCode).toBe(0);
+      // The control: a sandbox that is not told of them shows them, as the host's read-only view does.
+      expect((await node(sandboxed, script)).exitCode).toBe(1);
+    } finally {
+      rmSync(secrets, { recursive: true, force: true });
+    }
+  });
+
   it('cannot reach the network, not even a listener on 127.0.0.1 outside the sandbox', async () => {
     const script = `const socket = require('net').connect(${port}, '127.0.0.1');
       socket.on('connect', () => process.exit(1));
@@ -229,6 +248,11 @@ describe('hiddenPathsOf', () => {
     const hidden = hiddenPathsOf({ ...config, host: { path: '/usr/bin:/bin', lang: 'C' } }, '/home/airlock');
     expect(hidden.dirs).toEqual(['/var/lib/airlock', '/var/cache/airlock', '/run', '/home/airlock']);
     expect(hidden.files).toEqual(['/etc/airlock/worker.yml']);
+  });
+
+  it('hides every secret file the config names (KEKs, token files) besides the config file', () => {
+    const hidden = hiddenPathsOf({ ...config, secretFiles: ['/etc/airlock/worker.kek', '/srv/tokens/gitlab.token'], host: { path: '/usr/bin:/bin', lang: 'C' } }, '/home/airlock');
+    expect(hidden.files).toEqual(['/etc/airlock/worker.yml', '/etc/airlock/worker.kek', '/srv/tokens/gitlab.token']);
   });
 
   it('hides the credential stores of a HOME that holds the toolchain (PATH), not the toolchain', () => {

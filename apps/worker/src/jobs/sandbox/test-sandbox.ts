@@ -86,7 +86,7 @@ export class TestSandbox {
   }
 
   /** The sandbox a worker config implies. */
-  static fromConfig(config: Pick<WorkerConfig, 'sandbox' | 'stateDir' | 'workspaceDir' | 'configFile' | 'host'>): TestSandbox {
+  static fromConfig(config: Pick<WorkerConfig, 'sandbox' | 'stateDir' | 'workspaceDir' | 'configFile' | 'host'> & Partial<Pick<WorkerConfig, 'secretFiles'>>): TestSandbox {
     return new TestSandbox(config.sandbox.mode, hiddenPathsOf(config), config.sandbox.env ?? {}, config.sandbox.limits ?? DEFAULT_SANDBOX_LIMITS);
   }
 
@@ -182,9 +182,10 @@ const HOME_SECRET_FILES = ['.git-credentials', '.netrc', '.npmrc', '.pypirc', '.
  * and the worker's own HOME — whole, unless a PATH entry lies inside it (hiding it would
  * hide the toolchain, e.g. a node installed by nvm); then its usual credential stores.
  */
-export function hiddenPathsOf(config: Pick<WorkerConfig, 'stateDir' | 'workspaceDir' | 'configFile' | 'host'>, home = homedir()): SandboxHidden {
+export function hiddenPathsOf(config: Pick<WorkerConfig, 'stateDir' | 'workspaceDir' | 'configFile' | 'host'> & Partial<Pick<WorkerConfig, 'secretFiles'>>, home = homedir()): SandboxHidden {
   const dirs = [config.stateDir, config.workspaceDir, '/run'];
-  const files = [config.configFile];
+  // The KEK and token files may lie anywhere the host's read-only view shows.
+  const files = [config.configFile, ...(config.secretFiles ?? [])];
   const pathEntries = config.host.path.split(delimiter).filter((entry) => isAbsolute(entry));
   if (home !== '' && canonical(home) !== '/') {
     if (!pathEntries.some((entry) => isInside(canonical(entry), canonical(home)))) dirs.push(home);

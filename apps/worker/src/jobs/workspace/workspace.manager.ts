@@ -3,6 +3,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isBaseRefAllowed } from '@airlock/policy';
 import type { RepositoryConfig } from '../../config/worker-config.loader';
+import { gitCredentialEnvironment } from '../../git/git-credentials';
 import type { GitRunner } from '../../git/git-runner';
 import type { Logger } from '../../logging/json-logger';
 import { BaseRefNotFoundError } from './base-ref-not-found.error';
@@ -138,10 +139,18 @@ export class WorkspaceManager {
     return (args, timeoutMs, input) => this.git.run(args, { cwd: mirror, signal, timeoutMs, ...(input === undefined ? {} : { input }) });
   }
 
-  /** Makes the mirror if needed and fetches every branch into it, pruned: branches only, no tags (not even auto-followed ones). */
+  /**
+   * Makes the mirror if needed and fetches every branch into it, pruned: branches only, no tags
+   * (not even auto-followed ones). Only the fetch gets the repository's git credentials.
+   */
   private async updateMirror(repo: RepositoryConfig, mirror: string, git: MirrorGit, signal: AbortSignal): Promise<void> {
     await this.ensureMirror(mirror, signal);
-    await git(['fetch', '--prune', '--no-tags', '--quiet', '--', repo.cloneUrl, '+refs/heads/*:refs/heads/*'], FETCH_TIMEOUT_MS);
+    await this.git.run(['fetch', '--prune', '--no-tags', '--quiet', '--', repo.cloneUrl, '+refs/heads/*:refs/heads/*'], {
+      cwd: mirror,
+      signal,
+      timeoutMs: FETCH_TIMEOUT_MS,
+      env: await gitCredentialEnvironment(repo.cloneUrl, repo.git),
+    });
     await this.dropRefsOutsideHeads(git);
   }
 
@@ -158,7 +167,12 @@ export class WorkspaceManager {
       await this.ensureMirror(mirror, signal);
       // The name comes from the forge: git checks that it is a branch name (none starts with `-`).
       await git(['check-ref-format', '--branch', branch]);
-      await git(['fetch', '--no-tags', '--quiet', '--', repo.cloneUrl, `+refs/heads/${branch}:refs/heads/${branch}`], FETCH_TIMEOUT_MS);
+      await this.git.run(['fetch', '--no-tags', '--quiet', '--', repo.cloneUrl, `+refs/heads/${branch}:refs/heads/${branch}`], {
+        cwd: mirror,
+        signal,
+        timeoutMs: FETCH_TIMEOUT_MS,
+        env: await gitCredentialEnvironment(repo.cloneUrl, repo.git),
+      });
       return read(git);
     });
   }
