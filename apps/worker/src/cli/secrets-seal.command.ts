@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { WorkerConfigInvalidError, type ConfigProblem } from '../config/worker-config-invalid.error';
 import { WORKER_TOKEN_PURPOSE, openWorkerSealer, workerSecretsSchema } from '../config/worker-secrets';
+import { readWorkerConfigText } from '../config/worker-config.loader';
 import { CliExitError, EXIT_CODES } from './exit-codes';
 import type { CliIo } from './worker.cli';
 
@@ -40,13 +41,7 @@ export async function secretsSealCommand(options: SecretsSealOptions, io: CliIo,
 }
 
 function openSealerOfConfig(configFile: string, env: NodeJS.ProcessEnv) {
-  let text: string;
-  try {
-    text = readFileSync(configFile, 'utf8');
-  } catch (error) {
-    throw new WorkerConfigInvalidError(configFile, [{ path: '', expected: `a readable file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})` }]);
-  }
-  const document = parseDocument(text, { prettyErrors: false });
+  const document = parseDocument(readWorkerConfigText(configFile), { prettyErrors: false });
   const root: unknown = document.errors.length > 0 ? undefined : document.toJS();
   const secrets = typeof root === 'object' && root !== null ? (root as Record<string, unknown>)['secrets'] : undefined;
   if (secrets === undefined) throw new WorkerConfigInvalidError(configFile, [{ path: 'secrets', expected: 'secrets.kekFile or secrets.kekEnv: the key-encryption key to seal with' }]);

@@ -205,12 +205,7 @@ export interface WorkerConfig {
  */
 export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const configFile = resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(configFile, 'utf8');
-  } catch (error) {
-    throw new WorkerConfigInvalidError(configFile, [{ path: '', expected: `a readable file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})` }]);
-  }
+  const text = readWorkerConfigText(configFile);
   const document = parseDocument(text, { prettyErrors: false });
   if (document.errors.length > 0) {
     // Positions only: the offending text might be a value the operator considers sensitive.
@@ -411,6 +406,15 @@ function toProblem(issue: z.core.$ZodIssue): ConfigProblem {
   if (issue.code === 'unrecognized_keys') return { path, expected: `no unknown keys (found ${issue.keys.join(', ')})` };
   if (issue.code === 'invalid_type') return { path, expected: `a ${issue.expected}` };
   return { path, expected: issue.message.replace(/^expected /, '') };
+}
+
+/** The config file's text; WorkerConfigInvalidError naming the file when it cannot be read. */
+export function readWorkerConfigText(configFile: string): string {
+  try {
+    return readFileSync(configFile, 'utf8');
+  } catch (error) {
+    throw new WorkerConfigInvalidError(configFile, [{ path: '', expected: `a readable file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})` }]);
+  }
 }
 
 /** The files of `WorkerConfig.secretFiles`: the KEKs' and every token file's, each once. */
