@@ -64,8 +64,17 @@ describe('egress trace', () => {
   });
 
   it('counts what strace could not vouch for: io_uring instances and setns', () => {
-    const trace = parseSocketTrace(['1 io_uring_setup(256, {flags=0, sq_thread_cpu=0}) = 21', '2 setns(5, CLONE_NEWNET) = 0', '3 io_uring_setup(256, 0x7ffd) = -1 EPERM (Operation not permitted)'].join('\n'));
-    expect({ ioUringSetups: trace.ioUringSetups, setnsCalls: trace.setnsCalls }).toEqual({ ioUringSetups: 1, setnsCalls: 1 });
+    const trace = parseSocketTrace(
+      [
+        '1 execve("/usr/bin/node", ["node"], 0x7ffd /* 3 vars */) = 0',
+        '1 io_uring_setup(256, {flags=0, sq_thread_cpu=0}) = 21',
+        '2 setns(5, CLONE_NEWNET) = 0',
+        '3 execve("/usr/bin/git", ["git"], 0x7ffd /* 3 vars */) = 0',
+        '3 io_uring_setup(256, 0x7ffd) = -1 EPERM (Operation not permitted)',
+        '3 io_uring_setup(256, 0x7ffd) = 9',
+      ].join('\n'),
+    );
+    expect({ ioUringSetups: Object.fromEntries(trace.ioUringSetups), setnsCalls: trace.setnsCalls }).toEqual({ ioUringSetups: { node: 1, git: 1 }, setnsCalls: 1 });
   });
 
   it('takes a process that unshared its network from then on as isolated, and its later children too', () => {

@@ -49,8 +49,12 @@ export interface SocketTrace {
   readonly destinations: readonly SocketDestination[];
   /** Programs started (execve that succeeded), by basename, with how many times. */
   readonly programs: ReadonlyMap<string, number>;
-  /** io_uring instances created: io_uring can connect without a connect call, so strace could not vouch for those. */
-  readonly ioUringSetups: number;
+  /**
+   * io_uring instances created, by the program that created them: io_uring can connect without
+   * a connect call, which strace would not see. Node 24's libuv creates its own rings (to batch
+   * epoll_ctl, and for file I/O when enabled) and still connects with connect(2).
+   */
+  readonly ioUringSetups: ReadonlyMap<string, number>;
   /** Processes that entered a network namespace by setns: where they are, the trace cannot tell. */
   readonly setnsCalls: number;
 }
@@ -75,7 +79,7 @@ export function parseSocketTrace(text: string): SocketTrace {
   const programAt = new Map<number, Array<{ at: number; program: string }>>();
   const programs = new Map<string, number>();
   const calls: Array<{ line: number; pid: number; call: DestinationCall; body: string; result: string }> = [];
-  let ioUringSetups = 0;
+  const ioUringCalls: Array<{ pid: number; line: number }> = [];
   let setnsCalls = 0;
 
   text.split('\n').forEach((raw, index) => {
@@ -108,7 +112,7 @@ export function parseSocketTrace(text: string): SocketTrace {
       const program = basename(/^"((?:[^"\\]|\\.)*)"/.exec(body)?.[1] ?? '?');
       programAt.set(pid, [...(programAt.get(pid) ?? []), { at: line, program }]);
       programs.set(program, (programs.get(program) ?? 0) + 1);
-    } else if (name === 'io_uring_setup' && !result.startsWith('-1')) ioUringSetups += 1;
+    } else if (name === 'io_uring_setup' && !result.startsWith('-1')) ioUringCalls.push({ pid, line });
   });
 
   const isolatedAt = (pid: number, at: number, seen = new Set<number>()): boolean => {
@@ -139,6 +143,11 @@ export function parseSocketTrace(text: string): SocketTrace {
       if (family === 'AF_UNSPEC') continue;
       destinations.push({ line, pid, program: programOf(pid, line), call, family, ...decodeSockaddr(family, sockaddr[2]!), isolated: isolatedAt(pid, line), result });
     }
+  }
+  const ioUringSetups = new Map<string, number>();
+  for (const { pid, line } of ioUringCalls) {
+    const program = programOf(pid, line);
+    ioUringSetups.set(program, (ioUringSetups.get(program) ?? 0) + 1);
   }
   return { destinations, programs, ioUringSetups, setnsCalls };
 }
