@@ -120,7 +120,9 @@ describe('signed payload codecs: properties', () => {
         outcomeOf(() => encodeInstructionPayload(object as InstructionPayload), InstructionPayloadDecodeError);
         outcomeOf(() => encodePolicyBundlePayload(object as PolicyBundlePayload), PolicyBundlePayloadDecodeError);
       }),
-      { numRuns: 500 },
+      // A string that is not base64 where bytes belong passed verify() and then threw
+      // protobufjs's own error; a CI run found it.
+      { numRuns: 500, examples: [[{ nonce: ' ' }]] },
     );
   });
 });

@@ -41,7 +41,13 @@ export function signedPayloadCodec<Input, Output>(
       const message = payload as unknown as Record<string, unknown>;
       const problem = payloadType().verify(message);
       if (problem) throw toError(`invalid ${description}: ${problem}`);
-      return Buffer.from(payloadType().encode(payloadType().fromObject(message)).finish());
+      try {
+        return Buffer.from(payloadType().encode(payloadType().fromObject(message)).finish());
+      } catch (error) {
+        // verify() lets a string stand for a bytes field; fromObject then decodes it as
+        // base64 and throws its own error when it is not.
+        throw toError(`invalid ${description}: ${(error as Error).message}`);
+      }
     },
     decode(bytes: Uint8Array): Output {
       if (bytes.length > maxBytes) throw toError(`${description} is ${bytes.length} bytes; at most ${maxBytes} allowed`);
