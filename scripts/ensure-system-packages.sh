@@ -7,7 +7,10 @@
 # (the worker's control-plane channel is tested through a real HTTP CONNECT proxy), chromium
 # (the dashboard's browser tests drive Debian's build through playwright-core), nats-server
 # (replicas of the control plane share work through NATS JetStream) and strace (the worker egress
-# e2e records every socket the worker and its children open); for the benchmarks,
+# e2e records every socket the worker and its children open), and for the deployment checks
+# golang-go with Debian's sprig and sigs.k8s.io/yaml (Helm's template engine renders the charts),
+# prometheus (promtool checks the alert rules) and systemd (systemd-analyze verifies the units);
+# for the benchmarks,
 # PostgreSQL, nats-server and redis-server (BullMQ, one of the queues dispatch is compared with).
 # Usage: ensure-system-packages.sh [tests|demo|bench]   (default: tests)
 # Only acts as root with apt-get; otherwise says what to install.
@@ -19,6 +22,11 @@ if [ "$purpose" = tests ]; then
   command -v tinyproxy >/dev/null || missing+=(tinyproxy)
   command -v chromium >/dev/null || missing+=(chromium)
   command -v strace >/dev/null || missing+=(strace)
+  command -v go >/dev/null || missing+=(golang-go)
+  [ -d /usr/share/gocode/src/github.com/Masterminds/sprig ] || missing+=(golang-github-masterminds-sprig-dev)
+  [ -d /usr/share/gocode/src/sigs.k8s.io/yaml ] || missing+=(golang-k8s-sigs-yaml-dev)
+  command -v promtool >/dev/null || missing+=(prometheus)
+  command -v systemd-analyze >/dev/null || missing+=(systemd)
 fi
 if [ "$purpose" = tests ] || [ "$purpose" = bench ]; then
   command -v nats-server >/dev/null || missing+=(nats-server)
