@@ -9,7 +9,8 @@
 # (replicas of the control plane share work through NATS JetStream) and strace (the worker egress
 # e2e records every socket the worker and its children open), and for the deployment checks
 # golang-go with Debian's sprig and sigs.k8s.io/yaml (Helm's template engine renders the charts),
-# prometheus (promtool checks the alert rules) and systemd (systemd-analyze verifies the units);
+# prometheus (promtool checks the alert rules) and systemd (systemd-analyze verifies the units),
+# and iproute2 (the air-gapped e2e brings up loopback in a network namespace of its own);
 # for the benchmarks,
 # PostgreSQL, nats-server and redis-server (BullMQ, one of the queues dispatch is compared with).
 # Usage: ensure-system-packages.sh [tests|demo|bench]   (default: tests)
@@ -27,6 +28,7 @@ if [ "$purpose" = tests ]; then
   [ -d /usr/share/gocode/src/sigs.k8s.io/yaml ] || missing+=(golang-k8s-sigs-yaml-dev)
   command -v promtool >/dev/null || missing+=(prometheus)
   command -v systemd-analyze >/dev/null || missing+=(systemd)
+  command -v ip >/dev/null || missing+=(iproute2)
 fi
 if [ "$purpose" = tests ] || [ "$purpose" = bench ]; then
   command -v nats-server >/dev/null || missing+=(nats-server)
