@@ -1,5 +1,6 @@
 import { X509Certificate, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { generateSigningKeyPair } from '@airlock/envelope';
 import { ID_PATTERNS, type EnrollResponse__Output } from '@airlock/protocol';
@@ -8,6 +9,7 @@ import { loadWorkerConfig } from '../config/worker-config.loader';
 import { WORKER_LABEL_PATTERN } from '../config/worker-config.schema';
 import { createWorkerGatewayClient } from '../gateway/worker-gateway.client-factory';
 import { WorkerIdentityStore } from '../identity/worker-identity.store';
+import { POLICY_BUNDLE_FILE } from '../policy/central-policy.store';
 import { CliExitError, EXIT_CODES } from './exit-codes';
 import { workerVersion } from './worker-version';
 
@@ -74,12 +76,18 @@ export async function enrollCommand(options: EnrollOptions, print: (text: string
   }
   store.saveIdentity(response.workerId, response.tenantId, pool);
   store.saveClientCertificate(tlsKey.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), response.clientCertificatePem);
+  // A central policy bundle is addressed to one worker: the one stored for the previous
+  // identity would stop `run` (wrong audience). The new identity gets its own at connect.
+  const storedBundle = join(config.stateDir, POLICY_BUNDLE_FILE);
+  const hadBundle = existsSync(storedBundle);
+  rmSync(storedBundle, { force: true });
   const keys = response.signingKeys
     .filter((key) => ID_PATTERNS.signingKeyId.test(key.keyId) && key.publicKey.length === 32)
     .map((key) => ({ keyId: key.keyId, publicKey: key.publicKey.toString('base64') }));
   print(`# Enrolled as worker ${response.workerId} (tenant ${response.tenantId}).\n`);
   if (pool !== null) print(`# Enrolled into pool ${pool}: its pool policy layers apply here as if \`labels\` listed it.\n`);
   if (response.clientCertificatePem !== '') print(`# Client certificate for mutual TLS stored in ${store.tlsCertFile}.\n`);
+  if (hadBundle) print(`# Removed the central policy bundle of the previous identity (${storedBundle}); the control plane sends this worker its own when it connects.\n`);
   print(`# Paste under controlPlane: in ${config.configFile} after checking the key ids with your control-plane admin:\n`);
   print(stringify({ trustedSigningKeys: keys }));
   const pinned = new Set(config.controlPlane.trustedSigningKeys.map((key) => key.keyId));

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signPolicyBundle } from '@airlock/envelope';
@@ -125,5 +125,22 @@ describe('a worker enrolled into a pool its config does not list', () => {
     expect(refused.status).toBe(EXIT_CODES.controlPlane);
     expect(refused.stderr).toContain('enrollment answer malformed: pool: expected empty or a pool label');
     expect(readFileSync(identityFile, 'utf8')).toBe(before);
+  });
+
+  it('enrolled again with --force, drops the previous identity\'s policy bundle and runs', async () => {
+    const bundleFile = join(dir, 'state', 'policy-bundle.json');
+    expect(existsSync(bundleFile)).toBe(true);
+    controlPlane.enrolledPool = 'gpu';
+    controlPlane.workerId = randomUUID();
+    const enrolled = await runWorkerCli('enroll', '--config', configFile, '--token', TOKEN, '--force');
+    expect(enrolled.status).toBe(EXIT_CODES.ok);
+    expect(enrolled.stdout).toContain('# Removed the central policy bundle of the previous identity');
+    expect(existsSync(bundleFile)).toBe(false);
+    // Kept, the bundle addressed to the old worker id stopped `run` with POLICY_BUNDLE_WRONG_AUDIENCE.
+    worker = launchProgram({ program: 'worker', args: ['run', '--config', configFile], logDir: dir, label: 'worker-reenrolled' });
+    await worker.waitForEvent((e) => e.event === 'worker-ready', 60_000);
+    const from = controlPlane.frames.length;
+    controlPlane.send({ policyBundle: poolBundle(2) });
+    expect((await controlPlane.waitFor((f) => f.frame === 'policyAck', from)).policyAck!.status).toBe(PolicyAckStatus.POLICY_ACK_STATUS_APPLIED);
   });
 });

@@ -25,7 +25,8 @@ type Stream = grpc.ServerDuplexStream<WorkerFrame__Output, ControlFrame>;
  */
 export class FakeControlPlane {
   readonly signingKey: SigningKeyPair = generateSigningKeyPair();
-  readonly workerId = randomUUID();
+  /** Writable: a test re-enrolling the worker gives it a new identity. */
+  workerId = randomUUID();
   readonly tenantId = randomUUID();
   readonly frames: WorkerFrame__Output[] = [];
   readonly helloVerdicts: boolean[] = [];
