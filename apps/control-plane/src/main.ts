@@ -1,12 +1,26 @@
 import 'reflect-metadata';
+import { join } from 'node:path';
+import { buildInfo } from '@airlock/protocol';
 import { loadAppConfig } from './app/config/app-config';
 import { InvalidConfigError } from './app/config/invalid-config.error';
 import { startControlPlane } from './app/control-plane';
 
+/**
+ * The environment the config is read from. A bundle serves the dashboard copied beside its
+ * main.js unless AIRLOCK_DASHBOARD_DIR names another; from sources the config's default
+ * (dist/apps/dashboard under the working directory) stands.
+ */
+function configEnvironment(): NodeJS.ProcessEnv {
+  return buildInfo().bundled ? { AIRLOCK_DASHBOARD_DIR: join(__dirname, 'dashboard'), ...process.env } : process.env;
+}
+
 async function main(): Promise<void> {
+  // First, so that even a start that fails says which build it was.
+  const { version, commit, builtAt } = buildInfo();
+  process.stdout.write(`${JSON.stringify({ event: 'build_info', version, commit, builtAt })}\n`);
   let config;
   try {
-    config = loadAppConfig(process.env);
+    config = loadAppConfig(configEnvironment());
   } catch (error) {
     if (!(error instanceof InvalidConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);

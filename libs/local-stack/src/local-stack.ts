@@ -13,7 +13,7 @@ import { startDemoTracker, type DemoTrackerOptions } from './forge/demo-tracker'
 import type { ForgeDouble } from './forge/forge-double';
 import { createThrowawayCertificates, createThrowawayClientCa } from './throwaway-ca.factory';
 import { startTcpBalancer } from './tcp-balancer';
-import { WORKSPACE_ROOT, launchProgram, programCommand } from './workspace-programs';
+import { launchProgram, programCommand } from './workspace-programs';
 
 /** The repository alias the demo repository has in the worker's catalog. */
 export const DEMO_REPO_ALIAS = 'demo-billing';
@@ -95,6 +95,11 @@ export interface LocalStackOptions {
    * docs/worker.md#sealed-token-files tells customers to.
    */
   readonly sealWorkerTokens?: boolean;
+  /**
+   * Runs the control plane and the workers from the bundles in this folder (scripts/build-apps.ts
+   * `--out`, `<dir>/<app>/main.js`) instead of their TypeScript sources.
+   */
+  readonly bundledAppsDir?: string;
 }
 
 /** One control-plane replica of a stack started with `replicas`. */
@@ -170,6 +175,7 @@ const READY_TIMEOUT_MS = 60_000;
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const say = options.onProgress ?? (() => undefined);
+  const bundled = options.bundledAppsDir === undefined ? {} : { bundledAppsDir: options.bundledAppsDir };
   const dirs = {
     git: join(options.baseDir, 'customer-git'),
     logs: join(options.baseDir, 'logs'),
@@ -219,6 +225,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const launchReplica = async (index: number): Promise<{ process: ManagedProcess; httpUrl: string; grpcAddress: string }> => {
       const replicaProcess = launchProgram({
         program: 'control-plane',
+        ...bundled,
         logDir: dirs.logs,
         label: index === 0 ? 'control-plane' : `control-plane-${index}`,
         env: {
@@ -227,6 +234,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           AIRLOCK_DATA_DIR: dirs.controlPlane,
           AIRLOCK_HTTP_PORT: '0',
           AIRLOCK_GRPC_PORT: '0',
+          AIRLOCK_METRICS_PORT: '0',
           AIRLOCK_BOOTSTRAP_TOKEN_FILE: tokenFile,
           ...(options.databaseUrl ? { AIRLOCK_KEK_FILE: controlPlaneKekFile } : {}),
           ...(certificates ? { AIRLOCK_GRPC_TLS_CERT_FILE: certificates.certFile, AIRLOCK_GRPC_TLS_KEY_FILE: certificates.keyFile } : {}),
@@ -330,20 +338,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           ...(workerKekFile ? { secrets: { kekFile: workerKekFile } } : {}),
         }),
       );
-      if (workerKekFile) sealTokenFiles(configPath, [forge?.workerConfig['tokenFile'], tracker?.workerConfig['tokenFile']], dirs.logs);
+      if (workerKekFile) sealTokenFiles(configPath, [forge?.workerConfig['tokenFile'], tracker?.workerConfig['tokenFile']], dirs.logs, options.bundledAppsDir);
       const { token } = await api.createEnrollmentToken();
       enrollmentTokens.push(token);
       // As docs/worker.md tells operators: from a file, never on the command line (ps shows it).
       const tokenFile = join(home, 'enrollment-token');
       writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
-      const enroll = launchProgram({ program: 'worker', args: ['enroll', '--config', configPath, '--token-file', tokenFile], logDir: dirs.logs, label: `${label}-enroll` });
+      const enroll = launchProgram({ program: 'worker', ...bundled, args: ['enroll', '--config', configPath, '--token-file', tokenFile], logDir: dirs.logs, label: `${label}-enroll` });
       await enroll.waitForExit();
       rmSync(tokenFile, { force: true });
       if (enroll.exitCode !== 0) throw new Error(`worker enroll exited with ${enroll.exitCode}; see ${join(dirs.logs, `${label}-enroll.log`)}`);
       return { configPath, ...workerDirs };
     };
     const startWorker = async (label: string, enrolled: Omit<WorkerHandle, 'process'>, env?: NodeJS.ProcessEnv, wrapWith?: readonly string[]): Promise<WorkerHandle> => {
-      const workerProcess = launchProgram({ program: 'worker', args: ['run', '--config', enrolled.configPath], logDir: dirs.logs, label, ...(env ? { env } : {}), ...(wrapWith ? { wrapWith } : {}) });
+      const workerProcess = launchProgram({ program: 'worker', ...bundled, args: ['run', '--config', enrolled.configPath], logDir: dirs.logs, label, ...(env ? { env } : {}), ...(wrapWith ? { wrapWith } : {}) });
       started.push(workerProcess);
       await workerProcess.waitForEvent((e) => e.event === 'worker-ready', READY_TIMEOUT_MS);
       return { process: workerProcess, ...enrolled };
@@ -385,13 +393,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
  * as an operator would pipe it, never from its command line. Its output goes to the logs folder
  * with every other process's.
  */
-function sealTokenFiles(configPath: string, tokenFiles: readonly unknown[], logDir: string): void {
+function sealTokenFiles(configPath: string, tokenFiles: readonly unknown[], logDir: string, bundledAppsDir: string | undefined): void {
   for (const file of tokenFiles) {
     if (typeof file !== 'string') continue;
     const token = readFileSync(file, 'utf8');
     if (token.startsWith('airlock-sealed:')) continue;
-    const { command, args, env } = programCommand('worker', ['secrets', 'seal', '--config', configPath, '--out', file, '--force']);
-    const sealing = spawnSync(command, args, { cwd: WORKSPACE_ROOT, env, input: token, encoding: 'utf8', timeout: 60_000 });
+    const { command, args, env, cwd } = programCommand('worker', ['secrets', 'seal', '--config', configPath, '--out', file, '--force'], {}, bundledAppsDir);
+    const sealing = spawnSync(command, args, { cwd, env, input: token, encoding: 'utf8', timeout: 60_000 });
     writeFileSync(join(logDir, 'worker-secrets-seal.log'), `${sealing.stdout ?? ''}${sealing.stderr ?? ''}`, { flag: 'a' });
     if (sealing.status !== 0) throw new Error(`airlock-worker secrets seal exited with ${sealing.status}; see ${join(logDir, 'worker-secrets-seal.log')}`);
   }

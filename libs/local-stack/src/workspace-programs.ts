@@ -13,6 +13,9 @@ export const PROGRAM_ENTRY_POINTS = {
 
 export type ProgramName = keyof typeof PROGRAM_ENTRY_POINTS;
 
+/** The apps scripts/build-apps.ts bundles, each into `<out>/<app>/main.js`. */
+const BUNDLED_PROGRAMS: ReadonlySet<ProgramName> = new Set(['control-plane', 'worker']);
+
 export interface ProgramLaunch {
   readonly program: ProgramName;
   readonly args?: readonly string[];
@@ -23,28 +26,42 @@ export interface ProgramLaunch {
   readonly label?: string;
   /** A program to start it under (e.g. strace); see ManagedProcessOptions.wrapWith. */
   readonly wrapWith?: readonly string[];
+  /**
+   * A folder of bundles built by scripts/build-apps.ts (`--out`): the control plane and the
+   * worker run as `node <dir>/<app>/main.js`, in that folder, as a server runs them. The
+   * inference simulator, a development tool, still runs from its sources. Default: sources.
+   */
+  readonly bundledAppsDir?: string;
 }
 
-/** How to run one of the workspace's apps from its sources: the command, its arguments and environment. */
-export function programCommand(program: ProgramName, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+/** How to run one of the workspace's apps: the command, its arguments, environment and working directory. */
+export function programCommand(
+  program: ProgramName,
+  args: readonly string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  bundledAppsDir?: string,
+): { command: string; args: string[]; env: NodeJS.ProcessEnv; cwd: string } {
+  if (bundledAppsDir !== undefined && BUNDLED_PROGRAMS.has(program)) {
+    const appDir = join(bundledAppsDir, program);
+    return { command: process.execPath, args: [join(appDir, 'main.js'), ...args], env: { ...process.env, ...env }, cwd: appDir };
+  }
   return {
     command: process.execPath,
     args: ['-r', '@swc-node/register', join(WORKSPACE_ROOT, PROGRAM_ENTRY_POINTS[program]), ...args],
     env: { ...process.env, SWC_NODE_PROJECT: join(WORKSPACE_ROOT, 'tsconfig.json'), ...env },
+    cwd: WORKSPACE_ROOT,
   };
 }
 
 /**
- * Starts one of the workspace's apps from its TypeScript sources in a process of its own
- * (SWC compiles on load and keeps decorator metadata for NestJS).
+ * Starts one of the workspace's apps in a process of its own: from its TypeScript sources
+ * (SWC compiles on load and keeps decorator metadata for NestJS), or from its bundle.
  */
-export function launchProgram({ program, args = [], env = {}, logDir, label = program, wrapWith }: ProgramLaunch): ManagedProcess {
+export function launchProgram({ program, args = [], env = {}, logDir, label = program, wrapWith, bundledAppsDir }: ProgramLaunch): ManagedProcess {
+  const command = programCommand(program, args, env, bundledAppsDir);
   return new ManagedProcess({
     name: label,
-    command: process.execPath,
-    args: ['-r', '@swc-node/register', join(WORKSPACE_ROOT, PROGRAM_ENTRY_POINTS[program]), ...args],
-    cwd: WORKSPACE_ROOT,
-    env: { ...process.env, SWC_NODE_PROJECT: join(WORKSPACE_ROOT, 'tsconfig.json'), ...env },
+    ...command,
     logFile: join(logDir, `${label}.log`),
     ...(wrapWith ? { wrapWith } : {}),
   });

@@ -1,5 +1,6 @@
 export { PROTO_LOADER_OPTIONS } from './loader-options';
 export { WORKER_GATEWAY_PROTO, protoIncludeRoot } from './proto-files';
+export { buildInfo, formatBuildInfo, type BuildInfo } from './build-info';
 export { WIRE_LIMITS, ID_PATTERNS } from './limits';
 export { loadAirlockV1, workerGatewayServiceDefinition } from './worker-gateway.loader';
 export {

@@ -1,20 +1,12 @@
 import { Command, CommanderError } from 'commander';
+import { buildInfo, formatBuildInfo } from '@airlock/protocol';
 import { EgressAuditLogCorruptError } from '../audit/egress-audit-log-corrupt.error';
 import { WorkerConfigInvalidError } from '../config/worker-config-invalid.error';
-import { workerConfigJsonSchema } from '../config/worker-config.schema';
 import { WorkerNotEnrolledError } from '../identity/worker-identity.store';
 import { PolicyBundleFileInvalidError } from '../policy/policy-bundle-file-invalid.error';
-import { auditVerifyCommand } from './audit-verify.command';
-import { doctorCommand } from './doctor.command';
-import { enrollCommand } from './enroll.command';
 import { DEFAULT_LIST_LIMIT, jobsListCommand, jobsShowCommand, positiveInteger } from './jobs.command';
-import { outboxListCommand, outboxShowCommand } from './outbox.command';
-import { policyShowCommand } from './policy.command';
-import { DEFAULT_EVALUATE_LAST, policyEvaluateCommand } from './policy-evaluate.command';
+import { DEFAULT_EVALUATE_LAST } from './policy-evaluate.command';
 import { CliExitError, EXIT_CODES } from './exit-codes';
-import { runCommand } from './run.command';
-import { secretsSealCommand } from './secrets-seal.command';
-import { workerVersion } from './worker-version';
 
 /** Where the CLI writes: stdout for results, stderr for errors and warnings. */
 export interface CliIo {
@@ -24,11 +16,16 @@ export interface CliIo {
 
 const processIo: CliIo = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
 
-/** Builds the `airlock-worker` command line; each action resolves with an exit code. */
+/**
+ * Builds the `airlock-worker` command line; each action resolves with an exit code. A
+ * command's module is imported when that command runs, so the daemon does not load the
+ * code of enroll, doctor, audit, outbox, policy or secrets, nor they the daemon's.
+ */
 export function buildWorkerCli(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command('airlock-worker')
     .description('Airlock worker: runs coding jobs inside your network and reports metadata only')
-    .version(workerVersion())
+    // The version, and for a bundle the commit and build time it was built from.
+    .version(formatBuildInfo(buildInfo()))
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   const wrap =
@@ -43,17 +40,17 @@ export function buildWorkerCli(io: CliIo, setExitCode: (code: number) => void): 
     .option('--token-file <file>', "a file holding the one-time enrollment token (aet_…): kept out of the command line, which other users' ps shows")
     .option('--token <token>', 'the one-time enrollment token itself (aet_…); prefer --token-file')
     .option('--force', 'enroll again, replacing the existing identity and key')
-    .action(wrap((options: { config: string; token?: string; tokenFile?: string; force?: boolean }) => enrollCommand(options, io.out, io.err)));
+    .action(wrap(async (options: { config: string; token?: string; tokenFile?: string; force?: boolean }) => (await import('./enroll.command')).enrollCommand(options, io.out, io.err)));
   program
     .command('run')
     .description('run the worker daemon')
     .requiredOption('--config <file>', 'worker YAML config')
-    .action(wrap((options: { config: string }) => runCommand(options)));
+    .action(wrap(async (options: { config: string }) => (await import('./run.command')).runCommand(options)));
   program
     .command('doctor')
     .description('check config, identity, control plane, inference, git and disk')
     .requiredOption('--config <file>', 'worker YAML config')
-    .action(wrap((options: { config: string }) => doctorCommand(options, io.out)));
+    .action(wrap(async (options: { config: string }) => (await import('./doctor.command')).doctorCommand(options, io.out)));
   program
     .command('audit')
     .description('egress audit log tools')
@@ -61,7 +58,7 @@ export function buildWorkerCli(io: CliIo, setExitCode: (code: number) => void): 
     .description('verify the hash chain of the egress audit log')
     .requiredOption('--config <file>', 'worker YAML config')
     .option('--against <file>', "also check the log against the heads the control plane received (GET /api/v1/workers/{id}/ledger-heads, saved as JSON)")
-    .action(wrap((options: { config: string; against?: string }) => auditVerifyCommand(options, io.out)));
+    .action(wrap(async (options: { config: string; against?: string }) => (await import('./audit-verify.command')).auditVerifyCommand(options, io.out)));
   const jobs = program.command('jobs').description("the local record of every job: never sent upstream, readable while the daemon runs");
   jobs
     .command('list')
@@ -85,27 +82,27 @@ export function buildWorkerCli(io: CliIo, setExitCode: (code: number) => void): 
     .description('list the entries, newest first, one per delivery branch')
     .requiredOption('--config <file>', 'worker YAML config')
     .option('--json', 'print a JSON array instead of a table')
-    .action(wrap((options: { config: string; json?: boolean }) => outboxListCommand(options, io)));
+    .action(wrap(async (options: { config: string; json?: boolean }) => (await import('./outbox.command')).outboxListCommand(options, io)));
   outbox
     .command('show')
     .description("show the entry of a job's branch: its record and the paths of its bundle, patch and merge request text")
     .argument('<jobId>', 'the job id (or the id of the first job of its re-run chain)')
     .requiredOption('--config <file>', 'worker YAML config')
-    .action(async (jobId: string, options: { config: string }) => setExitCode(outboxShowCommand(jobId, options, io)));
+    .action(async (jobId: string, options: { config: string }) => setExitCode((await import('./outbox.command')).outboxShowCommand(jobId, options, io)));
   const policy = program.command('policy').description('the policy this worker enforces: its local config, the central bundle in force, and their merge');
   policy
     .command('show')
     .description('show the local rules, the bundle in force with its layers, and the effective policy for the worker and each catalog repository')
     .requiredOption('--config <file>', 'worker YAML config')
     .option('--json', 'print JSON instead of text')
-    .action(wrap((options: { config: string; json?: boolean }) => policyShowCommand(options, io)));
+    .action(wrap(async (options: { config: string; json?: boolean }) => (await import('./policy.command')).policyShowCommand(options, io)));
   policy
     .command('evaluate')
     .description('what a candidate policy document would have done to the recent jobs of this worker (local only: contacts nothing)')
     .argument('<candidate>', 'the candidate policy document, YAML or JSON')
     .requiredOption('--config <file>', 'worker YAML config')
     .option('--last <n>', `evaluate the last n job records (default ${DEFAULT_EVALUATE_LAST})`, positiveInteger('--last', 100_000))
-    .action(async (file: string, options: { config: string; last?: number }) => setExitCode(await policyEvaluateCommand(file, options, io)));
+    .action(async (file: string, options: { config: string; last?: number }) => setExitCode(await (await import('./policy-evaluate.command')).policyEvaluateCommand(file, options, io)));
   program
     .command('secrets')
     .description('sealed token files: tokens kept encrypted under the key-encryption key of the config section secrets')
@@ -114,12 +111,13 @@ export function buildWorkerCli(io: CliIo, setExitCode: (code: number) => void): 
     .requiredOption('--config <file>', 'worker YAML config (only its secrets section is read)')
     .requiredOption('--out <file>', 'the sealed token file to write (0600)')
     .option('--force', 'replace the file if it exists')
-    .action(wrap((options: { config: string; out: string; force?: boolean }) => secretsSealCommand(options, io)));
+    .action(wrap(async (options: { config: string; out: string; force?: boolean }) => (await import('./secrets-seal.command')).secretsSealCommand(options, io)));
   program
     .command('config-schema')
     .description('print the JSON Schema of the worker config file')
     .action(
-      wrap(() => {
+      wrap(async () => {
+        const { workerConfigJsonSchema } = await import('../config/worker-config.schema');
         io.out(`${JSON.stringify(workerConfigJsonSchema(), null, 2)}\n`);
         return EXIT_CODES.ok;
       }),

@@ -1,4 +1,4 @@
-import { ABORT_REASON } from '../jobs/pipeline/fix-job.pipeline';
+import { ABORT_REASON } from '../jobs/pipeline/phase-runner';
 import type { Logger } from '../logging/json-logger';
 import type { ResultOutbox } from '../outbox/result-outbox';
 import { settlesWithin, sleep, type DaemonClock } from './daemon.clock';

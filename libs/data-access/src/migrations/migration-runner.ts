@@ -3,10 +3,14 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
+import { buildInfo } from '@airlock/protocol';
 import type { PostgresConnectionFields } from '../postgres/postgres-connection';
 
-/** The committed migrations: the one source of truth for the CLI and for start-up. */
-export const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'prisma', 'migrations');
+/**
+ * The committed migrations: the one source of truth for the CLI and for start-up. A bundle
+ * of the control plane carries a copy beside its main.js (scripts/build-apps.ts).
+ */
+export const MIGRATIONS_DIR = buildInfo().bundled ? path.join(__dirname, 'prisma', 'migrations') : path.resolve(__dirname, '..', '..', 'prisma', 'migrations');
 
 // The advisory lock key Prisma's own `migrate deploy` takes, so the CLI and this runner
 // (and several replicas starting at once) never apply migrations concurrently.

@@ -1,24 +1,22 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
-import { ID_PATTERNS } from '@airlock/protocol';
+import { buildInfo, ID_PATTERNS } from '@airlock/protocol';
 import { compareWorkerVersions, judgeWorkerVersion, type WorkerVersionWindow } from '../workers/worker-version';
 import { InvalidConfigError } from './invalid-config.error';
 
 let cachedVersion: string | undefined;
 
 /**
- * The control plane's own version: the workspace package's, read at run time as the worker
- * reads its own (a static import of a file outside the project would break the Nx project
- * boundary). Workers and control plane are released together from this repository, so it
- * is also the worker version this control plane was built with: the default recommended
- * worker version, and its major the default end of the window.
+ * The control plane's own version: stamped into a bundle at build time, the workspace
+ * package's when running from sources, as the worker's (buildInfo). Workers and control
+ * plane are released together from this repository, so it is also the worker version this
+ * control plane was built with: the default recommended worker version, and its major the
+ * default end of the window.
  */
 export function readControlPlaneVersion(): string {
   if (cachedVersion === undefined) {
-    const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', '..', 'package.json'), 'utf8')) as { version?: unknown };
-    if (typeof manifest.version !== 'string' || !ID_PATTERNS.semver.test(manifest.version)) throw new Error('package.json has no semantic version');
-    cachedVersion = manifest.version;
+    const { version } = buildInfo();
+    if (!ID_PATTERNS.semver.test(version)) throw new Error(`the control plane's version, ${version}, is not a semantic version`);
+    cachedVersion = version;
   }
   return cachedVersion;
 }
