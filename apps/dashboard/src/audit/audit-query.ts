@@ -18,6 +18,7 @@ export const AUDIT_ACTION_FAMILIES = [
   { family: 'policy.', label: 'Policies', actions: ['policy.created', 'policy.version.created', 'policy.published', 'policy.withdrawn'] },
   { family: 'analytics.', label: 'Analytics', actions: ['analytics.settings-changed'] },
   { family: 'dispatch.', label: 'Dispatch', actions: ['dispatch.limits-changed'] },
+  { family: 'signing-key.', label: 'Signing keys', actions: ['signing-key.staged', 'signing-key.activated'] },
 ] as const;
 
 const KNOWN_ACTIONS: ReadonlySet<string> = new Set(AUDIT_ACTION_FAMILIES.flatMap((family) => [family.family, ...family.actions]));

@@ -25,7 +25,7 @@ export const SCOPE_DESCRIPTION: Readonly<Record<Scope, string>> = {
   'analytics:read': 'see the analytics',
   'analytics:write': 'set the analytics assumptions (prices, hours saved)',
   'fleet:read': 'see workers, enrollment tokens, signing keys',
-  'fleet:write': 'enroll, drain and revoke workers',
+  'fleet:write': 'enroll, drain and revoke workers; rotate the instruction-signing key',
   'policy:read': 'see policies, what is in force, rollout, decisions',
   'policy:write': 'write, publish and withdraw policies',
   'audit:read': 'read and verify the admin audit log',

@@ -50,6 +50,9 @@ const HTTP_STATUS_BY_CODE: Record<DomainErrorCode, HttpStatus> = {
   WORKER_REVOKED: HttpStatus.CONFLICT,
   ENROLLMENT_TOKEN_NOT_FOUND: HttpStatus.NOT_FOUND,
   ENROLLMENT_TOKEN_ALREADY_USED: HttpStatus.CONFLICT,
+  SIGNING_KEY_NOT_FOUND: HttpStatus.NOT_FOUND,
+  SIGNING_KEY_ALREADY_STAGED: HttpStatus.CONFLICT,
+  SIGNING_KEY_NOT_STAGED: HttpStatus.CONFLICT,
 };
 
 /** Every error response of the REST API has this shape. */

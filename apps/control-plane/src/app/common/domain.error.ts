@@ -43,7 +43,10 @@ export type DomainErrorCode =
   | 'WORKER_NOT_FOUND'
   | 'WORKER_REVOKED'
   | 'ENROLLMENT_TOKEN_NOT_FOUND'
-  | 'ENROLLMENT_TOKEN_ALREADY_USED';
+  | 'ENROLLMENT_TOKEN_ALREADY_USED'
+  | 'SIGNING_KEY_NOT_FOUND'
+  | 'SIGNING_KEY_ALREADY_STAGED'
+  | 'SIGNING_KEY_NOT_STAGED';
 
 /** Base of every domain error: one subclass per failure, each with a stable code. */
 export abstract class DomainError extends Error {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { openDataAccess, type DataAccess } from '@airlock/data-access';
 import { LocalKeyEncryptionKeys, SecretSealer, isSealedValue, localKekId, sealedHeader } from '@airlock/sealed-secrets';
 import { createDatabase, startPostgresCluster, type PostgresCluster } from '@airlock/testing';
+import { systemClock } from '../common/clock';
 import { loadAppConfig } from '../config/app-config';
 import { startControlPlane } from '../control-plane';
 import { SigningKeyService, signingKeyPurpose } from '../signing/signing-key.service';
@@ -36,7 +37,7 @@ const sealerOf = (active: Buffer, ...previous: Buffer[]) => new SecretSealer(new
 
 /** A replica's start: its own service over the shared database, with the KEKs it was configured with. */
 const boot = async (data: DataAccess, sealer: SecretSealer | null): Promise<SigningKeyService> => {
-  const service = new SigningKeyService(data, sealer);
+  const service = new SigningKeyService(data, { instructionTtlMs: 600_000 }, systemClock, sealer);
   await service.load();
   return service;
 };
@@ -133,7 +134,7 @@ describe('signing private keys at rest', () => {
     const kek = randomBytes(32);
     writeFileSync(join(dir, 'kek'), kek.toString('hex'), { mode: 0o600 });
     const controlPlane = await startControlPlane(
-      loadAppConfig({ DATABASE_URL: url, AIRLOCK_DATA_DIR: join(dir, 'data'), AIRLOCK_KEK_FILE: join(dir, 'kek'), AIRLOCK_HTTP_PORT: '0', AIRLOCK_GRPC_PORT: '0', LOG_LEVEL: 'fatal' }),
+      loadAppConfig({ DATABASE_URL: url, AIRLOCK_DATA_DIR: join(dir, 'data'), AIRLOCK_KEK_FILE: join(dir, 'kek'), AIRLOCK_HTTP_PORT: '0', AIRLOCK_GRPC_PORT: '0', AIRLOCK_METRICS_PORT: '0', LOG_LEVEL: 'fatal' }),
     );
     try {
       const signer = controlPlane.app.get(SigningKeyService).currentSigner();
