@@ -351,7 +351,7 @@ async function main(): Promise<void> {
     console.log(`backfill (analytics_rebuild_tenant) took ${seconds(rebuildMs)}, then VACUUM ANALYZE of its tables ${seconds(vacuumMs)}: ${rollupRows.map((row) => `${row.table} ${Number(row.rows).toLocaleString('en')} rows`).join(', ')}`);
 
     const controlPlane = await startControlPlane(
-      loadAppConfig({ DATABASE_URL: databaseUrl, AIRLOCK_DATA_DIR: join(baseDir, 'control-plane'), AIRLOCK_HTTP_PORT: '0', AIRLOCK_GRPC_PORT: '0', LOG_LEVEL: 'fatal' }),
+      loadAppConfig({ DATABASE_URL: databaseUrl, AIRLOCK_DATA_DIR: join(baseDir, 'control-plane'), AIRLOCK_HTTP_PORT: '0', AIRLOCK_GRPC_PORT: '0', AIRLOCK_METRICS_PORT: '0', LOG_LEVEL: 'fatal' }),
     );
     try {
       const today = new Date().toISOString().slice(0, 10);

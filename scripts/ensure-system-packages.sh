@@ -13,7 +13,9 @@
 # and iproute2 (the air-gapped e2e brings up loopback in a network namespace of its own);
 # for the benchmarks,
 # PostgreSQL, nats-server and redis-server (BullMQ, one of the queues dispatch is compared with).
-# Usage: ensure-system-packages.sh [tests|demo|bench]   (default: tests)
+# For the images (scripts/build-images.sh): mmdebstrap (a Debian root filesystem from Debian's
+# packages) and buildah (OCI images with no container engine).
+# Usage: ensure-system-packages.sh [tests|demo|bench|images]   (default: tests)
 # Only acts as root with apt-get; otherwise says what to install.
 set -euo pipefail
 purpose=${1:-tests}
@@ -32,6 +34,10 @@ if [ "$purpose" = tests ]; then
 fi
 if [ "$purpose" = tests ] || [ "$purpose" = bench ]; then
   command -v nats-server >/dev/null || missing+=(nats-server)
+fi
+if [ "$purpose" = images ]; then
+  command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+  command -v buildah >/dev/null || missing+=(buildah)
 fi
 if [ "$purpose" = bench ]; then
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)

@@ -57,6 +57,11 @@ export class DataAccess {
     this.sessions = new UserSessionRepository(client);
   }
 
+  /** One `SELECT 1` round trip: whether the database answers now (readiness). Rejects when it does not. */
+  async ping(): Promise<void> {
+    await this.client.$queryRaw`SELECT 1`;
+  }
+
   async close(): Promise<void> {
     await this.client.$disconnect();
     await this.embedded?.stop();

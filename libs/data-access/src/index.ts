@@ -43,7 +43,16 @@ export {
   type LedgerHeadVerdict,
   type LedgerCheckpoint,
 } from './repositories/worker.repository';
-export { SigningKeyRepository, type SigningKeyRecord } from './repositories/signing-key.repository';
+export {
+  SigningKeyRepository,
+  signingKeyState,
+  type SigningKeyRecord,
+  type SigningKeyState,
+  type SigningPublicKeyRecord,
+  type NewSigningKey,
+  type StageSigningKeyOutcome,
+  type ActivateSigningKeyOutcome,
+} from './repositories/signing-key.repository';
 export {
   JobRepository,
   LEASE_EXPIRED_FAILURE_CODE,

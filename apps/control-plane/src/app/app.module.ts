@@ -40,6 +40,7 @@ import { InProcessFleetCommands } from './fleet/in-process-fleet-commands';
 import { NatsFleetCommands } from './fleet/nats-fleet-commands';
 import { WorkerGatewayService } from './gateway/worker-gateway.service';
 import { HealthController } from './health/health.controller';
+import { ControlPlaneMetrics, MAX_TENANTS_IN_QUEUE_DEPTH } from './metrics/control-plane.metrics';
 import { NATS_CONNECTION, REPLICA_ID } from './nats/nats-connection';
 import { JobsController } from './jobs/jobs.controller';
 import { JobsService } from './jobs/jobs.service';
@@ -117,6 +118,17 @@ export class AppModule {
               { provide: EVENT_BUS, useClass: InProcessEventBus },
               { provide: FLEET_COMMANDS, useClass: InProcessFleetCommands },
             ]),
+        {
+          provide: ControlPlaneMetrics,
+          // One registry per app: tests (and a process running several control planes) never share counters.
+          useFactory: (data: DataAccess, sessions: WorkerSessionRegistry) =>
+            new ControlPlaneMetrics({
+              defaultMetrics: true,
+              queuedJobsByTenant: () => data.jobs.countQueuedByTenant(MAX_TENANTS_IN_QUEUE_DEPTH),
+              workerStreams: () => sessions.counts(),
+            }),
+          inject: [DataAccess, WorkerSessionRegistry],
+        },
         BatchDispatch,
         FirstStartService,
         PasswordHasher,

@@ -15,6 +15,8 @@ import { LeaseReaperService, systemScheduler, type Scheduler } from './dispatch/
 import { WorkerSessionRegistry } from './dispatch/worker-session.registry';
 import { WorkerGatewayService } from './gateway/worker-gateway.service';
 import { WorkerGatewayStrategy } from './gateway/worker-gateway.strategy';
+import { ControlPlaneMetrics } from './metrics/control-plane.metrics';
+import { MetricsServer } from './metrics/metrics.server';
 import { connectToNats, newReplicaId } from './nats/nats-connection';
 import { openSecretSealer } from './secrets/secret-sealer.provider';
 import { SigningKeyService } from './signing/signing-key.service';
@@ -25,6 +27,8 @@ const LOG_LEVEL_ORDER = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as
 export interface RunningControlPlane {
   readonly httpUrl: string;
   readonly grpcAddress: string;
+  /** Where Prometheus scrapes this process: `http://<AIRLOCK_METRICS_HOST>:<port>/metrics`. */
+  readonly metricsUrl: string;
   /** Whether the worker gateway serves TLS (AIRLOCK_GRPC_TLS_CERT_FILE / _KEY_FILE). */
   readonly grpcTls: boolean;
   /** The bootstrap admin token on the very first start, otherwise null. */
@@ -84,6 +88,7 @@ export async function startControlPlane(config: AppConfig, overrides: ControlPla
   const replicaId = newReplicaId();
   let app: INestApplication | undefined;
   let nats: NatsConnection | null = null;
+  let metricsServer: MetricsServer | undefined;
   try {
     nats = config.natsServers.length > 0 ? await connectToNats(config.natsServers, replicaId, logger) : null;
     app = await NestFactory.create(
@@ -110,6 +115,10 @@ export async function startControlPlane(config: AppConfig, overrides: ControlPla
     app.connectMicroservice({ strategy: gateway }, { inheritAppConfig: true });
     await app.startAllMicroservices();
     await app.listen(config.http.port, config.http.host);
+    metricsServer = new MetricsServer(app.get(ControlPlaneMetrics));
+    const metricsUrl = await metricsServer.listen(config.metrics.host, config.metrics.port);
+    logger.log({ event: 'metrics_listening', url: metricsUrl }, 'Metrics');
+    const metrics = metricsServer;
     const reaper = app.get(LeaseReaperService);
     reaper.start();
 
@@ -118,12 +127,14 @@ export async function startControlPlane(config: AppConfig, overrides: ControlPla
     return {
       httpUrl: `http://${config.http.host}:${httpAddress.port}`,
       grpcAddress: gateway.address(),
+      metricsUrl,
       grpcTls: config.grpc.tls !== undefined,
       bootstrapToken,
       dataAccess,
       app: running,
       async stop() {
         const sessions = running.get(WorkerSessionRegistry);
+        await metrics.close();
         await reaper.stop();
         await dispatcher.stop();
         await running.close();
@@ -134,6 +145,7 @@ export async function startControlPlane(config: AppConfig, overrides: ControlPla
       },
     };
   } catch (error) {
+    await metricsServer?.close();
     await app?.close().catch(() => undefined);
     await nats?.close().catch(() => undefined);
     await dataAccess.close();

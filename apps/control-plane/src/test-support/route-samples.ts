@@ -61,6 +61,7 @@ const DOCUMENT = { schemaVersion: 1, rules: { 'max-files-changed': { max: 20 } }
 export const ROUTE_SAMPLES: Readonly<Record<string, RouteSample>> = {
   // Public
   'GET /api/v1/health': { access: 'public', path: () => '/api/v1/health', otherTenant: 'own-data' },
+  'GET /api/v1/health/ready': { access: 'public', path: () => '/api/v1/health/ready', otherTenant: 'own-data' },
   'GET /api/v1/auth/providers': { access: 'public', path: () => '/api/v1/auth/providers', otherTenant: 'own-data' },
   'POST /api/v1/auth/login': {
     access: 'public',
@@ -179,6 +180,14 @@ export const ROUTE_SAMPLES: Readonly<Record<string, RouteSample>> = {
     otherTenant: 'not-found',
   },
   'GET /api/v1/signing-keys': { access: 'fleet:read', path: () => '/api/v1/signing-keys', otherTenant: 'own-data' },
+  // Signing keys are the control plane's, not a tenant's: the first holder stages one, every later caller is answered 409 SIGNING_KEY_ALREADY_STAGED.
+  'POST /api/v1/signing-keys': { access: 'fleet:write', path: () => '/api/v1/signing-keys', otherTenant: 'own-data' },
+  'POST /api/v1/signing-keys/:keyId/activate': {
+    access: 'fleet:write',
+    path: () => '/api/v1/signing-keys/sk_0000000000000000/activate',
+    otherTenant: 'own-data',
+    cannotSucceed: 'the key a sample could name is staged only while the matrix runs (404 SIGNING_KEY_NOT_FOUND); signing/signing-key-rotation.integration-spec.ts activates one',
+  },
 
   // Policy
   'GET /api/v1/policies': { access: 'policy:read', path: () => '/api/v1/policies', otherTenant: 'own-data' },

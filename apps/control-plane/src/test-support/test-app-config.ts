@@ -9,8 +9,8 @@ process.once('exit', () => {
 });
 
 /**
- * A control plane's config for a test against the database at `databaseUrl`: ports picked by
- * the system, quiet logs, and the first-start token file in a folder of its own under the
+ * A control plane's config for a test against the database at `databaseUrl`: ports (REST,
+ * gateway, metrics) picked by the system, quiet logs, and the first-start token file in a folder of its own under the
  * system's temp folder (removed when the test process exits), never in the repository.
  * `vars` adds or overrides environment variables.
  */
@@ -22,6 +22,7 @@ export function testAppConfig(databaseUrl: string, vars: Record<string, string> 
     AIRLOCK_DATA_DIR: dir,
     AIRLOCK_HTTP_PORT: '0',
     AIRLOCK_GRPC_PORT: '0',
+    AIRLOCK_METRICS_PORT: '0',
     LOG_LEVEL: 'fatal',
     ...vars,
   });

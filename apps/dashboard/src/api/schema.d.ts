@@ -433,6 +433,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness: PostgreSQL and NATS answer
+         * @description No token needed. 200 when PostgreSQL answers `SELECT 1` within 2 s and, with AIRLOCK_NATS_URL set, NATS answers a round trip within 2 s; 503 otherwise, with `checks` saying which dependency is down. A load balancer or Kubernetes readiness probe sends traffic only to a ready replica; GET /api/v1/health stays the liveness probe.
+         */
+        get: operations["HealthController_ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs": {
         parameters: {
             query?: never;
@@ -740,9 +760,37 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * The signing keys workers pin
+         * @description The keys to list in every worker's controlPlane.trustedSigningKeys, oldest first, each with its state: the ACTIVE key, a STAGED one, and RETIRED ones until their unpinAfter. Enrollment answers the same keys.
+         */
         get: operations["SigningKeysController_list"];
         put?: never;
-        post?: never;
+        /**
+         * Stage the next signing key
+         * @description Generates a key pair, sealed at rest like every signing key, and stores it STAGED: it signs nothing until activated. Add its keyId and publicKey to every worker's controlPlane.trustedSigningKeys and restart the workers before activating it. Audited as signing-key.staged.
+         */
+        post: operations["SigningKeysController_stage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/signing-keys/{keyId}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make the staged key the one that signs
+         * @description From now on instructions, policy bundles and control frames are signed with it; the key that signed until now is RETIRED and stays listed until its unpinAfter. A worker that has not pinned the new key refuses its instructions (INSTRUCTION_UNKNOWN_KEY). Audited as signing-key.activated.
+         */
+        post: operations["SigningKeysController_activate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2004,6 +2052,23 @@ export interface components {
             /** @description Connected workers of the tenant the control-plane replica that took the request sent the new bundle to. Other replicas send it to the workers connected to them, not counted here; an offline worker gets it when it next connects */
             sentToConnectedWorkers: number;
         };
+        ReadinessChecks: {
+            /**
+             * @description PostgreSQL answered `SELECT 1` within 2 s (up) or not (down)
+             * @enum {string}
+             */
+            database: "up" | "down" | "not-configured";
+            /**
+             * @description NATS answered a round trip within 2 s (up) or not (down); not-configured without AIRLOCK_NATS_URL
+             * @enum {string}
+             */
+            nats: "up" | "down" | "not-configured";
+        };
+        ReadinessResponse: {
+            checks: components["schemas"]["ReadinessChecks"];
+            /** @enum {string} */
+            status: "ready" | "not-ready";
+        };
         ResultFieldResponse: {
             /**
              * @description Dotted path in the JobResult message; [] marks each entry of a repeated field
@@ -2114,11 +2179,44 @@ export interface components {
             id: string;
             role: components["schemas"]["Role"];
         };
+        SigningKeyActivationResponse: {
+            /** @description The key that signs from now on, ACTIVE */
+            activated: components["schemas"]["SigningPublicKeyResponse"];
+            /**
+             * Format: date-time
+             * @description By then every control-plane replica that can read the database signs with the activated key (it reads which key is active every 5 seconds); this one already does
+             */
+            allReplicasSigningBy: string;
+            /** @description The key that signed until now, RETIRED */
+            retired: components["schemas"]["SigningPublicKeyResponse"] | null;
+        };
         SigningPublicKeyResponse: {
+            /**
+             * Format: date-time
+             * @description When it began to sign; null while STAGED
+             */
+            activatedAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
             /** @example sk_0123456789abcdef */
             keyId: string;
             /** @description Raw 32-byte Ed25519 public key, base64 */
             publicKey: string;
+            /**
+             * Format: date-time
+             * @description When it stopped signing; null unless RETIRED
+             */
+            retiredAt: string | null;
+            /**
+             * @description STAGED: pin it on every worker, it signs nothing yet; ACTIVE: it signs; RETIRED: it no longer signs, keep it pinned until unpinAfter
+             * @enum {string}
+             */
+            state: "STAGED" | "ACTIVE" | "RETIRED";
+            /**
+             * Format: date-time
+             * @description For a RETIRED key: the end of its grace period (retiredAt + the instruction TTL + 1 minute), after which no instruction it signed is still valid and workers may unpin it. The key is listed until then. Null unless RETIRED.
+             */
+            unpinAfter: string | null;
         };
         SuccessRateResponse: {
             /** @description Of the jobs the funnel counts: review and index jobs only when the kind filter asks for them */
@@ -3410,6 +3508,35 @@ export interface operations {
             };
         };
     };
+    HealthController_ready: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every dependency answered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadinessResponse"];
+                };
+            };
+            /** @description A dependency did not answer in time; `checks` names it */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadinessResponse"];
+                };
+            };
+        };
+    };
     JobsController_list: {
         parameters: {
             query?: {
@@ -4189,6 +4316,119 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SigningPublicKeyResponse"][];
+                };
+            };
+            /** @description The request is malformed; the message names each field and what was expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    SigningKeysController_stage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The staged key */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigningPublicKeyResponse"];
+                };
+            };
+            /** @description The request is malformed; the message names each field and what was expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Needs the fleet:write scope (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A key is staged already (SIGNING_KEY_ALREADY_STAGED): activate it first */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    SigningKeysController_activate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                keyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigningKeyActivationResponse"];
+                };
+            };
+            /** @description The request is malformed; the message names each field and what was expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Needs the fleet:write scope (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No signing key with that id (SIGNING_KEY_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The key is ACTIVE or RETIRED, not STAGED (SIGNING_KEY_NOT_STAGED) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };

@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ContextEngine } from '@airlock/context-engine';
 import { ControlFrameVerifier, FileNonceStore, InstructionVerifier } from '@airlock/envelope';
 import { localEffectivePolicyDigest } from '@airlock/policy';
 import { EgressAuditLog } from '../audit/egress-audit.log';
@@ -14,29 +13,20 @@ import { HealthServer } from '../health/health.server';
 import { WorkerIdentityStore } from '../identity/worker-identity.store';
 import { AttemptLedger } from '../instructions/attempt-ledger';
 import { InstructionGatekeeper } from '../instructions/instruction.gatekeeper';
-import { EditBlockApplier } from '../jobs/edits/edit-block.applier';
 import { InferenceClient } from '../jobs/inference/inference.client';
 import { JobRunner } from '../jobs/job.runner';
-import { DeliveryOutbox } from '../delivery/delivery-outbox';
+import { lazyJobPipelines } from '../jobs/lazy-job-pipelines';
 import { createForgeClient } from '../delivery/forge/forge.factory';
 import { DeliveryWatcher } from '../delivery/watch/delivery.watcher';
-import { deliveryWatchListener } from '../delivery/watch/delivery-watch.listener';
 import { DeliveryWatchStore } from '../delivery/watch/delivery-watch.store';
 import { RevertFinder } from '../delivery/watch/revert-finder';
 import { systemClock } from '../daemon/daemon.clock';
-import { ticketCommentListener } from '../tickets/ticket-comment.listener';
-import type { TrackerClientFactory } from '../tickets/ticket-tracker';
-import { createTicketTracker } from '../tickets/tracker.factory';
-import { FixJobPipeline } from '../jobs/pipeline/fix-job.pipeline';
-import { IndexJobPipeline } from '../jobs/pipeline/index-job.pipeline';
-import { ReviewJobPipeline } from '../jobs/pipeline/review-job.pipeline';
 import { JobRecordStore } from '../jobs/record/job-record.store';
 import { SANDBOX_DISABLED_WARNING, TestSandbox } from '../jobs/sandbox/test-sandbox';
 import { DependencyCache } from '../jobs/setup/dependency-cache';
-import { SetupRunner } from '../jobs/setup/setup.runner';
-import { TestCommandRunner } from '../jobs/test-command.runner';
 import { WorkspaceManager } from '../jobs/workspace/workspace.manager';
 import { JsonLogger } from '../logging/json-logger';
+import { WorkerMetrics } from '../metrics/worker-metrics';
 import { ResultOutbox } from '../outbox/result-outbox';
 import { CentralPolicyStore, POLICY_BUNDLE_FILE } from '../policy/central-policy.store';
 import { localEffectivePolicyOf } from '../policy/local-policy';
@@ -64,6 +54,8 @@ export async function runCommand(options: { readonly config: string }): Promise<
   const identity = identityStore.load();
   const macKey = identityStore.loadMacKey();
   const logger = new JsonLogger();
+  // One registry for this daemon, served on the health listener (GET /metrics), never sent upstream.
+  const metrics = new WorkerMetrics({ defaultMetrics: true });
   mkdirSync(join(config.stateDir, 'job-logs'), { recursive: true, mode: 0o700 });
 
   const audit = EgressAuditLog.open(join(config.stateDir, EGRESS_AUDIT_FILE), {
@@ -108,38 +100,6 @@ export async function runCommand(options: { readonly config: string }): Promise<
   await dependencyCache.removeStale(logger);
   const inference = new InferenceClient(config.inference.endpoints, logger);
   const deliveryWatches = new DeliveryWatchStore(join(config.stateDir, 'delivery-watch'), logger);
-  // One tracker client per use (a job's read, a comment): its retry budget is that use's, and it reads the token anew.
-  const trackerClient: TrackerClientFactory = (tracker) => createTicketTracker(tracker, config.delivery);
-  // Under workspaceDir, which the sandbox hides from the repository's commands like the mirrors. One
-  // for fixes and index jobs alike: an index job caches what fixes at that commit then find.
-  const contextEngine = new ContextEngine({ cacheDir: join(config.workspaceDir, 'context-index'), git });
-  const pipeline = new FixJobPipeline({
-    config,
-    git,
-    workspace,
-    contextEngine,
-    // The first endpoint's configured window, as the one normally answering; undefined → the default.
-    // The configured window, else what the server says (asked once per endpoint, never failing a job).
-    contextWindow: (signal, endpoints) => inference.contextWindow(signal, endpoints),
-    inference,
-    applier: new EditBlockApplier(),
-    testRunner: new TestCommandRunner(config.host, sandbox, config.limits.killGrace),
-    macKey,
-    logger,
-    records,
-    setup: new SetupRunner(new TestCommandRunner(config.host, sandbox, config.limits.killGrace), sandbox, config),
-    dependencyCache,
-    delivery: {
-      outbox: new DeliveryOutbox(config.delivery.outboxDir, git),
-      // One client per delivery: its retry budget is that delivery's, and it reads the token anew.
-      forgeClientFor: (forge) => createForgeClient(forge, config.delivery),
-      afterMergeRequest: [ticketCommentListener(config.trackers, trackerClient), deliveryWatchListener(deliveryWatches, Date.now)],
-    },
-    trackerFor: (name) => {
-      const tracker = config.trackers.find((entry) => entry.name === name);
-      return tracker && trackerClient(tracker);
-    },
-  });
   const client = createWorkerGatewayClient(config.controlPlane, identityStore.loadClientCertificate());
   const daemon = new WorkerDaemon({
     config,
@@ -150,25 +110,17 @@ export async function runCommand(options: { readonly config: string }): Promise<
     labels: pools,
     policyBundles: new PolicyBundleHandler({ verifier: bundleVerifier, store: bundles, policy, logger }),
     connect: () => client.Connect(),
-    gate: new OutboundGate(audit, logger),
+    gate: new OutboundGate(audit, logger, metrics),
     outbox: new ResultOutbox(join(config.stateDir, 'outbox')),
     gatekeeper: new InstructionGatekeeper(verifier, policy),
     attempts,
-    jobs: new JobRunner(config.repositories, {
-      fix: pipeline,
-      review: new ReviewJobPipeline({
-        config,
-        git,
-        workspace,
-        contextWindow: (signal, endpoints) => inference.contextWindow(signal, endpoints),
-        inference,
-        // One client per review: its retry budget is that review's, and it reads the token anew.
-        forgeClientFor: (forge) => createForgeClient(forge, config.delivery),
-        logger,
-        records,
-      }),
-      index: new IndexJobPipeline({ workspace, contextEngine, logger, records }),
-    }),
+    // The pipelines' modules are loaded on the first job: an idle worker does not hold them.
+    jobs: new JobRunner(
+      config.repositories,
+      lazyJobPipelines(async () =>
+        (await import('./job-pipelines')).createJobPipelines({ config, git, workspace, inference, sandbox, macKey, logger, records, dependencyCache, deliveryWatches, metrics }),
+      ),
+    ),
     readiness: () => readinessChecks(config, inference, sandbox),
     deliveryWatcher: new DeliveryWatcher({
       store: deliveryWatches,
@@ -183,8 +135,9 @@ export async function runCommand(options: { readonly config: string }): Promise<
       logger,
     }),
     logger,
+    metrics,
   });
-  const health = new HealthServer(() => daemon.health());
+  const health = new HealthServer(() => daemon.health(), metrics);
   const healthUrl = await health.listen(config.health.host, config.health.port);
   logger.info('health-listening', { url: healthUrl });
   const onSignal = (signal: NodeJS.Signals) => daemon.requestShutdown(signal);

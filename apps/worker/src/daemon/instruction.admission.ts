@@ -3,6 +3,7 @@ import type { AttemptLedger } from '../instructions/attempt-ledger';
 import type { InstructionGatekeeper } from '../instructions/instruction.gatekeeper';
 import type { FailureCodeName } from '../jobs/job-result.builder';
 import type { Logger } from '../logging/json-logger';
+import type { WorkerMetrics } from '../metrics/worker-metrics';
 import type { JobPolicy } from '../policy/job-policy';
 import type { WirePolicyRule } from '../policy/worker-policy';
 import type { CreditLedger } from './credit.ledger';
@@ -48,6 +49,8 @@ export interface InstructionAdmissionDependencies {
   readonly auditHealthy: () => boolean;
   readonly clock: Pick<DaemonClock, 'monotonicNow'>;
   readonly logger: Logger;
+  /** Counts each refusal by code; absent, nothing is counted. */
+  readonly metrics?: Pick<WorkerMetrics, 'instructionRefused'>;
 }
 
 /**
@@ -121,6 +124,8 @@ export class InstructionAdmission {
   /** Refuses an instruction with a code (and the policy rules that refused it) and gives its credit back, within the refusal budget. */
   private refuse(failureCode: FailureCodeName, attempt: RunningAttempt | undefined, rules: readonly WirePolicyRule[] = []): void {
     const { deps } = this;
+    // Counted whatever follows: refused is refused, whether the answer is sent, budgeted away or dropped.
+    deps.metrics?.instructionRefused(failureCode);
     // Hanging up already: what the control plane still sends until the stream ends is dropped unlogged.
     if (deps.session.throttled) return;
     deps.logger.warn('instruction-rejected', { failureCode, jobId: attempt?.jobId, attempt: attempt?.attempt, ...(rules.length > 0 ? { rules } : {}) });

@@ -1,8 +1,10 @@
 import { FailureCode, type InstructionPayload__Output, type WorkerFrame__Output } from '@airlock/protocol';
-import { ABORT_REASON, type ProgressListener } from '../jobs/pipeline/fix-job.pipeline';
+import { ABORT_REASON } from '../jobs/pipeline/phase-runner';
+import type { ProgressListener } from '../jobs/pipeline/fix-job.pipeline';
 import { JobPhaseFailedError } from '../jobs/job-phase-failed.error';
 import type { JobRunner } from '../jobs/job.runner';
 import type { Logger } from '../logging/json-logger';
+import type { WorkerMetrics } from '../metrics/worker-metrics';
 import type { JobPolicy } from '../policy/job-policy';
 import type { ResultOutbox } from '../outbox/result-outbox';
 import type { DaemonClock } from './daemon.clock';
@@ -41,6 +43,8 @@ export interface JobSlotsDependencies {
   readonly started: () => void;
   /** A job left its slot (its result sent, or not): the slot is free again. */
   readonly finished: () => void;
+  /** Counts each attempt's outcome and phase durations, from its result; absent, nothing is counted. */
+  readonly metrics?: Pick<WorkerMetrics, 'jobFinished'>;
 }
 
 interface RunningJob extends RunningAttempt {
@@ -99,6 +103,7 @@ export class JobSlots {
     job.done = (async () => {
       const result = await this.deps.jobs.run(payload, policy, signal, progress, (jobSignal) => this.confirmLease(jobId, attempt, jobSignal));
       logger.info('job-finished', { outcome: result.outcome, failureCode: result.failureCode, failedPhase: result.failedPhase });
+      this.deps.metrics?.jobFinished(result);
       try {
         this.deps.outbox.put(result);
       } catch (error) {

@@ -5,6 +5,7 @@ import type { OutboundGate } from '../gateway/outbound.gate';
 import { ReconnectBackoff, jittered } from '../gateway/reconnect.backoff';
 import type { WorkerIdentity } from '../identity/worker-identity.store';
 import type { Logger } from '../logging/json-logger';
+import type { WorkerMetrics } from '../metrics/worker-metrics';
 import { sleep, type ClockTimer, type DaemonClock } from './daemon.clock';
 import type { LeaseTracker } from './lease.tracker';
 import { IDENTITY_REFUSAL_STATUSES, WorkerIdentityRefusedError } from './worker-identity-refused.error';
@@ -80,6 +81,8 @@ export interface SessionLoopDependencies {
   readonly logger: Logger;
   /** Source of jitter for reconnects and heartbeats. */
   readonly random?: () => number;
+  /** Counts the control frames dropped for their signature; absent, nothing is counted. */
+  readonly metrics?: Pick<WorkerMetrics, 'controlFrameUnauthenticated'>;
 }
 
 /**
@@ -287,6 +290,7 @@ export class SessionLoop {
     const refusal = streamNonce === undefined ? 'MISSING' : this.deps.frameVerifier.refusalOf(frame, { workerId: this.deps.identity.workerId, streamNonce });
     if (refusal === null) return true;
     this.unauthenticated += 1;
+    this.deps.metrics?.controlFrameUnauthenticated(refusal);
     this.deps.logger.warn('control-frame-unauthenticated', { type: frame.frame ?? null, reason: refusal, dropped: this.unauthenticated });
     return false;
   }

@@ -10,6 +10,7 @@ import type { AttemptLedger } from '../instructions/attempt-ledger';
 import type { InstructionGatekeeper } from '../instructions/instruction.gatekeeper';
 import type { JobRunner } from '../jobs/job.runner';
 import type { Logger } from '../logging/json-logger';
+import type { WorkerMetrics } from '../metrics/worker-metrics';
 import type { ResultOutbox } from '../outbox/result-outbox';
 import type { PolicyBundleHandler } from '../policy/policy-bundle.handler';
 import { CreditLedger } from './credit.ledger';
@@ -54,6 +55,8 @@ export interface WorkerDaemonDependencies {
   readonly clock?: DaemonClock;
   /** Source of jitter (reconnect backoff, heartbeats). */
   readonly random?: () => number;
+  /** The worker's metrics (GET /metrics on the health listener); absent, nothing is counted. */
+  readonly metrics?: WorkerMetrics;
 }
 
 /**
@@ -100,7 +103,7 @@ export class WorkerDaemon {
       (ms, callback) => clock.after(ms, callback),
     );
     this.session = new SessionLoop(
-      { connect: deps.connect, gate, identity: deps.identity, frameVerifier: deps.frameVerifier, version: deps.version, capacity: config.concurrency, policyDigest: deps.policyDigest, labels: deps.labels, policyRevision: () => deps.policyBundles.revision, leases, clock, logger, random: deps.random },
+      { connect: deps.connect, gate, identity: deps.identity, frameVerifier: deps.frameVerifier, version: deps.version, capacity: config.concurrency, policyDigest: deps.policyDigest, labels: deps.labels, policyRevision: () => deps.policyBundles.revision, leases, clock, logger, random: deps.random, metrics: deps.metrics },
       {
         running: () => this.slots.refs(),
         freeSlots: () => (this.lifecycle.acceptsWork ? this.credits.freeSlots : 0),
@@ -125,6 +128,7 @@ export class WorkerDaemon {
       auditHealthy: () => gate.auditHealthy,
       clock,
       logger,
+      metrics: deps.metrics,
       started: guard(() => {
         if (this.lifecycle.state === 'READY') this.lifecycle.transition('RUNNING');
       }),
@@ -145,6 +149,7 @@ export class WorkerDaemon {
       auditHealthy: () => gate.auditHealthy,
       clock,
       logger,
+      metrics: deps.metrics,
     });
     this.router = new FrameRouter({
       instruction: (instruction) => this.onInstruction(instruction),
@@ -172,6 +177,7 @@ export class WorkerDaemon {
       logger,
       ended: (exit) => this.ended(exit),
     });
+    deps.metrics?.observe(() => this.health());
   }
 
   /** Runs until stopped; resolves with how it ended (the process exit code, and why if it failed). */
@@ -239,6 +245,7 @@ export class WorkerDaemon {
    * plane sending bad bundles faster than that is hung up on instead of filling the audit log.
    */
   private sendPolicyAck(ack: PolicyAck__Output | undefined): void {
+    if (ack?.status === PolicyAckStatus.POLICY_ACK_STATUS_REFUSED) this.deps.metrics?.policyBundleRefused(String(ack.failureCode));
     if (ack === undefined || this.session.throttled) return;
     if (ack.status === PolicyAckStatus.POLICY_ACK_STATUS_REFUSED && !this.bundleRefusals.tryTake()) {
       this.deps.logger.error('refusal-budget-exceeded', { burst: REFUSAL_BUDGET.burst, perSecond: REFUSAL_BUDGET.perSecond, frame: 'policyBundle' });

@@ -3,6 +3,7 @@ import type { ChainPoint } from '../audit/audit-chain';
 import type { EgressAuditLog } from '../audit/egress-audit.log';
 import { EgressAuditAppendFailedError } from '../audit/egress-audit-append-failed.error';
 import type { Logger } from '../logging/json-logger';
+import type { WorkerMetrics } from '../metrics/worker-metrics';
 
 /** Where an admitted frame is written: the current stream, when there is one. */
 export interface FrameSink {
@@ -45,6 +46,8 @@ export class OutboundGate {
   constructor(
     private readonly audit: EgressAuditLog,
     private readonly logger: Logger,
+    /** Counts the frames sent by type, refused, and lost to the audit log; absent, nothing is counted. */
+    private readonly metrics?: Pick<WorkerMetrics, 'frameSent' | 'frameRefused' | 'auditFailed'>,
   ) {}
 
   /**
@@ -103,6 +106,7 @@ export class OutboundGate {
     } catch (error) {
       if (!(error instanceof FrameValidationError)) throw error;
       this.refused += 1;
+      this.metrics?.frameRefused();
       this.logger.error('outbound-frame-refused', { type: frame.frame, field: error.violation.field, expected: error.violation.expected });
       return false;
     }
@@ -139,7 +143,10 @@ export class OutboundGate {
       return;
     }
     this.noteRecovery();
-    for (const frame of batch.frames) batch.sink.write(frame);
+    for (const frame of batch.frames) {
+      batch.sink.write(frame);
+      this.metrics?.frameSent(frame.frame!);
+    }
   }
 
   private queue(sink: FrameSink, frame: WorkerFrame__Output): void {
@@ -157,6 +164,7 @@ export class OutboundGate {
       this.audit.write(kind, admitted);
     } catch (error) {
       this.auditFailures += 1;
+      this.metrics?.auditFailed(1);
       this.consecutiveAuditFailures += 1;
       // Heartbeats keep probing a full disk; a line for every failure would add to what
       // filled it, so a streak is logged at its 1st, 2nd, 4th, 8th… failure.
@@ -170,6 +178,7 @@ export class OutboundGate {
 
   private dropped(batch: QueuedBatch, error: unknown): void {
     this.auditFailures += batch.frames.length;
+    this.metrics?.auditFailed(batch.frames.length);
     this.droppedSinceRecovery += batch.frames.length;
     // One line per failed commit, whatever the batch held: a count and a code, no frame content.
     this.logger.error('egress-audit-commit-failed', { code: reasonOf(error), droppedFrames: batch.frames.length });

@@ -23,18 +23,38 @@ export interface HealthSnapshot {
   readonly egressAuditHealthy: boolean;
 }
 
+/** What `/metrics` serves: the text exposition format and its content type (WorkerMetrics). */
+export interface MetricsExposition {
+  readonly contentType: string;
+  exposition(): Promise<string>;
+}
+
 /**
- * A tiny HTTP listener for `/healthz` (200 with a JSON snapshot; 503 once stopped or failed). It
- * binds to 127.0.0.1 by default: it is for the host's own supervisor, not the network.
+ * A tiny HTTP listener for `/healthz` (200 with a JSON snapshot; 503 once stopped or failed)
+ * and, given the metrics, `/metrics` (Prometheus text format). It binds to 127.0.0.1 by
+ * default: it is for the host's own supervisor and a Prometheus inside the customer's
+ * network, never the control plane, which the worker only dials.
  */
 export class HealthServer {
   private server: Server | undefined;
 
-  constructor(private readonly snapshot: () => HealthSnapshot) {}
+  constructor(
+    private readonly snapshot: () => HealthSnapshot,
+    private readonly metrics?: MetricsExposition,
+  ) {}
 
   /** Starts listening and returns the URL of `/healthz`. */
   async listen(host: string, port: number): Promise<string> {
     const server = createServer((request, response) => {
+      if (request.method === 'GET' && request.url === '/metrics' && this.metrics) {
+        const metrics = this.metrics;
+        metrics.exposition().then(
+          (text) => response.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+          // The name only: a message could carry anything a collector saw.
+          (error: unknown) => response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`metrics collection failed (${(error as Error).name})\n`),
+        );
+        return;
+      }
       if (request.method !== 'GET' || request.url !== '/healthz') {
         response.writeHead(404).end();
         return;

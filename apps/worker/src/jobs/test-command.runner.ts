@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { HostEnvironment } from '../config/worker-config.loader';
+import type { WorkerMetrics } from '../metrics/worker-metrics';
 import type { LimitedRun, SandboxLimitName } from './sandbox/sandbox-limiter';
 import { SANDBOX_STATUS_FD, type SandboxRunOptions, SandboxUnavailableError, bwrapStartedCommand, type TestSandbox } from './sandbox/test-sandbox';
 
@@ -61,14 +62,24 @@ export class TestCommandRunner {
   /**
    * @param killGraceMs how long a stopped test command's process group has between SIGTERM
    *   and SIGKILL (`limits.killGrace`).
+   * @param metrics counts the commands stopped at a sandbox limit or their timeout.
    */
   constructor(
     private readonly host: HostEnvironment,
     private readonly sandbox: TestSandbox,
     private readonly killGraceMs = 2_000,
+    private readonly metrics?: Pick<WorkerMetrics, 'sandboxKilled'>,
   ) {}
 
   async run(request: TestRunRequest): Promise<TestRunOutcome> {
+    const outcome = await this.runSandboxed(request);
+    // A limit wins over the timeout a run also reached, as the job's failure code does.
+    if (outcome.limit !== undefined) this.metrics?.sandboxKilled(outcome.limit);
+    else if (outcome.timedOut) this.metrics?.sandboxKilled('timeout');
+    return outcome;
+  }
+
+  private async runSandboxed(request: TestRunRequest): Promise<TestRunOutcome> {
     if (request.argv[0] === undefined) throw new RangeError('empty test command');
     const reportsStart = this.sandbox.mode === 'bwrap';
     // Throws (SandboxUnavailableError) rather than ever falling back to running unsandboxed.

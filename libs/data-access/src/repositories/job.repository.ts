@@ -331,6 +331,8 @@ export interface DispatchClaim {
   readonly pool: string | null;
   readonly attempt: number;
   readonly task: DispatchTask;
+  /** When the job was created, i.e. first queued: what a first attempt's dispatch latency is measured from. */
+  readonly createdAt: Date;
 }
 
 /** Names one attempt of one job. */
@@ -625,6 +627,19 @@ export class JobRepository {
       _count: { _all: true },
     });
     return rows.map((row) => ({ tenantId: row.tenantId, pool: row.pool, queued: row._count._all }));
+  }
+
+  /**
+   * How many jobs each tenant holds QUEUED now (backing off or not), the `limit` tenants with
+   * the most first: the queue depth the metrics endpoint shows. One grouped count over the
+   * queued jobs ([status, createdAt] index), so its cost grows with the backlog, not the history.
+   */
+  async countQueuedByTenant(limit: number): Promise<{ readonly tenantId: string; readonly queued: number }[]> {
+    const rows = await this.db.$queryRaw<{ tenantId: string; queued: number }[]>`
+      SELECT j."tenantId"::text AS "tenantId", count(*)::int AS "queued" FROM "Job" AS j
+      WHERE j."status" = 'QUEUED'
+      GROUP BY j."tenantId" ORDER BY "queued" DESC, j."tenantId" LIMIT ${limit}`;
+    return rows.map((row) => ({ tenantId: row.tenantId, queued: row.queued }));
   }
 
   /**
@@ -1186,10 +1201,10 @@ type DispatchTaskColumns = Pick<
 >;
 
 /** A row `claimQueued` won: the job's new attempt and the columns of its task. */
-type ClaimedJobRow = DispatchTaskColumns & { readonly jobId: string; readonly tenantId: string; readonly pool: string | null; readonly attempt: number };
+type ClaimedJobRow = DispatchTaskColumns & { readonly jobId: string; readonly tenantId: string; readonly pool: string | null; readonly attempt: number; readonly createdAt: Date };
 
 const claimsOf = (rows: readonly ClaimedJobRow[]): DispatchClaim[] =>
-  rows.map((row) => ({ jobId: row.jobId, tenantId: row.tenantId, pool: row.pool, attempt: row.attempt, task: dispatchTaskOf(row, row.jobId) }));
+  rows.map((row) => ({ jobId: row.jobId, tenantId: row.tenantId, pool: row.pool, attempt: row.attempt, task: dispatchTaskOf(row, row.jobId), createdAt: row.createdAt }));
 
 /** The order jobs are claimed and sent in: best priority first, oldest first among equals. */
 const BEST_FIRST = Prisma.sql`ORDER BY won."priority" DESC, won."createdAt", won."jobId"`;

@@ -26,6 +26,7 @@ const start = (databaseUrl: string, dataDir: string, tokenFile?: string): Promis
       AIRLOCK_DATA_DIR: dataDir,
       AIRLOCK_HTTP_PORT: '0',
       AIRLOCK_GRPC_PORT: '0',
+      AIRLOCK_METRICS_PORT: '0',
       LOG_LEVEL: 'fatal',
       ...(tokenFile === undefined ? {} : { AIRLOCK_BOOTSTRAP_TOKEN_FILE: tokenFile }),
     }),

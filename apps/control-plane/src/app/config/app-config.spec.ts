@@ -40,6 +40,14 @@ describe('loadAppConfig', () => {
     expect(config.http.port).toBe(0);
   });
 
+  it('serves /metrics on a listener of its own, 127.0.0.1:9464 unless told otherwise', () => {
+    expect(loadAppConfig({}).metrics).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(loadAppConfig({ AIRLOCK_METRICS_HOST: '0.0.0.0', AIRLOCK_METRICS_PORT: '0' }).metrics).toEqual({ host: '0.0.0.0', port: 0 });
+    for (const value of ['70000', 'prometheus', '-1']) {
+      expect(problemsOf({ AIRLOCK_METRICS_PORT: value })).toEqual(['AIRLOCK_METRICS_PORT: expected a TCP port number (0 picks a free port)']);
+    }
+  });
+
   it('lets an operator detect an unresponsive worker connection sooner', () => {
     const config = loadAppConfig({ AIRLOCK_GRPC_KEEPALIVE_TIME: '2s', AIRLOCK_GRPC_KEEPALIVE_TIMEOUT: '1s' });
     expect(config.grpc.keepalive).toEqual({ timeMs: 2_000, timeoutMs: 1_000 });

@@ -42,6 +42,12 @@ export interface AppConfig {
   readonly natsServers: readonly string[];
   readonly dataDir: string;
   readonly http: { readonly host: string; readonly port: number };
+  /**
+   * The listener of `GET /metrics` (AIRLOCK_METRICS_HOST / AIRLOCK_METRICS_PORT, default
+   * 127.0.0.1:9464): a port of its own, apart from the REST API, since the metrics name
+   * tenants and it asks for no token (docs/operations/metrics.md).
+   */
+  readonly metrics: { readonly host: string; readonly port: number };
   readonly grpc: {
     readonly host: string;
     readonly port: number;
@@ -283,6 +289,8 @@ const environmentSchema = z.object({
   AIRLOCK_DATA_DIR: z.string().min(1, 'expected a directory path').default('./.airlock/control-plane'),
   AIRLOCK_HTTP_HOST: host.default('127.0.0.1'),
   AIRLOCK_HTTP_PORT: port.default(8080),
+  AIRLOCK_METRICS_HOST: host.default('127.0.0.1'),
+  AIRLOCK_METRICS_PORT: port.default(9464),
   AIRLOCK_GRPC_HOST: host.default('127.0.0.1'),
   AIRLOCK_GRPC_PORT: port.default(50051),
   AIRLOCK_GRPC_KEEPALIVE_TIME: duration(1_000, 3_600_000).default(30_000),
@@ -390,6 +398,7 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>,
     natsServers: vars.AIRLOCK_NATS_URL?.split(',') ?? [],
     dataDir: path.resolve(vars.AIRLOCK_DATA_DIR),
     http: { host: vars.AIRLOCK_HTTP_HOST, port: vars.AIRLOCK_HTTP_PORT },
+    metrics: { host: vars.AIRLOCK_METRICS_HOST, port: vars.AIRLOCK_METRICS_PORT },
     grpc: {
       host: vars.AIRLOCK_GRPC_HOST,
       port: vars.AIRLOCK_GRPC_PORT,

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataAccess, type ClaimOutcome, type DispatchClaim, type PoolQuota } from '@airlock/data-access';
 import { signInstruction } from '@airlock/envelope';
@@ -6,6 +7,7 @@ import { CLOCK, type Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EVENT_BUS, type EventBus } from '../events/event-bus';
 import { jobChangedEvent } from '../events/job-changed.event';
+import { ControlPlaneMetrics } from '../metrics/control-plane.metrics';
 import { SigningKeyService } from '../signing/signing-key.service';
 import { buildInstructionPayload } from './instruction-payload.factory';
 import { leaseExpiresAt } from './lease';
@@ -50,12 +52,14 @@ export class BatchDispatch {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(EVENT_BUS) private readonly events: EventBus,
+    private readonly metrics: ControlPlaneMetrics,
   ) {}
 
   /** Claims for the session's worker from the pools it serves and sends the instructions; of the `max` credits reserved, those not used go back to the session. */
   async claimAndSend(session: WorkerSessionHandle, quotas: readonly PoolQuota[], max: number): Promise<BatchDispatchOutcome> {
     const now = this.clock.now();
     let claimed: ClaimOutcome;
+    const claimStarted = performance.now();
     try {
       claimed = await this.data.jobs.claimNext({
         tenantId: session.tenantId,
@@ -69,6 +73,8 @@ export class BatchDispatch {
       this.logger.error({ event: 'dispatch_failed', tenantId: session.tenantId, error: (error as Error).name });
       session.credits += max;
       return { kind: 'FAILED' };
+    } finally {
+      this.metrics.claimed((performance.now() - claimStarted) / 1000);
     }
     let sent = 0;
     for (const claim of claimed.claims) {
@@ -95,13 +101,17 @@ export class BatchDispatch {
       // say) can never be sent: fail it now, as a worker refusing it would, instead of
       // leaving the claimed attempt to expire and be retried to no end.
       const failed = await this.data.jobs.recordRejection({ workerId: session.workerId, jobId: claim.jobId, attempt: claim.attempt }, FailureCode.INSTRUCTION_MALFORMED, now);
-      if (failed) this.events.publish(jobChangedEvent(claim.tenantId, claim.jobId, 'FAILED', now));
+      if (failed) {
+        this.events.publish(jobChangedEvent(claim.tenantId, claim.jobId, 'FAILED', now));
+        this.metrics.jobFinished('FAILED', FailureCode.INSTRUCTION_MALFORMED);
+      }
       this.logger.error({ event: 'job_undispatchable', jobId: claim.jobId, attempt: claim.attempt, field: error instanceof FrameValidationError ? error.violation.field : null });
       return false;
     }
     // If the stream closed meanwhile the attempt stays DISPATCHED; its lease expires and
     // the reaper queues the job again. Nothing is lost, it is only late.
     const delivered = session.send({ instruction });
+    if (delivered) this.metrics.instructionSent(claim.attempt, claim.createdAt, this.clock.now());
     this.logger.log({ event: 'job_dispatched', jobId: claim.jobId, attempt: claim.attempt, workerId: session.workerId, delivered });
     return true;
   }

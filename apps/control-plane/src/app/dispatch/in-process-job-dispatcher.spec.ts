@@ -3,6 +3,7 @@ import type { ClaimOutcome, ClaimRequest, DataAccess } from '@airlock/data-acces
 import { generateSigningKeyPair } from '@airlock/envelope';
 import type { ControlFrame } from '@airlock/protocol';
 import type { AppConfig } from '../config/app-config';
+import { ControlPlaneMetrics } from '../metrics/control-plane.metrics';
 import type { SigningKeyService } from '../signing/signing-key.service';
 import { BatchDispatch } from './batch-dispatch';
 import { InProcessJobDispatcher } from './in-process-job-dispatcher';
@@ -62,7 +63,7 @@ class ControlledJobs {
       this.queued.delete(job.jobId);
       this.claimed.push(job.jobId);
     }
-    return { claims: won.map((job) => ({ jobId: job.jobId, tenantId: job.tenantId, pool: job.pool, attempt: 1, task: { kind: 'NOOP' as const } })), limited: false };
+    return { claims: won.map((job) => ({ jobId: job.jobId, tenantId: job.tenantId, pool: job.pool, attempt: 1, task: { kind: 'NOOP' as const }, createdAt: new Date(job.createdAtMs) })), limited: false };
   };
 
   listQueued = async () => [];
@@ -103,6 +104,7 @@ function dispatcherOver(jobs: object, registry: WorkerSessionRegistry): InProces
     { leaseTtlMs: 30_000, instructionTtlMs: 600_000 } as AppConfig,
     { now: () => new Date(1_700_000_000_000) },
     { publish: () => undefined, subscribe: () => () => undefined },
+    new ControlPlaneMetrics(),
   );
   return new InProcessJobDispatcher(data, registry, batches, { now: () => new Date(1_700_000_000_000) });
 }
@@ -153,7 +155,7 @@ describe('InProcessJobDispatcher', () => {
     const jobs = {
       // A job stored before creation validated its instruction: a fix task with no ticket title.
       claimNext: async (): Promise<ClaimOutcome> => ({
-        claims: [{ jobId: broken, tenantId, pool: null, attempt: 1, task: { kind: 'FIX', repoAlias: 'demo', baseRef: 'main', ticketTitle: '', ticketDescription: '', ticketRef: null, deliveryJobId: broken, deliveryGeneration: 0 } }],
+        claims: [{ jobId: broken, tenantId, pool: null, attempt: 1, task: { kind: 'FIX', repoAlias: 'demo', baseRef: 'main', ticketTitle: '', ticketDescription: '', ticketRef: null, deliveryJobId: broken, deliveryGeneration: 0 }, createdAt: new Date(1_700_000_000_000) }],
         limited: false,
       }),
       recordRejection: async (ref: { jobId: string; attempt: number }, failureCode: string) => {
@@ -305,7 +307,7 @@ describe('InProcessJobDispatcher', () => {
         calls += 1;
         if (calls === 1) throw Object.assign(new Error('connection refused'), { name: 'DatabaseUnavailable' });
         claimed.push(input.max);
-        return { claims: Array.from({ length: input.max }, () => ({ jobId: randomUUID(), tenantId, pool: null, attempt: 1, task: { kind: 'NOOP' as const } })), limited: false };
+        return { claims: Array.from({ length: input.max }, () => ({ jobId: randomUUID(), tenantId, pool: null, attempt: 1, task: { kind: 'NOOP' as const }, createdAt: new Date(1_700_000_000_000) })), limited: false };
       },
       listQueued: async () => [],
     };

@@ -14,7 +14,7 @@ import {
  * The payload the control plane signs for one attempt: bound to the worker (audience) and
  * tenant, valid for `ttlMs` from `now`, with a fresh nonce the worker remembers.
  */
-export function buildInstructionPayload(claim: Omit<DispatchClaim, 'pool'>, workerId: string, now: Date, ttlMs: number): InstructionPayload {
+export function buildInstructionPayload(claim: Omit<DispatchClaim, 'pool' | 'createdAt'>, workerId: string, now: Date, ttlMs: number): InstructionPayload {
   const base = {
     jobId: claim.jobId,
     attempt: claim.attempt,

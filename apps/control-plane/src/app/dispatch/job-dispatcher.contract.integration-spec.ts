@@ -5,6 +5,7 @@ import { generateSigningKeyPair } from '@airlock/envelope';
 import { decodeInstructionPayload, type ControlFrame } from '@airlock/protocol';
 import { createDatabase, startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster } from '@airlock/testing';
 import type { AppConfig } from '../config/app-config';
+import { ControlPlaneMetrics } from '../metrics/control-plane.metrics';
 import type { SigningKeyService } from '../signing/signing-key.service';
 import { BatchDispatch } from './batch-dispatch';
 import { InProcessJobDispatcher } from './in-process-job-dispatcher';
@@ -55,6 +56,7 @@ function batchDispatch(): BatchDispatch {
     { leaseTtlMs: 60_000, instructionTtlMs: 600_000 } as AppConfig,
     { now: () => new Date() },
     { publish: () => undefined, subscribe: () => () => undefined },
+    new ControlPlaneMetrics(),
   );
 }
 

@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EVENT_BUS, type EventBus } from '../events/event-bus';
 import { jobChangedEvent } from '../events/job-changed.event';
 import { FLEET_COMMANDS, type FleetCommands } from '../fleet/fleet-commands';
+import { ControlPlaneMetrics } from '../metrics/control-plane.metrics';
 import { JOB_DISPATCHER, type JobDispatcher } from './job-dispatcher';
 import { attemptNotBefore, nextReaperDelayMs } from './lease';
 
@@ -46,6 +47,7 @@ export class LeaseReaperService {
     @Inject(SCHEDULER) private readonly scheduler: Scheduler,
     @Inject(FLEET_COMMANDS) private readonly fleet: FleetCommands,
     @Inject(EVENT_BUS) private readonly events: EventBus,
+    private readonly metrics: ControlPlaneMetrics,
   ) {}
 
   start(): void {
@@ -70,6 +72,7 @@ export class LeaseReaperService {
         const expiry = await this.data.jobs.expireLease(ref, now, (attempt, at) => attemptNotBefore(attempt, at, this.config.attemptBackoff, this.scheduler.random()));
         if (!expiry) continue;
         expiredCount += 1;
+        this.metrics.leaseExpired(expiry);
         this.logger.warn({ event: 'lease_expired', jobId: expiry.jobId, attempt: expiry.attempt, requeued: expiry.requeued, cancelled: expiry.cancelled });
         this.events.publish(jobChangedEvent(expiry.tenantId, expiry.jobId, expiry.status, now));
         // The fenced attempt may still be running on a worker that only missed heartbeats:

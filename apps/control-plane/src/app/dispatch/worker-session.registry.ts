@@ -100,6 +100,13 @@ export class WorkerSessionRegistry {
     return [...this.sessions.values()].filter((session) => !session.draining && session.credits > 0);
   }
 
+  /** How many streams this process holds, and the credits of those that take work (not draining): what the metrics show. */
+  counts(): { readonly streams: number; readonly freeCredits: number } {
+    let freeCredits = 0;
+    for (const session of this.sessions.values()) if (!session.draining) freeCredits += session.credits;
+    return { streams: this.sessions.size, freeCredits };
+  }
+
   /** The tenant's open streams on this process. */
   sessionsOfTenant(tenantId: string): WorkerSessionHandle[] {
     return [...this.sessions.values()].filter((session) => session.tenantId === tenantId);

@@ -10,6 +10,7 @@ import { JOB_DISPATCHER, type JobDispatcher } from '../dispatch/job-dispatcher';
 import { WorkerSessionRegistry } from '../dispatch/worker-session.registry';
 import { EnrollmentService } from '../enrollment/enrollment.service';
 import { EVENT_BUS, type EventBus } from '../events/event-bus';
+import { ControlPlaneMetrics } from '../metrics/control-plane.metrics';
 import { PolicyDistributor } from '../policies/policy-distributor';
 import { SigningKeyService } from '../signing/signing-key.service';
 import { CentralJobLimits } from './central-job-limits';
@@ -63,6 +64,7 @@ export class WorkerGatewayService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(EVENT_BUS) private readonly events: EventBus,
+    private readonly metrics: ControlPlaneMetrics,
   ) {
     this.jobLimits = new CentralJobLimits(data.policies, this.logger);
     this.acks = new GroupCommit((refs) => data.jobs.recordAcks(refs, clock.now()), MAX_FRAMES_PER_COMMIT);
@@ -111,6 +113,7 @@ export class WorkerGatewayService {
             helloTimeoutMs: HELLO_TIMEOUT_MS,
             frameSigner: () => this.signingKeys.currentSigner(),
             clientCa: this.clientCa,
+            metrics: this.metrics,
           },
           slot,
         );
@@ -125,6 +128,7 @@ export class WorkerGatewayService {
    */
   private refuseBusy(call: grpc.ServerDuplexStream<WorkerFrame__Output, ControlFrame>): void {
     const retryAfterMs = this.handshakes.retryAfterMs();
+    this.metrics.handshakeRefused('gateway_busy');
     this.refusalsSinceLog += 1;
     const now = performance.now();
     if (now - this.refusalsLoggedAt >= REFUSAL_LOG_INTERVAL_MS) {
@@ -172,7 +176,9 @@ export class WorkerGatewayService {
     // The worker counts the token's pool among its own (proto3: empty string for none), so the
     // pool layers the control plane sends for it are the ones it applies.
     const clientCertificatePem = clientCa && request.tlsPublicKey.length > 0 ? await clientCa.issue(enrolled.workerId, enrolled.tenantId, request.tlsPublicKey, this.clock.now()) : '';
-    return { workerId: enrolled.workerId, tenantId: enrolled.tenantId, signingKeys: this.signingKeys.publicKeys(), pool: enrolled.pool ?? '', clientCertificatePem };
+    // The keys GET /signing-keys lists: with a rotation under way, the staged key too, so the new worker needs no restart when it is activated.
+    const signingKeys = (await this.signingKeys.list()).map(({ keyId, publicKey }) => ({ keyId, publicKey }));
+    return { workerId: enrolled.workerId, tenantId: enrolled.tenantId, signingKeys, pool: enrolled.pool ?? '', clientCertificatePem };
   }
 }
 

@@ -31,6 +31,7 @@ import { leaseExpiresAt } from '../dispatch/lease';
 import type { WorkerSessionHandle, WorkerSessionRegistry } from '../dispatch/worker-session.registry';
 import type { EventBus } from '../events/event-bus';
 import { jobChangedEvent } from '../events/job-changed.event';
+import type { ControlPlaneMetrics, HandshakeRefusalReason } from '../metrics/control-plane.metrics';
 import type { PolicyDistributor } from '../policies/policy-distributor';
 import type { CentralJobLimits } from './central-job-limits';
 import type { HandshakeSlot } from './handshake-admission';
@@ -66,6 +67,8 @@ export interface WorkerStreamDependencies {
   readonly frameSigner: () => InstructionSigningKey;
   /** The client CA of mutual TLS, when the gateway has one: a Connect's certificate must name the worker saying Hello. */
   readonly clientCa?: Promise<ClientCertificateAuthority> | undefined;
+  /** Where frames, refusals, results and handshake refusals are counted. */
+  readonly metrics: Pick<ControlPlaneMetrics, 'frameReceived' | 'frameInvalid' | 'handshakeRefused' | 'instructionRefused' | 'jobFinished' | 'attemptEnded'>;
 }
 
 type WorkerStreamCall = grpc.ServerDuplexStream<WorkerFrame__Output, ControlFrame>;
@@ -168,6 +171,7 @@ export class WorkerStreamSession implements WorkerSessionHandle {
   private fail(code: grpc.status, details: string, trailers = new grpc.Metadata()): void {
     if (this.state === 'CLOSED') return;
     this.deps.logger.warn({ event: 'worker_stream_refused', workerId: this.workerId || null, grpcStatus: grpc.status[code], details });
+    if (this.state === 'AWAITING_HELLO') this.deps.metrics.handshakeRefused(handshakeRefusalReason(code));
     this.cleanUp();
     // grpc-js turns an 'error' on a server stream into the call's final status.
     this.call.emit('error', { code, details, metadata: trailers });
@@ -291,6 +295,7 @@ export class WorkerStreamSession implements WorkerSessionHandle {
     this.deps.logger.log({ event: 'job_result', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, outcome: result.outcome, disposition });
     if (implausible.length > 0) this.deps.logger.warn({ event: 'implausible_result', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, reasons: implausible.join(',') });
     if (disposition === 'RECORDED') {
+      this.deps.metrics.jobFinished(terminalStatusFor(metadata.outcome), metadata.failureCode);
       this.deps.events.publish(jobChangedEvent(this.tenantId, ref.jobId, terminalStatusFor(metadata.outcome), now));
       // The job ended: under a running-jobs limit that makes room for another, on any of the tenant's workers.
       this.deps.dispatcher.capacityAvailable();
@@ -316,9 +321,11 @@ export class WorkerStreamSession implements WorkerSessionHandle {
   private admit(frame: WorkerFrame__Output): boolean {
     try {
       validateWorkerFrame(frame);
+      this.deps.metrics.frameReceived(frame.frame);
       return true;
     } catch (error) {
       if (!(error instanceof FrameValidationError)) throw error;
+      this.deps.metrics.frameInvalid();
       // The field name and expectation only: the value may be anything the worker sent.
       this.deps.logger.warn({ event: 'invalid_worker_frame', workerId: this.workerId || null, field: error.violation.field });
       this.fail(grpc.status.INVALID_ARGUMENT, error.message);
@@ -361,6 +368,7 @@ export class WorkerStreamSession implements WorkerSessionHandle {
         return;
       case 'rejected': {
         const { attempt: ref, failureCode, rules } = frame.rejected!;
+        this.deps.metrics.instructionRefused(failureCode);
         if (!ref) {
           this.deps.logger.warn({ event: 'unreadable_instruction_rejected', workerId: this.workerId, failureCode });
           return;
@@ -375,13 +383,19 @@ export class WorkerStreamSession implements WorkerSessionHandle {
           // Nothing against the job: it goes back to the queue as the next attempt.
           const outcome = await data.jobs.requeueTurnedAway(attemptRef, failureCode, now);
           this.deps.logger.warn({ event: 'instruction_turned_away', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, requeued: outcome?.requeued ?? false });
-          if (outcome) this.deps.events.publish(jobChangedEvent(outcome.tenantId, outcome.jobId, outcome.status, now));
+          if (outcome) {
+            this.deps.metrics.attemptEnded(outcome, failureCode);
+            this.deps.events.publish(jobChangedEvent(outcome.tenantId, outcome.jobId, outcome.status, now));
+          }
           if (outcome?.requeued) this.deps.dispatcher.enqueue({ jobId: outcome.jobId, tenantId: outcome.tenantId, pool: outcome.pool, currentAttempt: outcome.attempt });
           return;
         }
         const recorded = await data.jobs.recordRejection(attemptRef, failureCode, now, ruleIds(rules));
         this.deps.logger.warn({ event: 'instruction_rejected', workerId: this.workerId, jobId: ref.jobId, attempt: ref.attempt, failureCode, recorded, rules: ruleIds(rules) });
-        if (recorded) this.deps.events.publish(jobChangedEvent(this.tenantId, ref.jobId, 'FAILED', now));
+        if (recorded) {
+          this.deps.metrics.jobFinished('FAILED', failureCode);
+          this.deps.events.publish(jobChangedEvent(this.tenantId, ref.jobId, 'FAILED', now));
+        }
         return;
       }
       case 'progress': {
@@ -600,6 +614,26 @@ export class WorkerStreamSession implements WorkerSessionHandle {
       version: hello.workerVersion,
       versionStatus: versionVerdict.judgement.status,
     });
+  }
+}
+
+/** What a refusal before the Welcome is counted as, by the status the stream ends with (each status has one cause there). */
+function handshakeRefusalReason(code: grpc.status): HandshakeRefusalReason {
+  switch (code) {
+    case grpc.status.DEADLINE_EXCEEDED:
+      return 'hello_timeout';
+    case grpc.status.UNAUTHENTICATED:
+      return 'unauthenticated';
+    case WORKER_REVOKED_REFUSAL.status:
+      return 'revoked';
+    case grpc.status.FAILED_PRECONDITION:
+      return 'version';
+    case grpc.status.INVALID_ARGUMENT:
+      return 'invalid_frame';
+    case grpc.status.RESOURCE_EXHAUSTED:
+      return 'too_many_frames';
+    default:
+      return 'internal';
   }
 }
 

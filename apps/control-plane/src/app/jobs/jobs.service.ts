@@ -9,6 +9,7 @@ import { JOB_DISPATCHER, type JobDispatcher } from '../dispatch/job-dispatcher';
 import { EVENT_BUS, type EventBus } from '../events/event-bus';
 import { jobChangedEvent } from '../events/job-changed.event';
 import { FLEET_COMMANDS, type FleetCommands } from '../fleet/fleet-commands';
+import { ControlPlaneMetrics } from '../metrics/control-plane.metrics';
 import type { CreateJobDto } from './dto/create-job.dto';
 import type { RetryJobDto } from './dto/retry-job.dto';
 import { InvalidJobRequestError } from './invalid-job-request.error';
@@ -42,6 +43,7 @@ export class JobsService {
     @Inject(JOB_DISPATCHER) private readonly dispatcher: JobDispatcher,
     @Inject(FLEET_COMMANDS) private readonly fleet: FleetCommands,
     @Inject(EVENT_BUS) private readonly events: EventBus,
+    private readonly metrics: ControlPlaneMetrics,
   ) {
     this.creations = new GroupCommit((jobs) => data.jobs.createMany(jobs, clock.now()), MAX_JOBS_PER_COMMIT);
   }
@@ -119,6 +121,7 @@ export class JobsService {
       case 'CANCELLED':
         this.logger.log({ event: 'job_cancelled', jobId, tenantId, previousStatus: 'QUEUED' });
         this.events.publish(jobChangedEvent(tenantId, jobId, cancellation.job.status, now));
+        this.metrics.jobFinished(cancellation.job.status, cancellation.job.failureCode);
         return { kind: 'CANCELLED', job: cancellation.job };
       case 'CANCEL_REQUESTED': {
         const { workerId, attempt } = cancellation.attempt;

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataAccess, type AuditActor, type LedgerCheckpoint, type WorkerDetail, type WorkerSummary } from '@airlock/data-access';
+import { DataAccess, LEASE_EXPIRED_FAILURE_CODE, type AuditActor, type LedgerCheckpoint, type WorkerDetail, type WorkerSummary } from '@airlock/data-access';
 import { CLOCK, type Clock } from '../common/clock';
 import { JOB_DISPATCHER, type JobDispatcher } from '../dispatch/job-dispatcher';
 import { EVENT_BUS, type EventBus } from '../events/event-bus';
 import { jobChangedEvent } from '../events/job-changed.event';
 import { FLEET_COMMANDS, type FleetCommands } from '../fleet/fleet-commands';
+import { ControlPlaneMetrics } from '../metrics/control-plane.metrics';
 import { WorkerNotFoundError } from './worker-not-found.error';
 import { WorkerRevokedError } from './worker-revoked.error';
 
@@ -24,6 +25,7 @@ export class WorkersService {
     @Inject(JOB_DISPATCHER) private readonly dispatcher: JobDispatcher,
     @Inject(EVENT_BUS) private readonly events: EventBus,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly metrics: ControlPlaneMetrics,
   ) {}
 
   list(tenantId: string, limit: number): Promise<WorkerSummary[]> {
@@ -95,6 +97,7 @@ export class WorkersService {
     for (const ref of ended) {
       const expiry = await this.data.jobs.expireLease(ref, now);
       if (!expiry) continue;
+      this.metrics.attemptEnded(expiry, LEASE_EXPIRED_FAILURE_CODE);
       this.logger.warn({ event: 'lease_ended_by_revocation', workerId, jobId: expiry.jobId, attempt: expiry.attempt, requeued: expiry.requeued, cancelled: expiry.cancelled });
       this.events.publish(jobChangedEvent(expiry.tenantId, expiry.jobId, expiry.status, now));
       if (expiry.requeued) this.dispatcher.enqueue({ jobId: expiry.jobId, tenantId: expiry.tenantId, pool: expiry.pool, currentAttempt: expiry.attempt });
