@@ -78,11 +78,20 @@ function run(command: string, args: readonly string[], options: { cwd?: string; 
   return result;
 }
 
-/** A test that needs `programs`; skipped, with the missing one in its name, only when one is not installed. */
+/**
+ * A test that needs `programs`. scripts/ensure-system-packages.sh installs them (Debian's
+ * systemd), so one that is missing fails the test, naming it, rather than skipping the check.
+ */
 function itWith(programs: readonly string[], title: string, body: () => void, timeoutMs?: number): void {
-  const missing = programs.filter((program) => which(program) === undefined);
-  if (missing.length === 0) it(title, body, timeoutMs);
-  else it.skip(`${title} (skipped: ${missing.join(', ')} not installed)`, body);
+  it(
+    title,
+    () => {
+      const missing = programs.filter((program) => which(program) === undefined);
+      if (missing.length > 0) throw new Error(`${missing.join(', ')} not installed: run scripts/ensure-system-packages.sh as root (Debian package systemd)`);
+      body();
+    },
+    timeoutMs,
+  );
 }
 
 /** Where the host keeps its packaged units: systemd-analyze resolves our units' dependencies (sysinit.target, network-online.target, …) against them. */
