@@ -6,11 +6,13 @@
  * control plane holds. Then it keeps everything running, dashboard included, until Ctrl-C.
  *
  * Flags: --once (stop once the job has ended, exiting 0 only if it succeeded), --dir <path>
- * (state folder, default .airlock/demo, wiped at start).
+ * (state folder, default .airlock/demo, wiped at start), --apps <path> (run the control plane
+ * and the worker from the bundles `npm run build` made there, e.g. dist/apps, instead of from
+ * their TypeScript sources).
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEMO_BRANCH_BASE, DEMO_REPO_ALIAS, DEMO_TICKET, startLocalStack, type ControlPlaneApiClient, type JobView } from '@airlock/local-stack';
 
@@ -18,6 +20,16 @@ const args = process.argv.slice(2);
 const once = args.includes('--once');
 const dirFlag = args.indexOf('--dir');
 const baseDir = resolve(dirFlag >= 0 && args[dirFlag + 1] ? args[dirFlag + 1]! : '.airlock/demo');
+const appsFlag = args.indexOf('--apps');
+
+/** The folder `--apps` names, refused unless it holds both bundled apps. */
+function bundledApps(dir: string | undefined): string {
+  if (dir === undefined || dir.startsWith('--')) throw new Error('--apps expects the folder `npm run build` wrote, e.g. dist/apps');
+  const apps = resolve(dir);
+  const missing = ['control-plane', 'worker'].filter((app) => !existsSync(join(apps, app, 'main.js')));
+  if (missing.length > 0) throw new Error(`--apps ${dir}: no ${missing.map((app) => `${app}/main.js`).join(' or ')} there; run npm run build first`);
+  return apps;
+}
 
 const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 const stamp = (): string => new Date().toISOString().slice(11, 19);
@@ -125,14 +137,17 @@ function sideBySide(leftTitle: string, left: string, rightTitle: string, right: 
 }
 
 async function main(): Promise<void> {
+  const bundledAppsDir = appsFlag >= 0 ? bundledApps(args[appsFlag + 1]) : undefined;
   rmSync(baseDir, { recursive: true, force: true });
   console.log(bold('Airlock demo — the embedded default, every piece a real process on this machine\n'));
+  if (bundledAppsDir !== undefined) console.log(`  ${stamp()}  control plane and worker run from the bundles in ${bundledAppsDir}`);
   const canary = `AIRLOCK-CANARY-${randomBytes(6).toString('hex')}`;
   const stack = await startLocalStack({
     baseDir,
     canary,
     // The customer's forge: a double of ours speaking GitLab's REST API, so the fix ends as a merge request.
     forge: { flavour: 'gitlab', labels: ['airlock'], reviewers: ['alice'] },
+    ...(bundledAppsDir === undefined ? {} : { bundledAppsDir }),
     onProgress: (line) => console.log(`  ${stamp()}  ${line}`),
   });
   let exitCode = 1;

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_BRANCH_BASE, DEMO_REPO_ALIAS, DEMO_TICKET, startLocalStack, WORKSPACE_ROOT, type JobView, type LocalStack } from '@airlock/local-stack';
+import { buildAppsInto } from './support/build-apps';
 
 /**
  * `npm run build` as a server gets it: both apps bundled by scripts/build-apps.ts into a
@@ -50,17 +51,7 @@ describe('the apps bundled for a server', () => {
   beforeAll(async () => {
     outDir = mkdtempSync(join(tmpdir(), 'airlock-bundled-apps-'));
     appsDir = join(outDir, 'apps');
-    // `npm run build` builds the dashboard first; a test run without it builds it here.
-    if (!existsSync(join(WORKSPACE_ROOT, 'dist', 'apps', 'dashboard', 'index.html'))) {
-      execFileSync('npm', ['run', '-s', 'dashboard:build'], { cwd: WORKSPACE_ROOT, stdio: 'ignore', timeout: 120_000 });
-    }
-    const build = spawnSync(process.execPath, ['-r', '@swc-node/register', join(WORKSPACE_ROOT, 'scripts', 'build-apps.ts'), '--out', appsDir], {
-      cwd: WORKSPACE_ROOT,
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    buildOutput = `${build.stdout}${build.stderr}`;
-    if (build.status !== 0) throw new Error(`the build exited with ${build.status}:\n${buildOutput}`);
+    buildOutput = buildAppsInto(appsDir);
 
     stack = await startLocalStack({
       baseDir: join(outDir, 'stack'),

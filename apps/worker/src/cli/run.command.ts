@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlFrameVerifier, FileNonceStore, InstructionVerifier } from '@airlock/envelope';
 import { localEffectivePolicyDigest } from '@airlock/policy';
+import { buildInfo } from '@airlock/protocol';
 import { EgressAuditLog } from '../audit/egress-audit.log';
 import { loadWorkerConfig } from '../config/worker-config.loader';
 import { readinessChecks } from '../daemon/readiness.checks';
@@ -54,6 +55,9 @@ export async function runCommand(options: { readonly config: string }): Promise<
   const identity = identityStore.load();
   const macKey = identityStore.loadMacKey();
   const logger = new JsonLogger();
+  // First: what is running, so an operator reading the log knows which build wrote it.
+  const { version, commit, builtAt } = buildInfo();
+  logger.info('build-info', { version, commit, builtAt });
   // One registry for this daemon, served on the health listener (GET /metrics), never sent upstream.
   const metrics = new WorkerMetrics({ defaultMetrics: true });
   mkdirSync(join(config.stateDir, 'job-logs'), { recursive: true, mode: 0o700 });
