@@ -2,8 +2,8 @@
 # Builds the OCI images of the control plane and the worker with no container engine:
 # mmdebstrap makes a Debian 12 root filesystem from Debian's packages, buildah (vfs storage,
 # chroot isolation, as root) adds Node.js 24 and the bundled app and writes an OCI archive.
-# Then scripts/image-smoke.ts starts each image's own entrypoint on a read-only root and
-# checks its health endpoint.
+# Then scripts/image-smoke.ts starts each image's own entrypoint on a read-only root, in a
+# network namespace with only a loopback, and checks its health endpoint.
 #
 # Usage: sudo scripts/build-images.sh [--out DIR] [--skip-build] [--no-smoke]
 #   --out DIR      where the OCI archives go (default dist/images)
@@ -128,7 +128,13 @@ image worker ca-certificates,git,bubblewrap,util-linux,openssh-client "Airlock w
 (cd "$out" && sha256sum "airlock-control-plane-$version.oci.tar" "airlock-worker-$version.oci.tar" > "images-$version.sha256")
 
 if [ "$smoke" = 1 ]; then
-  step "starting each image's entrypoint on a read-only root"
-  node -r @swc-node/register scripts/image-smoke.ts "$out/airlock-control-plane-$version.oci.tar" "$out/airlock-worker-$version.oci.tar"
+  step "starting each image's entrypoint on a read-only root, in a network namespace with no route out"
+  # As air-gapped as the fully self-hosted model: only a loopback, so an image that needed
+  # to reach anything beyond it (a registry, an update check, a resolver) fails here.
+  unshare --net -- sh -c 'ip link set lo up || exit 1
+    routes=$(ip route show | wc -l)
+    [ "$routes" -eq 0 ] || { echo "the smoke test namespace has $routes routes" >&2; exit 1; }
+    exec node -r @swc-node/register scripts/image-smoke.ts "$1" "$2"' image-smoke \
+    "$out/airlock-control-plane-$version.oci.tar" "$out/airlock-worker-$version.oci.tar"
 fi
 step "done"

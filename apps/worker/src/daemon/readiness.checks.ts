@@ -52,7 +52,8 @@ export async function checkInferenceEndpoint(client: InferenceClient, endpoint: 
       ? { name, ok: true, detail: `${endpoint.baseUrl} serves ${endpoint.model}` }
       : { name, ok: false, detail: `${endpoint.baseUrl} answers but does not list model ${endpoint.model}` };
   } catch (error) {
-    return { name, ok: false, detail: `${endpoint.baseUrl} unreachable (${(error as Error).constructor.name})` };
+    // ModelListUnavailableError says what the server did: unreachable, an HTTP status, no model list.
+    return { name, ok: false, detail: `${endpoint.baseUrl} ${error instanceof Error ? error.message : String(error)}` };
   }
 }
 

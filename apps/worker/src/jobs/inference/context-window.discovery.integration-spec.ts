@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { LLAMA_SERVER_TRANSCRIPTS, loadRecordedExchanges, startTranscriptReplay, type TranscriptReplay } from '@airlock/inference-replay';
 import { JsonLogger } from '../../logging/json-logger';
 import { PROBE_MAX_BODY_BYTES } from './context-window.discovery';
+import { ModelListUnavailableError } from './model-list-unavailable.error';
 import { InferenceClient } from './inference.client';
 
 const recordings = loadRecordedExchanges(LLAMA_SERVER_TRANSCRIPTS);
@@ -303,3 +304,61 @@ async function startSimProcess(...flags: string[]): Promise<{ url: string; close
 function raise(message: string): never {
   throw new Error(message);
 }
+
+describe('InferenceClient.listModels, asked without the openai SDK', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  async function served(routes: Parameters<typeof scriptedServer>[0]): Promise<Awaited<ReturnType<typeof scriptedServer>>> {
+    const server = await scriptedServer(routes);
+    cleanups.push(() => server.close());
+    return server;
+  }
+  function clientFor(...endpoints: Array<ReturnType<typeof endpoint> | (ReturnType<typeof endpoint> & { apiKey: string })>): InferenceClient {
+    const client = new InferenceClient(endpoints, new JsonLogger(() => undefined));
+    cleanups.push(() => client.close());
+    return client;
+  }
+
+  it("lists the ids of the server's models, sending the endpoint's key", async () => {
+    const authorizations: Array<string | undefined> = [];
+    const server = await served({
+      'GET /v1/models': (request, response) => {
+        authorizations.push(request.headers.authorization);
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(VLLM_MODELS));
+      },
+    });
+    const withKey = { ...endpoint('keyed', server.url), apiKey: 'local-key' };
+
+    await expect(clientFor(withKey).listModels(withKey)).resolves.toEqual(['Qwen/Qwen2.5-Coder-7B-Instruct', 'coder-lora']);
+    expect(authorizations).toEqual(['Bearer local-key']);
+  });
+
+  it('says what the server did when it gives no list: its status, a redirect not followed, an answer without data', async () => {
+    const elsewhere = await served({ 'GET /v1/models': { status: 200, body: VLLM_MODELS } });
+    const server = await served({
+      'GET /v1/models': { status: 401, body: { error: 'no key' } },
+    });
+    const redirecting = await served({ 'GET /v1/models': (_request, response) => response.writeHead(307, { location: `${elsewhere.url}/models` }).end() });
+    const shapeless = await served({ 'GET /v1/models': { status: 200, body: { models: ['tiny-random'] } } });
+    const [refusing, redirected, noData] = [endpoint('refusing', server.url), endpoint('redirecting', redirecting.url), endpoint('shapeless', shapeless.url)];
+    const client = clientFor(refusing, redirected, noData);
+
+    await expect(client.listModels(refusing)).rejects.toThrow(new ModelListUnavailableError('answered HTTP 401'));
+    await expect(client.listModels(redirected)).rejects.toThrow(new ModelListUnavailableError('answered HTTP 307'));
+    await expect(client.listModels(noData)).rejects.toThrow(new ModelListUnavailableError('answered without a `data` list of models'));
+    expect(elsewhere.requests).toEqual([]);
+  });
+
+  it("gives up on a server that does not answer when the caller's signal ends, and names an address nothing listens on as unreachable", async () => {
+    const silent = await served({ 'GET /v1/models': () => undefined });
+    const closed = await served({});
+    await closed.close();
+    const [waiting, gone] = [endpoint('silent', silent.url), endpoint('gone', closed.url)];
+    const client = clientFor(waiting, gone);
+
+    await expect(client.listModels(waiting, AbortSignal.timeout(200))).rejects.toThrow(/^unreachable \(/);
+    await expect(client.listModels(gone)).rejects.toThrow(/^unreachable \(.*ECONNREFUSED/);
+  });
+});

@@ -1,5 +1,6 @@
 import { type Dispatcher, request } from 'undici';
 import type { InferenceEndpointConfig } from '../../config/worker-config.loader';
+import { ModelListUnavailableError } from './model-list-unavailable.error';
 
 /**
  * Something that knows how many tokens the model's context holds (prompt and answer together):
@@ -44,12 +45,10 @@ type ProbeAnswer = { readonly kind: 'json'; readonly value: unknown } | { readon
  * Redirects are not followed (undici's `request` follows none), as for completions.
  */
 export async function discoverContextWindow(endpoint: InferenceEndpointConfig, dispatcher: Dispatcher): Promise<ContextWindowDiscovery> {
-  const apiBase = endpoint.baseUrl.replace(/\/+$/, '');
+  const apiBase = apiBaseOf(endpoint);
   const serverRoot = apiBase.replace(/\/v1$/, '');
-  const headers: Record<string, string> = { accept: 'application/json' };
-  // The same server that gets the completions: a key it wants for them it may want here too.
-  if (endpoint.apiKey !== undefined) headers['authorization'] = `Bearer ${endpoint.apiKey}`;
-  const ask = (url: string, method: 'GET' | 'POST', body?: unknown) => probe(dispatcher, url, method, headers, body);
+  const headers = requestHeaders(endpoint);
+  const ask = (url: string, method: 'GET' | 'POST', body?: unknown) => probe(dispatcher, url, method, headers, body, AbortSignal.timeout(PROBE_TIMEOUT_MS));
   const [props, models, show, info] = await Promise.all([
     ask(`${serverRoot}/props`, 'GET'),
     ask(`${apiBase}/models`, 'GET'),
@@ -113,8 +112,33 @@ export function tgiContextWindow(info: unknown): number | undefined {
   return positiveInteger(field(info, 'max_input_tokens')) ?? positiveInteger(field(info, 'max_input_length')) ?? positiveInteger(field(info, 'max_total_tokens'));
 }
 
-async function probe(dispatcher: Dispatcher, url: string, method: 'GET' | 'POST', headers: Record<string, string>, body: unknown): Promise<ProbeAnswer> {
-  const signal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
+/**
+ * The model ids an endpoint's server lists (`GET <baseUrl>/models`, OpenAI's list shape), for
+ * the readiness check and `doctor`: asked through the endpoint's own dispatcher without the
+ * openai SDK, so an idle daemon need not load it. Bounded by `signal` and PROBE_MAX_BODY_BYTES;
+ * follows no redirect. Throws ModelListUnavailableError saying what the server did.
+ */
+export async function listServedModels(endpoint: InferenceEndpointConfig, dispatcher: Dispatcher, signal: AbortSignal): Promise<string[]> {
+  const answer = await probe(dispatcher, `${apiBaseOf(endpoint)}/models`, 'GET', requestHeaders(endpoint), undefined, signal);
+  if (answer.kind === 'unreachable') throw new ModelListUnavailableError(`unreachable (${answer.error})`);
+  if (answer.kind === 'status') {
+    throw new ModelListUnavailableError(answer.status === 200 ? `answered with no JSON model list within ${PROBE_MAX_BODY_BYTES} bytes` : `answered HTTP ${answer.status}`);
+  }
+  const data = field(answer.value, 'data');
+  if (!Array.isArray(data)) throw new ModelListUnavailableError('answered without a `data` list of models');
+  return data.map((entry) => field(entry, 'id')).filter((id): id is string => typeof id === 'string');
+}
+
+const apiBaseOf = (endpoint: InferenceEndpointConfig): string => endpoint.baseUrl.replace(/\/+$/, '');
+
+function requestHeaders(endpoint: InferenceEndpointConfig): Record<string, string> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  // The same server that gets the completions: a key it wants for them it may want here too.
+  if (endpoint.apiKey !== undefined) headers['authorization'] = `Bearer ${endpoint.apiKey}`;
+  return headers;
+}
+
+async function probe(dispatcher: Dispatcher, url: string, method: 'GET' | 'POST', headers: Record<string, string>, body: unknown, signal: AbortSignal): Promise<ProbeAnswer> {
   try {
     const response = await request(url, {
       dispatcher,

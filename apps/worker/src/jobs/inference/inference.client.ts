@@ -1,4 +1,5 @@
-import OpenAI, { type ClientOptions } from 'openai';
+import type OpenAI from 'openai';
+import type { ClientOptions } from 'openai';
 import { type Dispatcher, fetch as undiciFetch } from 'undici';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { FailureCode } from '@airlock/protocol';
@@ -13,7 +14,7 @@ import { TextToolDialect } from '../agent/text-tool.dialect';
 import type { ChatAnswer, ChatRequest, ConversationMessage, ToolDialect, ToolSpec } from './conversation';
 import { EndpointUsageTally } from './endpoint-usage.tally';
 import { PromptTruncatedError } from './prompt-truncated.error';
-import { type ContextWindowProvider, discoverContextWindow } from './context-window.discovery';
+import { type ContextWindowProvider, discoverContextWindow, listServedModels } from './context-window.discovery';
 import { createEndpointDispatcher, DEFAULT_STREAM_IDLE_TIMEOUT_MS } from './endpoint-dispatcher';
 import { InferenceStreamStalledError } from './inference-stream-stalled.error';
 import { StreamWatchdog } from './stream-watchdog';
@@ -81,6 +82,33 @@ const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 409, 429]);
  */
 const fetchThroughUndici = undiciFetch as unknown as NonNullable<ClientOptions['fetch']>;
 
+/**
+ * The openai SDK, imported when the first request needs it (some 1.5 MB of JavaScript and the
+ * objects it builds): a daemon that has run no job yet does not hold it. Errors the SDK throws
+ * exist only once it is loaded, so `sdkError` needs no import to say an error is not one.
+ */
+let sdk: typeof OpenAI | undefined;
+let sdkLoading: Promise<typeof OpenAI> | undefined;
+function loadSdk(): Promise<typeof OpenAI> {
+  // A load that failed (a bundle's chunk missing mid-upgrade) is tried again by the next request.
+  sdkLoading ??= import('openai').then(
+    (module) => (sdk = module.default),
+    (error: unknown) => {
+      sdkLoading = undefined;
+      throw error;
+    },
+  );
+  return sdkLoading;
+}
+
+/** The SDK's API error (a status the server answered), or undefined for any other error. */
+function sdkError(error: unknown): InstanceType<typeof OpenAI.APIError> | undefined {
+  return sdk !== undefined && error instanceof sdk.APIError ? error : undefined;
+}
+
+/** How long a readiness or doctor check waits for an endpoint's model list. */
+const MODEL_LIST_TIMEOUT_MS = 10_000;
+
 /** How long `close()` lets requests still running finish before it cuts their connections. */
 const CLOSE_GRACE_MS = 1_000;
 
@@ -90,7 +118,8 @@ type EndpointAnswer = Omit<ChatAnswer, 'requests' | 'usage'>;
 /** One configured endpoint and what the client keeps for it. */
 interface EndpointEntry {
   readonly endpoint: InferenceEndpointConfig;
-  readonly client: OpenAI;
+  /** Made on its first request (see loadSdk). */
+  client?: Promise<OpenAI>;
   /** Its own keep-alive pool (through its proxy, if any), closed with the client. */
   readonly dispatcher: Dispatcher;
   /** The context window its server reported, once it answered (undefined: it answered without one). */
@@ -130,23 +159,33 @@ export class InferenceClient implements ContextWindowProvider {
       options.now ?? (() => performance.now()),
     );
     this.random = options.random ?? Math.random;
-    this.clients = endpoints.map((endpoint) => {
-      const dispatcher = createEndpointDispatcher(endpoint);
-      const client = new OpenAI({
-        baseURL: endpoint.baseUrl,
-        // Local servers rarely need a key, but the SDK insists on a non-empty one.
-        apiKey: endpoint.apiKey ?? 'not-needed',
-        timeout: endpoint.timeoutMs,
-        maxRetries: 0,
-        // The dispatcher and the fetch must come from the same undici: Node's built-in fetch
-        // bundles an older one, which refuses a dispatcher of this version.
-        fetch: fetchThroughUndici,
-        // The locality check holds for the configured URL only; a redirect would carry the
-        // prompt (code) to wherever it points, so none is followed.
-        fetchOptions: { dispatcher, redirect: 'error' },
-      });
-      return { endpoint, client, dispatcher };
+    this.clients = endpoints.map((endpoint) => ({ endpoint, dispatcher: createEndpointDispatcher(endpoint) }));
+  }
+
+  /** The SDK client of an endpoint, made on first use over the endpoint's own dispatcher. */
+  private clientOf(entry: EndpointEntry): Promise<OpenAI> {
+    if (entry.client !== undefined) return entry.client;
+    const client = loadSdk().then(
+      (Sdk) =>
+        new Sdk({
+          baseURL: entry.endpoint.baseUrl,
+          // Local servers rarely need a key, but the SDK insists on a non-empty one.
+          apiKey: entry.endpoint.apiKey ?? 'not-needed',
+          timeout: entry.endpoint.timeoutMs,
+          maxRetries: 0,
+          // The dispatcher and the fetch must come from the same undici: Node's built-in fetch
+          // bundles an older one, which refuses a dispatcher of this version.
+          fetch: fetchThroughUndici,
+          // The locality check holds for the configured URL only; a redirect would carry the
+          // prompt (code) to wherever it points, so none is followed.
+          fetchOptions: { dispatcher: entry.dispatcher, redirect: 'error' },
+        }),
+    );
+    entry.client = client;
+    client.catch(() => {
+      if (entry.client === client) entry.client = undefined;
     });
+    return client;
   }
 
   /**
@@ -227,7 +266,8 @@ export class InferenceClient implements ContextWindowProvider {
    */
   async chat(request: ChatRequest): Promise<ChatAnswer> {
     const usage = new EndpointUsageTally();
-    for (const [endpointIndex, { endpoint, client }] of this.clients.entries()) {
+    for (const [endpointIndex, entry] of this.clients.entries()) {
+      const { endpoint } = entry;
       request.signal.throwIfAborted();
       // The job's policy may allow fewer endpoints than the worker has; order stays the config's.
       if (request.endpoints !== undefined && !request.endpoints.includes(endpoint.name)) continue;
@@ -238,7 +278,7 @@ export class InferenceClient implements ContextWindowProvider {
       for (let attempt = 1; ; attempt += 1) {
         usage.requestSent(endpointIndex, endpoint);
         try {
-          const answer = await this.ask(client, endpoint, request, usage);
+          const answer = await this.ask(await this.clientOf(entry), endpoint, request, usage);
           this.breaker.succeeded(endpoint.name);
           usage.answered(endpointIndex, endpoint, answer.promptTokens, answer.completionTokens);
           const { requests, promptTokens, completionTokens } = usage.totals;
@@ -246,7 +286,7 @@ export class InferenceClient implements ContextWindowProvider {
         } catch (error) {
           request.signal.throwIfAborted();
           if (error instanceof JobPhaseFailedError || error instanceof InferenceStreamIncompleteError || error instanceof PromptTruncatedError) throw error;
-          const status = error instanceof OpenAI.APIError ? error.status : undefined;
+          const status = sdkError(error)?.status;
           if (status !== undefined && status >= 400 && status < 500 && !TRANSIENT_STATUSES.has(status)) {
             this.logger.warn('inference-rejected', { endpoint: endpoint.name, status });
             throw new InferenceRejectedError(status, usage.entries());
@@ -276,7 +316,7 @@ export class InferenceClient implements ContextWindowProvider {
       try {
         return await this.askNative(client, endpoint, request, usage);
       } catch (error) {
-        const status = error instanceof OpenAI.APIError ? error.status : undefined;
+        const status = sdkError(error)?.status;
         if (endpoint.toolCalling !== 'auto' || status === undefined || !TOOLS_REFUSED_STATUSES.has(status)) throw error;
         // Not a failure of the endpoint: it cannot take tools, so it gets the text protocol.
         this.textOnly.add(endpoint.name);
@@ -383,19 +423,20 @@ export class InferenceClient implements ContextWindowProvider {
 
   /** Retry-After (seconds or an HTTP date) or retry-after-ms when the server gave one, bounded; else full-jitter backoff. */
   private retryDelayMs(error: unknown, attempt: number): number {
-    const headers = error instanceof OpenAI.APIError ? error.headers : undefined;
+    const headers = sdkError(error)?.headers;
     const afterMs = parseRetryAfterMs(headers?.get('retry-after-ms') ?? null, headers?.get('retry-after') ?? null, Date.now());
     if (afterMs !== undefined) return Math.min(afterMs, this.settings.maxRetryAfterMs);
     const ceiling = Math.min(this.settings.backoffCapMs, this.settings.backoffBaseMs * 2 ** (attempt - 1));
     return Math.floor(this.random() * ceiling);
   }
 
-  /** Lists the models an endpoint serves (`GET /v1/models`), for doctor and readiness checks. */
+  /**
+   * Lists the models an endpoint serves (`GET /v1/models`), for doctor and readiness checks,
+   * without the SDK (see listServedModels); throws ModelListUnavailableError.
+   */
   async listModels(endpoint: InferenceEndpointConfig, signal?: AbortSignal): Promise<string[]> {
-    const entry = this.entryOf(endpoint);
-    const ids: string[] = [];
-    for await (const model of entry.client.models.list({ signal, maxRetries: 0, timeout: Math.min(endpoint.timeoutMs, 10_000) })) ids.push(model.id);
-    return ids;
+    const bound = AbortSignal.timeout(Math.min(endpoint.timeoutMs, MODEL_LIST_TIMEOUT_MS));
+    return listServedModels(endpoint, this.entryOf(endpoint).dispatcher, signal === undefined ? bound : AbortSignal.any([signal, bound]));
   }
 
   private entryOf(endpoint: InferenceEndpointConfig): EndpointEntry {
