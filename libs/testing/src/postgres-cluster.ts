@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { chmod, chown, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -74,6 +74,12 @@ export interface PostgresClusterOptions {
    * queues). Default false: fsync off, which tests do not need and which makes them faster.
    */
   readonly durable?: boolean;
+  /**
+   * Serve TLS with this certificate and key (PEM files, copied into the cluster's folder with
+   * the owner and mode the server demands). Plaintext connections are still accepted: the
+   * client's sslmode decides.
+   */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 /**
@@ -93,13 +99,14 @@ export async function startPostgresCluster(options: PostgresClusterOptions = {})
     await chown(passwordFile, uid, gid);
   }
   await chmod(root, 0o700);
+  const tlsOptions = options.tls === undefined ? '' : await installServerCertificate(root, options.tls);
 
   await runPostgresBinary(path.join(bin, 'initdb'), [
     '-D', dataDir, '-U', SUPERUSER, '--pwfile', passwordFile, '-A', 'scram-sha-256', '-E', 'UTF8', ...(durable ? [] : ['--no-sync']),
   ]);
   const port = await findFreePort();
   const durability = durable ? '-c fsync=on -c synchronous_commit=on' : '-c fsync=off';
-  const serverOptions = `-c listen_addresses=127.0.0.1 -p ${port} -k ${root} ${durability} -c max_connections=200`;
+  const serverOptions = `-c listen_addresses=127.0.0.1 -p ${port} -k ${root} ${durability} -c max_connections=200${tlsOptions}`;
   const pgCtl = path.join(bin, 'pg_ctl');
   const runPgCtlStart = () => runPostgresBinary(pgCtl, ['-D', dataDir, '-o', serverOptions, '-l', path.join(root, 'server.log'), '-w', 'start']);
   // Immediate mode: clients see their connections cut, as when the database host fails.
@@ -128,6 +135,21 @@ export async function startPostgresCluster(options: PostgresClusterOptions = {})
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+/** Copies a server certificate and key where the server reads them (the key 0600, owned by the server's user) and returns the server options that turn TLS on. */
+async function installServerCertificate(root: string, tls: { readonly certFile: string; readonly keyFile: string }): Promise<string> {
+  const certFile = path.join(root, 'server.crt');
+  const keyFile = path.join(root, 'server.key');
+  await copyFile(tls.certFile, certFile);
+  await copyFile(tls.keyFile, keyFile);
+  await chmod(keyFile, 0o600);
+  if (process.getuid?.() === 0) {
+    const { uid, gid } = await postgresUserIds();
+    await chown(certFile, uid, gid);
+    await chown(keyFile, uid, gid);
+  }
+  return ` -c ssl=on -c ssl_cert_file=${certFile} -c ssl_key_file=${keyFile}`;
 }
 
 /**
