@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { FakeControlPlane } from '../testing/fake-control-plane.mock';
 import { FakeInferenceServer } from '../testing/fake-inference-server.mock';
 import { createBareRepo } from '../testing/git-fixture.mock';
-import { parsePrometheusText, sampleValue, type PrometheusSample } from '../testing/prometheus-text.mock';
+import { parsePrometheusText, sampleValue, type PrometheusSample } from '@airlock/testing';
 import { runWorkerCli as cli } from '../testing/worker-process.mock';
 import { CONTROL_FRAME_REFUSALS, JOB_FAILURE_CODES, JOB_OUTCOMES, PHASES, SANDBOX_KILL_LIMITS, WORKER_FRAME_TYPES } from './worker-metrics';
 

@@ -1,6 +1,6 @@
 import { FailureCode, JobOutcome, Phase } from '@airlock/protocol';
 import { HealthServer, type HealthSnapshot } from '../health/health.server';
-import { parsePrometheusText, sampleValue } from '../testing/prometheus-text.mock';
+import { parsePrometheusText, sampleValue } from '@airlock/testing';
 import { WorkerMetrics } from './worker-metrics';
 
 const samplesOf = async (metrics: WorkerMetrics) => parsePrometheusText(await metrics.exposition());

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { parsePrometheusText, sampleValue } from '../../test-support/prometheus-text';
+import { parsePrometheusText, sampleValue } from '@airlock/testing';
 import { ControlPlaneMetrics, QUEUE_DEPTH_TIMEOUT_MS } from './control-plane.metrics';
 import { MetricsServer } from './metrics.server';
 

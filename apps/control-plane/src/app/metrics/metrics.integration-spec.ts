@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { generateSigningKeyPair } from '@airlock/envelope';
 import { FailureCode, REJECTION_FAILURE_CODES, decodeInstructionPayload, type WorkerGatewayClient } from '@airlock/protocol';
-import { createDatabase, startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster } from '@airlock/testing';
-import { parsePrometheusText, sampleValue, type PrometheusSample } from '../../test-support/prometheus-text';
+import { createDatabase, parsePrometheusText, sampleValue, startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster, type PrometheusSample } from '@airlock/testing';
 import { createTenantWithAdminToken } from '../../test-support/tenant.fixture';
 import { testAppConfig } from '../../test-support/test-app-config';
 import { eventually, gatewayClient, TestWorker } from '../../test-support/test-worker';

@@ -315,7 +315,7 @@ describe('InferenceClient.listModels, asked without the openai SDK', () => {
     cleanups.push(() => server.close());
     return server;
   }
-  function clientFor(...endpoints: Array<ReturnType<typeof endpoint> | (ReturnType<typeof endpoint> & { apiKey: string })>): InferenceClient {
+  function clientFor(...endpoints: ConstructorParameters<typeof InferenceClient>[0]): InferenceClient {
     const client = new InferenceClient(endpoints, new JsonLogger(() => undefined));
     cleanups.push(() => client.close());
     return client;
