@@ -12,7 +12,7 @@ import { localKekId } from '@airlock/sealed-secrets';
 import { startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster } from '@airlock/testing';
 import { createTenantWithAdminToken } from '../test-support/tenant.fixture';
 import { testAppConfig } from '../test-support/test-app-config';
-import { eventually, gatewayClient, TestWorker } from '../test-support/test-worker';
+import { eventually, gatewayClient, succeededResult, TestWorker } from '../test-support/test-worker';
 import { startControlPlane, type RunningControlPlane } from './control-plane';
 import type { JobDetailResponse, JobResponse } from './jobs/dto/job.response';
 import { SecretsAtRestError } from './secrets/secrets-at-rest.error';
@@ -177,24 +177,6 @@ async function api<T = Body>(controlPlane: RunningControlPlane, token: string, m
   return { status: response.status, body: parsed, text };
 }
 
-function succeeded(jobId: string, attempt: number) {
-  return {
-    result: {
-      attempt: { jobId, attempt },
-      outcome: 'JOB_OUTCOME_SUCCEEDED' as const,
-      failureCode: 'FAILURE_CODE_UNSPECIFIED' as const,
-      failedPhase: 'PHASE_UNSPECIFIED' as const,
-      phaseDurations: [{ phase: 'PHASE_TEST' as const, durationMs: 100 }],
-      tokens: { requests: 1, promptTokens: 500, completionTokens: 80 },
-      change: { filesChanged: 1, linesAdded: 2, linesRemoved: 1, editsProposed: 1, editsApplied: 1 },
-      verification: { testsRan: true, testExitCode: 0 },
-      contextFiles: 3,
-      changeMac: Buffer.alloc(32, 0xcd),
-      deliveryMac: Buffer.alloc(0),
-      metadataLevel: 'METADATA_LEVEL_STANDARD' as const,
-    },
-  };
-}
 
 /** A verifier as the worker builds one: the keys its operator pinned at enrollment, its own id and tenant. */
 function workerVerifier(worker: TestWorker, pinned: EnrollResponse__Output): InstructionVerifier {
@@ -222,7 +204,7 @@ async function nextInstruction(worker: TestWorker) {
 async function runToEnd(worker: TestWorker, jobId: string, attempt: number): Promise<void> {
   const acksBefore = worker.resultAcks().length;
   worker.send({ ack: { attempt: { jobId, attempt } } });
-  worker.send(succeeded(jobId, attempt));
+  worker.send(succeededResult(jobId, attempt));
   const ack = await eventually(() => worker.resultAcks()[acksBefore], 'result ack');
   expect(ack.disposition).toBe('RESULT_DISPOSITION_RECORDED');
 }
@@ -437,7 +419,7 @@ describe('backup and restore of the control plane database (docs/operations/back
 
     expect(await migrationsOf(restoredUrl)).toEqual(atBackup.migrations);
     expect((await api<JobResponse[]>(B, token, 'GET', '/jobs?limit=100')).body).toEqual(atBackup.jobs);
-    expect((await api<JobDetailResponse>(B, token, 'GET', `/jobs/${finishedJobs[1]}`)).body).toMatchObject({ status: 'SUCCEEDED', currentAttempt: 1, result: { outcome: 'JOB_OUTCOME_SUCCEEDED', changeMac: 'cd'.repeat(32) } });
+    expect((await api<JobDetailResponse>(B, token, 'GET', `/jobs/${finishedJobs[1]}`)).body).toMatchObject({ status: 'SUCCEEDED', currentAttempt: 1, result: { outcome: 'JOB_OUTCOME_SUCCEEDED', changeMac: 'ab'.repeat(32) } });
     expect((await api<JobDetailResponse>(B, token, 'GET', `/jobs/${cancelledJob}`)).body.status).toBe('CANCELLED');
     expect((await api<JobDetailResponse>(B, token, 'GET', `/jobs/${queuedAtBackup}`)).body.status).toBe('QUEUED');
     expect(stable((await api<WorkerView[]>(B, token, 'GET', '/workers')).body)).toEqual(stable(atBackup.workers));

@@ -4,7 +4,7 @@ import { createDatabase, startPostgresCluster, type PostgresCluster } from '@air
 import { verifyBytes } from '@airlock/envelope';
 import { decodeInstructionPayload, loadAirlockV1, type WorkerGatewayClient } from '@airlock/protocol';
 import { createTenantWithAdminToken } from '../test-support/tenant.fixture';
-import { eventually, gatewayClient, enroll, TestWorker } from '../test-support/test-worker';
+import { eventually, gatewayClient, enroll, succeededResult, TestWorker } from '../test-support/test-worker';
 import { startControlPlane, type RunningControlPlane } from './control-plane';
 import type { JobDetailResponse, JobResponse } from './jobs/dto/job.response';
 import { testAppConfig } from '../test-support/test-app-config';
@@ -60,30 +60,10 @@ async function connectedWorker(token: string, capacity = 4): Promise<TestWorker>
 const noopJob = { kind: 'noop' };
 const fixJob = { kind: 'fix', repoAlias: 'demo-repo', baseRef: 'main', ticket: { title: 'Fix the off-by-one', description: 'pagination skips the last item' } };
 
-function succeeded(jobId: string, attempt: number) {
-  return {
-    result: {
-      attempt: { jobId, attempt },
-      outcome: 'JOB_OUTCOME_SUCCEEDED' as const,
-      failureCode: 'FAILURE_CODE_UNSPECIFIED' as const,
-      failedPhase: 'PHASE_UNSPECIFIED' as const,
-      // Short enough for the time these tests leave between dispatch and result: longer would be implausible.
-      phaseDurations: [{ phase: 'PHASE_TEST' as const, durationMs: 120 }],
-      tokens: { requests: 2, promptTokens: 900, completionTokens: 120 },
-      change: { filesChanged: 1, linesAdded: 3, linesRemoved: 1, editsProposed: 1, editsApplied: 1 },
-      verification: { testsRan: true, testExitCode: 0 },
-      contextFiles: 4,
-      changeMac: Buffer.alloc(32, 0xab),
-      deliveryMac: Buffer.alloc(0),
-      // The protocol refuses a result that does not say how much it reports.
-      metadataLevel: 'METADATA_LEVEL_STANDARD' as const,
-    },
-  };
-}
 
 /** What a worker sends when it stopped an attempt because it was told to cancel it. */
 function cancelledResult(jobId: string, attempt: number) {
-  const { result } = succeeded(jobId, attempt);
+  const { result } = succeededResult(jobId, attempt);
   return { result: { ...result, outcome: 'JOB_OUTCOME_CANCELLED' as const, failureCode: 'CANCELLED' as const, changeMac: Buffer.alloc(0) } };
 }
 
@@ -216,7 +196,7 @@ describe('worker stream', () => {
     worker.send({ ack: { attempt: { jobId, attempt: 1 } } });
     await eventually(async () => ((await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body.status === 'RUNNING' ? true : undefined), 'RUNNING');
     worker.send({ progress: { attempt: { jobId, attempt: 1 }, phase: 'PHASE_TEST', state: 'PHASE_STATE_STARTED' } });
-    worker.send(succeeded(jobId, 1));
+    worker.send(succeededResult(jobId, 1));
     const [ack] = await eventually(() => (worker.resultAcks().length === 1 ? worker.resultAcks() : undefined), 'result ack');
     expect(ack!.disposition).toBe('RESULT_DISPOSITION_RECORDED');
 
@@ -227,7 +207,7 @@ describe('worker stream', () => {
     expect(job.events.map((e) => e.type)).toEqual(['CREATED', 'QUEUED', 'DISPATCHED', 'ACKED', 'PHASE_STARTED', 'RESULT_RECORDED']);
     expect(job.implausible).toEqual([]);
 
-    worker.send(succeeded(jobId, 1));
+    worker.send(succeededResult(jobId, 1));
     const acks = await eventually(() => (worker.resultAcks().length === 2 ? worker.resultAcks() : undefined), 'second result ack');
     expect(acks[1]!.disposition).toBe('RESULT_DISPOSITION_DUPLICATE');
     worker.close();
@@ -237,7 +217,7 @@ describe('worker stream', () => {
     const { token } = await newTenant();
     const worker = await connectedWorker(token);
     const jobId = await runningJob(token, worker);
-    const { result } = succeeded(jobId, 1);
+    const { result } = succeededResult(jobId, 1);
     const max = 2 ** 32 - 1;
     // Every count at its type's ceiling: the schema check passes it, the attempt's facts do not.
     worker.send({
@@ -276,7 +256,7 @@ describe('worker stream', () => {
     const cancels = worker.received.flatMap((f) => (f.frame === 'cancel' && f.cancel ? [f.cancel.attempt] : []));
     expect(cancels).toEqual([{ jobId, attempt: 1 }]);
 
-    worker.send(succeeded(jobId, 1));
+    worker.send(succeededResult(jobId, 1));
     const [ack] = await eventually(() => (worker.resultAcks().length === 1 ? worker.resultAcks() : undefined), 'stale ack');
     expect(ack!.disposition).toBe('RESULT_DISPOSITION_STALE_ATTEMPT');
     const after = (await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body;
@@ -336,7 +316,7 @@ describe('worker stream', () => {
 
     worker.send({ ack: { attempt: { jobId, attempt: 2 } } });
     worker.send({ rejected: { attempt: { jobId, attempt: 2 }, failureCode: 'ATTEMPT_ALREADY_SEEN' } });
-    worker.send(succeeded(jobId, 2));
+    worker.send(succeededResult(jobId, 2));
     await eventually(() => (worker.resultAcks().length === 1 ? true : undefined), 'result ack');
     const done = (await api<JobDetailResponse>(token, 'GET', `/jobs/${jobId}`)).body;
     expect(done).toMatchObject({ status: 'SUCCEEDED', currentAttempt: 2 });
@@ -356,7 +336,7 @@ describe('worker stream', () => {
 
     const first = decodeInstructionPayload(worker.instructions()[0]!.payload);
     worker.send({ heartbeat: { running: [{ jobId: first.jobId, attempt: first.attempt }], freeSlots: 2, seq: 1 } });
-    worker.send(succeeded(first.jobId, first.attempt));
+    worker.send(succeededResult(first.jobId, first.attempt));
     worker.send({ credit: { credits: 1 } });
     await eventually(() => (worker.instructions().length === 3 ? true : undefined), 'third instruction');
     const dispatched = worker.instructions().map((i) => decodeInstructionPayload(i.payload).jobId);
@@ -455,7 +435,7 @@ describe('cancel', () => {
     const { token } = await newTenant();
     const worker = await connectedWorker(token, 1);
     const jobId = await runningJob(token, worker);
-    worker.send(succeeded(jobId, 1));
+    worker.send(succeededResult(jobId, 1));
     await eventually(() => (worker.resultAcks().length === 1 ? true : undefined), 'result ack');
 
     const refused = await api(token, 'POST', `/jobs/${jobId}/cancel`);

@@ -8,7 +8,7 @@ import { decodeInstructionPayload, type EnrollResponse__Output, type WorkerGatew
 import { createDatabase, startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster } from '@airlock/testing';
 import { createTenantWithAdminToken } from '../test-support/tenant.fixture';
 import { testAppConfig } from '../test-support/test-app-config';
-import { eventually, gatewayClient, TestWorker } from '../test-support/test-worker';
+import { eventually, gatewayClient, succeededResult, TestWorker } from '../test-support/test-worker';
 import { startControlPlane, type RunningControlPlane } from './control-plane';
 import type { JobDetailResponse, JobResponse } from './jobs/dto/job.response';
 
@@ -107,24 +107,6 @@ async function api<T = Body>(controlPlane: RunningControlPlane, token: string, m
   return { status: response.status, body: (await response.json()) as T };
 }
 
-function succeeded(jobId: string, attempt: number) {
-  return {
-    result: {
-      attempt: { jobId, attempt },
-      outcome: 'JOB_OUTCOME_SUCCEEDED' as const,
-      failureCode: 'FAILURE_CODE_UNSPECIFIED' as const,
-      failedPhase: 'PHASE_UNSPECIFIED' as const,
-      phaseDurations: [{ phase: 'PHASE_TEST' as const, durationMs: 100 }],
-      tokens: { requests: 1, promptTokens: 400, completionTokens: 60 },
-      change: { filesChanged: 1, linesAdded: 4, linesRemoved: 2, editsProposed: 1, editsApplied: 1 },
-      verification: { testsRan: true, testExitCode: 0 },
-      contextFiles: 2,
-      changeMac: Buffer.alloc(32, 0xef),
-      deliveryMac: Buffer.alloc(0),
-      metadataLevel: 'METADATA_LEVEL_STANDARD' as const,
-    },
-  };
-}
 
 async function runNextJob(worker: TestWorker): Promise<{ jobId: string; attempt: number }> {
   const before = worker.instructions().length;
@@ -133,7 +115,7 @@ async function runNextJob(worker: TestWorker): Promise<{ jobId: string; attempt:
   const instruction = await eventually(() => worker.instructions()[before], 'an instruction', 20_000);
   const { jobId, attempt } = decodeInstructionPayload(instruction.payload);
   worker.send({ ack: { attempt: { jobId, attempt } } });
-  worker.send(succeeded(jobId, attempt));
+  worker.send(succeededResult(jobId, attempt));
   expect((await eventually(() => worker.resultAcks()[acksBefore], 'result ack')).disposition).toBe('RESULT_DISPOSITION_RECORDED');
   return { jobId, attempt };
 }

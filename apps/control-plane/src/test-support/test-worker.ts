@@ -11,6 +11,32 @@ import {
   type WorkerGatewayClient,
 } from '@airlock/protocol';
 
+/**
+ * A worker's `JobResult` frame for a fix that succeeded: one file changed, tests run and
+ * passed, two model requests, a change MAC of 0xab bytes. Tests that read these figures back
+ * (the job view, analytics) rely on them.
+ */
+export function succeededResult(jobId: string, attempt: number) {
+  return {
+    result: {
+      attempt: { jobId, attempt },
+      outcome: 'JOB_OUTCOME_SUCCEEDED' as const,
+      failureCode: 'FAILURE_CODE_UNSPECIFIED' as const,
+      failedPhase: 'PHASE_UNSPECIFIED' as const,
+      // Short enough for the time these tests leave between dispatch and result: longer would be implausible.
+      phaseDurations: [{ phase: 'PHASE_TEST' as const, durationMs: 120 }],
+      tokens: { requests: 2, promptTokens: 900, completionTokens: 120 },
+      change: { filesChanged: 1, linesAdded: 3, linesRemoved: 1, editsProposed: 1, editsApplied: 1 },
+      verification: { testsRan: true, testExitCode: 0 },
+      contextFiles: 4,
+      changeMac: Buffer.alloc(32, 0xab),
+      deliveryMac: Buffer.alloc(0),
+      // The protocol refuses a result that does not say how much it reports.
+      metadataLevel: 'METADATA_LEVEL_STANDARD' as const,
+    },
+  };
+}
+
 /** Polls until `probe` returns a value, or fails after the deadline. */
 export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
