@@ -168,7 +168,8 @@ async function setUpTenantA(): Promise<TenantA> {
 
 beforeAll(async () => {
   cluster = await startPostgresCluster();
-  controlPlane = await startControlPlane(testAppConfig(await createDatabase(cluster.url, 'access_matrix_it')), { clock });
+  // Tenant A operates the control plane: the platform-only routes are its.
+  controlPlane = await startControlPlane(testAppConfig(await createDatabase(cluster.url, 'access_matrix_it'), { AIRLOCK_PLATFORM_TENANT: 'matrix-a' }), { clock });
   grpc = gatewayClient(controlPlane.grpcAddress);
   a = await setUpTenantA();
   const b = await createTenantWithAdminToken(controlPlane.dataAccess, 'tenant-b');
@@ -250,6 +251,7 @@ async function checkRoute(route: string, sample: RouteSample): Promise<string[]>
   const other = await call(asBrowser(bAdmin));
   if (sample.otherTenant === 'not-found' && other.status !== 404) problems.push(`tenant B ADMIN: ${describeAnswer(other)}, expected 404 for tenant A's resource`);
   if (sample.otherTenant === 'own-data') reached('tenant B ADMIN', other, false);
+  if (sample.otherTenant === 'platform-only') refused('tenant B ADMIN (not the platform tenant)', other, 403, 'PLATFORM_TENANT_ONLY');
   // An id the request itself names may come back ("no user <id>"): that tells tenant B nothing.
   const sent = `${path} ${JSON.stringify(body ?? null)}`;
   const leaked = a.canaries.filter((canary) => other.text.includes(canary) && !sent.includes(canary));

@@ -37,9 +37,11 @@ export interface RouteSample {
   /**
    * What a person of tenant B holding the scope gets for this sample: `not-found` (404) for a
    * path that names tenant A's resources, `own-data` for a route that answers about the
-   * caller's own tenant (lists, creates). Either way never a byte of tenant A's data.
+   * caller's own tenant (lists, creates), `platform-only` (403 PLATFORM_TENANT_ONLY) for a
+   * route only the tenant that operates the control plane may use (tenant A in the matrix).
+   * Either way never a byte of tenant A's data.
    */
-  readonly otherTenant: 'not-found' | 'own-data';
+  readonly otherTenant: 'not-found' | 'own-data' | 'platform-only';
   /**
    * Why the sample cannot succeed even for the first holder of the scope; absent, the first
    * holder (tenant A's ADMIN) must get a 2xx, and nobody a 400 INVALID_REQUEST or 404
@@ -180,12 +182,12 @@ export const ROUTE_SAMPLES: Readonly<Record<string, RouteSample>> = {
     otherTenant: 'not-found',
   },
   'GET /api/v1/signing-keys': { access: 'fleet:read', path: () => '/api/v1/signing-keys', otherTenant: 'own-data' },
-  // Signing keys are the control plane's, not a tenant's: the first holder stages one, every later caller is answered 409 SIGNING_KEY_ALREADY_STAGED.
-  'POST /api/v1/signing-keys': { access: 'fleet:write', path: () => '/api/v1/signing-keys', otherTenant: 'own-data' },
+  // Signing keys are the control plane's, not a tenant's: only the platform tenant (A) changes them; its first holder stages one, every later caller is answered 409 SIGNING_KEY_ALREADY_STAGED.
+  'POST /api/v1/signing-keys': { access: 'fleet:write', path: () => '/api/v1/signing-keys', otherTenant: 'platform-only' },
   'POST /api/v1/signing-keys/:keyId/activate': {
     access: 'fleet:write',
     path: () => '/api/v1/signing-keys/sk_0000000000000000/activate',
-    otherTenant: 'own-data',
+    otherTenant: 'platform-only',
     cannotSucceed: 'the key a sample could name is staged only while the matrix runs (404 SIGNING_KEY_NOT_FOUND); signing/signing-key-rotation.integration-spec.ts activates one',
   },
 

@@ -4356,7 +4356,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Needs the fleet:write scope (FORBIDDEN) */
+            /** @description Needs the fleet:write scope (FORBIDDEN) in the tenant that operates the control plane, AIRLOCK_PLATFORM_TENANT (PLATFORM_TENANT_ONLY) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4404,7 +4404,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Needs the fleet:write scope (FORBIDDEN) */
+            /** @description Needs the fleet:write scope (FORBIDDEN) in the tenant that operates the control plane, AIRLOCK_PLATFORM_TENANT (PLATFORM_TENANT_ONLY) */
             403: {
                 headers: {
                     [name: string]: unknown;

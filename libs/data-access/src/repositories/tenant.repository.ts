@@ -21,6 +21,11 @@ export class TenantRepository {
     return { tenant, created: inserted.count === 1 };
   }
 
+  /** The tenant of that name, or null. */
+  async findByName(name: string): Promise<TenantRecord | null> {
+    return this.db.tenant.findUnique({ where: { name }, select: { id: true, name: true } });
+  }
+
   async create(name: string): Promise<TenantRecord> {
     return this.db.tenant.create({ data: { name }, select: { id: true, name: true } });
   }

@@ -5,9 +5,7 @@ import { DataAccess } from '@airlock/data-access';
 import { SCOPES } from '../auth/access';
 import { API_TOKEN_PREFIX, generateSecretToken, hashSecretToken } from '../auth/secret-token';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-
-/** The tenant a single-organisation installation runs as. */
-export const DEFAULT_TENANT_NAME = 'default';
+import { DEFAULT_TENANT_NAME } from './default-tenant';
 
 /** What start-up established. */
 export interface StartupState {

@@ -53,6 +53,7 @@ const HTTP_STATUS_BY_CODE: Record<DomainErrorCode, HttpStatus> = {
   SIGNING_KEY_NOT_FOUND: HttpStatus.NOT_FOUND,
   SIGNING_KEY_ALREADY_STAGED: HttpStatus.CONFLICT,
   SIGNING_KEY_NOT_STAGED: HttpStatus.CONFLICT,
+  PLATFORM_TENANT_ONLY: HttpStatus.FORBIDDEN,
 };
 
 /** Every error response of the REST API has this shape. */

@@ -46,7 +46,8 @@ export type DomainErrorCode =
   | 'ENROLLMENT_TOKEN_ALREADY_USED'
   | 'SIGNING_KEY_NOT_FOUND'
   | 'SIGNING_KEY_ALREADY_STAGED'
-  | 'SIGNING_KEY_NOT_STAGED';
+  | 'SIGNING_KEY_NOT_STAGED'
+  | 'PLATFORM_TENANT_ONLY';
 
 /** Base of every domain error: one subclass per failure, each with a stable code. */
 export abstract class DomainError extends Error {

@@ -10,6 +10,7 @@ import { ROLES } from '../auth/access';
 import type { WorkerVersionWindow } from '../workers/worker-version';
 import { InvalidConfigError } from './invalid-config.error';
 import { loadWorkerVersionWindow, readControlPlaneVersion, workerVersionVariables } from './worker-version-window';
+import { DEFAULT_TENANT_NAME } from '../bootstrap/default-tenant';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
 
@@ -84,6 +85,12 @@ export interface AppConfig {
    * ever written, never stdout or a log. Default `<AIRLOCK_DATA_DIR>/bootstrap-admin-token`.
    */
   readonly bootstrapTokenFile: string;
+  /**
+   * The tenant that operates this control plane (AIRLOCK_PLATFORM_TENANT, a tenant name;
+   * default `default`, the tenant the first start creates). Only its people and tokens may
+   * stage or activate instruction-signing keys, which sign for every tenant's workers.
+   */
+  readonly platformTenantName: string;
   /**
    * The built dashboard the control plane serves at `/` (AIRLOCK_DASHBOARD_DIR, default
    * `dist/apps/dashboard` from where it runs: the repository root for `npm run` scripts).
@@ -313,6 +320,7 @@ const environmentSchema = z.object({
   AIRLOCK_ATTEMPT_BACKOFF: duration(0, 600_000).default(2_000),
   AIRLOCK_ATTEMPT_BACKOFF_MAX: duration(0, 3_600_000).default(120_000),
   AIRLOCK_BOOTSTRAP_TOKEN_FILE: z.string().min(1, 'expected a file path').optional(),
+  AIRLOCK_PLATFORM_TENANT: z.string().min(1, 'expected the name of the tenant that operates this control plane').default(DEFAULT_TENANT_NAME),
   AIRLOCK_WORKER_MIN_VERSION: z
     .string()
     .regex(ID_PATTERNS.semver, 'expected a worker version like 0.1.0 (major.minor.patch, an optional -pre-release)')
@@ -418,6 +426,7 @@ export function loadAppConfig(env: Readonly<Record<string, string | undefined>>,
       maxPerTenant: vars.AIRLOCK_EVENTS_MAX_STREAMS,
     },
     bootstrapTokenFile: path.resolve(vars.AIRLOCK_BOOTSTRAP_TOKEN_FILE ?? path.join(vars.AIRLOCK_DATA_DIR, 'bootstrap-admin-token')),
+    platformTenantName: vars.AIRLOCK_PLATFORM_TENANT,
     dashboardDir: path.resolve(vars.AIRLOCK_DASHBOARD_DIR),
     publicUrl: vars.AIRLOCK_PUBLIC_URL,
     sessions: { ttlMs: vars.AIRLOCK_SESSION_TTL, idleTimeoutMs: vars.AIRLOCK_SESSION_IDLE_TIMEOUT },

@@ -37,7 +37,7 @@ const sealerOf = (active: Buffer, ...previous: Buffer[]) => new SecretSealer(new
 
 /** A replica's start: its own service over the shared database, with the KEKs it was configured with. */
 const boot = async (data: DataAccess, sealer: SecretSealer | null): Promise<SigningKeyService> => {
-  const service = new SigningKeyService(data, { instructionTtlMs: 600_000 }, systemClock, sealer);
+  const service = new SigningKeyService(data, { instructionTtlMs: 600_000, platformTenantName: 'default' }, systemClock, sealer);
   await service.load();
   return service;
 };

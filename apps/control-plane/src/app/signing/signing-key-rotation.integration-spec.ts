@@ -202,7 +202,8 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'kek'), kek.toString('hex'), { mode: 0o600 });
   [cluster, nats] = await Promise.all([startPostgresCluster(), startNatsServer()]);
   const databaseUrl = await createDatabase(cluster.url, 'signing_key_rotation');
-  const vars = { AIRLOCK_NATS_URL: nats.url, AIRLOCK_KEK_FILE: join(dir, 'kek'), AIRLOCK_INSTRUCTION_TTL: `${INSTRUCTION_TTL_MS}ms` };
+  // tenantBoth operates the control plane; tenantOld is one of its customers.
+  const vars = { AIRLOCK_NATS_URL: nats.url, AIRLOCK_KEK_FILE: join(dir, 'kek'), AIRLOCK_INSTRUCTION_TTL: `${INSTRUCTION_TTL_MS}ms`, AIRLOCK_PLATFORM_TENANT: 'rotation-both-keys' };
   // One after the other: the first start creates the first key, the second reads it.
   replicaA = await startControlPlane(testAppConfig(databaseUrl, vars), { clock: clockOfA });
   replicaB = await startControlPlane(testAppConfig(databaseUrl, vars));
@@ -270,6 +271,15 @@ describe('rotating the instruction-signing key', () => {
     expect((await api<KeyResponse[]>(replicaA, tenantBoth.token, 'GET', '/signing-keys')).body).toEqual([oldKey]);
   });
 
+  it("refuses another tenant's admin: the keys sign for every tenant, so only the platform tenant's may stage or activate (403 PLATFORM_TENANT_ONLY)", async () => {
+    const staged = await api(replicaA, tenantOld.token, 'POST', '/signing-keys');
+    expect(staged).toMatchObject({ status: 403, body: { code: 'PLATFORM_TENANT_ONLY', message: expect.stringContaining('AIRLOCK_PLATFORM_TENANT') } });
+    const activated = await api(replicaA, tenantOld.token, 'POST', `/signing-keys/${oldKey.keyId}/activate`);
+    expect(activated).toMatchObject({ status: 403, body: { code: 'PLATFORM_TENANT_ONLY' } });
+    expect((await api<KeyResponse[]>(replicaA, tenantOld.token, 'GET', '/signing-keys')).body).toEqual([oldKey]);
+    expect((await api<unknown[]>(replicaA, tenantBoth.token, 'GET', '/audit-log?action=signing-key.')).body).toEqual([]);
+  });
+
   it('stages the next key, sealed under the KEK as the active key is; lists it on every replica and at enrollment; signs nothing with it yet', async () => {
     const staged = await api<KeyResponse>(replicaA, tenantBoth.token, 'POST', '/signing-keys');
     expect(staged.status).toBe(201);
@@ -302,7 +312,7 @@ describe('rotating the instruction-signing key', () => {
 
   it('stages one key at a time: a second stage is 409 SIGNING_KEY_ALREADY_STAGED, on any replica', async () => {
     for (const replica of [replicaA, replicaB]) {
-      const again = await api<{ code: string; message: string }>(replica, tenantOld.token, 'POST', '/signing-keys');
+      const again = await api<{ code: string; message: string }>(replica, tenantBoth.token, 'POST', '/signing-keys');
       expect(again.status).toBe(409);
       expect(again.body.code).toBe('SIGNING_KEY_ALREADY_STAGED');
       expect(again.body.message).toContain(newKey.keyId);
@@ -311,6 +321,9 @@ describe('rotating the instruction-signing key', () => {
     const racing = await Promise.all([replicaA, replicaB].map((replica) => api(replica, tenantBoth.token, 'POST', '/signing-keys')));
     expect(racing.map((answer) => answer.status)).toEqual([409, 409]);
     expect((await api<KeyResponse[]>(replicaA, tenantBoth.token, 'GET', '/signing-keys')).body).toEqual([oldKey, newKey]);
+    // Nor may another tenant's admin activate the staged key before the operator is ready.
+    expect(await api(replicaB, tenantOld.token, 'POST', `/signing-keys/${newKey.keyId}/activate`)).toMatchObject({ status: 403, body: { code: 'PLATFORM_TENANT_ONLY' } });
+    expect(replicaA.app.get(SigningKeyService).currentSigner().keyId).toBe(oldKey.keyId);
   });
 
   it('activates only a staged key: 404 SIGNING_KEY_NOT_FOUND for an unknown one, 409 SIGNING_KEY_NOT_STAGED for the active one, 400 for a malformed id', async () => {

@@ -10,6 +10,7 @@ import { SECRET_SEALER } from '../secrets/secret-sealer.provider';
 import { SigningKeyAlreadyStagedError } from './signing-key-already-staged.error';
 import { SigningKeyNotFoundError } from './signing-key-not-found.error';
 import { SigningKeyNotStagedError } from './signing-key-not-staged.error';
+import { NotPlatformTenantError } from './not-platform-tenant.error';
 
 /** What a signing key's private key is sealed for: the key's own row and column, so a sealed value moved to another row does not open. */
 export function signingKeyPurpose(keyId: string): string {
@@ -68,7 +69,7 @@ export class SigningKeyService implements OnApplicationBootstrap, OnModuleDestro
 
   constructor(
     private readonly data: DataAccess,
-    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'instructionTtlMs'>,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'instructionTtlMs' | 'platformTenantName'>,
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() @Inject(SECRET_SEALER) private readonly sealer: SecretSealer | null = null,
   ) {}
@@ -104,6 +105,12 @@ export class SigningKeyService implements OnApplicationBootstrap, OnModuleDestro
     await this.refreshChain.catch(() => undefined);
   }
 
+  /** Refuses a caller of any tenant but the one that operates the control plane (AIRLOCK_PLATFORM_TENANT). */
+  private async requirePlatformTenant(tenantId: string, action: string): Promise<void> {
+    const platform = await this.data.tenants.findByName(this.config.platformTenantName);
+    if (platform?.id !== tenantId) throw new NotPlatformTenantError(action);
+  }
+
   /** The key that signs new instructions, policy bundles and control frames: the ACTIVE one, as last read. */
   currentSigner(): InstructionSigningKey {
     if (!this.signer) throw new Error('signing keys are not loaded yet');
@@ -125,9 +132,11 @@ export class SigningKeyService implements OnApplicationBootstrap, OnModuleDestro
    * Generates the NEXT key and stores it STAGED, sealed exactly as the first key is: listed for
    * operators to pin, signing nothing yet.
    *
+   * @throws NotPlatformTenantError unless `tenantId` is the platform tenant's.
    * @throws SigningKeyAlreadyStagedError when a key is staged already.
    */
   async stage(tenantId: string, actor: AuditActor): Promise<SigningKeyView> {
+    await this.requirePlatformTenant(tenantId, 'staging a signing key');
     const candidate = generateSigningKeyPair();
     const outcome = await this.data.signingKeys.stage(await this.storedForm(candidate), { tenantId, actor, now: this.clock.now() });
     if (outcome.kind === 'ALREADY_STAGED') throw new SigningKeyAlreadyStagedError(outcome.stagedKeyId);
@@ -139,10 +148,12 @@ export class SigningKeyService implements OnApplicationBootstrap, OnModuleDestro
    * Makes the STAGED key `keyId` the one that signs and retires the one that did. This replica
    * switches before it answers, the others within SIGNING_KEY_REFRESH_INTERVAL_MS.
    *
+   * @throws NotPlatformTenantError unless `tenantId` is the platform tenant's.
    * @throws SigningKeyNotFoundError when there is no such key.
    * @throws SigningKeyNotStagedError when the key is ACTIVE or RETIRED.
    */
   async activate(keyId: string, tenantId: string, actor: AuditActor): Promise<SigningKeyActivation> {
+    await this.requirePlatformTenant(tenantId, 'activating a signing key');
     const now = this.clock.now();
     const outcome = await this.data.signingKeys.activate(keyId, { tenantId, actor, now });
     if (outcome.kind === 'NOT_FOUND') throw new SigningKeyNotFoundError(keyId);

@@ -87,7 +87,9 @@ function toResponse(key: SigningKeyView): SigningPublicKeyResponse {
 
 /**
  * The instruction-signing keys and their rotation (docs/operations/key-rotation.md). The keys
- * are the control plane's, not a tenant's: one set signs for every tenant's workers.
+ * are the control plane's, not a tenant's: one set signs for every tenant's workers, so every
+ * tenant reads them and only the tenant that operates the control plane
+ * (AIRLOCK_PLATFORM_TENANT) stages or activates one.
  */
 @ApiTags('signing-keys')
 @ApiBearerAuth()
@@ -120,7 +122,7 @@ export class SigningKeysController {
       'Audited as signing-key.staged.',
   })
   @ApiCreatedResponse({ type: SigningPublicKeyResponse, description: 'The staged key' })
-  @ApiForbiddenResponse({ type: ErrorResponse, description: 'Needs the fleet:write scope (FORBIDDEN)' })
+  @ApiForbiddenResponse({ type: ErrorResponse, description: 'Needs the fleet:write scope (FORBIDDEN) in the tenant that operates the control plane, AIRLOCK_PLATFORM_TENANT (PLATFORM_TENANT_ONLY)' })
   @ApiConflictResponse({ type: ErrorResponse, description: 'A key is staged already (SIGNING_KEY_ALREADY_STAGED): activate it first' })
   async stage(@CurrentPrincipal() principal: Principal, @CurrentActor() actor: AuditActor): Promise<SigningPublicKeyResponse> {
     return toResponse(await this.signingKeys.stage(principal.tenantId, actor));
@@ -136,7 +138,7 @@ export class SigningKeysController {
       'A worker that has not pinned the new key refuses its instructions (INSTRUCTION_UNKNOWN_KEY). Audited as signing-key.activated.',
   })
   @ApiOkResponse({ type: SigningKeyActivationResponse })
-  @ApiForbiddenResponse({ type: ErrorResponse, description: 'Needs the fleet:write scope (FORBIDDEN)' })
+  @ApiForbiddenResponse({ type: ErrorResponse, description: 'Needs the fleet:write scope (FORBIDDEN) in the tenant that operates the control plane, AIRLOCK_PLATFORM_TENANT (PLATFORM_TENANT_ONLY)' })
   @ApiNotFoundResponse({ type: ErrorResponse, description: 'No signing key with that id (SIGNING_KEY_NOT_FOUND)' })
   @ApiConflictResponse({ type: ErrorResponse, description: 'The key is ACTIVE or RETIRED, not STAGED (SIGNING_KEY_NOT_STAGED)' })
   async activate(
