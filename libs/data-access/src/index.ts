@@ -52,6 +52,7 @@ export {
   type NewSigningKey,
   type StageSigningKeyOutcome,
   type ActivateSigningKeyOutcome,
+  type DiscardSigningKeyOutcome,
 } from './repositories/signing-key.repository';
 export {
   JobRepository,

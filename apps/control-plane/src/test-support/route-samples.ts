@@ -190,6 +190,12 @@ export const ROUTE_SAMPLES: Readonly<Record<string, RouteSample>> = {
     otherTenant: 'platform-only',
     cannotSucceed: 'the key a sample could name is staged only while the matrix runs (404 SIGNING_KEY_NOT_FOUND); signing/signing-key-rotation.integration-spec.ts activates one',
   },
+  'POST /api/v1/signing-keys/:keyId/discard': {
+    access: 'fleet:write',
+    path: () => '/api/v1/signing-keys/sk_0000000000000000/discard',
+    otherTenant: 'platform-only',
+    cannotSucceed: 'the key a sample could name is staged only while the matrix runs (404 SIGNING_KEY_NOT_FOUND); signing/signing-key-rotation.integration-spec.ts discards one',
+  },
 
   // Policy
   'GET /api/v1/policies': { access: 'policy:read', path: () => '/api/v1/policies', otherTenant: 'own-data' },

@@ -797,6 +797,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/signing-keys/{keyId}/discard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Discard the staged key
+         * @description Deletes a STAGED key, private half and all: one staged by mistake, or one whose private key may have leaked before it was activated. It never signed, so no worker needs it; remove it from every worker's controlPlane.trustedSigningKeys, and stage another to rotate. Audited as signing-key.discarded.
+         */
+        post: operations["SigningKeysController_discard"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -4393,6 +4413,64 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SigningKeyActivationResponse"];
+                };
+            };
+            /** @description The request is malformed; the message names each field and what was expected */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Needs the fleet:write scope (FORBIDDEN) in the tenant that operates the control plane, AIRLOCK_PLATFORM_TENANT (PLATFORM_TENANT_ONLY) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No signing key with that id (SIGNING_KEY_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The key is ACTIVE or RETIRED, not STAGED (SIGNING_KEY_NOT_STAGED) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    SigningKeysController_discard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                keyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key discarded, as it was (STAGED) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigningPublicKeyResponse"];
                 };
             };
             /** @description The request is malformed; the message names each field and what was expected */

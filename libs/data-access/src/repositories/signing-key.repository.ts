@@ -39,6 +39,11 @@ export type ActivateSigningKeyOutcome =
   | { readonly kind: 'NOT_FOUND' }
   | { readonly kind: 'NOT_STAGED'; readonly state: Exclude<SigningKeyState, 'STAGED'> };
 
+export type DiscardSigningKeyOutcome =
+  | { readonly kind: 'DISCARDED'; readonly key: SigningPublicKeyRecord }
+  | { readonly kind: 'NOT_FOUND' }
+  | { readonly kind: 'NOT_STAGED'; readonly state: Exclude<SigningKeyState, 'STAGED'> };
+
 /** The state a key's dates say it is in. */
 export function signingKeyState(key: Pick<SigningKeyRecord, 'activatedAt' | 'retiredAt'>): SigningKeyState {
   if (key.retiredAt !== null) return 'RETIRED';
@@ -138,6 +143,26 @@ export class SigningKeyRepository {
       await lockTenantAdminActions(tx, tenantId);
       await appendAuditEntry(tx, tenantId, actor, { action: 'signing-key.activated', target: `signing-key:${keyId}`, details: { retiredKeyId: previous?.keyId ?? null } }, now);
       return { kind: 'ACTIVATED', activated: toPublicRecord(activated), retired: retired && toPublicRecord(retired) };
+    });
+  }
+
+  /**
+   * Deletes the STAGED key `keyId`, private half and all: it never signed, so nothing can
+   * need it. An ACTIVE or RETIRED key is kept (it signed what workers may still verify).
+   * Audited in the actor's tenant as `signing-key.discarded`.
+   */
+  async discard(keyId: string, input: { tenantId: string; actor: AuditActor; now: Date }): Promise<DiscardSigningKeyOutcome> {
+    const { tenantId, actor, now } = input;
+    return this.db.$transaction(async (tx) => {
+      await lockSigningKeys(tx);
+      const key = await tx.signingKey.findUnique({ where: { keyId }, select: PUBLIC_COLUMNS });
+      if (!key) return { kind: 'NOT_FOUND' };
+      const state = signingKeyState(key);
+      if (state !== 'STAGED') return { kind: 'NOT_STAGED', state };
+      await tx.signingKey.delete({ where: { keyId } });
+      await lockTenantAdminActions(tx, tenantId);
+      await appendAuditEntry(tx, tenantId, actor, { action: 'signing-key.discarded', target: `signing-key:${keyId}`, details: {} }, now);
+      return { kind: 'DISCARDED', key: toPublicRecord(key) };
     });
   }
 

@@ -451,4 +451,27 @@ describe('rotating the instruction-signing key', () => {
     // Replica B's clock is still inside the grace period.
     expect((await api<KeyResponse[]>(replicaB, tenantBoth.token, 'GET', '/signing-keys')).body.map((key) => key.state)).toEqual(['RETIRED', 'ACTIVE']);
   });
+
+  it('discards a staged key, private half and all, so that another can be staged; never the ACTIVE or a RETIRED one, nor for another tenant', async () => {
+    const mistaken = (await api<KeyResponse>(replicaA, tenantBoth.token, 'POST', '/signing-keys')).body;
+    expect(mistaken.state).toBe('STAGED');
+
+    expect(await api(replicaA, tenantOld.token, 'POST', `/signing-keys/${mistaken.keyId}/discard`)).toMatchObject({ status: 403, body: { code: 'PLATFORM_TENANT_ONLY' } });
+    for (const kept of [oldKey, newKey]) {
+      const refused = await api(replicaB, tenantBoth.token, 'POST', `/signing-keys/${kept.keyId}/discard`);
+      expect(refused).toMatchObject({ status: 409, body: { code: 'SIGNING_KEY_NOT_STAGED', message: expect.stringContaining('only a staged key can be discarded') } });
+    }
+
+    const discarded = await api<KeyResponse>(replicaB, tenantBoth.token, 'POST', `/signing-keys/${mistaken.keyId}/discard`);
+    expect(discarded).toMatchObject({ status: 200, body: { keyId: mistaken.keyId, state: 'STAGED' } });
+    expect((await replicaA.dataAccess.signingKeys.listStoredPrivateKeys()).map((row) => row.keyId)).toEqual([oldKey.keyId, newKey.keyId]);
+    expect((await api<KeyResponse[]>(replicaB, tenantOld.token, 'GET', '/signing-keys')).body.map((key) => key.keyId)).toEqual([oldKey.keyId, newKey.keyId]);
+    expect(replicaA.app.get(SigningKeyService).currentSigner().keyId).toBe(newKey.keyId);
+    const audited = await api<{ action: string; target: string }[]>(replicaA, tenantBoth.token, 'GET', '/audit-log?action=signing-key.discarded');
+    expect(audited.body).toEqual([expect.objectContaining({ action: 'signing-key.discarded', target: `signing-key:${mistaken.keyId}` })]);
+    expect(await api(replicaA, tenantBoth.token, 'POST', `/signing-keys/${mistaken.keyId}/discard`)).toMatchObject({ status: 404, body: { code: 'SIGNING_KEY_NOT_FOUND' } });
+
+    // The next rotation starts afresh.
+    expect(await api(replicaA, tenantBoth.token, 'POST', '/signing-keys')).toMatchObject({ status: 201, body: { state: 'STAGED' } });
+  });
 });

@@ -168,6 +168,23 @@ export class SigningKeyService implements OnApplicationBootstrap, OnModuleDestro
     };
   }
 
+  /**
+   * Deletes the STAGED key `keyId`, which signed nothing: a key staged by mistake, or one
+   * whose private half may have leaked before it was activated. Stage another to go on.
+   *
+   * @throws NotPlatformTenantError unless `tenantId` is the platform tenant's.
+   * @throws SigningKeyNotFoundError when there is no such key.
+   * @throws SigningKeyNotStagedError when the key is ACTIVE or RETIRED.
+   */
+  async discard(keyId: string, tenantId: string, actor: AuditActor): Promise<SigningKeyView> {
+    await this.requirePlatformTenant(tenantId, 'discarding a signing key');
+    const outcome = await this.data.signingKeys.discard(keyId, { tenantId, actor, now: this.clock.now() });
+    if (outcome.kind === 'NOT_FOUND') throw new SigningKeyNotFoundError(keyId);
+    if (outcome.kind === 'NOT_STAGED') throw new SigningKeyNotStagedError(keyId, outcome.state, 'discarded');
+    this.logger.log({ event: 'signing_key_discarded', keyId, tenantId, actorKind: actor.kind, actorId: actor.id });
+    return this.view(outcome.key);
+  }
+
   /** Reads which key is ACTIVE and signs with it from then on; one read at a time, in the order asked. */
   refresh(): Promise<void> {
     const next = this.refreshChain.catch(() => undefined).then(() => this.readSigner());

@@ -149,4 +149,25 @@ export class SigningKeysController {
     const { activated, retired, allReplicasSigningBy } = await this.signingKeys.activate(keyId, principal.tenantId, actor);
     return { activated: toResponse(activated), retired: retired && toResponse(retired), allReplicasSigningBy };
   }
+
+  @Post(':keyId/discard')
+  @RequireScope('fleet:write')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Discard the staged key',
+    description:
+      'Deletes a STAGED key, private half and all: one staged by mistake, or one whose private key may have leaked before it was activated. It never signed, so no worker needs it; ' +
+      "remove it from every worker's controlPlane.trustedSigningKeys, and stage another to rotate. Audited as signing-key.discarded.",
+  })
+  @ApiOkResponse({ type: SigningPublicKeyResponse, description: 'The key discarded, as it was (STAGED)' })
+  @ApiForbiddenResponse({ type: ErrorResponse, description: 'Needs the fleet:write scope (FORBIDDEN) in the tenant that operates the control plane, AIRLOCK_PLATFORM_TENANT (PLATFORM_TENANT_ONLY)' })
+  @ApiNotFoundResponse({ type: ErrorResponse, description: 'No signing key with that id (SIGNING_KEY_NOT_FOUND)' })
+  @ApiConflictResponse({ type: ErrorResponse, description: 'The key is ACTIVE or RETIRED, not STAGED (SIGNING_KEY_NOT_STAGED)' })
+  async discard(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentActor() actor: AuditActor,
+    @Param('keyId', signingKeyIdParam('keyId')) keyId: string,
+  ): Promise<SigningPublicKeyResponse> {
+    return toResponse(await this.signingKeys.discard(keyId, principal.tenantId, actor));
+  }
 }
