@@ -63,6 +63,18 @@ async function lockSigningKeys(tx: DatabaseTransaction): Promise<void> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SIGNING_KEY_ADVISORY_LOCK})`;
 }
 
+/** Takes the signing-key lock, then finds `keyId`: the key if it is STAGED, else why it cannot be acted on as one. */
+async function lockStagedKey(
+  tx: DatabaseTransaction,
+  keyId: string,
+): Promise<{ readonly kind: 'STAGED'; readonly key: SigningPublicKeyRecord } | { readonly kind: 'NOT_FOUND' } | { readonly kind: 'NOT_STAGED'; readonly state: Exclude<SigningKeyState, 'STAGED'> }> {
+  await lockSigningKeys(tx);
+  const key = await tx.signingKey.findUnique({ where: { keyId }, select: PUBLIC_COLUMNS });
+  if (!key) return { kind: 'NOT_FOUND' };
+  const state = signingKeyState(key);
+  return state === 'STAGED' ? { kind: 'STAGED', key: toPublicRecord(key) } : { kind: 'NOT_STAGED', state };
+}
+
 /**
  * The control plane's instruction-signing keys. At most one is ACTIVE and at most one STAGED
  * at any time (partial unique indexes of migration 20270120000000_signing_key_rotation);
@@ -131,11 +143,8 @@ export class SigningKeyRepository {
   async activate(keyId: string, input: { tenantId: string; actor: AuditActor; now: Date }): Promise<ActivateSigningKeyOutcome> {
     const { tenantId, actor, now } = input;
     return this.db.$transaction(async (tx) => {
-      await lockSigningKeys(tx);
-      const key = await tx.signingKey.findUnique({ where: { keyId }, select: PUBLIC_COLUMNS });
-      if (!key) return { kind: 'NOT_FOUND' };
-      const state = signingKeyState(key);
-      if (state !== 'STAGED') return { kind: 'NOT_STAGED', state };
+      const found = await lockStagedKey(tx, keyId);
+      if (found.kind !== 'STAGED') return found;
       const previous = await tx.signingKey.findFirst({ where: { activatedAt: { not: null }, retiredAt: null }, select: PUBLIC_COLUMNS });
       // Retired first: the index allowing one ACTIVE key is checked row by row.
       const retired = previous ? await tx.signingKey.update({ where: { keyId: previous.keyId }, data: { retiredAt: now }, select: PUBLIC_COLUMNS }) : null;
@@ -154,15 +163,12 @@ export class SigningKeyRepository {
   async discard(keyId: string, input: { tenantId: string; actor: AuditActor; now: Date }): Promise<DiscardSigningKeyOutcome> {
     const { tenantId, actor, now } = input;
     return this.db.$transaction(async (tx) => {
-      await lockSigningKeys(tx);
-      const key = await tx.signingKey.findUnique({ where: { keyId }, select: PUBLIC_COLUMNS });
-      if (!key) return { kind: 'NOT_FOUND' };
-      const state = signingKeyState(key);
-      if (state !== 'STAGED') return { kind: 'NOT_STAGED', state };
+      const found = await lockStagedKey(tx, keyId);
+      if (found.kind !== 'STAGED') return found;
       await tx.signingKey.delete({ where: { keyId } });
       await lockTenantAdminActions(tx, tenantId);
       await appendAuditEntry(tx, tenantId, actor, { action: 'signing-key.discarded', target: `signing-key:${keyId}`, details: {} }, now);
-      return { kind: 'DISCARDED', key: toPublicRecord(key) };
+      return { kind: 'DISCARDED', key: found.key };
     });
   }
 
