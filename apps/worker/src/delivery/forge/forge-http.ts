@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Agent, type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { loadUndici } from '../../http/undici.lazy';
 import { ForgeError, type ForgeFailure } from './forge-client';
 
 /** A forge answer bigger than this is refused: no page delivery reads comes near it. */
@@ -52,17 +53,13 @@ export interface ForgeRequestOptions {
  * Nothing it logs or throws carries the token.
  */
 export class ForgeHttp {
-  private readonly dispatcher: Dispatcher;
+  /** Made with the first request: a worker that never delivers never loads undici (see loadUndici). */
+  private dispatcher: Promise<Dispatcher> | undefined;
   private readonly origin: string;
   private waitedMs = 0;
 
   constructor(private readonly options: ForgeHttpOptions) {
     this.origin = new URL(options.apiUrl).origin;
-    this.dispatcher = new Agent({
-      connect: options.caPem === undefined ? {} : { ca: options.caPem },
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-    });
   }
 
   /** One request, retried as the options allow. A 2xx resolves; anything else throws ForgeError. */
@@ -85,7 +82,25 @@ export class ForgeHttp {
 
   /** Closes the client's connections. */
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    await (await this.dispatcher?.catch(() => undefined))?.close();
+  }
+
+  private dispatcherOf(): Promise<Dispatcher> {
+    if (this.dispatcher !== undefined) return this.dispatcher;
+    const dispatcher = loadUndici().then(
+      ({ Agent }) =>
+        new Agent({
+          connect: this.options.caPem === undefined ? {} : { ca: this.options.caPem },
+          headersTimeout: this.options.timeoutMs,
+          bodyTimeout: this.options.timeoutMs,
+        }),
+    );
+    this.dispatcher = dispatcher;
+    // A load that failed is tried again by the next request (see loadUndici).
+    dispatcher.catch(() => {
+      if (this.dispatcher === dispatcher) this.dispatcher = undefined;
+    });
+    return dispatcher;
   }
 
   private urlOf(path: string, query: Readonly<Record<string, QueryValue>> | undefined): string {
@@ -114,9 +129,10 @@ export class ForgeHttp {
       let retryAfterMs: number | undefined;
       const headers = await this.headers();
       try {
+        const [{ request }, dispatcher] = await Promise.all([loadUndici(), this.dispatcherOf()]);
         const response = await request(url, {
           method,
-          dispatcher: this.dispatcher,
+          dispatcher,
           signal: options.signal,
           headers: { accept: 'application/json', ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
           ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),

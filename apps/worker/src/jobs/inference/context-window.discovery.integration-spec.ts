@@ -361,4 +361,41 @@ describe('InferenceClient.listModels, asked without the openai SDK', () => {
     await expect(client.listModels(waiting, AbortSignal.timeout(200))).rejects.toThrow(/^unreachable \(/);
     await expect(client.listModels(gone)).rejects.toThrow(/^unreachable \(.*ECONNREFUSED/);
   });
+
+  it('reads no model list past its size bound, and says a body that is not JSON is not a list', async () => {
+    const huge = await served({ 'GET /v1/models': { status: 200, body: { data: [], padding: 'x'.repeat(PROBE_MAX_BODY_BYTES) } } });
+    const html = await served({ 'GET /v1/models': (_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<html>a login page</html>') });
+    const [oversized, notJson] = [endpoint('huge', huge.url), endpoint('html', html.url)];
+    const client = clientFor(oversized, notJson);
+
+    await expect(client.listModels(oversized)).rejects.toThrow(new ModelListUnavailableError(`answered with no JSON model list within ${PROBE_MAX_BODY_BYTES} bytes`));
+    await expect(client.listModels(notJson)).rejects.toThrow(new ModelListUnavailableError(`answered with no JSON model list within ${PROBE_MAX_BODY_BYTES} bytes`));
+  });
+
+  it('loads neither undici (nor the copy in Node that it reaches) nor the SDK to ask a direct endpoint, as the readiness check of an idle daemon does', async () => {
+    const server = await served({ 'GET /v1/models': { status: 200, body: VLLM_MODELS } });
+    // A process of its own: Jest's module registry is not the one the daemon runs with.
+    const script = `
+      const { InferenceClient } = require(${JSON.stringify(join(__dirname, 'inference.client.ts'))});
+      const { JsonLogger } = require(${JSON.stringify(join(__dirname, '../../logging/json-logger.ts'))});
+      const endpoint = { name: 'direct', baseUrl: ${JSON.stringify(server.url)}, model: 'tiny-random', timeoutMs: 10000, toolCalling: 'auto' };
+      const client = new InferenceClient([endpoint], new JsonLogger(() => undefined));
+      client.listModels(endpoint).then(async (models) => {
+        await client.close();
+        const loaded = Object.keys(require.cache);
+        process.stdout.write(JSON.stringify({
+          models,
+          undici: loaded.some((file) => file.includes('/node_modules/undici/')),
+          nodeUndici: process.moduleLoadList.some((name) => name.includes('deps/undici')),
+          openai: loaded.some((file) => file.includes('/node_modules/openai/')),
+        }));
+      });`;
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+
+    expect(code).toBe(0);
+    expect(JSON.parse(output)).toEqual({ models: ['Qwen/Qwen2.5-Coder-7B-Instruct', 'coder-lora'], undici: false, nodeUndici: false, openai: false });
+  }, 30_000);
 });

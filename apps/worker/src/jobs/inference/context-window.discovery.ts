@@ -1,5 +1,8 @@
-import { type Dispatcher, request } from 'undici';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Dispatcher } from 'undici';
 import type { InferenceEndpointConfig } from '../../config/worker-config.loader';
+import { loadUndici } from '../../http/undici.lazy';
 import { ModelListUnavailableError } from './model-list-unavailable.error';
 
 /**
@@ -36,6 +39,9 @@ export const PROBE_MAX_BODY_BYTES = 1024 * 1024;
 
 type ProbeAnswer = { readonly kind: 'json'; readonly value: unknown } | { readonly kind: 'status'; readonly status: number } | { readonly kind: 'unreachable'; readonly error: string };
 
+/** An endpoint's connection pool, made on first use (undici is loaded then, not before). */
+export type DispatcherSource = () => Promise<Dispatcher>;
+
 /**
  * Asks an endpoint's server for its context window, in the places each kind of server says
  * it, all at once (each bounded by PROBE_TIMEOUT_MS and PROBE_MAX_BODY_BYTES), and takes the
@@ -44,11 +50,11 @@ type ProbeAnswer = { readonly kind: 'json'; readonly value: unknown } | { readon
  * base URL without its trailing `/v1`. Never throws: a probe that fails counts as no answer.
  * Redirects are not followed (undici's `request` follows none), as for completions.
  */
-export async function discoverContextWindow(endpoint: InferenceEndpointConfig, dispatcher: Dispatcher): Promise<ContextWindowDiscovery> {
+export async function discoverContextWindow(endpoint: InferenceEndpointConfig, dispatcherOf: DispatcherSource): Promise<ContextWindowDiscovery> {
   const apiBase = apiBaseOf(endpoint);
   const serverRoot = apiBase.replace(/\/v1$/, '');
   const headers = requestHeaders(endpoint);
-  const ask = (url: string, method: 'GET' | 'POST', body?: unknown) => probe(dispatcher, url, method, headers, body, AbortSignal.timeout(PROBE_TIMEOUT_MS));
+  const ask = (url: string, method: 'GET' | 'POST', body?: unknown) => probe(dispatcherOf, url, method, headers, body, AbortSignal.timeout(PROBE_TIMEOUT_MS));
   const [props, models, show, info] = await Promise.all([
     ask(`${serverRoot}/props`, 'GET'),
     ask(`${apiBase}/models`, 'GET'),
@@ -114,12 +120,15 @@ export function tgiContextWindow(info: unknown): number | undefined {
 
 /**
  * The model ids an endpoint's server lists (`GET <baseUrl>/models`, OpenAI's list shape), for
- * the readiness check and `doctor`: asked through the endpoint's own dispatcher without the
- * openai SDK, so an idle daemon need not load it. Bounded by `signal` and PROBE_MAX_BODY_BYTES;
- * follows no redirect. Throws ModelListUnavailableError saying what the server did.
+ * the readiness check and `doctor`, asked without the openai SDK. A direct endpoint is asked
+ * over node:http, so a daemon that has run no job has loaded neither the SDK nor undici; one
+ * behind a `proxy` through its own dispatcher, which goes through the proxy as completions do.
+ * Bounded by `signal` and PROBE_MAX_BODY_BYTES; follows no redirect. Throws
+ * ModelListUnavailableError saying what the server did.
  */
-export async function listServedModels(endpoint: InferenceEndpointConfig, dispatcher: Dispatcher, signal: AbortSignal): Promise<string[]> {
-  const answer = await probe(dispatcher, `${apiBaseOf(endpoint)}/models`, 'GET', requestHeaders(endpoint), undefined, signal);
+export async function listServedModels(endpoint: InferenceEndpointConfig, dispatcherOf: DispatcherSource, signal: AbortSignal): Promise<string[]> {
+  const url = `${apiBaseOf(endpoint)}/models`;
+  const answer = endpoint.proxy === undefined ? await probeDirect(url, requestHeaders(endpoint), signal) : await probe(dispatcherOf, url, 'GET', requestHeaders(endpoint), undefined, signal);
   if (answer.kind === 'unreachable') throw new ModelListUnavailableError(`unreachable (${answer.error})`);
   if (answer.kind === 'status') {
     throw new ModelListUnavailableError(answer.status === 200 ? `answered with no JSON model list within ${PROBE_MAX_BODY_BYTES} bytes` : `answered HTTP ${answer.status}`);
@@ -138,8 +147,9 @@ function requestHeaders(endpoint: InferenceEndpointConfig): Record<string, strin
   return headers;
 }
 
-async function probe(dispatcher: Dispatcher, url: string, method: 'GET' | 'POST', headers: Record<string, string>, body: unknown, signal: AbortSignal): Promise<ProbeAnswer> {
+async function probe(dispatcherOf: DispatcherSource, url: string, method: 'GET' | 'POST', headers: Record<string, string>, body: unknown, signal: AbortSignal): Promise<ProbeAnswer> {
   try {
+    const [{ request }, dispatcher] = await Promise.all([loadUndici(), dispatcherOf()]);
     const response = await request(url, {
       dispatcher,
       method,
@@ -167,6 +177,44 @@ async function probe(dispatcher: Dispatcher, url: string, method: 'GET' | 'POST'
     if (error instanceof SyntaxError) return { kind: 'status', status: 200 };
     return { kind: 'unreachable', error: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/**
+ * `GET url` over node:http(s) on a connection of its own, answered as `probe` answers: the
+ * JSON body of a 200 within PROBE_MAX_BODY_BYTES, another status, or why nothing answered.
+ */
+function probeDirect(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<ProbeAnswer> {
+  return new Promise((resolve) => {
+    const send = new URL(url).protocol === 'https:' ? httpsRequest : httpRequest;
+    const unreachable = (error: Error): void => resolve({ kind: 'unreachable', error: error.message });
+    const request = send(url, { method: 'GET', headers, signal, agent: false }, (response) => {
+      const status = response.statusCode ?? 0;
+      if (status !== 200) {
+        response.resume();
+        resolve({ kind: 'status', status });
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= PROBE_MAX_BODY_BYTES) return void chunks.push(chunk);
+        response.destroy();
+        resolve({ kind: 'status', status });
+      });
+      response.on('end', () => {
+        try {
+          resolve({ kind: 'json', value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown });
+        } catch {
+          // A body that is not JSON still came from a server.
+          resolve({ kind: 'status', status });
+        }
+      });
+      response.on('error', unreachable);
+    });
+    request.on('error', unreachable);
+    request.end();
+  });
 }
 
 function field(value: unknown, name: string): unknown {

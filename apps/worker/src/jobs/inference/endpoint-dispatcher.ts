@@ -1,5 +1,6 @@
-import { Agent, type Dispatcher, Pool, ProxyAgent } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { InferenceEndpointConfig } from '../../config/worker-config.loader';
+import { loadUndici } from '../../http/undici.lazy';
 
 /** When an endpoint's config names no `idleTimeout` (tests build endpoints by hand). */
 export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 60_000;
@@ -26,9 +27,10 @@ const BACKSTOP_MARGIN_MS = 1_000;
  * directly or through its `proxy`. Through a proxy, plain-HTTP requests are forwarded
  * (absolute-form, as HTTP proxies expect: many refuse CONNECT to ports other than 443) and
  * https ones tunnelled with CONNECT, so TLS still runs end to end. Proxy environment
- * variables are never read: without `proxy` the connection is direct.
+ * variables are never read: without `proxy` the connection is direct. Loads undici on first call.
  */
-export function createEndpointDispatcher(endpoint: InferenceEndpointConfig): Dispatcher {
+export async function createEndpointDispatcher(endpoint: InferenceEndpointConfig): Promise<Dispatcher> {
+  const { Agent, Pool, ProxyAgent } = await loadUndici();
   const connectTimeoutMs = Math.min(endpoint.timeoutMs, CONNECT_TIMEOUT_CAP_MS);
   const timeouts = {
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,

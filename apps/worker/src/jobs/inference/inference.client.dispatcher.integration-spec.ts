@@ -16,7 +16,7 @@ const prompt = [{ role: 'user' as const, content: 'fix the bug' }];
 const recordedStream = loadRecordedExchange(join(LLAMA_SERVER_TRANSCRIPTS, '03-chat-stream-include-usage.json')).response.body;
 const endpoint = (name: string, baseUrl: string, proxy?: string) => ({ name, baseUrl, model: 'tiny-random', apiKey: undefined, timeoutMs: 10_000, toolCalling: 'text' as const, proxy });
 
-/** An inference server that counts TCP connections and keeps the headers of every request; `/redirect/...` answers 307. */
+/** An inference server that counts TCP connections and keeps the headers of every request; `/redirect/...` answers 307, `/v1/models` lists one model. */
 interface CountingServer {
   readonly url: string;
   readonly connections: () => number;
@@ -34,6 +34,7 @@ async function countingServer(redirectTo?: string): Promise<CountingServer> {
     request.resume();
     request.on('end', () => {
       if (request.url?.startsWith('/redirect/') && redirectTo) response.writeHead(307, { location: redirectTo }).end();
+      else if (request.url === '/v1/models') response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'tiny-random' }] }));
       else response.writeHead(200, { 'content-type': 'text/event-stream' }).end(recordedStream);
     });
   });
@@ -153,6 +154,17 @@ describe("InferenceClient's own connection pool and proxy", () => {
       await expect(client.complete(prompt, 8, AbortSignal.timeout(20_000))).rejects.toBeInstanceOf(InferenceUnavailableError);
       // The server was up all along: the client never went around the proxy.
       expect(server.requests).toHaveLength(1);
+    });
+
+    it('lists the models through the proxy, as completions go, for the readiness check', async () => {
+      const server = await serve();
+      const proxy = await startProxy();
+      const behindProxy = endpoint('behind-proxy', server.url, proxy.url);
+      const client = clientFor(behindProxy);
+
+      await expect(client.listModels(behindProxy)).resolves.toEqual(['tiny-random']);
+      expect(server.requests[0]?.via).toMatch(/tinyproxy/);
+      expect(proxy.log).toContain(`GET ${server.url}/models`);
     });
 
     it('still refuses a redirect through the proxy', async () => {

@@ -1,6 +1,6 @@
 import type OpenAI from 'openai';
 import type { ClientOptions } from 'openai';
-import { type Dispatcher, fetch as undiciFetch } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { FailureCode } from '@airlock/protocol';
 import type { InferenceEndpointConfig } from '../../config/worker-config.loader';
@@ -15,6 +15,7 @@ import type { ChatAnswer, ChatRequest, ConversationMessage, ToolDialect, ToolSpe
 import { EndpointUsageTally } from './endpoint-usage.tally';
 import { PromptTruncatedError } from './prompt-truncated.error';
 import { type ContextWindowProvider, discoverContextWindow, listServedModels } from './context-window.discovery';
+import { loadUndici } from '../../http/undici.lazy';
 import { createEndpointDispatcher, DEFAULT_STREAM_IDLE_TIMEOUT_MS } from './endpoint-dispatcher';
 import { InferenceStreamStalledError } from './inference-stream-stalled.error';
 import { StreamWatchdog } from './stream-watchdog';
@@ -77,12 +78,6 @@ const TRUNCATION_CHECK_MIN_TOKENS = 1_500;
 const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 409, 429]);
 
 /**
- * undici's fetch, typed as the SDK wants it: @types/node describes Node's bundled (older)
- * undici, whose Request and Response lack members this version has and the SDK never uses.
- */
-const fetchThroughUndici = undiciFetch as unknown as NonNullable<ClientOptions['fetch']>;
-
-/**
  * The openai SDK, imported when the first request needs it (174 KiB of the bundle, minified,
  * and the objects it builds): a daemon that has run no job yet does not hold it. Errors the SDK throws
  * exist only once it is loaded, so `sdkError` needs no import to say an error is not one.
@@ -120,8 +115,8 @@ interface EndpointEntry {
   readonly endpoint: InferenceEndpointConfig;
   /** Made on its first request (see loadSdk). */
   client?: Promise<OpenAI>;
-  /** Its own keep-alive pool (through its proxy, if any), closed with the client. */
-  readonly dispatcher: Dispatcher;
+  /** Its own keep-alive pool (through its proxy, if any), made on its first request, closed with the client. */
+  dispatcher?: Promise<Dispatcher>;
   /** The context window its server reported, once it answered (undefined: it answered without one). */
   discoveredContextWindow?: { readonly tokens: number | undefined };
   contextWindowProbe?: Promise<number | undefined>;
@@ -159,14 +154,14 @@ export class InferenceClient implements ContextWindowProvider {
       options.now ?? (() => performance.now()),
     );
     this.random = options.random ?? Math.random;
-    this.clients = endpoints.map((endpoint) => ({ endpoint, dispatcher: createEndpointDispatcher(endpoint) }));
+    this.clients = endpoints.map((endpoint) => ({ endpoint }));
   }
 
   /** The SDK client of an endpoint, made on first use over the endpoint's own dispatcher. */
   private clientOf(entry: EndpointEntry): Promise<OpenAI> {
     if (entry.client !== undefined) return entry.client;
-    const client = loadSdk().then(
-      (Sdk) =>
+    const client = Promise.all([loadSdk(), loadUndici(), this.dispatcherOf(entry)]).then(
+      ([Sdk, undici, dispatcher]) =>
         new Sdk({
           baseURL: entry.endpoint.baseUrl,
           // Local servers rarely need a key, but the SDK insists on a non-empty one.
@@ -175,10 +170,12 @@ export class InferenceClient implements ContextWindowProvider {
           maxRetries: 0,
           // The dispatcher and the fetch must come from the same undici: Node's built-in fetch
           // bundles an older one, which refuses a dispatcher of this version.
-          fetch: fetchThroughUndici,
+          // (@types/node describes Node's bundled undici, whose Request and Response lack
+          // members this version has and the SDK never uses: hence the cast.)
+          fetch: undici.fetch as unknown as NonNullable<ClientOptions['fetch']>,
           // The locality check holds for the configured URL only; a redirect would carry the
           // prompt (code) to wherever it points, so none is followed.
-          fetchOptions: { dispatcher: entry.dispatcher, redirect: 'error' },
+          fetchOptions: { dispatcher, redirect: 'error' },
         }),
     );
     entry.client = client;
@@ -188,6 +185,19 @@ export class InferenceClient implements ContextWindowProvider {
     return client;
   }
 
+  /** An endpoint's connection pool, made (and undici loaded) on first use. */
+  private dispatcherOf(entry: EndpointEntry): Promise<Dispatcher> {
+    if (entry.dispatcher !== undefined) return entry.dispatcher;
+    // A pool made after close() would never be closed, and would keep the process alive.
+    if (this.closing !== undefined) return Promise.reject(new Error('the inference client is closed'));
+    const dispatcher = createEndpointDispatcher(entry.endpoint);
+    entry.dispatcher = dispatcher;
+    dispatcher.catch(() => {
+      if (entry.dispatcher === dispatcher) entry.dispatcher = undefined;
+    });
+    return dispatcher;
+  }
+
   /**
    * Closes every endpoint's connection pool: requests still running get CLOSE_GRACE_MS to
    * finish, then their connections are cut. The client is unusable afterwards; calling
@@ -195,7 +205,9 @@ export class InferenceClient implements ContextWindowProvider {
    */
   close(): Promise<void> {
     this.closing ??= Promise.all(
-      this.clients.map(async ({ dispatcher }) => {
+      this.clients.map(async (entry) => {
+        const dispatcher = await entry.dispatcher?.catch(() => undefined);
+        if (dispatcher === undefined) return;
         let timer: NodeJS.Timeout | undefined;
         const graceOver = new Promise<'grace-over'>((resolve) => (timer = setTimeout(() => resolve('grace-over'), CLOSE_GRACE_MS)));
         const closed = await Promise.race([dispatcher.close().then(() => 'closed' as const), graceOver]);
@@ -235,7 +247,7 @@ export class InferenceClient implements ContextWindowProvider {
     if (entry.discoveredContextWindow) return entry.discoveredContextWindow.tokens;
     // One probe at a time per endpoint, shared by every job asking meanwhile; it is bounded
     // on its own (PROBE_TIMEOUT_MS), so one job's cancel does not cut it short for the others.
-    entry.contextWindowProbe ??= discoverContextWindow(endpoint, entry.dispatcher)
+    entry.contextWindowProbe ??= discoverContextWindow(endpoint, () => this.dispatcherOf(entry))
       .then((found) => {
         if (found.tokens !== undefined) this.logger.info('inference-context-window', { endpoint: endpoint.name, tokens: found.tokens, source: found.source });
         else this.logger.warn('inference-context-window-unknown', { endpoint: endpoint.name, serverAnswered: found.serverAnswered, note: found.note });
@@ -436,7 +448,8 @@ export class InferenceClient implements ContextWindowProvider {
    */
   async listModels(endpoint: InferenceEndpointConfig, signal?: AbortSignal): Promise<string[]> {
     const bound = AbortSignal.timeout(Math.min(endpoint.timeoutMs, MODEL_LIST_TIMEOUT_MS));
-    return listServedModels(endpoint, this.entryOf(endpoint).dispatcher, signal === undefined ? bound : AbortSignal.any([signal, bound]));
+    const entry = this.entryOf(endpoint);
+    return listServedModels(endpoint, () => this.dispatcherOf(entry), signal === undefined ? bound : AbortSignal.any([signal, bound]));
   }
 
   private entryOf(endpoint: InferenceEndpointConfig): EndpointEntry {
