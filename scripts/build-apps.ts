@@ -230,6 +230,26 @@ function swcTypeScript(entryFile: string): Plugin {
   };
 }
 
+/**
+ * Node 24 loads its own copy of undici for an ES `import` of node:http: the ES facade of a
+ * built-in reads every export, and node:http's WebSocket, CloseEvent and MessageEvent are
+ * getters that load it (importing the idle worker's modules on Node 24 took 75.6 MiB with it,
+ * 69.3 without). A CommonJS `require` reads none of them, so in an
+ * ES-module bundle these built-ins are taken through `require` (the banner's createRequire):
+ * each import of them resolves to a one-line CommonJS module that re-exports the require.
+ */
+const BUILTINS_THROUGH_REQUIRE = /^(node:)?http$/;
+const throughRequire: Plugin = {
+  name: 'airlock-builtins-through-require',
+  setup(pluginBuild) {
+    const namespace = 'airlock-builtin-through-require';
+    pluginBuild.onResolve({ filter: BUILTINS_THROUGH_REQUIRE }, ({ path, namespace: from }) =>
+      from === namespace ? { path, external: true } : { path: path.startsWith('node:') ? path : `node:${path}`, namespace },
+    );
+    pluginBuild.onLoad({ filter: /.*/, namespace }, ({ path }) => ({ contents: `module.exports = require(${JSON.stringify(path)});`, loader: 'js' }));
+  },
+};
+
 /** `@scope/name` or `name` of an import path; undefined for a Node built-in or a relative path. */
 function packageOf(importPath: string): string | undefined {
   if (importPath.startsWith('node:') || builtinModules.includes(importPath.split('/')[0] ?? '') || builtinModules.includes(importPath)) return undefined;
@@ -442,7 +462,7 @@ async function buildApp(name: AppName, outRoot: string, info: BuildInfo): Promis
       tsconfig: join(WORKSPACE_ROOT, 'tsconfig.json'),
       external: [...app.externalPackages, ...app.absentOptionalModules],
       define: { AIRLOCK_BUILD_INFO: JSON.stringify(info) },
-      plugins: [swcTypeScript(entryFile)],
+      plugins: app.format === 'esm' ? [throughRequire, swcTypeScript(entryFile)] : [swcTypeScript(entryFile)],
       metafile: true,
       logLevel: 'warning',
       // A require.resolve esbuild leaves alone is checked against the externals from the metafile (externalPackagesOf).

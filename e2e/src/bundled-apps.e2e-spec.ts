@@ -118,28 +118,51 @@ describe('the apps bundled for a server', () => {
     expect(buildOutput).toContain(`built ${stamp.exec(printed)?.[2] ?? '?'}`);
   });
 
-  it("keeps a job's code out of an idle worker: the run command's static imports reach neither the pipelines nor tree-sitter", () => {
-    const workerDir = join(appsDir, 'worker');
-    const chunkOf = (prefix: string): string => {
-      const found = readdirSync(workerDir).find((file) => file.startsWith(prefix) && file.endsWith('.js'));
-      if (!found) throw new Error(`no ${prefix}*.js chunk in ${workerDir}`);
-      return found;
-    };
-    // What `main.js run` loads before any job: main.js, the run command's chunk, and every chunk they import statically.
+  /** A chunk of the worker bundle, by the name esbuild gives it before its hash. */
+  function workerChunk(prefix: string): string {
+    const found = readdirSync(join(appsDir, 'worker')).find((file) => file.startsWith(prefix) && file.endsWith('.js'));
+    if (!found) throw new Error(`no ${prefix}*.js chunk in ${join(appsDir, 'worker')}`);
+    return found;
+  }
+
+  /** What `main.js run` loads before any job: main.js, the run command's chunk, and every chunk they import statically. */
+  function idleWorkerFiles(): Set<string> {
     const loaded = new Set<string>();
-    const pending = ['main.js', chunkOf('run.command-')];
+    const pending = ['main.js', workerChunk('run.command-')];
     while (pending.length > 0) {
       const file = pending.pop()!;
       if (loaded.has(file)) continue;
       loaded.add(file);
-      const text = readFileSync(join(workerDir, file), 'utf8');
+      const text = readFileSync(join(appsDir, 'worker', file), 'utf8');
       for (const match of text.matchAll(/\b(?:from|import)\s*"\.\/([\w.-]+\.js)"/g)) pending.push(match[1]!);
     }
-    expect(loaded.has(chunkOf('job-pipelines-'))).toBe(false);
+    return loaded;
+  }
+
+  it("keeps a job's code out of an idle worker: the run command's static imports reach neither the pipelines nor tree-sitter", () => {
+    const workerDir = join(appsDir, 'worker');
+    const loaded = idleWorkerFiles();
+    expect(loaded.has(workerChunk('job-pipelines-'))).toBe(false);
     const idleModules = [...loaded].flatMap((file) => [...readFileSync(join(workerDir, file), 'utf8').matchAll(MODULE_REFERENCE)].map((match) => match[2] ?? match[3]));
     expect(idleModules.filter((specifier) => specifier === 'web-tree-sitter')).toEqual([]);
     // Sanity: the job's chunk is where tree-sitter is imported from.
     expect(readdirSync(workerDir).some((file) => file.endsWith('.js') && !loaded.has(file) && readFileSync(join(workerDir, file), 'utf8').includes('from"web-tree-sitter"'))).toBe(true);
+  });
+
+  it('keeps HTTP clients out of an idle worker: neither undici, nor the openai SDK, nor the undici inside Node', () => {
+    const workerDir = join(appsDir, 'worker');
+    const loaded = idleWorkerFiles();
+    const files = readdirSync(workerDir).filter((file) => file.endsWith('.js'));
+    // Each is imported dynamically, on first use, so esbuild gives it a chunk named after it.
+    expect([workerChunk('undici-'), workerChunk('openai-')].filter((chunk) => loaded.has(chunk))).toEqual([]);
+    expect(files.filter((file) => file !== workerChunk('undici-') && readFileSync(join(workerDir, file), 'utf8').includes('"node_modules/undici/'))).toEqual([]);
+    // An ES import of node:http makes Node 24 load its own undici (node:http's WebSocket getter):
+    // the bundle takes node:http through require instead, everywhere.
+    expect(files.filter((file) => /\bfrom\s*"(node:)?http"/.test(readFileSync(join(workerDir, file), 'utf8')))).toEqual([]);
+    // And at run time, on whichever Node runs this (the check bites on Node 24).
+    const runCommand = join(workerDir, workerChunk('run.command-'));
+    const probe = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(runCommand)}); process.stdout.write(String(process.moduleLoadList.some((name) => name.includes('deps/undici'))))`], { encoding: 'utf8' });
+    expect({ status: probe.status, nodeUndiciLoaded: probe.stdout }).toEqual({ status: 0, nodeUndiciLoaded: 'false' });
   });
 
   it('prints the worker config schema', () => {
