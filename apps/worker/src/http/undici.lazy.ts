@@ -12,9 +12,14 @@ let loading: Promise<Undici> | undefined;
 
 export function loadUndici(): Promise<Undici> {
   // A load that failed (a bundle's chunk missing mid-upgrade) is tried again by the next call.
-  loading ??= import('undici').catch((error: unknown) => {
-    loading = undefined;
-    throw error;
-  });
+  loading ??= import('undici').then(
+    // esbuild's ES-module chunk of a CommonJS package exports only `default`, the package's
+    // module.exports; Node and Jest give that same object as `default` beside its names.
+    (module) => (module as unknown as { default?: Undici }).default ?? module,
+    (error: unknown) => {
+      loading = undefined;
+      throw error;
+    },
+  );
   return loading;
 }
