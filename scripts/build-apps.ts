@@ -63,7 +63,24 @@ interface AppBuild {
   readonly absentOptionalModules: readonly string[];
   /** Files and folders copied beside main.js: workspace path → path under the app's folder. */
   readonly assets: ReadonlyArray<{ readonly from: string; readonly to: string; readonly missingHint?: string }>;
+  /**
+   * Node.js flags its launchers pass before main.js (the image's entrypoint, the systemd unit,
+   * the Helm chart, the local stack). The bundle's package.json lists them as `airlock.nodeFlags`.
+   */
+  readonly nodeFlags: readonly string[];
 }
+
+/**
+ * The worker's V8 flags: memory over speed, for a daemon that idles for hours between jobs
+ * whose time goes to the model and the tests, not to JavaScript. On Node 24 they take the idle
+ * worker from some 99 to 79 MiB resident (docs/operations/build.md has the table):
+ * - `--max-semi-space-size=1`: a young generation of 1 MiB per half, not up to 16 MiB that
+ *   V8 grows while the modules load and keeps while idle;
+ * - `--optimize-for-size`: V8's own memory-over-speed trade-offs (smaller heap growth steps);
+ * - `--no-opt --no-maglev`: no optimizing compilers; JavaScript runs in the interpreter and
+ *   Sparkplug's baseline code. WebAssembly (tree-sitter, undici's HTTP parser) is not affected.
+ */
+export const WORKER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--optimize-for-size', '--no-opt', '--no-maglev'];
 
 const PROTO_ASSET = { from: 'proto', to: 'proto' } as const;
 
@@ -80,6 +97,7 @@ const APPS: Readonly<Record<AppName, AppBuild>> = {
     ],
     absentOptionalModules: [],
     assets: [PROTO_ASSET],
+    nodeFlags: WORKER_NODE_FLAGS,
   },
   'control-plane': {
     entries: { main: 'apps/control-plane/src/main.ts' },
@@ -114,6 +132,8 @@ const APPS: Readonly<Record<AppName, AppBuild>> = {
       { from: 'node_modules/.prisma/client/schema.prisma', to: 'schema.prisma', missingHint: 'npm run db:generate' },
       { from: 'dist/apps/dashboard', to: 'dashboard', missingHint: 'npm run dashboard:build' },
     ],
+    // A server with room to spare: V8's defaults.
+    nodeFlags: [],
   },
 };
 
@@ -371,6 +391,7 @@ function writeProductionDependencies(appDir: string, name: AppName, externals: R
     ...(APPS[name].format === 'esm' ? { type: 'module' } : {}),
     engines: { node: '>=20.19.0' },
     dependencies,
+    airlock: { nodeFlags: APPS[name].nodeFlags },
   };
   writeFileSync(join(appDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const closure = lockClosure(lock, externals);

@@ -111,8 +111,16 @@ image() {
   step "wrote $out/airlock-$name-$version.oci.tar ($(du -m "$out/airlock-$name-$version.oci.tar" | cut -f1) MiB)"
 }
 
+# An app's entrypoint: node, the Node flags its bundle's package.json asks for (airlock.nodeFlags,
+# from scripts/build-apps.ts), then its main.js, as a JSON list.
+entrypoint() {
+  node -e 'const [app] = process.argv.slice(1);
+    const flags = require(`./dist/apps/${app}/package.json`).airlock.nodeFlags;
+    process.stdout.write(JSON.stringify(["/usr/bin/node", ...flags, `/opt/airlock/${app}/main.js`]));' "$1"
+}
+
 image control-plane ca-certificates "Airlock control plane: REST API, dashboard and the worker gateway" \
-  --entrypoint '["/usr/bin/node", "/opt/airlock/control-plane/main.js"]' --cmd '' \
+  --entrypoint "$(entrypoint control-plane)" --cmd '' \
   --env AIRLOCK_HTTP_HOST=0.0.0.0 --env AIRLOCK_HTTP_PORT=8080 \
   --env AIRLOCK_GRPC_HOST=0.0.0.0 --env AIRLOCK_GRPC_PORT=50051 \
   --env AIRLOCK_METRICS_HOST=0.0.0.0 --env AIRLOCK_METRICS_PORT=9464 \
@@ -122,7 +130,7 @@ image control-plane ca-certificates "Airlock control plane: REST API, dashboard 
 # The worker carries what its jobs run: git (clone, push), bubblewrap and util-linux's prlimit
 # (the test sandbox and its limits), CA certificates (the control plane, forges, mirrors).
 image worker ca-certificates,git,bubblewrap,util-linux,openssh-client "Airlock worker: runs jobs inside the customer's network" \
-  --entrypoint '["/usr/bin/node", "/opt/airlock/worker/main.js"]' --cmd '["run", "--config", "/etc/airlock/worker.yml"]' \
+  --entrypoint "$(entrypoint worker)" --cmd '["run", "--config", "/etc/airlock/worker.yml"]' \
   --port 9464 --volume /var/lib/airlock/worker
 
 (cd "$out" && sha256sum "airlock-control-plane-$version.oci.tar" "airlock-worker-$version.oci.tar" > "images-$version.sha256")

@@ -177,13 +177,17 @@ describe('the apps bundled for a server', () => {
     expect(relay.status).not.toBe(0);
   });
 
-  it('runs the control plane and the worker from the bundles, not from sources', () => {
+  it('runs the control plane and the worker from the bundles, not from sources, each with the Node flags its package.json names', () => {
+    const nodeFlagsOf = (app: string): string[] => (JSON.parse(readFileSync(join(appsDir, app, 'package.json'), 'utf8')) as { airlock: { nodeFlags: string[] } }).airlock.nodeFlags;
+    expect(nodeFlagsOf('worker')).toEqual(expect.arrayContaining(['--max-semi-space-size=1', '--no-opt']));
+    expect(nodeFlagsOf('control-plane')).toEqual([]);
     for (const [app, pid] of [
       ['control-plane', stack!.controlPlane.process.pid],
       ['worker', stack!.worker.process.pid],
     ] as const) {
+      const flags = nodeFlagsOf(app);
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      expect(argv.slice(1, 2)).toEqual([join(appsDir, app, 'main.js')]);
+      expect(argv.slice(1, 2 + flags.length)).toEqual([...flags, join(appsDir, app, 'main.js')]);
       expect(argv.join(' ')).not.toContain('@swc-node/register');
     }
   });

@@ -34,6 +34,10 @@ import {
   type RenderedManifest,
   type Workload,
 } from './manifest-checks';
+// The worker's Node flags are the ones the build writes into its bundle: read from the build
+// script itself (a deployment-file check reaching into the build is the point, as in prometheus/).
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { WORKER_NODE_FLAGS } from '../../scripts/build-apps';
 
 const HELM_DIR = __dirname;
 const REPO_ROOT = path.resolve(HELM_DIR, '..', '..');
@@ -446,6 +450,12 @@ describe.each(WORKER_CASES)('airlock-worker with $name', (testCase) => {
   it('has HTTP probes on /healthz:9464 and resources on every container', () => {
     expect(probeProblems(manifests, WORKER_PROBES)).toEqual([]);
     expect(resourceProblems(manifests)).toEqual([]);
+  });
+
+  it('runs the worker with the Node flags of its bundle', () => {
+    for (const workload of workloadsOf(manifests)) {
+      expect(workerContainer(workload).command?.slice(0, 3 + WORKER_NODE_FLAGS.length)).toEqual(['/usr/bin/node', ...WORKER_NODE_FLAGS, '/opt/airlock/worker/main.js', 'run']);
+    }
   });
 
   it("takes each pool's config from a ConfigMap, its token and key files from Secret mounts, its state from a claim per pod", () => {

@@ -12,6 +12,10 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+// The worker's Node flags are the ones the build writes into its bundle: read from the build
+// script itself (a deployment-file check reaching into the build is the point, as in prometheus/).
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { WORKER_NODE_FLAGS } from '../../scripts/build-apps';
 import {
   assignments,
   environmentFileNames,
@@ -42,10 +46,13 @@ const CONTROL_PLANE_UNIT = 'airlock-control-plane.service';
  */
 const MAX_EXPOSURE: Readonly<Record<string, number>> = { [CONTROL_PLANE_UNIT]: 1.2, [WORKER_UNIT]: 3.1 };
 
-/** What each unit starts: `/usr/bin/node /opt/airlock/<app>/main.js …` (the deployment conventions). */
+/**
+ * What each unit starts: `/usr/bin/node <the bundle's Node flags> /opt/airlock/<app>/main.js …`
+ * (the deployment conventions; the flags are the ones scripts/build-apps.ts writes into the bundle).
+ */
 const EXEC_START: Readonly<Record<string, string>> = {
   [CONTROL_PLANE_UNIT]: '/usr/bin/node /opt/airlock/control-plane/main.js',
-  [WORKER_UNIT]: '/usr/bin/node /opt/airlock/worker/main.js run --config /etc/airlock/worker.yml',
+  [WORKER_UNIT]: `/usr/bin/node ${WORKER_NODE_FLAGS.join(' ')} /opt/airlock/worker/main.js run --config /etc/airlock/worker.yml`,
 };
 
 const SERVICE_UNITS = [CONTROL_PLANE_UNIT, WORKER_UNIT] as const;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ManagedProcess } from './managed-process';
 
@@ -34,6 +35,20 @@ export interface ProgramLaunch {
   readonly bundledAppsDir?: string;
 }
 
+/**
+ * The Node.js flags a bundle's package.json asks its launchers for (`airlock.nodeFlags`,
+ * written by scripts/build-apps.ts), passed here as the image and the units pass them.
+ */
+export function bundleNodeFlags(appDir: string): string[] {
+  const manifestFile = join(appDir, 'package.json');
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { airlock?: { nodeFlags?: unknown } };
+  const flags = manifest.airlock?.nodeFlags ?? [];
+  if (!Array.isArray(flags) || !flags.every((flag): flag is string => typeof flag === 'string' && flag.startsWith('--'))) {
+    throw new Error(`${manifestFile}: airlock.nodeFlags must be a list of --flags`);
+  }
+  return flags;
+}
+
 /** How to run one of the workspace's apps: the command, its arguments, environment and working directory. */
 export function programCommand(
   program: ProgramName,
@@ -43,7 +58,7 @@ export function programCommand(
 ): { command: string; args: string[]; env: NodeJS.ProcessEnv; cwd: string } {
   if (bundledAppsDir !== undefined && BUNDLED_PROGRAMS.has(program)) {
     const appDir = join(bundledAppsDir, program);
-    return { command: process.execPath, args: [join(appDir, 'main.js'), ...args], env: { ...process.env, ...env }, cwd: appDir };
+    return { command: process.execPath, args: [...bundleNodeFlags(appDir), join(appDir, 'main.js'), ...args], env: { ...process.env, ...env }, cwd: appDir };
   }
   return {
     command: process.execPath,
