@@ -254,9 +254,9 @@ function swcTypeScript(entryFile: string): Plugin {
  * Node 24 loads its own copy of undici for an ES `import` of node:http: the ES facade of a
  * built-in reads every export, and node:http's WebSocket, CloseEvent and MessageEvent are
  * getters that load it (importing the idle worker's modules on Node 24 took 75.6 MiB with it,
- * 69.3 without). A CommonJS `require` reads none of them, so in an
- * ES-module bundle these built-ins are taken through `require` (the banner's createRequire):
- * each import of them resolves to a one-line CommonJS module that re-exports the require.
+ * 69.3 without). A CommonJS `require` reads none of them, so in an ES-module bundle these
+ * built-ins are taken through `require` (the banner's createRequire): each import of them
+ * resolves to a one-line CommonJS module that re-exports the require.
  */
 const BUILTINS_THROUGH_REQUIRE = /^(node:)?http$/;
 const throughRequire: Plugin = {
