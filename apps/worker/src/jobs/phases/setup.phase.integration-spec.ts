@@ -107,7 +107,10 @@ describe('SetupPhase (real bwrap, real cache)', () => {
 
   it("fails SETUP_TIMED_OUT past setup.timeout, and the command's whole process tree is gone", async () => {
     const marker = `${(Date.now() % 1000) + 1000}.25`; // a sleep duration no other process uses
-    const { ctx, readLog } = job({ repoSetup: setupOf([['sh', '-c', `sleep ${marker} & sleep ${marker}; echo never`]], { timeout: 800 }) });
+    // The timeout counts from the setup's start, so it includes starting the sandbox and the
+    // egress relay (here from its TypeScript sources, about 1 s on a loaded machine): 800 ms once
+    // ran out before the command began (a CI run saw no sleep at all). 3 s leaves time to see them.
+    const { ctx, readLog } = job({ repoSetup: setupOf([['sh', '-c', `sleep ${marker} & sleep ${marker}; echo never`]], { timeout: 3_000 }) });
     const started = Date.now();
     const failure = failureOf(phase.run(ctx));
     // The control: both sleeps do run (the shell's and its background child) before the timeout.
